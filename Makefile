@@ -1,0 +1,33 @@
+# The two commands: `make demo` and `make test`. Both set everything up from a fresh clone.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test system-deps bench clean
+
+install: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes; editable so scrapy.cfg and watchlist.yaml stay at the root.
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/keywatch demo
+
+# Debian packages the test suite needs (headless Chromium for the review UI, pdftotext for notices).
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install system-deps
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) bench/classify.py
+	$(PY) bench/store.py
+	$(PY) bench/crawl.py
+
+clean:
+	rm -rf $(VENV) data/*.sqlite* .pytest_cache

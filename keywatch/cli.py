@@ -1,0 +1,32 @@
+"""The `keywatch` command line: one click group; each area's commands live in keywatch/commands/."""
+
+import importlib
+
+import click
+
+from keywatch import __version__
+
+# One module per area; each exposes `commands`, a list of click commands/groups to register.
+COMMAND_MODULES = (
+    "keywatch.commands.crawl",      # demo, crawl
+    "keywatch.commands.parse",      # parse
+    "keywatch.commands.classify",   # classify, eval, watchlist, reclassify
+    "keywatch.commands.evidence",   # hits, show, verify, warc, purge
+    "keywatch.commands.review",     # serve, user, review
+    "keywatch.commands.notify",     # retailer, export, verify-pack, report
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="keywatch")
+def cli():
+    """keywatch: find marketplace listings of keyless car-theft devices, keep them as
+    verifiable evidence, review them, and notify the retailers.
+
+    Start with `keywatch demo`, then `keywatch hits` and `keywatch serve`.
+    """
+
+
+for _name in COMMAND_MODULES:
+    for _command in importlib.import_module(_name).commands:
+        cli.add_command(_command)

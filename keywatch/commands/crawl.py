@@ -1,0 +1,3 @@
+"""CLI commands: see keywatch/cli.py for the map of modules."""
+
+commands = []

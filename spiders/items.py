@@ -1,0 +1,38 @@
+"""The one item every spider yields: a listing as parsed, plus the raw capture it was parsed from."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ListingItem:
+    # What the listing says (parsed by the site's spider).
+    marketplace: str
+    listing_id: str
+    url: str
+    title: str = ""
+    description: str = ""
+    price: str | None = None  # a decimal string such as "249.87": money is never a float
+    currency: str | None = None  # ISO 4217
+    seller: str | None = None
+    condition: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # The capture: exactly what was fetched, when and from where.
+    request_url: str = ""
+    response_url: str = ""
+    status: int = 0
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    body: bytes = b""
+    fetched_at: str = ""  # UTC, ISO 8601 with microseconds
+    clock_source: str = ""
+
+    # Why it was fetched: candidate (passed screening), sample (random screening check),
+    # recheck (is a flagged listing still up?), all (every item fetched, no screening).
+    purpose: str = "all"
+    screen_score: float | None = None
+    observed_status: str | None = None  # live | ended | removed, set on rechecks
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # e.g. eBay's description iframe
+
+    # Set by ClassifyPipeline.
+    classification: dict[str, Any] | None = None

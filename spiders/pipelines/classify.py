@@ -1,0 +1,24 @@
+"""ClassifyPipeline (100): scores each listing against the watchlist and attaches the result."""
+
+from itemadapter import ItemAdapter
+
+from classifier import load_watchlist
+from classifier import classify
+
+
+class ClassifyPipeline:
+    def __init__(self, watchlist):
+        self.watchlist = watchlist
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        # Loaded once per crawl: every item of a run is scored against the same watchlist version.
+        return cls(load_watchlist(crawler.settings.get("KEYWATCH_WATCHLIST")))
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        if not adapter.get("title") and not adapter.get("description"):
+            return item  # a gone listing (recheck of a removed page): nothing to classify
+        result = classify(adapter.get("title") or "", adapter.get("description") or "", self.watchlist)
+        adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version}
+        return item

@@ -1,0 +1,65 @@
+"""StorePipeline (200): writes every capture, its classification and the crawl run into the evidence store."""
+
+import json
+import logging
+
+import scrapy
+from itemadapter import ItemAdapter
+from scrapy import signals
+
+import db
+from keywatch import __version__
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def __init__(self, crawler, db_path):
+        self.crawler = crawler
+        self.db_path = db_path
+        self.store = None
+        self.run_id = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = cls(crawler, crawler.settings.get("KEYWATCH_DB"))
+        # spider_closed carries the finish reason (finished, shutdown, ...), close_spider does not.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self):
+        spider = self.crawler.spider
+        self.store = db.connect(self.db_path)
+        self.run_id = db.start_run(
+            self.store,
+            spider=spider.name,
+            args={k: v for k, v in vars(spider).items() if isinstance(v, (str, int, float, bool))},
+            crawler_version=self.crawler_version,
+        )
+        spider.run_id = self.run_id
+
+    @property
+    def crawler_version(self):
+        return f"keywatch/{__version__} scrapy/{scrapy.__version__}"
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        record = adapter.asdict()
+        record["crawler_version"] = self.crawler_version
+        db.save_capture(self.store, record, run_id=self.run_id)
+        stats = self.crawler.stats
+        stats.inc_value("keywatch/captures_stored")
+        classification = record.get("classification") or {}
+        if classification.get("flagged"):
+            stats.inc_value("keywatch/hits")
+            stats.inc_value(f"keywatch/hits/{classification['category']}")
+        return item
+
+    def spider_closed(self, spider, reason):
+        if self.store is None:
+            return
+        # Scrapy's stats hold datetimes: store them as ISO strings.
+        stats = json.loads(json.dumps(self.crawler.stats.get_stats(), default=str))
+        db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
+        self.store.close()
+        self.store = None

@@ -1,0 +1,61 @@
+"""Scrapy settings for keywatch: polite by default (real marketplaces), everything overridable with -s."""
+
+import os
+
+from keywatch import __version__
+from keywatch.paths import default_db_path, default_watchlist_path
+
+BOT_NAME = "keywatch"
+SPIDER_MODULES = ["spiders.spiders"]
+NEWSPIDER_MODULE = "spiders.spiders"
+
+# Where results go and what they are scored against (the CLI passes --db/--watchlist through these).
+KEYWATCH_DB = str(default_db_path())
+KEYWATCH_WATCHLIST = str(default_watchlist_path())
+
+# Identify ourselves: site operators must be able to see who crawls and how to reach them.
+KEYWATCH_CONTACT = os.environ.get("KEYWATCH_CONTACT", "set KEYWATCH_CONTACT to an email address")
+USER_AGENT = os.environ.get(
+    "KEYWATCH_USER_AGENT",
+    f"keywatch/{__version__} (vehicle-crime research crawler; contact: {KEYWATCH_CONTACT})",
+)
+
+# Politeness: Scrapy's own machinery, configured.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+COOKIES_ENABLED = False
+
+# Dev-time HTTP cache: KEYWATCH_HTTPCACHE=1 replays pages while working on parsers. Never for evidence runs.
+HTTPCACHE_ENABLED = os.environ.get("KEYWATCH_HTTPCACHE") == "1"
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+DOWNLOADER_MIDDLEWARES = {
+    # Next to the downloader: its process_response runs first, as the response arrives.
+    "spiders.middlewares.FetchTimeMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist
+    "spiders.pipelines.store.StorePipeline": 200,  # write capture + classification to the evidence store
+}
+
+# Two-stage crawl: screen search-result titles, fetch items at or above this score (plus a random sample).
+KEYWATCH_SCREEN_THRESHOLD = 60
+KEYWATCH_SAMPLE_RATE = 0.05
+KEYWATCH_MAX_PAGES = 3
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("KEYWATCH_LOG_LEVEL", "INFO")
