@@ -1,0 +1,153 @@
+"""The notice letter: one context, rendered to HTML (editable Jinja2 template) and to PDF (reportlab).
+
+The office's wording (intro, legal paragraph, request, footer) comes from office.yaml and appears in
+both; the HTML layout comes from the template, the PDF layout is fixed here.
+"""
+
+import io
+import re
+from dataclasses import asdict
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+import reportlab
+from exports.office import Office
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES / "notice.html.j2"
+
+# Listing titles come from hostile pages in any script: a TrueType font (embedded, with a ToUnicode map so
+# pdftotext reads it back) covers far more than the built-in Helvetica. DejaVu when the system has it,
+# else Bitstream Vera, which ships inside reportlab.
+_FONT_CANDIDATES = [
+    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
+    (Path(reportlab.__file__).parent / "fonts" / "Vera.ttf", Path(reportlab.__file__).parent / "fonts" / "VeraBd.ttf"),
+]
+
+
+def _fonts() -> tuple[str, str]:
+    if "KWSans" not in pdfmetrics.getRegisteredFontNames():
+        regular, bold = next((r, b) for r, b in _FONT_CANDIDATES if r.exists() and b.exists())
+        pdfmetrics.registerFont(TTFont("KWSans", str(regular)))
+        pdfmetrics.registerFont(TTFont("KWSans-Bold", str(bold)))
+    return "KWSans", "KWSans-Bold"
+
+
+def notice_context(*, number: str, date: str, office: Office, recipient: dict, listings: list[dict],
+                   chain_head: str) -> dict:
+    """Everything a letter shows. The office's paragraphs are themselves small templates (see office.yaml)."""
+    context = {
+        "number": number, "date": date, "office": asdict(office), "recipient": recipient,
+        "listings": listings, "chain_head": chain_head,
+    }
+    # Office text is trusted config but rendered sandboxed anyway: it only needs to fill in placeholders.
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    for key in ("intro", "legal_paragraph", "request", "footer"):
+        try:
+            text = env.from_string(getattr(office, key) or "").render(context)
+        except jinja2.TemplateError as exc:
+            raise ValueError(f"office.yaml '{key}': {exc}") from exc
+        context[key] = reflow(text)
+    return context
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph (YAML block text is wrapped for editing); keep blank-line breaks."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
+
+
+
+def render_html(context: dict, template: Path | None = None) -> bytes:
+    template = Path(template or DEFAULT_TEMPLATE)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template.parent)),
+        autoescape=True,  # listing titles and URLs are hostile input
+        undefined=jinja2.StrictUndefined,
+    )
+    try:
+        return env.get_template(template.name).render(context).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise ValueError(f"letter template {template}: {exc}") from exc
+
+
+def _para(text: str, style) -> Paragraph:
+    # reportlab paragraphs take a small markup language: escape everything, keep the line breaks.
+    return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
+
+
+def render_pdf(context: dict) -> bytes:
+    """The same letter as a PDF with real text (searchable, readable by pdftotext)."""
+    regular, bold = _fonts()
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle("kw-body", parent=styles["BodyText"], fontName=regular, fontSize=10, leading=13)
+    right = ParagraphStyle("kw-right", parent=body, alignment=TA_RIGHT)
+    small = ParagraphStyle("kw-small", parent=body, fontSize=8, leading=10)
+    cell = ParagraphStyle("kw-cell", parent=body, fontSize=7.5, leading=9)
+    # URLs have no spaces: let them break anywhere rather than run off the page.
+    url_cell = ParagraphStyle("kw-url", parent=cell, wordWrap="CJK")
+    h1 = ParagraphStyle("kw-h1", parent=styles["Heading1"], fontName=bold, fontSize=14)
+    h2 = ParagraphStyle("kw-h2", parent=styles["Heading2"], fontName=bold, fontSize=11)
+
+    office, recipient = context["office"], context["recipient"]
+    sender = "\n".join(filter(None, [office["name"], office["address"], office["email"], office["phone"]]))
+    to_lines = [recipient["name"], recipient.get("address"), recipient.get("email")]
+    market = f"Marketplace: {recipient['marketplace']}"
+    if recipient.get("seller_ids"):
+        market += f" (seller account(s): {', '.join(recipient['seller_ids'])})"
+    to_lines.append(market)
+    if recipient.get("reporting_url"):
+        to_lines.append(f"Reporting channel: {recipient['reporting_url']}")
+
+    story = [
+        _para(sender, right), Spacer(1, 4 * mm),
+        _para(f"Reference: {context['number']}\nDate: {context['date']}", body), Spacer(1, 4 * mm),
+        _para("\n".join(filter(None, to_lines)), body), Spacer(1, 6 * mm),
+        _para(office["subject"], h1),
+        _para(context["intro"], body),
+        _para("The listings", h2),
+    ]
+    rows = [[_para(h, cell) for h in ("#", "Listing", "Title", "Price", "Category", "First seen (UTC)", "Status")]]
+    for i, listing in enumerate(context["listings"], 1):
+        rows.append([_para(str(v), url_cell if col == 1 else cell) for col, v in enumerate((
+            i, f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}", listing["title"],
+            listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]))])
+    table = Table(rows, colWidths=[8 * mm, 46 * mm, 46 * mm, 20 * mm, 22 * mm, 20 * mm, 12 * mm], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    story += [table, _para("The law", h2), _para(context["legal_paragraph"], body), Spacer(1, 3 * mm),
+              _para(context["request"], body), Spacer(1, 6 * mm), _para("Yours faithfully,", body),
+              Spacer(1, 8 * mm),
+              _para("\n".join(filter(None, [office["signatory"], office["signatory_role"], office["name"]])), body)]
+    if context.get("footer"):
+        story += [Spacer(1, 6 * mm), _para(context["footer"], small)]
+    story.append(_para(f"Reference {context['number']}. Evidence store chain head at export: "
+                       f"{context['chain_head']}", small))
+
+    def page_footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        canvas.drawString(18 * mm, 10 * mm, f"{context['number']} - page {doc.page}")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    # invariant: no random document id or wall-clock creation date, so the same notice renders to the same bytes.
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=16 * mm, title=f"{context['number']}: {office['subject']}",
+                            author=office["name"], subject=office["subject"], invariant=1)
+    doc.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
+    return out.getvalue()

@@ -1,0 +1,167 @@
+"""Evidence-pack files: the manifest, SHA256SUMS, writing the ZIP atomically, and verifying a pack.
+
+A pack is a flat ZIP. `manifest.json` lists every other file except `SHA256SUMS` (size and SHA-256);
+`SHA256SUMS` lists every file including `manifest.json`, in the format `sha256sum -c` reads, so a
+recipient can check the unzipped folder with nothing but coreutils.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+MANIFEST_FORMAT = "keywatch-pack/1"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_manifest(files: dict[str, bytes], **header) -> bytes:
+    """`manifest.json` for `files` (name -> bytes): `header` fields first, then every file, sorted."""
+    entries = [
+        {"path": name, "size": len(data), "sha256": sha256_hex(data)}
+        for name, data in sorted(files.items())
+    ]
+    manifest = {"format": MANIFEST_FORMAT, **header, "files": entries}
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def build_sums(files: dict[str, bytes]) -> bytes:
+    """`SHA256SUMS` in sha256sum's text format: `<hex>  <name>` per line, sorted by name."""
+    return "".join(f"{sha256_hex(data)}  {name}\n" for name, data in sorted(files.items())).encode("ascii")
+
+
+def _check_name(name: str) -> None:
+    # A pack name must unzip to the same relative path everywhere and be one sha256sum token.
+    if (not name or name.startswith("/") or "\\" in name or ".." in name.split("/")
+            or any(c.isspace() for c in name)):
+        raise ValueError(f"unsafe file name in pack: {name!r}")
+
+
+def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> str:
+    """Write `files` plus manifest.json and SHA256SUMS to the ZIP `out`; return the ZIP's SHA-256.
+
+    The ZIP is written to a temporary file beside `out` and renamed into place, so `out` is either the
+    complete pack or untouched.
+    """
+    for name in files:
+        _check_name(name)
+        if name in (MANIFEST, SUMS):
+            raise ValueError(f"{name} is written by the pack builder itself")
+    manifest = build_manifest(files, **manifest_header)
+    everything = {**files, MANIFEST: manifest}
+    everything[SUMS] = build_sums(everything)
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in sorted(everything):
+                zf.writestr(name, everything[name])
+        digest = sha256_file(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
+@dataclass
+class PackReport:
+    """What `verify_pack` found: `problems` is empty when the pack is intact."""
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_sums(text: str) -> dict[str, str]:
+    """Parse a SHA256SUMS file (text or binary mode markers) into name -> hex digest."""
+    sums = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition(" ")
+        if not sep or len(digest) != 64 or not name[:1] in (" ", "*"):
+            raise ValueError(f"{SUMS}:{lineno}: not a sha256sum line: {line!r}")
+        sums[name[1:]] = digest.lower()
+    return sums
+
+
+def verify_pack(path: Path) -> PackReport:
+    """Re-hash every file in the ZIP at `path` against both manifest.json and SHA256SUMS.
+
+    Names every file that differs, is missing, or is not listed (extra). Raises ValueError if `path` is
+    not a readable ZIP at all.
+    """
+    report = PackReport()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            names = [i.filename for i in infos]
+            contents = {name: zf.read(name) for name in names}
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{path}: not a readable ZIP ({exc})") from exc
+    report.files = len(contents)
+    problems = report.problems
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    problems += [f"{n}: appears more than once in the ZIP" for n in duplicates]
+
+    if SUMS not in contents:
+        problems.append(f"{SUMS}: missing")
+    else:
+        try:
+            sums = parse_sums(contents[SUMS].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            problems.append(f"{SUMS}: unreadable ({exc})")
+        else:
+            problems += _compare(sums, {n: sha256_hex(d) for n, d in contents.items() if n != SUMS}, SUMS)
+
+    if MANIFEST not in contents:
+        problems.append(f"{MANIFEST}: missing")
+    else:
+        try:
+            report.manifest = json.loads(contents[MANIFEST])
+            listed = {e["path"]: e for e in report.manifest["files"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{MANIFEST}: unreadable ({exc})")
+        else:
+            actual = {n: d for n, d in contents.items() if n not in (MANIFEST, SUMS)}
+            problems += _compare({n: e.get("sha256") for n, e in listed.items()},
+                                 {n: sha256_hex(d) for n, d in actual.items()}, MANIFEST)
+            problems += [
+                f"{n}: size {len(actual[n])} but {MANIFEST} says {e.get('size')}"
+                for n, e in sorted(listed.items()) if n in actual and e.get("size") != len(actual[n])
+            ]
+    return report
+
+
+def _compare(expected: dict[str, str], actual: dict[str, str], source: str) -> list[str]:
+    problems = []
+    for name in sorted(expected.keys() | actual.keys()):
+        if name not in actual:
+            problems.append(f"{name}: listed in {source} but missing from the pack")
+        elif name not in expected:
+            problems.append(f"{name}: extra file, not listed in {source}")
+        elif expected[name] != actual[name]:
+            problems.append(f"{name}: SHA-256 differs from {source} ({actual[name]} != {expected[name]})")
+    return problems

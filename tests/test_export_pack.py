@@ -1,0 +1,127 @@
+"""The pack format on its own (no database): manifest, SHA256SUMS, atomic writing, verify_pack."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from exports.pack import SUMS, MANIFEST, parse_sums, verify_pack, write_pack
+
+FILES = {
+    "listings.csv": b"url,title\nhttp://127.0.0.1/item/1,Relay box\n",
+    "captures/" + "a" * 64 + ".html": b"<html>\x00\xff raw bytes</html>",
+    "notice.pdf": b"%PDF-1.4 not really",
+}
+
+
+def rewrite_zip(src, dst, change):
+    """Copy a ZIP, letting `change(name, data)` return new bytes, or None to drop the file."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            data = change(name, zin.read(name))
+            if data is not None:
+                zout.writestr(name, data)
+    return dst
+
+
+@pytest.fixture
+def pack(tmp_path):
+    out = tmp_path / "pack.zip"
+    digest = write_pack(out, FILES, notice_number="KW-2026-0001", chain_head="c" * 64)
+    assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
+    return out
+
+
+def test_manifest_and_sums_cover_every_file(pack):
+    with zipfile.ZipFile(pack) as zf:
+        contents = {n: zf.read(n) for n in zf.namelist()}
+    assert set(contents) == set(FILES) | {MANIFEST, SUMS}
+    manifest = json.loads(contents[MANIFEST])
+    assert manifest["notice_number"] == "KW-2026-0001" and manifest["chain_head"] == "c" * 64
+    assert {e["path"]: (e["size"], e["sha256"]) for e in manifest["files"]} == {
+        n: (len(d), hashlib.sha256(d).hexdigest()) for n, d in FILES.items()}
+    sums = parse_sums(contents[SUMS].decode())
+    assert sums == {n: hashlib.sha256(d).hexdigest() for n, d in contents.items() if n != SUMS}
+    report = verify_pack(pack)
+    assert report.ok, report.problems
+    assert report.files == len(FILES) + 2
+
+
+@pytest.mark.skipif(not shutil.which("sha256sum"), reason="coreutils sha256sum not installed")
+def test_sha256sum_checks_the_unzipped_folder(pack, tmp_path):
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(pack) as zf:
+        zf.extractall(folder)
+    ok = subprocess.run(["sha256sum", "-c", "--strict", SUMS], cwd=folder, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    (folder / "listings.csv").write_bytes(b"changed")
+    bad = subprocess.run(["sha256sum", "-c", SUMS], cwd=folder, capture_output=True, text=True)
+    assert bad.returncode != 0 and "listings.csv: FAILED" in bad.stdout
+
+
+def test_changed_file_is_named(pack, tmp_path):
+    bad = rewrite_zip(pack, tmp_path / "bad.zip",
+                      lambda n, d: d.replace(b"Relay", b"Relax") if n == "listings.csv" else d)
+    report = verify_pack(bad)
+    assert not report.ok
+    assert all(p.startswith("listings.csv:") for p in report.problems), report.problems
+    assert len(report.problems) == 2  # against manifest.json and against SHA256SUMS
+
+
+def test_changed_manifest_is_caught_by_sums(pack, tmp_path):
+    bad = rewrite_zip(pack, tmp_path / "bad.zip",
+                      lambda n, d: d.replace(b"KW-2026-0001", b"KW-2026-0002") if n == MANIFEST else d)
+    assert [p.split(":")[0] for p in verify_pack(bad).problems] == [MANIFEST]
+
+
+def test_extra_and_missing_files_are_named(pack, tmp_path):
+    def add(name, data):
+        return data
+    extra = rewrite_zip(pack, tmp_path / "extra.zip", add)
+    with zipfile.ZipFile(extra, "a") as zf:
+        zf.writestr("captures/evil.html", b"<script>")
+    problems = verify_pack(extra).problems
+    assert problems and all(p.startswith("captures/evil.html: extra file") for p in problems)
+
+    missing = rewrite_zip(pack, tmp_path / "missing.zip", lambda n, d: None if n == "notice.pdf" else d)
+    problems = verify_pack(missing).problems
+    assert problems and all(p.startswith("notice.pdf:") and "missing" in p for p in problems)
+
+    no_sums = rewrite_zip(pack, tmp_path / "nosums.zip", lambda n, d: None if n == SUMS else d)
+    assert verify_pack(no_sums).problems == [f"{SUMS}: missing"]
+
+
+def test_not_a_zip(tmp_path):
+    path = tmp_path / "x.zip"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable ZIP"):
+        verify_pack(path)
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / "pack.zip"
+    out.write_bytes(b"previous pack")
+    real_writestr, written = zipfile.ZipFile.writestr, []
+
+    def fail_on_third_file(self, name, data, *args, **kwargs):
+        if len(written) == 2:
+            raise OSError("disk full")
+        written.append(name)
+        return real_writestr(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_on_third_file)
+    with pytest.raises(OSError, match="disk full"):
+        write_pack(out, FILES)
+    assert len(written) == 2  # it really failed half-way through the ZIP
+    assert out.read_bytes() == b"previous pack"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.zip"]
+
+
+@pytest.mark.parametrize("name", ["../evil", "/abs", "a b.txt", MANIFEST, SUMS])
+def test_unsafe_or_reserved_names_are_refused(tmp_path, name):
+    with pytest.raises(ValueError):
+        write_pack(tmp_path / "p.zip", {name: b"x"})
+    assert not (tmp_path / "p.zip").exists()
