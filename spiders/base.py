@@ -102,9 +102,12 @@ class MarketplaceSpider(scrapy.Spider):
     # ---- crawl flow -------------------------------------------------------------------------------
 
     async def start(self):
+        targets = self.recheck_targets()
+        # A listing being re-checked is fetched once, by the re-check, even if a search shows it again.
+        self.seen_listing_ids.update(str(t["listing_id"]) for t in targets)
         for query in self.queries():
             yield self.search_request(query)
-        for target in self.recheck_targets():
+        for target in targets:
             yield scrapy.Request(
                 target["url"],
                 callback=self.parse_recheck,

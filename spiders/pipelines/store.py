@@ -52,7 +52,8 @@ class StorePipeline:
         classification = record.get("classification") or {}
         if classification.get("flagged"):
             stats.inc_value("keywatch/hits")
-            stats.inc_value(f"keywatch/hits/{classification['category']}")
+            stats.inc_value(f"keywatch/hits/category/{classification['category']}")
+            stats.inc_value(f"keywatch/hits/risk/{classification['risk']}")
         return item
 
     def spider_closed(self, spider, reason):

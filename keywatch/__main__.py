@@ -1,0 +1,3 @@
+from keywatch.cli import cli
+
+cli()
