@@ -1,0 +1,67 @@
+"""Canonical JSON and hashing: the byte-exact rules an examiner needs to recompute every hash.
+
+Canonical JSON here is RFC 8785 (JCS) restricted to the values the store holds: object keys sorted,
+no insignificant whitespace, UTF-8, non-ASCII characters written as themselves, and numbers that are
+whole written without a fraction (SQLite may hand back 87.0 for a score stored as 87).
+"""
+
+import hashlib
+import json
+import math
+from datetime import datetime, timezone
+
+GENESIS = "0" * 64
+
+
+def _normalise(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot hash non-finite number {value!r}")
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError("raw bytes are never hashed as JSON: hash them and store the digest")
+    return value
+
+
+def canonical_json(value) -> bytes:
+    """The canonical UTF-8 encoding of `value` (sorted keys, no whitespace)."""
+    return json.dumps(
+        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def link_hash(prev_hash: str, content_hash: str) -> str:
+    """A chain link: sha256 over the ASCII hex of the previous hash followed by this record's content hash."""
+    return sha256_hex((prev_hash + content_hash).encode("ascii"))
+
+
+def utc_now() -> str:
+    return format_utc(datetime.now(timezone.utc))
+
+
+def format_utc(moment: datetime) -> str:
+    """UTC, ISO 8601, always with microseconds: `2026-11-28T11:12:00.123456Z`."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalise_utc(text: str) -> str:
+    """Parse an ISO 8601 time that names its offset and return it in the store's UTC form."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"time without a UTC offset: {text!r}")
+    return format_utc(moment)

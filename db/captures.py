@@ -1,0 +1,202 @@
+"""Saving what a spider fetched: listing index, content-addressed body, capture, classification, chain."""
+
+import hashlib
+import json
+import zlib
+from collections.abc import Mapping
+
+from db.canonical import normalise_utc, utc_now
+from db.chain import append_chain
+from db.connection import write_transaction
+from db.runs import default_crawler_version
+from db.status import record_status
+
+# What the spider extracted from the page, kept with the capture as it was at fetch time.
+FIELD_KEYS = ("title", "description", "price", "currency", "seller", "condition", "extra")
+
+RISK_RANKS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+BODY_ENCODING = "zlib"
+
+
+def risk_rank(risk) -> int:
+    if risk is None:
+        return 0
+    if isinstance(risk, int):
+        return risk
+    return RISK_RANKS.get(str(risk).lower(), 0)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _text(value) -> str:
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def normalise_headers(headers) -> dict[str, list[str]]:
+    """Headers as {name: [values]} in the order received; Scrapy's bytes are read as Latin-1 (HTTP's charset)."""
+    if not headers:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    result: dict[str, list[str]] = {}
+    for name, values in items:
+        if isinstance(values, (str, bytes, bytearray)):
+            values = [values]
+        result.setdefault(_text(name), []).extend(_text(v) for v in values)
+    return result
+
+
+def _body_bytes(body) -> bytes:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"capture body must be the raw bytes received, not {type(body).__name__}")
+
+
+def compress_body(body: bytes) -> bytes:
+    return zlib.compress(body, 6)
+
+
+def decompress_body(blob: bytes, encoding: str) -> bytes:
+    if encoding != BODY_ENCODING:
+        raise ValueError(f"unknown body encoding {encoding!r}")
+    return zlib.decompress(blob)
+
+
+def _run_crawler_version(store, run_id):
+    if run_id is None:
+        return None
+    row = store.conn.execute("SELECT crawler_version FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+    if row is None:
+        raise ValueError(f"crawl run {run_id} does not exist")
+    return row[0]
+
+
+def save_capture(store, item, run_id: int | None = None) -> int:
+    """Store one fetch of one listing as evidence, in one transaction; returns the capture id.
+
+    `item` is a mapping with the ListingItem fields (docs/architecture.md). A re-crawl adds a capture; nothing
+    already stored is changed, except the listing's index columns (title, price, last seen, ...).
+    """
+    item = dict(item)
+    for key in ("marketplace", "listing_id"):
+        if not item.get(key):
+            raise ValueError(f"capture without {key}")
+    body = _body_bytes(item.get("body"))
+    digest = hashlib.sha256(body).hexdigest()
+    url = item.get("response_url") or item.get("url")
+    if not url:
+        raise ValueError("capture without a URL")
+    if item.get("fetched_at"):
+        fetched_at = normalise_utc(item["fetched_at"])
+        clock_source = item.get("clock_source") or "crawler host system clock (UTC)"
+    else:
+        fetched_at = utc_now()
+        clock_source = "store host system clock (UTC); fetch time not given by the crawler"
+    classification = item.get("classification")
+    watchlist_version = item.get("watchlist_version") or (classification or {}).get("watchlist_version")
+    price = item.get("price")
+    listing = {
+        "marketplace": str(item["marketplace"]),
+        "listing_id": str(item["listing_id"]),
+        "url": item.get("url") or url,
+        "title": item.get("title"),
+        "seller": item.get("seller"),
+        "price": None if price is None else str(price),
+        "currency": item.get("currency"),
+    }
+    status = item.get("status")
+    with write_transaction(store):
+        crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
+        listing_pk = _upsert_listing(store, listing, fetched_at)
+        store.conn.execute(
+            "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
+            [digest, compress_body(body), len(body), BODY_ENCODING],
+        )
+        cursor = store.conn.execute(
+            "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
+            "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [listing_pk, run_id, item.get("request_url") or url, url, None if status is None else int(status),
+             _json_headers(item.get("headers")), digest, len(body), fetched_at, clock_source, crawler_version,
+             watchlist_version, item.get("purpose"), item.get("screen_score"),
+             _json({k: item.get(k) for k in FIELD_KEYS})],
+        )
+        capture_id = cursor.lastrowid
+        append_chain(store, "capture", capture_id)
+        store.conn.execute(
+            "UPDATE listings SET latest_capture_id = ? WHERE pk = ? AND last_seen = ?",
+            [capture_id, listing_pk, fetched_at],
+        )
+        if classification is not None:
+            save_classification(store, capture_id, classification,
+                                classifier_version=item.get("classifier_version") or crawler_version)
+        _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
+    return capture_id
+
+
+def _json_headers(headers) -> str:
+    # Not key-sorted: the order the server sent headers in is part of what was received.
+    return json.dumps(normalise_headers(headers), ensure_ascii=False)
+
+
+def _upsert_listing(store, listing: dict, fetched_at: str) -> int:
+    row = store.conn.execute(
+        "SELECT pk, first_seen, last_seen FROM listings WHERE marketplace = ? AND listing_id = ?",
+        [listing["marketplace"], listing["listing_id"]],
+    ).fetchone()
+    if row is None:
+        cursor = store.conn.execute(
+            "INSERT INTO listings (marketplace, listing_id, url, title, seller, price, currency, first_seen, last_seen) "
+            "VALUES (:marketplace, :listing_id, :url, :title, :seller, :price, :currency, :seen, :seen)",
+            {**listing, "seen": fetched_at},
+        )
+        append_chain(store, "listing", cursor.lastrowid)
+        return cursor.lastrowid
+    pk, first_seen, last_seen = row
+    if fetched_at < first_seen:
+        store.conn.execute("UPDATE listings SET first_seen = ? WHERE pk = ?", [fetched_at, pk])
+    if fetched_at >= last_seen:
+        # The index shows the newest capture's view of the listing; older views stay in their captures.
+        store.conn.execute(
+            "UPDATE listings SET url = :url, title = :title, seller = :seller, price = :price, "
+            "currency = :currency, last_seen = :seen WHERE pk = :pk",
+            {**listing, "seen": fetched_at, "pk": pk},
+        )
+    return pk
+
+
+def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_status, given_status):
+    if given_status:
+        record_status(store, listing_pk, given_status, fetched_at, capture_id=capture_id)
+        return
+    # A page served successfully is a sighting of a live listing; record it only when that is news.
+    if http_status is not None and 200 <= int(http_status) < 300:
+        current = store.conn.execute("SELECT status FROM listings WHERE pk = ?", [listing_pk]).fetchone()[0]
+        if current != "live":
+            record_status(store, listing_pk, "live", fetched_at, capture_id=capture_id, detail=f"HTTP {http_status}")
+
+
+def save_classification(store, capture_id: int, classification: Mapping, *, classifier_version: str | None = None) -> int:
+    """Append a classification of a capture (a crawl's, or a later re-classification) and link it into the chain."""
+    c = dict(classification)
+    risk = c.get("risk")
+    with write_transaction(store):
+        cursor = store.conn.execute(
+            "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
+            "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [capture_id, c.get("watchlist_version"), c.get("classifier_version") or classifier_version
+             or default_crawler_version(), int(bool(c.get("flagged"))), c.get("category"),
+             None if risk is None else str(risk), c.get("score"), _json(c.get("matches") or []), utc_now()],
+        )
+        classification_id = cursor.lastrowid
+        append_chain(store, "classification", classification_id)
+        # Only a classification of the listing's newest capture changes what the queue shows.
+        store.conn.execute(
+            "UPDATE listings SET classification_id = ?, flagged = ?, category = ?, risk = ?, risk_rank = ?, score = ? "
+            "WHERE pk = (SELECT listing_pk FROM captures WHERE id = ?) AND latest_capture_id = ?",
+            [classification_id, int(bool(c.get("flagged"))), c.get("category"),
+             None if risk is None else str(risk), risk_rank(risk), c.get("score"), capture_id, capture_id],
+        )
+    return classification_id

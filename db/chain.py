@@ -1,0 +1,94 @@
+"""The hash chain over every evidence record.
+
+Each chain row links one record: content_hash = sha256(canonical JSON of the record envelope) and
+hash = sha256(prev_hash + content_hash), with prev_hash of the first row = 64 zeros. The envelope is
+{"record_type", "record_id", "created_at" (of the chain row), "row": {column: value} for the record's
+non-null columns}. Null columns are left out so that a column added by a later migration does not change
+the hash of older rows. A capture's body is represented by its SHA-256 column, so purging a body under a
+tombstone leaves the chain intact.
+"""
+
+from dataclasses import dataclass
+
+from db.canonical import GENESIS, canonical_json, link_hash, sha256_hex, utc_now
+from db.connection import write_transaction
+
+
+@dataclass(frozen=True)
+class RecordType:
+    table: str
+    pk: str = "id"
+    columns: tuple[str, ...] | None = None  # None: every column of the row
+
+
+# record_type -> where its rows live. A listing's record covers only its identity (the rest is a mutable index).
+RECORD_TYPES = {
+    "listing": RecordType("listings", pk="pk", columns=("pk", "marketplace", "listing_id")),
+    "capture": RecordType("captures"),
+    "classification": RecordType("classifications"),
+    "status": RecordType("listing_status"),
+    "decision": RecordType("decisions"),
+    "tombstone": RecordType("tombstones"),
+    "notice": RecordType("notices"),
+}
+
+
+def record_row(store, record_type: str, record_id: int) -> dict | None:
+    """The record's hashed columns as stored, or None if the row does not exist."""
+    spec = RECORD_TYPES[record_type]
+    columns = ", ".join(f"[{c}]" for c in spec.columns) if spec.columns else "*"
+    cursor = store.conn.execute(f"SELECT {columns} FROM [{spec.table}] WHERE [{spec.pk}] = ?", [record_id])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip((d[0] for d in cursor.description), row))
+
+
+def content_hash(record_type: str, record_id: int, created_at: str, row: dict) -> str:
+    envelope = {
+        "record_type": record_type,
+        "record_id": record_id,
+        "created_at": created_at,
+        "row": {k: v for k, v in row.items() if v is not None},
+    }
+    return sha256_hex(canonical_json(envelope))
+
+
+def chain_head(store) -> str:
+    """The hash of the last chain record (64 zeros for an empty chain): write it down as an external anchor."""
+    row = store.conn.execute("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+    return row[0] if row else GENESIS
+
+
+def chain_length(store) -> int:
+    return store.conn.execute("SELECT count(*) FROM chain").fetchone()[0]
+
+
+def append_chain(store, record_type: str, record_id: int, content: dict | None = None) -> str:
+    """Link an already-inserted evidence record into the chain and return the new head.
+
+    The hash is always computed from the row as stored (what `verify` will read back); `content`, if
+    given, must agree with it, which catches a caller hashing something other than what it saved.
+    Runs inside the caller's write transaction, or opens one.
+    """
+    if record_type not in RECORD_TYPES:
+        raise ValueError(f"unknown evidence record type {record_type!r} (add it to db.chain.RECORD_TYPES)")
+    with write_transaction(store):
+        row = record_row(store, record_type, record_id)
+        if row is None:
+            raise ValueError(f"{record_type} {record_id} does not exist")
+        if content is not None:
+            given = {k: v for k, v in content.items() if v is not None}
+            stored = {k: v for k, v in row.items() if v is not None and k in given}
+            if canonical_json(given) != canonical_json(stored):
+                raise ValueError(f"{record_type} {record_id}: content given differs from the stored row")
+        created_at = utc_now()
+        prev = chain_head(store)
+        digest = content_hash(record_type, record_id, created_at, row)
+        new_hash = link_hash(prev, digest)
+        store.conn.execute(
+            "INSERT INTO chain (record_type, record_id, content_hash, prev_hash, hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [record_type, record_id, digest, prev, new_hash, created_at],
+        )
+    return new_hash

@@ -1,0 +1,50 @@
+"""Reading the store: hits, one listing, a listing's timeline."""
+
+HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
+               "sha256", "status", "seller", "price", "currency")
+
+
+def hits(store):
+    """One dict per flagged listing (by its newest capture's latest classification), highest risk and score first."""
+    return store.query(
+        "SELECT l.marketplace, l.listing_id, l.url, l.title, l.category, l.risk, l.score, l.first_seen, l.last_seen, "
+        "c.sha256, l.status, l.seller, l.price, l.currency, l.pk AS listing_pk, l.latest_capture_id AS capture_id "
+        "FROM listings l LEFT JOIN captures c ON c.id = l.latest_capture_id "
+        "WHERE l.flagged = 1 ORDER BY l.risk_rank DESC, l.score DESC, l.marketplace, l.listing_id"
+    )
+
+
+def get_listing(store, marketplace: str, listing_id: str) -> dict | None:
+    rows = list(store.query("SELECT * FROM listings WHERE marketplace = ? AND listing_id = ?",
+                            [marketplace, str(listing_id)]))
+    return rows[0] if rows else None
+
+
+def timeline(store, marketplace: str, listing_id: str) -> dict | None:
+    """A listing with its history, oldest first: every capture, classification, status change and decision.
+
+    Returns {"listing": {...}, "events": [{"at", "kind", ...}]} or None when the listing is unknown.
+    """
+    listing = get_listing(store, marketplace, listing_id)
+    if listing is None:
+        return None
+    pk = listing["pk"]
+    events = []
+    for c in store.query(
+        "SELECT c.id, c.fetched_at, c.url, c.status, c.sha256, c.body_size, c.run_id, c.purpose, "
+        "(SELECT count(*) FROM bodies b WHERE b.sha256 = c.sha256) AS body_present "
+        "FROM captures c WHERE c.listing_pk = ?", [pk]
+    ):
+        events.append({"at": c["fetched_at"], "kind": "capture", **c, "body_present": bool(c["body_present"])})
+    for k in store.query(
+        "SELECT k.id, k.created_at, k.capture_id, k.flagged, k.category, k.risk, k.score, k.watchlist_version "
+        "FROM classifications k JOIN captures c ON c.id = k.capture_id WHERE c.listing_pk = ?", [pk]
+    ):
+        events.append({"at": k["created_at"], "kind": "classification", **k, "flagged": bool(k["flagged"])})
+    for s in store.query("SELECT * FROM listing_status WHERE listing_pk = ?", [pk]):
+        events.append({"at": s["observed_at"], "kind": "status", **s})
+    for d in store.query("SELECT * FROM decisions WHERE listing_pk = ?", [pk]):
+        events.append({"at": d["created_at"], "kind": "decision", **d})
+    order = {"capture": 0, "status": 1, "classification": 2, "decision": 3}
+    events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
+    return {"listing": listing, "events": events}

@@ -1,0 +1,171 @@
+"""Re-check the whole store: every body against its SHA-256, every record against its chain entry, every link.
+
+The checks, in the words of docs/evidence.md: (1) the chain is a gap-free sequence from seq 1 whose prev_hash
+links and link hashes recompute; (2) every chain entry's content hash recomputes from the record's row as it is
+stored now, and every evidence row has exactly one chain entry; (3) every stored body decompresses to bytes whose
+SHA-256 is its key and whose length is its size; (4) every capture's body is either stored or covered by a
+tombstone naming that capture; no body is stored that no capture refers to.
+"""
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass, field
+
+from db.canonical import GENESIS, link_hash
+from db.captures import decompress_body
+from db.chain import RECORD_TYPES, content_hash
+
+MAX_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    record: str
+    message: str
+
+    def __str__(self):
+        where = f"chain seq {self.seq} ({self.record})" if self.seq is not None else self.record
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class VerifyResult:
+    count: int = 0
+    head: str = GENESIS
+    bodies: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"{self.count} records, chain head {self.head}"
+        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        return f"verification FAILED: {self.first}{more}"
+
+
+def _table_exists(store, table):
+    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+
+
+def verify(store, anchor: str | None = None) -> VerifyResult:
+    """Check everything; `anchor`, a chain head written down earlier, must still be in the chain."""
+    result = VerifyResult()
+    problems: list[Problem] = []
+    seq_of: dict[tuple[str, int], int] = {}
+    _walk_chain(store, result, problems, seq_of)
+    for record_type in RECORD_TYPES:
+        _check_records(store, record_type, problems, seq_of)
+    _check_bodies(store, result, problems, seq_of)
+    if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
+        problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
+    # The first problem in chain order is the one to report; problems outside the chain come last.
+    problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    result.problems = problems[:MAX_PROBLEMS]
+    return result
+
+
+def _walk_chain(store, result, problems, seq_of):
+    expected_seq, prev = 1, GENESIS
+    rows = store.conn.execute(
+        "SELECT seq, record_type, record_id, content_hash, prev_hash, hash FROM chain ORDER BY seq"
+    )
+    for seq, record_type, record_id, digest, prev_hash, stored_hash in rows:
+        record = f"{record_type} {record_id}"
+        if seq != expected_seq:
+            problems.append(Problem(seq, record, f"chain records missing before this one (expected seq {expected_seq})"))
+        if prev_hash != prev:
+            problems.append(Problem(seq, record, "previous-hash link broken (a record before it was altered or removed)"))
+        if stored_hash != link_hash(prev_hash, digest):
+            problems.append(Problem(seq, record, "chain hash does not match sha256(prev_hash + content_hash)"))
+        if record_type not in RECORD_TYPES:
+            problems.append(Problem(seq, record, "unknown record type"))
+        key = (record_type, record_id)
+        if key in seq_of:
+            problems.append(Problem(seq, record, f"second chain record for the same record (first at seq {seq_of[key]})"))
+        else:
+            seq_of[key] = seq
+        expected_seq, prev = seq + 1, stored_hash
+        result.count += 1
+    result.head = prev
+
+
+def _check_records(store, record_type, problems, seq_of):
+    spec = RECORD_TYPES[record_type]
+    if not _table_exists(store, spec.table):
+        for (kind, record_id), seq in seq_of.items():
+            if kind == record_type:
+                problems.append(Problem(seq, f"{record_type} {record_id}", f"table {spec.table} is missing"))
+        return
+    columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
+    cursor = store.conn.execute(
+        f"SELECT ch.seq, ch.record_id, ch.content_hash, ch.created_at, t.[{spec.pk}] IS NOT NULL, {columns} "
+        f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id WHERE ch.record_type = ?",
+        [record_type],
+    )
+    names = [d[0] for d in cursor.description][5:]
+    for seq, record_id, digest, created_at, present, *values in cursor:
+        record = f"{record_type} {record_id}"
+        if not present:
+            problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
+        elif content_hash(record_type, record_id, created_at, dict(zip(names, values))) != digest:
+            problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
+    unchained = store.conn.execute(
+        f"SELECT t.[{spec.pk}] FROM [{spec.table}] t WHERE NOT EXISTS "
+        f"(SELECT 1 FROM chain ch WHERE ch.record_type = ? AND ch.record_id = t.[{spec.pk}])",
+        [record_type],
+    )
+    for (record_id,) in unchained:
+        problems.append(Problem(None, f"{record_type} {record_id}", "record has no chain entry (inserted outside the chain?)"))
+
+
+def _check_bodies(store, result, problems, seq_of):
+    def capture_problem(capture_id, message):
+        problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message))
+
+    def first_capture(sha256):
+        row = store.conn.execute("SELECT min(id) FROM captures WHERE sha256 = ?", [sha256]).fetchone()
+        return row[0]
+
+    stored: dict[str, int] = {}
+    for sha256, blob, size, encoding in store.conn.execute("SELECT sha256, body, size, encoding FROM bodies"):
+        result.bodies += 1
+        stored[sha256] = size
+        capture_id = first_capture(sha256)
+        if capture_id is None:
+            problems.append(Problem(None, f"body {sha256}", "stored body is referenced by no capture"))
+            continue
+        try:
+            body = decompress_body(blob, encoding)
+        except (zlib.error, ValueError, TypeError) as error:
+            capture_problem(capture_id, f"stored body {sha256} cannot be decompressed ({error})")
+            continue
+        if hashlib.sha256(body).hexdigest() != sha256:
+            capture_problem(capture_id, f"stored body does not hash to {sha256}")
+        elif len(body) != size:
+            capture_problem(capture_id, f"stored body {sha256} is {len(body)} bytes, recorded size {size}")
+
+    tombstoned: dict[str, set[int]] = {}
+    for tombstone_id, sha256, capture_ids in store.conn.execute("SELECT id, sha256, capture_ids FROM tombstones"):
+        try:
+            ids = {int(i) for i in json.loads(capture_ids)}
+        except (ValueError, TypeError):
+            problems.append(Problem(seq_of.get(("tombstone", tombstone_id)), f"tombstone {tombstone_id}",
+                                    "capture_ids is not a JSON list of ids"))
+            continue
+        tombstoned.setdefault(sha256, set()).update(ids)
+
+    for capture_id, sha256, body_size in store.conn.execute("SELECT id, sha256, body_size FROM captures ORDER BY id"):
+        if sha256 in stored:
+            if stored[sha256] != body_size:
+                capture_problem(capture_id, f"body size {body_size} differs from stored body's {stored[sha256]}")
+        elif capture_id not in tombstoned.get(sha256, ()):
+            capture_problem(capture_id, f"body {sha256} is missing and no tombstone records its removal")
