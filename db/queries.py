@@ -48,3 +48,22 @@ def timeline(store, marketplace: str, listing_id: str) -> dict | None:
     order = {"capture": 0, "status": 1, "classification": 2, "decision": 3}
     events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
     return {"listing": listing, "events": events}
+
+
+# A listing's review outcome is its latest decision other than a note (db/review.py builds on the same rule).
+_LATEST_ACTION = (
+    "(SELECT d.action FROM decisions d WHERE d.listing_pk = l.pk AND d.action != 'note' ORDER BY d.id DESC LIMIT 1)"
+)
+
+
+def recheck_targets(store, marketplace: str):
+    """Flagged listings of a marketplace that are not dismissed and not yet seen removed: worth re-fetching.
+
+    Yields {"listing_id", "url", "status", "last_seen"}, least recently seen first.
+    """
+    return store.query(
+        f"SELECT l.listing_id, l.url, l.status, l.last_seen FROM listings l "
+        f"WHERE l.marketplace = ? AND l.flagged = 1 AND coalesce(l.status, '') != 'removed' "
+        f"AND coalesce({_LATEST_ACTION}, '') != 'dismiss' ORDER BY l.last_seen, l.pk",
+        [marketplace],
+    )

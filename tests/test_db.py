@@ -218,3 +218,18 @@ def test_timeline_orders_events(store):
     assert kinds.count("capture") == 2 and kinds.count("classification") == 2
     assert [e["at"] for e in timeline["events"]] == sorted(e["at"] for e in timeline["events"])
     assert db.timeline(store, "demo_market", "nope") is None
+
+
+def test_recheck_targets_skip_dismissed_removed_and_unflagged(store):
+    for listing_id in ("a", "b", "c", "d"):
+        db.save_capture(store, make_item(listing_id))
+    db.save_capture(store, make_item("e", classification={**CLASSIFIED, "flagged": False}))
+    db.save_capture(store, make_item("x", marketplace="other_market"))
+    pk = {r["listing_id"]: r["pk"] for r in store.query("SELECT listing_id, pk FROM listings")}
+    db.record_status(store, pk["b"], "removed", "2026-12-01T00:00:00Z")
+    for listing, action in (("c", "dismiss"), ("d", "dismiss"), ("d", "escalate"), ("a", "note")):
+        store.execute("INSERT INTO decisions (listing_pk, user, action, created_at) VALUES (?, 'ann', ?, 'now')",
+                      [pk[listing], action])
+    targets = list(db.recheck_targets(store, "demo_market"))
+    assert sorted(t["listing_id"] for t in targets) == ["a", "d"]
+    assert targets[0]["url"].startswith("http://127.0.0.1")
