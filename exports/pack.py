@@ -52,8 +52,16 @@ def _check_name(name: str) -> None:
         raise ValueError(f"unsafe file name in pack: {name!r}")
 
 
-def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> str:
-    """Write `files` plus manifest.json and SHA256SUMS to the ZIP `out`; return the ZIP's SHA-256.
+@dataclass(frozen=True)
+class WrittenPack:
+    path: Path
+    sha256: str            # of the ZIP file itself: what the notice record keeps
+    manifest_sha256: str
+    files: int
+
+
+def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> WrittenPack:
+    """Write `files` plus manifest.json and SHA256SUMS to the ZIP `out`.
 
     The ZIP is written to a temporary file beside `out` and renamed into place, so `out` is either the
     complete pack or untouched.
@@ -79,7 +87,7 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> str:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return digest
+    return WrittenPack(out, digest, sha256_hex(manifest), len(everything))
 
 
 @dataclass

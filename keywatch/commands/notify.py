@@ -1,3 +1,209 @@
-"""CLI commands: see keywatch/cli.py for the map of modules."""
+"""Notifying retailers: retailer contacts, evidence packs with notices, pack verification, compliance report."""
 
-commands = []
+import json
+from pathlib import Path
+
+import click
+
+import db
+from db import notices
+from exports.export import ExportError, export_pack, resolve_target
+from exports.office import load_office
+from exports.pack import verify_pack as check_pack
+from exports.retailers import check_retailer, load_retailers
+from exports.yamlconfig import ConfigError
+from keywatch.options import db_option
+
+
+def open_store(db_path: Path, *, create: bool = False):
+    try:
+        return db.connect(db_path, create=create)
+    except db.StoreNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def retailer():
+    """Retailers to notify: seller accounts or web shops and their contact details."""
+
+
+@retailer.command("add")
+@click.argument("name")
+@click.option("--marketplace", required=True, help="Marketplace id as the spiders record it (e.g. demo)")
+@click.option("--seller", "sellers", multiple=True, help="Seller account on that marketplace (repeatable)")
+@click.option("--email", default="", help="Where notices are sent")
+@click.option("--address", default="", help="Postal address (use \\n for new lines)")
+@click.option("--reporting-url", default="", help="The marketplace's channel for reporting prohibited items")
+@click.option("--update", is_flag=True, help="Replace the details of an existing retailer of that name")
+@db_option
+def retailer_add(name, marketplace, sellers, email, address, reporting_url, update, db_path):
+    """Add one retailer (or, with --update, change one).
+
+    A retailer with no --seller stands for the marketplace operator itself.
+
+        keywatch retailer add "Keyless Pro Tools Ltd" --marketplace demo --seller keyless_pro_tools \\
+            --email compliance@example.com
+    """
+    try:
+        entry = check_retailer({"name": name, "marketplace": marketplace, "seller_ids": list(sellers),
+                                "email": email, "address": address.replace("\\n", "\n"),
+                                "reporting_url": reporting_url})
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = open_store(db_path, create=True)
+    if notices.get_retailer(store, entry.name) is not None and not update:
+        raise click.ClickException(f"retailer {entry.name!r} already exists (use --update to change it)")
+    try:
+        notices.save_retailer(store, entry.to_dict(), db.utc_now())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"saved retailer {entry.name!r} ({entry.marketplace}: {', '.join(entry.seller_ids) or 'marketplace operator'})")
+
+
+@retailer.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table")
+@db_option
+def retailer_list(as_json, db_path):
+    """List the retailers in the store."""
+    rows = notices.list_retailers(open_store(db_path))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no retailers yet (keywatch retailer import retailers.yaml)")
+    for r in rows:
+        sellers = ", ".join(r["seller_ids"]) or "(marketplace operator)"
+        click.echo(f"{r['name']}\t{r['marketplace']}\t{sellers}\t{r['email'] or '-'}")
+
+
+@retailer.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def retailer_import(path, db_path):
+    """Load retailers from a YAML file (see retailers.yaml); entries are matched and updated by name.
+
+        keywatch retailer import retailers.yaml
+    """
+    try:
+        entries = load_retailers(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = open_store(db_path, create=True)
+    new = 0
+    try:
+        with db.write_transaction(store):  # all of the file or none of it
+            now = db.utc_now()
+            for entry in entries:
+                new += notices.get_retailer(store, entry.name) is None
+                notices.save_retailer(store, entry.to_dict(), now)
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}; nothing imported") from None
+    click.echo(f"imported {len(entries)} retailers from {path} ({new} new, {len(entries) - new} updated)")
+
+
+@click.command()
+@click.option("--retailer", "retailer_name", metavar="NAME", help="A retailer from `keywatch retailer list`")
+@click.option("--seller", metavar="MARKETPLACE:SELLER", help="One seller account (a retailer or not)")
+@click.option("--marketplace", metavar="M", help="Every listing on a marketplace, addressed to its operator")
+@click.option("--status", "review_status", type=click.Choice(notices.REVIEW_STATUSES), default="confirmed",
+              show_default=True, help="Which reviewed listings to include")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="The pack to write (PACK.zip)")
+@click.option("--office-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Office details and notice wording [default: $KEYWATCH_OFFICE, ./office.yaml, exports/office.yaml]")
+@click.option("--user", default=None, help="Who is exporting (recorded with the notice)")
+@db_option
+def export(retailer_name, seller, marketplace, review_status, out, office_config, user, db_path):
+    """Write an evidence pack (ZIP) for one retailer and record the notice.
+
+    The pack holds listings.csv/.json, the captured pages, a WARC of them, the notice letter (HTML and
+    PDF, numbered e.g. KW-2026-0001), manifest.json and SHA256SUMS. The notice (number, listings, the
+    pack's SHA-256) is recorded in the store and chained; nothing is written or recorded on error.
+
+        keywatch export --retailer "Keyless Pro Tools Ltd" --out KW-keyless-pro.zip
+    """
+    try:
+        office = load_office(office_config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = open_store(db_path)
+    try:
+        target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
+        result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
+    except (ExportError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
+               f"{result.captures} captures -> {out}")
+    click.echo(f"pack SHA-256 {result.pack.sha256}")
+
+
+@click.command("verify-pack")
+@click.argument("pack", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def verify_pack(pack, db_path):
+    """Re-check every file of an evidence pack against manifest.json and SHA256SUMS.
+
+    Exits non-zero naming each file that differs, is missing, or is extra. When the evidence store is
+    at hand (--db), also checks the ZIP's SHA-256 against the notice recorded at export.
+
+        keywatch verify-pack KW-keyless-pro.zip
+    """
+    try:
+        report = check_pack(pack)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    number = report.manifest.get("notice_number") if isinstance(report.manifest, dict) else None
+    recorded = _recorded_notice(db_path, number)
+    if recorded is not None:
+        from exports.pack import sha256_file
+        actual = sha256_file(pack)
+        if actual != recorded["pack_sha256"]:
+            report.problems.append(f"{pack.name}: SHA-256 {actual} differs from notice {number} recorded in the "
+                                   f"store ({recorded['pack_sha256']})")
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if not report.ok:
+        raise click.ClickException(f"{pack}: verification FAILED ({len(report.problems)} problems)")
+    against = f"; matches notice {number} in {db_path}" if recorded else ""
+    click.echo(f"{pack}: OK, {report.files} files, notice {number}{against}")
+
+
+def _recorded_notice(db_path: Path, number: str | None):
+    if not number or not Path(db_path).exists():
+        return None
+    return notices.get_notice(db.connect(db_path, create=False), number)
+
+
+@click.command()
+@click.option("--since", metavar="DATE", default=None, help="Only notices sent on or after DATE (YYYY-MM-DD)")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (charts for html go beside it as data: URIs inside it) [default: stdout]")
+@db_option
+def report(since, fmt, out, db_path):
+    """Compliance report: per retailer and marketplace, listings notified, removed, still live, median days
+    from notice to removal, and new hits since the last notice.
+
+        keywatch report --since 2026-01-01 --format html --out report.html
+    """
+    from exports import report as compliance_report
+    try:
+        since_utc = compliance_report.parse_since(since)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = open_store(db_path)
+    data = compliance_report.compliance(store, since_utc)
+    text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {out}")
+
+
+commands = [retailer, export, verify_pack, report]

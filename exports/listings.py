@@ -1,0 +1,112 @@
+"""A pack's listing records: the rows from db.notices.export_listings as JSON, CSV and letter lines."""
+
+import csv
+import io
+import json
+
+
+def capture_file(sha256: str) -> str:
+    return f"captures/{sha256}.html"
+
+
+def reasons(matches: list[dict]) -> list[str]:
+    """The classifier's evidence in words: each watchlist term that matched, where, and how well."""
+    out = []
+    for m in matches:
+        if m.get("excluded_by"):
+            continue
+        score = m.get("score")
+        score_text = f", score {score:g}" if isinstance(score, (int, float)) else ""
+        out.append(f"'{m.get('term')}' matched \"{m.get('text')}\" in {m.get('field')}{score_text}")
+    return out
+
+
+def listing_record(row: dict) -> dict:
+    """One listing as listings.json shows it: what was on sale, why it was flagged, what the reviewer decided."""
+    return {
+        "marketplace": row["marketplace"],
+        "listing_id": row["listing_id"],
+        "url": row["url"],
+        "title": row["title"],
+        "price": row["price"],
+        "currency": row["currency"],
+        "seller": row["seller"],
+        "category": row["decision_category"] or row["classifier_category"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "status": row["status"] or "unknown",
+        "status_observed_at": row["status_at"],
+        "classifier": {
+            "category": row["classifier_category"],
+            "risk": row["classifier_risk"],
+            "score": row["classifier_score"],
+            "watchlist_version": row["watchlist_version"],
+            "reasons": reasons(row["classifier_matches"]),
+            "matches": row["classifier_matches"],
+        },
+        "decision": {
+            "review_status": row["review_status"],
+            "action": row["decision_action"],
+            "category": row["decision_category"],
+            "reason": row["decision_reason"],
+            "note": row["decision_note"],
+            "user": row["decided_by"],
+            "at": row["decided_at"],
+            "notes": row["notes"],
+        },
+        "captures": [
+            {
+                "fetched_at": c["fetched_at"], "request_url": c["request_url"], "url": c["url"],
+                "http_status": c["status"], "sha256": c["sha256"], "size": c["body_size"], "purpose": c["purpose"],
+                # A purged body (retention) is absent from the pack; its hash still identifies what it was.
+                "file": capture_file(c["sha256"]) if c["body_present"] else None,
+            }
+            for c in row["captures"]
+        ],
+    }
+
+
+CSV_COLUMNS = ("marketplace", "listing_id", "url", "title", "price", "currency", "seller", "category",
+               "first_seen", "last_seen", "status", "classifier_category", "classifier_risk", "classifier_score",
+               "reasons", "review_status", "decided_by", "decided_at", "decision_note", "capture_sha256")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # Titles are written by sellers: a leading = + - @ would run as a formula when the CSV is opened in a
+    # spreadsheet. listings.json keeps the exact text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(records: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        writer.writerow([_cell(v) for v in (
+            r["marketplace"], r["listing_id"], r["url"], r["title"], r["price"], r["currency"], r["seller"],
+            r["category"], r["first_seen"], r["last_seen"], r["status"], r["classifier"]["category"],
+            r["classifier"]["risk"], r["classifier"]["score"], "; ".join(r["classifier"]["reasons"]),
+            r["decision"]["review_status"], r["decision"]["user"], r["decision"]["at"], r["decision"]["note"],
+            " ".join(c["sha256"] for c in r["captures"]),
+        )])
+    # A BOM so spreadsheet programs read UTF-8 titles correctly.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_json(records: list[dict], header: dict) -> bytes:
+    return (json.dumps({**header, "listings": records}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def letter_rows(records: list[dict]) -> list[dict]:
+    """What the letter's table shows for each listing."""
+    return [
+        {
+            "marketplace": r["marketplace"], "listing_id": r["listing_id"], "url": r["url"], "title": r["title"] or "",
+            "price_text": " ".join(filter(None, [r["currency"], r["price"]])) or "-",
+            "category_label": (r["category"] or "-").replace("_", " "),
+            "first_seen": (r["first_seen"] or "")[:16].replace("T", " "),
+            "status": r["status"],
+        }
+        for r in records
+    ]
