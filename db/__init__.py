@@ -7,6 +7,7 @@ from db.canonical import GENESIS, canonical_json, utc_now
 from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import StoreNotFound, connect, write_transaction
+from db.purge import PurgeResult, purge_dismissed
 from db.queries import get_listing, hits, recheck_targets, timeline
 from db.runs import finish_run, get_run, start_run
 from db.schema import protect
@@ -14,8 +15,8 @@ from db.status import record_status
 from db.verify import VerifyResult, verify
 
 __all__ = [
-    "GENESIS", "RECORD_TYPES", "StoreNotFound", "VerifyResult", "append_chain", "canonical_json", "chain_head",
-    "chain_length", "connect", "finish_run", "get_listing", "get_run", "hits", "protect", "recheck_targets",
+    "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreNotFound", "VerifyResult", "append_chain", "canonical_json", "chain_head",
+    "chain_length", "connect", "finish_run", "get_listing", "get_run", "hits", "protect", "purge_dismissed", "recheck_targets",
     "record_status",
     "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
 ]

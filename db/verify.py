@@ -24,6 +24,8 @@ class Problem:
     seq: int | None
     record: str
     message: str
+    # 0: a record or chain link is wrong; 1: a body problem, which may only be a consequence of a rank-0 one.
+    rank: int = 0
 
     def __str__(self):
         where = f"chain seq {self.seq} ({self.record})" if self.seq is not None else self.record
@@ -67,8 +69,8 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
     _check_bodies(store, result, problems, seq_of)
     if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
         problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
-    # The first problem in chain order is the one to report; problems outside the chain come last.
-    problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    # Report record and chain problems first, in chain order; body problems (often their consequence) after.
+    problems.sort(key=lambda p: (p.rank, p.seq is None, p.seq or 0))
     result.problems = problems[:MAX_PROBLEMS]
     return result
 
@@ -81,7 +83,8 @@ def _walk_chain(store, result, problems, seq_of):
     for seq, record_type, record_id, digest, prev_hash, stored_hash in rows:
         record = f"{record_type} {record_id}"
         if seq != expected_seq:
-            problems.append(Problem(seq, record, f"chain records missing before this one (expected seq {expected_seq})"))
+            gone = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
+            problems.append(Problem(expected_seq, "deleted", f"chain record {gone} missing (the next is seq {seq})"))
         if prev_hash != prev:
             problems.append(Problem(seq, record, "previous-hash link broken (a record before it was altered or removed)"))
         if stored_hash != link_hash(prev_hash, digest):
@@ -129,7 +132,7 @@ def _check_records(store, record_type, problems, seq_of):
 
 def _check_bodies(store, result, problems, seq_of):
     def capture_problem(capture_id, message):
-        problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message))
+        problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message, rank=1))
 
     def first_capture(sha256):
         row = store.conn.execute("SELECT min(id) FROM captures WHERE sha256 = ?", [sha256]).fetchone()
@@ -141,7 +144,7 @@ def _check_bodies(store, result, problems, seq_of):
         stored[sha256] = size
         capture_id = first_capture(sha256)
         if capture_id is None:
-            problems.append(Problem(None, f"body {sha256}", "stored body is referenced by no capture"))
+            problems.append(Problem(None, f"body {sha256}", "stored body is referenced by no capture", rank=1))
             continue
         try:
             body = decompress_body(blob, encoding)

@@ -1,3 +1,209 @@
-"""CLI commands: see keywatch/cli.py for the map of modules."""
+"""CLI commands over the evidence store: hits, show, verify, warc, purge."""
 
-commands = []
+import contextlib
+import csv
+import getpass
+import json
+import sqlite3
+import sys
+
+import click
+
+import db
+from db.warc import WarcError, select_captures, write_warc
+from keywatch.options import db_option
+
+HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
+               "sha256", "status", "seller", "price", "currency")
+
+
+@contextlib.contextmanager
+def open_store(db_path):
+    """An existing store (read commands never create one), closed afterwards; user errors as one line."""
+    try:
+        store = db.connect(db_path, create=False)
+    except db.StoreNotFound as error:
+        raise click.ClickException(str(error)) from None
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def parse_listing_ref(ref: str) -> tuple[str, str]:
+    marketplace, sep, listing_id = ref.partition(":")
+    if not sep or not marketplace or not listing_id:
+        raise click.BadParameter(f"expected MARKETPLACE:LISTING_ID, got {ref!r}")
+    return marketplace, listing_id
+
+
+def _table(rows: list[dict], columns) -> str:
+    def cell(value, column):
+        text = "" if value is None else str(value)
+        return text[:48] + "…" if column == "title" and len(text) > 49 else text
+
+    cells = [[cell(r.get(c), c) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+@click.command()
+@db_option
+@click.option("--format", "output_format", type=click.Choice(["table", "jsonl", "csv"]), default="table",
+              show_default=True, help="Output format.")
+def hits(db_path, output_format):
+    """List flagged listings, highest risk and score first, with the SHA-256 of each one's latest capture.
+
+    Example: keywatch hits --format csv > hits.csv
+    """
+    with open_store(db_path) as store:
+        rows = [{c: r[c] for c in HIT_COLUMNS} for r in db.hits(store)]
+    if output_format == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif output_format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=HIT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif rows:
+        click.echo(_table(rows, HIT_COLUMNS))
+    else:
+        click.echo("No flagged listings.", err=True)
+
+
+def _event_line(event: dict) -> str:
+    kind = event["kind"]
+    if kind == "capture":
+        body = "" if event["body_present"] else "  [body purged]"
+        return (f"capture {event['id']}: HTTP {event['status']}  {event['body_size']} bytes  sha256 {event['sha256']}"
+                f"  run {event['run_id']}  {event['url']}{body}")
+    if kind == "classification":
+        verdict = f"flagged {event['category']} ({event['risk']}, score {event['score']})" if event["flagged"] \
+            else f"not flagged (score {event['score']})"
+        return f"classification {event['id']} of capture {event['capture_id']}: {verdict}  watchlist {event['watchlist_version']}"
+    if kind == "status":
+        detail = f" ({event['detail']})" if event.get("detail") else ""
+        return f"status {event['status']}{detail}"
+    what = " ".join(str(event[k]) for k in ("action", "category", "reason") if event.get(k))
+    note = f": {event['note']}" if event.get("note") else ""
+    return f"decision {event['id']} by {event['user']}: {what}{note}"
+
+
+@click.command()
+@click.argument("listing")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the listing and its timeline as JSON.")
+def show(listing, db_path, as_json):
+    """Show one listing (MARKETPLACE:LISTING_ID) and its timeline: captures, classifications, status changes
+    and decisions, oldest first.
+
+    Example: keywatch show demo_market:1042
+    """
+    marketplace, listing_id = parse_listing_ref(listing)
+    with open_store(db_path) as store:
+        timeline = db.timeline(store, marketplace, listing_id)
+    if timeline is None:
+        raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
+    if as_json:
+        click.echo(json.dumps(timeline, ensure_ascii=False, indent=2))
+        return
+    item = timeline["listing"]
+    click.echo(f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}")
+    click.echo(f"  url:        {item['url']}")
+    price = f"{item['price']} {item['currency'] or ''}".strip() if item["price"] is not None else "-"
+    click.echo(f"  seller:     {item['seller'] or '-'}    price: {price}")
+    click.echo(f"  first seen: {item['first_seen']}    last seen: {item['last_seen']}    status: {item['status'] or '-'}")
+    if item["flagged"]:
+        click.echo(f"  flagged:    {item['category']} ({item['risk']}, score {item['score']})")
+    else:
+        click.echo("  flagged:    no")
+    click.echo("Timeline:")
+    for event in timeline["events"]:
+        click.echo(f"  {event['at']}  {_event_line(event)}")
+
+
+@click.command()
+@db_option
+@click.option("--anchor", metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
+def verify(db_path, anchor):
+    """Re-hash every stored body and record and walk the hash chain.
+
+    Prints "N records, chain head <hash>" and exits 0, or names the first bad record and exits 1.
+
+    Example: keywatch verify --db data/keywatch.sqlite
+    """
+    with open_store(db_path) as store:
+        result = db.verify(store, anchor=anchor)
+    if not result.ok:
+        for problem in result.problems[1:20]:
+            click.echo(f"  also: {problem}", err=True)
+        raise click.ClickException(result.summary())
+    click.echo(result.summary())
+
+
+@click.command()
+@click.option("--listing", "listings", multiple=True, metavar="MARKETPLACE:LISTING_ID",
+              help="Captures of this listing (repeatable).")
+@click.option("--run", "run_id", type=int, help="Captures of this crawl run.")
+@click.option("--all", "all_captures", is_flag=True, help="Every capture in the store.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The WARC file to write (FILE.warc.gz).")
+@db_option
+def warc(listings, run_id, all_captures, out_path, db_path):
+    """Export captures as a WARC 1.1 file (request, response and metadata records; payloads byte-identical,
+    SHA-256 payload digests matching the store).
+
+    Example: keywatch warc --listing demo_market:1042 --out 1042.warc.gz
+    """
+    refs = [parse_listing_ref(ref) for ref in listings]
+    if sum(bool(x) for x in (refs, run_id is not None, all_captures)) != 1:
+        raise click.UsageError("choose exactly one of --listing, --run or --all")
+    with open_store(db_path) as store:
+        try:
+            capture_ids = select_captures(store, listings=refs, run_id=run_id, all_captures=all_captures)
+            if not capture_ids:
+                raise click.ClickException("no captures chosen: nothing to export")
+            result = write_warc(store, capture_ids, out_path)
+        except WarcError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    click.echo(f"Wrote {result.captures} captures ({result.records} WARC records) to {out_path}")
+    if result.skipped:
+        click.echo(f"Skipped {len(result.skipped)} captures whose bodies were purged (see their tombstones).", err=True)
+
+
+@click.command()
+@click.option("--dismissed-older-than", "days", type=click.FloatRange(min=0), required=True, metavar="DAYS",
+              help="Purge listings whose dismissal is older than this many days.")
+@click.option("--actor", default=None, help="Who is purging (recorded in the tombstone) [default: login name].")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def purge(days, actor, yes, db_path):
+    """Delete the stored pages (bodies) of dismissed listings past the retention period.
+
+    Each removal leaves a tombstone in the hash chain (what, when, why, who, the body's SHA-256), so `verify`
+    still passes. Listings ever confirmed or escalated, and pages shared with any other listing, are kept.
+
+    Example: keywatch purge --dismissed-older-than 90 --yes
+    """
+    actor = actor or getpass.getuser()
+    with open_store(db_path) as store:
+        planned = db.purge_dismissed(store, days, actor, dry_run=True)
+        if not planned.bodies:
+            click.echo(f"Nothing to purge: no bodies of listings dismissed before {planned.cutoff}.")
+            return
+        click.echo(f"{len(planned.bodies)} bodies ({planned.bytes} bytes) of {len(planned.listings)} listings "
+                   f"dismissed before {planned.cutoff}.")
+        if not yes:
+            click.confirm("Purge them?", abort=True)
+        result = db.purge_dismissed(store, days, actor)
+        head = db.chain_head(store)
+    click.echo(f"Purged {len(result.bodies)} bodies, {len(result.bodies)} tombstones written; chain head {head}")
+
+
+commands = [hits, show, verify, warc, purge]

@@ -1,0 +1,190 @@
+"""WARC 1.1 export of stored captures (warcio): request, response and metadata records per capture.
+
+The response payload is the stored body byte for byte; its WARC-Payload-Digest is SHA-256 (base32, as warcio
+writes it) and is checked against the store's SHA-256 before anything is written. WARC-Date is the capture's
+fetched_at, with microseconds. Headers the crawler already undid (Content-Encoding, Transfer-Encoding) are
+renamed to X-Keywatch-Original-<Name> so replay tools do not decode the body a second time.
+"""
+
+import base64
+import hashlib
+import http
+import importlib.metadata
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from db.captures import decompress_body
+from db.chain import chain_head
+
+WARC_1_1 = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+RENAMED_PREFIX = "X-Keywatch-Original-"
+
+
+class WarcError(ValueError):
+    """The export cannot be made (nothing chosen, unknown listing, a stored body that fails its hash)."""
+
+
+class _SHA256WARCWriter(WARCWriter):
+    # warcio digests with SHA-1 unless told otherwise; SHA-256 lets the digest be compared with the store's.
+    @staticmethod
+    def _create_digester():
+        return Digester("sha256")
+
+
+@dataclass
+class WarcResult:
+    path: Path
+    captures: int = 0
+    records: int = 0
+    skipped: list[dict] = field(default_factory=list)  # captures whose body was purged (tombstoned)
+
+
+def sha256_base32(hex_digest: str) -> str:
+    """The store's hex SHA-256 in WARC's `sha256:BASE32` form."""
+    return "sha256:" + base64.b32encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def select_captures(store, *, listings=None, run_id=None, all_captures=False) -> list[int]:
+    """Capture ids for `listings` ([(marketplace, listing_id)]), one crawl run, or everything; oldest first."""
+    if sum(bool(x) for x in (listings, run_id is not None, all_captures)) != 1:
+        raise WarcError("choose exactly one of: listings, a run, or all captures")
+    if all_captures:
+        return [r[0] for r in store.conn.execute("SELECT id FROM captures ORDER BY fetched_at, id")]
+    if run_id is not None:
+        if not store.conn.execute("SELECT 1 FROM crawl_runs WHERE id = ?", [run_id]).fetchone():
+            raise WarcError(f"no crawl run {run_id}")
+        return [r[0] for r in store.conn.execute("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])]
+    ids = []
+    for marketplace, listing_id in listings:
+        row = store.conn.execute("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?",
+                                 [marketplace, str(listing_id)]).fetchone()
+        if row is None:
+            raise WarcError(f"no listing {marketplace}:{listing_id}")
+        ids += [r[0] for r in store.conn.execute(
+            "SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [row[0]])]
+    return ids
+
+
+def http_headers_for_replay(status: int | None, headers: dict[str, list[str]], body: bytes) -> StatusAndHeaders:
+    """The response's status line and headers as stored, made consistent with the stored (decoded) body."""
+    pairs = []
+    for name, values in headers.items():
+        lower = name.lower()
+        for value in values:
+            still_gzipped = lower == "content-encoding" and value.strip().lower() in ("gzip", "x-gzip") \
+                and body[:2] == b"\x1f\x8b"
+            if lower in ("content-encoding", "transfer-encoding") and not still_gzipped:
+                pairs.append((RENAMED_PREFIX + name, value))
+            elif lower == "content-length" and value.strip() != str(len(body)):
+                pairs.append((RENAMED_PREFIX + name, value))
+            elif lower != "content-length":
+                pairs.append((name, value))
+    pairs.append(("Content-Length", str(len(body))))
+    status = status or 200
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    return StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
+
+
+def _capture_rows(store, capture_ids):
+    for capture_id in capture_ids:
+        cursor = store.conn.execute(
+            "SELECT c.*, l.marketplace, l.listing_id, b.body AS stored_body, b.encoding AS body_encoding "
+            "FROM captures c JOIN listings l ON l.pk = c.listing_pk LEFT JOIN bodies b ON b.sha256 = c.sha256 "
+            "WHERE c.id = ?", [capture_id])
+        yield dict(zip((d[0] for d in cursor.description), cursor.fetchone()))
+
+
+def _classification(store, capture_id):
+    cursor = store.conn.execute("SELECT * FROM classifications WHERE capture_id = ? ORDER BY id DESC LIMIT 1", [capture_id])
+    row = cursor.fetchone()
+    return dict(zip((d[0] for d in cursor.description), row)) if row else None
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def write_warc(store, capture_ids, out_path) -> WarcResult:
+    """Write the captures to `out_path` (gzipped WARC 1.1). The file appears only when complete."""
+    out_path = Path(out_path)
+    result = WarcResult(out_path)
+    versions = sorted({r[0] for r in store.conn.execute(
+        f"SELECT DISTINCT crawler_version FROM captures WHERE id IN ({','.join('?' * len(capture_ids))})", capture_ids)}
+    ) if capture_ids else []
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".warc-", dir=out_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer = _SHA256WARCWriter(fh, gzip=True, warc_version="1.1")
+            writer.write_record(writer.create_warcinfo_record(out_path.name, {
+                "software": f"keywatch {_version('keywatch')} (warcio {_version('warcio')})",
+                "format": "WARC File Format 1.1",
+                "conformsTo": WARC_1_1,
+                "description": "Captures exported from a keywatch evidence store",
+                "crawler-versions": "; ".join(versions),
+                "keywatch-chain-head": chain_head(store),
+            }))
+            result.records += 1
+            for row in _capture_rows(store, capture_ids):
+                if row["stored_body"] is None:
+                    result.skipped.append({"capture_id": row["id"], "sha256": row["sha256"]})
+                    continue
+                _write_capture(store, writer, row)
+                result.captures += 1
+                result.records += 3
+        os.replace(tmp_name, out_path)
+    except BaseException:
+        os.unlink(tmp_name)
+        raise
+    return result
+
+
+def _write_capture(store, writer, row):
+    body = decompress_body(row["stored_body"], row["body_encoding"])
+    if hashlib.sha256(body).hexdigest() != row["sha256"]:
+        raise WarcError(f"capture {row['id']}: stored body does not match its SHA-256; run `keywatch verify`")
+    url, date = row["url"], row["fetched_at"]
+    response = writer.create_warc_record(
+        url, "response", payload=io.BytesIO(body), length=len(body),
+        http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
+        warc_headers_dict={"WARC-Date": date},
+    )
+    if response.rec_headers.get_header("WARC-Payload-Digest") != sha256_base32(row["sha256"]):
+        raise WarcError(f"capture {row['id']}: WARC payload digest differs from the stored SHA-256")
+    response_id = response.rec_headers.get_header("WARC-Record-ID")
+    parts = urlsplit(url)
+    request = writer.create_warc_record(
+        url, "request",
+        http_headers=StatusAndHeaders(f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+                                      [("Host", parts.netloc)], is_http_request=True),
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
+    )
+    metadata = {
+        "capture_id": row["id"], "marketplace": row["marketplace"], "listing_id": row["listing_id"],
+        "request_url": row["request_url"], "url": url, "fetched_at": date, "clock_source": row["clock_source"],
+        "sha256": row["sha256"], "crawler_version": row["crawler_version"],
+        "watchlist_version": row["watchlist_version"], "run_id": row["run_id"], "purpose": row["purpose"],
+        "fields": json.loads(row["fields"]), "classification": _classification(store, row["id"]),
+    }
+    meta = writer.create_warc_record(
+        url, "metadata", payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
+        warc_content_type="application/json",
+        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
+    )
+    for record in (request, response, meta):
+        writer.write_record(record)
