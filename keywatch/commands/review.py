@@ -1,3 +1,187 @@
-"""CLI commands: see keywatch/cli.py for the map of modules."""
+"""CLI commands for the review desk: serve, user, review."""
 
-commands = []
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import sqlite3
+import sys
+
+import click
+
+import db
+import db.review as review
+from keywatch.options import db_option
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+@contextlib.contextmanager
+def open_store(db_path, *, create: bool = True):
+    try:
+        store = db.connect(db_path, create=create)
+    except db.StoreNotFound as error:
+        raise click.ClickException(str(error)) from None
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--secure-cookies", is_flag=True,
+              help="Mark the session cookie Secure (use when a TLS reverse proxy is in front).")
+def serve(db_path, host, port, threads, secure_cookies):
+    """Start the review desk web UI (waitress, 127.0.0.1:8000 by default).
+
+    Create an account first with `keywatch user add NAME --role admin`.
+    """
+    from waitress import serve as waitress_serve
+
+    from webui import create_app
+
+    with open_store(db_path) as store:
+        has_users = bool(review.list_users(store))
+    if not is_loopback(host):
+        click.secho(
+            f"WARNING: listening on {host}, not only on this machine. Anyone who can reach this address can try "
+            "to log in; the review desk speaks plain HTTP, so put it behind a TLS reverse proxy and use "
+            "--secure-cookies.", fg="red", err=True,
+        )
+    if not has_users:
+        click.secho("No users yet: create one with `keywatch user add NAME --role admin`.", fg="yellow", err=True)
+    app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies)
+    click.echo(f"Review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="keywatch")
+
+
+@click.group()
+def user():
+    """Manage review desk accounts (passwords are stored as argon2id hashes)."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(review.ROLES), default="reviewer", show_default=True, help="Account role.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@db_option
+def user_add(name, role, password_stdin, db_path):
+    """Create an account NAME (asks for the password twice unless --password-stdin)."""
+    from webui.auth import hash_password
+
+    password = _read_password(password_stdin)
+    with open_store(db_path) as store:
+        try:
+            review.add_user(store, name, hash_password(password), role=role, created_by="cli")
+        except review.ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Created {role} {name}.")
+
+
+@user.command("list")
+@db_option
+def user_list(db_path):
+    """List accounts with their role and state."""
+    with open_store(db_path, create=False) as store:
+        users = review.list_users(store)
+    if not users:
+        click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
+    for u in users:
+        click.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at}")
+
+
+@user.command("disable")
+@click.argument("name")
+@db_option
+def user_disable(name, db_path):
+    """Disable account NAME: it can no longer log in, and its open sessions end at the next request."""
+    with open_store(db_path, create=False) as store:
+        try:
+            review.set_disabled(store, name, True)
+        except review.ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Disabled {name}.")
+
+
+@user.command("enable")
+@click.argument("name")
+@db_option
+def user_enable(name, db_path):
+    """Re-enable a disabled account NAME."""
+    with open_store(db_path, create=False) as store:
+        try:
+            review.set_disabled(store, name, False)
+        except review.ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Enabled {name}.")
+
+
+def _parse_ref(ref: str) -> tuple[str, str]:
+    marketplace, sep, listing_id = ref.partition(":")
+    if not sep or not marketplace or not listing_id:
+        raise click.BadParameter(f"expected MARKETPLACE:LISTING_ID, got {ref!r}", param_hint="LISTING")
+    return marketplace, listing_id
+
+
+@click.command("review")
+@click.argument("listing", metavar="MARKETPLACE:LISTING_ID")
+@click.option("--confirm", "category", metavar="CATEGORY", help="Confirm the listing as this device category.")
+@click.option("--dismiss", "reason", type=click.Choice(review.DISMISS_REASONS), help="Dismiss it, for this reason.")
+@click.option("--escalate", is_flag=True, help="Escalate it for a senior reviewer.")
+@click.option("--note", help="Free-text note (alone: adds a note without changing the status).")
+@click.option("--user", "user_name", required=True, help="The reviewer taking the decision (an existing account).")
+@db_option
+def review_command(listing, category, reason, escalate, note, user_name, db_path):
+    """Record a review decision from the command line, with the same audit trail as the web UI.
+
+    Example: keywatch review demo:KW-0042 --confirm relay_attack --note "seen twice" --user alice
+    """
+    marketplace, listing_id = _parse_ref(listing)
+    chosen = [a for a, on in (("confirm", category), ("dismiss", reason), ("escalate", escalate)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError("choose one of --confirm, --dismiss, --escalate")
+    if not chosen and not note:
+        raise click.UsageError("choose one of --confirm CATEGORY, --dismiss REASON, --escalate (or give --note)")
+    action = chosen[0] if chosen else "note"
+    if category is not None:
+        from webui.views import category_labels
+
+        if category not in category_labels():
+            raise click.ClickException(f"unknown category {category!r}; one of: {', '.join(category_labels())}")
+    with open_store(db_path, create=False) as store:
+        pk = review.find_listing(store, marketplace, listing_id)
+        if pk is None:
+            raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
+        try:
+            row = review.decide(store, pk, user_name, action, category=category, reason=reason, note=note)
+        except review.ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Decision {row['id']}: {marketplace}:{listing_id} {row['status_before']} -> {row['status_after']} "
+               f"({action} by {user_name}).")
+
+
+commands = [serve, user, review_command]

@@ -1,0 +1,74 @@
+"""The Flask application factory: one store connection per request, login and CSRF checks, security headers."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from flask import Flask, g, render_template, request, session
+from werkzeug.exceptions import HTTPException
+
+import db
+import db.review as review
+from webui import auth, security, views
+from webui.highlight import short_time
+
+
+def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
+    """The review desk over the evidence store at `db_path` (created and migrated if missing)."""
+    db_path = Path(db_path)
+    app = Flask(__name__)
+    app.config.update(
+        DB_PATH=db_path,
+        SECRET_KEY=secret_key or security.load_secret_key(db_path),
+        SESSION_COOKIE_NAME="keywatch_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=12),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        LOGIN_MAX_FAILURES=auth.MAX_FAILURES,
+        LOGIN_WINDOW_SECONDS=auth.WINDOW_SECONDS,
+        # Set SESSION_COOKIE_SECURE when serving over HTTPS (keywatch serve --secure-cookies).
+    )
+    app.config.update(config)
+    # Create the store and apply every migration once up front, not racing on the first requests.
+    db.connect(db_path).conn.close()
+
+    @app.before_request
+    def open_store_and_user():
+        g.user = None
+        if request.endpoint == "static":
+            return
+        g.store = db.connect(db_path)
+        name = session.get("user")
+        if name:
+            user = review.get_user(g.store, name)
+            # A disabled account loses its sessions at once, not when the cookie expires.
+            if user is None or user.disabled:
+                session.clear()
+            else:
+                g.user = user
+        security.check_csrf()
+
+    @app.teardown_request
+    def close_store(_exc):
+        store = g.pop("store", None)
+        if store is not None:
+            store.conn.close()
+
+    app.after_request(security.add_security_headers)
+
+    @app.context_processor
+    def template_globals():
+        return {"csrf_token": security.csrf_token, "current_user": g.get("user")}
+
+    # A global rather than a context variable so imported macros (which get no context) can use it.
+    app.jinja_env.globals["short_time"] = short_time
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_template("error.html", error=error), error.code
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    return app

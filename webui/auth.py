@@ -1,0 +1,78 @@
+"""Reviewer accounts: argon2id password hashes, login with throttling, logout."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+
+import db.review as review
+from webui.security import safe_next
+
+bp = Blueprint("auth", __name__)
+hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+MIN_PASSWORD_LENGTH = 10
+# Five wrong passwords for one account from one address within 15 minutes lock that pair for the rest of the
+# window; other users, and the same user elsewhere, are unaffected (no lock-out of a whole team by a guesser).
+MAX_FAILURES = 5
+WINDOW_SECONDS = 15 * 60
+
+# Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.
+_DUMMY_HASH = hasher.hash("keywatch-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise review.ReviewError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    return hasher.hash(password)
+
+
+def check_password(store, name: str, password: str) -> bool:
+    stored = review.password_hash(store, name)
+    try:
+        hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if stored is None:
+        return False
+    if hasher.check_needs_rehash(stored):
+        review.set_password_hash(store, name, hasher.hash(password))
+    return True
+
+
+def client_ip() -> str:
+    # Behind a reverse proxy configure werkzeug's ProxyFix; remote_addr is what we can trust here.
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if g.user is not None:
+            return redirect(url_for("review.queue"))
+        return render_template("login.html", next=request.args.get("next", ""))
+    store = g.store
+    name = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    ip = client_ip()
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    if review.recent_failures(store, name, ip, current_app.config["LOGIN_WINDOW_SECONDS"]) >= limit:
+        review.record_login_attempt(store, name, ip, ok=False)
+        flash("Too many failed attempts for this account from your address. Wait 15 minutes and try again.", "error")
+        return render_template("login.html", next=request.form.get("next", ""), username=name), 429
+    if not name or not check_password(store, name, password):
+        review.record_login_attempt(store, name, ip, ok=False)
+        flash("Wrong user name or password.", "error")
+        return render_template("login.html", next=request.form.get("next", ""), username=name), 401
+    review.record_login_attempt(store, name, ip, ok=True)
+    session.clear()  # a fresh session (and CSRF token) on login: no session fixation
+    session["user"] = name
+    session.permanent = True
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)

@@ -1,0 +1,108 @@
+"""Request guards for the review desk: login and role checks, CSRF tokens, security headers, the secret key.
+
+CSRF is a small synchronizer-token implementation rather than Flask-WTF: the app has no WTForms forms, htmx
+sends the token as a header (`X-CSRF-Token`, set once on <body> via hx-headers) and plain forms send it as a
+hidden field, and the whole check is one constant-time comparison against a random per-session token.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+# The app's own pages: nothing inline, nothing from elsewhere.
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# A captured page is hostile: a unique origin, no scripts, no forms, no plugins, no popups, and no requests
+# anywhere (so a captured page cannot even ping the marketplace that an officer is looking at it).
+CAPTURE_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'"
+
+
+def load_secret_key(db_path: Path) -> bytes:
+    """The session-signing key, kept in `<db>.secret` beside the database (mode 0600), made on first use.
+
+    Beside rather than inside the database so that a copy of the evidence store handed to someone else does
+    not carry the key that signs reviewers' sessions.
+    """
+    key_path = Path(f"{db_path}.secret")
+    try:
+        return bytes.fromhex(key_path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return bytes.fromhex(key_path.read_text().strip())
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex())
+    return key
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_FIELD)
+    if not token:
+        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse (400) any state-changing request whose token is missing or does not match the session's."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+    expected = session.get(CSRF_FIELD) or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, description="The form's security token is missing or out of date. Reload the page and try again.")
+
+
+def add_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", APP_CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            if request.headers.get("HX-Request"):
+                # htmx would swap the login page into a table row: tell it to navigate instead.
+                response = current_app.response_class(status=401)
+                response.headers["HX-Redirect"] = url_for("auth.login")
+                return response
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not g.user.is_admin:
+            abort(403, description="Only administrators can manage users.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths after login: never an open redirect to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("review.queue")

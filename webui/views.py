@@ -1,0 +1,225 @@
+"""The review desk's pages: queue, listing, decisions, captured page, dashboard, audit trail, users."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   url_for)
+
+import db.review as review
+from db.canonical import format_utc
+from webui import auth
+from webui.chart import trend_svg, week_buckets
+from webui.highlight import segments
+from webui.security import CAPTURE_CSP, admin_required, login_required, safe_next
+
+bp = Blueprint("review", __name__)
+
+# The seven device categories watchlist.yaml defines (issue 2); labels come from the watchlist when it loads.
+DEFAULT_CATEGORIES = ("relay_attack", "key_programmer", "can_injection", "key_emulator", "code_grabber",
+                      "signal_jammer", "mechanical_entry")
+REASON_LABELS = {"false_positive": "False positive", "legitimate_trade_seller": "Legitimate trade seller",
+                 "duplicate": "Duplicate", "other": "Other (say why in the note)"}
+PAGE_SIZE = 100
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@functools.cache
+def category_labels() -> dict[str, str]:
+    """{category id: label}, from watchlist.yaml when it can be read, else the ids themselves."""
+    try:
+        from classifier import load_watchlist
+        from keywatch.paths import default_watchlist_path
+
+        watchlist = load_watchlist(default_watchlist_path())
+        return {cid: getattr(cat, "label", cid) or cid for cid, cat in watchlist.categories.items()}
+    except Exception:  # no watchlist here: still usable, with plain ids
+        return {cid: cid.replace("_", " ") for cid in DEFAULT_CATEGORIES}
+
+
+@bp.app_context_processor
+def choices():
+    return {"category_labels": category_labels(), "reason_labels": REASON_LABELS}
+
+
+def render_block(template_name: str, block_name: str, **context) -> str:
+    """Render one block of a template: the same markup serves the full page and the htmx fragment."""
+    template = current_app.jinja_env.get_template(template_name)
+    current_app.update_template_context(context)
+    return "".join(template.blocks[block_name](template.new_context(context)))
+
+
+def queue_filter() -> review.QueueFilter:
+    args = request.args
+    status = args.get("status", "open")
+    if status not in ("open", "all", *review.STATUSES):
+        status = "open"
+    dates = {key: args.get(key, "").strip() for key in ("since", "until")}
+    for key, value in dates.items():
+        if value and not _DATE.match(value):
+            flash(f"Ignored the {key} date {value!r}: use YYYY-MM-DD.", "error")
+            dates[key] = ""
+    return review.QueueFilter(
+        status=status, category=args.get("category", ""), marketplace=args.get("marketplace", ""),
+        seller=args.get("seller", "").strip(), since=dates["since"], until=dates["until"],
+        q=args.get("q", "").strip()[:200],
+    )
+
+
+@bp.route("/")
+@login_required
+def queue():
+    f = queue_filter()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = review.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    counts = review.queue_counts(g.store, f)
+    return render_template(
+        "queue.html", rows=rows, counts=counts, f=f, page=page, page_size=PAGE_SIZE,
+        filter_choices=review.filter_choices(g.store), statuses=("open", *review.STATUSES, "all"),
+        args={k: v for k, v in request.args.items() if k != "page"}, next_url=request.full_path,
+    )
+
+
+@bp.route("/listing/<int:pk>")
+@login_required
+def listing(pk: int):
+    item = review.listing(g.store, pk)
+    if item is None:
+        abort(404, description=f"No listing with id {pk}.")
+    matches = (item["classification"] or {}).get("matches", [])
+    fields = item["fields"]
+    open_by_seller = [row for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
+                      if row["review_status"] in review.OPEN_STATUSES]
+    return render_template(
+        "listing.html", item=item, matches=matches,
+        title_segments=segments(fields.get("title", item["title"]), matches, "title"),
+        description_segments=segments(fields.get("description"), matches, "description"),
+        captures=review.captures(g.store, pk), timeline=review.timeline(g.store, pk),
+        decisions=review.decisions(g.store, pk),
+        seller_rows=review.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
+        open_by_seller=open_by_seller + ([item] if item["review_status"] in review.OPEN_STATUSES else []),
+    )
+
+
+def _decision_form() -> dict:
+    form = request.form
+    return {"action": form.get("action", ""), "category": form.get("category") or None,
+            "reason": form.get("reason") or None, "note": form.get("note", "")}
+
+
+@bp.route("/listing/<int:pk>/decide", methods=["POST"])
+@login_required
+def decide(pk: int):
+    decision = _decision_form()
+    if decision["action"] == "confirm" and decision["category"] not in category_labels():
+        if decision["category"] not in DEFAULT_CATEGORIES:
+            abort(400, description="Choose a category from the watchlist to confirm.")
+    try:
+        review.decide(g.store, pk, g.user.name, decision.pop("action"), **decision)
+    except review.ReviewError as error:
+        if request.headers.get("HX-Request"):
+            abort(400, description=str(error))
+        flash(str(error), "error")
+    else:
+        if not request.headers.get("HX-Request"):
+            flash("Decision recorded.", "ok")
+    if request.headers.get("HX-Request"):
+        row = review.queue_row(g.store, pk)
+        if row is None:
+            abort(404)
+        return render_block("queue.html", "row", row=row, next_url=safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next") or url_for("review.listing", pk=pk)), code=303)
+
+
+@bp.route("/seller/decide", methods=["POST"])
+@login_required
+def decide_seller():
+    """One decision for every open flagged listing by one seller on one marketplace."""
+    marketplace, seller = request.form.get("marketplace", ""), request.form.get("seller", "")
+    pks = [int(v) for v in request.form.getlist("listing_pk") if v.isdigit()]
+    # Only listings that really are this seller's open ones: the form cannot widen its own scope.
+    allowed = {row["pk"] for row in review.seller_listings(g.store, marketplace, seller)
+               if row["review_status"] in review.OPEN_STATUSES}
+    pks = [pk for pk in pks if pk in allowed]
+    decision = _decision_form()
+    try:
+        done = review.decide_many(g.store, pks, g.user.name, decision.pop("action"), **decision)
+        flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
+    except review.ReviewError as error:
+        flash(str(error), "error")
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.route("/capture/<int:capture_id>/page")
+@login_required
+def captured_page(capture_id: int):
+    """The captured bytes, served so that the browser cannot run or submit anything in them."""
+    found = review.capture_body(g.store, capture_id)
+    if found is None:
+        abort(404, description="No stored page for this capture (unknown, or purged under the retention policy).")
+    body, headers = found
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), [""])
+    content_type = (content_type[0] if content_type else "").lower()
+    charset = re.search(r"charset=([\w.:-]+)", content_type)
+    is_html = not content_type or "html" in content_type
+    response = make_response(body)
+    response.headers["Content-Type"] = (
+        ("text/html" if is_html else "text/plain") + (f"; charset={charset.group(1)}" if charset else "")
+    )
+    response.headers["Content-Security-Policy"] = CAPTURE_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    week_ago = format_utc(now - datetime.timedelta(days=7))
+    weeks = 12
+    start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(hour=0, minute=0, second=0,
+                                                                                     microsecond=0)
+    series = week_buckets(review.weekly_events(g.store, format_utc(start)), start, weeks)
+    return render_template("dashboard.html", stats=review.dashboard(g.store, week_ago), since=week_ago,
+                           chart=trend_svg(series), series=series)
+
+
+@bp.route("/audit")
+@login_required
+def audit():
+    return render_template("audit.html", rows=review.audit_trail(g.store, limit=500))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()
+        try:
+            review.add_user(g.store, name, auth.hash_password(request.form.get("password", "")),
+                            role=request.form.get("role", "reviewer"), created_by=g.user.name)
+            flash(f"User {name} created.", "ok")
+        except review.ReviewError as error:
+            flash(str(error), "error")
+        return redirect(url_for("review.users"), code=303)
+    return render_template("users.html", users=review.list_users(g.store), roles=review.ROLES)
+
+
+@bp.route("/users/<name>/disable", methods=["POST"])
+@admin_required
+def disable_user(name: str):
+    enable = request.form.get("enable") == "1"
+    if name == g.user.name and not enable:
+        flash("You cannot disable your own account.", "error")
+    else:
+        try:
+            review.set_disabled(g.store, name, not enable)
+            flash(f"User {name} {'enabled' if enable else 'disabled'}.", "ok")
+        except review.ReviewError as error:
+            flash(str(error), "error")
+    return redirect(url_for("review.users"), code=303)
