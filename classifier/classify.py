@@ -1,0 +1,242 @@
+"""Decide whether a listing sells a vehicle-theft device, and say why.
+
+The decision, per category (watchlist.yaml explains the lists):
+1. Collect the matches in title and description (classifier.match).
+2. Cancel matches that innocent wording explains, recording what cancelled each one:
+   a category exclusion anywhere in the listing ("nintendo" for "game boy"); an innocent
+   product context (a "Faraday pouch" title cancels everything, a description context only
+   the description's matches and the title's weak device/target words); a protective or
+   negating cue next to the match ("anti relay", "does not support key programming"), which
+   also carries along a list ("blocks relay attacks, jammers and grabbers").
+3. Score what is left: a strong term scores its match score (100 exact, the rapidfuzz ratio
+   when misspelt; x0.95 in the description); a device word plus a target word scores 70
+   (65 when they are in different fields); a lone device/target word scores 30/20 and never
+   flags. Each extra distinct strong term adds 2, up to 100.
+4. The best-scoring category flags the listing if it reaches `flag_threshold`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from classifier.match import FieldScan, Hit
+from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
+
+CATEGORY_KINDS = ("term", "device", "target")
+SENTENCE_BREAKS = set(".!?;:\n•|")
+LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
+
+
+@dataclass(frozen=True)
+class Match:
+    term: str           # the watchlist phrase, as written there
+    category: str
+    field: str          # "title" | "description"
+    start: int          # span in the ORIGINAL field text
+    end: int
+    text: str           # original[start:end]
+    score: float        # 100 = exact; lower = fuzzy (misspelt)
+    kind: str = "term"  # term | device | target
+    excluded_by: str | None = None
+
+
+@dataclass
+class Classification:
+    flagged: bool
+    category: str | None
+    risk: str | None
+    score: int
+    matches: list[Match] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "flagged": self.flagged,
+            "category": self.category,
+            "risk": self.risk,
+            "score": self.score,
+            "matches": [asdict(m) for m in self.matches],
+        }
+
+
+_default: dict[Path, Watchlist] = {}
+
+
+def default_watchlist() -> Watchlist:
+    """The default watchlist, loaded once per path (see default_watchlist_path)."""
+    path = default_watchlist_path().resolve()
+    if path not in _default:
+        _default[path] = load_watchlist(path)
+    return _default[path]
+
+
+def _contains(outer: Hit, inner: Hit) -> bool:
+    return (outer.first <= inner.first and inner.last <= outer.last
+            and (outer.last - outer.first) > (inner.last - inner.first))
+
+
+def _category_hits(scan: FieldScan) -> list[Hit]:
+    """Category matches, dropping any that sit inside a longer category match."""
+    hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS]
+    return [h for h in hits if not any(_contains(o, h) for o in hits)]
+
+
+def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:
+    return not SENTENCE_BREAKS.intersection(scan.gap_text(left, right))
+
+
+def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
+    """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
+    cues = [h for h in scan.hits if h.entry.kind == "cue"]
+    cancelled: dict[Hit, str] = {}
+    if not cues:
+        return cancelled
+    for hit in hits:
+        for cue in cues:
+            group = watchlist.cues[int(cue.entry.owner)]
+            if hit.entry.owner in group.exempt:
+                continue
+            if group.side == "before":
+                gap = hit.first - cue.last - 1
+                ok = 0 <= gap < group.window and _same_sentence(scan, cue.last, hit.first)
+            else:
+                gap = cue.first - hit.last - 1
+                ok = 0 <= gap < group.window and _same_sentence(scan, hit.last, cue.first)
+            if ok:
+                cancelled[hit] = f"cue '{scan.norm.original[cue.start:cue.end]}'"
+                break
+    # "blocks relay attacks, signal jammers and code grabbers": the cue covers the whole list
+    ordered = sorted(hits, key=lambda h: (h.first, h.last))
+    for prev, nxt in zip(ordered, ordered[1:]):
+        if prev in cancelled and nxt not in cancelled:
+            gap = nxt.first - prev.last - 1
+            if 0 <= gap <= LIST_CARRY and _same_sentence(scan, prev.last, nxt.first):
+                cancelled[nxt] = cancelled[prev]
+            elif gap < 0:
+                cancelled[nxt] = cancelled[prev]
+    return cancelled
+
+
+def classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
+    """Classify one listing; see the module docstring for the rules."""
+    wl = watchlist if watchlist is not None else default_watchlist()
+    matcher = wl.matcher
+    scans = [matcher.scan(title or "", "title"), matcher.scan(description or "", "description")]
+
+    exclusion: dict[str, str] = {}
+    title_contexts: list[tuple[str, object]] = []
+    desc_contexts: list[tuple[str, object]] = []
+    contexts = {c.id: c for c in wl.contexts}
+    for scan in scans:
+        for hit in scan.hits:
+            kind = hit.entry.kind
+            if kind == "exclusion":
+                exclusion.setdefault(hit.entry.owner, f"exclusion '{scan.norm.original[hit.start:hit.end]}'")
+            elif kind == "context":
+                ctx = contexts[hit.entry.owner]
+                reason = f"context {ctx.id} '{scan.norm.original[hit.start:hit.end]}'"
+                if scan.field == "title":
+                    title_contexts.append((reason, ctx))
+                elif ctx.where == "anywhere":
+                    desc_contexts.append((reason, ctx))
+
+    matches: list[Match] = []
+    live: dict[str, list[tuple[Hit, Match]]] = {}
+    for scan in scans:
+        hits = _category_hits(scan)
+        cue_cancelled = _cue_cancels(scan, hits, wl)
+        for hit in hits:
+            cat = hit.entry.owner
+            weak = hit.entry.kind != "term"
+            reason = exclusion.get(cat)
+            if reason is None:
+                for why, ctx in title_contexts:
+                    if cat in ctx.cancels and (ctx.strong or weak):
+                        reason = why
+                        break
+            if reason is None and (scan.field == "description" or weak):
+                for why, ctx in desc_contexts:
+                    if cat in ctx.cancels and (ctx.strong or weak):
+                        reason = why
+                        break
+            if reason is None:
+                reason = cue_cancelled.get(hit)
+            match = Match(
+                term=hit.entry.term,
+                category=cat,
+                field=scan.field,
+                start=hit.start,
+                end=hit.end,
+                text=scan.norm.original[hit.start:hit.end],
+                score=hit.score,
+                kind=hit.entry.kind,
+                excluded_by=reason,
+            )
+            matches.append(match)
+            if reason is None:
+                live.setdefault(cat, []).append((hit, match))
+
+    best_cat, best_key = None, (0.0, 0, 0)
+    for cat, items in live.items():
+        score = _category_score(items)
+        strong = len({m.term for _, m in items if m.kind == "term"})
+        key = (score, strong, len(items))
+        if key > best_key:
+            best_cat, best_key = cat, key
+    score = int(round(best_key[0]))
+    flagged = best_cat is not None and score >= wl.settings["flag_threshold"]
+    category = wl.categories[best_cat] if flagged else None
+    return Classification(
+        flagged=flagged,
+        category=category.id if category else None,
+        risk=category.risk if category else None,
+        score=score,
+        matches=matches,
+    )
+
+
+def _category_score(items: list[tuple[Hit, Match]]) -> float:
+    strong = [m for _, m in items if m.kind == "term"]
+    best = 0.0
+    for m in strong:
+        best = max(best, m.score * (1.0 if m.field == "title" else 0.95))
+    devices = [(h, m) for h, m in items if m.kind == "device"]
+    targets = [(h, m) for h, m in items if m.kind == "target"]
+    for dh, dm in devices:
+        best = max(best, 30 * dm.score / 100)
+        for th, tm in targets:
+            if dm.field == tm.field and not (dh.last < th.first or th.last < dh.first):
+                continue  # the same words cannot be both device and target
+            base = 70 if dm.field == tm.field else 65
+            best = max(best, base * min(dm.score, tm.score) / 100)
+    for _, tm in targets:
+        best = max(best, 20 * tm.score / 100)
+    extra = len({m.term for m in strong}) - 1
+    if strong and extra > 0:
+        best += 2 * extra
+    return min(best, 100.0)
+
+
+def naive_classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
+    """The baseline to beat: case-insensitive substring search for the same strong terms.
+
+    No normalisation, no contexts, exclusions or cues: the category with most terms found wins.
+    """
+    wl = watchlist if watchlist is not None else default_watchlist()
+    terms = _naive_terms(wl)
+    text = f"{title or ''}\n{description or ''}".lower()
+    counts: dict[str, int] = {}
+    for cat, term in terms:
+        if term in text:
+            counts[cat] = counts.get(cat, 0) + 1
+    if not counts:
+        return Classification(False, None, None, 0, [])
+    cat = max(counts, key=lambda c: counts[c])
+    return Classification(True, cat, wl.categories[cat].risk, 100, [])
+
+
+def _naive_terms(wl: Watchlist) -> list[tuple[str, str]]:
+    cached = wl.__dict__.get("_naive_terms")
+    if cached is None:
+        cached = wl.__dict__["_naive_terms"] = [(c.id, t.lower()) for c in wl.categories.values() for t in c.strong_terms]
+    return cached

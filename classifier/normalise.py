@@ -1,0 +1,140 @@
+"""Undo the tricks sellers use to dodge filters, keeping a map back to the original text.
+
+`normalise()` folds a field to plain lowercase Latin letters and digits: NFKC/NFKD
+compatibility forms (full-width, 𝐛𝐨𝐥𝐝, ⓒⓘⓡⓒⓛⓔⓓ), case, accents, Cyrillic/Greek look-alikes,
+regional-indicator emoji letters, leetspeak (r3lay, pr0gramm3r) and zero-width characters.
+Emoji and other decoration become spaces. `tokens()` then splits it into words, with
+plurals folded ("boxes" -> "box"); words split into letters ("R E L A Y", "k.e.y") are
+handled by the matcher, which joins adjacent tokens.
+
+Every normalised character remembers the index of the original character it came from,
+so a match found in the normalised text maps back to an exact span of the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Cyrillic and Greek letters that look like Latin ones (lowercase; casefolding runs first).
+HOMOGLYPHS = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "и": "u", "й": "u", "к": "k", "м": "m",
+    "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i",
+    "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ь": "b", "ӏ": "l", "ɡ": "g",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
+    "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "s", "σ": "o", "δ": "d",
+    # Latin letters NFKD does not decompose
+    "ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ŀ": "l", "ħ": "h", "ŧ": "t",
+    "ð": "d", "þ": "th", "ſ": "s", "ɑ": "a", "ɩ": "i", "ʀ": "r", "ᴋ": "k", "ᴇ": "e", "ʏ": "y",
+}
+
+# Leetspeak, one character for one so the offsets stay valid.
+LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"}
+
+_WORD = re.compile(r"[a-z0-9@$!|€£]+")
+_HAS_LEET = re.compile(r"[a-z][013457@$!|€£]|[013457@$!|€£][a-z]")
+# Model numbers keep their digits: im508, hu66, k518, x300, 433mhz, 12v, 4g.
+_MODEL_NUMBER = re.compile(r"[a-z]{0,6}\d{2,}[a-z]{0,3}|\d+[a-z]{1,3}|\d+[a-z]+\d+|[a-z]\d")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+_fold_cache: dict[str, str] = {}
+
+
+def _fold_char(char: str) -> str:
+    """The normalised replacement for one original character ('' to drop it, ' ' to split)."""
+    cached = _fold_cache.get(char)
+    if cached is not None:
+        return cached
+    code = ord(char)
+    if 0x1F1E6 <= code <= 0x1F1FF:  # regional indicator letters 🇦..🇿 spell words in emoji
+        out = chr(ord("a") + code - 0x1F1E6)
+    else:
+        pieces = []
+        for part in unicodedata.normalize("NFKD", char):
+            for low in part.casefold():
+                category = unicodedata.category(low)
+                if category == "Mn" or category == "Cf":  # accents, zero-width joiners/spaces
+                    continue
+                low = HOMOGLYPHS.get(low, low)
+                if category[0] in "LN" or low in LEET_SYMBOLS or low.isascii():
+                    pieces.append(low)
+                else:  # emoji, dingbats, box drawing, ...: decoration that separates words
+                    pieces.append(" ")
+        out = "".join(pieces)
+    _fold_cache[char] = out
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A normalised field and the original index of each of its characters."""
+
+    original: str
+    text: str
+    offsets: tuple[int, ...] | None  # None: identical positions (plain ASCII input)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised slice [start, end) to the matching slice of the original."""
+        if self.offsets is None:
+            return start, end
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def _deleet(text: str) -> str:
+    """Replace leet characters inside words that are mostly letters: r3lay, pr0gramm3r, gr@bber."""
+    if not _HAS_LEET.search(text):
+        return text
+    chars = list(text)
+    for word in _WORD.finditer(text):
+        w = word.group()
+        if not _HAS_LEET.search(w) or _MODEL_NUMBER.fullmatch(w):
+            continue
+        letters = sum(c.isalpha() for c in w)
+        if letters < 2:
+            continue
+        base = word.start()
+        for i, c in enumerate(w):
+            left = w[i - 1] if i else ""
+            right = w[i + 1] if i + 1 < len(w) else ""
+            if c in LEET_DIGITS:
+                # a digit between letters, or at a word edge next to a letter (3mulator, jamm3r)
+                if (left.isalpha() or not left) and (right.isalpha() or not right) and (left or right):
+                    chars[base + i] = LEET_DIGITS[c]
+            elif c in LEET_SYMBOLS and left.isalpha() and right.isalpha():
+                chars[base + i] = LEET_SYMBOLS[c]
+    return "".join(chars)
+
+
+def normalise(text: str) -> Normalised:
+    """Fold `text` for matching; see the module docstring for what is undone."""
+    text = text or ""
+    if text.isascii():
+        return Normalised(text, _deleet(text.lower()), None)
+    pieces: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        out = _fold_char(char)
+        if out:
+            pieces.append(out)
+            offsets.extend([index] * len(out))
+    return Normalised(text, _deleet("".join(pieces)), tuple(offsets))
+
+
+def stem(word: str) -> str:
+    """Fold English plurals so 'relay boxes' matches 'relay box' and 'keys' matches 'key'."""
+    if len(word) > 4 and (word.endswith(("xes", "zes", "ches", "shes"))):
+        return word[:-2]
+    if len(word) > 3 and word[-1] == "s" and word[-2] not in "su" and not word[-2].isdigit():
+        if word.endswith("is"):
+            return word
+        return word[:-1]
+    return word
+
+
+def tokens(norm: Normalised) -> list[tuple[str, int, int]]:
+    """The words of a normalised field as (stemmed word, start, end) in normalised positions."""
+    return [(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(norm.text)]
