@@ -61,7 +61,9 @@ class DemoMarket:
         server.market = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="demo-market", daemon=True)
+        # A short poll interval keeps stop() (and so every test's teardown) quick.
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="demo-market", daemon=True)
         self._thread.start()
         return self
 
