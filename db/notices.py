@@ -175,7 +175,7 @@ def export_listings(store, *, marketplace: str | None = None, sellers: list[str]
                                         WHERE d2.listing_pk = l.pk AND d2.action != 'note')
             LEFT JOIN classifications k ON k.id = l.classification_id
             WHERE {' AND '.join(where)}
-            ORDER BY l.marketplace, l.seller, l.first_seen, l.listing_id""",
+            ORDER BY l.marketplace, lower(l.seller), l.first_seen, l.listing_id""",
         params,
     ))
     for row in rows:
