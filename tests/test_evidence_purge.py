@@ -1,0 +1,100 @@
+"""Retention purge: dismissed listings' bodies go, under a tombstone; confirmed evidence never does."""
+
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+import db
+from db.testing import make_item
+
+NOW = datetime(2027, 3, 1, tzinfo=timezone.utc)
+OLD = "2026-12-01T00:00:00.000000Z"      # 90 days before NOW
+RECENT = "2027-02-25T00:00:00.000000Z"   # 4 days before NOW
+
+
+def decide(store, listing_id, action, when, marketplace="demo_market"):
+    pk = db.get_listing(store, marketplace, listing_id)["pk"]
+    with db.write_transaction(store):
+        decision_id = store.execute(
+            "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'ann', ?, ?, ?)",
+            [pk, action, "false_positive" if action == "dismiss" else None, when]).lastrowid
+        db.append_chain(store, "decision", decision_id)
+
+
+def body_present(store, listing_id):
+    capture = store["captures"].get(db.get_listing(store, "demo_market", listing_id)["latest_capture_id"])
+    return store.execute("SELECT count(*) FROM bodies WHERE sha256 = ?", [capture["sha256"]]).fetchone()[0] == 1
+
+
+@pytest.fixture
+def store():
+    store = db.connect(":memory:")
+    for listing_id in ("old-dismissed", "recent-dismissed", "confirmed", "confirmed-then-dismissed", "undecided",
+                       "escalated", "note-after-dismiss"):
+        db.save_capture(store, make_item(listing_id, body=f"<html>{listing_id} by seller Jane Doe</html>".encode()))
+    # Identical bytes under a dismissed and an undecided listing: the undecided one still needs them.
+    db.save_capture(store, make_item("shared-dismissed", body=b"<html>shared</html>"))
+    db.save_capture(store, make_item("shared-undecided", body=b"<html>shared</html>"))
+    decide(store, "old-dismissed", "dismiss", OLD)
+    decide(store, "recent-dismissed", "dismiss", RECENT)
+    decide(store, "confirmed", "confirm", OLD)
+    decide(store, "confirmed-then-dismissed", "confirm", OLD)
+    decide(store, "confirmed-then-dismissed", "dismiss", OLD)
+    decide(store, "escalated", "escalate", OLD)
+    decide(store, "note-after-dismiss", "dismiss", OLD)
+    decide(store, "note-after-dismiss", "note", RECENT)
+    decide(store, "shared-dismissed", "dismiss", OLD)
+    return store
+
+
+def test_purge_removes_only_old_dismissed_bodies(store):
+    result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
+    assert sorted(r["listing_id"] for r in result.listings) == ["note-after-dismiss", "old-dismissed", "shared-dismissed"]
+    assert len(result.bodies) == 2  # the shared body stays
+    for gone in ("old-dismissed", "note-after-dismiss"):
+        assert not body_present(store, gone)
+    for kept in ("recent-dismissed", "confirmed", "confirmed-then-dismissed", "undecided", "escalated",
+                 "shared-dismissed", "shared-undecided"):
+        assert body_present(store, kept), kept
+
+
+def test_purge_leaves_a_verifiable_chain_with_tombstones(store):
+    head_before = db.chain_head(store)
+    result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
+    check = db.verify(store, anchor=head_before)
+    assert check.ok, check.problems
+    tombstones = list(store.query("SELECT * FROM tombstones ORDER BY id"))
+    assert [t["sha256"] for t in tombstones] == [b["sha256"] for b in result.bodies]
+    assert all(t["actor"] == "retention-job" and "dismissed" in t["reason"] for t in tombstones)
+    chained = [r["record_type"] for r in store.query("SELECT record_type FROM chain ORDER BY seq DESC LIMIT 2")]
+    assert chained == ["tombstone", "tombstone"]
+    # The captures themselves (URL, time, SHA-256) are still there.
+    assert store["captures"].count == 9
+
+
+def test_dry_run_changes_nothing(store):
+    head = db.chain_head(store)
+    planned = db.purge_dismissed(store, 30, "x", now=NOW, dry_run=True)
+    assert len(planned.bodies) == 2 and planned.bytes > 0
+    assert db.chain_head(store) == head and store["tombstones"].count == 0
+    assert body_present(store, "old-dismissed")
+
+
+def test_purge_is_idempotent(store):
+    db.purge_dismissed(store, 30, "x", now=NOW)
+    again = db.purge_dismissed(store, 30, "x", now=NOW)
+    assert again.bodies == [] and store["tombstones"].count == 2
+    assert db.verify(store).ok
+
+
+def test_body_delete_without_tombstone_is_refused(store):
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.execute("DELETE FROM bodies")
+
+
+def test_recaptured_identical_body_after_purge_is_stored_and_verifies(store):
+    db.purge_dismissed(store, 30, "x", now=NOW)
+    db.save_capture(store, make_item("new-listing", body=b"<html>old-dismissed by seller Jane Doe</html>"))
+    assert body_present(store, "new-listing")
+    assert db.verify(store).ok
