@@ -1,0 +1,103 @@
+"""The notice letter: office.yaml, the HTML template, and a PDF whose text pdftotext can read back."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from exports.letter import notice_context, render_html, render_pdf
+from exports.office import EXAMPLE, load_office
+from exports.yamlconfig import ConfigError
+
+RECIPIENT = {"name": "Keyless Pro Tools Ltd", "marketplace": "demo", "seller_ids": ["keyless_pro_tools"],
+             "email": "compliance@keyless.example", "address": "Unit 4\nLuton", "reporting_url": "https://demo/report"}
+
+
+def listings(n=3):
+    return [{"marketplace": "demo", "listing_id": f"DM{1000 + i}", "url": f"http://127.0.0.1:8001/item/DM{1000 + i}",
+             "title": f"Relay attack box <script>x</script> ключ no{i}", "price_text": "GBP 249.87",
+             "category_label": "relay attack", "first_seen": "2026-03-01 10:00", "status": "live"} for i in range(n)]
+
+
+def context(office=None, n=3):
+    return notice_context(number="KW-2026-0042", date="1 March 2026", office=office or load_office(EXAMPLE),
+                          recipient=RECIPIENT, listings=listings(n), chain_head="ab" * 32)
+
+
+def pdftotext(pdf: bytes, tmp_path) -> str:
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext is missing in CI: scripts/system-deps.sh must install poppler-utils")
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_pdf_text_reads_back(tmp_path):
+    text = pdftotext(render_pdf(context()), tmp_path)
+    flat = " ".join(text.split())
+    assert "KW-2026-0042" in flat and "1 March 2026" in flat
+    assert "Office of the Police and Crime Commissioner for Exampleshire" in flat
+    assert "Keyless Pro Tools Ltd" in flat and "keyless_pro_tools" in flat
+    for i in range(3):
+        assert f"DM{1000 + i}" in flat
+    # Listing text is printed literally (not parsed as markup) and non-Latin text survives.
+    assert "<script>x</script>" in flat and "ключ" in flat
+    assert "reasonable grounds to suspect" in flat  # the configurable legal paragraph
+    assert "Our monitoring has found 3 listing(s)" in flat  # placeholders filled in
+
+
+def test_long_lists_run_over_pages(tmp_path):
+    text = pdftotext(render_pdf(context(n=80)), tmp_path)
+    assert "KW-2026-0042 - page 3" in text
+    assert "DM1079" in text
+
+
+def test_pdf_is_reproducible():
+    # No random id or wall-clock date inside: the same notice gives the same bytes (and the same hash).
+    assert render_pdf(context()) == render_pdf(context())
+
+
+def test_html_escapes_listing_text_and_keeps_office_text():
+    html = render_html(context()).decode()
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
+    assert "KW-2026-0042" in html and "reasonable grounds to suspect" in html
+    assert html.count("http://127.0.0.1:8001/item/DM100") == 3
+
+
+def test_office_can_supply_its_own_template_and_wording(tmp_path):
+    (tmp_path / "mine.html.j2").write_text("<p>{{ number }} for {{ recipient.name }}: {{ legal_paragraph }}</p>")
+    (tmp_path / "office.yaml").write_text(
+        "name: Test Office\naddress: Somewhere\nemail: t@office.example\nreference_prefix: TST\n"
+        "legal_paragraph: |\n  Section 99 says\n  {{ listings|length }} is too many.\n"
+        "template: mine.html.j2\n")
+    office = load_office(tmp_path / "office.yaml")
+    assert office.reference_prefix == "TST"
+    html = render_html(context(office), office.template).decode()
+    assert html == "<p>KW-2026-0042 for Keyless Pro Tools Ltd: Section 99 says 3 is too many.</p>"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name: X\naddress: Y\nemail: e@x\n", "missing required field 'legal_paragraph'"),
+    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nfax: 1\n", "unknown field(s) fax"),
+    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nreference_prefix: 'K W'\n", "reference_prefix"),
+    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\ntemplate: nope.j2\n", "does not exist"),
+    ("- just\n- a list\n", "expected a mapping"),
+    ("name: X\n  address: Y\n", ":2: invalid YAML"),
+])
+def test_bad_office_yaml_names_the_problem(tmp_path, text, message):
+    path = tmp_path / "office.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_office(path)
+    assert message in str(error.value) and str(path) in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_bad_placeholder_is_reported():
+    office = load_office(EXAMPLE)
+    office.intro = "Hello {{ recipient.nmae }}"
+    with pytest.raises(ValueError, match="office.yaml 'intro'"):
+        context(office)
