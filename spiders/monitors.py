@@ -1,0 +1,88 @@
+"""Does a spider look broken? Checks of one crawl run against the spider's previous finished run.
+
+Spidermon's idea, in a few plain functions: a crawl that suddenly finds nothing, whose pages mostly fail to
+parse, or whose items suddenly lack a field, is a failure to report loudly, not a quiet success. The facts come
+from the evidence store (db/rechecks.py); these functions only judge them, so they are easy to test.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Fields whose sudden absence on most captures means the site changed its markup.
+WATCHED_FIELDS = ("title", "price", "listing_id")
+# "Most items": more than this share of a run's listing captures.
+MISSING_SHARE = 0.5
+# Fewer captures than this say too little about a field to call the spider broken.
+MIN_CAPTURES = 5
+MIN_PARSE_ERRORS = 3
+
+
+@dataclass
+class RunFacts:
+    """What the checks need to know about one spider run (read from crawl_runs and captures)."""
+
+    spider: str
+    run_id: int | None
+    finish_reason: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    captures: int = 0  # listing captures stored, re-checks left out
+    missing: dict[str, int] = field(default_factory=dict)
+
+    def stat(self, key: str) -> int:
+        return int(self.stats.get(key) or 0)
+
+    @property
+    def cards(self) -> int:
+        return self.stat("keywatch/cards_screened")
+
+    def missing_share(self, name: str) -> float:
+        return self.missing.get(name, 0) / self.captures if self.captures else 0.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    spider: str
+    kind: str  # interrupted | failed | no_results | parse_errors | field_missing
+    message: str
+
+    @property
+    def broken(self) -> bool:
+        """An interruption is resumable; every other problem means the spider needs a look."""
+        return self.kind != "interrupted"
+
+    def __str__(self):
+        return f"{self.spider}: {self.message}"
+
+
+def check_run(current: RunFacts, previous: RunFacts | None) -> list[Problem]:
+    """Everything that looks wrong with `current`, judged against `previous` (same spider, finished) if any."""
+    spider = current.spider
+    if current.finish_reason == "shutdown":
+        return [Problem(spider, "interrupted", "interrupted before it finished (run with --resume to continue)")]
+    problems = []
+    if current.finish_reason != "finished":
+        problems.append(Problem(spider, "failed", f"did not finish normally (finish reason: {current.finish_reason})"))
+    if previous is not None:
+        if current.cards == 0 and previous.cards > 0:
+            problems.append(Problem(spider, "no_results",
+                                    f"no search results, where run {previous.run_id} screened {previous.cards}"))
+        elif current.captures == 0 and previous.captures > 0:
+            problems.append(Problem(spider, "no_results",
+                                    f"no listings stored, where run {previous.run_id} stored {previous.captures}"))
+    parsed = current.stat("keywatch/search_pages") + current.stat("keywatch/items")
+    failed = current.stat("keywatch/parse_errors")
+    if failed >= MIN_PARSE_ERRORS and failed > parsed:
+        problems.append(Problem(spider, "parse_errors",
+                                f"{failed} pages failed to parse, only {parsed} parsed (markup changed?)"))
+    if current.captures >= MIN_CAPTURES:
+        for name in WATCHED_FIELDS:
+            share = current.missing_share(name)
+            was_present = previous is None or previous.captures == 0 or previous.missing_share(name) <= MISSING_SHARE
+            # With no earlier run to compare with, a field missing on most items is still suspicious.
+            if share > MISSING_SHARE and was_present:
+                before = (f", {previous.missing_share(name):.0%} in run {previous.run_id}"
+                          if previous is not None and previous.captures else "")
+                problems.append(Problem(spider, "field_missing",
+                                        f"{name} missing on {current.missing[name]} of {current.captures} "
+                                        f"listings ({share:.0%}{before})"))
+    return problems

@@ -1,0 +1,100 @@
+"""The broken-spider checks (spiders/monitors.py) and the store queries they are fed from (db/rechecks.py)."""
+
+import pytest
+
+import db
+from db import rechecks
+from db.testing import make_item
+from keywatch.weekly import facts, spider_report
+from spiders.monitors import RunFacts, check_run
+
+OK_STATS = {"keywatch/cards_screened": 120, "keywatch/search_pages": 6, "keywatch/items": 40}
+
+
+def run(captures=40, missing=None, finish="finished", run_id=2, **stats):
+    return RunFacts("ebay_uk", run_id, finish, {**OK_STATS, **stats}, captures, missing or {})
+
+
+def kinds(problems):
+    return [p.kind for p in problems]
+
+
+def test_healthy_run_has_no_problems():
+    assert check_run(run(), run(run_id=1)) == []
+    assert check_run(run(), None) == []
+
+
+def test_zero_results_after_a_run_with_results_is_broken():
+    problems = check_run(run(captures=0, **{"keywatch/cards_screened": 0, "keywatch/items": 0}), run(run_id=1))
+    assert kinds(problems) == ["no_results"] and problems[0].broken
+    assert "where run 1 screened 120" in str(problems[0])
+    # Cards still found, but nothing passed to the store (e.g. every title now empty): also broken.
+    problems = check_run(run(captures=0, **{"keywatch/items": 0}), run(run_id=1))
+    assert kinds(problems) == ["no_results"] and "stored 40" in problems[0].message
+    # Nothing before and nothing now: a quiet marketplace, not a broken spider.
+    assert check_run(run(captures=0, **{"keywatch/cards_screened": 0}), run(run_id=1, captures=0,
+                     **{"keywatch/cards_screened": 0})) == []
+
+
+def test_field_suddenly_missing_on_most_items_is_broken():
+    problems = check_run(run(missing={"price": 30}), run(run_id=1, missing={"price": 2}))
+    assert kinds(problems) == ["field_missing"]
+    assert problems[0].message == "price missing on 30 of 40 listings (75%, 5% in run 1)"
+    # A marketplace that never shows the field is not "suddenly" missing it.
+    assert check_run(run(missing={"price": 30}), run(run_id=1, missing={"price": 35})) == []
+    # Half or fewer is not "most".
+    assert check_run(run(missing={"title": 20}), run(run_id=1)) == []
+    # Too few captures to judge.
+    assert check_run(run(captures=4, missing={"title": 4}), run(run_id=1)) == []
+
+
+def test_mostly_failing_parses_and_abnormal_finish_are_broken():
+    problems = check_run(run(**{"keywatch/parse_errors": 50}), None)
+    assert kinds(problems) == ["parse_errors"]
+    problems = check_run(run(finish="closespider_errorcount"), None)
+    assert kinds(problems) == ["failed"] and problems[0].broken
+
+
+def test_interrupted_run_is_reported_but_not_broken():
+    [problem] = check_run(run(finish="shutdown", captures=0), run(run_id=1))
+    assert problem.kind == "interrupted" and not problem.broken and "--resume" in problem.message
+
+
+@pytest.fixture
+def store():
+    return db.connect(":memory:")
+
+
+def stored_run(store, spider, items, finish="finished", stats=None):
+    run_id = db.start_run(store, spider=spider)
+    for item in items:
+        db.save_capture(store, item, run_id=run_id)
+    db.finish_run(store, run_id, stats=stats or {}, finish_reason=finish)
+    return run_id
+
+
+def test_field_coverage_counts_empty_fields_of_listing_captures_only(store):
+    items = [make_item(str(n)) for n in range(3)] + [make_item("3", price=None, title="")]
+    items.append(make_item("4", purpose="recheck", price=None))  # re-checks do not count
+    run_id = stored_run(store, "demo_market", items)
+    coverage = rechecks.run_field_coverage(store, run_id)
+    assert coverage["captures"] == 4
+    assert coverage["missing"]["price"] == 1 and coverage["missing"]["title"] == 1
+    assert coverage["missing"]["listing_id"] == 0 and coverage["missing"]["seller"] == 0
+
+
+def test_report_compares_with_the_previous_finished_run_of_the_same_spider(store):
+    good = [make_item(str(n)) for n in range(10)]
+    first = stored_run(store, "demo_market", good, stats={"keywatch/cards_screened": 10})
+    stored_run(store, "other", [make_item("x", marketplace="other")], stats={})
+    stored_run(store, "demo_market", [], finish="shutdown")  # interrupted runs are no baseline
+    broken = [make_item(f"b{n}", price=None) for n in range(10)]
+    last = stored_run(store, "demo_market", broken, stats={"keywatch/cards_screened": 10})
+
+    assert rechecks.previous_finished_run(store, "demo_market", last)["id"] == first
+    assert rechecks.previous_finished_run(store, "demo_market", first) is None
+    report = spider_report(store, "demo_market", last, "finished")
+    assert [p.kind for p in report.problems] == ["field_missing"]
+    assert report.counts["captures_stored"] == {"candidate": 10}
+    assert report.counts["flagged_listings_stored"] == 10
+    assert facts(store, db.get_run(store, first)).captures == 10
