@@ -1,0 +1,228 @@
+"""Small parsing helpers shared by the site spiders: text, money, ids, embedded JSON, schema.org data.
+
+Money stays a decimal string ("2599.00") with an ISO 4217 code; it is never a float.
+"""
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import extruct
+
+# Longest prefixes first: "US $" must win over "$".
+CURRENCY_SIGNS = (
+    ("US $", "USD"), ("US$", "USD"), ("C $", "CAD"), ("CA$", "CAD"), ("AU $", "AUD"), ("A$", "AUD"),
+    ("NZ$", "NZD"), ("HK$", "HKD"), ("£", "GBP"), ("€", "EUR"), ("$", "USD"), ("¥", "JPY"), ("₹", "INR"),
+    ("zł", "PLN"), ("₽", "RUB"),
+)
+ISO_CODE = re.compile(r"\b(GBP|EUR|USD|CAD|AUD|NZD|HKD|JPY|CNY|INR|PLN|SEK|CHF|RUB)\b")
+NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
+# "£5.99 to £14.99", "US $3.20 - 5.10", "€40.63+" (Etsy's "from" marker)
+RANGE_SPLIT = re.compile(r"\s+(?:to|-|–)\s+")
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (including non-breaking spaces) and strip."""
+    return " ".join((text or "").split())
+
+
+def text_of(selector, drop: tuple[str, ...] = ()) -> str:
+    """All text under a parsel selector, cleaned, skipping elements whose class contains one of `drop`."""
+    if drop:
+        condition = " or ".join(f'contains(@class, "{name}")' for name in drop)
+        nodes = selector.xpath(f".//text()[not(ancestor::*[{condition}])][not(ancestor::script or ancestor::style)]")
+    else:
+        nodes = selector.xpath(".//text()[not(ancestor::script or ancestor::style)]")
+    return clean(" ".join(nodes.getall()))
+
+
+def currency_of(text: str, default: str | None = None) -> str | None:
+    match = ISO_CODE.search(text or "")
+    if match:
+        return match.group(1)
+    for sign, code in CURRENCY_SIGNS:
+        if sign in (text or ""):
+            return code
+    return default
+
+
+def decimal_string(value: Any) -> str | None:
+    """A number (or a number in text written the UK, US or continental way) as "1234.50"."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value))
+    else:
+        match = NUMBER.search(str(value))
+        if not match:
+            return None
+        digits = re.sub(r"[\s\u00a0\u202f]", "", match.group()).rstrip(".,")
+        if "," in digits and "." in digits:  # the later one is the decimal separator
+            thousands = "," if digits.rfind(".") > digits.rfind(",") else "."
+            digits = digits.replace(thousands, "").replace(",", ".")
+        elif "," in digits:  # "164,00" is a decimal comma; "1,299" is thousands
+            head, _, tail = digits.rpartition(",")
+            digits = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else digits.replace(",", "")
+        elif digits.count(".") > 1:
+            digits = digits.replace(".", "")
+        try:
+            number = Decimal(digits)
+        except InvalidOperation:
+            return None
+    if number.as_tuple().exponent >= -2:
+        number = number.quantize(Decimal("0.01"))
+    return str(number)
+
+
+def parse_price(text: str | None, default_currency: str | None = None) -> dict[str, Any]:
+    """`{"price", "currency"}` from shown text, plus `"price_max"` for a range ("£5.99 to £14.99")."""
+    text = clean(text)
+    parts = RANGE_SPLIT.split(text, maxsplit=1)
+    result = {"price": decimal_string(parts[0]), "currency": currency_of(text, default_currency)}
+    if result["price"] is None:
+        result["currency"] = None
+    elif len(parts) == 2 and decimal_string(parts[1]) is not None:
+        result["price_max"] = decimal_string(parts[1])
+    return result
+
+
+def first(*values):
+    """The first value that is not None or empty."""
+    return next((value for value in values if value not in (None, "", [], {})), None)
+
+
+def without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def embedded_json(text: str, name: str) -> Any:
+    """The JSON value a script assigns to `name` (`window.runParams = {...}`), or None.
+
+    Some sites wrap the JSON in a JavaScript literal (`{ data: {...} }`, an unquoted key): then the value
+    of `data` is decoded and returned as `{"data": value}`.
+    """
+    decoder = json.JSONDecoder()
+    for match in re.finditer(re.escape(name) + r"\s*=\s*", text):
+        start = match.end()
+        try:
+            return decoder.raw_decode(text, start)[0]
+        except ValueError:
+            inner = re.compile(r"\{\s*data\s*:\s*").match(text, start)
+            if inner:
+                try:
+                    return {"data": decoder.raw_decode(text, inner.end())[0]}
+                except ValueError:
+                    continue
+    return None
+
+
+def dig(data: Any, *path: str | int) -> Any:
+    """data[p0][p1]... or None when any step is missing."""
+    for step in path:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+# ---- schema.org (extruct) ------------------------------------------------------------------------
+
+def structured_data(response) -> dict[str, list[dict]]:
+    """JSON-LD, microdata and OpenGraph of a page, in extruct's uniform shape."""
+    return extruct.extract(
+        response.text, base_url=response.url, syntaxes=["json-ld", "microdata", "opengraph"], uniform=True,
+        errors="ignore",
+    )
+
+
+def has_type(node: dict, wanted: str) -> bool:
+    types = node.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return any(str(t).rsplit("/", 1)[-1].lower() == wanted.lower() for t in types if t)
+
+
+def find_typed(data: dict[str, list[dict]], wanted: str) -> dict | None:
+    """The first node of schema.org type `wanted`, searching JSON-LD (including @graph) then microdata."""
+    for syntax in ("json-ld", "microdata"):
+        stack = list(data.get(syntax) or [])
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack[:0] = node
+            elif isinstance(node, dict):
+                if has_type(node, wanted):
+                    return node
+                if "@graph" in node:
+                    stack[:0] = node["@graph"] if isinstance(node["@graph"], list) else [node["@graph"]]
+    return None
+
+
+def offer_fields(product: dict) -> dict[str, Any]:
+    """price, currency (and price_max, availability, seller) from a Product's offers."""
+    offers = product.get("offers") or {}
+    if isinstance(offers, list):
+        offers = offers[0] if offers else {}
+    if not isinstance(offers, dict):
+        return {}
+    spec = offers.get("priceSpecification") or {}
+    spec = spec[0] if isinstance(spec, list) and spec else spec
+    price = decimal_string(first(offers.get("price"), offers.get("lowPrice"), spec.get("price") if isinstance(spec, dict) else None))
+    high = decimal_string(offers.get("highPrice"))
+    seller = offers.get("seller")
+    fields = {
+        "price": price,
+        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency") if isinstance(spec, dict) else None),
+        "availability": str(offers.get("availability") or "").rsplit("/", 1)[-1] or None,
+        "seller": clean(seller.get("name")) if isinstance(seller, dict) else (clean(seller) if isinstance(seller, str) else None),
+    }
+    if high and high != price:
+        fields["price_max"] = high
+    return fields
+
+
+def name_of(value: Any) -> str | None:
+    """`brand`-like values come as a string, a dict with a name, or a list of either."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return clean(value) or None if isinstance(value, str) else None
+
+
+def image_urls(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    urls = []
+    for item in values:
+        if isinstance(item, dict):
+            item = first(item.get("contentURL"), item.get("contentUrl"), item.get("url"))
+        if isinstance(item, str) and item:
+            urls.append(item)
+    return list(dict.fromkeys(urls))
+
+
+def json_ld(response) -> list[Any]:
+    """Every JSON-LD block of a page, decoded; a broken block is skipped (raw eBay HTML leaves the type unquoted)."""
+    blocks = []
+    for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
+        try:
+            blocks.append(json.loads(raw))
+        except ValueError:
+            continue
+    return blocks
+
+
+def capture_of(response) -> dict[str, Any]:
+    """A fetched sub-document (eBay's description iframe) in the capture shape the store keeps with an item."""
+    from spiders.middlewares import utc_now_iso
+
+    return {
+        "url": response.url,
+        "status": response.status,
+        "headers": {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
+        "body": response.body,
+        "fetched_at": response.meta.get("fetched_at") or utc_now_iso(),
+    }

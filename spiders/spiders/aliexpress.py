@@ -1,0 +1,86 @@
+"""AliExpress: search and item pages, read from the JSON the page embeds for its scripts.
+
+Built from public descriptions of the page data (no real capture was available): untested against live markup.
+"""
+
+import re
+
+from w3lib.url import add_or_replace_parameter
+
+from spiders.base import MarketplaceSpider
+from spiders.parsing import clean, decimal_string, dig, embedded_json, first, image_urls, parse_price
+
+ITEM_ID = re.compile(r"/item/(\d{6,})\.html")
+
+
+def amount(node) -> dict:
+    """AliExpress money: {"value": 12.5, "currency": "GBP", "formatedAmount": "£12.50"}."""
+    if not isinstance(node, dict):
+        return {"price": None, "currency": None}
+    shown = parse_price(first(node.get("formatedAmount"), node.get("formattedAmount")) or "")
+    return {"price": first(decimal_string(node.get("value")), shown["price"]),
+            "currency": first(node.get("currency"), node.get("currencyCode"), shown["currency"])}
+
+
+class AliexpressSpider(MarketplaceSpider):
+    name = "aliexpress"
+    marketplace = "aliexpress"
+    allowed_domains = ["aliexpress.com"]
+    search_url = "https://www.aliexpress.com/wholesale?SearchText={query}&page={page}"
+
+    def is_item_url(self, url):
+        return bool(ITEM_ID.search(url))
+
+    def search_fields(self, response) -> dict:
+        data = embedded_json(response.text, "_init_data_") or embedded_json(response.text, "__INIT_DATA__") or {}
+        return first(dig(data, "data", "data", "root", "fields"), dig(data, "data", "root", "fields"),
+                     dig(data, "root", "fields")) or {}
+
+    def parse_cards(self, response):
+        cards = []
+        for product in dig(self.search_fields(response), "mods", "itemList", "content") or []:
+            sale = dig(product, "prices", "salePrice") or {}
+            shown = parse_price(sale.get("formattedPrice"))
+            cards.append({
+                "listing_id": str(product["productId"]),
+                "url": response.urljoin(f"/item/{product['productId']}.html"),
+                "title": clean(first(dig(product, "title", "displayTitle"), dig(product, "title", "seoTitle"))),
+                "price": first(decimal_string(sale.get("minPrice")), shown["price"]),
+                "currency": first(sale.get("currencyCode"), shown["currency"]),
+                "seller": clean(dig(product, "store", "storeName")) or None,
+                "extra": {k: v for k, v in {"store_id": dig(product, "store", "storeId"),
+                                            "sponsored": product.get("productType") == "ad"}.items() if v},
+            })
+        return cards
+
+    def next_page(self, response):
+        info = self.search_fields(response).get("pageInfo") or {}
+        page, size, total = (int(info.get(k) or 0) for k in ("page", "pageSize", "totalResults"))
+        return add_or_replace_parameter(response.url, "page", str(page + 1)) if page and page * size < total else None
+
+    def parse_listing(self, response):
+        data = dig(embedded_json(response.text, "window.runParams"), "data") or {}
+        info = first(data.get("productInfoComponent"), data.get("titleModule")) or {}
+        prices = first(data.get("priceComponent"), data.get("priceModule")) or {}
+        paths = (("discountPrice", "minActivityAmount"), ("origPrice", "minAmount"), ("minActivityAmount",), ("minAmount",))
+        price = next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None) \
+            or parse_price(first(prices.get("formatedActivityPrice"), prices.get("formatedPrice")))
+        store = first(data.get("sellerComponent"), data.get("storeModule")) or {}
+        props = dig(first(data.get("productPropComponent"), data.get("specsModule")) or {}, "props") or []
+        match = ITEM_ID.search(response.css('link[rel="canonical"]::attr(href)').get("")) or ITEM_ID.search(response.url)
+        listing_id = first(info.get("idStr"), info.get("id"), dig(data, "pageModule", "productId"),
+                           match.group(1) if match else None)
+        return {
+            "listing_id": str(listing_id) if listing_id else None,
+            "url": response.urljoin(f"/item/{listing_id}.html") if listing_id else response.url,
+            "title": clean(first(info.get("subject"), response.css('meta[property="og:title"]::attr(content)').get())),
+            "price": price.get("price"), "currency": price.get("currency"),
+            "seller": clean(store.get("storeName")) or None,
+            "extra": {k: v for k, v in {
+                "store_id": store.get("storeNum"),
+                "item_specifics": {clean(p.get("attrName")): clean(p.get("attrValue")) for p in props if p.get("attrName")},
+                "images": image_urls(dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList")),
+                "description_url": dig(first(data.get("productDescComponent"), data.get("descriptionModule")) or {},
+                                       "descriptionUrl"),
+            }.items() if v},
+        }

@@ -1,0 +1,126 @@
+"""eBay UK: search results (s-item and s-card layouts), store pages, item pages, and the description iframe."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import scrapy
+
+from spiders.base import ENDED_MARKERS, MarketplaceSpider
+from spiders.parsing import (capture_of, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+                             text_of, without_query)
+
+# Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
+ITEM_ID = re.compile(r"/itm/(?:[^/?#]+/)?(\d{9,})")
+NOISE = ("clipped", "LIGHT_HIGHLIGHT", "new-listing", "g-hdn")  # "Opens in a new window or tab", "New listing"
+FEEDBACK = re.compile(r"\s*(?:[\d.]+% positive.*|\(\d[\d,.K]*\).*)$")
+
+
+class EbayUkSpider(MarketplaceSpider):
+    name = "ebay_uk"
+    marketplace = "ebay_uk"
+    allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
+    search_url = "https://www.ebay.co.uk/sch/i.html?_nkw={query}&_pgn={page}"
+
+    def is_item_url(self, url):
+        return bool(ITEM_ID.search(url))
+
+    def parse_cards(self, response):
+        store = text_of(response.css("h1")[:1]) if response.css("article.str-item-card") else None
+        cards = []
+        for card in response.css("li.s-card, li.s-item, article.str-item-card"):
+            link = card.css("a.s-card__link, a.s-item__link, a.str-item-card__link").attrib.get("href", "")
+            listing_id = card.attrib.get("data-listingid") or (ITEM_ID.search(link) or [None, None])[1]
+            if not ITEM_ID.search(link) or card.xpath('ancestor::*[contains(@class, "clipped")]'):
+                continue  # hidden placeholder clones
+            badge = card.css(".s-card__program-badge-container--sellerOrStoreInfo span.su-styled-text::text").get()
+            row = card.css(".su-card-container__attributes__secondary .s-card__attribute-row > span::text").get()
+            subtitle = card.css(".s-card__subtitle span::text, .s-item__subtitle .SECONDARY_INFO::text").get("")
+            price = " to ".join(text_of(p) for p in card.css(".s-card__price, .s-item__price, "
+                                                              ".str-item-card__property-displayPrice"))
+            price = parse_price(price)
+            cards.append({
+                "listing_id": listing_id,
+                "url": response.urljoin(f"/itm/{listing_id}"),
+                "title": text_of(card.css(".s-card__title, .s-item__title, .str-item-card__property-title")[:1], NOISE),
+                "price": price["price"], "currency": price["currency"],
+                "seller": FEEDBACK.sub("", clean(first(badge, row, card.css(".s-item__seller-info-text::text").get(), store))) or None,
+                "condition": clean(subtitle.split("·")[0]) or None,
+                "extra": {k: v for k, v in {
+                    "price_max": price.get("price_max"),
+                    "sold": text_of(card.css(".s-card__caption")) or None,
+                    "shipping": text_of(card.css(".s-item__shipping, .s-item__logisticsCost")) or None,
+                }.items() if v},
+            })
+        return cards
+
+    def next_page(self, response):
+        href = response.css('a.pagination__next:not([aria-disabled="true"])::attr(href)').get()
+        return href if href and not href.startswith(("#", "javascript")) else None
+
+    def parse_listing(self, response):
+        product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
+        offer = offer_fields(product)
+        shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, #prcIsum, #mm-saleDscPrc")[:1]))
+        canonical = response.css('link[rel="canonical"]::attr(href)').get("")
+        listing_id = first(*(m.group(1) for m in map(ITEM_ID.search, (canonical, response.url)) if m),
+                           response.css(".ux-layout-section__textual-display--itemId .ux-textspans--BOLD::text").get())
+        seller = response.css(".x-sellercard-atf__info__about-seller a")
+        description_url = response.css("iframe#desc_ifr::attr(src)").get()
+        specifics = {}
+        for row in response.css(".x-about-this-item .ux-layout-section-evo__col, .x-about-this-item .ux-labels-values"):
+            label = text_of(row.css(".ux-labels-values__labels"), NOISE).rstrip(":")
+            values = row.css(".ux-labels-values__values")
+            if label:
+                specifics[label] = first(text_of(values.css(".ux-expandable-textual-display-block-inline.hide"),
+                                                 NOISE + ("ux-action",)), text_of(values, NOISE))
+        return {
+            "listing_id": listing_id,
+            "url": response.urljoin(f"/itm/{listing_id}") if listing_id else response.url,
+            "title": first(text_of(response.css("h1.x-item-title__mainTitle, h1#itemTitle")[:1], NOISE),
+                           clean(product.get("name"))),
+            "price": first(offer.get("price"), shown["price"]),
+            "currency": first(offer.get("currency"), shown["currency"]),
+            "seller": first(clean(seller.css(".ux-textspans--BOLD::text").get()), clean(response.css(".mbg-nw::text").get())),
+            "condition": first(clean(response.css(".x-item-condition-text .ux-textspans::text").get()),
+                               clean(response.css("#vi-itm-cond::text").get())),
+            "extra": {k: v for k, v in {
+                "item_specifics": specifics,
+                "images": image_urls([first(img.attrib.get("data-zoom-src"), img.attrib.get("data-src"), img.attrib.get("src"))
+                                      for img in response.css(".ux-image-carousel-item img")]) or image_urls(product.get("image")),
+                "seller_id": first(*parse_qs(urlsplit(description_url or "").query).get("seller", [])),
+                "seller_url": without_query(seller.attrib.get("href", "")) or None,
+                "seller_feedback": clean(response.css(".x-sellercard-atf__about-seller-item .ux-textspans--SECONDARY::text").get()),
+                "price_max": offer.get("price_max") or shown.get("price_max"),
+                "description_url": description_url,
+            }.items() if v},
+        }
+
+    def listing_status(self, response):
+        # eBay's scripts carry every message string; only the text a visitor sees says the listing ended.
+        status = super().listing_status(response)
+        if status == "ended" and not any(m in text_of(response.css("body")).lower() for m in ENDED_MARKERS):
+            return "live"
+        return status
+
+    # ---- the description lives in its own document (iframe#desc_ifr): fetch it, then yield the item ----
+
+    def parse_item(self, response, card=None):
+        for item in super().parse_item(response, card):
+            url = item.extra.get("description_url")
+            if not url:
+                yield item
+                continue
+            yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
+                                 cb_kwargs={"item": item}, dont_filter=True)
+
+    def parse_description(self, response, item):
+        item.description = text_of(response.css("body") or response)
+        item.attachments.append({"kind": "description", **capture_of(response)})
+        yield item
+
+    def description_failed(self, failure):
+        # The item page itself was captured: keep it, say why the description is missing.
+        self.crawler.stats.inc_value("keywatch/description_errors")
+        item = failure.request.cb_kwargs["item"]
+        item.extra["description_error"] = failure.getErrorMessage()
+        yield item

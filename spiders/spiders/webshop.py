@@ -1,0 +1,116 @@
+"""Any web shop (Shopify, WooCommerce, Etsy-style): walk it from -a start_url=URL[,URL...], read its products.
+
+There is no search step: every product page found is an item (purpose "all"). A page is a product page when
+it carries a schema.org Product (JSON-LD or microdata) or says og:type "product". Each shop is its own
+marketplace (its host name), since one shop's SKUs say nothing about another's.
+"""
+
+import re
+from collections import Counter
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import HtmlResponse
+from scrapy.linkextractors import LinkExtractor
+
+from spiders.base import MarketplaceSpider
+from spiders.parsing import (clean, decimal_string, find_typed, first, image_urls, name_of, offer_fields,
+                             structured_data, text_of)
+
+# Carts, accounts and sort/filter permutations are endless and say nothing about the products.
+DENY = (r"/cart\b", r"/checkout", r"/account", r"/login", r"/wishlist", r"/search\b",
+        r"[?&](add-to-cart|add_to_wishlist|sort|sort_by|orderby|filter[^=]*)=")
+SHOP_LINK = re.compile(r"/shop/([^/?#]+)")  # Etsy-style marketplaces name the selling shop this way
+
+
+def shop_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+class WebshopSpider(MarketplaceSpider):
+    name = "webshop"
+    marketplace = "webshop"
+    custom_settings = {"DEPTH_LIMIT": 6}
+
+    def __init__(self, start_url=None, **kwargs):
+        super().__init__(**kwargs)
+        self.start_urls = [url.strip() for url in (start_url or "").split(",") if url.strip()]
+        self.allowed_domains = sorted({urlsplit(url).hostname for url in self.start_urls} - {None})
+        self.links = LinkExtractor(allow_domains=self.allowed_domains, deny=DENY)
+        self._data = (None, {})
+
+    def queries(self):
+        return []  # no search: the shops are walked from their start URLs
+
+    async def start(self):
+        if not self.start_urls:
+            self.crawler.stats.inc_value("keywatch/config_errors")
+            self.logger.error("webshop needs -a start_url=URL[,URL...]")
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse_page, errback=self.on_error)
+        async for request in super().start():  # re-checks of listings already flagged
+            yield request
+
+    def recheck_targets(self):
+        if not self.settings.getbool("KEYWATCH_RECHECK", True):
+            return []
+        import db
+
+        store = db.connect(self.settings.get("KEYWATCH_DB"))
+        try:
+            return [target for url in self.start_urls for target in db.recheck_targets(store, shop_of(url))]
+        finally:
+            store.close()
+
+    def parse_page(self, response):
+        if not isinstance(response, HtmlResponse):
+            return
+        if self.is_product_page(response):
+            yield from self.parse_item(response)
+        for link in self.links.extract_links(response):
+            yield scrapy.Request(link.url, callback=self.parse_page, errback=self.on_error)
+
+    def page_data(self, response) -> dict:
+        if self._data[0] is not response:  # extruct is the slow part: once per page
+            self._data = (response, structured_data(response))
+        return self._data[1]
+
+    def is_product_page(self, response) -> bool:
+        data = self.page_data(response)
+        og_type = first(*(og.get("@type") for og in data.get("opengraph") or []))
+        return find_typed(data, "Product") is not None or str(og_type).lower() == "product"
+
+    def is_item_url(self, url):
+        return True  # any page of a shop may be a product page; parse_listing decides
+
+    def parse_listing(self, response):
+        data = self.page_data(response)
+        product = find_typed(data, "Product") or {}
+        og = next(iter(data.get("opengraph") or []), {})
+        offer = offer_fields(product)
+        shops = Counter(SHOP_LINK.search(h).group(1) for h in response.css("a::attr(href)").getall() if SHOP_LINK.search(h))
+        canonical = response.css('link[rel="canonical"]::attr(href)').get()
+        url = response.urljoin(first(canonical, product.get("url"), response.url))
+        return {
+            "marketplace": shop_of(url),
+            "listing_id": clean(str(first(product.get("sku"), product.get("productID"), "") or "")) or urlsplit(url).path,
+            "url": url,
+            "title": clean(first(product.get("name"), og.get("og:title"), text_of(response.css("title")[:1]))),
+            "description": clean(first(product.get("description"), og.get("og:description"),
+                                       response.css('meta[name="description"]::attr(content)').get())),
+            "price": first(offer.get("price"), decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount")))),
+            "currency": first(offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency")),
+            "seller": first(offer.get("seller"), shops.most_common(1)[0][0] if shops else None),
+            "extra": {k: v for k, v in {
+                "brand": name_of(product.get("brand")),
+                "availability": offer.get("availability"),
+                "price_max": offer.get("price_max"),
+                "images": image_urls(first(product.get("image"), og.get("og:image"))),
+                "source": "schema.org Product" if product else "OpenGraph/HTML",
+            }.items() if v},
+        }
+
+    def build_item(self, response, fields, purpose=None):
+        item = super().build_item(response, fields, purpose)
+        item.marketplace = fields.get("marketplace") or shop_of(item.url)
+        return item
