@@ -1,0 +1,150 @@
+"""The compliance report on a hand-built timeline whose answers are worked out by hand below."""
+
+import base64
+import re
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import db
+from db import review
+from db.testing import make_item
+from exports.export import export_pack, resolve_target
+from exports.office import load_office
+from exports.report import compliance, listing_outcome, parse_since, render_html, render_markdown
+from keywatch.commands import notify
+
+
+def day(date, time="00:00:00"):
+    return f"{date}T{time}.000000Z"
+
+
+@pytest.fixture
+def timeline(tmp_path):
+    """Retailer A (seller_a) and retailer B (seller_b) on marketplace demo.
+
+    A: L0 seen 1 Jan, notice N1 10 Jan, removed 12 Jan (2 days). L1-L4 seen 1 Feb; notice N2 1 Mar covers L0-L4.
+       L1 removed 4 Mar (3 days), L2 ended 11 Mar (10 days), L3 re-checked live 20 Mar, L4 removed 2 Mar 12:00
+       but back up 5 Mar (still live). L5 first seen 15 Mar (a new hit after N2); L6 first seen 15 Feb (not new).
+    B: L7 removed 20 Feb (before its notice), L8 never status-checked, L9 removed 8 Mar (7 days). Notice N3 1 Mar.
+    """
+    path = tmp_path / "store.sqlite"
+    store = db.connect(path)
+    pk = {}
+
+    def capture(name, seller, seen, **extra):
+        capture_id = db.save_capture(store, make_item(name, marketplace="demo", seller=seller, fetched_at=seen,
+                                                      body=f"<html>{name}</html>".encode(), **extra))
+        pk[name] = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
+
+    capture("L0", "seller_a", day("2026-01-01"))
+    for name in ("L1", "L2", "L3", "L4"):
+        capture(name, "seller_a", day("2026-02-01"))
+    capture("L6", "seller_a", day("2026-02-15"))
+    capture("L5", "seller_a", day("2026-03-15"))
+    capture("L7", "seller_b", day("2026-02-01"))
+    capture("L8", "seller_b", day("2026-02-01"), status=None)
+    capture("L9", "seller_b", day("2026-02-01"))
+
+    for name, status, at in [("L0", "removed", day("2026-01-12")), ("L1", "removed", day("2026-03-04")),
+                             ("L2", "ended", day("2026-03-11")), ("L3", "live", day("2026-03-20")),
+                             ("L4", "removed", day("2026-03-02", "12:00:00")), ("L4", "live", day("2026-03-05")),
+                             ("L7", "removed", day("2026-02-20")), ("L9", "removed", day("2026-03-08"))]:
+        db.record_status(store, pk[name], status, at)
+
+    review.add_user(store, "alice", "x")
+    from db import notices
+    notices.save_retailer(store, {"name": "A", "marketplace": "demo", "seller_ids": ["seller_a"]}, day("2026-01-01"))
+    notices.save_retailer(store, {"name": "B", "marketplace": "demo", "seller_ids": ["seller_b"]}, day("2026-01-01"))
+    office = load_office()
+
+    def notify_(retailer, when, listings):
+        for name in listings:
+            review.decide(store, pk[name], "alice", "confirm", category="relay_attack")
+        export_pack(store, resolve_target(store, retailer=retailer), tmp_path / f"{retailer}-{when[:10]}.zip",
+                    office=office, now=when)
+
+    notify_("A", day("2026-01-10"), ["L0"])
+    notify_("A", day("2026-03-01"), ["L1", "L2", "L3", "L4"])
+    notify_("B", day("2026-03-01"), ["L7", "L8", "L9"])
+    return store, path
+
+
+def row(data, retailer):
+    return next(r for r in data["rows"] if r["retailer"] == retailer)
+
+
+def test_figures_over_all_notices(timeline):
+    store, _ = timeline
+    data = compliance(store, None)
+    a, b = row(data, "A"), row(data, "B")
+    assert (a["notices"], a["notified"], a["removed"], a["still_live"], a["down_before_notice"],
+            a["not_rechecked"]) == (2, 5, 3, 2, 0, 0)
+    assert a["median_days_to_removal"] == 3.0  # days 2, 3, 10
+    assert a["new_hits_since"] == 1  # L5
+    assert (b["notices"], b["notified"], b["removed"], b["still_live"], b["down_before_notice"],
+            b["not_rechecked"]) == (1, 3, 1, 0, 1, 1)
+    assert b["median_days_to_removal"] == 7.0 and b["new_hits_since"] == 0
+    t = data["totals"]
+    assert (t["notices"], t["notified"], t["removed"], t["still_live"]) == (3, 8, 4, 2)
+    assert t["median_days_to_removal"] == 5.0  # days 2, 3, 7, 10
+    [market] = data["by_marketplace"]
+    assert market["marketplace"] == "demo" and market["notified"] == 8 and market["removed"] == 4
+    days = {x["listing_id"]: x["days_to_removal"] for x in data["listings"]}
+    assert days == {"L0": 2.0, "L1": 3.0, "L2": 10.0, "L3": None, "L4": None, "L7": None, "L8": None, "L9": 7.0}
+
+
+def test_since_counts_only_later_notices(timeline):
+    store, _ = timeline
+    data = compliance(store, parse_since("2026-02-01"))
+    a = row(data, "A")
+    # N1 falls outside: L0's notice is now N2 (1 Mar), and L0 was already gone by then.
+    assert (a["notices"], a["notified"], a["removed"], a["still_live"], a["down_before_notice"]) == (1, 5, 2, 2, 1)
+    assert a["median_days_to_removal"] == 6.5  # days 3 and 10
+    assert compliance(store, parse_since("2026-04-01"))["rows"] == []
+
+
+@pytest.mark.parametrize("history, state", [
+    ([], "not re-checked"),
+    ([{"status": "live", "at": "2026-01-01"}], "still live"),
+    ([{"status": "live", "at": "2026-01-01"}, {"status": "removed", "at": "2026-01-05"},
+      {"status": "ended", "at": "2026-01-09"}], "removed"),
+    ([{"status": "removed", "at": "2026-01-01"}], "down before notice"),
+])
+def test_listing_outcome(history, state):
+    got, removed_at = listing_outcome("2026-01-02", history)
+    assert got == state
+    assert removed_at == ("2026-01-05" if state == "removed" else None)
+
+
+def test_markdown_and_html_render(timeline):
+    store, _ = timeline
+    data = compliance(store, None)
+    md = render_markdown(data)
+    assert "| A | demo | 2 | 5 | 3 | 2 | 0 | 0 | 3 | 1 |" in md
+    assert "| B | demo | 1 | 3 | 1 | 0 | 1 | 1 | 7 | 0 |" in md
+    html = render_html(data)
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) == 2
+    assert all(base64.b64decode(i).startswith(b"\x89PNG\r\n\x1a\n") for i in images)
+    assert "<td>A</td>" in html and "L9" in html
+
+
+def test_report_command(timeline, tmp_path):
+    _, path = timeline
+    group = click.Group(commands={c.name: c for c in notify.commands})
+    runner = CliRunner()
+    md = runner.invoke(group, ["report", "--db", str(path), "--since", "2026-02-01"])
+    assert md.exit_code == 0 and "| A | demo | 1 | 5 | 2 | 2 | 1 | 0 | 6.5 | 1 |" in md.output
+    out = tmp_path / "report.html"
+    html = runner.invoke(group, ["report", "--db", str(path), "--format", "html", "--out", str(out)])
+    assert html.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>")
+    bad = runner.invoke(group, ["report", "--db", str(path), "--since", "last tuesday"])
+    assert bad.exit_code == 1 and "--since must be a date" in bad.output
+
+
+def test_empty_store_reports_no_notices(tmp_path):
+    data = compliance(db.connect(tmp_path / "s.sqlite"), None)
+    assert data["rows"] == [] and data["totals"]["notified"] == 0
+    assert "No notices recorded" in render_markdown(data) and "No notices recorded" in render_html(data)
