@@ -30,8 +30,10 @@ def rewrite_zip(src, dst, change):
 @pytest.fixture
 def pack(tmp_path):
     out = tmp_path / "pack.zip"
-    digest = write_pack(out, FILES, notice_number="KW-2026-0001", chain_head="c" * 64)
-    assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
+    written = write_pack(out, FILES, notice_number="KW-2026-0001", chain_head="c" * 64)
+    assert written.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    with zipfile.ZipFile(out) as zf:
+        assert written.manifest_sha256 == hashlib.sha256(zf.read(MANIFEST)).hexdigest()
     return out
 
 
