@@ -1,4 +1,4 @@
-"""The sending office's details and the notice wording, from office.yaml (see exports/office.yaml)."""
+"""The sending office's details and the notice wording, from office.yaml (see exports/templates/office.yaml)."""
 
 import os
 from dataclasses import dataclass, field
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from exports.yamlconfig import ConfigError, load_yaml, where
 
-EXAMPLE = Path(__file__).resolve().parent / "office.yaml"
+# In templates/ so that it ships as package data with the letter template.
+EXAMPLE = Path(__file__).resolve().parent / "templates" / "office.yaml"
 
 REQUIRED = ("name", "address", "email", "legal_paragraph")
 TEXT_FIELDS = ("name", "address", "email", "phone", "website", "signatory", "signatory_role",
@@ -33,7 +34,7 @@ class Office:
 
 
 def default_office_path() -> Path:
-    """`KEYWATCH_OFFICE`, else `./office.yaml`, else the example shipped in exports/."""
+    """`KEYWATCH_OFFICE`, else `./office.yaml`, else the example in exports/templates/."""
     env = os.environ.get("KEYWATCH_OFFICE")
     if env:
         return Path(env)

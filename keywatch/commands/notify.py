@@ -109,7 +109,7 @@ def retailer_import(path, db_path):
               show_default=True, help="Which reviewed listings to include")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The pack to write (PACK.zip)")
 @click.option("--office-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Office details and notice wording [default: $KEYWATCH_OFFICE, ./office.yaml, exports/office.yaml]")
+              help="Office details and notice wording [default: $KEYWATCH_OFFICE, ./office.yaml, exports/templates/office.yaml]")
 @click.option("--user", default=None, help="Who is exporting (recorded with the notice)")
 @db_option
 def export(retailer_name, seller, marketplace, review_status, out, office_config, user, db_path):
