@@ -14,6 +14,7 @@ class DemoMarketSpider(MarketplaceSpider):
         "DOWNLOAD_DELAY": 0,
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        "KEYWATCH_MAX_PAGES": 1000,  # browsing everything on a small local site
     }
 
     def __init__(self, base_url=None, **kwargs):
@@ -28,12 +29,11 @@ class DemoMarketSpider(MarketplaceSpider):
     def parse_cards(self, response):
         cards = []
         for card in response.css("li.result-card"):
-            link = card.css("a.result-title")
             cards.append({
                 "listing_id": card.attrib["data-listing-id"],
-                "url": response.urljoin(link.attrib["href"]),
-                "title": " ".join(link.css("::text").getall()).strip(),
-                "seller": card.css(".result-seller::text").get(default="").strip() or None,
+                "url": response.urljoin(card.css("a.result-card__link::attr(href)").get()),
+                "title": card.css(".result-card__title::text").get(default="").strip(),
+                "seller": card.css(".result-card__seller-name::text").get(default="").strip() or None,
             })
         return cards
 
