@@ -44,6 +44,7 @@ class DemoMarket:
         self._shop_departments = shop.shop_departments(self.shop_products)
         self._layout = layout
         self._removed: dict[str, str] = {}
+        self._search_cache: dict[tuple[str, str, str], list[dict]] = {}
         self._lock = threading.Lock()
         self._requests = 0
         self.request_log: list[tuple[str, str]] = []
@@ -106,10 +107,12 @@ class DemoMarket:
             raise KeyError(listing_id)
         with self._lock:
             self._removed[listing_id] = how
+            self._search_cache.clear()
 
     def restore(self, listing_id: str) -> None:
         with self._lock:
             self._removed.pop(listing_id, None)
+            self._search_cache.clear()
 
     def set_layout(self, layout: str) -> None:
         """'normal', 'broken' (item pages lose their markup) or 'broken-search' (result cards do)."""
@@ -135,16 +138,25 @@ class DemoMarket:
 
     def search(self, q: str = "", dept: str = "", seller: str = "") -> list[dict]:
         """Listings whose title+description contain every word of q (case-insensitive); taken-down ones drop out."""
-        words = q.lower().split()
+        key = (q.lower(), dept, seller)
         with self._lock:
             removed = set(self._removed)
-        return [
+            cached = self._search_cache.get(key)
+        if cached is not None:
+            return cached
+        words = key[0].split()
+        rows = [
             row for row in self._listings
             if row["id"] not in removed
             and (not dept or row["department"] == dept)
             and (not seller or row["seller"] == seller)
             and all(w in self._haystack[row["id"]] for w in words)
         ]
+        with self._lock:
+            # Only cache if no removal changed meanwhile; remove()/restore() clear the cache.
+            if set(self._removed) == removed and len(self._search_cache) < 1000:
+                self._search_cache[key] = rows
+        return rows
 
     def route(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
         """(status, extra headers, html) for a GET of path?query."""
@@ -235,6 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "DemoMarket/1.0"
     sys_version = ""
     protocol_version = "HTTP/1.1"  # keep-alive: a benchmark crawl should measure the crawler, not TCP set-up
+    # Headers and body leave in one write; otherwise Nagle + delayed ACK stall each keep-alive response ~40ms.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._respond(send_body=True)

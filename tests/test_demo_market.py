@@ -273,6 +273,7 @@ def test_malformed_page_is_truncated_with_invalid_json_ld(demo_market):
 def test_remove_and_restore(demo_market, how, status):
     listing_id = "DM10010"
     url = demo_market.item_url(listing_id)
+    assert listing_id in crawl_search(demo_market, "/search?q=")[0]  # also warms the search cache
     demo_market.remove(listing_id, how=how)
     got, headers, body = fetch(url, follow=False)
     assert got == status
@@ -287,6 +288,7 @@ def test_remove_and_restore(demo_market, how, status):
     demo_market.restore(listing_id)
     got, _, body = fetch(url, follow=False)
     assert got == 200 and "This listing has ended" not in body.decode()
+    assert listing_id in crawl_search(demo_market, "/search?q=")[0]
 
 
 def test_remove_rejects_bad_arguments(demo_market):
