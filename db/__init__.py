@@ -6,7 +6,7 @@ See docs/evidence.md for the model. Everything other packages need is importable
 from db.canonical import GENESIS, canonical_json, utc_now
 from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
-from db.connection import StoreNotFound, connect, write_transaction
+from db.connection import StoreNotFound, connect, read_snapshot, write_transaction
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import get_listing, hits, recheck_targets, timeline
 from db.runs import finish_run, get_run, start_run
@@ -16,7 +16,7 @@ from db.verify import VerifyResult, verify
 
 __all__ = [
     "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreNotFound", "VerifyResult", "append_chain", "canonical_json", "chain_head",
-    "chain_length", "connect", "finish_run", "get_listing", "get_run", "hits", "protect", "purge_dismissed", "recheck_targets",
+    "chain_length", "connect", "finish_run", "get_listing", "get_run", "hits", "protect", "purge_dismissed", "read_snapshot", "recheck_targets",
     "record_status",
     "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
 ]

@@ -84,3 +84,23 @@ def write_transaction(store):
         raise
     else:
         conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def read_snapshot(store):
+    """One read transaction: every query inside sees the same committed state, whatever other writers do meanwhile.
+
+    verify, timelines and exports read several tables; without this they could see a capture committed
+    between two of their queries and report a body as missing.
+    """
+    conn = store.conn
+    if conn.in_transaction:
+        yield store
+        return
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # takes the snapshot now
+        yield store
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")

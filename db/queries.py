@@ -1,5 +1,7 @@
 """Reading the store: hits, one listing, a listing's timeline."""
 
+from db.connection import read_snapshot
+
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
                "sha256", "status", "seller", "price", "currency")
 
@@ -25,10 +27,15 @@ def timeline(store, marketplace: str, listing_id: str) -> dict | None:
 
     Returns {"listing": {...}, "events": [{"at", "kind", ...}]} or None when the listing is unknown.
     """
-    listing = get_listing(store, marketplace, listing_id)
-    if listing is None:
-        return None
-    pk = listing["pk"]
+    with read_snapshot(store):
+        listing = get_listing(store, marketplace, listing_id)
+        if listing is None:
+            return None
+        events = _events(store, listing["pk"])
+    return {"listing": listing, "events": events}
+
+
+def _events(store, pk):
     events = []
     for c in store.query(
         "SELECT c.id, c.fetched_at, c.url, c.status, c.sha256, c.body_size, c.run_id, c.purpose, "
@@ -47,7 +54,7 @@ def timeline(store, marketplace: str, listing_id: str) -> dict | None:
         events.append({"at": d["created_at"], "kind": "decision", **d})
     order = {"capture": 0, "status": 1, "classification": 2, "decision": 3}
     events.sort(key=lambda e: (e["at"], order[e["kind"]], e["id"]))
-    return {"listing": listing, "events": events}
+    return events
 
 
 # A listing's review outcome is its latest decision other than a note (db/review.py builds on the same rule).

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
 from db.chain import RECORD_TYPES, content_hash
+from db.connection import read_snapshot
 
 MAX_PROBLEMS = 1000
 
@@ -63,12 +64,13 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
     result = VerifyResult()
     problems: list[Problem] = []
     seq_of: dict[tuple[str, int], int] = {}
-    _walk_chain(store, result, problems, seq_of)
-    for record_type in RECORD_TYPES:
-        _check_records(store, record_type, problems, seq_of)
-    _check_bodies(store, result, problems, seq_of)
-    if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
-        problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
+    with read_snapshot(store):
+        _walk_chain(store, result, problems, seq_of)
+        for record_type in RECORD_TYPES:
+            _check_records(store, record_type, problems, seq_of)
+        _check_bodies(store, result, problems, seq_of)
+        if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
+            problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
     # Report record and chain problems first, in chain order; body problems (often their consequence) after.
     problems.sort(key=lambda p: (p.rank, p.seq is None, p.seq or 0))
     result.problems = problems[:MAX_PROBLEMS]

@@ -24,6 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from db.captures import decompress_body
 from db.chain import chain_head
+from db.connection import read_snapshot
 
 WARC_1_1 = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 RENAMED_PREFIX = "X-Keywatch-Original-"
@@ -127,6 +128,12 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
         f"SELECT DISTINCT crawler_version FROM captures WHERE id IN ({','.join('?' * len(capture_ids))})", capture_ids)}
     ) if capture_ids else []
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    with read_snapshot(store):
+        _write_file(store, capture_ids, out_path, result, versions)
+    return result
+
+
+def _write_file(store, capture_ids, out_path, result, versions):
     fd, tmp_name = tempfile.mkstemp(prefix=".warc-", dir=out_path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -151,7 +158,6 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
     except BaseException:
         os.unlink(tmp_name)
         raise
-    return result
 
 
 def _write_capture(store, writer, row):
