@@ -198,7 +198,7 @@ class MarketplaceSpider(scrapy.Spider):
                 self.logger.warning("re-check of %s: page did not parse (%s)", response.url, error)
         fields["listing_id"] = listing_id  # identity stays that of the listing being re-checked
         item = self.build_item(response, fields, purpose="recheck")
-        item.observed_status = status
+        item.listing_status = status
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:

@@ -31,7 +31,7 @@ class ListingItem:
     # recheck (is a flagged listing still up?), all (every item fetched, no screening).
     purpose: str = "all"
     screen_score: float | None = None
-    observed_status: str | None = None  # live | ended | removed, set on rechecks
+    listing_status: str | None = None  # live | ended | removed, set on rechecks
     attachments: list[dict[str, Any]] = field(default_factory=list)  # e.g. eBay's description iframe
 
     # Set by ClassifyPipeline.

@@ -1,0 +1,31 @@
+"""The command reference in docs/cli.md, generated from the commands' own --help so it cannot rot."""
+
+import click
+
+from keywatch.cli import cli
+
+
+def walk(command: click.Command, path: tuple[str, ...] = ("keywatch",)):
+    """Yield (path, command) for the group and every command below it."""
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            yield from walk(command.commands[name], path + (name,))
+
+
+def help_text(path: tuple[str, ...], command: click.Command) -> str:
+    with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
+        return command.get_help(ctx)
+
+
+def render() -> str:
+    parts = ["# Command reference", "", "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.", ""]
+    for path, command in walk(cli):
+        parts += [f"## `{' '.join(path)}`", "", "```", help_text(path, command).rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    from keywatch.paths import ROOT
+
+    (ROOT / "docs" / "cli.md").write_text(render())
