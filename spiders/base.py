@@ -191,7 +191,7 @@ class MarketplaceSpider(scrapy.Spider):
         status = self.listing_status(response)
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
         fields: dict[str, Any] = {"listing_id": listing_id}
-        if status == "live":
+        if status != "removed":  # an ended listing's page still shows what was on sale
             try:
                 fields.update({k: v for k, v in self.parse_listing(response).items() if v not in (None, "")})
             except Exception as error:
