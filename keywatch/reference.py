@@ -13,15 +13,17 @@ def walk(command: click.Command, path: tuple[str, ...] = ("keywatch",)):
             yield from walk(command.commands[name], path + (name,))
 
 
-def help_text(path: tuple[str, ...], command: click.Command) -> str:
-    with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
-        return command.get_help(ctx)
+def help_text(path: tuple[str, ...]) -> str:
+    # Through click's own entry point, so inherited context settings (-h) apply as they do for users.
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(cli, [*path[1:], "--help"], terminal_width=100).output
 
 
 def render() -> str:
     parts = ["# Command reference", "", "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.", ""]
     for path, command in walk(cli):
-        parts += [f"## `{' '.join(path)}`", "", "```", help_text(path, command).rstrip(), "```", ""]
+        parts += [f"## `{' '.join(path)}`", "", "```", help_text(path).rstrip(), "```", ""]
     return "\n".join(parts)
 
 
