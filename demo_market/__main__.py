@@ -18,14 +18,18 @@ def main(argv=None) -> int:
         parser.error("--scale must be 1 or more")
     try:
         market = DemoMarket(port=args.port, scale=args.scale, layout=args.layout)
-        market.verbose = not args.quiet
+    except ValueError as exc:
+        parser.error(str(exc))
+    market.verbose = not args.quiet
+    try:
         market.start()
     except OSError as exc:
         print(f"demo_market: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(f"Demo marketplace: {market.url}/  ({len(market.listings)} listings; shop at {market.url}/shop/)", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
+    try:  # everything after start() sits inside the try, so Ctrl-C at any moment stops cleanly
+        print(f"Demo marketplace: {market.url}/  ({len(market.listings)} listings; shop at {market.url}/shop/)",
+              flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

@@ -43,6 +43,7 @@ class DemoMarket:
         self._shop_by_id = {row["id"]: row for row in self.shop_products}
         self._shop_departments = shop.shop_departments(self.shop_products)
         self._layout = layout
+        self.verbose = False  # log each request to stderr (python -m demo_market turns it on)
         self._removed: dict[str, str] = {}
         self._search_cache: dict[tuple[str, str, str], list[dict]] = {}
         self._lock = threading.Lock()
@@ -280,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format, *args) -> None:
-        if getattr(self.server.market, "verbose", False):
+        if self.server.market.verbose:
             super().log_message(format, *args)
 
 

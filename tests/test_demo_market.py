@@ -392,3 +392,11 @@ def test_module_entry_point_serves_until_interrupted():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_module_entry_point_reports_a_busy_port_in_one_line(demo_market):
+    port = urlsplit(demo_market.url).port
+    proc = subprocess.run([sys.executable, "-m", "demo_market", "--port", str(port)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"demo_market: cannot listen on 127.0.0.1:{port}: Address already in use"]
