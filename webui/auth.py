@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -18,8 +20,11 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 
-# Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.
-_DUMMY_HASH = hasher.hash("keywatch-no-such-user")
+
+@functools.cache
+def _dummy_hash(parameters) -> str:
+    """Verified against when the user does not exist, so an unknown name costs as long as a wrong password."""
+    return hasher.hash("keywatch-no-such-user")
 
 
 def hash_password(password: str) -> str:
@@ -31,7 +36,7 @@ def hash_password(password: str) -> str:
 def check_password(store, name: str, password: str) -> bool:
     stored = review.password_hash(store, name)
     try:
-        hasher.verify(stored or _DUMMY_HASH, password)
+        hasher.verify(stored or _dummy_hash((hasher.time_cost, hasher.memory_cost, hasher.parallelism)), password)
     except (VerificationError, InvalidHashError):
         return False
     if stored is None:

@@ -101,3 +101,22 @@ def build(store, *, now: datetime.datetime | None = None, marketplace: str = "de
         ).fetchone()[0]
     db.finish_run(store, run_id, stats={}, finish_reason="finished")
     return pks
+
+
+# Accounts for tests and screenshots (never used outside a throwaway database).
+USERS = {"alice": ("admin", "alice-password-1"), "bob": ("reviewer", "bob-password-22")}
+
+
+def make_desk(db_path) -> dict[str, int]:
+    """A fresh store at `db_path` with the sample listings and the USERS accounts; returns listing pks."""
+    import db.review as review
+    from webui.auth import hash_password
+
+    store = db.connect(db_path)
+    try:
+        pks = build(store)
+        for name, (role, password) in USERS.items():
+            review.add_user(store, name, hash_password(password), role=role, created_by="sample")
+    finally:
+        store.close()
+    return pks

@@ -91,8 +91,9 @@ def listing(pk: int):
         abort(404, description=f"No listing with id {pk}.")
     matches = (item["classification"] or {}).get("matches", [])
     fields = item["fields"]
+    # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
     open_by_seller = [row for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
-                      if row["review_status"] in review.OPEN_STATUSES]
+                      if row["flagged"] and row["review_status"] in review.OPEN_STATUSES]
     return render_template(
         "listing.html", item=item, matches=matches,
         title_segments=segments(fields.get("title", item["title"]), matches, "title"),
@@ -100,7 +101,7 @@ def listing(pk: int):
         captures=review.captures(g.store, pk), timeline=review.timeline(g.store, pk),
         decisions=review.decisions(g.store, pk),
         seller_rows=review.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
-        open_by_seller=open_by_seller + ([item] if item["review_status"] in review.OPEN_STATUSES else []),
+        open_by_seller=open_by_seller,
     )
 
 
@@ -142,7 +143,7 @@ def decide_seller():
     pks = [int(v) for v in request.form.getlist("listing_pk") if v.isdigit()]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
     allowed = {row["pk"] for row in review.seller_listings(g.store, marketplace, seller)
-               if row["review_status"] in review.OPEN_STATUSES}
+               if row["flagged"] and row["review_status"] in review.OPEN_STATUSES}
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
