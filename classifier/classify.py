@@ -87,10 +87,13 @@ def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:
 
 def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
     """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
-    cues = [h for h in scan.hits if h.entry.kind == "cue"]
+    # a cue word inside a match is part of the device's name ("GPS blocker"), not a cue
+    cues = [c for c in scan.hits if c.entry.kind == "cue"
+            and not any(h.first <= c.last and c.first <= h.last for h in hits)]
     cancelled: dict[Hit, str] = {}
     if not cues:
         return cancelled
+    carry: dict[Hit, str] = {}
     for hit in hits:
         for cue in cues:
             group = watchlist.cues[int(cue.entry.owner)]
@@ -104,16 +107,19 @@ def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict
                 ok = 0 <= gap < group.window and _same_sentence(scan, hit.last, cue.first)
             if ok:
                 cancelled[hit] = f"cue '{scan.norm.original[cue.start:cue.end]}'"
+                carry[hit] = group.side
                 break
-    # "blocks relay attacks, signal jammers and code grabbers": the cue covers the whole list
+    # "blocks relay attacks, signal jammers and code grabbers": the cue covers the whole list,
+    # forwards from a cue before it, backwards from a cue after it
     ordered = sorted(hits, key=lambda h: (h.first, h.last))
-    for prev, nxt in zip(ordered, ordered[1:]):
-        if prev in cancelled and nxt not in cancelled:
-            gap = nxt.first - prev.last - 1
-            if 0 <= gap <= LIST_CARRY and _same_sentence(scan, prev.last, nxt.first):
-                cancelled[nxt] = cancelled[prev]
-            elif gap < 0:
-                cancelled[nxt] = cancelled[prev]
+    for side, sequence in (("before", ordered), ("after", ordered[::-1])):
+        for prev, nxt in zip(sequence, sequence[1:]):
+            if carry.get(prev) == side and nxt not in cancelled:
+                gap = (nxt.first - prev.last - 1) if side == "before" else (prev.first - nxt.last - 1)
+                left, right = (prev.last, nxt.first) if side == "before" else (nxt.last, prev.first)
+                if 0 <= gap <= LIST_CARRY and _same_sentence(scan, left, right):
+                    cancelled[nxt] = cancelled[prev]
+                    carry[nxt] = side
     return cancelled
 
 

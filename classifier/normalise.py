@@ -84,28 +84,33 @@ class Normalised:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
+_LEET_RUN = re.compile(r"[013457@$!|€£]+")
+
+
 def _deleet(text: str) -> str:
-    """Replace leet characters inside words that are mostly letters: r3lay, pr0gramm3r, gr@bber."""
+    """Replace leet characters inside words that are mostly letters: r3lay, pr0gramm3r, emula70r.
+
+    A run of leet characters is replaced when letters (or the word's edge) sit on both sides
+    of it; model numbers (im508, hu66, 433mhz) keep their digits.
+    """
     if not _HAS_LEET.search(text):
         return text
     chars = list(text)
     for word in _WORD.finditer(text):
         w = word.group()
-        if not _HAS_LEET.search(w) or _MODEL_NUMBER.fullmatch(w):
+        if not _HAS_LEET.search(w) or _MODEL_NUMBER.fullmatch(w) or sum(c.isalpha() for c in w) < 2:
             continue
-        letters = sum(c.isalpha() for c in w)
-        if letters < 2:
-            continue
-        base = word.start()
-        for i, c in enumerate(w):
-            left = w[i - 1] if i else ""
-            right = w[i + 1] if i + 1 < len(w) else ""
-            if c in LEET_DIGITS:
-                # a digit between letters, or at a word edge next to a letter (3mulator, jamm3r)
-                if (left.isalpha() or not left) and (right.isalpha() or not right) and (left or right):
-                    chars[base + i] = LEET_DIGITS[c]
-            elif c in LEET_SYMBOLS and left.isalpha() and right.isalpha():
-                chars[base + i] = LEET_SYMBOLS[c]
+        for run in _LEET_RUN.finditer(w):
+            a, b = run.span()
+            left = w[a - 1] if a else ""
+            right = w[b] if b < len(w) else ""
+            edge_ok = (left.isalpha() and right.isalpha()) or (
+                (left.isalpha() or right.isalpha()) and not (left.isdigit() or right.isdigit())
+                and all(c in LEET_DIGITS for c in run.group()))
+            if edge_ok:
+                for i in range(a, b):
+                    c = w[i]
+                    chars[word.start() + i] = LEET_DIGITS.get(c) or LEET_SYMBOLS[c]
     return "".join(chars)
 
 

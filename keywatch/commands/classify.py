@@ -1,3 +1,140 @@
-"""CLI commands: see keywatch/cli.py for the map of modules."""
+"""classify, eval and watchlist: the classifier from the command line (reclassify lives with the store)."""
 
-commands = []
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
+from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
+from keywatch.options import watchlist_option
+
+
+def _load(path: Path):
+    try:
+        return load_watchlist(path)
+    except WatchlistError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _listing(line: str, number: int) -> tuple[object, str, str]:
+    """(id, title, description) from one JSON Lines input line, or a one-line error."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(row, dict):
+        raise click.ClickException(f"line {number}: expected a JSON object with id, title and description")
+    missing = [k for k in ("id", "title", "description") if k not in row]
+    if missing:
+        raise click.ClickException(f"line {number}: missing {', '.join(repr(k) for k in missing)}")
+    for key in ("title", "description"):
+        if row[key] is not None and not isinstance(row[key], str):
+            raise click.ClickException(f"line {number}: '{key}' must be a string or null")
+    return row["id"], row["title"] or "", row["description"] or ""
+
+
+@click.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@watchlist_option
+def classify(file, watchlist_path):
+    """Classify listings from FILE (JSON Lines; '-' or nothing = stdin).
+
+    Each input line needs `id`, `title` and `description` (other fields are ignored). One
+    JSON line is written per input, in the same order:
+    {"id", "flagged", "category", "risk", "score", "matches"}. A bad line stops with an error
+    naming its line number; lines before it have already been written.
+
+        keywatch classify listings.jsonl > results.jsonl
+    """
+    wl = _load(watchlist_path)
+    number = 0
+    try:
+        for number, line in enumerate(file, 1):
+            if not line.strip():
+                continue
+            listing_id, title, description = _listing(line, number)
+            result = classify_listing(title, description, wl).to_dict()
+            # one complete line per write, so an error never leaves half a line behind
+            sys.stdout.write(json.dumps({"id": listing_id, **result}, ensure_ascii=False) + "\n")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"line {number + 1}: not UTF-8 text") from None
+    sys.stdout.flush()
+
+
+@click.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@watchlist_option
+@click.option("--min-precision", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not precision is lower.")
+@click.option("--min-recall", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not recall is lower.")
+@click.option("--min-category-accuracy", type=click.FloatRange(0, 1),
+              help="Fail if fewer true hits than this get the right category.")
+@click.option("--min-obfuscated-recall", type=click.FloatRange(0, 1), help="Fail if recall on obfuscated listings is lower.")
+@click.option("--baseline", is_flag=True, help="Also score the naive baseline (substring search for the same terms).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a report.")
+@click.option("--quiet", "-q", is_flag=True, help="Leave out the lists of misses and false flags.")
+def eval_(file, watchlist_path, min_precision, min_recall, min_category_accuracy, min_obfuscated_recall,
+          baseline, as_json, quiet):
+    """Measure the classifier on a labelled corpus FILE (JSON Lines).
+
+    Each line: `title`, `description`, `category` (a category id, `none` for innocent, or
+    `ambiguous`, which is left out), optionally `id` and `obfuscated`. Prints precision, recall,
+    F1 and support for flagged-vs-not and per category, the confusion between categories, and
+    the misses and false flags. Exits 1 when a --min-* threshold is not met.
+
+        keywatch eval tests/data/corpus_heldout.jsonl --min-precision 0.97 --min-recall 0.95 --baseline
+    """
+    wl = _load(watchlist_path)
+    try:
+        rows = read_corpus(file, wl.categories)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from None
+    results = [evaluate(rows, lambda t, d: classify_listing(t, d, wl), wl.categories, "keywatch classifier")]
+    if baseline:
+        results.append(evaluate(rows, lambda t, d: naive_classify(t, d, wl), wl.categories, "naive baseline"))
+    if as_json:
+        click.echo(json.dumps({"watchlist_version": wl.version, "results": [r.to_dict() for r in results]}, indent=2))
+    else:
+        click.echo(f"watchlist {wl.path} (version {wl.version})\n")
+        click.echo("\n\n".join(format_evaluation(r, details=not quiet) for r in results))
+    main = results[0]
+    failures = []
+    for name, value, minimum in (
+        ("precision", main.flagged.precision, min_precision),
+        ("recall", main.flagged.recall, min_recall),
+        ("category accuracy", main.category_accuracy, min_category_accuracy),
+        ("obfuscated recall", main.obfuscated_recall, min_obfuscated_recall),
+    ):
+        if minimum is not None and value < minimum:
+            failures.append(f"{name} {value:.3f} < {minimum}")
+    if failures:
+        raise click.ClickException("thresholds not met: " + "; ".join(failures))
+
+
+@click.group()
+def watchlist():
+    """Inspect and validate watchlist files."""
+
+
+@watchlist.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def watchlist_check(path):
+    """Validate the watchlist at PATH (default: $KEYWATCH_WATCHLIST or ./watchlist.yaml).
+
+    Reports every problem as `file:line: problem`, one per line, and exits 1 if there is any.
+
+        keywatch watchlist check watchlist.yaml
+    """
+    from keywatch.paths import default_watchlist_path
+
+    path = path or default_watchlist_path()
+    wl = _load(path)
+    terms = sum(len(c.strong_terms) + len(c.device_words) + len(c.target_words) for c in wl.categories.values())
+    click.echo(f"{path}: OK (version {wl.version}): {len(wl.categories)} categories, {terms} terms, "
+               f"{len(wl.contexts)} innocent contexts")
+
+
+commands = [classify, eval_, watchlist]
