@@ -1,0 +1,170 @@
+"""`keywatch serve`, `keywatch user ...` and `keywatch review ...` through click's CliRunner."""
+
+import pytest
+from click.testing import CliRunner
+
+import db
+import db.review as review
+from keywatch.commands.review import is_loopback, review_command, serve, user
+from webui.sample import make_desk
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(monkeypatch):
+    from argon2 import PasswordHasher
+
+    from webui import auth
+
+    monkeypatch.setattr(auth, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    path = tmp_path / "keywatch.sqlite"
+    make_desk(path)
+    return path
+
+
+def run(command, args, input=None):
+    return CliRunner().invoke(command, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def decisions(path):
+    store = db.connect(path)
+    try:
+        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
+    finally:
+        store.close()
+
+
+def test_user_add_with_password_on_stdin_stores_an_argon2id_hash(tmp_path):
+    path = tmp_path / "new.sqlite"  # user add creates the store if needed
+    result = run(user, ["add", "carol", "--role", "admin", "--password-stdin", "--db", path], input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    store = db.connect(path)
+    row = next(store.query("SELECT * FROM users WHERE name = 'carol'"))
+    assert row["role"] == "admin" and row["password_hash"].startswith("$argon2id$")
+    assert "a-long-password" not in row["password_hash"]
+
+
+def test_user_add_prompts_twice(tmp_path):
+    path = tmp_path / "k.sqlite"
+    result = run(user, ["add", "dave", "--db", path], input="first-password\nother-password\nfirst-password\nfirst-password\n")
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+    assert review.get_user(db.connect(path), "dave").role == "reviewer"
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["add", "bob", "--password-stdin"], "another-password\n", "already exists"),
+    (["add", "erin", "--password-stdin"], "short\n", "at least 10 characters"),
+    (["add", "bad name", "--password-stdin"], "long-enough-pw\n", "user names are"),
+    (["add", "frank", "--password-stdin"], "\n", "no password on standard input"),
+    (["disable", "nobody"], None, "no such user"),
+])
+def test_user_errors_are_one_line(store_path, args, stdin, message):
+    result = CliRunner().invoke(user, args + ["--db", str(store_path)], input=stdin)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_user_list_disable_enable(store_path):
+    listing = run(user, ["list", "--db", store_path]).output.splitlines()
+    assert [line.split("\t")[:3] for line in listing] == [["alice", "admin", "active"], ["bob", "reviewer", "active"]]
+    assert run(user, ["disable", "bob", "--db", store_path]).exit_code == 0
+    assert "bob\treviewer\tdisabled" in run(user, ["list", "--db", store_path]).output
+    assert run(user, ["enable", "bob", "--db", store_path]).exit_code == 0
+    assert "bob\treviewer\tactive" in run(user, ["list", "--db", store_path]).output
+
+
+def test_review_records_decisions_with_audit_trail_and_chain(store_path):
+    result = run(review_command, ["demo:KW-1001", "--confirm", "relay_attack", "--note", "matches the kit seen in Solihull",
+                                  "--user", "bob", "--db", store_path])
+    assert result.exit_code == 0, result.output
+    assert "pending -> confirmed" in result.output
+    run(review_command, ["demo:KW-1002", "--dismiss", "legitimate_trade_seller", "--user", "alice", "--db", store_path])
+    run(review_command, ["demo:KW-1003", "--escalate", "--user", "alice", "--db", store_path])
+    run(review_command, ["demo:KW-1003", "--note", "called the team", "--user", "bob", "--db", store_path])
+    rows = decisions(store_path)
+    assert [(r["user"], r["action"], r["category"], r["reason"], r["status_before"], r["status_after"]) for r in rows] == [
+        ("bob", "confirm", "relay_attack", None, "pending", "confirmed"),
+        ("alice", "dismiss", None, "legitimate_trade_seller", "pending", "dismissed"),
+        ("alice", "escalate", None, None, "pending", "escalated"),
+        ("bob", "note", None, None, "escalated", "escalated"),
+    ]
+    assert rows[0]["note"] == "matches the kit seen in Solihull"
+    store = db.connect(store_path)
+    assert store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'decision'").fetchone()[0] == 4
+    assert db.verify(store).problems == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo:KW-1001", "--user", "bob"], "choose one of"),
+    (["demo:KW-1001", "--confirm", "relay_attack", "--escalate", "--user", "bob"], "choose one of"),
+    (["demo:KW-1001", "--dismiss", "because", "--user", "bob"], "Invalid value for '--dismiss'"),
+    (["demo:KW-1001", "--dismiss", "other", "--user", "bob"], "needs a note"),
+    (["demo:KW-1001", "--confirm", "toaster", "--user", "bob"], "unknown category 'toaster'"),
+    (["demo:KW-9999", "--escalate", "--user", "bob"], "no listing demo:KW-9999"),
+    (["KW-1001", "--escalate", "--user", "bob"], "expected MARKETPLACE:LISTING_ID"),
+    (["demo:KW-1001", "--escalate", "--user", "mallory"], "no active user 'mallory'"),
+])
+def test_review_errors_are_clear_and_record_nothing(store_path, args, message):
+    result = CliRunner().invoke(review_command, args + ["--db", str(store_path)])
+    assert result.exit_code in (1, 2), result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert decisions(store_path) == []
+
+
+def test_review_refuses_a_missing_database(tmp_path):
+    result = CliRunner().invoke(review_command, ["demo:1", "--escalate", "--user", "bob", "--db", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 1 and "no evidence store" in result.output
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_disabled_user_cannot_record_decisions(store_path):
+    run(user, ["disable", "bob", "--db", store_path])
+    result = CliRunner().invoke(review_command, ["demo:KW-1001", "--escalate", "--user", "bob", "--db", str(store_path)])
+    assert result.exit_code == 1 and "no active user 'bob'" in result.output
+
+
+def test_is_loopback():
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.5.0.1", "::1", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "example.org"))
+
+
+@pytest.fixture
+def fake_waitress(monkeypatch):
+    calls = []
+    import waitress
+
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: calls.append((app, kw)))
+    return calls
+
+
+def test_serve_binds_loopback_by_default_without_warning(store_path, fake_waitress):
+    result = CliRunner().invoke(serve, ["--db", str(store_path)])
+    assert result.exit_code == 0, result.output
+    (app, kwargs), = fake_waitress
+    assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
+    assert app.config["DB_PATH"] == store_path
+    assert "WARNING" not in result.output
+
+
+def test_serve_warns_when_bound_beyond_this_machine(store_path, fake_waitress):
+    result = CliRunner().invoke(serve, ["--db", str(store_path), "--host", "0.0.0.0", "--port", "8123", "--secure-cookies"])
+    assert result.exit_code == 0
+    assert "WARNING: listening on 0.0.0.0" in result.output
+    (app, kwargs), = fake_waitress
+    assert kwargs["port"] == 8123 and app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_serve_tells_how_to_create_the_first_user(tmp_path, fake_waitress):
+    result = CliRunner().invoke(serve, ["--db", str(tmp_path / "fresh.sqlite")])
+    assert "keywatch user add NAME --role admin" in result.output
+
+
+@pytest.mark.parametrize("command, args", [(serve, []), (user, []), (user, ["add"]), (user, ["list"]),
+                                           (user, ["disable"]), (review_command, [])])
+def test_every_command_has_help(command, args):
+    result = CliRunner().invoke(command, args + ["--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
