@@ -79,6 +79,10 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> Written
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes the file private (0600); a pack is meant to be shared, so honour the umask instead.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in sorted(everything):
                 zf.writestr(name, everything[name])

@@ -32,6 +32,7 @@ def pack(tmp_path):
     out = tmp_path / "pack.zip"
     written = write_pack(out, FILES, notice_number="KW-2026-0001", chain_head="c" * 64)
     assert written.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert out.stat().st_mode & 0o044, "packs are for sharing, not private temp files"
     with zipfile.ZipFile(out) as zf:
         assert written.manifest_sha256 == hashlib.sha256(zf.read(MANIFEST)).hexdigest()
     return out
