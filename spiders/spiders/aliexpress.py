@@ -78,6 +78,8 @@ class AliexpressSpider(MarketplaceSpider):
             "seller": clean(store.get("storeName")) or None,
             "extra": {k: v for k, v in {
                 "store_id": store.get("storeNum"),
+                "price_max": first(amount(prices.get("maxActivityAmount"))["price"],
+                                   parse_price(prices.get("formatedActivityPrice")).get("price_max")),
                 "item_specifics": {clean(p.get("attrName")): clean(p.get("attrValue")) for p in props if p.get("attrName")},
                 "images": image_urls(dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList")),
                 "description_url": dig(first(data.get("productDescComponent"), data.get("descriptionModule")) or {},

@@ -1,8 +1,9 @@
 """Any web shop (Shopify, WooCommerce, Etsy-style): walk it from -a start_url=URL[,URL...], read its products.
 
 There is no search step: every product page found is an item (purpose "all"). A page is a product page when
-it carries a schema.org Product (JSON-LD or microdata) or says og:type "product". Each shop is its own
-marketplace (its host name), since one shop's SKUs say nothing about another's.
+it carries a schema.org Product (JSON-LD or microdata), says og:type "product", or sits at a product path
+(/product/, /products/, /listing/, /item/) with a heading. Each shop is its own marketplace (its host name),
+since one shop's SKUs say nothing about another's.
 """
 
 import re
@@ -15,12 +16,15 @@ from scrapy.linkextractors import LinkExtractor
 
 from spiders.base import MarketplaceSpider
 from spiders.parsing import (clean, decimal_string, find_typed, first, image_urls, name_of, offer_fields,
-                             structured_data, text_of)
+                             parse_price, structured_data, text_of)
 
 # Carts, accounts and sort/filter permutations are endless and say nothing about the products.
 DENY = (r"/cart\b", r"/checkout", r"/account", r"/login", r"/wishlist", r"/search\b",
         r"[?&](add-to-cart|add_to_wishlist|sort|sort_by|orderby|filter[^=]*)=")
-SHOP_LINK = re.compile(r"/shop/([^/?#]+)")  # Etsy-style marketplaces name the selling shop this way
+SHOP_LINK = re.compile(r"/shop/([^/?#]+)/?(?:[?#]|$)")  # how Etsy-style marketplaces link the selling shop
+# Shopify /products/x, WooCommerce /product/x, Etsy /listing/1/x: a page there with a title and no
+# structured data is still a product page (read from <title>/meta description and the shown price).
+PRODUCT_PATH = re.compile(r"/(?:products?|listing|item)/[^/]+")
 
 
 def shop_of(url: str) -> str:
@@ -78,7 +82,8 @@ class WebshopSpider(MarketplaceSpider):
     def is_product_page(self, response) -> bool:
         data = self.page_data(response)
         og_type = first(*(og.get("@type") for og in data.get("opengraph") or []))
-        return find_typed(data, "Product") is not None or str(og_type).lower() == "product"
+        return (find_typed(data, "Product") is not None or str(og_type).lower() == "product"
+                or bool(PRODUCT_PATH.search(urlsplit(response.url).path) and response.css("h1")))
 
     def is_item_url(self, url):
         return True  # any page of a shop may be a product page; parse_listing decides
@@ -88,25 +93,30 @@ class WebshopSpider(MarketplaceSpider):
         product = find_typed(data, "Product") or {}
         og = next(iter(data.get("opengraph") or []), {})
         offer = offer_fields(product)
+        shown = parse_price(text_of(response.css('[itemprop="price"], [class*="price"]')[:1]))
         shops = Counter(SHOP_LINK.search(h).group(1) for h in response.css("a::attr(href)").getall() if SHOP_LINK.search(h))
         canonical = response.css('link[rel="canonical"]::attr(href)').get()
         url = response.urljoin(first(canonical, product.get("url"), response.url))
         return {
             "marketplace": shop_of(url),
-            "listing_id": clean(str(first(product.get("sku"), product.get("productID"), "") or "")) or urlsplit(url).path,
+            "listing_id": clean(str(first(product.get("sku"), product.get("productID"),
+                                          og.get("product:retailer_item_id")) or "")) or urlsplit(url).path,
             "url": url,
-            "title": clean(first(product.get("name"), og.get("og:title"), text_of(response.css("title")[:1]))),
+            "title": clean(first(product.get("name"), og.get("og:title"), text_of(response.css("h1")[:1]),
+                                 text_of(response.css("title")[:1]))),
             "description": clean(first(product.get("description"), og.get("og:description"),
                                        response.css('meta[name="description"]::attr(content)').get())),
-            "price": first(offer.get("price"), decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount")))),
-            "currency": first(offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency")),
+            "price": first(offer.get("price"), decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount"))),
+                           shown["price"]),
+            "currency": first(offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency"),
+                              shown["currency"]),
             "seller": first(offer.get("seller"), shops.most_common(1)[0][0] if shops else None),
             "extra": {k: v for k, v in {
                 "brand": name_of(product.get("brand")),
                 "availability": offer.get("availability"),
                 "price_max": offer.get("price_max"),
                 "images": image_urls(first(product.get("image"), og.get("og:image"))),
-                "source": "schema.org Product" if product else "OpenGraph/HTML",
+                "source": "schema.org Product" if product else "OpenGraph" if og.get("og:title") else "HTML",
             }.items() if v},
         }
 

@@ -1,0 +1,62 @@
+"""spiders.parsing: money as decimal strings with ISO codes, text clean-up, embedded JSON, schema.org offers."""
+
+import pytest
+from parsel import Selector
+
+from spiders.parsing import (clean, decimal_string, dig, embedded_json, find_typed, offer_fields, parse_price,
+                             text_of)
+
+
+@pytest.mark.parametrize("shown, expected", [
+    ("£2,599.00", {"price": "2599.00", "currency": "GBP"}),
+    ("$20.00", {"price": "20.00", "currency": "USD"}),
+    ("EUR 164,00", {"price": "164.00", "currency": "EUR"}),
+    ("1.234,56 €", {"price": "1234.56", "currency": "EUR"}),
+    ("£70", {"price": "70.00", "currency": "GBP"}),
+    ("£5.99 to £14.99", {"price": "5.99", "currency": "GBP", "price_max": "14.99"}),
+    ("US $3.20 - 5.10", {"price": "3.20", "currency": "USD", "price_max": "5.10"}),
+    ("C $12.50", {"price": "12.50", "currency": "CAD"}),
+    ("€40.63+", {"price": "40.63", "currency": "EUR"}),
+    ("£1,299", {"price": "1299.00", "currency": "GBP"}),
+    ("Free", {"price": None, "currency": None}),
+    ("", {"price": None, "currency": None}),
+])
+def test_parse_price(shown, expected):
+    assert parse_price(shown) == expected
+
+
+def test_default_currency_only_when_the_text_names_none():
+    assert parse_price("450", "GBP") == {"price": "450.00", "currency": "GBP"}
+    assert parse_price("€450", "GBP")["currency"] == "EUR"
+
+
+def test_decimal_string_never_goes_through_float_rounding():
+    assert decimal_string(2599.0) == "2599.00"
+    assert decimal_string("0.125") == "0.125"
+    assert decimal_string(True) is None and decimal_string(None) is None
+
+
+def test_text_of_drops_hidden_helper_text_scripts_and_styles():
+    sel = Selector('<div><span>Relay</span> <span class="clipped">Opens in a new window</span>'
+                   '<style>.x{}</style><script>var a=1</script>  box\n</div>')
+    assert text_of(sel.css("div"), ("clipped",)) == "Relay box"
+    assert clean(" a \u00a0 b ") == "a b"
+
+
+def test_embedded_json_plain_and_javascript_literal():
+    assert embedded_json('x; window.__INIT_DATA__ = {"a": [1, 2]};', "__INIT_DATA__") == {"a": [1, 2]}
+    assert embedded_json("window.runParams = { data: {\"b\": 1}, csrf: 'z' };", "window.runParams") == {"data": {"b": 1}}
+    assert embedded_json("window.runParams = { data: {\"b\": ", "window.runParams") is None
+    assert embedded_json("nothing here", "window.runParams") is None
+    assert dig({"a": [{"b": 2}]}, "a", 0, "b") == 2 and dig({"a": None}, "a", "b") is None
+
+
+def test_offers_single_aggregate_and_graph():
+    data = {"json-ld": [{"@graph": [{"@type": "WebPage"}, {"@type": ["Product"], "name": "Key tool", "offers": [
+        {"@type": "Offer", "price": 49, "priceCurrency": "GBP", "availability": "https://schema.org/InStock",
+         "seller": {"@type": "Organization", "name": " Tool Shop "}}]}]}]}
+    product = find_typed(data, "Product")
+    assert product["name"] == "Key tool"
+    assert offer_fields(product) == {"price": "49.00", "currency": "GBP", "availability": "InStock", "seller": "Tool Shop"}
+    aggregate = {"offers": {"@type": "AggregateOffer", "lowPrice": "40.63", "highPrice": "48.75", "priceCurrency": "EUR"}}
+    assert offer_fields(aggregate)["price_max"] == "48.75" and offer_fields(aggregate)["price"] == "40.63"

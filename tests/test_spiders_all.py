@@ -1,0 +1,44 @@
+"""Every spider module: file name == spider name == snake_case(class name), and the per-site attributes are set."""
+
+import importlib
+import inspect
+import pkgutil
+import re
+
+import pytest
+from scrapy import Spider
+
+import spiders.spiders
+from spiders.base import MarketplaceSpider
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(spiders.spiders.__path__))
+LOCAL = {"webshop", "demo_market"}  # sites given at run time: no fixed domains
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Spider")).lower()
+
+
+def spider_classes(module):
+    return [obj for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, Spider) and obj.__module__ == module.__name__]
+
+
+def test_the_expected_spiders_exist():
+    assert set(MODULES) >= {"ebay_uk", "amazon_uk", "gumtree", "aliexpress", "webshop", "demo_market"}
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_names_match(module_name):
+    module = importlib.import_module(f"spiders.spiders.{module_name}")
+    [cls] = spider_classes(module)
+    assert cls.name == module_name == snake_case(cls.__name__)
+    assert issubclass(cls, MarketplaceSpider)
+    assert cls.marketplace
+    if module_name not in LOCAL:
+        assert cls.allowed_domains and cls.search_url.startswith("https://")
+        assert "{query}" in cls.search_url and "{page}" in cls.search_url
+
+
+def test_snake_case():
+    assert snake_case("EbayUkSpider") == "ebay_uk" and snake_case("DemoMarketSpider") == "demo_market"
