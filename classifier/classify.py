@@ -5,13 +5,15 @@ The decision, per category (watchlist.yaml explains the lists):
 2. Cancel matches that innocent wording explains, recording what cancelled each one:
    a category exclusion anywhere in the listing ("nintendo" for "game boy"); an innocent
    product context (a "Faraday pouch" title cancels everything, a description context only
-   the description's matches and the title's weak device/target words); a protective or
+   the description's matches and the title's weak device/target words; a title that says
+   "read description" is not trusted to name the product); a protective or
    negating cue next to the match ("anti relay", "does not support key programming"), which
    also carries along a list ("blocks relay attacks, jammers and grabbers").
 3. Score what is left: a strong term scores its match score (100 exact, the rapidfuzz ratio
    when misspelt; x0.95 in the description); a device word plus a target word scores 70
-   (65 when they are in different fields); a lone device/target word scores 30/20 and never
-   flags. Each extra distinct strong term adds 2, up to 100.
+   (65 when they are in different fields), +2 per extra distinct target word (up to +10);
+   a lone device/target word scores 30/20 and never flags. Each extra distinct strong term
+   adds 2, up to 100.
 4. The best-scoring category flags the listing if it reaches `flag_threshold`.
 """
 
@@ -87,9 +89,9 @@ def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:
 
 def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
     """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
-    # a cue word inside a match is part of the device's name ("GPS blocker"), not a cue
+    # a cue word inside a device's name ("GPS blocker") is part of the name, not a cue
     cues = [c for c in scan.hits if c.entry.kind == "cue"
-            and not any(h.first <= c.last and c.first <= h.last for h in hits)]
+            and not any(h.entry.kind == "term" and h.first <= c.last and c.first <= h.last for h in hits)]
     cancelled: dict[Hit, str] = {}
     if not cues:
         return cancelled
@@ -133,6 +135,7 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
     title_contexts: list[tuple[str, object]] = []
     desc_contexts: list[tuple[str, object]] = []
     contexts = {c.id: c for c in wl.contexts}
+    disguised = any(h.entry.kind == "disguise" for h in scans[0].hits)
     for scan in scans:
         for hit in scan.hits:
             kind = hit.entry.kind
@@ -142,7 +145,8 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
                 ctx = contexts[hit.entry.owner]
                 reason = f"context {ctx.id} '{scan.norm.original[hit.start:hit.end]}'"
                 if scan.field == "title":
-                    title_contexts.append((reason, ctx))
+                    if not disguised:
+                        title_contexts.append((reason, ctx))
                 elif ctx.where == "anywhere":
                     desc_contexts.append((reason, ctx))
 
@@ -217,9 +221,11 @@ def _category_score(items: list[tuple[Hit, Match]]) -> float:
             best = max(best, base * min(dm.score, tm.score) / 100)
     for _, tm in targets:
         best = max(best, 20 * tm.score / 100)
-    extra = len({m.term for m in strong}) - 1
-    if strong and extra > 0:
-        best += 2 * extra
+    if strong:
+        best += 2 * (len({m.term for m in strong}) - 1)
+    elif devices and best >= 60:
+        # several different target words make a device/target combination more certain
+        best += min(10, 2 * (len({m.term for _, m in targets}) - 1))
     return min(best, 100.0)
 
 

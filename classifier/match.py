@@ -26,7 +26,7 @@ CACHE_LIMIT = 200_000
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue."""
+    """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue|disguise."""
 
     kind: str
     owner: str  # category id, context id, or cue group index
@@ -72,6 +72,8 @@ class Matcher:
         for ctx in watchlist.contexts:
             for term in ctx.terms:
                 self._add(term, Entry("context", ctx.id, term))
+        for term in watchlist.disguise_cues:
+            self._add(term, Entry("disguise", "", term))
         for number, group in enumerate(watchlist.cues):
             for word in group.words:
                 self._add(word, Entry("cue", str(number), word))

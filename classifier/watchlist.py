@@ -87,6 +87,7 @@ class Watchlist:
     cues: list[CueGroup]
     settings: dict
     fuzzy_ignore: frozenset[str] = frozenset()
+    disguise_cues: tuple[str, ...] = ()
 
     @cached_property
     def matcher(self):
@@ -316,7 +317,7 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     if root is None:
         raise WatchlistError([f"{path}:1: the watchlist is empty"])
 
-    top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts"))
+    top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues"))
 
     settings = dict(DEFAULT_SETTINGS)
     fuzzy_ignore: set[str] = set()
@@ -386,6 +387,8 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                 if side and window and words:
                     cues.append(CueGroup(side, window, tuple(v for v, _ in words), exempt, item.start_mark.line + 1))
 
+    disguise = check.strings(top["disguise_cues"][1], "disguise_cues", allow_empty=True) if "disguise_cues" in top else []
+
     if check.problems:
         raise WatchlistError([f"{path}:{line}: {message}" for line, message in sorted(check.problems)])
     return Watchlist(
@@ -396,6 +399,7 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
         cues=cues,
         settings=settings,
         fuzzy_ignore=frozenset(fuzzy_ignore),
+        disguise_cues=tuple(v for v, _ in disguise),
     )
 
 
