@@ -71,7 +71,9 @@ def add_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint != "static":
+        # Listing pages hold personal data (seller names): keep them out of shared and disk caches.
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

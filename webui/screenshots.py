@@ -1,0 +1,95 @@
+"""Screenshots of the review desk for the docs, and the browser plumbing the browser tests share.
+
+    python -m webui.screenshots [OUT_DIR]     # default docs/screenshots
+
+Builds the sample store in a temporary folder, serves it on 127.0.0.1 (a free port), and drives Debian's
+headless Chromium with playwright: the queue mid-triage and a listing page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # keep test and script output readable
+        pass
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (installed by scripts/system-deps.sh), or KEYWATCH_CHROMIUM, or None."""
+    path = os.environ.get("KEYWATCH_CHROMIUM") or CHROMIUM
+    return path if Path(path).exists() else shutil.which("chromium")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app):
+    """The app on 127.0.0.1 at a free port, in a background thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def log_in(page, base_url: str, name: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{base_url}/")
+
+
+def take(out_dir: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    from webui import create_app
+    from webui.sample import USERS, make_desk
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "keywatch.sqlite"
+        pks = make_desk(path)
+        app = create_app(path)
+        with serve_in_thread(app) as base, sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page(viewport={"width": 1440, "height": 760}, device_scale_factor=1)
+            log_in(page, base, "alice", USERS["alice"][1])
+            # Mid-triage: the first listing confirmed from the keyboard, the second one selected.
+            page.keyboard.press("j")
+            page.keyboard.press("c")
+            page.wait_for_selector(f"#row-{pks['KW-1001']}.review-confirmed")
+            queue = out_dir / "queue.png"
+            page.screenshot(path=str(queue), full_page=True)
+            page.goto(f"{base}/listing/{pks['KW-1003']}")
+            page.wait_for_load_state("load")
+            listing = out_dir / "listing.png"
+            page.screenshot(path=str(listing), full_page=True)
+            browser.close()
+    return [queue, listing]
+
+
+if __name__ == "__main__":
+    if chromium_path() is None:
+        sys.exit("chromium not found: run scripts/system-deps.sh (apt-get install chromium)")
+    for written in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(written)
