@@ -8,6 +8,7 @@ recipient can check the unzipped folder with nothing but coreutils.
 import hashlib
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 MANIFEST_FORMAT = "keywatch-pack/1"
+# Captured pages are content-addressed: captures/<sha256>.html must hash to its own name.
+CONTENT_ADDRESSED = re.compile(r"^captures/([0-9a-f]{64})\.[a-z0-9]+$")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -164,6 +167,10 @@ def verify_pack(path: Path) -> PackReport:
                 f"{n}: size {len(actual[n])} but {MANIFEST} says {e.get('size')}"
                 for n, e in sorted(listed.items()) if n in actual and e.get("size") != len(actual[n])
             ]
+    for name, data in sorted(contents.items()):
+        named = CONTENT_ADDRESSED.match(name)
+        if named and sha256_hex(data) != named.group(1):
+            problems.append(f"{name}: content does not hash to its own name ({sha256_hex(data)})")
     return report
 
 

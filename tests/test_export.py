@@ -295,7 +295,7 @@ def test_bad_office_config_is_a_one_line_error(tmp_path, store_path, cli):
 def test_verify_pack_passes_an_intact_pack(pack, store_path, cli):
     result = cli("verify-pack", pack, "--db", store_path)
     assert result.exit_code == 0, result.output
-    assert "OK" in result.output and "matches notice" in result.output
+    assert "OK" in result.output and "the ZIP matches notice" in result.output
 
 
 @pytest.mark.parametrize("victim", ["listings.csv", "notice.pdf", "captures.warc.gz", "capture"])

@@ -10,9 +10,10 @@ import pytest
 
 from exports.pack import SUMS, MANIFEST, parse_sums, verify_pack, write_pack
 
+PAGE = b"<html>\x00\xff raw bytes</html>"
 FILES = {
     "listings.csv": b"url,title\nhttp://127.0.0.1/item/1,Relay box\n",
-    "captures/" + "a" * 64 + ".html": b"<html>\x00\xff raw bytes</html>",
+    f"captures/{hashlib.sha256(PAGE).hexdigest()}.html": PAGE,
     "notice.pdf": b"%PDF-1.4 not really",
 }
 
@@ -72,6 +73,15 @@ def test_changed_file_is_named(pack, tmp_path):
     assert not report.ok
     assert all(p.startswith("listings.csv:") for p in report.problems), report.problems
     assert len(report.problems) == 2  # against manifest.json and against SHA256SUMS
+
+
+def test_a_capture_must_hash_to_its_name(tmp_path):
+    # Even a pack whose manifest and sums were rebuilt around a swapped page is caught by the page's name.
+    swapped = {**FILES, "captures/" + "a" * 64 + ".html": b"<html>other page</html>"}
+    write_pack(tmp_path / "p.zip", swapped)
+    problems = verify_pack(tmp_path / "p.zip").problems
+    assert problems == ["captures/" + "a" * 64 + ".html: content does not hash to its own name ("
+                        + hashlib.sha256(b"<html>other page</html>").hexdigest() + ")"]
 
 
 def test_changed_manifest_is_caught_by_sums(pack, tmp_path):

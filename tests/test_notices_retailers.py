@@ -106,3 +106,12 @@ def test_migrations_apply_once_and_notice_numbers_count_per_year(tmp_path):
     assert notices.next_notice_number(store, "KW", 2027) == "KW-2027-0001"
     assert notices.next_notice_number(store, "OTHER", 2026) == "OTHER-2026-0001"
     assert db.verify(store).ok
+
+
+@pytest.mark.parametrize("command", [c.name for c in notify.commands])
+def test_every_command_has_help(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0 and len(result.output.split("\n\n")[1].strip()) > 20
+    group = next(c for c in notify.commands if c.name == command)
+    for sub in getattr(group, "commands", {}).values():
+        assert sub.help and len(sub.help) > 20, f"{command} {sub.name} has no help"

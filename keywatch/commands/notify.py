@@ -163,21 +163,30 @@ def verify_pack(pack, db_path):
         click.echo(problem, err=True)
     if not report.ok:
         raise click.ClickException(f"{pack}: verification FAILED ({len(report.problems)} problems)")
-    against = f"; matches notice {number} in {db_path}" if recorded else ""
+    if recorded is not None:
+        against = f"; the ZIP matches notice {number} as recorded in {db_path}"
+    elif Path(db_path).exists():
+        against = f"; notice {number} is not recorded in {db_path}, so the pack was checked on its own"
+    else:
+        against = "; no evidence store at hand, so the pack was checked on its own"
     click.echo(f"{pack}: OK, {report.files} files, notice {number}{against}")
 
 
 def _recorded_notice(db_path: Path, number: str | None):
     if not number or not Path(db_path).exists():
         return None
-    return notices.get_notice(db.connect(db_path, create=False), number)
+    store = db.connect(db_path, create=False)
+    try:
+        return notices.get_notice(store, number)
+    finally:
+        store.close()
 
 
 @click.command()
 @click.option("--since", metavar="DATE", default=None, help="Only notices sent on or after DATE (YYYY-MM-DD)")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE (charts for html go beside it as data: URIs inside it) [default: stdout]")
+              help="Write to FILE instead of stdout (HTML embeds its PNG charts as data: URIs)")
 @db_option
 def report(since, fmt, out, db_path):
     """Compliance report: per retailer and marketplace, listings notified, removed, still live, median days
