@@ -347,3 +347,32 @@ def test_verify_pack_rejects_a_non_zip(tmp_path, cli):
     bogus.write_text("hello")
     result = cli("verify-pack", bogus)
     assert result.exit_code == 1 and "not a readable ZIP" in result.output
+
+
+def test_concurrent_exports_get_distinct_numbers(tmp_path, store_path):
+    # Two exports at once, each with its own connection (as two processes would): the write lock serialises
+    # them, so each gets its own number and the chain stays linear.
+    import threading
+    from exports.office import load_office
+
+    office, errors, results = load_office(), [], []
+
+    def run(i):
+        try:
+            store = db.connect(store_path)
+            target = export_module.resolve_target(store, marketplace="demo")
+            results.append(export_module.export_pack(store, target, tmp_path / f"p{i}.zip", office=office).number)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(n[-4:] for n in results) == ["0001", "0002", "0003", "0004"]
+    store = db.connect(store_path)
+    assert db.verify(store).ok
+    packs = {n["pack_sha256"] for n in notices.list_notices(store)}
+    assert packs == {hashlib.sha256((tmp_path / f"p{i}.zip").read_bytes()).hexdigest() for i in range(4)}
