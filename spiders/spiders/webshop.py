@@ -40,7 +40,7 @@ class WebshopSpider(MarketplaceSpider):
         super().__init__(**kwargs)
         self.start_urls = [url.strip() for url in (start_url or "").split(",") if url.strip()]
         self.allowed_domains = sorted({urlsplit(url).hostname for url in self.start_urls} - {None})
-        self.links = LinkExtractor(allow_domains=self.allowed_domains, deny=DENY)
+        self.links = LinkExtractor(deny=DENY)  # its allow_domains compares host:port, so hosts are checked below
         self._data = (None, {})
 
     def queries(self):
@@ -72,7 +72,9 @@ class WebshopSpider(MarketplaceSpider):
         if self.is_product_page(response):
             yield from self.parse_item(response)
         for link in self.links.extract_links(response):
-            yield scrapy.Request(link.url, callback=self.parse_page, errback=self.on_error)
+            host = urlsplit(link.url).hostname or ""
+            if any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains):
+                yield scrapy.Request(link.url, callback=self.parse_page, errback=self.on_error)
 
     def page_data(self, response) -> dict:
         if self._data[0] is not response:  # extruct is the slow part: once per page
