@@ -15,8 +15,8 @@ from db.status import record_status
 from db.verify import VerifyResult, verify
 
 __all__ = [
-    "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreNotFound", "VerifyResult", "append_chain", "canonical_json", "chain_head",
-    "chain_length", "connect", "finish_run", "get_listing", "get_run", "hits", "protect", "purge_dismissed", "read_snapshot", "recheck_targets",
-    "record_status",
+    "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreNotFound", "VerifyResult",
+    "append_chain", "canonical_json", "chain_head", "chain_length", "connect", "finish_run", "get_listing",
+    "get_run", "hits", "protect", "purge_dismissed", "read_snapshot", "recheck_targets", "record_status",
     "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
 ]

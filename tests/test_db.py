@@ -233,3 +233,17 @@ def test_recheck_targets_skip_dismissed_removed_and_unflagged(store):
     targets = list(db.recheck_targets(store, "demo_market"))
     assert sorted(t["listing_id"] for t in targets) == ["a", "d"]
     assert targets[0]["url"].startswith("http://127.0.0.1")
+
+
+def test_reclassification_appends_and_only_the_newest_capture_moves_the_index(store):
+    old = db.save_capture(store, make_item(fetched_at="2026-11-28T10:00:00Z"))
+    new = db.save_capture(store, make_item(fetched_at="2026-11-29T10:00:00Z"))
+    db.save_classification(store, old, {**CLASSIFIED, "category": "key_emulator", "watchlist_version": "wl-2"})
+    assert db.get_listing(store, "demo_market", "1001")["category"] == "relay_attack"
+    db.save_classification(store, new, {"flagged": False, "category": None, "risk": None, "score": 3,
+                                        "matches": [], "watchlist_version": "wl-2"})
+    listing = db.get_listing(store, "demo_market", "1001")
+    assert listing["flagged"] == 0 and listing["score"] == 3
+    assert list(db.hits(store)) == []
+    assert store["classifications"].count == 4  # nothing replaced
+    assert db.verify(store).ok
