@@ -14,6 +14,7 @@ class CrawlResult:
     spider: str
     stats: dict[str, Any]
     run_id: int | None = None
+    error: str | None = None  # why the crawl could not start (e.g. a bad spider argument)
 
     @property
     def finish_reason(self) -> str:
@@ -34,23 +35,39 @@ def project_settings(db_path: Path, watchlist_path: Path, overrides: dict[str, s
     return settings
 
 
-def run_crawls(jobs: list[tuple[str, dict[str, str]]], settings: Settings) -> list[CrawlResult]:
-    """Run spiders, given as (name, spider arguments), one after another in this process.
+# A job: (spider name, spider arguments) or (spider name, spider arguments, settings for this spider only).
+Job = tuple[str, dict[str, str]] | tuple[str, dict[str, str], dict[str, Any]]
+
+
+def run_crawls(jobs: list[Job], settings: Settings) -> list[CrawlResult]:
+    """Run spiders one after another in this process; each job is (name, args[, settings for that spider]).
 
     Scrapy's reactor starts once per process, so every crawl of one command goes through one call.
-    Ctrl-C / SIGTERM stop the running crawl gracefully (Scrapy's handlers) and skip the rest.
+    Ctrl-C / SIGTERM stop the running crawl gracefully (Scrapy's handlers) and skip the rest. A spider that
+    fails to start is recorded with its error and the next one still runs.
     """
     process = CrawlerProcess(settings)
-    crawlers = [process.create_crawler(name) for name, _ in jobs]
+    crawlers = []
+    for name, args, *rest in jobs:
+        crawler = process.create_crawler(name)
+        if rest and rest[0]:
+            # Above the spider's custom_settings: per-marketplace settings and JOBDIR win.
+            crawler.settings.setdict(rest[0], priority="cmdline")
+        crawlers.append(crawler)
+    errors: dict[int, str] = {}
     stopping = []
 
     @defer.inlineCallbacks
     def run_one_by_one():
-        for crawler, (_, args) in zip(crawlers, jobs):
+        for index, (crawler, (_, args, *_rest)) in enumerate(zip(crawlers, jobs)):
             if stopping:
                 break
-            yield process.crawl(crawler, **args)
-            if crawler.stats and crawler.stats.get_value("finish_reason") == "shutdown":
+            try:
+                yield process.crawl(crawler, **args)
+            except Exception as error:  # noqa: BLE001 - reported per spider, the rest still run
+                errors[index] = f"{type(error).__name__}: {error}"
+                continue
+            if _stats(crawler).get("finish_reason") == "shutdown":
                 stopping.append(True)
 
     def stop_reactor(_):
@@ -63,9 +80,18 @@ def run_crawls(jobs: list[tuple[str, dict[str, str]]], settings: Settings) -> li
     process.start(stop_after_crawl=False)
     return [
         CrawlResult(
-            spider=name,
-            stats=crawler.stats.get_stats() if crawler.stats else {},
+            spider=job[0],
+            stats=_stats(crawler),
             run_id=getattr(getattr(crawler, "spider", None), "run_id", None),
+            error=errors.get(index),
         )
-        for crawler, (name, _) in zip(crawlers, jobs)
+        for index, (crawler, job) in enumerate(zip(crawlers, jobs))
     ]
+
+
+def _stats(crawler) -> dict[str, Any]:
+    # A crawler that never started has no stats collector yet (Scrapy raises on reading it).
+    try:
+        return crawler.stats.get_stats()
+    except (RuntimeError, AttributeError):
+        return {}

@@ -420,3 +420,14 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
         )
         report.write(reports_dir(db_path))
     return report
+
+
+def default_config_path() -> Path:
+    """`KEYWATCH_MARKETPLACES`, else `./marketplaces.yaml`, else the one at the repository root."""
+    from keywatch.paths import ROOT
+
+    env = os.environ.get("KEYWATCH_MARKETPLACES")
+    if env:
+        return Path(env)
+    local = Path(DEFAULT_CONFIG)
+    return local if local.exists() else ROOT / DEFAULT_CONFIG

@@ -1,8 +1,12 @@
 """CLI commands that crawl: `demo` (the embedded default) and `crawl SPIDER`."""
 
+import shutil
+from pathlib import Path
+
 import click
 
 import db
+from keywatch import weekly
 from classifier import WatchlistError, load_watchlist
 from keywatch.crawling import CrawlResult, project_settings, run_crawls
 from keywatch.options import db_option, watchlist_option
@@ -77,27 +81,80 @@ def demo(db_path, watchlist_path):
 
 
 @click.command(context_settings={"ignore_unknown_options": False})
-@click.argument("spider")
+@click.argument("spider", required=False)
+@click.option("--all", "crawl_all", is_flag=True,
+              help="Crawl every enabled marketplace of --config, one after another (the weekly job)")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Marketplaces for --all [default: $KEYWATCH_MARKETPLACES, ./marketplaces.yaml, "
+                   "else the repository's]")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted crawl from its Scrapy job state (jobs/ beside the database)")
 @click.option("-a", "spider_args", multiple=True, metavar="NAME=VALUE", help="Spider argument, as in scrapy crawl")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting, as in scrapy crawl")
 @db_option
 @watchlist_option
-def crawl(spider, spider_args, settings, db_path, watchlist_path):
-    """Crawl one marketplace with spider SPIDER and store what it finds.
+def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path, watchlist_path):
+    """Crawl one marketplace with spider SPIDER, or every enabled one with --all, and store what is found.
 
-    Example: keywatch crawl webshop -a start_url=https://shop.example/ --db data/keywatch.sqlite
+    \b
+    Examples:
+      keywatch crawl ebay_uk -a max_pages=2
+      keywatch crawl webshop -a start_url=https://shop.example/ --db data/keywatch.sqlite
+      keywatch crawl --all --config marketplaces.yaml      # the weekly job
+      keywatch crawl --all --resume                        # continue an interrupted run
+
+    A lock file beside the database keeps two crawls of it from overlapping. --all prints a report and
+    writes it to reports/ beside the database. Exit codes: 0 all well; 1 a user error, another crawl
+    holds the lock, or (one SPIDER) the crawl did not finish; 2 a spider looks broken (no results where
+    its previous run had some, pages mostly failing to parse, a field missing on most listings);
+    3 interrupted (run again with --resume).
     """
     from scrapy.spiderloader import SpiderLoader
 
+    if crawl_all == bool(spider):
+        raise click.ClickException("give one SPIDER to crawl, or --all for every marketplace in the config")
+    if crawl_all and spider_args:
+        raise click.ClickException("with --all, spider arguments come from the config file (args:), not -a")
+    if config_path and not crawl_all:
+        raise click.ClickException("--config is only used with --all")
     check_watchlist(watchlist_path)
     scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(settings, "-s"))
     known = SpiderLoader.from_settings(scrapy_settings).list()
+    if crawl_all:
+        crawl_everything(config_path or weekly.default_config_path(), db_path, scrapy_settings, resume, known)
+        return
     if spider not in known:
         raise click.ClickException(f"unknown spider {spider!r}; known: {', '.join(sorted(known))}")
-    [result] = run_crawls([(spider, parse_pairs(spider_args, "-a"))], scrapy_settings)
+    job_settings = {}
+    jobdir = weekly.JobState(db_path).jobdir(spider)
+    if resume:
+        job_settings["JOBDIR"] = str(jobdir)
+    try:
+        with weekly.CrawlLock(db_path):
+            [result] = run_crawls([(spider, parse_pairs(spider_args, "-a"), job_settings)], scrapy_settings)
+    except weekly.LockHeld as error:
+        raise click.ClickException(str(error)) from None
+    if result.error:
+        raise click.ClickException(f"{spider} did not start: {result.error}")
     print_summary(result, db_path)
     if result.finish_reason != "finished":
+        if resume:
+            click.echo(f"  interrupted: run the same command again to continue (job state in {jobdir})")
         raise SystemExit(1)
+    if resume:
+        shutil.rmtree(jobdir, ignore_errors=True)  # done: a later --resume starts afresh
+
+
+def crawl_everything(config_path, db_path, scrapy_settings, resume, known):
+    try:
+        report = weekly.run_all(config_path, db_path, scrapy_settings, resume=resume, known_spiders=known)
+    except (weekly.ConfigError, weekly.LockHeld) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(weekly.format_summary(report))
+    click.echo(f"Report: {weekly.reports_dir(db_path) / f'crawl-{report.batch}.json'}")
+    if report.exit_code == weekly.EXIT_INTERRUPTED:
+        click.echo("Interrupted: run `keywatch crawl --all --resume` with the same --db to continue.")
+    raise SystemExit(report.exit_code)
 
 
 commands = [demo, crawl]

@@ -1,0 +1,177 @@
+"""Crawl benchmark: the full pipeline against a bare download of the same pages, on the local demo marketplace.
+
+    .venv/bin/python bench/crawl.py [--scale 31] [--repeat 1] [--profile]
+
+Starts the demo marketplace on 127.0.0.1 scaled to >= 5,000 item pages, then crawls every search-results page
+and item page twice, each crawl in its own process:
+  full  `keywatch crawl demo_market -a mode=all` into a temporary database: parse, classify, store raw captures;
+  bare  a Scrapy spider that follows the same links and keeps nothing (same settings, no item pipelines).
+Prints pages/s for both (responses / Scrapy's elapsed time from spider open to close), their ratio (target:
+full >= 80% of bare) and each process's peak memory (max RSS from os.wait4). Results also go to
+bench/out/crawl.json. --profile re-runs the full crawl under cProfile and prints where its time goes.
+"""
+
+import argparse
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 0.80
+MAX_PAGES = 100_000  # every search-results page: the crawl covers the whole catalogue
+
+
+def bare_child(base_url: str, out_path: str) -> None:
+    """Runs in its own process: download search pages and item pages, parse nothing, store nothing."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from keywatch.crawling import project_settings
+    from spiders.spiders.demo_market import DemoMarketSpider
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+        custom_settings = DemoMarketSpider.custom_settings  # the same politeness as the demo spider
+
+        async def start(self):
+            yield scrapy.Request(f"{base_url}/search?q=&page=1", callback=self.parse_search)
+
+        def parse_search(self, response):
+            # Only what is needed to find the same pages: the links, by the same selectors.
+            for href in response.css("li.result-card a::attr(href)").getall():
+                yield response.follow(href, callback=self.parse_item)
+            next_page = response.css("a.pagination__next::attr(href)").get()
+            if next_page:
+                yield response.follow(next_page, callback=self.parse_search)
+
+        def parse_item(self, response):
+            return None
+
+    settings = project_settings(Path(out_path).with_suffix(".unused.sqlite"), ROOT / "watchlist.yaml",
+                                {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}})
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(BareSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = json.loads(json.dumps(crawler.stats.get_stats(), default=str))
+    Path(out_path).write_text(json.dumps(stats), encoding="utf-8")
+
+
+def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int]:
+    """Run a child process; return (exit code, wall seconds, peak RSS in MiB) of that child alone."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children so far).
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"benchmark crawl failed ({' '.join(args[:4])} ...):\n{stderr[-3000:]}")
+    return code, wall, usage.ru_maxrss // 1024
+
+
+def rate(stats: dict) -> tuple[int, float, float]:
+    pages = int(stats.get("downloader/response_count", 0))
+    elapsed = float(stats["elapsed_time_seconds"])
+    return pages, elapsed, pages / elapsed
+
+
+def crawl_bare(url: str, workdir: Path) -> dict:
+    out = workdir / "bare-stats.json"
+    _, wall, rss = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
+    pages, elapsed, per_second = rate(json.loads(out.read_text()))
+    return {"pages": pages, "elapsed_s": round(elapsed, 2), "pages_per_s": round(per_second, 1),
+            "wall_s": round(wall, 2), "peak_rss_mib": rss}
+
+
+def full_crawl_args(url: str, db_path: Path) -> list[str]:
+    return ["-m", "keywatch", "crawl", "demo_market", "-a", f"base_url={url}", "-a", "mode=all",
+            "-a", f"max_pages={MAX_PAGES}", "--db", str(db_path), "-s", "LOG_LEVEL=WARNING"]
+
+
+def crawl_full(url: str, workdir: Path, n: int) -> dict:
+    import db
+
+    db_path = workdir / f"full-{n}.sqlite"
+    _, wall, rss = run_measured([sys.executable, *full_crawl_args(url, db_path)])
+    store = db.connect(db_path)
+    try:
+        run = next(store.query("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
+        captures = next(store.query("SELECT count(*) AS n FROM captures"))["n"]
+    finally:
+        store.close()
+    stats = json.loads(run["stats"])
+    pages, elapsed, per_second = rate(stats)
+    return {"pages": pages, "elapsed_s": round(elapsed, 2), "pages_per_s": round(per_second, 1),
+            "wall_s": round(wall, 2), "peak_rss_mib": rss, "captures": captures,
+            "hits": int(stats.get("keywatch/hits", 0)), "db_mib": round(db_path.stat().st_size / 2**20, 1)}
+
+
+def profile_full(url: str, workdir: Path, top: int = 25) -> None:
+    out = workdir / "full.prof"
+    db_path = workdir / "profiled.sqlite"
+    run_measured([sys.executable, "-m", "cProfile", "-o", str(out), *full_crawl_args(url, db_path)])
+    print(f"\nWhere the full crawl's time goes (cProfile, top {top} by own time):")
+    pstats.Stats(str(out)).sort_stats("tottime").print_stats(top)
+    print(f"Top {top} by cumulative time:")
+    pstats.Stats(str(out)).sort_stats("cumulative").print_stats(top)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=31, help="catalogue copies (31 x 166 = 5,146 item pages)")
+    parser.add_argument("--repeat", type=int, default=1, help="crawl each way this many times (best is kept)")
+    parser.add_argument("--profile", action="store_true", help="also profile the full crawl with cProfile")
+    options = parser.parse_args()
+
+    from demo_market import DemoMarket
+
+    with tempfile.TemporaryDirectory(prefix="keywatch-bench-") as tmp, \
+            DemoMarket(port=0, scale=options.scale) as market:
+        workdir = Path(tmp)
+        items = len(market.listings)
+        print(f"Demo marketplace: {items:,} item pages at {market.url} (scale {options.scale})")
+        if items < 5000:
+            print("  note: fewer than 5,000 item pages; use --scale 31 or more for the reference numbers")
+        bare_runs, full_runs = [], []
+        for n in range(options.repeat):
+            bare_runs.append(crawl_bare(market.url, workdir))
+            print(f"  bare run {n + 1}: {bare_runs[-1]}")
+            full_runs.append(crawl_full(market.url, workdir, n))
+            print(f"  full run {n + 1}: {full_runs[-1]}")
+        bare = max(bare_runs, key=lambda r: r["pages_per_s"])
+        full = max(full_runs, key=lambda r: r["pages_per_s"])
+        ratio = full["pages_per_s"] / bare["pages_per_s"]
+        print()
+        print(f"{'crawl':6} {'pages':>7} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9}")
+        for name, r in (("bare", bare), ("full", full)):
+            print(f"{name:6} {r['pages']:>7,} {r['elapsed_s']:>8.1f} {r['pages_per_s']:>8.1f} {r['peak_rss_mib']:>6} MiB")
+        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+        print(f"full / bare throughput: {ratio:.0%} ({verdict} the {TARGET_RATIO:.0%} target); "
+              f"{full['captures']:,} captures, {full['hits']:,} hits, database {full['db_mib']} MiB")
+        result = {"item_pages": items, "scale": options.scale, "bare": bare, "full": full,
+                  "ratio": round(ratio, 3), "target": TARGET_RATIO, "runs": {"bare": bare_runs, "full": full_runs}}
+        out_dir = ROOT / "bench" / "out"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "crawl.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(f"Results written to {out_dir / 'crawl.json'}")
+        if options.profile:
+            profile_full(market.url, workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "bare-child":
+        bare_child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(main())
