@@ -39,11 +39,11 @@ def trend_svg(series: dict, width: int = 720, height: int = 220) -> Markup:
         f'xmlns="http://www.w3.org/2000/svg"><title id="trend-title">Weekly new hits, confirmations and removals, '
         f'last {len(weeks)} weeks</title>'
     ]
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h * (1 - fraction)
+    for tick in sorted({0, peak // 2, peak}):  # whole numbers only: these are counts
+        y = top + plot_h * (1 - tick / peak)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d1d5db"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#4b5563">'
-                     f'{round(peak * fraction)}</text>')
+                     f'{tick}</text>')
     for i, week in enumerate(weeks):
         x0 = left + i * group + 3
         for j, name in enumerate(names):

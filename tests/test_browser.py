@@ -1,0 +1,186 @@
+"""The review desk in a real browser: Debian's headless Chromium driven by playwright, app on 127.0.0.1.
+
+In CI (CI=true) a missing chromium is a failure, not a skip: scripts/system-deps.sh must have installed it.
+"""
+
+import os
+
+import pytest
+
+import db
+from webui import create_app
+from webui.sample import HOSTILE_MARKER, USERS, make_desk
+from webui.screenshots import chromium_path, launch, log_in, serve_in_thread
+
+try:
+    from playwright import sync_api
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("playwright is not installed (pip install -e '.[test]')", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium_path() is None:
+        message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_api.sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def desk(tmp_path):
+    path = tmp_path / "keywatch.sqlite"
+    pks = make_desk(path)
+    with serve_in_thread(create_app(path)) as base_url:
+        yield base_url, path, pks
+
+
+@pytest.fixture
+def page(browser, desk):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and page.csp_errors.append(msg.text))
+    yield page
+    context.close()
+
+
+def decisions(path):
+    store = db.connect(path)
+    try:
+        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
+    finally:
+        store.close()
+
+
+def test_triage_three_listings_from_the_keyboard(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    order = ["KW-1001", "KW-1003", "KW-1002"]  # the queue's first three: critical 96, critical 94, high 91
+    page.keyboard.press("j")
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks[order[0]]}"
+    for key, listing, status in (("c", order[0], "confirmed"), ("d", order[1], "dismissed"), ("e", order[2], "escalated")):
+        page.keyboard.press(key)
+        # htmx swaps the row in place (no page load), then the selection moves on to the next row.
+        page.wait_for_selector(f"#row-{pks[listing]}.review-{status}")
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1005']}"
+    page.keyboard.press("k")
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1002']}"
+    # n focuses the selected row's note box; Enter adds the note without changing the status.
+    page.keyboard.press("n")
+    page.keyboard.type("asked a colleague to check the seller")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#row-{pks['KW-1002']}.review-escalated")
+    page.wait_for_function("document.querySelectorAll('.flash-error').length === 0")
+    rows = _wait_for_decisions(path, 4)
+    assert [(r["listing_pk"], r["user"], r["action"], r["status_before"], r["status_after"]) for r in rows] == [
+        (pks["KW-1001"], "bob", "confirm", "pending", "confirmed"),
+        (pks["KW-1003"], "bob", "dismiss", "pending", "dismissed"),
+        (pks["KW-1002"], "bob", "escalate", "pending", "escalated"),
+        (pks["KW-1002"], "bob", "note", "escalated", "escalated"),
+    ]
+    assert rows[0]["category"] == "relay_attack" and rows[1]["reason"] == "false_positive"
+    assert rows[3]["note"] == "asked a colleague to check the seller"
+    store = db.connect(path)
+    assert store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'decision'").fetchone()[0] == 4
+    assert db.verify(store).problems == []
+    # "/" jumps to search; Enter on a selected row opens the listing.
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.type("lishi")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/?**q=lishi**")
+    assert page.locator("#queue tbody tr").count() == 1
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/listing/{pks['KW-1004']}")
+    assert page.csp_errors == []  # htmx and keys.js run under script-src 'self' with nothing blocked
+
+
+def _wait_for_decisions(path, count, timeout=5.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = decisions(path)
+        if len(rows) >= count or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
+def test_keys_work_on_the_listing_page(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "alice", USERS["alice"][1])
+    page.goto(f"{base}/listing/{pks['KW-1004']}")
+    page.keyboard.press("e")
+    page.wait_for_url(f"{base}/listing/{pks['KW-1004']}")
+    page.wait_for_selector("text=Decision recorded.")
+    assert [(r["listing_pk"], r["action"]) for r in decisions(path)] == [(pks["KW-1004"], "escalate")]
+
+
+def test_captured_script_does_not_run(page, desk):
+    base, path, pks = desk
+    # Control: the same kind of script does run when a page is not protected, so the checks below can fail.
+    page.set_content(f"<title>plain</title><script>document.title = '{HOSTILE_MARKER}'</script>")
+    assert page.title() == HOSTILE_MARKER
+
+    log_in(page, base, "alice", USERS["alice"][1])
+    posted = []
+    page.on("request", lambda r: r.method == "POST" and posted.append(r.url))
+    page.goto(f"{base}/listing/{pks['KW-1005']}")
+    frame_element = page.wait_for_selector("iframe.capture")
+    assert frame_element.get_attribute("sandbox") == ""
+    frame = frame_element.content_frame()
+    frame.wait_for_load_state("load")
+    page.wait_for_timeout(500)  # give any script, fetch or form submission time to happen
+    assert "Rolling code grabber" in frame.title()  # the captured page did render
+    assert page.title() != HOSTILE_MARKER and frame.title() != HOSTILE_MARKER
+    # Opened on its own (no iframe), the route's CSP sandbox header still keeps scripts off.
+    capture_url = frame.url
+    page.goto(capture_url)
+    page.wait_for_timeout(300)
+    assert "Rolling code grabber" in page.title() and page.title() != HOSTILE_MARKER
+    assert posted == []
+    store = db.connect(path)
+    assert [r["name"] for r in store.query("SELECT name FROM users")] == ["alice", "bob"]
+
+
+def test_post_without_csrf_token_is_refused(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "alice", USERS["alice"][1])
+    statuses = page.evaluate(
+        """async ([url, usersUrl]) => {
+            const form = (data) => ({method: 'POST', body: new URLSearchParams(data)});
+            const a = await fetch(url, form({action: 'escalate'}));
+            const b = await fetch(url, form({action: 'escalate', csrf_token: 'guessed'}));
+            const c = await fetch(usersUrl, form({name: 'eve', password: 'eve-password-1', role: 'admin'}));
+            return [a.status, b.status, c.status];
+        }""",
+        [f"{base}/listing/{pks['KW-1001']}/decide", f"{base}/users"],
+    )
+    assert statuses == [400, 400, 400]
+    assert decisions(path) == []
+    # The same request with the page's token goes through: the refusals above were about the token.
+    ok = page.evaluate(
+        """async (url) => {
+            const token = document.querySelector('input[name=csrf_token]').value;
+            const r = await fetch(url, {method: 'POST', body: new URLSearchParams({action: 'escalate', csrf_token: token})});
+            return r.status;
+        }""",
+        f"{base}/listing/{pks['KW-1001']}/decide",
+    )
+    assert ok == 200 and [d["action"] for d in decisions(path)] == ["escalate"]
+
+
+def test_session_cookie_is_not_readable_by_scripts(page, desk):
+    base, _, _ = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    assert page.evaluate("document.cookie") == ""
+    cookie, = page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
