@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from classifier.match import FieldScan, Hit
+from classifier.match import CATEGORY_KINDS, FieldScan, Hit
 from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
 
-CATEGORY_KINDS = ("term", "device", "target")
 SENTENCE_BREAKS = set(".!?;:\n•|")
 LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
 
@@ -73,12 +72,18 @@ def default_watchlist() -> Watchlist:
 
 
 def _contains(outer: Hit, inner: Hit) -> bool:
+    """A longer strong term swallows any shorter match inside it; weaker words only their own category's."""
     return (outer.first <= inner.first and inner.last <= outer.last
-            and (outer.last - outer.first) > (inner.last - inner.first))
+            and (outer.last - outer.first) > (inner.last - inner.first)
+            and (outer.entry.kind == "term" or outer.entry.owner == inner.entry.owner))
+
+
+def _within(inner: Hit, outer: Hit) -> bool:
+    return outer.first <= inner.first and inner.last <= outer.last
 
 
 def _category_hits(scan: FieldScan) -> list[Hit]:
-    """Category matches, dropping any that sit inside a longer category match."""
+    """Category matches, dropping those that sit inside a longer match (see _contains)."""
     hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS]
     return [h for h in hits if not any(_contains(o, h) for o in hits)]
 
@@ -215,7 +220,7 @@ def _category_score(items: list[tuple[Hit, Match]]) -> float:
     for dh, dm in devices:
         best = max(best, 30 * dm.score / 100)
         for th, tm in targets:
-            if dm.field == tm.field and not (dh.last < th.first or th.last < dh.first):
+            if dm.field == tm.field and (_within(dh, th) or _within(th, dh)):
                 continue  # the same words cannot be both device and target
             base = 70 if dm.field == tm.field else 65
             best = max(best, base * min(dm.score, tm.score) / 100)

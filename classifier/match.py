@@ -22,6 +22,8 @@ from classifier.normalise import Normalised, normalise, tokens
 
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
+FUZZY_CHOICES = 3
+CATEGORY_KINDS = ("term", "device", "target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class Matcher:
             vocab.update(w for w in term_words if len(w) >= self.min_length and w.isalpha())
         self.vocab = sorted(vocab)
         self.known = vocab | set(self.index)
-        self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
+        self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
 
     def _add(self, term: str, entry: Entry) -> None:
         words = [w for w, _, _ in tokens(normalise(term))]
@@ -102,17 +104,20 @@ class Matcher:
         if entry not in entries:
             entries.append(entry)
 
-    def correct(self, word: str) -> tuple[str, float] | None:
-        """The watchlist word `word` is a misspelling of, with its similarity, or None."""
+    def correct(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The watchlist words `word` may be a misspelling of, best first, with their similarity.
+
+        Several candidates are kept because the nearest word is not always the one that
+        completes a phrase ("repeator" is nearer Romanian "repetor" than "repeater").
+        """
         try:
             return self._fuzzy_cache[word]
         except KeyError:
             pass
-        found = None
+        found: tuple[tuple[str, float], ...] = ()
         if word not in self.ignore:
-            best = process.extractOne(word, self.vocab, scorer=fuzz.ratio, score_cutoff=self.cutoff)
-            if best is not None:
-                found = (best[0], round(best[1], 1))
+            best = process.extract(word, self.vocab, scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=FUZZY_CHOICES)
+            found = tuple((choice, round(score, 1)) for choice, score, _ in best)
         if len(self._fuzzy_cache) >= CACHE_LIMIT:
             self._fuzzy_cache.clear()
         self._fuzzy_cache[word] = found
@@ -122,33 +127,48 @@ class Matcher:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
         words = tokens(norm)
-        forms = [w for w, _, _ in words]
-        scores = [100.0] * len(forms)
-        known, prefixes = self.known, self.prefixes
-        for i, w in enumerate(forms):
+        known, prefixes, index = self.known, self.prefixes, self.index
+        # each word's possible forms: itself, or the watchlist words it may be a misspelling of
+        forms: list[tuple[tuple[str, float], ...]] = []
+        for w, _, _ in words:
             if len(w) >= self.min_length and w not in known and w.isalpha():
-                fixed = self.correct(w)
-                if fixed is not None:
-                    forms[i], scores[i] = fixed
-        hits = []
-        index = self.index
+                forms.append(self.correct(w) or ((w, 100.0),))
+            else:
+                forms.append(((w, 100.0),))
         n = len(forms)
+        found: dict[tuple[Entry, int, int], float] = {}
         for i in range(n):
-            joined = forms[i]
-            if joined not in prefixes:
+            stack = [(i, form, score) for form, score in forms[i] if form in prefixes]
+            while stack:
+                j, joined, score = stack.pop()
+                for entry in index.get(joined, ()):
+                    key = (entry, i, j)
+                    if found.get(key, -1.0) < score:
+                        found[key] = score
+                nxt = j + 1
+                if nxt < n and nxt - i < MAX_WALK:
+                    for form, s in forms[nxt]:
+                        longer = joined + form
+                        if longer in prefixes:
+                            stack.append((nxt, longer, min(score, s)))
+        hits = []
+        for (entry, i, j), score in found.items():
+            if entry.kind not in CATEGORY_KINDS and _cuts_through_spelled_word(words, i, j):
                 continue
-            j = i
-            while True:
-                entries = index.get(joined)
-                if entries:
-                    start, end = norm.original_span(words[i][1], words[j][2])
-                    score = min(scores[i: j + 1])
-                    for entry in entries:
-                        hits.append(Hit(entry, field, i, j, start, end, score))
-                j += 1
-                if j >= n or j - i >= MAX_WALK:
-                    break
-                joined += forms[j]
-                if joined not in prefixes:
-                    break
+            start, end = norm.original_span(words[i][1], words[j][2])
+            hits.append(Hit(entry, field, i, j, start, end, score))
+        hits.sort(key=lambda h: (h.first, h.last))
         return FieldScan(field, norm, words, hits)
+
+
+def _cuts_through_spelled_word(words, first: int, last: int) -> bool:
+    """True when a match starts or ends inside a run of single letters ("K.E.Y.L.E.S.S R.E.P").
+
+    Such a run has lost its word boundaries, so "...S S R..." is not the word "ssr". Only
+    device terms may match there; innocent contexts and cues must not.
+    """
+    if len(words[first][0]) == 1 and first > 0 and len(words[first - 1][0]) == 1:
+        return True
+    if len(words[last][0]) == 1 and last + 1 < len(words) and len(words[last + 1][0]) == 1:
+        return True
+    return False

@@ -31,6 +31,14 @@ HOMOGLYPHS = {
     "ð": "d", "þ": "th", "ſ": "s", "ɑ": "a", "ɩ": "i", "ʀ": "r", "ᴋ": "k", "ᴇ": "e", "ʏ": "y",
 }
 
+# Capitals whose lowercase form looks different from the Latin letter they imitate
+# (Greek Υ looks like Y but lowercases to υ, which looks like u): mapped before casefolding.
+UPPER_HOMOGLYPHS = {
+    "Υ": "y", "У": "y", "Ү": "y", "Ν": "n", "Η": "h", "Н": "h", "В": "b", "Β": "b", "Ρ": "p", "Р": "p",
+    "Χ": "x", "Х": "x", "Μ": "m", "М": "m", "Τ": "t", "Т": "t", "Κ": "k", "К": "k", "Ζ": "z", "Ι": "i",
+    "І": "i", "Α": "a", "А": "a", "Ε": "e", "Е": "e", "Ο": "o", "О": "o", "С": "c", "Ѕ": "s", "Ј": "j",
+}
+
 # Leetspeak, one character for one so the offsets stay valid.
 LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
 LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"}
@@ -52,6 +60,8 @@ def _fold_char(char: str) -> str:
     code = ord(char)
     if 0x1F1E6 <= code <= 0x1F1FF:  # regional indicator letters 🇦..🇿 spell words in emoji
         out = chr(ord("a") + code - 0x1F1E6)
+    elif char in UPPER_HOMOGLYPHS:
+        out = UPPER_HOMOGLYPHS[char]
     else:
         pieces = []
         for part in unicodedata.normalize("NFKD", char):
