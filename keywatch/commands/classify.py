@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -59,10 +58,9 @@ def classify(file, watchlist_path):
             listing_id, title, description = _listing(line, number)
             result = classify_listing(title, description, wl).to_dict()
             # one complete line per write, so an error never leaves half a line behind
-            sys.stdout.write(json.dumps({"id": listing_id, **result}, ensure_ascii=False) + "\n")
+            click.echo(json.dumps({"id": listing_id, **result}, ensure_ascii=False))
     except UnicodeDecodeError:
         raise click.ClickException(f"line {number + 1}: not UTF-8 text") from None
-    sys.stdout.flush()
 
 
 @click.command("eval")
