@@ -85,3 +85,11 @@ def test_offline_crawl_of_the_demo_shop(demo_market):
     assert {k: by_id[k]["seller"] for k in sellers} == sellers
     assert stats["robotstxt/request_count"] == 1
     assert stats.get("keywatch/parse_errors") is None and stats["finish_reason"] == "finished"
+
+
+def test_crawl_without_start_url_stops_with_a_reason():
+    proc = subprocess.run([sys.executable, "-c", CRAWL, ""], capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    [stats] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert stats["stats"]["finish_reason"] == "no_start_url"
+    assert "webshop needs -a start_url=URL" in proc.stderr

@@ -39,6 +39,8 @@ class AliexpressSpider(MarketplaceSpider):
     def parse_cards(self, response):
         cards = []
         for product in dig(self.search_fields(response), "mods", "itemList", "content") or []:
+            if not isinstance(product, dict) or not product.get("productId"):
+                continue  # banners and other tiles share the list
             sale = dig(product, "prices", "salePrice") or {}
             shown = parse_price(sale.get("formattedPrice"))
             cards.append({

@@ -11,6 +11,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
@@ -47,9 +48,9 @@ class WebshopSpider(MarketplaceSpider):
         return []  # no search: the shops are walked from their start URLs
 
     async def start(self):
-        if not self.start_urls:
-            self.crawler.stats.inc_value("keywatch/config_errors")
+        if not self.start_urls:  # a finish reason other than "finished" makes `keywatch crawl` fail loudly
             self.logger.error("webshop needs -a start_url=URL[,URL...]")
+            raise CloseSpider("no_start_url")
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_page, errback=self.on_error)
         async for request in super().start():  # re-checks of listings already flagged
