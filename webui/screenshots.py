@@ -80,8 +80,11 @@ def take(out_dir: Path) -> list[Path]:
             page.wait_for_selector(f"#row-{pks['KW-1001']}.review-confirmed")
             queue = out_dir / "queue.png"
             page.screenshot(path=str(queue), full_page=True)
+            # Chromium does not paint cross-origin (sandboxed) frames outside the viewport: make it tall enough.
+            page.set_viewport_size({"width": 1440, "height": 1500})
             page.goto(f"{base}/listing/{pks['KW-1003']}")
             page.wait_for_load_state("load")
+            page.wait_for_timeout(300)
             listing = out_dir / "listing.png"
             page.screenshot(path=str(listing), full_page=True)
             browser.close()
