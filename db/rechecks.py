@@ -58,14 +58,13 @@ def captured_since_interruption(store, marketplace: str) -> set[str]:
 # ---------------------------------------------------------------- per-run report
 
 
-def previous_finished_run(store, spider: str, before_run_id: int) -> dict | None:
-    """The last run of `spider` before `before_run_id` that finished normally, or None."""
-    rows = list(store.query(
+def previous_finished_runs(store, spider: str, before_run_id: int, limit: int = 10) -> list[dict]:
+    """The runs of `spider` before `before_run_id` that finished normally, newest first (at most `limit`)."""
+    return list(store.query(
         "SELECT * FROM crawl_runs WHERE spider = ? AND id < ? AND finish_reason = 'finished' "
-        "ORDER BY id DESC LIMIT 1",
-        [spider, before_run_id],
+        "ORDER BY id DESC LIMIT ?",
+        [spider, before_run_id, limit],
     ))
-    return rows[0] if rows else None
 
 
 def run_field_coverage(store, run_id: int) -> dict:

@@ -274,19 +274,18 @@ def facts(store, run: dict) -> RunFacts:
 
 
 def spider_report(store, spider: str, run_id: int | None, fallback_reason: str, error: str | None = None) -> SpiderReport:
-    """Report one spider run from what the store recorded, with the monitors' verdict."""
+    """Report one spider run from what the store recorded, with the monitors' verdict on it."""
     if run_id is None:
         problem = (Problem(spider, "failed", f"did not start: {error}") if error
                    else Problem(spider, "interrupted", "not run: the crawl was interrupted before it"))
         return SpiderReport(spider, None, fallback_reason, problems=[problem])
     run = db.get_run(store, run_id)
     current = facts(store, run)
-    previous_run = rechecks.previous_finished_run(store, spider, run_id)
-    previous = facts(store, previous_run) if previous_run else None
+    history = [facts(store, earlier) for earlier in rechecks.previous_finished_runs(store, spider, run_id)]
     return SpiderReport(
         spider=spider, run_id=run_id, finish_reason=current.finish_reason,
         started_at=run["started_at"], finished_at=run["finished_at"],
-        counts=run_counts(current.stats, store, run_id), problems=check_run(current, previous),
+        counts=run_counts(current.stats, store, run_id), problems=check_run(current, history),
     )
 
 
@@ -344,7 +343,8 @@ def format_summary(report: WeeklyReport) -> str:
     rows = [header]
     for s in report.spiders:
         c = s.counts
-        errors = sum(c.get("errors", {}).values()) if c else 0
+        # Log errors repeat the parse and request errors already counted; they stay in the JSON report only.
+        errors = sum(v for k, v in c.get("errors", {}).items() if k != "log_errors") if c else 0
         rows.append((
             s.spider, str(s.run_id or "-"), s.finish_reason, str(c.get("requests", 0)),
             _statuses(c.get("responses_by_status", {})), str(c.get("cards", 0)), str(c.get("fetched", 0)),

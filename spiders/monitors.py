@@ -1,4 +1,4 @@
-"""Does a spider look broken? Checks of one crawl run against the spider's previous finished run.
+"""Does a spider look broken? Checks of one crawl run against the spider's earlier finished runs.
 
 Spidermon's idea, in a few plain functions: a crawl that suddenly finds nothing, whose pages mostly fail to
 parse, or whose items suddenly lack a field, is a failure to report loudly, not a quiet success. The facts come
@@ -54,35 +54,43 @@ class Problem:
         return f"{self.spider}: {self.message}"
 
 
-def check_run(current: RunFacts, previous: RunFacts | None) -> list[Problem]:
-    """Everything that looks wrong with `current`, judged against `previous` (same spider, finished) if any."""
+def check_run(current: RunFacts, history: list[RunFacts]) -> list[Problem]:
+    """Everything that looks wrong with `current`, judged against `history`: earlier finished runs of the same
+    spider, newest first. The baseline for a check is the newest run in which that thing still worked, so a
+    spider that stays broken keeps failing every week instead of only the first."""
     spider = current.spider
     if current.finish_reason == "shutdown":
         return [Problem(spider, "interrupted", "interrupted before it finished (run with --resume to continue)")]
     problems = []
     if current.finish_reason != "finished":
         problems.append(Problem(spider, "failed", f"did not finish normally (finish reason: {current.finish_reason})"))
-    if previous is not None:
-        if current.cards == 0 and previous.cards > 0:
-            problems.append(Problem(spider, "no_results",
-                                    f"no search results, where run {previous.run_id} screened {previous.cards}"))
-        elif current.captures == 0 and previous.captures > 0:
-            problems.append(Problem(spider, "no_results",
-                                    f"no listings stored, where run {previous.run_id} stored {previous.captures}"))
+    with_cards = next((run for run in history if run.cards > 0), None)
+    with_captures = next((run for run in history if run.captures > 0), None)
+    if current.cards == 0 and with_cards is not None:
+        problems.append(Problem(spider, "no_results",
+                                f"no search results, where run {with_cards.run_id} screened {with_cards.cards}"))
+    elif current.captures == 0 and with_captures is not None:
+        problems.append(Problem(spider, "no_results",
+                                f"no listings stored, where run {with_captures.run_id} stored {with_captures.captures}"))
     parsed = current.stat("keywatch/search_pages") + current.stat("keywatch/items")
     failed = current.stat("keywatch/parse_errors")
     if failed >= MIN_PARSE_ERRORS and failed > parsed:
         problems.append(Problem(spider, "parse_errors",
                                 f"{failed} pages failed to parse, only {parsed} parsed (markup changed?)"))
     if current.captures >= MIN_CAPTURES:
+        judged = [run for run in history if run.captures >= MIN_CAPTURES]
         for name in WATCHED_FIELDS:
             share = current.missing_share(name)
-            was_present = previous is None or previous.captures == 0 or previous.missing_share(name) <= MISSING_SHARE
-            # With no earlier run to compare with, a field missing on most items is still suspicious.
-            if share > MISSING_SHARE and was_present:
-                before = (f", {previous.missing_share(name):.0%} in run {previous.run_id}"
-                          if previous is not None and previous.captures else "")
-                problems.append(Problem(spider, "field_missing",
-                                        f"{name} missing on {current.missing[name]} of {current.captures} "
-                                        f"listings ({share:.0%}{before})"))
+            if share <= MISSING_SHARE:
+                continue
+            message = f"{name} missing on {current.missing.get(name, 0)} of {current.captures} listings ({share:.0%}"
+            if not judged:
+                # No earlier run to compare with: a field missing on most items is still suspicious.
+                problems.append(Problem(spider, "field_missing", message + ")"))
+                continue
+            # A marketplace that never showed the field is not suddenly missing it.
+            had_it = next((run for run in judged if run.missing_share(name) <= MISSING_SHARE), None)
+            if had_it is not None:
+                problems.append(Problem(spider, "field_missing", message +
+                                        f", {had_it.missing_share(name):.0%} in run {had_it.run_id})"))
     return problems

@@ -20,43 +20,55 @@ def kinds(problems):
 
 
 def test_healthy_run_has_no_problems():
-    assert check_run(run(), run(run_id=1)) == []
-    assert check_run(run(), None) == []
+    assert check_run(run(), [run(run_id=1)]) == []
+    assert check_run(run(), []) == []
 
 
 def test_zero_results_after_a_run_with_results_is_broken():
-    problems = check_run(run(captures=0, **{"keywatch/cards_screened": 0, "keywatch/items": 0}), run(run_id=1))
+    problems = check_run(run(captures=0, **{"keywatch/cards_screened": 0, "keywatch/items": 0}), [run(run_id=1)])
     assert kinds(problems) == ["no_results"] and problems[0].broken
     assert "where run 1 screened 120" in str(problems[0])
-    # Cards still found, but nothing passed to the store (e.g. every title now empty): also broken.
-    problems = check_run(run(captures=0, **{"keywatch/items": 0}), run(run_id=1))
+    # Cards still found, but nothing passed to the store (e.g. every item page fails): also broken.
+    problems = check_run(run(captures=0, **{"keywatch/items": 0}), [run(run_id=1)])
     assert kinds(problems) == ["no_results"] and "stored 40" in problems[0].message
     # Nothing before and nothing now: a quiet marketplace, not a broken spider.
-    assert check_run(run(captures=0, **{"keywatch/cards_screened": 0}), run(run_id=1, captures=0,
-                     **{"keywatch/cards_screened": 0})) == []
+    empty = {"keywatch/cards_screened": 0}
+    assert check_run(run(captures=0, **empty), [run(run_id=1, captures=0, **empty)]) == []
+
+
+def test_a_spider_that_stays_broken_keeps_failing():
+    empty = {"keywatch/cards_screened": 0}
+    history = [run(run_id=3, captures=0, **empty), run(run_id=2, captures=0, **empty), run(run_id=1)]
+    [problem] = check_run(run(run_id=4, captures=0, **empty), history)
+    assert problem.kind == "no_results" and "where run 1 screened 120" in problem.message
+    history = [run(run_id=2, missing={"price": 40}), run(run_id=1, missing={"price": 1})]
+    [problem] = check_run(run(run_id=3, missing={"price": 40}), history)
+    assert problem.kind == "field_missing" and problem.message.endswith("(100%, 2% in run 1)")
 
 
 def test_field_suddenly_missing_on_most_items_is_broken():
-    problems = check_run(run(missing={"price": 30}), run(run_id=1, missing={"price": 2}))
+    problems = check_run(run(missing={"price": 30}), [run(run_id=1, missing={"price": 2})])
     assert kinds(problems) == ["field_missing"]
     assert problems[0].message == "price missing on 30 of 40 listings (75%, 5% in run 1)"
     # A marketplace that never shows the field is not "suddenly" missing it.
-    assert check_run(run(missing={"price": 30}), run(run_id=1, missing={"price": 35})) == []
+    assert check_run(run(missing={"price": 30}), [run(run_id=1, missing={"price": 35})]) == []
+    # With nothing to compare with, missing on most listings is still reported.
+    assert kinds(check_run(run(missing={"title": 40}), [])) == ["field_missing"]
     # Half or fewer is not "most".
-    assert check_run(run(missing={"title": 20}), run(run_id=1)) == []
+    assert check_run(run(missing={"title": 20}), [run(run_id=1)]) == []
     # Too few captures to judge.
-    assert check_run(run(captures=4, missing={"title": 4}), run(run_id=1)) == []
+    assert check_run(run(captures=4, missing={"title": 4}), [run(run_id=1)]) == []
 
 
 def test_mostly_failing_parses_and_abnormal_finish_are_broken():
-    problems = check_run(run(**{"keywatch/parse_errors": 50}), None)
+    problems = check_run(run(**{"keywatch/parse_errors": 50}), [])
     assert kinds(problems) == ["parse_errors"]
-    problems = check_run(run(finish="closespider_errorcount"), None)
+    problems = check_run(run(finish="closespider_errorcount"), [])
     assert kinds(problems) == ["failed"] and problems[0].broken
 
 
 def test_interrupted_run_is_reported_but_not_broken():
-    [problem] = check_run(run(finish="shutdown", captures=0), run(run_id=1))
+    [problem] = check_run(run(finish="shutdown", captures=0), [run(run_id=1)])
     assert problem.kind == "interrupted" and not problem.broken and "--resume" in problem.message
 
 
@@ -91,8 +103,8 @@ def test_report_compares_with_the_previous_finished_run_of_the_same_spider(store
     broken = [make_item(f"b{n}", price=None) for n in range(10)]
     last = stored_run(store, "demo_market", broken, stats={"keywatch/cards_screened": 10})
 
-    assert rechecks.previous_finished_run(store, "demo_market", last)["id"] == first
-    assert rechecks.previous_finished_run(store, "demo_market", first) is None
+    assert [r["id"] for r in rechecks.previous_finished_runs(store, "demo_market", last)] == [first]
+    assert rechecks.previous_finished_runs(store, "demo_market", first) == []
     report = spider_report(store, "demo_market", last, "finished")
     assert [p.kind for p in report.problems] == ["field_missing"]
     assert report.counts["captures_stored"] == {"candidate": 10}
