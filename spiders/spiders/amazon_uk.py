@@ -10,6 +10,7 @@ ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
 PRICE = ("#corePriceDisplay_desktop_feature_div .a-price .a-offscreen::text",
          "#apex_desktop .a-price .a-offscreen::text",
          "#corePrice_feature_div .a-price .a-offscreen::text",
+         "#corePrice_desktop .a-price .a-offscreen::text, #tp_price_block_total_price_ww .a-offscreen::text",
          "#priceblock_ourprice::text, #priceblock_dealprice::text, #price_inside_buybox::text")
 
 
@@ -62,6 +63,7 @@ class AmazonUkSpider(MarketplaceSpider):
             "price": price["price"], "currency": price["currency"],
             "seller": first(text_of(seller_link),
                             text_of(response.css("#merchantInfoFeature_feature_div .offer-display-feature-text-message")[:1]),
+                            text_of(response.css('#tabular-buybox .tabular-buybox-text[tabular-attribute-name="Sold by"]')[:1]),
                             text_of(response.css("#merchant-info"))) or None,
             "extra": {k: v for k, v in {
                 "seller_id": first(*parse_qs(urlsplit(seller_link.attrib.get("href", "")).query).get("seller", [])),

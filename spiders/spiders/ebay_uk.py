@@ -67,7 +67,8 @@ class EbayUkSpider(MarketplaceSpider):
         seller = response.css(".x-sellercard-atf__info__about-seller a")
         description_url = response.css("iframe#desc_ifr::attr(src)").get()
         specifics = {}
-        for row in response.css(".x-about-this-item .ux-layout-section-evo__col, .x-about-this-item .ux-labels-values"):
+        for row in response.css(".x-about-this-item .ux-layout-section-evo__col, .x-about-this-item .ux-labels-values, "
+                                "#viTabs_0_is .ux-labels-values"):
             label = text_of(row.css(".ux-labels-values__labels"), NOISE).rstrip(":")
             values = row.css(".ux-labels-values__values")
             if label:
@@ -80,8 +81,10 @@ class EbayUkSpider(MarketplaceSpider):
                            clean(product.get("name"))),
             "price": first(offer.get("price"), shown["price"]),
             "currency": first(offer.get("currency"), shown["currency"]),
-            "seller": first(clean(seller.css(".ux-textspans--BOLD::text").get()), clean(response.css(".mbg-nw::text").get())),
-            "condition": first(clean(response.css(".x-item-condition-text .ux-textspans::text").get()),
+            "seller": first(clean(seller.css(".ux-textspans--BOLD::text").get()), text_of(seller[:1]),
+                            clean(response.css(".ux-seller-section__item--seller a span::text, .mbg-nw::text").get())),
+            "condition": first(clean(response.css(".x-item-condition-text .ux-textspans::text, "
+                                                  ".x-item-condition-value .ux-textspans::text").get()),
                                clean(response.css("#vi-itm-cond::text").get())),
             "extra": {k: v for k, v in {
                 "item_specifics": specifics,

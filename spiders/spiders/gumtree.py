@@ -46,15 +46,16 @@ class GumtreeSpider(MarketplaceSpider):
     def parse_listing(self, response):
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         match = AD_ID.search(canonical) or AD_ID.search(response.url)
-        price = parse_price(text_of(response.css(q("ad-price"))[:1]), "GBP")
+        price = parse_price(text_of(response.css(f'{q("ad-price")}, {q("vip-price")}')[:1]), "GBP")
         return {
             "listing_id": match.group(1) if match else None,
             "url": response.urljoin(match.group(0).rstrip("/?#")) if match else response.url,
-            "title": text_of(response.css(q("vip-title"))[:1]),
+            "title": first(text_of(response.css(q("vip-title"))[:1]), text_of(response.css("h1")[:1])),
             "description": first(text_of(response.css(q("vip-description"))[:1]),
-                                 text_of(response.css('[itemprop="description"]')[:1])),
+                                 text_of(response.css('[itemprop="description"]')[:1]),
+                                 clean(response.css('meta[property="og:description"]::attr(content)').get())),
             "price": price["price"], "currency": price["currency"],
-            "seller": text_of(response.css(q("seller-name"))[:1]) or None,
+            "seller": text_of(response.css(f'{q("seller-name")}, {q("seller-name-large-screen")}')[:1]) or None,
             "extra": {k: v for k, v in {
                 "location": text_of(response.css(q("ad-location"))[:1]),
                 "seller_type": text_of(response.css(q("seller-type"))[:1]),
