@@ -12,6 +12,7 @@ from pathlib import Path
 
 import db
 from db import notices, warc
+from db.canonical import normalise_utc
 from exports.letter import notice_context, render_html, render_pdf
 from exports.listings import capture_file, letter_rows, listing_record, to_csv, to_json
 from exports.office import Office
@@ -159,7 +160,7 @@ def _export_locked(store, target, out, office, review_status, exported_by, now):
                                   "(run `keywatch verify`); nothing exported")
             files[name] = body
 
-    created_at = now or db.utc_now()
+    created_at = normalise_utc(now) if now else db.utc_now()
     number = notices.next_notice_number(store, office.reference_prefix, int(created_at[:4]))
     head, length = db.chain_head(store), db.chain_length(store)
     header = {

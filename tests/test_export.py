@@ -376,3 +376,13 @@ def test_concurrent_exports_get_distinct_numbers(tmp_path, store_path):
     assert db.verify(store).ok
     packs = {n["pack_sha256"] for n in notices.list_notices(store)}
     assert packs == {hashlib.sha256((tmp_path / f"p{i}.zip").read_bytes()).hexdigest() for i in range(4)}
+
+
+def test_unwritable_destination_is_a_one_line_error(tmp_path, store_path, cli):
+    # The "folder" is a file: writing the pack fails with an OSError (works even when tests run as root).
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    result = cli("export", "--marketplace", "demo", "--out", not_a_folder / "p.zip", "--db", store_path)
+    assert result.exit_code == 1 and "cannot write" in result.output and "no notice recorded" in result.output
+    assert result.output.count("\n") == 1
+    assert notices.list_notices(db.connect(store_path)) == []

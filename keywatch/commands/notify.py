@@ -131,6 +131,9 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
         result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
     except (ExportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing exported, "
+                                   "no notice recorded") from None
     click.echo(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
                f"{result.captures} captures -> {out}")
     click.echo(f"pack SHA-256 {result.pack.sha256}")
