@@ -25,7 +25,7 @@ def test_ebay_search_page_gives_one_line_per_card(real_fixtures):
         "marketplace": "ebay_uk", "listing_id": "147209381059", "url": "https://www.ebay.co.uk/itm/147209381059",
         "title": "Pokemon Team Rocket 1st Edition Booster Box 2000 WOTC EU Sealed No Reserve",
         "price": "12586.70", "currency": "GBP", "seller": "rengueraca0", "condition": "Brand new",
-        "extra": {"sold": "Sold 23 Mar 2026"}, "page_kind": "search",
+        "extra": {"caption": "Sold 23 Mar 2026"}, "page_kind": "search",
     }
     assert list(lines[0])[:7] == ["marketplace", "listing_id", "url", "title", "price", "currency", "seller"]
 

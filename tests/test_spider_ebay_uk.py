@@ -36,7 +36,7 @@ def test_search_scard_layout_skips_placeholders(real_fixtures, spider):
         "listing_id": "187943790909", "url": "https://www.ebay.co.uk/itm/187943790909",
         "title": "RARE Pokemon Cards Base Set 2 Booster Box Sealed 36 packs WOTC vintage",
         "price": "11086.69", "currency": "GBP", "seller": "razcore91", "condition": "Brand new",
-        "extra": {"sold": "Sold 21 Jan 2026"},
+        "extra": {"caption": "Sold 21 Jan 2026"},
     }
     assert [c["price"] for c in cards][-2:] == ["58580.02", "37000.00"]
     assert cards[7]["condition"] == "Pre-owned"

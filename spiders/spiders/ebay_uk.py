@@ -28,10 +28,10 @@ class EbayUkSpider(MarketplaceSpider):
         store = text_of(response.css("h1")[:1]) if response.css("article.str-item-card") else None
         cards = []
         for card in response.css("li.s-card, li.s-item, article.str-item-card"):
-            link = card.css("a.s-card__link, a.s-item__link, a.str-item-card__link").attrib.get("href", "")
-            listing_id = card.attrib.get("data-listingid") or (ITEM_ID.search(link) or [None, None])[1]
-            if not ITEM_ID.search(link) or card.xpath('ancestor::*[contains(@class, "clipped")]'):
+            match = ITEM_ID.search(card.css("a.s-card__link, a.s-item__link, a.str-item-card__link").attrib.get("href", ""))
+            if not match or card.xpath('ancestor::*[contains(@class, "clipped")]'):
                 continue  # hidden placeholder clones
+            listing_id = card.attrib.get("data-listingid") or match.group(1)
             badge = card.css(".s-card__program-badge-container--sellerOrStoreInfo span.su-styled-text::text").get()
             row = card.css(".su-card-container__attributes__secondary .s-card__attribute-row > span::text").get()
             subtitle = card.css(".s-card__subtitle span::text, .s-item__subtitle .SECONDARY_INFO::text").get("")
@@ -47,7 +47,7 @@ class EbayUkSpider(MarketplaceSpider):
                 "condition": clean(subtitle.split("·")[0]) or None,
                 "extra": {k: v for k, v in {
                     "price_max": price.get("price_max"),
-                    "sold": text_of(card.css(".s-card__caption")) or None,
+                    "caption": text_of(card.css(".s-card__caption")) or None,  # "Sold 21 Jan 2026"
                     "shipping": text_of(card.css(".s-item__shipping, .s-item__logisticsCost")) or None,
                 }.items() if v},
             })
