@@ -123,7 +123,7 @@ def render_pdf(context: dict) -> bytes:
         rows.append([_para(str(v), url_cell if col == 1 else cell) for col, v in enumerate((
             i, f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}", listing["title"],
             listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]))])
-    table = Table(rows, colWidths=[8 * mm, 46 * mm, 46 * mm, 20 * mm, 22 * mm, 20 * mm, 12 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[8 * mm, 45 * mm, 45 * mm, 20 * mm, 21 * mm, 20 * mm, 15 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
