@@ -18,8 +18,11 @@ class StoreNotFound(FileNotFoundError):
     """A read-only command was pointed at a database file that does not exist."""
 
 
-def connect(path, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and, unless `create=False`, create) the evidence store at `path`, migrated to the current schema."""
+def connect(path, *, create: bool = True, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and, unless `create=False`, create) the evidence store at `path`, migrated to the current schema.
+
+    `migrate=False` leaves the schema as it is: an examiner verifying a store should not change it.
+    """
     memory = str(path) == ":memory:"
     if not memory:
         path = Path(path)
@@ -36,7 +39,8 @@ def connect(path, *, create: bool = True) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     store = sqlite_utils.Database(conn)
-    migrate(store)
+    if migrate:
+        apply_migrations(store)
     return store
 
 
@@ -53,7 +57,7 @@ def _migration_sets():
             yield migrations
 
 
-def migrate(store) -> None:
+def apply_migrations(store) -> None:
     """Apply pending migrations under the write lock, so processes opening a new store at once do not collide."""
     sets = list(_migration_sets())
     if not any(m.pending(store) for m in sets):

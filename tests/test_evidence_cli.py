@@ -139,3 +139,16 @@ def test_purge_command_asks_then_purges(db_path):
     assert "Nothing to purge" in run("purge", "--dismissed-older-than", "30", "--db", db_path, "--yes").output
     shown = run("show", "demo_market:1003", "--db", db_path).output
     assert "[body purged]" in shown
+
+
+def test_verify_does_not_migrate_the_store_it_checks(db_path):
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE migration_set != 'keywatch.evidence'")
+    conn.commit()
+    before = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    conn.close()
+    assert run("verify", "--db", db_path).exit_code == 0
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == before
