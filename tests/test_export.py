@@ -386,3 +386,13 @@ def test_unwritable_destination_is_a_one_line_error(tmp_path, store_path, cli):
     assert result.exit_code == 1 and "cannot write" in result.output and "no notice recorded" in result.output
     assert result.output.count("\n") == 1
     assert notices.list_notices(db.connect(store_path)) == []
+
+
+def test_verify_pack_does_not_change_the_store(tmp_path, pack, store_path, cli):
+    # An examiner's check against the store must leave the file as it was.
+    store = db.connect(store_path)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    before = store_path.read_bytes()
+    assert cli("verify-pack", pack, "--db", store_path).exit_code == 0
+    assert store_path.read_bytes() == before

@@ -178,8 +178,11 @@ def verify_pack(pack, db_path):
 def _recorded_notice(db_path: Path, number: str | None):
     if not number or not Path(db_path).exists():
         return None
-    store = db.connect(db_path, create=False)
+    # A check must not change the store it checks against: no migrations.
+    store = db.connect(db_path, create=False, migrate=False)
     try:
+        if not store["notices"].exists():
+            return None
         return notices.get_notice(store, number)
     finally:
         store.close()
