@@ -111,6 +111,8 @@ def test_login_page_and_static_files_need_no_login(desk):
     app, _, _ = desk
     client = app.test_client()
     assert client.get("/login").status_code == 200
+    assert client.head("/login").status_code == 200
+    assert client.get("/").headers["Location"] == "/login?next=/"
     for name in ("htmx.min.js", "keys.js", "app.css"):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200, name

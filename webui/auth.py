@@ -53,7 +53,7 @@ def client_ip() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "GET":
+    if request.method != "POST":
         if g.user is not None:
             return redirect(url_for("review.queue"))
         return render_template("login.html", next=request.args.get("next", ""))

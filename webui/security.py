@@ -86,7 +86,7 @@ def login_required(view):
                 response = current_app.response_class(status=401)
                 response.headers["HX-Redirect"] = url_for("auth.login")
                 return response
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         return view(*args, **kwargs)
 
     return wrapped

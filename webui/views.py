@@ -79,7 +79,7 @@ def queue():
     return render_template(
         "queue.html", rows=rows, counts=counts, f=f, page=page, page_size=PAGE_SIZE,
         filter_choices=review.filter_choices(g.store), statuses=("open", *review.STATUSES, "all"),
-        args={k: v for k, v in request.args.items() if k != "page"}, next_url=request.full_path,
+        args={k: v for k, v in request.args.items() if k != "page"}, next_url=request.full_path.rstrip("?"),
     )
 
 
@@ -186,8 +186,10 @@ def dashboard():
     start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(hour=0, minute=0, second=0,
                                                                                      microsecond=0)
     series = week_buckets(review.weekly_events(g.store, format_utc(start)), start, weeks)
+    # Linked only when something (the exports side) has registered a /report route in this app.
+    report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
     return render_template("dashboard.html", stats=review.dashboard(g.store, week_ago), since=week_ago,
-                           chart=trend_svg(series), series=series)
+                           chart=trend_svg(series), series=series, report_url=report_url)
 
 
 @bp.route("/audit")
