@@ -29,7 +29,7 @@ SENTENCE_BREAKS = set(".!?;:\n•|")
 LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Match:
     term: str           # the watchlist phrase, as written there
     category: str
@@ -85,7 +85,26 @@ def _within(inner: Hit, outer: Hit) -> bool:
 def _category_hits(scan: FieldScan) -> list[Hit]:
     """Category matches, dropping those that sit inside a longer match (see _contains)."""
     hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS]
-    return [h for h in hits if not any(_contains(o, h) for o in hits)]
+    covering: dict[int, list[Hit]] = {}
+    for h in hits:
+        if h.last > h.first:
+            covering.setdefault(h.first, []).append(h)
+    if not covering:
+        return hits
+    # a longer match containing h starts at or before h.first: look back over those starts only
+    starts = sorted(covering)
+    kept = []
+    for h in hits:
+        inside = False
+        for first in starts:
+            if first > h.first:
+                break
+            if any(_contains(o, h) for o in covering[first]):
+                inside = True
+                break
+        if not inside:
+            kept.append(h)
+    return kept
 
 
 def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:

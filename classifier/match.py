@@ -15,10 +15,11 @@ similarity as its score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from classifier.normalise import Normalised, normalise, tokens
+from classifier.normalise import WORD, Normalised, normalise, stem, word_matches, words
 
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
@@ -26,7 +27,7 @@ FUZZY_CHOICES = 3
 CATEGORY_KINDS = ("term", "device", "target")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity hashing: entries are built once
 class Entry:
     """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue|disguise."""
 
@@ -35,8 +36,7 @@ class Entry:
     term: str   # as written in the watchlist
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     entry: Entry
     field: str
     first: int  # token index of the first word
@@ -46,16 +46,28 @@ class Hit:
     score: float
 
 
-@dataclass(slots=True)
 class FieldScan:
-    field: str
-    norm: Normalised
-    words: list[tuple[str, int, int]]
-    hits: list[Hit]
+    """One field's normalised text, words (stemmed) and the watchlist phrases found in it."""
+
+    __slots__ = ("field", "norm", "words", "hits", "_spans")
+
+    def __init__(self, field: str, norm: Normalised, raw_words: list[str]):
+        self.field = field
+        self.norm = norm
+        self.words = raw_words  # as written (unstemmed), for the letter-spacing check
+        self.hits: list[Hit] = []
+        self._spans = None
+
+    @property
+    def spans(self) -> list:
+        """Each word's regex match (.start()/.end() in the normalised text), found only when needed."""
+        if self._spans is None:
+            self._spans = word_matches(self.norm)
+        return self._spans
 
     def gap_text(self, left_token: int, right_token: int) -> str:
         """The normalised text between the end of one word and the start of a later one."""
-        return self.norm.text[self.words[left_token][2]: self.words[right_token][1]]
+        return self.norm.text[self.spans[left_token].end(): self.spans[right_token].start()]
 
 
 class Matcher:
@@ -94,14 +106,15 @@ class Matcher:
         self.vocab = sorted(vocab)
         self.known = vocab | set(self.index)
         self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._info_cache: dict[str, tuple] = {}
 
     def _add(self, term: str, entry: Entry) -> None:
-        words = [w for w, _, _ in tokens(normalise(term))]
-        if not words:
+        term_words = words(normalise(term))
+        if not term_words:
             return
-        self._words.append(words)
-        entries = self.index.setdefault("".join(words), [])
-        if entry not in entries:
+        self._words.append(term_words)
+        entries = self.index.setdefault("".join(term_words), [])
+        if not any((e.kind, e.owner, e.term) == (entry.kind, entry.owner, entry.term) for e in entries):
             entries.append(entry)
 
     def correct(self, word: str) -> tuple[tuple[str, float], ...]:
@@ -123,52 +136,75 @@ class Matcher:
         self._fuzzy_cache[word] = found
         return found
 
+    def _word_info(self, word: str):
+        """(forms, starters) for a raw word: its stem or the watchlist words it may be a
+        misspelling of, and those of them that can start a phrase."""
+        info = self._info_cache.get(word)
+        if info is None:
+            stemmed = stem(word)
+            if len(stemmed) >= self.min_length and stemmed not in self.known and stemmed.isalpha():
+                forms = self.correct(stemmed) or ((stemmed, 100.0),)
+            else:
+                forms = ((stemmed, 100.0),)
+            info = (forms, tuple(f for f in forms if f[0] in self.prefixes))
+            if len(self._info_cache) >= CACHE_LIMIT:
+                self._info_cache.clear()
+            self._info_cache[word] = info
+        return info
+
     def scan(self, text: str, field: str) -> FieldScan:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
-        words = tokens(norm)
-        known, prefixes, index = self.known, self.prefixes, self.index
-        # each word's possible forms: itself, or the watchlist words it may be a misspelling of
-        forms: list[tuple[tuple[str, float], ...]] = []
-        for w, _, _ in words:
-            if len(w) >= self.min_length and w not in known and w.isalpha():
-                forms.append(self.correct(w) or ((w, 100.0),))
-            else:
-                forms.append(((w, 100.0),))
-        n = len(forms)
-        found: dict[tuple[Entry, int, int], float] = {}
-        for i in range(n):
-            stack = [(i, form, score) for form, score in forms[i] if form in prefixes]
+        found_words = WORD.findall(norm.text)
+        scan = FieldScan(field, norm, found_words)
+        prefixes, index = self.prefixes, self.index
+        # each word's possible forms (its stem, or the watchlist words it may be a misspelling
+        # of) and those that can start a phrase; cached, as words repeat across listings
+        cache = self._info_cache
+        info = [cache.get(w) or self._word_info(w) for w in found_words]
+        n = len(info)
+        found: dict[tuple[int, int, str], float] = {}
+        for i, (_, starters) in enumerate(info):
+            if not starters:
+                continue
+            stack = [(i, form, score) for form, score in starters]
             while stack:
                 j, joined, score = stack.pop()
-                for entry in index.get(joined, ()):
-                    key = (entry, i, j)
+                if joined in index:
+                    key = (i, j, joined)
                     if found.get(key, -1.0) < score:
                         found[key] = score
                 nxt = j + 1
                 if nxt < n and nxt - i < MAX_WALK:
-                    for form, s in forms[nxt]:
+                    for form, s in info[nxt][0]:
                         longer = joined + form
                         if longer in prefixes:
                             stack.append((nxt, longer, min(score, s)))
-        hits = []
-        for (entry, i, j), score in found.items():
-            if entry.kind not in CATEGORY_KINDS and _cuts_through_spelled_word(words, i, j):
-                continue
-            start, end = norm.original_span(words[i][1], words[j][2])
-            hits.append(Hit(entry, field, i, j, start, end, score))
-        hits.sort(key=lambda h: (h.first, h.last))
-        return FieldScan(field, norm, words, hits)
+        if found:
+            positions = scan.spans
+            hits = scan.hits
+            for (i, j, joined), score in found.items():
+                start, end = norm.original_span(positions[i].start(), positions[j].end())
+                cuts = None
+                for entry in index[joined]:
+                    if entry.kind not in CATEGORY_KINDS:
+                        if cuts is None:
+                            cuts = _cuts_through_spelled_word(found_words, i, j)
+                        if cuts:
+                            continue
+                    hits.append(Hit(entry, field, i, j, start, end, score))
+            hits.sort(key=lambda h: (h.first, h.last))
+        return scan
 
 
-def _cuts_through_spelled_word(words, first: int, last: int) -> bool:
+def _cuts_through_spelled_word(found_words: list[str], first: int, last: int) -> bool:
     """True when a match starts or ends inside a run of single letters ("K.E.Y.L.E.S.S R.E.P").
 
     Such a run has lost its word boundaries, so "...S S R..." is not the word "ssr". Only
     device terms may match there; innocent contexts and cues must not.
     """
-    if len(words[first][0]) == 1 and first > 0 and len(words[first - 1][0]) == 1:
+    if len(found_words[first]) == 1 and first > 0 and len(found_words[first - 1]) == 1:
         return True
-    if len(words[last][0]) == 1 and last + 1 < len(words) and len(words[last + 1][0]) == 1:
+    if len(found_words[last]) == 1 and last + 1 < len(found_words) and len(found_words[last + 1]) == 1:
         return True
     return False

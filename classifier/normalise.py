@@ -44,10 +44,9 @@ LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
 LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"}
 
 _WORD = re.compile(r"[a-z0-9@$!|€£]+")
-_HAS_LEET = re.compile(r"[a-z][013457@$!|€£]|[013457@$!|€£][a-z]")
 # Model numbers keep their digits: im508, hu66, k518, x300, 433mhz, 12v, 4g.
 _MODEL_NUMBER = re.compile(r"[a-z]{0,6}\d{2,}[a-z]{0,3}|\d+[a-z]{1,3}|\d+[a-z]+\d+|[a-z]\d")
-_TOKEN = re.compile(r"[a-z0-9]+")
+WORD = re.compile(r"[a-z0-9]+")  # a word of the normalised text
 
 _fold_cache: dict[str, str] = {}
 
@@ -95,6 +94,23 @@ class Normalised:
 
 
 _LEET_RUN = re.compile(r"[013457@$!|€£]+")
+_LEET_PAIR = re.compile(r"[a-z][013457@$!|€£]|[013457@$!|€£][a-z]")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|€£")
+
+
+def _leety_words(text: str):
+    """(start, word) for each word holding a letter next to a leet character."""
+    last_end = -1
+    for pair in _LEET_PAIR.finditer(text):
+        if pair.start() < last_end:
+            continue
+        start, end = pair.start(), pair.end()
+        while start > 0 and text[start - 1] in _WORD_CHARS:
+            start -= 1
+        while end < len(text) and text[end] in _WORD_CHARS:
+            end += 1
+        last_end = end
+        yield start, text[start:end]
 
 
 def _deleet(text: str) -> str:
@@ -103,12 +119,9 @@ def _deleet(text: str) -> str:
     A run of leet characters is replaced when letters (or the word's edge) sit on both sides
     of it; model numbers (im508, hu66, 433mhz) keep their digits.
     """
-    if not _HAS_LEET.search(text):
-        return text
-    chars = list(text)
-    for word in _WORD.finditer(text):
-        w = word.group()
-        if not _HAS_LEET.search(w) or _MODEL_NUMBER.fullmatch(w) or sum(c.isalpha() for c in w) < 2:
+    chars = None
+    for word_start, w in _leety_words(text):
+        if _MODEL_NUMBER.fullmatch(w) or sum(c.isalpha() for c in w) < 2:
             continue
         for run in _LEET_RUN.finditer(w):
             a, b = run.span()
@@ -118,10 +131,16 @@ def _deleet(text: str) -> str:
                 (left.isalpha() or right.isalpha()) and not (left.isdigit() or right.isdigit())
                 and all(c in LEET_DIGITS for c in run.group()))
             if edge_ok:
+                if chars is None:
+                    chars = list(text)
                 for i in range(a, b):
                     c = w[i]
-                    chars[word.start() + i] = LEET_DIGITS.get(c) or LEET_SYMBOLS[c]
-    return "".join(chars)
+                    chars[word_start + i] = LEET_DIGITS.get(c) or LEET_SYMBOLS[c]
+    return text if chars is None else "".join(chars)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_stem_cache: dict[str, str] = {}
 
 
 def normalise(text: str) -> Normalised:
@@ -131,11 +150,25 @@ def normalise(text: str) -> Normalised:
         return Normalised(text, _deleet(text.lower()), None)
     pieces: list[str] = []
     offsets: list[int] = []
-    for index, char in enumerate(text):
-        out = _fold_char(char)
-        if out:
-            pieces.append(out)
-            offsets.extend([index] * len(out))
+    pos = 0
+    # ASCII stretches fold in bulk (lower() keeps their length); only the rest goes char by char
+    for run in _NON_ASCII.finditer(text):
+        start, end = run.span()
+        if start > pos:
+            pieces.append(text[pos:start].lower())
+            offsets.extend(range(pos, start))
+        for index in range(start, end):
+            out = _fold_char(text[index])
+            if len(out) == 1:
+                pieces.append(out)
+                offsets.append(index)
+            elif out:
+                pieces.append(out)
+                offsets.extend([index] * len(out))
+        pos = end
+    if pos < len(text):
+        pieces.append(text[pos:].lower())
+        offsets.extend(range(pos, len(text)))
     return Normalised(text, _deleet("".join(pieces)), tuple(offsets))
 
 
@@ -150,6 +183,25 @@ def stem(word: str) -> str:
     return word
 
 
+def words(norm: Normalised) -> list[str]:
+    """The stemmed words of a normalised field (the fast path; see `spans` for positions)."""
+    cache = _stem_cache
+    if len(cache) > 500_000:
+        cache.clear()
+    out = WORD.findall(norm.text)
+    for i, word in enumerate(out):
+        stemmed = cache.get(word)
+        if stemmed is None:
+            stemmed = cache[word] = stem(word)
+        out[i] = stemmed
+    return out
+
+
+def word_matches(norm: Normalised) -> list[re.Match]:
+    """The regex match of each word of `words(norm)`: .start()/.end() in normalised positions."""
+    return list(WORD.finditer(norm.text))
+
+
 def tokens(norm: Normalised) -> list[tuple[str, int, int]]:
     """The words of a normalised field as (stemmed word, start, end) in normalised positions."""
-    return [(stem(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(norm.text)]
+    return [(w, m.start(), m.end()) for w, m in zip(words(norm), word_matches(norm))]
