@@ -86,3 +86,16 @@ def test_page_without_listings_prints_nothing_and_says_so(real_fixtures):
     result = CliRunner().invoke(cli, ["parse", "webshop", str(real_fixtures / "gumtree/gumtree-com_search_lawnmower-NE30_2026-04.html"),
                                       "--url", "https://www.gumtree.com/search?q=lawnmower"])
     assert result.exit_code == 0 and result.stdout == "" and "no listings found" in result.stderr
+
+
+def test_demo_market_pages_saved_from_the_local_server(demo_market, tmp_path):
+    import urllib.request
+
+    row = demo_market.listings[0]
+    search_url, item_url = f"{demo_market.url}/search?q=", f"{demo_market.url}/item/{row['id']}"
+    for name, url in (("search.html", search_url), ("item.html", item_url)):
+        (tmp_path / name).write_bytes(urllib.request.urlopen(url).read())
+    result, cards = run("demo_market", tmp_path / "search.html", "--url", search_url)
+    assert result.exit_code == 0 and cards and all(card["page_kind"] == "search" for card in cards)
+    result, [listing] = run("demo_market", tmp_path / "item.html", "--url", item_url)
+    assert (listing["marketplace"], listing["listing_id"], listing["title"]) == ("demo", row["id"], row["title"])
