@@ -4,6 +4,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import scrapy
+from scrapy.http import TextResponse
 
 from spiders.base import ENDED_MARKERS, MarketplaceSpider
 from spiders.parsing import (capture_of, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
@@ -117,8 +118,8 @@ class EbayUkSpider(MarketplaceSpider):
                                  cb_kwargs={"item": item}, dont_filter=True)
 
     def parse_description(self, response, item):
-        item.description = text_of(response.css("body") or response)
         item.attachments.append({"kind": "description", **capture_of(response)})
+        item.description = text_of(response.css("body") or response) if isinstance(response, TextResponse) else ""
         yield item
 
     def description_failed(self, failure):
