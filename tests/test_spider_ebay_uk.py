@@ -166,3 +166,12 @@ def test_search_page_with_broken_markup_is_counted_not_raised(spider):
                         request=Request("https://www.ebay.co.uk/sch/i.html?_nkw=x"))
     assert list(spider.parse_search(page)) == []
     assert spider.crawler.stats.get_value("keywatch/search_pages_empty") == 1
+
+
+def test_non_html_description_is_still_kept_as_attachment(spider):
+    from scrapy.http import Response
+
+    item_page = response(PAGES / "ebay_item_ended_key_programmer.html", "https://www.ebay.co.uk/itm/186123456789")
+    [request] = list(spider.parse_item(item_page))
+    [item] = list(request.callback(Response(url=request.url, body=b"\x89PNG\r\n", request=request), **request.cb_kwargs))
+    assert item.description == "" and item.attachments[0]["body"] == b"\x89PNG\r\n"
