@@ -124,6 +124,19 @@ def test_keys_work_on_the_listing_page(page, desk):
     assert [(r["listing_pk"], r["action"]) for r in decisions(path)] == [(pks["KW-1004"], "escalate")]
 
 
+def test_a_refused_decision_is_shown_and_nothing_recorded(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    page.keyboard.press("j")
+    page.select_option(f"#row-{pks['KW-1001']} select[name=reason]", "other")
+    page.keyboard.press("Escape")  # leave the menu, back to the list keys
+    page.keyboard.press("d")  # "other" needs a note: refused
+    error = page.wait_for_selector(".flash-error")
+    assert "needs a note" in error.text_content()
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1001']}"  # no advance on failure
+    assert decisions(path) == []
+
+
 def test_captured_script_does_not_run(page, desk):
     base, path, pks = desk
     # Control: the same kind of script does run when a page is not protected, so the checks below can fail.

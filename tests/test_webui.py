@@ -508,3 +508,21 @@ def test_audit_page_lists_every_decision(bob, desk):
     bob.post(f"/listing/{pks['KW-1002']}/decide", data={"action": "escalate", "note": "ask the team", "csrf_token": token})
     page = bob.get("/audit").text
     assert "demo:KW-1002" in page and "pending → escalated" in page and "ask the team" in page
+
+
+def test_purged_page_is_explained_not_framed(bob, desk):
+    import datetime
+
+    from db.purge import purge_dismissed
+
+    _, path, pks = desk
+    pk = pks["KW-1004"]
+    bob.post(f"/listing/{pk}/decide", data={"action": "dismiss", "reason": "false_positive", "csrf_token": token_of(bob, "/")})
+    store = open_store(path)
+    capture_id = store.conn.execute("SELECT id FROM captures WHERE listing_pk = ?", [pk]).fetchone()[0]
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+    assert purge_dismissed(store, 1, "test", now=later).listings
+    page = bob.get(f"/listing/{pk}").text
+    assert "purged under the retention policy" in page and "<iframe" not in page
+    assert ">purged<" in page  # in the capture history too
+    assert bob.get(f"/capture/{capture_id}/page").status_code == 404
