@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from classifier import classify, load_watchlist
 from spiders.items import ListingItem
@@ -25,6 +25,27 @@ ENDED_MARKERS = (
     "this ad has expired",
     "this ad is no longer available",
 )
+
+
+def capture_of(response: Response) -> dict[str, Any]:
+    """What was fetched, as the store keeps it: URLs, status, headers, raw body, arrival time."""
+    redirects = response.meta.get("redirect_urls") or []
+    return {
+        "request_url": redirects[0] if redirects else response.url,
+        "url": response.url,
+        "status": response.status,
+        "headers": {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
+        "body": response.body,
+        "fetched_at": response.meta.get("fetched_at") or utc_now_iso(),
+    }
+
+
+def visible_text(response: Response) -> str:
+    """The text a visitor sees: scripts and styles carry message strings that are not on screen."""
+    if not isinstance(response, TextResponse):
+        return ""
+    nodes = response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()
+    return " ".join(" ".join(nodes).split())
 
 
 class MarketplaceSpider(scrapy.Spider):
@@ -62,13 +83,16 @@ class MarketplaceSpider(scrapy.Spider):
         redirects = response.meta.get("redirect_urls") or []
         if redirects and not self.is_item_url(response.url):
             return "removed"  # sent to a search or home page: the listing is gone
-        text = response.text.lower() if hasattr(response, "text") else ""
-        if any(marker in text for marker in ENDED_MARKERS):
+        if any(marker in visible_text(response).lower() for marker in ENDED_MARKERS):
             return "ended"
         return "live"
 
     def is_item_url(self, url: str) -> bool:
         return True
+
+    def description_url(self, fields: dict[str, Any]) -> str | None:
+        """Where the description lives when it is not on the item page (eBay's iframe document)."""
+        return (fields.get("extra") or {}).get("description_url")
 
     # ---- configuration ----------------------------------------------------------------------------
 
@@ -185,7 +209,29 @@ class MarketplaceSpider(scrapy.Spider):
             yield from self.parse_failed(response, error)
             return
         self.crawler.stats.inc_value("keywatch/items")
-        yield self.build_item(response, {**(card or {}), **{k: v for k, v in fields.items() if v not in (None, "")}})
+        card = card or {}
+        merged = {**card, **{k: v for k, v in fields.items() if v not in (None, "")}}
+        merged["extra"] = {**(card.get("extra") or {}), **(fields.get("extra") or {})}  # e.g. eBay's sold date
+        item = self.build_item(response, merged)
+        url = self.description_url(merged)
+        if not url:
+            yield item
+            return
+        # The item is held back until its description arrives, so it is classified on the full text.
+        yield scrapy.Request(response.urljoin(url), callback=self.parse_description, errback=self.description_failed,
+                             cb_kwargs={"item": item}, dont_filter=True)
+
+    def parse_description(self, response: Response, item: ListingItem):
+        item.attachments.append({"kind": "description", **capture_of(response)})
+        item.description = visible_text(response)
+        yield item
+
+    def description_failed(self, failure):
+        # The item page itself was captured: keep it, and say why the description is missing.
+        self.crawler.stats.inc_value("keywatch/description_errors")
+        item = failure.request.cb_kwargs["item"]
+        item.extra["description_error"] = failure.getErrorMessage()
+        yield item
 
     def parse_recheck(self, response: Response, listing_id: str):
         status = self.listing_status(response)
@@ -202,20 +248,20 @@ class MarketplaceSpider(scrapy.Spider):
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
-        redirects = response.meta.get("redirect_urls") or []
         known = {k: fields[k] for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
                  if k in fields}
+        capture = capture_of(response)
         return ListingItem(
             marketplace=self.marketplace,
             listing_id=str(fields["listing_id"]),
             url=fields.get("url") or response.url,
             **known,
-            request_url=redirects[0] if redirects else response.url,
-            response_url=response.url,
-            status=response.status,
-            headers={k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
-            body=response.body,
-            fetched_at=response.meta.get("fetched_at") or utc_now_iso(),
+            request_url=capture["request_url"],
+            response_url=capture["url"],
+            status=capture["status"],
+            headers=capture["headers"],
+            body=capture["body"],
+            fetched_at=capture["fetched_at"],
             clock_source=CLOCK_SOURCE,
             purpose=purpose or response.meta.get("purpose", "all"),
             screen_score=response.meta.get("screen_score"),

@@ -214,15 +214,3 @@ def json_ld(response) -> list[Any]:
             continue
     return blocks
 
-
-def capture_of(response) -> dict[str, Any]:
-    """A fetched sub-document (eBay's description iframe) in the capture shape the store keeps with an item."""
-    from spiders.middlewares import utc_now_iso
-
-    return {
-        "url": response.url,
-        "status": response.status,
-        "headers": {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
-        "body": response.body,
-        "fetched_at": response.meta.get("fetched_at") or utc_now_iso(),
-    }

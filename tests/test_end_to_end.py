@@ -27,7 +27,7 @@ def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path):
     wellformed = {e["id"] for e in demo_market.listings if not e.get("malformed")}
     assert wellformed <= captured
     for capture in store.query("select sha256, fetched_at, url from captures"):
-        assert len(capture["sha256"]) == 64 and capture["fetched_at"].endswith("+00:00") and capture["url"]
+        assert len(capture["sha256"]) == 64 and capture["fetched_at"].endswith(("Z", "+00:00")) and capture["url"]
 
 
 def test_recrawl_adds_captures_and_never_overwrites(demo_market, tmp_path):

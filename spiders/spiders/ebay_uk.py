@@ -3,11 +3,8 @@
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import scrapy
-from scrapy.http import TextResponse
-
-from spiders.base import ENDED_MARKERS, MarketplaceSpider
-from spiders.parsing import (capture_of, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+from spiders.base import MarketplaceSpider
+from spiders.parsing import (clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
                              text_of, without_query)
 
 # Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
@@ -98,33 +95,3 @@ class EbayUkSpider(MarketplaceSpider):
                 "description_url": description_url,
             }.items() if v},
         }
-
-    def listing_status(self, response):
-        # eBay's scripts carry every message string; only the text a visitor sees says the listing ended.
-        status = super().listing_status(response)
-        if status == "ended" and not any(m in text_of(response.css("body")).lower() for m in ENDED_MARKERS):
-            return "live"
-        return status
-
-    # ---- the description lives in its own document (iframe#desc_ifr): fetch it, then yield the item ----
-
-    def parse_item(self, response, card=None):
-        for item in super().parse_item(response, card):
-            url = item.extra.get("description_url")
-            if not url:
-                yield item
-                continue
-            yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
-                                 cb_kwargs={"item": item}, dont_filter=True)
-
-    def parse_description(self, response, item):
-        item.attachments.append({"kind": "description", **capture_of(response)})
-        item.description = text_of(response.css("body") or response) if isinstance(response, TextResponse) else ""
-        yield item
-
-    def description_failed(self, failure):
-        # The item page itself was captured: keep it, say why the description is missing.
-        self.crawler.stats.inc_value("keywatch/description_errors")
-        item = failure.request.cb_kwargs["item"]
-        item.extra["description_error"] = failure.getErrorMessage()
-        yield item
