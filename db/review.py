@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database, Migrations
 
 from db.canonical import format_utc, utc_now
+from db.captures import decompress_body
 from db.chain import append_chain
 from db.connection import write_transaction
 
@@ -31,10 +32,6 @@ migrations = Migrations("keywatch-review")
 
 class ReviewError(ValueError):
     """A decision or account change that cannot be made; the message is meant for the user."""
-
-
-def utcnow() -> str:
-    return utc_now()
 
 
 @migrations()
@@ -132,7 +129,7 @@ def add_user(store: Database, name: str, password_hash: str, role: str = "review
             raise ReviewError(f"user {name!r} already exists")
         store.execute(
             "INSERT INTO users (name, password_hash, role, disabled, created_at, created_by) VALUES (?, ?, ?, 0, ?, ?)",
-            [name, password_hash, role, utcnow(), created_by],
+            [name, password_hash, role, utc_now(), created_by],
         )
     return get_user(store, name)
 
@@ -169,7 +166,7 @@ def record_login_attempt(store: Database, username: str, ip: str, ok: bool) -> N
     with store.atomic():
         store.execute(
             "INSERT INTO login_attempts (username, ip, at, ok) VALUES (?, ?, ?, ?)",
-            [username[:200], ip, utcnow(), int(ok)],
+            [username[:200], ip, utc_now(), int(ok)],
         )
 
 
@@ -333,8 +330,6 @@ def captures(store: Database, listing_pk: int) -> list[dict]:
 
 def capture_body(store: Database, capture_id: int) -> tuple[bytes, dict] | None:
     """The raw bytes of a capture as received and its response headers; None if unknown or purged."""
-    from db.captures import decompress_body  # the store's own at-rest encoding
-
     rows = list(store.query(
         """SELECT b.body, b.encoding, c.headers FROM captures c JOIN bodies b ON b.sha256 = c.sha256
            WHERE c.id = ?""",
@@ -435,7 +430,8 @@ def decide_many(store: Database, listing_pks: list[int], user: str, action: str,
         raise ReviewError("no listings to decide on")
     rows = []
     with write_transaction(store):
-        if get_user(store, user) is None or get_user(store, user).disabled:
+        account = get_user(store, user)
+        if account is None or account.disabled:
             raise ReviewError(f"no active user {user!r} (create one with `keywatch user add`)")
         for pk in listing_pks:
             if store.conn.execute("SELECT 1 FROM listings WHERE pk = ?", [pk]).fetchone() is None:

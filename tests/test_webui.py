@@ -526,3 +526,13 @@ def test_purged_page_is_explained_not_framed(bob, desk):
     assert "purged under the retention policy" in page and "<iframe" not in page
     assert ">purged<" in page  # in the capture history too
     assert bob.get(f"/capture/{capture_id}/page").status_code == 404
+
+
+def test_bulk_confirm_with_unknown_category_is_refused(bob, desk):
+    _, path, pks = desk
+    response = bob.post("/seller/decide", data={
+        "csrf_token": token_of(bob, "/"), "marketplace": "demo", "seller": "nightshift_tools", "action": "confirm",
+        "category": "toaster", "listing_pk": [str(pks["KW-1003"]), str(pks["KW-1004"])],
+    })
+    assert response.status_code == 400
+    assert decisions_of(path) == []

@@ -96,7 +96,7 @@ def listing(pk: int):
                       if row["flagged"] and row["review_status"] in review.OPEN_STATUSES]
     return render_template(
         "listing.html", item=item, matches=matches,
-        title_segments=segments(fields.get("title", item["title"]), matches, "title"),
+        title_segments=segments(fields.get("title") or item["title"], matches, "title"),
         description_segments=segments(fields.get("description"), matches, "description"),
         captures=review.captures(g.store, pk), timeline=review.timeline(g.store, pk),
         decisions=review.decisions(g.store, pk),
@@ -107,17 +107,17 @@ def listing(pk: int):
 
 def _decision_form() -> dict:
     form = request.form
-    return {"action": form.get("action", ""), "category": form.get("category") or None,
-            "reason": form.get("reason") or None, "note": form.get("note", "")}
+    decision = {"action": form.get("action", ""), "category": form.get("category") or None,
+                "reason": form.get("reason") or None, "note": form.get("note", "")}
+    if decision["action"] == "confirm" and decision["category"] not in {*category_labels(), *DEFAULT_CATEGORIES}:
+        abort(400, description="Choose a category from the watchlist to confirm.")
+    return decision
 
 
 @bp.route("/listing/<int:pk>/decide", methods=["POST"])
 @login_required
 def decide(pk: int):
     decision = _decision_form()
-    if decision["action"] == "confirm" and decision["category"] not in category_labels():
-        if decision["category"] not in DEFAULT_CATEGORIES:
-            abort(400, description="Choose a category from the watchlist to confirm.")
     try:
         review.decide(g.store, pk, g.user.name, decision.pop("action"), **decision)
     except review.ReviewError as error:
