@@ -25,7 +25,7 @@ def amount(node) -> dict:
 class AliexpressSpider(MarketplaceSpider):
     name = "aliexpress"
     marketplace = "aliexpress"
-    allowed_domains = ["aliexpress.com"]
+    allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions are served from the CDN
     search_url = "https://www.aliexpress.com/wholesale?SearchText={query}&page={page}"
 
     def is_item_url(self, url):
