@@ -536,3 +536,20 @@ def test_bulk_confirm_with_unknown_category_is_refused(bob, desk):
     })
     assert response.status_code == 400
     assert decisions_of(path) == []
+
+
+def test_every_route_but_login_and_static_needs_a_login(desk):
+    """Walks the URL map, so a route added later without @login_required fails here."""
+    app, _, _ = desk
+    client = app.test_client()
+    token = token_of(client)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("static", "auth.login", "auth.logout"):
+            continue
+        url = rule.rule.replace("<int:pk>", "1").replace("<int:capture_id>", "1").replace("<name>", "bob")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code == 302 and response.headers["Location"].startswith("/login"), (method, url)
+            checked += 1
+    assert checked >= 9
