@@ -74,7 +74,7 @@ def decisions_of(path, pk=None):
 
 
 def get_routes(pks, capture_id=1):
-    return ["/", f"/listing/{pks['KW-1001']}", "/dashboard", "/audit", "/users", f"/capture/{capture_id}/page"]
+    return ["/", f"/listing/{pks['KW-1001']}", "/dashboard", "/report", "/audit", "/users", f"/capture/{capture_id}/page"]
 
 
 def test_anonymous_get_is_redirected_to_login(desk):
@@ -499,7 +499,7 @@ def test_dashboard_counts_this_weeks_hits_and_decisions(bob, desk):
     tiles = dict((label.strip(), int(n)) for n, label in re.findall(r'<span class="n">(\d+)</span>([^<]+)</div>', page))
     assert tiles == {"new hits": 3, "decisions": 1, "confirmed": 1, "removals seen": 1}
     assert "<svg" in page and "Weekly new hits" in page
-    assert "Compliance report" not in page  # no /report route in this app
+    assert "Compliance report" in page
 
 
 def test_audit_page_lists_every_decision(bob, desk):
@@ -553,3 +553,12 @@ def test_every_route_but_login_and_static_needs_a_login(desk):
             assert response.status_code == 302 and response.headers["Location"].startswith("/login"), (method, url)
             checked += 1
     assert checked >= 9
+
+
+def test_dashboard_links_the_compliance_report_which_renders_without_scripts(bob):
+    assert 'href="/report"' in bob.get("/dashboard").text
+    page = bob.get("/report?since=2026-01-01")
+    assert page.status_code == 200
+    assert "<script" not in page.text.lower()
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert bob.get("/report?since=not-a-date").status_code == 400

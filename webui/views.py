@@ -186,10 +186,25 @@ def dashboard():
     start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(hour=0, minute=0, second=0,
                                                                                      microsecond=0)
     series = week_buckets(review.weekly_events(g.store, format_utc(start)), start, weeks)
-    # Linked only when something (the exports side) has registered a /report route in this app.
     report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
     return render_template("dashboard.html", stats=review.dashboard(g.store, week_ago), since=week_ago,
                            chart=trend_svg(series), series=series, report_url=report_url)
+
+
+@bp.route("/report")
+@login_required
+def report():
+    """The compliance report (exports/report.py): notified, removed, still live, days to removal."""
+    from exports.report import compliance, parse_since, render_html
+
+    try:
+        since = parse_since(request.args.get("since") or None)
+    except ValueError as error:
+        abort(400, description=str(error))
+    response = make_response(render_html(compliance(g.store, since)))
+    # A self-contained document: inline styles and data: charts, nothing else.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return response
 
 
 @bp.route("/audit")
