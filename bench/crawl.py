@@ -117,6 +117,66 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
             "hits": int(stats.get("keywatch/hits", 0)), "db_mib": round(db_path.stat().st_size / 2**20, 1)}
 
 
+def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, float]:
+    """Milliseconds per item page of each step the full pipeline adds to a bare download, timed one by one
+    in this process over pages the full crawl captured (the same work, without Scrapy around it)."""
+    import zlib
+
+    from itemadapter import ItemAdapter
+    from scrapy.http import HtmlResponse
+
+    import db
+    from classifier import classify, load_watchlist
+    from spiders.items import ListingItem
+    from spiders.spiders.demo_market import DemoMarketSpider
+
+    store = db.connect(db_path)
+    rows = list(store.query(
+        "SELECT c.url, c.status, b.body FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
+        "WHERE c.purpose = 'all' ORDER BY c.id LIMIT ?", [limit]))
+    store.close()
+    pages = [(row["url"], zlib.decompress(row["body"])) for row in rows]
+    spider = DemoMarketSpider(base_url="http://127.0.0.1")
+    costs = {}
+
+    def timed(name, fn):
+        started = time.perf_counter()
+        result = [fn(*page) for page in pages]
+        costs[name] = round((time.perf_counter() - started) * 1000 / len(pages), 3)
+        return result
+
+    started = time.perf_counter()
+    watchlist = load_watchlist(ROOT / "watchlist.yaml")
+    costs["load watchlist (once per crawl, ms)"] = round((time.perf_counter() - started) * 1000, 1)
+    responses = timed("build response", lambda url, body: HtmlResponse(url=url, body=body, encoding="utf-8"))
+    pages = list(zip(responses, [None] * len(responses)))
+    fields = timed("parse item page (parse_listing)", lambda response, _: spider.parse_listing(response))
+    pages = list(zip(responses, fields))
+    timed("screen title (stage 1)", lambda _, f: classify(f["title"], "", watchlist))
+    results = timed("classify title + description", lambda _, f: classify(f["title"], f["description"], watchlist))
+    pages = list(zip(responses, fields))
+
+    def item(response, f):
+        known = {k: f[k] for k in ("title", "description", "price", "currency", "seller", "condition") if f.get(k)}
+        return ListingItem(marketplace="demo", listing_id=f["listing_id"], url=response.url, **known,
+                           request_url=response.url, response_url=response.url, status=200,
+                           headers={"Content-Type": ["text/html"]}, body=response.body,
+                           fetched_at="2026-11-28T10:00:00.000000+00:00", purpose="all")
+
+    items = timed("build item", item)
+    for it, result in zip(items, results):
+        it.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
+    pages = [(it, None) for it in items]
+    records = timed("ItemAdapter(item).asdict() (store pipeline)", lambda it, _: ItemAdapter(it).asdict())
+    pages = [(record, None) for record in records]
+    target = db.connect(workdir / "stages.sqlite")
+    run_id = db.start_run(target, spider="stages")
+    timed("db.save_capture (one transaction each)", lambda record, _: db.save_capture(target, record, run_id=run_id))
+    target.close()
+    costs["pages timed"] = len(pages)
+    return costs
+
+
 def profile_full(url: str, workdir: Path, top: int = 25) -> None:
     out = workdir / "full.prof"
     db_path = workdir / "profiled.sqlite"
@@ -159,8 +219,17 @@ def main() -> int:
         verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
         print(f"full / bare throughput: {ratio:.0%} ({verdict} the {TARGET_RATIO:.0%} target); "
               f"{full['captures']:,} captures, {full['hits']:,} hits, database {full['db_mib']} MiB")
+        per_page_ms = {"bare": round(1000 / bare["pages_per_s"], 2), "full": round(1000 / full["pages_per_s"], 2)}
+        print(f"per page: bare {per_page_ms['bare']} ms, full {per_page_ms['full']} ms "
+              f"(+{per_page_ms['full'] - per_page_ms['bare']:.2f} ms); 80% needs at most "
+              f"+{per_page_ms['bare'] * (1 / TARGET_RATIO - 1):.2f} ms")
+        costs = stage_costs(workdir / f"full-{len(full_runs) - 1}.sqlite", workdir)
+        print("What the full pipeline adds, per item page (timed alone, in one process):")
+        for name, ms in costs.items():
+            print(f"  {name:45} {ms}")
         result = {"item_pages": items, "scale": options.scale, "bare": bare, "full": full,
-                  "ratio": round(ratio, 3), "target": TARGET_RATIO, "runs": {"bare": bare_runs, "full": full_runs}}
+                  "ratio": round(ratio, 3), "target": TARGET_RATIO, "per_page_ms": per_page_ms,
+                  "stage_costs_ms": costs, "runs": {"bare": bare_runs, "full": full_runs}}
         out_dir = ROOT / "bench" / "out"
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "crawl.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -9,10 +9,9 @@ from collections import Counter
 import pytest
 
 import db
-from classifier import load_watchlist
 from demo_market import PER_PAGE, DemoMarket
 from spiders import settings as project
-from tests.conftest import ROOT, run_keywatch
+from tests.conftest import run_keywatch
 
 
 @pytest.fixture
@@ -73,18 +72,3 @@ def test_two_stage_counts_agree_with_store_and_server(market, tmp_path):
     fetched_ids = {p.rsplit("/", 1)[1] for p in item_paths}
     missed = devices - fetched_ids
     assert len(missed) <= 0.1 * len(devices), f"screening missed {sorted(missed)}"
-
-
-def test_watchlist_queries_screen_each_found_listing_once(market, tmp_path):
-    """With the watchlist's search terms as queries, each listing is screened once however many searches find it."""
-    watchlist = load_watchlist(ROOT / "watchlist.yaml")
-    terms = list(dict.fromkeys(t for c in watchlist.categories.values() for t in c.search_terms))[:6]
-    assert terms, "the watchlist has no marketplace search terms"
-    db_path = tmp_path / "queries.sqlite"
-    crawl(market, db_path, "-a", "queries=" + ",".join(terms), "-a", "max_pages=50", "-a", "sample_rate=0")
-    found = {row["id"] for term in terms for row in market.search(term)}
-    [run] = list(db.connect(db_path).query("SELECT stats FROM crawl_runs"))
-    stats = json.loads(run["stats"])
-    assert stats.get("keywatch/cards_screened", 0) == len(found)
-    searched = {p for _, p in market.request_log if p.startswith("/search")}
-    assert len(searched) == sum(max(1, math.ceil(len(market.search(t)) / PER_PAGE)) for t in terms)

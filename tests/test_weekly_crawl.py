@@ -89,9 +89,19 @@ def test_weekly_run_reports_then_fails_loudly_when_the_site_changes(market, tmp_
     assert len(list((tmp_path / "reports").glob("crawl-*.json"))) == 3
 
 
+def cli(*args):
+    """The CLI in this process: fine for errors raised before any crawl starts (no reactor involved)."""
+    from click.testing import CliRunner
+
+    from keywatch.cli import cli as keywatch_cli
+
+    return CliRunner().invoke(keywatch_cli, [str(a) for a in args])
+
+
 def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
     config = write_config(tmp_path, market, mode="all")
     db_path = tmp_path / "locked.sqlite"
+    # The holder is another process: flock locks belong to open files, across processes.
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from keywatch.weekly import CrawlLock\n"
          f"with CrawlLock({str(db_path)!r}):\n    print('locked', flush=True); time.sleep(60)"],
@@ -100,11 +110,12 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        proc = crawl_all(config, db_path)
-        assert proc.returncode == 1
-        assert proc.stderr.strip().startswith("Error: another crawl is running on this database (pid ")
-        assert "Traceback" not in proc.stderr and time.monotonic() - started < 30
+        result = cli("crawl", "--all", "--config", config, "--db", db_path)
+        assert result.exit_code == 1
+        assert result.output.strip().startswith("Error: another crawl is running on this database (pid ")
+        assert len(result.output.strip().splitlines()) == 1 and time.monotonic() - started < 30
         assert not db_path.exists()  # refused before touching the store
+        assert cli("crawl", "demo_market", "--db", db_path).exit_code == 1  # a single crawl waits its turn too
     finally:
         holder.kill()
         holder.wait()
@@ -115,14 +126,17 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
     (("demo_market", "--all"), "give one SPIDER to crawl, or --all"),
     (("--all", "-a", "x=1"), "spider arguments come from the config file"),
     (("demo_market", "--config", "x.yaml"), "--config is only used with --all"),
+    (("--all", "--config", "missing.yaml"), "missing.yaml: no such file"),
+    (("no_such_spider",), "unknown spider 'no_such_spider'"),
 ])
 def test_crawl_usage_errors_are_one_line(tmp_path, args, message):
-    proc = run_keywatch("crawl", *args, "--db", tmp_path / "x.sqlite", check=False)
-    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    result = cli("crawl", *args, "--db", tmp_path / "x.sqlite")
+    assert result.exit_code == 1 and message in result.output
+    assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
 
 
 def test_unknown_spider_in_config_is_a_user_error(tmp_path):
     config = tmp_path / "m.yaml"
     config.write_text("marketplaces:\n  - spider: no_such_spider\n")
-    proc = crawl_all(config, tmp_path / "x.sqlite")
-    assert proc.returncode == 1 and "unknown spider 'no_such_spider'" in proc.stderr
+    result = cli("crawl", "--all", "--config", config, "--db", tmp_path / "x.sqlite")
+    assert result.exit_code == 1 and "unknown spider 'no_such_spider'" in result.output
