@@ -12,7 +12,8 @@ The decision, per category (watchlist.yaml explains the lists):
 3. Score what is left: a strong term scores its match score (100 exact, the rapidfuzz ratio
    when misspelt; x0.95 in the description); a device word plus a target word scores 70
    (65 when they are in different fields), +2 per extra distinct target word (up to +10);
-   a lone device/target word scores 30/20 and never flags. Each extra distinct strong term
+   a lone device word scores 30 and never flags; target words of a category with no device
+   word or term are not evidence at all and are left out of the matches. Each extra distinct strong term
    adds 2, up to 100.
 4. The best-scoring category flags the listing if it reaches `flag_threshold`.
 """
@@ -82,9 +83,11 @@ def _within(inner: Hit, outer: Hit) -> bool:
     return outer.first <= inner.first and inner.last <= outer.last
 
 
-def _category_hits(scan: FieldScan) -> list[Hit]:
-    """Category matches, dropping those that sit inside a longer match (see _contains)."""
-    hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS]
+def _category_hits(scan: FieldScan, evidence: set[str]) -> list[Hit]:
+    """Category matches, dropping those that sit inside a longer match (see _contains) and
+    target words of categories with no device word or term anywhere (no evidence alone)."""
+    hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS
+            and (h.entry.kind != "target" or h.entry.owner in evidence)]
     covering: dict[int, list[Hit]] = {}
     for h in hits:
         if h.last > h.first:
@@ -176,8 +179,9 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
 
     matches: list[Match] = []
     live: dict[str, list[tuple[Hit, Match]]] = {}
+    evidence = {h.entry.owner for scan in scans for h in scan.hits if h.entry.kind in ("term", "device")}
     for scan in scans:
-        hits = _category_hits(scan)
+        hits = _category_hits(scan, evidence)
         cue_cancelled = _cue_cancels(scan, hits, wl)
         for hit in hits:
             cat = hit.entry.owner

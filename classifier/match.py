@@ -152,6 +152,24 @@ class Matcher:
             self._info_cache[word] = info
         return info
 
+    @staticmethod
+    def _walk(info, index, prefixes, found, i, j, joined, score):
+        """Join words i..j onwards trying every form of each word (misspelt words have several)."""
+        n = len(info)
+        stack = [(j, joined, score)]
+        while stack:
+            j, joined, score = stack.pop()
+            if joined in index:
+                key = (i, j, joined)
+                if found.get(key, -1.0) < score:
+                    found[key] = score
+            nxt = j + 1
+            if nxt < n and nxt - i < MAX_WALK:
+                for form, s in info[nxt][0]:
+                    longer = joined + form
+                    if longer in prefixes:
+                        stack.append((nxt, longer, min(score, s)))
+
     def scan(self, text: str, field: str) -> FieldScan:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
@@ -167,19 +185,31 @@ class Matcher:
         for i, (_, starters) in enumerate(info):
             if not starters:
                 continue
-            stack = [(i, form, score) for form, score in starters]
-            while stack:
-                j, joined, score = stack.pop()
-                if joined in index:
-                    key = (i, j, joined)
-                    if found.get(key, -1.0) < score:
-                        found[key] = score
-                nxt = j + 1
-                if nxt < n and nxt - i < MAX_WALK:
-                    for form, s in info[nxt][0]:
-                        longer = joined + form
-                        if longer in prefixes:
-                            stack.append((nxt, longer, min(score, s)))
+            if len(starters) == 1:
+                # the common case: one form per word, walked without a stack
+                joined, score = starters[0]
+                j = i
+                while True:
+                    if joined in index:
+                        key = (i, j, joined)
+                        if found.get(key, -1.0) < score:
+                            found[key] = score
+                    j += 1
+                    if j >= n or j - i >= MAX_WALK:
+                        break
+                    forms = info[j][0]
+                    if len(forms) != 1:
+                        self._walk(info, index, prefixes, found, i, j - 1, joined, score)
+                        break
+                    form, s = forms[0]
+                    joined += form
+                    if joined not in prefixes:
+                        break
+                    if s < score:
+                        score = s
+            else:
+                for form, score in starters:
+                    self._walk(info, index, prefixes, found, i, i, form, score)
         if found:
             positions = scan.spans
             hits = scan.hits
