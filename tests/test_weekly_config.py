@@ -103,3 +103,13 @@ def test_job_state_resume_skips_done_spiders_and_fresh_run_starts_over(tmp_path)
     fresh = JobState(db_path)
     assert fresh.begin(resume=False) is False
     assert fresh.batch["done"] == {} and not fresh.jobdir("b").exists()
+
+
+def test_shipped_config_names_only_existing_spiders():
+    from scrapy.spiderloader import SpiderLoader
+
+    from keywatch.crawling import project_settings
+    from tests.conftest import ROOT
+
+    known = SpiderLoader.from_settings(project_settings(ROOT / "unused.sqlite", ROOT / "watchlist.yaml")).list()
+    assert {job.spider for job in load_config(ROOT / "marketplaces.yaml")} <= set(known)
