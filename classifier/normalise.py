@@ -148,27 +148,32 @@ def normalise(text: str) -> Normalised:
     text = text or ""
     if text.isascii():
         return Normalised(text, _deleet(text.lower()), None)
+    # ASCII stretches fold in bulk (lower() keeps their length); only the rest goes char by char.
+    # While every character folds to exactly one, positions are unchanged and need no table.
     pieces: list[str] = []
-    offsets: list[int] = []
     pos = 0
-    # ASCII stretches fold in bulk (lower() keeps their length); only the rest goes char by char
+    same_length = True
+    fold = _fold_char
     for run in _NON_ASCII.finditer(text):
         start, end = run.span()
         if start > pos:
             pieces.append(text[pos:start].lower())
-            offsets.extend(range(pos, start))
-        for index in range(start, end):
-            out = _fold_char(text[index])
-            if len(out) == 1:
-                pieces.append(out)
-                offsets.append(index)
-            elif out:
-                pieces.append(out)
-                offsets.extend([index] * len(out))
+        for char in run.group():
+            out = _fold_cache.get(char) or fold(char)
+            if len(out) != 1:
+                same_length = False
+            pieces.append(out)
         pos = end
-    if pos < len(text):
-        pieces.append(text[pos:].lower())
-        offsets.extend(range(pos, len(text)))
+    pieces.append(text[pos:].lower())
+    if same_length:
+        return Normalised(text, _deleet("".join(pieces)), None)
+    pieces = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        out = fold(char) if not char.isascii() else char.lower()
+        if out:
+            pieces.append(out)
+            offsets.extend([index] * len(out))
     return Normalised(text, _deleet("".join(pieces)), tuple(offsets))
 
 
