@@ -213,8 +213,11 @@ class Matcher:
         if found:
             positions = scan.spans
             hits = scan.hits
+            offsets = norm.offsets
             for (i, j, joined), score in found.items():
-                start, end = norm.original_span(positions[i].start(), positions[j].end())
+                start, end = positions[i].start(), positions[j].end()
+                if offsets is not None:
+                    start, end = offsets[start], offsets[end - 1] + 1
                 cuts = None
                 for entry in index[joined]:
                     if entry.kind not in CATEGORY_KINDS:
@@ -223,8 +226,12 @@ class Matcher:
                         if cuts:
                             continue
                     hits.append(Hit(entry, field, i, j, start, end, score))
-            hits.sort(key=lambda h: (h.first, h.last))
+            hits.sort(key=_position)
         return scan
+
+
+def _position(hit: Hit) -> tuple[int, int]:
+    return hit.first, hit.last
 
 
 def _cuts_through_spelled_word(found_words: list[str], first: int, last: int) -> bool:
