@@ -60,6 +60,11 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
     ("JBL Charge 5 Bluetooth Speaker", "Portable speaker, power bank built in."),
     ("Argentine Tango Shoes Ladies", "Suede sole, size 5."),
     ("Slim Jim Meat Snacks 24 Pack", "Original smoked flavour."),
+    ("Keyless Entry Remote Starter Kit for car", "Start the engine from your house with the supplied fob."),
+    ("Universal Central Locking Kit with 2 remotes", "Keyless entry conversion kit for any car."),
+    ("GPS jammer detector", "Warns you when someone jams your tracker."),
+    ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
+    ("Car Key Shell HU66 blade for VW", "Shell only."),
 ])
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
     result = classify(title, description, wl)
