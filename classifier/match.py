@@ -153,7 +153,8 @@ class Matcher:
                 forms = self.correct(stemmed) or ((stemmed, 100.0),)
             else:
                 forms = ((stemmed, 100.0),)
-            info = (forms, tuple(f for f in forms if f[0] in self.prefixes))
+            # (all forms, forms that can start a phrase, the single form when there is just one)
+            info = (forms, tuple(f for f in forms if f[0] in self.prefixes), forms[0] if len(forms) == 1 else None)
             if len(self._info_cache) >= CACHE_LIMIT:
                 self._info_cache.clear()
             self._info_cache[word] = info
@@ -205,7 +206,7 @@ class Matcher:
         info = [cache.get(w) or self._word_info(w) for w in found_words]
         n = len(info)
         found: dict[tuple[int, int, str], float] = {}
-        for i, (_, starters) in enumerate(info):
+        for i, (_, starters, _) in enumerate(info):
             if not starters:
                 continue
             if len(starters) == 1:
@@ -220,16 +221,15 @@ class Matcher:
                     j += 1
                     if j >= n or j - i >= MAX_WALK:
                         break
-                    forms = info[j][0]
-                    if len(forms) != 1:
+                    one = info[j][2]
+                    if one is None:
                         self._walk(info, index, prefixes, found, i, j - 1, joined, score)
                         break
-                    form, s = forms[0]
-                    joined += form
+                    joined += one[0]
                     if joined not in prefixes:
                         break
-                    if s < score:
-                        score = s
+                    if one[1] < score:
+                        score = one[1]
             else:
                 for form, score in starters:
                     self._walk(info, index, prefixes, found, i, i, form, score)
