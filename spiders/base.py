@@ -176,9 +176,9 @@ class MarketplaceSpider(scrapy.Spider):
         self.seen_listing_ids.add(listing_id)
         stats = self.crawler.stats
         stats.inc_value("keywatch/cards_screened")
-        score = self.screen_score(card.get("title") or "")
-        if self.mode == "all":
-            purpose = "all"
+        score = None if self.mode == "all" else self.screen_score(card.get("title") or "")
+        if score is None:
+            purpose = "all"  # every item is fetched: no screening needed
         elif score >= self.settings.getfloat("KEYWATCH_SCREEN_THRESHOLD"):
             purpose = "candidate"
         elif self.random.random() < self.sample_rate:

@@ -44,7 +44,12 @@ HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 DOWNLOADER_MIDDLEWARES = {
     # Next to the downloader: its process_response runs first, as the response arrives.
     "spiders.middlewares.FetchTimeMiddleware": 950,
+    # Scrapy's RetryMiddleware retries at once; this subclass waits (exponential back-off, Retry-After honoured).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares_retry.BackoffRetryMiddleware": 550,
 }
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
+RETRY_BACKOFF_MAX = 60.0
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist

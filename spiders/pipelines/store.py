@@ -43,8 +43,9 @@ class StorePipeline:
         return f"keywatch/{__version__} scrapy/{scrapy.__version__}"
 
     def process_item(self, item):
+        # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.
         adapter = ItemAdapter(item)
-        record = adapter.asdict()
+        record = {name: adapter[name] for name in adapter.field_names()}
         record["crawler_version"] = self.crawler_version
         db.save_capture(self.store, record, run_id=self.run_id)
         stats = self.crawler.stats
