@@ -161,7 +161,7 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
     exclusion: dict[str, str] = {}
     title_contexts: list[tuple[str, object]] = []
     desc_contexts: list[tuple[str, object]] = []
-    contexts = {c.id: c for c in wl.contexts}
+    contexts = matcher.contexts
     disguised = any(h.entry.kind == "disguise" for h in scans[0].hits)
     for scan in scans:
         for hit in scan.hits:

@@ -83,6 +83,7 @@ class Matcher:
                 self._add(term, Entry("target", cat.id, term))
             for term in cat.exclusions:
                 self._add(term, Entry("exclusion", cat.id, term))
+        self.contexts = {ctx.id: ctx for ctx in watchlist.contexts}
         for ctx in watchlist.contexts:
             for term in ctx.terms:
                 self._add(term, Entry("context", ctx.id, term))
