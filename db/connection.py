@@ -18,11 +18,14 @@ class StoreNotFound(FileNotFoundError):
     """A read-only command was pointed at a database file that does not exist."""
 
 
-def connect(path, *, create: bool = True, migrate: bool = True) -> sqlite_utils.Database:
+def connect(path, *, create: bool = True, migrate: bool = True, readonly: bool = False) -> sqlite_utils.Database:
     """Open (and, unless `create=False`, create) the evidence store at `path`, migrated to the current schema.
 
-    `migrate=False` leaves the schema as it is: an examiner verifying a store should not change it.
+    `migrate=False` leaves the schema as it is; `readonly=True` opens an existing file so that SQLite itself
+    refuses every write (for an examiner checking a store, who must not change it).
     """
+    if readonly:
+        return _connect_readonly(path)
     memory = str(path) == ":memory:"
     if not memory:
         path = Path(path)
@@ -42,6 +45,15 @@ def connect(path, *, create: bool = True, migrate: bool = True) -> sqlite_utils.
     if migrate:
         apply_migrations(store)
     return store
+
+
+def _connect_readonly(path) -> sqlite_utils.Database:
+    path = Path(path)
+    if not path.exists():
+        raise StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    return sqlite_utils.Database(conn)
 
 
 def _migration_sets():

@@ -152,3 +152,23 @@ def test_verify_does_not_migrate_the_store_it_checks(db_path):
     assert run("verify", "--db", db_path).exit_code == 0
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == before
+
+
+def test_verify_leaves_the_database_file_byte_identical(db_path):
+    import hashlib
+
+    store = db.connect(db_path)
+    store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    assert run("verify", "--db", db_path).exit_code == 0
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_readonly_store_refuses_writes(db_path):
+    import sqlite3
+
+    store = db.connect(db_path, readonly=True)
+    assert db.verify(store).ok
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store.execute("INSERT INTO crawl_runs (spider, started_at) VALUES ('x', 'y')")

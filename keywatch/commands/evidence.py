@@ -18,10 +18,10 @@ HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", 
 
 
 @contextlib.contextmanager
-def open_store(db_path, *, migrate=True):
+def open_store(db_path, *, readonly=False):
     """An existing store (read commands never create one), closed afterwards; user errors as one line."""
     try:
-        store = db.connect(db_path, create=False, migrate=migrate)
+        store = db.connect(db_path, create=False, readonly=readonly)
     except db.StoreNotFound as error:
         raise click.ClickException(str(error)) from None
     except sqlite3.DatabaseError as error:
@@ -136,7 +136,7 @@ def verify(db_path, anchor):
 
     Example: keywatch verify --db data/keywatch.sqlite
     """
-    with open_store(db_path, migrate=False) as store:  # checking evidence must not change its schema
+    with open_store(db_path, readonly=True) as store:  # checking evidence must not change it
         result = db.verify(store, anchor=anchor)
     if not result.ok:
         for problem in result.problems[1:20]:
