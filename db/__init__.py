@@ -8,7 +8,8 @@ from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import StoreNotFound, connect, read_snapshot, write_transaction
 from db.purge import PurgeResult, purge_dismissed
-from db.queries import get_listing, hits, recheck_targets, timeline
+from db.queries import get_listing, hits, timeline
+from db.rechecks import recheck_targets
 from db.runs import finish_run, get_run, start_run
 from db.schema import protect
 from db.status import record_status

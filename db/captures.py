@@ -110,21 +110,24 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     with write_transaction(store):
         crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
         listing_pk = _upsert_listing(store, listing, fetched_at)
-        store.conn.execute(
-            "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
-            [digest, compress_body(body), len(body), BODY_ENCODING],
+        capture_id = _insert_capture(
+            store, listing_pk, run_id, body=body, digest=digest, request_url=item.get("request_url") or url, url=url,
+            status=status, headers=item.get("headers"), fetched_at=fetched_at, clock_source=clock_source,
+            crawler_version=crawler_version, watchlist_version=watchlist_version, purpose=item.get("purpose"),
+            screen_score=item.get("screen_score"), fields={k: item.get(k) for k in FIELD_KEYS},
         )
-        cursor = store.conn.execute(
-            "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
-            "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [listing_pk, run_id, item.get("request_url") or url, url, None if status is None else int(status),
-             _json_headers(item.get("headers")), digest, len(body), fetched_at, clock_source, crawler_version,
-             watchlist_version, item.get("purpose"), item.get("screen_score"),
-             _json({k: item.get(k) for k in FIELD_KEYS})],
-        )
-        capture_id = cursor.lastrowid
-        append_chain(store, "capture", capture_id)
+        for attachment in item.get("attachments") or ():
+            # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
+            attached_body = _body_bytes(attachment.get("body"))
+            _insert_capture(
+                store, listing_pk, run_id, body=attached_body, digest=hashlib.sha256(attached_body).hexdigest(),
+                request_url=attachment.get("request_url") or attachment["url"], url=attachment["url"],
+                status=attachment.get("status"), headers=attachment.get("headers"),
+                fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
+                clock_source=clock_source, crawler_version=crawler_version, watchlist_version=watchlist_version,
+                purpose=f"attachment:{attachment.get('kind') or 'document'}", screen_score=None,
+                fields={"attachment_of": capture_id, "kind": attachment.get("kind")},
+            )
         store.conn.execute(
             "UPDATE listings SET latest_capture_id = ? WHERE pk = ? AND last_seen = ?",
             [capture_id, listing_pk, fetched_at],
@@ -134,6 +137,25 @@ def save_capture(store, item, run_id: int | None = None) -> int:
                                 classifier_version=item.get("classifier_version") or crawler_version)
         _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
     return capture_id
+
+
+def _insert_capture(store, listing_pk, run_id, *, body, digest, request_url, url, status, headers, fetched_at,
+                    clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) -> int:
+    """One body (stored once per SHA-256) and one capture row, linked into the chain."""
+    store.conn.execute(
+        "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
+        [digest, compress_body(body), len(body), BODY_ENCODING],
+    )
+    cursor = store.conn.execute(
+        "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
+        "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [listing_pk, run_id, request_url, url, None if status is None else int(status), _json_headers(headers),
+         digest, len(body), fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score,
+         _json(fields)],
+    )
+    append_chain(store, "capture", cursor.lastrowid)
+    return cursor.lastrowid
 
 
 def _json_headers(headers) -> str:
@@ -159,9 +181,11 @@ def _upsert_listing(store, listing: dict, fetched_at: str) -> int:
         store.conn.execute("UPDATE listings SET first_seen = ? WHERE pk = ?", [fetched_at, pk])
     if fetched_at >= last_seen:
         # The index shows the newest capture's view of the listing; older views stay in their captures.
+        # A page that no longer shows the listing (removed, ended without details) keeps the last known view.
         store.conn.execute(
-            "UPDATE listings SET url = :url, title = :title, seller = :seller, price = :price, "
-            "currency = :currency, last_seen = :seen WHERE pk = :pk",
+            "UPDATE listings SET url = :url, title = coalesce(nullif(:title, ''), title), "
+            "seller = coalesce(nullif(:seller, ''), seller), price = coalesce(:price, price), "
+            "currency = coalesce(:currency, currency), last_seen = :seen WHERE pk = :pk",
             {**listing, "seen": fetched_at, "pk": pk},
         )
     return pk

@@ -243,6 +243,8 @@ class MarketplaceSpider(scrapy.Spider):
             except Exception as error:
                 self.logger.warning("re-check of %s: page did not parse (%s)", response.url, error)
         fields["listing_id"] = listing_id  # identity stays that of the listing being re-checked
+        if status == "removed":  # a redirect's target is a search page, not the listing's address
+            fields["url"] = (response.meta.get("redirect_urls") or [response.url])[0]
         item = self.build_item(response, fields, purpose="recheck")
         item.listing_status = status
         yield item
