@@ -65,6 +65,10 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
     ("GPS jammer detector", "Warns you when someone jams your tracker."),
     ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
     ("Car Key Shell HU66 blade for VW", "Shell only."),
+    ("Towbar bypass relay box 12N", "For trailer lights."),
+    ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
+    ("Lockout Tagout Kit", "Safety padlocks and hasps."),
+    ("Jammer grime MC t shirt", "Size M."),
 ])
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
     result = classify(title, description, wl)
