@@ -7,6 +7,7 @@ reported as `watchlist.yaml:42: ...` instead of a KeyError.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -418,6 +419,21 @@ def load_watchlist(path: str | os.PathLike | None = None) -> Watchlist:
     watchlist = parse_watchlist(text, path)
     watchlist.version = hashlib.sha256(data).hexdigest()[:16]
     return watchlist
+
+
+def shared_watchlist(path: str | os.PathLike) -> Watchlist:
+    """load_watchlist, but one compiled copy per file version per process (a crawl needs it in several places)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_watchlist(path)  # raises the usual one-line error
+    return _shared(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(path: str, mtime_ns: int, size: int) -> Watchlist:
+    return load_watchlist(path)
 
 
 def default_watchlist_path() -> Path:

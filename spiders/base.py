@@ -13,7 +13,7 @@ from urllib.parse import quote_plus
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from classifier import classify, load_watchlist
+from classifier import classify, shared_watchlist
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 
@@ -99,7 +99,7 @@ class MarketplaceSpider(scrapy.Spider):
     @property
     def watchlist(self):
         if not hasattr(self, "_watchlist"):
-            self._watchlist = load_watchlist(self.settings.get("KEYWATCH_WATCHLIST"))
+            self._watchlist = shared_watchlist(self.settings.get("KEYWATCH_WATCHLIST"))
         return self._watchlist
 
     @property

@@ -7,7 +7,7 @@ import click
 
 import db
 from keywatch import weekly
-from classifier import WatchlistError, load_watchlist
+from classifier import WatchlistError, shared_watchlist
 from keywatch.crawling import CrawlResult, project_settings, run_crawls
 from keywatch.options import db_option, watchlist_option
 
@@ -25,7 +25,7 @@ def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
 def check_watchlist(path) -> None:
     """Refuse to start a crawl on an invalid watchlist: better now, with the line, than mid-crawl."""
     try:
-        load_watchlist(path)
+        shared_watchlist(path)
     except WatchlistError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:

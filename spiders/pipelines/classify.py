@@ -2,8 +2,7 @@
 
 from itemadapter import ItemAdapter
 
-from classifier import load_watchlist
-from classifier import classify
+from classifier import classify, shared_watchlist
 
 
 class ClassifyPipeline:
@@ -13,7 +12,7 @@ class ClassifyPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         # Loaded once per crawl: every item of a run is scored against the same watchlist version.
-        return cls(load_watchlist(crawler.settings.get("KEYWATCH_WATCHLIST")))
+        return cls(shared_watchlist(crawler.settings.get("KEYWATCH_WATCHLIST")))
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
