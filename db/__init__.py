@@ -8,7 +8,7 @@ from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import StoreNotFound, connect, read_snapshot, write_transaction
 from db.purge import PurgeResult, purge_dismissed
-from db.queries import get_listing, hits, timeline
+from db.queries import captures_to_classify, get_listing, hits, timeline
 from db.rechecks import recheck_targets
 from db.runs import finish_run, get_run, start_run
 from db.schema import protect
@@ -17,7 +17,7 @@ from db.verify import VerifyResult, verify
 
 __all__ = [
     "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreNotFound", "VerifyResult",
-    "append_chain", "canonical_json", "chain_head", "chain_length", "connect", "finish_run", "get_listing",
+    "append_chain", "canonical_json", "captures_to_classify", "chain_head", "chain_length", "connect", "finish_run", "get_listing",
     "get_run", "hits", "protect", "purge_dismissed", "read_snapshot", "recheck_targets", "record_status",
     "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
 ]

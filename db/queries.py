@@ -74,3 +74,15 @@ def recheck_targets(store, marketplace: str):
         f"AND coalesce({_LATEST_ACTION}, '') != 'dismiss' ORDER BY l.last_seen, l.pk",
         [marketplace],
     )
+
+
+def captures_to_classify(store):
+    """Every capture of a listing page (not attached documents), oldest first, with the text the spider
+    extracted and the capture's latest classification (None columns when it was never classified)."""
+    return store.query(
+        "SELECT c.id AS capture_id, c.fields, l.marketplace, l.listing_id, l.latest_capture_id = c.id AS is_latest, "
+        "k.flagged, k.category, k.watchlist_version, k.classifier_version "
+        "FROM captures c JOIN listings l ON l.pk = c.listing_pk "
+        "LEFT JOIN classifications k ON k.id = (SELECT max(id) FROM classifications WHERE capture_id = c.id) "
+        "WHERE coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id"
+    )

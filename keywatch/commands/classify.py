@@ -1,7 +1,8 @@
-"""classify, eval and watchlist: the classifier from the command line (reclassify lives with the store)."""
+"""classify, eval, watchlist and reclassify: the classifier from the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 
 from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
 from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
-from keywatch.options import watchlist_option
+from keywatch.options import db_option, watchlist_option
 
 
 def _load(path: Path):
@@ -135,4 +136,55 @@ def watchlist_check(path):
                f"{len(wl.contexts)} innocent contexts")
 
 
-commands = [classify, eval_, watchlist]
+@click.command()
+@db_option
+@watchlist_option
+@click.option("--force", is_flag=True, help="Re-score captures already scored with this watchlist and classifier too.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; record nothing.")
+def reclassify(db_path, watchlist_path, force, dry_run):
+    """Re-score every stored capture with the current watchlist and report what changed.
+
+    Each new score is appended as a classification of that capture (recording the watchlist and
+    classifier versions) and chained; earlier classifications stay. Captures already scored with
+    this watchlist version and classifier are skipped unless --force.
+
+        keywatch reclassify --db data/keywatch.sqlite
+    """
+    import db
+    from classifier import __version__ as classifier_version
+
+    wl = _load(watchlist_path)
+    try:
+        store = db.connect(db_path, create=False)
+    except db.StoreNotFound as error:
+        raise click.ClickException(str(error)) from None
+    counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
+    changes = []
+    with contextlib.nullcontext() if dry_run else db.write_transaction(store):  # all re-scored, or none
+        for row in list(db.captures_to_classify(store)):
+            fields = json.loads(row["fields"] or "{}")
+            title, description = fields.get("title") or "", fields.get("description") or ""
+            current = (row["watchlist_version"], row["classifier_version"]) == (wl.version, classifier_version)
+            if not (title or description) or (current and not force):
+                counts["skipped"] += 1
+                continue
+            result = classify_listing(title, description, wl)
+            counts["scored"] += 1
+            before = (bool(row["flagged"]), row["category"]) if row["flagged"] is not None else (False, None)
+            after = (result.flagged, result.category)
+            if after != before:
+                change = ("newly flagged" if after[0] and not before[0] else
+                          "no longer flagged" if before[0] and not after[0] else "category changed")
+                counts[change] += 1
+                changes.append(f"  capture {row['capture_id']} {row['marketplace']}:{row['listing_id']}: "
+                               f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}")
+            if not dry_run:
+                db.save_classification(store, row["capture_id"], {
+                    **result.to_dict(), "watchlist_version": wl.version, "classifier_version": classifier_version})
+    click.echo(("Would re-score" if dry_run else "Re-scored") + f" with watchlist {wl.version}: "
+               + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    for line in changes:
+        click.echo(line)
+
+
+commands = [classify, eval_, watchlist, reclassify]

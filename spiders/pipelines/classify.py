@@ -2,6 +2,7 @@
 
 from itemadapter import ItemAdapter
 
+from classifier import __version__ as classifier_version
 from classifier import classify, shared_watchlist
 
 
@@ -19,5 +20,6 @@ class ClassifyPipeline:
         if not adapter.get("title") and not adapter.get("description"):
             return item  # a gone listing (recheck of a removed page): nothing to classify
         result = classify(adapter.get("title") or "", adapter.get("description") or "", self.watchlist)
-        adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version}
+        adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version,
+                                     "classifier_version": classifier_version}
         return item

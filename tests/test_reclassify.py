@@ -1,0 +1,62 @@
+"""keywatch reclassify: every stored capture re-scored with the current watchlist, changes reported."""
+
+from click.testing import CliRunner
+
+import db
+from db.testing import make_item
+from keywatch.cli import cli
+
+STALE = {"flagged": True, "category": "relay_attack", "risk": "high", "score": 90.0, "matches": [],
+         "watchlist_version": "old-watchlist"}
+
+
+def store_with_stale_scores(path):
+    store = db.connect(path)
+    db.save_capture(store, make_item("1", classification=STALE))  # a relay box: still flagged
+    db.save_capture(store, make_item("2", title="Faraday pouch, blocks relay attacks on keyless cars",
+                                     description="Signal blocking bag for car keys.", classification=STALE))
+    db.save_capture(store, make_item("3", title="Lishi HU66 2-in-1 pick decoder", description="",
+                                     classification={**STALE, "flagged": False, "category": None}))
+    store.close()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["reclassify", *map(str, args)])
+
+
+def test_reclassify_appends_new_scores_and_reports_changes(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store_with_stale_scores(path)
+    result = run("--db", path)
+    assert result.exit_code == 0, result.output
+    assert "3 scored" in result.output
+    assert "1 newly flagged" in result.output and "1 no longer flagged" in result.output
+    assert "demo_market:2: relay_attack -> not flagged" in result.output
+    assert "demo_market:3: not flagged -> mechanical_entry" in result.output
+
+    store = db.connect(path)
+    rows = [dict(r) for r in store.query("select capture_id, flagged, watchlist_version from classifications order by id")]
+    assert len(rows) == 6 and rows[:3] == [{"capture_id": i, "flagged": f, "watchlist_version": "old-watchlist"}
+                                           for i, f in ((1, 1), (2, 1), (3, 0))]
+    assert {r["watchlist_version"] for r in rows[3:]} != {"old-watchlist"}
+    flagged = {r["listing_id"] for r in db.hits(store)}
+    assert flagged == {"1", "3"}
+    assert db.verify(store).ok
+
+    again = run("--db", path)
+    assert "0 scored, 3 skipped" in again.output
+
+
+def test_dry_run_records_nothing(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store_with_stale_scores(path)
+    result = run("--db", path, "--dry-run")
+    assert result.exit_code == 0 and "Would re-score" in result.output and "1 no longer flagged" in result.output
+    store = db.connect(path)
+    assert store.execute("select count(*) from classifications").fetchone()[0] == 3
+
+
+def test_missing_store_is_a_one_line_error(tmp_path):
+    result = run("--db", tmp_path / "nope.sqlite")
+    assert result.exit_code == 1 and "no evidence store" in result.output
+    assert not (tmp_path / "nope.sqlite").exists()
