@@ -12,8 +12,6 @@ import http
 import importlib.metadata
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from db.atomic import atomic_output
 from db.captures import decompress_body
 from db.chain import chain_head
 from db.connection import read_snapshot
@@ -134,30 +133,24 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
 
 
 def _write_file(store, capture_ids, out_path, result, versions):
-    fd, tmp_name = tempfile.mkstemp(prefix=".warc-", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            writer = _SHA256WARCWriter(fh, gzip=True, warc_version="1.1")
-            writer.write_record(writer.create_warcinfo_record(out_path.name, {
-                "software": f"keywatch {_version('keywatch')} (warcio {_version('warcio')})",
-                "format": "WARC File Format 1.1",
-                "conformsTo": WARC_1_1,
-                "description": "Captures exported from a keywatch evidence store",
-                "crawler-versions": "; ".join(versions),
-                "keywatch-chain-head": chain_head(store),
-            }))
-            result.records += 1
-            for row in _capture_rows(store, capture_ids):
-                if row["stored_body"] is None:
-                    result.skipped.append({"capture_id": row["id"], "sha256": row["sha256"]})
-                    continue
-                _write_capture(store, writer, row)
-                result.captures += 1
-                result.records += 3
-        os.replace(tmp_name, out_path)
-    except BaseException:
-        os.unlink(tmp_name)
-        raise
+    with atomic_output(out_path) as fh:
+        writer = _SHA256WARCWriter(fh, gzip=True, warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record(out_path.name, {
+            "software": f"keywatch {_version('keywatch')} (warcio {_version('warcio')})",
+            "format": "WARC File Format 1.1",
+            "conformsTo": WARC_1_1,
+            "description": "Captures exported from a keywatch evidence store",
+            "crawler-versions": "; ".join(versions),
+            "keywatch-chain-head": chain_head(store),
+        }))
+        result.records += 1
+        for row in _capture_rows(store, capture_ids):
+            if row["stored_body"] is None:
+                result.skipped.append({"capture_id": row["id"], "sha256": row["sha256"]})
+                continue
+            _write_capture(store, writer, row)
+            result.captures += 1
+            result.records += 3
 
 
 def _write_capture(store, writer, row):

@@ -7,12 +7,12 @@ recipient can check the unzipped folder with nothing but coreutils.
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from db.atomic import atomic_output
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -78,22 +78,10 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> Written
     everything[SUMS] = build_sums(everything)
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    tmp = Path(tmp_name)
-    try:
-        # mkstemp makes the file private (0600); a pack is meant to be shared, so honour the umask instead.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in sorted(everything):
-                zf.writestr(name, everything[name])
-        digest = sha256_file(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_output(out) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(everything):
+            zf.writestr(name, everything[name])
+    digest = sha256_file(out)
     return WrittenPack(out, digest, sha256_hex(manifest), len(everything))
 
 
