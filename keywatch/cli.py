@@ -27,6 +27,18 @@ def cli():
     """
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
+
+def _with_short_help(command: click.Command) -> click.Command:
+    # Set on every command, not only inherited from the group: click caches a command's help option
+    # the first time it is built, and scripts and tests also invoke commands directly.
+    command.context_settings.setdefault("help_option_names", HELP_OPTIONS)
+    for sub in getattr(command, "commands", {}).values():
+        _with_short_help(sub)
+    return command
+
+
 for _name in COMMAND_MODULES:
     for _command in importlib.import_module(_name).commands:
-        cli.add_command(_command)
+        cli.add_command(_with_short_help(_command))

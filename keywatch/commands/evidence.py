@@ -1,42 +1,18 @@
 """CLI commands over the evidence store: hits, show, verify, warc, purge."""
 
-import contextlib
 import csv
 import getpass
 import json
-import sqlite3
 import sys
 
 import click
 
 import db
 from db.warc import WarcError, select_captures, write_warc
-from keywatch.options import db_option
+from keywatch.options import db_option, open_store, parse_listing_ref
 
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
                "sha256", "status", "seller", "price", "currency")
-
-
-@contextlib.contextmanager
-def open_store(db_path, *, readonly=False):
-    """An existing store (read commands never create one), closed afterwards; user errors as one line."""
-    try:
-        store = db.connect(db_path, create=False, readonly=readonly)
-    except db.StoreNotFound as error:
-        raise click.ClickException(str(error)) from None
-    except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def parse_listing_ref(ref: str) -> tuple[str, str]:
-    marketplace, sep, listing_id = ref.partition(":")
-    if not sep or not marketplace or not listing_id:
-        raise click.BadParameter(f"expected MARKETPLACE:LISTING_ID, got {ref!r}")
-    return marketplace, listing_id
 
 
 def _table(rows: list[dict], columns) -> str:

@@ -12,14 +12,7 @@ from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
-from keywatch.options import db_option
-
-
-def open_store(db_path: Path, *, create: bool = False):
-    try:
-        return db.connect(db_path, create=create)
-    except db.StoreNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+from keywatch.options import connect_store, db_option
 
 
 @click.group()
@@ -50,7 +43,7 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
                                 "reporting_url": reporting_url})
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(db_path, create=True)
+    store = connect_store(db_path, create=True)
     if notices.get_retailer(store, entry.name) is not None and not update:
         raise click.ClickException(f"retailer {entry.name!r} already exists (use --update to change it)")
     try:
@@ -65,7 +58,7 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
 @db_option
 def retailer_list(as_json, db_path):
     """List the retailers in the store."""
-    rows = notices.list_retailers(open_store(db_path))
+    rows = notices.list_retailers(connect_store(db_path))
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -88,7 +81,7 @@ def retailer_import(path, db_path):
         entries = load_retailers(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(db_path, create=True)
+    store = connect_store(db_path, create=True)
     new = 0
     try:
         with db.write_transaction(store):  # all of the file or none of it
@@ -125,7 +118,7 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
         office = load_office(office_config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(db_path)
+    store = connect_store(db_path)
     try:
         target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
         result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
@@ -205,7 +198,7 @@ def report(since, fmt, out, db_path):
         since_utc = compliance_report.parse_since(since)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(db_path)
+    store = connect_store(db_path)
     data = compliance_report.compliance(store, since_utc)
     text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)
     if out is None:

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import sqlite3
 import sys
 
 import click
 
-import db
 import db.review as review
-from keywatch.options import db_option
+from keywatch.options import db_option, open_store, parse_listing_ref
 
 LOOPBACK_NAMES = ("localhost",)
-
-
-@contextlib.contextmanager
-def open_store(db_path, *, create: bool = True):
-    try:
-        store = db.connect(db_path, create=create)
-    except db.StoreNotFound as error:
-        raise click.ClickException(str(error)) from None
-    except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def is_loopback(host: str) -> bool:
@@ -55,7 +38,7 @@ def serve(db_path, host, port, threads, secure_cookies):
 
     from webui import create_app
 
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         has_users = bool(review.list_users(store))
     if not is_loopback(host):
         click.secho(
@@ -94,7 +77,7 @@ def user_add(name, role, password_stdin, db_path):
     from webui.auth import hash_password
 
     password = _read_password(password_stdin)
-    with open_store(db_path) as store:
+    with open_store(db_path, create=True) as store:
         try:
             review.add_user(store, name, hash_password(password), role=role, created_by="cli")
         except review.ReviewError as error:
@@ -106,7 +89,7 @@ def user_add(name, role, password_stdin, db_path):
 @db_option
 def user_list(db_path):
     """List accounts with their role and state."""
-    with open_store(db_path, create=False) as store:
+    with open_store(db_path) as store:
         users = review.list_users(store)
     if not users:
         click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
@@ -119,7 +102,7 @@ def user_list(db_path):
 @db_option
 def user_disable(name, db_path):
     """Disable account NAME: it can no longer log in, and its open sessions end at the next request."""
-    with open_store(db_path, create=False) as store:
+    with open_store(db_path) as store:
         try:
             review.set_disabled(store, name, True)
         except review.ReviewError as error:
@@ -132,19 +115,12 @@ def user_disable(name, db_path):
 @db_option
 def user_enable(name, db_path):
     """Re-enable a disabled account NAME."""
-    with open_store(db_path, create=False) as store:
+    with open_store(db_path) as store:
         try:
             review.set_disabled(store, name, False)
         except review.ReviewError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Enabled {name}.")
-
-
-def _parse_ref(ref: str) -> tuple[str, str]:
-    marketplace, sep, listing_id = ref.partition(":")
-    if not sep or not marketplace or not listing_id:
-        raise click.BadParameter(f"expected MARKETPLACE:LISTING_ID, got {ref!r}", param_hint="LISTING")
-    return marketplace, listing_id
 
 
 @click.command("review")
@@ -160,7 +136,7 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
 
     Example: keywatch review demo:KW-0042 --confirm relay_attack --note "seen twice" --user alice
     """
-    marketplace, listing_id = _parse_ref(listing)
+    marketplace, listing_id = parse_listing_ref(listing)
     chosen = [a for a, on in (("confirm", category), ("dismiss", reason), ("escalate", escalate)) if on]
     if len(chosen) > 1:
         raise click.UsageError("choose one of --confirm, --dismiss, --escalate")
@@ -172,7 +148,7 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
 
         if category not in category_labels():
             raise click.ClickException(f"unknown category {category!r}; one of: {', '.join(category_labels())}")
-    with open_store(db_path, create=False) as store:
+    with open_store(db_path) as store:
         pk = review.find_listing(store, marketplace, listing_id)
         if pk is None:
             raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
