@@ -24,6 +24,7 @@ system-deps:
 test: install system-deps
 	$(PY) -m pytest -q
 
+# On demand, not in CI: about 40 minutes on 2 cores, and bench/store.py needs about 6 GB of disk for 100,000 captures.
 bench: install
 	$(PY) bench/classify.py
 	$(PY) bench/store.py
