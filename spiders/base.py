@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import scrapy
+from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
@@ -222,15 +223,16 @@ class MarketplaceSpider(scrapy.Spider):
                              cb_kwargs={"item": item}, dont_filter=True)
 
     def parse_description(self, response: Response, item: ListingItem):
-        item.attachments.append({"kind": "description", **capture_of(response)})
-        item.description = visible_text(response)
+        adapter = ItemAdapter(item)
+        adapter["attachments"].append({"kind": "description", **capture_of(response)})
+        adapter["description"] = visible_text(response)
         yield item
 
     def description_failed(self, failure):
         # The item page itself was captured: keep it, and say why the description is missing.
         self.crawler.stats.inc_value("keywatch/description_errors")
         item = failure.request.cb_kwargs["item"]
-        item.extra["description_error"] = failure.getErrorMessage()
+        ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
 
     def parse_recheck(self, response: Response, listing_id: str):
@@ -246,7 +248,7 @@ class MarketplaceSpider(scrapy.Spider):
         if status == "removed":  # a redirect's target is a search page, not the listing's address
             fields["url"] = (response.meta.get("redirect_urls") or [response.url])[0]
         item = self.build_item(response, fields, purpose="recheck")
-        item.listing_status = status
+        ItemAdapter(item)["listing_status"] = status
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
