@@ -124,7 +124,7 @@ def add_user(store: Database, name: str, password_hash: str, role: str = "review
         raise ReviewError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
         raise ReviewError("user names are 1-64 letters, digits or . _ - @")
-    with store.atomic():
+    with write_transaction(store):
         if get_user(store, name) is not None:
             raise ReviewError(f"user {name!r} already exists")
         store.execute(
@@ -146,7 +146,7 @@ def password_hash(store: Database, name: str) -> str | None:
 
 def set_password_hash(store: Database, name: str, new_hash: str) -> None:
     """Used to upgrade a hash when argon2's parameters change."""
-    with store.atomic():
+    with write_transaction(store):
         store.execute("UPDATE users SET password_hash = ? WHERE name = ?", [new_hash, name])
 
 
@@ -155,15 +155,39 @@ def list_users(store: Database) -> list[User]:
 
 
 def set_disabled(store: Database, name: str, disabled: bool = True) -> User:
-    with store.atomic():
+    with write_transaction(store):
         if get_user(store, name) is None:
             raise ReviewError(f"no such user: {name!r}")
         store.execute("UPDATE users SET disabled = ? WHERE name = ?", [int(disabled), name])
     return get_user(store, name)
 
 
+def reserve_login_attempt(store: Database, username: str, ip: str, limit: int, window_seconds: int) -> int | None:
+    """Count this attempt as a failure up front, unless the pair is already throttled; returns its id or None.
+
+    The count and the insert share one write transaction, so concurrent guesses (the server has several
+    threads) cannot all pass the check before any of them is recorded. `login_succeeded` clears it.
+    """
+    with write_transaction(store):
+        if recent_failures(store, username, ip, window_seconds) >= limit:
+            store.conn.execute(
+                "INSERT INTO login_attempts (username, ip, at, ok) VALUES (?, ?, ?, 0)", [username[:200], ip, utc_now()]
+            )
+            return None
+        cursor = store.conn.execute(
+            "INSERT INTO login_attempts (username, ip, at, ok) VALUES (?, ?, ?, 0)", [username[:200], ip, utc_now()]
+        )
+        return cursor.lastrowid
+
+
+def login_succeeded(store: Database, attempt_id: int) -> None:
+    """Mark a reserved attempt as the successful login it turned out to be."""
+    with write_transaction(store):
+        store.conn.execute("UPDATE login_attempts SET ok = 1, at = ? WHERE id = ?", [utc_now(), attempt_id])
+
+
 def record_login_attempt(store: Database, username: str, ip: str, ok: bool) -> None:
-    with store.atomic():
+    with write_transaction(store):
         store.execute(
             "INSERT INTO login_attempts (username, ip, at, ok) VALUES (?, ?, ?, ?)",
             [username[:200], ip, utc_now(), int(ok)],

@@ -64,6 +64,8 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
 
     # A global rather than a context variable so imported macros (which get no context) can use it.
     app.jinja_env.globals["short_time"] = short_time
+    # A captured listing URL is hostile input: only http(s) becomes a link (never javascript: or data:).
+    app.jinja_env.tests["web_link"] = security.is_web_link
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -61,16 +61,16 @@ def login():
     name = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     ip = client_ip()
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    if review.recent_failures(store, name, ip, current_app.config["LOGIN_WINDOW_SECONDS"]) >= limit:
-        review.record_login_attempt(store, name, ip, ok=False)
+    # Counted as a failure before the password is checked, so parallel guesses cannot slip past the limit.
+    attempt = review.reserve_login_attempt(store, name, ip, current_app.config["LOGIN_MAX_FAILURES"],
+                                           current_app.config["LOGIN_WINDOW_SECONDS"])
+    if attempt is None:
         flash("Too many failed attempts for this account from your address. Wait 15 minutes and try again.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=name), 429
     if not name or not check_password(store, name, password):
-        review.record_login_attempt(store, name, ip, ok=False)
         flash("Wrong user name or password.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=name), 401
-    review.record_login_attempt(store, name, ip, ok=True)
+    review.login_succeeded(store, attempt)
     session.clear()  # a fresh session (and CSRF token) on login: no session fixation
     session["user"] = name
     session.permanent = True

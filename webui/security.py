@@ -12,6 +12,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
@@ -32,20 +33,30 @@ def load_secret_key(db_path: Path) -> bytes:
     """The session-signing key, kept in `<db>.secret` beside the database (mode 0600), made on first use.
 
     Beside rather than inside the database so that a copy of the evidence store handed to someone else does
-    not carry the key that signs reviewers' sessions.
+    not carry the key that signs reviewers' sessions. The file is written whole under a temporary name and
+    then linked into place, so a second process starting at the same moment never reads it half-written.
     """
     key_path = Path(f"{db_path}.secret")
+    if not key_path.exists():
+        key = secrets.token_bytes(32)
+        temporary = key_path.with_name(f".{key_path.name}.{secrets.token_hex(8)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(key.hex())
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(temporary, key_path)  # fails if another process made it first: then theirs is used
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
     try:
-        return bytes.fromhex(key_path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return bytes.fromhex(key_path.read_text().strip())
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
+        key = bytes.fromhex(key_path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise RuntimeError(f"{key_path} does not hold a 32-byte hex session key: delete it to make a new one")
     return key
 
 
@@ -103,8 +114,23 @@ def admin_required(view):
     return wrapped
 
 
+def is_web_link(url) -> bool:
+    """Whether `url` is an absolute http(s) URL, safe to put in an href."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
 def safe_next(target: str | None) -> str:
-    """Only local paths after login: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only local paths after login: never an open redirect to another site.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil.example`
+    would arrive as `//evil.example`: any whitespace, control character or backslash disqualifies the target.
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+            and not urlsplit(target).netloc):
         return target
     return url_for("review.queue")

@@ -48,7 +48,10 @@ def serve(db_path, host, port, threads, secure_cookies):
         )
     if not has_users:
         click.secho("No users yet: create one with `keywatch user add NAME --role admin`.", fg="yellow", err=True)
-    app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies)
+    try:
+        app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies)
+    except (RuntimeError, OSError) as error:  # an unreadable or damaged <db>.secret key file
+        raise click.ClickException(str(error)) from None
     click.echo(f"Review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="keywatch")
 

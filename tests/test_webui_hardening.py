@@ -1,0 +1,117 @@
+"""Review desk hardening found in the independent review: redirects, links, secret key, login races."""
+
+import threading
+
+import pytest
+
+import db
+import db.review as review
+from webui import create_app, security
+from webui.sample import USERS, make_desk
+
+from test_webui import fast_hashes, login, token_of  # noqa: F401  (fixture re-used)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    path = tmp_path / "keywatch.sqlite"
+    pks = make_desk(path)
+    return create_app(path, TESTING=True), path, pks
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/ /evil.example",
+                                    "/\x0b/evil.example", "/\\evil.example", "//evil.example", "https://evil.example/"])
+def test_login_never_redirects_off_site_or_fails_on_a_crafted_next(desk, target):
+    app, _, _ = desk
+    client = app.test_client()
+    response = client.post("/login", data={"username": "alice", "password": USERS["alice"][1],
+                                           "csrf_token": token_of(client), "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_a_local_next_is_still_followed(desk):
+    app, _, pks = desk
+    client = app.test_client()
+    response = client.post("/login", data={"username": "alice", "password": USERS["alice"][1],
+                                           "csrf_token": token_of(client), "next": "/?q=relay&status=all"})
+    assert response.headers["Location"] == "/?q=relay&status=all"
+
+
+def test_a_captured_javascript_url_is_not_made_a_link(tmp_path):
+    from db.testing import make_item
+
+    path = tmp_path / "k.sqlite"
+    make_desk(path)
+    store = db.connect(path)
+    item = make_item("JS-1", url="javascript:alert(document.cookie)", marketplace="demo_market")
+    capture_id = db.save_capture(store, item)
+    pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
+    store.conn.close()
+    client = create_app(path, TESTING=True).test_client()
+    login(client, "alice")
+    page = client.get(f"/listing/{pk}").text
+    assert 'href="javascript:' not in page
+    assert "javascript:alert(document.cookie)" in page  # still shown, as text
+    assert 'href="http' in client.get("/listing/1").text  # an ordinary URL still is a link
+
+
+def test_a_half_written_secret_file_is_refused_not_used_as_an_empty_key(tmp_path):
+    path = tmp_path / "k.sqlite"
+    (tmp_path / "k.sqlite.secret").write_text("")
+    with pytest.raises(RuntimeError, match="32-byte"):
+        security.load_secret_key(path)
+
+
+def test_concurrent_first_starts_agree_on_one_secret_key(tmp_path):
+    path = tmp_path / "k.sqlite"
+    keys, threads = [], [threading.Thread(target=lambda: keys.append(security.load_secret_key(path))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 32
+    assert [p.name for p in tmp_path.iterdir() if "secret" in p.name] == ["k.sqlite.secret"]
+
+
+def test_parallel_wrong_passwords_cannot_exceed_the_failure_limit(desk, monkeypatch):
+    """Threads of the server each checking the count before any failure was recorded let them all through."""
+    import time
+
+    from webui import auth
+
+    real_check = auth.check_password
+
+    def slow_check(*args):  # a production argon2 hash takes about half a second: the window a guesser uses
+        time.sleep(0.3)
+        return real_check(*args)
+
+    monkeypatch.setattr(auth, "check_password", slow_check)
+    app, path, _ = desk
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    statuses, barrier = [], threading.Barrier(12)
+
+    def guess():
+        client = app.test_client()
+        token = token_of(client)
+        barrier.wait()
+        statuses.append(client.post("/login", data={"username": "alice", "password": "wrong-password-x",
+                                                    "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(401) == limit
+    assert statuses.count(429) == 12 - limit
+
+
+def test_login_still_works_and_resets_the_count_after_failures(desk):
+    app, path, _ = desk
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        assert login(client, "alice", "not-the-password").status_code == 401
+    assert login(client, "alice").status_code == 303
+    store = db.connect(path)
+    assert review.recent_failures(store, "alice", "127.0.0.1", 900) == 0
