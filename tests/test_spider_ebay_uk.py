@@ -153,10 +153,11 @@ def test_hand_written_relay_box_scard_search(spider):
     assert spider.next_page(page) == "https://www.ebay.co.uk/sch/i.html?_nkw=keyless+relay+box&_pgn=2"
 
 
-def test_blocked_page_counts_a_parse_error_and_yields_nothing(spider):
+def test_blocked_page_is_counted_as_blocked_and_yields_nothing(spider):
     page = response(PAGES / "ebay_item_blocked.html", "https://www.ebay.co.uk/itm/186123456789")
     assert list(spider.parse_item(page, card={"listing_id": "186123456789"})) == []
-    assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
+    assert spider.crawler.stats.get_value("keywatch/blocked_pages") == 1
+    assert spider.crawler.stats.get_value("keywatch/parse_errors") is None
     assert spider.crawler.stats.get_value("keywatch/items") is None
 
 

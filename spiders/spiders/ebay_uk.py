@@ -1,19 +1,25 @@
-"""eBay UK: search results (s-item and s-card layouts), store pages, item pages, and the description iframe."""
+"""eBay UK: search results (s-item, s-card, browse and store layouts), item pages (evo and pre-2023), the description iframe."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
-                             text_of, without_query)
+from spiders.parsing import (BlockAware, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+                             refuse_blocked, text_of, without_query)
 
 # Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
 ITEM_ID = re.compile(r"/itm/(?:[^/?#]+/)?(\d{9,})")
 NOISE = ("clipped", "LIGHT_HIGHLIGHT", "new-listing", "g-hdn")  # "Opens in a new window or tab", "New listing"
 FEEDBACK = re.compile(r"\s*(?:[\d.]+% positive.*|\(\d[\d,.K]*\).*)$")
+CARDS = "li.s-card, li.s-item, article.str-item-card, li.brwrvr__item-card"
+# What an ended item page says in its status banner (evo `d-statusmessage`, older `.vi-status`/`#msgPanel`).
+ENDED = ("this listing was ended", "this listing has ended", "this listing sold on", "bidding ended on",
+         "item sold on", "this item is no longer available", "looks like this item has been sold",
+         "the listing you're looking for has ended", "the listing you\u2019re looking for has ended")
+STATUS = '[data-testid="d-statusmessage"], .d-statusmessage, .vi-status, #msgPanel, .msgTextAlign'
 
 
-class EbayUkSpider(MarketplaceSpider):
+class EbayUkSpider(BlockAware, MarketplaceSpider):
     name = "ebay_uk"
     marketplace = "ebay_uk"
     allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
@@ -22,24 +28,33 @@ class EbayUkSpider(MarketplaceSpider):
     def is_item_url(self, url):
         return bool(ITEM_ID.search(url))
 
+    def listing_status(self, response):
+        status = super().listing_status(response)
+        banner = text_of(response.css(STATUS)).lower()
+        return "ended" if status == "live" and any(marker in banner for marker in ENDED) else status
+
     def parse_cards(self, response):
+        refuse_blocked(response)
         store = text_of(response.css("h1")[:1]) if response.css("article.str-item-card") else None
         cards = []
-        for card in response.css("li.s-card, li.s-item, article.str-item-card"):
-            match = ITEM_ID.search(card.css("a.s-card__link, a.s-item__link, a.str-item-card__link").attrib.get("href", ""))
+        for card in response.css(CARDS):
+            links = card.css("a.s-card__link, a.s-item__link, a.str-item-card__link, a.bsig__title__wrapper, a[href*='/itm/']")
+            match = first(*(ITEM_ID.search(href) for href in links.xpath("@href").getall()))
             if not match or card.xpath('ancestor::*[contains(@class, "clipped")]'):
                 continue  # hidden placeholder clones
             listing_id = card.attrib.get("data-listingid") or match.group(1)
             badge = card.css(".s-card__program-badge-container--sellerOrStoreInfo span.su-styled-text::text").get()
             row = card.css(".su-card-container__attributes__secondary .s-card__attribute-row > span::text").get()
-            subtitle = card.css(".s-card__subtitle span::text, .s-item__subtitle .SECONDARY_INFO::text").get("")
+            subtitle = card.css(".s-card__subtitle span::text, .s-item__subtitle .SECONDARY_INFO::text, "
+                                ".bsig__listingCondition ::text").get("")
             price = " to ".join(text_of(p) for p in card.css(".s-card__price, .s-item__price, "
-                                                              ".str-item-card__property-displayPrice"))
+                                                              ".str-item-card__property-displayPrice, .bsig__price--displayprice"))
             price = parse_price(price)
             cards.append({
                 "listing_id": listing_id,
                 "url": response.urljoin(f"/itm/{listing_id}"),
-                "title": text_of(card.css(".s-card__title, .s-item__title, .str-item-card__property-title")[:1], NOISE),
+                "title": text_of(card.css(".s-card__title, .s-item__title, .str-item-card__property-title, "
+                                          ".bsig__title__text")[:1], NOISE) or text_of(links[-1:], NOISE),
                 "price": price["price"], "currency": price["currency"],
                 "seller": FEEDBACK.sub("", clean(first(badge, row, card.css(".s-item__seller-info-text::text").get(), store))) or None,
                 "condition": clean(subtitle.split("·")[0]) or None,
@@ -56,12 +71,15 @@ class EbayUkSpider(MarketplaceSpider):
         return href if href and not href.startswith(("#", "javascript")) else None
 
     def parse_listing(self, response):
+        refuse_blocked(response)
         product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
         offer = offer_fields(product)
-        shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, #prcIsum, #mm-saleDscPrc")[:1]))
+        shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, .x-bin-price .ux-textspans, "
+                                                 "#prcIsum, #prcIsum_bidPrice, #mm-saleDscPrc")[:1]))
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         listing_id = first(*(m.group(1) for m in map(ITEM_ID.search, (canonical, response.url)) if m),
-                           response.css(".ux-layout-section__textual-display--itemId .ux-textspans--BOLD::text").get())
+                           response.css(".ux-layout-section__textual-display--itemId .ux-textspans--BOLD::text, "
+                                        "#descItemNumber::text").re_first(r"\d{9,}"))
         seller = response.css(".x-sellercard-atf__info__about-seller a")
         description_url = response.css("iframe#desc_ifr::attr(src)").get()
         specifics = {}
@@ -76,9 +94,10 @@ class EbayUkSpider(MarketplaceSpider):
             "listing_id": listing_id,
             "url": response.urljoin(f"/itm/{listing_id}") if listing_id else response.url,
             "title": first(text_of(response.css("h1.x-item-title__mainTitle, h1#itemTitle")[:1], NOISE),
-                           clean(product.get("name"))),
+                           clean(product.get("name"))),  # the old #itemTitle hides "Details about" in span.g-hdn
             "price": first(offer.get("price"), shown["price"]),
-            "currency": first(offer.get("currency"), shown["currency"]),
+            "currency": first(offer.get("currency"), shown["currency"],
+                              response.css('[itemprop="priceCurrency"]::attr(content)').get()),
             "seller": first(clean(seller.css(".ux-textspans--BOLD::text").get()), text_of(seller[:1]),
                             clean(response.css(".ux-seller-section__item--seller a span::text, .mbg-nw::text").get())),
             "condition": first(clean(response.css(".x-item-condition-text .ux-textspans::text, "
@@ -87,7 +106,8 @@ class EbayUkSpider(MarketplaceSpider):
             "extra": {k: v for k, v in {
                 "item_specifics": specifics,
                 "images": image_urls([first(img.attrib.get("data-zoom-src"), img.attrib.get("data-src"), img.attrib.get("src"))
-                                      for img in response.css(".ux-image-carousel-item img")]) or image_urls(product.get("image")),
+                                      for img in response.css(".ux-image-carousel-item img, img#icImg")]) or image_urls(product.get("image")),
+                "status_message": text_of(response.css(STATUS)[:1]) or None,
                 "seller_id": first(*parse_qs(urlsplit(description_url or "").query).get("seller", [])),
                 "seller_url": without_query(seller.attrib.get("href", "")) or None,
                 "seller_feedback": clean(response.css(".x-sellercard-atf__about-seller-item .ux-textspans--SECONDARY::text").get()),
