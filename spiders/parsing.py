@@ -23,9 +23,16 @@ NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
 RANGE_SPLIT = re.compile(r"\s+(?:to|-|–)\s+")
 
 
-def clean(text: str | None) -> str:
-    """Collapse whitespace (including non-breaking spaces) and strip."""
-    return " ".join((text or "").split())
+def clean(text: Any) -> str:
+    """Collapse whitespace (including non-breaking spaces) and strip; a number becomes its digits, other JSON nothing."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(text)
+    return " ".join(text.split()) if isinstance(text, str) else ""
+
+
+def mapping(value: Any) -> dict:
+    """`value` when it is a dict, else {}: embedded JSON changes shape without notice."""
+    return value if isinstance(value, dict) else {}
 
 
 def text_of(selector, drop: tuple[str, ...] = ()) -> str:

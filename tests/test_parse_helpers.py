@@ -18,7 +18,17 @@ from spiders.parsing import (clean, decimal_string, dig, embedded_json, find_typ
     ("C $12.50", {"price": "12.50", "currency": "CAD"}),
     ("€40.63+", {"price": "40.63", "currency": "EUR"}),
     ("£1,299", {"price": "1299.00", "currency": "GBP"}),
-    ("Free", {"price": None, "currency": None}),
+    ("Free", {"price": "0.00", "currency": None}),  # a Gumtree freebie is offered at nothing
+    ("Free postage", {"price": None, "currency": None}),
+    ("£1,234.56", {"price": "1234.56", "currency": "GBP"}),
+    ("GBP 12.00", {"price": "12.00", "currency": "GBP"}),
+    ("$5.99 to $14.99", {"price": "5.99", "currency": "USD", "price_max": "14.99"}),
+    ("£12.99 - £20.00", {"price": "12.99", "currency": "GBP", "price_max": "20.00"}),
+    ("£10.00 inc. VAT", {"price": "10.00", "currency": "GBP"}),
+    ("£10.00 (£8.33 ex VAT)", {"price": "10.00", "currency": "GBP"}),
+    ("£1.234,00", {"price": "1234.00", "currency": "GBP"}),
+    ("1 234,56 zł", {"price": "1234.56", "currency": "PLN"}),
+    ("£25 ONO", {"price": "25.00", "currency": "GBP"}),
     ("", {"price": None, "currency": None}),
 ])
 def test_parse_price(shown, expected):
@@ -27,6 +37,7 @@ def test_parse_price(shown, expected):
 
 def test_default_currency_only_when_the_text_names_none():
     assert parse_price("450", "GBP") == {"price": "450.00", "currency": "GBP"}
+    assert parse_price("FREE", "GBP") == {"price": "0.00", "currency": "GBP"}
     assert parse_price("€450", "GBP")["currency"] == "EUR"
 
 

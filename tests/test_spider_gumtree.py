@@ -46,6 +46,6 @@ def test_ad_page():
         "title": "Keyless relay kit long range 2 box",
         "description": "Relay attack kit, 2 boxes, works on most keyless cars up to 10m. Tested, cash on collection "
                        "only. No questions.",
-        "price": "450.00", "currency": "GBP", "seller": "Dazza",
+        "price": "450.00", "currency": "GBP", "seller": "Dazza", "condition": None,
         "extra": {"location": "Dudley, West Midlands", "seller_type": "Private seller", "posted": "2 days ago"},
     }

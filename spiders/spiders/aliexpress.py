@@ -8,9 +8,25 @@ import re
 from w3lib.url import add_or_replace_parameter
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, decimal_string, dig, embedded_json, first, image_urls, parse_price
+from spiders.parsing import (BlockAware, clean, decimal_string, dig, embedded_json, first, image_urls, mapping,
+                             parse_price, refuse_blocked, text_of)
 
 ITEM_ID = re.compile(r"/item/(\d{6,})\.html")
+OG_SUFFIX = re.compile(r"\s*-\s*AliExpress(?:\s+\d+)?\s*$")  # og:title ends "- AliExpress 202192403"
+
+
+def product_lists(data, depth=0):
+    """Lists of product tiles anywhere in the search data, for layouts that move `itemList`."""
+    if depth > 8:
+        return
+    if isinstance(data, list):
+        if any(isinstance(x, dict) and x.get("productId") for x in data):
+            yield data
+        for x in data:
+            yield from product_lists(x, depth + 1)
+    elif isinstance(data, dict):
+        for x in data.values():
+            yield from product_lists(x, depth + 1)
 
 
 def amount(node) -> dict:
@@ -22,7 +38,7 @@ def amount(node) -> dict:
             "currency": first(node.get("currency"), node.get("currencyCode"), shown["currency"])}
 
 
-class AliexpressSpider(MarketplaceSpider):
+class AliexpressSpider(BlockAware, MarketplaceSpider):
     name = "aliexpress"
     marketplace = "aliexpress"
     allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions are served from the CDN
@@ -33,15 +49,18 @@ class AliexpressSpider(MarketplaceSpider):
 
     def search_fields(self, response) -> dict:
         data = embedded_json(response.text, "_init_data_") or embedded_json(response.text, "__INIT_DATA__") or {}
-        return first(dig(data, "data", "data", "root", "fields"), dig(data, "data", "root", "fields"),
-                     dig(data, "root", "fields")) or {}
+        return mapping(first(dig(data, "data", "data", "root", "fields"), dig(data, "data", "root", "fields"),
+                             dig(data, "root", "fields")))
 
     def parse_cards(self, response):
+        refuse_blocked(response)
         cards = []
-        for product in dig(self.search_fields(response), "mods", "itemList", "content") or []:
+        fields = self.search_fields(response)
+        products = dig(fields, "mods", "itemList", "content") or next(product_lists(fields), [])
+        for product in products:
             if not isinstance(product, dict) or not product.get("productId"):
                 continue  # banners and other tiles share the list
-            sale = dig(product, "prices", "salePrice") or {}
+            sale = mapping(dig(product, "prices", "salePrice"))
             shown = parse_price(sale.get("formattedPrice"))
             cards.append({
                 "listing_id": str(product["productId"]),
@@ -56,26 +75,33 @@ class AliexpressSpider(MarketplaceSpider):
         return cards
 
     def next_page(self, response):
-        info = self.search_fields(response).get("pageInfo") or {}
-        page, size, total = (int(info.get(k) or 0) for k in ("page", "pageSize", "totalResults"))
+        info = mapping(self.search_fields(response).get("pageInfo"))
+        page, size, total = (int(float(decimal_string(info.get(k)) or 0)) for k in ("page", "pageSize", "totalResults"))
         return add_or_replace_parameter(response.url, "page", str(page + 1)) if page and page * size < total else None
 
     def parse_listing(self, response):
-        data = dig(embedded_json(response.text, "window.runParams"), "data") or {}
-        info = first(data.get("productInfoComponent"), data.get("titleModule")) or {}
-        prices = first(data.get("priceComponent"), data.get("priceModule")) or {}
+        refuse_blocked(response)
+        data = mapping(dig(embedded_json(response.text, "window.runParams"), "data"))
+        # Client-rendered pages (2024+) leave runParams empty and keep only images in _d_c_.DCData.
+        dc_data = mapping(embedded_json(response.text, "window._d_c_.DCData"))
+        info = mapping(first(data.get("productInfoComponent"), data.get("titleModule")))
+        prices = mapping(first(data.get("priceComponent"), data.get("priceModule")))
         paths = (("discountPrice", "minActivityAmount"), ("origPrice", "minAmount"), ("minActivityAmount",), ("minAmount",))
         price = next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None) \
-            or parse_price(first(prices.get("formatedActivityPrice"), prices.get("formatedPrice")))
-        store = first(data.get("sellerComponent"), data.get("storeModule")) or {}
-        props = dig(first(data.get("productPropComponent"), data.get("specsModule")) or {}, "props") or []
+            or parse_price(first(prices.get("formatedActivityPrice"), prices.get("formatedPrice"),
+                                 text_of(response.css('.product-price-current, [class*="price--current"], '
+                                                      '.product-price-value, [data-pl="product-price"]')[:1])))
+        store = mapping(first(data.get("sellerComponent"), data.get("storeModule")))
+        props = [p for p in dig(first(data.get("productPropComponent"), data.get("specsModule")), "props") or [] if
+                 isinstance(p, dict)]
         match = ITEM_ID.search(response.css('link[rel="canonical"]::attr(href)').get("")) or ITEM_ID.search(response.url)
         listing_id = first(info.get("idStr"), info.get("id"), dig(data, "pageModule", "productId"),
                            match.group(1) if match else None)
         return {
             "listing_id": str(listing_id) if listing_id else None,
             "url": response.urljoin(f"/item/{listing_id}.html") if listing_id else response.url,
-            "title": clean(first(info.get("subject"), response.css('meta[property="og:title"]::attr(content)').get())),
+            "title": first(clean(info.get("subject")), text_of(response.css('[data-pl="product-title"], h1')[:1]),
+                           OG_SUFFIX.sub("", clean(response.css('meta[property="og:title"]::attr(content)').get()))),
             "price": price.get("price"), "currency": price.get("currency"),
             "seller": clean(store.get("storeName")) or None,
             "extra": {k: v for k, v in {
@@ -83,7 +109,8 @@ class AliexpressSpider(MarketplaceSpider):
                 "price_max": first(amount(prices.get("maxActivityAmount"))["price"],
                                    parse_price(prices.get("formatedActivityPrice")).get("price_max")),
                 "item_specifics": {clean(p.get("attrName")): clean(p.get("attrValue")) for p in props if p.get("attrName")},
-                "images": image_urls(dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList")),
+                "images": image_urls(first(dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList"),
+                                           dig(dc_data, "imagePathList"))),
                 "description_url": dig(first(data.get("productDescComponent"), data.get("descriptionModule")) or {},
                                        "descriptionUrl"),
             }.items() if v},

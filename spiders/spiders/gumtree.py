@@ -1,18 +1,27 @@
-"""Gumtree UK: search results and ad pages, read through the stable `data-q` attributes (class names are hashed)."""
+"""Gumtree UK: search results and ad pages, read through the stable `data-q` attributes (class names are hashed).
+
+Older server-rendered pages (`article.listing-maxi`, `a.listing-link`, `.listing-title`, `.ad-price`) are read
+as a fallback, and an ad page's JSON-LD Product when it has one.
+"""
 
 import re
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, first, parse_price, text_of
+from spiders.parsing import (BlockAware, clean, find_typed, first, json_ld, offer_fields, parse_price, refuse_blocked,
+                             text_of)
 
 AD_ID = re.compile(r"/p/[^?#]*?/(\d{6,})(?:[/?#]|$)")
 
 
-def q(name: str) -> str:
-    return f'[data-q="{name}"]'
+def q(*names: str) -> str:
+    return ", ".join(f'[data-q="{name}"]' for name in names)
 
 
-class GumtreeSpider(MarketplaceSpider):
+def one(response, selector: str) -> str:
+    return text_of(response.css(selector)[:1])
+
+
+class GumtreeSpider(BlockAware, MarketplaceSpider):
     name = "gumtree"
     marketplace = "gumtree"
     allowed_domains = ["gumtree.com"]
@@ -22,43 +31,56 @@ class GumtreeSpider(MarketplaceSpider):
         return bool(AD_ID.search(url))
 
     def parse_cards(self, response):
+        refuse_blocked(response)
         cards = []
-        for card in response.css(q("search-result")):
-            match = AD_ID.search(card.css(f"a{q('search-result-anchor')}::attr(href)").get(""))
+        tiles = response.css(q("search-result")) or response.css("article.listing-maxi, li.natural, .user-ad-row")
+        for card in tiles:
+            links = card.css(f"a{q('search-result-anchor')}, a.listing-link, a[href*='/p/']").xpath("@href").getall()
+            match = first(*map(AD_ID.search, links))
             if not match:
                 continue
-            price = parse_price(text_of(card.css(q("tile-price"))), "GBP")
+            price = parse_price(one(card, f"{q('tile-price')}, .listing-price, [itemprop=price]"), "GBP")
             cards.append({
                 "listing_id": match.group(1),
                 "url": response.urljoin(match.group(0).rstrip("/?#")),
-                "title": text_of(card.css(q("tile-title"))),
+                "title": one(card, f"{q('tile-title', 'ad-title')}, .listing-title"),
                 # The tile description also holds an inline <style>: read its <p> only.
-                "description": text_of(card.css(f"{q('tile-description')} p")),
+                "description": first(text_of(card.css(f"{q('tile-description')} p")), one(card, ".listing-description")),
                 "price": price["price"], "currency": price["currency"],
-                "extra": {"location": text_of(card.css(q("tile-location"))) or None},
+                "extra": {"location": one(card, f"{q('tile-location')}, .listing-location") or None},
             })
         return cards
 
     def next_page(self, response):
         # The forward control is a script-driven <button>; the page head carries the real link.
-        return response.css(f'link[rel="next"]::attr(href), a{q("pagination-forward-page")}::attr(href)').get()
+        return response.css(f'link[rel="next"]::attr(href), a{q("pagination-forward-page")}::attr(href), '
+                            'a.pagination-next::attr(href)').get()
 
     def parse_listing(self, response):
+        refuse_blocked(response)
+        product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
+        offer = offer_fields(product)
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         match = AD_ID.search(canonical) or AD_ID.search(response.url)
-        price = parse_price(text_of(response.css(f'{q("ad-price")}, {q("vip-price")}')[:1]), "GBP")
+        price = parse_price(one(response, f"{q('ad-price', 'vip-price')}, .ad-price, [itemprop=price]"), "GBP")
+        details = {clean(text_of(dt)).rstrip(":"): text_of(dt.xpath("following-sibling::dd[1]"))
+                   for dt in response.css("dl dt")}
         return {
             "listing_id": match.group(1) if match else None,
             "url": response.urljoin(match.group(0).rstrip("/?#")) if match else response.url,
-            "title": first(text_of(response.css(q("vip-title"))[:1]), text_of(response.css("h1")[:1])),
-            "description": first(text_of(response.css(q("vip-description"))[:1]),
-                                 text_of(response.css('[itemprop="description"]')[:1]),
+            "title": first(one(response, q("vip-title", "ad-title")), one(response, "h1.listing-title, h1[itemprop=name]"),
+                           clean(product.get("name")), one(response, "h1")),
+            "description": first(one(response, q("vip-description", "ad-description")),
+                                 one(response, '[itemprop="description"], .ad-description'), clean(product.get("description")),
                                  clean(response.css('meta[property="og:description"]::attr(content)').get())),
-            "price": price["price"], "currency": price["currency"],
-            "seller": text_of(response.css(f'{q("seller-name")}, {q("seller-name-large-screen")}')[:1]) or None,
+            "price": first(price["price"], offer.get("price")), "currency": first(price["currency"], offer.get("currency")),
+            "seller": first(one(response, q("seller-name", "seller-name-large-screen")),
+                            one(response, ".seller-rating-block-name, .seller-name"), offer.get("seller")),
+            "condition": details.get("Condition") or None,
             "extra": {k: v for k, v in {
-                "location": text_of(response.css(q("ad-location"))[:1]),
-                "seller_type": text_of(response.css(q("seller-type"))[:1]),
-                "posted": text_of(response.css(q("ad-posted"))[:1]),
+                "location": one(response, f"{q('ad-location')}, .ad-location"),
+                "seller_type": one(response, q("seller-type")),
+                "posted": first(one(response, q("ad-posted", "ad-posted-date")), details.get("Posted")),
+                "item_specifics": {k: v for k, v in details.items() if k and v and k != "Posted"},
             }.items() if v},
         }
