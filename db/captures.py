@@ -12,7 +12,7 @@ from db.runs import default_crawler_version
 from db.status import record_status
 
 # What the spider extracted from the page, kept with the capture as it was at fetch time.
-FIELD_KEYS = ("title", "description", "price", "currency", "seller", "condition", "extra")
+FIELD_KEYS = ("title", "description", "price", "currency", "seller", "condition", "extra", "url")
 
 RISK_RANKS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 

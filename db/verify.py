@@ -4,7 +4,8 @@ The checks, in the words of docs/evidence.md: (1) the chain is a gap-free sequen
 links and link hashes recompute; (2) every chain entry's content hash recomputes from the record's row as it is
 stored now, and every evidence row has exactly one chain entry; (3) every stored body decompresses to bytes whose
 SHA-256 is its key and whose length is its size; (4) every capture's body is either stored or covered by a
-tombstone naming that capture; no body is stored that no capture refers to.
+tombstone naming that capture; no body is stored that no capture refers to; (5) each listing's index columns
+(what the queue, exports and notices show) agree with its chained captures, classifications and status records.
 """
 
 import hashlib
@@ -25,7 +26,8 @@ class Problem:
     seq: int | None
     record: str
     message: str
-    # 0: a record or chain link is wrong; 1: a body problem, which may only be a consequence of a rank-0 one.
+    # 0: a record or chain link is wrong; 1: a body problem, which may only be a consequence of a rank-0 one;
+    # 2: a listing's index disagrees with its evidence (also the consequence of any altered or removed record).
     rank: int = 0
 
     def __str__(self):
@@ -69,6 +71,7 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
         for record_type in RECORD_TYPES:
             _check_records(store, record_type, problems, seq_of)
         _check_bodies(store, result, problems, seq_of)
+        _check_listing_index(store, problems, seq_of)
         if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
             problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
     # Report record and chain problems first, in chain order; body problems (often their consequence) after.
@@ -89,7 +92,11 @@ def _walk_chain(store, result, problems, seq_of):
             problems.append(Problem(expected_seq, "deleted", f"chain record {gone} missing (the next is seq {seq})"))
         if prev_hash != prev:
             problems.append(Problem(seq, record, "previous-hash link broken (a record before it was altered or removed)"))
-        if stored_hash != link_hash(prev_hash, digest):
+        try:
+            relinked = link_hash(prev_hash, digest)
+        except (TypeError, UnicodeError):  # altered to something that is not hex text
+            relinked = None
+        if stored_hash != relinked:
             problems.append(Problem(seq, record, "chain hash does not match sha256(prev_hash + content_hash)"))
         if record_type not in RECORD_TYPES:
             problems.append(Problem(seq, record, "unknown record type"))
@@ -121,8 +128,14 @@ def _check_records(store, record_type, problems, seq_of):
         record = f"{record_type} {record_id}"
         if not present:
             problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
-        elif content_hash(record_type, record_id, created_at, dict(zip(names, values))) != digest:
-            problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
+        else:
+            try:
+                recomputed = content_hash(record_type, record_id, created_at, dict(zip(names, values)))
+            except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
+                problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
+                continue
+            if recomputed != digest:
+                problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
     unchained = store.conn.execute(
         f"SELECT t.[{spec.pk}] FROM [{spec.table}] t WHERE NOT EXISTS "
         f"(SELECT 1 FROM chain ch WHERE ch.record_type = ? AND ch.record_id = t.[{spec.pk}])",
@@ -174,3 +187,96 @@ def _check_bodies(store, result, problems, seq_of):
                 capture_problem(capture_id, f"body size {body_size} differs from stored body's {stored[sha256]}")
         elif capture_id not in tombstoned.get(sha256, ()):
             capture_problem(capture_id, f"body {sha256} is missing and no tombstone records its removal")
+
+
+# What each listing's index row must be, recomputed from its evidence. Attachment captures (description documents)
+# never move the index. Ties on a time go to the later row, as they do when the store writes the index.
+_LISTING_INDEX = """
+WITH main AS (
+    -- An altered `fields` may not be JSON any more: that capture's own hash check reports it; here it reads as {}.
+    SELECT c.id, c.listing_pk, c.fetched_at, CASE WHEN json_valid(c.fields) THEN c.fields ELSE '{}' END AS fields
+    FROM captures c WHERE c.purpose IS NULL OR c.purpose NOT LIKE 'attachment:%'
+), newest AS (
+    SELECT m.listing_pk, m.id, m.fetched_at, m.fields FROM main m
+    WHERE m.id = (SELECT m2.id FROM main m2 WHERE m2.listing_pk = m.listing_pk ORDER BY m2.fetched_at DESC, m2.id DESC LIMIT 1)
+)
+SELECT l.pk, l.title, l.seller, l.price, l.currency, l.url, l.first_seen, l.last_seen, l.latest_capture_id,
+       l.classification_id, l.flagged, l.category, l.risk, l.score, l.status, l.status_at,
+       (SELECT min(fetched_at) FROM main WHERE main.listing_pk = l.pk) AS e_first_seen,
+       n.fetched_at AS e_last_seen, n.id AS e_capture_id, n.fields AS e_fields,
+       (SELECT json_group_array(json_object('title', json_extract(fields, '$.title'), 'seller', json_extract(fields, '$.seller'),
+               'price', json_extract(fields, '$.price'), 'currency', json_extract(fields, '$.currency'),
+               'url', json_extract(fields, '$.url')))
+        FROM main WHERE main.listing_pk = l.pk) AS e_seen_fields,
+       (SELECT k2.id FROM classifications k2 JOIN main m ON m.id = k2.capture_id WHERE m.listing_pk = l.pk
+        ORDER BY m.fetched_at DESC, m.id DESC, k2.id DESC LIMIT 1) AS e_classification_id,
+       EXISTS (SELECT 1 FROM classifications k3 WHERE k3.capture_id = n.id) AS newest_classified,
+       k.flagged AS e_flagged, k.category AS e_category, k.risk AS e_risk, k.score AS e_score,
+       (SELECT c.listing_pk FROM captures c WHERE c.id = k.capture_id) AS classification_listing,
+       s.status AS e_status, s.observed_at AS e_status_at
+FROM listings l
+LEFT JOIN newest n ON n.listing_pk = l.pk
+LEFT JOIN classifications k ON k.id = l.classification_id
+LEFT JOIN listing_status s ON s.id = (SELECT s2.id FROM listing_status s2 WHERE s2.listing_pk = l.pk
+                                      ORDER BY s2.observed_at DESC, s2.id DESC LIMIT 1)
+ORDER BY l.pk
+"""
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return a == b
+
+
+def _check_listing_index(store, problems, seq_of):
+    """The index is rewritten as captures arrive, so no trigger guards it; it must still match the evidence.
+
+    An edited title, seller, price or URL would otherwise reach notices and packs, and an edited `flagged` would
+    hide a hit from the review queue, with every hash still verifying.
+    """
+    cursor = store.conn.execute(_LISTING_INDEX)
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = dict(zip(names, values))
+        pk = row["pk"]
+        wrong = []
+        if row["e_capture_id"] is not None:
+            for column, expected in (("first_seen", row["e_first_seen"]), ("last_seen", row["e_last_seen"]),
+                                     ("latest_capture_id", row["e_capture_id"])):
+                if row[column] != expected:
+                    wrong.append(column)
+            newest = json.loads(row["e_fields"] or "{}")
+            seen = json.loads(row["e_seen_fields"] or "[]")
+            for column in ("title", "seller", "price", "currency", "url"):
+                value, latest = row[column], newest.get(column)
+                # The index keeps the last non-empty value when the newest page no longer shows one (a removed
+                # listing): it must then be a value some capture of this listing did show.
+                if latest not in (None, ""):
+                    ok = _same(value, str(latest) if column == "price" else latest)
+                elif column == "url":
+                    ok = True  # captures made before the canonical URL was kept with each capture
+                else:
+                    ok = value in (None, "") or any(_same(value, str(f.get(column)) if column == "price" and
+                                                          f.get(column) is not None else f.get(column)) for f in seen)
+                if not ok:
+                    wrong.append(column)
+        # The index shows the newest classified capture's latest classification. When the newest capture has
+        # none (a removed page) and an older classified capture arrived after it, the index may have none at all.
+        expected_ids = {row["e_classification_id"]} | (set() if row["newest_classified"] else {None})
+        if row["classification_id"] not in expected_ids or (
+                row["classification_id"] is not None and row["classification_listing"] != pk):
+            wrong.append("classification_id")
+        elif row["classification_id"] is None:
+            if row["flagged"] or row["category"] is not None or row["score"] is not None:
+                wrong.append("flagged")
+        else:
+            for column in ("flagged", "category", "risk", "score"):
+                if not _same(row[column], row[f"e_{column}"]):
+                    wrong.append(column)
+        if (row["status"], row["status_at"]) != (row["e_status"], row["e_status_at"]):
+            wrong.append("status")
+        if wrong:
+            problems.append(Problem(seq_of.get(("listing", pk)), f"listing {pk}",
+                                    f"index column(s) {', '.join(wrong)} disagree with the chained evidence",
+                                    rank=2))

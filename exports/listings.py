@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 
 def capture_file(sha256: str) -> str:
@@ -71,11 +72,16 @@ CSV_COLUMNS = ("marketplace", "listing_id", "url", "title", "price", "currency",
                "reasons", "review_status", "decided_by", "decided_at", "decision_note", "capture_sha256")
 
 
+# What makes a spreadsheet read a cell as a formula: = + - @ (and their full-width forms, which some locales
+# accept), also after leading spaces or line breaks, and a leading tab, CR or LF.
+_FORMULA_START = re.compile(r"^[\s\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]")
+
+
 def _cell(value) -> str:
     text = "" if value is None else str(value)
-    # Titles are written by sellers: a leading = + - @ would run as a formula when the CSV is opened in a
-    # spreadsheet. listings.json keeps the exact text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # Titles are written by sellers: a formula would run when the CSV is opened in a spreadsheet.
+    # listings.json keeps the exact text.
+    return "'" + text if _FORMULA_START.match(text) else text
 
 
 def to_csv(records: list[dict]) -> bytes:

@@ -142,10 +142,12 @@ def test_decisions_and_tombstones_are_append_only(store):
             store.execute(sql)
 
 
-def test_listing_index_columns_may_change(store):
+def test_listing_index_columns_may_change_but_verify_names_an_edit(store):
     db.save_capture(store, make_item())
-    store.execute("UPDATE listings SET title = 'edited index'")  # allowed: the capture keeps the evidence
-    assert db.verify(store).ok
+    store.execute("UPDATE listings SET title = 'edited index'")  # no trigger: the store rewrites the index itself
+    result = db.verify(store)
+    assert not result.ok
+    assert str(result.first) == "chain seq 1 (listing 1): index column(s) title disagree with the chained evidence"
 
 
 def test_chain_links_every_record(store):

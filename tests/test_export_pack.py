@@ -138,3 +138,18 @@ def test_unsafe_or_reserved_names_are_refused(tmp_path, name):
     with pytest.raises(ValueError):
         write_pack(tmp_path / "p.zip", {name: b"x"})
     assert not (tmp_path / "p.zip").exists()
+
+
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", " =1+1", "\n=1+1", "\u3000=1", "\uff1dSUM(A1)",
+                                   "\uff0b1", "@SUM(A1)", "\t=1", "\r=1", "-2+3", "  +44 key"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(title):
+    from exports.listings import _cell
+
+    assert _cell(title) == "'" + title
+
+
+@pytest.mark.parametrize("title", ["Relay box = 2 units", "Key programmer", "", "£249 - boxed", "1=1"])
+def test_ordinary_csv_cells_are_left_alone(title):
+    from exports.listings import _cell
+
+    assert _cell(title) == title
