@@ -33,7 +33,8 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
     def parse_cards(self, response):
         refuse_blocked(response)
         cards = []
-        tiles = response.css(q("search-result")) or response.css("article.listing-maxi, li.natural, .user-ad-row")
+        tiles = next((found for found in map(response.css, (q("search-result"), "article.listing-maxi", "li.natural",
+                                                            ".user-ad-row")) if found), [])
         for card in tiles:
             links = card.css(f"a{q('search-result-anchor')}, a.listing-link, a[href*='/p/']").xpath("@href").getall()
             match = first(*map(AD_ID.search, links))
@@ -47,7 +48,7 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
                 # The tile description also holds an inline <style>: read its <p> only.
                 "description": first(text_of(card.css(f"{q('tile-description')} p")), one(card, ".listing-description")),
                 "price": price["price"], "currency": price["currency"],
-                "extra": {"location": one(card, f"{q('tile-location')}, .listing-location") or None},
+                "extra": {k: v for k, v in {"location": one(card, f"{q('tile-location')}, .listing-location")}.items() if v},
             })
         return cards
 

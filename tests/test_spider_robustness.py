@@ -1,0 +1,141 @@
+"""Every spider over every page we have, of its own site or another: nothing raises except a clean BlockedPage.
+
+Real captures (../shared/fixtures/real, read in place) and hand-written pages (tests/pages) go through each
+spider's `parse_cards` and `parse_listing` under search and item URLs, through `keywatch parse`, and through the
+crawl callbacks, where robot checks must be counted as `keywatch/blocked_pages`, never as empty search pages.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from keywatch.cli import cli
+from spiders.parsing import BlockedPage, blocked_reason
+from spiders.spiders.aliexpress import AliexpressSpider
+from spiders.spiders.amazon_uk import AmazonUkSpider
+from spiders.spiders.ebay_uk import EbayUkSpider
+from spiders.spiders.gumtree import GumtreeSpider
+from spiders.spiders.webshop import WebshopSpider
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+PAGES = sorted(REAL.rglob("*.html")) + sorted((ROOT / "tests" / "pages").glob("*.html"))
+BLOCKED = {"amazon_robot_check.html", "aliexpress_slider_punish.html", "cloudflare_challenge.html",
+           "ebay_item_blocked.html"}
+# The site a page belongs to: the spider that may find listings on it. Others must find none.
+OWNER = {"ebay": "ebay_uk", "amazon": "amazon_uk", "gumtree": "gumtree", "aliexpress": "aliexpress", "etsy": "webshop"}
+SPIDERS = {
+    "ebay_uk": (EbayUkSpider, "https://www.ebay.co.uk/sch/i.html?_nkw=relay", "https://www.ebay.co.uk/itm/186123456789"),
+    "amazon_uk": (AmazonUkSpider, "https://www.amazon.co.uk/s?k=relay", "https://www.amazon.co.uk/dp/B0CD1DZ6RD"),
+    "gumtree": (GumtreeSpider, "https://www.gumtree.com/search?q=relay", "https://www.gumtree.com/p/parts/relay/1512968962"),
+    "aliexpress": (AliexpressSpider, "https://www.aliexpress.com/wholesale?SearchText=relay",
+                   "https://www.aliexpress.com/item/1005006123456789.html"),
+    "webshop": (WebshopSpider, "https://shop.example/collections/all", "https://shop.example/products/relay"),
+}
+
+
+def owner(path: Path) -> str | None:
+    site = path.parent.name if path.parent.parent == REAL else path.name.split("_")[0]
+    return OWNER.get(site)
+
+
+def pages():
+    if not REAL.is_dir():  # the hand-written pages still run
+        return [p for p in PAGES if REAL not in p.parents]
+    return PAGES
+
+
+@pytest.fixture(params=pages(), ids=lambda p: p.name)
+def path(request):
+    return request.param
+
+
+def spider_of(name):
+    cls = SPIDERS[name][0]
+    return cls.from_crawler(get_crawler(cls))
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+def test_hooks_never_raise_on_any_page(path, name):
+    cls, search_url, item_url = SPIDERS[name]
+    body = path.read_bytes()
+    for url in (search_url, item_url, "https://unrelated.example/page"):
+        response = HtmlResponse(url=url, body=body, request=Request(url))
+        spider = cls()
+        for hook in (spider.parse_cards, spider.parse_listing):
+            try:
+                result = hook(response)
+            except BlockedPage:
+                assert path.name in BLOCKED, f"{path.name} is not a robot check"
+                continue
+            assert path.name not in BLOCKED, f"{name}.{hook.__name__} read the robot check {path.name}"
+            if hook == spider.parse_cards:
+                assert isinstance(result, list)
+                assert all(card["listing_id"] and card["url"].startswith("http") for card in result)
+                if owner(path) != name:
+                    assert result == [], f"{name} found listings on {path.name}, a page of another site"
+            else:
+                assert isinstance(result, dict)
+
+
+def test_robot_checks_are_recognised_and_real_pages_are_not():
+    for path in pages():
+        reason = blocked_reason(HtmlResponse(url="https://x.example/", body=path.read_bytes()))
+        assert bool(reason) == (path.name in BLOCKED), (path.name, reason)
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+def test_keywatch_parse_answers_in_json_lines_or_one_error_line(path, name):
+    _, search_url, item_url = SPIDERS[name]
+    for url in (search_url, item_url):
+        result = CliRunner().invoke(cli, ["parse", name, str(path), "--url", url])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        if result.exit_code == 0:
+            for line in result.stdout.splitlines():
+                assert json.loads(line)["marketplace"]
+        else:
+            assert result.exit_code == 1
+            [line] = result.output.strip().splitlines()
+            assert line.startswith("Error: ") and "Traceback" not in line
+            if path.name in BLOCKED:
+                assert "robot check" in line
+
+
+@pytest.mark.parametrize("name", ["ebay_uk", "amazon_uk", "gumtree", "aliexpress"])
+@pytest.mark.parametrize("blocked", sorted(BLOCKED))
+def test_crawl_counts_robot_checks_not_empty_pages_or_parse_errors(name, blocked):
+    spider = spider_of(name)
+    _, search_url, item_url = SPIDERS[name]
+    body = (ROOT / "tests" / "pages" / blocked).read_bytes()
+    search = HtmlResponse(url=search_url, body=body, request=Request(search_url))
+    assert list(spider.parse_search(search)) == []
+    item = HtmlResponse(url=item_url, body=body, request=Request(item_url))
+    assert list(spider.parse_item(item, card={"listing_id": "1"})) == []
+    assert list(spider.parse_recheck(item, listing_id="1")) == []  # a captcha says nothing of the listing
+    stats = spider.crawler.stats
+    assert stats.get_value("keywatch/blocked_pages") == 3
+    for stat in ("keywatch/search_pages_empty", "keywatch/parse_errors", "keywatch/items"):
+        assert stats.get_value(stat) is None, stat
+    assert not any(key.startswith("keywatch/rechecks/") for key in stats.get_stats())
+
+
+def test_webshop_walk_counts_a_challenge_page():
+    spider = spider_of("webshop")
+    url = "https://www.example-shop.co.uk/"
+    response = HtmlResponse(url=url, body=(ROOT / "tests/pages/cloudflare_challenge.html").read_bytes(), request=Request(url))
+    assert list(spider.parse_page(response)) == []
+    assert spider.crawler.stats.get_value("keywatch/blocked_pages") == 1
+
+
+def test_an_unparseable_page_is_still_a_parse_error():
+    spider = spider_of("ebay_uk")
+    url = "https://www.ebay.co.uk/itm/186123456789"
+    response = HtmlResponse(url=url, body=b"<html><body><p>nothing here</p></body></html>", request=Request(url))
+    assert list(spider.parse_item(response)) == []
+    assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
+    assert spider.crawler.stats.get_value("keywatch/blocked_pages") is None
