@@ -8,7 +8,9 @@ The decision, per category (watchlist.yaml explains the lists):
    the description's matches and the title's weak device/target words; a title that says
    "read description" is not trusted to name the product); a protective or
    negating cue next to the match ("anti relay", "does not support key programming"), which
-   also carries along a list ("blocks relay attacks, jammers and grabbers").
+   also carries along a list ("blocks relay attacks, jammers and grabbers"). An exclusion or
+   context that the seller denies ("not the Nintendo one", "not a garage remote", "Nintendo
+   style") cancels nothing: the watchlist's `negations` list those words.
 3. Score what is left: a strong term scores its match score (100 exact, the rapidfuzz ratio
    when misspelt; x0.95 in the description); a device word plus a target word scores 70
    (65 when they are in different fields), +2 per extra distinct target word (up to +10);
@@ -27,6 +29,7 @@ from classifier.match import CATEGORY_KINDS, FieldScan, Hit
 from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
 
 SENTENCE_BREAKS = set(".!?;:\n•|")
+NEGATION_GAP = 1  # "not a real Nintendo": one word may sit between a negation and what it denies
 LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
 
 
@@ -114,6 +117,18 @@ def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:
     return not SENTENCE_BREAKS.intersection(scan.gap_text(left, right))
 
 
+def _negated(scan: FieldScan, hit: Hit, negations: list[Hit]) -> bool:
+    """True when the innocent phrase is denied: "not the Nintendo one", "Nintendo-style case"."""
+    for neg in negations:
+        if neg.entry.owner == "before":
+            gap = hit.first - neg.last - 1
+            if 0 <= gap <= NEGATION_GAP and _same_sentence(scan, neg.last, hit.first):
+                return True
+        elif neg.first == hit.last + 1 and _same_sentence(scan, hit.last, neg.first):
+            return True
+    return False
+
+
 def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
     """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
     # a cue word inside a device's name ("GPS blocker") is part of the name, not a cue
@@ -164,8 +179,11 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
     contexts = matcher.contexts
     disguised = any(h.entry.kind == "disguise" for h in scans[0].hits)
     for scan in scans:
+        negations = [h for h in scan.hits if h.entry.kind == "negation"]
         for hit in scan.hits:
             kind = hit.entry.kind
+            if negations and kind in ("exclusion", "context") and _negated(scan, hit, negations):
+                continue
             if kind == "exclusion":
                 exclusion.setdefault(hit.entry.owner, f"exclusion '{scan.norm.original[hit.start:hit.end]}'")
             elif kind == "context":

@@ -29,7 +29,7 @@ CATEGORY_KINDS = ("term", "device", "target")
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hashing: entries are built once
 class Entry:
-    """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue|disguise."""
+    """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue|disguise|negation."""
 
     kind: str
     owner: str  # category id, context id, or cue group index
@@ -89,6 +89,9 @@ class Matcher:
                 self._add(term, Entry("context", ctx.id, term))
         for term in watchlist.disguise_cues:
             self._add(term, Entry("disguise", "", term))
+        for side in ("before", "after"):
+            for term in getattr(watchlist, f"negations_{side}"):
+                self._add(term, Entry("negation", side, term))
         for number, group in enumerate(watchlist.cues):
             for word in group.words:
                 self._add(word, Entry("cue", str(number), word))

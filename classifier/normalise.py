@@ -3,7 +3,10 @@
 `normalise()` folds a field to plain lowercase Latin letters and digits: NFKC/NFKD
 compatibility forms (full-width, 𝐛𝐨𝐥𝐝, ⓒⓘⓡⓒⓛⓔⓓ), case, accents, Cyrillic/Greek look-alikes,
 regional-indicator emoji letters, leetspeak (r3lay, pr0gramm3r) and zero-width characters.
-Emoji and other decoration become spaces. `tokens()` then splits it into words, with
+Emoji and other decoration become spaces. Words written in real Cyrillic (they hold a letter
+with no Latin look-alike, such as л, я, ш) are transliterated instead, so Russian listings match
+Russian watchlist terms ("ретранслятор" -> "retranslyator") and do not fall apart into
+look-alike fragments. `tokens()` then splits it into words, with
 plurals folded ("boxes" -> "box"); words split into letters ("R E L A Y", "k.e.y") are
 handled by the matcher, which joins adjacent tokens.
 
@@ -38,6 +41,17 @@ UPPER_HOMOGLYPHS = {
     "Χ": "x", "Х": "x", "Μ": "m", "М": "m", "Τ": "t", "Т": "t", "Κ": "k", "К": "k", "Ζ": "z", "Ι": "i",
     "І": "i", "Α": "a", "А": "a", "Ε": "e", "Е": "e", "Ο": "o", "О": "o", "С": "c", "Ѕ": "s", "Ј": "j",
 }
+
+# Cyrillic letters with no Latin look-alike: a word holding one is real Cyrillic, not a disguise.
+CYRILLIC_ONLY = frozenset("бгджзийлпфцчшщъыьэюяєїґ")
+TRANSLITERATION = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "i", "є": "e", "ґ": "g",
+}
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 # Leetspeak, one character for one so the offsets stay valid.
 LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
@@ -145,11 +159,24 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _stem_cache: dict[str, str] = {}
 
 
+def _cyrillic_words(text: str) -> set[int]:
+    """Indices of the characters of words written in real Cyrillic (see CYRILLIC_ONLY)."""
+    found: set[int] = set()
+    for word in _LETTERS.finditer(text):
+        w = word.group().lower()
+        if not any("a" <= c <= "z" for c in w) and any(c in CYRILLIC_ONLY for c in w):
+            found.update(range(word.start(), word.end()))
+    return found
+
+
 def normalise(text: str) -> Normalised:
     """Fold `text` for matching; see the module docstring for what is undone."""
     text = text or ""
     if text.isascii():
         return Normalised(text, _deleet(text.lower()), None)
+    cyrillic = _cyrillic_words(text) if _CYRILLIC.search(text) else None
+    if cyrillic:
+        return _normalise_slow(text, cyrillic)
     # ASCII stretches fold in bulk (lower() keeps their length); only the rest goes char by char.
     # While every character folds to exactly one, positions are unchanged and need no table.
     pieces: list[str] = []
@@ -169,10 +196,18 @@ def normalise(text: str) -> Normalised:
     pieces.append(text[pos:].lower())
     if same_length:
         return Normalised(text, _deleet("".join(pieces)), None)
+    return _normalise_slow(text, ())
+
+
+def _normalise_slow(text: str, cyrillic) -> Normalised:
+    """Character by character with an offset table, for text whose length changes when folded."""
     pieces = []
     offsets: list[int] = []
     for index, char in enumerate(text):
-        out = fold(char) if not char.isascii() else char.lower()
+        if index in cyrillic:
+            out = "".join(TRANSLITERATION.get(c, c) for c in char.lower())
+        else:
+            out = _fold_char(char) if not char.isascii() else char.lower()
         if out:
             pieces.append(out)
             offsets.extend([index] * len(out))

@@ -19,7 +19,7 @@ import yaml
 from classifier.normalise import normalise, tokens
 
 RISKS = ("high", "medium", "low")
-LANGUAGES = ("de", "fr", "es", "pl", "ro")
+LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
 SIDES = ("before", "after")
 WHERE = ("anywhere", "title")
 DEFAULT_SETTINGS = {"flag_threshold": 60, "fuzzy_cutoff": 86, "fuzzy_min_length": 6}
@@ -89,6 +89,9 @@ class Watchlist:
     settings: dict
     fuzzy_ignore: frozenset[str] = frozenset()
     disguise_cues: tuple[str, ...] = ()
+    # words that deny an innocent reading: "not the Nintendo one", "Nintendo style"
+    negations_before: tuple[str, ...] = ()
+    negations_after: tuple[str, ...] = ()
 
     @cached_property
     def matcher(self):
@@ -318,7 +321,7 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     if root is None:
         raise WatchlistError([f"{path}:1: the watchlist is empty"])
 
-    top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues"))
+    top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues", "negations"))
 
     settings = dict(DEFAULT_SETTINGS)
     fuzzy_ignore: set[str] = set()
@@ -389,6 +392,10 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                     cues.append(CueGroup(side, window, tuple(v for v, _ in words), exempt, item.start_mark.line + 1))
 
     disguise = check.strings(top["disguise_cues"][1], "disguise_cues", allow_empty=True) if "disguise_cues" in top else []
+    negations: dict[str, list] = {side: [] for side in SIDES}
+    if "negations" in top:
+        for side, (_, value) in check.mapping(top["negations"][1], "negations", (), SIDES).items():
+            negations[side] = check.strings(value, f"negations: {side}", allow_empty=True)
 
     if check.problems:
         raise WatchlistError([f"{path}:{line}: {message}" for line, message in sorted(check.problems)])
@@ -401,6 +408,8 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
         settings=settings,
         fuzzy_ignore=frozenset(fuzzy_ignore),
         disguise_cues=tuple(v for v, _ in disguise),
+        negations_before=tuple(v for v, _ in negations["before"]),
+        negations_after=tuple(v for v, _ in negations["after"]),
     )
 
 
