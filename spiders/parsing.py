@@ -243,7 +243,7 @@ BLOCK_PHRASES = ("enter the characters you see below", "type the characters you 
                  "to discuss automated access to amazon data", "verify you are a human", "verify you are human",
                  "checking your browser before accessing", "checking if the site connection is secure",
                  "unusual traffic from your", "slide to verify", "please slide to verify",
-                 "pardon our interruption")
+                 "pardon our interruption", "the request is blocked")
 BLOCK_URLS = ("/errors/validatecaptcha", "/splashui/captcha", "/splashui/challenge", "_____tmd_____",
               "/cdn-cgi/challenge-platform")
 SHORT_PAGE = 5000  # visible characters; challenge pages are far below this, real listing pages far above

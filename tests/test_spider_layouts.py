@@ -116,3 +116,15 @@ def test_aliexpress_search_list_found_where_it_moved():
     cards = AliexpressSpider().parse_cards(HtmlResponse(url="https://www.aliexpress.com/wholesale?SearchText=x", body=body))
     assert [(c["listing_id"], c["title"], c["price"], c["currency"]) for c in cards] == [
         ("1005001", "Key fob cloner", "9.50", "GBP")]
+
+
+def test_gumtree_current_ad_page_with_attribute_rows():
+    listing = GumtreeSpider().parse_listing(page("gumtree_ad_attribute_rows.html",
+                                                 "https://www.gumtree.com/p/car-parts-accessories/autel-key-programmer/1519900001"))
+    assert (listing["listing_id"], listing["title"], listing["price"]) == (
+        "1519900001", "Autel key programmer with IM508 tablet", "650.00")
+    assert listing["seller"] == "Dazza Motors"  # not the abbreviated small-screen copy
+    assert listing["condition"] == "Used - like new"
+    assert listing["description"] == "Programs keys for most makes. Collection only."
+    assert listing["extra"]["item_specifics"] == {"Condition": "Used - like new", "Seller type": "Trade"}
+    assert len(listing["extra"]["images"]) == 2

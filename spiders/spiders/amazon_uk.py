@@ -10,6 +10,8 @@ ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
 # The buy-box price across layouts: 2023+ core price blocks first, then the pre-2022 `priceblock_*` spans.
 PRICE = ("#corePriceDisplay_desktop_feature_div .a-price .a-offscreen::text",
          "#apex_desktop .a-price .a-offscreen::text",
+         ".priceToPay .a-offscreen::text, .apexPriceToPay .a-offscreen::text",
+         "#apex_offerDisplay_desktop .a-price .a-offscreen::text",
          "#corePrice_feature_div .a-price .a-offscreen::text",
          "#corePrice_desktop .a-price .a-offscreen::text, #tp_price_block_total_price_ww .a-offscreen::text",
          "#priceblock_ourprice::text, #priceblock_dealprice::text, #priceblock_saleprice::text",

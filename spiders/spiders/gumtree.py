@@ -7,10 +7,13 @@ as a fallback, and an ad page's JSON-LD Product when it has one.
 import re
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (BlockAware, clean, find_typed, first, json_ld, offer_fields, parse_price, refuse_blocked,
-                             text_of)
+from spiders.parsing import (BlockAware, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+                             refuse_blocked, text_of)
 
 AD_ID = re.compile(r"/p/[^?#]*?/(\d{6,})(?:[/?#]|$)")
+# The ad page repeats seller-name (small and large screen); the one marked data-testid is the visible name.
+SELLER = ('[data-q="seller-name"][data-testid="seller-name"]', '[data-q="seller-name-large-screen"]',
+          '[data-q="seller-name"]', '[data-q="advertiser-name"]', ".seller-rating-block-name, .seller-info__name, .seller-name")
 
 
 def q(*names: str) -> str:
@@ -64,8 +67,10 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         match = AD_ID.search(canonical) or AD_ID.search(response.url)
         price = parse_price(one(response, f"{q('ad-price', 'vip-price')}, .ad-price, [itemprop=price]"), "GBP")
-        details = {clean(text_of(dt)).rstrip(":"): text_of(dt.xpath("following-sibling::dd[1]"))
-                   for dt in response.css("dl dt")}
+        # Details as `[data-q=attribute-row]` (dt + data-testid=attribute-value) or a plain dl of dt/dd pairs.
+        details = {clean(text_of(dt)).rstrip(":"): first(text_of(dt.xpath("..").css('[data-testid="attribute-value"]')),
+                                                         text_of(dt.xpath("following-sibling::dd[1]")))
+                   for dt in response.css("dl dt, [data-q=attribute-row] dt")}
         return {
             "listing_id": match.group(1) if match else None,
             "url": response.urljoin(match.group(0).rstrip("/?#")) if match else response.url,
@@ -75,13 +80,14 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
                                  one(response, '[itemprop="description"], .ad-description'), clean(product.get("description")),
                                  clean(response.css('meta[property="og:description"]::attr(content)').get())),
             "price": first(price["price"], offer.get("price")), "currency": first(price["currency"], offer.get("currency")),
-            "seller": first(one(response, q("seller-name", "seller-name-large-screen")),
-                            one(response, ".seller-rating-block-name, .seller-name"), offer.get("seller")),
+            "seller": re.sub(r"^Contact\s+", "", first(*(one(response, sel) for sel in SELLER), offer.get("seller")) or "")
+                      or None,
             "condition": details.get("Condition") or None,
             "extra": {k: v for k, v in {
                 "location": one(response, f"{q('ad-location')}, .ad-location"),
                 "seller_type": one(response, q("seller-type")),
                 "posted": first(one(response, q("ad-posted", "ad-posted-date")), details.get("Posted")),
                 "item_specifics": {k: v for k, v in details.items() if k and v and k != "Posted"},
+                "images": image_urls(response.css('[data-q="image-carousel"] img::attr(src), [data-q="vip-gallery"] img::attr(src)').getall()),
             }.items() if v},
         }
