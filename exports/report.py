@@ -9,7 +9,8 @@ turn it into the report. Definitions (also in docs/notices.md):
   The removal time is the first observation of the final "down" spell, so it is when a re-check first saw
   the listing gone (an upper bound on the real time).
 - still live: latest observed status is `live` (including listings taken down and then put back up).
-- down before notice: already gone when the notice was sent. not re-checked: no status observed at all.
+- down before notice: already gone when the notice was sent. not re-checked: no status observed since the
+  notice (the last sighting, live, was before it), so nobody knows yet.
 - median days to removal: over the removed listings, from notice time to removal time.
 - new hits since: flagged listings by the recipient's sellers (every seller, for a marketplace operator) on
   that marketplace, first seen after the recipient's latest notice.
@@ -57,7 +58,9 @@ def listing_outcome(notified_at: str, history: list[dict]) -> tuple[str, str | N
     if not history:
         return "not re-checked", None
     if history[-1]["status"] not in DOWN:
-        return "still live", None
+        # Every crawl records the listing live when it is captured, before any notice: only a sighting after
+        # the notice says it is still live; otherwise nobody has looked since.
+        return ("still live" if history[-1]["at"] >= notified_at else "not re-checked"), None
     # The final down spell starts after the last time it was seen live.
     start = len(history) - 1
     while start > 0 and history[start - 1]["status"] in DOWN:
@@ -187,7 +190,7 @@ def render_markdown(data: dict) -> str:
 
 DEFINITIONS_MD = """Definitions: *notified* = listings in notices sent in the period (a listing's notice time is its first
 notice); *removed* = latest status removed or ended, first seen gone after the notice; *still live* = latest
-status live; *median days to removal* = notice to the first re-check that found the listing gone (an upper
+status live, seen after the notice; *not re-checked* = not seen since the notice; *median days to removal* = notice to the first re-check that found the listing gone (an upper
 bound); *new hits since notice* = flagged listings by the same sellers first seen after the latest notice."""
 
 

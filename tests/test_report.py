@@ -107,7 +107,12 @@ def test_since_counts_only_later_notices(timeline):
 
 @pytest.mark.parametrize("history, state", [
     ([], "not re-checked"),
-    ([{"status": "live", "at": "2026-01-01"}], "still live"),
+    # Seen live only when captured, before the notice: nobody has looked since (the usual never-re-checked case).
+    ([{"status": "live", "at": "2026-01-01"}], "not re-checked"),
+    ([{"status": "live", "at": "2026-01-01"}, {"status": "live", "at": "2026-01-03"}], "still live"),
+    # Taken down after the notice, then re-listed: live again.
+    ([{"status": "live", "at": "2026-01-01"}, {"status": "removed", "at": "2026-01-04"},
+      {"status": "live", "at": "2026-01-06"}], "still live"),
     ([{"status": "live", "at": "2026-01-01"}, {"status": "removed", "at": "2026-01-05"},
       {"status": "ended", "at": "2026-01-09"}], "removed"),
     ([{"status": "removed", "at": "2026-01-01"}], "down before notice"),
@@ -148,3 +153,20 @@ def test_empty_store_reports_no_notices(tmp_path):
     data = compliance(db.connect(tmp_path / "s.sqlite"), None)
     assert data["rows"] == [] and data["totals"]["notified"] == 0
     assert "No notices recorded" in render_markdown(data) and "No notices recorded" in render_html(data)
+
+
+def test_a_crawled_listing_never_rechecked_after_its_notice_is_not_counted_still_live(tmp_path):
+    """A crawl records every capture as a live sighting; that sighting predates the notice and proves nothing."""
+    store = db.connect(tmp_path / "s.sqlite")
+    capture_id = db.save_capture(store, make_item("R1", marketplace="demo", seller="seller_r",
+                                                  fetched_at=day("2026-02-01")))
+    listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
+    review.add_user(store, "alice", "x")
+    review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
+    export_pack(store, resolve_target(store, seller="demo:seller_r"), tmp_path / "r.zip", office=load_office(),
+                now=day("2026-03-01"))
+    [r] = compliance(store, None)["rows"]
+    assert (r["notified"], r["still_live"], r["not_rechecked"]) == (1, 0, 1)
+    db.record_status(store, listing_pk, "live", day("2026-03-08"))
+    [r] = compliance(store, None)["rows"]
+    assert (r["notified"], r["still_live"], r["not_rechecked"]) == (1, 1, 0)
