@@ -128,3 +128,23 @@ def test_gumtree_current_ad_page_with_attribute_rows():
     assert listing["description"] == "Programs keys for most makes. Collection only."
     assert listing["extra"]["item_specifics"] == {"Condition": "Used - like new", "Seller type": "Trade"}
     assert len(listing["extra"]["images"]) == 2
+
+
+def test_aliexpress_rendered_search_page_without_json():
+    cards = AliexpressSpider().parse_cards(page("aliexpress_search_rendered.html",
+                                                "https://www.aliexpress.com/wholesale?SearchText=key+programmer"))
+    assert [(c["listing_id"], c["title"], c["price"], c["currency"]) for c in cards] == [
+        ("1005005111111111", "OBD2 key programmer for Ford Toyota", "18.40", "GBP"),
+        ("1005005222222222", "Universal remote key cloner 433MHz", "7.99", "USD")]
+    assert cards[0]["url"] == "https://www.aliexpress.com/item/1005005111111111.html"
+
+
+def test_ebay_seller_from_the_about_seller_title_and_feedback_stripped():
+    body = (b'<html><body><h1 class="x-item-title__mainTitle"><span>Relay box</span></h1>'
+            b'<div class="x-sellercard-atf__info__about-seller" title="keyman_uk"></div></body></html>')
+    listing = EbayUkSpider().parse_listing(HtmlResponse(url="https://www.ebay.co.uk/itm/186123456789", body=body))
+    assert listing["seller"] == "keyman_uk"
+    body = (b'<html><body><h1 class="x-item-title__mainTitle"><span>Relay box</span></h1><div class="seller-persona">'
+            b'<a href="/usr/keyman_uk">keyman_uk (1234) 99.1% positive</a></div></body></html>')
+    listing = EbayUkSpider().parse_listing(HtmlResponse(url="https://www.ebay.co.uk/itm/186123456789", body=body))
+    assert listing["seller"] == "keyman_uk"

@@ -57,6 +57,8 @@ class AliexpressSpider(BlockAware, MarketplaceSpider):
         cards = []
         fields = self.search_fields(response)
         products = dig(fields, "mods", "itemList", "content") or next(product_lists(fields), [])
+        if not products:
+            return self.rendered_cards(response)
         for product in products:
             if not isinstance(product, dict) or not product.get("productId"):
                 continue  # banners and other tiles share the list
@@ -73,6 +75,21 @@ class AliexpressSpider(BlockAware, MarketplaceSpider):
                                             "sponsored": product.get("productType") == "ad"}.items() if v},
             })
         return cards
+
+    def rendered_cards(self, response):
+        """Cards of a page saved after rendering (no JSON left): product links `/item/<id>.html` in card tiles."""
+        cards = {}
+        for link in response.css(".search-item-card a, .search-card-item, a.search-card-item, #card-list a, "
+                                 '[class*="card-out-wrapper"] a, a[href*="/item/"]'):
+            match = ITEM_ID.search(link.attrib.get("href", ""))
+            title = first(text_of(link.css('h3, [class*="titleText"], .organic-list-offer-title')[:1]), link.attrib.get("title"))
+            if not match or not title or match.group(1) in cards:
+                continue
+            price = parse_price(text_of(link.css('[class*="price-sale"], [class*="price--current"], '
+                                                 ".organic-list-offer-price")[:1]))
+            cards[match.group(1)] = {"listing_id": match.group(1), "url": response.urljoin(f"/item/{match.group(1)}.html"),
+                                     "title": clean(title), "price": price["price"], "currency": price["currency"]}
+        return list(cards.values())
 
     def next_page(self, response):
         info = mapping(self.search_fields(response).get("pageInfo"))

@@ -74,13 +74,14 @@ class EbayUkSpider(BlockAware, MarketplaceSpider):
         refuse_blocked(response)
         product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
         offer = offer_fields(product)
-        shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, .x-bin-price .ux-textspans, "
+        shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, [data-testid='x-price-primary'], "
+                                                 ".x-bin-price .ux-textspans, "
                                                  "#prcIsum, #prcIsum_bidPrice, #mm-saleDscPrc")[:1]))
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         listing_id = first(*(m.group(1) for m in map(ITEM_ID.search, (canonical, response.url)) if m),
                            response.css(".ux-layout-section__textual-display--itemId .ux-textspans--BOLD::text, "
                                         "#descItemNumber::text").re_first(r"\d{9,}"))
-        seller = response.css(".x-sellercard-atf__info__about-seller a")
+        seller = response.css(".x-sellercard-atf__info__about-seller a, [data-testid='x-seller-info'] a, .seller-persona a")
         description_url = response.css("iframe#desc_ifr::attr(src)").get()
         specifics = {}
         for row in response.css(".x-about-this-item .ux-layout-section-evo__col, .x-about-this-item .ux-labels-values, "
@@ -98,8 +99,10 @@ class EbayUkSpider(BlockAware, MarketplaceSpider):
             "price": first(offer.get("price"), shown["price"]),
             "currency": first(offer.get("currency"), shown["currency"],
                               response.css('[itemprop="priceCurrency"]::attr(content)').get()),
-            "seller": first(clean(seller.css(".ux-textspans--BOLD::text").get()), text_of(seller[:1]),
-                            clean(response.css(".ux-seller-section__item--seller a span::text, .mbg-nw::text").get())),
+            "seller": FEEDBACK.sub("", first(
+                clean(seller.css(".ux-textspans--BOLD::text").get()), text_of(seller[:1]),
+                clean(response.css(".x-sellercard-atf__info__about-seller::attr(title)").get()),
+                clean(response.css(".ux-seller-section__item--seller a span::text, .mbg-nw::text").get())) or "") or None,
             "condition": first(clean(response.css(".x-item-condition-text .ux-textspans::text, "
                                                   ".x-item-condition-value .ux-textspans::text").get()),
                                clean(response.css("#vi-itm-cond::text").get())),
