@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import secrets
 from dataclasses import dataclass
 
 from sqlite_utils import Database, Migrations
@@ -90,6 +91,20 @@ def m002_review_status_and_search(store: Database):
         """INSERT INTO listings_fts (rowid, title, description)
            SELECT c.listing_pk, json_extract(c.fields, '$.title'), json_extract(c.fields, '$.description')
            FROM captures c JOIN listings l ON l.latest_capture_id = c.id"""
+    )
+
+
+@migrations()
+def m003_sessions(store: Database):
+    # Server-side record of each login, so logging out (or an admin disabling the account) ends a session
+    # even if someone kept a copy of its signed cookie.
+    store.execute(
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            ended_at TEXT
+        )"""
     )
 
 
@@ -184,6 +199,35 @@ def login_succeeded(store: Database, attempt_id: int) -> None:
     """Mark a reserved attempt as the successful login it turned out to be."""
     with write_transaction(store):
         store.conn.execute("UPDATE login_attempts SET ok = 1, at = ? WHERE id = ?", [utc_now(), attempt_id])
+
+
+def start_session(store: Database, user: str) -> str:
+    """Record a new login and return its random session id (a fresh one every time: no session fixation)."""
+    session_id = secrets.token_urlsafe(32)
+    with write_transaction(store):
+        store.conn.execute("INSERT INTO sessions (id, user, created_at) VALUES (?, ?, ?)",
+                           [session_id, user, utc_now()])
+    return session_id
+
+
+def session_active(store: Database, session_id: str | None, user: str | None, max_age_seconds: float) -> bool:
+    """Whether `session_id` is a login of `user` that has not been ended and is younger than `max_age_seconds`."""
+    if not session_id or not user:
+        return False
+    since = format_utc(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=max_age_seconds))
+    row = store.conn.execute(
+        "SELECT 1 FROM sessions WHERE id = ? AND user = ? AND ended_at IS NULL AND created_at >= ?",
+        [session_id, user, since],
+    ).fetchone()
+    return row is not None
+
+
+def end_session(store: Database, session_id: str | None) -> None:
+    if not session_id:
+        return
+    with write_transaction(store):
+        store.conn.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                           [utc_now(), session_id])
 
 
 def record_login_attempt(store: Database, username: str, ip: str, ok: bool) -> None:

@@ -115,3 +115,27 @@ def test_login_still_works_and_resets_the_count_after_failures(desk):
     assert login(client, "alice").status_code == 303
     store = db.connect(path)
     assert review.recent_failures(store, "alice", "127.0.0.1", 900) == 0
+
+
+def test_a_cookie_copied_before_logout_no_longer_works(desk):
+    app, _, _ = desk
+    client = app.test_client()
+    assert login(client, "alice").status_code == 303
+    stolen = client.get_cookie("keywatch_session").value
+    assert client.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": token_of(client, "/")})
+    replay = app.test_client()
+    replay.set_cookie("keywatch_session", stolen)
+    response = replay.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_each_login_gets_a_new_session_id(desk):
+    app, _, _ = desk
+    client = app.test_client()
+    login(client, "alice")
+    first = client.get_cookie("keywatch_session").value
+    client.post("/logout", data={"csrf_token": token_of(client, "/")})
+    login(client, "alice")
+    assert client.get_cookie("keywatch_session").value != first
+    assert client.get("/").status_code == 200

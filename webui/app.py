@@ -43,8 +43,9 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
         name = session.get("user")
         if name:
             user = review.get_user(g.store, name)
-            # A disabled account loses its sessions at once, not when the cookie expires.
-            if user is None or user.disabled:
+            lifetime = app.permanent_session_lifetime.total_seconds()
+            # A disabled account, or a session logged out elsewhere, ends at once, not when the cookie expires.
+            if user is None or user.disabled or not review.session_active(g.store, session.get("sid"), name, lifetime):
                 session.clear()
             else:
                 g.user = user

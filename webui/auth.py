@@ -73,11 +73,14 @@ def login():
     review.login_succeeded(store, attempt)
     session.clear()  # a fresh session (and CSRF token) on login: no session fixation
     session["user"] = name
+    session["sid"] = review.start_session(store, name)
     session.permanent = True
     return redirect(safe_next(request.form.get("next")), code=303)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    # Ended on the server too: a copy of the cookie taken before logging out no longer works.
+    review.end_session(g.store, session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"), code=303)
