@@ -19,7 +19,7 @@ def page(name, url):
     return HtmlResponse(url=url, body=(PAGES / name).read_bytes(), request=Request(url))
 
 
-def test_amazon_pre_2022_product_page():
+def test_amazon_older_product_page():
     listing = AmazonUkSpider().parse_listing(page("amazon_product_old_layout.html",
                                                   "https://www.amazon.co.uk/gp/product/B07KEYPRG1?psc=1"))
     assert (listing["listing_id"], listing["price"], listing["currency"]) == ("B07KEYPRG1", "64.99", "GBP")

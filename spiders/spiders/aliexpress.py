@@ -99,7 +99,7 @@ class AliexpressSpider(BlockAware, MarketplaceSpider):
     def parse_listing(self, response):
         refuse_blocked(response)
         data = mapping(dig(embedded_json(response.text, "window.runParams"), "data"))
-        # Client-rendered pages (2024+) leave runParams empty and keep only images in _d_c_.DCData.
+        # Client-rendered pages leave runParams empty and keep only images in _d_c_.DCData.
         dc_data = mapping(embedded_json(response.text, "window._d_c_.DCData"))
         info = mapping(first(data.get("productInfoComponent"), data.get("titleModule")))
         prices = mapping(first(data.get("priceComponent"), data.get("priceModule")))

@@ -7,7 +7,7 @@ from spiders.base import MarketplaceSpider
 from spiders.parsing import BlockAware, clean, first, parse_price, refuse_blocked, text_of
 
 ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
-# The buy-box price across layouts: 2023+ core price blocks first, then the pre-2022 `priceblock_*` spans.
+# The buy-box price across layouts: current core price blocks first, then the older `priceblock_*` spans.
 PRICE = ("#corePriceDisplay_desktop_feature_div .a-price .a-offscreen::text",
          "#apex_desktop .a-price .a-offscreen::text",
          ".priceToPay .a-offscreen::text, .apexPriceToPay .a-offscreen::text",

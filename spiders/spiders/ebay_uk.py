@@ -1,4 +1,4 @@
-"""eBay UK: search results (s-item, s-card, browse and store layouts), item pages (evo and pre-2023), the description iframe."""
+"""eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo and older "vi"), description iframes."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
