@@ -108,6 +108,13 @@ def m003_sessions(store: Database):
     )
 
 
+@migrations()
+def m004_decision_channel(store: Database):
+    # How a decision arrived: "web <address>" (a logged-in session) or "cli <OS user>@<host>". The command line
+    # names a reviewer without a password, so the audit trail must show that it came from there, and as whom.
+    store.execute("ALTER TABLE decisions ADD COLUMN via TEXT")
+
+
 def migrate(store: Database) -> None:
     """Create or update the review desk's own tables (idempotent; db.connect already does this)."""
     if migrations.pending(store):
@@ -482,13 +489,13 @@ def _validate(action: str, category: str | None, reason: str | None, note: str |
 
 
 def decide(store: Database, listing_pk: int, user: str, action: str, *, category: str | None = None,
-           reason: str | None = None, note: str | None = None) -> dict:
+           reason: str | None = None, note: str | None = None, via: str | None = None) -> dict:
     """Append one decision (and its chain record) for one listing; returns the stored row."""
-    return decide_many(store, [listing_pk], user, action, category=category, reason=reason, note=note)[0]
+    return decide_many(store, [listing_pk], user, action, category=category, reason=reason, note=note, via=via)[0]
 
 
 def decide_many(store: Database, listing_pks: list[int], user: str, action: str, *, category: str | None = None,
-                reason: str | None = None, note: str | None = None) -> list[dict]:
+                reason: str | None = None, note: str | None = None, via: str | None = None) -> list[dict]:
     """Append the same decision for several listings in one transaction: all recorded, or none."""
     note = (note or "").strip() or None
     category = category if action == "confirm" else None
@@ -508,12 +515,12 @@ def decide_many(store: Database, listing_pks: list[int], user: str, action: str,
             row = {
                 "listing_pk": pk, "user": user, "action": action, "category": category, "reason": reason,
                 "note": note, "created_at": utc_now(), "status_before": before,
-                "status_after": STATUS_AFTER.get(action, before),
+                "status_after": STATUS_AFTER.get(action, before), "via": via,
             }
             cursor = store.conn.execute(
                 "INSERT INTO decisions (listing_pk, user, action, category, reason, note, created_at, "
-                "status_before, status_after) VALUES (:listing_pk, :user, :action, :category, :reason, :note, "
-                ":created_at, :status_before, :status_after)",
+                "status_before, status_after, via) VALUES (:listing_pk, :user, :action, :category, :reason, :note, "
+                ":created_at, :status_before, :status_after, :via)",
                 row,
             )
             row = {"id": cursor.lastrowid, **row}

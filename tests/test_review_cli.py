@@ -168,3 +168,30 @@ def test_serve_tells_how_to_create_the_first_user(tmp_path, fake_waitress):
 def test_every_command_has_help(command, args):
     result = CliRunner().invoke(command, args + ["--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path):
+    """`keywatch review --user alice` takes no password: the audit trail must show it was the CLI, and who ran it."""
+    import getpass
+
+    from click.testing import CliRunner
+
+    import db
+    from db.testing import make_item
+    from keywatch.cli import cli
+    import db.review as review_store
+
+    path = tmp_path / "k.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("C-1"))
+    review_store.add_user(store, "alice", "not-a-real-hash")
+    store.conn.close()
+    result = CliRunner().invoke(cli, ["review", "demo_market:C-1", "--escalate", "--user", "alice", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    store = db.connect(path)
+    [(via,)] = store.conn.execute("SELECT via FROM decisions").fetchall()
+    assert via.startswith(f"cli {getpass.getuser()}@")
+    assert db.verify(store).ok
+    store.execute("DROP TRIGGER decisions_no_update")
+    store.execute("UPDATE decisions SET via = 'web 127.0.0.1'")
+    assert "decision 1" in str(db.verify(store).first)

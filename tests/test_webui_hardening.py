@@ -139,3 +139,16 @@ def test_each_login_gets_a_new_session_id(desk):
     login(client, "alice")
     assert client.get_cookie("keywatch_session").value != first
     assert client.get("/").status_code == 200
+
+
+def test_web_decisions_record_the_channel_and_address(desk):
+    app, path, pks = desk
+    client = app.test_client()
+    login(client, "alice", ip="10.0.0.7")
+    pk = pks["KW-1002"]
+    response = client.post(f"/listing/{pk}/decide", data={"action": "escalate", "csrf_token": token_of(client, "/")},
+                           environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert response.status_code == 303
+    store = db.connect(path)
+    assert store.conn.execute("SELECT via FROM decisions WHERE listing_pk = ?", [pk]).fetchone()[0] == "web 10.0.0.7"
+    assert "web 10.0.0.7" in client.get("/audit").text

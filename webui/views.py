@@ -119,7 +119,7 @@ def _decision_form() -> dict:
 def decide(pk: int):
     decision = _decision_form()
     try:
-        review.decide(g.store, pk, g.user.name, decision.pop("action"), **decision)
+        review.decide(g.store, pk, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}", **decision)
     except review.ReviewError as error:
         if request.headers.get("HX-Request"):
             abort(400, description=str(error))
@@ -147,7 +147,8 @@ def decide_seller():
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
-        done = review.decide_many(g.store, pks, g.user.name, decision.pop("action"), **decision)
+        done = review.decide_many(g.store, pks, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}",
+                                  **decision)
         flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
     except review.ReviewError as error:
         flash(str(error), "error")

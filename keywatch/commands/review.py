@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 
 import click
@@ -126,6 +127,18 @@ def user_enable(name, db_path):
     click.echo(f"Enabled {name}.")
 
 
+def cli_channel() -> str:
+    """Who really ran `keywatch review`: the command line takes a reviewer's name without a password."""
+    import getpass
+    import socket
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return f"cli {who}@{socket.gethostname()}"
+
+
 @click.command("review")
 @click.argument("listing", metavar="MARKETPLACE:LISTING_ID")
 @click.option("--confirm", "category", metavar="CATEGORY", help="Confirm the listing as this device category.")
@@ -156,7 +169,8 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
         if pk is None:
             raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
         try:
-            row = review.decide(store, pk, user_name, action, category=category, reason=reason, note=note)
+            row = review.decide(store, pk, user_name, action, category=category, reason=reason, note=note,
+                                via=cli_channel())
         except review.ReviewError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Decision {row['id']}: {marketplace}:{listing_id} {row['status_before']} -> {row['status_after']} "
