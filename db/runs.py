@@ -3,6 +3,7 @@
 import json
 
 from db.canonical import utc_now
+from db.connection import write_transaction
 
 
 def default_crawler_version() -> str:
@@ -14,20 +15,23 @@ def default_crawler_version() -> str:
 def start_run(store, spider: str, args: dict | None = None, *, crawler_version: str | None = None,
               watchlist_version: str | None = None) -> int:
     """Record the start of a crawl and return its id."""
-    cursor = store.execute(
-        "INSERT INTO crawl_runs (spider, args, started_at, crawler_version, watchlist_version) VALUES (?, ?, ?, ?, ?)",
-        [spider, json.dumps(args or {}, sort_keys=True, default=str), utc_now(),
-         crawler_version or default_crawler_version(), watchlist_version],
-    )
+    with write_transaction(store):
+        cursor = store.conn.execute(
+            "INSERT INTO crawl_runs (spider, args, started_at, crawler_version, watchlist_version) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [spider, json.dumps(args or {}, sort_keys=True, default=str), utc_now(),
+             crawler_version or default_crawler_version(), watchlist_version],
+        )
     return cursor.lastrowid
 
 
 def finish_run(store, run_id: int, stats: dict | None = None, finish_reason: str = "finished") -> None:
     """Record how a crawl ended (Scrapy's stats and finish reason)."""
-    store.execute(
-        "UPDATE crawl_runs SET finished_at = ?, stats = ?, finish_reason = ? WHERE id = ?",
-        [utc_now(), json.dumps(stats or {}, sort_keys=True, default=str), finish_reason, run_id],
-    )
+    with write_transaction(store):
+        store.conn.execute(
+            "UPDATE crawl_runs SET finished_at = ?, stats = ?, finish_reason = ? WHERE id = ?",
+            [utc_now(), json.dumps(stats or {}, sort_keys=True, default=str), finish_reason, run_id],
+        )
 
 
 def get_run(store, run_id: int) -> dict | None:
