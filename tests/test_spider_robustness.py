@@ -139,3 +139,19 @@ def test_an_unparseable_page_is_still_a_parse_error():
     assert list(spider.parse_item(response)) == []
     assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
     assert spider.crawler.stats.get_value("keywatch/blocked_pages") is None
+
+
+@pytest.mark.parametrize("cut", [0.05, 0.4, 0.8])
+def test_truncated_pages_of_its_own_site_never_raise(path, cut):
+    """A download cut short (DOWNLOAD_MAXSIZE, a dropped connection) still parses to whatever is there."""
+    name = owner(path)
+    if name is None or path.name in BLOCKED:
+        pytest.skip("no spider owns this page")
+    cls, search_url, item_url = SPIDERS[name]
+    body = path.read_bytes()
+    body = body[: max(1, int(len(body) * cut))]
+    for url in (search_url, item_url):
+        response = HtmlResponse(url=url, body=body, request=Request(url))
+        spider = cls()
+        assert isinstance(spider.parse_cards(response), list)
+        assert isinstance(spider.parse_listing(response), dict)
