@@ -192,6 +192,8 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None) -
                 if scan.field == "title":
                     if not disguised:
                         title_contexts.append((reason, ctx))
+                elif ctx.where == "listing":  # e.g. a call-out service: its description speaks for the whole listing
+                    title_contexts.append((reason, ctx))
                 elif ctx.where == "anywhere":
                     desc_contexts.append((reason, ctx))
 

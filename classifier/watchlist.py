@@ -21,7 +21,7 @@ from classifier.normalise import normalise, tokens
 RISKS = ("high", "medium", "low")
 LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
 SIDES = ("before", "after")
-WHERE = ("anywhere", "title")
+WHERE = ("anywhere", "title", "listing")
 DEFAULT_SETTINGS = {"flag_threshold": 60, "fuzzy_cutoff": 86, "fuzzy_min_length": 6}
 
 
@@ -64,7 +64,7 @@ class Context:
     cancels: tuple[str, ...]  # category ids
     terms: tuple[str, ...]
     strong: bool = True
-    where: str = "anywhere"
+    where: str = "anywhere"  # title: only a title hit counts; listing: a description hit cancels the title's strong terms too
     line: int = 0
 
 
