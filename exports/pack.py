@@ -55,6 +55,13 @@ def _check_name(name: str) -> None:
         raise ValueError(f"unsafe file name in pack: {name!r}")
 
 
+def _zip_time() -> tuple:
+    # ZIP stores local wall-clock time without a zone; UTC keeps the entries' dates unambiguous.
+    import time
+
+    return time.gmtime()[:6]
+
+
 @dataclass(frozen=True)
 class WrittenPack:
     path: Path
@@ -80,7 +87,10 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> Written
     out = Path(out)
     with atomic_output(out) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(everything):
-            zf.writestr(name, everything[name])
+            info = zipfile.ZipInfo(name, date_time=_zip_time())
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by whoever unpacks it (the default is owner-only)
+            zf.writestr(info, everything[name])
     digest = sha256_file(out)
     return WrittenPack(out, digest, sha256_hex(manifest), len(everything))
 
@@ -104,7 +114,7 @@ def parse_sums(text: str) -> dict[str, str]:
         if not line.strip():
             continue
         digest, sep, name = line.partition(" ")
-        if not sep or len(digest) != 64 or not name[:1] in (" ", "*"):
+        if not sep or not re.fullmatch(r"[0-9a-fA-F]{64}", digest) or not name[:1] in (" ", "*"):
             raise ValueError(f"{SUMS}:{lineno}: not a sha256sum line: {line!r}")
         sums[name[1:]] = digest.lower()
     return sums
@@ -129,6 +139,17 @@ def verify_pack(path: Path) -> PackReport:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     problems += [f"{n}: appears more than once in the ZIP" for n in duplicates]
 
+    hashes = {n: sha256_hex(d) for n, d in contents.items() if n != SUMS}
+    listed = None
+    if MANIFEST not in contents:
+        problems.append(f"{MANIFEST}: missing")
+    else:
+        try:
+            report.manifest = json.loads(contents[MANIFEST])
+            listed = {e["path"]: e for e in report.manifest["files"]}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{MANIFEST}: unreadable ({exc})")
+
     if SUMS not in contents:
         problems.append(f"{SUMS}: missing")
     else:
@@ -137,29 +158,45 @@ def verify_pack(path: Path) -> PackReport:
         except (UnicodeDecodeError, ValueError) as exc:
             problems.append(f"{SUMS}: unreadable ({exc})")
         else:
-            problems += _compare(sums, {n: sha256_hex(d) for n, d in contents.items() if n != SUMS}, SUMS)
+            for problem in _compare(sums, hashes, SUMS):
+                name = problem.split(": ", 1)[0]
+                problems.append(_blame_sums(problem, name, sums, hashes, listed))
+                if name == MANIFEST and problem.startswith(f"{MANIFEST}: SHA-256 differs"):
+                    # Nothing else vouches for manifest.json: without the store either side may have changed.
+                    problems.append(f"{SUMS}: its line for {MANIFEST} disagrees with it (one of the two was changed)")
+            # sha256sum reads some changes as the same list (a '*' mode marker, upper-case hex, blank lines):
+            # the file must still be byte for byte what the pack builder wrote.
+            canonical = "".join(f"{digest}  {n}\n" for n, digest in sorted(sums.items())).encode("utf-8")
+            if contents[SUMS] != canonical:
+                problems.append(f"{SUMS}: not byte for byte as written (its text was changed)")
 
-    if MANIFEST not in contents:
-        problems.append(f"{MANIFEST}: missing")
-    else:
-        try:
-            report.manifest = json.loads(contents[MANIFEST])
-            listed = {e["path"]: e for e in report.manifest["files"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(f"{MANIFEST}: unreadable ({exc})")
-        else:
-            actual = {n: d for n, d in contents.items() if n not in (MANIFEST, SUMS)}
-            problems += _compare({n: e.get("sha256") for n, e in listed.items()},
-                                 {n: sha256_hex(d) for n, d in actual.items()}, MANIFEST)
-            problems += [
-                f"{n}: size {len(actual[n])} but {MANIFEST} says {e.get('size')}"
-                for n, e in sorted(listed.items()) if n in actual and e.get("size") != len(actual[n])
-            ]
+    if listed is not None:
+        actual = {n: d for n, d in contents.items() if n not in (MANIFEST, SUMS)}
+        problems += _compare({n: e.get("sha256") for n, e in listed.items()},
+                             {n: sha256_hex(d) for n, d in actual.items()}, MANIFEST)
+        problems += [
+            f"{n}: size {len(actual[n])} but {MANIFEST} says {e.get('size')}"
+            for n, e in sorted(listed.items()) if n in actual and e.get("size") != len(actual[n])
+        ]
     for name, data in sorted(contents.items()):
         named = CONTENT_ADDRESSED.match(name)
         if named and sha256_hex(data) != named.group(1):
             problems.append(f"{name}: content does not hash to its own name ({sha256_hex(data)})")
     return report
+
+
+def _blame_sums(problem: str, name: str, sums: dict, hashes: dict, listed: dict | None) -> str:
+    """Where the pack and manifest.json agree about `name`, it is SHA256SUMS that was changed: say so."""
+    if listed is None or name == MANIFEST:
+        return problem
+    in_pack, in_manifest = name in hashes, name in listed
+    if in_pack and in_manifest and listed[name].get("sha256") == hashes[name]:
+        if name in sums:
+            return f"{SUMS}: its line for {name} does not match that file, which matches {MANIFEST}"
+        return f"{SUMS}: has no line for {name}, which is in the pack and in {MANIFEST}"
+    if not in_pack and not in_manifest:
+        return f"{SUMS}: lists {name}, which is neither in the pack nor in {MANIFEST}"
+    return problem
 
 
 def _compare(expected: dict[str, str], actual: dict[str, str], source: str) -> list[str]:

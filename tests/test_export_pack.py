@@ -87,7 +87,8 @@ def test_a_capture_must_hash_to_its_name(tmp_path):
 def test_changed_manifest_is_caught_by_sums(pack, tmp_path):
     bad = rewrite_zip(pack, tmp_path / "bad.zip",
                       lambda n, d: d.replace(b"KW-2026-0001", b"KW-2026-0002") if n == MANIFEST else d)
-    assert [p.split(":")[0] for p in verify_pack(bad).problems] == [MANIFEST]
+    # Nothing but SHA256SUMS vouches for the manifest, so both are named: either may be the one changed.
+    assert [p.split(":")[0] for p in verify_pack(bad).problems] == [MANIFEST, SUMS]
 
 
 def test_extra_and_missing_files_are_named(pack, tmp_path):
@@ -153,3 +154,48 @@ def test_ordinary_csv_cells_are_left_alone(title):
     from exports.listings import _cell
 
     assert _cell(title) == title
+
+
+def test_every_single_byte_change_of_every_file_is_named(pack, tmp_path):
+    """Flip each byte of each file in turn (SHA256SUMS included): verify_pack must name that file every time."""
+    with zipfile.ZipFile(pack) as zf:
+        originals = {name: zf.read(name) for name in zf.namelist()}
+    missed = []
+    for victim, data in originals.items():
+        for i in range(len(data)):
+            changed = bytearray(data)
+            changed[i] ^= 0x01 if chr(data[i]) not in " *" else 0x0A  # ' ' <-> '*' is sha256sum's mode marker
+            bad = tmp_path / "bad.zip"
+            with zipfile.ZipFile(bad, "w") as zout:
+                for name, content in originals.items():
+                    zout.writestr(name, bytes(changed) if name == victim else content)
+            problems = verify_pack(bad).problems
+            if not any(p.startswith(victim + ":") for p in problems):
+                missed.append((victim, i, chr(data[i]), problems))
+    assert missed == []
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.replace(b"  ", b" *", 1),             # sha256sum's binary-mode marker: same list to sha256sum
+    lambda t: t.replace(next(bytes([c]) for c in t[:64] if c in b"abcdef"),  # upper-case hex
+                        next(bytes([c]) for c in t[:64] if c in b"abcdef").upper(), 1),
+    lambda t: t + b"\n",                              # a blank line
+])
+def test_equivalent_rewrites_of_sha256sums_are_still_changes(pack, tmp_path, change):
+    bad = rewrite_zip(pack, tmp_path / "bad.zip", lambda n, d: change(d) if n == SUMS else d)
+    assert [p.split(":")[0] for p in verify_pack(bad).problems] == [SUMS]
+
+
+def test_a_sums_line_changed_is_blamed_on_sha256sums_not_the_file(pack, tmp_path):
+    def change(name, data):
+        if name != SUMS:
+            return data
+        first = data.split(b"\n")[0]
+        return data.replace(first, (b"0" if first[:1] != b"0" else b"1") + first[1:], 1)
+    problems = verify_pack(rewrite_zip(pack, tmp_path / "bad.zip", change)).problems
+    assert len(problems) == 1 and problems[0].startswith(f"{SUMS}: its line for captures/")
+
+
+def test_files_unpack_readable_for_everyone(pack):
+    with zipfile.ZipFile(pack) as zf:
+        assert {(info.external_attr >> 16) & 0o777 for info in zf.infolist()} == {0o644}
