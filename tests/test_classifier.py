@@ -199,3 +199,44 @@ def test_demo_catalogue_labels_agree_with_the_classifier(wl):
         if predicted != (row.get("category") or "none"):
             disagreements.append((row.get("id"), row.get("category"), predicted, row["title"]))
     assert disagreements == []
+
+
+@pytest.mark.parametrize("title, description, category", [
+    ("game boy (the car one)", "Not the Nintendo one. Opens Kia and Hyundai.", "key_emulator"),
+    ("Remote copier", "Not a garage remote cloner: catches rolling codes of car alarms and replays them.",
+     "code_grabber"),
+])
+def test_a_denied_exclusion_or_context_cancels_nothing(wl, title, description, category):
+    result = classify(title, description, wl)
+    assert result.flagged and result.category == category
+    # the same words without the denial are innocent
+    assert not classify(title, description.replace("Not the ", "A ").replace("Not a ", "A "), wl).flagged
+
+
+def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
+    title = "Auto locksmith - lost keys, key programming"
+    assert classify(title, "Xhorse VVDI2 for sale, full licences.", wl).flagged
+    service = classify(title, "We come to you and program new keys. No call out charge.", wl)
+    assert not service.flagged
+    assert any(m.excluded_by and "callout_service" in m.excluded_by for m in service.matches)
+
+
+@pytest.mark.parametrize("title, description", [
+    ("ELM327 Bluetooth adapter", "Reads engine codes. Not for immobiliser or key programming."),
+    ("OBD2 Diagnosegerät", "Fehler auslesen und löschen. Keine Schlüsselprogrammierung."),
+    ("Pochette anti-RFID pour clé", "Protection contre le vol par relais des voitures sans clé."),
+])
+def test_negations_and_protective_words_in_several_languages(wl, title, description):
+    assert not classify(title, description, wl).flagged
+
+
+@pytest.mark.parametrize("title, category", [
+    ("Ретранслятор для keyless go", "relay_attack"),
+    ("Глушилка GPS для авто", "signal_jammer"),
+    ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
+    ("Ripetitore segnale chiave keyless", "relay_attack"),
+    ("Kit d'ouverture de voiture", "mechanical_entry"),
+])
+def test_italian_and_russian_and_foreign_device_words(wl, title, category):
+    result = classify(title, "", wl)
+    assert result.flagged and result.category == category

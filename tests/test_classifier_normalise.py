@@ -71,3 +71,24 @@ def test_every_token_maps_back_to_the_original_characters(text):
 def test_ascii_input_has_identity_offsets():
     norm = normalise("Relay Box")
     assert norm.offsets is None and norm.original_span(6, 9) == (6, 9)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Ретранслятор для keyless go", "retranslyator dlya keyless go"),   # real Russian is transliterated
+    ("Глушилка GPS", "glushilka gps"),
+    ("Геймбой эмулятор ключа", "geimboi emulyator klyucha"),
+    ("САN injесtоr Tоуоtа", "can injector toyota"),                     # look-alikes in Latin words stay look-alikes
+])
+def test_real_cyrillic_is_transliterated_but_look_alikes_are_folded(text, expected):
+    assert normalise(text).text == expected
+
+
+def test_transliterated_spans_map_back_to_the_original_word():
+    text = "Новый ретранслятор keyless"
+    norm = normalise(text)
+    start = norm.text.index("retranslyator")
+    a, b = norm.original_span(start, start + len("retranslyator"))
+    assert text[a:b] == "ретранслятор"
+    k = norm.text.index("keyless")
+    a, b = norm.original_span(k, k + len("keyless"))
+    assert text[a:b] == "keyless"

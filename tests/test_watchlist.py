@@ -159,3 +159,14 @@ def test_classify_refuses_an_invalid_watchlist_with_the_same_message(tmp_path):
     run = runner.invoke(cli, ["classify", "--watchlist", str(bad), "-"], input='{"id": 1, "title": "x", "description": ""}\n')
     assert run.exit_code == 1 and run.output == check.output
     assert run.output.startswith("Error: ") and "risk must be one of" in run.output
+
+
+def test_negations_and_listing_wide_contexts_are_validated(tmp_path):
+    good = MINIMAL + ("negations:\n  before: [not the]\n  after: [style]\n"
+                      "contexts:\n  - id: svc\n    label: Service\n    cancels: all\n    where: listing\n    terms: [we come to you]\n")
+    wl = load_watchlist(write(tmp_path, good))
+    assert wl.negations_before == ("not the",) and wl.negations_after == ("style",)
+    assert wl.contexts[0].where == "listing"
+    bad = MINIMAL + "negations:\n  around: [not]\n"
+    (message,) = problems(write(tmp_path, bad, "bad.yaml"))
+    assert ":10: negations: unknown key 'around'" in message
