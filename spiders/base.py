@@ -16,6 +16,7 @@ from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
 from spiders.items import ListingItem
+from spiders.parsing import BlockedPage, blocked_reason
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 
 ENDED_MARKERS = (
@@ -155,6 +156,8 @@ class MarketplaceSpider(scrapy.Spider):
             store.close()
 
     def parse_search(self, response: Response, page: int = 1):
+        if self.blocked(response):
+            return
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
@@ -202,6 +205,8 @@ class MarketplaceSpider(scrapy.Spider):
         return max([result.score] + [m.score for m in result.matches])
 
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
+        if self.blocked(response):
+            return
         try:
             fields = self.parse_listing(response)
             if not fields.get("title"):
@@ -236,6 +241,8 @@ class MarketplaceSpider(scrapy.Spider):
         yield item
 
     def parse_recheck(self, response: Response, listing_id: str):
+        if self.blocked(response):  # a captcha says nothing about whether the listing is still up
+            return
         status = self.listing_status(response)
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
         fields: dict[str, Any] = {"listing_id": listing_id}
@@ -270,6 +277,17 @@ class MarketplaceSpider(scrapy.Spider):
             purpose=purpose or response.meta.get("purpose", "all"),
             screen_score=response.meta.get("screen_score"),
         )
+
+    def blocked(self, response: Response) -> bool:
+        """A robot check or captcha instead of the page: counted as such, never read as "no listings here".
+
+        keywatch does not try to get past these; many of them mean asking the site for permission.
+        """
+        reason = blocked_reason(response)
+        if reason:
+            self.crawler.stats.inc_value("keywatch/blocked_pages")
+            self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
+        return bool(reason)
 
     def parse_failed(self, response: Response, error: Exception):
         self.crawler.stats.inc_value("keywatch/parse_errors")

@@ -42,7 +42,7 @@ class RunFacts:
 @dataclass(frozen=True)
 class Problem:
     spider: str
-    kind: str  # interrupted | failed | no_results | parse_errors | field_missing
+    kind: str  # interrupted | failed | blocked | no_results | parse_errors | field_missing
     message: str
 
     @property
@@ -64,6 +64,12 @@ def check_run(current: RunFacts, history: list[RunFacts]) -> list[Problem]:
     problems = []
     if current.finish_reason != "finished":
         problems.append(Problem(spider, "failed", f"did not finish normally (finish reason: {current.finish_reason})"))
+    blocked = current.stat("keywatch/blocked_pages")
+    if blocked and blocked >= current.stat("keywatch/search_pages") + current.stat("keywatch/items"):
+        # Not broken markup: the site answered with robot checks. No amount of selector fixing helps.
+        problems.append(Problem(spider, "blocked", f"blocked by the site: {blocked} robot-check pages, "
+                                                   "fewer pages read (ask the marketplace for access)"))
+        return problems
     with_cards = next((run for run in history if run.cards > 0), None)
     with_captures = next((run for run in history if run.captures > 0), None)
     if current.cards == 0 and with_cards is not None:

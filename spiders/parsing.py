@@ -280,27 +280,3 @@ def refuse_blocked(response) -> None:
     reason = blocked_reason(response)
     if reason:
         raise BlockedPage(f"blocked by a robot check ({reason})")
-
-
-class BlockAware:
-    """Mixed into a site spider: robot checks count as `keywatch/blocked_pages`, not parse errors or re-checks.
-
-    This belongs in spiders/base.py (see docs/spiders.md); it lives here until the base grows the hook.
-    """
-
-    def parse_failed(self, response, error):
-        if not isinstance(error, BlockedPage):
-            return super().parse_failed(response, error)
-        self.count_blocked(response, error)
-        return ()
-
-    def count_blocked(self, response, error):
-        self.crawler.stats.inc_value("keywatch/blocked_pages")
-        self.logger.warning("blocked page %s: %s", response.url, error)
-
-    def parse_recheck(self, response, listing_id):
-        reason = blocked_reason(response)
-        if reason:  # a captcha says nothing about whether the listing is still up
-            self.count_blocked(response, BlockedPage(reason))
-            return
-        yield from super().parse_recheck(response, listing_id)

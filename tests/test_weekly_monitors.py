@@ -110,3 +110,13 @@ def test_report_compares_with_the_previous_finished_run_of_the_same_spider(store
     assert report.counts["captures_stored"] == {"candidate": 10}
     assert report.counts["flagged_listings_stored"] == 10
     assert facts(store, db.get_run(store, first)).captures == 10
+
+
+def test_a_run_of_robot_checks_is_reported_as_blocked_not_as_broken_markup():
+    blocked = run(captures=0, **{"keywatch/cards_screened": 0, "keywatch/search_pages": 0, "keywatch/items": 0,
+                                 "keywatch/blocked_pages": 12})
+    problems = check_run(blocked, [run(run_id=1)])
+    assert kinds(problems) == ["blocked"] and problems[0].broken
+    assert "12 robot-check pages" in problems[0].message
+    # A few robot checks in an otherwise healthy run are not a problem.
+    assert check_run(run(**{"keywatch/blocked_pages": 2}), [run(run_id=1)]) == []

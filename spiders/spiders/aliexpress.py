@@ -8,8 +8,8 @@ import re
 from w3lib.url import add_or_replace_parameter
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (BlockAware, clean, decimal_string, dig, embedded_json, first, image_urls, mapping,
-                             parse_price, refuse_blocked, text_of)
+from spiders.parsing import (clean, decimal_string, dig, embedded_json, first, image_urls, mapping,
+                             parse_price, text_of)
 
 ITEM_ID = re.compile(r"/item/(\d{6,})\.html")
 OG_SUFFIX = re.compile(r"\s*-\s*AliExpress(?:\s+\d+)?\s*$")  # og:title ends "- AliExpress 202192403"
@@ -38,7 +38,7 @@ def amount(node) -> dict:
             "currency": first(node.get("currency"), node.get("currencyCode"), shown["currency"])}
 
 
-class AliexpressSpider(BlockAware, MarketplaceSpider):
+class AliexpressSpider(MarketplaceSpider):
     name = "aliexpress"
     marketplace = "aliexpress"
     allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions are served from the CDN
@@ -53,7 +53,6 @@ class AliexpressSpider(BlockAware, MarketplaceSpider):
                              dig(data, "root", "fields")))
 
     def parse_cards(self, response):
-        refuse_blocked(response)
         cards = []
         fields = self.search_fields(response)
         products = dig(fields, "mods", "itemList", "content") or next(product_lists(fields), [])
@@ -97,7 +96,6 @@ class AliexpressSpider(BlockAware, MarketplaceSpider):
         return add_or_replace_parameter(response.url, "page", str(page + 1)) if page and page * size < total else None
 
     def parse_listing(self, response):
-        refuse_blocked(response)
         data = mapping(dig(embedded_json(response.text, "window.runParams"), "data"))
         # Client-rendered pages leave runParams empty and keep only images in _d_c_.DCData.
         dc_data = mapping(embedded_json(response.text, "window._d_c_.DCData"))

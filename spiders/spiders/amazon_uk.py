@@ -4,7 +4,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import BlockAware, clean, first, parse_price, refuse_blocked, text_of
+from spiders.parsing import clean, first, parse_price, text_of
 
 ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
 # The buy-box price across layouts: current core price blocks first, then the older `priceblock_*` spans.
@@ -30,7 +30,7 @@ def split_price(node) -> str:
     return f"{symbol}{whole.rstrip('.')}.{clean(node.css('.a-price-fraction::text').get()) or '00'}"
 
 
-class AmazonUkSpider(BlockAware, MarketplaceSpider):
+class AmazonUkSpider(MarketplaceSpider):
     name = "amazon_uk"
     marketplace = "amazon_uk"
     allowed_domains = ["amazon.co.uk"]
@@ -44,7 +44,6 @@ class AmazonUkSpider(BlockAware, MarketplaceSpider):
         return "GBP" if host.endswith(".co.uk") else "USD" if host.endswith("amazon.com") else None
 
     def parse_cards(self, response):
-        refuse_blocked(response)
         cards = []
         # 2019+ results carry data-component-type; older ones only `s-result-item` with a data-asin.
         results = response.css('div[data-component-type="s-search-result"]') or response.css(".s-result-item[data-asin]")
@@ -73,7 +72,6 @@ class AmazonUkSpider(BlockAware, MarketplaceSpider):
         return response.css("a.s-pagination-next::attr(href), #pagnNextLink::attr(href)").get()
 
     def parse_listing(self, response):
-        refuse_blocked(response)
         asin = first(response.css("input#ASIN::attr(value), input[name='ASIN']::attr(value)").get(),
                      *(m.group(1) for m in map(ASIN.search, (response.css('link[rel="canonical"]::attr(href)').get(""),
                                                               response.url)) if m))

@@ -4,8 +4,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (BlockAware, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
-                             refuse_blocked, text_of, without_query)
+from spiders.parsing import (clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+                             text_of, without_query)
 
 # Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
 ITEM_ID = re.compile(r"/itm/(?:[^/?#]+/)?(\d{9,})")
@@ -19,7 +19,7 @@ ENDED = ("this listing was ended", "this listing has ended", "this listing sold 
 STATUS = '[data-testid="d-statusmessage"], .d-statusmessage, .vi-status, #msgPanel, .msgTextAlign'
 
 
-class EbayUkSpider(BlockAware, MarketplaceSpider):
+class EbayUkSpider(MarketplaceSpider):
     name = "ebay_uk"
     marketplace = "ebay_uk"
     allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
@@ -34,7 +34,6 @@ class EbayUkSpider(BlockAware, MarketplaceSpider):
         return "ended" if status == "live" and any(marker in banner for marker in ENDED) else status
 
     def parse_cards(self, response):
-        refuse_blocked(response)
         store = text_of(response.css("h1")[:1]) if response.css("article.str-item-card") else None
         cards = []
         for card in response.css(CARDS):
@@ -71,7 +70,6 @@ class EbayUkSpider(BlockAware, MarketplaceSpider):
         return href if href and not href.startswith(("#", "javascript")) else None
 
     def parse_listing(self, response):
-        refuse_blocked(response)
         product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
         offer = offer_fields(product)
         shown = parse_price(text_of(response.css(".x-price-primary .ux-textspans, [data-testid='x-price-primary'], "

@@ -7,8 +7,8 @@ as a fallback, and an ad page's JSON-LD Product when it has one.
 import re
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (BlockAware, clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
-                             refuse_blocked, text_of)
+from spiders.parsing import (clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
+                             text_of)
 
 AD_ID = re.compile(r"/p/[^?#]*?/(\d{6,})(?:[/?#]|$)")
 # The ad page repeats seller-name (small and large screen); the one marked data-testid is the visible name.
@@ -24,7 +24,7 @@ def one(response, selector: str) -> str:
     return text_of(response.css(selector)[:1])
 
 
-class GumtreeSpider(BlockAware, MarketplaceSpider):
+class GumtreeSpider(MarketplaceSpider):
     name = "gumtree"
     marketplace = "gumtree"
     allowed_domains = ["gumtree.com"]
@@ -34,7 +34,6 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
         return bool(AD_ID.search(url))
 
     def parse_cards(self, response):
-        refuse_blocked(response)
         cards = []
         tiles = next((found for found in map(response.css, (q("search-result"), "article.listing-maxi", "li.natural",
                                                             ".user-ad-row")) if found), [])
@@ -61,7 +60,6 @@ class GumtreeSpider(BlockAware, MarketplaceSpider):
                             'a.pagination-next::attr(href)').get()
 
     def parse_listing(self, response):
-        refuse_blocked(response)
         product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
         offer = offer_fields(product)
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")

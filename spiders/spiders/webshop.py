@@ -16,8 +16,8 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (BlockAware, BlockedPage, blocked_reason, clean, decimal_string, find_typed, first,
-                             image_urls, name_of, offer_fields, parse_price, refuse_blocked, structured_data, text_of)
+from spiders.parsing import (clean, decimal_string, find_typed, first,
+                             image_urls, name_of, offer_fields, parse_price, structured_data, text_of)
 
 # Carts, accounts and sort/filter permutations are endless and say nothing about the products.
 DENY = (r"/cart\b", r"/checkout", r"/account", r"/login", r"/wishlist", r"/search\b",
@@ -32,7 +32,7 @@ def shop_of(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
-class WebshopSpider(BlockAware, MarketplaceSpider):
+class WebshopSpider(MarketplaceSpider):
     name = "webshop"
     marketplace = "webshop"
     custom_settings = {"DEPTH_LIMIT": 6}
@@ -70,9 +70,7 @@ class WebshopSpider(BlockAware, MarketplaceSpider):
     def parse_page(self, response):
         if not isinstance(response, HtmlResponse):
             return
-        reason = blocked_reason(response)
-        if reason:  # a challenge page has no links worth following either
-            self.count_blocked(response, BlockedPage(reason))
+        if self.blocked(response):  # a challenge page has no links worth following either
             return
         if self.is_product_page(response):
             yield from self.parse_item(response)
@@ -87,7 +85,6 @@ class WebshopSpider(BlockAware, MarketplaceSpider):
         return self._data[1]
 
     def is_product_page(self, response) -> bool:
-        refuse_blocked(response)  # `keywatch parse` asks this first: a captcha is not "no product here"
         data = self.page_data(response)
         og_type = first(*(og.get("@type") for og in data.get("opengraph") or []))
         return (find_typed(data, "Product") is not None or str(og_type).lower() == "product"
@@ -97,11 +94,9 @@ class WebshopSpider(BlockAware, MarketplaceSpider):
         return True  # any page of a shop may be a product page; parse_listing decides
 
     def parse_cards(self, response):
-        refuse_blocked(response)
         return []  # shops are walked, not searched: a listing page's products are found by following its links
 
     def parse_listing(self, response):
-        refuse_blocked(response)
         data = self.page_data(response)
         product = find_typed(data, "Product") or {}
         og = next(iter(data.get("opengraph") or []), {})
