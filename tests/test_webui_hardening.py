@@ -152,3 +152,37 @@ def test_web_decisions_record_the_channel_and_address(desk):
     store = db.connect(path)
     assert store.conn.execute("SELECT via FROM decisions WHERE listing_pk = ?", [pk]).fetchone()[0] == "web 10.0.0.7"
     assert "web 10.0.0.7" in client.get("/audit").text
+
+
+@pytest.mark.parametrize("content_type, served", [
+    ("image/svg+xml", "text/plain"),          # an SVG can carry script: never rendered as SVG
+    ("text/xml", "text/plain"),               # nor XML with an xml-stylesheet
+    ("application/xhtml+xml; charset=utf-8", "text/html; charset=utf-8"),
+    ("TEXT/HTML; Charset=ISO-8859-1", "text/html; charset=iso-8859-1"),
+    (None, "text/html"),
+])
+def test_captured_pages_of_any_type_are_sandboxed_on_get_and_head(tmp_path, content_type, served):
+    from db.testing import make_item
+
+    path = tmp_path / "k.sqlite"
+    make_desk(path)
+    store = db.connect(path)
+    body = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    capture_id = db.save_capture(store, make_item("T-1", body=body,
+                                                  headers={"Content-Type": [content_type]} if content_type else {}))
+    store.conn.close()
+    client = create_app(path, TESTING=True).test_client()
+    login(client, "alice")
+    for response in (client.get(f"/capture/{capture_id}/page"), client.head(f"/capture/{capture_id}/page")):
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"].startswith("sandbox;")
+        assert response.headers["Content-Type"] == served
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Disposition"] == "inline"
+    assert client.get(f"/capture/{capture_id}/page").data == body
+
+
+def test_captured_page_route_needs_a_login_even_for_head(desk):
+    app, _, _ = desk
+    response = app.test_client().head("/capture/1/page")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
