@@ -389,6 +389,13 @@ def listing(store: Database, listing_pk: int) -> dict | None:
         c = dict(next(store.query("SELECT * FROM classifications WHERE id = ?", [extra["classification_id"]])))
         c["matches"] = json.loads(c["matches"] or "[]")
         result["classification"] = c
+    # The classifier's offsets point into the text of the capture it classified, which is not the newest one
+    # when a later re-check found the page gone: highlight that capture's text, not the newest capture's.
+    result["classified_fields"] = result["fields"]
+    classified = result["classification"]
+    if classified is not None and classified["capture_id"] != extra["latest_capture_id"]:
+        row = store.conn.execute("SELECT fields FROM captures WHERE id = ?", [classified["capture_id"]]).fetchone()
+        result["classified_fields"] = json.loads(row[0] or "{}") if row else {}
     result["latest_capture_id"] = extra["latest_capture_id"]
     return result
 

@@ -186,3 +186,27 @@ def test_captured_page_route_needs_a_login_even_for_head(desk):
     app, _, _ = desk
     response = app.test_client().head("/capture/1/page")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_highlights_stay_on_the_classified_text_after_a_recheck_finds_the_page_gone(tmp_path):
+    from db.testing import CLASSIFIED, make_item
+
+    path = tmp_path / "k.sqlite"
+    make_desk(path)
+    store = db.connect(path)
+    description = "Two-unit relay box, boxed"
+    classification = {**CLASSIFIED, "matches": [{"term": "relay box", "category": "relay_attack",
+                                                 "field": "description", "start": 9, "end": 18, "text": "relay box",
+                                                 "score": 100.0, "excluded_by": None}]}
+    first = db.save_capture(store, make_item("G-1", description=description, classification=classification,
+                                             fetched_at="2026-11-01T10:00:00.000000Z"))
+    db.save_capture(store, make_item("G-1", title="", description=None, classification=None, status=404,
+                                     listing_status="removed", body=b"<html>gone</html>",
+                                     fetched_at="2026-11-08T10:00:00.000000Z"))
+    pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [first]).fetchone()[0]
+    store.conn.close()
+    client = create_app(path, TESTING=True).test_client()
+    login(client, "alice")
+    page = client.get(f"/listing/{pk}").text
+    assert 'title="relay box">relay box</mark>' in page
+    assert "(no description captured)" not in page

@@ -90,7 +90,7 @@ def listing(pk: int):
     if item is None:
         abort(404, description=f"No listing with id {pk}.")
     matches = (item["classification"] or {}).get("matches", [])
-    fields = item["fields"]
+    fields = item["classified_fields"]
     # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
     open_by_seller = [row for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
                       if row["flagged"] and row["review_status"] in review.OPEN_STATUSES]
