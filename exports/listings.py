@@ -77,11 +77,14 @@ CSV_COLUMNS = ("marketplace", "listing_id", "url", "title", "price", "currency",
 _FORMULA_START = re.compile(r"^[\s\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]")
 
 
-def _cell(value) -> str:
+def spreadsheet_safe(value) -> str:
     text = "" if value is None else str(value)
     # Titles are written by sellers: a formula would run when the CSV is opened in a spreadsheet.
     # listings.json keeps the exact text.
     return "'" + text if _FORMULA_START.match(text) else text
+
+
+_cell = spreadsheet_safe
 
 
 def to_csv(records: list[dict]) -> bytes:
@@ -89,7 +92,7 @@ def to_csv(records: list[dict]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([spreadsheet_safe(v) for v in (
             r["marketplace"], r["listing_id"], r["url"], r["title"], r["price"], r["currency"], r["seller"],
             r["category"], r["first_seen"], r["last_seen"], r["status"], r["classifier"]["category"],
             r["classifier"]["risk"], r["classifier"]["score"], "; ".join(r["classifier"]["reasons"]),

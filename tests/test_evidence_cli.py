@@ -172,3 +172,25 @@ def test_readonly_store_refuses_writes(db_path):
     assert db.verify(store).ok
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         store.execute("INSERT INTO crawl_runs (spider, started_at) VALUES ('x', 'y')")
+
+
+def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
+    import csv as csv_module
+    import io
+
+    from click.testing import CliRunner
+
+    import db
+    from db.testing import make_item
+    from keywatch.cli import cli
+
+    path = tmp_path / "k.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("F-1", title='=HYPERLINK("http://evil.example","Relay box")', seller="@seller"))
+    store.conn.close()
+    out = CliRunner().invoke(cli, ["hits", "--format", "csv", "--db", str(path)])
+    assert out.exit_code == 0, out.output
+    [row] = list(csv_module.DictReader(io.StringIO(out.output)))
+    assert row["title"] == '\'=HYPERLINK("http://evil.example","Relay box")' and row["seller"] == "'@seller"
+    out = CliRunner().invoke(cli, ["hits", "--format", "jsonl", "--db", str(path)])
+    assert '"title": "=HYPERLINK' in out.output

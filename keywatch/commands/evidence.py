@@ -42,9 +42,13 @@ def hits(db_path, output_format):
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
     elif output_format == "csv":
+        from exports.listings import spreadsheet_safe
+
+        # Titles and seller names are written by sellers: no cell may run as a formula in a spreadsheet
+        # (`--format jsonl` keeps the exact text).
         writer = csv.DictWriter(sys.stdout, fieldnames=HIT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     elif rows:
         click.echo(_table(rows, HIT_COLUMNS))
     else:
