@@ -4,6 +4,7 @@ The office's wording (intro, legal paragraph, request, footer) comes from office
 both; the HTML layout comes from the template, the PDF layout is fixed here.
 """
 
+import functools
 import io
 import re
 from dataclasses import asdict
@@ -36,12 +37,64 @@ _FONT_CANDIDATES = [
 ]
 
 
+# Neither covers Chinese, Japanese or Korean, which marketplace titles do use: characters the main font lacks
+# are set in a fallback font when the system has one (Debian: fonts-droid-fallback or fonts-wqy-microhei).
+_FALLBACK_CANDIDATES = [
+    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),
+]
+FALLBACK = "KWFallback"
+
+
 def _fonts() -> tuple[str, str]:
     if "KWSans" not in pdfmetrics.getRegisteredFontNames():
         regular, bold = next((r, b) for r, b in _FONT_CANDIDATES if r.exists() and b.exists())
         pdfmetrics.registerFont(TTFont("KWSans", str(regular)))
         pdfmetrics.registerFont(TTFont("KWSans-Bold", str(bold)))
+        for path, index in _FALLBACK_CANDIDATES:
+            if path.exists():
+                pdfmetrics.registerFont(TTFont(FALLBACK, str(path), subfontIndex=index))
+                break
     return "KWSans", "KWSans-Bold"
+
+
+@functools.cache
+def _coverage(font_name: str) -> frozenset[int]:
+    return frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
+
+
+def _markup(text: str, font_name: str) -> str:
+    """Escaped paragraph markup for `text`: runs the font cannot draw go to the fallback font, and a
+    character no font here can draw is written as [U+XXXX], never silently left out of the notice."""
+    main = _coverage(font_name)
+    fallback = _coverage(FALLBACK) if FALLBACK in pdfmetrics.getRegisteredFontNames() else frozenset()
+    out, run, run_font = [], [], None
+
+    def flush():
+        if run:
+            chunk = escape("".join(run))
+            out.append(f'<font name="{run_font}">{chunk}</font>' if run_font else chunk)
+            run.clear()
+
+    for char in text:
+        code = ord(char)
+        if char in "\n\t " or code in main:
+            font = None
+        elif code in fallback:
+            font = FALLBACK
+        else:
+            flush()
+            run_font = None
+            out.append(f"[U+{code:04X}]")
+            continue
+        if font != run_font:
+            flush()
+            run_font = font
+        run.append(char)
+    flush()
+    return "".join(out).replace("\n", "<br/>")
 
 
 def notice_context(*, number: str, date: str, office: Office, recipient: dict, listings: list[dict],
@@ -82,9 +135,15 @@ def render_html(context: dict, template: Path | None = None) -> bytes:
         raise ValueError(f"letter template {template}: {exc}") from exc
 
 
+def _needs_anywhere_breaks(text: str, font_name: str, longest: int = 18) -> bool:
+    main = _coverage(font_name)
+    # A character drawn as [U+XXXX] takes the room of several.
+    return any(sum(1 if ord(c) in main else 6 for c in word) > longest for word in (text or "").split())
+
+
 def _para(text: str, style) -> Paragraph:
     # reportlab paragraphs take a small markup language: escape everything, keep the line breaks.
-    return Paragraph(escape(text or "").replace("\n", "<br/>"), style)
+    return Paragraph(_markup(text or "", style.fontName), style)
 
 
 def render_pdf(context: dict) -> bytes:
@@ -120,7 +179,11 @@ def render_pdf(context: dict) -> bytes:
     ]
     rows = [[_para(h, cell) for h in ("#", "Listing", "Title", "Price", "Category", "First seen (UTC)", "Status")]]
     for i, listing in enumerate(context["listings"], 1):
-        rows.append([_para(str(v), url_cell if col == 1 else cell) for col, v in enumerate((
+        # A title with a long unbroken run (Chinese and Japanese use no spaces) may break anywhere, or it
+        # would run out of its column and be cut off.
+        title_style = url_cell if _needs_anywhere_breaks(listing["title"], regular) else cell
+        rows.append([_para(str(v), url_cell if col == 1 else title_style if col == 2 else cell)
+                     for col, v in enumerate((
             i, f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}", listing["title"],
             listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]))])
     table = Table(rows, colWidths=[8 * mm, 45 * mm, 45 * mm, 20 * mm, 21 * mm, 20 * mm, 15 * mm], repeatRows=1)

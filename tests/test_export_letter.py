@@ -101,3 +101,44 @@ def test_a_bad_placeholder_is_reported():
     office.intro = "Hello {{ recipient.nmae }}"
     with pytest.raises(ValueError, match="office.yaml 'intro'"):
         context(office)
+
+
+def pdftotext_raw(pdf: bytes, tmp_path) -> str:
+    """The text in drawing order (cell by cell), so a wrapped cell is not interleaved with its neighbours."""
+    pdftotext(pdf, tmp_path)  # skips or fails, with the reason, when pdftotext is missing
+    path = tmp_path / "raw.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_no_character_of_a_title_is_silently_dropped_from_the_pdf(tmp_path):
+    """Chinese, Japanese and Korean titles are common on marketplaces; the main font has none of those glyphs."""
+    from exports import letter
+
+    title = "汽车钥匙编程器 スマートキー 자동차 Schlüssel – £249 “Zoë” ключ"
+    ctx = context()
+    ctx["listings"][0]["title"] = title
+    text = "".join(pdftotext_raw(render_pdf(ctx), tmp_path).split())
+    # Each character is in the text as itself, or (no font here can draw it) as its code point: never dropped.
+    for char in title.replace(" ", ""):
+        assert char in text or f"[U+{ord(char):04X}]" in text, char
+    assert "Schlüssel" in text and "ключ" in text
+    if letter.FALLBACK in letter.pdfmetrics.getRegisteredFontNames():
+        assert "汽车钥匙编程器" in text  # drawn in the fallback font when the system has one
+
+
+def test_characters_no_font_can_draw_are_written_as_code_points(tmp_path):
+    from exports.letter import _fonts, _markup
+
+    regular, _ = _fonts()
+    assert _markup("A\U0010FFFD<b>\nB", regular) == "A[U+10FFFD]&lt;b&gt;<br/>B"  # a code point no font has
+
+
+def test_a_long_title_without_spaces_wraps_inside_its_column(tmp_path):
+    title = "汽车钥匙编程器" * 6 + "END"
+    ctx = context()
+    ctx["listings"][0]["title"] = title
+    text = "".join(pdftotext_raw(render_pdf(ctx), tmp_path).split())
+    assert "END" in text
+    for char in set(title):
+        assert char in text or f"[U+{ord(char):04X}]" in text, char
