@@ -219,6 +219,7 @@ LEFT JOIN newest n ON n.listing_pk = l.pk
 LEFT JOIN classifications k ON k.id = l.classification_id
 LEFT JOIN listing_status s ON s.id = (SELECT s2.id FROM listing_status s2 WHERE s2.listing_pk = l.pk
                                       ORDER BY s2.observed_at DESC, s2.id DESC LIMIT 1)
+WHERE :pks IS NULL OR l.pk IN (SELECT value FROM json_each(:pks))
 ORDER BY l.pk
 """
 
@@ -229,13 +230,21 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _check_listing_index(store, problems, seq_of):
+def listing_index_problems(store, listing_pks=None) -> list[Problem]:
+    """Index problems of these listings (all when None): what an export checks before it quotes the index."""
+    problems: list[Problem] = []
+    _check_listing_index(store, problems, {}, listing_pks)
+    return problems
+
+
+def _check_listing_index(store, problems, seq_of, listing_pks=None):
     """The index is rewritten as captures arrive, so no trigger guards it; it must still match the evidence.
 
     An edited title, seller, price or URL would otherwise reach notices and packs, and an edited `flagged` would
     hide a hit from the review queue, with every hash still verifying.
     """
-    cursor = store.conn.execute(_LISTING_INDEX)
+    pks = None if listing_pks is None else json.dumps(sorted(int(pk) for pk in listing_pks))
+    cursor = store.conn.execute(_LISTING_INDEX, {"pks": pks})
     names = [d[0] for d in cursor.description]
     for values in cursor:
         row = dict(zip(names, values))

@@ -13,6 +13,7 @@ from pathlib import Path
 import db
 from db import notices, warc
 from db.canonical import normalise_utc
+from db.verify import listing_index_problems
 from exports.letter import notice_context, render_html, render_pdf
 from exports.listings import capture_file, letter_rows, listing_record, to_csv, to_json
 from exports.office import Office
@@ -142,6 +143,11 @@ def _export_locked(store, target, out, office, review_status, exported_by, now):
                                    review_status=review_status)
     if not rows:
         raise ExportError(f"no {review_status} listings for {target.scope}: nothing exported, no notice recorded")
+    # The pack quotes the listings index (title, URL, seller, price, status): it must agree with the chained
+    # captures, or a notice could go out quoting an edited title that no capture shows.
+    wrong = listing_index_problems(store, [r["pk"] for r in rows])
+    if wrong:
+        raise ExportError(f"{wrong[0]}; run `keywatch verify`. Nothing exported, no notice recorded")
     records = [listing_record(r) for r in rows]
 
     files: dict[str, bytes] = {}

@@ -396,3 +396,16 @@ def test_verify_pack_does_not_change_the_store(tmp_path, pack, store_path, cli):
     before = store_path.read_bytes()
     assert cli("verify-pack", pack, "--db", store_path).exit_code == 0
     assert store_path.read_bytes() == before
+
+
+def test_export_refuses_to_quote_an_edited_listing_index(tmp_path, store_path, cli):
+    """The letter and listings.csv quote the listings index: an edited title must not reach a retailer."""
+    store = db.connect(store_path)
+    store.execute("UPDATE listings SET title = 'A harmless phone case' WHERE listing_id = '1002'")
+    store.conn.close()
+    out = tmp_path / "pack.zip"
+    result = cli("export", "--retailer", "Keyless Pro Tools Ltd", "--out", out, "--db", store_path)
+    assert result.exit_code == 1
+    assert "index column(s) title disagree with the chained evidence" in result.output
+    assert "keywatch verify" in result.output and not out.exists()
+    assert notices.list_notices(db.connect(store_path)) == []
