@@ -216,6 +216,7 @@ def test_a_denied_exclusion_or_context_cancels_nothing(wl, title, description, c
 def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
     title = "Auto locksmith - lost keys, key programming"
     assert classify(title, "Xhorse VVDI2 for sale, full licences.", wl).flagged
+    assert classify(title, "Xhorse VVDI2 for sale. Book an appointment for a free quote on bulk orders.", wl).flagged
     service = classify(title, "We come to you and program new keys. No call out charge.", wl)
     assert not service.flagged
     assert any(m.excluded_by and "callout_service" in m.excluded_by for m in service.matches)
