@@ -210,6 +210,9 @@ SELECT l.pk, l.title, l.seller, l.price, l.currency, l.url, l.first_seen, l.last
         FROM main WHERE main.listing_pk = l.pk) AS e_seen_fields,
        (SELECT k2.id FROM classifications k2 JOIN main m ON m.id = k2.capture_id WHERE m.listing_pk = l.pk
         ORDER BY m.fetched_at DESC, m.id DESC, k2.id DESC LIMIT 1) AS e_classification_id,
+       (SELECT json_group_array(k4.id) FROM classifications k4 WHERE k4.capture_id =
+           (SELECT k5.capture_id FROM classifications k5 JOIN main m5 ON m5.id = k5.capture_id
+            WHERE m5.listing_pk = l.pk ORDER BY m5.fetched_at DESC, m5.id DESC LIMIT 1)) AS e_classification_ids,
        EXISTS (SELECT 1 FROM classifications k3 WHERE k3.capture_id = n.id) AS newest_classified,
        k.flagged AS e_flagged, k.category AS e_category, k.risk AS e_risk, k.score AS e_score,
        (SELECT c.listing_pk FROM captures c WHERE c.id = k.capture_id) AS classification_listing,
@@ -270,9 +273,13 @@ def _check_listing_index(store, problems, seq_of, listing_pks=None):
                                                           f.get(column) is not None else f.get(column)) for f in seen)
                 if not ok:
                     wrong.append(column)
-        # The index shows the newest classified capture's latest classification. When the newest capture has
-        # none (a removed page) and an older classified capture arrived after it, the index may have none at all.
-        expected_ids = {row["e_classification_id"]} | (set() if row["newest_classified"] else {None})
+        # The index shows the newest capture's latest classification. When the newest capture has none (a
+        # removed page) it keeps the one it had: some classification of the newest classified capture (a later
+        # re-score of that capture does not move it), or none if that capture arrived out of order.
+        if row["newest_classified"]:
+            expected_ids = {row["e_classification_id"]}
+        else:
+            expected_ids = {None, *json.loads(row["e_classification_ids"] or "[]")}
         if row["classification_id"] not in expected_ids or (
                 row["classification_id"] is not None and row["classification_listing"] != pk):
             wrong.append("classification_id")

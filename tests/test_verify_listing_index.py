@@ -81,3 +81,18 @@ def test_verify_reports_values_no_honest_write_stores_instead_of_crashing(store,
     result = db.verify(store)
     assert not result.ok
     assert record in str(result.first)
+
+
+def test_reclassifying_an_older_capture_after_the_page_went_away_still_verifies(store):
+    """The index keeps the classification it had when the gone page arrived; a later re-score of the older
+    capture is appended but does not move the index (keywatch reclassify re-scores every stored capture)."""
+    from db.testing import CLASSIFIED
+
+    first = db.save_capture(store, make_item("1001", fetched_at="2026-11-01T10:00:00.000001Z"))
+    db.save_capture(store, make_item("1001", fetched_at="2026-11-08T10:00:00.000001Z", title="", status=404,
+                                     listing_status="removed", classification=None, body=b"<html>gone</html>"))
+    db.save_classification(store, first, {**CLASSIFIED, "score": 77.0, "watchlist_version": "wl-test-2"})
+    result = db.verify(store)
+    assert result.ok, result.summary()
+    store.execute("UPDATE listings SET classification_id = 999")
+    assert "classification_id" in str(db.verify(store).first)
