@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when they are missing: chromium (review UI browser tests)
-# and poppler-utils (pdftotext, to read notice PDFs back). Needs root; otherwise says what to install.
+# Installs the Debian packages the tests need when they are missing: chromium (review UI browser tests),
+# poppler-utils (pdftotext, to read notice PDFs back) and fonts-droid-fallback (CJK titles in notice PDFs).
+# Needs root; otherwise says what to install.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+dpkg -s fonts-droid-fallback >/dev/null 2>&1 || need+=(fonts-droid-fallback)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: please install: ${need[*]} (sudo apt-get install ${need[*]})" >&2
