@@ -8,7 +8,6 @@ import click
 import db
 from keywatch import weekly
 from classifier import WatchlistError, shared_watchlist
-from keywatch.crawling import CrawlResult, project_settings, run_crawls
 from keywatch.options import db_option, watchlist_option
 
 
@@ -32,7 +31,7 @@ def check_watchlist(path) -> None:
         raise click.ClickException(f"cannot read watchlist {path}: {error.strerror}") from None
 
 
-def print_summary(result: CrawlResult, db_path) -> None:
+def print_summary(result, db_path) -> None:
     stats = result.stats
     click.echo(f"Crawl of {result.spider} finished ({result.finish_reason}), run {result.run_id}")
     click.echo(f"  pages fetched:    {result.count('downloader/response_count')}")
@@ -65,6 +64,7 @@ def demo(db_path, watchlist_path):
     them, stops the server and prints a summary.
     """
     from demo_market import DemoMarket
+    from keywatch.crawling import project_settings, run_crawls  # Scrapy loads only for commands that crawl
 
     check_watchlist(watchlist_path)
     settings = project_settings(db_path, watchlist_path, {"LOG_LEVEL": "WARNING"})
@@ -110,6 +110,8 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path
     3 interrupted (run again with --resume).
     """
     from scrapy.spiderloader import SpiderLoader
+
+    from keywatch.crawling import project_settings, run_crawls
 
     if crawl_all == bool(spider):
         raise click.ClickException("give one SPIDER to crawl, or --all for every marketplace in the config")
