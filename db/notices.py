@@ -10,6 +10,7 @@ import re
 
 from sqlite_utils import Migrations
 
+from db.canonical import GENESIS
 from db.captures import decompress_body
 from db.chain import append_chain
 from db.connection import write_transaction
@@ -205,6 +206,48 @@ def next_notice_number(store, prefix: str, year: int) -> str:
     used = [int(m.group(1)) for (number,) in store.conn.execute(
         "SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"]) if (m := pattern.match(number))]
     return f"{prefix}-{year}-{max(used, default=0) + 1:04d}"
+
+
+def chain_position(store) -> tuple[int, str]:
+    """(seq, hash) of the last chain record, (0, genesis) for an empty chain: where a snapshot stands."""
+    row = store.conn.execute("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+# For each chained record type, the listings whose pack content a new record of that type can change.
+_RECORD_LISTINGS = {
+    "listing": "SELECT pk FROM listings WHERE pk = ?",
+    "capture": "SELECT listing_pk FROM captures WHERE id = ?",
+    "classification": "SELECT c.listing_pk FROM classifications k JOIN captures c ON c.id = k.capture_id "
+                      "WHERE k.id = ?",
+    "status": "SELECT listing_pk FROM listing_status WHERE id = ?",
+    "decision": "SELECT listing_pk FROM decisions WHERE id = ?",
+    "tombstone": "SELECT c.listing_pk FROM tombstones t, json_each(t.capture_ids) j "
+                 "JOIN captures c ON c.id = j.value WHERE t.id = ?",
+}
+
+
+def changes_since(store, seq: int, head: str, listing_pks: set[int]) -> str | None:
+    """The first chain record after `seq` that concerns one of `listing_pks`, described; None when there is none.
+
+    Call inside the write transaction that records a notice built from a snapshot taken at (seq, head).
+    Notices are not listed: their numbers are checked separately. A record type this function does not know
+    counts as a change, so a new kind of evidence makes exports rebuild rather than go stale.
+    """
+    at = store.conn.execute("SELECT hash FROM chain WHERE seq = ?", [seq]).fetchone()
+    if (at[0] if at else GENESIS) != head:
+        return f"the chain record at position {seq} is no longer {head[:12]}…"
+    for record_type, record_id in store.conn.execute(
+            "SELECT record_type, record_id FROM chain WHERE seq > ? ORDER BY seq", [seq]).fetchall():
+        if record_type == "notice":
+            continue
+        query = _RECORD_LISTINGS.get(record_type)
+        if query is None:
+            return f"a new {record_type} record {record_id}"
+        touched = {pk for (pk,) in store.conn.execute(query, [record_id])} & listing_pks
+        if touched:
+            return f"a new {record_type} record {record_id} for listing {min(touched)}"
+    return None
 
 
 def record_notice(store, notice: dict) -> int:

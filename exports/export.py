@@ -4,6 +4,7 @@ import hashlib
 import importlib.metadata
 import os
 import platform
+import secrets
 import sqlite3
 import tempfile
 from dataclasses import dataclass
@@ -111,14 +112,37 @@ def long_date(utc: str) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
+# Rebuilds allowed because these very listings changed during the build (a recheck crawl, a reviewer).
+MAX_ATTEMPTS = 3
+# Rebuilds allowed because another export took the number first: each means that export succeeded.
+MAX_NUMBER_RETRIES = 20
+
+
+@dataclass
+class _Built:
+    """A pack built from one read snapshot, not yet recorded: what must still hold when its notice is written."""
+    staging: Path
+    pack: WrittenPack
+    number: str
+    prefix: str
+    year: int
+    created_at: str
+    rows: list[dict]
+    chain_seq: int     # the snapshot's last chain record (0: empty chain)
+    chain_head: str
+    captures: int
+
+
 def export_pack(store, target: Target, out: Path, *, office: Office, review_status: str = "confirmed",
                 exported_by: str | None = None, now: str | None = None) -> ExportResult:
     """Build the pack for `target` at `out` and record its notice, chained. All or nothing.
 
-    Everything happens inside one write transaction, so the pack is a consistent snapshot and the notice
-    number cannot be taken twice. The ZIP is built beside `out` and linked into place only once the notice
-    row is written; any failure removes it and rolls the notice back. An existing `out` is never replaced:
-    an earlier pack is evidence too.
+    The pack is built from one read snapshot (WAL readers do not block writers) into a staging file beside
+    `out`, using the notice number that is next in that snapshot. A short write transaction then records the
+    notice, but only if that number is still free and no chain record added since the snapshot touches
+    these listings; otherwise the pack is discarded and rebuilt (bounded: MAX_ATTEMPTS, MAX_NUMBER_RETRIES). The ZIP is linked
+    into place inside that transaction and removed again if the COMMIT fails. An existing `out` is never
+    replaced: an earlier pack is evidence too.
     """
     out = Path(out)
     if out.is_dir():
@@ -127,18 +151,26 @@ def export_pack(store, target: Target, out: Path, *, office: Office, review_stat
         raise ExportError(f"{out} already exists: packs are never overwritten, choose another name")
     if not out.parent.exists():
         raise ExportError(f"folder {out.parent} does not exist")
-    linked = False
-    try:
-        with db.write_transaction(store):
-            result, linked = _export_locked(store, target, out, office, review_status, exported_by, now)
-    except BaseException:
-        if linked:
-            out.unlink(missing_ok=True)  # the notice was rolled back (e.g. COMMIT failed): so must the pack be
-        raise
-    return result
+    changes, collisions = 0, 0
+    while True:
+        with db.read_snapshot(store):
+            built = _build(store, target, out, office, review_status, now)
+        try:
+            result, why, number_taken = _record_if_current(store, built, target, out, review_status, exported_by)
+        finally:
+            built.staging.unlink(missing_ok=True)
+        if result is not None:
+            return result
+        collisions += number_taken
+        changes += not number_taken
+        if changes >= MAX_ATTEMPTS or collisions > MAX_NUMBER_RETRIES:
+            raise ExportError(f"the store changed while the pack was being built ({why}), too often in a row; "
+                              "nothing exported, no notice recorded. Try again when the crawl or review of these "
+                              "listings has finished")
 
 
-def _export_locked(store, target, out, office, review_status, exported_by, now):
+def _build(store, target, out, office, review_status, now) -> _Built:
+    """Everything the pack holds, read inside the caller's snapshot, written to a staging ZIP."""
     rows = notices.export_listings(store, marketplace=target.marketplace, sellers=target.sellers,
                                    review_status=review_status)
     if not rows:
@@ -167,8 +199,9 @@ def _export_locked(store, target, out, office, review_status, exported_by, now):
             files[name] = body
 
     created_at = normalise_utc(now) if now else db.utc_now()
-    number = notices.next_notice_number(store, office.reference_prefix, int(created_at[:4]))
-    head, length = db.chain_head(store), db.chain_length(store)
+    year = int(created_at[:4])
+    number = notices.next_notice_number(store, office.reference_prefix, year)
+    seq, head = notices.chain_position(store)
     header = {
         "notice_number": number,
         "created_at": created_at,
@@ -177,8 +210,8 @@ def _export_locked(store, target, out, office, review_status, exported_by, now):
         "review_status": review_status,
         "listing_count": len(records),
         "capture_count": len(capture_ids),
-        # Taken before this notice's own chain record, which then covers the pack's SHA-256.
-        "store": {"chain_head": head, "chain_length": length},
+        # The snapshot's chain head; this notice's own chain record, added later, then covers the pack's SHA-256.
+        "store": {"chain_head": head, "chain_length": db.chain_length(store)},
         "tools": tool_versions(),
     }
     files["listings.json"] = to_json(records, {k: header[k] for k in ("notice_number", "created_at", "scope",
@@ -192,27 +225,52 @@ def _export_locked(store, target, out, office, review_status, exported_by, now):
     files["notice.pdf"] = render_pdf(context)
     files["README.txt"] = README.format(number=number).encode("utf-8")
 
-    staging = out.with_name(f".{out.name}.{number}.staging")
+    # Unique per build, so two exports to the same name never share a staging file.
+    staging = out.with_name(f".{out.name}.{number}.{secrets.token_hex(4)}.staging")
     try:
         pack = write_pack(staging, files, **header)
-        notice_id = notices.record_notice(store, {
-            "number": number, "created_at": created_at, "retailer_id": target.retailer_id,
-            "recipient": target.recipient, "marketplace": target.marketplace, "scope": target.scope,
-            "review_status": review_status, "listing_pks": [r["pk"] for r in rows], "pack_name": out.name,
-            "pack_sha256": pack.sha256, "manifest_sha256": pack.manifest_sha256, "chain_head": head,
-            "exported_by": exported_by,
-        })
-        try:
-            os.link(staging, out)  # atomic, and refuses to replace a file that appeared meanwhile
-        except FileExistsError:
-            raise ExportError(f"{out} already exists: packs are never overwritten, choose another name") from None
-        except OSError:
-            # A filesystem without hard links (some network shares): a rename is still atomic.
-            os.replace(staging, out)
-    finally:
+    except BaseException:
         staging.unlink(missing_ok=True)
-    pack = WrittenPack(out, pack.sha256, pack.manifest_sha256, pack.files)
-    return ExportResult(number, notice_id, pack, len(records), len(capture_ids)), True
+        raise
+    return _Built(staging, pack, number, office.reference_prefix, year, created_at, rows, seq, head, len(capture_ids))
+
+
+def _record_if_current(store, built: _Built, target, out, review_status, exported_by):
+    """Record the notice and put the pack in place, if the pack still describes the store; else (None, why, whether the number was taken).
+
+    Holds the write lock only for a few queries: the prefix's next number, the chain records added since the
+    snapshot, one INSERT and one chain link.
+    """
+    linked = False
+    try:
+        with db.write_transaction(store):
+            if notices.next_notice_number(store, built.prefix, built.year) != built.number:
+                return None, f"notice number {built.number} was taken by another export", True
+            changed = notices.changes_since(store, built.chain_seq, built.chain_head, {r["pk"] for r in built.rows})
+            if changed:
+                return None, changed, False
+            notice_id = notices.record_notice(store, {
+                "number": built.number, "created_at": built.created_at, "retailer_id": target.retailer_id,
+                "recipient": target.recipient, "marketplace": target.marketplace, "scope": target.scope,
+                "review_status": review_status, "listing_pks": [r["pk"] for r in built.rows],
+                "pack_name": out.name, "pack_sha256": built.pack.sha256,
+                "manifest_sha256": built.pack.manifest_sha256, "chain_head": built.chain_head,
+                "exported_by": exported_by,
+            })
+            try:
+                os.link(built.staging, out)  # atomic, and refuses to replace a file that appeared meanwhile
+            except FileExistsError:
+                raise ExportError(f"{out} already exists: packs are never overwritten, choose another name") from None
+            except OSError:
+                # A filesystem without hard links (some network shares): a rename is still atomic.
+                os.replace(built.staging, out)
+            linked = True
+    except BaseException:
+        if linked:
+            out.unlink(missing_ok=True)  # the notice was rolled back (e.g. COMMIT failed): so must the pack be
+        raise
+    pack = WrittenPack(out, built.pack.sha256, built.pack.manifest_sha256, built.pack.files)
+    return ExportResult(built.number, notice_id, pack, len(built.rows), built.captures), None, False
 
 
 README = """Evidence pack {number}
