@@ -197,3 +197,105 @@ def test_session_cookie_is_not_readable_by_scripts(page, desk):
     assert page.evaluate("document.cookie") == ""
     cookie, = page.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+
+def _tab_count(page, status):
+    return int(page.text_content(f"#status-tabs a[href*='status={status}'] .count"))
+
+
+def test_decisions_update_the_tab_counts_and_decided_rows_leave_the_open_view(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    assert (_tab_count(page, "open"), _tab_count(page, "confirmed"), _tab_count(page, "dismissed")) == (5, 0, 0)
+    page.keyboard.press("j")
+    page.keyboard.press("c")  # KW-1001 confirmed: selection moves on to KW-1003
+    page.wait_for_selector(f"#row-{pks['KW-1001']}.review-confirmed.left-view")
+    page.wait_for_selector("#status-tabs a[href*='status=confirmed'] .count:text-is('1')")
+    assert (_tab_count(page, "open"), _tab_count(page, "pending")) == (4, 4)
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1003']}"
+    page.keyboard.press("d")  # KW-1003 dismissed
+    page.wait_for_selector("#status-tabs a[href*='status=dismissed'] .count:text-is('1')")
+    assert _tab_count(page, "open") == 3 and _tab_count(page, "all") == 5
+    # Both decided rows are still there, dimmed, until the next movement; then only undecided rows remain.
+    assert page.locator("#queue tbody tr.left-view").count() == 2
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1002']}"
+    page.keyboard.press("k")  # nothing undecided above KW-1002 any more: the selection stays
+    assert page.locator(f"#row-{pks['KW-1001']}, #row-{pks['KW-1003']}").count() == 0
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1002']}"
+    page.keyboard.press("j")
+    assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1005']}"
+    assert page.locator("#queue tbody tr.row").count() == 3
+    assert len(_wait_for_decisions(path, 2)) == 2
+    assert page.csp_errors == []
+
+
+def test_an_escalation_stays_in_the_open_view_but_leaves_pending(page, desk):
+    base, _, pks = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    page.goto(f"{base}/?status=pending")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    page.wait_for_selector(f"#row-{pks['KW-1001']}.review-escalated.left-view")
+    page.keyboard.press("j")
+    assert page.locator(f"#row-{pks['KW-1001']}").count() == 0
+    page.goto(f"{base}/?status=open")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    page.wait_for_selector(f"#row-{pks['KW-1001']}.review-escalated")
+    assert page.locator(f"#row-{pks['KW-1001']}.left-view").count() == 0
+
+
+def test_a_decision_after_logging_out_in_another_tab_lands_on_login(page, desk):
+    base, path, pks = desk
+    log_in(page, base, "bob", USERS["bob"][1])
+    other = page.context.new_page()
+    other.goto(f"{base}/")
+    other.click("button:has-text('Log out')")
+    other.wait_for_url(f"{base}/login")
+    other.close()
+    page.keyboard.press("j")
+    page.keyboard.press("c")  # htmx POST without a session: HX-Redirect to the login page, nothing recorded
+    page.wait_for_url(f"{base}/login")
+    assert "Your session has ended" in page.text_content(".flash-error")
+    assert decisions(path) == []
+
+
+def test_the_trend_chart_fills_its_panel(page, desk):
+    base, _, _ = desk
+    log_in(page, base, "alice", USERS["alice"][1])
+    page.goto(f"{base}/dashboard")
+    sizes = page.evaluate("""() => {
+        const svg = document.querySelector('svg.chart'), panel = svg.closest('.panel');
+        const style = getComputedStyle(panel);
+        return [svg.getBoundingClientRect().width,
+                panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+    }""")
+    chart_width, panel_width = sizes
+    assert panel_width > 1000  # a wide window: a fixed-size chart would leave most of it empty
+    assert abs(chart_width - panel_width) < 2
+    page.set_viewport_size({"width": 700, "height": 900})
+    chart_width, panel_width = page.evaluate("""() => {
+        const svg = document.querySelector('svg.chart'), panel = svg.closest('.panel');
+        const style = getComputedStyle(panel);
+        return [svg.getBoundingClientRect().width,
+                panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)];
+    }""")
+    assert abs(chart_width - panel_width) < 2  # and it shrinks with a narrow window, no horizontal scroll
+
+
+def test_date_filters_take_iso_dates_whatever_the_locale(browser, desk):
+    base, _, _ = desk
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    page = context.new_page()
+    try:
+        log_in(page, base, "bob", USERS["bob"][1])
+        page.fill("input[name=since]", "2026-11-01")
+        page.press("input[name=since]", "Enter")
+        page.wait_for_url("**since=2026-11-01**")
+        assert page.input_value("input[name=since]") == "2026-11-01"
+        assert page.get_attribute("input[name=since]", "placeholder") == "YYYY-MM-DD"
+        # A non-ISO date is caught by the browser before it is sent (the server would flash it too).
+        page.fill("input[name=until]", "11/28/2026")
+        assert page.evaluate("document.querySelector('input[name=until]').checkValidity()") is False
+    finally:
+        context.close()

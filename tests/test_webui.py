@@ -1,5 +1,6 @@
 """The review desk through Flask's test client: every route, the permissions, CSRF, throttling, decisions."""
 
+import html
 import re
 import stat
 
@@ -389,7 +390,7 @@ def test_queue_filters(bob, desk):
     assert str(pks["KW-1004"]) not in recent and str(pks["KW-1001"]) in recent
     assert queue_titles(bob, until=_days_ago(10))[0] == [str(pks["KW-1005"])]
     order, page = queue_titles(bob, since="not-a-date")
-    assert len(order) == 5 and "Ignored the since date" in page
+    assert len(order) == 5 and "Ignored the from date" in page
 
 
 def _days_ago(days):
@@ -562,3 +563,127 @@ def test_dashboard_links_the_compliance_report_which_renders_without_scripts(bob
     assert "<script" not in page.text.lower()
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert bob.get("/report?since=not-a-date").status_code == 400
+
+
+# ---------------------------------------------------------------- review-desk polish (issue 6 follow-up)
+
+
+def tab_counts(html):
+    """{status: count} from the queue's status tabs, wherever they appear in `html`."""
+    nav = re.search(r'<nav class="tabs" id="status-tabs"[^>]*>(.*?)</nav>', html, re.S)
+    assert nav, "no status tabs"
+    return {label.lower(): int(n) for label, n in re.findall(r'>(\w+) <span class="count">(\d+)</span>', nav.group(1))}
+
+
+def test_an_htmx_decision_updates_the_tab_counts_out_of_band(bob, desk):
+    _, path, pks = desk
+    token = token_of(bob, "/")
+    before = tab_counts(bob.get("/").text)
+    assert before["open"] == 5 and before["confirmed"] == 0
+    response = bob.post(f"/listing/{pks['KW-1001']}/decide",
+                        data={"action": "confirm", "category": "relay_attack", "next": "/?status=open"},
+                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert response.status_code == 200
+    # The row swaps in place; the counts ride along in a <template> (a <nav> cannot follow a <tr> otherwise).
+    assert response.text.lstrip().startswith(f'<tr id="row-{pks["KW-1001"]}"')
+    assert re.search(r'<template>\s*<nav class="tabs" id="status-tabs" hx-swap-oob="true"', response.text)
+    after = tab_counts(response.text)
+    assert after == {**before, "open": 4, "pending": 4, "confirmed": 1}
+    assert after == tab_counts(bob.get("/").text)
+
+
+def test_the_out_of_band_counts_keep_the_views_filters(bob, desk):
+    _, _, pks = desk
+    token = token_of(bob, "/")
+    filtered = "/?status=open&q=lishi"
+    before = tab_counts(bob.get(filtered).text)
+    assert before["all"] == 1
+    response = bob.post(f"/listing/{pks['KW-1004']}/decide", data={"action": "escalate", "next": filtered},
+                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    after = tab_counts(response.text)
+    assert after["all"] == 1 and after["escalated"] == 1 and after["pending"] == 0
+    assert 'href="/?status=confirmed&amp;q=lishi"' in response.text  # tab links keep the search
+
+
+def test_queue_rows_say_which_statuses_the_view_holds(bob):
+    # keys.js drops a decided row from the view on the next j/k when its status is not one of these.
+    assert 'data-view-statuses="pending escalated"' in bob.get("/").text
+    assert 'data-view-statuses="pending"' in bob.get("/?status=pending").text
+    assert 'data-view-statuses="pending escalated confirmed dismissed"' in bob.get("/?status=all").text
+    assert re.search(r'<tr id="row-\d+" class="row review-pending" data-status="pending"', bob.get("/").text)
+
+
+def _session_of(client):
+    return client.get_cookie("keywatch_session").value
+
+
+def test_a_post_after_logout_elsewhere_goes_to_login_with_a_message(desk):
+    app, path, pks = desk
+    tab = app.test_client()
+    assert login(tab, "bob").status_code == 303
+    token = token_of(tab, "/")
+    other_tab = app.test_client()
+    other_tab.set_cookie("keywatch_session", _session_of(tab))
+    assert other_tab.post("/logout", data={"csrf_token": token}).status_code == 303
+    # The first tab still holds the old cookie (user, session id and token) and posts a decision from its page.
+    response = tab.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Your session has ended" in tab.get("/login").text
+    assert decisions_of(path) == []
+
+
+def test_a_post_after_the_cookie_was_cleared_goes_to_login_not_a_400(desk):
+    """Logging out in another tab clears the shared cookie: the next POST arrives with no session at all."""
+    app, path, pks = desk
+    client = app.test_client()
+    assert login(client, "bob").status_code == 303
+    token = token_of(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    client.delete_cookie("keywatch_session")
+    response = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Your session has ended" in client.get("/login").text
+    htmx = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"},
+                       headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
+    assert decisions_of(path) == []
+
+
+def test_an_htmx_post_from_a_disabled_account_gets_hx_redirect_and_changes_nothing(alice, desk):
+    app, path, pks = desk
+    bob = app.test_client()
+    assert login(bob, "bob").status_code == 303
+    bob_token = token_of(bob, "/")
+    assert alice.post("/users/bob/disable", data={"csrf_token": token_of(alice, "/users")}).status_code == 303
+    response = bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack"},
+                        headers={"HX-Request": "true", "X-CSRF-Token": bob_token})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+    assert "Your session has ended" in bob.get("/login").text
+    assert decisions_of(path) == []
+    # A logged-in user with a wrong token is still a plain 400: that is a forgery, not an ended session.
+    assert alice.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"}).status_code == 400
+
+
+def test_date_filters_ask_for_iso_dates(bob):
+    page = bob.get("/?since=2026-11-01").text
+    since = re.search(r'<input [^>]*name="since"[^>]*>', page).group(0)
+    until = re.search(r'<input [^>]*name="until"[^>]*>', page).group(0)
+    for field in (since, until):
+        assert 'type="text"' in field and 'placeholder="YYYY-MM-DD"' in field
+        assert r'pattern="\d{4}-\d{2}-\d{2}"' in field
+    assert 'value="2026-11-01"' in since
+
+
+@pytest.mark.parametrize("since, message", [
+    ("28/11/2026", "Ignored the from date '28/11/2026': use YYYY-MM-DD"),
+    ("2026-02-30", "Ignored the from date '2026-02-30': there is no such day"),
+])
+def test_a_bad_date_is_a_clear_flash_and_is_ignored(bob, since, message):
+    page = bob.get("/", query_string={"since": since}).text
+    assert message in html.unescape(page)
+    assert len(re.findall(r'<tr id="row-', page)) == 5  # ignored, not applied
+
+
+def test_a_date_range_that_ends_before_it_starts_is_flagged(bob):
+    page = bob.get("/?since=2026-11-20&until=2026-11-01").text
+    assert "The from date 2026-11-20 is after the to date 2026-11-01" in page

@@ -46,3 +46,11 @@ def test_week_buckets_and_chart():
     assert svg.startswith("<svg") and svg.count("<rect") == 6
     assert "new hits, week of 2026-11-02: 2" in svg
     assert "style=" not in svg  # the app's CSP allows no inline styles
+
+
+def test_trend_chart_scales_to_its_panel():
+    start = datetime.datetime(2026, 11, 2, tzinfo=datetime.timezone.utc)
+    svg = str(trend_svg(week_buckets({"new hits": []}, start, 4)))
+    head = svg[:svg.index(">")]
+    assert 'width="100%"' in head and 'viewBox="0 0 ' in head and "height=" not in head
+    assert 'preserveAspectRatio="xMidYMid meet"' in head

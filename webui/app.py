@@ -49,6 +49,10 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
                 session.clear()
             else:
                 g.user = user
+        if g.user is None and request.method not in security.SAFE_METHODS and request.endpoint != "auth.login":
+            # Checked before the token: an ended session has no token left, and that is not a forgery to report
+            # as a 400 but a reason to log in again. Either way the POST is refused and nothing changes.
+            return security.session_ended()
         security.check_csrf()
 
     @app.teardown_request

@@ -25,7 +25,7 @@ def week_buckets(events: dict[str, list[str]], start: datetime.datetime, weeks: 
     return result
 
 
-def trend_svg(series: dict, width: int = 720, height: int = 220) -> Markup:
+def trend_svg(series: dict, width: int = 960, height: int = 260) -> Markup:
     """Grouped bars per week, one colour per series, with axis labels and an accessible title."""
     weeks = series["weeks"]
     names = [k for k in series if k != "weeks"]
@@ -35,7 +35,10 @@ def trend_svg(series: dict, width: int = 720, height: int = 220) -> Markup:
     group = plot_w / max(len(weeks), 1)
     bar = max((group - 6) / max(len(names), 1), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="trend-title" '
+        # Scales with its panel: the viewBox fixes the drawing's proportions, width="100%" fills the panel and
+        # the height follows (no height attribute), so the chart is never a fixed-size island in a wide panel.
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'role="img" aria-labelledby="trend-title" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="trend-title">Weekly new hits, confirmations and removals, '
         f'last {len(weeks)} weeks</title>'
     ]

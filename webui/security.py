@@ -14,10 +14,11 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 # The app's own pages: nothing inline, nothing from elsewhere.
 APP_CSP = (
@@ -69,7 +70,7 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse (400) any state-changing request whose token is missing or does not match the session's."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in SAFE_METHODS:
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
     expected = session.get(CSRF_FIELD) or ""
@@ -88,16 +89,31 @@ def add_security_headers(response):
     return response
 
 
+def to_login(next_url: str | None = None):
+    if request.headers.get("HX-Request"):
+        # htmx would swap the login page into a table row: tell it to navigate instead.
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login", next=next_url))
+
+
+def session_ended():
+    """The answer to a POST without a live session (logged out in another tab, expired, account disabled).
+
+    The request is refused unread; the reviewer lands on the login page told why, rather than on a 400 about a
+    missing token. A cross-site forgery against a logged-out browser gets the same harmless redirect.
+    """
+    flash("Your session has ended (logged out, expired or the account was disabled), so that action was not "
+          "recorded. Log in and try again.", "error")
+    return to_login()
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.user is None:
-            if request.headers.get("HX-Request"):
-                # htmx would swap the login page into a table row: tell it to navigate instead.
-                response = current_app.response_class(status=401)
-                response.headers["HX-Redirect"] = url_for("auth.login")
-                return response
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+            return to_login(request.full_path.rstrip("?") if request.method == "GET" else None)
         return view(*args, **kwargs)
 
     return wrapped

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    url_for)
+from werkzeug.datastructures import MultiDict
 
 import db.review as review
 from db.canonical import format_utc
@@ -52,21 +54,46 @@ def render_block(template_name: str, block_name: str, **context) -> str:
     return "".join(template.blocks[block_name](template.new_context(context)))
 
 
-def queue_filter() -> review.QueueFilter:
-    args = request.args
+DATE_LABELS = {"since": "from", "until": "to"}
+
+
+def queue_filter(args=None, *, warn: bool = True) -> review.QueueFilter:
+    """The queue view asked for by `args` (the request's query string by default); bad dates are flashed."""
+    args = request.args if args is None else args
     status = args.get("status", "open")
     if status not in ("open", "all", *review.STATUSES):
         status = "open"
     dates = {key: args.get(key, "").strip() for key in ("since", "until")}
     for key, value in dates.items():
+        problem = None
         if value and not _DATE.match(value):
-            flash(f"Ignored the {key} date {value!r}: use YYYY-MM-DD.", "error")
+            problem = "use YYYY-MM-DD, e.g. 2026-11-28"
+        elif value:
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                problem = "there is no such day"
+        if problem:
+            if warn:
+                flash(f"Ignored the {DATE_LABELS[key]} date {value!r}: {problem}.", "error")
             dates[key] = ""
+    if warn and dates["since"] and dates["until"] and dates["since"] > dates["until"]:
+        flash(f"The from date {dates['since']} is after the to date {dates['until']}: nothing can match.", "error")
     return review.QueueFilter(
         status=status, category=args.get("category", ""), marketplace=args.get("marketplace", ""),
         seller=args.get("seller", "").strip(), since=dates["since"], until=dates["until"],
         q=args.get("q", "").strip()[:200],
     )
+
+
+def view_statuses(status: str) -> tuple[str, ...]:
+    """The review statuses a queue view shows: keys.js drops rows that have left it."""
+    return {"open": review.OPEN_STATUSES, "all": review.STATUSES}.get(status, (status,))
+
+
+def tabs_context(f: review.QueueFilter, args: dict) -> dict:
+    return {"counts": review.queue_counts(g.store, f), "f": f, "statuses": ("open", *review.STATUSES, "all"),
+            "args": {k: v for k, v in args.items() if k != "page"}}
 
 
 @bp.route("/")
@@ -75,11 +102,10 @@ def queue():
     f = queue_filter()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     rows = review.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    counts = review.queue_counts(g.store, f)
     return render_template(
-        "queue.html", rows=rows, counts=counts, f=f, page=page, page_size=PAGE_SIZE,
-        filter_choices=review.filter_choices(g.store), statuses=("open", *review.STATUSES, "all"),
-        args={k: v for k, v in request.args.items() if k != "page"}, next_url=request.full_path.rstrip("?"),
+        "queue.html", rows=rows, page=page, page_size=PAGE_SIZE, filter_choices=review.filter_choices(g.store),
+        next_url=request.full_path.rstrip("?"), view_statuses=view_statuses(f.status),
+        **tabs_context(f, request.args),
     )
 
 
@@ -131,7 +157,13 @@ def decide(pk: int):
         row = review.queue_row(g.store, pk)
         if row is None:
             abort(404)
-        return render_block("queue.html", "row", row=row, next_url=safe_next(request.form.get("next")))
+        next_url = safe_next(request.form.get("next"))
+        # The status tabs' counts change with the decision: sent along for an out-of-band swap, counted over the
+        # same filters as the page the reviewer is on (its URL is the form's `next`).
+        view_args = MultiDict(parse_qsl(urlsplit(next_url).query))
+        tabs = render_block("queue.html", "tabs", oob=True, **tabs_context(queue_filter(view_args, warn=False),
+                                                                            view_args))
+        return render_block("queue.html", "row", row=row, next_url=next_url) + f"<template>{tabs}</template>"
     return redirect(safe_next(request.form.get("next") or url_for("review.listing", pk=pk)), code=303)
 
 

@@ -17,7 +17,26 @@
     }
   }
 
+  // A decided row whose new status is not one this view shows (say, confirmed in "Open") stays visible, dimmed,
+  // until the next j/k: so the reviewer sees what was just done, and then moves on through undecided rows only.
+  function viewStatuses() {
+    var table = document.getElementById("queue");
+    return table && table.dataset.viewStatuses ? table.dataset.viewStatuses.split(" ") : null;
+  }
+
+  function markLeftView() {
+    var statuses = viewStatuses();
+    if (!statuses) return;
+    rows().forEach(function (r) { r.classList.toggle("left-view", statuses.indexOf(r.dataset.status) < 0); });
+  }
+
+  function dropLeftView() {
+    var current = selectedRow();
+    rows().forEach(function (r) { if (r !== current && r.classList.contains("left-view")) r.remove(); });
+  }
+
   function move(step) {
+    dropLeftView();
     var list = rows();
     if (!list.length) return;
     var i = list.indexOf(selectedRow());
@@ -106,12 +125,12 @@
   });
 
   document.addEventListener("htmx:afterSettle", function () {
+    markLeftView();
     if (selectedPk && !selectedRow()) selectedPk = null;
     var row = selectedRow();
     if (row && advanceFrom === selectedPk) {
-      var list = rows();
-      var next = list[list.indexOf(row) + 1];
-      select(next || row);
+      var later = rows().slice(rows().indexOf(row) + 1).filter(function (r) { return !r.classList.contains("left-view"); });
+      select(later[0] || row);
     } else if (row) {
       select(row); // re-mark the swapped-in row
     }
