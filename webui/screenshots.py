@@ -134,8 +134,13 @@ def take(out_dir: Path) -> list[Path]:
             page.wait_for_timeout(300)
             listing = out_dir / "listing.png"
             page.screenshot(path=str(listing), full_page=True)
+            page.set_viewport_size({"width": 1440, "height": 900})
+            page.goto(f"{base}/dashboard")
+            page.wait_for_load_state("load")
+            dashboard = out_dir / "dashboard.png"
+            page.screenshot(path=str(dashboard), full_page=True)
             browser.close()
-    return [queue, listing]
+    return [queue, listing, dashboard]
 
 
 if __name__ == "__main__":
