@@ -687,3 +687,19 @@ def test_a_bad_date_is_a_clear_flash_and_is_ignored(bob, since, message):
 def test_a_date_range_that_ends_before_it_starts_is_flagged(bob):
     page = bob.get("/?since=2026-11-20&until=2026-11-01").text
     assert "The from date 2026-11-20 is after the to date 2026-11-01" in page
+
+
+def test_a_cross_site_post_cannot_overwrite_the_session_cookie(desk):
+    """A forged cross-site POST arrives without the SameSite=Lax cookie: its refusal must not set a new
+    cookie (a flash would), or any site could log a reviewer out by posting a form at the desk."""
+    app, path, pks = desk
+    client = app.test_client()
+    for headers in ({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+                    {"Origin": "https://evil.example"}):
+        response = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"}, headers=headers)
+        assert response.status_code == 302 and response.headers["Location"] == "/login"
+        assert "Set-Cookie" not in response.headers
+    same_site = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"},
+                            headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"})
+    assert "Set-Cookie" in same_site.headers  # the message for one's own stale tab still arrives
+    assert decisions_of(path) == []

@@ -104,9 +104,21 @@ def session_ended():
     The request is refused unread; the reviewer lands on the login page told why, rather than on a 400 about a
     missing token. A cross-site forgery against a logged-out browser gets the same harmless redirect.
     """
-    flash("Your session has ended (logged out, expired or the account was disabled), so that action was not "
-          "recorded. Log in and try again.", "error")
+    if not from_another_site():
+        # Only for one's own stale tab: a flash sets a cookie, and a cross-site POST (sent without the SameSite
+        # cookie) must not be able to replace a reviewer's live session with it and so log them out.
+        flash("Your session has ended (logged out, expired or the account was disabled), so that action was not "
+              "recorded. Log in and try again.", "error")
     return to_login()
+
+
+def from_another_site() -> bool:
+    """Whether the browser says this request was sent by another site (Fetch metadata, else Origin)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return bool(origin) and origin != request.host_url.rstrip("/")
 
 
 def login_required(view):
