@@ -72,7 +72,6 @@ def writer_thread_pipeline():
     SQLite connection. Used by --experiment writer-thread as `bench.crawl.WriterThreadStorePipeline`.
     """
     import asyncio
-    import dataclasses
     from concurrent.futures import ThreadPoolExecutor
 
     import db
@@ -84,18 +83,10 @@ def writer_thread_pipeline():
             self.writer.submit(super().open_spider).result()
 
         async def process_item(self, item):
-            # A shallow copy: the item's values are not changed after this point, no deep copy needed.
-            record = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-            record["crawler_version"] = self.crawler_version
+            record = self.record_of(item)
             await asyncio.get_running_loop().run_in_executor(
                 self.writer, lambda: db.save_capture(self.store, record, run_id=self.run_id))
-            stats = self.crawler.stats
-            stats.inc_value("keywatch/captures_stored")
-            classification = record.get("classification") or {}
-            if classification.get("flagged"):
-                stats.inc_value("keywatch/hits")
-                stats.inc_value(f"keywatch/hits/category/{classification['category']}")
-                stats.inc_value(f"keywatch/hits/risk/{classification['risk']}")
+            self.count_stored(record)
             return item
 
         def spider_closed(self, spider, reason):

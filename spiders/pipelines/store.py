@@ -42,12 +42,20 @@ class StorePipeline:
     def crawler_version(self):
         return f"keywatch/{__version__} scrapy/{scrapy.__version__}"
 
-    def process_item(self, item):
+    def record_of(self, item) -> dict:
         # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.
         adapter = ItemAdapter(item)
         record = {name: adapter[name] for name in adapter.field_names()}
         record["crawler_version"] = self.crawler_version
+        return record
+
+    def process_item(self, item):
+        record = self.record_of(item)
         db.save_capture(self.store, record, run_id=self.run_id)
+        self.count_stored(record)
+        return item
+
+    def count_stored(self, record) -> None:
         stats = self.crawler.stats
         stats.inc_value("keywatch/captures_stored")
         classification = record.get("classification") or {}
@@ -55,7 +63,6 @@ class StorePipeline:
             stats.inc_value("keywatch/hits")
             stats.inc_value(f"keywatch/hits/category/{classification['category']}")
             stats.inc_value(f"keywatch/hits/risk/{classification['risk']}")
-        return item
 
     def spider_closed(self, spider, reason):
         if self.store is None:
