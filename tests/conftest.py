@@ -38,3 +38,24 @@ def run_keywatch(*args, env=None, timeout=300, check=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"keywatch {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+@pytest.fixture
+def fast_password_hashes(monkeypatch):
+    """Cheap argon2id parameters: the production ones take ~0.5 s per hash on a 2-core machine."""
+    from argon2 import PasswordHasher
+
+    from webui import auth
+
+    monkeypatch.setattr(auth, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def decisions_in(path) -> list[dict]:
+    """Every review decision in the store at `path`, oldest first (the audit trail as stored)."""
+    import db
+
+    store = db.connect(path)
+    try:
+        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
+    finally:
+        store.close()

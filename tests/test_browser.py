@@ -10,6 +10,7 @@ import pytest
 import db
 from webui import create_app
 from webui.sample import HOSTILE_MARKER, USERS, make_desk
+from tests.conftest import decisions_in
 from webui.screenshots import chromium_path, launch, log_in, serve_in_thread
 
 try:
@@ -50,13 +51,6 @@ def page(browser, desk):
     yield page
     context.close()
 
-
-def decisions(path):
-    store = db.connect(path)
-    try:
-        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
-    finally:
-        store.close()
 
 
 def test_triage_three_listings_from_the_keyboard(page, desk):
@@ -108,7 +102,7 @@ def _wait_for_decisions(path, count, timeout=5.0):
 
     deadline = time.monotonic() + timeout
     while True:
-        rows = decisions(path)
+        rows = decisions_in(path)
         if len(rows) >= count or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
@@ -121,7 +115,7 @@ def test_keys_work_on_the_listing_page(page, desk):
     page.keyboard.press("e")
     page.wait_for_url(f"{base}/listing/{pks['KW-1004']}")
     page.wait_for_selector("text=Decision recorded.")
-    assert [(r["listing_pk"], r["action"]) for r in decisions(path)] == [(pks["KW-1004"], "escalate")]
+    assert [(r["listing_pk"], r["action"]) for r in decisions_in(path)] == [(pks["KW-1004"], "escalate")]
 
 
 def test_a_refused_decision_is_shown_and_nothing_recorded(page, desk):
@@ -134,7 +128,7 @@ def test_a_refused_decision_is_shown_and_nothing_recorded(page, desk):
     error = page.wait_for_selector(".flash-error")
     assert "needs a note" in error.text_content()
     assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1001']}"  # no advance on failure
-    assert decisions(path) == []
+    assert decisions_in(path) == []
 
 
 def test_captured_script_does_not_run(page, desk):
@@ -178,7 +172,7 @@ def test_post_without_csrf_token_is_refused(page, desk):
         [f"{base}/listing/{pks['KW-1001']}/decide", f"{base}/users"],
     )
     assert statuses == [400, 400, 400]
-    assert decisions(path) == []
+    assert decisions_in(path) == []
     # The same request with the page's token goes through: the refusals above were about the token.
     ok = page.evaluate(
         """async (url) => {
@@ -188,7 +182,7 @@ def test_post_without_csrf_token_is_refused(page, desk):
         }""",
         f"{base}/listing/{pks['KW-1001']}/decide",
     )
-    assert ok == 200 and [d["action"] for d in decisions(path)] == ["escalate"]
+    assert ok == 200 and [d["action"] for d in decisions_in(path)] == ["escalate"]
 
 
 def test_session_cookie_is_not_readable_by_scripts(page, desk):
@@ -257,7 +251,7 @@ def test_a_decision_after_logging_out_in_another_tab_lands_on_login(page, desk):
     page.keyboard.press("c")  # htmx POST without a session: HX-Redirect to the login page, nothing recorded
     page.wait_for_url(f"{base}/login")
     assert "Your session has ended" in page.text_content(".flash-error")
-    assert decisions(path) == []
+    assert decisions_in(path) == []
 
 
 def test_the_trend_chart_fills_its_panel(page, desk):

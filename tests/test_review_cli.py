@@ -7,15 +7,10 @@ import db
 import db.review as review
 from keywatch.commands.review import is_loopback, review_command, serve, user
 from webui.sample import make_desk
+from tests.conftest import decisions_in
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    from argon2 import PasswordHasher
-
-    from webui import auth
-
-    monkeypatch.setattr(auth, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 @pytest.fixture
@@ -28,13 +23,6 @@ def store_path(tmp_path):
 def run(command, args, input=None):
     return CliRunner().invoke(command, [str(a) for a in args], input=input, catch_exceptions=False)
 
-
-def decisions(path):
-    store = db.connect(path)
-    try:
-        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
-    finally:
-        store.close()
 
 
 def test_user_add_with_password_on_stdin_stores_an_argon2id_hash(tmp_path):
@@ -85,7 +73,7 @@ def test_review_records_decisions_with_audit_trail_and_chain(store_path):
     run(review_command, ["demo:KW-1002", "--dismiss", "legitimate_trade_seller", "--user", "alice", "--db", store_path])
     run(review_command, ["demo:KW-1003", "--escalate", "--user", "alice", "--db", store_path])
     run(review_command, ["demo:KW-1003", "--note", "called the team", "--user", "bob", "--db", store_path])
-    rows = decisions(store_path)
+    rows = decisions_in(store_path)
     assert [(r["user"], r["action"], r["category"], r["reason"], r["status_before"], r["status_after"]) for r in rows] == [
         ("bob", "confirm", "relay_attack", None, "pending", "confirmed"),
         ("alice", "dismiss", None, "legitimate_trade_seller", "pending", "dismissed"),
@@ -112,7 +100,7 @@ def test_review_errors_are_clear_and_record_nothing(store_path, args, message):
     result = CliRunner().invoke(review_command, args + ["--db", str(store_path)])
     assert result.exit_code in (1, 2), result.output
     assert message in result.output and "Traceback" not in result.output
-    assert decisions(store_path) == []
+    assert decisions_in(store_path) == []
 
 
 def test_review_refuses_a_missing_database(tmp_path):

@@ -14,14 +14,7 @@ from webui.sample import HOSTILE_MARKER, USERS, make_desk
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def fast_hashes(monkeypatch):
-    """Cheap argon2id parameters: the production ones take ~0.5 s per hash on a 2-core machine."""
-    from argon2 import PasswordHasher
-
-    from webui import auth
-
-    monkeypatch.setattr(auth, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 @pytest.fixture

@@ -4,14 +4,16 @@ import html
 import json
 import re
 
+import pytest
+
 import db
+import db.review as review
 from conftest import run_keywatch
-from webui import create_app
+from test_webui import login
+from webui import auth, create_app
 from webui.highlight import segments
 
-import db.review as review
-from test_webui import fast_hashes, login  # noqa: F401  (fixture re-used)
-from webui import auth
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 def test_every_demo_hit_is_highlighted_exactly_where_the_classifier_matched(demo_market, tmp_path):

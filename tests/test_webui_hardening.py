@@ -9,7 +9,9 @@ import db.review as review
 from webui import create_app, security
 from webui.sample import USERS, make_desk
 
-from test_webui import fast_hashes, login, token_of  # noqa: F401  (fixture re-used)
+from test_webui import login, token_of
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 @pytest.fixture
