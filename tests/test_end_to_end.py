@@ -51,3 +51,13 @@ def test_demo_command_prints_summary(tmp_path):
     for expected in ("pages fetched:", "listings seen:", "hits:", "by category", "by risk", "chain head:",
                      str(tmp_path / "demo.sqlite"), "keywatch serve"):
         assert expected in out, expected
+
+
+def test_demo_refuses_to_run_while_another_crawl_holds_the_store(tmp_path):
+    from keywatch.weekly import CrawlLock
+
+    db_path = tmp_path / "busy.sqlite"
+    with CrawlLock(db_path):
+        proc = run_keywatch("demo", "--db", db_path, check=False, timeout=120)
+    assert proc.returncode == 1
+    assert "another crawl is running" in proc.stderr and "Traceback" not in proc.stderr

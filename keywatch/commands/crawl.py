@@ -68,9 +68,12 @@ def demo(db_path, watchlist_path):
 
     check_watchlist(watchlist_path)
     settings = project_settings(db_path, watchlist_path, {"LOG_LEVEL": "WARNING"})
-    with DemoMarket(port=0) as market:
-        click.echo(f"Demo marketplace serving {len(market.listings)} listings at {market.url}")
-        [result] = run_crawls([("demo_market", {"base_url": market.url, "mode": "all"})], settings)
+    try:
+        with weekly.CrawlLock(db_path), DemoMarket(port=0) as market:
+            click.echo(f"Demo marketplace serving {len(market.listings)} listings at {market.url}")
+            [result] = run_crawls([("demo_market", {"base_url": market.url, "mode": "all"})], settings)
+    except weekly.LockHeld as error:
+        raise click.ClickException(str(error)) from None
     print_summary(result, db_path)
     click.echo("")
     click.echo("Next:")
