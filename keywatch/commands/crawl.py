@@ -36,8 +36,9 @@ def print_summary(result, db_path) -> None:
     click.echo(f"Crawl of {result.spider} finished ({result.finish_reason}), run {result.run_id}")
     click.echo(f"  pages fetched:    {result.count('downloader/response_count')}")
     click.echo(f"  listings seen:    {result.count('keywatch/cards_screened')}")
+    errors = result.count("keywatch/parse_errors")
     click.echo(f"  item pages:       {result.count('keywatch/cards_fetched')} fetched, "
-               f"{result.count('keywatch/items')} parsed, {result.count('keywatch/parse_errors')} parse errors")
+               f"{result.count('keywatch/items')} parsed, {errors} parse errors" + (" (see the log)" if errors else ""))
     rechecks = {k.rsplit('/', 1)[1]: v for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
     if rechecks:
         click.echo("  re-checks:        " + ", ".join(f"{v} {k}" for k, v in sorted(rechecks.items())))
@@ -75,12 +76,14 @@ def demo(db_path, watchlist_path):
     except weekly.LockHeld as error:
         raise click.ClickException(str(error)) from None
     print_summary(result, db_path)
+    # After `make demo` the CLI is not on PATH: show the command as the user can type it.
+    kw = "keywatch" if shutil.which("keywatch") or not Path(".venv/bin/keywatch").exists() else ".venv/bin/keywatch"
     click.echo("")
     click.echo("Next:")
-    click.echo(f"  keywatch hits --db {db_path}              # the flagged listings")
-    click.echo(f"  keywatch verify --db {db_path}            # re-check every hash in the evidence store")
-    click.echo(f"  keywatch user add alice --role admin --db {db_path}")
-    click.echo(f"  keywatch serve --db {db_path}             # then open http://127.0.0.1:8000/ to review")
+    click.echo(f"  {kw} hits --db {db_path}              # the flagged listings")
+    click.echo(f"  {kw} verify --db {db_path}            # re-check every hash in the evidence store")
+    click.echo(f"  {kw} user add alice --role admin --db {db_path}")
+    click.echo(f"  {kw} serve --db {db_path}             # then open http://127.0.0.1:8000/ to review")
 
 
 @click.command(context_settings={"ignore_unknown_options": False})
