@@ -17,6 +17,7 @@ from db.testing import make_item
 from exports import export as export_module
 from exports.pack import MANIFEST, SUMS, parse_sums
 from keywatch.commands import notify
+from test_export_pack import rewrite_zip
 
 RETAILERS = """\
 retailers:
@@ -80,15 +81,6 @@ def store_path(tmp_path, cli):
 def read_zip(path):
     with zipfile.ZipFile(path) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
-
-
-def rewrite_zip(src, dst, change):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for name in zin.namelist():
-            data = change(name, zin.read(name))
-            if data is not None:
-                zout.writestr(name, data)
-    return dst
 
 
 @pytest.fixture

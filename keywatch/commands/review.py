@@ -106,11 +106,7 @@ def user_list(db_path):
 @db_option
 def user_disable(name, db_path):
     """Disable account NAME: it can no longer log in, and its open sessions end at the next request."""
-    with open_store(db_path) as store:
-        try:
-            review.set_disabled(store, name, True)
-        except review.ReviewError as error:
-            raise click.ClickException(str(error)) from None
+    _set_disabled(name, db_path, True)
     click.echo(f"Disabled {name}.")
 
 
@@ -119,12 +115,16 @@ def user_disable(name, db_path):
 @db_option
 def user_enable(name, db_path):
     """Re-enable a disabled account NAME."""
+    _set_disabled(name, db_path, False)
+    click.echo(f"Enabled {name}.")
+
+
+def _set_disabled(name, db_path, disabled: bool) -> None:
     with open_store(db_path) as store:
         try:
-            review.set_disabled(store, name, False)
+            review.set_disabled(store, name, disabled)
         except review.ReviewError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"Enabled {name}.")
 
 
 def cli_channel() -> str:
