@@ -1,6 +1,7 @@
 """Options shared by several commands, as decorators (sqlite-utils style)."""
 
 import contextlib
+import sqlite3
 from pathlib import Path
 
 import click
@@ -32,31 +33,49 @@ def watchlist_option(fn):
     )(fn)
 
 
-def connect_store(db_path, *, create: bool = False, readonly: bool = False):
-    """The evidence store for a command; a missing or foreign file is a one-line user error.
+def connect_store(db_path, *, create: bool = False):
+    """The evidence store for a command that writes to it, migrated; a missing, foreign or newer file is a
+    one-line user error. Commands that only read use `read_store`.
 
     Only commands that write new evidence create a store: a typo in --db must not leave an empty file behind.
     """
-    import sqlite3
-
     import db
 
     try:
-        return db.connect(db_path, create=create, readonly=readonly)
-    except db.StoreNotFound as error:
+        return db.connect(db_path, create=create)
+    except db.StoreError as error:
         raise click.ClickException(str(error)) from None
     except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
+        if error.sqlite_errorname == "SQLITE_NOTADB":
+            raise click.ClickException(f"{db_path}: not a keywatch evidence store ({error})") from None
+        raise click.ClickException(f"cannot open {db_path} for writing: {error}") from None
 
 
 @contextlib.contextmanager
-def open_store(db_path, *, create: bool = False, readonly: bool = False):
+def open_store(db_path, *, create: bool = False):
     """connect_store, closed when the block ends."""
-    store = connect_store(db_path, create=create, readonly=readonly)
+    store = connect_store(db_path, create=create)
     try:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def read_store(db_path):
+    """The evidence store for a command that only reads it (db.read_only: nothing in or beside the file
+    changes, so an examiner's write-protected copy reads as well as the live store); every problem with the
+    store, including one met while reading, is a one-line user error.
+    """
+    import db
+
+    try:
+        with db.read_only(db_path) as store:
+            yield store
+    except db.StoreError as error:
+        raise click.ClickException(str(error)) from None
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"cannot read {db_path}: {error}") from None
 
 
 def parse_listing_ref(ref: str, param_hint: str = "LISTING") -> tuple[str, str]:

@@ -165,15 +165,6 @@ def test_verify_leaves_the_database_file_byte_identical(db_path):
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
 
 
-def test_readonly_store_refuses_writes(db_path):
-    import sqlite3
-
-    store = db.connect(db_path, readonly=True)
-    assert db.verify(store).ok
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        store.execute("INSERT INTO crawl_runs (spider, started_at) VALUES ('x', 'y')")
-
-
 def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     import csv as csv_module
     import io

@@ -10,7 +10,7 @@ import click
 
 from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
 from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
-from keywatch.options import db_option, watchlist_option
+from keywatch.options import db_option, open_store, read_store, watchlist_option
 
 
 def _load(path: Path):
@@ -154,13 +154,10 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     from classifier import __version__ as classifier_version
 
     wl = _load(watchlist_path)
-    try:
-        store = db.connect(db_path, create=False)
-    except db.StoreNotFound as error:
-        raise click.ClickException(str(error)) from None
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
-    with contextlib.nullcontext() if dry_run else db.write_transaction(store):  # all re-scored, or none
+    with (read_store(db_path) if dry_run else open_store(db_path)) as store, \
+            (contextlib.nullcontext() if dry_run else db.write_transaction(store)):  # all re-scored, or none
         for row in list(db.captures_to_classify(store)):
             fields = json.loads(row["fields"] or "{}")
             title, description = fields.get("title") or "", fields.get("description") or ""

@@ -3,13 +3,14 @@
 import csv
 import getpass
 import json
+import os
 import sys
 
 import click
 
 import db
 from db.warc import WarcError, select_captures, write_warc
-from keywatch.options import db_option, open_store, parse_listing_ref
+from keywatch.options import db_option, open_store, parse_listing_ref, read_store
 
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
                "sha256", "status", "seller", "price", "currency")
@@ -36,7 +37,7 @@ def hits(db_path, output_format):
 
     Example: keywatch hits --format csv > hits.csv
     """
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         rows = [{c: r[c] for c in HIT_COLUMNS} for r in db.hits(store)]
     if output_format == "jsonl":
         for row in rows:
@@ -84,7 +85,7 @@ def show(listing, db_path, as_json):
     Example: keywatch show demo_market:1042
     """
     marketplace, listing_id = parse_listing_ref(listing)
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         timeline = db.timeline(store, marketplace, listing_id)
     if timeline is None:
         raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
@@ -116,7 +117,7 @@ def verify(db_path, anchor):
 
     Example: keywatch verify --db data/keywatch.sqlite
     """
-    with open_store(db_path, readonly=True) as store:  # checking evidence must not change it
+    with read_store(db_path) as store:  # checking evidence must not change it
         result = db.verify(store, anchor=anchor)
     if not result.ok:
         for problem in result.problems[1:20]:
@@ -142,16 +143,21 @@ def warc(listings, run_id, all_captures, out_path, db_path):
     refs = [parse_listing_ref(ref) for ref in listings]
     if sum(bool(x) for x in (refs, run_id is not None, all_captures)) != 1:
         raise click.UsageError("choose exactly one of --listing, --run or --all")
-    with open_store(db_path) as store:
-        try:
+    result = None
+    try:
+        with read_store(db_path) as store:
             capture_ids = select_captures(store, listings=refs, run_id=run_id, all_captures=all_captures)
             if not capture_ids:
                 raise click.ClickException("no captures chosen: nothing to export")
             result = write_warc(store, capture_ids, out_path)
-        except WarcError as error:
-            raise click.ClickException(str(error)) from None
-        except OSError as error:
-            raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    except WarcError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    except click.ClickException:
+        if result is not None:  # written from a store that changed meanwhile: not an export to hand over
+            os.unlink(out_path)
+        raise
     click.echo(f"Wrote {result.captures} captures ({result.records} WARC records) to {out_path}")
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} captures whose bodies were purged (see their tombstones).", err=True)

@@ -12,7 +12,7 @@ from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
-from keywatch.options import connect_store, db_option
+from keywatch.options import connect_store, db_option, read_store
 
 
 @click.group()
@@ -58,7 +58,8 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
 @db_option
 def retailer_list(as_json, db_path):
     """List the retailers in the store."""
-    rows = notices.list_retailers(connect_store(db_path))
+    with read_store(db_path) as store:
+        rows = notices.list_retailers(store)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -171,14 +172,10 @@ def verify_pack(pack, db_path):
 def _recorded_notice(db_path: Path, number: str | None):
     if not number or not Path(db_path).exists():
         return None
-    # A check must not change the store it checks against: no migrations.
-    store = db.connect(db_path, create=False, migrate=False)
-    try:
+    with read_store(db_path) as store:  # a check must not change the store it checks against
         if not store["notices"].exists():
             return None
         return notices.get_notice(store, number)
-    finally:
-        store.close()
 
 
 @click.command()
@@ -198,8 +195,8 @@ def report(since, fmt, out, db_path):
         since_utc = compliance_report.parse_since(since)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = connect_store(db_path)
-    data = compliance_report.compliance(store, since_utc)
+    with read_store(db_path) as store:
+        data = compliance_report.compliance(store, since_utc)
     text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)
     if out is None:
         click.echo(text, nl=False)

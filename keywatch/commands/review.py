@@ -9,7 +9,7 @@ import sys
 import click
 
 import db.review as review
-from keywatch.options import db_option, open_store, parse_listing_ref
+from keywatch.options import db_option, open_store, parse_listing_ref, read_store
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -93,7 +93,7 @@ def user_add(name, role, password_stdin, db_path):
 @db_option
 def user_list(db_path):
     """List accounts with their role and state."""
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         users = review.list_users(store)
     if not users:
         click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
