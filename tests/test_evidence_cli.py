@@ -185,3 +185,78 @@ def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     assert row["title"] == '\'=HYPERLINK("http://evil.example","Relay box")' and row["seller"] == "'@seller"
     out = CliRunner().invoke(cli, ["hits", "--format", "jsonl", "--db", str(path)])
     assert '"title": "=HYPERLINK' in out.output
+
+
+# ---------------------------------------------------------------- hostile text on the officer's terminal
+
+HOSTILE = ("\x1b]0;owned\x07\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31mRelay box"
+           "\x9b2J\x9d0;c1\x9c \u202egnp.exe\u2066x\u2069 \u200bzero\ufeff\x00nul\rCR\nLF\ttab\x7f\u2028end")
+
+
+def _terminal_safe(text):
+    """Nothing a terminal would act on: no control or format character other than the line breaks we print."""
+    import unicodedata
+
+    bad = sorted({f"U+{ord(ch):04X}" for ch in text
+                  if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+    assert not bad, f"raw control characters reach the terminal: {bad}"
+    return text
+
+
+@pytest.fixture
+def hostile_db(tmp_path):
+    path = tmp_path / "hostile.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("666", title=HOSTILE, seller="\u202eresu_\x1b[8mhidden", price="1\x1b[2J",
+                                     response_url="http://127.0.0.1:8000/item/666?\x1b]0;x\x07"))
+    store.close()
+    return path
+
+
+def run_on_terminal(*args):
+    # color=True: click then passes escape sequences through as it does to a real terminal.
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, color=True)
+
+
+def test_show_and_hits_print_seller_text_escaped(hostile_db):
+    for args in (["show", "demo_market:666"], ["hits"]):
+        result = run_on_terminal(*args, "--db", hostile_db)
+        assert result.exit_code == 0, result.output
+        _terminal_safe(result.output)
+        assert "\\x1b]0;owned\\x07" in result.output and "\\u202eresu_\\x1b[8mhidden" in result.output, args
+    shown = run_on_terminal("show", "demo_market:666", "--db", hostile_db).output
+    assert "\\rCR\\nLF\\ttab" in shown and "\\x9b2J" in shown and "\\x00nul" in shown and "\\u202egnp.exe" in shown
+
+
+def test_json_outputs_stay_exact_valid_and_terminal_safe(hostile_db):
+    result = run_on_terminal("hits", "--format", "jsonl", "--db", hostile_db)
+    [row] = [json.loads(line) for line in _terminal_safe(result.output).splitlines()]
+    assert row["title"] == HOSTILE and row["seller"] == "\u202eresu_\x1b[8mhidden"
+    data = json.loads(_terminal_safe(run_on_terminal("show", "demo_market:666", "--json", "--db", hostile_db).output))
+    assert data["listing"]["title"] == HOSTILE
+
+
+def test_json_output_keeps_letters_readable(tmp_path):
+    path = tmp_path / "letters.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("7", title="Programmateur de clés Ключ"))
+    store.close()
+    assert "Programmateur de clés Ключ" in run("hits", "--format", "jsonl", "--db", path).output
+
+
+def test_csv_keeps_seller_text_exact(hostile_db):
+    rows = list(csv.DictReader(io.StringIO(run("hits", "--format", "csv", "--db", hostile_db).output, newline="")))
+    assert rows[0]["title"] == HOSTILE
+
+
+def test_verify_problems_print_stored_text_escaped(hostile_db):
+    import sqlite3
+
+    conn = sqlite3.connect(hostile_db)
+    conn.execute("DROP TRIGGER chain_no_update")
+    conn.execute("UPDATE chain SET record_type = 'capture\x1b]0;forged\x07' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    result = run_on_terminal("verify", "--db", hostile_db)
+    assert result.exit_code == 1 and "capture\\x1b]0;forged\\x07" in result.output
+    _terminal_safe(result.output)

@@ -11,6 +11,7 @@ import click
 from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
 from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
 from keywatch.options import db_option, open_store, read_store, watchlist_option
+from keywatch.terminal import printable
 
 
 def _load(path: Path):
@@ -181,7 +182,7 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     click.echo(("Would re-score" if dry_run else "Re-scored") + f" with watchlist {wl.version}: "
                + ", ".join(f"{n} {k}" for k, n in counts.items()))
     for line in changes:
-        click.echo(line)
+        click.echo(printable(line))  # listing ids come from the pages
 
 
 commands = [classify, eval_, watchlist, reclassify]

@@ -2,7 +2,6 @@
 
 import csv
 import getpass
-import json
 import os
 import sys
 
@@ -11,6 +10,7 @@ import click
 import db
 from db.warc import WarcError, select_captures, write_warc
 from keywatch.options import db_option, open_store, parse_listing_ref, read_store
+from keywatch.terminal import json_text, printable
 
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
                "sha256", "status", "seller", "price", "currency")
@@ -19,7 +19,7 @@ HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", 
 def _table(rows: list[dict], columns) -> str:
     def cell(value, column):
         text = "" if value is None else str(value)
-        return text[:48] + "…" if column == "title" and len(text) > 49 else text
+        return printable(text[:48] + "…" if column == "title" and len(text) > 49 else text)
 
     cells = [[cell(r.get(c), c) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
@@ -41,7 +41,7 @@ def hits(db_path, output_format):
         rows = [{c: r[c] for c in HIT_COLUMNS} for r in db.hits(store)]
     if output_format == "jsonl":
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
     elif output_format == "csv":
         from exports.listings import spreadsheet_safe
 
@@ -90,21 +90,26 @@ def show(listing, db_path, as_json):
     if timeline is None:
         raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
     if as_json:
-        click.echo(json.dumps(timeline, ensure_ascii=False, indent=2))
+        click.echo(json_text(timeline, indent=2))
         return
+    for line in _show_lines(timeline):
+        click.echo(printable(line))  # each line holds stored text, escaped whole: one output line each
+
+
+def _show_lines(timeline: dict):
     item = timeline["listing"]
-    click.echo(f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}")
-    click.echo(f"  url:        {item['url']}")
+    yield f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}"
+    yield f"  url:        {item['url']}"
     price = f"{item['price']} {item['currency'] or ''}".strip() if item["price"] is not None else "-"
-    click.echo(f"  seller:     {item['seller'] or '-'}    price: {price}")
-    click.echo(f"  first seen: {item['first_seen']}    last seen: {item['last_seen']}    status: {item['status'] or '-'}")
+    yield f"  seller:     {item['seller'] or '-'}    price: {price}"
+    yield f"  first seen: {item['first_seen']}    last seen: {item['last_seen']}    status: {item['status'] or '-'}"
     if item["flagged"]:
-        click.echo(f"  flagged:    {item['category']} ({item['risk']}, score {item['score']})")
+        yield f"  flagged:    {item['category']} ({item['risk']}, score {item['score']})"
     else:
-        click.echo("  flagged:    no")
-    click.echo("Timeline:")
+        yield "  flagged:    no"
+    yield "Timeline:"
     for event in timeline["events"]:
-        click.echo(f"  {event['at']}  {_event_line(event)}")
+        yield f"  {event['at']}  {_event_line(event)}"
 
 
 @click.command()
@@ -121,9 +126,9 @@ def verify(db_path, anchor):
         result = db.verify(store, anchor=anchor)
     if not result.ok:
         for problem in result.problems[1:20]:
-            click.echo(f"  also: {problem}", err=True)
-        raise click.ClickException(result.summary())
-    click.echo(result.summary())
+            click.echo(printable(f"  also: {problem}"), err=True)
+        raise click.ClickException(printable(result.summary()))
+    click.echo(printable(result.summary()))
 
 
 @click.command()

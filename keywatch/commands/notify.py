@@ -1,6 +1,5 @@
 """Notifying retailers: retailer contacts, evidence packs with notices, pack verification, compliance report."""
 
-import json
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
 from keywatch.options import connect_store, db_option, read_store
+from keywatch.terminal import json_text, printable, printable_lines
 
 
 @click.group()
@@ -61,13 +61,13 @@ def retailer_list(as_json, db_path):
     with read_store(db_path) as store:
         rows = notices.list_retailers(store)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_text(rows, indent=2))
         return
     if not rows:
         click.echo("no retailers yet (keywatch retailer import retailers.yaml)")
     for r in rows:
         sellers = ", ".join(r["seller_ids"]) or "(marketplace operator)"
-        click.echo(f"{r['name']}\t{r['marketplace']}\t{sellers}\t{r['email'] or '-'}")
+        click.echo("\t".join(printable(v) for v in (r["name"], r["marketplace"], sellers, r["email"] or "-")))
 
 
 @retailer.command("import")
@@ -128,8 +128,8 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing exported, "
                                    "no notice recorded") from None
-    click.echo(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
-               f"{result.captures} captures -> {out}")
+    click.echo(printable(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
+                         f"{result.captures} captures -> {out}"))
     click.echo(f"pack SHA-256 {result.pack.sha256}")
 
 
@@ -157,7 +157,7 @@ def verify_pack(pack, db_path):
             report.problems.append(f"{pack.name}: SHA-256 {actual} differs from notice {number} recorded in the "
                                    f"store ({recorded['pack_sha256']})")
     for problem in report.problems:
-        click.echo(problem, err=True)
+        click.echo(printable(problem), err=True)
     if not report.ok:
         raise click.ClickException(f"{pack}: verification FAILED ({len(report.problems)} problems)")
     if recorded is not None:
@@ -199,7 +199,7 @@ def report(since, fmt, out, db_path):
         data = compliance_report.compliance(store, since_utc)
     text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(printable_lines(text), nl=False)
         return
     tmp = out.with_name(f".{out.name}.part")
     try:

@@ -10,6 +10,7 @@ import click
 
 import db.review as review
 from keywatch.options import db_option, open_store, parse_listing_ref, read_store
+from keywatch.terminal import printable
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -98,7 +99,8 @@ def user_list(db_path):
     if not users:
         click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
     for u in users:
-        click.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at}")
+        state = "disabled" if u.disabled else "active"
+        click.echo("\t".join(printable(v) for v in (u.name, u.role, state, u.created_at)))
 
 
 @user.command("disable")
