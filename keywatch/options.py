@@ -1,6 +1,9 @@
 """Options shared by several commands, as decorators (sqlite-utils style)."""
 
 import contextlib
+import math
+import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -84,3 +87,58 @@ def parse_listing_ref(ref: str, param_hint: str = "LISTING") -> tuple[str, str]:
     if not sep or not marketplace or not listing_id:
         raise click.BadParameter(f"expected MARKETPLACE:LISTING_ID, got {ref!r}", param_hint=param_hint)
     return marketplace, listing_id
+
+
+# Option types: a value click accepts must also be one the store and the standard library accept, so a
+# command never meets an out-of-range number as a traceback deep inside.
+
+ROW_ID = click.IntRange(1, 2**63 - 1)  # an id as SQLite stores it: a larger number overflows its INTEGER
+
+
+class Days(click.FloatRange):
+    """A number of days from 0 to a century (finite, so that now minus it is a real date)."""
+
+    name = "days"
+
+    def __init__(self):
+        super().__init__(0, 36525)
+
+    def convert(self, value, param, ctx):
+        days = super().convert(value, param, ctx)
+        if math.isnan(days):  # NaN passes every range comparison
+            self.fail(f"{value!r} is not a number of days", param, ctx)
+        return days
+
+
+class Sha256(click.ParamType):
+    """A SHA-256 as 64 hex digits, either case (compared in lower case, as the store writes them)."""
+
+    name = "sha256"
+
+    def convert(self, value, param, ctx):
+        digest = str(value).strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            self.fail(f"{value!r} is not a SHA-256 (64 hex digits)", param, ctx)
+        return digest
+
+
+DAYS = Days()
+SHA256 = Sha256()
+
+
+def refuse_store_as_output(out_path, db_path) -> None:
+    """An output file must never replace the evidence store or one of SQLite's files beside it."""
+    out, store = Path(out_path).resolve(), Path(db_path).resolve()
+    if out in {store, *(store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal"))} or (
+            out.exists() and store.exists() and os.path.samefile(out, store)):
+        raise click.ClickException(f"{out_path} is the evidence store or one of its files: choose another --out")
+
+
+def login_name() -> str:
+    """Who runs this command, as the OS knows them; some containers have no login name, only a uid."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"

@@ -208,3 +208,13 @@ def test_reading_commands_work_on_a_write_protected_copy(write_protected, tmp_pa
     assert sha256(write_protected) == before and side_files(write_protected) == []
     assert re.fullmatch(r"\d+ records, chain head [0-9a-f]{64}\n", run("verify", "--db", write_protected).output)
     assert "Smart key programmer" in run("hits", "--db", write_protected).output
+
+
+@pytest.mark.parametrize("command", [["report", "--out"], ["warc", "--all", "--out"],
+                                     ["export", "--marketplace", "demo_market", "--out"]])
+def test_no_output_file_replaces_the_store(store_path, command):
+    before = sha256(store_path)
+    for target in (store_path, f"{store_path}-wal"):
+        result = run(*command, target, "--db", store_path)
+        assert result.exit_code == 1 and "is the evidence store" in result.output, (command, result.output)
+    assert sha256(store_path) == before and side_files(store_path) == []

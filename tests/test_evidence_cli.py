@@ -260,3 +260,55 @@ def test_verify_problems_print_stored_text_escaped(hostile_db):
     result = run_on_terminal("verify", "--db", hostile_db)
     assert result.exit_code == 1 and "capture\\x1b]0;forged\\x07" in result.output
     _terminal_safe(result.output)
+
+
+# ---------------------------------------------------------------- option values: an error line, never a traceback
+
+@pytest.mark.parametrize("days", ["inf", "nan", "NaN", "1e308", "1e6", "-5", "-inf", "ten"])
+def test_purge_refuses_days_that_are_not_a_retention_period(db_path, days):
+    result = CliRunner().invoke(cli, ["purge", f"--dismissed-older-than={days}", "--yes", "--db", str(db_path)])
+    assert result.exit_code == 2, result  # a usage error, as for any bad option value; not a traceback
+    assert "Invalid value for '--dismissed-older-than'" in result.output.splitlines()[-1]
+
+
+@pytest.mark.parametrize("run_id", ["99999999999999999999", "-99999999999999999999", "9223372036854775808", "0"])
+def test_warc_refuses_a_run_id_that_cannot_exist(db_path, tmp_path, run_id):
+    out = tmp_path / "x.warc.gz"
+    result = CliRunner().invoke(cli, ["warc", f"--run={run_id}", "--out", str(out), "--db", str(db_path)])
+    assert result.exit_code == 2, result
+    assert "Invalid value for '--run'" in result.output.splitlines()[-1]
+    assert not out.exists()
+
+
+def test_largest_run_id_is_just_not_found(db_path, tmp_path):
+    result = run("warc", "--run", 2**63 - 1, "--out", tmp_path / "x.warc.gz", "--db", db_path)
+    assert result.exit_code == 1 and "no crawl run" in result.output
+
+
+def test_verify_anchor_must_be_a_sha256_and_case_does_not_matter(db_path):
+    store = db.connect(db_path)
+    head = db.chain_head(store)
+    store.close()
+    assert run("verify", "--db", db_path, "--anchor", head.upper()).exit_code == 0
+    bad = CliRunner().invoke(cli, ["verify", "--db", str(db_path), "--anchor", "abc"])
+    assert bad.exit_code == 2 and "Invalid value for '--anchor'" in bad.output
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_warc_never_writes_over_the_store(db_path, suffix):
+    before = db_path.read_bytes()
+    result = run("warc", "--all", "--out", f"{db_path}{suffix}", "--db", db_path)
+    assert result.exit_code == 1 and "is the evidence store" in result.output
+    assert db_path.read_bytes() == before
+    assert run("verify", "--db", db_path).exit_code == 0
+
+
+def test_purge_works_without_a_login_name(db_path, monkeypatch):
+    import getpass
+
+    def no_login_name():
+        raise KeyError("getpwuid(): uid not found: 4242")
+
+    monkeypatch.setattr(getpass, "getuser", no_login_name)
+    result = CliRunner().invoke(cli, ["purge", "--dismissed-older-than", "30", "--yes", "--db", str(db_path)])
+    assert result.exit_code == 0 and result.exception is None, result.output

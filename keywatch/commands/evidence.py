@@ -1,7 +1,6 @@
 """CLI commands over the evidence store: hits, show, verify, warc, purge."""
 
 import csv
-import getpass
 import os
 import sys
 
@@ -9,7 +8,8 @@ import click
 
 import db
 from db.warc import WarcError, select_captures, write_warc
-from keywatch.options import db_option, open_store, parse_listing_ref, read_store
+from keywatch.options import (DAYS, ROW_ID, SHA256, db_option, login_name, open_store, parse_listing_ref, read_store,
+                              refuse_store_as_output)
 from keywatch.terminal import json_text, printable
 
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
@@ -114,7 +114,7 @@ def _show_lines(timeline: dict):
 
 @click.command()
 @db_option
-@click.option("--anchor", metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
+@click.option("--anchor", type=SHA256, metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
 def verify(db_path, anchor):
     """Re-hash every stored body and record and walk the hash chain.
 
@@ -134,7 +134,7 @@ def verify(db_path, anchor):
 @click.command()
 @click.option("--listing", "listings", multiple=True, metavar="MARKETPLACE:LISTING_ID",
               help="Captures of this listing (repeatable).")
-@click.option("--run", "run_id", type=int, help="Captures of this crawl run.")
+@click.option("--run", "run_id", type=ROW_ID, help="Captures of this crawl run.")
 @click.option("--all", "all_captures", is_flag=True, help="Every capture in the store.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The WARC file to write (FILE.warc.gz).")
@@ -148,6 +148,7 @@ def warc(listings, run_id, all_captures, out_path, db_path):
     refs = [parse_listing_ref(ref) for ref in listings]
     if sum(bool(x) for x in (refs, run_id is not None, all_captures)) != 1:
         raise click.UsageError("choose exactly one of --listing, --run or --all")
+    refuse_store_as_output(out_path, db_path)
     result = None
     try:
         with read_store(db_path) as store:
@@ -169,7 +170,7 @@ def warc(listings, run_id, all_captures, out_path, db_path):
 
 
 @click.command()
-@click.option("--dismissed-older-than", "days", type=click.FloatRange(min=0), required=True, metavar="DAYS",
+@click.option("--dismissed-older-than", "days", type=DAYS, required=True, metavar="DAYS",
               help="Purge listings whose dismissal is older than this many days.")
 @click.option("--actor", default=None, help="Who is purging (recorded in the tombstone) [default: login name].")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -182,7 +183,7 @@ def purge(days, actor, yes, db_path):
 
     Example: keywatch purge --dismissed-older-than 90 --yes
     """
-    actor = actor or getpass.getuser()
+    actor = actor or login_name()
     with open_store(db_path) as store:
         planned = db.purge_dismissed(store, days, actor, dry_run=True)
         if not planned.bodies:

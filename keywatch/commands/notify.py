@@ -11,7 +11,7 @@ from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
-from keywatch.options import connect_store, db_option, read_store
+from keywatch.options import connect_store, db_option, read_store, refuse_store_as_output
 from keywatch.terminal import json_text, printable, printable_lines
 
 
@@ -119,6 +119,7 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
         office = load_office(office_config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    refuse_store_as_output(out, db_path)
     store = connect_store(db_path)
     try:
         target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
@@ -195,6 +196,8 @@ def report(since, fmt, out, db_path):
         since_utc = compliance_report.parse_since(since)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if out is not None:
+        refuse_store_as_output(out, db_path)
     with read_store(db_path) as store:
         data = compliance_report.compliance(store, since_utc)
     text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)

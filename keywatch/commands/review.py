@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 
 import click
 
 import db.review as review
-from keywatch.options import db_option, open_store, parse_listing_ref, read_store
+from keywatch.options import db_option, login_name, open_store, parse_listing_ref, read_store
 from keywatch.terminal import printable
 
 LOOPBACK_NAMES = ("localhost",)
@@ -131,14 +130,9 @@ def _set_disabled(name, db_path, disabled: bool) -> None:
 
 def cli_channel() -> str:
     """Who really ran `keywatch review`: the command line takes a reviewer's name without a password."""
-    import getpass
     import socket
 
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    return f"cli {who}@{socket.gethostname()}"
+    return f"cli {login_name()}@{socket.gethostname()}"
 
 
 @click.command("review")
