@@ -92,7 +92,17 @@ def parse_listing_ref(ref: str, param_hint: str = "LISTING") -> tuple[str, str]:
 # Option types: a value click accepts must also be one the store and the standard library accept, so a
 # command never meets an out-of-range number as a traceback deep inside.
 
-ROW_ID = click.IntRange(1, 2**63 - 1)  # an id as SQLite stores it: a larger number overflows its INTEGER
+
+class RowId(click.types.IntParamType):
+    """A row id, 1 up to SQLite's largest INTEGER (a larger number overflows it)."""
+
+    name = "id"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not 1 <= number <= 2**63 - 1:
+            self.fail(f"{value!r} is not a row id (1 to 2**63-1)", param, ctx)
+        return number
 
 
 class Days(click.FloatRange):
@@ -122,6 +132,7 @@ class Sha256(click.ParamType):
         return digest
 
 
+ROW_ID = RowId()
 DAYS = Days()
 SHA256 = Sha256()
 
