@@ -2,6 +2,7 @@
 Readers: `read_only`, which changes nothing, creates nothing and refuses a foreign or newer store."""
 
 import contextlib
+import functools
 import importlib
 import os
 import sqlite3
@@ -114,10 +115,13 @@ def _size(path: Path, suffix: str) -> int:
         return 0
 
 
-def _stamp(path: Path) -> tuple:
+def _stamp(path: Path) -> tuple | None:
     # Every write to the main file (a checkpoint, a rollback-journal commit) moves its mtime; a writer's changes
     # still in its -wal do not touch what an unlocked reader reads.
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
@@ -127,8 +131,8 @@ def _check_readable(store, path: Path, locked: bool) -> None:
     except sqlite3.DatabaseError as error:
         if error.sqlite_errorname == "SQLITE_NOTADB":
             raise NotAStore(f"{path}: not a keywatch evidence store ({error})") from None
-        hint = " (its -wal holds changes SQLite can only read beside a -shm file: read a copy made with its -wal " \
-               "in a writable folder)" if locked else ""
+        hint = " (its -wal holds changes that SQLite reads only with a -shm file beside it: copy the store and " \
+               "its -wal into a writable folder and read the copy)" if locked else ""
         raise StoreError(f"cannot read {path}: {error}{hint}") from None
     if not any(migration_set == EVIDENCE_MIGRATIONS for migration_set, _ in applied):
         raise NotAStore(f"{path}: not a keywatch evidence store (no keywatch schema in it)")
@@ -141,10 +145,15 @@ def _applied(store) -> set[tuple[str, str]]:
     return {(r["migration_set"], r["name"]) for r in store.query("SELECT migration_set, name FROM _sqlite_migrations")}
 
 
+@functools.cache
+def _known_migrations() -> dict[str, frozenset[str]]:
+    empty = sqlite_utils.Database(memory=True)  # on which every migration of a set is pending
+    return {m.name: frozenset(migration.name for migration in m.pending(empty)) for m in _migration_sets()}
+
+
 def _refuse_newer(store, path, applied=None) -> None:
     """A store migrated by a newer keywatch may hold what this code would misread or break: refuse it."""
-    empty = sqlite_utils.Database(memory=True)  # on which every migration a set has is pending
-    known = {m.name: {migration.name for migration in m.pending(empty)} for m in _migration_sets()}
+    known = _known_migrations()
     unknown = sorted(name for migration_set, name in (applied if applied is not None else _applied(store))
                      if name not in known.get(migration_set, ()) and migration_set.startswith("keywatch"))
     if unknown:

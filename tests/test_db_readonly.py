@@ -5,6 +5,7 @@ Tests run as root, which ignores file permissions: what they check is what matte
 side files, the journal mode byte), and the write-protected case uses `chattr +i`, which binds root too.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -178,36 +179,61 @@ def test_an_older_store_still_verifies_and_a_missing_table_is_one_line(tmp_path)
     assert sha256(path) == before and side_files(path) == []
 
 
-@pytest.fixture
-def write_protected(store_path):
-    """The examiner's copy: file 0444 in a 0555 folder; as root also `chattr +i`, which root cannot write past."""
-    folder = store_path.parent
+@contextlib.contextmanager
+def write_protected(folder):
+    """The examiner's copy: files 0444 in a 0555 folder; as root also `chattr +i`, which root cannot write past."""
+    files = [p for p in folder.iterdir()]
     immutable = os.geteuid() == 0
     if immutable and not shutil.which("chattr"):
         pytest.skip("running as root without chattr: cannot make a folder root cannot write to")
-    store_path.chmod(0o444)
+    for file in files:
+        file.chmod(0o444)
     folder.chmod(0o555)
     try:
         if immutable:
-            done = subprocess.run(["chattr", "+i", store_path, folder], capture_output=True)
+            done = subprocess.run(["chattr", "+i", *files, folder], capture_output=True)
             if done.returncode != 0:
                 pytest.skip(f"chattr +i not permitted here: {done.stderr.decode().strip()}")
-        yield store_path
+        yield folder
     finally:
         if immutable:
-            subprocess.run(["chattr", "-i", store_path, folder], capture_output=True)
+            subprocess.run(["chattr", "-i", *files, folder], capture_output=True)
         folder.chmod(0o755)
-        store_path.chmod(0o644)
+        for file in files:
+            file.chmod(0o644)
 
 
-def test_reading_commands_work_on_a_write_protected_copy(write_protected, tmp_path):
-    before = sha256(write_protected)
-    for args in reading_commands(write_protected, tmp_path):
-        result = run(*args, "--db", write_protected)
-        assert result.exit_code == 0, (args, result.output)
-    assert sha256(write_protected) == before and side_files(write_protected) == []
-    assert re.fullmatch(r"\d+ records, chain head [0-9a-f]{64}\n", run("verify", "--db", write_protected).output)
-    assert "Smart key programmer" in run("hits", "--db", write_protected).output
+def test_reading_commands_work_on_a_write_protected_copy(store_path, tmp_path):
+    before = sha256(store_path)
+    with write_protected(store_path.parent):
+        for args in reading_commands(store_path, tmp_path):
+            result = run(*args, "--db", store_path)
+            assert result.exit_code == 0, (args, result.output)
+        assert re.fullmatch(r"\d+ records, chain head [0-9a-f]{64}\n", run("verify", "--db", store_path).output)
+        assert "Smart key programmer" in run("hits", "--db", store_path).output
+    assert sha256(store_path) == before and side_files(store_path) == []
+
+
+@pytest.mark.parametrize("with_shm", [True, False])
+def test_a_write_protected_copy_taken_with_its_wal(store_path, tmp_path, with_shm):
+    """Copied while a crawl had it open: the newest capture is only in the -wal. It is read with the copy's
+    -shm; without one SQLite cannot read the -wal in a folder it cannot write, and the command says what to do."""
+    writer = db.connect(store_path)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    db.save_capture(writer, make_item("1003", title="Key emulator only in the wal"))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for suffix in ("", "-wal", "-shm") if with_shm else ("", "-wal"):
+        shutil.copy(f"{store_path}{suffix}", copy / f"store.sqlite{suffix}")
+    writer.close()
+    path = copy / "store.sqlite"
+    with write_protected(copy):
+        result = run("hits", "--db", path)
+        if with_shm:
+            assert result.exit_code == 0 and "only in the wal" in result.output
+        else:
+            assert result.exit_code == 1 and result.output.count("\n") == 1
+            assert "copy the store and its -wal into a writable folder" in result.output
 
 
 @pytest.mark.parametrize("command", [["report", "--out"], ["warc", "--all", "--out"],
