@@ -7,13 +7,11 @@ import sys
 import click
 
 import db
+from db.queries import HIT_COLUMNS
 from db.warc import WarcError, select_captures, write_warc
 from keywatch.options import (DAYS, ROW_ID, SHA256, db_option, login_name, open_store, parse_listing_ref, read_store,
                               refuse_store_as_output)
 from keywatch.terminal import json_text, printable
-
-HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
-               "sha256", "status", "seller", "price", "currency")
 
 
 def _table(rows: list[dict], columns) -> str:
