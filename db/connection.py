@@ -1,7 +1,10 @@
-"""Opening the store: WAL, a busy timeout, foreign keys, migrations; and the one way to write safely."""
+"""Opening the store. Writers: WAL, a busy timeout, foreign keys, migrations, and the one way to write safely.
+Readers: `read_only`, which changes nothing, creates nothing and refuses a foreign or newer store."""
 
 import contextlib
+import functools
 import importlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,26 +15,47 @@ BUSY_TIMEOUT_SECONDS = 60
 # Modules that may declare a `migrations` set (sqlite_utils.Migrations); applied in this order.
 # db.review and db.notices belong to other parts of keywatch and may not exist yet.
 MIGRATION_MODULES = ("db.schema", "db.review", "db.notices")
+EVIDENCE_MIGRATIONS = "keywatch.evidence"  # the set every keywatch store has (db/schema.py)
 
 
-class StoreNotFound(FileNotFoundError):
-    """A read-only command was pointed at a database file that does not exist."""
+class StoreError(Exception):
+    """The store cannot be used as asked; the message is one line for the user."""
 
 
-def connect(path, *, create: bool = True, migrate: bool = True, readonly: bool = False) -> sqlite_utils.Database:
-    """Open (and, unless `create=False`, create) the evidence store at `path`, migrated to the current schema.
+class StoreNotFound(StoreError, FileNotFoundError):
+    """A command that does not create a store was pointed at a file that does not exist."""
 
-    `migrate=False` leaves the schema as it is; `readonly=True` opens an existing file so that SQLite itself
-    refuses every write (for an examiner checking a store, who must not change it).
+
+class NotAStore(StoreError):
+    """The file is not a keywatch evidence store (empty, not SQLite, or another program's database)."""
+
+
+class StoreTooNew(StoreError):
+    """The store has migrations this code does not know: a newer keywatch wrote it."""
+
+
+class StoreTooOld(StoreError):
+    """A reader needs a table or column that a migration this store has not had yet would add."""
+
+
+class StoreChanged(StoreError):
+    """The store file changed while it was read without locks: what was read cannot be trusted."""
+
+
+def _missing(path: Path) -> StoreNotFound:
+    return StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
+
+
+def connect(path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and, unless `create=False`, create) the evidence store at `path` for writing, migrated to the
+    current schema. Commands that only read use `read_only`.
     """
-    if readonly:
-        return _connect_readonly(path)
     memory = str(path) == ":memory:"
     if not memory:
         path = Path(path)
         if not path.exists():
             if not create:
-                raise StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
+                raise _missing(path)
             path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
@@ -42,18 +66,105 @@ def connect(path, *, create: bool = True, migrate: bool = True, readonly: bool =
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     store = sqlite_utils.Database(conn)
-    if migrate:
-        apply_migrations(store)
+    _refuse_newer(store, path)
+    apply_migrations(store)
     return store
 
 
-def _connect_readonly(path) -> sqlite_utils.Database:
+@contextlib.contextmanager
+def read_only(path):
+    """The store at `path` for a command that only reads: SQLite refuses every write, no byte of the file
+    changes, no file appears beside it, and a foreign, empty or newer store is refused (StoreError).
+
+    Changes still in a -wal (or a -journal) mean a writer has the store open, or crashed: then it is opened
+    `mode=ro`, under SQLite's locks, so those changes are read. Otherwise the one file holds everything and
+    it is opened `immutable=1`: no locks, no -wal or -shm, which is what lets a write-protected copy be read
+    at all. Nothing then stops a writer from starting meanwhile, so the file is compared before and after,
+    and a change raises StoreChanged rather than trusting a read that may mix two states.
+    """
     path = Path(path)
-    if not path.exists():
-        raise StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-    return sqlite_utils.Database(conn)
+    if not path.is_file():
+        raise _missing(path)
+    locked = any(_size(path, suffix) for suffix in ("-wal", "-journal"))
+    before = _stamp(path)
+    uri = path.resolve().as_uri() + ("?mode=ro" if locked else "?mode=ro&immutable=1")
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    store = sqlite_utils.Database(conn)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        _check_readable(store, path, locked)
+        try:
+            yield store
+        except sqlite3.OperationalError as error:
+            if "no such" in str(error) and _pending(store):
+                raise StoreTooOld(f"{path} is from an older keywatch and lacks what this command reads ({error}); "
+                                  "reading never upgrades a store: open a copy with a writing command to upgrade it"
+                                  ) from error
+            raise
+    finally:
+        conn.close()
+        if not locked and _stamp(path) != before:
+            raise StoreChanged(f"{path} changed while it was read (a crawl or the review desk wrote to it): "
+                               "run the command again")
+
+
+def _size(path: Path, suffix: str) -> int:
+    try:
+        return os.stat(f"{path}{suffix}").st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _stamp(path: Path) -> tuple | None:
+    # Every write to the main file (a checkpoint, a rollback-journal commit) moves its mtime; a writer's changes
+    # still in its -wal do not touch what an unlocked reader reads.
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _check_readable(store, path: Path, locked: bool) -> None:
+    try:
+        applied = _applied(store)
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorname == "SQLITE_NOTADB":
+            raise NotAStore(f"{path}: not a keywatch evidence store ({error})") from None
+        hint = " (its -wal holds changes that SQLite reads only with a -shm file beside it: copy the store and " \
+               "its -wal into a writable folder and read the copy)" if locked else ""
+        raise StoreError(f"cannot read {path}: {error}{hint}") from None
+    if not any(migration_set == EVIDENCE_MIGRATIONS for migration_set, _ in applied):
+        raise NotAStore(f"{path}: not a keywatch evidence store (no keywatch schema in it)")
+    _refuse_newer(store, path, applied)
+
+
+def _applied(store) -> set[tuple[str, str]]:
+    if not store["_sqlite_migrations"].exists():
+        return set()
+    return {(r["migration_set"], r["name"]) for r in store.query("SELECT migration_set, name FROM _sqlite_migrations")}
+
+
+@functools.cache
+def _known_migrations() -> dict[str, frozenset[str]]:
+    empty = sqlite_utils.Database(memory=True)  # on which every migration of a set is pending
+    return {m.name: frozenset(migration.name for migration in m.pending(empty)) for m in _migration_sets()}
+
+
+def _refuse_newer(store, path, applied=None) -> None:
+    """A store migrated by a newer keywatch may hold what this code would misread or break: refuse it."""
+    known = _known_migrations()
+    unknown = sorted(name for migration_set, name in (applied if applied is not None else _applied(store))
+                     if name not in known.get(migration_set, ()) and migration_set.startswith("keywatch"))
+    if unknown:
+        from keywatch import __version__
+
+        raise StoreTooNew(f"{path} was written by a newer keywatch (schema {', '.join(unknown)}, unknown to "
+                          f"keywatch {__version__}): use that version or a later one")
+
+
+def _pending(store) -> list:
+    return [migration for m in _migration_sets() for migration in m.pending(store)]
 
 
 def _migration_sets():

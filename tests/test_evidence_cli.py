@@ -165,15 +165,6 @@ def test_verify_leaves_the_database_file_byte_identical(db_path):
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
 
 
-def test_readonly_store_refuses_writes(db_path):
-    import sqlite3
-
-    store = db.connect(db_path, readonly=True)
-    assert db.verify(store).ok
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        store.execute("INSERT INTO crawl_runs (spider, started_at) VALUES ('x', 'y')")
-
-
 def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     import csv as csv_module
     import io
@@ -194,3 +185,130 @@ def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     assert row["title"] == '\'=HYPERLINK("http://evil.example","Relay box")' and row["seller"] == "'@seller"
     out = CliRunner().invoke(cli, ["hits", "--format", "jsonl", "--db", str(path)])
     assert '"title": "=HYPERLINK' in out.output
+
+
+# ---------------------------------------------------------------- hostile text on the officer's terminal
+
+HOSTILE = ("\x1b]0;owned\x07\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31mRelay box"
+           "\x9b2J\x9d0;c1\x9c \u202egnp.exe\u2066x\u2069 \u200bzero\ufeff\x00nul\rCR\nLF\ttab\x7f\u2028end")
+
+
+def _terminal_safe(text):
+    """Nothing a terminal would act on: no control or format character other than the line breaks we print."""
+    import unicodedata
+
+    bad = sorted({f"U+{ord(ch):04X}" for ch in text
+                  if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+    assert not bad, f"raw control characters reach the terminal: {bad}"
+    return text
+
+
+@pytest.fixture
+def hostile_db(tmp_path):
+    path = tmp_path / "hostile.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("666", title=HOSTILE, seller="\u202eresu_\x1b[8mhidden", price="1\x1b[2J",
+                                     response_url="http://127.0.0.1:8000/item/666?\x1b]0;x\x07"))
+    store.close()
+    return path
+
+
+def run_on_terminal(*args):
+    # color=True: click then passes escape sequences through as it does to a real terminal.
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, color=True)
+
+
+def test_show_and_hits_print_seller_text_escaped(hostile_db):
+    for args in (["show", "demo_market:666"], ["hits"]):
+        result = run_on_terminal(*args, "--db", hostile_db)
+        assert result.exit_code == 0, result.output
+        _terminal_safe(result.output)
+        assert "\\x1b]0;owned\\x07" in result.output and "\\u202eresu_\\x1b[8mhidden" in result.output, args
+    shown = run_on_terminal("show", "demo_market:666", "--db", hostile_db).output
+    assert "\\rCR\\nLF\\ttab" in shown and "\\x9b2J" in shown and "\\x00nul" in shown and "\\u202egnp.exe" in shown
+
+
+def test_json_outputs_stay_exact_valid_and_terminal_safe(hostile_db):
+    result = run_on_terminal("hits", "--format", "jsonl", "--db", hostile_db)
+    [row] = [json.loads(line) for line in _terminal_safe(result.output).splitlines()]
+    assert row["title"] == HOSTILE and row["seller"] == "\u202eresu_\x1b[8mhidden"
+    data = json.loads(_terminal_safe(run_on_terminal("show", "demo_market:666", "--json", "--db", hostile_db).output))
+    assert data["listing"]["title"] == HOSTILE
+
+
+def test_json_output_keeps_letters_readable(tmp_path):
+    path = tmp_path / "letters.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, make_item("7", title="Programmateur de clés Ключ"))
+    store.close()
+    assert "Programmateur de clés Ключ" in run("hits", "--format", "jsonl", "--db", path).output
+
+
+def test_csv_keeps_seller_text_exact(hostile_db):
+    rows = list(csv.DictReader(io.StringIO(run("hits", "--format", "csv", "--db", hostile_db).output, newline="")))
+    assert rows[0]["title"] == HOSTILE
+
+
+def test_verify_problems_print_stored_text_escaped(hostile_db):
+    import sqlite3
+
+    conn = sqlite3.connect(hostile_db)
+    conn.execute("DROP TRIGGER chain_no_update")
+    conn.execute("UPDATE chain SET record_type = 'capture\x1b]0;forged\x07' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    result = run_on_terminal("verify", "--db", hostile_db)
+    assert result.exit_code == 1 and "capture\\x1b]0;forged\\x07" in result.output
+    _terminal_safe(result.output)
+
+
+# ---------------------------------------------------------------- option values: an error line, never a traceback
+
+@pytest.mark.parametrize("days", ["inf", "nan", "NaN", "1e308", "1e6", "-5", "-inf", "ten"])
+def test_purge_refuses_days_that_are_not_a_retention_period(db_path, days):
+    result = CliRunner().invoke(cli, ["purge", f"--dismissed-older-than={days}", "--yes", "--db", str(db_path)])
+    assert result.exit_code == 2, result  # a usage error, as for any bad option value; not a traceback
+    assert "Invalid value for '--dismissed-older-than'" in result.output.splitlines()[-1]
+
+
+@pytest.mark.parametrize("run_id", ["99999999999999999999", "-99999999999999999999", "9223372036854775808", "0"])
+def test_warc_refuses_a_run_id_that_cannot_exist(db_path, tmp_path, run_id):
+    out = tmp_path / "x.warc.gz"
+    result = CliRunner().invoke(cli, ["warc", f"--run={run_id}", "--out", str(out), "--db", str(db_path)])
+    assert result.exit_code == 2, result
+    assert "Invalid value for '--run'" in result.output.splitlines()[-1]
+    assert not out.exists()
+
+
+def test_largest_run_id_is_just_not_found(db_path, tmp_path):
+    result = run("warc", "--run", 2**63 - 1, "--out", tmp_path / "x.warc.gz", "--db", db_path)
+    assert result.exit_code == 1 and "no crawl run" in result.output
+
+
+def test_verify_anchor_must_be_a_sha256_and_case_does_not_matter(db_path):
+    store = db.connect(db_path)
+    head = db.chain_head(store)
+    store.close()
+    assert run("verify", "--db", db_path, "--anchor", head.upper()).exit_code == 0
+    bad = CliRunner().invoke(cli, ["verify", "--db", str(db_path), "--anchor", "abc"])
+    assert bad.exit_code == 2 and "Invalid value for '--anchor'" in bad.output
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_warc_never_writes_over_the_store(db_path, suffix):
+    before = db_path.read_bytes()
+    result = run("warc", "--all", "--out", f"{db_path}{suffix}", "--db", db_path)
+    assert result.exit_code == 1 and "is the evidence store" in result.output
+    assert db_path.read_bytes() == before
+    assert run("verify", "--db", db_path).exit_code == 0
+
+
+def test_purge_works_without_a_login_name(db_path, monkeypatch):
+    import getpass
+
+    def no_login_name():
+        raise KeyError("getpwuid(): uid not found: 4242")
+
+    monkeypatch.setattr(getpass, "getuser", no_login_name)
+    result = CliRunner().invoke(cli, ["purge", "--dismissed-older-than", "30", "--yes", "--db", str(db_path)])
+    assert result.exit_code == 0 and result.exception is None, result.output

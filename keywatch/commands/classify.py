@@ -10,7 +10,8 @@ import click
 
 from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
 from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
-from keywatch.options import db_option, watchlist_option
+from keywatch.options import db_option, open_store, read_store, watchlist_option
+from keywatch.terminal import printable
 
 
 def _load(path: Path):
@@ -154,13 +155,10 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     from classifier import __version__ as classifier_version
 
     wl = _load(watchlist_path)
-    try:
-        store = db.connect(db_path, create=False)
-    except db.StoreNotFound as error:
-        raise click.ClickException(str(error)) from None
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
-    with contextlib.nullcontext() if dry_run else db.write_transaction(store):  # all re-scored, or none
+    with (read_store(db_path) if dry_run else open_store(db_path)) as store, \
+            (contextlib.nullcontext() if dry_run else db.write_transaction(store)):  # all re-scored, or none
         for row in list(db.captures_to_classify(store)):
             fields = json.loads(row["fields"] or "{}")
             title, description = fields.get("title") or "", fields.get("description") or ""
@@ -184,7 +182,7 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     click.echo(("Would re-score" if dry_run else "Re-scored") + f" with watchlist {wl.version}: "
                + ", ".join(f"{n} {k}" for k, n in counts.items()))
     for line in changes:
-        click.echo(line)
+        click.echo(printable(line))  # listing ids come from the pages
 
 
 commands = [classify, eval_, watchlist, reclassify]

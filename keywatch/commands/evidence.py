@@ -1,24 +1,23 @@
 """CLI commands over the evidence store: hits, show, verify, warc, purge."""
 
 import csv
-import getpass
-import json
+import os
 import sys
 
 import click
 
 import db
+from db.queries import HIT_COLUMNS
 from db.warc import WarcError, select_captures, write_warc
-from keywatch.options import db_option, open_store, parse_listing_ref
-
-HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
-               "sha256", "status", "seller", "price", "currency")
+from keywatch.options import (DAYS, ROW_ID, SHA256, db_option, login_name, open_store, parse_listing_ref, read_store,
+                              refuse_store_as_output)
+from keywatch.terminal import json_text, printable
 
 
 def _table(rows: list[dict], columns) -> str:
     def cell(value, column):
         text = "" if value is None else str(value)
-        return text[:48] + "…" if column == "title" and len(text) > 49 else text
+        return printable(text[:48] + "…" if column == "title" and len(text) > 49 else text)
 
     cells = [[cell(r.get(c), c) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
@@ -36,11 +35,11 @@ def hits(db_path, output_format):
 
     Example: keywatch hits --format csv > hits.csv
     """
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         rows = [{c: r[c] for c in HIT_COLUMNS} for r in db.hits(store)]
     if output_format == "jsonl":
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
     elif output_format == "csv":
         from exports.listings import spreadsheet_safe
 
@@ -84,31 +83,36 @@ def show(listing, db_path, as_json):
     Example: keywatch show demo_market:1042
     """
     marketplace, listing_id = parse_listing_ref(listing)
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         timeline = db.timeline(store, marketplace, listing_id)
     if timeline is None:
         raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
     if as_json:
-        click.echo(json.dumps(timeline, ensure_ascii=False, indent=2))
+        click.echo(json_text(timeline, indent=2))
         return
+    for line in _show_lines(timeline):
+        click.echo(printable(line))  # each line holds stored text, escaped whole: one output line each
+
+
+def _show_lines(timeline: dict):
     item = timeline["listing"]
-    click.echo(f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}")
-    click.echo(f"  url:        {item['url']}")
+    yield f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}"
+    yield f"  url:        {item['url']}"
     price = f"{item['price']} {item['currency'] or ''}".strip() if item["price"] is not None else "-"
-    click.echo(f"  seller:     {item['seller'] or '-'}    price: {price}")
-    click.echo(f"  first seen: {item['first_seen']}    last seen: {item['last_seen']}    status: {item['status'] or '-'}")
+    yield f"  seller:     {item['seller'] or '-'}    price: {price}"
+    yield f"  first seen: {item['first_seen']}    last seen: {item['last_seen']}    status: {item['status'] or '-'}"
     if item["flagged"]:
-        click.echo(f"  flagged:    {item['category']} ({item['risk']}, score {item['score']})")
+        yield f"  flagged:    {item['category']} ({item['risk']}, score {item['score']})"
     else:
-        click.echo("  flagged:    no")
-    click.echo("Timeline:")
+        yield "  flagged:    no"
+    yield "Timeline:"
     for event in timeline["events"]:
-        click.echo(f"  {event['at']}  {_event_line(event)}")
+        yield f"  {event['at']}  {_event_line(event)}"
 
 
 @click.command()
 @db_option
-@click.option("--anchor", metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
+@click.option("--anchor", type=SHA256, metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
 def verify(db_path, anchor):
     """Re-hash every stored body and record and walk the hash chain.
 
@@ -116,19 +120,19 @@ def verify(db_path, anchor):
 
     Example: keywatch verify --db data/keywatch.sqlite
     """
-    with open_store(db_path, readonly=True) as store:  # checking evidence must not change it
+    with read_store(db_path) as store:  # checking evidence must not change it
         result = db.verify(store, anchor=anchor)
     if not result.ok:
         for problem in result.problems[1:20]:
-            click.echo(f"  also: {problem}", err=True)
-        raise click.ClickException(result.summary())
-    click.echo(result.summary())
+            click.echo(printable(f"  also: {problem}"), err=True)
+        raise click.ClickException(printable(result.summary()))
+    click.echo(printable(result.summary()))
 
 
 @click.command()
 @click.option("--listing", "listings", multiple=True, metavar="MARKETPLACE:LISTING_ID",
               help="Captures of this listing (repeatable).")
-@click.option("--run", "run_id", type=int, help="Captures of this crawl run.")
+@click.option("--run", "run_id", type=ROW_ID, help="Captures of this crawl run.")
 @click.option("--all", "all_captures", is_flag=True, help="Every capture in the store.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The WARC file to write (FILE.warc.gz).")
@@ -142,23 +146,29 @@ def warc(listings, run_id, all_captures, out_path, db_path):
     refs = [parse_listing_ref(ref) for ref in listings]
     if sum(bool(x) for x in (refs, run_id is not None, all_captures)) != 1:
         raise click.UsageError("choose exactly one of --listing, --run or --all")
-    with open_store(db_path) as store:
-        try:
+    refuse_store_as_output(out_path, db_path)
+    result = None
+    try:
+        with read_store(db_path) as store:
             capture_ids = select_captures(store, listings=refs, run_id=run_id, all_captures=all_captures)
             if not capture_ids:
                 raise click.ClickException("no captures chosen: nothing to export")
             result = write_warc(store, capture_ids, out_path)
-        except WarcError as error:
-            raise click.ClickException(str(error)) from None
-        except OSError as error:
-            raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    except WarcError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    except click.ClickException:
+        if result is not None:  # written from a store that changed meanwhile: not an export to hand over
+            os.unlink(out_path)
+        raise
     click.echo(f"Wrote {result.captures} captures ({result.records} WARC records) to {out_path}")
     if result.skipped:
         click.echo(f"Skipped {len(result.skipped)} captures whose bodies were purged (see their tombstones).", err=True)
 
 
 @click.command()
-@click.option("--dismissed-older-than", "days", type=click.FloatRange(min=0), required=True, metavar="DAYS",
+@click.option("--dismissed-older-than", "days", type=DAYS, required=True, metavar="DAYS",
               help="Purge listings whose dismissal is older than this many days.")
 @click.option("--actor", default=None, help="Who is purging (recorded in the tombstone) [default: login name].")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -171,7 +181,7 @@ def purge(days, actor, yes, db_path):
 
     Example: keywatch purge --dismissed-older-than 90 --yes
     """
-    actor = actor or getpass.getuser()
+    actor = actor or login_name()
     with open_store(db_path) as store:
         planned = db.purge_dismissed(store, days, actor, dry_run=True)
         if not planned.bodies:

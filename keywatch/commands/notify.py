@@ -1,6 +1,5 @@
 """Notifying retailers: retailer contacts, evidence packs with notices, pack verification, compliance report."""
 
-import json
 from pathlib import Path
 
 import click
@@ -12,7 +11,8 @@ from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
-from keywatch.options import connect_store, db_option
+from keywatch.options import connect_store, db_option, read_store, refuse_store_as_output
+from keywatch.terminal import json_text, printable, printable_lines
 
 
 @click.group()
@@ -58,15 +58,16 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
 @db_option
 def retailer_list(as_json, db_path):
     """List the retailers in the store."""
-    rows = notices.list_retailers(connect_store(db_path))
+    with read_store(db_path) as store:
+        rows = notices.list_retailers(store)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_text(rows, indent=2))
         return
     if not rows:
         click.echo("no retailers yet (keywatch retailer import retailers.yaml)")
     for r in rows:
         sellers = ", ".join(r["seller_ids"]) or "(marketplace operator)"
-        click.echo(f"{r['name']}\t{r['marketplace']}\t{sellers}\t{r['email'] or '-'}")
+        click.echo("\t".join(printable(v) for v in (r["name"], r["marketplace"], sellers, r["email"] or "-")))
 
 
 @retailer.command("import")
@@ -118,6 +119,7 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
         office = load_office(office_config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    refuse_store_as_output(out, db_path)
     store = connect_store(db_path)
     try:
         target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
@@ -127,8 +129,8 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing exported, "
                                    "no notice recorded") from None
-    click.echo(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
-               f"{result.captures} captures -> {out}")
+    click.echo(printable(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
+                         f"{result.captures} captures -> {out}"))
     click.echo(f"pack SHA-256 {result.pack.sha256}")
 
 
@@ -156,7 +158,7 @@ def verify_pack(pack, db_path):
             report.problems.append(f"{pack.name}: SHA-256 {actual} differs from notice {number} recorded in the "
                                    f"store ({recorded['pack_sha256']})")
     for problem in report.problems:
-        click.echo(problem, err=True)
+        click.echo(printable(problem), err=True)
     if not report.ok:
         raise click.ClickException(f"{pack}: verification FAILED ({len(report.problems)} problems)")
     if recorded is not None:
@@ -171,14 +173,10 @@ def verify_pack(pack, db_path):
 def _recorded_notice(db_path: Path, number: str | None):
     if not number or not Path(db_path).exists():
         return None
-    # A check must not change the store it checks against: no migrations.
-    store = db.connect(db_path, create=False, migrate=False)
-    try:
+    with read_store(db_path) as store:  # a check must not change the store it checks against
         if not store["notices"].exists():
             return None
         return notices.get_notice(store, number)
-    finally:
-        store.close()
 
 
 @click.command()
@@ -198,11 +196,13 @@ def report(since, fmt, out, db_path):
         since_utc = compliance_report.parse_since(since)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = connect_store(db_path)
-    data = compliance_report.compliance(store, since_utc)
+    if out is not None:
+        refuse_store_as_output(out, db_path)
+    with read_store(db_path) as store:
+        data = compliance_report.compliance(store, since_utc)
     text = compliance_report.render_html(data) if fmt == "html" else compliance_report.render_markdown(data)
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(printable_lines(text), nl=False)
         return
     tmp = out.with_name(f".{out.name}.part")
     try:

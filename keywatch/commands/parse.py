@@ -1,9 +1,10 @@
 """`keywatch parse`: what a spider reads from a saved page, offline. A debugging aid, and what the tests use."""
 
-import json
 from pathlib import Path
 
 import click
+
+from keywatch.terminal import json_text, printable
 
 FIRST_FIELDS = ("marketplace", "listing_id", "url", "title", "price", "currency", "seller", "condition", "description")
 
@@ -72,9 +73,10 @@ def parse(spider, file, url, kind):
     try:
         lines = listing_lines(site_spider, HtmlResponse(url=url, body=body), kind)
     except Exception as error:  # a page the spider cannot read: say so on one line
-        raise click.ClickException(f"{file}: {spider} could not parse this page ({type(error).__name__}: {error})") from None
+        problem = f"{file}: {spider} could not parse this page ({type(error).__name__}: {error})"
+        raise click.ClickException(printable(problem)) from None
     for line in lines:
-        click.echo(json.dumps(line, ensure_ascii=False, default=str))
+        click.echo(json_text(line, default=str))
     if not lines:
         click.echo(f"{file}: no listings found", err=True)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 
 import click
 
 import db.review as review
-from keywatch.options import db_option, open_store, parse_listing_ref
+from keywatch.options import db_option, login_name, open_store, parse_listing_ref, read_store
+from keywatch.terminal import printable
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -93,12 +93,13 @@ def user_add(name, role, password_stdin, db_path):
 @db_option
 def user_list(db_path):
     """List accounts with their role and state."""
-    with open_store(db_path) as store:
+    with read_store(db_path) as store:
         users = review.list_users(store)
     if not users:
         click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
     for u in users:
-        click.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at}")
+        state = "disabled" if u.disabled else "active"
+        click.echo("\t".join(printable(v) for v in (u.name, u.role, state, u.created_at)))
 
 
 @user.command("disable")
@@ -129,14 +130,9 @@ def _set_disabled(name, db_path, disabled: bool) -> None:
 
 def cli_channel() -> str:
     """Who really ran `keywatch review`: the command line takes a reviewer's name without a password."""
-    import getpass
     import socket
 
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    return f"cli {who}@{socket.gethostname()}"
+    return f"cli {login_name()}@{socket.gethostname()}"
 
 
 @click.command("review")
