@@ -10,25 +10,9 @@ from db.testing import make_item
 from webui import create_app, views
 from webui.sample import make_desk
 
-from test_webui import decisions_of, login, token_of
+from test_webui import bob, decisions_of, desk, login, token_of  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
-
-
-@pytest.fixture
-def desk(tmp_path):
-    path = tmp_path / "keywatch.sqlite"
-    pks = make_desk(path)
-    # TESTING off: an exception becomes the 500 a reviewer would see, not a test-time raise.
-    return create_app(path), path, pks
-
-
-@pytest.fixture
-def bob(desk):
-    app, _, _ = desk
-    client = app.test_client()
-    assert login(client, "bob").status_code == 303
-    return client
 
 
 @pytest.mark.parametrize("url, status, says", [
@@ -83,13 +67,14 @@ def test_an_htmx_decision_with_a_hostile_next_is_recorded_and_answered_as_record
 def test_a_recorded_htmx_decision_is_never_answered_with_an_error(bob, desk, monkeypatch):
     """Whatever goes wrong while drawing the updated row, the decision is in the store: say so, don't 500."""
     _, path, pks = desk
+    token = token_of(bob, "/")
 
     def broken(*args, **kwargs):
         raise RuntimeError("drawing the tabs failed")
 
     monkeypatch.setattr(views, "tabs_context", broken)
     response = bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "next": "/"},
-                        headers={"HX-Request": "true", "X-CSRF-Token": token_of(bob, "/")})
+                        headers={"HX-Request": "true", "X-CSRF-Token": token})
     assert response.status_code == 200
     assert response.headers["HX-Refresh"] == "true"  # htmx reloads the page, which shows the recorded state
     assert [d["action"] for d in decisions_of(path)] == ["escalate"]
