@@ -165,8 +165,8 @@ def decide(pk: int):
 def decided_row(pk: int):
     """htmx's answer to a decision: the row as it is now, and the status tabs' new counts.
 
-    The decision may already be committed (or refused) by now: whatever goes wrong while drawing the answer,
-    it must not read as a failure, so the page is reloaded instead, and shows what the store holds.
+    The decision is committed by now: whatever goes wrong while drawing the answer, it must not read as a
+    failure, so htmx is told to reload the page instead, which shows what the store holds.
     """
     try:
         row = review.queue_row(g.store, pk)
