@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -141,14 +142,31 @@ def _user(row) -> User:
     return User(row["name"], row["role"], bool(row["disabled"]), row["created_at"])
 
 
+# A user name is what the audit trail shows for every decision, so no name may pass for another. ASCII only:
+# letters of other alphabets can be pixel-identical to Latin ones (Cyrillic "а" in "аdmin"). Within ASCII, names
+# that differ only by case or by a look-alike character ("a1ice", "b0b", "Alice") are refused too.
+USER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+_LOOK_ALIKES = str.maketrans({"1": "l", "I": "l", "0": "o", "O": "o"})
+
+
+def _look_alike_key(name: str) -> str:
+    return name.translate(_LOOK_ALIKES).lower().replace("rn", "m").replace("vv", "w")
+
+
 def add_user(store: Database, name: str, password_hash: str, role: str = "reviewer", created_by: str | None = None) -> User:
     if role not in ROLES:
         raise ReviewError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
-        raise ReviewError("user names are 1-64 letters, digits or . _ - @")
+    if not USER_NAME.fullmatch(name):
+        raise ReviewError("user names are 1-64 ASCII letters, digits or . _ - @ (a letter from another alphabet "
+                          "can look identical to a Latin one, like the Cyrillic 'а' in 'аdmin')")
     with write_transaction(store):
         if get_user(store, name) is not None:
             raise ReviewError(f"user {name!r} already exists")
+        key = _look_alike_key(name)
+        for other in list_users(store):
+            if _look_alike_key(other.name) == key:
+                raise ReviewError(f"user name {name!r} looks like the existing user {other.name!r}: choose a clearly "
+                                  "different name")
         store.execute(
             "INSERT INTO users (name, password_hash, role, disabled, created_at, created_by) VALUES (?, ?, ?, 0, ?, ?)",
             [name, password_hash, role, utc_now(), created_by],
@@ -167,9 +185,19 @@ def password_hash(store: Database, name: str) -> str | None:
 
 
 def set_password_hash(store: Database, name: str, new_hash: str) -> None:
-    """Used to upgrade a hash when argon2's parameters change."""
+    """Used to upgrade a hash when argon2's parameters change (the same password: sessions carry on)."""
     with write_transaction(store):
         store.execute("UPDATE users SET password_hash = ? WHERE name = ?", [new_hash, name])
+
+
+def set_password(store: Database, name: str, new_hash: str) -> None:
+    """A new password (changed by its user or reset by an administrator): every open session of the account
+    ends with the old password, so whoever learnt the old one and logged in with it is out too."""
+    with write_transaction(store):
+        if get_user(store, name) is None:
+            raise ReviewError(f"no such user: {name!r}")
+        store.execute("UPDATE users SET password_hash = ? WHERE name = ?", [new_hash, name])
+        _end_sessions_of(store, name)
 
 
 def list_users(store: Database) -> list[User]:
@@ -177,10 +205,13 @@ def list_users(store: Database) -> list[User]:
 
 
 def set_disabled(store: Database, name: str, disabled: bool = True) -> User:
+    """Disabling ends the account's sessions for good: enabling it again later does not revive them."""
     with write_transaction(store):
         if get_user(store, name) is None:
             raise ReviewError(f"no such user: {name!r}")
         store.execute("UPDATE users SET disabled = ? WHERE name = ?", [int(disabled), name])
+        if disabled:
+            _end_sessions_of(store, name)
     return get_user(store, name)
 
 
@@ -237,6 +268,11 @@ def end_session(store: Database, session_id: str | None) -> None:
                            [utc_now(), session_id])
 
 
+def _end_sessions_of(store: Database, user: str) -> None:
+    """Within the caller's write transaction: end every open session of `user`."""
+    store.conn.execute("UPDATE sessions SET ended_at = ? WHERE user = ? AND ended_at IS NULL", [utc_now(), user])
+
+
 def record_login_attempt(store: Database, username: str, ip: str, ok: bool) -> None:
     with write_transaction(store):
         store.execute(
@@ -274,10 +310,14 @@ class QueueFilter:
     q: str = ""  # full-text search over title and description
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def fts_query(text: str) -> str:
     """A reviewer's words as an FTS5 query: every word must appear (a trailing * keeps prefix search)."""
     terms = []
-    for word in text.split():
+    # A control character separates words: FTS5 reads a NUL inside a quoted term as the end of the query.
+    for word in _CONTROL_CHARACTERS.sub(" ", text).split():
         prefix = word.endswith("*") and len(word) > 1
         word = word.rstrip("*").replace('"', '""')
         if word:

@@ -183,3 +183,112 @@ def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path)
     store.execute("DROP TRIGGER decisions_no_update")
     store.execute("UPDATE decisions SET via = 'web 127.0.0.1'")
     assert "decision 1" in str(db.verify(store).first)
+
+
+# ---------------------------------------------------------------- issue 10: passwords, names, clear errors
+
+
+def test_a_password_that_is_not_utf8_on_stdin_is_one_clear_line(store_path):
+    result = CliRunner().invoke(user, ["add", "erin", "--password-stdin", "--db", str(store_path)],
+                                input=b"caf\xe9-password\n")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "not valid UTF-8" in result.output
+    assert review.get_user(db.connect(store_path), "erin") is None
+
+
+def test_serve_on_a_port_in_use_is_one_clear_line(store_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(serve, ["--db", str(store_path), "--port", str(port)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_serve_trusts_a_reverse_proxy_only_when_told(store_path, fake_waitress, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    assert CliRunner().invoke(serve, ["--db", str(store_path)]).exit_code == 0
+    assert CliRunner().invoke(serve, ["--db", str(store_path), "--trusted-proxies", "1"]).exit_code == 0
+    monkeypatch.setenv("KEYWATCH_TRUSTED_PROXIES", "2")
+    result = CliRunner().invoke(serve, ["--db", str(store_path), "--host", "0.0.0.0"])
+    (default, _), (one, _), (two, _) = fake_waitress
+    assert default.config["TRUSTED_PROXIES"] == 0 and not isinstance(default.wsgi_app, ProxyFix)
+    assert one.config["TRUSTED_PROXIES"] == 1 and isinstance(one.wsgi_app, ProxyFix)
+    assert two.wsgi_app.x_for == 2
+    # Listening beyond this machine while trusting X-Forwarded-For lets a direct client forge its address.
+    assert "forge" in result.output
+
+
+def login_session(store_path, name):
+    store = db.connect(store_path)
+    try:
+        return review.start_session(store, name)
+    finally:
+        store.close()
+
+
+def session_alive(store_path, name, sid):
+    store = db.connect(store_path)
+    try:
+        return review.session_active(store, sid, name, 3600)
+    finally:
+        store.close()
+
+
+def password_ok(store_path, name, password):
+    from webui.auth import check_password
+
+    store = db.connect(store_path)
+    try:
+        return check_password(store, name, password)
+    finally:
+        store.close()
+
+
+def test_user_passwd_asks_for_the_current_password_and_ends_sessions(store_path):
+    from webui.sample import USERS
+
+    sid = login_session(store_path, "bob")
+    wrong = CliRunner().invoke(user, ["passwd", "bob", "--password-stdin", "--db", str(store_path)],
+                               input="not-the-password\nbobs-new-password\n")
+    assert wrong.exit_code == 1 and "current password is wrong" in wrong.output
+    assert session_alive(store_path, "bob", sid) and password_ok(store_path, "bob", USERS["bob"][1])
+    result = run(user, ["passwd", "bob", "--password-stdin", "--db", store_path],
+                 input=f"{USERS['bob'][1]}\nbobs-new-password\n")
+    assert result.exit_code == 0 and "Changed the password of bob" in result.output
+    assert not session_alive(store_path, "bob", sid)
+    assert password_ok(store_path, "bob", "bobs-new-password")
+    prompted = run(user, ["passwd", "bob", "--db", store_path],
+                   input="bobs-new-password\nthird-password-x\nthird-password-x\n")
+    assert prompted.exit_code == 0 and password_ok(store_path, "bob", "third-password-x")
+
+
+def test_user_reset_password_sets_a_new_one_and_ends_sessions(store_path):
+    sid = login_session(store_path, "bob")
+    result = run(user, ["reset-password", "bob", "--password-stdin", "--db", store_path], input="reset-by-admin-1\n")
+    assert result.exit_code == 0 and "Reset the password of bob" in result.output
+    assert not session_alive(store_path, "bob", sid)
+    assert password_ok(store_path, "bob", "reset-by-admin-1")
+    for args, stdin, message in ((["nobody"], "a-long-password\n", "no such user"),
+                                 (["bob"], "short\n", "at least 10 characters")):
+        failed = CliRunner().invoke(user, ["reset-password", *args, "--password-stdin", "--db", str(store_path)],
+                                    input=stdin)
+        assert failed.exit_code == 1 and message in failed.output
+
+
+def test_user_disable_ends_sessions_for_good(store_path):
+    sid = login_session(store_path, "bob")
+    run(user, ["disable", "bob", "--db", store_path])
+    run(user, ["enable", "bob", "--db", store_path])
+    assert not session_alive(store_path, "bob", sid)
+
+
+@pytest.mark.parametrize("name, message", [("\u0430dmin", "ASCII"), ("B0B", "looks like the existing user 'bob'")])
+def test_user_add_refuses_look_alike_names(store_path, name, message):
+    result = CliRunner().invoke(user, ["add", name, "--password-stdin", "--db", str(store_path)],
+                                input="a-long-password\n")
+    assert result.exit_code == 1 and message in result.output

@@ -350,7 +350,7 @@ def test_bulk_decision_covers_only_that_sellers_open_listings(bob, desk):
 def test_listing_page_offers_bulk_decision_for_seller_with_several_open_listings(bob, desk):
     _, _, pks = desk
     page = bob.get(f"/listing/{pks['KW-1004']}").text
-    assert "Decide all 2 open listings by seller nightshift_tools" in page
+    assert "Decide all 2 open listings by seller <bdi>nightshift_tools</bdi>" in page
 
 
 # ---------------------------------------------------------------- queue
@@ -501,7 +501,7 @@ def test_audit_page_lists_every_decision(bob, desk):
     token = token_of(bob, "/")
     bob.post(f"/listing/{pks['KW-1002']}/decide", data={"action": "escalate", "note": "ask the team", "csrf_token": token})
     page = bob.get("/audit").text
-    assert "demo:KW-1002" in page and "pending → escalated" in page and "ask the team" in page
+    assert "demo:<bdi>KW-1002</bdi>" in page and "pending → escalated" in page and "ask the team" in page
 
 
 def test_purged_page_is_explained_not_framed(bob, desk):

@@ -7,11 +7,23 @@ from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import db
 import db.review as review
-from webui import auth, security, views
+from webui import accounts, auth, security, untrusted, views
 from webui.highlight import short_time
+
+SQLITE_MAX_INTEGER = 2**63 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route, bounded to what SQLite can store: a larger number is a 404, not an OverflowError."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", SQLITE_MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
@@ -29,8 +41,16 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
         LOGIN_MAX_FAILURES=auth.MAX_FAILURES,
         LOGIN_WINDOW_SECONDS=auth.WINDOW_SECONDS,
         # Set SESSION_COOKIE_SECURE when serving over HTTPS (keywatch serve --secure-cookies).
+        # How many reverse proxies in front may say who the client is (keywatch serve --trusted-proxies).
+        TRUSTED_PROXIES=0,
     )
     app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Off by default: trusted X-Forwarded-* headers from a client that reaches the desk directly would let it
+        # choose its own address (the audit trail's "web <address>" and the login throttle's key).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = RowIdConverter
     # Create the store and apply every migration once up front, not racing on the first requests.
     db.connect(db_path).conn.close()
 
@@ -71,11 +91,16 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
     app.jinja_env.globals["short_time"] = short_time
     # A captured listing URL is hostile input: only http(s) becomes a link (never javascript: or data:).
     app.jinja_env.tests["web_link"] = security.is_web_link
+    # Text a seller wrote is shown with its invisible and bidi control characters visible (webui/untrusted.py).
+    app.jinja_env.filters["untrusted"] = untrusted.isolate
+    app.jinja_env.filters["untrusted_segment"] = untrusted.reveal_segment
+    app.jinja_env.filters["untrusted_plain"] = untrusted.reveal_plain
 
     @app.errorhandler(HTTPException)
     def http_error(error):
         return render_template("error.html", error=error), error.code
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accounts.bp)
     app.register_blueprint(views.bp)
     return app

@@ -1,4 +1,4 @@
-"""Reviewer accounts: argon2id password hashes, login with throttling, logout."""
+"""Signing in: argon2id password hashes, login with throttling, server-side sessions, logout."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ MIN_PASSWORD_LENGTH = 10
 # window; other users, and the same user elsewhere, are unaffected (no lock-out of a whole team by a guesser).
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
+TOO_MANY_FAILURES = "Too many failed attempts for this account from your address. Wait 15 minutes and try again."
 
 
 @functools.cache
@@ -47,8 +48,34 @@ def check_password(store, name: str, password: str) -> bool:
 
 
 def client_ip() -> str:
-    # Behind a reverse proxy configure werkzeug's ProxyFix; remote_addr is what we can trust here.
+    # Behind a reverse proxy, ProxyFix (create_app's TRUSTED_PROXIES) has already put the client's address here.
     return request.remote_addr or "unknown"
+
+
+def throttled_check(name: str, password: str) -> bool | None:
+    """Check `name`'s password under the login throttle: True, False, or None while the pair is locked out.
+
+    Shared by the login form and the change-password form, so that a stolen session cannot be used to guess
+    its account's password faster than the login page allows.
+    """
+    store, config = g.store, current_app.config
+    # Counted as a failure before the password is checked, so parallel guesses cannot slip past the limit.
+    attempt = review.reserve_login_attempt(store, name, client_ip(), config["LOGIN_MAX_FAILURES"],
+                                           config["LOGIN_WINDOW_SECONDS"])
+    if attempt is None:
+        return None
+    if not name or not check_password(store, name, password):
+        return False
+    review.login_succeeded(store, attempt)
+    return True
+
+
+def start_session(name: str) -> None:
+    """A fresh session (new cookie, CSRF token and server-side id) for `name`: no session fixation."""
+    session.clear()
+    session["user"] = name
+    session["sid"] = review.start_session(g.store, name)
+    session.permanent = True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,24 +84,13 @@ def login():
         if g.user is not None:
             return redirect(url_for("review.queue"))
         return render_template("login.html", next=request.args.get("next", ""))
-    store = g.store
     name = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
-    ip = client_ip()
-    # Counted as a failure before the password is checked, so parallel guesses cannot slip past the limit.
-    attempt = review.reserve_login_attempt(store, name, ip, current_app.config["LOGIN_MAX_FAILURES"],
-                                           current_app.config["LOGIN_WINDOW_SECONDS"])
-    if attempt is None:
-        flash("Too many failed attempts for this account from your address. Wait 15 minutes and try again.", "error")
-        return render_template("login.html", next=request.form.get("next", ""), username=name), 429
-    if not name or not check_password(store, name, password):
-        flash("Wrong user name or password.", "error")
-        return render_template("login.html", next=request.form.get("next", ""), username=name), 401
-    review.login_succeeded(store, attempt)
-    session.clear()  # a fresh session (and CSRF token) on login: no session fixation
-    session["user"] = name
-    session["sid"] = review.start_session(store, name)
-    session.permanent = True
+    checked = throttled_check(name, request.form.get("password", ""))
+    if not checked:
+        status, message = (429, TOO_MANY_FAILURES) if checked is None else (401, "Wrong user name or password.")
+        flash(message, "error")
+        return render_template("login.html", next=request.form.get("next", ""), username=name), status
+    start_session(name)
     return redirect(safe_next(request.form.get("next")), code=303)
 
 

@@ -1,4 +1,4 @@
-"""The review desk's pages: queue, listing, decisions, captured page, dashboard, audit trail, users."""
+"""The review desk's pages: queue, listing, decisions, captured page, dashboard, audit trail."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from db.canonical import format_utc
 from webui import auth
 from webui.chart import trend_svg, week_buckets
 from webui.highlight import segments
-from webui.security import CAPTURE_CSP, admin_required, login_required, safe_next
+from webui.security import CAPTURE_CSP, login_required, safe_next
 
 bp = Blueprint("review", __name__)
 
@@ -27,6 +27,8 @@ REASON_LABELS = {"false_positive": "False positive", "legitimate_trade_seller": 
                  "duplicate": "Duplicate", "other": "Other (say why in the note)"}
 PAGE_SIZE = 100
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A listing number in a form: ASCII digits only ("²".isdigit() is true, and int() refuses it), within SQLite's range.
+_ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
 @functools.cache
@@ -100,12 +102,14 @@ def tabs_context(f: review.QueueFilter, args: dict) -> dict:
 @login_required
 def queue():
     f = queue_filter()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    tabs = tabs_context(f, request.args)
+    # A page past the end (or a number too large for SQLite's OFFSET) shows the last page.
+    last_page = max(1, -(-tabs["counts"][f.status] // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), last_page)
     rows = review.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "queue.html", rows=rows, page=page, page_size=PAGE_SIZE, filter_choices=review.filter_choices(g.store),
-        next_url=request.full_path.rstrip("?"), view_statuses=view_statuses(f.status),
-        **tabs_context(f, request.args),
+        next_url=request.full_path.rstrip("?"), view_statuses=view_statuses(f.status), **tabs,
     )
 
 
@@ -154,17 +158,32 @@ def decide(pk: int):
         if not request.headers.get("HX-Request"):
             flash("Decision recorded.", "ok")
     if request.headers.get("HX-Request"):
-        row = review.queue_row(g.store, pk)
-        if row is None:
-            abort(404)
-        next_url = safe_next(request.form.get("next"))
-        # The status tabs' counts change with the decision: sent along for an out-of-band swap, counted over the
-        # same filters as the page the reviewer is on (its URL is the form's `next`).
-        view_args = MultiDict(parse_qsl(urlsplit(next_url).query))
-        tabs = render_block("queue.html", "tabs", oob=True, **tabs_context(queue_filter(view_args, warn=False),
-                                                                            view_args))
-        return render_block("queue.html", "row", row=row, next_url=next_url) + f"<template>{tabs}</template>"
+        return decided_row(pk)
     return redirect(safe_next(request.form.get("next") or url_for("review.listing", pk=pk)), code=303)
+
+
+def decided_row(pk: int):
+    """htmx's answer to a decision: the row as it is now, and the status tabs' new counts.
+
+    The decision is committed by now: whatever goes wrong while drawing the answer, it must not read as a
+    failure, so htmx is told to reload the page instead, which shows what the store holds.
+    """
+    try:
+        row = review.queue_row(g.store, pk)
+        if row is not None:
+            next_url = safe_next(request.form.get("next"))
+            # The counts change with the decision: sent along for an out-of-band swap, counted over the same
+            # filters as the page the reviewer is on (its URL is the form's `next`).
+            view_args = MultiDict(parse_qsl(urlsplit(next_url).query))
+            tabs = render_block("queue.html", "tabs", oob=True,
+                                **tabs_context(queue_filter(view_args, warn=False), view_args))
+            return render_block("queue.html", "row", row=row, next_url=next_url) + f"<template>{tabs}</template>"
+    except Exception:
+        current_app.logger.exception("could not draw listing %s's row after a decision", pk)
+    flash("Decision recorded.", "ok")
+    response = make_response("")
+    response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @bp.route("/seller/decide", methods=["POST"])
@@ -172,7 +191,7 @@ def decide(pk: int):
 def decide_seller():
     """One decision for every open flagged listing by one seller on one marketplace."""
     marketplace, seller = request.form.get("marketplace", ""), request.form.get("seller", "")
-    pks = [int(v) for v in request.form.getlist("listing_pk") if v.isdigit()]
+    pks = [int(v) for v in request.form.getlist("listing_pk") if _ROW_ID.fullmatch(v)]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
     allowed = {row["pk"] for row in review.seller_listings(g.store, marketplace, seller)
                if row["flagged"] and row["review_status"] in review.OPEN_STATUSES}
@@ -230,10 +249,12 @@ def report():
     """The compliance report (exports/report.py): notified, removed, still live, days to removal."""
     from exports.report import compliance, parse_since, render_html
 
+    given = request.args.get("since") or None
     try:
-        since = parse_since(request.args.get("since") or None)
-    except ValueError as error:
-        abort(400, description=str(error))
+        since = parse_since(given)
+    except (ValueError, OverflowError):  # OverflowError: a time zone that moves the date past year 1 or 9999
+        abort(400, description=f"The report's since must be a date like 2026-01-31 or an ISO 8601 time from "
+                               f"year 1 to 9999, not {given!r}.")
     response = make_response(render_html(compliance(g.store, since)))
     # A self-contained document: inline styles and data: charts, nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -244,33 +265,3 @@ def report():
 @login_required
 def audit():
     return render_template("audit.html", rows=review.audit_trail(g.store, limit=500))
-
-
-@bp.route("/users", methods=["GET", "POST"])
-@admin_required
-def users():
-    if request.method == "POST":
-        name = request.form.get("name", "").strip()
-        try:
-            review.add_user(g.store, name, auth.hash_password(request.form.get("password", "")),
-                            role=request.form.get("role", "reviewer"), created_by=g.user.name)
-            flash(f"User {name} created.", "ok")
-        except review.ReviewError as error:
-            flash(str(error), "error")
-        return redirect(url_for("review.users"), code=303)
-    return render_template("users.html", users=review.list_users(g.store), roles=review.ROLES)
-
-
-@bp.route("/users/<name>/disable", methods=["POST"])
-@admin_required
-def disable_user(name: str):
-    enable = request.form.get("enable") == "1"
-    if name == g.user.name and not enable:
-        flash("You cannot disable your own account.", "error")
-    else:
-        try:
-            review.set_disabled(g.store, name, not enable)
-            flash(f"User {name} {'enabled' if enable else 'disabled'}.", "ok")
-        except review.ReviewError as error:
-            flash(str(error), "error")
-    return redirect(url_for("review.users"), code=303)

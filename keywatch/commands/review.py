@@ -30,10 +30,16 @@ def is_loopback(host: str) -> bool:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
 @click.option("--secure-cookies", is_flag=True,
               help="Mark the session cookie Secure (use when a TLS reverse proxy is in front).")
-def serve(db_path, host, port, threads, secure_cookies):
+@click.option("--trusted-proxies", type=click.IntRange(0, 10), default=0, show_default=True,
+              envvar="KEYWATCH_TRUSTED_PROXIES", show_envvar=True,
+              help="Reverse proxies in front whose X-Forwarded-For, -Proto and -Host headers are believed (0: "
+                   "none). Set 1 behind one TLS proxy, so that the audit trail and login throttling see each "
+                   "reviewer's address, not the proxy's.")
+def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
     """Start the review desk web UI (waitress, 127.0.0.1:8000 by default).
 
-    Create an account first with `keywatch user add NAME --role admin`.
+    Create an account first with `keywatch user add NAME --role admin`. Behind a TLS reverse proxy use
+    --secure-cookies and --trusted-proxies 1 (see docs/operations.md).
     """
     from waitress import serve as waitress_serve
 
@@ -47,14 +53,23 @@ def serve(db_path, host, port, threads, secure_cookies):
             "to log in; the review desk speaks plain HTTP, so put it behind a TLS reverse proxy and use "
             "--secure-cookies.", fg="red", err=True,
         )
+        if trusted_proxies:
+            click.secho(
+                f"WARNING: --trusted-proxies with --host {host}: a client that reaches this port without going "
+                "through the proxy can forge its address (in the audit trail and for login throttling). Let only "
+                "the proxy reach it.", fg="red", err=True,
+            )
     if not has_users:
         click.secho("No users yet: create one with `keywatch user add NAME --role admin`.", fg="yellow", err=True)
     try:
-        app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies)
+        app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies, TRUSTED_PROXIES=trusted_proxies)
     except (RuntimeError, OSError) as error:  # an unreadable or damaged <db>.secret key file
         raise click.ClickException(str(error)) from None
-    click.echo(f"Review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="keywatch")
+    click.echo(f"Starting the review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="keywatch")
+    except OSError as error:  # the port is taken, the address is not this machine's, the name does not resolve
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @click.group()
@@ -62,13 +77,18 @@ def user():
     """Manage review desk accounts (passwords are stored as argon2id hashes)."""
 
 
-def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise click.ClickException("no password on standard input")
-        return password
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+def _read_password(password_stdin: bool, what: str = "password", *, confirm: bool = True) -> str:
+    """One password: the next line of standard input with --password-stdin, else asked for (twice to confirm)."""
+    try:
+        if password_stdin:
+            # Bytes, decoded here: a text stream would raise on a byte that is not UTF-8, with a traceback.
+            password = sys.stdin.buffer.readline().decode("utf-8").rstrip("\r\n")
+            if not password:
+                raise click.ClickException(f"no {what} on standard input")
+            return password
+        return click.prompt(what.capitalize(), hide_input=True, confirmation_prompt=confirm)
+    except UnicodeDecodeError:
+        raise click.ClickException(f"the {what} given is not valid UTF-8 text") from None
 
 
 @user.command("add")
@@ -89,6 +109,55 @@ def user_add(name, role, password_stdin, db_path):
     click.echo(f"Created {role} {name}.")
 
 
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the current password from the first line of standard input, the new one from the second.")
+@db_option
+def user_passwd(name, password_stdin, db_path):
+    """Change the password of NAME, given the current one.
+
+    Asks for the current password, then the new one twice. The account's open sessions end.
+    """
+    from webui.auth import check_password
+
+    current = _read_password(password_stdin, "current password", confirm=False)
+    new = _read_password(password_stdin, "new password")
+    with open_store(db_path) as store:
+        account = review.get_user(store, name)
+        if account is None or account.disabled:
+            raise click.ClickException(f"no active user {name!r}")
+        if not check_password(store, name, current):
+            raise click.ClickException(f"the current password is wrong (an administrator can use "
+                                       f"`keywatch user reset-password {name}`)")
+        _set_password(store, name, new)
+    click.echo(f"Changed the password of {name}; its open sessions have ended.")
+
+
+@user.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@db_option
+def user_reset_password(name, password_stdin, db_path):
+    """Set a new password for NAME without the current one.
+
+    An administrator's reset, for a lost or exposed password. The account's open sessions end.
+    """
+    new = _read_password(password_stdin, "new password")
+    with open_store(db_path) as store:
+        _set_password(store, name, new)
+    click.echo(f"Reset the password of {name}; its open sessions have ended.")
+
+
+def _set_password(store, name, password) -> None:
+    from webui.auth import hash_password
+
+    try:
+        review.set_password(store, name, hash_password(password))
+    except review.ReviewError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @user.command("list")
 @db_option
 def user_list(db_path):
@@ -106,7 +175,10 @@ def user_list(db_path):
 @click.argument("name")
 @db_option
 def user_disable(name, db_path):
-    """Disable account NAME: it can no longer log in, and its open sessions end at the next request."""
+    """Disable account NAME and end its sessions for good.
+
+    It can no longer log in, and enabling it again later does not revive the sessions it had.
+    """
     _set_disabled(name, db_path, True)
     click.echo(f"Disabled {name}.")
 
