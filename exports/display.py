@@ -13,7 +13,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 # Line breaks inside one field: a notice cell is one paragraph.
 _BREAKS = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
 
-CUT_MARK = "… [{n:,} characters cut; full text in {where}]"
+CUT_MARK = "… [{n:,} characters cut{where}]"
 
 
 def _visible(char: str) -> str:
@@ -24,9 +24,14 @@ def _visible(char: str) -> str:
     return char
 
 
-def shown(text, limit: int, full_text_in: str = "listings.json") -> str:
+def visible(text) -> str:
+    """`text` on one line with bidi and control characters shown as [U+XXXX] (safe for a terminal, too)."""
+    return "".join(map(_visible, "" if text is None else str(text)))
+
+
+def shown(text, limit: int, full_text_in: str | None = "listings.json") -> str:
     """`text` as the letter shows it: controls visible, at most `limit` characters of it, then a cut mark
-    that says which file of the pack has the full text.
+    that says where the full text is (`full_text_in`: a file of the pack; None: nowhere to point at).
 
     The limit counts what is shown (a control shown as [U+202E] counts eight), and a cut never splits one.
     """
@@ -35,7 +40,8 @@ def shown(text, limit: int, full_text_in: str = "listings.json") -> str:
     for consumed, char in enumerate(text):
         piece = _visible(char)
         if used + len(piece) > limit:
-            return "".join(out) + CUT_MARK.format(n=len(text) - consumed, where=full_text_in)
+            return "".join(out) + CUT_MARK.format(
+                n=len(text) - consumed, where=f"; full text in {full_text_in}" if full_text_in else "")
         out.append(piece)
         used += len(piece)
     return "".join(out)
