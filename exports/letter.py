@@ -107,7 +107,9 @@ OTHER_ROOM = 100
 
 
 def shown_listing(listing: dict) -> dict:
-    return {k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v for k, v in listing.items()}
+    shown_fields = {k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v
+                    for k, v in listing.items()}
+    return {"captures": [], **shown_fields}
 
 
 def shown_recipient(recipient: dict) -> dict:
