@@ -7,8 +7,9 @@ zipfile stops inflating there and fails the entry's CRC check if the stream want
 refused from its headers (it declares what it inflates to), and the entries that pass are read as streams,
 one 1 MiB block at a time.
 
-Memory is then bounded by the limits below, whatever the ZIP holds: the blocks, the few small entries asked
-for whole (`keep`), and zipfile's list of entries (at most MAX_ENTRIES).
+Memory is then bounded by the limits below, whatever the ZIP holds: the blocks and the few small entries asked
+for whole (`keep`). zipfile's own list of entries grows with the central directory (a few hundred bytes an
+entry, so a few times the size of the directory itself); more than MAX_ENTRIES are refused unread.
 """
 
 import hashlib
@@ -66,7 +67,7 @@ def read_zip(path: Path, keep: dict[str, int]) -> ZipContents:
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, UnicodeDecodeError, *READ_ERRORS) as exc:
+    except (zipfile.LargeZipFile, UnicodeDecodeError, *READ_ERRORS) as exc:
         raise ValueError(f"{path}: not a readable ZIP ({label(str(exc))})") from None
     with zf:
         contents = ZipContents()

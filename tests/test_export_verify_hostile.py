@@ -250,3 +250,8 @@ def test_a_zip_bomb_runs_in_bounded_memory(tmp_path, shape):
     code, stderr, peak_kib = run_measured("verify-pack", pack, "--db", tmp_path / "none.sqlite")
     assert code == 1 and "Traceback" not in stderr, stderr
     assert peak_kib < 200 * 1024, f"peak RSS {peak_kib // 1024} MiB"
+
+
+def test_a_name_that_is_not_utf8_is_one_clear_line(tmp_path, verify):
+    pack = handmade_zip(tmp_path / "p.zip", [entry(b"\xff\xfe.csv", b"a,b\n")])  # flagged UTF-8, is not
+    assert "not a readable ZIP" in verify(pack)
