@@ -290,4 +290,9 @@ How to check that nothing has changed
       sha256sum captures/*.html
   shows side by side with the name.
   `keywatch verify-pack PACK.zip` does all of this in one step and also reports extra or missing files.
+
+Careful: the captured pages are hostile
+  captures/*.html are the seller's own pages exactly as received: written by the seller, they may hold
+  scripts, forms and links to the seller's servers. Read them as text, or through notice.html, which shows
+  each one in a frame that runs no scripts; do not open them directly in a web browser.
 """

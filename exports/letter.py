@@ -23,6 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 import reportlab
+from exports.display import shown
 from exports.office import Office
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -97,12 +98,38 @@ def _markup(text: str, font_name: str) -> str:
     return "".join(out).replace("\n", "<br/>")
 
 
+# How much of each field a letter shows; longer text is cut with a mark naming the file that has all of it.
+# A title or URL is written by the seller; so is a recipient's name when the notice goes to a seller account.
+LISTING_ROOM = {"title": 300, "url": 300, "listing_id": 80, "marketplace": 60, "price_text": 40,
+                "category_label": 60}
+RECIPIENT_ROOM = {"name": 200, "marketplace": 60, "email": 200, "reporting_url": 300}
+OTHER_ROOM = 100
+
+
+def shown_listing(listing: dict) -> dict:
+    shown_fields = {k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v
+                    for k, v in listing.items()}
+    return {"captures": [], **shown_fields}
+
+
+def shown_recipient(recipient: dict) -> dict:
+    where = "manifest.json"
+    return {
+        **{k: shown(recipient[k], room, where) for k, room in RECIPIENT_ROOM.items() if k in recipient},
+        "address": "\n".join(shown(line, 200, where) for line in (recipient.get("address") or "").splitlines()),
+        "seller_ids": [shown(s, 100, where) for s in recipient.get("seller_ids") or []],
+    }
+
+
 def notice_context(*, number: str, date: str, office: Office, recipient: dict, listings: list[dict],
                    chain_head: str) -> dict:
-    """Everything a letter shows. The office's paragraphs are themselves small templates (see office.yaml)."""
+    """Everything a letter shows. The office's paragraphs are themselves small templates (see office.yaml).
+
+    Listing and recipient text is hostile: it is shown with controls visible and cut to its room (exports.display).
+    """
     context = {
-        "number": number, "date": date, "office": asdict(office), "recipient": recipient,
-        "listings": listings, "chain_head": chain_head,
+        "number": number, "date": date, "office": asdict(office), "recipient": shown_recipient(recipient),
+        "listings": [shown_listing(x) for x in listings], "chain_head": chain_head,
     }
     # Office text is trusted config but rendered sandboxed anyway: it only needs to fill in placeholders.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
@@ -135,10 +162,16 @@ def render_html(context: dict, template: Path | None = None) -> bytes:
         raise ValueError(f"letter template {template}: {exc}") from exc
 
 
-def _needs_anywhere_breaks(text: str, font_name: str, longest: int = 18) -> bool:
-    main = _coverage(font_name)
-    # A character drawn as [U+XXXX] takes the room of several.
-    return any(sum(1 if ord(c) in main else 6 for c in word) > longest for word in (text or "").split())
+def _needs_anywhere_breaks(text: str, style, width: float) -> bool:
+    """Whether a word of `text` is wider than `width` points: it must break anywhere, or it would run out of its
+    column (Chinese and Japanese use no spaces; URLs neither)."""
+    main = _coverage(style.fontName)
+    for word in text.split():
+        # A character the main font lacks is drawn as [U+XXXX] (or, narrower, in the fallback font).
+        drawn = "".join(c if ord(c) in main else f"[U+{ord(c):04X}]" for c in word)
+        if pdfmetrics.stringWidth(drawn, style.fontName, style.fontSize) > width:
+            return True
+    return False
 
 
 def _para(text: str, style) -> Paragraph:
@@ -154,8 +187,7 @@ def render_pdf(context: dict) -> bytes:
     right = ParagraphStyle("kw-right", parent=body, alignment=TA_RIGHT)
     small = ParagraphStyle("kw-small", parent=body, fontSize=8, leading=10)
     cell = ParagraphStyle("kw-cell", parent=body, fontSize=7.5, leading=9)
-    # URLs have no spaces: let them break anywhere rather than run off the page.
-    url_cell = ParagraphStyle("kw-url", parent=cell, wordWrap="CJK")
+    anywhere = ParagraphStyle("kw-anywhere", parent=cell, wordWrap="CJK")
     h1 = ParagraphStyle("kw-h1", parent=styles["Heading1"], fontName=bold, fontSize=14)
     h2 = ParagraphStyle("kw-h2", parent=styles["Heading2"], fontName=bold, fontSize=11)
 
@@ -177,16 +209,19 @@ def render_pdf(context: dict) -> bytes:
         _para(context["intro"], body),
         _para("The listings", h2),
     ]
+    widths = [8 * mm, 45 * mm, 45 * mm, 20 * mm, 21 * mm, 20 * mm, 15 * mm]
+    padding = 12  # the table's default cell padding, left and right
+
+    def cell_para(text: str, width: float) -> Paragraph:
+        return _para(text, anywhere if _needs_anywhere_breaks(text, cell, width - padding) else cell)
+
     rows = [[_para(h, cell) for h in ("#", "Listing", "Title", "Price", "Category", "First seen (UTC)", "Status")]]
     for i, listing in enumerate(context["listings"], 1):
-        # A title with a long unbroken run (Chinese and Japanese use no spaces) may break anywhere, or it
-        # would run out of its column and be cut off.
-        title_style = url_cell if _needs_anywhere_breaks(listing["title"], regular) else cell
-        rows.append([_para(str(v), url_cell if col == 1 else title_style if col == 2 else cell)
-                     for col, v in enumerate((
+        rows.append([cell_para(str(v), width) for v, width in zip((
             i, f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}", listing["title"],
-            listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]))])
-    table = Table(rows, colWidths=[8 * mm, 45 * mm, 45 * mm, 20 * mm, 21 * mm, 20 * mm, 15 * mm], repeatRows=1)
+            listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]), widths)])
+    # splitInRow: a row taller than a page continues on the next one rather than failing the whole letter.
+    table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),

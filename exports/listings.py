@@ -116,6 +116,9 @@ def letter_rows(records: list[dict]) -> list[dict]:
             "category_label": (r["category"] or "-").replace("_", " "),
             "first_seen": (r["first_seen"] or "")[:16].replace("T", " "),
             "status": r["status"],
+            # The pack's copies of the captured pages, for the notice to link (never to inline).
+            "captures": [{"file": c["file"], "fetched_at": c["fetched_at"][:19].replace("T", " ")}
+                         for c in r["captures"] if c["file"]],
         }
         for r in records
     ]

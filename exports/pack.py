@@ -9,14 +9,19 @@ import hashlib
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.atomic import atomic_output
+from exports import safezip
+from exports.safezip import label, read_zip
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 MANIFEST_FORMAT = "keywatch-pack/1"
+# manifest.json and SHA256SUMS are read whole (and the manifest parsed): a pack may not make them larger.
+MAX_INDEX_SIZE = 4 << 20
 # Captured pages are content-addressed: captures/<sha256>.html must hash to its own name.
 CONTENT_ADDRESSED = re.compile(r"^captures/([0-9a-f]{64})\.[a-z0-9]+$")
 
@@ -50,9 +55,36 @@ def build_sums(files: dict[str, bytes]) -> bytes:
 
 def _check_name(name: str) -> None:
     # A pack name must unzip to the same relative path everywhere and be one sha256sum token.
-    if (not name or name.startswith("/") or "\\" in name or ".." in name.split("/")
-            or any(c.isspace() for c in name)):
+    if len(name) > safezip.MAX_NAME or not safezip.SAFE_NAME.fullmatch(name):
         raise ValueError(f"unsafe file name in pack: {name!r}")
+
+
+def _check_limits(files: dict[str, bytes]) -> None:
+    """A pack verify_pack would refuse is never written: the limits are the reader's (exports.safezip)."""
+    if len(files) > safezip.MAX_ENTRIES:
+        raise ValueError(f"the pack would hold {len(files):,} files, more than a pack may have "
+                         f"({safezip.MAX_ENTRIES:,}): export fewer listings at a time (by seller, say)")
+    if _json_items(files[MANIFEST]) > _max_manifest_items():
+        raise ValueError("the pack's manifest.json would hold more items than a pack may have: "
+                         "export fewer listings at a time")
+    for name in (MANIFEST, SUMS):
+        if len(files[name]) > MAX_INDEX_SIZE:
+            raise ValueError(f"the pack's {name} would be {len(files[name]):,} bytes, more than a pack may have "
+                             f"({MAX_INDEX_SIZE:,}): export fewer listings at a time")
+    total = sum(map(len, files.values()))
+    if total > safezip.MAX_TOTAL_SIZE or any(len(d) > safezip.MAX_ENTRY_SIZE for d in files.values()):
+        raise ValueError(f"the pack would hold {total:,} bytes, more than a pack may have: export fewer listings "
+                         "at a time")
+
+
+def _compression(name: str, data: bytes) -> int:
+    if name.endswith(".gz"):
+        return zipfile.ZIP_STORED  # gzip already: deflating it again gains nothing
+    # A seller's page (or a title repeated through listings.json) can deflate a thousandfold: stored, it can
+    # never look like a zip bomb to verify_pack.
+    if len(data) > safezip.RATIO_FLOOR and len(data) > safezip.MAX_RATIO * len(zlib.compress(data)):
+        return zipfile.ZIP_STORED
+    return zipfile.ZIP_DEFLATED
 
 
 def _zip_time() -> tuple:
@@ -83,12 +115,13 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> Written
     manifest = build_manifest(files, **manifest_header)
     everything = {**files, MANIFEST: manifest}
     everything[SUMS] = build_sums(everything)
+    _check_limits(everything)
 
     out = Path(out)
     with atomic_output(out) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(everything):
             info = zipfile.ZipInfo(name, date_time=_zip_time())
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = _compression(name, everything[name])
             info.external_attr = 0o644 << 16  # readable by whoever unpacks it (the default is owner-only)
             zf.writestr(info, everything[name])
     digest = sha256_file(out)
@@ -123,40 +156,34 @@ def parse_sums(text: str) -> dict[str, str]:
 def verify_pack(path: Path) -> PackReport:
     """Re-hash every file in the ZIP at `path` against both manifest.json and SHA256SUMS.
 
-    Names every file that differs, is missing, or is not listed (extra). Raises ValueError if `path` is
-    not a readable ZIP at all.
+    Names every file that differs, is missing, or is not listed (extra). The ZIP is read as hostile input
+    (exports.safezip): an unsafe entry is named and nothing is inflated. Raises ValueError if `path` is not a
+    readable ZIP at all.
     """
     report = PackReport()
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-            names = [i.filename for i in infos]
-            contents = {name: zf.read(name) for name in names}
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ValueError(f"{path}: not a readable ZIP ({exc})") from exc
-    report.files = len(contents)
+    contents = read_zip(path, keep={MANIFEST: MAX_INDEX_SIZE, SUMS: MAX_INDEX_SIZE})
+    report.files = len(contents.hashes)
     problems = report.problems
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    problems += [f"{n}: appears more than once in the ZIP" for n in duplicates]
-
-    hashes = {n: sha256_hex(d) for n, d in contents.items() if n != SUMS}
+    problems += contents.problems
+    if problems:
+        return report
+    hashes = {n: d for n, d in contents.hashes.items() if n != SUMS}
     listed = None
-    if MANIFEST not in contents:
+    if MANIFEST not in contents.kept:
         problems.append(f"{MANIFEST}: missing")
     else:
         try:
-            report.manifest = json.loads(contents[MANIFEST])
-            listed = {e["path"]: e for e in report.manifest["files"]}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            problems.append(f"{MANIFEST}: unreadable ({exc})")
+            report.manifest, listed = read_manifest(contents.kept[MANIFEST])
+        except ValueError as exc:
+            problems.append(f"{MANIFEST}: unreadable ({label(str(exc))})")
 
-    if SUMS not in contents:
+    if SUMS not in contents.kept:
         problems.append(f"{SUMS}: missing")
     else:
         try:
-            sums = parse_sums(contents[SUMS].decode("utf-8"))
+            sums = parse_sums(contents.kept[SUMS].decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            problems.append(f"{SUMS}: unreadable ({exc})")
+            problems.append(f"{SUMS}: unreadable ({label(str(exc))})")
         else:
             for problem in _compare(sums, hashes, SUMS):
                 name = problem.split(": ", 1)[0]
@@ -167,22 +194,65 @@ def verify_pack(path: Path) -> PackReport:
             # sha256sum reads some changes as the same list (a '*' mode marker, upper-case hex, blank lines):
             # the file must still be byte for byte what the pack builder wrote.
             canonical = "".join(f"{digest}  {n}\n" for n, digest in sorted(sums.items())).encode("utf-8")
-            if contents[SUMS] != canonical:
+            if contents.kept[SUMS] != canonical:
                 problems.append(f"{SUMS}: not byte for byte as written (its text was changed)")
 
     if listed is not None:
-        actual = {n: d for n, d in contents.items() if n not in (MANIFEST, SUMS)}
-        problems += _compare({n: e.get("sha256") for n, e in listed.items()},
-                             {n: sha256_hex(d) for n, d in actual.items()}, MANIFEST)
+        actual = {n: d for n, d in hashes.items() if n != MANIFEST}
+        problems += _compare({n: e["sha256"] for n, e in listed.items()}, actual, MANIFEST)
         problems += [
-            f"{n}: size {len(actual[n])} but {MANIFEST} says {e.get('size')}"
-            for n, e in sorted(listed.items()) if n in actual and e.get("size") != len(actual[n])
+            f"{n}: size {contents.sizes[n]} but {MANIFEST} says {e['size']}"
+            for n, e in sorted(listed.items()) if n in actual and e["size"] != contents.sizes[n]
         ]
-    for name, data in sorted(contents.items()):
+    for name, digest in sorted(contents.hashes.items()):
         named = CONTENT_ADDRESSED.match(name)
-        if named and sha256_hex(data) != named.group(1):
-            problems.append(f"{name}: content does not hash to its own name ({sha256_hex(data)})")
+        if named and digest != named.group(1):
+            problems.append(f"{name}: content does not hash to its own name ({digest})")
     return report
+
+
+def read_manifest(data: bytes) -> tuple[dict, dict[str, dict]]:
+    """manifest.json as (the whole manifest, path -> file entry); ValueError says what is wrong with it."""
+    if _json_items(data) > _max_manifest_items():
+        raise ValueError(f"more items than the manifest of a pack of {safezip.MAX_ENTRIES:,} files has")
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply to be a manifest") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise ValueError("not a JSON object with a list of files")
+    if not isinstance(manifest.get("notice_number", ""), str):
+        raise ValueError("notice_number is not text")
+    listed = {}
+    for i, e in enumerate(manifest["files"]):
+        if not (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+                and type(e.get("size")) is int):
+            raise ValueError(f"files[{i}] is not a {{path, size, sha256}} entry")
+        if e["path"] in listed:
+            raise ValueError(f"files[{i}]: {e['path']} is listed twice")
+        listed[e["path"]] = e
+    return manifest, listed
+
+
+def _max_manifest_items() -> int:
+    return 5 * safezip.MAX_ENTRIES + 1000  # four per file, and the header's
+
+
+def _json_items(data: bytes) -> int:
+    """About how many values parsing `data` as JSON would make: the objects, arrays and commas outside strings.
+
+    Parsing multiplies memory some forty times for tiny items ("[{},{},...]"); a manifest has about four items
+    per file, so counting first keeps a 4 MiB manifest from costing hundreds of MB.
+    """
+    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")  # no escaped quote left to end a string early
+    items, in_string = 0, False
+    for start in range(0, len(unescaped), 1 << 16):  # in slices: splitting it all at once costs memory too
+        parts = unescaped[start:start + (1 << 16)].split(b'"')
+        items += sum(p.count(b"{") + p.count(b"[") + p.count(b",") for p in parts[in_string::2])
+        in_string ^= (len(parts) - 1) % 2 == 1
+    return items
 
 
 def _blame_sums(problem: str, name: str, sums: dict, hashes: dict, listed: dict | None) -> str:

@@ -27,21 +27,32 @@ import jinja2
 
 from db import notices
 from db.canonical import format_utc, utc_now
+from exports.display import shown, visible
 
 DOWN = ("removed", "ended")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def parse_since(text: str | None) -> str | None:
-    """--since DATE (YYYY-MM-DD, or an ISO 8601 time; naive times are UTC) in the store's UTC format."""
+    """--since DATE (YYYY-MM-DD, or an ISO 8601 time; naive times are UTC) in the store's UTC format.
+
+    The one parser for a report's start, on the command line and in the review UI: anything it cannot read
+    is a ValueError whose message is meant for the user.
+    """
     if not text:
         return None
+    given = shown(text, 40, None)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"--since must be a date like 2026-01-31 (or an ISO 8601 time), not {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)  # OverflowError past year 9999 or before year 1
+    except (ValueError, OverflowError):
+        raise ValueError(f"--since must be a date like 2026-01-31 (or an ISO 8601 time), "
+                         f"not {given!r}") from None
+    # Store times are compared as text, which only orders them right with four-digit years.
+    if not 1000 <= moment.year <= 9999:
+        raise ValueError(f"--since must be between the years 1000 and 9999 (UTC), not {given!r}")
     return format_utc(moment)
 
 
@@ -163,7 +174,8 @@ def _fmt(value) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    # Printed to a terminal: a seller's escape sequences are shown, not obeyed.
+    return visible(text).replace("|", "\\|")
 
 
 def render_markdown(data: dict) -> str:
@@ -200,24 +212,36 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
+CHART_LABEL_ROOM = 60
+
+
 def charts(data: dict) -> dict[str, str]:
     """PNG charts as data: URIs: outcome per retailer, and the spread of days to removal."""
     import matplotlib
     matplotlib.use("Agg")  # no display: reports are made on servers and in CI
     import matplotlib.pyplot as plt
 
+    # Retailer names can be seller names: plain text, never mathtext ($...$) or TeX.
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _charts(data, plt)
+
+
+def _charts(data: dict, plt) -> dict[str, str]:
     result = {}
     rows = data["rows"]
     if rows:
-        labels = [f"{r['retailer']} ({r['marketplace']})" for r in rows]
+        labels = [shown(f"{r['retailer']} ({r['marketplace']})", CHART_LABEL_ROOM, "the table below") for r in rows]
         fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
+        # Bars by position, labels beside them: two labels that read alike (cut, say) still get a bar each.
+        positions = range(len(rows))
         left = [0] * len(rows)
         for key, label, colour in (("removed", "removed", "#2e7d32"), ("still_live", "still live", "#c62828"),
                                    ("down_before_notice", "down before notice", "#9e9e9e"),
                                    ("not_rechecked", "not re-checked", "#ffb300")):
             values = [r[key] for r in rows]
-            ax.barh(labels, values, left=left, label=label, color=colour)
+            ax.barh(positions, values, left=left, label=label, color=colour)
             left = [a + b for a, b in zip(left, values)]
+        ax.set_yticks(positions, labels)
         ax.set_xlabel("notified listings")
         ax.invert_yaxis()
         ax.legend(loc="lower right", fontsize="small")

@@ -20,9 +20,9 @@ def listings(n=3):
              "category_label": "relay attack", "first_seen": "2026-03-01 10:00", "status": "live"} for i in range(n)]
 
 
-def context(office=None, n=3):
+def context(office=None, n=3, rows=None, recipient=RECIPIENT):
     return notice_context(number="KW-2026-0042", date="1 March 2026", office=office or load_office(EXAMPLE),
-                          recipient=RECIPIENT, listings=listings(n), chain_head="ab" * 32)
+                          recipient=recipient, listings=listings(n) if rows is None else rows, chain_head="ab" * 32)
 
 
 def pdftotext(pdf: bytes, tmp_path) -> str:

@@ -199,3 +199,28 @@ def test_a_sums_line_changed_is_blamed_on_sha256sums_not_the_file(pack, tmp_path
 def test_files_unpack_readable_for_everyone(pack):
     with zipfile.ZipFile(pack) as zf:
         assert {(info.external_attr >> 16) & 0o777 for info in zf.infolist()} == {0o644}
+
+
+def test_a_pack_of_hostile_but_genuine_content_never_looks_like_a_bomb(tmp_path):
+    """A seller can make a page (or a title in listings.json) that deflates a thousandfold; the pack that
+    quotes it must still verify, so the writer stores such a file rather than deflate it."""
+    from exports.safezip import MAX_RATIO, RATIO_FLOOR
+
+    dense = b"A" * (RATIO_FLOOR + 1)
+    out = tmp_path / "pack.zip"
+    write_pack(out, {"listings.json": dense, "captures.warc.gz": b"\x1f\x8b" + bytes(100)})
+    report = verify_pack(out)
+    assert report.ok, report.problems
+    with zipfile.ZipFile(out) as zf:
+        info = zf.getinfo("listings.json")
+        assert info.file_size <= MAX_RATIO * info.compress_size
+        assert zf.getinfo("captures.warc.gz").compress_type == zipfile.ZIP_STORED  # gzip already
+
+
+def test_a_pack_too_big_for_verify_pack_is_never_written(tmp_path, monkeypatch):
+    from exports import safezip
+
+    monkeypatch.setattr(safezip, "MAX_ENTRIES", 5)
+    with pytest.raises(ValueError, match="more than a pack may have"):
+        write_pack(tmp_path / "p.zip", {f"f{i}.txt": b"x" for i in range(4)})
+    assert not (tmp_path / "p.zip").exists()

@@ -170,3 +170,84 @@ def test_a_crawled_listing_never_rechecked_after_its_notice_is_not_counted_still
     db.record_status(store, listing_pk, "live", day("2026-03-08"))
     [r] = compliance(store, None)["rows"]
     assert (r["notified"], r["still_live"], r["not_rechecked"]) == (1, 1, 0)
+
+
+def notified_seller(tmp_path, seller):
+    """A store where one listing by `seller` (not a known retailer, so the notice is addressed to the seller
+    name itself) was notified, then seen removed."""
+    store = db.connect(tmp_path / "s.sqlite")
+    capture_id = db.save_capture(store, make_item("R1", marketplace="demo", seller=seller,
+                                                  fetched_at=day("2026-02-01")))
+    listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
+    review.add_user(store, "alice", "x")
+    review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
+    export_pack(store, resolve_target(store, seller=f"demo:{seller}"), tmp_path / "r.zip", office=load_office(),
+                now=day("2026-03-01"))
+    db.record_status(store, listing_pk, "removed", day("2026-03-03"))
+    return store
+
+
+@pytest.mark.parametrize("seller", ["$\\frac{1}{$", "$x^{2}$ tools", "a$b$c$", "\\$100$ \\undefinedcommand",
+                                    "back\x1b]0;pwned\x07slash"])
+def test_a_seller_name_is_plain_text_in_the_charts(tmp_path, seller):
+    """matplotlib reads $...$ as mathtext: an unbalanced one raised, and a balanced one drew something else."""
+    import matplotlib.text
+
+    store = notified_seller(tmp_path, seller)
+    drawn = []
+    real_draw = matplotlib.text.Text.draw
+
+    def spy(self, renderer):
+        drawn.append((self.get_text(), self.get_parse_math()))
+        return real_draw(self, renderer)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matplotlib.text.Text, "draw", spy)
+        html = render_html(compliance(store, None))
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 2
+    labels = [(text, math) for text, math in drawn if "demo" in text]
+    assert labels and all(not math for _, math in labels), labels
+    if "\x1b" in seller:
+        assert all("\x1b" not in text for text, _ in drawn) and "[U+001B]" in labels[0][0]
+    else:
+        assert labels[0][0] == f"{seller} (demo)"
+
+
+def test_a_long_seller_name_does_not_blow_up_the_chart(tmp_path):
+    import struct
+
+    html = render_html(compliance(notified_seller(tmp_path, "Keyless" * 500), None))
+    outcomes = base64.b64decode(re.findall(r'src="data:image/png;base64,([^"]+)"', html)[0])
+    width, height = struct.unpack(">II", outcomes[16:24])  # the PNG's IHDR
+    assert width < 1500, width
+
+
+def test_terminal_escapes_in_a_seller_name_never_reach_the_terminal(tmp_path):
+    store = notified_seller(tmp_path, "evil\x1b]0;owned\x07\x1b[2J|name")
+    store.conn.close()
+    group = click.Group(commands={c.name: c for c in notify.commands})
+    result = CliRunner().invoke(group, ["report", "--db", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "| evil[U+001B]]0;owned[U+0007][U+001B][2J\\|name | demo |" in result.output
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "0999-06-01",
+                                   "0001-01-01", "9999-12-31T23:59:59.999999-00:01"])
+def test_a_date_out_of_range_is_a_clear_error(timeline, since):
+    """The store's times are 4-digit-year ISO strings compared as text: a date outside them is refused, not
+    turned into a traceback (year 10000) or a string that sorts wrongly ('999-06-01...' > '2026-...')."""
+    _, path = timeline
+    with pytest.raises(ValueError, match="--since"):
+        parse_since(since)
+    group = click.Group(commands={c.name: c for c in notify.commands})
+    result = CliRunner().invoke(group, ["report", "--db", str(path), "--since", since])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: --since") and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("since, utc", [("9999-12-30", "9999-12-30T00:00:00.000000Z"),
+                                        ("1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00.000000Z"),
+                                        ("2026-03-01", "2026-03-01T00:00:00.000000Z")])
+def test_dates_in_range_still_parse(since, utc):
+    assert parse_since(since) == utc

@@ -9,6 +9,7 @@ from db import notices
 from exports.export import ExportError, export_pack, resolve_target
 from exports.office import load_office
 from exports.pack import verify_pack as check_pack
+from exports.safezip import label
 from exports.retailers import check_retailer, load_retailers
 from exports.yamlconfig import ConfigError
 from keywatch.options import connect_store, db_option, read_store, refuse_store_as_output
@@ -149,7 +150,7 @@ def verify_pack(pack, db_path):
         report = check_pack(pack)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    number = report.manifest.get("notice_number") if isinstance(report.manifest, dict) else None
+    number = report.manifest.get("notice_number")
     recorded = _recorded_notice(db_path, number)
     if recorded is not None:
         from exports.pack import sha256_file
@@ -160,7 +161,10 @@ def verify_pack(pack, db_path):
     for problem in report.problems:
         click.echo(printable(problem), err=True)
     if not report.ok:
-        raise click.ClickException(f"{pack}: verification FAILED ({len(report.problems)} problems)")
+        count = len(report.problems)
+        raise click.ClickException(f"{pack}: verification FAILED ({count} problem{'s' if count != 1 else ''})")
+    # The notice number is the pack's own text: shown, not obeyed, on the terminal.
+    number = label(number) if number else number
     if recorded is not None:
         against = f"; the ZIP matches notice {number} as recorded in {db_path}"
     elif Path(db_path).exists():
