@@ -1,0 +1,104 @@
+"""Identity comes from what was fetched: a page may only write listings of the site it was fetched from.
+
+The red-team reproduction of issue 10: a shop page served from another local server, whose rel=canonical
+points at the demo marketplace's item page and whose JSON-LD carries that item's sku, must not rewrite the
+demo listing (title, seller, flag), and what it claimed is kept with its own capture and counted.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import db
+from db import review
+from tests.conftest import run_keywatch
+
+
+class _ShopHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        page = self.server.pages.get(self.path.split("?")[0])
+        body = (page or "<html><body>not here</body></html>").encode()
+        self.send_response(200 if page else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def shop():
+    """A one-page web shop on 127.0.0.1 (another port than the demo marketplace): set `.pages` before a crawl."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ShopHandler)
+    server.pages = {}
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def product_page(*, canonical: str, sku: str, title="Slim phone case for iPhone 15", seller="Innocent Cases Ltd",
+                 price="9.99", url=None) -> str:
+    product = {"@context": "https://schema.org", "@type": "Product", "name": title, "sku": sku,
+               "description": "A thin silicone phone case.",
+               "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP",
+                          "seller": {"@type": "Organization", "name": seller}}}
+    if url:
+        product["url"] = url
+    return (f'<html><head><title>{title}</title><link rel="canonical" href="{canonical}">'
+            f'<script type="application/ld+json">{json.dumps(product)}</script></head>'
+            f"<body><h1>{title}</h1><p class='price'>£{price}</p></body></html>")
+
+
+def crawl_demo(market, db_path):
+    run_keywatch("crawl", "demo_market", "-a", f"base_url={market.url}", "-a", "mode=all", "--db", db_path,
+                 "-s", "LOG_LEVEL=WARNING")
+
+
+def crawl_shop(start_url, db_path, check=True):
+    return run_keywatch("crawl", "webshop", "-a", f"start_url={start_url}", "--db", db_path,
+                        "-s", "LOG_LEVEL=WARNING", check=check)
+
+
+def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop, tmp_path):
+    db_path = tmp_path / "k.sqlite"
+    crawl_demo(demo_market, db_path)
+    store = db.connect(db_path)
+    before = db.get_listing(store, "demo", "DM10003")
+    assert before["flagged"] == 1 and before["seller"] == "autokeys_direct"
+    review.add_user(store, "alice", "not-a-real-hash", role="reviewer")
+    review.decide(store, before["pk"], "alice", "confirm", category="key_programmer")
+    captures_before = store.execute("SELECT count(*) FROM captures WHERE listing_pk = ?", [before["pk"]]).fetchone()[0]
+    store.close()
+
+    # The marketplace used to be read from the canonical URL's host: `demo` is the demo marketplace's name.
+    shop.pages["/products/phone-case"] = product_page(canonical="http://demo/item/DM10003", sku="DM10003",
+                                                      url=f"{demo_market.url}/item/DM10003")
+    crawl_shop(f"{shop.url}/products/phone-case", db_path)
+
+    store = db.connect(db_path)
+    after = db.get_listing(store, "demo", "DM10003")
+    assert {k: after[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")} == \
+           {k: before[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")}
+    assert store.execute("SELECT count(*) FROM captures WHERE listing_pk = ?", [before["pk"]]).fetchone()[0] == \
+        captures_before
+    assert "DM10003" in {h["listing_id"] for h in db.hits(store) if h["marketplace"] == "demo"}
+
+    # The shop page is a listing of the shop it was fetched from, known by its own address.
+    shop_host = shop.url.removeprefix("http://")
+    page = db.get_listing(store, shop_host, "/products/phone-case")
+    assert page is not None and page["title"] == "Slim phone case for iPhone 15"
+    assert page["url"] == f"{shop.url}/products/phone-case"
+    [capture] = store.query("SELECT fields FROM captures WHERE listing_pk = ?", [page["pk"]])
+    claims = json.loads(capture["fields"])["extra"]["claims"]
+    assert claims["url"] == "http://demo/item/DM10003"
+    # What the page said is kept as it said it, and counted.
+    [run] = store.query("SELECT stats FROM crawl_runs WHERE spider = 'webshop'")
+    assert json.loads(run["stats"])["keywatch/identity_claims_rejected"] >= 1
+    assert db.verify(store).ok
