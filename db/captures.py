@@ -21,17 +21,20 @@ BODY_ENCODING = "zlib"
 
 
 def _json(value) -> str:
-    return json.dumps(_finite(value), ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(_storable(value), ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _finite(value):
-    """NaN and infinities have no JSON form: stored as null rather than as JSON no reader accepts."""
+def _storable(value):
+    """What JSON and SQLite can hold faithfully: NaN and infinities have no JSON form (stored as null), and SQLite's
+    JSON functions and FTS5 stop reading text at a NUL (stored as U+FFFD, which shows that something was there)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_storable(str(k)): _storable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [_storable(v) for v in value]
     return value
 
 

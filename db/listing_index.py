@@ -93,11 +93,6 @@ def derived_rows(store, listing_pks=None):
     return {row[0]: dict(zip(names[1:], row[1:])) for row in cursor}
 
 
-def search_text(value) -> str | None:
-    # FTS5 reads a value as a C string: text after a NUL would never be indexed.
-    return value.replace("\x00", " ") if isinstance(value, str) else value
-
-
 def has_search(store) -> bool:
     return bool(store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'listings_fts'").fetchone())
 
@@ -115,7 +110,7 @@ def refresh(store, listing_pks) -> None:
             if search:
                 store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
                 store.conn.execute("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
-                                   [pk, search_text(row["title"]), search_text(row["description"])])
+                                   [pk, row["title"], row["description"]])
 
 
 def rebuild(store) -> int:
@@ -152,7 +147,7 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
             found = search.get(pk)
             if found is None:
                 columns_wrong.append("search row (missing)")
-            elif found != (search_text(expected["title"]), search_text(expected["description"])):
+            elif found != (expected["title"], expected["description"]):
                 columns_wrong.append("search row")
         if columns_wrong:
             wrong[pk] = columns_wrong
