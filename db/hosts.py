@@ -40,10 +40,12 @@ def _name_and_port(host: str) -> tuple[str, str]:
 
 
 def host_matches(host: str, domain: str) -> bool:
-    """`domain` covers `host`: the same host or a subdomain of it, on the same port (none, or the one named)."""
+    """`domain` covers `host`: the same host or a subdomain of it; on the port `domain` names, if it names one
+    (two local servers on two ports are two sites), else on any (whoever runs a host runs all its ports)."""
     name, port = _name_and_port(host)
     domain_name, domain_port = _name_and_port(domain)
-    return bool(name) and port == domain_port and (name == domain_name or name.endswith("." + domain_name))
+    return bool(name) and (not domain_port or port == domain_port) and (
+        name == domain_name or name.endswith("." + domain_name))
 
 
 def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) -> None:

@@ -1,22 +1,32 @@
 """The shared machinery every marketplace spider sits on: search -> screen -> fetch -> item, plus re-checks.
 
-A site spider is a short config class: `name`, `marketplace`, `allowed_domains`, `search_url`, and three
-parsing hooks (`parse_cards`, `next_page`, `parse_listing`). Everything else (screening with the classifier,
-sampling, capture fields, counting, errors, re-checks) lives here once.
+A site spider is a short config class: `name`, `marketplace`, `allowed_domains`, `search_url`, `item_id` (where
+its URLs carry a listing's id), and three parsing hooks (`parse_cards`, `next_page`, `parse_listing`). Everything
+else (screening with the classifier, sampling, identity, hostile fields, capture fields, counting, errors,
+re-checks) lives here once.
+
+Identity comes from what was fetched, never from what a page says: the marketplace is the one whose hosts the
+page was fetched from (after redirects), the listing id is read from the fetched URL (`item_id`; for sites whose
+URLs carry none, the address itself), and the listing URL is the page's canonical URL only when it names the same
+listing on the same marketplace. A page's own id, canonical URL or schema.org url that disagrees is kept in the
+capture as `extra.claims` and counted (`keywatch/identity_claims_rejected`).
 """
 
 import random
+import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urljoin, urlsplit
 
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
+from db.hosts import host_matches, host_of
+from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
-from spiders.parsing import BlockedPage, blocked_reason
+from spiders.parsing import BlockedPage, address_id, blocked_reason, first
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 
 ENDED_MARKERS = (
@@ -50,10 +60,27 @@ def visible_text(response: Response) -> str:
     return " ".join(" ".join(nodes).split())
 
 
+def redirects_of(response: Response) -> list[str]:
+    """The URLs a response was redirected from, first asked for first ([] for a page read outside a crawl)."""
+    try:
+        return response.meta.get("redirect_urls") or []
+    except AttributeError:  # not tied to a request (`keywatch parse`)
+        return []
+
+
+def canonical_url(response: Response) -> str | None:
+    if not isinstance(response, TextResponse):
+        return None
+    return response.css('link[rel="canonical"]::attr(href)').get()
+
+
 class MarketplaceSpider(scrapy.Spider):
     marketplace: str = ""
+    allowed_domains: list[str] = []
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
+    # Where the site's item URLs carry the listing id (group 1, searched in the path); None: the address is the id.
+    item_id: re.Pattern | None = None
 
     def __init__(self, queries=None, max_pages=None, mode="two-stage", sample_rate=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -90,7 +117,46 @@ class MarketplaceSpider(scrapy.Spider):
         return "live"
 
     def is_item_url(self, url: str) -> bool:
-        return True
+        return self.item_id is None or self.listing_id_of(url) is not None
+
+    # ---- identity: from what was fetched ----------------------------------------------------------
+
+    def marketplace_hosts(self) -> dict[str, list[str]]:
+        """{marketplace: [host, ...]} this spider fetches (subdomains included): declared to the store per run."""
+        return {self.marketplace: list(self.allowed_domains)}
+
+    def marketplace_of(self, url: str) -> str | None:
+        """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours."""
+        host = host_of(url)
+        return next((marketplace for marketplace, hosts in self.marketplace_hosts().items()
+                     if any(host_matches(host, h) for h in hosts)), None)
+
+    def listing_id_of(self, url: str) -> str | None:
+        if self.item_id is None:
+            return address_id(url)
+        match = self.item_id.search(urlsplit(url or "").path)
+        return match.group(1) if match else None
+
+    def identity(self, response: Response, page: dict[str, Any], marketplace: str, listing_id: str | None = None):
+        """(listing_id, url, claims): the id from the fetched URL (after redirects, else the URL asked for) unless
+        given (a re-check's), the page's canonical URL only if it names that listing on that marketplace; the page's
+        own id and URLs that disagree are returned as claims."""
+        fetched = [response.url, *reversed(redirects_of(response))]
+        listing_id = str(listing_id or first(*map(self.listing_id_of, fetched)) or address_id(response.url)
+                         or response.url)
+        claims = {}
+        if page.get("listing_id") and str(page["listing_id"]) != listing_id:
+            claims["listing_id"] = page["listing_id"]
+        url = None
+        for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
+            if not claimed or claimed in claims.values():
+                continue
+            absolute = urljoin(response.url, claimed) if "\x00" not in claimed else ""
+            if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
+                url = url or absolute
+            else:
+                claims[name] = claimed[:2048]
+        return listing_id, url or response.url, claims
 
     def description_url(self, fields: dict[str, Any]) -> str | None:
         """Where the description lives when it is not on the item page (eBay's iframe document)."""
@@ -139,19 +205,20 @@ class MarketplaceSpider(scrapy.Spider):
                 callback=self.parse_recheck,
                 errback=self.on_error,
                 dont_filter=True,
-                cb_kwargs={"listing_id": target["listing_id"]},
+                cb_kwargs={"listing_id": target["listing_id"], "marketplace": target["marketplace"]},
                 meta={"handle_httpstatus_list": [404, 410]},
             )
 
     def recheck_targets(self) -> list[dict[str, str]]:
-        """Flagged, not dismissed listings of this marketplace, to see whether they are still up."""
+        """Flagged, not dismissed listings of this spider's marketplaces, to see whether they are still up."""
         if not self.settings.getbool("KEYWATCH_RECHECK", True):
             return []
         import db  # read-only use of the store: which listings to revisit
 
         store = db.connect(self.settings.get("KEYWATCH_DB"))
         try:
-            return list(db.recheck_targets(store, self.marketplace))
+            return [{**target, "marketplace": marketplace} for marketplace in self.marketplace_hosts()
+                    for target in db.recheck_targets(store, marketplace)]
         finally:
             store.close()
 
@@ -167,6 +234,10 @@ class MarketplaceSpider(scrapy.Spider):
         if not cards:
             self.crawler.stats.inc_value("keywatch/search_pages_empty")
         for card in cards:
+            card, _ = sanitise(card)
+            if not card.get("listing_id") or self.marketplace_of(card.get("url") or "") is None:
+                self.crawler.stats.inc_value("keywatch/cards_rejected")  # no id, or a link off the marketplace
+                continue
             yield from self.screen_card(card)
         next_url = self.next_page(response)
         if next_url and page < self.max_pages:
@@ -205,32 +276,84 @@ class MarketplaceSpider(scrapy.Spider):
         return max([result.score] + [m.score for m in result.matches])
 
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
+        """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
+        marketplace at all, both counted)."""
+        stats = self.crawler.stats
+        stats.inc_value("keywatch/item_pages")
         if self.blocked(response):
+            stats.inc_value("keywatch/item_pages_skipped/robot_check")
             return
-        try:
-            fields = self.parse_listing(response)
-            if not fields.get("title"):
-                raise ValueError("no title found on item page")
-        except Exception as error:
-            yield from self.parse_failed(response, error)
+        marketplace = self.marketplace_of(response.url)
+        if marketplace is None:
+            stats.inc_value("keywatch/item_pages_skipped/off_site")
+            self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
-        self.crawler.stats.inc_value("keywatch/items")
-        card = card or {}
-        merged = {**card, **{k: v for k, v in fields.items() if v not in (None, "")}}
-        merged["extra"] = {**(card.get("extra") or {}), **(fields.get("extra") or {})}  # e.g. eBay's sold date
-        item = self.build_item(response, merged)
-        url = self.description_url(merged)
+        fields = self.read_listing(response, marketplace, card)
+        self.count_reading(response, fields)
+        if fields["extra"].get("parse_error") or not fields["title"]:  # stored all the same, and counted
+            self.parse_failed(response, fields["extra"].get("parse_error") or "no title found on item page")
+        else:
+            stats.inc_value("keywatch/items")
+        item = self.build_item(response, fields)
+        url = self.description_url(fields)
         if not url:
             yield item
             return
         # The item is held back until its description arrives, so it is classified on the full text.
-        yield scrapy.Request(response.urljoin(url), callback=self.parse_description, errback=self.description_failed,
+        url = urljoin(response.url, url)
+        if self.marketplace_of(url) is None:
+            fields["extra"]["description_error"] = f"description document off the marketplace: {url[:2048]}"
+            yield item
+            return
+        yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
                              cb_kwargs={"item": item}, dont_filter=True)
+
+    def read_listing(self, response: Response, marketplace: str, card: dict[str, Any] | None = None,
+                     listing_id: str | None = None) -> dict[str, Any]:
+        """The listing as it is stored: the page's fields over the search card's, sanitised, with its identity from
+        what was fetched. Never raises: a hook error is kept as `extra.parse_error`, unreadable fields as
+        `extra.field_problems`, disagreeing identity claims as `extra.claims`."""
+        try:
+            page = self.parse_listing(response)
+            error = None
+        except Exception as exc:  # a site changed its markup: the page is still stored
+            page, error = {}, f"{type(exc).__name__}: {exc}"
+        page, problems = sanitise(page if isinstance(page, dict) else {})
+        card, _ = sanitise({k: v for k, v in (card or {}).items() if k not in ("listing_id", "url")})
+        listing_id, url, claims = self.identity(response, page, marketplace, listing_id)
+        fields = {"title": None, "description": None, "price": None, "currency": None, "seller": None,
+                  "condition": None}
+        fields.update({k: v for k, v in card.items() if v not in (None, "")})
+        fields.update({k: v for k, v in page.items() if v not in (None, "") and k not in ("listing_id", "url")})
+        extra = {**(card.get("extra") or {}), **(page.get("extra") or {})}  # e.g. eBay's sold date from the card
+        for name, value in (("parse_error", error), ("field_problems", problems), ("claims", claims)):
+            if value:
+                extra[name] = value
+        fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
+        return fields
+
+    def count_reading(self, response: Response, fields: dict[str, Any]) -> None:
+        """Stats for what could not be read on a page, and what it claimed about its identity."""
+        stats, extra = self.crawler.stats, fields["extra"]
+        for name in extra.get("field_problems") or {}:
+            stats.inc_value(f"keywatch/field_problems/{name}")
+        if extra.get("claims"):
+            stats.inc_value("keywatch/identity_claims_rejected")
+            for name in extra["claims"]:
+                stats.inc_value(f"keywatch/identity_claims_rejected/{name}")
+            self.logger.info("%s claims to be %s; kept as claims", response.url, extra["claims"])
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
+        if self.marketplace_of(response.url) != adapter["marketplace"]:  # redirected off the marketplace
+            adapter["extra"]["description_error"] = f"description document off the marketplace: {response.url}"
+            yield item
+            return
         adapter["attachments"].append({"kind": "description", **capture_of(response)})
-        adapter["description"] = visible_text(response)
+        adapter["description"], problem = text(visible_text(response), DESCRIPTION_LIMIT, multiline=True)
+        if problem:
+            adapter["extra"].setdefault("field_problems", {})["description"] = problem
+            self.crawler.stats.inc_value("keywatch/field_problems/description")
         yield item
 
     def description_failed(self, failure):
@@ -240,32 +363,40 @@ class MarketplaceSpider(scrapy.Spider):
         ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
 
-    def parse_recheck(self, response: Response, listing_id: str):
+    def parse_recheck(self, response: Response, listing_id: str, marketplace: str | None = None):
         if self.blocked(response):  # a captcha says nothing about whether the listing is still up
             return
+        marketplace = marketplace or self.marketplace
+        if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
+            self.crawler.stats.inc_value("keywatch/rechecks/off_site")
+            self.logger.warning("re-check of %s:%s went off the marketplace to %s", marketplace, listing_id,
+                                response.url)
+            return
         status = self.listing_status(response)
+        shown = self.listing_id_of(response.url)
+        if status != "removed" and self.item_id is not None and shown not in (None, str(listing_id)):
+            status = "removed"  # the address now shows another listing
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
-        fields: dict[str, Any] = {"listing_id": listing_id}
-        if status != "removed":  # an ended listing's page still shows what was on sale
-            try:
-                fields.update({k: v for k, v in self.parse_listing(response).items() if v not in (None, "")})
-            except Exception as error:
-                self.logger.warning("re-check of %s: page did not parse (%s)", response.url, error)
-        fields["listing_id"] = listing_id  # identity stays that of the listing being re-checked
         if status == "removed":  # a redirect's target is a search page, not the listing's address
-            fields["url"] = (response.meta.get("redirect_urls") or [response.url])[0]
+            fields = {"marketplace": marketplace, "listing_id": str(listing_id), "extra": {},
+                      "url": (response.meta.get("redirect_urls") or [response.url])[0]}
+        else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
+            fields = self.read_listing(response, marketplace, listing_id=listing_id)
+            self.count_reading(response, fields)
+            if fields["extra"].get("parse_error"):
+                self.logger.warning("re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"])
         item = self.build_item(response, fields, purpose="recheck")
         ItemAdapter(item)["listing_status"] = status
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
         known = {k: fields[k] for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
-                 if k in fields}
+                 if fields.get(k) is not None}
         capture = capture_of(response)
         return ListingItem(
-            marketplace=self.marketplace,
-            listing_id=str(fields["listing_id"]),
-            url=fields.get("url") or response.url,
+            marketplace=fields["marketplace"],
+            listing_id=fields["listing_id"],
+            url=fields["url"],
             **known,
             request_url=capture["request_url"],
             response_url=capture["url"],
@@ -289,9 +420,10 @@ class MarketplaceSpider(scrapy.Spider):
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
-    def parse_failed(self, response: Response, error: Exception):
+    def parse_failed(self, response: Response, error: Exception | str):
         self.crawler.stats.inc_value("keywatch/parse_errors")
-        self.logger.error("could not parse %s (%s: %s)", response.url, type(error).__name__, error)
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.logger.error("could not parse %s (%s)", response.url, reason)
         return ()
 
     def on_error(self, failure):

@@ -44,7 +44,7 @@ def test_default_currency_only_when_the_text_names_none():
 def test_decimal_string_never_goes_through_float_rounding():
     assert decimal_string(2599.0) == "2599.00"
     assert decimal_string("0.125") == "0.125"
-    assert decimal_string(True) is None and decimal_string(None) is None
+    assert not decimal_string(True) and decimal_string(None) is None
 
 
 def test_text_of_drops_hidden_helper_text_scripts_and_styles():

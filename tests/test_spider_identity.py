@@ -96,8 +96,9 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
     assert page is not None and page["title"] == "Slim phone case for iPhone 15"
     assert page["url"] == f"{shop.url}/products/phone-case"
     [capture] = store.query("SELECT fields FROM captures WHERE listing_pk = ?", [page["pk"]])
-    claims = json.loads(capture["fields"])["extra"]["claims"]
-    assert claims["url"] == "http://demo/item/DM10003"
+    extra = json.loads(capture["fields"])["extra"]
+    assert extra["claims"] == {"url": f"{demo_market.url}/item/DM10003", "canonical": "http://demo/item/DM10003"}
+    assert extra["sku"] == "DM10003"
     # What the page said is kept as it said it, and counted.
     [run] = store.query("SELECT stats FROM crawl_runs WHERE spider = 'webshop'")
     assert json.loads(run["stats"])["keywatch/identity_claims_rejected"] >= 1

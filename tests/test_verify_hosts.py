@@ -114,7 +114,7 @@ def test_host_of(url, host):
     ("www.ebay.co.uk", "ebay.co.uk", True), ("itm.ebaydesc.com", "ebaydesc.com", True),
     ("evilebay.co.uk", "ebay.co.uk", False), ("127.0.0.1:8001", "127.0.0.1:8001", True),
     ("127.0.0.1:9002", "127.0.0.1:8001", False), ("127.0.0.1", "127.0.0.1:8001", False),
-    ("ebay.co.uk:8443", "ebay.co.uk", False), ("", "ebay.co.uk", False),
+    ("ebay.co.uk:8443", "ebay.co.uk", True), ("", "ebay.co.uk", False),
 ])
 def test_host_matches(host, domain, covered):
     assert hosts.host_matches(host, domain) is covered

@@ -35,9 +35,7 @@ class AmazonUkSpider(MarketplaceSpider):
     marketplace = "amazon_uk"
     allowed_domains = ["amazon.co.uk"]
     search_url = "https://www.amazon.co.uk/s?k={query}&page={page}"
-
-    def is_item_url(self, url):
-        return bool(ASIN.search(url))
+    item_id = ASIN
 
     def home_currency(self, response):
         host = urlsplit(response.url).hostname or ""

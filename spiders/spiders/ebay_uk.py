@@ -24,9 +24,7 @@ class EbayUkSpider(MarketplaceSpider):
     marketplace = "ebay_uk"
     allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
     search_url = "https://www.ebay.co.uk/sch/i.html?_nkw={query}&_pgn={page}"
-
-    def is_item_url(self, url):
-        return bool(ITEM_ID.search(url))
+    item_id = ITEM_ID
 
     def listing_status(self, response):
         status = super().listing_status(response)
