@@ -53,8 +53,10 @@ class Unreadable(str):
 def money(value: Any) -> str | None:
     """A number as a decimal string "1234.50"; None for nothing; Unreadable for NaN, infinities, negative or
     absurdly large amounts, and lists or objects."""
-    if value is None or isinstance(value, Unreadable):
-        return value or None
+    if value is None:
+        return None
+    if isinstance(value, Unreadable):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         return Unreadable(value)
     if (isinstance(value, int) and value.bit_length() > 64) or (isinstance(value, str) and len(value) > 64):
@@ -116,9 +118,9 @@ def sanitise(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             if value is not None and not isinstance(value, dict):
                 problems[name] = f"a {type(value).__name__}, not an object"
             continue
-        if name == "price":
-            value = money(value) if value is None or isinstance(value, (Unreadable, bool, dict, list)) or \
-                not PRICE.match(str(value)) else value
+        if name == "price" and value is not None and not isinstance(value, Unreadable) and (
+                not isinstance(value, str) or not PRICE.match(value)):
+            value = money(value)  # a number, or text that is not a plain amount: read as one, or Unreadable
         limit = DESCRIPTION_LIMIT if name == "description" else TEXT_LIMITS.get(name, TEXT_LIMIT)
         result[name], problem = text(value, limit, multiline=name == "description")
         if name == "currency" and result[name] and not CURRENCY.match(result[name].upper()):
