@@ -290,8 +290,8 @@ class MarketplaceSpider(scrapy.Spider):
             return
         fields = self.read_listing(response, marketplace, card)
         self.count_reading(response, fields)
-        if fields["extra"].get("parse_error") or not fields["title"]:  # stored all the same, and counted
-            self.parse_failed(response, fields["extra"].get("parse_error") or "no title found on item page")
+        if fields["extra"].get("parse_error"):  # stored all the same, and counted
+            self.parse_failed(response, fields["extra"]["parse_error"])
         else:
             stats.inc_value("keywatch/items")
         item = self.build_item(response, fields)
@@ -319,6 +319,8 @@ class MarketplaceSpider(scrapy.Spider):
         except Exception as exc:  # a site changed its markup: the page is still stored
             page, error = {}, f"{type(exc).__name__}: {exc}"
         page, problems = sanitise(page if isinstance(page, dict) else {})
+        if not error and not page.get("title"):  # the search card may still give one: the page did not parse
+            error = "no title found on item page"
         card, _ = sanitise({k: v for k, v in (card or {}).items() if k not in ("listing_id", "url")})
         listing_id, url, claims = self.identity(response, page, marketplace, listing_id)
         fields = {"title": None, "description": None, "price": None, "currency": None, "seller": None,

@@ -44,7 +44,8 @@ class StorePipeline:
             crawler_version=self.crawler_version,
         )
         spider.run_id = self.run_id
-        db.declare_hosts(self.store, self.run_id, spider.name, spider.marketplace_hosts())
+        if hasattr(spider, "marketplace_hosts"):  # a MarketplaceSpider: every keywatch spider
+            db.declare_hosts(self.store, self.run_id, spider.name, spider.marketplace_hosts())
 
     @property
     def crawler_version(self):
