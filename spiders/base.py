@@ -5,29 +5,25 @@ its URLs carry a listing's id), and three parsing hooks (`parse_cards`, `next_pa
 else (screening with the classifier, sampling, identity, hostile fields, capture fields, counting, errors,
 re-checks) lives here once.
 
-Identity comes from what was fetched, never from what a page says: the marketplace is the one whose hosts the
-page was fetched from (after redirects), the listing id is read from the fetched URL (`item_id`; for sites whose
-URLs carry none, the address itself), and the listing URL is the page's canonical URL only when it names the same
-listing on the same marketplace. A page's own id, canonical URL or schema.org url that disagrees is kept in the
-capture as `extra.claims` and counted (`keywatch/identity_claims_rejected`).
+How an item page becomes the fields that are stored (identity from what was fetched, hostile fields) is
+spiders/reading.py, which this class builds on.
 """
 
 import random
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote_plus, urljoin, urlsplit
+from urllib.parse import quote_plus, urljoin
 
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
-from db.hosts import host_matches, host_of
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
-from spiders.parsing import BlockedPage, address_id, blocked_reason, first
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
+from spiders.parsing import BlockedPage, blocked_reason
+from spiders.reading import ListingReader
 
 ENDED_MARKERS = (
     "this listing has ended",
@@ -60,27 +56,10 @@ def visible_text(response: Response) -> str:
     return " ".join(" ".join(nodes).split())
 
 
-def redirects_of(response: Response) -> list[str]:
-    """The URLs a response was redirected from, first asked for first ([] for a page read outside a crawl)."""
-    try:
-        return response.meta.get("redirect_urls") or []
-    except AttributeError:  # not tied to a request (`keywatch parse`)
-        return []
-
-
-def canonical_url(response: Response) -> str | None:
-    if not isinstance(response, TextResponse):
-        return None
-    return response.css('link[rel="canonical"]::attr(href)').get()
-
-
-class MarketplaceSpider(scrapy.Spider):
+class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
-    allowed_domains: list[str] = []
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
-    # Where the site's item URLs carry the listing id (group 1, searched in the path); None: the address is the id.
-    item_id: re.Pattern | None = None
 
     def __init__(self, queries=None, max_pages=None, mode="two-stage", sample_rate=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -115,48 +94,6 @@ class MarketplaceSpider(scrapy.Spider):
         if any(marker in visible_text(response).lower() for marker in ENDED_MARKERS):
             return "ended"
         return "live"
-
-    def is_item_url(self, url: str) -> bool:
-        return self.item_id is None or self.listing_id_of(url) is not None
-
-    # ---- identity: from what was fetched ----------------------------------------------------------
-
-    def marketplace_hosts(self) -> dict[str, list[str]]:
-        """{marketplace: [host, ...]} this spider fetches (subdomains included): declared to the store per run."""
-        return {self.marketplace: list(self.allowed_domains)}
-
-    def marketplace_of(self, url: str) -> str | None:
-        """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours."""
-        host = host_of(url)
-        return next((marketplace for marketplace, hosts in self.marketplace_hosts().items()
-                     if any(host_matches(host, h) for h in hosts)), None)
-
-    def listing_id_of(self, url: str) -> str | None:
-        if self.item_id is None:
-            return address_id(url)
-        match = self.item_id.search(urlsplit(url or "").path)
-        return match.group(1) if match else None
-
-    def identity(self, response: Response, page: dict[str, Any], marketplace: str, listing_id: str | None = None):
-        """(listing_id, url, claims): the id from the fetched URL (after redirects, else the URL asked for) unless
-        given (a re-check's), the page's canonical URL only if it names that listing on that marketplace; the page's
-        own id and URLs that disagree are returned as claims."""
-        fetched = [response.url, *reversed(redirects_of(response))]
-        listing_id = str(listing_id or first(*map(self.listing_id_of, fetched)) or address_id(response.url)
-                         or response.url)
-        claims = {}
-        if page.get("listing_id") and str(page["listing_id"]) != listing_id:
-            claims["listing_id"] = page["listing_id"]
-        url = None
-        for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
-            if not claimed or claimed in claims.values():
-                continue
-            absolute = urljoin(response.url, claimed) if "\x00" not in claimed else ""
-            if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
-                url = url or absolute
-            else:
-                claims[name] = claimed[:2048]
-        return listing_id, url or response.url, claims
 
     def description_url(self, fields: dict[str, Any]) -> str | None:
         """Where the description lives when it is not on the item page (eBay's iframe document)."""
@@ -225,6 +162,9 @@ class MarketplaceSpider(scrapy.Spider):
     def parse_search(self, response: Response, page: int = 1):
         if self.blocked(response):
             return
+        if self.marketplace_of(response.url) is None:  # a next-page link or redirect off the marketplace
+            self.crawler.stats.inc_value("keywatch/pages_off_site")
+            return
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
@@ -235,8 +175,10 @@ class MarketplaceSpider(scrapy.Spider):
             self.crawler.stats.inc_value("keywatch/search_pages_empty")
         for card in cards:
             card, _ = sanitise(card)
-            if not card.get("listing_id") or self.marketplace_of(card.get("url") or "") is None:
-                self.crawler.stats.inc_value("keywatch/cards_rejected")  # no id, or a link off the marketplace
+            url = card.get("url") or ""
+            card["listing_id"] = self.listing_id_of(url) or card.get("listing_id")  # as the item page will be known
+            if self.marketplace_of(url) is None or not card["listing_id"]:
+                self.crawler.stats.inc_value("keywatch/cards_rejected")  # a link off the marketplace, or no id
                 continue
             yield from self.screen_card(card)
         next_url = self.next_page(response)
@@ -307,43 +249,6 @@ class MarketplaceSpider(scrapy.Spider):
             return
         yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
                              cb_kwargs={"item": item}, dont_filter=True)
-
-    def read_listing(self, response: Response, marketplace: str, card: dict[str, Any] | None = None,
-                     listing_id: str | None = None) -> dict[str, Any]:
-        """The listing as it is stored: the page's fields over the search card's, sanitised, with its identity from
-        what was fetched. Never raises: a hook error is kept as `extra.parse_error`, unreadable fields as
-        `extra.field_problems`, disagreeing identity claims as `extra.claims`."""
-        try:
-            page = self.parse_listing(response)
-            error = None
-        except Exception as exc:  # a site changed its markup: the page is still stored
-            page, error = {}, f"{type(exc).__name__}: {exc}"
-        page, problems = sanitise(page if isinstance(page, dict) else {})
-        if not error and not page.get("title"):  # the search card may still give one: the page did not parse
-            error = "no title found on item page"
-        card, _ = sanitise({k: v for k, v in (card or {}).items() if k not in ("listing_id", "url")})
-        listing_id, url, claims = self.identity(response, page, marketplace, listing_id)
-        fields = {"title": None, "description": None, "price": None, "currency": None, "seller": None,
-                  "condition": None}
-        fields.update({k: v for k, v in card.items() if v not in (None, "")})
-        fields.update({k: v for k, v in page.items() if v not in (None, "") and k not in ("listing_id", "url")})
-        extra = {**(card.get("extra") or {}), **(page.get("extra") or {})}  # e.g. eBay's sold date from the card
-        for name, value in (("parse_error", error), ("field_problems", problems), ("claims", claims)):
-            if value:
-                extra[name] = value
-        fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
-        return fields
-
-    def count_reading(self, response: Response, fields: dict[str, Any]) -> None:
-        """Stats for what could not be read on a page, and what it claimed about its identity."""
-        stats, extra = self.crawler.stats, fields["extra"]
-        for name in extra.get("field_problems") or {}:
-            stats.inc_value(f"keywatch/field_problems/{name}")
-        if extra.get("claims"):
-            stats.inc_value("keywatch/identity_claims_rejected")
-            for name in extra["claims"]:
-                stats.inc_value(f"keywatch/identity_claims_rejected/{name}")
-            self.logger.info("%s claims to be %s; kept as claims", response.url, extra["claims"])
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
