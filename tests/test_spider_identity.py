@@ -103,3 +103,78 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
     [run] = store.query("SELECT stats FROM crawl_runs WHERE spider = 'webshop'")
     assert json.loads(run["stats"])["keywatch/identity_claims_rejected"] >= 1
     assert db.verify(store).ok
+
+
+# ---- the rule in every spider: offline, one page per site claiming another listing ------------------------------
+
+from scrapy import Request  # noqa: E402
+from scrapy.http import HtmlResponse  # noqa: E402
+from scrapy.utils.test import get_crawler  # noqa: E402
+
+from spiders.spiders.aliexpress import AliexpressSpider  # noqa: E402
+from spiders.spiders.amazon_uk import AmazonUkSpider  # noqa: E402
+from spiders.spiders.demo_market import DemoMarketSpider  # noqa: E402
+from spiders.spiders.ebay_uk import EbayUkSpider  # noqa: E402
+from spiders.spiders.gumtree import GumtreeSpider  # noqa: E402
+from spiders.spiders.webshop import WebshopSpider  # noqa: E402
+
+LD = '<script type="application/ld+json">{"@type": "Product", "name": "Relay box", "sku": "%s"}</script>'
+CLAIMS = [  # spider, fetched URL, page claiming another listing, (marketplace, listing id), claims
+    (EbayUkSpider, "https://www.ebay.co.uk/itm/356012345678",
+     '<link rel="canonical" href="https://www.ebay.co.uk/itm/199999999999"><h1 class="x-item-title__mainTitle">Relay</h1>',
+     ("ebay_uk", "356012345678"), {"listing_id": "199999999999", "url": "https://www.ebay.co.uk/itm/199999999999"}),
+    (AmazonUkSpider, "https://www.amazon.co.uk/dp/B0CD1DZ6RD",
+     '<input id="ASIN" value="B000000001"><span id="productTitle">Relay</span>',
+     ("amazon_uk", "B0CD1DZ6RD"), {"listing_id": "B000000001", "url": "https://www.amazon.co.uk/dp/B000000001"}),
+    (GumtreeSpider, "https://www.gumtree.com/p/parts/relay/1512968962",
+     '<link rel="canonical" href="https://evil.example/p/parts/other/1234567"><h1 data-q="vip-title">Relay</h1>',
+     ("gumtree", "1512968962"), {"listing_id": "1234567", "url": "https://www.gumtree.com/p/parts/other/1234567",
+                                  "canonical": "https://evil.example/p/parts/other/1234567"}),
+    (AliexpressSpider, "https://www.aliexpress.com/item/1005006123456789.html",
+     '<script>window.runParams = {"data": {"productInfoComponent": {"subject": "Relay", "idStr": "1005000000000001"}}};'
+     '</script>', ("aliexpress", "1005006123456789"),
+     {"listing_id": "1005000000000001", "url": "https://www.aliexpress.com/item/1005000000000001.html"}),
+    (DemoMarketSpider, "http://127.0.0.1:8001/item/DM10001",
+     '<link rel="canonical" href="http://demo/item/DM10003">' + LD % "DM10003",
+     ("demo", "DM10001"), {"listing_id": "DM10003", "url": "http://demo/item/DM10003"}),
+    (WebshopSpider, "https://www.shop.example/products/a",
+     '<link rel="canonical" href="https://shop.example/products/b">' + LD % "DM10003",
+     ("shop.example", "/products/a"), {"canonical": "https://shop.example/products/b"}),
+]
+
+
+@pytest.mark.parametrize("cls, url, html, identity, claims", CLAIMS, ids=[c[0].name for c in CLAIMS])
+def test_every_spider_takes_identity_from_the_fetched_url(cls, url, html, identity, claims):
+    spider = cls.from_crawler(get_crawler(cls), **({"start_url": "https://shop.example/"} if cls is WebshopSpider else {}))
+    page = HtmlResponse(url=url, body=f"<html><head>{html}</head><body></body></html>".encode(), request=Request(url))
+    [item] = spider.parse_item(page, card={"listing_id": "111111111111", "url": url, "title": "Card title"})
+    assert (item.marketplace, item.listing_id, item.url) == (*identity, url)
+    assert item.extra["claims"] == claims
+    assert spider.crawler.stats.get_value("keywatch/identity_claims_rejected") == 1
+
+
+def test_a_page_from_another_host_is_not_read_as_a_listing():
+    spider = EbayUkSpider.from_crawler(get_crawler(EbayUkSpider))
+    url = "https://www.ebay.co.uk.evil.example/itm/356012345678"  # redirected there, say
+    page = HtmlResponse(url=url, body=b"<h1 class='x-item-title__mainTitle'>Relay</h1>", request=Request(url))
+    assert list(spider.parse_item(page)) == []
+    assert list(spider.parse_recheck(page, listing_id="356012345678", marketplace="ebay_uk")) == []
+    stats = spider.crawler.stats
+    assert stats.get_value("keywatch/item_pages_skipped/off_site") == 1 and stats.get_value("keywatch/rechecks/off_site") == 1
+
+
+def test_a_recheck_sent_to_another_listing_records_the_listing_removed():
+    spider = EbayUkSpider.from_crawler(get_crawler(EbayUkSpider))
+    asked, shown = "https://www.ebay.co.uk/itm/356012345678", "https://www.ebay.co.uk/itm/199999999999"
+    request = Request(shown, meta={"redirect_urls": [asked]})
+    page = HtmlResponse(url=shown, body=b"<h1 class='x-item-title__mainTitle'>Another item</h1>", request=request)
+    [item] = spider.parse_recheck(page, listing_id="356012345678", marketplace="ebay_uk")
+    assert (item.listing_id, item.listing_status, item.url, item.title) == ("356012345678", "removed", asked, "")
+
+
+def test_a_description_document_off_the_marketplace_is_not_fetched():
+    spider = EbayUkSpider.from_crawler(get_crawler(EbayUkSpider))
+    url = "https://www.ebay.co.uk/itm/356012345678"
+    html = b"<h1 class='x-item-title__mainTitle'>Relay</h1><iframe id='desc_ifr' src='https://evil.example/d'></iframe>"
+    [item] = spider.parse_item(HtmlResponse(url=url, body=html, request=Request(url)))
+    assert item.extra["description_error"] == "description document off the marketplace: https://evil.example/d"

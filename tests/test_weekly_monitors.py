@@ -6,7 +6,7 @@ import db
 from db import rechecks
 from db.testing import make_item
 from keywatch.weekly import facts, spider_report
-from spiders.monitors import RunFacts, check_run
+from spiders.monitors import RunFacts, accounting, check_run
 
 OK_STATS = {"keywatch/cards_screened": 120, "keywatch/search_pages": 6, "keywatch/items": 40}
 
@@ -120,3 +120,15 @@ def test_a_run_of_robot_checks_is_reported_as_blocked_not_as_broken_markup():
     assert "12 robot-check pages" in problems[0].message
     # A few robot checks in an otherwise healthy run are not a problem.
     assert check_run(run(**{"keywatch/blocked_pages": 2}), [run(run_id=1)]) == []
+
+
+def test_listing_pages_not_stored_make_the_weekly_job_fail():
+    fetched = {"keywatch/item_pages": 40, "keywatch/items_stored": 37, "keywatch/item_pages_skipped/robot_check": 1,
+               "keywatch/items_not_stored": 1, "keywatch/rechecks/live": 5, "keywatch/rechecks_stored": 5}
+    [problem] = check_run(run(**fetched), [run(run_id=1)])
+    # 45 fetched = 42 stored + 1 robot check + 1 not stored + 1 neither stored nor counted.
+    assert problem.kind == "items_lost" and problem.broken
+    assert problem.message == "2 of 45 fetched listing pages were not stored (see the log)"
+    assert accounting(fetched) == {"fetched": 45, "stored": 42, "skipped": {"robot_check": 1}, "not_stored": 1,
+                                   "lost": 1, "unreadable_fields": {}}
+    assert check_run(run(**{**fetched, "keywatch/items_stored": 39, "keywatch/items_not_stored": 0}), []) == []
