@@ -88,6 +88,8 @@ def stored_run(store, spider, items, finish="finished", stats=None):
 def test_field_coverage_counts_empty_fields_of_listing_captures_only(store):
     items = [make_item(str(n)) for n in range(3)] + [make_item("3", price=None, title="")]
     items.append(make_item("4", purpose="recheck", price=None))  # re-checks do not count
+    items[0]["attachments"] = [{"kind": "description", "url": "http://127.0.0.1:8000/d/0", "status": 200,  # nor these
+                                "headers": {}, "body": b"<p>description</p>"}]
     run_id = stored_run(store, "demo_market", items)
     coverage = rechecks.run_field_coverage(store, run_id)
     assert coverage["captures"] == 4
