@@ -2,6 +2,7 @@
 
 from db.connection import read_snapshot
 
+# flag_dropped: still flagged, but the newest capture no longer matches; latest_seller: beside the seller of record.
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
                "sha256", "status", "seller", "price", "currency", "flag_dropped", "latest_seller")
 
