@@ -12,7 +12,7 @@ spiders/reading.py, which this class builds on.
 import random
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote_plus, urljoin
+from urllib.parse import quote_plus
 
 import scrapy
 from itemadapter import ItemAdapter
@@ -23,7 +23,7 @@ from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 from spiders.parsing import BlockedPage, blocked_reason
-from spiders.reading import ListingReader
+from spiders.reading import ListingReader, join, redirects_of
 
 ENDED_MARKERS = (
     "this listing has ended",
@@ -37,7 +37,7 @@ ENDED_MARKERS = (
 
 def capture_of(response: Response) -> dict[str, Any]:
     """What was fetched, as the store keeps it: URLs, status, headers, raw body, arrival time."""
-    redirects = response.meta.get("redirect_urls") or []
+    redirects = redirects_of(response)
     return {
         "request_url": redirects[0] if redirects else response.url,
         "url": response.url,
@@ -181,10 +181,11 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
                 self.crawler.stats.inc_value("keywatch/cards_rejected")  # a link off the marketplace, or no id
                 continue
             yield from self.screen_card(card)
-        next_url = self.next_page(response)
-        if next_url and page < self.max_pages:
-            yield response.follow(next_url, callback=self.parse_search, cb_kwargs={"page": page + 1},
-                                  errback=self.on_error)
+        next_href = self.next_page(response)
+        next_url = join(response.url, next_href) if next_href else ""
+        if next_url and self.marketplace_of(next_url) and page < self.max_pages:
+            yield scrapy.Request(next_url, callback=self.parse_search, cb_kwargs={"page": page + 1},
+                                 errback=self.on_error)
 
     def screen_card(self, card: dict[str, Any]) -> Iterable[scrapy.Request]:
         listing_id = str(card["listing_id"])
@@ -242,7 +243,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             yield item
             return
         # The item is held back until its description arrives, so it is classified on the full text.
-        url = urljoin(response.url, url)
+        url = join(response.url, url)
         if self.marketplace_of(url) is None:
             fields["extra"]["description_error"] = f"description document off the marketplace: {url[:2048]}"
             yield item
@@ -286,7 +287,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
         if status == "removed":  # a redirect's target is a search page, not the listing's address
             fields = {"marketplace": marketplace, "listing_id": str(listing_id), "extra": {},
-                      "url": (response.meta.get("redirect_urls") or [response.url])[0]}
+                      "url": (redirects_of(response) or [response.url])[0]}
         else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
             fields = self.read_listing(response, marketplace, listing_id=listing_id)
             self.count_reading(response, fields)

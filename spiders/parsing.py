@@ -7,7 +7,7 @@ import json
 import math
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import extruct
 from w3lib.url import canonicalize_url
@@ -109,8 +109,19 @@ def first(*values):
 
 
 def without_query(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[x`: no URL at all
+        return ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def query_param(url: str | None, name: str) -> str | None:
+    """The first value of `name` in the query of a link a page gave (None when absent or not a URL)."""
+    try:
+        return first(*parse_qs(urlsplit(url or "").query).get(name, []))
+    except ValueError:
+        return None
 
 
 # Query parameters that say how a visitor arrived, not which page it is.

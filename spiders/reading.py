@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy.http import Response, TextResponse
 
 from db.hosts import host_matches, host_of
-from spiders.fields import sanitise
+from spiders.fields import TEXT_LIMITS, sanitise, text
 from spiders.parsing import address_id, first
 
 
@@ -29,10 +29,18 @@ def redirects_of(response: Response) -> list[str]:
         return []
 
 
+def join(base: str, link: str) -> str:
+    """`link` made absolute against `base`; "" for one no URL parser accepts (`http://[x`): pages are hostile."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return ""
+
+
 def canonical_url(response: Response) -> str | None:
     if not isinstance(response, TextResponse):
         return None
-    return response.css('link[rel="canonical"]::attr(href)').get()
+    return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
 
 
 class ListingReader:
@@ -75,7 +83,7 @@ class ListingReader:
         for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
             if not claimed or claimed in claims.values():
                 continue
-            absolute = urljoin(response.url, claimed) if "\x00" not in claimed else ""
+            absolute = join(response.url, claimed)
             if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
                 url = url or absolute
             else:

@@ -178,3 +178,13 @@ def test_a_description_document_off_the_marketplace_is_not_fetched():
     html = b"<h1 class='x-item-title__mainTitle'>Relay</h1><iframe id='desc_ifr' src='https://evil.example/d'></iframe>"
     [item] = spider.parse_item(HtmlResponse(url=url, body=html, request=Request(url)))
     assert item.extra["description_error"] == "description document off the marketplace: https://evil.example/d"
+
+
+def test_urls_no_parser_accepts_are_claims_not_crashes():
+    spider = EbayUkSpider.from_crawler(get_crawler(EbayUkSpider))
+    url = "https://www.ebay.co.uk/itm/356012345678"
+    html = (b"<link rel='canonical' href='http://[x/itm/1'><h1 class='x-item-title__mainTitle'>Relay</h1>"
+            b"<iframe id='desc_ifr' src='http://[y/d'></iframe>")
+    [item] = spider.parse_item(HtmlResponse(url=url, body=html, request=Request(url)))
+    assert item.listing_id == "356012345678" and item.extra["claims"] == {"canonical": "http://[x/itm/1"}
+    assert item.extra["description_error"].startswith("description document off the marketplace")
