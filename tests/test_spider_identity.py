@@ -6,8 +6,6 @@ demo listing (title, seller, flag), and what it claimed is kept with its own cap
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,31 +14,10 @@ from db import review
 from tests.conftest import run_keywatch
 
 
-class _ShopHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        page = self.server.pages.get(self.path.split("?")[0])
-        body = (page or "<html><body>not here</body></html>").encode()
-        self.send_response(200 if page else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def shop():
-    """A one-page web shop on 127.0.0.1 (another port than the demo marketplace): set `.pages` before a crawl."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ShopHandler)
-    server.pages = {}
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def shop(page_server):
+    """A web shop on 127.0.0.1, on another port than the demo marketplace: set `.pages` before a crawl."""
+    return page_server
 
 
 def product_page(*, canonical: str, sku: str, title="Slim phone case for iPhone 15", seller="Innocent Cases Ltd",
