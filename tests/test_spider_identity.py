@@ -8,9 +8,18 @@ demo listing (title, seller, flag), and what it claimed is kept with its own cap
 import json
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 import db
 from db import review
+from spiders.spiders.aliexpress import AliexpressSpider
+from spiders.spiders.amazon_uk import AmazonUkSpider
+from spiders.spiders.demo_market import DemoMarketSpider
+from spiders.spiders.ebay_uk import EbayUkSpider
+from spiders.spiders.gumtree import GumtreeSpider
+from spiders.spiders.webshop import WebshopSpider
 from tests.conftest import run_keywatch
 
 
@@ -83,17 +92,6 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
 
 
 # ---- the rule in every spider: offline, one page per site claiming another listing ------------------------------
-
-from scrapy import Request  # noqa: E402
-from scrapy.http import HtmlResponse  # noqa: E402
-from scrapy.utils.test import get_crawler  # noqa: E402
-
-from spiders.spiders.aliexpress import AliexpressSpider  # noqa: E402
-from spiders.spiders.amazon_uk import AmazonUkSpider  # noqa: E402
-from spiders.spiders.demo_market import DemoMarketSpider  # noqa: E402
-from spiders.spiders.ebay_uk import EbayUkSpider  # noqa: E402
-from spiders.spiders.gumtree import GumtreeSpider  # noqa: E402
-from spiders.spiders.webshop import WebshopSpider  # noqa: E402
 
 LD = '<script type="application/ld+json">{"@type": "Product", "name": "Relay box", "sku": "%s"}</script>'
 CLAIMS = [  # spider, fetched URL, page claiming another listing, (marketplace, listing id), claims
