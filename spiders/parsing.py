@@ -213,13 +213,14 @@ def offer_fields(product: dict) -> dict[str, Any]:
         return {}
     spec = offers.get("priceSpecification") or {}
     spec = spec[0] if isinstance(spec, list) and spec else spec
-    price = decimal_string(first(offers.get("price"), offers.get("lowPrice"), spec.get("price") if isinstance(spec, dict) else None))
+    spec = spec if isinstance(spec, dict) else {}
+    price = first(*map(decimal_string, (offers.get("price"), offers.get("lowPrice"), spec.get("price"))))
     high = decimal_string(offers.get("highPrice"))
     seller = offers.get("seller")
     fields = {
         "price": price,
-        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency") if isinstance(spec, dict) else None),
-        "availability": str(offers.get("availability") or "").rsplit("/", 1)[-1] or None,
+        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency")),
+        "availability": clean(offers.get("availability")).rsplit("/", 1)[-1] or None,
         "seller": clean(seller.get("name")) if isinstance(seller, dict) else (clean(seller) if isinstance(seller, str) else None),
     }
     if high and high != price:

@@ -70,6 +70,7 @@ def test_every_hostile_item_page_is_stored_and_its_unreadable_fields_counted(sho
     [run] = store.query("SELECT stats FROM crawl_runs")
     stats = json.loads(run["stats"])
     assert stats["keywatch/item_pages"] == stats["keywatch/items_stored"] == len(PAGES)
+    assert stats["keywatch/listing_pages_not_stored"] == 0
     assert stats["keywatch/field_problems/price"] == 3 and stats["keywatch/field_problems/currency"] == 1
     assert f"listing pages:    {len(PAGES)} fetched = {len(PAGES)} stored" in proc.stdout
     assert "unreadable:       currency 1, description 1, price 3" in proc.stdout

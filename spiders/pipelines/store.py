@@ -14,6 +14,7 @@ from scrapy import signals
 
 import db
 from keywatch import __version__
+from spiders.monitors import accounting
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ class StorePipeline:
     def spider_closed(self, spider, reason):
         if self.store is None:
             return
+        # The run record says itself whether every listing page fetched was stored.
+        pages = accounting(self.crawler.stats.get_stats())
+        self.crawler.stats.set_value("keywatch/listing_pages_not_stored", pages["not_stored"] + pages["lost"])
         # Scrapy's stats hold datetimes: store them as ISO strings.
         stats = json.loads(json.dumps(self.crawler.stats.get_stats(), default=str))
         db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
