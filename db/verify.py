@@ -218,18 +218,25 @@ def _check_listing_index(store, problems, seq_of, listing_pks=None):
 def _check_hosts(store, problems, seq_of):
     """Every capture of a crawl run was fetched from a host that run declared for its listing's marketplace, and
     every marketplace is written by one spider: a page fetched from one site cannot stand as another's listing."""
-    if not _table_exists(store, "marketplace_hosts"):
-        return
-    declared: dict[int, dict[str, list[str]]] = {}
     spiders: dict[str, set[str]] = {}
-    for run_id, spider, marketplace, host in store.conn.execute(
-            "SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id"):
+    # Runs record their spider (crawl_runs) since the first store: this part also reads stores made before runs
+    # declared their hosts, where a page filed under another site's listing came from a run of another spider.
+    for marketplace, spider in store.conn.execute(
+            "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
+            "JOIN crawl_runs r ON r.id = c.run_id"):
+        spiders.setdefault(marketplace, set()).add(spider)
+    declared: dict[int, dict[str, list[str]]] = {}
+    rows = store.conn.execute("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id") \
+        if _table_exists(store, "marketplace_hosts") else ()
+    for run_id, spider, marketplace, host in rows:
         declared.setdefault(run_id, {}).setdefault(marketplace, []).append(host)
         spiders.setdefault(marketplace, set()).add(spider)
     for marketplace, names in sorted(spiders.items()):
         if len(names) > 1:
             problems.append(Problem(None, f"marketplace {marketplace}",
                                     f"written by more than one spider ({', '.join(sorted(names))})"))
+    if not declared:
+        return
     cursor = store.conn.execute(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
         "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id")

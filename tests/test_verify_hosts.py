@@ -118,3 +118,14 @@ def test_host_of(url, host):
 ])
 def test_host_matches(host, domain, covered):
     assert hosts.host_matches(host, domain) is covered
+
+
+def test_verify_names_a_marketplace_that_runs_of_two_spiders_wrote_in_an_older_store(store):
+    """A store written before runs declared their hosts: the forged capture still shows, by the spider of its run."""
+    demo_run = db.start_run(store, spider="demo_market")
+    db.save_capture(store, demo_item(), run_id=demo_run)
+    shop_run = db.start_run(store, spider="webshop")
+    db.save_capture(store, forged_item(), run_id=shop_run)  # no declaration: nothing refuses it
+    result = db.verify(store)
+    assert not result.ok
+    assert str(result.first) == "marketplace demo: written by more than one spider (demo_market, webshop)"
