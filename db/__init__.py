@@ -8,6 +8,7 @@ from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import (StoreChanged, StoreError, StoreNotFound, StoreTooNew, connect, read_only, read_snapshot,
                            write_transaction)
+from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, timeline
 from db.rechecks import recheck_targets
@@ -17,9 +18,10 @@ from db.status import record_status
 from db.verify import VerifyResult, verify
 
 __all__ = [
-    "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreChanged", "StoreError", "StoreNotFound", "StoreTooNew",
-    "VerifyResult",
-    "append_chain", "canonical_json", "captures_to_classify", "chain_head", "chain_length", "connect", "finish_run", "get_listing",
+    "ForeignHost", "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreChanged", "StoreError", "StoreNotFound",
+    "StoreTooNew", "VerifyResult",
+    "append_chain", "canonical_json", "captures_to_classify", "chain_head", "chain_length", "connect",
+    "declare_hosts", "finish_run", "get_listing",
     "get_run", "hits", "protect", "purge_dismissed", "read_only", "read_snapshot", "recheck_targets", "record_status",
     "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
 ]

@@ -2,33 +2,40 @@
 
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Mapping
 
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
+from db.hosts import refuse_foreign_host
+from db.listing_index import refresh
 from db.runs import default_crawler_version
 from db.status import record_status
 
 # What the spider extracted from the page, kept with the capture as it was at fetch time.
 FIELD_KEYS = ("title", "description", "price", "currency", "seller", "condition", "extra", "url")
 
-RISK_RANKS = {"critical": 4, "high": 3, "medium": 2, "low": 1}
-
 BODY_ENCODING = "zlib"
 
 
-def risk_rank(risk) -> int:
-    if risk is None:
-        return 0
-    if isinstance(risk, int):
-        return risk
-    return RISK_RANKS.get(str(risk).lower(), 0)
-
-
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(_storable(value), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _storable(value):
+    """What JSON and SQLite can hold faithfully: NaN and infinities have no JSON form (stored as null), and SQLite's
+    JSON functions and FTS5 stop reading text at a NUL (stored as U+FFFD, which shows that something was there)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(str(k)): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _text(value) -> str:
@@ -77,12 +84,16 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     """Store one fetch of one listing as evidence, in one transaction; returns the capture id.
 
     `item` is a mapping with the ListingItem fields (docs/architecture.md). A re-crawl adds a capture; nothing
-    already stored is changed, except the listing's index columns (title, price, last seen, ...).
+    already stored is changed, except the listing's index columns (title, price, last seen, ...), which are
+    derived from the evidence (db/listing_index.py). A capture whose URLs are not on a host its run declared for
+    the listing's marketplace is refused with db.hosts.ForeignHost.
     """
     item = dict(item)
     for key in ("marketplace", "listing_id"):
         if not item.get(key):
             raise ValueError(f"capture without {key}")
+    if "\x00" in str(item["marketplace"]) + str(item["listing_id"]):
+        raise ValueError("a marketplace or listing id with a NUL character")
     body = _body_bytes(item.get("body"))
     digest = hashlib.sha256(body).hexdigest()
     url = item.get("response_url") or item.get("url")
@@ -96,27 +107,21 @@ def save_capture(store, item, run_id: int | None = None) -> int:
         clock_source = "store host system clock (UTC); fetch time not given by the crawler"
     classification = item.get("classification")
     watchlist_version = item.get("watchlist_version") or (classification or {}).get("watchlist_version")
-    price = item.get("price")
-    listing = {
-        "marketplace": str(item["marketplace"]),
-        "listing_id": str(item["listing_id"]),
-        "url": item.get("url") or url,
-        "title": item.get("title"),
-        "seller": item.get("seller"),
-        "price": None if price is None else str(price),
-        "currency": item.get("currency"),
-    }
+    marketplace, listing_id = str(item["marketplace"]), str(item["listing_id"])
     status = item.get("status")
+    attachments = list(item.get("attachments") or ())
     with write_transaction(store):
+        refuse_foreign_host(store, run_id, marketplace, [item.get("request_url"), url, *(
+            a.get(key) for a in attachments for key in ("request_url", "url"))])
         crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
-        listing_pk = _upsert_listing(store, listing, fetched_at)
+        listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
         capture_id = _insert_capture(
             store, listing_pk, run_id, body=body, digest=digest, request_url=item.get("request_url") or url, url=url,
             status=status, headers=item.get("headers"), fetched_at=fetched_at, clock_source=clock_source,
             crawler_version=crawler_version, watchlist_version=watchlist_version, purpose=item.get("purpose"),
             screen_score=item.get("screen_score"), fields={k: item.get(k) for k in FIELD_KEYS},
         )
-        for attachment in item.get("attachments") or ():
+        for attachment in attachments:
             # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
             attached_body = _body_bytes(attachment.get("body"))
             _insert_capture(
@@ -128,14 +133,11 @@ def save_capture(store, item, run_id: int | None = None) -> int:
                 purpose=f"attachment:{attachment.get('kind') or 'document'}", screen_score=None,
                 fields={"attachment_of": capture_id, "kind": attachment.get("kind")},
             )
-        store.conn.execute(
-            "UPDATE listings SET latest_capture_id = ? WHERE pk = ? AND last_seen = ?",
-            [capture_id, listing_pk, fetched_at],
-        )
         if classification is not None:
-            save_classification(store, capture_id, classification,
-                                classifier_version=item.get("classifier_version") or crawler_version)
+            _insert_classification(store, capture_id, classification,
+                                   classifier_version=item.get("classifier_version") or crawler_version)
         _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
+        refresh(store, [listing_pk])
     return capture_id
 
 
@@ -163,32 +165,17 @@ def _json_headers(headers) -> str:
     return json.dumps(normalise_headers(headers), ensure_ascii=False)
 
 
-def _upsert_listing(store, listing: dict, fetched_at: str) -> int:
-    row = store.conn.execute(
-        "SELECT pk, first_seen, last_seen FROM listings WHERE marketplace = ? AND listing_id = ?",
-        [listing["marketplace"], listing["listing_id"]],
-    ).fetchone()
-    if row is None:
-        cursor = store.conn.execute(
-            "INSERT INTO listings (marketplace, listing_id, url, title, seller, price, currency, first_seen, last_seen) "
-            "VALUES (:marketplace, :listing_id, :url, :title, :seller, :price, :currency, :seen, :seen)",
-            {**listing, "seen": fetched_at},
-        )
-        append_chain(store, "listing", cursor.lastrowid)
-        return cursor.lastrowid
-    pk, first_seen, last_seen = row
-    if fetched_at < first_seen:
-        store.conn.execute("UPDATE listings SET first_seen = ? WHERE pk = ?", [fetched_at, pk])
-    if fetched_at >= last_seen:
-        # The index shows the newest capture's view of the listing; older views stay in their captures.
-        # A page that no longer shows the listing (removed, ended without details) keeps the last known view.
-        store.conn.execute(
-            "UPDATE listings SET url = :url, title = coalesce(nullif(:title, ''), title), "
-            "seller = coalesce(nullif(:seller, ''), seller), price = coalesce(:price, price), "
-            "currency = coalesce(:currency, currency), last_seen = :seen WHERE pk = :pk",
-            {**listing, "seen": fetched_at, "pk": pk},
-        )
-    return pk
+def _listing_pk(store, marketplace: str, listing_id: str, fetched_at: str) -> int:
+    """The listing's pk, creating (and chaining) its identity the first time it is captured."""
+    row = store.conn.execute("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?",
+                             [marketplace, listing_id]).fetchone()
+    if row is not None:
+        return row[0]
+    cursor = store.conn.execute(
+        "INSERT INTO listings (marketplace, listing_id, first_seen, last_seen) VALUES (?, ?, ?, ?)",
+        [marketplace, listing_id, fetched_at, fetched_at])
+    append_chain(store, "listing", cursor.lastrowid)
+    return cursor.lastrowid
 
 
 def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_status, given_status):
@@ -204,23 +191,23 @@ def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_statu
 
 def save_classification(store, capture_id: int, classification: Mapping, *, classifier_version: str | None = None) -> int:
     """Append a classification of a capture (a crawl's, or a later re-classification) and link it into the chain."""
+    with write_transaction(store):
+        classification_id = _insert_classification(store, capture_id, classification,
+                                                    classifier_version=classifier_version)
+        refresh(store, [row[0] for row in store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?",
+                                                             [capture_id])])
+    return classification_id
+
+
+def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
     c = dict(classification)
     risk = c.get("risk")
-    with write_transaction(store):
-        cursor = store.conn.execute(
-            "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
-            "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [capture_id, c.get("watchlist_version"), c.get("classifier_version") or classifier_version
-             or default_crawler_version(), int(bool(c.get("flagged"))), c.get("category"),
-             None if risk is None else str(risk), c.get("score"), _json(c.get("matches") or []), utc_now()],
-        )
-        classification_id = cursor.lastrowid
-        append_chain(store, "classification", classification_id)
-        # Only a classification of the listing's newest capture changes what the queue shows.
-        store.conn.execute(
-            "UPDATE listings SET classification_id = ?, flagged = ?, category = ?, risk = ?, risk_rank = ?, score = ? "
-            "WHERE pk = (SELECT listing_pk FROM captures WHERE id = ?) AND latest_capture_id = ?",
-            [classification_id, int(bool(c.get("flagged"))), c.get("category"),
-             None if risk is None else str(risk), risk_rank(risk), c.get("score"), capture_id, capture_id],
-        )
-    return classification_id
+    cursor = store.conn.execute(
+        "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
+        "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [capture_id, c.get("watchlist_version"), c.get("classifier_version") or classifier_version
+         or default_crawler_version(), int(bool(c.get("flagged"))), c.get("category"),
+         None if risk is None else str(risk), c.get("score"), _json(c.get("matches") or []), utc_now()],
+    )
+    append_chain(store, "classification", cursor.lastrowid)
+    return cursor.lastrowid

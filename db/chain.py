@@ -30,6 +30,7 @@ RECORD_TYPES = {
     "decision": RecordType("decisions"),
     "tombstone": RecordType("tombstones"),
     "notice": RecordType("notices"),
+    "marketplace_host": RecordType("marketplace_hosts"),
 }
 
 

@@ -2,15 +2,23 @@
 
 from db.connection import read_snapshot
 
+# flag_dropped: still flagged, but the newest capture no longer matches; latest_seller: beside the seller of record.
 HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
-               "sha256", "status", "seller", "price", "currency")
+               "sha256", "status", "seller", "price", "currency", "flag_dropped", "latest_seller")
+
+# A hit whose newest capture no longer matches: still flagged (an older capture's classification flags it), shown
+# as such so that a reviewer sees the listing changed (docs/evidence.md, "The listings index").
+FLAG_DROPPED = "(l.latest_classification_id IS NOT l.classification_id)"
 
 
 def hits(store):
-    """One dict per flagged listing (by its newest capture's latest classification), highest risk and score first."""
+    """One dict per flagged listing (see db/listing_index.py for when a listing is flagged), highest risk and
+    score first. `flag_dropped` says the newest capture no longer matches; `latest_seller` is the seller the newest
+    capture shows (`seller` is the seller of record)."""
     return store.query(
         "SELECT l.marketplace, l.listing_id, l.url, l.title, l.category, l.risk, l.score, l.first_seen, l.last_seen, "
-        "c.sha256, l.status, l.seller, l.price, l.currency, l.pk AS listing_pk, l.latest_capture_id AS capture_id "
+        "c.sha256, l.status, l.seller, l.price, l.currency, "
+        f"{FLAG_DROPPED} AS flag_dropped, l.latest_seller, l.pk AS listing_pk, l.latest_capture_id AS capture_id "
         "FROM listings l LEFT JOIN captures c ON c.id = l.latest_capture_id "
         "WHERE l.flagged = 1 ORDER BY l.risk_rank DESC, l.score DESC, l.marketplace, l.listing_id"
     )

@@ -68,7 +68,8 @@ def previous_finished_runs(store, spider: str, before_run_id: int, limit: int = 
 
 
 def run_field_coverage(store, run_id: int) -> dict:
-    """How many listing captures (re-checks left out) a run stored, and on how many each field was empty.
+    """How many listing captures (re-checks and description documents left out) a run stored, and on how many
+    each field was empty.
 
     Returns {"captures": n, "missing": {"title": n, "price": n, "currency": n, "seller": n, "listing_id": n}}.
     """
@@ -81,7 +82,7 @@ def run_field_coverage(store, run_id: int) -> dict:
           coalesce(sum(coalesce(json_extract(c.fields, '$.seller'), '') = ''), 0) AS seller,
           coalesce(sum(coalesce(l.listing_id, '') = ''), 0) AS listing_id
         FROM captures c JOIN listings l ON l.pk = c.listing_pk
-        WHERE c.run_id = ? AND coalesce(c.purpose, '') != 'recheck'
+        WHERE c.run_id = ? AND coalesce(c.purpose, '') != 'recheck' AND coalesce(c.purpose, '') NOT LIKE 'attachment:%'
         """,
         [run_id],
     ))

@@ -116,6 +116,17 @@ def m004_decision_channel(store: Database):
     store.execute("ALTER TABLE decisions ADD COLUMN via TEXT")
 
 
+@migrations()
+def m005_search_rows_from_the_listing_index(store: Database):
+    # The search row is now written with the listing's index row (db/listing_index.py): the trigger indexed any
+    # newer capture, so a description document blanked its listing's row, and it passed NULs to FTS5, which
+    # stops reading a value at a NUL (the words after it were never found).
+    store.execute("DROP TRIGGER IF EXISTS listings_fts_capture")
+    from db import listing_index
+
+    listing_index.rebuild(store)
+
+
 def migrate(store: Database) -> None:
     """Create or update the review desk's own tables (idempotent; db.connect already does this)."""
     if migrations.pending(store):

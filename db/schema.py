@@ -14,6 +14,8 @@ APPEND_ONLY_MESSAGE = "evidence is append-only"
 # Tables whose rows are evidence: nothing in them is ever updated; only `bodies` rows may be deleted, and
 # only under a tombstone.
 EVIDENCE_TABLES = ("captures", "bodies", "classifications", "listing_status", "tombstones", "chain", "decisions")
+# Added by evidence_v2 (below): which hosts each crawl run fetched each marketplace from (db/hosts.py).
+HOST_TABLE = "marketplace_hosts"
 
 
 def protect(store, table: str, *, allow_delete_when: str | None = None) -> None:
@@ -184,3 +186,39 @@ def evidence_v1(store):
             protect(store, table, allow_delete_when="EXISTS (SELECT 1 FROM tombstones WHERE tombstones.sha256 = OLD.sha256)")
         else:
             protect(store, table)
+
+
+# risk as a number for ordering the queue, derived so that it cannot disagree with `risk`.
+RISK_RANK = ("CASE lower(risk) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 "
+             "ELSE 0 END")
+
+
+@migrations()
+def evidence_v2_hosts_and_derived_index(store):
+    # Which hosts each run fetched each marketplace from: declared before any page is read (db/hosts.py).
+    store.execute(
+        """
+        CREATE TABLE marketplace_hosts (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES crawl_runs(id),
+            spider TEXT NOT NULL,
+            marketplace TEXT NOT NULL,
+            host TEXT NOT NULL,
+            declared_at TEXT NOT NULL,
+            UNIQUE (run_id, marketplace, host)
+        )
+        """
+    )
+    store.execute("CREATE INDEX marketplace_hosts_marketplace ON marketplace_hosts (marketplace, spider)")
+    protect(store, HOST_TABLE)
+    # The index keeps a flag and a seller of record that the evidence holds (db/listing_index.py), so it shows
+    # the newest verdict and seller beside them; risk_rank becomes a generated column.
+    store.execute("ALTER TABLE listings ADD COLUMN latest_classification_id INTEGER")
+    store.execute("ALTER TABLE listings ADD COLUMN latest_seller TEXT")
+    store.execute("DROP INDEX listings_queue")
+    store.execute("ALTER TABLE listings DROP COLUMN risk_rank")
+    store.execute(f"ALTER TABLE listings ADD COLUMN risk_rank INTEGER GENERATED ALWAYS AS ({RISK_RANK}) VIRTUAL")
+    store.execute("CREATE INDEX listings_queue ON listings (flagged, risk_rank DESC, score DESC)")
+    from db import listing_index  # the index rules changed: rewrite every row by the current ones
+
+    listing_index.rebuild(store)

@@ -4,8 +4,10 @@ The checks, in the words of docs/evidence.md: (1) the chain is a gap-free sequen
 links and link hashes recompute; (2) every chain entry's content hash recomputes from the record's row as it is
 stored now, and every evidence row has exactly one chain entry; (3) every stored body decompresses to bytes whose
 SHA-256 is its key and whose length is its size; (4) every capture's body is either stored or covered by a
-tombstone naming that capture; no body is stored that no capture refers to; (5) each listing's index columns
-(what the queue, exports and notices show) agree with its chained captures, classifications and status records.
+tombstone naming that capture; no body is stored that no capture refers to; (5) every capture of a crawl run
+was fetched from a host that run declared for its listing's marketplace, and each marketplace is written by one
+spider; (6) each listing's index columns and search row (what the queue, exports, notices and search show) are
+what its chained captures, classifications and status records say (db/listing_index.py).
 """
 
 import hashlib
@@ -15,8 +17,10 @@ from dataclasses import dataclass, field
 
 from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
+from db import listing_index
 from db.chain import RECORD_TYPES, content_hash
 from db.connection import read_snapshot
+from db.hosts import foreign_host
 
 MAX_PROBLEMS = 1000
 
@@ -71,6 +75,7 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
         for record_type in RECORD_TYPES:
             _check_records(store, record_type, problems, seq_of)
         _check_bodies(store, result, problems, seq_of)
+        _check_hosts(store, problems, seq_of)
         _check_listing_index(store, problems, seq_of)
         if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
             problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
@@ -189,50 +194,6 @@ def _check_bodies(store, result, problems, seq_of):
             capture_problem(capture_id, f"body {sha256} is missing and no tombstone records its removal")
 
 
-# What each listing's index row must be, recomputed from its evidence. Attachment captures (description documents)
-# never move the index. Ties on a time go to the later row, as they do when the store writes the index.
-_LISTING_INDEX = """
-WITH main AS (
-    -- An altered `fields` may not be JSON any more: that capture's own hash check reports it; here it reads as {}.
-    SELECT c.id, c.listing_pk, c.fetched_at, CASE WHEN json_valid(c.fields) THEN c.fields ELSE '{}' END AS fields
-    FROM captures c WHERE c.purpose IS NULL OR c.purpose NOT LIKE 'attachment:%'
-), newest AS (
-    SELECT m.listing_pk, m.id, m.fetched_at, m.fields FROM main m
-    WHERE m.id = (SELECT m2.id FROM main m2 WHERE m2.listing_pk = m.listing_pk ORDER BY m2.fetched_at DESC, m2.id DESC LIMIT 1)
-)
-SELECT l.pk, l.title, l.seller, l.price, l.currency, l.url, l.first_seen, l.last_seen, l.latest_capture_id,
-       l.classification_id, l.flagged, l.category, l.risk, l.score, l.status, l.status_at,
-       (SELECT min(fetched_at) FROM main WHERE main.listing_pk = l.pk) AS e_first_seen,
-       n.fetched_at AS e_last_seen, n.id AS e_capture_id, n.fields AS e_fields,
-       (SELECT json_group_array(json_object('title', json_extract(fields, '$.title'), 'seller', json_extract(fields, '$.seller'),
-               'price', json_extract(fields, '$.price'), 'currency', json_extract(fields, '$.currency'),
-               'url', json_extract(fields, '$.url')))
-        FROM main WHERE main.listing_pk = l.pk) AS e_seen_fields,
-       (SELECT k2.id FROM classifications k2 JOIN main m ON m.id = k2.capture_id WHERE m.listing_pk = l.pk
-        ORDER BY m.fetched_at DESC, m.id DESC, k2.id DESC LIMIT 1) AS e_classification_id,
-       (SELECT json_group_array(k4.id) FROM classifications k4 WHERE k4.capture_id =
-           (SELECT k5.capture_id FROM classifications k5 JOIN main m5 ON m5.id = k5.capture_id
-            WHERE m5.listing_pk = l.pk ORDER BY m5.fetched_at DESC, m5.id DESC LIMIT 1)) AS e_classification_ids,
-       EXISTS (SELECT 1 FROM classifications k3 WHERE k3.capture_id = n.id) AS newest_classified,
-       k.flagged AS e_flagged, k.category AS e_category, k.risk AS e_risk, k.score AS e_score,
-       (SELECT c.listing_pk FROM captures c WHERE c.id = k.capture_id) AS classification_listing,
-       s.status AS e_status, s.observed_at AS e_status_at
-FROM listings l
-LEFT JOIN newest n ON n.listing_pk = l.pk
-LEFT JOIN classifications k ON k.id = l.classification_id
-LEFT JOIN listing_status s ON s.id = (SELECT s2.id FROM listing_status s2 WHERE s2.listing_pk = l.pk
-                                      ORDER BY s2.observed_at DESC, s2.id DESC LIMIT 1)
-WHERE :pks IS NULL OR l.pk IN (SELECT value FROM json_each(:pks))
-ORDER BY l.pk
-"""
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
-    return a == b
-
-
 def listing_index_problems(store, listing_pks=None) -> list[Problem]:
     """Index problems of these listings (all when None): what an export checks before it quotes the index."""
     problems: list[Problem] = []
@@ -241,58 +202,46 @@ def listing_index_problems(store, listing_pks=None) -> list[Problem]:
 
 
 def _check_listing_index(store, problems, seq_of, listing_pks=None):
-    """The index is rewritten as captures arrive, so no trigger guards it; it must still match the evidence.
+    """The index is rewritten as captures arrive, so no trigger guards it; it must still be what the evidence says.
 
-    An edited title, seller, price or URL would otherwise reach notices and packs, and an edited `flagged` would
-    hide a hit from the review queue, with every hash still verifying.
+    An edited title, seller, price or URL would otherwise reach notices and packs, and an edited `flagged` or a
+    deleted search row would hide a hit from the review queue, with every hash still verifying.
     """
-    pks = None if listing_pks is None else json.dumps(sorted(int(pk) for pk in listing_pks))
-    cursor = store.conn.execute(_LISTING_INDEX, {"pks": pks})
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values))
-        pk = row["pk"]
-        wrong = []
-        if row["e_capture_id"] is not None:
-            for column, expected in (("first_seen", row["e_first_seen"]), ("last_seen", row["e_last_seen"]),
-                                     ("latest_capture_id", row["e_capture_id"])):
-                if row[column] != expected:
-                    wrong.append(column)
-            newest = json.loads(row["e_fields"] or "{}")
-            seen = json.loads(row["e_seen_fields"] or "[]")
-            for column in ("title", "seller", "price", "currency", "url"):
-                value, latest = row[column], newest.get(column)
-                # The index keeps the last non-empty value when the newest page no longer shows one (a removed
-                # listing): it must then be a value some capture of this listing did show.
-                if latest not in (None, ""):
-                    ok = _same(value, str(latest) if column == "price" else latest)
-                elif column == "url":
-                    ok = True  # captures made before the canonical URL was kept with each capture
-                else:
-                    ok = value in (None, "") or any(_same(value, str(f.get(column)) if column == "price" and
-                                                          f.get(column) is not None else f.get(column)) for f in seen)
-                if not ok:
-                    wrong.append(column)
-        # The index shows the newest capture's latest classification. When the newest capture has none (a
-        # removed page) it keeps the one it had: some classification of the newest classified capture (a later
-        # re-score of that capture does not move it), or none if that capture arrived out of order.
-        if row["newest_classified"]:
-            expected_ids = {row["e_classification_id"]}
-        else:
-            expected_ids = {None, *json.loads(row["e_classification_ids"] or "[]")}
-        if row["classification_id"] not in expected_ids or (
-                row["classification_id"] is not None and row["classification_listing"] != pk):
-            wrong.append("classification_id")
-        elif row["classification_id"] is None:
-            if row["flagged"] or row["category"] is not None or row["score"] is not None:
-                wrong.append("flagged")
-        else:
-            for column in ("flagged", "category", "risk", "score"):
-                if not _same(row[column], row[f"e_{column}"]):
-                    wrong.append(column)
-        if (row["status"], row["status_at"]) != (row["e_status"], row["e_status_at"]):
-            wrong.append("status")
-        if wrong:
-            problems.append(Problem(seq_of.get(("listing", pk)), f"listing {pk}",
-                                    f"index column(s) {', '.join(wrong)} disagree with the chained evidence",
-                                    rank=2))
+    migrated = "latest_seller" in {r[1] for r in store.conn.execute("PRAGMA table_info(listings)")}
+    why = "" if migrated else " (the store predates the current index rules: any writing command rebuilds it)"
+    for pk, columns in listing_index.disagreements(store, listing_pks).items():
+        problems.append(Problem(seq_of.get(("listing", pk)), f"listing {pk}",
+                                f"index column(s) {', '.join(columns)} disagree with the chained evidence{why}",
+                                rank=2))
+
+
+def _check_hosts(store, problems, seq_of):
+    """Every capture of a crawl run was fetched from a host that run declared for its listing's marketplace, and
+    every marketplace is written by one spider: a page fetched from one site cannot stand as another's listing."""
+    spiders: dict[str, set[str]] = {}
+    # Runs record their spider (crawl_runs) since the first store: this part also reads stores made before runs
+    # declared their hosts, where a page filed under another site's listing came from a run of another spider.
+    for marketplace, spider in store.conn.execute(
+            "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
+            "JOIN crawl_runs r ON r.id = c.run_id"):
+        spiders.setdefault(marketplace, set()).add(spider)
+    declared: dict[int, dict[str, list[str]]] = {}
+    rows = store.conn.execute("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id") \
+        if _table_exists(store, "marketplace_hosts") else ()
+    for run_id, spider, marketplace, host in rows:
+        declared.setdefault(run_id, {}).setdefault(marketplace, []).append(host)
+        spiders.setdefault(marketplace, set()).add(spider)
+    for marketplace, names in sorted(spiders.items()):
+        if len(names) > 1:
+            problems.append(Problem(None, f"marketplace {marketplace}",
+                                    f"written by more than one spider ({', '.join(sorted(names))})"))
+    if not declared:
+        return
+    cursor = store.conn.execute(
+        "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
+        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id")
+    for capture_id, run_id, marketplace, request_url, url in cursor:
+        problem = foreign_host(declared[run_id], marketplace, [request_url, url])
+        if problem:
+            problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}",
+                                    f"fetched off its listing's marketplace: {problem} (run {run_id})"))

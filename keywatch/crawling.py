@@ -23,6 +23,13 @@ class CrawlResult:
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0))
 
+    @property
+    def accounting(self) -> dict[str, Any]:
+        """Where every listing page went (spiders.monitors.accounting): fetched = stored + skipped + not stored."""
+        from spiders.monitors import accounting
+
+        return accounting(self.stats)
+
 
 def project_settings(db_path: Path, watchlist_path: Path, overrides: dict[str, str] | None = None) -> Settings:
     # From the settings module, not scrapy.cfg: the CLI must work from any directory.

@@ -19,7 +19,7 @@ import yaml
 import db
 from db import rechecks
 from db.canonical import utc_now
-from spiders.monitors import Problem, RunFacts, check_run
+from spiders.monitors import Problem, RunFacts, accounting, check_run
 
 DEFAULT_CONFIG = "marketplaces.yaml"
 
@@ -253,6 +253,7 @@ def run_counts(stats: dict, store, run_id: int) -> dict[str, Any]:
         "fetched": n("keywatch/cards_fetched"),
         "fetched_by_purpose": prefixed("keywatch/cards_fetched/"),
         "items": n("keywatch/items"),
+        "listing_pages": accounting(stats),
         "hits": n("keywatch/hits"),
         "rechecks": prefixed("keywatch/rechecks/"),
         "captures_stored": stored["by_purpose"],

@@ -1,8 +1,12 @@
 """The shared machinery every marketplace spider sits on: search -> screen -> fetch -> item, plus re-checks.
 
-A site spider is a short config class: `name`, `marketplace`, `allowed_domains`, `search_url`, and three
-parsing hooks (`parse_cards`, `next_page`, `parse_listing`). Everything else (screening with the classifier,
-sampling, capture fields, counting, errors, re-checks) lives here once.
+A site spider is a short config class: `name`, `marketplace`, `allowed_domains`, `search_url`, `item_id` (where
+its URLs carry a listing's id), and three parsing hooks (`parse_cards`, `next_page`, `parse_listing`). Everything
+else (screening with the classifier, sampling, identity, hostile fields, capture fields, counting, errors,
+re-checks) lives here once.
+
+How an item page becomes the fields that are stored (identity from what was fetched, hostile fields) is
+spiders/reading.py, which this class builds on.
 """
 
 import random
@@ -15,9 +19,11 @@ from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
+from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
-from spiders.parsing import BlockedPage, blocked_reason
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
+from spiders.parsing import BlockedPage, blocked_reason
+from spiders.reading import ListingReader, join, redirects_of
 
 ENDED_MARKERS = (
     "this listing has ended",
@@ -31,7 +37,7 @@ ENDED_MARKERS = (
 
 def capture_of(response: Response) -> dict[str, Any]:
     """What was fetched, as the store keeps it: URLs, status, headers, raw body, arrival time."""
-    redirects = response.meta.get("redirect_urls") or []
+    redirects = redirects_of(response)
     return {
         "request_url": redirects[0] if redirects else response.url,
         "url": response.url,
@@ -50,7 +56,7 @@ def visible_text(response: Response) -> str:
     return " ".join(" ".join(nodes).split())
 
 
-class MarketplaceSpider(scrapy.Spider):
+class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
@@ -88,9 +94,6 @@ class MarketplaceSpider(scrapy.Spider):
         if any(marker in visible_text(response).lower() for marker in ENDED_MARKERS):
             return "ended"
         return "live"
-
-    def is_item_url(self, url: str) -> bool:
-        return True
 
     def description_url(self, fields: dict[str, Any]) -> str | None:
         """Where the description lives when it is not on the item page (eBay's iframe document)."""
@@ -139,24 +142,28 @@ class MarketplaceSpider(scrapy.Spider):
                 callback=self.parse_recheck,
                 errback=self.on_error,
                 dont_filter=True,
-                cb_kwargs={"listing_id": target["listing_id"]},
+                cb_kwargs={"listing_id": target["listing_id"], "marketplace": target["marketplace"]},
                 meta={"handle_httpstatus_list": [404, 410]},
             )
 
     def recheck_targets(self) -> list[dict[str, str]]:
-        """Flagged, not dismissed listings of this marketplace, to see whether they are still up."""
+        """Flagged, not dismissed listings of this spider's marketplaces, to see whether they are still up."""
         if not self.settings.getbool("KEYWATCH_RECHECK", True):
             return []
         import db  # read-only use of the store: which listings to revisit
 
         store = db.connect(self.settings.get("KEYWATCH_DB"))
         try:
-            return list(db.recheck_targets(store, self.marketplace))
+            return [{**target, "marketplace": marketplace} for marketplace in self.marketplace_hosts()
+                    for target in db.recheck_targets(store, marketplace)]
         finally:
             store.close()
 
     def parse_search(self, response: Response, page: int = 1):
         if self.blocked(response):
+            return
+        if self.marketplace_of(response.url) is None:  # a next-page link or redirect off the marketplace
+            self.crawler.stats.inc_value("keywatch/pages_off_site")
             return
         try:
             cards = self.parse_cards(response)
@@ -167,11 +174,18 @@ class MarketplaceSpider(scrapy.Spider):
         if not cards:
             self.crawler.stats.inc_value("keywatch/search_pages_empty")
         for card in cards:
+            card, _ = sanitise(card)
+            url = card.get("url") or ""
+            card["listing_id"] = self.listing_id_of(url) or card.get("listing_id")  # as the item page will be known
+            if self.marketplace_of(url) is None or not card["listing_id"]:
+                self.crawler.stats.inc_value("keywatch/cards_rejected")  # a link off the marketplace, or no id
+                continue
             yield from self.screen_card(card)
-        next_url = self.next_page(response)
-        if next_url and page < self.max_pages:
-            yield response.follow(next_url, callback=self.parse_search, cb_kwargs={"page": page + 1},
-                                  errback=self.on_error)
+        next_href = self.next_page(response)
+        next_url = join(response.url, next_href) if next_href else ""
+        if next_url and self.marketplace_of(next_url) and page < self.max_pages:
+            yield scrapy.Request(next_url, callback=self.parse_search, cb_kwargs={"page": page + 1},
+                                 errback=self.on_error)
 
     def screen_card(self, card: dict[str, Any]) -> Iterable[scrapy.Request]:
         listing_id = str(card["listing_id"])
@@ -205,32 +219,49 @@ class MarketplaceSpider(scrapy.Spider):
         return max([result.score] + [m.score for m in result.matches])
 
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
+        """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
+        marketplace at all, both counted)."""
+        stats = self.crawler.stats
+        stats.inc_value("keywatch/item_pages")
         if self.blocked(response):
+            stats.inc_value("keywatch/item_pages_skipped/robot_check")
             return
-        try:
-            fields = self.parse_listing(response)
-            if not fields.get("title"):
-                raise ValueError("no title found on item page")
-        except Exception as error:
-            yield from self.parse_failed(response, error)
+        marketplace = self.marketplace_of(response.url)
+        if marketplace is None:
+            stats.inc_value("keywatch/item_pages_skipped/off_site")
+            self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
-        self.crawler.stats.inc_value("keywatch/items")
-        card = card or {}
-        merged = {**card, **{k: v for k, v in fields.items() if v not in (None, "")}}
-        merged["extra"] = {**(card.get("extra") or {}), **(fields.get("extra") or {})}  # e.g. eBay's sold date
-        item = self.build_item(response, merged)
-        url = self.description_url(merged)
+        fields = self.read_listing(response, marketplace, card)
+        self.count_reading(response, fields)
+        if fields["extra"].get("parse_error"):  # stored all the same, and counted
+            self.parse_failed(response, fields["extra"]["parse_error"])
+        else:
+            stats.inc_value("keywatch/items")
+        item = self.build_item(response, fields)
+        url = self.description_url(fields)
         if not url:
             yield item
             return
         # The item is held back until its description arrives, so it is classified on the full text.
-        yield scrapy.Request(response.urljoin(url), callback=self.parse_description, errback=self.description_failed,
+        url = join(response.url, url)
+        if self.marketplace_of(url) is None:
+            fields["extra"]["description_error"] = f"description document off the marketplace: {url[:2048]}"
+            yield item
+            return
+        yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
                              cb_kwargs={"item": item}, dont_filter=True)
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
+        if self.marketplace_of(response.url) != adapter["marketplace"]:  # redirected off the marketplace
+            adapter["extra"]["description_error"] = f"description document off the marketplace: {response.url}"
+            yield item
+            return
         adapter["attachments"].append({"kind": "description", **capture_of(response)})
-        adapter["description"] = visible_text(response)
+        adapter["description"], problem = text(visible_text(response), DESCRIPTION_LIMIT, multiline=True)
+        if problem:
+            adapter["extra"].setdefault("field_problems", {})["description"] = problem
+            self.crawler.stats.inc_value("keywatch/field_problems/description")
         yield item
 
     def description_failed(self, failure):
@@ -240,32 +271,40 @@ class MarketplaceSpider(scrapy.Spider):
         ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
 
-    def parse_recheck(self, response: Response, listing_id: str):
+    def parse_recheck(self, response: Response, listing_id: str, marketplace: str | None = None):
         if self.blocked(response):  # a captcha says nothing about whether the listing is still up
             return
+        marketplace = marketplace or self.marketplace
+        if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
+            self.crawler.stats.inc_value("keywatch/rechecks/off_site")
+            self.logger.warning("re-check of %s:%s went off the marketplace to %s", marketplace, listing_id,
+                                response.url)
+            return
         status = self.listing_status(response)
+        shown = self.listing_id_of(response.url)
+        if status != "removed" and self.item_id is not None and shown not in (None, str(listing_id)):
+            status = "removed"  # the address now shows another listing
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
-        fields: dict[str, Any] = {"listing_id": listing_id}
-        if status != "removed":  # an ended listing's page still shows what was on sale
-            try:
-                fields.update({k: v for k, v in self.parse_listing(response).items() if v not in (None, "")})
-            except Exception as error:
-                self.logger.warning("re-check of %s: page did not parse (%s)", response.url, error)
-        fields["listing_id"] = listing_id  # identity stays that of the listing being re-checked
         if status == "removed":  # a redirect's target is a search page, not the listing's address
-            fields["url"] = (response.meta.get("redirect_urls") or [response.url])[0]
+            fields = {"marketplace": marketplace, "listing_id": str(listing_id), "extra": {},
+                      "url": (redirects_of(response) or [response.url])[0]}
+        else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
+            fields = self.read_listing(response, marketplace, listing_id=listing_id)
+            self.count_reading(response, fields)
+            if fields["extra"].get("parse_error"):
+                self.logger.warning("re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"])
         item = self.build_item(response, fields, purpose="recheck")
         ItemAdapter(item)["listing_status"] = status
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
         known = {k: fields[k] for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
-                 if k in fields}
+                 if fields.get(k) is not None}
         capture = capture_of(response)
         return ListingItem(
-            marketplace=self.marketplace,
-            listing_id=str(fields["listing_id"]),
-            url=fields.get("url") or response.url,
+            marketplace=fields["marketplace"],
+            listing_id=fields["listing_id"],
+            url=fields["url"],
             **known,
             request_url=capture["request_url"],
             response_url=capture["url"],
@@ -289,9 +328,10 @@ class MarketplaceSpider(scrapy.Spider):
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
-    def parse_failed(self, response: Response, error: Exception):
+    def parse_failed(self, response: Response, error: Exception | str):
         self.crawler.stats.inc_value("keywatch/parse_errors")
-        self.logger.error("could not parse %s (%s: %s)", response.url, type(error).__name__, error)
+        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self.logger.error("could not parse %s (%s)", response.url, reason)
         return ()
 
     def on_error(self, failure):

@@ -39,10 +39,34 @@ class RunFacts:
         return self.missing.get(name, 0) / self.captures if self.captures else 0.0
 
 
+def accounting(stats: dict[str, Any]) -> dict[str, Any]:
+    """Where every page a run fetched for a listing went: fetched = stored + skipped + not stored + lost.
+
+    `skipped` are item pages that were no listing page (a robot check, a page off the marketplace), `not_stored`
+    items an error kept from the store (logged), `lost` pages neither stored nor counted anywhere: a bug. Re-checks
+    are accounted the same way; a re-check sent off the marketplace is skipped.
+    """
+    def n(key):
+        return int(stats.get(key) or 0)
+
+    skipped = {k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items())
+               if k.startswith("keywatch/item_pages_skipped/")}
+    rechecks = {k.rsplit("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
+    if rechecks.get("off_site"):
+        skipped["recheck_off_site"] = rechecks.pop("off_site")
+    fetched = n("keywatch/item_pages") + sum(rechecks.values()) + skipped.get("recheck_off_site", 0)
+    stored = n("keywatch/items_stored") + n("keywatch/rechecks_stored")
+    not_stored = n("keywatch/items_not_stored") + n("keywatch/rechecks_not_stored")
+    return {"fetched": fetched, "stored": stored, "skipped": skipped, "not_stored": not_stored,
+            "lost": max(fetched - stored - sum(skipped.values()) - not_stored, 0),
+            "unreadable_fields": {k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items())
+                                  if k.startswith("keywatch/field_problems/")}}
+
+
 @dataclass(frozen=True)
 class Problem:
     spider: str
-    kind: str  # interrupted | failed | blocked | no_results | parse_errors | field_missing
+    kind: str  # interrupted | failed | items_lost | blocked | no_results | parse_errors | field_missing
     message: str
 
     @property
@@ -64,6 +88,10 @@ def check_run(current: RunFacts, history: list[RunFacts]) -> list[Problem]:
     problems = []
     if current.finish_reason != "finished":
         problems.append(Problem(spider, "failed", f"did not finish normally (finish reason: {current.finish_reason})"))
+    pages = accounting(current.stats)
+    if pages["not_stored"] or pages["lost"]:
+        problems.append(Problem(spider, "items_lost", f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} "
+                                                      "fetched listing pages were not stored (see the log)"))
     blocked = current.stat("keywatch/blocked_pages")
     if blocked and blocked >= current.stat("keywatch/search_pages") + current.stat("keywatch/items"):
         # Not broken markup: the site answered with robot checks. No amount of selector fixing helps.

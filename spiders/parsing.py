@@ -4,12 +4,15 @@ Money stays a decimal string ("2599.00") with an ISO 4217 code; it is never a fl
 """
 
 import json
+import math
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import extruct
+from w3lib.url import canonicalize_url
+
+from spiders.fields import CONTROL, Unreadable, money
 
 # Longest prefixes first: "US $" must win over "$".
 CURRENCY_SIGNS = (
@@ -19,15 +22,20 @@ CURRENCY_SIGNS = (
 )
 ISO_CODE = re.compile(r"\b(GBP|EUR|USD|CAD|AUD|NZD|HKD|JPY|CNY|INR|PLN|SEK|CHF|RUB)\b")
 NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
+# A number written as a program would (JSON-LD "price": "1e999", "NaN", "12.5"): read as one, never digit by digit.
+NUMERAL = re.compile(r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE)
 # "£5.99 to £14.99", "US $3.20 - 5.10", "€40.63+" (Etsy's "from" marker)
 RANGE_SPLIT = re.compile(r"\s+(?:to|-|–)\s+")
 
 
 def clean(text: Any) -> str:
-    """Collapse whitespace (including non-breaking spaces) and strip; a number becomes its digits, other JSON nothing."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    """Collapse whitespace (including non-breaking spaces), drop control characters and strip; a number becomes its
+    digits; a list, an object or a non-finite number is Unreadable (falsy, so fallbacks pass over it)."""
+    if isinstance(text, (list, tuple, dict, bool)) or (isinstance(text, float) and not math.isfinite(text)):
+        return Unreadable(text)
+    if isinstance(text, (int, float)):
         text = str(text)
-    return " ".join(text.split()) if isinstance(text, str) else ""
+    return " ".join(CONTROL.sub(" ", text).split()) if isinstance(text, str) else ""
 
 
 def mapping(value: Any) -> dict:
@@ -56,31 +64,25 @@ def currency_of(text: str, default: str | None = None) -> str | None:
 
 
 def decimal_string(value: Any) -> str | None:
-    """A number (or a number in text written the UK, US or continental way) as "1234.50"."""
-    if value is None or isinstance(value, bool):
+    """A number (or a number in text written the UK, US or continental way) as "1234.50"; None when there is none;
+    Unreadable for a value that is there but is no amount (NaN, 1e999, a list)."""
+    if value is None:
         return None
-    if isinstance(value, (int, float, Decimal)):
-        number = Decimal(str(value))
-    else:
-        match = NUMBER.search(str(value))
-        if not match:
-            return None
-        digits = re.sub(r"[\s\u00a0\u202f]", "", match.group()).rstrip(".,")
-        if "," in digits and "." in digits:  # the later one is the decimal separator
-            thousands = "," if digits.rfind(".") > digits.rfind(",") else "."
-            digits = digits.replace(thousands, "").replace(",", ".")
-        elif "," in digits:  # "164,00" is a decimal comma; "1,299" is thousands
-            head, _, tail = digits.rpartition(",")
-            digits = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else digits.replace(",", "")
-        elif digits.count(".") > 1:
-            digits = digits.replace(".", "")
-        try:
-            number = Decimal(digits)
-        except InvalidOperation:
-            return None
-    if number.as_tuple().exponent >= -2:
-        number = number.quantize(Decimal("0.01"))
-    return str(number)
+    if not isinstance(value, str) or NUMERAL.match(value):
+        return money(value)
+    match = NUMBER.search(value)
+    if not match:
+        return None
+    digits = re.sub(r"[\s\u00a0\u202f]", "", match.group()).rstrip(".,")
+    if "," in digits and "." in digits:  # the later one is the decimal separator
+        thousands = "," if digits.rfind(".") > digits.rfind(",") else "."
+        digits = digits.replace(thousands, "").replace(",", ".")
+    elif "," in digits:  # "164,00" is a decimal comma; "1,299" is thousands
+        head, _, tail = digits.rpartition(",")
+        digits = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else digits.replace(",", "")
+    elif digits.count(".") > 1:
+        digits = digits.replace(".", "")
+    return money(digits)
 
 
 FREE = re.compile(r"^(?:free|£0|£0\.00)!?$", re.IGNORECASE)  # a Gumtree freebie; not "Free postage"
@@ -101,13 +103,42 @@ def parse_price(text: str | None, default_currency: str | None = None) -> dict[s
 
 
 def first(*values):
-    """The first value that is not None or empty."""
-    return next((value for value in values if value not in (None, "", [], {})), None)
+    """The first value that is not None or empty; if there is none, the first Unreadable one (or None)."""
+    return next((value for value in values if value not in (None, "", [], {})), None) or \
+        next((value for value in values if isinstance(value, Unreadable)), None)
 
 
 def without_query(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[x`: no URL at all
+        return ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def query_param(url: str | None, name: str) -> str | None:
+    """The first value of `name` in the query of a link a page gave (None when absent or not a URL)."""
+    try:
+        return first(*parse_qs(urlsplit(url or "").query).get(name, []))
+    except ValueError:
+        return None
+
+
+# Query parameters that say how a visitor arrived, not which page it is.
+TRACKING = re.compile(r"^(?:utm_.*|fbclid|gclid|msclkid|mc_[ce]id|srsltid|_ga|ref|ref_)$")
+
+
+def address_id(url: str) -> str | None:
+    """A page's own address as an id (path and query, without tracking parameters), for sites whose URLs carry no
+    listing number: two pages of a shop at different addresses never share an id."""
+    try:
+        parts = urlsplit(canonicalize_url(url))
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https"):
+        return None
+    query = "&".join(p for p in parts.query.split("&") if p and not TRACKING.match(p.split("=", 1)[0]))
+    return (parts.path or "/") + (f"?{query}" if query else "")
 
 
 def embedded_json(text: str, name: str) -> Any:
@@ -182,13 +213,14 @@ def offer_fields(product: dict) -> dict[str, Any]:
         return {}
     spec = offers.get("priceSpecification") or {}
     spec = spec[0] if isinstance(spec, list) and spec else spec
-    price = decimal_string(first(offers.get("price"), offers.get("lowPrice"), spec.get("price") if isinstance(spec, dict) else None))
+    spec = spec if isinstance(spec, dict) else {}
+    price = first(*map(decimal_string, (offers.get("price"), offers.get("lowPrice"), spec.get("price"))))
     high = decimal_string(offers.get("highPrice"))
     seller = offers.get("seller")
     fields = {
         "price": price,
-        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency") if isinstance(spec, dict) else None),
-        "availability": str(offers.get("availability") or "").rsplit("/", 1)[-1] or None,
+        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency")),
+        "availability": clean(offers.get("availability")).rsplit("/", 1)[-1] or None,
         "seller": clean(seller.get("name")) if isinstance(seller, dict) else (clean(seller) if isinstance(seller, str) else None),
     }
     if high and high != price:

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,33 @@ def real_fixtures():
     if not REAL_FIXTURES.is_dir():
         pytest.skip("../shared/fixtures/real is not present")
     return REAL_FIXTURES
+
+
+class _PageHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        page = self.server.pages.get(self.path.split("?")[0])
+        body = page.encode() if isinstance(page, str) else page
+        self.send_response(404 if body is None else 200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def page_server():
+    """A site on 127.0.0.1 (a free port) serving `.pages` ({path: html}); anything else is a 404. `.url` is its root."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
+    server.pages = {}
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import db
 from db.testing import make_item
 path, name, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 store = db.connect(path)
-run_id = db.start_run(store, spider=name)
+run_id = db.start_run(store, spider="demo_market", args={"worker": name})  # one spider writes a marketplace
 for i in range(count):
     # Listings overlap between writers so they contend for the same rows, not only the chain head.
     body = (f"<html>{name} {i} " + "x" * size + "</html>").encode()

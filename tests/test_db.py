@@ -23,8 +23,11 @@ def test_connect_creates_folder_and_uses_wal(tmp_path):
     store.conn.close()
     # Re-opening applies nothing twice.
     again = db.connect(path)
+    from db.schema import migrations
+
     assert again.execute(
-        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'keywatch.evidence'").fetchone()[0] == 1
+        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'keywatch.evidence'").fetchone()[0] == \
+        len(migrations._migrations)
 
 
 def test_connect_without_create_refuses_missing_file(tmp_path):
@@ -237,15 +240,24 @@ def test_recheck_targets_skip_dismissed_removed_and_unflagged(store):
     assert targets[0]["url"].startswith("http://127.0.0.1")
 
 
-def test_reclassification_appends_and_only_the_newest_capture_moves_the_index(store):
+def test_reclassification_appends_and_a_flag_the_evidence_holds_stays(store):
     old = db.save_capture(store, make_item(fetched_at="2026-11-28T10:00:00Z"))
     new = db.save_capture(store, make_item(fetched_at="2026-11-29T10:00:00Z"))
     db.save_classification(store, old, {**CLASSIFIED, "category": "key_emulator", "watchlist_version": "wl-2"})
-    assert db.get_listing(store, "demo_market", "1001")["category"] == "relay_attack"
-    db.save_classification(store, new, {"flagged": False, "category": None, "risk": None, "score": 3,
-                                        "matches": [], "watchlist_version": "wl-2"})
+    assert db.get_listing(store, "demo_market", "1001")["category"] == "relay_attack"  # the newest capture's
+    unflagged = {"flagged": False, "category": None, "risk": None, "score": 3, "matches": [], "watchlist_version": "wl-2"}
+    newest_verdict = db.save_classification(store, new, unflagged)
+    # The newest page no longer matches, but the older capture's latest classification still flags the listing:
+    # it stays a hit, with the flag it rests on, and the drop is shown beside it.
+    listing = db.get_listing(store, "demo_market", "1001")
+    assert listing["flagged"] == 1 and listing["category"] == "key_emulator"
+    assert listing["latest_classification_id"] == newest_verdict != listing["classification_id"]
+    [hit] = db.hits(store)
+    assert hit["flag_dropped"]
+    # Once no capture's latest classification flags it any more, it is no longer a hit.
+    db.save_classification(store, old, unflagged)
     listing = db.get_listing(store, "demo_market", "1001")
     assert listing["flagged"] == 0 and listing["score"] == 3
     assert list(db.hits(store)) == []
-    assert store["classifications"].count == 4  # nothing replaced
+    assert store["classifications"].count == 5  # nothing replaced
     assert db.verify(store).ok

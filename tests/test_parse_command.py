@@ -55,8 +55,10 @@ def test_amazon_gumtree_and_etsy(real_fixtures):
     assert len(lines) == 26 and lines[4]["title"] == "Webb electric lawnmower with cable" and lines[4]["price"] == "1.00"
     _, [etsy] = run("webshop", real_fixtures / "etsy/etsy-com_listing_1385245506_2026-04.html",
                     "--url", "https://www.etsy.com/listing/1385245506/sterling-silver-crown-birth-year")
+    # A shop's product is known by its address; its SKU is a field, not its identity.
     assert (etsy["marketplace"], etsy["listing_id"], etsy["seller"], etsy["price"], etsy["currency"]) == (
-        "etsy.com", "1385245506", "GowaDesign", "40.63", "EUR")
+        "etsy.com", "/listing/1385245506/sterling-silver-crown-birth-year", "GowaDesign", "40.63", "EUR")
+    assert etsy["extra"]["sku"] == "1385245506" and "claims" not in etsy["extra"]
 
 
 def test_kind_option_overrides_the_url_guess():

@@ -1,10 +1,13 @@
 """spiders.parsing: money as decimal strings with ISO codes, text clean-up, embedded JSON, schema.org offers."""
 
+import json
+
 import pytest
 from parsel import Selector
 
-from spiders.parsing import (clean, decimal_string, dig, embedded_json, find_typed, offer_fields, parse_price,
-                             text_of)
+from spiders.fields import Unreadable, sanitise
+from spiders.parsing import (address_id, clean, decimal_string, dig, embedded_json, find_typed, first, offer_fields,
+                             parse_price, query_param, text_of)
 
 
 @pytest.mark.parametrize("shown, expected", [
@@ -44,7 +47,7 @@ def test_default_currency_only_when_the_text_names_none():
 def test_decimal_string_never_goes_through_float_rounding():
     assert decimal_string(2599.0) == "2599.00"
     assert decimal_string("0.125") == "0.125"
-    assert decimal_string(True) is None and decimal_string(None) is None
+    assert not decimal_string(True) and decimal_string(None) is None
 
 
 def test_text_of_drops_hidden_helper_text_scripts_and_styles():
@@ -71,3 +74,49 @@ def test_offers_single_aggregate_and_graph():
     assert offer_fields(product) == {"price": "49.00", "currency": "GBP", "availability": "InStock", "seller": "Tool Shop"}
     aggregate = {"offers": {"@type": "AggregateOffer", "lowPrice": "40.63", "highPrice": "48.75", "priceCurrency": "EUR"}}
     assert offer_fields(aggregate)["price_max"] == "48.75" and offer_fields(aggregate)["price"] == "40.63"
+
+
+# ---- hostile values: what a page gives is never trusted to be what a field needs ------------------------------
+
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), "1e999", "NaN", "Infinity", "-3", 10**400, "9" * 80,
+                                   [1], {"price": 1}, True, "1e12"])
+def test_a_value_that_is_there_but_is_no_amount_is_unreadable_not_an_error(value):
+    price = decimal_string(value)
+    assert isinstance(price, Unreadable) and not price
+
+
+def test_unreadable_values_give_way_to_readable_ones_and_are_remembered_when_none_is():
+    assert first(clean(["Relay", "box"]), "", None, "Relay box (h1)") == "Relay box (h1)"
+    assert isinstance(first(decimal_string(float("nan")), None), Unreadable)
+    assert clean("Key\x00 programmer\x1b[2J \x9b OBD") == "Key programmer [2J OBD"
+
+
+def test_sanitise_nulls_and_names_every_field_it_cannot_read():
+    fields, problems = sanitise({
+        "title": ["a", "b"], "price": float("inf"), "currency": ["GBP"], "seller": {"name": "x"},
+        "description": "d" * 1_000_005, "listing_id": 12345, "condition": "New\x07",
+        "extra": {"n": float("nan"), "deep": [[[[[[[[[["too deep"]]]]]]]]]], "s": "\x1bx", "many": list(range(5000))}})
+    assert fields["title"] is None and fields["price"] is None and fields["currency"] is None
+    assert fields["seller"] is None and fields["listing_id"] == "12345" and fields["condition"] == "New"
+    assert len(fields["description"]) == 1_000_000
+    assert fields["extra"]["n"] is None and fields["extra"]["s"] == "x" and len(fields["extra"]["many"]) == 1000
+    assert "too deep" not in json.dumps(fields["extra"])
+    assert problems == {"title": "a list, not text", "price": "unreadable value 'inf'", "currency": "a list, not text",
+                        "seller": "a dict, not text", "description": "cut at 1000000 characters"}
+    assert sanitise({"currency": "£", "price": "12.50"}) == ({"currency": None, "price": "12.50"},
+                                                              {"currency": "not an ISO 4217 code: '£'"})
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://shop.example/products/x?utm_source=a&variant=2&fbclid=z#top", "/products/x?variant=2"),
+    ("https://shop.example", "/"), ("javascript:alert(1)", None), ("data:text/html,x", None),
+])
+def test_a_shop_page_is_known_by_its_address(url, expected):
+    assert address_id(url) == expected
+
+
+def test_links_no_parser_accepts_give_nothing():
+    assert query_param("http://[x/d?seller=bob", "seller") is None
+    assert query_param("https://itm.ebaydesc.com/d?seller=bob&x=1", "seller") == "bob"

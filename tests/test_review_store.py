@@ -24,7 +24,8 @@ def test_migrations_are_applied_by_connect_and_idempotent(tmp_path):
     assert "status_before" in store["decisions"].columns_dict
     review.migrate(store)  # nothing pending: no error, nothing changes
     assert [m.name for m in review.migrations.applied(store)] == ["m001_accounts", "m002_review_status_and_search",
-                                                                  "m003_sessions", "m004_decision_channel"]
+                                                                  "m003_sessions", "m004_decision_channel",
+                                                                  "m005_search_rows_from_the_listing_index"]
 
 
 def test_decide_many_is_all_or_nothing(store):

@@ -54,10 +54,11 @@ def test_item_page_older_module_shape():
     assert listing["seller"] == "Smart RF Remote Store"
 
 
-def test_truncated_page_is_a_counted_parse_error():
+def test_truncated_page_is_a_counted_parse_error_and_still_stored():
     spider = AliexpressSpider.from_crawler(get_crawler(AliexpressSpider))
     page = response("aliexpress_item_truncated.html", "https://www.aliexpress.com/item/1005001111222333.html")
-    assert list(spider.parse_item(page, card={"listing_id": "1005001111222333"})) == []
+    [item] = spider.parse_item(page, card={"listing_id": "1005001111222333"})
+    assert (item.marketplace, item.listing_id, item.title, item.body) == ("aliexpress", "1005001111222333", "", page.body)
     assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
 
 

@@ -7,8 +7,6 @@ description filled in and the description document kept as an attachment.
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -63,33 +61,11 @@ print(json.dumps({"stats": {k: v for k, v in crawler.stats.get_stats().items() i
 """
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        name = ROUTES.get(self.path.split("?")[0])
-        if name is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = (PAGES / name).read_bytes().replace(b"https://itm.ebaydesc.com", self.server.base.encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def local_ebay():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.base = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.base
-    server.shutdown()
-    server.server_close()
+def local_ebay(page_server):
+    for path, name in ROUTES.items():
+        page_server.pages[path] = (PAGES / name).read_bytes().replace(b"https://itm.ebaydesc.com", page_server.url.encode())
+    return page_server.url
 
 
 def test_two_stage_crawl_fetches_the_description(local_ebay):

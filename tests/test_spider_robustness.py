@@ -129,11 +129,12 @@ def test_webshop_walk_counts_a_challenge_page():
     assert spider.crawler.stats.get_value("keywatch/blocked_pages") == 1
 
 
-def test_an_unparseable_page_is_still_a_parse_error():
+def test_an_unparseable_page_is_still_a_parse_error_and_still_stored():
     spider = spider_of("ebay_uk")
     url = "https://www.ebay.co.uk/itm/186123456789"
     response = HtmlResponse(url=url, body=b"<html><body><p>nothing here</p></body></html>", request=Request(url))
-    assert list(spider.parse_item(response)) == []
+    [item] = spider.parse_item(response)
+    assert (item.listing_id, item.title, item.body) == ("186123456789", "", response.body)
     assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
     assert spider.crawler.stats.get_value("keywatch/blocked_pages") is None
 

@@ -48,9 +48,9 @@ def test_etsy_listing(real_fixtures):
                         request=Request(url))
     spider = WebshopSpider()
     assert spider.is_product_page(page)
-    listing = spider.parse_listing(page)
+    listing = spider.read_listing(page, spider.marketplace_of(url))
     assert {k: listing[k] for k in ("marketplace", "listing_id", "url", "title", "price", "currency", "seller")} == {
-        "marketplace": "etsy.com", "listing_id": "1385245506", "url": url,
+        "marketplace": "etsy.com", "listing_id": "/listing/1385245506/sterling-silver-crown-birth-year", "url": url,
         "title": "Sterling Silver Crown Birth Year Necklace: Old English Date Pendant",
         "price": "40.63", "currency": "EUR", "seller": "GowaDesign"}
     assert listing["extra"]["price_max"] == "48.75" and listing["extra"]["availability"] == "InStock"
@@ -75,13 +75,13 @@ def test_offline_crawl_of_the_demo_shop(demo_market):
     assert len(lines) == len(by_id)  # each product page once
     expected = {}
     for row in demo_market.shop_products:
-        # JSON-LD/microdata give the SKU, OpenGraph its retailer_item_id; a bare page is known by its path.
-        key = f"/shop/product/{row['id']}" if row["shop"] == "meta" else row["id"]
-        expected[key] = (row["title"], f"{float(row['price']):.2f}", row["currency"])
+        # Every product is known by the address it was fetched at, whatever SKU its structured data gives.
+        expected[f"/shop/product/{row['id']}"] = (row["title"], f"{float(row['price']):.2f}", row["currency"])
     assert {k: (v["title"], v["price"], v["currency"]) for k, v in by_id.items()} == expected
-    assert {line["marketplace"] for line in lines} == {"127.0.0.1"}
+    assert {line["marketplace"] for line in lines} == {f"127.0.0.1:{demo_market.port}"}
     assert {line["purpose"] for line in lines} == {"all"} and {line["status"] for line in lines} == {200}
-    sellers = {row["id"]: row["seller"] for row in demo_market.shop_products if row["shop"] in ("jsonld", "microdata")}
+    sellers = {f"/shop/product/{row['id']}": row["seller"] for row in demo_market.shop_products
+               if row["shop"] in ("jsonld", "microdata")}
     assert {k: by_id[k]["seller"] for k in sellers} == sellers
     assert stats["robotstxt/request_count"] == 1
     assert stats.get("keywatch/parse_errors") is None and stats["finish_reason"] == "finished"

@@ -1,5 +1,7 @@
 """verify checks the listings index (what the queue, exports and notices show) against the chained evidence."""
 
+import sqlite3
+
 import pytest
 
 import db
@@ -84,8 +86,8 @@ def test_verify_reports_values_no_honest_write_stores_instead_of_crashing(store,
 
 
 def test_reclassifying_an_older_capture_after_the_page_went_away_still_verifies(store):
-    """The index keeps the classification it had when the gone page arrived; a later re-score of the older
-    capture is appended but does not move the index (keywatch reclassify re-scores every stored capture)."""
+    """The index keeps the classification of the newest classified capture when a gone page arrives; a later
+    re-score of that capture is appended and becomes the one shown (keywatch reclassify re-scores every capture)."""
     from db.testing import CLASSIFIED
 
     first = db.save_capture(store, make_item("1001", fetched_at="2026-11-01T10:00:00.000001Z"))
@@ -96,3 +98,44 @@ def test_reclassifying_an_older_capture_after_the_page_went_away_still_verifies(
     assert result.ok, result.summary()
     store.execute("UPDATE listings SET classification_id = 999")
     assert "classification_id" in str(db.verify(store).first)
+
+
+def test_risk_rank_is_derived_from_risk_and_cannot_sink_a_hit(store):
+    _honest(store)
+    assert store.execute("SELECT risk_rank FROM listings WHERE pk = 2").fetchone()[0] == 3  # "high"
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
+        store.execute("UPDATE listings SET risk_rank = 0 WHERE pk = 2")
+
+
+def test_a_deleted_or_altered_search_row_is_named_and_rebuilt(store):
+    from db import listing_index
+
+    _honest(store)
+    store.execute("DELETE FROM listings_fts WHERE rowid = 2")  # the hit could no longer be found by search
+    store.execute("UPDATE listings_fts SET title = 'phone case' WHERE rowid = 1")
+    problems = [str(p) for p in db.verify(store).problems]
+    assert len(problems) == 2
+    assert "(listing 1): index column(s) search row disagree" in problems[0]
+    assert "(listing 2): index column(s) search row (missing) disagree" in problems[1]
+    store.execute("UPDATE listings SET title = 'Never on sale', flagged = 0 WHERE pk = 2")
+    assert listing_index.rebuild(store) == 2
+    assert db.verify(store).ok
+    assert db.get_listing(store, "demo_market", "2002")["flagged"] == 1
+
+
+def test_a_nul_in_a_title_does_not_hide_the_words_after_it(store):
+    from db import review
+
+    db.save_capture(store, make_item("4004", title="Smart\x00 key programmer OBD kit"))
+    found = review.queue(store, review.QueueFilter(q="programmer"))
+    assert [row["listing_id"] for row in found] == ["4004"]
+    assert db.verify(store).ok
+
+
+def test_a_description_document_does_not_blank_the_search_row(store):
+    from db import review
+
+    db.save_capture(store, make_item("5005", attachments=[{
+        "kind": "description", "url": "http://127.0.0.1:8000/d/5005", "status": 200, "headers": {},
+        "body": b"<p>desc</p>", "fetched_at": "2026-11-29T10:00:00.000001Z"}]))
+    assert [row["listing_id"] for row in review.queue(store, review.QueueFilter(q="repeater"))] == ["5005"]

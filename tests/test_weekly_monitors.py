@@ -6,7 +6,7 @@ import db
 from db import rechecks
 from db.testing import make_item
 from keywatch.weekly import facts, spider_report
-from spiders.monitors import RunFacts, check_run
+from spiders.monitors import RunFacts, accounting, check_run
 
 OK_STATS = {"keywatch/cards_screened": 120, "keywatch/search_pages": 6, "keywatch/items": 40}
 
@@ -88,6 +88,8 @@ def stored_run(store, spider, items, finish="finished", stats=None):
 def test_field_coverage_counts_empty_fields_of_listing_captures_only(store):
     items = [make_item(str(n)) for n in range(3)] + [make_item("3", price=None, title="")]
     items.append(make_item("4", purpose="recheck", price=None))  # re-checks do not count
+    items[0]["attachments"] = [{"kind": "description", "url": "http://127.0.0.1:8000/d/0", "status": 200,  # nor these
+                                "headers": {}, "body": b"<p>description</p>"}]
     run_id = stored_run(store, "demo_market", items)
     coverage = rechecks.run_field_coverage(store, run_id)
     assert coverage["captures"] == 4
@@ -120,3 +122,15 @@ def test_a_run_of_robot_checks_is_reported_as_blocked_not_as_broken_markup():
     assert "12 robot-check pages" in problems[0].message
     # A few robot checks in an otherwise healthy run are not a problem.
     assert check_run(run(**{"keywatch/blocked_pages": 2}), [run(run_id=1)]) == []
+
+
+def test_listing_pages_not_stored_make_the_weekly_job_fail():
+    fetched = {"keywatch/item_pages": 40, "keywatch/items_stored": 37, "keywatch/item_pages_skipped/robot_check": 1,
+               "keywatch/items_not_stored": 1, "keywatch/rechecks/live": 5, "keywatch/rechecks_stored": 5}
+    [problem] = check_run(run(**fetched), [run(run_id=1)])
+    # 45 fetched = 42 stored + 1 robot check + 1 not stored + 1 neither stored nor counted.
+    assert problem.kind == "items_lost" and problem.broken
+    assert problem.message == "2 of 45 fetched listing pages were not stored (see the log)"
+    assert accounting(fetched) == {"fetched": 45, "stored": 42, "skipped": {"robot_check": 1}, "not_stored": 1,
+                                   "lost": 1, "unreadable_fields": {}}
+    assert check_run(run(**{**fetched, "keywatch/items_stored": 39, "keywatch/items_not_stored": 0}), []) == []

@@ -33,12 +33,25 @@ def check_watchlist(path) -> None:
 
 def print_summary(result, db_path) -> None:
     stats = result.stats
+    pages = result.accounting
     click.echo(f"Crawl of {result.spider} finished ({result.finish_reason}), run {result.run_id}")
     click.echo(f"  pages fetched:    {result.count('downloader/response_count')}")
     click.echo(f"  listings seen:    {result.count('keywatch/cards_screened')}")
+    # fetched = stored + skipped + not stored (+ lost, which should never happen): every listing page accounted for.
+    skipped = ", ".join(f"{n} skipped ({reason.replace('_', ' ')})" for reason, n in pages["skipped"].items())
+    click.echo(f"  listing pages:    {pages['fetched']} fetched = {pages['stored']} stored"
+               + (f" + {skipped}" if skipped else "")
+               + (f" + {pages['not_stored']} not stored (errors, see the log)" if pages["not_stored"] else "")
+               + (f" + {pages['lost']} LOST (neither stored nor counted)" if pages["lost"] else ""))
     errors = result.count("keywatch/parse_errors")
-    click.echo(f"  item pages:       {result.count('keywatch/cards_fetched')} fetched, "
-               f"{result.count('keywatch/items')} parsed, {errors} parse errors" + (" (see the log)" if errors else ""))
+    click.echo(f"  item pages:       {result.count('keywatch/items')} parsed, {errors} parse errors"
+               + (" (stored all the same; see the log)" if errors else ""))
+    if pages["unreadable_fields"]:
+        click.echo("  unreadable:       " + ", ".join(f"{name} {n}" for name, n in pages["unreadable_fields"].items())
+                   + " (stored as null; extra.field_problems says why)")
+    claims = result.count("keywatch/identity_claims_rejected")
+    if claims:
+        click.echo(f"  identity claims:  {claims} pages claimed another identity (kept as extra.claims)")
     rechecks = {k.rsplit('/', 1)[1]: v for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
     if rechecks:
         click.echo("  re-checks:        " + ", ".join(f"{v} {k}" for k, v in sorted(rechecks.items())))
@@ -76,6 +89,7 @@ def demo(db_path, watchlist_path):
     except weekly.LockHeld as error:
         raise click.ClickException(str(error)) from None
     print_summary(result, db_path)
+    refuse_losses(result)
     # After `make demo` the CLI is not on PATH: show the command as the user can type it.
     kw = "keywatch" if shutil.which("keywatch") or not Path(".venv/bin/keywatch").exists() else ".venv/bin/keywatch"
     click.echo("")
@@ -111,9 +125,9 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path
 
     A lock file beside the database keeps two crawls of it from overlapping. --all prints a report and
     writes it to reports/ beside the database. Exit codes: 0 all well; 1 a user error, another crawl
-    holds the lock, or (one SPIDER) the crawl did not finish; 2 a spider looks broken (no results where
-    its previous run had some, pages mostly failing to parse, a field missing on most listings);
-    3 interrupted (run again with --resume).
+    holds the lock, or (one SPIDER) the crawl did not finish or fetched listing pages it did not store;
+    2 a spider looks broken (listing pages not stored, no results where its previous run had some, pages
+    mostly failing to parse, a field missing on most listings); 3 interrupted (run again with --resume).
     """
     from scrapy.spiderloader import SpiderLoader
 
@@ -149,8 +163,17 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path
         if resume:
             click.echo(f"  interrupted: run the same command again to continue (job state in {jobdir})")
         raise SystemExit(1)
+    refuse_losses(result)
     if resume:
         shutil.rmtree(jobdir, ignore_errors=True)  # done: a later --resume starts afresh
+
+
+def refuse_losses(result) -> None:
+    """A run that fetched listing pages it did not store fails, whatever Scrapy's finish reason says."""
+    pages = result.accounting
+    if pages["not_stored"] or pages["lost"]:
+        raise click.ClickException(f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} fetched listing "
+                                   "pages were not stored (see the log)")
 
 
 def crawl_everything(config_path, db_path, scrapy_settings, resume, known):

@@ -28,18 +28,22 @@ def listing_lines(spider, response, kind: str) -> list[dict]:
     refuse_blocked(response)  # a captcha is not "no listings on this page"
     if kind == "auto":
         kind = "item" if spider.is_item_url(response.url) else "search"
+    from spiders.fields import sanitise
+
+    marketplace = spider.marketplace_of(response.url) or spider.marketplace
     if kind == "search":
-        records = spider.parse_cards(response)
+        records = [sanitise(card)[0] for card in spider.parse_cards(response)]
     elif hasattr(spider, "is_product_page") and not spider.is_product_page(response):
         records = []  # a shop page that is not a product page has no listing on it
     else:
-        listing = spider.parse_listing(response)
-        if not listing.get("title") or not listing.get("listing_id"):
-            raise ValueError("no title or listing id found on this item page")
+        # As a crawl reads it: identity from the URL, what the page claims about itself in extra.claims.
+        listing = spider.read_listing(response, marketplace)
+        if listing["extra"].get("parse_error") or not listing.get("title"):
+            raise ValueError(listing["extra"].get("parse_error") or "no title found on this item page")
         records = [listing]
     lines = []
     for record in records:
-        record = {"marketplace": spider.marketplace, **{k: v for k, v in record.items() if v not in (None, "", {}, [])}}
+        record = {"marketplace": marketplace, **{k: v for k, v in record.items() if v not in (None, "", {}, [])}}
         lines.append({**{k: record[k] for k in FIRST_FIELDS if k in record}, **record, "page_kind": kind})
     return lines
 

@@ -43,9 +43,7 @@ class AliexpressSpider(MarketplaceSpider):
     marketplace = "aliexpress"
     allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions are served from the CDN
     search_url = "https://www.aliexpress.com/wholesale?SearchText={query}&page={page}"
-
-    def is_item_url(self, url):
-        return bool(ITEM_ID.search(url))
+    item_id = ITEM_ID
 
     def search_fields(self, response) -> dict:
         data = embedded_json(response.text, "_init_data_") or embedded_json(response.text, "__INIT_DATA__") or {}

@@ -1,10 +1,10 @@
 """Amazon UK: search results and product pages (no JSON-LD on Amazon: visible markup only)."""
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, first, parse_price, text_of
+from spiders.parsing import clean, first, parse_price, query_param, text_of
 
 ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
 # The buy-box price across layouts: current core price blocks first, then the older `priceblock_*` spans.
@@ -35,9 +35,7 @@ class AmazonUkSpider(MarketplaceSpider):
     marketplace = "amazon_uk"
     allowed_domains = ["amazon.co.uk"]
     search_url = "https://www.amazon.co.uk/s?k={query}&page={page}"
-
-    def is_item_url(self, url):
-        return bool(ASIN.search(url))
+    item_id = ASIN
 
     def home_currency(self, response):
         host = urlsplit(response.url).hostname or ""
@@ -95,7 +93,7 @@ class AmazonUkSpider(MarketplaceSpider):
                             text_of(response.css("#merchant-info a")[:1]),
                             clean(SOLD_BY.search(merchant).group(1)) if SOLD_BY.search(merchant) else merchant) or None,
             "extra": {k: v for k, v in {
-                "seller_id": first(*parse_qs(urlsplit(seller_link.attrib.get("href", "")).query).get("seller", [])),
+                "seller_id": query_param(seller_link.attrib.get("href"), "seller"),
                 "brand": clean(response.css("#bylineInfo::text").get()) or None,
                 "availability": availability,
                 "unavailable": bool(availability and "currently unavailable" in availability.lower()),

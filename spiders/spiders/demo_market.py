@@ -2,13 +2,17 @@
 
 import json
 import os
+import re
 
+from db.hosts import host_of
 from spiders.base import MarketplaceSpider
+from spiders.parsing import clean, decimal_string, dig, find_typed, first
 
 
 class DemoMarketSpider(MarketplaceSpider):
     name = "demo_market"
     marketplace = "demo"
+    item_id = re.compile(r"/item/([^/]+)")
     # Local server: no need to be slow, and robots.txt is still obeyed.
     custom_settings = {
         "DOWNLOAD_DELAY": 0,
@@ -21,6 +25,9 @@ class DemoMarketSpider(MarketplaceSpider):
         super().__init__(**kwargs)
         self.base_url = (base_url or os.environ.get("KEYWATCH_DEMO_URL") or "http://127.0.0.1:8001").rstrip("/")
         self.search_url = self.base_url + "/search?q={query}&page={page}"
+
+    def marketplace_hosts(self):
+        return {self.marketplace: [host_of(self.base_url)]}
 
     def queries(self):
         # The demo site is small: browse everything unless told otherwise.
@@ -40,25 +47,18 @@ class DemoMarketSpider(MarketplaceSpider):
     def next_page(self, response):
         return response.css("a.pagination__next::attr(href)").get()
 
-    def is_item_url(self, url):
-        return "/item/" in url
-
     def parse_listing(self, response):
-        product = next(
-            (data for data in map(json.loads, response.css('script[type="application/ld+json"]::text').getall())
-             if data.get("@type") == "Product"),
-            {},
-        )
-        offers = product.get("offers") or {}
+        # Strict: a page cut off mid-transfer (broken JSON-LD) is a parse error, stored and counted as such.
+        blocks = [json.loads(block) for block in response.css('script[type="application/ld+json"]::text').getall()]
+        product = find_typed({"json-ld": blocks}, "Product") or {}
         return {
-            "listing_id": product.get("sku") or response.url.rstrip("/").rsplit("/", 1)[-1],
-            "url": response.css('link[rel="canonical"]::attr(href)').get() or response.url,
-            "title": product.get("name") or response.css("h1.item-title::text").get(default="").strip(),
-            "description": product.get("description")
-            or " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip()),
-            "price": str(offers["price"]) if offers.get("price") is not None else None,
-            "currency": offers.get("priceCurrency"),
-            "seller": (offers.get("seller") or {}).get("name")
-            or response.css(".seller-name::text").get(default="").strip() or None,
-            "condition": response.css(".item-condition::text").get(default="").strip() or None,
+            "listing_id": product.get("sku"),
+            "url": response.css('link[rel="canonical"]::attr(href)').get(),
+            "title": first(clean(product.get("name")), clean(response.css("h1.item-title::text").get())),
+            "description": first(clean(product.get("description")),
+                                 " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip())),
+            "price": decimal_string(dig(product, "offers", "price")),
+            "currency": dig(product, "offers", "priceCurrency"),
+            "seller": first(clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())),
+            "condition": clean(response.css(".item-condition::text").get()) or None,
         }

@@ -1,11 +1,10 @@
 """eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo and older "vi"), description iframes."""
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 from spiders.base import MarketplaceSpider
 from spiders.parsing import (clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price,
-                             text_of, without_query)
+                             query_param, text_of, without_query)
 
 # Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
 ITEM_ID = re.compile(r"/itm/(?:[^/?#]+/)?(\d{9,})")
@@ -24,9 +23,7 @@ class EbayUkSpider(MarketplaceSpider):
     marketplace = "ebay_uk"
     allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
     search_url = "https://www.ebay.co.uk/sch/i.html?_nkw={query}&_pgn={page}"
-
-    def is_item_url(self, url):
-        return bool(ITEM_ID.search(url))
+    item_id = ITEM_ID
 
     def listing_status(self, response):
         status = super().listing_status(response)
@@ -109,7 +106,7 @@ class EbayUkSpider(MarketplaceSpider):
                 "images": image_urls([first(img.attrib.get("data-zoom-src"), img.attrib.get("data-src"), img.attrib.get("src"))
                                       for img in response.css(".ux-image-carousel-item img, img#icImg")]) or image_urls(product.get("image")),
                 "status_message": text_of(response.css(STATUS)[:1]) or None,
-                "seller_id": first(*parse_qs(urlsplit(description_url or "").query).get("seller", [])),
+                "seller_id": query_param(description_url, "seller"),
                 "seller_url": without_query(seller.attrib.get("href", "")) or None,
                 "seller_feedback": clean(response.css(".x-sellercard-atf__about-seller-item .ux-textspans--SECONDARY::text").get()),
                 "price_max": offer.get("price_max") or shown.get("price_max"),

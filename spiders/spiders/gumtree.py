@@ -29,9 +29,8 @@ class GumtreeSpider(MarketplaceSpider):
     marketplace = "gumtree"
     allowed_domains = ["gumtree.com"]
     search_url = "https://www.gumtree.com/search?search_category=all&q={query}&page={page}"
+    item_id = AD_ID
 
-    def is_item_url(self, url):
-        return bool(AD_ID.search(url))
 
     def parse_cards(self, response):
         cards = []

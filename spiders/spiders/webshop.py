@@ -2,8 +2,10 @@
 
 There is no search step: every product page found is an item (purpose "all"). A page is a product page when
 it carries a schema.org Product (JSON-LD or microdata), says og:type "product", or sits at a product path
-(/product/, /products/, /listing/, /item/) with a heading. Each shop is its own marketplace (its host name),
-since one shop's SKUs say nothing about another's.
+(/product/, /products/, /listing/, /item/) with a heading. Each shop is its own marketplace, named by the host
+of its start URL (`www.` dropped, the port kept when one is given), and a product is known by the address it was
+fetched at: a page's SKU or canonical link cannot make it another shop's product, or another product of the
+same shop (they are kept as `extra.sku` and, when they disagree, `extra.claims`).
 """
 
 import re
@@ -15,6 +17,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
+from db.hosts import host_of
 from spiders.base import MarketplaceSpider
 from spiders.parsing import (clean, decimal_string, find_typed, first,
                              image_urls, name_of, offer_fields, parse_price, structured_data, text_of)
@@ -29,7 +32,7 @@ PRODUCT_PATH = re.compile(r"/(?:products?|listing|item)/[^/]+")
 
 
 def shop_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").removeprefix("www.")
+    return host_of(url).removeprefix("www.")
 
 
 class WebshopSpider(MarketplaceSpider):
@@ -56,27 +59,25 @@ class WebshopSpider(MarketplaceSpider):
         async for request in super().start():  # re-checks of listings already flagged
             yield request
 
-    def recheck_targets(self):
-        if not self.settings.getbool("KEYWATCH_RECHECK", True):
-            return []
-        import db
+    def marketplace_hosts(self):
+        return {shop_of(url): [shop_of(url)] for url in self.start_urls if shop_of(url)}
 
-        store = db.connect(self.settings.get("KEYWATCH_DB"))
-        try:
-            return [target for url in self.start_urls for target in db.recheck_targets(store, shop_of(url))]
-        finally:
-            store.close()
+    def marketplace_of(self, url):
+        # Without start URLs (`keywatch parse`), any page is a page of its own shop.
+        return super().marketplace_of(url) if self.start_urls else shop_of(url) or None
 
     def parse_page(self, response):
         if not isinstance(response, HtmlResponse):
             return
         if self.blocked(response):  # a challenge page has no links worth following either
             return
+        if self.marketplace_of(response.url) is None:  # redirected off the shops being walked
+            self.crawler.stats.inc_value("keywatch/pages_off_site")
+            return
         if self.is_product_page(response):
             yield from self.parse_item(response)
         for link in self.links.extract_links(response):
-            host = urlsplit(link.url).hostname or ""
-            if any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains):
+            if self.marketplace_of(link.url) is not None:
                 yield scrapy.Request(link.url, callback=self.parse_page, errback=self.on_error)
 
     def page_data(self, response) -> dict:
@@ -90,9 +91,6 @@ class WebshopSpider(MarketplaceSpider):
         return (find_typed(data, "Product") is not None or str(og_type).lower() == "product"
                 or bool(PRODUCT_PATH.search(urlsplit(response.url).path) and response.css("h1")))
 
-    def is_item_url(self, url):
-        return True  # any page of a shop may be a product page; parse_listing decides
-
     def parse_cards(self, response):
         return []  # shops are walked, not searched: a listing page's products are found by following its links
 
@@ -103,23 +101,19 @@ class WebshopSpider(MarketplaceSpider):
         offer = offer_fields(product)
         shown = parse_price(text_of(response.css('[itemprop="price"], [class*="price"]')[:1]))
         shops = Counter(SHOP_LINK.search(h).group(1) for h in response.css("a::attr(href)").getall() if SHOP_LINK.search(h))
-        canonical = response.css('link[rel="canonical"]::attr(href)').get()
-        url = response.urljoin(first(canonical, product.get("url"), response.url))
         return {
-            "marketplace": shop_of(url),
-            "listing_id": clean(str(first(product.get("sku"), product.get("productID"),
-                                          og.get("product:retailer_item_id")) or "")) or urlsplit(url).path,
-            "url": url,
-            "title": clean(first(product.get("name"), og.get("og:title"), text_of(response.css("h1")[:1]),
-                                 text_of(response.css("title")[:1]))),
-            "description": clean(first(product.get("description"), og.get("og:description"),
-                                       response.css('meta[name="description"]::attr(content)').get())),
+            "url": product.get("url"),  # a claim, as the canonical link is (the base spider reads both)
+            "title": first(clean(product.get("name")), clean(og.get("og:title")), text_of(response.css("h1")[:1]),
+                           text_of(response.css("title")[:1])),
+            "description": first(clean(product.get("description")), clean(og.get("og:description")),
+                                 clean(response.css('meta[name="description"]::attr(content)').get())),
             "price": first(offer.get("price"), decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount"))),
                            shown["price"]),
             "currency": first(offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency"),
                               shown["currency"]),
             "seller": first(offer.get("seller"), shops.most_common(1)[0][0] if shops else None),
             "extra": {k: v for k, v in {
+                "sku": clean(first(product.get("sku"), product.get("productID"), og.get("product:retailer_item_id"))),
                 "brand": name_of(product.get("brand")),
                 "availability": offer.get("availability"),
                 "price_max": offer.get("price_max"),
@@ -127,8 +121,3 @@ class WebshopSpider(MarketplaceSpider):
                 "source": "schema.org Product" if product else "OpenGraph" if og.get("og:title") else "HTML",
             }.items() if v},
         }
-
-    def build_item(self, response, fields, purpose=None):
-        item = super().build_item(response, fields, purpose)
-        item.marketplace = fields.get("marketplace") or shop_of(item.url)
-        return item

@@ -1,0 +1,99 @@
+"""Which hosts a marketplace is fetched from: declared by each crawl run before any page is read, and checked
+for every capture that run stores (and again by `verify`).
+
+A page can claim anything about itself (a canonical URL, a listing id on another site); what it cannot choose is
+the host it was fetched from. So each run records, as chained evidence, the marketplaces its spider writes and
+the hosts each is served from, and a capture of a listing is only stored when its request and final URLs are on
+a host of that listing's marketplace. A marketplace is written by one spider only: a web shop whose host name
+happens to equal a marketplace's name cannot write that marketplace's listings.
+"""
+
+from urllib.parse import urlsplit
+
+from db.canonical import utc_now
+from db.chain import append_chain
+from db.connection import write_transaction
+
+
+class ForeignHost(ValueError):
+    """A capture, or a run's declaration, that would let one site write another's listings."""
+
+
+def host_of(url: str | None) -> str:
+    """`host` or `host:port` (lower-case, the port only when the URL names one); "" for a URL without a host."""
+    try:
+        parts = urlsplit(str(url or ""))
+        host, port = (parts.hostname or ""), parts.port
+    except ValueError:  # a port that is not a number, a broken IPv6 literal
+        return ""
+    if parts.scheme not in ("http", "https") or not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return f"{host}:{port}" if port is not None else host
+
+
+def _name_and_port(host: str) -> tuple[str, str]:
+    name, sep, port = host.lower().rpartition(":")
+    if not sep or name.endswith(":") or (name.startswith("[") and not name.endswith("]")):
+        return host.lower(), ""  # no port (a bare IPv6 literal has colons of its own)
+    return name, port
+
+
+def host_matches(host: str, domain: str) -> bool:
+    """`domain` covers `host`: the same host or a subdomain of it; on the port `domain` names, if it names one
+    (two local servers on two ports are two sites), else on any (whoever runs a host runs all its ports)."""
+    name, port = _name_and_port(host)
+    domain_name, domain_port = _name_and_port(domain)
+    return bool(name) and (not domain_port or port == domain_port) and (
+        name == domain_name or name.endswith("." + domain_name))
+
+
+def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) -> None:
+    """Record, for run `run_id` of `spider`, the hosts each of its marketplaces is fetched from.
+
+    Raises ForeignHost when a marketplace is already written by another spider.
+    """
+    with write_transaction(store):
+        for marketplace, domains in hosts.items():
+            other = store.conn.execute(
+                "SELECT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ? LIMIT 1",
+                [marketplace, spider]).fetchone()
+            if other:
+                raise ForeignHost(f"marketplace {marketplace!r} is written by spider {other[0]!r}, not {spider!r}")
+            for domain in sorted({d.lower() for d in domains if d}):
+                cursor = store.conn.execute(
+                    "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) VALUES (?, ?, ?, ?, ?)",
+                    [run_id, spider, marketplace, domain, utc_now()])
+                append_chain(store, "marketplace_host", cursor.lastrowid)
+
+
+def declared_hosts(store, run_id: int) -> dict[str, list[str]] | None:
+    """{marketplace: [host, ...]} declared by a run; None for a run that declared nothing (tests, older runs)."""
+    rows = store.conn.execute("SELECT marketplace, host FROM marketplace_hosts WHERE run_id = ?", [run_id]).fetchall()
+    if not rows:
+        return None
+    declared: dict[str, list[str]] = {}
+    for marketplace, host in rows:
+        declared.setdefault(marketplace, []).append(host)
+    return declared
+
+
+def foreign_host(declared: dict[str, list[str]], marketplace: str, urls) -> str | None:
+    """Why a capture of `marketplace` fetched at `urls` may not be stored under this declaration, or None."""
+    domains = declared.get(marketplace)
+    if domains is None:
+        return f"the run does not crawl marketplace {marketplace!r}"
+    for url in urls:
+        if url and not any(host_matches(host_of(url), domain) for domain in domains):
+            return f"{url} is not on a host of marketplace {marketplace!r} ({', '.join(domains)})"
+    return None
+
+
+def refuse_foreign_host(store, run_id: int | None, marketplace: str, urls) -> None:
+    """Raise ForeignHost unless every URL of a capture is on a host its run declared for `marketplace`."""
+    if run_id is None:
+        return
+    declared = declared_hosts(store, run_id)
+    problem = foreign_host(declared, marketplace, urls) if declared is not None else None
+    if problem:
+        raise ForeignHost(f"capture refused: {problem}")

@@ -1,0 +1,164 @@
+"""The listings index and the search index, derived from the chained evidence by one set of rules.
+
+`listings` (apart from its identity) and `listings_fts` are not evidence: they are what the evidence says, kept
+for fast queues, exports and search. Every column is defined here once, as SQL over captures, classifications
+and status observations; the store refreshes a listing's row after each write, `verify` recomputes every row and
+names the columns that disagree, and `rebuild` rewrites them all. The rules (docs/evidence.md, "The listings
+index"):
+
+- first_seen / last_seen / latest_capture_id: the oldest / newest page capture (description documents and other
+  attachments never move the index; ties on a time go to the later row);
+- title, price, currency: the newest page capture that shows one; url: the newest canonical URL kept with a
+  capture, else the newest capture's fetched URL;
+- seller: the **seller of record**, the first seller any capture showed; latest_seller: the newest one shown.
+  A page that later names someone else does not silently re-address exports and notices;
+- flagged: a listing stays flagged while any of its page captures' latest classification flags it: a newer page
+  that no longer matches (a seller rewording a listing to slip out of the queue) does not drop it. A reviewer's
+  dismissal takes it out of the queue. classification_id (and category, risk, score) is then the newest
+  flagging classification; latest_classification_id is always the newest capture's latest one, so a dropped
+  flag shows as `flagged = 1` with the two differing (`flag_dropped` in db.hits);
+- status / status_at: the newest status observation;
+- risk_rank is a generated column (from risk); the search row holds the index title and the newest description.
+"""
+
+import json
+
+from db.connection import write_transaction
+
+# NOT MATERIALIZED: each correlated subquery then reads one listing's captures through captures_listing.
+_DERIVED = """
+WITH page AS NOT MATERIALIZED (
+    SELECT c.id, c.listing_pk, c.url, c.fetched_at,
+           CASE WHEN json_valid(c.fields) THEN c.fields ELSE '{}' END AS fields
+    FROM captures c WHERE coalesce(c.purpose, '') NOT LIKE 'attachment:%'
+), shown AS NOT MATERIALIZED (
+    SELECT id, listing_pk, url, fetched_at,
+           nullif(json_extract(fields, '$.title'), '') AS title, nullif(json_extract(fields, '$.seller'), '') AS seller,
+           nullif(json_extract(fields, '$.price'), '') AS price, nullif(json_extract(fields, '$.currency'), '') AS currency,
+           nullif(json_extract(fields, '$.url'), '') AS page_url,
+           nullif(json_extract(fields, '$.description'), '') AS description
+    FROM page
+), verdict AS NOT MATERIALIZED (
+    SELECT p.listing_pk, p.id AS capture_id, p.fetched_at, k.id AS classification_id, k.flagged
+    FROM page p JOIN classifications k ON k.id = (SELECT max(k2.id) FROM classifications k2 WHERE k2.capture_id = p.id)
+), derived AS (
+    SELECT l.pk,
+        (SELECT min(fetched_at) FROM page WHERE listing_pk = l.pk) AS first_seen,
+        (SELECT max(fetched_at) FROM page WHERE listing_pk = l.pk) AS last_seen,
+        (SELECT id FROM page WHERE listing_pk = l.pk ORDER BY fetched_at DESC, id DESC LIMIT 1) AS latest_capture_id,
+        coalesce((SELECT page_url FROM shown WHERE listing_pk = l.pk AND page_url IS NOT NULL
+                  ORDER BY fetched_at DESC, id DESC LIMIT 1),
+                 (SELECT url FROM page WHERE listing_pk = l.pk ORDER BY fetched_at DESC, id DESC LIMIT 1)) AS url,
+        (SELECT title FROM shown WHERE listing_pk = l.pk AND title IS NOT NULL
+         ORDER BY fetched_at DESC, id DESC LIMIT 1) AS title,
+        (SELECT seller FROM shown WHERE listing_pk = l.pk AND seller IS NOT NULL
+         ORDER BY fetched_at, id LIMIT 1) AS seller,
+        (SELECT seller FROM shown WHERE listing_pk = l.pk AND seller IS NOT NULL
+         ORDER BY fetched_at DESC, id DESC LIMIT 1) AS latest_seller,
+        (SELECT CAST(price AS TEXT) FROM shown WHERE listing_pk = l.pk AND price IS NOT NULL
+         ORDER BY fetched_at DESC, id DESC LIMIT 1) AS price,
+        (SELECT currency FROM shown WHERE listing_pk = l.pk AND currency IS NOT NULL
+         ORDER BY fetched_at DESC, id DESC LIMIT 1) AS currency,
+        (SELECT description FROM shown WHERE listing_pk = l.pk AND description IS NOT NULL
+         ORDER BY fetched_at DESC, id DESC LIMIT 1) AS description,
+        (SELECT classification_id FROM verdict WHERE listing_pk = l.pk AND flagged
+         ORDER BY fetched_at DESC, capture_id DESC LIMIT 1) AS flag_classification_id,
+        (SELECT classification_id FROM verdict WHERE listing_pk = l.pk
+         ORDER BY fetched_at DESC, capture_id DESC LIMIT 1) AS latest_classification_id,
+        s.status, s.observed_at AS status_at
+    FROM listings l
+    LEFT JOIN listing_status s ON s.id = (SELECT s2.id FROM listing_status s2 WHERE s2.listing_pk = l.pk
+                                          ORDER BY s2.observed_at DESC, s2.id DESC LIMIT 1)
+    WHERE :pks IS NULL OR l.pk IN (SELECT value FROM json_each(:pks))
+)
+SELECT d.pk, d.first_seen, d.last_seen, d.latest_capture_id, d.url, d.title, d.seller, d.latest_seller, d.price,
+       d.currency, coalesce(d.flag_classification_id, d.latest_classification_id) AS classification_id,
+       d.latest_classification_id, d.flag_classification_id IS NOT NULL AS flagged, k.category, k.risk, k.score,
+       d.status, d.status_at, d.description
+FROM derived d LEFT JOIN classifications k ON k.id = coalesce(d.flag_classification_id, d.latest_classification_id)
+ORDER BY d.pk
+"""
+
+# The derived columns of `listings`, in the order the query gives them (after pk).
+COLUMNS = ("first_seen", "last_seen", "latest_capture_id", "url", "title", "seller", "latest_seller", "price",
+           "currency", "classification_id", "latest_classification_id", "flagged", "category", "risk", "score",
+           "status", "status_at")
+
+
+def derived_rows(store, listing_pks=None):
+    """{pk: {column: value}} as the evidence defines them (all listings when `listing_pks` is None)."""
+    pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
+    cursor = store.conn.execute(_DERIVED, {"pks": pks})
+    names = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(names[1:], row[1:])) for row in cursor}
+
+
+def has_search(store) -> bool:
+    return bool(store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'listings_fts'").fetchone())
+
+
+def refresh(store, listing_pks) -> None:
+    """Rewrite the index rows (and search rows) of these listings from their evidence."""
+    rows = derived_rows(store, listing_pks)
+    search = has_search(store)
+    assignments = ", ".join(f"[{column}] = :{column}" for column in COLUMNS)
+    with write_transaction(store):
+        for pk, row in rows.items():
+            if row["latest_capture_id"] is None:
+                continue  # no page capture (yet): nothing to index
+            store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
+            if search:
+                store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
+                store.conn.execute("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
+                                   [pk, row["title"], row["description"]])
+
+
+def rebuild(store) -> int:
+    """Rewrite every listing's index and search row from the evidence; returns how many listings were indexed."""
+    with write_transaction(store):
+        if has_search(store):
+            store.conn.execute("DELETE FROM listings_fts")
+        pks = [pk for (pk,) in store.conn.execute("SELECT pk FROM listings")]
+        refresh(store, pks)
+    return len(pks)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
+    """{pk: [column, ...]} of index and search rows that differ from what the evidence says."""
+    stored_columns = {r[1] for r in store.conn.execute("PRAGMA table_info(listings)")}
+    columns = [c for c in COLUMNS if c in stored_columns]
+    pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
+    cursor = store.conn.execute(
+        f"SELECT pk, {', '.join(f'[{c}]' for c in columns)} FROM listings "
+        f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))", {"pks": pks})
+    stored = {row[0]: dict(zip(columns, row[1:])) for row in cursor}
+    search = _search_rows(store, listing_pks) if has_search(store) else None
+    wrong: dict[int, list[str]] = {}
+    for pk, expected in derived_rows(store, listing_pks).items():
+        row = stored.get(pk, {})
+        columns_wrong = [c for c in columns if not _same(row.get(c), expected[c])]
+        if search is not None and expected["latest_capture_id"] is not None:
+            found = search.get(pk)
+            if found is None:
+                columns_wrong.append("search row (missing)")
+            elif found != (expected["title"], expected["description"]):
+                columns_wrong.append("search row")
+        if columns_wrong:
+            wrong[pk] = columns_wrong
+    return wrong
+
+
+def _search_rows(store, listing_pks) -> dict[int, tuple]:
+    if listing_pks is None:
+        cursor = store.conn.execute("SELECT rowid, title, description FROM listings_fts")
+    else:
+        pks = json.dumps(sorted({int(pk) for pk in listing_pks}))
+        cursor = store.conn.execute("SELECT rowid, title, description FROM listings_fts "
+                                    "WHERE rowid IN (SELECT value FROM json_each(?))", [pks])
+    return {rowid: (title, description) for rowid, title, description in cursor}

@@ -1,0 +1,128 @@
+"""Reading an item page into the fields keywatch stores: identity from what was fetched, hostile fields made safe.
+
+Identity comes from what was fetched, never from what a page says. The marketplace is the one whose hosts the page
+was fetched from (after redirects); the listing id is read from the fetched URL where the site puts it there
+(`item_id`: eBay /itm/ID, Amazon /dp/ASIN, the demo's /item/ID, ...; for sites whose URLs carry none, such as web
+shops, the address itself); the listing URL is the page's own (canonical link, schema.org url) only when that names
+the same listing on the same marketplace. What a page claims about its identity and disagrees (another id, another
+host, javascript: and data: URLs) is kept with the capture as `extra.claims` and counted
+(`keywatch/identity_claims_rejected`). Every field goes through spiders/fields.py: what cannot be read is null,
+named in `extra.field_problems` and counted per field (`keywatch/field_problems/<field>`).
+"""
+
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.http import Response, TextResponse
+
+from db.hosts import host_matches, host_of
+from spiders.fields import TEXT_LIMITS, sanitise, text
+from spiders.parsing import address_id, first
+
+
+def redirects_of(response: Response) -> list[str]:
+    """The URLs a response was redirected from, first asked for first ([] for a page read outside a crawl)."""
+    try:
+        return response.meta.get("redirect_urls") or []
+    except AttributeError:  # not tied to a request (`keywatch parse`)
+        return []
+
+
+def join(base: str, link: str) -> str:
+    """`link` made absolute against `base`; "" for one no URL parser accepts (`http://[x`): pages are hostile."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return ""
+
+
+def canonical_url(response: Response) -> str | None:
+    if not isinstance(response, TextResponse):
+        return None
+    return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
+
+
+class ListingReader:
+    """The identity rules and the page reading of MarketplaceSpider (spiders/base.py)."""
+
+    allowed_domains: list[str] = []
+    # Where the site's item URLs carry the listing id (group 1, searched in the path); None: the address is the id.
+    item_id: re.Pattern | None = None
+
+    def is_item_url(self, url: str) -> bool:
+        return self.item_id is None or self.listing_id_of(url) is not None
+
+    def marketplace_hosts(self) -> dict[str, list[str]]:
+        """{marketplace: [host, ...]} this spider fetches (subdomains included): declared to the store per run."""
+        return {self.marketplace: list(self.allowed_domains)}
+
+    def marketplace_of(self, url: str) -> str | None:
+        """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours."""
+        host = host_of(url)
+        return next((marketplace for marketplace, hosts in self.marketplace_hosts().items()
+                     if any(host_matches(host, h) for h in hosts)), None)
+
+    def listing_id_of(self, url: str) -> str | None:
+        if self.item_id is None:
+            return address_id(url)
+        match = self.item_id.search(urlsplit(url or "").path)
+        return match.group(1) if match else None
+
+    def identity(self, response: Response, page: dict[str, Any], marketplace: str, listing_id: str | None = None):
+        """(listing_id, url, claims): the id from the fetched URL (after redirects, else the URL asked for) unless
+        given (a re-check's), the page's canonical URL only if it names that listing on that marketplace; the page's
+        own id and URLs that disagree are returned as claims."""
+        fetched = [response.url, *reversed(redirects_of(response))]
+        listing_id = str(listing_id or first(*map(self.listing_id_of, fetched)) or address_id(response.url)
+                         or response.url)
+        claims = {}
+        if page.get("listing_id") and str(page["listing_id"]) != listing_id:
+            claims["listing_id"] = page["listing_id"]
+        url = None
+        for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
+            if not claimed or claimed in claims.values():
+                continue
+            absolute = join(response.url, claimed)
+            if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
+                url = url or absolute
+            else:
+                claims[name] = claimed[:2048]
+        return listing_id, url or response.url, claims
+
+    def read_listing(self, response: Response, marketplace: str, card: dict[str, Any] | None = None,
+                     listing_id: str | None = None) -> dict[str, Any]:
+        """The listing as it is stored: the page's fields over the search card's, sanitised, with its identity from
+        what was fetched. Never raises: a hook error is kept as `extra.parse_error`, unreadable fields as
+        `extra.field_problems`, disagreeing identity claims as `extra.claims`."""
+        try:
+            page = self.parse_listing(response)
+            error = None
+        except Exception as exc:  # a site changed its markup: the page is still stored
+            page, error = {}, f"{type(exc).__name__}: {exc}"
+        page, problems = sanitise(page if isinstance(page, dict) else {})
+        if not error and not page.get("title"):  # the search card may still give one: the page did not parse
+            error = "no title found on item page"
+        card, _ = sanitise({k: v for k, v in (card or {}).items() if k not in ("listing_id", "url")})
+        listing_id, url, claims = self.identity(response, page, marketplace, listing_id)
+        fields = {"title": None, "description": None, "price": None, "currency": None, "seller": None,
+                  "condition": None}
+        fields.update({k: v for k, v in card.items() if v not in (None, "")})
+        fields.update({k: v for k, v in page.items() if v not in (None, "") and k not in ("listing_id", "url")})
+        extra = {**(card.get("extra") or {}), **(page.get("extra") or {})}  # e.g. eBay's sold date from the card
+        for name, value in (("parse_error", error), ("field_problems", problems), ("claims", claims)):
+            if value:
+                extra[name] = value
+        fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
+        return fields
+
+    def count_reading(self, response: Response, fields: dict[str, Any]) -> None:
+        """Stats for what could not be read on a page, and what it claimed about its identity."""
+        stats, extra = self.crawler.stats, fields["extra"]
+        for name in extra.get("field_problems") or {}:
+            stats.inc_value(f"keywatch/field_problems/{name}")
+        if extra.get("claims"):
+            stats.inc_value("keywatch/identity_claims_rejected")
+            for name in extra["claims"]:
+                stats.inc_value(f"keywatch/identity_claims_rejected/{name}")
+            self.logger.info("%s claims to be %s; kept as claims", response.url, extra["claims"])
