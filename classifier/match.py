@@ -253,11 +253,11 @@ class Matcher:
                         if cuts:
                             continue
                     hits.append(Hit(entry, field, i, j, start, end, score))
-            hits.sort(key=_position)
+            hits.sort(key=hit_order)
         return scan
 
 
-def _position(hit: Hit) -> tuple[int, int]:
+def hit_order(hit: Hit) -> tuple[int, int]:
     return hit.first, hit.last
 
 
