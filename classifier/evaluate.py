@@ -7,10 +7,11 @@ listings that hide their words; their recall is reported separately.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from classifier import jsonl
 
 NONE = "none"
 AMBIGUOUS = "ambiguous"
@@ -23,18 +24,21 @@ class CorpusError(ValueError):
 def read_corpus(path: str | Path, known_categories) -> list[dict]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        with path.open("rb") as file:
+            return _rows(path, jsonl.lines(file), known_categories)
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except jsonl.LineError as exc:
+        raise CorpusError(f"{path}:{exc.number}: {exc.message}") from None
+
+
+def _rows(path: Path, lines, known_categories) -> list[dict]:
     labels = set(known_categories) | {NONE, AMBIGUOUS}
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in lines:
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        row = jsonl.loads(line, number)
         if not isinstance(row, dict):
             raise CorpusError(f"{path}:{number}: expected a JSON object")
         for key in ("title", "description", "category"):

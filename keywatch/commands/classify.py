@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
+from classifier import WatchlistError, classify as classify_listing, jsonl, load_watchlist, naive_classify
 from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
 from keywatch.options import db_option, watchlist_option
 
@@ -23,9 +23,9 @@ def _load(path: Path):
 def _listing(line: str, number: int) -> tuple[object, str, str]:
     """(id, title, description) from one JSON Lines input line, or a one-line error."""
     try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        row = jsonl.loads(line, number)
+    except jsonl.LineError as exc:
+        raise click.ClickException(str(exc)) from None
     if not isinstance(row, dict):
         raise click.ClickException(f"line {number}: expected a JSON object with id, title and description")
     missing = [k for k in ("id", "title", "description") if k not in row]
@@ -38,7 +38,7 @@ def _listing(line: str, number: int) -> tuple[object, str, str]:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @watchlist_option
 def classify(file, watchlist_path):
     """Classify listings from FILE (JSON Lines; '-' or nothing = stdin).
@@ -46,22 +46,22 @@ def classify(file, watchlist_path):
     Each input line needs `id`, `title` and `description` (other fields are ignored). One
     JSON line is written per input, in the same order:
     {"id", "flagged", "category", "risk", "score", "matches"}. A bad line stops with an error
-    naming its line number; lines before it have already been written.
+    naming its line number; lines before it have already been written. Input must be UTF-8 and
+    strict JSON (no NaN or Infinity), so the output is always valid JSON.
 
         keywatch classify listings.jsonl > results.jsonl
     """
     wl = _load(watchlist_path)
-    number = 0
     try:
-        for number, line in enumerate(file, 1):
+        for number, line in jsonl.lines(file):
             if not line.strip():
                 continue
             listing_id, title, description = _listing(line, number)
             result = classify_listing(title, description, wl).to_dict()
             # one complete line per write, so an error never leaves half a line behind
-            click.echo(json.dumps({"id": listing_id, **result}, ensure_ascii=False))
-    except UnicodeDecodeError:
-        raise click.ClickException(f"line {number + 1}: not UTF-8 text") from None
+            click.echo(jsonl.dumps({"id": listing_id, **result}))
+    except jsonl.LineError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("eval")
