@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifier import classify, load_watchlist  # noqa: E402
-from classifier.classify import MAX_FIELD_CHARS  # noqa: E402
+from classifier.rules import MAX_FIELD_CHARS  # noqa: E402
 
 SIZES = [1_000, 10_000, 100_000, 1_000_000]
 HOSTILE = {

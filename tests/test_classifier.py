@@ -138,9 +138,9 @@ def test_a_misspelt_word_has_a_lower_score_than_an_exact_one(wl):
 def test_cancelled_matches_say_what_cancelled_them(wl):
     result = classify("Anti relay attack pouch", "Faraday lined. Protects against keyless repeaters.", wl)
     assert not result.flagged
-    reasons = {m.text: m.excluded_by for m in result.matches}
-    assert reasons["keyless repeaters"] in ("cue 'against'", "context faraday_pouch 'Faraday'")
-    assert all(m.excluded_by for m in result.matches)
+    reasons = {m.text: m.excluded_by for m in result.matches if m.kind != "ngram"}
+    assert reasons["keyless repeaters"] in ("cue 'Protects'", "cue 'against'")
+    assert all(m.excluded_by for m in result.matches if m.kind != "ngram")
     negated = classify("OBD2 scanner", "Note: it does not do key programming.", wl)
     assert [m.excluded_by for m in negated.matches if m.term == "key programming"] == ["cue 'does not'"]
 

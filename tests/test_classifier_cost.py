@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from classifier import classify, load_watchlist
-from classifier.classify import MAX_FIELD_CHARS, MAX_MATCHES_PER_TERM
+from classifier.rules import MAX_FIELD_CHARS, MAX_MATCHES_PER_TERM
 
 ROOT = Path(__file__).resolve().parents[1]
 
