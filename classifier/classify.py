@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from classifier.rules import Match, RuleResult, weigh
+from classifier.version import __version__
 from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
 
 
@@ -23,12 +24,12 @@ class Classification:
     flagged: bool
     category: str | None
     risk: str | None
-    score: int           # 0-100: the rules' score, or with a model the category's probability in percent
+    score: int           # 0-100: the rules' score, or with a model its probability of a device in percent
     matches: list[Match] = field(default_factory=list)
     truncated: dict[str, dict] = field(default_factory=dict)  # field -> {"length", "skipped": [start, end]}
     matches_omitted: int = 0  # repeats past rules.MAX_MATCHES_PER_TERM, scored but not listed
     rule_score: int = 0
-    probability: float | None = None  # the model's probability of `category` (or of the likeliest device)
+    probability: float | None = None  # the model's probability of `category` (unflagged: of any device)
     model: dict | None = None  # {"version", "training_set", "threshold"} of the model used, None: rules only
 
     def to_dict(self) -> dict:
@@ -61,31 +62,64 @@ def default_watchlist() -> Watchlist:
     return _default[path]
 
 
+MODES = ("combined", "rules", "model")
+
+
 def classify_rules(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
     """The rules alone (see classifier.rules)."""
+    return classify(title, description, watchlist, mode="rules")
+
+
+def classify(title: str, description: str, watchlist: Watchlist | None = None, mode: str = "combined") -> Classification:
+    """Classify one listing. `mode`: "combined" (the default: the rules, and the watchlist's model
+    when it has one), "rules" (the rules alone) or "model" (the model's threshold alone, for `eval`)."""
     wl = watchlist if watchlist is not None else default_watchlist()
-    return _from_rules(weigh(title, description, wl), wl)
+    rules = weigh(title, description, wl)
+    model = wl.model if mode != "rules" else None
+    rules_category, rule_score = rules.best()
+    if model is None:
+        flagged = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
+        return _result(wl, rules_category if flagged else None, int(round(rule_score)), rules.matches, rules,
+                       rule_score)
+    prediction = model.predict(rules)
+    rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
+    if prediction.device_probability >= model.threshold:
+        # the model decides whether; the rules, when they flag too, which kind (they name the device)
+        category = rules_category if mode == "combined" and rules_flag else prediction.category
+    elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:
+        category = rules_category  # a named device with nothing against it: the model cannot overrule it
+    else:
+        category = None
+    matches = rules.matches + model.explain(rules, prediction, category) if category else rules.matches
+    result = _result(wl, category, int(round(100 * prediction.device_probability)), matches, rules, rule_score)
+    result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
+    result.model = model.info
+    return result
 
 
-def _from_rules(rules: RuleResult, wl: Watchlist) -> Classification:
-    cat, score = rules.best()
-    flagged = cat is not None and score >= wl.settings["flag_threshold"]
-    category = wl.categories[cat] if flagged else None
+def _result(wl: Watchlist, category: str | None, score: int, matches: list[Match], rules: RuleResult,
+            rule_score: float) -> Classification:
     return Classification(
-        flagged=flagged,
-        category=category.id if category else None,
-        risk=category.risk if category else None,
-        score=int(round(score)),
-        matches=rules.matches,
+        flagged=category is not None,
+        category=category,
+        risk=wl.categories[category].risk if category else None,
+        score=score,
+        matches=matches,
         truncated=rules.truncated,
         matches_omitted=rules.matches_omitted,
-        rule_score=int(round(score)),
+        rule_score=int(round(rule_score)),
     )
 
 
-def classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
-    """Classify one listing: the rules, and the watchlist's model when it has one."""
-    return classify_rules(title, description, watchlist)
+def classifier_version(watchlist: Watchlist | None = None) -> str:
+    """What a stored classification records as its classifier: the code's version and, when the
+    watchlist has a model, the model's version and training-set hash (so `reclassify` re-scores
+    when either changes, and the evidence chain says which model decided)."""
+    wl = watchlist if watchlist is not None else default_watchlist()
+    model = wl.model
+    if model is None:
+        return __version__
+    return f"{__version__}+model.{model.version}.train.{model.training_set}"
 
 
 def naive_classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:

@@ -80,6 +80,15 @@ class RuleResult:
     scans: list[FieldScan]
     truncated: dict[str, dict] = field(default_factory=dict)  # field -> {"length", "skipped": [start, end]}
     matches_omitted: int = 0  # repeats past MAX_MATCHES_PER_TERM, scored but not listed
+    # field -> (first position of its end part in the text read, what to add to map it back)
+    shifts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def original_span(self, field_name: str, start: int, end: int) -> tuple[int, int]:
+        """A span of the text read (a field past MAX_FIELD_CHARS is read at its start and end) in the full field."""
+        shift = self.shifts.get(field_name)
+        if shift and start >= shift[0]:
+            return start + shift[1], end + shift[1]
+        return start, end
 
     def best(self) -> tuple[str | None, float]:
         """The best-scoring category and its score (ties: more distinct strong evidence, then more matches)."""
@@ -113,24 +122,17 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
     """The rules' evidence for one listing; see the module docstring."""
     weights = wl.settings["weights"]
     matcher = wl.matcher
-    truncated: dict[str, dict] = {}
-    scans = []
-    shifts = {}  # field -> (first position of its end part in the text read, what to add to map it back)
+    result = RuleResult({}, [], [])
     for name, text in (("title", title or ""), ("description", description or "")):
         readable, skipped = _readable(text)
         if skipped:
-            truncated[name] = {"length": len(text), "skipped": list(skipped)}
-            shifts[name] = (skipped[0], skipped[1] - skipped[0] - 1)  # minus the joining line break
-        scans.append(matcher.scan(readable, name))
-
-    def span(scan: FieldScan, hit: Hit) -> tuple[int, int]:
-        shift = shifts.get(scan.field)
-        if shift and hit.start >= shift[0]:  # in the end part: back to the full field
-            return hit.start + shift[1], hit.end + shift[1]
-        return hit.start, hit.end
+            result.truncated[name] = {"length": len(text), "skipped": list(skipped)}
+            result.shifts[name] = (skipped[0], skipped[1] - skipped[0] - 1)  # minus the joining line break
+        result.scans.append(matcher.scan(readable, name))
+    scans = result.scans
 
     def make(scan: FieldScan, hit: Hit, category: str, score: float, kind: str, reason: str | None) -> Match:
-        start, end = span(scan, hit)
+        start, end = result.original_span(scan.field, hit.start, hit.end)
         return Match(term=hit.entry.term, category=category, field=scan.field, start=start, end=end,
                      text=scan.norm.original[hit.start:hit.end], score=score, kind=kind, excluded_by=reason)
 
@@ -153,7 +155,6 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
             elif hit.entry.kind in STRONG_KINDS and hit not in innocent_words:
                 cued.setdefault(hit.entry.owner, set()).add(hit.entry.term)
 
-    evidence = {}
     for cat in wl.categories:  # in the watchlist's order, so ties break the same way every run
         if cat not in live and cat not in cued:
             continue
@@ -171,8 +172,9 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
             for scan, hit, _, weight, what in against:
                 recorder.add(make(scan, hit, cat, -weight, hit.entry.kind,
                                   f"innocent {what}: weighs {weight:g} against {cat}"))
-        evidence[cat] = ev
-    return RuleResult(evidence, recorder.matches, scans, truncated, recorder.omitted)
+        result.evidence[cat] = ev
+    result.matches, result.matches_omitted = recorder.matches, recorder.omitted
+    return result
 
 
 @dataclass

@@ -110,6 +110,16 @@ class Watchlist:
 
         return Matcher(self)
 
+    @cached_property
+    def model(self):
+        """The model trained for this watchlist (watchlist.model.json beside it), or None: rules only.
+
+        Raises classifier.model.ModelError when the file is there but cannot be used."""
+        from classifier.model import load_model, model_path_for
+
+        path = model_path_for(self.path)
+        return load_model(path) if path.exists() else None
+
 
 # ---------------------------------------------------------------- validation helpers
 

@@ -108,7 +108,7 @@ def test_a_long_field_is_read_at_its_start_and_end_and_says_what_it_skipped(wl):
 def test_a_repeated_term_is_recorded_a_bounded_number_of_times(wl):
     result = classify("Keyless repeater", repeat("keyless repeater ", MAX_FIELD_CHARS), wl)
     assert result.flagged and result.category == "relay_attack"
-    described = [m for m in result.matches if m.field == "description"]
+    described = [m for m in result.matches if m.field == "description" and m.kind != "ngram"]
     assert len(described) == MAX_MATCHES_PER_TERM
     assert result.to_dict()["matches_omitted"] == MAX_FIELD_CHARS // len("keyless repeater ") - MAX_MATCHES_PER_TERM
     # every recorded span still points at the words it names
