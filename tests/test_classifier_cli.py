@@ -103,8 +103,11 @@ def test_eval_thresholds_set_the_exit_code(tmp_path):
 def test_eval_json_and_baseline(tmp_path):
     result = run(["eval", write_corpus(tmp_path, CORPUS), "--watchlist", WATCHLIST, "--baseline", "--json"])
     data = json.loads(result.output)
-    assert [r["name"] for r in data["results"]] == ["keywatch classifier", "naive baseline"]
-    ours = data["results"][0]
+    (corpus,) = data["corpora"]
+    assert [r["name"] for r in corpus["results"]] == [
+        "rules + model (combined)", "rules alone", "model alone", "naive baseline"]
+    assert data["model"]["version"] and data["model"]["training_set"]
+    ours = corpus["results"][0]
     assert ours["flagged"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3}
     assert ours["confusion"]["relay_attack"]["relay_attack"] == 1
     assert ours["confusion"]["signal_jammer"]["none"] == 1

@@ -2,8 +2,7 @@
 
 from itemadapter import ItemAdapter
 
-from classifier import __version__ as classifier_version
-from classifier import classify, shared_watchlist
+from classifier import classifier_version, classify, shared_watchlist
 
 
 class ClassifyPipeline:
@@ -20,6 +19,7 @@ class ClassifyPipeline:
         if not adapter.get("title") and not adapter.get("description"):
             return item  # a gone listing (recheck of a removed page): nothing to classify
         result = classify(adapter.get("title") or "", adapter.get("description") or "", self.watchlist)
+        # the classifier version names the model and its training set too (chained with the rest)
         adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version,
-                                     "classifier_version": classifier_version}
+                                     "classifier_version": classifier_version(self.watchlist)}
         return item
