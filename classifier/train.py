@@ -48,7 +48,7 @@ class TrainingConfig:
     folds: int = 5
     seed: int = 7
     c: float = 100.0
-    rules_alone: float = 75.0  # a rules score that flags whatever the model says
+    rules_alone: float = 60.0  # a rules score that flags whatever the model says
     extra: list[Path] = field(default_factory=list)
 
     @property
