@@ -94,11 +94,17 @@ class Prediction:
     category: str                    # the likeliest device category
     probability: float               # its probability
     device_probability: float        # 1 - P(none)
-    parts: tuple                     # what explain() needs: (feature shares, stemmed words)
+    parts: tuple                     # what explain() needs (see Model._features)
 
 
 class Model:
-    """A trained model loaded from its JSON file (see classifier.train for how it is made)."""
+    """A trained model loaded from its JSON file (see classifier.train for how it is made).
+
+    Scoring gathers, for one listing, the rows of one matrix that hold each feature's share of
+    the logits (word pairs and title words: idf x weights; the rules' features: their weights;
+    each word seen: its word feature and character n-grams, cached as it is first met) and
+    takes one weighted sum: a handful of numpy calls per listing, whatever its length.
+    """
 
     def __init__(self, data: dict, path: Path | None = None):
         self.path = path
@@ -112,25 +118,27 @@ class Model:
         weights = np.asarray(data["weights"], dtype=float)  # classes x (ngrams + rule features)
         n = len(self.names)
         self.w_grams = np.ascontiguousarray(weights[:, :n].T)  # ngrams x classes
-        self.w_rules = weights[:, n:]
-        # a word pair's or title word's share of the logits (before averaging): idf x its weights
-        names = [n for n in self.names if n[0] in "bt"]
-        self.pair_shares = np.array([self.idf[self.index[n]] * self.w_grams[self.index[n]] for n in names]
-                                    ).reshape(len(names), len(self.classes))
-        self.pair_names = names
+        self.intercept = [float(v) for v in data["intercept"]]
+        self.device_indices = [i for i in range(len(self.classes)) if i != self.none]
+        # rows of `shares`: word pairs and title words, then the rules' features, then words as met
+        self.pair_names = [name for name in self.names if name[0] in "bt"]
+        rule_rows = weights[:, n:].T  # rule features x classes
+        self.rules_first = len(self.pair_names)
+        self.words_first = self.rules_first + len(rule_rows)
+        self.shares = np.zeros((self.words_first + _CACHE_LIMIT, len(self.classes)))
+        for k, name in enumerate(self.pair_names):
+            self.shares[k] = self.idf[self.index[name]] * self.w_grams[self.index[name]]
+        self.shares[self.rules_first:self.words_first] = rule_rows
         # looked up by (word, word) for pairs and by word for title words: no strings built per listing
-        self.pair_rows = {tuple(n[2:].split(" ")): k for k, n in enumerate(names) if n[0] == "b"}
-        self.title_rows = {n[2:]: k for k, n in enumerate(names) if n[0] == "t"}
-        self.intercept = np.asarray(data["intercept"], dtype=float)
+        self.pair_rows = {tuple(name[2:].split(" ")): k for k, name in enumerate(self.pair_names) if name[0] == "b"}
+        self.title_rows = {name[2:]: k for k, name in enumerate(self.pair_names) if name[0] == "t"}
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
         self.rules_alone = float(data["rules_alone"])
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
-        # each word seen: its row in word_shares (its share of the logits) and its stem; bounded
-        self._word_rows: dict[str, int] = {}
-        self._stems: list[str] = []
-        self._word_shares = np.zeros((_CACHE_LIMIT, len(self.classes)))
+        self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`; bounded by _CACHE_LIMIT
+        self._stems: list[str] = []           # the stem of each cached word, by row - words_first
 
     @property
     def info(self) -> dict:
@@ -145,78 +153,81 @@ class Model:
                 self._word_rows.clear()
                 self._stems.clear()
             w = stem(raw)
-            share = self._word_shares[len(self._stems)]
+            row = self.words_first + len(self._stems)
+            share = self.shares[row]
             share[:] = 0.0
             i = self.index.get("w:" + w)
             if i is not None:
                 share += self.idf[i] * self.w_grams[i]
             for i, v in unit(Counter(char_ngrams(w)), self.index, self.idf).items():
                 share += v * self.w_grams[i]
-            row = self._word_rows[raw] = len(self._stems)
+            self._word_rows[raw] = row
             self._stems.append(w)
         return row
 
-    def _groups(self, rules: RuleResult):
-        """The listing's words, word pairs and title words that the model knows, each group as
-        (rows of their shares of the logits, the matrix of shares, what the group is averaged
-        over), and the stemmed words."""
-        words, rows = [], []
-        stems = self._stems
-        pair_rows, title_rows = self.pair_rows, self.title_rows
-        known_pairs, known_titles, n_pairs, n_titles = [], [], 0, 0
+    def _features(self, rules: RuleResult):
+        """(rows of `shares`, their weights, the listing's stemmed words per field, how many rows are
+        the text's): the listing's features, the text ones first. Words count 1/(number of words) each, known pairs 1/(number
+        of pairs), known title words 1/(number of title words), rule features their value."""
+        first, stems = self.words_first, self._stems
+        cached = self._word_rows.get
+        field_rows = []
         for scan in rules.scans:
-            field_rows = [self._word(w) for w in scan.words]
-            field_stems = [stems[r] for r in field_rows]
-            words.append((scan.field, field_stems))
-            rows += field_rows
+            rows = [cached(w) for w in scan.words]
+            field_rows.append([self._word(w) for w in scan.words] if None in rows else rows)
+        words = [(scan.field, [stems[r - first] for r in rows]) for scan, rows in zip(rules.scans, field_rows)]
+        tokens = [r for rows in field_rows for r in rows]
+        pairs_, titles, n_pairs, n_titles = [], [], 0, 0
+        for name, field_stems in words:
             n_pairs += max(0, len(field_stems) - 1)
-            known_pairs += [k for k in map(pair_rows.get, zip(field_stems, field_stems[1:])) if k is not None]
-            if scan.field == "title":
+            pairs_ += [k for k in map(self.pair_rows.get, zip(field_stems, field_stems[1:])) if k is not None]
+            if name == "title":
                 n_titles += len(field_stems)
-                known_titles += [k for k in map(title_rows.get, field_stems) if k is not None]
-        groups = [(rows, self._word_shares, len(rows)), (known_pairs, self.pair_shares, n_pairs),
-                  (known_titles, self.pair_shares, n_titles)]
-        return groups, words
-
-    def _feature_name(self, group: int, row: int) -> str:
-        return "w:" + self._stems[row] if group == 0 else self.pair_names[row]
+                titles += [k for k in map(self.title_rows.get, field_stems) if k is not None]
+        rows = tokens + pairs_ + titles
+        text = len(rows)
+        weights = [1 / len(tokens)] * len(tokens) if tokens else []
+        weights += [1 / n_pairs] * len(pairs_) if pairs_ else []
+        weights += [1 / n_titles] * len(titles) if titles else []
+        for k, cat in enumerate(self.categories):
+            ev = rules.evidence.get(cat)
+            if ev is not None:  # most categories have no evidence: their features are 0
+                base = self.rules_first + k * len(RULE_FEATURES)
+                rows += range(base, base + len(RULE_FEATURES))
+                weights += [ev.score / 100, ev.positive / 100, ev.negative / 100, float(ev.strong > 0),
+                            float(ev.pairs > 0)]
+        return rows, weights, words, text
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
-        groups, words = self._groups(rules)
-        logits = self.intercept + self.w_rules @ np.asarray(rule_vector(rules, self.categories))
-        for rows, shares, n in groups:
-            if rows:
-                logits = logits + shares[rows].sum(axis=0) / n
-        scaled = logits / self.temperature
-        scaled -= scaled.max()
-        probs = np.exp(scaled)
-        probs /= probs.sum()
-        best = max((i for i in range(len(self.classes)) if i != self.none), key=lambda i: (probs[i], -i))
+        rows, weights, words, text = self._features(rules)
+        gathered = self.shares[rows]
+        logits = self.intercept
+        if rows:
+            logits = [a + b for a, b in zip(logits, np.asarray(weights) @ gathered)]
+        top = max(logits)
+        exps = [math.exp((v - top) / self.temperature) for v in logits]
+        total = sum(exps)
+        p = [v / total for v in exps]
+        best = max(self.device_indices, key=lambda i: (p[i], -i))
         return Prediction(
-            probabilities={c: float(probs[i]) for i, c in enumerate(self.classes)},
-            category=self.classes[best], probability=float(probs[best]),
-            device_probability=float(1 - probs[self.none]), parts=(groups, words))
+            probabilities=dict(zip(self.classes, p)), category=self.classes[best], probability=p[best],
+            device_probability=1 - p[self.none], parts=(rows, weights, gathered, words, text))
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
         """The words, word pairs and title words that pushed `category` most against "none" (in
         log-odds), with their places in the text. A word's push includes its character n-grams."""
         c = self.classes.index(category)
-        groups, words = prediction.parts
-        keys, values = [], []
-        for g, (rows, shares, n) in enumerate(groups):
-            if rows:
-                counts = Counter(rows)  # a word's push is the same at each place it occurs
-                unique = list(counts)
-                mine = shares[unique]
-                values.append((mine[:, c] - mine[:, self.none]) * np.fromiter(counts.values(), float, len(unique)) / n)
-                keys += [(g, row) for row in unique]
-        if not keys:
+        rows, weights, gathered, words, text = prediction.parts
+        if not text:
             return []
-        pushes = np.concatenate(values)
-        best = np.argsort(-pushes, kind="stable")[:2 * EXPLAIN_TOP].tolist()
+        # the rules' features (after the text's in `rows`) are listed as the rule matches; a word pushes alike
+        # wherever it occurs, so its push is one occurrence's times its count
+        each = dict(zip(rows[:text], ((gathered[:text, c] - gathered[:text, self.none]) * weights[:text]).tolist()))
+        push = {row: each[row] * n for row, n in Counter(rows[:text]).items()}
+        best = sorted(push, key=push.__getitem__, reverse=True)[:2 * EXPLAIN_TOP]
         # among equal pushes by name, so the choice never depends on the order words were cached in
-        named = [(self._feature_name(*keys[k]), float(pushes[k])) for k in best]
+        named = [(self._feature_name(row), push[row]) for row in best]
         top = sorted(named, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
         stems = [s for _, s in words]
         out: list[Match] = []
@@ -225,6 +236,9 @@ class Model:
                 break
             out += _places(rules, stems, name, category, round(value, 3))
         return out
+
+    def _feature_name(self, row: int) -> str:
+        return self.pair_names[row] if row < self.rules_first else "w:" + self._stems[row - self.words_first]
 
 
 def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str, push: float) -> list[Match]:
