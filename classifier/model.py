@@ -272,13 +272,16 @@ def load_model(path: str | Path) -> Model:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ModelError(f"{path}: cannot read the model: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelError(f"{path}: not a keywatch model ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path}: not a keywatch model (expected format {FORMAT})")
     if data.get("version") != content_version(data):
         raise ModelError(f"{path}: the model's content does not match its version (edited by hand?)")
-    return Model(data, path)
+    try:
+        return Model(data, path)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ModelError(f"{path}: not a usable keywatch model ({type(exc).__name__}: {exc})") from None
 
 
 def content_version(data: dict) -> str:

@@ -152,3 +152,17 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path):
+    from classifier.model import FORMAT, ModelError, content_version
+
+    data = {"format": FORMAT, "classes": ["none"], "ngrams": "oops"}
+    data["version"] = content_version(data)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="not a usable keywatch model"):
+        load_model(path)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="not a keywatch model"):
+        load_model(path)
