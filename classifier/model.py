@@ -166,9 +166,10 @@ class Model:
         return row
 
     def _features(self, rules: RuleResult):
-        """(rows of `shares`, their weights, the listing's stemmed words per field, how many rows are
-        the text's): the listing's features, the text ones first. Words count 1/(number of words) each, known pairs 1/(number
-        of pairs), known title words 1/(number of title words), rule features their value."""
+        """(distinct rows of `shares`, their weights, the listing's stemmed words per field, how many
+        rows are the text's): the listing's features, the text's first. A word weighs its count over
+        the number of words, a known pair its count over the number of pairs, a known title word its
+        count over the number of title words, a rule feature its value."""
         first, stems = self.words_first, self._stems
         cached = self._word_rows.get
         field_rows = []
@@ -184,11 +185,11 @@ class Model:
             if name == "title":
                 n_titles += len(field_stems)
                 titles += [k for k in map(self.title_rows.get, field_stems) if k is not None]
-        rows = tokens + pairs_ + titles
-        text = len(rows)
-        weights = [1 / len(tokens)] * len(tokens) if tokens else []
-        weights += [1 / n_pairs] * len(pairs_) if pairs_ else []
-        weights += [1 / n_titles] * len(titles) if titles else []
+        weight: dict[int, float] = {}  # each distinct row once: its count over what its group is averaged over
+        for group, n in ((tokens, len(tokens)), (pairs_, n_pairs), (titles, n_titles)):
+            for row, count in Counter(group).items():
+                weight[row] = count / n
+        rows, weights, text = list(weight), list(weight.values()), len(weight)
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)
             if ev is not None:  # most categories have no evidence: their features are 0
@@ -221,10 +222,8 @@ class Model:
         rows, weights, gathered, words, text = prediction.parts
         if not text:
             return []
-        # the rules' features (after the text's in `rows`) are listed as the rule matches; a word pushes alike
-        # wherever it occurs, so its push is one occurrence's times its count
-        each = dict(zip(rows[:text], ((gathered[:text, c] - gathered[:text, self.none]) * weights[:text]).tolist()))
-        push = {row: each[row] * n for row, n in Counter(rows[:text]).items()}
+        # the rules' features (after the text's in `rows`) are listed as the rule matches
+        push = dict(zip(rows[:text], ((gathered[:text, c] - gathered[:text, self.none]) * weights[:text]).tolist()))
         best = sorted(push, key=push.__getitem__, reverse=True)[:2 * EXPLAIN_TOP]
         # among equal pushes by name, so the choice never depends on the order words were cached in
         named = [(self._feature_name(row), push[row]) for row in best]
