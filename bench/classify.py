@@ -3,7 +3,8 @@
 Builds N synthetic listings from the labelled corpus (tests/data/corpus_*.jsonl) with
 variation - shuffled title words, random model numbers and prices, ~300-character
 descriptions mixed from several listings, the occasional unseen or misspelt word - then times,
-in one run: the full classifier, the naive baseline (substring search) and normalisation alone.
+in one run: normalisation alone, the naive baseline (substring search), the rules alone and
+the full classifier (rules + the watchlist's model, when it has one).
 Prints listings per second (wall clock, and per CPU-second, which is steadier on a shared
 machine) and peak memory (traced Python allocations over a 10,000-listing sample, and the
 process's peak RSS).
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifier import classify, load_watchlist, naive_classify  # noqa: E402
+from classifier.classify import classify_rules  # noqa: E402
 from classifier.normalise import normalise, tokens  # noqa: E402
 
 FILLER = ["Fast dispatch.", "Returns accepted.", "Please check the photos.", "Any questions just ask.",
@@ -72,7 +74,7 @@ def run(label: str, fn, listings, sample: int) -> dict:
     tracemalloc.stop()
     rate, cpu_rate = len(listings) / elapsed, len(listings) / cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:<22}{rate:>10,.0f}/s wall{cpu_rate:>10,.0f}/s CPU{elapsed:>9.1f} s"
+    print(f"{label:<26}{rate:>10,.0f}/s wall{cpu_rate:>10,.0f}/s CPU{elapsed:>9.1f} s"
           f"{peak / 1e6:>9.1f} MB traced peak{rss:>8.0f} MB max RSS")
     return {"label": label, "per_second_wall": round(rate), "per_second_cpu": round(cpu_rate),
             "seconds": round(elapsed, 2), "traced_peak_mb": round(peak / 1e6, 1), "max_rss_mb": round(rss)}
@@ -90,7 +92,8 @@ def main() -> None:
     started = time.perf_counter()
     tracemalloc.start()
     wl = load_watchlist(args.watchlist)
-    wl.matcher  # compile the term index once, outside the timings
+    wl.matcher  # compile the term index and load the model once, outside the timings
+    wl.model
     index_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     setup = time.perf_counter() - started
@@ -117,7 +120,9 @@ def main() -> None:
     results = [
         run("normalisation alone", normalise_only, listings, sample),
         run("naive baseline", lambda t, d: naive_classify(t, d, wl), listings, sample),
-        run("full classifier", lambda t, d: classify(t, d, wl), listings, sample),
+        run("rules alone", lambda t, d: classify_rules(t, d, wl), listings, sample),
+        run("rules + model (combined)" if wl.model else "full classifier (no model)",
+            lambda t, d: classify(t, d, wl), listings, sample),
     ]
     m = wl.matcher
     print(f"\nword caches after the run: {len(m._info_cache):,} words, {len(m._fuzzy_cache):,} fuzzy look-ups "

@@ -4,18 +4,20 @@
     wl = load_watchlist("watchlist.yaml")
     result = classify(title, description, wl)
 
-Pure Python (stdlib, rapidfuzz, PyYAML): no Scrapy, no database. See docs/classifier.md.
+Python with rapidfuzz, PyYAML and numpy (scikit-learn only to train the model: classifier.train);
+no Scrapy, no database. See docs/classifier.md.
 """
 
-from classifier.classify import Classification, Match, classify, default_watchlist, naive_classify
+from classifier.classify import (Classification, Match, classifier_version, classify, classify_rules, default_watchlist,
+                                 naive_classify)
+from classifier.model import ModelError
 from classifier.normalise import normalise
 from classifier.watchlist import (Category, Context, Watchlist, WatchlistError, default_watchlist_path, load_watchlist,
                                   shared_watchlist)
-
-__version__ = "1.0.0"
+from classifier.version import __version__
 
 __all__ = [
-    "Category", "Classification", "Context", "Match", "Watchlist", "WatchlistError", "__version__",
-    "classify", "default_watchlist", "default_watchlist_path", "load_watchlist", "naive_classify", "normalise",
-    "shared_watchlist",
+    "Category", "Classification", "Context", "Match", "ModelError", "Watchlist", "WatchlistError", "__version__",
+    "classifier_version", "classify", "classify_rules", "default_watchlist", "default_watchlist_path", "load_watchlist",
+    "naive_classify", "normalise", "shared_watchlist",
 ]

@@ -1,23 +1,12 @@
 """Decide whether a listing sells a vehicle-theft device, and say why.
 
-The decision, per category (watchlist.yaml explains the lists):
-1. Collect the matches in title and description (classifier.match).
-2. Cancel matches that innocent wording explains, recording what cancelled each one:
-   a category exclusion anywhere in the listing ("nintendo" for "game boy"); an innocent
-   product context (a "Faraday pouch" title cancels everything, a description context only
-   the description's matches and the title's weak device/target words; a title that says
-   "read description" is not trusted to name the product); a protective or
-   negating cue next to the match ("anti relay", "does not support key programming"), which
-   also carries along a list ("blocks relay attacks, jammers and grabbers"). An exclusion or
-   context that the seller denies ("not the Nintendo one", "not a garage remote", "Nintendo
-   style") cancels nothing: the watchlist's `negations` list those words.
-3. Score what is left: a strong term scores its match score (100 exact, the rapidfuzz ratio
-   when misspelt; x0.95 in the description); a device word plus a target word scores 70
-   (65 when they are in different fields), +2 per extra distinct target word (up to +10);
-   a lone device word scores 30 and never flags; target words of a category with no device
-   word or term are not evidence at all and are left out of the matches. Each extra distinct strong term
-   adds 2, up to 100.
-4. The best-scoring category flags the listing if it reaches `flag_threshold`.
+The rules (classifier.rules) weigh the watchlist evidence for and against each category. When the
+watchlist has a trained model beside it (classifier.model), the model turns the rules' evidence
+and the listing's word and character n-grams into a calibrated probability per category, and
+the listing is flagged when the probability of its likeliest device category reaches the
+model's threshold (chosen on held-out data), or when the rules alone flag it with a named device
+that nothing innocent weighs against. Every flag lists the rule matches and the n-grams that
+pushed the probability most, each with its span in the original text.
 """
 
 from __future__ import annotations
@@ -25,25 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from classifier.match import CATEGORY_KINDS, FieldScan, Hit
+from classifier.rules import Match, RuleResult, weigh
+from classifier.version import __version__
 from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
-
-SENTENCE_BREAKS = set(".!?;:\n•|")
-NEGATION_GAP = 1  # "not a real Nintendo": one word may sit between a negation and what it denies
-LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
-
-
-@dataclass(slots=True)
-class Match:
-    term: str           # the watchlist phrase, as written there
-    category: str
-    field: str          # "title" | "description"
-    start: int          # span in the ORIGINAL field text
-    end: int
-    text: str           # original[start:end]
-    score: float        # 100 = exact; lower = fuzzy (misspelt)
-    kind: str = "term"  # term | device | target
-    excluded_by: str | None = None
 
 
 @dataclass
@@ -51,17 +24,31 @@ class Classification:
     flagged: bool
     category: str | None
     risk: str | None
-    score: int
+    score: int           # 0-100: the rules' score, or with a model its probability of a device in percent
     matches: list[Match] = field(default_factory=list)
+    truncated: dict[str, dict] = field(default_factory=dict)  # field -> {"length", "skipped": [start, end]}
+    matches_omitted: int = 0  # repeats past rules.MAX_MATCHES_PER_TERM, scored but not listed
+    rule_score: int = 0
+    probability: float | None = None  # the model's probability of `category` (unflagged: of any device)
+    model: dict | None = None  # {"version", "training_set", "threshold"} of the model used, None: rules only
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "flagged": self.flagged,
             "category": self.category,
             "risk": self.risk,
             "score": self.score,
             "matches": [asdict(m) for m in self.matches],
         }
+        if self.model is not None:
+            out["rule_score"] = self.rule_score
+            out["probability"] = self.probability
+            out["model"] = dict(self.model)
+        if self.truncated:
+            out["truncated"] = dict(self.truncated)
+        if self.matches_omitted:
+            out["matches_omitted"] = self.matches_omitted
+        return out
 
 
 _default: dict[Path, Watchlist] = {}
@@ -75,206 +62,64 @@ def default_watchlist() -> Watchlist:
     return _default[path]
 
 
-def _contains(outer: Hit, inner: Hit) -> bool:
-    """A longer strong term swallows any shorter match inside it; weaker words only their own category's."""
-    return (outer.first <= inner.first and inner.last <= outer.last
-            and (outer.last - outer.first) > (inner.last - inner.first)
-            and (outer.entry.kind == "term" or outer.entry.owner == inner.entry.owner))
+MODES = ("combined", "rules", "model")
 
 
-def _within(inner: Hit, outer: Hit) -> bool:
-    return outer.first <= inner.first and inner.last <= outer.last
+def classify_rules(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
+    """The rules alone (see classifier.rules)."""
+    return classify(title, description, watchlist, mode="rules")
 
 
-def _category_hits(scan: FieldScan, evidence: set[str]) -> list[Hit]:
-    """Category matches, dropping those that sit inside a longer match (see _contains) and
-    target words of categories with no device word or term anywhere (no evidence alone)."""
-    hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS
-            and (h.entry.kind != "target" or h.entry.owner in evidence)]
-    covering: dict[int, list[Hit]] = {}
-    for h in hits:
-        if h.last > h.first:
-            covering.setdefault(h.first, []).append(h)
-    if not covering:
-        return hits
-    # a longer match containing h starts at or before h.first: look back over those starts only
-    starts = sorted(covering)
-    kept = []
-    for h in hits:
-        inside = False
-        for first in starts:
-            if first > h.first:
-                break
-            if any(_contains(o, h) for o in covering[first]):
-                inside = True
-                break
-        if not inside:
-            kept.append(h)
-    return kept
-
-
-def _same_sentence(scan: FieldScan, left: int, right: int) -> bool:
-    return not SENTENCE_BREAKS.intersection(scan.gap_text(left, right))
-
-
-def _negated(scan: FieldScan, hit: Hit, negations: list[Hit]) -> bool:
-    """True when the innocent phrase is denied: "not the Nintendo one", "Nintendo-style case"."""
-    for neg in negations:
-        if neg.entry.owner == "before":
-            gap = hit.first - neg.last - 1
-            if 0 <= gap <= NEGATION_GAP and _same_sentence(scan, neg.last, hit.first):
-                return True
-        elif neg.first == hit.last + 1 and _same_sentence(scan, hit.last, neg.first):
-            return True
-    return False
-
-
-def _cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
-    """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
-    # a cue word inside a device's name ("GPS blocker") is part of the name, not a cue
-    cues = [c for c in scan.hits if c.entry.kind == "cue"
-            and not any(h.entry.kind == "term" and h.first <= c.last and c.first <= h.last for h in hits)]
-    cancelled: dict[Hit, str] = {}
-    if not cues:
-        return cancelled
-    carry: dict[Hit, str] = {}
-    for hit in hits:
-        for cue in cues:
-            group = watchlist.cues[int(cue.entry.owner)]
-            if hit.entry.owner in group.exempt:
-                continue
-            if group.side == "before":
-                gap = hit.first - cue.last - 1
-                ok = 0 <= gap < group.window and _same_sentence(scan, cue.last, hit.first)
-            else:
-                gap = cue.first - hit.last - 1
-                ok = 0 <= gap < group.window and _same_sentence(scan, hit.last, cue.first)
-            if ok:
-                cancelled[hit] = f"cue '{scan.norm.original[cue.start:cue.end]}'"
-                carry[hit] = group.side
-                break
-    # "blocks relay attacks, signal jammers and code grabbers": the cue covers the whole list,
-    # forwards from a cue before it, backwards from a cue after it
-    ordered = sorted(hits, key=lambda h: (h.first, h.last))
-    for side, sequence in (("before", ordered), ("after", ordered[::-1])):
-        for prev, nxt in zip(sequence, sequence[1:]):
-            if carry.get(prev) == side and nxt not in cancelled:
-                gap = (nxt.first - prev.last - 1) if side == "before" else (prev.first - nxt.last - 1)
-                left, right = (prev.last, nxt.first) if side == "before" else (nxt.last, prev.first)
-                if 0 <= gap <= LIST_CARRY and _same_sentence(scan, left, right):
-                    cancelled[nxt] = cancelled[prev]
-                    carry[nxt] = side
-    return cancelled
-
-
-def classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
-    """Classify one listing; see the module docstring for the rules."""
+def classify(title: str, description: str, watchlist: Watchlist | None = None, mode: str = "combined") -> Classification:
+    """Classify one listing. `mode`: "combined" (the default: the rules, and the watchlist's model
+    when it has one), "rules" (the rules alone) or "model" (the model's threshold alone, for `eval`)."""
     wl = watchlist if watchlist is not None else default_watchlist()
-    matcher = wl.matcher
-    scans = [matcher.scan(title or "", "title"), matcher.scan(description or "", "description")]
+    rules = weigh(title, description, wl)
+    model = wl.model if mode != "rules" else None
+    rules_category, rule_score = rules.best()
+    if model is None:
+        flagged = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
+        return _result(wl, rules_category if flagged else None, int(round(rule_score)), rules.matches, rules,
+                       rule_score)
+    prediction = model.predict(rules)
+    rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
+    if prediction.device_probability >= model.threshold:
+        # the model decides whether; the rules, when they flag too, which kind (they name the device)
+        category = rules_category if mode == "combined" and rules_flag else prediction.category
+    elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:
+        category = rules_category  # a named device with nothing against it: the model cannot overrule it
+    else:
+        category = None
+    matches = rules.matches + model.explain(rules, prediction, category) if category else rules.matches
+    result = _result(wl, category, int(round(100 * prediction.device_probability)), matches, rules, rule_score)
+    result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
+    result.model = model.info
+    return result
 
-    exclusion: dict[str, str] = {}
-    title_contexts: list[tuple[str, object]] = []
-    desc_contexts: list[tuple[str, object]] = []
-    contexts = matcher.contexts
-    disguised = any(h.entry.kind == "disguise" for h in scans[0].hits)
-    for scan in scans:
-        negations = [h for h in scan.hits if h.entry.kind == "negation"]
-        for hit in scan.hits:
-            kind = hit.entry.kind
-            if negations and kind in ("exclusion", "context") and _negated(scan, hit, negations):
-                continue
-            if kind == "exclusion":
-                exclusion.setdefault(hit.entry.owner, f"exclusion '{scan.norm.original[hit.start:hit.end]}'")
-            elif kind == "context":
-                ctx = contexts[hit.entry.owner]
-                reason = f"context {ctx.id} '{scan.norm.original[hit.start:hit.end]}'"
-                if scan.field == "title":
-                    if not disguised:
-                        title_contexts.append((reason, ctx))
-                elif ctx.where == "listing":  # e.g. a call-out service: its description speaks for the whole listing
-                    title_contexts.append((reason, ctx))
-                elif ctx.where == "anywhere":
-                    desc_contexts.append((reason, ctx))
 
-    matches: list[Match] = []
-    live: dict[str, list[tuple[Hit, Match]]] = {}
-    evidence = {h.entry.owner for scan in scans for h in scan.hits if h.entry.kind in ("term", "device")}
-    for scan in scans:
-        hits = _category_hits(scan, evidence)
-        cue_cancelled = _cue_cancels(scan, hits, wl)
-        for hit in hits:
-            cat = hit.entry.owner
-            weak = hit.entry.kind != "term"
-            reason = exclusion.get(cat)
-            if reason is None:
-                for why, ctx in title_contexts:
-                    if cat in ctx.cancels and (ctx.strong or weak):
-                        reason = why
-                        break
-            if reason is None and (scan.field == "description" or weak):
-                for why, ctx in desc_contexts:
-                    if cat in ctx.cancels and (ctx.strong or weak):
-                        reason = why
-                        break
-            if reason is None:
-                reason = cue_cancelled.get(hit)
-            match = Match(
-                term=hit.entry.term,
-                category=cat,
-                field=scan.field,
-                start=hit.start,
-                end=hit.end,
-                text=scan.norm.original[hit.start:hit.end],
-                score=hit.score,
-                kind=hit.entry.kind,
-                excluded_by=reason,
-            )
-            matches.append(match)
-            if reason is None:
-                live.setdefault(cat, []).append((hit, match))
-
-    best_cat, best_key = None, (0.0, 0, 0)
-    for cat, items in live.items():
-        score = _category_score(items)
-        strong = len({m.term for _, m in items if m.kind == "term"})
-        key = (score, strong, len(items))
-        if key > best_key:
-            best_cat, best_key = cat, key
-    score = int(round(best_key[0]))
-    flagged = best_cat is not None and score >= wl.settings["flag_threshold"]
-    category = wl.categories[best_cat] if flagged else None
+def _result(wl: Watchlist, category: str | None, score: int, matches: list[Match], rules: RuleResult,
+            rule_score: float) -> Classification:
     return Classification(
-        flagged=flagged,
-        category=category.id if category else None,
-        risk=category.risk if category else None,
+        flagged=category is not None,
+        category=category,
+        risk=wl.categories[category].risk if category else None,
         score=score,
         matches=matches,
+        truncated=rules.truncated,
+        matches_omitted=rules.matches_omitted,
+        rule_score=int(round(rule_score)),
     )
 
 
-def _category_score(items: list[tuple[Hit, Match]]) -> float:
-    strong = [m for _, m in items if m.kind == "term"]
-    best = 0.0
-    for m in strong:
-        best = max(best, m.score * (1.0 if m.field == "title" else 0.95))
-    devices = [(h, m) for h, m in items if m.kind == "device"]
-    targets = [(h, m) for h, m in items if m.kind == "target"]
-    for dh, dm in devices:
-        best = max(best, 30 * dm.score / 100)
-        for th, tm in targets:
-            if dm.field == tm.field and (_within(dh, th) or _within(th, dh)):
-                continue  # the same words cannot be both device and target
-            base = 70 if dm.field == tm.field else 65
-            best = max(best, base * min(dm.score, tm.score) / 100)
-    for _, tm in targets:
-        best = max(best, 20 * tm.score / 100)
-    if strong:
-        best += 2 * (len({m.term for m in strong}) - 1)
-    elif devices and best >= 60:
-        # several different target words make a device/target combination more certain
-        best += min(10, 2 * (len({m.term for _, m in targets}) - 1))
-    return min(best, 100.0)
+def classifier_version(watchlist: Watchlist | None = None) -> str:
+    """What a stored classification records as its classifier: the code's version and, when the
+    watchlist has a model, the model's version and training-set hash (so `reclassify` re-scores
+    when either changes, and the evidence chain says which model decided)."""
+    wl = watchlist if watchlist is not None else default_watchlist()
+    model = wl.model
+    if model is None:
+        return __version__
+    return f"{__version__}+model.{model.version}.train.{model.training_set}"
 
 
 def naive_classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:

@@ -1,16 +1,19 @@
 """Measure a classifier against a labelled corpus (JSON Lines: id, title, description, category).
 
 `category` is a watchlist category id, `none` for an innocent listing, or `ambiguous` for a
-genuinely dual-use one, which is left out of scoring. Optional `obfuscated: true` marks
-listings that hide their words; their recall is reported separately.
+genuinely dual-use one, which is left out of scoring. Optional flags get their own figures:
+`obfuscated: true` (the seller hides words) and `description_only: true` (only the description
+reveals the device) their recall, `hard_negative: true` (an innocent listing a careless rule
+would flag) how many were flagged.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from classifier import jsonl
 
 NONE = "none"
 AMBIGUOUS = "ambiguous"
@@ -23,18 +26,21 @@ class CorpusError(ValueError):
 def read_corpus(path: str | Path, known_categories) -> list[dict]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        with path.open("rb") as file:
+            return _rows(path, jsonl.lines(file), known_categories)
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except jsonl.LineError as exc:
+        raise CorpusError(f"{path}:{exc.number}: {exc.message}") from None
+
+
+def _rows(path: Path, lines, known_categories) -> list[dict]:
     labels = set(known_categories) | {NONE, AMBIGUOUS}
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in lines:
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        row = jsonl.loads(line, number)
         if not isinstance(row, dict):
             raise CorpusError(f"{path}:{number}: expected a JSON object")
         for key in ("title", "description", "category"):
@@ -74,6 +80,10 @@ class Evaluation:
     category_accuracy: float     # of true hits that were flagged, the share given the right category
     obfuscated_recall: float
     obfuscated_support: int
+    description_only_recall: float
+    description_only_support: int
+    hard_negatives_flagged: int
+    hard_negatives: int
     confusion: dict[str, dict[str, int]]
     misses: list[dict] = field(default_factory=list)
     false_flags: list[dict] = field(default_factory=list)
@@ -88,6 +98,9 @@ class Evaluation:
             "flagged": s(self.flagged), "per_category": {k: s(v) for k, v in self.per_category.items()},
             "category_accuracy": round(self.category_accuracy, 4),
             "obfuscated_recall": round(self.obfuscated_recall, 4), "obfuscated_support": self.obfuscated_support,
+            "description_only_recall": round(self.description_only_recall, 4),
+            "description_only_support": self.description_only_support,
+            "hard_negatives_flagged": self.hard_negatives_flagged, "hard_negatives": self.hard_negatives,
             "confusion": self.confusion, "misses": self.misses, "false_flags": self.false_flags,
             "wrong_category": self.wrong_category,
         }
@@ -99,7 +112,7 @@ def evaluate(rows: list[dict], classify_fn: Callable[[str, str], object], catego
     labels = categories + [NONE]
     confusion = {t: {p: 0 for p in labels} for t in labels}
     tp = fp = fn = 0
-    obf_hit = obf_total = 0
+    obf_hit = obf_total = desc_hit = desc_total = hard_flagged = hard_total = 0
     right_category = true_hits = 0
     misses, false_flags, wrong = [], [], []
     skipped = 0
@@ -112,10 +125,16 @@ def evaluate(rows: list[dict], classify_fn: Callable[[str, str], object], catego
         predicted = result.category if result.flagged else NONE
         confusion[truth][predicted] += 1
         brief = {"id": row.get("id"), "title": row["title"], "truth": truth, "predicted": predicted, "score": result.score}
+        if truth == NONE and row.get("hard_negative"):
+            hard_total += 1
+            hard_flagged += result.flagged
         if truth != NONE:
             if row.get("obfuscated"):
                 obf_total += 1
                 obf_hit += result.flagged
+            if row.get("description_only"):
+                desc_total += 1
+                desc_hit += result.flagged
             if result.flagged:
                 tp += 1
                 true_hits += 1
@@ -144,6 +163,10 @@ def evaluate(rows: list[dict], classify_fn: Callable[[str, str], object], catego
         category_accuracy=right_category / true_hits if true_hits else 1.0,
         obfuscated_recall=obf_hit / obf_total if obf_total else 1.0,
         obfuscated_support=obf_total,
+        description_only_recall=desc_hit / desc_total if desc_total else 1.0,
+        description_only_support=desc_total,
+        hard_negatives_flagged=hard_flagged,
+        hard_negatives=hard_total,
         confusion=confusion,
         misses=misses,
         false_flags=false_flags,
@@ -160,6 +183,10 @@ def format_evaluation(ev: Evaluation, details: bool = True) -> str:
     lines.append("")
     lines.append(f"correct category of true hits: {ev.category_accuracy:.3f}")
     lines.append(f"recall on obfuscated listings: {ev.obfuscated_recall:.3f} (of {ev.obfuscated_support})")
+    if ev.description_only_support:
+        lines.append(f"recall on description-only listings: {ev.description_only_recall:.3f} (of {ev.description_only_support})")
+    if ev.hard_negatives:
+        lines.append(f"hard negatives flagged: {ev.hard_negatives_flagged} of {ev.hard_negatives}")
     lines.append("")
     labels = list(ev.confusion)
     short = {lab: lab[:8] for lab in labels}
@@ -173,4 +200,19 @@ def format_evaluation(ev: Evaluation, details: bool = True) -> str:
             lines.append(f"{title} ({len(items)}):")
             for item in items:
                 lines.append(f"  {item['id']}: [{item['truth']} -> {item['predicted']}, {item['score']}] {item['title'][:90]}")
+    return "\n".join(lines)
+
+
+def format_comparison(evaluations: list[Evaluation]) -> str:
+    """Several classifiers on one corpus, one line each: the figures a reviewer compares."""
+    def share(value: float, support: int) -> str:
+        return f"{value:.3f}" if support else "-"
+
+    lines = [f"{'':<26}{'precision':>10}{'recall':>8}{'F1':>7}{'category':>10}{'descr.-only':>12}"
+             f"{'obfuscated':>11}{'hard neg.':>11}"]
+    for ev in evaluations:
+        hard = f"{ev.hard_negatives_flagged}/{ev.hard_negatives}" if ev.hard_negatives else "-"
+        lines.append(f"{ev.name:<26}{ev.flagged.precision:>10.3f}{ev.flagged.recall:>8.3f}{ev.flagged.f1:>7.3f}"
+                     f"{ev.category_accuracy:>10.3f}{share(ev.description_only_recall, ev.description_only_support):>12}"
+                     f"{share(ev.obfuscated_recall, ev.obfuscated_support):>11}{hard:>11}")
     return "\n".join(lines)

@@ -24,12 +24,13 @@ from classifier.normalise import WORD, Normalised, normalise, stem, word_matches
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
 FUZZY_CHOICES = 3
-CATEGORY_KINDS = ("term", "device", "target")
+CATEGORY_KINDS = ("term", "maker", "claim", "device", "target")
+STRONG_KINDS = ("term", "maker", "claim")  # evidence on its own; device and target words only together
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hashing: entries are built once
 class Entry:
-    """One watchlist phrase: `kind` is term|device|target|exclusion|context|cue|disguise|negation."""
+    """One watchlist phrase: `kind` is term|maker|claim|device|target|exclusion|context|cue|disguise|negation."""
 
     kind: str
     owner: str  # category id, context id, or cue group index
@@ -77,6 +78,10 @@ class Matcher:
         for cat in watchlist.categories.values():
             for term in cat.strong_terms:
                 self._add(term, Entry("term", cat.id, term))
+            for term in cat.makers:
+                self._add(term, Entry("maker", cat.id, term))
+            for term in cat.all_claims:
+                self._add(term, Entry("claim", cat.id, term))
             for term in cat.device_words:
                 self._add(term, Entry("device", cat.id, term))
             for term in cat.target_words:
@@ -253,11 +258,11 @@ class Matcher:
                         if cuts:
                             continue
                     hits.append(Hit(entry, field, i, j, start, end, score))
-            hits.sort(key=_position)
+            hits.sort(key=hit_order)
         return scan
 
 
-def _position(hit: Hit) -> tuple[int, int]:
+def hit_order(hit: Hit) -> tuple[int, int]:
     return hit.first, hit.last
 
 

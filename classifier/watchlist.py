@@ -22,7 +22,11 @@ RISKS = ("high", "medium", "low")
 LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
 SIDES = ("before", "after")
 WHERE = ("anywhere", "title", "listing")
+CLAIM_LANGUAGES = ("en",) + LANGUAGES
 DEFAULT_SETTINGS = {"flag_threshold": 60, "fuzzy_cutoff": 86, "fuzzy_min_length": 6}
+# How much each kind of evidence weighs (see watchlist.yaml's settings: weights and classifier.classify).
+DEFAULT_WEIGHTS = {"term": 100, "maker": 70, "claim": 65, "device_target": 70, "extra_evidence": 10,
+                   "title_context": 60, "description_context": 35, "exclusion": 35, "cue": 20}
 
 
 class WatchlistError(ValueError):
@@ -47,12 +51,18 @@ class Category:
     target_words: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
     search_terms: tuple[str, ...] = ()
+    makers: tuple[str, ...] = ()
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> functional claims
     line: int = 0
 
     @property
     def strong_terms(self) -> tuple[str, ...]:
-        """Every term that flags on its own: terms, brands/models and translations."""
+        """Every named device: terms, brands/models and translations."""
         return self.terms + self.brands + tuple(t for ts in self.translations.values() for t in ts)
+
+    @property
+    def all_claims(self) -> tuple[str, ...]:
+        return tuple(t for ts in self.claims.values() for t in ts)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,16 @@ class Watchlist:
         from classifier.match import Matcher
 
         return Matcher(self)
+
+    @cached_property
+    def model(self):
+        """The model trained for this watchlist (watchlist.model.json beside it), or None: rules only.
+
+        Raises classifier.model.ModelError when the file is there but cannot be used."""
+        from classifier.model import load_model, model_path_for
+
+        path = model_path_for(self.path)
+        return load_model(path) if path.exists() else None
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -202,7 +222,7 @@ def _key(term: str) -> str:
 
 
 CATEGORY_KEYS_REQUIRED = ("label", "risk", "risk_reason", "note", "terms", "search_terms")
-CATEGORY_KEYS_OPTIONAL = ("brands", "translations", "device_words", "target_words", "exclusions")
+CATEGORY_KEYS_OPTIONAL = ("brands", "makers", "claims", "translations", "device_words", "target_words", "exclusions")
 
 
 def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
@@ -215,21 +235,17 @@ def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
     text = {k: check.string(m[k][1], f"{where}: {k}") for k in ("label", "risk_reason", "note") if k in m}
     risk = check.string(m["risk"][1], f"{where}: risk", RISKS) if "risk" in m else None
     lists = {}
-    for k in ("terms", "search_terms", "brands", "device_words", "target_words", "exclusions"):
+    for k in ("terms", "search_terms", "brands", "makers", "device_words", "target_words", "exclusions"):
         lists[k] = check.strings(m[k][1], f"{where}: {k}", allow_empty=k != "terms") if k in m else []
-    translations: dict[str, list[tuple[str, int]]] = {}
-    if "translations" in m:
-        for lang, (lang_node, value) in check.mapping(m["translations"][1], f"{where}: translations").items():
-            if lang not in LANGUAGES:
-                check.problem(lang_node, f"{where}: translations: unknown language '{lang}' (expected one of: {', '.join(LANGUAGES)})")
-            translations[lang] = check.strings(value, f"{where}: translations: {lang}")
+    translations = _by_language(check, m, "translations", where, LANGUAGES)
+    claims = _by_language(check, m, "claims", where, CLAIM_LANGUAGES)
     if bool(lists["device_words"]) != bool(lists["target_words"]):
         check.problem(node, f"{where}: device_words and target_words only work together: give both or neither")
     # the same word twice in one category is a copy-paste slip; report where it was first seen
     seen: dict[tuple[str, str], int] = {}
-    strong_lists = [("terms", lists["terms"]), ("brands", lists["brands"])] + [
+    strong_lists = [("terms", lists["terms"]), ("brands", lists["brands"]), ("makers", lists["makers"])] + [
         (f"translations.{lang}", items) for lang, items in translations.items()
-    ]
+    ] + [(f"claims.{lang}", items) for lang, items in claims.items()]
     for kind, items in strong_lists + [("device_words", lists["device_words"]), ("target_words", lists["target_words"]), ("exclusions", lists["exclusions"])]:
         group = "strong" if kind in dict(strong_lists) else kind
         for value, line in items:
@@ -253,8 +269,21 @@ def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
         target_words=tuple(v for v, _ in lists["target_words"]),
         exclusions=tuple(v for v, _ in lists["exclusions"]),
         search_terms=tuple(v for v, _ in lists["search_terms"]),
+        makers=tuple(v for v, _ in lists["makers"]),
+        claims={lang: tuple(v for v, _ in items) for lang, items in claims.items()},
         line=key_node.start_mark.line + 1,
     )
+
+
+def _by_language(check: _Checker, m: dict, key: str, where: str, languages) -> dict[str, list[tuple[str, int]]]:
+    """A `language: [phrases]` mapping (translations, claims), each language checked."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    if key in m:
+        for lang, (lang_node, value) in check.mapping(m[key][1], f"{where}: {key}").items():
+            if lang not in languages:
+                check.problem(lang_node, f"{where}: {key}: unknown language '{lang}' (expected one of: {', '.join(languages)})")
+            out[lang] = check.strings(value, f"{where}: {key}: {lang}")
+    return out
 
 
 def _category_refs(check: _Checker, node, what: str, known: set[str], allow_all: bool) -> tuple[str, ...]:
@@ -272,7 +301,7 @@ def _check_collisions(check: _Checker, categories: dict[str, Category], lines: d
     """A strong term in two categories would make the category a coin toss."""
     owner: dict[str, tuple[str, str]] = {}
     for cat in categories.values():
-        for term in cat.strong_terms:
+        for term in cat.strong_terms + cat.makers + cat.all_claims:
             key = _key(term)
             if key in owner and owner[key][0] != cat.id:
                 other, other_term = owner[key]
@@ -301,7 +330,7 @@ def _term_lines(node) -> dict:
                     walk(v)
 
         for k, v in value.value:
-            if k.value in ("terms", "brands", "translations"):
+            if k.value in ("terms", "brands", "makers", "claims", "translations"):
                 walk(v)
     return out
 
@@ -324,15 +353,24 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues", "negations"))
 
     settings = dict(DEFAULT_SETTINGS)
+    weights = dict(DEFAULT_WEIGHTS)
+    settings["weights"] = weights
     fuzzy_ignore: set[str] = set()
     if "settings" in top:
-        s = check.mapping(top["settings"][1], "settings", (), ("flag_threshold", "fuzzy_cutoff", "fuzzy_min_length", "fuzzy_ignore"))
+        s = check.mapping(top["settings"][1], "settings", (), ("flag_threshold", "fuzzy_cutoff", "fuzzy_min_length",
+                                                                "fuzzy_ignore", "weights"))
         if "flag_threshold" in s:
             settings["flag_threshold"] = check.number(s["flag_threshold"][1], "settings: flag_threshold", 1, 100)
         if "fuzzy_cutoff" in s:
             settings["fuzzy_cutoff"] = check.number(s["fuzzy_cutoff"][1], "settings: fuzzy_cutoff", 50, 100)
         if "fuzzy_min_length" in s:
             settings["fuzzy_min_length"] = check.number(s["fuzzy_min_length"][1], "settings: fuzzy_min_length", 3, 30, integer=True)
+        if "weights" in s:
+            given = check.mapping(s["weights"][1], "settings: weights", (), tuple(DEFAULT_WEIGHTS))
+            for name, (_, value) in given.items():
+                weight = check.number(value, f"settings: weights: {name}", 0, 200)
+                if weight is not None:
+                    weights[name] = weight
         if "fuzzy_ignore" in s:
             fuzzy_ignore = {v.lower() for v, _ in check.strings(s["fuzzy_ignore"][1], "settings: fuzzy_ignore", allow_empty=True)}
 

@@ -86,7 +86,8 @@ def test_bland_title_with_a_revealing_description_is_caught(wl):
     result = classify("Electronics bundle, see description",
                       "Two unit keyless relay: one by the house, one at the car. Works on push start cars.", wl)
     assert result.flagged and result.category == "relay_attack"
-    assert all(m.field == "description" for m in result.matches if m.category == "relay_attack" and not m.excluded_by)
+    assert all(m.field == "description" for m in result.matches
+               if m.category == "relay_attack" and not m.excluded_by and m.kind != "ngram")
 
 
 def test_a_disguised_title_does_not_hide_the_description(wl):
@@ -138,9 +139,9 @@ def test_a_misspelt_word_has_a_lower_score_than_an_exact_one(wl):
 def test_cancelled_matches_say_what_cancelled_them(wl):
     result = classify("Anti relay attack pouch", "Faraday lined. Protects against keyless repeaters.", wl)
     assert not result.flagged
-    reasons = {m.text: m.excluded_by for m in result.matches}
-    assert reasons["keyless repeaters"] in ("cue 'against'", "context faraday_pouch 'Faraday'")
-    assert all(m.excluded_by for m in result.matches)
+    reasons = {m.text: m.excluded_by for m in result.matches if m.kind != "ngram"}
+    assert reasons["keyless repeaters"] in ("cue 'Protects'", "cue 'against'")
+    assert all(m.excluded_by for m in result.matches if m.kind != "ngram")
     negated = classify("OBD2 scanner", "Note: it does not do key programming.", wl)
     assert [m.excluded_by for m in negated.matches if m.term == "key programming"] == ["cue 'does not'"]
 
@@ -160,7 +161,10 @@ def test_one_weak_word_does_not_flag_but_a_device_and_a_target_do(wl):
 
 def test_to_dict_shape(wl):
     d = classify("GPS jammer", "12V plug", wl).to_dict()
-    assert list(d) == ["flagged", "category", "risk", "score", "matches"]
+    assert list(d) == ["flagged", "category", "risk", "score", "matches", "rule_score", "probability", "model"]
+    assert set(d["model"]) == {"version", "training_set", "threshold"}
+    assert list(classify("GPS jammer", "12V plug", wl, mode="rules").to_dict()) == [
+        "flagged", "category", "risk", "score", "matches"]
     assert d["flagged"] is True and d["category"] == "signal_jammer" and isinstance(d["score"], int)
     m = d["matches"][0]
     assert {"term", "category", "field", "start", "end", "text", "score", "excluded_by"} <= set(m)
@@ -209,8 +213,8 @@ def test_demo_catalogue_labels_agree_with_the_classifier(wl):
 def test_a_denied_exclusion_or_context_cancels_nothing(wl, title, description, category):
     result = classify(title, description, wl)
     assert result.flagged and result.category == category
-    # the same words without the denial are innocent
-    assert not classify(title, description.replace("Not the ", "A ").replace("Not a ", "A "), wl).flagged
+    # to the rules, the same words without the denial are innocent
+    assert not classify(title, description.replace("Not the ", "A ").replace("Not a ", "A "), wl, mode="rules").flagged
 
 
 def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from keywatch.cli import cli
@@ -26,11 +27,11 @@ def test_classify_writes_one_line_per_input_in_order():
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.output.splitlines()]
     assert [o["id"] for o in out] == ["a", 2, "c"]
-    assert [list(o) for o in out] == [["id", "flagged", "category", "risk", "score", "matches"]] * 3
+    assert [list(o)[:6] for o in out] == [["id", "flagged", "category", "risk", "score", "matches"]] * 3
     assert [(o["flagged"], o["category"], o["risk"]) for o in out] == [
         (True, "relay_attack", "high"), (False, None, None), (True, "mechanical_entry", "medium")]
-    match = out[0]["matches"][0]
-    assert rows[0][match["field"]][match["start"]:match["end"]] == match["text"]
+    for match in out[0]["matches"]:
+        assert rows[0][match["field"]][match["start"]:match["end"]] == match["text"]
 
 
 def test_classify_reads_a_file(tmp_path):
@@ -102,8 +103,11 @@ def test_eval_thresholds_set_the_exit_code(tmp_path):
 def test_eval_json_and_baseline(tmp_path):
     result = run(["eval", write_corpus(tmp_path, CORPUS), "--watchlist", WATCHLIST, "--baseline", "--json"])
     data = json.loads(result.output)
-    assert [r["name"] for r in data["results"]] == ["keywatch classifier", "naive baseline"]
-    ours = data["results"][0]
+    (corpus,) = data["corpora"]
+    assert [r["name"] for r in corpus["results"]] == [
+        "rules + model (combined)", "rules alone", "model alone", "naive baseline"]
+    assert data["model"]["version"] and data["model"]["training_set"]
+    ours = corpus["results"][0]
     assert ours["flagged"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3}
     assert ours["confusion"]["relay_attack"]["relay_attack"] == 1
     assert ours["confusion"]["signal_jammer"]["none"] == 1
@@ -120,3 +124,60 @@ def test_every_classifier_command_has_help():
     for args in (["classify", "--help"], ["eval", "--help"], ["watchlist", "--help"], ["watchlist", "check", "--help"]):
         result = run(args)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def listing(n, **extra):
+    return json.dumps({"id": n, "title": "GPS jammer", "description": "", **extra}) + "\n"
+
+
+def test_deeply_nested_input_is_a_one_line_error():
+    deep = '{"id": 2, "title": "x", "description": "", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    result = run(["classify", "--watchlist", WATCHLIST], listing(1) + deep)
+    assert result.exit_code == 1 and "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    lines = result.output.splitlines()
+    assert json.loads(lines[0])["id"] == 1 and lines[1].startswith("Error: line 2: ") and len(lines) == 2
+
+
+def test_a_bad_byte_is_blamed_on_its_own_line(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(listing(1).encode() + b'{"id": 2, "title": "caf\xe9", "description": ""}\n' + listing(3).encode())
+    for args, stdin in (([str(path)], None), (["-"], path.read_bytes())):
+        result = run(["classify", "--watchlist", WATCHLIST, *args], stdin)
+        assert result.exit_code == 1
+        lines = result.output.splitlines()
+        assert json.loads(lines[0])["id"] == 1
+        assert lines[1] == "Error: line 2: not UTF-8 text (byte 0xe9 at column 24)" and len(lines) == 2
+
+
+def test_a_bad_byte_in_a_long_first_line_is_on_line_1(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": 1, "title": "' + b"a" * 100_000 + b'\xff", "description": ""}\n' + listing(2).encode())
+    result = run(["classify", "--watchlist", WATCHLIST, str(path)])
+    assert result.exit_code == 1 and result.output.startswith("Error: line 1: not UTF-8 text")
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999", "-1e400"])
+def test_output_is_always_valid_json(value):
+    line = '{"id": %s, "title": "GPS jammer", "description": ""}\n' % value
+    result = run(["classify", "--watchlist", WATCHLIST], listing(1) + line)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.output.splitlines()
+    json.loads(lines[0], parse_constant=lambda c: pytest.fail(f"{c} written"))
+    assert lines[1] == f"Error: line 2: not valid JSON ({value} is not a finite number)" and len(lines) == 2
+
+
+def test_a_huge_integer_id_is_kept_or_refused_in_one_line():
+    result = run(["classify", "--watchlist", WATCHLIST], '{"id": 1%s, "title": "", "description": ""}\n' % ("0" * 5000))
+    assert result.exit_code == 1 and result.output.startswith("Error: line 1: ") and "Traceback" not in result.output
+    big = 10 ** 40
+    result = run(["classify", "--watchlist", WATCHLIST], listing(big))
+    assert result.exit_code == 0 and json.loads(result.output)["id"] == big
+
+
+def test_eval_refuses_a_deeply_nested_or_non_finite_corpus_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    row = '{"id": "1", "title": "t", "description": "", "category": "none", "x": %s}\n'
+    for bad in ("[" * 100_000 + "]" * 100_000, "NaN"):
+        path.write_text(json.dumps(CORPUS[0]) + "\n" + row % bad, encoding="utf-8")
+        result = run(["eval", str(path), "--watchlist", WATCHLIST])
+        assert result.exit_code == 1 and result.output.startswith(f"Error: {path}:2: ") and "Traceback" not in result.output

@@ -170,3 +170,26 @@ def test_negations_and_listing_wide_contexts_are_validated(tmp_path):
     bad = MINIMAL + "negations:\n  around: [not]\n"
     (message,) = problems(write(tmp_path, bad, "bad.yaml"))
     assert ":10: negations: unknown key 'around'" in message
+
+
+def test_claims_makers_and_weights_are_validated(tmp_path):
+    text = MINIMAL.replace("terms: [relay box]\n", "terms: [relay box]\n    makers: [acme]\n"
+                           "    claims:\n      en: [one by the house, relay box]\n      xx: [one unit]\n", 1)
+    text += "settings:\n  weights:\n    claim: lots\n    veto: 100\n"
+    found = "\n".join(problems(write(tmp_path, text)))
+    assert ":11: category 'relay_attack': claims: unknown language 'xx'" in found
+    assert "'relay box' repeats a strong term from line 7" in found
+    assert "settings: weights: claim must be a number, not a str ('lots')" in found
+    assert "settings: weights: unknown key 'veto'" in found
+
+
+def test_weights_decide_the_scores(tmp_path):
+    text = MINIMAL.replace("terms: [relay box]\n", "terms: [relay box]\n    claims:\n      en: [one by the house]\n", 1)
+    text += "settings:\n  weights:\n    claim: 59\n"
+    from classifier.classify import classify_rules
+
+    light = load_watchlist(write(tmp_path, text))
+    assert classify_rules("Gadget", "One by the house.", light).score == 59
+    assert not classify_rules("Gadget", "One by the house.", light).flagged
+    heavy = load_watchlist(write(tmp_path, text.replace("claim: 59", "claim: 61"), "heavy.yaml"))
+    assert classify_rules("Gadget", "One by the house.", heavy).flagged

@@ -1,4 +1,4 @@
-"""classify, eval, watchlist and reclassify: the classifier from the command line."""
+"""classify, eval, train, watchlist and reclassify: the classifier from the command line."""
 
 from __future__ import annotations
 
@@ -8,25 +8,30 @@ from pathlib import Path
 
 import click
 
-from classifier import WatchlistError, classify as classify_listing, load_watchlist, naive_classify
-from classifier.evaluate import CorpusError, evaluate, format_evaluation, read_corpus
+from classifier import (ModelError, WatchlistError, classifier_version, classify as classify_listing, jsonl, load_watchlist,
+                        naive_classify)
+from classifier.evaluate import CorpusError, evaluate, format_comparison, format_evaluation, read_corpus
+from classifier.model import load_model
 from keywatch.options import db_option, open_store, read_store, watchlist_option
 from keywatch.terminal import printable
 
 
 def _load(path: Path):
+    """The watchlist and its model (when it has one), or a one-line error."""
     try:
-        return load_watchlist(path)
-    except WatchlistError as exc:
+        wl = load_watchlist(path)
+        wl.model  # noqa: B018 - a broken model file is reported now, not at the first listing
+        return wl
+    except (WatchlistError, ModelError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _listing(line: str, number: int) -> tuple[object, str, str]:
     """(id, title, description) from one JSON Lines input line, or a one-line error."""
     try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        row = jsonl.loads(line, number)
+    except jsonl.LineError as exc:
+        raise click.ClickException(str(exc)) from None
     if not isinstance(row, dict):
         raise click.ClickException(f"line {number}: expected a JSON object with id, title and description")
     missing = [k for k in ("id", "title", "description") if k not in row]
@@ -39,7 +44,7 @@ def _listing(line: str, number: int) -> tuple[object, str, str]:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @watchlist_option
 def classify(file, watchlist_path):
     """Classify listings from FILE (JSON Lines; '-' or nothing = stdin).
@@ -47,71 +52,142 @@ def classify(file, watchlist_path):
     Each input line needs `id`, `title` and `description` (other fields are ignored). One
     JSON line is written per input, in the same order:
     {"id", "flagged", "category", "risk", "score", "matches"}. A bad line stops with an error
-    naming its line number; lines before it have already been written.
+    naming its line number; lines before it have already been written. Input must be UTF-8 and
+    strict JSON (no NaN or Infinity), so the output is always valid JSON.
 
         keywatch classify listings.jsonl > results.jsonl
     """
     wl = _load(watchlist_path)
-    number = 0
     try:
-        for number, line in enumerate(file, 1):
+        for number, line in jsonl.lines(file):
             if not line.strip():
                 continue
             listing_id, title, description = _listing(line, number)
             result = classify_listing(title, description, wl).to_dict()
             # one complete line per write, so an error never leaves half a line behind
-            click.echo(json.dumps({"id": listing_id, **result}, ensure_ascii=False))
-    except UnicodeDecodeError:
-        raise click.ClickException(f"line {number + 1}: not UTF-8 text") from None
+            click.echo(jsonl.dumps({"id": listing_id, **result}))
+    except jsonl.LineError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @watchlist_option
 @click.option("--min-precision", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not precision is lower.")
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not recall is lower.")
 @click.option("--min-category-accuracy", type=click.FloatRange(0, 1),
               help="Fail if fewer true hits than this get the right category.")
 @click.option("--min-obfuscated-recall", type=click.FloatRange(0, 1), help="Fail if recall on obfuscated listings is lower.")
-@click.option("--baseline", is_flag=True, help="Also score the naive baseline (substring search for the same terms).")
+@click.option("--baseline", is_flag=True, help="Also list the naive baseline's misses and false flags.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a report.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the lists of misses and false flags.")
-def eval_(file, watchlist_path, min_precision, min_recall, min_category_accuracy, min_obfuscated_recall,
+def eval_(files, watchlist_path, min_precision, min_recall, min_category_accuracy, min_obfuscated_recall,
           baseline, as_json, quiet):
-    """Measure the classifier on a labelled corpus FILE (JSON Lines).
+    """Measure the classifier on labelled corpora FILES (JSON Lines), side by side with its parts.
 
     Each line: `title`, `description`, `category` (a category id, `none` for innocent, or
-    `ambiguous`, which is left out), optionally `id` and `obfuscated`. Prints precision, recall,
-    F1 and support for flagged-vs-not and per category, the confusion between categories, and
-    the misses and false flags. Exits 1 when a --min-* threshold is not met.
+    `ambiguous`, which is left out), optionally `id`, `obfuscated`, `description_only` and
+    `hard_negative`. For each corpus, one line each for: the classifier as `classify` runs it
+    (rules + model), the rules alone, the model alone (its threshold, without the rules'
+    say) and the naive baseline (substring search for the same terms); then the classifier's
+    precision, recall, F1 and support per category, the confusion between categories, and its
+    misses and false flags. Exits 1 when the classifier misses a --min-* threshold on any corpus.
 
-        keywatch eval tests/data/corpus_heldout.jsonl --min-precision 0.97 --min-recall 0.95 --baseline
+        keywatch eval tests/data/corpus_heldout.jsonl --min-precision 0.97 --min-recall 0.95
     """
     wl = _load(watchlist_path)
-    try:
-        rows = read_corpus(file, wl.categories)
-    except CorpusError as exc:
-        raise click.ClickException(str(exc)) from None
-    results = [evaluate(rows, lambda t, d: classify_listing(t, d, wl), wl.categories, "keywatch classifier")]
-    if baseline:
-        results.append(evaluate(rows, lambda t, d: naive_classify(t, d, wl), wl.categories, "naive baseline"))
+    model = wl.model
+    runs = [("keywatch classifier", lambda t, d: classify_listing(t, d, wl))]
+    if model is not None:
+        runs[0] = ("rules + model (combined)", runs[0][1])
+        runs += [("rules alone", lambda t, d: classify_listing(t, d, wl, mode="rules")),
+                 ("model alone", lambda t, d: classify_listing(t, d, wl, mode="model"))]
+    runs.append(("naive baseline", lambda t, d: naive_classify(t, d, wl)))
+    corpora, failures = [], []
+    for file in files:
+        try:
+            rows = read_corpus(file, wl.categories)
+        except CorpusError as exc:
+            raise click.ClickException(str(exc)) from None
+        results = [evaluate(rows, fn, wl.categories, name) for name, fn in runs]
+        corpora.append((file, results))
+        main = results[0]
+        for name, value, minimum in (
+            ("precision", main.flagged.precision, min_precision),
+            ("recall", main.flagged.recall, min_recall),
+            ("category accuracy", main.category_accuracy, min_category_accuracy),
+            ("obfuscated recall", main.obfuscated_recall, min_obfuscated_recall),
+        ):
+            if minimum is not None and value < minimum:
+                failures.append(f"{name} {value:.3f} < {minimum}" + (f" ({file})" if len(files) > 1 else ""))
     if as_json:
-        click.echo(json.dumps({"watchlist_version": wl.version, "results": [r.to_dict() for r in results]}, indent=2))
+        click.echo(json.dumps({"watchlist_version": wl.version, "model": model.info if model else None,
+                               "corpora": [{"path": str(f), "results": [r.to_dict() for r in results]}
+                                           for f, results in corpora]}, indent=2))
     else:
-        click.echo(f"watchlist {wl.path} (version {wl.version})\n")
-        click.echo("\n\n".join(format_evaluation(r, details=not quiet) for r in results))
-    main = results[0]
-    failures = []
-    for name, value, minimum in (
-        ("precision", main.flagged.precision, min_precision),
-        ("recall", main.flagged.recall, min_recall),
-        ("category accuracy", main.category_accuracy, min_category_accuracy),
-        ("obfuscated recall", main.obfuscated_recall, min_obfuscated_recall),
-    ):
-        if minimum is not None and value < minimum:
-            failures.append(f"{name} {value:.3f} < {minimum}")
+        about = (f"model {model.version} (training set {model.training_set}, threshold {model.threshold:g})"
+                 if model else "no model: rules only")
+        click.echo(f"watchlist {wl.path} (version {wl.version}); {about}")
+        for file, results in corpora:
+            main = results[0]
+            click.echo(f"\n== {file}: {main.scored} listings scored ({main.skipped_ambiguous} ambiguous left out)\n")
+            click.echo(format_comparison(results) + "\n")
+            shown = [main] + ([results[-1]] if baseline else [])
+            click.echo("\n\n".join(format_evaluation(r, details=not quiet) for r in shown))
     if failures:
         raise click.ClickException("thresholds not met: " + "; ".join(failures))
+
+
+@click.command()
+@watchlist_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Training config (default: training.yaml beside the watchlist).")
+@click.option("--corpus", "extra", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also train on this corpus (repeatable; list it in the config to keep it).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the model (default: watchlist.model.json beside the watchlist).")
+@click.option("--check", is_flag=True, help="Rebuild the model and compare it with the file; write nothing, exit 1 if they differ.")
+def train(watchlist_path, config_path, extra, output, check):
+    """Train the classifier's model from the labelled corpora in the training config.
+
+    The config (training.yaml) lists the corpora to learn from (`train`) and one more, never
+    trained on, that chooses the flag threshold (`threshold_on`). The same corpora and watchlist
+    always give the same file. Prints the k-fold figures of the rules, the model and the two
+    combined, then writes the model (JSON data, not a pickle) beside the watchlist.
+
+        keywatch train
+        keywatch train --corpus tests/data/new_train.jsonl
+        keywatch train --check
+    """
+    from classifier.model import model_path_for
+    from classifier.train import TrainingError, default_config_path, load_config, save_model, train as fit
+
+    wl = _load(watchlist_path)
+    output = output or model_path_for(wl.path)
+    try:
+        config = load_config(config_path or default_config_path(wl.path))
+        config.extra = list(extra)
+        data = fit(config, wl, progress=lambda message: click.echo(message, err=True))
+    except (TrainingError, CorpusError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trained on {data['training_set']['listings']} listings from {len(config.corpora)} corpora "
+               f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} chosen on "
+               f"{data['threshold_set']['path']}")
+    click.echo(f"{config.folds}-fold cross-validation, flagged-vs-not:")
+    for name, figures in data["kfold"].items():
+        click.echo(f"  {name:<9} precision {figures['precision']:.3f}  recall {figures['recall']:.3f}  "
+                   f"category {figures['category']:.3f}")
+    if check:
+        try:
+            current = load_model(output).data
+        except ModelError as exc:
+            raise click.ClickException(str(exc)) from None
+        if current != data:
+            raise click.ClickException(f"{output} is not what the training config rebuilds (run: keywatch train)")
+        click.echo(f"{output}: OK (model {data['version']})")
+        return
+    save_model(data, output)
+    click.echo(f"wrote {output} (model {data['version']})")
 
 
 @click.group()
@@ -145,16 +221,17 @@ def watchlist_check(path):
 def reclassify(db_path, watchlist_path, force, dry_run):
     """Re-score every stored capture with the current watchlist and report what changed.
 
-    Each new score is appended as a classification of that capture (recording the watchlist and
-    classifier versions) and chained; earlier classifications stay. Captures already scored with
-    this watchlist version and classifier are skipped unless --force.
+    Each new score is appended as a classification of that capture (recording the watchlist
+    version and the classifier's, which names the model and its training set) and chained;
+    earlier classifications stay. Captures already scored with this watchlist and classifier
+    (model included) are skipped unless --force.
 
         keywatch reclassify --db data/keywatch.sqlite
     """
     import db
-    from classifier import __version__ as classifier_version
 
     wl = _load(watchlist_path)
+    version = classifier_version(wl)
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
     with (read_store(db_path) if dry_run else open_store(db_path)) as store, \
@@ -162,7 +239,7 @@ def reclassify(db_path, watchlist_path, force, dry_run):
         for row in list(db.captures_to_classify(store)):
             fields = json.loads(row["fields"] or "{}")
             title, description = fields.get("title") or "", fields.get("description") or ""
-            current = (row["watchlist_version"], row["classifier_version"]) == (wl.version, classifier_version)
+            current = (row["watchlist_version"], row["classifier_version"]) == (wl.version, version)
             if not (title or description) or (current and not force):
                 counts["skipped"] += 1
                 continue
@@ -178,11 +255,11 @@ def reclassify(db_path, watchlist_path, force, dry_run):
                                f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}")
             if not dry_run:
                 db.save_classification(store, row["capture_id"], {
-                    **result.to_dict(), "watchlist_version": wl.version, "classifier_version": classifier_version})
+                    **result.to_dict(), "watchlist_version": wl.version, "classifier_version": version})
     click.echo(("Would re-score" if dry_run else "Re-scored") + f" with watchlist {wl.version}: "
                + ", ".join(f"{n} {k}" for k, n in counts.items()))
     for line in changes:
         click.echo(printable(line))  # listing ids come from the pages
 
 
-commands = [classify, eval_, watchlist, reclassify]
+commands = [classify, eval_, train, watchlist, reclassify]

@@ -4,8 +4,7 @@ import logging
 
 from itemadapter import ItemAdapter
 
-from classifier import __version__ as classifier_version
-from classifier import classify, shared_watchlist
+from classifier import classifier_version, classify, shared_watchlist
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +31,7 @@ class ClassifyPipeline:
                 self.stats.inc_value("keywatch/classify_errors")
             adapter["extra"]["classification_error"] = f"{type(error).__name__}: {error}"
             return item
+        # the classifier version names the model and its training set too (chained with the rest)
         adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version,
-                                     "classifier_version": classifier_version}
+                                     "classifier_version": classifier_version(self.watchlist)}
         return item

@@ -1,0 +1,347 @@
+"""Train the learned layer (classifier.model) from labelled corpora, deterministically.
+
+    data = train(config, watchlist)        # the model file's content (a dict; save with save_model)
+
+The training set is the list of corpora in the training config (training.yaml beside the
+watchlist): add a corpus by listing it. One more corpus, never trained on, chooses the flag
+threshold. The same inputs always give the same file: fixed fold seeds, a vocabulary sorted by
+name, weights rounded to 6 decimals, and a version that is the hash of the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import sparse
+from scipy.optimize import minimize_scalar
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
+from classifier.model import (FORMAT, RULE_FEATURES, char_ngrams, content_version, listing_words, pairs, rule_vector,
+                              title_words, unit)
+from classifier.rules import weigh
+from classifier.watchlist import Watchlist
+
+MIN_DF = 2            # an n-gram must occur in at least this many training listings
+MAX_VOCAB = 8_000     # the most frequent word n-grams kept, and as many character n-grams
+ROUND = 6
+
+
+class TrainingError(ValueError):
+    """A training config or corpus that cannot be used; the message names the file."""
+
+
+@dataclass
+class TrainingConfig:
+    path: Path
+    train: list[Path]
+    threshold_on: Path
+    folds: int = 5
+    seed: int = 7
+    c: float = 100.0
+    rules_alone: float = 60.0  # a rules score that flags whatever the model says
+    extra: list[Path] = field(default_factory=list)
+
+    @property
+    def corpora(self) -> list[Path]:
+        return self.train + [p for p in self.extra if p not in self.train]
+
+
+def default_config_path(watchlist_path: Path) -> Path:
+    return Path(watchlist_path).with_name("training.yaml")
+
+
+def load_config(path: str | os.PathLike) -> TrainingConfig:
+    """Read training.yaml: `train` (corpora), `threshold_on`, optional `folds`, `seed`, `c`, `rules_alone`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TrainingError(f"{path}: cannot read the training config: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TrainingError(f"{path}: not a valid training config ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("train"), list) or not data["train"] \
+            or not all(isinstance(p, str) for p in data["train"]) or not isinstance(data.get("threshold_on"), str):
+        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths) and `threshold_on:` (one path)")
+    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
+    if unknown:
+        raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
+    base = path.parent
+    config = TrainingConfig(path, [base / p for p in data["train"]], base / data["threshold_on"])
+    for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
+        if key in data:
+            if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
+                raise TrainingError(f"{path}: `{key}` must be a number")
+            setattr(config, key, kind(data[key]))
+    if config.folds < 2:
+        raise TrainingError(f"{path}: `folds` must be at least 2")
+    return config
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass
+class Featurised:
+    rows: list[dict]
+    labels: list[str]
+    words: list           # (field, stemmed words) per field, per row
+    rules: np.ndarray     # rule features per row
+    rule_flags: list      # (rules category or None, rules score) per row
+
+
+def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
+    rows = [r for r in rows if r["category"] != AMBIGUOUS]
+    words, vectors, flags = [], [], []
+    for row in rows:
+        rules = weigh(row["title"], row["description"], wl)
+        words.append(listing_words(rules))
+        vectors.append(rule_vector(rules, categories))
+        cat, score = rules.best()
+        flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
+    return Featurised(rows, [r["category"] for r in rows], words, np.asarray(vectors, dtype=float), flags)
+
+
+def _tokens(words) -> list[str]:
+    return [w for _, stems in words for w in stems]
+
+
+def _vocabulary(docs: list) -> tuple[list[str], dict[str, int]]:
+    """The features found in at least MIN_DF listings, the MAX_VOCAB most frequent, and their document frequency."""
+    df: dict[str, int] = {}
+    for names in docs:
+        for name in set(names):
+            df[name] = df.get(name, 0) + 1
+    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:MAX_VOCAB]
+    return kept, df
+
+
+class _Vectoriser:
+    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features."""
+
+    def __init__(self, feats: Featurised, rows: list[int]):
+        words = [feats.words[i] for i in rows]
+        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) + title_words(ws) for ws in words])
+        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words])
+        df.update(char_df)
+        self.names = sorted(vocab + chars)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        n = len(rows)
+        self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
+        self._char_vectors: dict[str, dict[int, float]] = {}
+
+    def _chars(self, word: str) -> dict[int, float]:
+        vector = self._char_vectors.get(word)
+        if vector is None:
+            vector = self._char_vectors[word] = unit(Counter(char_ngrams(word)), self.index, self.idf)
+        return vector
+
+    def _row(self, words) -> dict[int, float]:
+        row: dict[int, float] = {}
+        tokens = _tokens(words)
+        for names, n in ((["w:" + w for w in tokens], len(tokens)), (pairs(words), None), (title_words(words), None)):
+            n = n or len(names)
+            for name in names:
+                i = self.index.get(name)
+                if i is not None:
+                    row[i] = row.get(i, 0.0) + self.idf[i] / n
+        for w in tokens:
+            for i, v in self._chars(w).items():
+                row[i] = row.get(i, 0.0) + v / len(tokens)
+        return row
+
+    def matrix(self, feats: Featurised, rows: list[int]):
+        data, cols, indptr = [], [], [0]
+        for r in rows:
+            row = self._row(feats.words[r])
+            for i in sorted(row):
+                cols.append(i)
+                data.append(row[i])
+            indptr.append(len(cols))
+        grams = sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
+        return sparse.hstack([grams, sparse.csr_matrix(feats.rules[rows])], format="csr")
+
+
+def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
+    vectoriser = _Vectoriser(feats, rows)
+    x = vectoriser.matrix(feats, rows)
+    y = np.array([classes.index(feats.labels[i]) for i in rows])
+    lr = LogisticRegression(C=c, max_iter=2000, tol=1e-4)
+    lr.fit(x, y)
+    weights = np.zeros((len(classes), x.shape[1]))
+    intercept = np.zeros(len(classes))
+    weights[lr.classes_] = lr.coef_
+    intercept[lr.classes_] = lr.intercept_
+    return vectoriser, np.round(weights, ROUND), np.round(intercept, ROUND)
+
+
+def _logits(feats: Featurised, rows: list[int], vectoriser: _Vectoriser, weights, intercept) -> np.ndarray:
+    return np.asarray(vectoriser.matrix(feats, rows) @ weights.T) + intercept
+
+
+def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature that makes out-of-fold probabilities best calibrated (least log loss)."""
+    def loss(t):
+        p = _softmax(logits, t)
+        return -float(np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+    return round(float(minimize_scalar(loss, bounds=(0.05, 20), method="bounded", options={"xatol": 1e-6}).x), 4)
+
+
+def decide(p_row: np.ndarray, classes: list[str], rules_flag: tuple, threshold: float, rules_alone: float,
+           combined: bool) -> str:
+    """The label a model (combined=False) or the model with the rules' safety net (True) gives one listing."""
+    none = classes.index(NONE)
+    device = 1 - p_row[none]
+    best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
+    if device >= threshold:
+        return rules_flag[0] if combined and rules_flag[0] is not None else best
+    if combined and rules_flag[0] is not None and rules_flag[1] >= rules_alone:
+        return rules_flag[0]
+    return NONE
+
+
+def _f1(labels: list[str], predicted: list[str]) -> float:
+    tp = sum(t != NONE and p != NONE for t, p in zip(labels, predicted))
+    fp = sum(t == NONE and p != NONE for t, p in zip(labels, predicted))
+    fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _threshold(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float) -> float:
+    """The threshold (0.05 ... 0.95 in steps of 0.01) giving the combined decision its best F1; among
+    equally good ones, the middle of the longest run (the steadiest choice)."""
+    grid = [round(0.05 + 0.01 * i, 2) for i in range(91)]
+    scores = [round(_f1(feats.labels, [decide(p, classes, f, t, rules_alone, True)
+                                       for p, f in zip(probs, feats.rule_flags)]), 6) for t in grid]
+    best = max(scores)
+    runs, run = [], []
+    for t, s in zip(grid, scores):
+        if s == best:
+            run.append(t)
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    longest = max(runs, key=len)
+    return longest[len(longest) // 2]
+
+
+def _digest(paths: list[Path], base: Path, wl: Watchlist) -> tuple[list[dict], str]:
+    files = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TrainingError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        files.append({"path": _relative(path, base), "sha256": hashlib.sha256(data).hexdigest()})
+    joined = json.dumps([f["sha256"] for f in files] + [wl.version])
+    return files, hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
+    """Fit the model on the config's corpora; returns the model file's content."""
+    categories = list(wl.categories)
+    classes = [NONE] + categories
+    rows = []
+    for path in config.corpora:
+        rows += read_corpus(path, wl.categories)
+    progress(f"featurising {len(rows)} training listings")
+    feats = featurise(rows, wl, categories)
+    missing = [c for c in classes if c not in feats.labels]
+    if missing:
+        raise TrainingError(f"the training set has no listing labelled {', '.join(missing)}")
+    y = np.array([classes.index(label) for label in feats.labels])
+
+    progress(f"{config.folds}-fold cross-validation")
+    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    oof = np.zeros((len(y), len(classes)))
+    for train_rows, test_rows in folds.split(np.zeros(len(y)), y):
+        model = _fit(feats, list(train_rows), classes, config.c)
+        oof[test_rows] = _logits(feats, list(test_rows), *model)
+    temperature = _temperature(oof, y)
+
+    progress("fitting the final model")
+    vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
+    held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
+    held_probs = _softmax(_logits(held, list(range(len(held.labels))), vectoriser, weights, intercept), temperature)
+    threshold = _threshold(held_probs, held, classes, config.rules_alone)
+
+    base = config.path.parent
+    files, training_hash = _digest(config.corpora, base, wl)
+    threshold_file, _ = _digest([config.threshold_on], base, wl)
+    data = {
+        "format": FORMAT,
+        "classes": classes,
+        "ngrams": vectoriser.names,
+        "idf": vectoriser.idf,
+        "rule_features": [f"{cat}:{name}" for cat in categories for name in RULE_FEATURES],
+        "weights": [[float(v) for v in row] for row in weights],
+        "intercept": [float(v) for v in intercept],
+        "temperature": temperature,
+        "threshold": threshold,
+        "rules_alone": config.rules_alone,
+        "training_set": {"files": files, "hash": training_hash, "listings": len(y),
+                         "watchlist_version": wl.version},
+        "threshold_set": threshold_file[0],
+        "settings": {"folds": config.folds, "seed": config.seed, "c": config.c, "min_df": MIN_DF,
+                     "max_vocab": MAX_VOCAB},
+        "kfold": _kfold_figures(feats, oof, temperature, threshold, classes, config.rules_alone),
+    }
+    data["version"] = content_version(data)
+    return data
+
+
+def _kfold_figures(feats: Featurised, oof: np.ndarray, temperature: float, threshold: float,
+                   classes: list[str], rules_alone: float) -> dict:
+    """Out-of-fold precision and recall of the model and the combination (for the docs and `eval`)."""
+    probs = _softmax(oof, temperature)
+    out = {}
+    for name, combined in (("model", False), ("combined", True)):
+        predicted = [decide(p, classes, f, threshold, rules_alone, combined) for p, f in zip(probs, feats.rule_flags)]
+        out[name] = _summary(feats, predicted)
+    out["rules"] = _summary(feats, [f[0] or NONE for f in feats.rule_flags])
+    return out
+
+
+def _summary(feats: Featurised, predicted: list[str]) -> dict:
+    labels = feats.labels
+    tp = sum(t != NONE and p != NONE for t, p in zip(labels, predicted))
+    fp = sum(t == NONE and p != NONE for t, p in zip(labels, predicted))
+    fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
+    right = sum(t != NONE and p == t for t, p in zip(labels, predicted))
+    obf = [(t, p) for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get("obfuscated")]
+    return {"precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            "category": round(right / tp, 4) if tp else 1.0,
+            "obfuscated_recall": round(sum(p != NONE for _, p in obf) / len(obf), 4) if obf else None,
+            "listings": len(labels)}
+
+
+def save_model(data: dict, path: str | os.PathLike) -> None:
+    """Write the model file atomically (a crash never leaves half a model)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+

@@ -1,0 +1,168 @@
+"""The learned layer: a data file rebuilt exactly from its config, probabilities, and exact explanations."""
+
+import json
+import pickletools
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from classifier import classifier_version, classify, load_watchlist
+from classifier.model import load_model, model_path_for
+from classifier.rules import MAX_FIELD_CHARS
+from classifier.train import load_config
+from keywatch.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHLIST = ROOT / "watchlist.yaml"
+
+
+@pytest.fixture(scope="module")
+def wl():
+    return load_watchlist(WATCHLIST)
+
+
+def run(args, stdin=None):
+    return CliRunner().invoke(cli, args, input=stdin)
+
+
+def test_the_committed_model_is_what_the_training_config_rebuilds():
+    result = run(["train", "--watchlist", str(WATCHLIST), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "watchlist.model.json: OK" in result.output
+
+
+def test_check_fails_for_a_model_trained_on_other_corpora(tmp_path):
+    config = tmp_path / "training.yaml"
+    config.write_text(f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nthreshold_on: {ROOT}/tests/data/corpus_heldout.jsonl\n")
+    result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--check"])
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == (
+        f"Error: {model_path_for(WATCHLIST)} is not what the training config rebuilds (run: keywatch train)")
+
+
+def test_the_model_is_json_data_that_says_where_it_came_from(wl):
+    raw = model_path_for(WATCHLIST).read_bytes()
+    assert raw[:1] == b"{" and not raw.startswith(b"\x80")  # JSON, not a pickle
+    with pytest.raises(Exception):
+        list(pickletools.genops(raw))
+    data = json.loads(raw)
+    config = load_config(ROOT / "training.yaml")
+    assert [f["path"] for f in data["training_set"]["files"]] == [
+        p.relative_to(ROOT).as_posix() for p in config.train]
+    assert data["threshold_set"]["path"] == "tests/data/corpus_heldout.jsonl"  # chosen on a corpus never trained on
+    assert "tests/data/corpus_heldout.jsonl" not in [f["path"] for f in data["training_set"]["files"]]
+    assert data["training_set"]["watchlist_version"] == wl.version
+    assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
+    assert set(data["kfold"]) == {"rules", "model", "combined"}
+
+
+def test_a_hand_edited_model_is_refused_in_one_line(tmp_path):
+    shutil.copy(WATCHLIST, tmp_path / "watchlist.yaml")
+    data = json.loads(model_path_for(WATCHLIST).read_text())
+    data["threshold"] = 0.01
+    (tmp_path / "watchlist.model.json").write_text(json.dumps(data))
+    result = run(["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], '{"id": 1, "title": "x", "description": ""}\n')
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'watchlist.model.json'}: the model's content does not match its version (edited by hand?)\n"
+    (tmp_path / "watchlist.model.json").write_bytes(b"\x80\x04garbage")
+    result = run(["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], "")
+    assert result.exit_code == 1 and "not a keywatch model" in result.output and "Traceback" not in result.output
+
+
+def test_without_a_model_file_the_rules_decide_alone(tmp_path):
+    shutil.copy(WATCHLIST, tmp_path / "watchlist.yaml")
+    alone = load_watchlist(tmp_path / "watchlist.yaml")
+    result = classify("Keyless repeater", "", alone).to_dict()
+    assert result["flagged"] and "model" not in result
+    assert classifier_version(alone) == classifier_version(alone).split("+")[0]
+
+
+def test_every_classification_records_the_model_and_its_training_set(wl):
+    model = wl.model
+    for title in ("Keyless repeater relay box", "Phone case"):
+        record = classify(title, "", wl).to_dict()
+        assert record["model"] == {"version": model.version, "training_set": model.training_set,
+                                   "threshold": model.threshold}
+    assert classifier_version(wl).endswith(f"+model.{model.version}.train.{model.training_set}")
+
+
+def test_probabilities_are_a_distribution(wl):
+    from classifier.rules import weigh
+
+    for title, description in [("Keyless repeater", "2 units"), ("Steering wheel lock", "heavy duty"), ("", "")]:
+        prediction = wl.model.predict(weigh(title, description, wl))
+        assert abs(sum(prediction.probabilities.values()) - 1) < 1e-9
+        assert prediction.device_probability == pytest.approx(1 - prediction.probabilities["none"])
+
+
+def test_a_flag_lists_rule_spans_and_the_words_that_pushed_it(wl):
+    title = "Smart key signal booster"
+    description = "One box stays by the front door, the other by the car. Opens and starts in seconds."
+    result = classify(title, description, wl)
+    assert result.flagged and result.category == "relay_attack"
+    fields = {"title": title, "description": description}
+    pushed = [m for m in result.matches if m.kind == "ngram"]
+    assert pushed and all(m.score > 0 and m.category == "relay_attack" for m in pushed)
+    assert len({m.term for m in pushed}) <= 5
+    for m in result.matches:
+        assert fields[m.field][m.start:m.end] == m.text
+    assert any(m.kind in ("term", "device", "target", "claim") for m in result.matches)
+
+
+def test_explanations_index_the_full_field_past_the_cap(wl):
+    filler = "Great condition, fast dispatch. " * (2 * MAX_FIELD_CHARS // 32)
+    description = filler + "Keyless repeater relay box, two units, opens and starts the car."
+    result = classify("Bundle", description, wl)
+    assert result.flagged and result.to_dict()["truncated"]["description"]["length"] == len(description)
+    for m in result.matches:
+        assert ({"title": "Bundle", "description": description}[m.field][m.start:m.end]) == m.text
+
+
+def test_an_unflagged_listing_has_no_model_explanation(wl):
+    result = classify("Steering wheel lock heavy duty", "Fits most cars.", wl)
+    assert not result.flagged and not [m for m in result.matches if m.kind == "ngram"]
+    assert 0 <= result.probability < wl.model.threshold
+
+
+def test_train_adds_a_listed_corpus_and_writes_the_model(tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "x1", "title": "Handheld car gadget", "description": "Opens and starts the car "
+                                 "without the key, tested on Kia.", "category": "key_emulator"}) + "\n")
+    out = tmp_path / "model.json"
+    result = run(["train", "--watchlist", str(WATCHLIST), "--corpus", str(extra), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "5-fold cross-validation" in result.output and "combined" in result.output
+    data = load_model(out).data
+    committed = wl_model_data()
+    assert data["training_set"]["listings"] == committed["training_set"]["listings"] + 1
+    assert data["training_set"]["hash"] != committed["training_set"]["hash"]
+    assert data["training_set"]["files"][-1]["path"] == extra.as_posix()
+
+
+def wl_model_data():
+    return json.loads(model_path_for(WATCHLIST).read_text())
+
+
+def test_a_bad_training_config_is_a_one_line_error(tmp_path):
+    config = tmp_path / "training.yaml"
+    for text, message in (("train: nope\n", "expected `train:`"), ("train: [a.jsonl]\nthreshold_on: b.jsonl\nfoo: 1\n",
+                                                                    "unknown key(s): foo")):
+        config.write_text(text)
+        result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "m").exists()
+
+
+def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path):
+    from classifier.model import FORMAT, ModelError, content_version
+
+    data = {"format": FORMAT, "classes": ["none"], "ngrams": "oops"}
+    data["version"] = content_version(data)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="not a usable keywatch model"):
+        load_model(path)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="not a keywatch model"):
+        load_model(path)
