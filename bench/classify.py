@@ -30,9 +30,20 @@ from classifier import classify, load_watchlist, naive_classify  # noqa: E402
 from classifier.classify import classify_rules  # noqa: E402
 from classifier.normalise import normalise, tokens  # noqa: E402
 
-FILLER = ["Fast dispatch.", "Returns accepted.", "Please check the photos.", "Any questions just ask.",
-          "Comes as shown.", "Bundle deals available.", "Message me for more details.", "Great condition.",
-          "Tracked postage.", "VAT invoice available.", "Collection possible from Leeds.", "Ships worldwide."]
+FILLER = [
+    "Fast dispatch.",
+    "Returns accepted.",
+    "Please check the photos.",
+    "Any questions just ask.",
+    "Comes as shown.",
+    "Bundle deals available.",
+    "Message me for more details.",
+    "Great condition.",
+    "Tracked postage.",
+    "VAT invoice available.",
+    "Collection possible from Leeds.",
+    "Ships worldwide.",
+]
 
 
 def synthetic(n: int, seed: int) -> list[tuple[str, str]]:
@@ -50,7 +61,11 @@ def synthetic(n: int, seed: int) -> list[tuple[str, str]]:
             i = rng.randrange(len(words) - 1)
             words[i], words[i + 1] = words[i + 1], words[i]
         if rng.random() < 0.3:
-            words.append(rng.choice(["UK", "NEW", "2024", f"#{rng.randint(100, 99999)}", f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}"]))
+            words.append(
+                rng.choice(
+                    ["UK", "NEW", "2024", f"#{rng.randint(100, 99999)}", f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}"]
+                )
+            )
         title = " ".join(words)
         desc = [row["description"]]
         while sum(len(s) for s in desc) < 300:
@@ -74,10 +89,18 @@ def run(label: str, fn, listings, sample: int) -> dict:
     tracemalloc.stop()
     rate, cpu_rate = len(listings) / elapsed, len(listings) / cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:<26}{rate:>10,.0f}/s wall{cpu_rate:>10,.0f}/s CPU{elapsed:>9.1f} s"
-          f"{peak / 1e6:>9.1f} MB traced peak{rss:>8.0f} MB max RSS")
-    return {"label": label, "per_second_wall": round(rate), "per_second_cpu": round(cpu_rate),
-            "seconds": round(elapsed, 2), "traced_peak_mb": round(peak / 1e6, 1), "max_rss_mb": round(rss)}
+    print(
+        f"{label:<26}{rate:>10,.0f}/s wall{cpu_rate:>10,.0f}/s CPU{elapsed:>9.1f} s"
+        f"{peak / 1e6:>9.1f} MB traced peak{rss:>8.0f} MB max RSS"
+    )
+    return {
+        "label": label,
+        "per_second_wall": round(rate),
+        "per_second_cpu": round(cpu_rate),
+        "seconds": round(elapsed, 2),
+        "traced_peak_mb": round(peak / 1e6, 1),
+        "max_rss_mb": round(rss),
+    }
 
 
 def main() -> None:
@@ -99,10 +122,14 @@ def main() -> None:
     setup = time.perf_counter() - started
     listings = synthetic(args.n, args.seed)
     chars = sum(len(t) + len(d) for t, d in listings) / len(listings)
-    print(f"{len(listings):,} synthetic listings, {chars:.0f} characters on average; watchlist {wl.version} "
-          f"({len(wl.matcher.index):,} phrases) compiled in {setup:.2f} s, {index_mb:.1f} MB traced peak")
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}; pinned to one core")
+    print(
+        f"{len(listings):,} synthetic listings, {chars:.0f} characters on average; watchlist {wl.version} "
+        f"({len(wl.matcher.index):,} phrases) compiled in {setup:.2f} s, {index_mb:.1f} MB traced peak"
+    )
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}; pinned to one core"
+    )
     sample = min(10_000, len(listings))
     # a yardstick for comparing machines: a plain Python loop of a million additions
     reference = time.process_time()
@@ -110,8 +137,10 @@ def main() -> None:
     for i in range(1_000_000):
         total += i
     reference = time.process_time() - reference
-    print(f"reference: 1,000,000-step Python loop takes {reference:.3f} CPU s here "
-          f"(about 0.04 s on a current desktop CPU)\n")
+    print(
+        f"reference: 1,000,000-step Python loop takes {reference:.3f} CPU s here "
+        f"(about 0.04 s on a current desktop CPU)\n"
+    )
 
     def normalise_only(title, desc):
         tokens(normalise(title))
@@ -121,12 +150,18 @@ def main() -> None:
         run("normalisation alone", normalise_only, listings, sample),
         run("naive baseline", lambda t, d: naive_classify(t, d, wl), listings, sample),
         run("rules alone", lambda t, d: classify_rules(t, d, wl), listings, sample),
-        run("rules + model (combined)" if wl.model else "full classifier (no model)",
-            lambda t, d: classify(t, d, wl), listings, sample),
+        run(
+            "rules + model (combined)" if wl.model else "full classifier (no model)",
+            lambda t, d: classify(t, d, wl),
+            listings,
+            sample,
+        ),
     ]
     m = wl.matcher
-    print(f"\nword caches after the run: {len(m._info_cache):,} words, {len(m._fuzzy_cache):,} fuzzy look-ups "
-          f"(bounded at 200,000 each); 'traced peak' is per-listing working memory with warm caches")
+    print(
+        f"\nword caches after the run: {len(m._info_cache):,} words, {len(m._fuzzy_cache):,} fuzzy look-ups "
+        f"(bounded at 200,000 each); 'traced peak' is per-listing working memory with warm caches"
+    )
     flagged = sum(classify(t, d, wl).flagged for t, d in listings[:sample])
     print(f"{flagged / sample:.0%} of the first {sample:,} listings flagged")
     if os.environ.get("BENCH_JSON"):

@@ -39,7 +39,9 @@ HOSTILE = {
 def texts(seed: int) -> dict[str, object]:
     """Each kind of text: a function of the size wanted."""
     rng = random.Random(seed)
-    rows = [json.loads(line) for line in (ROOT / "tests/data/corpus_dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line) for line in (ROOT / "tests/data/corpus_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     sentences = [s.strip() + ". " for r in rows for s in r["description"].split(".") if len(s.strip()) > 10]
     ordinary = "".join(rng.choice(sentences) for _ in range(20_000))
     out = {"ordinary listing text": lambda size: ordinary[:size]}
@@ -47,8 +49,10 @@ def texts(seed: int) -> dict[str, object]:
         out[name] = lambda size, unit=unit: (unit * (size // len(unit) + 1))[:size]
 
     def never_seen(size: int) -> str:  # new words every time: each costs a fuzzy look-up
-        words = ("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 12)))
-                 for _ in range(size // 4))
+        words = (
+            "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 12)))
+            for _ in range(size // 4)
+        )
         return " ".join(words)[:size]
 
     out["random never-seen words (cold)"] = never_seen
@@ -75,8 +79,10 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     wl = load_watchlist(args.watchlist)
     classify("warm up", "the term index and model are built once, outside the timings", wl)
-    print(f"CPU milliseconds to classify one listing, best of {args.repeat}; fields past "
-          f"{MAX_FIELD_CHARS:,} characters are read at their start and end only\n")
+    print(
+        f"CPU milliseconds to classify one listing, best of {args.repeat}; fields past "
+        f"{MAX_FIELD_CHARS:,} characters are read at their start and end only\n"
+    )
     print(f"{'description':<36}" + "".join(f"{size // 1000:>9,} KB" for size in SIZES))
     for name, make in texts(args.seed).items():
         cells = [best_time("Listing", make, size, wl, args.repeat) * 1000 for size in SIZES]

@@ -54,8 +54,11 @@ def bare_child(base_url: str, out_path: str) -> None:
         def parse_item(self, response):
             return None
 
-    settings = project_settings(Path(out_path).with_suffix(".unused.sqlite"), ROOT / "watchlist.yaml",
-                                {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}})
+    settings = project_settings(
+        Path(out_path).with_suffix(".unused.sqlite"),
+        ROOT / "watchlist.yaml",
+        {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}},
+    )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler)
@@ -85,7 +88,8 @@ def writer_thread_pipeline():
         async def process_item(self, item):
             record = self.record_of(item)
             await asyncio.get_running_loop().run_in_executor(
-                self.writer, lambda: db.save_capture(self.store, record, run_id=self.run_id))
+                self.writer, lambda: db.save_capture(self.store, record, run_id=self.run_id)
+            )
             self.count_stored(record)
             return item
 
@@ -104,16 +108,20 @@ def __getattr__(name):
 
 
 EXPERIMENTS = {
-    "writer-thread": {"ITEM_PIPELINES": json.dumps({"spiders.pipelines.classify.ClassifyPipeline": 100,
-                                                    "bench.crawl.WriterThreadStorePipeline": 200})},
+    "writer-thread": {
+        "ITEM_PIPELINES": json.dumps(
+            {"spiders.pipelines.classify.ClassifyPipeline": 100, "bench.crawl.WriterThreadStorePipeline": 200}
+        )
+    },
 }
 
 
 def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int]:
     """Run a child process; return (exit code, wall seconds, peak RSS in MiB) of that child alone."""
     started = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children so far).
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
@@ -135,14 +143,34 @@ def crawl_bare(url: str, workdir: Path) -> dict:
     out = workdir / "bare-stats.json"
     _, wall, rss = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
     pages, elapsed, per_second = rate(json.loads(out.read_text()))
-    return {"pages": pages, "elapsed_s": round(elapsed, 2), "pages_per_s": round(per_second, 1),
-            "wall_s": round(wall, 2), "peak_rss_mib": rss}
+    return {
+        "pages": pages,
+        "elapsed_s": round(elapsed, 2),
+        "pages_per_s": round(per_second, 1),
+        "wall_s": round(wall, 2),
+        "peak_rss_mib": rss,
+    }
 
 
 def full_crawl_args(url: str, db_path: Path, settings: dict | None = None) -> list[str]:
     extra = [arg for name, value in (settings or {}).items() for arg in ("-s", f"{name}={value}")]
-    return ["-m", "keywatch", "crawl", "demo_market", "-a", f"base_url={url}", "-a", "mode=all",
-            "-a", f"max_pages={MAX_PAGES}", "--db", str(db_path), "-s", "LOG_LEVEL=WARNING", *extra]
+    return [
+        "-m",
+        "keywatch",
+        "crawl",
+        "demo_market",
+        "-a",
+        f"base_url={url}",
+        "-a",
+        "mode=all",
+        "-a",
+        f"max_pages={MAX_PAGES}",
+        "--db",
+        str(db_path),
+        "-s",
+        "LOG_LEVEL=WARNING",
+        *extra,
+    ]
 
 
 def crawl_full(url: str, workdir: Path, n: int, settings: dict | None = None, name: str = "full") -> dict:
@@ -158,9 +186,16 @@ def crawl_full(url: str, workdir: Path, n: int, settings: dict | None = None, na
         store.close()
     stats = json.loads(run["stats"])
     pages, elapsed, per_second = rate(stats)
-    return {"pages": pages, "elapsed_s": round(elapsed, 2), "pages_per_s": round(per_second, 1),
-            "wall_s": round(wall, 2), "peak_rss_mib": rss, "captures": captures,
-            "hits": int(stats.get("keywatch/hits", 0)), "db_mib": round(db_path.stat().st_size / 2**20, 1)}
+    return {
+        "pages": pages,
+        "elapsed_s": round(elapsed, 2),
+        "pages_per_s": round(per_second, 1),
+        "wall_s": round(wall, 2),
+        "peak_rss_mib": rss,
+        "captures": captures,
+        "hits": int(stats.get("keywatch/hits", 0)),
+        "db_mib": round(db_path.stat().st_size / 2**20, 1),
+    }
 
 
 def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, float]:
@@ -177,9 +212,13 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     from spiders.spiders.demo_market import DemoMarketSpider
 
     store = db.connect(db_path)
-    rows = list(store.query(
-        "SELECT c.url, c.status, b.body FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
-        "WHERE c.purpose = 'all' ORDER BY c.id LIMIT ?", [limit]))
+    rows = list(
+        store.query(
+            "SELECT c.url, c.status, b.body FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
+            "WHERE c.purpose = 'all' ORDER BY c.id LIMIT ?",
+            [limit],
+        )
+    )
     store.close()
     pages = [(row["url"], zlib.decompress(row["body"])) for row in rows]
     spider = DemoMarketSpider(base_url="http://127.0.0.1")
@@ -204,10 +243,19 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
 
     def item(response, f):
         known = {k: f[k] for k in ("title", "description", "price", "currency", "seller", "condition") if f.get(k)}
-        return ListingItem(marketplace="demo", listing_id=f["listing_id"], url=response.url, **known,
-                           request_url=response.url, response_url=response.url, status=200,
-                           headers={"Content-Type": ["text/html"]}, body=response.body,
-                           fetched_at="2026-11-28T10:00:00.000000+00:00", purpose="all")
+        return ListingItem(
+            marketplace="demo",
+            listing_id=f["listing_id"],
+            url=response.url,
+            **known,
+            request_url=response.url,
+            response_url=response.url,
+            status=200,
+            headers={"Content-Type": ["text/html"]},
+            body=response.body,
+            fetched_at="2026-11-28T10:00:00.000000+00:00",
+            purpose="all",
+        )
 
     items = timed("build item", item)
     for it, result in zip(items, results):
@@ -238,14 +286,21 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=31, help="catalogue copies (31 x 166 = 5,146 item pages)")
     parser.add_argument("--repeat", type=int, default=1, help="crawl each way this many times (best is kept)")
     parser.add_argument("--profile", action="store_true", help="also profile the full crawl with cProfile")
-    parser.add_argument("--experiment", choices=sorted(EXPERIMENTS), action="append", default=[],
-                        help="also crawl with an experimental pipeline change, for comparison")
+    parser.add_argument(
+        "--experiment",
+        choices=sorted(EXPERIMENTS),
+        action="append",
+        default=[],
+        help="also crawl with an experimental pipeline change, for comparison",
+    )
     options = parser.parse_args()
 
     from demo_market import DemoMarket
 
-    with tempfile.TemporaryDirectory(prefix="keywatch-bench-") as tmp, \
-            DemoMarket(port=0, scale=options.scale) as market:
+    with (
+        tempfile.TemporaryDirectory(prefix="keywatch-bench-") as tmp,
+        DemoMarket(port=0, scale=options.scale) as market,
+    ):
         workdir = Path(tmp)
         items = len(market.listings)
         print(f"Demo marketplace: {items:,} item pages at {market.url} (scale {options.scale})")
@@ -263,32 +318,53 @@ def main() -> int:
         print()
         print(f"{'crawl':6} {'pages':>7} {'seconds':>8} {'pages/s':>8} {'peak RSS':>9}")
         for name, r in (("bare", bare), ("full", full)):
-            print(f"{name:6} {r['pages']:>7,} {r['elapsed_s']:>8.1f} {r['pages_per_s']:>8.1f} {r['peak_rss_mib']:>6} MiB")
+            print(
+                f"{name:6} {r['pages']:>7,} {r['elapsed_s']:>8.1f} {r['pages_per_s']:>8.1f} {r['peak_rss_mib']:>6} MiB"
+            )
         verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-        print(f"full / bare throughput: {ratio:.0%} ({verdict} the {TARGET_RATIO:.0%} target); "
-              f"{full['captures']:,} captures, {full['hits']:,} hits, database {full['db_mib']} MiB")
+        print(
+            f"full / bare throughput: {ratio:.0%} ({verdict} the {TARGET_RATIO:.0%} target); "
+            f"{full['captures']:,} captures, {full['hits']:,} hits, database {full['db_mib']} MiB"
+        )
         per_page_ms = {"bare": round(1000 / bare["pages_per_s"], 2), "full": round(1000 / full["pages_per_s"], 2)}
-        print(f"per page: bare {per_page_ms['bare']} ms, full {per_page_ms['full']} ms "
-              f"(+{per_page_ms['full'] - per_page_ms['bare']:.2f} ms); 80% needs at most "
-              f"+{per_page_ms['bare'] * (1 / TARGET_RATIO - 1):.2f} ms")
+        print(
+            f"per page: bare {per_page_ms['bare']} ms, full {per_page_ms['full']} ms "
+            f"(+{per_page_ms['full'] - per_page_ms['bare']:.2f} ms); 80% needs at most "
+            f"+{per_page_ms['bare'] * (1 / TARGET_RATIO - 1):.2f} ms"
+        )
         costs = stage_costs(workdir / f"full-{len(full_runs) - 1}.sqlite", workdir)
         print("What the full pipeline adds, per item page (timed alone, in one process):")
         for name, ms in costs.items():
             print(f"  {name:45} {ms}")
-        result = {"item_pages": items, "scale": options.scale, "bare": bare, "full": full,
-                  "ratio": round(ratio, 3), "target": TARGET_RATIO, "per_page_ms": per_page_ms,
-                  "stage_costs_ms": costs, "runs": {"bare": bare_runs, "full": full_runs}}
+        result = {
+            "item_pages": items,
+            "scale": options.scale,
+            "bare": bare,
+            "full": full,
+            "ratio": round(ratio, 3),
+            "target": TARGET_RATIO,
+            "per_page_ms": per_page_ms,
+            "stage_costs_ms": costs,
+            "runs": {"bare": bare_runs, "full": full_runs},
+        }
         out_dir = ROOT / "bench" / "out"
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "crawl.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
         print(f"Results written to {out_dir / 'crawl.json'}")
         for experiment in options.experiment:
-            runs = [crawl_full(market.url, workdir, n, EXPERIMENTS[experiment], name=experiment)
-                    for n in range(options.repeat)]
+            runs = [
+                crawl_full(market.url, workdir, n, EXPERIMENTS[experiment], name=experiment)
+                for n in range(options.repeat)
+            ]
             best = max(runs, key=lambda r: r["pages_per_s"])
-            result.setdefault("experiments", {})[experiment] = {**best, "ratio": round(best["pages_per_s"] / bare["pages_per_s"], 3)}
-            print(f"experiment {experiment}: {best['pages_per_s']} pages/s, "
-                  f"{best['pages_per_s'] / bare['pages_per_s']:.0%} of bare; {best['captures']:,} captures")
+            result.setdefault("experiments", {})[experiment] = {
+                **best,
+                "ratio": round(best["pages_per_s"] / bare["pages_per_s"], 3),
+            }
+            print(
+                f"experiment {experiment}: {best['pages_per_s']} pages/s, "
+                f"{best['pages_per_s'] / bare['pages_per_s']:.0%} of bare; {best['captures']:,} captures"
+            )
             (out_dir / "crawl.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
         if options.profile:
             profile_full(market.url, workdir)

@@ -17,7 +17,7 @@ import statistics
 import string
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,9 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import db  # noqa: E402
 from db.canonical import format_utc  # noqa: E402
 
-CATEGORIES = [("relay_attack", "high"), ("key_programmer", "high"), ("can_injection", "critical"),
-              ("key_emulator", "high"), ("code_grabber", "high"), ("signal_jammer", "medium"),
-              ("mechanical_entry", "medium")]
+CATEGORIES = [
+    ("relay_attack", "high"),
+    ("key_programmer", "high"),
+    ("can_injection", "critical"),
+    ("key_emulator", "high"),
+    ("code_grabber", "high"),
+    ("signal_jammer", "medium"),
+    ("mechanical_entry", "medium"),
+]
 WORDS = """car key fob remote keyless entry relay repeater amplifier signal range long programmer obd obd2 diagnostic
 tool scanner code reader immobiliser transponder chip blank shell case cover replacement battery cr2032 steering wheel
 lock anti theft faraday pouch bag blocking rfid wallet wifi booster antenna extender mesh router starter motor relay
@@ -39,9 +45,11 @@ basket buy now best offer postage packaging item specifics brand model year colo
 metal aluminium warranty months manufacturer part number mpn ean upc unbranded does apply quantity available sold
 """.split()
 CSS = ".x-page{margin:0 auto;max-width:1280px;font-family:Arial,Helvetica,sans-serif}" * 40
-SCRIPT_LIB = ("function track(e){window.dataLayer=window.dataLayer||[];dataLayer.push({event:e,ts:Date.now()})}"
-              "document.addEventListener('click',function(e){var t=e.target.closest('[data-track]');"
-              "if(t){track(t.getAttribute('data-track'))}});") * 30
+SCRIPT_LIB = (
+    "function track(e){window.dataLayer=window.dataLayer||[];dataLayer.push({event:e,ts:Date.now()})}"
+    "document.addEventListener('click',function(e){var t=e.target.closest('[data-track]');"
+    "if(t){track(t.getAttribute('data-track'))}});"
+) * 30
 
 
 def token(rng, n=16, alphabet=string.ascii_letters + string.digits):
@@ -73,25 +81,34 @@ def build_pool(rng, size=3000):
         elif kind == 1:
             pool.append("<p>" + " ".join(sentence(rng) for _ in range(rng.randint(3, 9))) + "</p>\n")
         elif kind == 2:
-            rows = "".join(f'<div class="ux-labels-values__labels"><span class="ux-textspans">{rng.choice(WORDS).title()}</span></div>'
-                           f'<div class="ux-labels-values__values"><span class="ux-textspans">{sentence(rng, 1, 4)[:-1]}</span></div>\n'
-                           for _ in range(rng.randint(4, 12)))
+            rows = "".join(
+                f'<div class="ux-labels-values__labels"><span class="ux-textspans">{rng.choice(WORDS).title()}</span></div>'
+                f'<div class="ux-labels-values__values"><span class="ux-textspans">{sentence(rng, 1, 4)[:-1]}</span></div>\n'
+                for _ in range(rng.randint(4, 12))
+            )
             pool.append(f'<div class="ux-layout-section-evo__row">{rows}</div>\n')
         else:
-            state = {"listingId": token(rng, 12, string.digits), "session": token(rng, 48),
-                     "experiments": [token(rng, 8) for _ in range(rng.randint(5, 20))],
-                     "recs": [{"id": token(rng, 12, string.digits), "score": rng.random()} for _ in range(rng.randint(5, 25))]}
+            state = {
+                "listingId": token(rng, 12, string.digits),
+                "session": token(rng, 48),
+                "experiments": [token(rng, 8) for _ in range(rng.randint(5, 20))],
+                "recs": [
+                    {"id": token(rng, 12, string.digits), "score": rng.random()} for _ in range(rng.randint(5, 25))
+                ],
+            }
             pool.append(f'<script type="application/json" data-state="{token(rng, 6)}">{json.dumps(state)}</script>\n')
     return pool
 
 
 def make_page(rng, pool, listing_id, title, price, size):
-    head = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{title} | eXample Market</title>'
-            f'<meta name="description" content="{title}. Buy it now for £{price}."><style>{CSS}</style>'
-            f'<script>{SCRIPT_LIB}</script>'
-            f'<script type="application/ld+json">{json.dumps({"@context": "https://schema.org", "@type": "Product", "name": title, "sku": listing_id, "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP"}})}</script>'
-            f'</head><body><div class="x-page"><h1 class="x-item-title__mainTitle"><span>{title}</span></h1>'
-            f'<div class="x-price-primary"><span>£{price}</span></div>')
+    head = (
+        f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{title} | eXample Market</title>'
+        f'<meta name="description" content="{title}. Buy it now for £{price}."><style>{CSS}</style>'
+        f"<script>{SCRIPT_LIB}</script>"
+        f'<script type="application/ld+json">{json.dumps({"@context": "https://schema.org", "@type": "Product", "name": title, "sku": listing_id, "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP"}})}</script>'
+        f'</head><body><div class="x-page"><h1 class="x-item-title__mainTitle"><span>{title}</span></h1>'
+        f'<div class="x-price-primary"><span>£{price}</span></div>'
+    )
     parts, length = [head], len(head)
     while length < size:
         chunk = rng.choices(pool, k=32)
@@ -111,17 +128,37 @@ def make_item(rng, pool, listing_id, n_version, when, min_kb, max_kb):
     body = make_page(page_rng, pool, listing_id, title, price, size)
     url = f"https://www.example-market.co.uk/itm/{listing_id}"
     return {
-        "marketplace": "bench_market", "listing_id": listing_id, "url": url, "title": title,
-        "description": sentence(rng, 20, 60), "price": price, "currency": "GBP",
-        "seller": f"seller_{rng.randint(1, 5000)}", "condition": "New", "extra": {"bench": True},
-        "request_url": url, "response_url": url, "status": 200,
-        "headers": {"Content-Type": ["text/html; charset=utf-8"], "Server": ["nginx"], "Content-Length": [str(len(body))]},
-        "body": body, "fetched_at": format_utc(when), "purpose": "candidate", "screen_score": round(rng.random() * 100, 1),
+        "marketplace": "bench_market",
+        "listing_id": listing_id,
+        "url": url,
+        "title": title,
+        "description": sentence(rng, 20, 60),
+        "price": price,
+        "currency": "GBP",
+        "seller": f"seller_{rng.randint(1, 5000)}",
+        "condition": "New",
+        "extra": {"bench": True},
+        "request_url": url,
+        "response_url": url,
+        "status": 200,
+        "headers": {
+            "Content-Type": ["text/html; charset=utf-8"],
+            "Server": ["nginx"],
+            "Content-Length": [str(len(body))],
+        },
+        "body": body,
+        "fetched_at": format_utc(when),
+        "purpose": "candidate",
+        "screen_score": round(rng.random() * 100, 1),
         "crawler_version": "keywatch/bench",
-        "classification": {"flagged": flagged, "category": category, "risk": risk,
-                           "score": round(60 + rng.random() * 40, 1) if flagged else round(rng.random() * 50, 1),
-                           "matches": [{"term": "relay", "field": "title", "start": 0, "end": 5, "score": 100.0}] if flagged else [],
-                           "watchlist_version": "bench-watchlist"},
+        "classification": {
+            "flagged": flagged,
+            "category": category,
+            "risk": risk,
+            "score": round(60 + rng.random() * 40, 1) if flagged else round(rng.random() * 50, 1),
+            "matches": [{"term": "relay", "field": "title", "start": 0, "end": 5, "score": 100.0}] if flagged else [],
+            "watchlist_version": "bench-watchlist",
+        },
     }
 
 
@@ -141,7 +178,10 @@ def timed(fn, repeat):
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return {"median_ms": round(statistics.median(samples), 2), "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2)}
+    return {
+        "median_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+    }
 
 
 def file_size(path):
@@ -164,8 +204,10 @@ def main(argv=None):
     rng = random.Random(args.seed)
     pool = build_pool(rng)
     store = db.connect(args.db)
-    run_id = db.start_run(store, spider="bench", args=vars(args) | {"db": str(args.db)}, crawler_version="keywatch/bench")
-    start_time = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    run_id = db.start_run(
+        store, spider="bench", args=vars(args) | {"db": str(args.db)}, crawler_version="keywatch/bench"
+    )
+    start_time = datetime(2026, 1, 1, tzinfo=UTC)
     raw_bytes, insert_seconds, identical = 0, 0.0, 0
     recent: dict[str, dict] = {}  # recently captured listings (bounded), which re-crawls pick from
     report_every = max(1, args.n // 20)
@@ -191,8 +233,11 @@ def main(argv=None):
         db.save_capture(store, item, run_id=run_id)
         insert_seconds += time.perf_counter() - started
         if (i + 1) % report_every == 0:
-            print(f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, {(i + 1) / insert_seconds:7.1f} inserts/s, "
-                  f"{time.perf_counter() - wall:7.0f} s elapsed", flush=True)
+            print(
+                f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, {(i + 1) / insert_seconds:7.1f} inserts/s, "
+                f"{time.perf_counter() - wall:7.0f} s elapsed",
+                flush=True,
+            )
     db.finish_run(store, run_id, stats={"captures": args.n})
 
     # Decide on a third of the flagged listings so the queue's "not yet decided" condition has work to do.
@@ -202,7 +247,9 @@ def main(argv=None):
         for pk in decided:
             decision_id = store.execute(
                 "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'bench', 'dismiss', "
-                "'false_positive', ?)", [pk, db.utc_now()]).lastrowid
+                "'false_positive', ?)",
+                [pk, db.utc_now()],
+            ).lastrowid
             db.append_chain(store, "decision", decision_id)
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.execute("ANALYZE")
@@ -224,21 +271,32 @@ def main(argv=None):
     hits_ms = timed(lambda: sum(1 for _ in db.hits(store)), 3)
 
     report = {
-        "captures": args.n, "listings": store["listings"].count, "identical_recaptures": identical,
-        "flagged_listings": len(flagged), "decided": len(decided),
-        "raw_body_bytes": raw_bytes, "db_bytes": db_bytes, "compression_ratio": round(raw_bytes / db_bytes, 2),
+        "captures": args.n,
+        "listings": store["listings"].count,
+        "identical_recaptures": identical,
+        "flagged_listings": len(flagged),
+        "decided": len(decided),
+        "raw_body_bytes": raw_bytes,
+        "db_bytes": db_bytes,
+        "compression_ratio": round(raw_bytes / db_bytes, 2),
         "inserts_per_second": round(args.n / insert_seconds, 1),
         "raw_mb_per_second": round(raw_bytes / 1e6 / insert_seconds, 1),
-        "verify_seconds": round(verify_seconds, 1), "chain_records": result.count, "bodies_checked": result.bodies,
-        "queue_query": queue, "review_queue": review_queue, "all_hits": hits_ms,
+        "verify_seconds": round(verify_seconds, 1),
+        "chain_records": result.count,
+        "bodies_checked": result.bodies,
+        "queue_query": queue,
+        "review_queue": review_queue,
+        "all_hits": hits_ms,
         "sqlite": db.connect(":memory:").execute("select sqlite_version()").fetchone()[0],
     }
     print(json.dumps(report, indent=2))
     out = args.db.parent / f"store-{args.n}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{args.n} captures ({raw_bytes / 1e9:.2f} GB raw) in {insert_seconds:.0f} s: {report['inserts_per_second']} "
-          f"inserts/s; database {db_bytes / 1e9:.2f} GB ({report['compression_ratio']}x smaller than raw); "
-          f"verify {verify_seconds:.1f} s; review queue {queue['median_ms']} ms median. Written to {out}")
+    print(
+        f"\n{args.n} captures ({raw_bytes / 1e9:.2f} GB raw) in {insert_seconds:.0f} s: {report['inserts_per_second']} "
+        f"inserts/s; database {db_bytes / 1e9:.2f} GB ({report['compression_ratio']}x smaller than raw); "
+        f"verify {verify_seconds:.1f} s; review queue {queue['median_ms']} ms median. Written to {out}"
+    )
     store.close()
     if not args.keep:
         for suffix in ("", "-wal", "-shm"):

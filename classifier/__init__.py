@@ -8,16 +8,44 @@ Python with rapidfuzz, PyYAML and numpy (scikit-learn only to train the model: c
 no Scrapy, no database. See docs/classifier.md.
 """
 
-from classifier.classify import (Classification, Match, classifier_version, classify, classify_rules, default_watchlist,
-                                 naive_classify)
+from classifier.classify import (
+    Classification,
+    Match,
+    classifier_version,
+    classify,
+    classify_rules,
+    default_watchlist,
+    naive_classify,
+)
 from classifier.model import ModelError
 from classifier.normalise import normalise
-from classifier.watchlist import (Category, Context, Watchlist, WatchlistError, default_watchlist_path, load_watchlist,
-                                  shared_watchlist)
 from classifier.version import __version__
+from classifier.watchlist import (
+    Category,
+    Context,
+    Watchlist,
+    WatchlistError,
+    default_watchlist_path,
+    load_watchlist,
+    shared_watchlist,
+)
 
 __all__ = [
-    "Category", "Classification", "Context", "Match", "ModelError", "Watchlist", "WatchlistError", "__version__",
-    "classifier_version", "classify", "classify_rules", "default_watchlist", "default_watchlist_path", "load_watchlist",
-    "naive_classify", "normalise", "shared_watchlist",
+    "Category",
+    "Classification",
+    "Context",
+    "Match",
+    "ModelError",
+    "Watchlist",
+    "WatchlistError",
+    "__version__",
+    "classifier_version",
+    "classify",
+    "classify_rules",
+    "default_watchlist",
+    "default_watchlist_path",
+    "load_watchlist",
+    "naive_classify",
+    "normalise",
+    "shared_watchlist",
 ]

@@ -24,7 +24,7 @@ class Classification:
     flagged: bool
     category: str | None
     risk: str | None
-    score: int           # 0-100: the rules' score, or with a model its probability of a device in percent
+    score: int  # 0-100: the rules' score, or with a model its probability of a device in percent
     matches: list[Match] = field(default_factory=list)
     truncated: dict[str, dict] = field(default_factory=dict)  # field -> {"length", "skipped": [start, end]}
     matches_omitted: int = 0  # repeats past rules.MAX_MATCHES_PER_TERM, scored but not listed
@@ -70,7 +70,9 @@ def classify_rules(title: str, description: str, watchlist: Watchlist | None = N
     return classify(title, description, watchlist, mode="rules")
 
 
-def classify(title: str, description: str, watchlist: Watchlist | None = None, mode: str = "combined") -> Classification:
+def classify(
+    title: str, description: str, watchlist: Watchlist | None = None, mode: str = "combined"
+) -> Classification:
     """Classify one listing. `mode`: "combined" (the default: the rules, and the watchlist's model
     when it has one), "rules" (the rules alone) or "model" (the model's threshold alone, for `eval`)."""
     wl = watchlist if watchlist is not None else default_watchlist()
@@ -79,8 +81,9 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None, m
     rules_category, rule_score = rules.best()
     if model is None:
         flagged = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
-        return _result(wl, rules_category if flagged else None, int(round(rule_score)), rules.matches, rules,
-                       rule_score)
+        return _result(
+            wl, rules_category if flagged else None, int(round(rule_score)), rules.matches, rules, rule_score
+        )
     prediction = model.predict(rules)
     rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
     if prediction.device_probability >= model.threshold:
@@ -97,8 +100,9 @@ def classify(title: str, description: str, watchlist: Watchlist | None = None, m
     return result
 
 
-def _result(wl: Watchlist, category: str | None, score: int, matches: list[Match], rules: RuleResult,
-            rule_score: float) -> Classification:
+def _result(
+    wl: Watchlist, category: str | None, score: int, matches: list[Match], rules: RuleResult, rule_score: float
+) -> Classification:
     return Classification(
         flagged=category is not None,
         category=category,
@@ -143,5 +147,7 @@ def naive_classify(title: str, description: str, watchlist: Watchlist | None = N
 def _naive_terms(wl: Watchlist) -> list[tuple[str, str]]:
     cached = wl.__dict__.get("_naive_terms")
     if cached is None:
-        cached = wl.__dict__["_naive_terms"] = [(c.id, t.lower()) for c in wl.categories.values() for t in c.strong_terms]
+        cached = wl.__dict__["_naive_terms"] = [
+            (c.id, t.lower()) for c in wl.categories.values() for t in c.strong_terms
+        ]
     return cached

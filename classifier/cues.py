@@ -48,8 +48,7 @@ def cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[
     """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
     # a cue word inside a device's name ("GPS blocker") or a claim ("no key needed") is part of it, not a cue
     named = {i for h in hits if h.entry.kind in STRONG_KINDS for i in range(h.first, h.last + 1)}
-    cues = [c for c in scan.hits if c.entry.kind == "cue"
-            and not any(i in named for i in range(c.first, c.last + 1))]
+    cues = [c for c in scan.hits if c.entry.kind == "cue" and not any(i in named for i in range(c.first, c.last + 1))]
     cancelled: dict[Hit, str] = {}
     if not cues:
         return cancelled
@@ -68,7 +67,7 @@ def cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[
                 gap = cue.first - hit.last - 1
                 ok = 0 <= gap < group.window and same_sentence(scan, hit.last, cue.first)
             if ok:
-                cancelled[hit] = f"cue '{scan.norm.original[cue.start:cue.end]}'"
+                cancelled[hit] = f"cue '{scan.norm.original[cue.start : cue.end]}'"
                 carry[hit] = group.side
                 break
     # "blocks relay attacks, signal jammers and code grabbers": the cue covers the whole list,

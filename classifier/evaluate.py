@@ -9,9 +9,9 @@ would flag) how many were flagged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from classifier import jsonl
 
@@ -47,7 +47,9 @@ def _rows(path: Path, lines, known_categories) -> list[dict]:
             if not isinstance(row.get(key), str):
                 raise CorpusError(f"{path}:{number}: '{key}' must be a string")
         if row["category"] not in labels:
-            raise CorpusError(f"{path}:{number}: unknown category '{row['category']}' (expected one of: {', '.join(sorted(labels))})")
+            raise CorpusError(
+                f"{path}:{number}: unknown category '{row['category']}' (expected one of: {', '.join(sorted(labels))})"
+            )
         row.setdefault("id", f"line {number}")
         rows.append(row)
     if not rows:
@@ -63,7 +65,7 @@ class Scores:
     support: int
 
     @classmethod
-    def from_counts(cls, tp: int, fp: int, fn: int) -> "Scores":
+    def from_counts(cls, tp: int, fp: int, fn: int) -> Scores:
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -77,7 +79,7 @@ class Evaluation:
     skipped_ambiguous: int
     flagged: Scores
     per_category: dict[str, Scores]
-    category_accuracy: float     # of true hits that were flagged, the share given the right category
+    category_accuracy: float  # of true hits that were flagged, the share given the right category
     obfuscated_recall: float
     obfuscated_support: int
     description_only_recall: float
@@ -91,22 +93,36 @@ class Evaluation:
 
     def to_dict(self) -> dict:
         def s(x: Scores):
-            return {"precision": round(x.precision, 4), "recall": round(x.recall, 4), "f1": round(x.f1, 4), "support": x.support}
+            return {
+                "precision": round(x.precision, 4),
+                "recall": round(x.recall, 4),
+                "f1": round(x.f1, 4),
+                "support": x.support,
+            }
 
         return {
-            "name": self.name, "scored": self.scored, "skipped_ambiguous": self.skipped_ambiguous,
-            "flagged": s(self.flagged), "per_category": {k: s(v) for k, v in self.per_category.items()},
+            "name": self.name,
+            "scored": self.scored,
+            "skipped_ambiguous": self.skipped_ambiguous,
+            "flagged": s(self.flagged),
+            "per_category": {k: s(v) for k, v in self.per_category.items()},
             "category_accuracy": round(self.category_accuracy, 4),
-            "obfuscated_recall": round(self.obfuscated_recall, 4), "obfuscated_support": self.obfuscated_support,
+            "obfuscated_recall": round(self.obfuscated_recall, 4),
+            "obfuscated_support": self.obfuscated_support,
             "description_only_recall": round(self.description_only_recall, 4),
             "description_only_support": self.description_only_support,
-            "hard_negatives_flagged": self.hard_negatives_flagged, "hard_negatives": self.hard_negatives,
-            "confusion": self.confusion, "misses": self.misses, "false_flags": self.false_flags,
+            "hard_negatives_flagged": self.hard_negatives_flagged,
+            "hard_negatives": self.hard_negatives,
+            "confusion": self.confusion,
+            "misses": self.misses,
+            "false_flags": self.false_flags,
             "wrong_category": self.wrong_category,
         }
 
 
-def evaluate(rows: list[dict], classify_fn: Callable[[str, str], object], categories, name: str = "classifier") -> Evaluation:
+def evaluate(
+    rows: list[dict], classify_fn: Callable[[str, str], object], categories, name: str = "classifier"
+) -> Evaluation:
     """Score `classify_fn(title, description)` (returning a Classification) against `rows`."""
     categories = list(categories)
     labels = categories + [NONE]
@@ -124,7 +140,13 @@ def evaluate(rows: list[dict], classify_fn: Callable[[str, str], object], catego
         result = classify_fn(row["title"], row["description"])
         predicted = result.category if result.flagged else NONE
         confusion[truth][predicted] += 1
-        brief = {"id": row.get("id"), "title": row["title"], "truth": truth, "predicted": predicted, "score": result.score}
+        brief = {
+            "id": row.get("id"),
+            "title": row["title"],
+            "truth": truth,
+            "predicted": predicted,
+            "score": result.score,
+        }
         if truth == NONE and row.get("hard_negative"):
             hard_total += 1
             hard_flagged += result.flagged
@@ -184,7 +206,9 @@ def format_evaluation(ev: Evaluation, details: bool = True) -> str:
     lines.append(f"correct category of true hits: {ev.category_accuracy:.3f}")
     lines.append(f"recall on obfuscated listings: {ev.obfuscated_recall:.3f} (of {ev.obfuscated_support})")
     if ev.description_only_support:
-        lines.append(f"recall on description-only listings: {ev.description_only_recall:.3f} (of {ev.description_only_support})")
+        lines.append(
+            f"recall on description-only listings: {ev.description_only_recall:.3f} (of {ev.description_only_support})"
+        )
     if ev.hard_negatives:
         lines.append(f"hard negatives flagged: {ev.hard_negatives_flagged} of {ev.hard_negatives}")
     lines.append("")
@@ -195,24 +219,35 @@ def format_evaluation(ev: Evaluation, details: bool = True) -> str:
     for truth in labels:
         lines.append(f"{truth:<18}" + "".join(f"{ev.confusion[truth][p]:>9}" for p in labels))
     if details:
-        for title, items in (("misses", ev.misses), ("false flags", ev.false_flags), ("wrong category", ev.wrong_category)):
+        for title, items in (
+            ("misses", ev.misses),
+            ("false flags", ev.false_flags),
+            ("wrong category", ev.wrong_category),
+        ):
             lines.append("")
             lines.append(f"{title} ({len(items)}):")
             for item in items:
-                lines.append(f"  {item['id']}: [{item['truth']} -> {item['predicted']}, {item['score']}] {item['title'][:90]}")
+                lines.append(
+                    f"  {item['id']}: [{item['truth']} -> {item['predicted']}, {item['score']}] {item['title'][:90]}"
+                )
     return "\n".join(lines)
 
 
 def format_comparison(evaluations: list[Evaluation]) -> str:
     """Several classifiers on one corpus, one line each: the figures a reviewer compares."""
+
     def share(value: float, support: int) -> str:
         return f"{value:.3f}" if support else "-"
 
-    lines = [f"{'':<26}{'precision':>10}{'recall':>8}{'F1':>7}{'category':>10}{'descr.-only':>12}"
-             f"{'obfuscated':>11}{'hard neg.':>11}"]
+    lines = [
+        f"{'':<26}{'precision':>10}{'recall':>8}{'F1':>7}{'category':>10}{'descr.-only':>12}"
+        f"{'obfuscated':>11}{'hard neg.':>11}"
+    ]
     for ev in evaluations:
         hard = f"{ev.hard_negatives_flagged}/{ev.hard_negatives}" if ev.hard_negatives else "-"
-        lines.append(f"{ev.name:<26}{ev.flagged.precision:>10.3f}{ev.flagged.recall:>8.3f}{ev.flagged.f1:>7.3f}"
-                     f"{ev.category_accuracy:>10.3f}{share(ev.description_only_recall, ev.description_only_support):>12}"
-                     f"{share(ev.obfuscated_recall, ev.obfuscated_support):>11}{hard:>11}")
+        lines.append(
+            f"{ev.name:<26}{ev.flagged.precision:>10.3f}{ev.flagged.recall:>8.3f}{ev.flagged.f1:>7.3f}"
+            f"{ev.category_accuracy:>10.3f}{share(ev.description_only_recall, ev.description_only_support):>12}"
+            f"{share(ev.obfuscated_recall, ev.obfuscated_support):>11}{hard:>11}"
+        )
     return "\n".join(lines)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 
 class LineError(ValueError):

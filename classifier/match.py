@@ -34,14 +34,14 @@ class Entry:
 
     kind: str
     owner: str  # category id, context id, or cue group index
-    term: str   # as written in the watchlist
+    term: str  # as written in the watchlist
 
 
 class Hit(NamedTuple):
     entry: Entry
     field: str
     first: int  # token index of the first word
-    last: int   # token index of the last word (inclusive)
+    last: int  # token index of the last word (inclusive)
     start: int  # span in the ORIGINAL field text
     end: int
     score: float
@@ -68,7 +68,7 @@ class FieldScan:
 
     def gap_text(self, left_token: int, right_token: int) -> str:
         """The normalised text between the end of one word and the start of a later one."""
-        return self.norm.text[self.spans[left_token].end(): self.spans[right_token].start()]
+        return self.norm.text[self.spans[left_token].end() : self.spans[right_token].start()]
 
 
 class Matcher:
@@ -144,8 +144,9 @@ class Matcher:
             pass
         found: tuple[tuple[str, float], ...] = ()
         if word not in self.ignore:
-            best = process.extract(word, self._choices(word), scorer=fuzz.ratio,
-                                   score_cutoff=self.cutoff, limit=FUZZY_CHOICES)
+            best = process.extract(
+                word, self._choices(word), scorer=fuzz.ratio, score_cutoff=self.cutoff, limit=FUZZY_CHOICES
+            )
             found = tuple((choice, round(score, 1)) for choice, score, _ in best)
         if len(self._fuzzy_cache) >= CACHE_LIMIT:
             self._fuzzy_cache.clear()

@@ -35,8 +35,8 @@ from classifier.rules import Match, RuleResult
 FORMAT = "keywatch-model/1"
 CHAR_NGRAMS = (3, 5)
 RULE_FEATURES = ("score", "positive", "negative", "strong", "pair")
-EXPLAIN_TOP = 5          # n-grams listed per flag
-EXPLAIN_SPANS = 3        # places in the text shown per n-gram
+EXPLAIN_TOP = 5  # n-grams listed per flag
+EXPLAIN_SPANS = 3  # places in the text shown per n-gram
 _CACHE_LIMIT = 200_000
 
 
@@ -53,7 +53,7 @@ def char_ngrams(word: str) -> list[str]:
     """The character n-gram features of one word ("c:" + n-gram of " word ")."""
     padded = f" {word} "
     low, high = CHAR_NGRAMS
-    return ["c:" + padded[i:i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+    return ["c:" + padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
@@ -91,10 +91,10 @@ def rule_vector(rules: RuleResult, categories: list[str]) -> list[float]:
 @dataclass
 class Prediction:
     probabilities: dict[str, float]  # class -> calibrated probability ("none" included)
-    category: str                    # the likeliest device category
-    probability: float               # its probability
-    device_probability: float        # 1 - P(none)
-    parts: tuple                     # what explain() needs (see Model._features)
+    category: str  # the likeliest device category
+    probability: float  # its probability
+    device_probability: float  # 1 - P(none)
+    parts: tuple  # what explain() needs (see Model._features)
 
 
 class Model:
@@ -128,7 +128,7 @@ class Model:
         self.shares = np.zeros((self.words_first + _CACHE_LIMIT, len(self.classes)))
         for k, name in enumerate(self.pair_names):
             self.shares[k] = self.idf[self.index[name]] * self.w_grams[self.index[name]]
-        self.shares[self.rules_first:self.words_first] = rule_rows
+        self.shares[self.rules_first : self.words_first] = rule_rows
         # looked up by (word, word) for pairs and by word for title words: no strings built per listing
         self.pair_rows = {tuple(name[2:].split(" ")): k for k, name in enumerate(self.pair_names) if name[0] == "b"}
         self.title_rows = {name[2:]: k for k, name in enumerate(self.pair_names) if name[0] == "t"}
@@ -138,7 +138,7 @@ class Model:
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`; bounded by _CACHE_LIMIT
-        self._stems: list[str] = []           # the stem of each cached word, by row - words_first
+        self._stems: list[str] = []  # the stem of each cached word, by row - words_first
 
     @property
     def info(self) -> dict:
@@ -195,8 +195,13 @@ class Model:
             if ev is not None:  # most categories have no evidence: their features are 0
                 base = self.rules_first + k * len(RULE_FEATURES)
                 rows += range(base, base + len(RULE_FEATURES))
-                weights += [ev.score / 100, ev.positive / 100, ev.negative / 100, float(ev.strong > 0),
-                            float(ev.pairs > 0)]
+                weights += [
+                    ev.score / 100,
+                    ev.positive / 100,
+                    ev.negative / 100,
+                    float(ev.strong > 0),
+                    float(ev.pairs > 0),
+                ]
         return rows, weights, words, text
 
     def predict(self, rules: RuleResult) -> Prediction:
@@ -212,8 +217,12 @@ class Model:
         p = [v / total for v in exps]
         best = max(self.device_indices, key=lambda i: (p[i], -i))
         return Prediction(
-            probabilities=dict(zip(self.classes, p)), category=self.classes[best], probability=p[best],
-            device_probability=1 - p[self.none], parts=(rows, weights, gathered, words, text))
+            probabilities=dict(zip(self.classes, p)),
+            category=self.classes[best],
+            probability=p[best],
+            device_probability=1 - p[self.none],
+            parts=(rows, weights, gathered, words, text),
+        )
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
         """The words, word pairs and title words that pushed `category` most against "none" (in
@@ -224,7 +233,7 @@ class Model:
             return []
         # the rules' features (after the text's in `rows`) are listed as the rule matches
         push = dict(zip(rows[:text], ((gathered[:text, c] - gathered[:text, self.none]) * weights[:text]).tolist()))
-        best = sorted(push, key=push.__getitem__, reverse=True)[:2 * EXPLAIN_TOP]
+        best = sorted(push, key=push.__getitem__, reverse=True)[: 2 * EXPLAIN_TOP]
         # among equal pushes by name, so the choice never depends on the order words were cached in
         named = [(self._feature_name(row), push[row]) for row in best]
         top = sorted(named, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
@@ -255,13 +264,23 @@ def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str
                 i = stems.index(first, i + 1)
             except ValueError:
                 break
-            if stems[i + 1:i + 1 + len(rest)] != rest:
+            if stems[i + 1 : i + 1 + len(rest)] != rest:
                 continue
             start, stop = scan.norm.original_span(scan.spans[i].start(), scan.spans[i + len(rest)].end())
             text = scan.norm.original[start:stop]
             start, stop = rules.original_span(scan.field, start, stop)
-            found.append(Match(term=feature, category=category, field=scan.field, start=start, end=stop,
-                               text=text, score=push, kind="ngram"))
+            found.append(
+                Match(
+                    term=feature,
+                    category=category,
+                    field=scan.field,
+                    start=start,
+                    end=stop,
+                    text=text,
+                    score=push,
+                    kind="ngram",
+                )
+            )
     return found
 
 

@@ -45,13 +45,13 @@ MAX_CUES = 2
 
 @dataclass(slots=True)
 class Match:
-    term: str           # the watchlist phrase (or, for kind "ngram", the model's n-gram)
+    term: str  # the watchlist phrase (or, for kind "ngram", the model's n-gram)
     category: str
-    field: str          # "title" | "description"
-    start: int          # span in the ORIGINAL field text
+    field: str  # "title" | "description"
+    start: int  # span in the ORIGINAL field text
     end: int
-    text: str           # original[start:end]
-    score: float        # 100 = exact; lower = fuzzy (misspelt); negative evidence: minus its weight
+    text: str  # original[start:end]
+    score: float  # 100 = exact; lower = fuzzy (misspelt); negative evidence: minus its weight
     kind: str = "term"  # term | maker | claim | device | target; context | exclusion (negative); ngram (model)
     excluded_by: str | None = None  # why this match is not positive evidence
 
@@ -60,9 +60,9 @@ class Match:
 class CategoryEvidence:
     positive: float = 0.0
     negative: float = 0.0
-    strong: int = 0     # distinct terms, makers and claims
-    pairs: int = 0      # device/target combinations
-    items: int = 0      # matches that count
+    strong: int = 0  # distinct terms, makers and claims
+    pairs: int = 0  # device/target combinations
+    items: int = 0  # matches that count
 
     @property
     def score(self) -> float:
@@ -131,15 +131,28 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
 
     def make(scan: FieldScan, hit: Hit, category: str, score: float, kind: str, reason: str | None) -> Match:
         start, end = result.original_span(scan.field, hit.start, hit.end)
-        return Match(term=hit.entry.term, category=category, field=scan.field, start=start, end=end,
-                     text=scan.norm.original[hit.start:hit.end], score=score, kind=kind, excluded_by=reason)
+        return Match(
+            term=hit.entry.term,
+            category=category,
+            field=scan.field,
+            start=start,
+            end=end,
+            text=scan.norm.original[hit.start : hit.end],
+            score=score,
+            kind=kind,
+            excluded_by=reason,
+        )
 
     innocent = _innocent_evidence(scans, wl)
     recorder = _Recorder()
     live: dict[str, list[tuple[Hit, Match]]] = {}
     cued: dict[str, set[str]] = {}
-    evidence_owners = {h.entry.owner for scan in scans for h in scan.hits if h.entry.kind in CATEGORY_KINDS
-                       and h.entry.kind != "target"}
+    evidence_owners = {
+        h.entry.owner
+        for scan in scans
+        for h in scan.hits
+        if h.entry.kind in CATEGORY_KINDS and h.entry.kind != "target"
+    }
     for scan in scans:
         hits = _category_hits(scan, evidence_owners)
         cue_cancelled = cue_cancels(scan, hits, wl)
@@ -168,8 +181,9 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
         ev.negative = sum(a[3] for a in against) + weights["cue"] * min(MAX_CUES, len(cued.get(cat, ())))
         if ev.positive > 0:  # record what weighed against evidence that was there
             for scan, hit, _, weight, what in against:
-                recorder.add(make(scan, hit, cat, -weight, hit.entry.kind,
-                                  f"innocent {what}: weighs {weight:g} against {cat}"))
+                recorder.add(
+                    make(scan, hit, cat, -weight, hit.entry.kind, f"innocent {what}: weighs {weight:g} against {cat}")
+                )
         result.evidence[cat] = ev
     result.matches, result.matches_omitted = recorder.matches, recorder.omitted
     return result
@@ -287,8 +301,11 @@ def _within(inner: Hit, outer: Hit) -> bool:
 def _category_hits(scan: FieldScan, evidence: set[str]) -> list[Hit]:
     """Category matches, dropping those that sit inside a longer match and target words of
     categories with no other evidence anywhere (no evidence alone)."""
-    hits = [h for h in scan.hits if h.entry.kind in CATEGORY_KINDS
-            and (h.entry.kind != "target" or h.entry.owner in evidence)]
+    hits = [
+        h
+        for h in scan.hits
+        if h.entry.kind in CATEGORY_KINDS and (h.entry.kind != "target" or h.entry.owner in evidence)
+    ]
     # One sweep over the spans, longest first among those starting at the same word: a hit is
     # inside a longer match when an earlier span reaches at least as far (a term, maker or claim
     # swallows any match, a device/target word only its own category's).

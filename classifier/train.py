@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +26,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
-from classifier.model import (FORMAT, RULE_FEATURES, char_ngrams, content_version, listing_words, pairs, rule_vector,
-                              title_words, unit)
+from classifier.model import (
+    FORMAT,
+    RULE_FEATURES,
+    char_ngrams,
+    content_version,
+    listing_words,
+    pairs,
+    rule_vector,
+    title_words,
+    unit,
+)
 from classifier.rules import weigh
 from classifier.watchlist import Watchlist
 
-MIN_DF = 2            # an n-gram must occur in at least this many training listings
-MAX_VOCAB = 8_000     # the most frequent word n-grams kept, and as many character n-grams
+MIN_DF = 2  # an n-gram must occur in at least this many training listings
+MAX_VOCAB = 8_000  # the most frequent word n-grams kept, and as many character n-grams
 ROUND = 6
 
 
@@ -69,8 +78,13 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         raise TrainingError(f"{path}: cannot read the training config: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TrainingError(f"{path}: not a valid training config ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("train"), list) or not data["train"] \
-            or not all(isinstance(p, str) for p in data["train"]) or not isinstance(data.get("threshold_on"), str):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("train"), list)
+        or not data["train"]
+        or not all(isinstance(p, str) for p in data["train"])
+        or not isinstance(data.get("threshold_on"), str)
+    ):
         raise TrainingError(f"{path}: expected `train:` (a list of corpus paths) and `threshold_on:` (one path)")
     unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
     if unknown:
@@ -98,9 +112,9 @@ def _relative(path: Path, base: Path) -> str:
 class Featurised:
     rows: list[dict]
     labels: list[str]
-    words: list           # (field, stemmed words) per field, per row
-    rules: np.ndarray     # rule features per row
-    rule_flags: list      # (rules category or None, rules score) per row
+    words: list  # (field, stemmed words) per field, per row
+    rules: np.ndarray  # rule features per row
+    rule_flags: list  # (rules category or None, rules score) per row
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
@@ -201,14 +215,17 @@ def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """The temperature that makes out-of-fold probabilities best calibrated (least log loss)."""
+
     def loss(t):
         p = _softmax(logits, t)
         return -float(np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+
     return round(float(minimize_scalar(loss, bounds=(0.05, 20), method="bounded", options={"xatol": 1e-6}).x), 4)
 
 
-def decide(p_row: np.ndarray, classes: list[str], rules_flag: tuple, threshold: float, rules_alone: float,
-           combined: bool) -> str:
+def decide(
+    p_row: np.ndarray, classes: list[str], rules_flag: tuple, threshold: float, rules_alone: float, combined: bool
+) -> str:
     """The label a model (combined=False) or the model with the rules' safety net (True) gives one listing."""
     none = classes.index(NONE)
     device = 1 - p_row[none]
@@ -231,8 +248,12 @@ def _threshold(probs: np.ndarray, feats: Featurised, classes: list[str], rules_a
     """The threshold (0.05 ... 0.95 in steps of 0.01) giving the combined decision its best F1; among
     equally good ones, the middle of the longest run (the steadiest choice)."""
     grid = [round(0.05 + 0.01 * i, 2) for i in range(91)]
-    scores = [round(_f1(feats.labels, [decide(p, classes, f, t, rules_alone, True)
-                                       for p, f in zip(probs, feats.rule_flags)]), 6) for t in grid]
+    scores = [
+        round(
+            _f1(feats.labels, [decide(p, classes, f, t, rules_alone, True) for p, f in zip(probs, feats.rule_flags)]), 6
+        )
+        for t in grid
+    ]
     best = max(scores)
     runs, run = [], []
     for t, s in zip(grid, scores):
@@ -301,19 +322,24 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "temperature": temperature,
         "threshold": threshold,
         "rules_alone": config.rules_alone,
-        "training_set": {"files": files, "hash": training_hash, "listings": len(y),
-                         "watchlist_version": wl.version},
+        "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
         "threshold_set": threshold_file[0],
-        "settings": {"folds": config.folds, "seed": config.seed, "c": config.c, "min_df": MIN_DF,
-                     "max_vocab": MAX_VOCAB},
+        "settings": {
+            "folds": config.folds,
+            "seed": config.seed,
+            "c": config.c,
+            "min_df": MIN_DF,
+            "max_vocab": MAX_VOCAB,
+        },
         "kfold": _kfold_figures(feats, oof, temperature, threshold, classes, config.rules_alone),
     }
     data["version"] = content_version(data)
     return data
 
 
-def _kfold_figures(feats: Featurised, oof: np.ndarray, temperature: float, threshold: float,
-                   classes: list[str], rules_alone: float) -> dict:
+def _kfold_figures(
+    feats: Featurised, oof: np.ndarray, temperature: float, threshold: float, classes: list[str], rules_alone: float
+) -> dict:
     """Out-of-fold precision and recall of the model and the combination (for the docs and `eval`)."""
     probs = _softmax(oof, temperature)
     out = {}
@@ -331,11 +357,13 @@ def _summary(feats: Featurised, predicted: list[str]) -> dict:
     fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
     right = sum(t != NONE and p == t for t, p in zip(labels, predicted))
     obf = [(t, p) for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get("obfuscated")]
-    return {"precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
-            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
-            "category": round(right / tp, 4) if tp else 1.0,
-            "obfuscated_recall": round(sum(p != NONE for _, p in obf) / len(obf), 4) if obf else None,
-            "listings": len(labels)}
+    return {
+        "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+        "category": round(right / tp, 4) if tp else 1.0,
+        "obfuscated_recall": round(sum(p != NONE for _, p in obf) / len(obf), 4) if obf else None,
+        "listings": len(labels),
+    }
 
 
 def save_model(data: dict, path: str | os.PathLike) -> None:
@@ -344,4 +372,3 @@ def save_model(data: dict, path: str | os.PathLike) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-

@@ -25,8 +25,17 @@ WHERE = ("anywhere", "title", "listing")
 CLAIM_LANGUAGES = ("en",) + LANGUAGES
 DEFAULT_SETTINGS = {"flag_threshold": 60, "fuzzy_cutoff": 86, "fuzzy_min_length": 6}
 # How much each kind of evidence weighs (see watchlist.yaml's settings: weights and classifier.classify).
-DEFAULT_WEIGHTS = {"term": 100, "maker": 70, "claim": 65, "device_target": 70, "extra_evidence": 10,
-                   "title_context": 60, "description_context": 35, "exclusion": 35, "cue": 20}
+DEFAULT_WEIGHTS = {
+    "term": 100,
+    "maker": 70,
+    "claim": 65,
+    "device_target": 70,
+    "extra_evidence": 10,
+    "title_context": 60,
+    "description_context": 35,
+    "exclusion": 35,
+    "cue": 20,
+}
 
 
 class WatchlistError(ValueError):
@@ -74,7 +83,9 @@ class Context:
     cancels: tuple[str, ...]  # category ids
     terms: tuple[str, ...]
     strong: bool = True
-    where: str = "anywhere"  # title: only a title hit counts; listing: a description hit cancels the title's strong terms too
+    where: str = (
+        "anywhere"  # title: only a title hit counts; listing: a description hit cancels the title's strong terms too
+    )
     line: int = 0
 
 
@@ -153,7 +164,9 @@ class _Checker:
         if allowed:
             for key, (key_node, _) in out.items():
                 if key not in allowed:
-                    self.problem(key_node, f"{what}: unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})")
+                    self.problem(
+                        key_node, f"{what}: unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})"
+                    )
         for key in required:
             if key not in out:
                 self.problem(node, f"{what}: missing required key '{key}'")
@@ -243,15 +256,26 @@ def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
         check.problem(node, f"{where}: device_words and target_words only work together: give both or neither")
     # the same word twice in one category is a copy-paste slip; report where it was first seen
     seen: dict[tuple[str, str], int] = {}
-    strong_lists = [("terms", lists["terms"]), ("brands", lists["brands"]), ("makers", lists["makers"])] + [
-        (f"translations.{lang}", items) for lang, items in translations.items()
-    ] + [(f"claims.{lang}", items) for lang, items in claims.items()]
-    for kind, items in strong_lists + [("device_words", lists["device_words"]), ("target_words", lists["target_words"]), ("exclusions", lists["exclusions"])]:
+    strong_lists = (
+        [("terms", lists["terms"]), ("brands", lists["brands"]), ("makers", lists["makers"])]
+        + [(f"translations.{lang}", items) for lang, items in translations.items()]
+        + [(f"claims.{lang}", items) for lang, items in claims.items()]
+    )
+    for kind, items in strong_lists + [
+        ("device_words", lists["device_words"]),
+        ("target_words", lists["target_words"]),
+        ("exclusions", lists["exclusions"]),
+    ]:
         group = "strong" if kind in dict(strong_lists) else kind
         for value, line in items:
             k = (group, _key(value))
             if k in seen:
-                check.problems.append((line, f"{where}: '{value}' repeats a {group} term from line {seen[k]} (same words after normalisation)"))
+                check.problems.append(
+                    (
+                        line,
+                        f"{where}: '{value}' repeats a {group} term from line {seen[k]} (same words after normalisation)",
+                    )
+                )
             else:
                 seen[k] = line
     if None in text.values() or risk is None or len(text) < 3:
@@ -281,7 +305,9 @@ def _by_language(check: _Checker, m: dict, key: str, where: str, languages) -> d
     if key in m:
         for lang, (lang_node, value) in check.mapping(m[key][1], f"{where}: {key}").items():
             if lang not in languages:
-                check.problem(lang_node, f"{where}: {key}: unknown language '{lang}' (expected one of: {', '.join(languages)})")
+                check.problem(
+                    lang_node, f"{where}: {key}: unknown language '{lang}' (expected one of: {', '.join(languages)})"
+                )
             out[lang] = check.strings(value, f"{where}: {key}: {lang}")
     return out
 
@@ -305,8 +331,12 @@ def _check_collisions(check: _Checker, categories: dict[str, Category], lines: d
             key = _key(term)
             if key in owner and owner[key][0] != cat.id:
                 other, other_term = owner[key]
-                check.problems.append((lines.get((cat.id, term), cat.line),
-                                       f"category '{cat.id}': term '{term}' is also a term of category '{other}' ('{other_term}')"))
+                check.problems.append(
+                    (
+                        lines.get((cat.id, term), cat.line),
+                        f"category '{cat.id}': term '{term}' is also a term of category '{other}' ('{other_term}')",
+                    )
+                )
             owner.setdefault(key, (cat.id, term))
 
 
@@ -350,21 +380,29 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     if root is None:
         raise WatchlistError([f"{path}:1: the watchlist is empty"])
 
-    top = check.mapping(root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues", "negations"))
+    top = check.mapping(
+        root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues", "negations")
+    )
 
     settings = dict(DEFAULT_SETTINGS)
     weights = dict(DEFAULT_WEIGHTS)
     settings["weights"] = weights
     fuzzy_ignore: set[str] = set()
     if "settings" in top:
-        s = check.mapping(top["settings"][1], "settings", (), ("flag_threshold", "fuzzy_cutoff", "fuzzy_min_length",
-                                                                "fuzzy_ignore", "weights"))
+        s = check.mapping(
+            top["settings"][1],
+            "settings",
+            (),
+            ("flag_threshold", "fuzzy_cutoff", "fuzzy_min_length", "fuzzy_ignore", "weights"),
+        )
         if "flag_threshold" in s:
             settings["flag_threshold"] = check.number(s["flag_threshold"][1], "settings: flag_threshold", 1, 100)
         if "fuzzy_cutoff" in s:
             settings["fuzzy_cutoff"] = check.number(s["fuzzy_cutoff"][1], "settings: fuzzy_cutoff", 50, 100)
         if "fuzzy_min_length" in s:
-            settings["fuzzy_min_length"] = check.number(s["fuzzy_min_length"][1], "settings: fuzzy_min_length", 3, 30, integer=True)
+            settings["fuzzy_min_length"] = check.number(
+                s["fuzzy_min_length"][1], "settings: fuzzy_min_length", 3, 30, integer=True
+            )
         if "weights" in s:
             given = check.mapping(s["weights"][1], "settings: weights", (), tuple(DEFAULT_WEIGHTS))
             for name, (_, value) in given.items():
@@ -372,7 +410,9 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                 if weight is not None:
                     weights[name] = weight
         if "fuzzy_ignore" in s:
-            fuzzy_ignore = {v.lower() for v, _ in check.strings(s["fuzzy_ignore"][1], "settings: fuzzy_ignore", allow_empty=True)}
+            fuzzy_ignore = {
+                v.lower() for v, _ in check.strings(s["fuzzy_ignore"][1], "settings: fuzzy_ignore", allow_empty=True)
+            }
 
     categories: dict[str, Category] = {}
     if "categories" in top:
@@ -404,13 +444,18 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                         check.problem(m["id"][1], f"{what}: duplicate id (first defined on line {seen_ids[cid]})")
                     seen_ids.setdefault(cid, m["id"][1].start_mark.line + 1)
                 label = check.string(m["label"][1], f"{what}: label") if "label" in m else None
-                cancels = _category_refs(check, m["cancels"][1], f"{what}: cancels", known, True) if "cancels" in m else ()
+                cancels = (
+                    _category_refs(check, m["cancels"][1], f"{what}: cancels", known, True) if "cancels" in m else ()
+                )
                 terms = check.strings(m["terms"][1], f"{what}: terms") if "terms" in m else []
                 strong = check.boolean(m["strong"][1], f"{what}: strong") if "strong" in m else True
                 where = check.string(m["where"][1], f"{what}: where", WHERE) if "where" in m else "anywhere"
                 if None not in (cid, label, strong, where) and terms:
-                    contexts.append(Context(cid, label, cancels, tuple(v for v, _ in terms), strong, where,
-                                            item.start_mark.line + 1))
+                    contexts.append(
+                        Context(
+                            cid, label, cancels, tuple(v for v, _ in terms), strong, where, item.start_mark.line + 1
+                        )
+                    )
 
     cues: list[CueGroup] = []
     if "cues" in top:
@@ -423,13 +468,19 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                 if not m:
                     continue
                 side = check.string(m["side"][1], "cue group: side", SIDES) if "side" in m else None
-                window = check.number(m["window"][1], "cue group: window", 1, 10, integer=True) if "window" in m else None
+                window = (
+                    check.number(m["window"][1], "cue group: window", 1, 10, integer=True) if "window" in m else None
+                )
                 words = check.strings(m["words"][1], "cue group: words") if "words" in m else []
-                exempt = _category_refs(check, m["except"][1], "cue group: except", known, False) if "except" in m else ()
+                exempt = (
+                    _category_refs(check, m["except"][1], "cue group: except", known, False) if "except" in m else ()
+                )
                 if side and window and words:
                     cues.append(CueGroup(side, window, tuple(v for v, _ in words), exempt, item.start_mark.line + 1))
 
-    disguise = check.strings(top["disguise_cues"][1], "disguise_cues", allow_empty=True) if "disguise_cues" in top else []
+    disguise = (
+        check.strings(top["disguise_cues"][1], "disguise_cues", allow_empty=True) if "disguise_cues" in top else []
+    )
     negations: dict[str, list] = {side: [] for side in SIDES}
     if "negations" in top:
         for side, (_, value) in check.mapping(top["negations"][1], "negations", (), SIDES).items():

@@ -6,8 +6,16 @@ See docs/evidence.md for the model. Everything other packages need is importable
 from db.canonical import GENESIS, canonical_json, utc_now
 from db.captures import save_capture, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
-from db.connection import (StoreChanged, StoreError, StoreNotFound, StoreTooNew, connect, read_only, read_snapshot,
-                           write_transaction)
+from db.connection import (
+    StoreChanged,
+    StoreError,
+    StoreNotFound,
+    StoreTooNew,
+    connect,
+    read_only,
+    read_snapshot,
+    write_transaction,
+)
 from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, timeline
@@ -18,10 +26,37 @@ from db.status import record_status
 from db.verify import VerifyResult, verify
 
 __all__ = [
-    "ForeignHost", "GENESIS", "PurgeResult", "RECORD_TYPES", "StoreChanged", "StoreError", "StoreNotFound",
-    "StoreTooNew", "VerifyResult",
-    "append_chain", "canonical_json", "captures_to_classify", "chain_head", "chain_length", "connect",
-    "declare_hosts", "finish_run", "get_listing",
-    "get_run", "hits", "protect", "purge_dismissed", "read_only", "read_snapshot", "recheck_targets", "record_status",
-    "save_capture", "save_classification", "start_run", "timeline", "utc_now", "verify", "write_transaction",
+    "ForeignHost",
+    "GENESIS",
+    "PurgeResult",
+    "RECORD_TYPES",
+    "StoreChanged",
+    "StoreError",
+    "StoreNotFound",
+    "StoreTooNew",
+    "VerifyResult",
+    "append_chain",
+    "canonical_json",
+    "captures_to_classify",
+    "chain_head",
+    "chain_length",
+    "connect",
+    "declare_hosts",
+    "finish_run",
+    "get_listing",
+    "get_run",
+    "hits",
+    "protect",
+    "purge_dismissed",
+    "read_only",
+    "read_snapshot",
+    "recheck_targets",
+    "record_status",
+    "save_capture",
+    "save_classification",
+    "start_run",
+    "timeline",
+    "utc_now",
+    "verify",
+    "write_transaction",
 ]

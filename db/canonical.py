@@ -8,7 +8,7 @@ whole written without a fraction (SQLite may hand back 87.0 for a score stored a
 import hashlib
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
@@ -48,12 +48,12 @@ def link_hash(prev_hash: str, content_hash: str) -> str:
 
 
 def utc_now() -> str:
-    return format_utc(datetime.now(timezone.utc))
+    return format_utc(datetime.now(UTC))
 
 
 def format_utc(moment: datetime) -> str:
     """UTC, ISO 8601, always with microseconds: `2026-11-28T11:12:00.123456Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def normalise_utc(text: str) -> str:

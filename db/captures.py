@@ -111,38 +111,83 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     status = item.get("status")
     attachments = list(item.get("attachments") or ())
     with write_transaction(store):
-        refuse_foreign_host(store, run_id, marketplace, [item.get("request_url"), url, *(
-            a.get(key) for a in attachments for key in ("request_url", "url"))])
-        crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
+        refuse_foreign_host(
+            store,
+            run_id,
+            marketplace,
+            [item.get("request_url"), url, *(a.get(key) for a in attachments for key in ("request_url", "url"))],
+        )
+        crawler_version = (
+            item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
+        )
         listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
         capture_id = _insert_capture(
-            store, listing_pk, run_id, body=body, digest=digest, request_url=item.get("request_url") or url, url=url,
-            status=status, headers=item.get("headers"), fetched_at=fetched_at, clock_source=clock_source,
-            crawler_version=crawler_version, watchlist_version=watchlist_version, purpose=item.get("purpose"),
-            screen_score=item.get("screen_score"), fields={k: item.get(k) for k in FIELD_KEYS},
+            store,
+            listing_pk,
+            run_id,
+            body=body,
+            digest=digest,
+            request_url=item.get("request_url") or url,
+            url=url,
+            status=status,
+            headers=item.get("headers"),
+            fetched_at=fetched_at,
+            clock_source=clock_source,
+            crawler_version=crawler_version,
+            watchlist_version=watchlist_version,
+            purpose=item.get("purpose"),
+            screen_score=item.get("screen_score"),
+            fields={k: item.get(k) for k in FIELD_KEYS},
         )
         for attachment in attachments:
             # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
             attached_body = _body_bytes(attachment.get("body"))
             _insert_capture(
-                store, listing_pk, run_id, body=attached_body, digest=hashlib.sha256(attached_body).hexdigest(),
-                request_url=attachment.get("request_url") or attachment["url"], url=attachment["url"],
-                status=attachment.get("status"), headers=attachment.get("headers"),
+                store,
+                listing_pk,
+                run_id,
+                body=attached_body,
+                digest=hashlib.sha256(attached_body).hexdigest(),
+                request_url=attachment.get("request_url") or attachment["url"],
+                url=attachment["url"],
+                status=attachment.get("status"),
+                headers=attachment.get("headers"),
                 fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
-                clock_source=clock_source, crawler_version=crawler_version, watchlist_version=watchlist_version,
-                purpose=f"attachment:{attachment.get('kind') or 'document'}", screen_score=None,
+                clock_source=clock_source,
+                crawler_version=crawler_version,
+                watchlist_version=watchlist_version,
+                purpose=f"attachment:{attachment.get('kind') or 'document'}",
+                screen_score=None,
                 fields={"attachment_of": capture_id, "kind": attachment.get("kind")},
             )
         if classification is not None:
-            _insert_classification(store, capture_id, classification,
-                                   classifier_version=item.get("classifier_version") or crawler_version)
+            _insert_classification(
+                store, capture_id, classification, classifier_version=item.get("classifier_version") or crawler_version
+            )
         _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
         refresh(store, [listing_pk])
     return capture_id
 
 
-def _insert_capture(store, listing_pk, run_id, *, body, digest, request_url, url, status, headers, fetched_at,
-                    clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) -> int:
+def _insert_capture(
+    store,
+    listing_pk,
+    run_id,
+    *,
+    body,
+    digest,
+    request_url,
+    url,
+    status,
+    headers,
+    fetched_at,
+    clock_source,
+    crawler_version,
+    watchlist_version,
+    purpose,
+    screen_score,
+    fields,
+) -> int:
     """One body (stored once per SHA-256) and one capture row, linked into the chain."""
     store.conn.execute(
         "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
@@ -152,9 +197,23 @@ def _insert_capture(store, listing_pk, run_id, *, body, digest, request_url, url
         "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
         "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [listing_pk, run_id, request_url, url, None if status is None else int(status), _json_headers(headers),
-         digest, len(body), fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score,
-         _json(fields)],
+        [
+            listing_pk,
+            run_id,
+            request_url,
+            url,
+            None if status is None else int(status),
+            _json_headers(headers),
+            digest,
+            len(body),
+            fetched_at,
+            clock_source,
+            crawler_version,
+            watchlist_version,
+            purpose,
+            screen_score,
+            _json(fields),
+        ],
     )
     append_chain(store, "capture", cursor.lastrowid)
     return cursor.lastrowid
@@ -167,13 +226,15 @@ def _json_headers(headers) -> str:
 
 def _listing_pk(store, marketplace: str, listing_id: str, fetched_at: str) -> int:
     """The listing's pk, creating (and chaining) its identity the first time it is captured."""
-    row = store.conn.execute("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?",
-                             [marketplace, listing_id]).fetchone()
+    row = store.conn.execute(
+        "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
+    ).fetchone()
     if row is not None:
         return row[0]
     cursor = store.conn.execute(
         "INSERT INTO listings (marketplace, listing_id, first_seen, last_seen) VALUES (?, ?, ?, ?)",
-        [marketplace, listing_id, fetched_at, fetched_at])
+        [marketplace, listing_id, fetched_at, fetched_at],
+    )
     append_chain(store, "listing", cursor.lastrowid)
     return cursor.lastrowid
 
@@ -189,13 +250,17 @@ def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_statu
             record_status(store, listing_pk, "live", fetched_at, capture_id=capture_id, detail=f"HTTP {http_status}")
 
 
-def save_classification(store, capture_id: int, classification: Mapping, *, classifier_version: str | None = None) -> int:
+def save_classification(
+    store, capture_id: int, classification: Mapping, *, classifier_version: str | None = None
+) -> int:
     """Append a classification of a capture (a crawl's, or a later re-classification) and link it into the chain."""
     with write_transaction(store):
-        classification_id = _insert_classification(store, capture_id, classification,
-                                                    classifier_version=classifier_version)
-        refresh(store, [row[0] for row in store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?",
-                                                             [capture_id])])
+        classification_id = _insert_classification(
+            store, capture_id, classification, classifier_version=classifier_version
+        )
+        refresh(
+            store, [row[0] for row in store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])]
+        )
     return classification_id
 
 
@@ -205,9 +270,17 @@ def _insert_classification(store, capture_id: int, classification: Mapping, *, c
     cursor = store.conn.execute(
         "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
         "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [capture_id, c.get("watchlist_version"), c.get("classifier_version") or classifier_version
-         or default_crawler_version(), int(bool(c.get("flagged"))), c.get("category"),
-         None if risk is None else str(risk), c.get("score"), _json(c.get("matches") or []), utc_now()],
+        [
+            capture_id,
+            c.get("watchlist_version"),
+            c.get("classifier_version") or classifier_version or default_crawler_version(),
+            int(bool(c.get("flagged"))),
+            c.get("category"),
+            None if risk is None else str(risk),
+            c.get("score"),
+            _json(c.get("matches") or []),
+            utc_now(),
+        ],
     )
     append_chain(store, "classification", cursor.lastrowid)
     return cursor.lastrowid

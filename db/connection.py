@@ -97,15 +97,17 @@ def read_only(path):
             yield store
         except sqlite3.OperationalError as error:
             if "no such" in str(error) and _pending(store):
-                raise StoreTooOld(f"{path} is from an older keywatch and lacks what this command reads ({error}); "
-                                  "reading never upgrades a store: open a copy with a writing command to upgrade it"
-                                  ) from error
+                raise StoreTooOld(
+                    f"{path} is from an older keywatch and lacks what this command reads ({error}); "
+                    "reading never upgrades a store: open a copy with a writing command to upgrade it"
+                ) from error
             raise
     finally:
         conn.close()
         if not locked and _stamp(path) != before:
-            raise StoreChanged(f"{path} changed while it was read (a crawl or the review desk wrote to it): "
-                               "run the command again")
+            raise StoreChanged(
+                f"{path} changed while it was read (a crawl or the review desk wrote to it): run the command again"
+            )
 
 
 def _size(path: Path, suffix: str) -> int:
@@ -131,8 +133,12 @@ def _check_readable(store, path: Path, locked: bool) -> None:
     except sqlite3.DatabaseError as error:
         if error.sqlite_errorname == "SQLITE_NOTADB":
             raise NotAStore(f"{path}: not a keywatch evidence store ({error})") from None
-        hint = " (its -wal holds changes that SQLite reads only with a -shm file beside it: copy the store and " \
-               "its -wal into a writable folder and read the copy)" if locked else ""
+        hint = (
+            " (its -wal holds changes that SQLite reads only with a -shm file beside it: copy the store and "
+            "its -wal into a writable folder and read the copy)"
+            if locked
+            else ""
+        )
         raise StoreError(f"cannot read {path}: {error}{hint}") from None
     if not any(migration_set == EVIDENCE_MIGRATIONS for migration_set, _ in applied):
         raise NotAStore(f"{path}: not a keywatch evidence store (no keywatch schema in it)")
@@ -154,13 +160,18 @@ def _known_migrations() -> dict[str, frozenset[str]]:
 def _refuse_newer(store, path, applied=None) -> None:
     """A store migrated by a newer keywatch may hold what this code would misread or break: refuse it."""
     known = _known_migrations()
-    unknown = sorted(name for migration_set, name in (applied if applied is not None else _applied(store))
-                     if name not in known.get(migration_set, ()) and migration_set.startswith("keywatch"))
+    unknown = sorted(
+        name
+        for migration_set, name in (applied if applied is not None else _applied(store))
+        if name not in known.get(migration_set, ()) and migration_set.startswith("keywatch")
+    )
     if unknown:
         from keywatch import __version__
 
-        raise StoreTooNew(f"{path} was written by a newer keywatch (schema {', '.join(unknown)}, unknown to "
-                          f"keywatch {__version__}): use that version or a later one")
+        raise StoreTooNew(
+            f"{path} was written by a newer keywatch (schema {', '.join(unknown)}, unknown to "
+            f"keywatch {__version__}): use that version or a later one"
+        )
 
 
 def _pending(store) -> list:

@@ -44,8 +44,11 @@ def host_matches(host: str, domain: str) -> bool:
     (two local servers on two ports are two sites), else on any (whoever runs a host runs all its ports)."""
     name, port = _name_and_port(host)
     domain_name, domain_port = _name_and_port(domain)
-    return bool(name) and (not domain_port or port == domain_port) and (
-        name == domain_name or name.endswith("." + domain_name))
+    return (
+        bool(name)
+        and (not domain_port or port == domain_port)
+        and (name == domain_name or name.endswith("." + domain_name))
+    )
 
 
 def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) -> None:
@@ -57,13 +60,15 @@ def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) 
         for marketplace, domains in hosts.items():
             other = store.conn.execute(
                 "SELECT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ? LIMIT 1",
-                [marketplace, spider]).fetchone()
+                [marketplace, spider],
+            ).fetchone()
             if other:
                 raise ForeignHost(f"marketplace {marketplace!r} is written by spider {other[0]!r}, not {spider!r}")
             for domain in sorted({d.lower() for d in domains if d}):
                 cursor = store.conn.execute(
                     "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) VALUES (?, ?, ?, ?, ?)",
-                    [run_id, spider, marketplace, domain, utc_now()])
+                    [run_id, spider, marketplace, domain, utc_now()],
+                )
                 append_chain(store, "marketplace_host", cursor.lastrowid)
 
 

@@ -80,9 +80,25 @@ ORDER BY d.pk
 """
 
 # The derived columns of `listings`, in the order the query gives them (after pk).
-COLUMNS = ("first_seen", "last_seen", "latest_capture_id", "url", "title", "seller", "latest_seller", "price",
-           "currency", "classification_id", "latest_classification_id", "flagged", "category", "risk", "score",
-           "status", "status_at")
+COLUMNS = (
+    "first_seen",
+    "last_seen",
+    "latest_capture_id",
+    "url",
+    "title",
+    "seller",
+    "latest_seller",
+    "price",
+    "currency",
+    "classification_id",
+    "latest_classification_id",
+    "flagged",
+    "category",
+    "risk",
+    "score",
+    "status",
+    "status_at",
+)
 
 
 def derived_rows(store, listing_pks=None):
@@ -109,8 +125,10 @@ def refresh(store, listing_pks) -> None:
             store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
             if search:
                 store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.conn.execute("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
-                                   [pk, row["title"], row["description"]])
+                store.conn.execute(
+                    "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
+                    [pk, row["title"], row["description"]],
+                )
 
 
 def rebuild(store) -> int:
@@ -136,7 +154,9 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
     pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
     cursor = store.conn.execute(
         f"SELECT pk, {', '.join(f'[{c}]' for c in columns)} FROM listings "
-        f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))", {"pks": pks})
+        f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))",
+        {"pks": pks},
+    )
     stored = {row[0]: dict(zip(columns, row[1:])) for row in cursor}
     search = _search_rows(store, listing_pks) if has_search(store) else None
     wrong: dict[int, list[str]] = {}
@@ -159,6 +179,7 @@ def _search_rows(store, listing_pks) -> dict[int, tuple]:
         cursor = store.conn.execute("SELECT rowid, title, description FROM listings_fts")
     else:
         pks = json.dumps(sorted({int(pk) for pk in listing_pks}))
-        cursor = store.conn.execute("SELECT rowid, title, description FROM listings_fts "
-                                    "WHERE rowid IN (SELECT value FROM json_each(?))", [pks])
+        cursor = store.conn.execute(
+            "SELECT rowid, title, description FROM listings_fts WHERE rowid IN (SELECT value FROM json_each(?))", [pks]
+        )
     return {rowid: (title, description) for rowid, title, description in cursor}

@@ -85,34 +85,59 @@ def save_retailer(store, retailer: dict, updated_at: str) -> int:
     """
     with write_transaction(store):
         row = store.conn.execute("SELECT id FROM retailers WHERE name = ?", [retailer["name"]]).fetchone()
-        values = [retailer["marketplace"], retailer.get("email") or None, retailer.get("address") or None,
-                  retailer.get("reporting_url") or None, updated_at]
+        values = [
+            retailer["marketplace"],
+            retailer.get("email") or None,
+            retailer.get("address") or None,
+            retailer.get("reporting_url") or None,
+            updated_at,
+        ]
         if row:
             retailer_id = row[0]
-            store.conn.execute("UPDATE retailers SET marketplace = ?, email = ?, address = ?, reporting_url = ?, "
-                               "updated_at = ? WHERE id = ?", [*values, retailer_id])
+            store.conn.execute(
+                "UPDATE retailers SET marketplace = ?, email = ?, address = ?, reporting_url = ?, "
+                "updated_at = ? WHERE id = ?",
+                [*values, retailer_id],
+            )
             store.conn.execute("DELETE FROM retailer_sellers WHERE retailer_id = ?", [retailer_id])
         else:
             retailer_id = store.conn.execute(
                 "INSERT INTO retailers (name, marketplace, email, address, reporting_url, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)", [retailer["name"], *values]).lastrowid
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [retailer["name"], *values],
+            ).lastrowid
         for seller in retailer.get("seller_ids") or []:
             owner = store.conn.execute(
                 "SELECT r.name FROM retailer_sellers s JOIN retailers r ON r.id = s.retailer_id "
-                "WHERE s.marketplace = ? AND s.seller_id = ?", [retailer["marketplace"], seller]).fetchone()
+                "WHERE s.marketplace = ? AND s.seller_id = ?",
+                [retailer["marketplace"], seller],
+            ).fetchone()
             if owner:
                 raise ValueError(f"seller {retailer['marketplace']}:{seller} already belongs to retailer {owner[0]!r}")
-            store.conn.execute("INSERT INTO retailer_sellers (marketplace, seller_id, retailer_id) VALUES (?, ?, ?)",
-                               [retailer["marketplace"], seller, retailer_id])
+            store.conn.execute(
+                "INSERT INTO retailer_sellers (marketplace, seller_id, retailer_id) VALUES (?, ?, ?)",
+                [retailer["marketplace"], seller, retailer_id],
+            )
     return retailer_id
 
 
 def _retailer(store, row) -> dict:
-    sellers = [r[0] for r in store.conn.execute(
-        "SELECT seller_id FROM retailer_sellers WHERE retailer_id = ? ORDER BY seller_id", [row["id"]])]
-    return {"id": row["id"], "name": row["name"], "marketplace": row["marketplace"], "seller_ids": sellers,
-            "email": row["email"] or "", "address": row["address"] or "", "reporting_url": row["reporting_url"] or "",
-            "updated_at": row["updated_at"]}
+    sellers = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT seller_id FROM retailer_sellers WHERE retailer_id = ? ORDER BY seller_id", [row["id"]]
+        )
+    ]
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "marketplace": row["marketplace"],
+        "seller_ids": sellers,
+        "email": row["email"] or "",
+        "address": row["address"] or "",
+        "reporting_url": row["reporting_url"] or "",
+        "updated_at": row["updated_at"],
+    }
 
 
 def list_retailers(store) -> list[dict]:
@@ -125,25 +150,34 @@ def get_retailer(store, name: str) -> dict | None:
 
 
 def retailer_for_seller(store, marketplace: str, seller: str) -> dict | None:
-    rows = list(store.query(
-        "SELECT r.* FROM retailers r JOIN retailer_sellers s ON s.retailer_id = r.id "
-        "WHERE s.marketplace = ? AND s.seller_id = ?", [marketplace, seller.strip()]))
+    rows = list(
+        store.query(
+            "SELECT r.* FROM retailers r JOIN retailer_sellers s ON s.retailer_id = r.id "
+            "WHERE s.marketplace = ? AND s.seller_id = ?",
+            [marketplace, seller.strip()],
+        )
+    )
     return _retailer(store, rows[0]) if rows else None
 
 
 def marketplace_operator(store, marketplace: str) -> dict | None:
     """The retailers entry standing for a marketplace itself: that marketplace, and no seller ids."""
-    rows = list(store.query(
-        "SELECT r.* FROM retailers r WHERE r.marketplace = ? AND NOT EXISTS "
-        "(SELECT 1 FROM retailer_sellers s WHERE s.retailer_id = r.id) ORDER BY r.name LIMIT 1", [marketplace]))
+    rows = list(
+        store.query(
+            "SELECT r.* FROM retailers r WHERE r.marketplace = ? AND NOT EXISTS "
+            "(SELECT 1 FROM retailer_sellers s WHERE s.retailer_id = r.id) ORDER BY r.name LIMIT 1",
+            [marketplace],
+        )
+    )
     return _retailer(store, rows[0]) if rows else None
 
 
 # ---------------------------------------------------------------- what goes into a pack
 
 
-def export_listings(store, *, marketplace: str | None = None, sellers: list[str] | None = None,
-                    review_status: str = "confirmed") -> list[dict]:
+def export_listings(
+    store, *, marketplace: str | None = None, sellers: list[str] | None = None, review_status: str = "confirmed"
+) -> list[dict]:
     """Listings whose current review status is `review_status`, on `marketplace`, by one of `sellers`.
 
     Each dict carries the listing index, its latest classification (`matches` parsed), the decision that
@@ -160,8 +194,9 @@ def export_listings(store, *, marketplace: str | None = None, sellers: list[str]
             return []
         where.append(f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})")
         params += [s.strip().lower() for s in sellers]
-    rows = list(store.query(
-        f"""SELECT l.pk, l.marketplace, l.listing_id, l.url, l.title, l.seller, l.price, l.currency,
+    rows = list(
+        store.query(
+            f"""SELECT l.pk, l.marketplace, l.listing_id, l.url, l.title, l.seller, l.price, l.currency,
                    l.first_seen, l.last_seen, l.status, l.status_at,
                    k.id AS classification_id, k.category AS classifier_category, k.risk AS classifier_risk,
                    k.score AS classifier_score, k.matches AS classifier_matches,
@@ -175,19 +210,29 @@ def export_listings(store, *, marketplace: str | None = None, sellers: list[str]
             JOIN decisions d ON d.id = (SELECT max(d2.id) FROM decisions d2
                                         WHERE d2.listing_pk = l.pk AND d2.action != 'note')
             LEFT JOIN classifications k ON k.id = l.classification_id
-            WHERE {' AND '.join(where)}
+            WHERE {" AND ".join(where)}
             ORDER BY l.marketplace, lower(l.seller), l.first_seen, l.listing_id""",
-        params,
-    ))
+            params,
+        )
+    )
     for row in rows:
         row["classifier_matches"] = json.loads(row["classifier_matches"] or "[]")
-        row["notes"] = [dict(n) for n in store.query(
-            "SELECT user, note, created_at FROM decisions WHERE listing_pk = ? AND action = 'note' ORDER BY id",
-            [row["pk"]])]
-        row["captures"] = [dict(c) for c in store.query(
-            """SELECT c.id, c.fetched_at, c.request_url, c.url, c.status, c.sha256, c.body_size, c.purpose,
+        row["notes"] = [
+            dict(n)
+            for n in store.query(
+                "SELECT user, note, created_at FROM decisions WHERE listing_pk = ? AND action = 'note' ORDER BY id",
+                [row["pk"]],
+            )
+        ]
+        row["captures"] = [
+            dict(c)
+            for c in store.query(
+                """SELECT c.id, c.fetched_at, c.request_url, c.url, c.status, c.sha256, c.body_size, c.purpose,
                       EXISTS (SELECT 1 FROM bodies b WHERE b.sha256 = c.sha256) AS body_present
-               FROM captures c WHERE c.listing_pk = ? ORDER BY c.fetched_at, c.id""", [row["pk"]])]
+               FROM captures c WHERE c.listing_pk = ? ORDER BY c.fetched_at, c.id""",
+                [row["pk"]],
+            )
+        ]
     return rows
 
 
@@ -203,8 +248,11 @@ def capture_body(store, sha256: str) -> bytes | None:
 def next_notice_number(store, prefix: str, year: int) -> str:
     """The next free number PREFIX-YEAR-NNNN; call inside the write transaction that records the notice."""
     pattern = re.compile(rf"^{re.escape(prefix)}-{year}-(\d+)$")
-    used = [int(m.group(1)) for (number,) in store.conn.execute(
-        "SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"]) if (m := pattern.match(number))]
+    used = [
+        int(m.group(1))
+        for (number,) in store.conn.execute("SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"])
+        if (m := pattern.match(number))
+    ]
     return f"{prefix}-{year}-{max(used, default=0) + 1:04d}"
 
 
@@ -219,11 +267,11 @@ _RECORD_LISTINGS = {
     "listing": "SELECT pk FROM listings WHERE pk = ?",
     "capture": "SELECT listing_pk FROM captures WHERE id = ?",
     "classification": "SELECT c.listing_pk FROM classifications k JOIN captures c ON c.id = k.capture_id "
-                      "WHERE k.id = ?",
+    "WHERE k.id = ?",
     "status": "SELECT listing_pk FROM listing_status WHERE id = ?",
     "decision": "SELECT listing_pk FROM decisions WHERE id = ?",
     "tombstone": "SELECT c.listing_pk FROM tombstones t, json_each(t.capture_ids) j "
-                 "JOIN captures c ON c.id = j.value WHERE t.id = ?",
+    "JOIN captures c ON c.id = j.value WHERE t.id = ?",
 }
 
 
@@ -238,7 +286,8 @@ def changes_since(store, seq: int, head: str, listing_pks: set[int]) -> str | No
     if (at[0] if at else GENESIS) != head:
         return f"the chain record at position {seq} is no longer {head[:12]}…"
     for record_type, record_id in store.conn.execute(
-            "SELECT record_type, record_id FROM chain WHERE seq > ? ORDER BY seq", [seq]).fetchall():
+        "SELECT record_type, record_id FROM chain WHERE seq > ? ORDER BY seq", [seq]
+    ).fetchall():
         if record_type == "notice":
             continue
         query = _RECORD_LISTINGS.get(record_type)
@@ -258,13 +307,27 @@ def record_notice(store, notice: dict) -> int:
         "listing_pks": json.dumps(sorted(notice["listing_pks"])),
         "listing_count": len(notice["listing_pks"]),
     }
-    columns = ("number", "created_at", "retailer_id", "recipient", "marketplace", "scope", "review_status",
-               "listing_pks", "listing_count", "pack_name", "pack_sha256", "manifest_sha256", "chain_head",
-               "exported_by")
+    columns = (
+        "number",
+        "created_at",
+        "retailer_id",
+        "recipient",
+        "marketplace",
+        "scope",
+        "review_status",
+        "listing_pks",
+        "listing_count",
+        "pack_name",
+        "pack_sha256",
+        "manifest_sha256",
+        "chain_head",
+        "exported_by",
+    )
     with write_transaction(store):
         notice_id = store.conn.execute(
             f"INSERT INTO notices ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [row.get(c) for c in columns]).lastrowid
+            [row.get(c) for c in columns],
+        ).lastrowid
         append_chain(store, "notice", notice_id)
     return notice_id
 
@@ -274,8 +337,10 @@ def _notice(row) -> dict:
 
 
 def list_notices(store, since: str | None = None) -> list[dict]:
-    return [_notice(r) for r in store.query(
-        "SELECT * FROM notices WHERE created_at >= ? ORDER BY created_at, id", [since or ""])]
+    return [
+        _notice(r)
+        for r in store.query("SELECT * FROM notices WHERE created_at >= ? ORDER BY created_at, id", [since or ""])
+    ]
 
 
 def get_notice(store, number: str) -> dict | None:
@@ -288,14 +353,16 @@ def get_notice(store, number: str) -> dict | None:
 
 def notified_listings(store, since: str | None = None) -> list[dict]:
     """One row per (notice, listing) for notices sent at or after `since`, with the listing's identity."""
-    return list(store.query(
-        """SELECT n.id AS notice_id, n.number, n.created_at AS notified_at, n.retailer_id, n.recipient,
+    return list(
+        store.query(
+            """SELECT n.id AS notice_id, n.number, n.created_at AS notified_at, n.retailer_id, n.recipient,
                   n.marketplace AS notice_marketplace, l.pk AS listing_pk, l.marketplace, l.listing_id,
                   l.seller, l.status, l.status_at
            FROM notices n, json_each(n.listing_pks) j JOIN listings l ON l.pk = j.value
            WHERE n.created_at >= ? ORDER BY n.created_at, n.id, l.pk""",
-        [since or ""],
-    ))
+            [since or ""],
+        )
+    )
 
 
 def status_history(store, listing_pks: list[int]) -> dict[int, list[dict]]:
@@ -305,7 +372,8 @@ def status_history(store, listing_pks: list[int]) -> dict[int, list[dict]]:
         return history
     for row in store.query(
         "SELECT s.listing_pk, s.status, s.observed_at FROM listing_status s JOIN json_each(?) j ON j.value = s.listing_pk "
-        "ORDER BY s.observed_at, s.id", [json.dumps(sorted(set(listing_pks)))]
+        "ORDER BY s.observed_at, s.id",
+        [json.dumps(sorted(set(listing_pks)))],
     ):
         history[row["listing_pk"]].append({"status": row["status"], "at": row["observed_at"]})
     return history
@@ -319,6 +387,9 @@ def flagged_since(store, marketplace: str, sellers: list[str] | None, since: str
             return []
         where.append(f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})")
         params += [s.strip().lower() for s in sellers]
-    return list(store.query(
-        f"SELECT l.pk, l.marketplace, l.listing_id, l.seller, l.first_seen FROM listings l WHERE {' AND '.join(where)}",
-        params))
+    return list(
+        store.query(
+            f"SELECT l.pk, l.marketplace, l.listing_id, l.seller, l.first_seen FROM listings l WHERE {' AND '.join(where)}",
+            params,
+        )
+    )

@@ -8,7 +8,7 @@ as the delete; the append-only trigger on `bodies` lets a delete through only on
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from db.canonical import format_utc, utc_now
 from db.chain import append_chain
@@ -18,8 +18,8 @@ from db.connection import write_transaction
 @dataclass
 class PurgeResult:
     cutoff: str
-    listings: list[dict] = field(default_factory=list)   # {"pk", "marketplace", "listing_id", "dismissed_at"}
-    bodies: list[dict] = field(default_factory=list)     # {"sha256", "capture_ids", "size", "tombstone_id"}
+    listings: list[dict] = field(default_factory=list)  # {"pk", "marketplace", "listing_id", "dismissed_at"}
+    bodies: list[dict] = field(default_factory=list)  # {"sha256", "capture_ids", "size", "tombstone_id"}
 
     @property
     def bytes(self) -> int:
@@ -37,14 +37,15 @@ ORDER BY l.pk
 """
 
 
-def purge_dismissed(store, older_than_days: float, actor: str, *, now: datetime | None = None,
-                    dry_run: bool = False) -> PurgeResult:
+def purge_dismissed(
+    store, older_than_days: float, actor: str, *, now: datetime | None = None, dry_run: bool = False
+) -> PurgeResult:
     """Purge (or, with dry_run, list) the bodies of listings dismissed more than `older_than_days` ago."""
     if older_than_days < 0:
         raise ValueError("the retention period cannot be negative")
     if not actor:
         raise ValueError("a purge must name who ran it")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     result = PurgeResult(cutoff=format_utc(now - timedelta(days=older_than_days)))
     # secure_delete overwrites the freed pages, so the personal data is gone from the file, not just unlinked.
     store.execute("PRAGMA secure_delete = ON")
@@ -52,13 +53,19 @@ def purge_dismissed(store, older_than_days: float, actor: str, *, now: datetime 
         result.listings = [dict(r) for r in store.query(_ELIGIBLE_LISTINGS, {"cutoff": result.cutoff})]
         eligible = {r["pk"] for r in result.listings}
         by_listing = {r["pk"]: r for r in result.listings}
-        candidates = store.conn.execute(
-            "SELECT DISTINCT c.sha256, b.size FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
-            f"WHERE c.listing_pk IN ({','.join('?' * len(eligible))}) ORDER BY c.sha256",
-            sorted(eligible),
-        ).fetchall() if eligible else []
+        candidates = (
+            store.conn.execute(
+                "SELECT DISTINCT c.sha256, b.size FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
+                f"WHERE c.listing_pk IN ({','.join('?' * len(eligible))}) ORDER BY c.sha256",
+                sorted(eligible),
+            ).fetchall()
+            if eligible
+            else []
+        )
         for sha256, size in candidates:
-            users = store.conn.execute("SELECT id, listing_pk FROM captures WHERE sha256 = ? ORDER BY id", [sha256]).fetchall()
+            users = store.conn.execute(
+                "SELECT id, listing_pk FROM captures WHERE sha256 = ? ORDER BY id", [sha256]
+            ).fetchall()
             # The same page bytes can belong to a listing still under review or confirmed: then it stays.
             if any(listing_pk not in eligible for _, listing_pk in users):
                 continue
@@ -68,8 +75,10 @@ def purge_dismissed(store, older_than_days: float, actor: str, *, now: datetime 
             if dry_run:
                 continue
             decisions = sorted({by_listing[pk]["decision_id"] for _, pk in users})
-            reason = (f"retention: listing dismissed more than {older_than_days:g} days ago "
-                      f"(decision {', '.join(map(str, decisions))}); body may hold personal data")
+            reason = (
+                f"retention: listing dismissed more than {older_than_days:g} days ago "
+                f"(decision {', '.join(map(str, decisions))}); body may hold personal data"
+            )
             cursor = store.conn.execute(
                 "INSERT INTO tombstones (sha256, capture_ids, reason, purged_at, actor) VALUES (?, ?, ?, ?, ?)",
                 [sha256, json.dumps(capture_ids), reason, utc_now(), actor],

@@ -3,8 +3,24 @@
 from db.connection import read_snapshot
 
 # flag_dropped: still flagged, but the newest capture no longer matches; latest_seller: beside the seller of record.
-HIT_COLUMNS = ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen", "last_seen",
-               "sha256", "status", "seller", "price", "currency", "flag_dropped", "latest_seller")
+HIT_COLUMNS = (
+    "marketplace",
+    "listing_id",
+    "url",
+    "title",
+    "category",
+    "risk",
+    "score",
+    "first_seen",
+    "last_seen",
+    "sha256",
+    "status",
+    "seller",
+    "price",
+    "currency",
+    "flag_dropped",
+    "latest_seller",
+)
 
 # A hit whose newest capture no longer matches: still flagged (an older capture's classification flags it), shown
 # as such so that a reviewer sees the listing changed (docs/evidence.md, "The listings index").
@@ -25,8 +41,9 @@ def hits(store):
 
 
 def get_listing(store, marketplace: str, listing_id: str) -> dict | None:
-    rows = list(store.query("SELECT * FROM listings WHERE marketplace = ? AND listing_id = ?",
-                            [marketplace, str(listing_id)]))
+    rows = list(
+        store.query("SELECT * FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, str(listing_id)])
+    )
     return rows[0] if rows else None
 
 
@@ -48,12 +65,14 @@ def _events(store, pk):
     for c in store.query(
         "SELECT c.id, c.fetched_at, c.url, c.status, c.sha256, c.body_size, c.run_id, c.purpose, "
         "(SELECT count(*) FROM bodies b WHERE b.sha256 = c.sha256) AS body_present "
-        "FROM captures c WHERE c.listing_pk = ?", [pk]
+        "FROM captures c WHERE c.listing_pk = ?",
+        [pk],
     ):
         events.append({"at": c["fetched_at"], "kind": "capture", **c, "body_present": bool(c["body_present"])})
     for k in store.query(
         "SELECT k.id, k.created_at, k.capture_id, k.flagged, k.category, k.risk, k.score, k.watchlist_version "
-        "FROM classifications k JOIN captures c ON c.id = k.capture_id WHERE c.listing_pk = ?", [pk]
+        "FROM classifications k JOIN captures c ON c.id = k.capture_id WHERE c.listing_pk = ?",
+        [pk],
     ):
         events.append({"at": k["created_at"], "kind": "classification", **k, "flagged": bool(k["flagged"])})
     for s in store.query("SELECT * FROM listing_status WHERE listing_pk = ?", [pk]):

@@ -36,8 +36,9 @@ def captured_since_interruption(store, marketplace: str) -> set[str]:
     and started after the marketplace's last normally finished run, within the resume window."""
     import datetime
 
-    window_start = format_utc(datetime.datetime.now(datetime.timezone.utc)
-                              - datetime.timedelta(days=RESUME_WINDOW_DAYS))
+    window_start = format_utc(
+        datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=RESUME_WINDOW_DAYS)
+    )
     rows = store.query(
         f"""
         SELECT DISTINCT l.listing_id FROM captures c
@@ -48,7 +49,7 @@ def captured_since_interruption(store, marketplace: str) -> set[str]:
           AND r.started_at >= :window_start
           AND r.started_at > coalesce(
                 (SELECT max(r2.started_at) FROM crawl_runs r2
-                 WHERE r2.finish_reason = 'finished' AND {_RUN_OF_MARKETPLACE.format(run='r2')}), '')
+                 WHERE r2.finish_reason = 'finished' AND {_RUN_OF_MARKETPLACE.format(run="r2")}), '')
         """,
         {"marketplace": marketplace, "window_start": window_start},
     )
@@ -60,11 +61,13 @@ def captured_since_interruption(store, marketplace: str) -> set[str]:
 
 def previous_finished_runs(store, spider: str, before_run_id: int, limit: int = 10) -> list[dict]:
     """The runs of `spider` before `before_run_id` that finished normally, newest first (at most `limit`)."""
-    return list(store.query(
-        "SELECT * FROM crawl_runs WHERE spider = ? AND id < ? AND finish_reason = 'finished' "
-        "ORDER BY id DESC LIMIT ?",
-        [spider, before_run_id, limit],
-    ))
+    return list(
+        store.query(
+            "SELECT * FROM crawl_runs WHERE spider = ? AND id < ? AND finish_reason = 'finished' "
+            "ORDER BY id DESC LIMIT ?",
+            [spider, before_run_id, limit],
+        )
+    )
 
 
 def run_field_coverage(store, run_id: int) -> dict:
@@ -73,8 +76,9 @@ def run_field_coverage(store, run_id: int) -> dict:
 
     Returns {"captures": n, "missing": {"title": n, "price": n, "currency": n, "seller": n, "listing_id": n}}.
     """
-    row = next(store.query(
-        """
+    row = next(
+        store.query(
+            """
         SELECT count(*) AS captures,
           coalesce(sum(coalesce(json_extract(c.fields, '$.title'), '') = ''), 0) AS title,
           coalesce(sum(coalesce(json_extract(c.fields, '$.price'), '') = ''), 0) AS price,
@@ -84,8 +88,9 @@ def run_field_coverage(store, run_id: int) -> dict:
         FROM captures c JOIN listings l ON l.pk = c.listing_pk
         WHERE c.run_id = ? AND coalesce(c.purpose, '') != 'recheck' AND coalesce(c.purpose, '') NOT LIKE 'attachment:%'
         """,
-        [run_id],
-    ))
+            [run_id],
+        )
+    )
     captures = row.pop("captures")
     return {"captures": captures, "missing": row}
 
@@ -99,11 +104,13 @@ def run_capture_counts(store, run_id: int) -> dict:
             [run_id],
         )
     }
-    flagged = next(store.query(
-        "SELECT count(DISTINCT c.listing_pk) AS n FROM captures c JOIN classifications k ON k.capture_id = c.id "
-        "WHERE c.run_id = ? AND k.flagged = 1",
-        [run_id],
-    ))["n"]
+    flagged = next(
+        store.query(
+            "SELECT count(DISTINCT c.listing_pk) AS n FROM captures c JOIN classifications k ON k.capture_id = c.id "
+            "WHERE c.run_id = ? AND k.flagged = 1",
+            [run_id],
+        )
+    )["n"]
     return {"by_purpose": by_purpose, "flagged_listings": flagged}
 
 

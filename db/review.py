@@ -164,20 +164,25 @@ def _look_alike_key(name: str) -> str:
     return name.translate(_LOOK_ALIKES).lower().replace("rn", "m").replace("vv", "w")
 
 
-def add_user(store: Database, name: str, password_hash: str, role: str = "reviewer", created_by: str | None = None) -> User:
+def add_user(
+    store: Database, name: str, password_hash: str, role: str = "reviewer", created_by: str | None = None
+) -> User:
     if role not in ROLES:
         raise ReviewError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not USER_NAME.fullmatch(name):
-        raise ReviewError("user names are 1-64 ASCII letters, digits or . _ - @ (a letter from another alphabet "
-                          "can look identical to a Latin one, like the Cyrillic 'а' in 'аdmin')")
+        raise ReviewError(
+            "user names are 1-64 ASCII letters, digits or . _ - @ (a letter from another alphabet "
+            "can look identical to a Latin one, like the Cyrillic 'а' in 'аdmin')"
+        )
     with write_transaction(store):
         if get_user(store, name) is not None:
             raise ReviewError(f"user {name!r} already exists")
         key = _look_alike_key(name)
         for other in list_users(store):
             if _look_alike_key(other.name) == key:
-                raise ReviewError(f"user name {name!r} looks like the existing user {other.name!r}: choose a clearly "
-                                  "different name")
+                raise ReviewError(
+                    f"user name {name!r} looks like the existing user {other.name!r}: choose a clearly different name"
+                )
         store.execute(
             "INSERT INTO users (name, password_hash, role, disabled, created_at, created_by) VALUES (?, ?, ?, 0, ?, ?)",
             [name, password_hash, role, utc_now(), created_by],
@@ -254,8 +259,9 @@ def start_session(store: Database, user: str) -> str:
     """Record a new login and return its random session id (a fresh one every time: no session fixation)."""
     session_id = secrets.token_urlsafe(32)
     with write_transaction(store):
-        store.conn.execute("INSERT INTO sessions (id, user, created_at) VALUES (?, ?, ?)",
-                           [session_id, user, utc_now()])
+        store.conn.execute(
+            "INSERT INTO sessions (id, user, created_at) VALUES (?, ?, ?)", [session_id, user, utc_now()]
+        )
     return session_id
 
 
@@ -263,7 +269,7 @@ def session_active(store: Database, session_id: str | None, user: str | None, ma
     """Whether `session_id` is a login of `user` that has not been ended and is younger than `max_age_seconds`."""
     if not session_id or not user:
         return False
-    since = format_utc(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=max_age_seconds))
+    since = format_utc(datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=max_age_seconds))
     row = store.conn.execute(
         "SELECT 1 FROM sessions WHERE id = ? AND user = ? AND ended_at IS NULL AND created_at >= ?",
         [session_id, user, since],
@@ -275,8 +281,9 @@ def end_session(store: Database, session_id: str | None) -> None:
     if not session_id:
         return
     with write_transaction(store):
-        store.conn.execute("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                           [utc_now(), session_id])
+        store.conn.execute(
+            "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [utc_now(), session_id]
+        )
 
 
 def _end_sessions_of(store: Database, user: str) -> None:
@@ -294,7 +301,7 @@ def record_login_attempt(store: Database, username: str, ip: str, ok: bool) -> N
 
 def recent_failures(store: Database, username: str, ip: str, window_seconds: int) -> int:
     """Failed logins for this user from this address within the window, since the last success."""
-    since = format_utc(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=window_seconds))
+    since = format_utc(datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=window_seconds))
     row = next(
         store.query(
             """SELECT count(*) AS n FROM login_attempts
@@ -380,10 +387,12 @@ def queue(store: Database, f: QueueFilter, *, limit: int = 100, offset: int = 0)
 
 
 def queue_row(store: Database, listing_pk: int) -> dict | None:
-    rows = list(store.query(
-        f"SELECT {_QUEUE_COLUMNS} FROM listings l LEFT JOIN review_status r ON r.listing_pk = l.pk WHERE l.pk = ?",
-        [listing_pk],
-    ))
+    rows = list(
+        store.query(
+            f"SELECT {_QUEUE_COLUMNS} FROM listings l LEFT JOIN review_status r ON r.listing_pk = l.pk WHERE l.pk = ?",
+            [listing_pk],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -405,10 +414,15 @@ def queue_counts(store: Database, f: QueueFilter) -> dict[str, int]:
 
 def filter_choices(store: Database) -> dict[str, list[str]]:
     """Values offered in the queue's filter menus."""
+
     def values(column):
-        return [row["v"] for row in store.query(
-            f"SELECT DISTINCT {column} AS v FROM listings WHERE flagged = 1 AND {column} IS NOT NULL ORDER BY 1"
-        )]
+        return [
+            row["v"]
+            for row in store.query(
+                f"SELECT DISTINCT {column} AS v FROM listings WHERE flagged = 1 AND {column} IS NOT NULL ORDER BY 1"
+            )
+        ]
+
     return {"category": values("category"), "marketplace": values("marketplace")}
 
 
@@ -430,9 +444,7 @@ def listing(store: Database, listing_pk: int) -> dict | None:
     result = dict(row)
     result["fields"] = {}
     result["classification"] = None
-    extra = next(store.query(
-        "SELECT latest_capture_id, classification_id FROM listings WHERE pk = ?", [listing_pk]
-    ))
+    extra = next(store.query("SELECT latest_capture_id, classification_id FROM listings WHERE pk = ?", [listing_pk]))
     if extra["latest_capture_id"] is not None:
         capture = next(store.query("SELECT fields FROM captures WHERE id = ?", [extra["latest_capture_id"]]))
         result["fields"] = json.loads(capture["fields"] or "{}")
@@ -452,22 +464,26 @@ def listing(store: Database, listing_pk: int) -> dict | None:
 
 
 def captures(store: Database, listing_pk: int) -> list[dict]:
-    return list(store.query(
-        """SELECT c.id, c.url, c.status, c.sha256, c.body_size, c.fetched_at, c.clock_source, c.run_id, c.purpose,
+    return list(
+        store.query(
+            """SELECT c.id, c.url, c.status, c.sha256, c.body_size, c.fetched_at, c.clock_source, c.run_id, c.purpose,
                   c.crawler_version, c.watchlist_version, (b.sha256 IS NOT NULL) AS body_kept
            FROM captures c LEFT JOIN bodies b ON b.sha256 = c.sha256
            WHERE c.listing_pk = ? ORDER BY c.fetched_at DESC, c.id DESC""",
-        [listing_pk],
-    ))
+            [listing_pk],
+        )
+    )
 
 
 def capture_body(store: Database, capture_id: int) -> tuple[bytes, dict] | None:
     """The raw bytes of a capture as received and its response headers; None if unknown or purged."""
-    rows = list(store.query(
-        """SELECT b.body, b.encoding, c.headers FROM captures c JOIN bodies b ON b.sha256 = c.sha256
+    rows = list(
+        store.query(
+            """SELECT b.body, b.encoding, c.headers FROM captures c JOIN bodies b ON b.sha256 = c.sha256
            WHERE c.id = ?""",
-        [capture_id],
-    ))
+            [capture_id],
+        )
+    )
     if not rows:
         return None
     return decompress_body(rows[0]["body"], rows[0]["encoding"]), json.loads(rows[0]["headers"] or "{}")
@@ -484,21 +500,34 @@ def timeline(store: Database, listing_pk: int) -> list[dict]:
     for row in store.query("SELECT first_seen FROM listings WHERE pk = ?", [listing_pk]):
         events.append({"at": row["first_seen"], "kind": "first seen", "text": ""})
     for row in store.query("SELECT id, fetched_at, status, sha256 FROM captures WHERE listing_pk = ?", [listing_pk]):
-        events.append({"at": row["fetched_at"], "kind": "capture",
-                       "text": f"capture #{row['id']}: HTTP {row['status']}, sha256 {row['sha256'][:12]}…"})
-    for row in store.query(
-        "SELECT status, observed_at, detail FROM listing_status WHERE listing_pk = ?", [listing_pk]
-    ):
-        events.append({"at": row["observed_at"], "kind": "status",
-                       "text": row["status"] + (f" ({row['detail']})" if row["detail"] else "")})
+        events.append(
+            {
+                "at": row["fetched_at"],
+                "kind": "capture",
+                "text": f"capture #{row['id']}: HTTP {row['status']}, sha256 {row['sha256'][:12]}…",
+            }
+        )
+    for row in store.query("SELECT status, observed_at, detail FROM listing_status WHERE listing_pk = ?", [listing_pk]):
+        events.append(
+            {
+                "at": row["observed_at"],
+                "kind": "status",
+                "text": row["status"] + (f" ({row['detail']})" if row["detail"] else ""),
+            }
+        )
     for row in store.query(
         """SELECT k.created_at, k.flagged, k.category, k.score, k.watchlist_version FROM classifications k
            JOIN captures c ON c.id = k.capture_id WHERE c.listing_pk = ?""",
         [listing_pk],
     ):
         verdict = f"flagged {row['category']} (score {row['score']:g})" if row["flagged"] else "not flagged"
-        events.append({"at": row["created_at"], "kind": "classification",
-                       "text": f"{verdict}, watchlist {str(row['watchlist_version'] or '')[:12]}"})
+        events.append(
+            {
+                "at": row["created_at"],
+                "kind": "classification",
+                "text": f"{verdict}, watchlist {str(row['watchlist_version'] or '')[:12]}",
+            }
+        )
     for row in decisions(store, listing_pk):
         events.append({"at": row["created_at"], "kind": "decision", "text": describe_decision(row)})
     return sorted(events, key=lambda e: e["at"])
@@ -515,12 +544,14 @@ def describe_decision(row) -> str:
 def seller_listings(store: Database, marketplace: str, seller: str, *, exclude_pk: int | None = None) -> list[dict]:
     if not seller:
         return []
-    return list(store.query(
-        f"""SELECT {_QUEUE_COLUMNS} FROM listings l LEFT JOIN review_status r ON r.listing_pk = l.pk
+    return list(
+        store.query(
+            f"""SELECT {_QUEUE_COLUMNS} FROM listings l LEFT JOIN review_status r ON r.listing_pk = l.pk
             WHERE l.marketplace = ? AND l.seller = ? AND l.pk != ?
             ORDER BY l.flagged DESC, l.risk_rank DESC, l.score DESC, l.pk""",
-        [marketplace, seller, exclude_pk if exclude_pk is not None else -1],
-    ))
+            [marketplace, seller, exclude_pk if exclude_pk is not None else -1],
+        )
+    )
 
 
 # ---------------------------------------------------------------- decisions
@@ -546,14 +577,32 @@ def _validate(action: str, category: str | None, reason: str | None, note: str |
         raise ReviewError("notes are limited to 4000 characters")
 
 
-def decide(store: Database, listing_pk: int, user: str, action: str, *, category: str | None = None,
-           reason: str | None = None, note: str | None = None, via: str | None = None) -> dict:
+def decide(
+    store: Database,
+    listing_pk: int,
+    user: str,
+    action: str,
+    *,
+    category: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    via: str | None = None,
+) -> dict:
     """Append one decision (and its chain record) for one listing; returns the stored row."""
     return decide_many(store, [listing_pk], user, action, category=category, reason=reason, note=note, via=via)[0]
 
 
-def decide_many(store: Database, listing_pks: list[int], user: str, action: str, *, category: str | None = None,
-                reason: str | None = None, note: str | None = None, via: str | None = None) -> list[dict]:
+def decide_many(
+    store: Database,
+    listing_pks: list[int],
+    user: str,
+    action: str,
+    *,
+    category: str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    via: str | None = None,
+) -> list[dict]:
     """Append the same decision for several listings in one transaction: all recorded, or none."""
     note = (note or "").strip() or None
     category = category if action == "confirm" else None
@@ -571,9 +620,16 @@ def decide_many(store: Database, listing_pks: list[int], user: str, action: str,
                 raise ReviewError(f"no listing with id {pk}")
             before = current_status(store, pk)
             row = {
-                "listing_pk": pk, "user": user, "action": action, "category": category, "reason": reason,
-                "note": note, "created_at": utc_now(), "status_before": before,
-                "status_after": STATUS_AFTER.get(action, before), "via": via,
+                "listing_pk": pk,
+                "user": user,
+                "action": action,
+                "category": category,
+                "reason": reason,
+                "note": note,
+                "created_at": utc_now(),
+                "status_before": before,
+                "status_after": STATUS_AFTER.get(action, before),
+                "via": via,
             }
             cursor = store.conn.execute(
                 "INSERT INTO decisions (listing_pk, user, action, category, reason, note, created_at, "
@@ -589,11 +645,13 @@ def decide_many(store: Database, listing_pks: list[int], user: str, action: str,
 
 def audit_trail(store: Database, *, limit: int = 200) -> list[dict]:
     """The newest decisions across all listings, with the listing they concern."""
-    return list(store.query(
-        """SELECT d.*, l.marketplace, l.listing_id, l.title FROM decisions d JOIN listings l ON l.pk = d.listing_pk
+    return list(
+        store.query(
+            """SELECT d.*, l.marketplace, l.listing_id, l.title FROM decisions d JOIN listings l ON l.pk = d.listing_pk
            ORDER BY d.id DESC LIMIT ?""",
-        [limit],
-    ))
+            [limit],
+        )
+    )
 
 
 # ---------------------------------------------------------------- dashboard
@@ -601,30 +659,38 @@ def audit_trail(store: Database, *, limit: int = 200) -> list[dict]:
 
 def dashboard(store: Database, since: str) -> dict:
     """Counts since `since` (UTC ISO): new hits, decisions and removals by category and marketplace."""
-    new_hits = list(store.query(
-        """SELECT category, marketplace, count(*) AS n FROM listings
+    new_hits = list(
+        store.query(
+            """SELECT category, marketplace, count(*) AS n FROM listings
            WHERE flagged = 1 AND first_seen >= ? GROUP BY 1, 2 ORDER BY 3 DESC""",
-        [since],
-    ))
-    decided = list(store.query(
-        """SELECT d.action, coalesce(d.category, l.category) AS category, l.marketplace, count(*) AS n
+            [since],
+        )
+    )
+    decided = list(
+        store.query(
+            """SELECT d.action, coalesce(d.category, l.category) AS category, l.marketplace, count(*) AS n
            FROM decisions d JOIN listings l ON l.pk = d.listing_pk
            WHERE d.created_at >= ? GROUP BY 1, 2, 3 ORDER BY 4 DESC""",
-        [since],
-    ))
-    removals = list(store.query(
-        """SELECT l.category, l.marketplace, count(DISTINCT s.listing_pk) AS n
+            [since],
+        )
+    )
+    removals = list(
+        store.query(
+            """SELECT l.category, l.marketplace, count(DISTINCT s.listing_pk) AS n
            FROM listing_status s JOIN listings l ON l.pk = s.listing_pk
            WHERE s.status = 'removed' AND s.observed_at >= ? GROUP BY 1, 2 ORDER BY 3 DESC""",
-        [since],
-    ))
+            [since],
+        )
+    )
     return {"new_hits": new_hits, "decisions": decided, "removals": removals}
 
 
 def weekly_events(store: Database, since: str) -> dict[str, list[str]]:
     """Times of new hits, confirmations and removals since `since`, for the trend chart."""
+
     def times(sql):
         return [row["at"] for row in store.query(sql, [since])]
+
     return {
         "new hits": times("SELECT first_seen AS at FROM listings WHERE flagged = 1 AND first_seen >= ?"),
         "confirmed": times("SELECT created_at AS at FROM decisions WHERE action = 'confirm' AND created_at >= ?"),

@@ -12,15 +12,26 @@ def default_crawler_version() -> str:
     return f"keywatch {__version__}"
 
 
-def start_run(store, spider: str, args: dict | None = None, *, crawler_version: str | None = None,
-              watchlist_version: str | None = None) -> int:
+def start_run(
+    store,
+    spider: str,
+    args: dict | None = None,
+    *,
+    crawler_version: str | None = None,
+    watchlist_version: str | None = None,
+) -> int:
     """Record the start of a crawl and return its id."""
     with write_transaction(store):
         cursor = store.conn.execute(
             "INSERT INTO crawl_runs (spider, args, started_at, crawler_version, watchlist_version) "
             "VALUES (?, ?, ?, ?, ?)",
-            [spider, json.dumps(args or {}, sort_keys=True, default=str), utc_now(),
-             crawler_version or default_crawler_version(), watchlist_version],
+            [
+                spider,
+                json.dumps(args or {}, sort_keys=True, default=str),
+                utc_now(),
+                crawler_version or default_crawler_version(),
+                watchlist_version,
+            ],
         )
     return cursor.lastrowid
 

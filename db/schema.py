@@ -183,14 +183,17 @@ def evidence_v1(store):
         store.execute(statement)
     for table in EVIDENCE_TABLES:
         if table == "bodies":
-            protect(store, table, allow_delete_when="EXISTS (SELECT 1 FROM tombstones WHERE tombstones.sha256 = OLD.sha256)")
+            protect(
+                store, table, allow_delete_when="EXISTS (SELECT 1 FROM tombstones WHERE tombstones.sha256 = OLD.sha256)"
+            )
         else:
             protect(store, table)
 
 
 # risk as a number for ordering the queue, derived so that it cannot disagree with `risk`.
-RISK_RANK = ("CASE lower(risk) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 "
-             "ELSE 0 END")
+RISK_RANK = (
+    "CASE lower(risk) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+)
 
 
 @migrations()

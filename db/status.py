@@ -7,8 +7,9 @@ from db.connection import write_transaction
 STATUSES = ("live", "ended", "removed")
 
 
-def record_status(store, listing_pk: int, status: str, observed_at: str, capture_id: int | None = None,
-                  detail: str | None = None) -> int:
+def record_status(
+    store, listing_pk: int, status: str, observed_at: str, capture_id: int | None = None, detail: str | None = None
+) -> int:
     """Append a status observation for a listing and link it into the chain; returns its id."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")

@@ -15,9 +15,9 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
+from db import listing_index
 from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
-from db import listing_index
 from db.chain import RECORD_TYPES, content_hash
 from db.connection import read_snapshot
 from db.hosts import foreign_host
@@ -96,7 +96,9 @@ def _walk_chain(store, result, problems, seq_of):
             gone = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
             problems.append(Problem(expected_seq, "deleted", f"chain record {gone} missing (the next is seq {seq})"))
         if prev_hash != prev:
-            problems.append(Problem(seq, record, "previous-hash link broken (a record before it was altered or removed)"))
+            problems.append(
+                Problem(seq, record, "previous-hash link broken (a record before it was altered or removed)")
+            )
         try:
             relinked = link_hash(prev_hash, digest)
         except (TypeError, UnicodeError):  # altered to something that is not hex text
@@ -107,7 +109,9 @@ def _walk_chain(store, result, problems, seq_of):
             problems.append(Problem(seq, record, "unknown record type"))
         key = (record_type, record_id)
         if key in seq_of:
-            problems.append(Problem(seq, record, f"second chain record for the same record (first at seq {seq_of[key]})"))
+            problems.append(
+                Problem(seq, record, f"second chain record for the same record (first at seq {seq_of[key]})")
+            )
         else:
             seq_of[key] = seq
         expected_seq, prev = seq + 1, stored_hash
@@ -140,14 +144,18 @@ def _check_records(store, record_type, problems, seq_of):
                 problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
                 continue
             if recomputed != digest:
-                problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
+                problems.append(
+                    Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)")
+                )
     unchained = store.conn.execute(
         f"SELECT t.[{spec.pk}] FROM [{spec.table}] t WHERE NOT EXISTS "
         f"(SELECT 1 FROM chain ch WHERE ch.record_type = ? AND ch.record_id = t.[{spec.pk}])",
         [record_type],
     )
     for (record_id,) in unchained:
-        problems.append(Problem(None, f"{record_type} {record_id}", "record has no chain entry (inserted outside the chain?)"))
+        problems.append(
+            Problem(None, f"{record_type} {record_id}", "record has no chain entry (inserted outside the chain?)")
+        )
 
 
 def _check_bodies(store, result, problems, seq_of):
@@ -181,8 +189,13 @@ def _check_bodies(store, result, problems, seq_of):
         try:
             ids = {int(i) for i in json.loads(capture_ids)}
         except (ValueError, TypeError):
-            problems.append(Problem(seq_of.get(("tombstone", tombstone_id)), f"tombstone {tombstone_id}",
-                                    "capture_ids is not a JSON list of ids"))
+            problems.append(
+                Problem(
+                    seq_of.get(("tombstone", tombstone_id)),
+                    f"tombstone {tombstone_id}",
+                    "capture_ids is not a JSON list of ids",
+                )
+            )
             continue
         tombstoned.setdefault(sha256, set()).update(ids)
 
@@ -210,9 +223,14 @@ def _check_listing_index(store, problems, seq_of, listing_pks=None):
     migrated = "latest_seller" in {r[1] for r in store.conn.execute("PRAGMA table_info(listings)")}
     why = "" if migrated else " (the store predates the current index rules: any writing command rebuilds it)"
     for pk, columns in listing_index.disagreements(store, listing_pks).items():
-        problems.append(Problem(seq_of.get(("listing", pk)), f"listing {pk}",
-                                f"index column(s) {', '.join(columns)} disagree with the chained evidence{why}",
-                                rank=2))
+        problems.append(
+            Problem(
+                seq_of.get(("listing", pk)),
+                f"listing {pk}",
+                f"index column(s) {', '.join(columns)} disagree with the chained evidence{why}",
+                rank=2,
+            )
+        )
 
 
 def _check_hosts(store, problems, seq_of):
@@ -222,26 +240,39 @@ def _check_hosts(store, problems, seq_of):
     # Runs record their spider (crawl_runs) since the first store: this part also reads stores made before runs
     # declared their hosts, where a page filed under another site's listing came from a run of another spider.
     for marketplace, spider in store.conn.execute(
-            "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
-            "JOIN crawl_runs r ON r.id = c.run_id"):
+        "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
+        "JOIN crawl_runs r ON r.id = c.run_id"
+    ):
         spiders.setdefault(marketplace, set()).add(spider)
     declared: dict[int, dict[str, list[str]]] = {}
-    rows = store.conn.execute("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id") \
-        if _table_exists(store, "marketplace_hosts") else ()
+    rows = (
+        store.conn.execute("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id")
+        if _table_exists(store, "marketplace_hosts")
+        else ()
+    )
     for run_id, spider, marketplace, host in rows:
         declared.setdefault(run_id, {}).setdefault(marketplace, []).append(host)
         spiders.setdefault(marketplace, set()).add(spider)
     for marketplace, names in sorted(spiders.items()):
         if len(names) > 1:
-            problems.append(Problem(None, f"marketplace {marketplace}",
-                                    f"written by more than one spider ({', '.join(sorted(names))})"))
+            problems.append(
+                Problem(
+                    None, f"marketplace {marketplace}", f"written by more than one spider ({', '.join(sorted(names))})"
+                )
+            )
     if not declared:
         return
     cursor = store.conn.execute(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
-        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id")
+        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id"
+    )
     for capture_id, run_id, marketplace, request_url, url in cursor:
         problem = foreign_host(declared[run_id], marketplace, [request_url, url])
         if problem:
-            problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}",
-                                    f"fetched off its listing's marketplace: {problem} (run {run_id})"))
+            problems.append(
+                Problem(
+                    seq_of.get(("capture", capture_id)),
+                    f"capture {capture_id}",
+                    f"fetched off its listing's marketplace: {problem} (run {run_id})",
+                )
+            )

@@ -62,15 +62,23 @@ def select_captures(store, *, listings=None, run_id=None, all_captures=False) ->
     if run_id is not None:
         if not store.conn.execute("SELECT 1 FROM crawl_runs WHERE id = ?", [run_id]).fetchone():
             raise WarcError(f"no crawl run {run_id}")
-        return [r[0] for r in store.conn.execute("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])]
+        return [
+            r[0]
+            for r in store.conn.execute("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])
+        ]
     ids = []
     for marketplace, listing_id in listings:
-        row = store.conn.execute("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?",
-                                 [marketplace, str(listing_id)]).fetchone()
+        row = store.conn.execute(
+            "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, str(listing_id)]
+        ).fetchone()
         if row is None:
             raise WarcError(f"no listing {marketplace}:{listing_id}")
-        ids += [r[0] for r in store.conn.execute(
-            "SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [row[0]])]
+        ids += [
+            r[0]
+            for r in store.conn.execute(
+                "SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [row[0]]
+            )
+        ]
     return ids
 
 
@@ -80,8 +88,9 @@ def http_headers_for_replay(status: int | None, headers: dict[str, list[str]], b
     for name, values in headers.items():
         lower = name.lower()
         for value in values:
-            still_gzipped = lower == "content-encoding" and value.strip().lower() in ("gzip", "x-gzip") \
-                and body[:2] == b"\x1f\x8b"
+            still_gzipped = (
+                lower == "content-encoding" and value.strip().lower() in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b"
+            )
             if lower in ("content-encoding", "transfer-encoding") and not still_gzipped:
                 pairs.append((RENAMED_PREFIX + name, value))
             elif lower == "content-length" and value.strip() != str(len(body)):
@@ -102,12 +111,16 @@ def _capture_rows(store, capture_ids):
         cursor = store.conn.execute(
             "SELECT c.*, l.marketplace, l.listing_id, b.body AS stored_body, b.encoding AS body_encoding "
             "FROM captures c JOIN listings l ON l.pk = c.listing_pk LEFT JOIN bodies b ON b.sha256 = c.sha256 "
-            "WHERE c.id = ?", [capture_id])
+            "WHERE c.id = ?",
+            [capture_id],
+        )
         yield dict(zip((d[0] for d in cursor.description), cursor.fetchone()))
 
 
 def _classification(store, capture_id):
-    cursor = store.conn.execute("SELECT * FROM classifications WHERE capture_id = ? ORDER BY id DESC LIMIT 1", [capture_id])
+    cursor = store.conn.execute(
+        "SELECT * FROM classifications WHERE capture_id = ? ORDER BY id DESC LIMIT 1", [capture_id]
+    )
     row = cursor.fetchone()
     return dict(zip((d[0] for d in cursor.description), row)) if row else None
 
@@ -123,9 +136,19 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
     """Write the captures to `out_path` (gzipped WARC 1.1). The file appears only when complete."""
     out_path = Path(out_path)
     result = WarcResult(out_path)
-    versions = sorted({r[0] for r in store.conn.execute(
-        f"SELECT DISTINCT crawler_version FROM captures WHERE id IN ({','.join('?' * len(capture_ids))})", capture_ids)}
-    ) if capture_ids else []
+    versions = (
+        sorted(
+            {
+                r[0]
+                for r in store.conn.execute(
+                    f"SELECT DISTINCT crawler_version FROM captures WHERE id IN ({','.join('?' * len(capture_ids))})",
+                    capture_ids,
+                )
+            }
+        )
+        if capture_ids
+        else []
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with read_snapshot(store):
         _write_file(store, capture_ids, out_path, result, versions)
@@ -135,14 +158,19 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
 def _write_file(store, capture_ids, out_path, result, versions):
     with atomic_output(out_path) as fh:
         writer = _SHA256WARCWriter(fh, gzip=True, warc_version="1.1")
-        writer.write_record(writer.create_warcinfo_record(out_path.name, {
-            "software": f"keywatch {_version('keywatch')} (warcio {_version('warcio')})",
-            "format": "WARC File Format 1.1",
-            "conformsTo": WARC_1_1,
-            "description": "Captures exported from a keywatch evidence store",
-            "crawler-versions": "; ".join(versions),
-            "keywatch-chain-head": chain_head(store),
-        }))
+        writer.write_record(
+            writer.create_warcinfo_record(
+                out_path.name,
+                {
+                    "software": f"keywatch {_version('keywatch')} (warcio {_version('warcio')})",
+                    "format": "WARC File Format 1.1",
+                    "conformsTo": WARC_1_1,
+                    "description": "Captures exported from a keywatch evidence store",
+                    "crawler-versions": "; ".join(versions),
+                    "keywatch-chain-head": chain_head(store),
+                },
+            )
+        )
         result.records += 1
         for row in _capture_rows(store, capture_ids):
             if row["stored_body"] is None:
@@ -159,7 +187,10 @@ def _write_capture(store, writer, row):
         raise WarcError(f"capture {row['id']}: stored body does not match its SHA-256; run `keywatch verify`")
     url, date = row["url"], row["fetched_at"]
     response = writer.create_warc_record(
-        url, "response", payload=io.BytesIO(body), length=len(body),
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
         http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
         warc_headers_dict={"WARC-Date": date},
     )
@@ -168,20 +199,35 @@ def _write_capture(store, writer, row):
     response_id = response.rec_headers.get_header("WARC-Record-ID")
     parts = urlsplit(url)
     request = writer.create_warc_record(
-        url, "request",
-        http_headers=StatusAndHeaders(f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
-                                      [("Host", parts.netloc)], is_http_request=True),
+        url,
+        "request",
+        http_headers=StatusAndHeaders(
+            f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+            [("Host", parts.netloc)],
+            is_http_request=True,
+        ),
         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
     )
     metadata = {
-        "capture_id": row["id"], "marketplace": row["marketplace"], "listing_id": row["listing_id"],
-        "request_url": row["request_url"], "url": url, "fetched_at": date, "clock_source": row["clock_source"],
-        "sha256": row["sha256"], "crawler_version": row["crawler_version"],
-        "watchlist_version": row["watchlist_version"], "run_id": row["run_id"], "purpose": row["purpose"],
-        "fields": json.loads(row["fields"]), "classification": _classification(store, row["id"]),
+        "capture_id": row["id"],
+        "marketplace": row["marketplace"],
+        "listing_id": row["listing_id"],
+        "request_url": row["request_url"],
+        "url": url,
+        "fetched_at": date,
+        "clock_source": row["clock_source"],
+        "sha256": row["sha256"],
+        "crawler_version": row["crawler_version"],
+        "watchlist_version": row["watchlist_version"],
+        "run_id": row["run_id"],
+        "purpose": row["purpose"],
+        "fields": json.loads(row["fields"]),
+        "classification": _classification(store, row["id"]),
     }
     meta = writer.create_warc_record(
-        url, "metadata", payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
+        url,
+        "metadata",
+        payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
         warc_content_type="application/json",
         warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
     )

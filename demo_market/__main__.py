@@ -27,8 +27,10 @@ def main(argv=None) -> int:
         print(f"demo_market: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     try:  # everything after start() sits inside the try, so Ctrl-C at any moment stops cleanly
-        print(f"Demo marketplace: {market.url}/  ({len(market.listings)} listings; shop at {market.url}/shop/)",
-              flush=True)
+        print(
+            f"Demo marketplace: {market.url}/  ({len(market.listings)} listings; shop at {market.url}/shop/)",
+            flush=True,
+        )
         print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

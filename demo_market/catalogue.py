@@ -35,8 +35,18 @@ DEPARTMENTS = {
 
 SHOP_STYLES = ("jsonld", "microdata", "opengraph", "meta")
 REQUIRED_FIELDS = (
-    "id", "title", "description", "price", "currency", "seller", "seller_type",
-    "location", "condition", "department", "listed", "category",
+    "id",
+    "title",
+    "description",
+    "price",
+    "currency",
+    "seller",
+    "seller_type",
+    "location",
+    "condition",
+    "department",
+    "listed",
+    "category",
 )
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "US $"}
 

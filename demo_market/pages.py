@@ -78,20 +78,20 @@ def _search_url(params: dict, page: int) -> str:
 
 
 def result_card(row: dict) -> str:
-    return f"""  <li class="result-card" data-listing-id="{esc(row['id'])}">
-   <a class="result-card__link" href="/item/{esc(row['id'])}"><h3 class="result-card__title">{esc(row['title'])}</h3></a>
-   <span class="result-card__price">{esc(format_price(row['price'], row['currency']))}</span>
-   <span class="result-card__condition">{esc(row['condition'])}</span>
-   <span class="result-card__seller">Seller: <span class="result-card__seller-name">{esc(row['seller'])}</span></span>
-   <span class="result-card__location">{esc(row['location'])}</span>
+    return f"""  <li class="result-card" data-listing-id="{esc(row["id"])}">
+   <a class="result-card__link" href="/item/{esc(row["id"])}"><h3 class="result-card__title">{esc(row["title"])}</h3></a>
+   <span class="result-card__price">{esc(format_price(row["price"], row["currency"]))}</span>
+   <span class="result-card__condition">{esc(row["condition"])}</span>
+   <span class="result-card__seller">Seller: <span class="result-card__seller-name">{esc(row["seller"])}</span></span>
+   <span class="result-card__location">{esc(row["location"])}</span>
   </li>"""
 
 
 def broken_result_card(row: dict) -> str:
     """The same card after an imagined redesign: none of the selectors a spider knows still match."""
-    return f"""  <div class="srp-tile" data-tile="{esc(row['id'])}">
-   <div class="srp-tile__name" onclick="location.href='/item/{esc(row['id'])}'">{esc(row['title'])}</div>
-   <div class="srp-tile__cost">{esc(format_price(row['price'], row['currency']))}</div>
+    return f"""  <div class="srp-tile" data-tile="{esc(row["id"])}">
+   <div class="srp-tile__name" onclick="location.href='/item/{esc(row["id"])}'">{esc(row["title"])}</div>
+   <div class="srp-tile__cost">{esc(format_price(row["price"], row["currency"]))}</div>
   </div>"""
 
 
@@ -154,10 +154,10 @@ def product_jsonld(row: dict, base_url: str, availability: str = "InStock") -> d
 # A harmless inline script and a form: hostile input for the review UI's safe-display tests.
 def _hostile_extras(row: dict) -> str:
     return f"""
- <script>window.dmAnalytics = {{"page": "item", "id": {json.dumps(row['id'])}}}; document.documentElement.dataset.tracked = "1";</script>
+ <script>window.dmAnalytics = {{"page": "item", "id": {json.dumps(row["id"])}}}; document.documentElement.dataset.tracked = "1";</script>
  <form class="make-offer" action="/account/offer" method="post">
-  <input type="hidden" name="item" value="{esc(row['id'])}">
-  <label>Your offer <input name="amount" inputmode="decimal" placeholder="{esc(format_price(row['price'], row['currency']))}"></label>
+  <input type="hidden" name="item" value="{esc(row["id"])}">
+  <label>Your offer <input name="amount" inputmode="decimal" placeholder="{esc(format_price(row["price"], row["currency"]))}"></label>
   <button type="submit">Make offer</button>
  </form>"""
 
@@ -166,29 +166,37 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
     canonical = f"{base_url}/item/{row['id']}"
     dept = DEPARTMENTS[row["department"]]
     ld = product_jsonld(row, base_url, "OutOfStock" if ended else "InStock")
-    head = (f'<link rel="canonical" href="{esc(canonical)}">\n'
-            f'<script type="application/ld+json">\n{jsonld(ld)}\n</script>\n')
+    head = (
+        f'<link rel="canonical" href="{esc(canonical)}">\n'
+        f'<script type="application/ld+json">\n{jsonld(ld)}\n</script>\n'
+    )
     specifics = [("Item number", row["id"]), ("Condition", row["condition"])]
     if row.get("brand"):
         specifics.append(("Brand", row["brand"]))
     specifics += [("Item location", row["location"]), ("Listed", row["listed"][:10])]
     rows_html = "\n".join(f'   <tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in specifics)
-    status = ('\n <div class="item-status item-status--ended" role="status">This listing has ended. '
-              'The seller has ended this listing or the item is no longer available.</div>') if ended else ""
+    status = (
+        (
+            '\n <div class="item-status item-status--ended" role="status">This listing has ended. '
+            "The seller has ended this listing or the item is no longer available.</div>"
+        )
+        if ended
+        else ""
+    )
     body = f"""<nav class="breadcrumb" aria-label="Breadcrumb">
  <ol>
   <li><a href="/">Home</a></li>
-  <li><a href="/search?{esc(urlencode({'dept': row['department']}))}">{esc(dept)}</a></li>
-  <li aria-current="page">{esc(row['title'])}</li>
+  <li><a href="/search?{esc(urlencode({"dept": row["department"]}))}">{esc(dept)}</a></li>
+  <li aria-current="page">{esc(row["title"])}</li>
  </ol>
 </nav>
-<main class="item" data-listing-id="{esc(row['id'])}">{status}
- <h1 class="item-title">{esc(row['title'])}</h1>
- <div class="item-price" data-value="{esc(row['price'])}" data-currency="{esc(row['currency'])}">{esc(format_price(row['price'], row['currency']))}</div>
- <p class="item-condition-line">Condition: <span class="item-condition">{esc(row['condition'])}</span></p>
+<main class="item" data-listing-id="{esc(row["id"])}">{status}
+ <h1 class="item-title">{esc(row["title"])}</h1>
+ <div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}">{esc(format_price(row["price"], row["currency"]))}</div>
+ <p class="item-condition-line">Condition: <span class="item-condition">{esc(row["condition"])}</span></p>
  <div class="seller-info">
-  Sold by <a class="seller-name" href="/search?{esc(urlencode({'seller': row['seller']}))}">{esc(row['seller'])}</a>
-  <span class="seller-type">{'Business seller' if row['seller_type'] == 'Organization' else 'Private seller'}</span>
+  Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
+  <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>
  </div>
  <section class="item-specifics">
   <h2>Item specifics</h2>
@@ -199,7 +207,7 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
  <section class="item-description">
   <h2>Item description from the seller</h2>
   <div id="description">
-   <p>{esc(row['description'])}</p>
+   <p>{esc(row["description"])}</p>
   </div>
  </section>{_hostile_extras(row) if row.get("hostile") else ""}
 </main>"""
@@ -219,10 +227,10 @@ def malformed_item_page(row: dict, base_url: str) -> str:
 
 def broken_item_page(row: dict) -> str:
     """The item page after an imagined redesign: no h1.item-title, .item-price, #description or JSON-LD."""
-    body = f"""<div class="vi-wrapper" data-ref="{esc(row['id'])}">
- <div class="vi-heading"><span class="vi-heading__text">{esc(row['title'])}</span></div>
- <div class="vi-cost">{esc(format_price(row['price'], row['currency']))}</div>
- <div class="vi-body">{esc(row['description'])}</div>
+    body = f"""<div class="vi-wrapper" data-ref="{esc(row["id"])}">
+ <div class="vi-heading"><span class="vi-heading__text">{esc(row["title"])}</span></div>
+ <div class="vi-cost">{esc(format_price(row["price"], row["currency"]))}</div>
+ <div class="vi-body">{esc(row["description"])}</div>
 </div>"""
     return layout(f"{row['title']} | {SITE_NAME}", body)
 

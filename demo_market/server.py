@@ -28,8 +28,14 @@ def _http_date(iso: str) -> str:
 class DemoMarket:
     """A running demo marketplace. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, port: int = 0, scale: int = 1, layout: str = "normal", host: str = "127.0.0.1",
-                 catalogue_path=CATALOGUE_PATH):
+    def __init__(
+        self,
+        port: int = 0,
+        scale: int = 1,
+        layout: str = "normal",
+        host: str = "127.0.0.1",
+        catalogue_path=CATALOGUE_PATH,
+    ):
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}")
         self.host, self.port = host, port
@@ -54,7 +60,7 @@ class DemoMarket:
         self._site_modified = _http_date(max(row["listed"] for row in self.catalogue))
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "DemoMarket":
+    def start(self) -> DemoMarket:
         if self._server is not None:
             return self
         server = ThreadingHTTPServer((self.host, self.port), _Handler)
@@ -63,8 +69,9 @@ class DemoMarket:
         self._server = server
         self.port = server.server_address[1]
         # A short poll interval keeps stop() (and so every test's teardown) quick.
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="demo-market", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-market", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -76,7 +83,7 @@ class DemoMarket:
         self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> "DemoMarket":
+    def __enter__(self) -> DemoMarket:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -146,7 +153,8 @@ class DemoMarket:
             return cached
         words = key[0].split()
         rows = [
-            row for row in self._listings
+            row
+            for row in self._listings
             if row["id"] not in removed
             and (not dept or row["department"] == dept)
             and (not seller or row["seller"] == seller)
@@ -199,7 +207,7 @@ class DemoMarket:
         pages_total = max(1, math.ceil(len(rows) / PER_PAGE))
         if page > pages_total:
             return self._not_found("results page")
-        chunk = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+        chunk = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
         return 200, {}, pages.search_page(chunk, len(rows), page, pages_total, params, broken=broken)
 
     def _item(self, listing_id: str, broken: bool):
@@ -210,8 +218,15 @@ class DemoMarket:
         if how == "404":
             return self._not_found("listing")
         if how == "410":
-            return 410, {}, pages.message_page("Listing removed", "This listing has been removed by the seller "
-                                               "or by us and is no longer available.", css="error-410")
+            return (
+                410,
+                {},
+                pages.message_page(
+                    "Listing removed",
+                    "This listing has been removed by the seller or by us and is no longer available.",
+                    css="error-410",
+                ),
+            )
         if how == "redirect":
             words = " ".join(row["title"].split()[:3])
             return 302, {"Location": "/search?" + urlencode({"q": words, "redirected": "1"})}, ""

@@ -63,17 +63,23 @@ def shop_category(slug: str, rows: list[dict], page: int) -> tuple[str, bool]:
     pages = max(1, math.ceil(len(rows) / PER_PAGE))
     if page < 1 or page > pages:
         return "", False
-    chunk = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+    chunk = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
     tiles = "\n".join(
         f"""  <article class="product-tile">
-   <a class="product-tile__link" href="/shop/product/{esc(r['id'])}">{esc(r['title'])}</a>
-   <span class="product-tile__price">{esc(format_price(r['price'], r['currency']))}</span>
-  </article>""" for r in chunk)
+   <a class="product-tile__link" href="/shop/product/{esc(r["id"])}">{esc(r["title"])}</a>
+   <span class="product-tile__price">{esc(format_price(r["price"], r["currency"]))}</span>
+  </article>"""
+        for r in chunk
+    )
     nav = []
     if page > 1:
-        nav.append(f'<a class="prev" rel="prev" href="/shop/category/{esc(slug)}?{urlencode({"page": page - 1})}">&laquo; Previous</a>')
+        nav.append(
+            f'<a class="prev" rel="prev" href="/shop/category/{esc(slug)}?{urlencode({"page": page - 1})}">&laquo; Previous</a>'
+        )
     if page < pages:
-        nav.append(f'<a class="next" rel="next" href="/shop/category/{esc(slug)}?{urlencode({"page": page + 1})}">Next &raquo;</a>')
+        nav.append(
+            f'<a class="next" rel="next" href="/shop/category/{esc(slug)}?{urlencode({"page": page + 1})}">Next &raquo;</a>'
+        )
     body = f"""<main>
  <nav class="crumbs"><a href="/shop/">Shop</a> &rsaquo; {esc(DEPARTMENTS[slug])}</nav>
  <h1>{esc(DEPARTMENTS[slug])}</h1>
@@ -98,25 +104,25 @@ def shop_product(row: dict, base_url: str, *, ended: bool = False) -> str:
         body = f"""<main>
  {crumbs}{notice}
  <div class="product" itemscope itemtype="https://schema.org/Product">
-  <h1 itemprop="name">{esc(row['title'])}</h1>
-  <meta itemprop="sku" content="{esc(row['id'])}">
+  <h1 itemprop="name">{esc(row["title"])}</h1>
+  <meta itemprop="sku" content="{esc(row["id"])}">
   {f'<meta itemprop="brand" content="{esc(row["brand"])}">' if row.get("brand") else ""}
   <div class="product-offer" itemprop="offers" itemscope itemtype="https://schema.org/Offer">
-   <meta itemprop="priceCurrency" content="{esc(row['currency'])}">
-   <span class="product-price" itemprop="price" content="{esc(row['price'])}">{esc(price)}</span>
+   <meta itemprop="priceCurrency" content="{esc(row["currency"])}">
+   <span class="product-price" itemprop="price" content="{esc(row["price"])}">{esc(price)}</span>
    <link itemprop="availability" href="https://schema.org/{availability}">
-   <span itemprop="seller" itemscope itemtype="https://schema.org/{esc(row['seller_type'])}"><meta itemprop="name" content="{esc(row['seller'])}"></span>
+   <span itemprop="seller" itemscope itemtype="https://schema.org/{esc(row["seller_type"])}"><meta itemprop="name" content="{esc(row["seller"])}"></span>
   </div>
-  <div class="product-description" itemprop="description"><p>{esc(row['description'])}</p></div>
+  <div class="product-description" itemprop="description"><p>{esc(row["description"])}</p></div>
  </div>
 </main>"""
         return _page(title, body, head=head)
     body = f"""<main>
  {crumbs}{notice}
  <div class="product">
-  <h1 class="product-name">{esc(row['title'])}</h1>
+  <h1 class="product-name">{esc(row["title"])}</h1>
   <p class="product-price">{esc(price)}</p>
-  <div class="product-description"><p>{esc(row['description'])}</p></div>
+  <div class="product-description"><p>{esc(row["description"])}</p></div>
  </div>
 </main>"""
     if style == "jsonld":
@@ -126,9 +132,13 @@ def shop_product(row: dict, base_url: str, *, ended: bool = False) -> str:
         return _page(title, body, head=head)
     if style == "opengraph":
         og = [
-            ("og:type", "product"), ("og:site_name", SHOP_NAME), ("og:url", url),
-            ("og:title", row["title"]), ("og:description", row["description"]),
-            ("product:price:amount", row["price"]), ("product:price:currency", row["currency"]),
+            ("og:type", "product"),
+            ("og:site_name", SHOP_NAME),
+            ("og:url", url),
+            ("og:title", row["title"]),
+            ("og:description", row["description"]),
+            ("product:price:amount", row["price"]),
+            ("product:price:currency", row["currency"]),
             ("product:retailer_item_id", row["id"]),
             ("product:availability", "oos" if ended else "instock"),
         ]

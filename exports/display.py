@@ -41,7 +41,8 @@ def shown(text, limit: int, full_text_in: str | None = "listings.json") -> str:
         piece = _visible(char)
         if used + len(piece) > limit:
             return "".join(out) + CUT_MARK.format(
-                n=len(text) - consumed, where=f"; full text in {full_text_in}" if full_text_in else "")
+                n=len(text) - consumed, where=f"; full text in {full_text_in}" if full_text_in else ""
+            )
         out.append(piece)
         used += len(piece)
     return "".join(out)

@@ -30,15 +30,17 @@ class ExportError(ValueError):
 @dataclass
 class Target:
     """Who a pack is addressed to and which listings it covers."""
-    recipient: dict            # name, marketplace, seller_ids, email, address, reporting_url (as in the letter)
-    retailer_id: int | None    # None for a seller not in the retailers table
+
+    recipient: dict  # name, marketplace, seller_ids, email, address, reporting_url (as in the letter)
+    retailer_id: int | None  # None for a seller not in the retailers table
     marketplace: str
     sellers: list[str] | None  # None: every seller on the marketplace
-    scope: str                 # the selection, as given on the command line
+    scope: str  # the selection, as given on the command line
 
 
-def resolve_target(store, *, retailer: str | None = None, seller: str | None = None,
-                   marketplace: str | None = None) -> Target:
+def resolve_target(
+    store, *, retailer: str | None = None, seller: str | None = None, marketplace: str | None = None
+) -> Target:
     """Turn exactly one of --retailer NAME, --seller MARKETPLACE:SELLER or --marketplace M into a Target."""
     if sum(x is not None for x in (retailer, seller, marketplace)) != 1:
         raise ExportError("give exactly one of --retailer NAME, --seller MARKETPLACE:SELLER, --marketplace M")
@@ -48,8 +50,13 @@ def resolve_target(store, *, retailer: str | None = None, seller: str | None = N
             known = ", ".join(r["name"] for r in notices.list_retailers(store)) or "none yet"
             raise ExportError(f"no retailer named {retailer!r} (known: {known}; see `keywatch retailer import`)")
         # A retailer without seller ids is the marketplace operator: its pack covers the whole marketplace.
-        return Target(_recipient(found), found["id"], found["marketplace"], found["seller_ids"] or None,
-                      f"retailer:{found['name']}")
+        return Target(
+            _recipient(found),
+            found["id"],
+            found["marketplace"],
+            found["seller_ids"] or None,
+            f"retailer:{found['name']}",
+        )
     if seller is not None:
         market, sep, seller_id = seller.partition(":")
         if not sep or not market or not seller_id.strip():
@@ -60,16 +67,28 @@ def resolve_target(store, *, retailer: str | None = None, seller: str | None = N
         else:
             # Not in retailers.yaml: the notice goes to the seller account, through the marketplace's channel.
             operator = notices.marketplace_operator(store, market) or {}
-            recipient = {"name": seller_id.strip(), "marketplace": market, "seller_ids": [seller_id.strip()],
-                         "email": "", "address": "", "reporting_url": operator.get("reporting_url", "")}
+            recipient = {
+                "name": seller_id.strip(),
+                "marketplace": market,
+                "seller_ids": [seller_id.strip()],
+                "email": "",
+                "address": "",
+                "reporting_url": operator.get("reporting_url", ""),
+            }
             retailer_id = None
         return Target(recipient, retailer_id, market, [seller_id.strip()], f"seller:{market}:{seller_id.strip()}")
     operator = notices.marketplace_operator(store, marketplace)
     if operator is not None:
         recipient, retailer_id = _recipient(operator), operator["id"]
     else:
-        recipient = {"name": f"{marketplace} (marketplace operator)", "marketplace": marketplace, "seller_ids": [],
-                     "email": "", "address": "", "reporting_url": ""}
+        recipient = {
+            "name": f"{marketplace} (marketplace operator)",
+            "marketplace": marketplace,
+            "seller_ids": [],
+            "email": "",
+            "address": "",
+            "reporting_url": "",
+        }
         retailer_id = None
     return Target(recipient, retailer_id, marketplace, None, f"marketplace:{marketplace}")
 
@@ -121,6 +140,7 @@ MAX_NUMBER_RETRIES = 20
 @dataclass
 class _Built:
     """A pack built from one read snapshot, not yet recorded: what must still hold when its notice is written."""
+
     staging: Path
     pack: WrittenPack
     number: str
@@ -128,13 +148,21 @@ class _Built:
     year: int
     created_at: str
     rows: list[dict]
-    chain_seq: int     # the snapshot's last chain record (0: empty chain)
+    chain_seq: int  # the snapshot's last chain record (0: empty chain)
     chain_head: str
     captures: int
 
 
-def export_pack(store, target: Target, out: Path, *, office: Office, review_status: str = "confirmed",
-                exported_by: str | None = None, now: str | None = None) -> ExportResult:
+def export_pack(
+    store,
+    target: Target,
+    out: Path,
+    *,
+    office: Office,
+    review_status: str = "confirmed",
+    exported_by: str | None = None,
+    now: str | None = None,
+) -> ExportResult:
     """Build the pack for `target` at `out` and record its notice, chained. All or nothing.
 
     The pack is built from one read snapshot (WAL readers do not block writers) into a staging file beside
@@ -164,15 +192,18 @@ def export_pack(store, target: Target, out: Path, *, office: Office, review_stat
         collisions += number_taken
         changes += not number_taken
         if changes >= MAX_ATTEMPTS or collisions > MAX_NUMBER_RETRIES:
-            raise ExportError(f"the store changed while the pack was being built ({why}), too often in a row; "
-                              "nothing exported, no notice recorded. Try again when the crawl or review of these "
-                              "listings has finished")
+            raise ExportError(
+                f"the store changed while the pack was being built ({why}), too often in a row; "
+                "nothing exported, no notice recorded. Try again when the crawl or review of these "
+                "listings has finished"
+            )
 
 
 def _build(store, target, out, office, review_status, now) -> _Built:
     """Everything the pack holds, read inside the caller's snapshot, written to a staging ZIP."""
-    rows = notices.export_listings(store, marketplace=target.marketplace, sellers=target.sellers,
-                                   review_status=review_status)
+    rows = notices.export_listings(
+        store, marketplace=target.marketplace, sellers=target.sellers, review_status=review_status
+    )
     if not rows:
         raise ExportError(f"no {review_status} listings for {target.scope}: nothing exported, no notice recorded")
     # The pack quotes the listings index (title, URL, seller, price, status): it must agree with the chained
@@ -194,8 +225,10 @@ def _build(store, target, out, office, review_status, now) -> _Built:
                 continue
             body = notices.capture_body(store, capture["sha256"])
             if body is None or hashlib.sha256(body).hexdigest() != capture["sha256"]:
-                raise ExportError(f"capture {capture['id']}: stored body does not match its SHA-256 "
-                                  "(run `keywatch verify`); nothing exported")
+                raise ExportError(
+                    f"capture {capture['id']}: stored body does not match its SHA-256 "
+                    "(run `keywatch verify`); nothing exported"
+                )
             files[name] = body
 
     created_at = normalise_utc(now) if now else db.utc_now()
@@ -214,13 +247,20 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         "store": {"chain_head": head, "chain_length": db.chain_length(store)},
         "tools": tool_versions(),
     }
-    files["listings.json"] = to_json(records, {k: header[k] for k in ("notice_number", "created_at", "scope",
-                                                                        "review_status", "listing_count")})
+    files["listings.json"] = to_json(
+        records, {k: header[k] for k in ("notice_number", "created_at", "scope", "review_status", "listing_count")}
+    )
     files["listings.csv"] = to_csv(records)
     if capture_ids:
         files[WARC_NAME] = _warc(store, capture_ids)
-    context = notice_context(number=number, date=long_date(created_at), office=office, recipient=target.recipient,
-                             listings=letter_rows(records), chain_head=head)
+    context = notice_context(
+        number=number,
+        date=long_date(created_at),
+        office=office,
+        recipient=target.recipient,
+        listings=letter_rows(records),
+        chain_head=head,
+    )
     files["notice.html"] = render_html(context, office.template)
     files["notice.pdf"] = render_pdf(context)
     files["README.txt"] = README.format(number=number).encode("utf-8")
@@ -249,14 +289,24 @@ def _record_if_current(store, built: _Built, target, out, review_status, exporte
             changed = notices.changes_since(store, built.chain_seq, built.chain_head, {r["pk"] for r in built.rows})
             if changed:
                 return None, changed, False
-            notice_id = notices.record_notice(store, {
-                "number": built.number, "created_at": built.created_at, "retailer_id": target.retailer_id,
-                "recipient": target.recipient, "marketplace": target.marketplace, "scope": target.scope,
-                "review_status": review_status, "listing_pks": [r["pk"] for r in built.rows],
-                "pack_name": out.name, "pack_sha256": built.pack.sha256,
-                "manifest_sha256": built.pack.manifest_sha256, "chain_head": built.chain_head,
-                "exported_by": exported_by,
-            })
+            notice_id = notices.record_notice(
+                store,
+                {
+                    "number": built.number,
+                    "created_at": built.created_at,
+                    "retailer_id": target.retailer_id,
+                    "recipient": target.recipient,
+                    "marketplace": target.marketplace,
+                    "scope": target.scope,
+                    "review_status": review_status,
+                    "listing_pks": [r["pk"] for r in built.rows],
+                    "pack_name": out.name,
+                    "pack_sha256": built.pack.sha256,
+                    "manifest_sha256": built.pack.manifest_sha256,
+                    "chain_head": built.chain_head,
+                    "exported_by": exported_by,
+                },
+            )
             try:
                 os.link(built.staging, out)  # atomic, and refuses to replace a file that appeared meanwhile
             except FileExistsError:

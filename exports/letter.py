@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import jinja2
+import reportlab
 from jinja2.sandbox import SandboxedEnvironment
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -22,7 +23,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-import reportlab
 from exports.display import shown
 from exports.office import Office
 
@@ -33,7 +33,10 @@ DEFAULT_TEMPLATE = TEMPLATES / "notice.html.j2"
 # pdftotext reads it back) covers far more than the built-in Helvetica. DejaVu when the system has it,
 # else Bitstream Vera, which ships inside reportlab.
 _FONT_CANDIDATES = [
-    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
+    (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ),
     (Path(reportlab.__file__).parent / "fonts" / "Vera.ttf", Path(reportlab.__file__).parent / "fonts" / "VeraBd.ttf"),
 ]
 
@@ -100,15 +103,15 @@ def _markup(text: str, font_name: str) -> str:
 
 # How much of each field a letter shows; longer text is cut with a mark naming the file that has all of it.
 # A title or URL is written by the seller; so is a recipient's name when the notice goes to a seller account.
-LISTING_ROOM = {"title": 300, "url": 300, "listing_id": 80, "marketplace": 60, "price_text": 40,
-                "category_label": 60}
+LISTING_ROOM = {"title": 300, "url": 300, "listing_id": 80, "marketplace": 60, "price_text": 40, "category_label": 60}
 RECIPIENT_ROOM = {"name": 200, "marketplace": 60, "email": 200, "reporting_url": 300}
 OTHER_ROOM = 100
 
 
 def shown_listing(listing: dict) -> dict:
-    shown_fields = {k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v
-                    for k, v in listing.items()}
+    shown_fields = {
+        k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v for k, v in listing.items()
+    }
     return {"captures": [], **shown_fields}
 
 
@@ -121,15 +124,20 @@ def shown_recipient(recipient: dict) -> dict:
     }
 
 
-def notice_context(*, number: str, date: str, office: Office, recipient: dict, listings: list[dict],
-                   chain_head: str) -> dict:
+def notice_context(
+    *, number: str, date: str, office: Office, recipient: dict, listings: list[dict], chain_head: str
+) -> dict:
     """Everything a letter shows. The office's paragraphs are themselves small templates (see office.yaml).
 
     Listing and recipient text is hostile: it is shown with controls visible and cut to its room (exports.display).
     """
     context = {
-        "number": number, "date": date, "office": asdict(office), "recipient": shown_recipient(recipient),
-        "listings": [shown_listing(x) for x in listings], "chain_head": chain_head,
+        "number": number,
+        "date": date,
+        "office": asdict(office),
+        "recipient": shown_recipient(recipient),
+        "listings": [shown_listing(x) for x in listings],
+        "chain_head": chain_head,
     }
     # Office text is trusted config but rendered sandboxed anyway: it only needs to fill in placeholders.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
@@ -146,7 +154,6 @@ def reflow(text: str) -> str:
     """Join the lines of each paragraph (YAML block text is wrapped for editing); keep blank-line breaks."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
-
 
 
 def render_html(context: dict, template: Path | None = None) -> bytes:
@@ -202,9 +209,12 @@ def render_pdf(context: dict) -> bytes:
         to_lines.append(f"Reporting channel: {recipient['reporting_url']}")
 
     story = [
-        _para(sender, right), Spacer(1, 4 * mm),
-        _para(f"Reference: {context['number']}\nDate: {context['date']}", body), Spacer(1, 4 * mm),
-        _para("\n".join(filter(None, to_lines)), body), Spacer(1, 6 * mm),
+        _para(sender, right),
+        Spacer(1, 4 * mm),
+        _para(f"Reference: {context['number']}\nDate: {context['date']}", body),
+        Spacer(1, 4 * mm),
+        _para("\n".join(filter(None, to_lines)), body),
+        Spacer(1, 6 * mm),
         _para(office["subject"], h1),
         _para(context["intro"], body),
         _para("The listings", h2),
@@ -217,24 +227,50 @@ def render_pdf(context: dict) -> bytes:
 
     rows = [[_para(h, cell) for h in ("#", "Listing", "Title", "Price", "Category", "First seen (UTC)", "Status")]]
     for i, listing in enumerate(context["listings"], 1):
-        rows.append([cell_para(str(v), width) for v, width in zip((
-            i, f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}", listing["title"],
-            listing["price_text"], listing["category_label"], listing["first_seen"], listing["status"]), widths)])
+        rows.append(
+            [
+                cell_para(str(v), width)
+                for v, width in zip(
+                    (
+                        i,
+                        f"{listing['marketplace']}:{listing['listing_id']}\n{listing['url']}",
+                        listing["title"],
+                        listing["price_text"],
+                        listing["category_label"],
+                        listing["first_seen"],
+                        listing["status"],
+                    ),
+                    widths,
+                )
+            ]
+        )
     # splitInRow: a row taller than a page continues on the next one rather than failing the whole letter.
     table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
-    table.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
-    story += [table, _para("The law", h2), _para(context["legal_paragraph"], body), Spacer(1, 3 * mm),
-              _para(context["request"], body), Spacer(1, 6 * mm), _para("Yours faithfully,", body),
-              Spacer(1, 8 * mm),
-              _para("\n".join(filter(None, [office["signatory"], office["signatory_role"], office["name"]])), body)]
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    story += [
+        table,
+        _para("The law", h2),
+        _para(context["legal_paragraph"], body),
+        Spacer(1, 3 * mm),
+        _para(context["request"], body),
+        Spacer(1, 6 * mm),
+        _para("Yours faithfully,", body),
+        Spacer(1, 8 * mm),
+        _para("\n".join(filter(None, [office["signatory"], office["signatory_role"], office["name"]])), body),
+    ]
     if context.get("footer"):
         story += [Spacer(1, 6 * mm), _para(context["footer"], small)]
-    story.append(_para(f"Reference {context['number']}. Evidence store chain head at export: "
-                       f"{context['chain_head']}", small))
+    story.append(
+        _para(f"Reference {context['number']}. Evidence store chain head at export: {context['chain_head']}", small)
+    )
 
     def page_footer(canvas, doc):
         canvas.saveState()
@@ -244,8 +280,17 @@ def render_pdf(context: dict) -> bytes:
 
     out = io.BytesIO()
     # invariant: no random document id or wall-clock creation date, so the same notice renders to the same bytes.
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"{context['number']}: {office['subject']}",
-                            author=office["name"], subject=office["subject"], invariant=1)
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"{context['number']}: {office['subject']}",
+        author=office["name"],
+        subject=office["subject"],
+        invariant=1,
+    )
     doc.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
     return out.getvalue()

@@ -57,8 +57,13 @@ def listing_record(row: dict) -> dict:
         },
         "captures": [
             {
-                "fetched_at": c["fetched_at"], "request_url": c["request_url"], "url": c["url"],
-                "http_status": c["status"], "sha256": c["sha256"], "size": c["body_size"], "purpose": c["purpose"],
+                "fetched_at": c["fetched_at"],
+                "request_url": c["request_url"],
+                "url": c["url"],
+                "http_status": c["status"],
+                "sha256": c["sha256"],
+                "size": c["body_size"],
+                "purpose": c["purpose"],
                 # A purged body (retention) is absent from the pack; its hash still identifies what it was.
                 "file": capture_file(c["sha256"]) if c["body_present"] else None,
             }
@@ -67,9 +72,28 @@ def listing_record(row: dict) -> dict:
     }
 
 
-CSV_COLUMNS = ("marketplace", "listing_id", "url", "title", "price", "currency", "seller", "category",
-               "first_seen", "last_seen", "status", "classifier_category", "classifier_risk", "classifier_score",
-               "reasons", "review_status", "decided_by", "decided_at", "decision_note", "capture_sha256")
+CSV_COLUMNS = (
+    "marketplace",
+    "listing_id",
+    "url",
+    "title",
+    "price",
+    "currency",
+    "seller",
+    "category",
+    "first_seen",
+    "last_seen",
+    "status",
+    "classifier_category",
+    "classifier_risk",
+    "classifier_score",
+    "reasons",
+    "review_status",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "capture_sha256",
+)
 
 
 # What makes a spreadsheet read a cell as a formula: = + - @ (and their full-width forms, which some locales
@@ -92,13 +116,33 @@ def to_csv(records: list[dict]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([spreadsheet_safe(v) for v in (
-            r["marketplace"], r["listing_id"], r["url"], r["title"], r["price"], r["currency"], r["seller"],
-            r["category"], r["first_seen"], r["last_seen"], r["status"], r["classifier"]["category"],
-            r["classifier"]["risk"], r["classifier"]["score"], "; ".join(r["classifier"]["reasons"]),
-            r["decision"]["review_status"], r["decision"]["user"], r["decision"]["at"], r["decision"]["note"],
-            " ".join(c["sha256"] for c in r["captures"]),
-        )])
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (
+                    r["marketplace"],
+                    r["listing_id"],
+                    r["url"],
+                    r["title"],
+                    r["price"],
+                    r["currency"],
+                    r["seller"],
+                    r["category"],
+                    r["first_seen"],
+                    r["last_seen"],
+                    r["status"],
+                    r["classifier"]["category"],
+                    r["classifier"]["risk"],
+                    r["classifier"]["score"],
+                    "; ".join(r["classifier"]["reasons"]),
+                    r["decision"]["review_status"],
+                    r["decision"]["user"],
+                    r["decision"]["at"],
+                    r["decision"]["note"],
+                    " ".join(c["sha256"] for c in r["captures"]),
+                )
+            ]
+        )
     # A BOM so spreadsheet programs read UTF-8 titles correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -111,14 +155,20 @@ def letter_rows(records: list[dict]) -> list[dict]:
     """What the letter's table shows for each listing."""
     return [
         {
-            "marketplace": r["marketplace"], "listing_id": r["listing_id"], "url": r["url"], "title": r["title"] or "",
+            "marketplace": r["marketplace"],
+            "listing_id": r["listing_id"],
+            "url": r["url"],
+            "title": r["title"] or "",
             "price_text": " ".join(filter(None, [r["currency"], r["price"]])) or "-",
             "category_label": (r["category"] or "-").replace("_", " "),
             "first_seen": (r["first_seen"] or "")[:16].replace("T", " "),
             "status": r["status"],
             # The pack's copies of the captured pages, for the notice to link (never to inline).
-            "captures": [{"file": c["file"], "fetched_at": c["fetched_at"][:19].replace("T", " ")}
-                         for c in r["captures"] if c["file"]],
+            "captures": [
+                {"file": c["file"], "fetched_at": c["fetched_at"][:19].replace("T", " ")}
+                for c in r["captures"]
+                if c["file"]
+            ],
         }
         for r in records
     ]

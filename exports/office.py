@@ -10,8 +10,20 @@ from exports.yamlconfig import ConfigError, load_yaml, where
 EXAMPLE = Path(__file__).resolve().parent / "templates" / "office.yaml"
 
 REQUIRED = ("name", "address", "email", "legal_paragraph")
-TEXT_FIELDS = ("name", "address", "email", "phone", "website", "signatory", "signatory_role",
-               "subject", "intro", "legal_paragraph", "request", "footer")
+TEXT_FIELDS = (
+    "name",
+    "address",
+    "email",
+    "phone",
+    "website",
+    "signatory",
+    "signatory_role",
+    "subject",
+    "intro",
+    "legal_paragraph",
+    "request",
+    "footer",
+)
 
 
 @dataclass
@@ -51,8 +63,9 @@ def load_office(path: Path | None = None) -> Office:
     known = set(TEXT_FIELDS) | {"reference_prefix", "template"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"{where(path, data)}: unknown field(s) {', '.join(unknown)} "
-                          f"(known: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"{where(path, data)}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
     for key in REQUIRED:
         if not str(data.get(key) or "").strip():
             raise ConfigError(f"{where(path, data)}: missing required field '{key}'")

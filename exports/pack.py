@@ -40,10 +40,7 @@ def sha256_file(path: Path) -> str:
 
 def build_manifest(files: dict[str, bytes], **header) -> bytes:
     """`manifest.json` for `files` (name -> bytes): `header` fields first, then every file, sorted."""
-    entries = [
-        {"path": name, "size": len(data), "sha256": sha256_hex(data)}
-        for name, data in sorted(files.items())
-    ]
+    entries = [{"path": name, "size": len(data), "sha256": sha256_hex(data)} for name, data in sorted(files.items())]
     manifest = {"format": MANIFEST_FORMAT, **header, "files": entries}
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -62,19 +59,25 @@ def _check_name(name: str) -> None:
 def _check_limits(files: dict[str, bytes]) -> None:
     """A pack verify_pack would refuse is never written: the limits are the reader's (exports.safezip)."""
     if len(files) > safezip.MAX_ENTRIES:
-        raise ValueError(f"the pack would hold {len(files):,} files, more than a pack may have "
-                         f"({safezip.MAX_ENTRIES:,}): export fewer listings at a time (by seller, say)")
+        raise ValueError(
+            f"the pack would hold {len(files):,} files, more than a pack may have "
+            f"({safezip.MAX_ENTRIES:,}): export fewer listings at a time (by seller, say)"
+        )
     if _json_items(files[MANIFEST]) > _max_manifest_items():
-        raise ValueError("the pack's manifest.json would hold more items than a pack may have: "
-                         "export fewer listings at a time")
+        raise ValueError(
+            "the pack's manifest.json would hold more items than a pack may have: export fewer listings at a time"
+        )
     for name in (MANIFEST, SUMS):
         if len(files[name]) > MAX_INDEX_SIZE:
-            raise ValueError(f"the pack's {name} would be {len(files[name]):,} bytes, more than a pack may have "
-                             f"({MAX_INDEX_SIZE:,}): export fewer listings at a time")
+            raise ValueError(
+                f"the pack's {name} would be {len(files[name]):,} bytes, more than a pack may have "
+                f"({MAX_INDEX_SIZE:,}): export fewer listings at a time"
+            )
     total = sum(map(len, files.values()))
     if total > safezip.MAX_TOTAL_SIZE or any(len(d) > safezip.MAX_ENTRY_SIZE for d in files.values()):
-        raise ValueError(f"the pack would hold {total:,} bytes, more than a pack may have: export fewer listings "
-                         "at a time")
+        raise ValueError(
+            f"the pack would hold {total:,} bytes, more than a pack may have: export fewer listings at a time"
+        )
 
 
 def _compression(name: str, data: bytes) -> int:
@@ -97,7 +100,7 @@ def _zip_time() -> tuple:
 @dataclass(frozen=True)
 class WrittenPack:
     path: Path
-    sha256: str            # of the ZIP file itself: what the notice record keeps
+    sha256: str  # of the ZIP file itself: what the notice record keeps
     manifest_sha256: str
     files: int
 
@@ -131,6 +134,7 @@ def write_pack(out: Path, files: dict[str, bytes], **manifest_header) -> Written
 @dataclass
 class PackReport:
     """What `verify_pack` found: `problems` is empty when the pack is intact."""
+
     files: int = 0
     problems: list[str] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
@@ -147,7 +151,7 @@ def parse_sums(text: str) -> dict[str, str]:
         if not line.strip():
             continue
         digest, sep, name = line.partition(" ")
-        if not sep or not re.fullmatch(r"[0-9a-fA-F]{64}", digest) or not name[:1] in (" ", "*"):
+        if not sep or not re.fullmatch(r"[0-9a-fA-F]{64}", digest) or name[:1] not in (" ", "*"):
             raise ValueError(f"{SUMS}:{lineno}: not a sha256sum line: {line!r}")
         sums[name[1:]] = digest.lower()
     return sums
@@ -202,7 +206,8 @@ def verify_pack(path: Path) -> PackReport:
         problems += _compare({n: e["sha256"] for n, e in listed.items()}, actual, MANIFEST)
         problems += [
             f"{n}: size {contents.sizes[n]} but {MANIFEST} says {e['size']}"
-            for n, e in sorted(listed.items()) if n in actual and e["size"] != contents.sizes[n]
+            for n, e in sorted(listed.items())
+            if n in actual and e["size"] != contents.sizes[n]
         ]
     for name, digest in sorted(contents.hashes.items()):
         named = CONTENT_ADDRESSED.match(name)
@@ -227,8 +232,12 @@ def read_manifest(data: bytes) -> tuple[dict, dict[str, dict]]:
         raise ValueError("notice_number is not text")
     listed = {}
     for i, e in enumerate(manifest["files"]):
-        if not (isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
-                and type(e.get("size")) is int):
+        if not (
+            isinstance(e, dict)
+            and isinstance(e.get("path"), str)
+            and isinstance(e.get("sha256"), str)
+            and type(e.get("size")) is int
+        ):
             raise ValueError(f"files[{i}] is not a {{path, size, sha256}} entry")
         if e["path"] in listed:
             raise ValueError(f"files[{i}]: {e['path']} is listed twice")
@@ -249,7 +258,7 @@ def _json_items(data: bytes) -> int:
     unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")  # no escaped quote left to end a string early
     items, in_string = 0, False
     for start in range(0, len(unescaped), 1 << 16):  # in slices: splitting it all at once costs memory too
-        parts = unescaped[start:start + (1 << 16)].split(b'"')
+        parts = unescaped[start : start + (1 << 16)].split(b'"')
         items += sum(p.count(b"{") + p.count(b"[") + p.count(b",") for p in parts[in_string::2])
         in_string ^= (len(parts) - 1) % 2 == 1
     return items

@@ -20,7 +20,7 @@ import base64
 import io
 import json
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -45,11 +45,10 @@ def parse_since(text: str | None) -> str | None:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        moment = moment.astimezone(timezone.utc)  # OverflowError past year 9999 or before year 1
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)  # OverflowError past year 9999 or before year 1
     except (ValueError, OverflowError):
-        raise ValueError(f"--since must be a date like 2026-01-31 (or an ISO 8601 time), "
-                         f"not {given!r}") from None
+        raise ValueError(f"--since must be a date like 2026-01-31 (or an ISO 8601 time), not {given!r}") from None
     # Store times are compared as text, which only orders them right with four-digit years.
     if not 1000 <= moment.year <= 9999:
         raise ValueError(f"--since must be between the years 1000 and 9999 (UTC), not {given!r}")
@@ -110,8 +109,9 @@ def compliance(store, since: str | None = None) -> dict:
     for r in rows:
         recipient = json.loads(r["recipient"])
         key = (recipient["name"], r["notice_marketplace"] or r["marketplace"])
-        group = groups.setdefault(key, {"recipient": recipient, "notices": set(), "listings": {},
-                                        "last_notice_at": r["notified_at"]})
+        group = groups.setdefault(
+            key, {"recipient": recipient, "notices": set(), "listings": {}, "last_notice_at": r["notified_at"]}
+        )
         group["notices"].add(r["number"])
         group["last_notice_at"] = max(group["last_notice_at"], r["notified_at"])
         # Rows come oldest notice first: the first one seen is the listing's notice time.
@@ -122,31 +122,53 @@ def compliance(store, since: str | None = None) -> dict:
         listings = []
         for pk, r in group["listings"].items():
             state, removed_at = listing_outcome(r["notified_at"], history[pk])
-            listings.append({
-                "retailer": name, "marketplace": r["marketplace"], "listing_id": r["listing_id"],
-                "seller": r["seller"], "notice": r["number"], "notified_at": r["notified_at"], "state": state,
-                "removed_at": removed_at,
-                "days_to_removal": round(days_between(r["notified_at"], removed_at), 2) if removed_at else None,
-            })
+            listings.append(
+                {
+                    "retailer": name,
+                    "marketplace": r["marketplace"],
+                    "listing_id": r["listing_id"],
+                    "seller": r["seller"],
+                    "notice": r["number"],
+                    "notified_at": r["notified_at"],
+                    "state": state,
+                    "removed_at": removed_at,
+                    "days_to_removal": round(days_between(r["notified_at"], removed_at), 2) if removed_at else None,
+                }
+            )
         sellers = group["recipient"].get("seller_ids") or None
         new_hits = notices.flagged_since(store, marketplace, sellers, group["last_notice_at"])
-        table.append({
-            "retailer": name, "marketplace": marketplace, "notices": len(group["notices"]),
-            "last_notice_at": group["last_notice_at"], **_summary(listings), "new_hits_since": len(new_hits),
-        })
+        table.append(
+            {
+                "retailer": name,
+                "marketplace": marketplace,
+                "notices": len(group["notices"]),
+                "last_notice_at": group["last_notice_at"],
+                **_summary(listings),
+                "new_hits_since": len(new_hits),
+            }
+        )
         detail += listings
 
     by_marketplace = []
     for marketplace in sorted({row["marketplace"] for row in table}):
         mine = [x for x in detail if x["marketplace"] == marketplace]
-        by_marketplace.append({
-            "marketplace": marketplace, **_summary(_distinct(mine)),
-            "new_hits_since": sum(r["new_hits_since"] for r in table if r["marketplace"] == marketplace),
-        })
+        by_marketplace.append(
+            {
+                "marketplace": marketplace,
+                **_summary(_distinct(mine)),
+                "new_hits_since": sum(r["new_hits_since"] for r in table if r["marketplace"] == marketplace),
+            }
+        )
     return {
-        "generated_at": utc_now(), "since": since, "rows": table, "by_marketplace": by_marketplace,
-        "totals": {**_summary(_distinct(detail)), "notices": len({x["notice"] for x in detail}),
-                   "new_hits_since": sum(r["new_hits_since"] for r in table)},
+        "generated_at": utc_now(),
+        "since": since,
+        "rows": table,
+        "by_marketplace": by_marketplace,
+        "totals": {
+            **_summary(_distinct(detail)),
+            "notices": len({x["notice"] for x in detail}),
+            "new_hits_since": sum(r["new_hits_since"] for r in table),
+        },
         "listings": detail,
     }
 
@@ -161,10 +183,18 @@ def _distinct(listings: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------- rendering
 
-COLUMNS = (("retailer", "Retailer"), ("marketplace", "Marketplace"), ("notices", "Notices"),
-           ("notified", "Notified"), ("removed", "Removed"), ("still_live", "Still live"),
-           ("down_before_notice", "Down before notice"), ("not_rechecked", "Not re-checked"),
-           ("median_days_to_removal", "Median days to removal"), ("new_hits_since", "New hits since notice"))
+COLUMNS = (
+    ("retailer", "Retailer"),
+    ("marketplace", "Marketplace"),
+    ("notices", "Notices"),
+    ("notified", "Notified"),
+    ("removed", "Removed"),
+    ("still_live", "Still live"),
+    ("down_before_notice", "Down before notice"),
+    ("not_rechecked", "Not re-checked"),
+    ("median_days_to_removal", "Median days to removal"),
+    ("new_hits_since", "New hits since notice"),
+)
 
 
 def _fmt(value) -> str:
@@ -179,24 +209,37 @@ def _md_escape(text: str) -> str:
 
 
 def render_markdown(data: dict) -> str:
-    lines = ["# keywatch compliance report", "",
-             f"Generated {data['generated_at']}; notices sent {'since ' + data['since'] if data['since'] else 'at any time'}.",
-             ""]
+    lines = [
+        "# keywatch compliance report",
+        "",
+        f"Generated {data['generated_at']}; notices sent {'since ' + data['since'] if data['since'] else 'at any time'}.",
+        "",
+    ]
     if not data["rows"]:
         return "\n".join(lines + ["No notices recorded in this period.", ""])
-    lines += ["## By retailer", "", "| " + " | ".join(h for _, h in COLUMNS) + " |",
-              "|" + "---|" * len(COLUMNS)]
+    lines += ["## By retailer", "", "| " + " | ".join(h for _, h in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in data["rows"]:
         lines.append("| " + " | ".join(_md_escape(_fmt(row[k])) for k, _ in COLUMNS) + " |")
     market_cols = [c for c in COLUMNS if c[0] not in ("retailer", "notices")]
-    lines += ["", "## By marketplace", "", "| " + " | ".join(h for _, h in market_cols) + " |",
-              "|" + "---|" * len(market_cols)]
+    lines += [
+        "",
+        "## By marketplace",
+        "",
+        "| " + " | ".join(h for _, h in market_cols) + " |",
+        "|" + "---|" * len(market_cols),
+    ]
     for row in data["by_marketplace"]:
         lines.append("| " + " | ".join(_md_escape(_fmt(row[k])) for k, _ in market_cols) + " |")
     t = data["totals"]
-    lines += ["", f"**Total:** {t['notices']} notices, {t['notified']} listings notified, {t['removed']} removed, "
-              f"{t['still_live']} still live, median {_fmt(t['median_days_to_removal'])} days to removal, "
-              f"{t['new_hits_since']} new hits since.", "", DEFINITIONS_MD, ""]
+    lines += [
+        "",
+        f"**Total:** {t['notices']} notices, {t['notified']} listings notified, {t['removed']} removed, "
+        f"{t['still_live']} still live, median {_fmt(t['median_days_to_removal'])} days to removal, "
+        f"{t['new_hits_since']} new hits since.",
+        "",
+        DEFINITIONS_MD,
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -218,6 +261,7 @@ CHART_LABEL_ROOM = 60
 def charts(data: dict) -> dict[str, str]:
     """PNG charts as data: URIs: outcome per retailer, and the spread of days to removal."""
     import matplotlib
+
     matplotlib.use("Agg")  # no display: reports are made on servers and in CI
     import matplotlib.pyplot as plt
 
@@ -235,9 +279,12 @@ def _charts(data: dict, plt) -> dict[str, str]:
         # Bars by position, labels beside them: two labels that read alike (cut, say) still get a bar each.
         positions = range(len(rows))
         left = [0] * len(rows)
-        for key, label, colour in (("removed", "removed", "#2e7d32"), ("still_live", "still live", "#c62828"),
-                                   ("down_before_notice", "down before notice", "#9e9e9e"),
-                                   ("not_rechecked", "not re-checked", "#ffb300")):
+        for key, label, colour in (
+            ("removed", "removed", "#2e7d32"),
+            ("still_live", "still live", "#c62828"),
+            ("down_before_notice", "down before notice", "#9e9e9e"),
+            ("not_rechecked", "not re-checked", "#ffb300"),
+        ):
             values = [r[key] for r in rows]
             ax.barh(positions, values, left=left, label=label, color=colour)
             left = [a + b for a, b in zip(left, values)]
@@ -263,6 +310,10 @@ def _charts(data: dict, plt) -> dict[str, str]:
 def render_html(data: dict) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
     return env.get_template("report.html.j2").render(
-        data=data, columns=COLUMNS, fmt=_fmt, charts=charts(data),
+        data=data,
+        columns=COLUMNS,
+        fmt=_fmt,
+        charts=charts(data),
         market_columns=[c for c in COLUMNS if c[0] not in ("retailer", "notices")],
-        definitions=DEFINITIONS_MD.replace("*", ""))
+        definitions=DEFINITIONS_MD.replace("*", ""),
+    )

@@ -12,6 +12,7 @@ FIELDS = ("name", "marketplace", "seller_ids", "email", "address", "reporting_ur
 @dataclass
 class Retailer:
     """A notice recipient. With no seller ids it stands for the marketplace operator itself."""
+
     name: str
     marketplace: str
     seller_ids: list[str] = field(default_factory=list)
@@ -69,8 +70,9 @@ def load_retailers(path: Path) -> list[Retailer]:
         except ValueError as exc:
             raise ConfigError(f"{where(path, entry)}: {exc}") from exc
         if retailer.name in seen:
-            raise ConfigError(f"{where(path, entry)}: duplicate retailer name {retailer.name!r} "
-                              f"(first at line {seen[retailer.name]})")
+            raise ConfigError(
+                f"{where(path, entry)}: duplicate retailer name {retailer.name!r} (first at line {seen[retailer.name]})"
+            )
         seen[retailer.name] = entry.line
         retailers.append(retailer)
     return retailers

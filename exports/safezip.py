@@ -41,8 +41,17 @@ METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 LOCAL_HEADER = 30  # bytes before an entry's name in its local header
 
 # What inflating a crafted entry can raise, besides the BadZipFile of a failed CRC.
-READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError,
-               struct.error, OverflowError)
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    struct.error,
+    OverflowError,
+)
 
 
 def label(name: str) -> str:
@@ -53,6 +62,7 @@ def label(name: str) -> str:
 @dataclass
 class ZipContents:
     """What `read_zip` found: each file's size and SHA-256, the bytes of the files asked for, and problems."""
+
     sizes: dict[str, int] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     kept: dict[str, bytes] = field(default_factory=dict)
@@ -116,8 +126,10 @@ def _entry_problems(info: zipfile.ZipInfo, keep: dict[str, int]):
     if info.file_size > keep.get(name, MAX_ENTRY_SIZE):
         yield f"declares {info.file_size:,} bytes, more than a pack's {name} may have ({keep.get(name, MAX_ENTRY_SIZE):,})"
     elif info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
-        yield (f"inflates {info.file_size // max(info.compress_size, 1):,} times ({info.compress_size:,} to "
-               f"{info.file_size:,} bytes): refused as a zip bomb")
+        yield (
+            f"inflates {info.file_size // max(info.compress_size, 1):,} times ({info.compress_size:,} to "
+            f"{info.file_size:,} bytes): refused as a zip bomb"
+        )
 
 
 def _overlaps(infos: list[zipfile.ZipInfo], archive_size: int) -> list[str]:
@@ -128,8 +140,10 @@ def _overlaps(infos: list[zipfile.ZipInfo], archive_size: int) -> list[str]:
     for info, following in zip(ordered, ordered[1:] + [None]):
         end = info.header_offset + LOCAL_HEADER + info.compress_size
         if following is not None and end > following.header_offset:
-            problems.append(f"{label(info.orig_filename)}: overlaps the bytes of {label(following.orig_filename)} "
-                            "(a ZIP built to inflate the same data many times)")
+            problems.append(
+                f"{label(info.orig_filename)}: overlaps the bytes of {label(following.orig_filename)} "
+                "(a ZIP built to inflate the same data many times)"
+            )
         elif end > archive_size:
             problems.append(f"{label(info.orig_filename)}: its data runs past the end of the file")
     return problems

@@ -8,12 +8,12 @@ from keywatch import __version__
 
 # One module per area; each exposes `commands`, a list of click commands/groups to register.
 COMMAND_MODULES = (
-    "keywatch.commands.crawl",      # demo, crawl
-    "keywatch.commands.parse",      # parse
-    "keywatch.commands.classify",   # classify, eval, watchlist, reclassify
-    "keywatch.commands.evidence",   # hits, show, verify, warc, purge
-    "keywatch.commands.review",     # serve, user, review
-    "keywatch.commands.notify",     # retailer, export, verify-pack, report
+    "keywatch.commands.crawl",  # demo, crawl
+    "keywatch.commands.parse",  # parse
+    "keywatch.commands.classify",  # classify, eval, watchlist, reclassify
+    "keywatch.commands.evidence",  # hits, show, verify, warc, purge
+    "keywatch.commands.review",  # serve, user, review
+    "keywatch.commands.notify",  # retailer, export, verify-pack, report
 )
 
 

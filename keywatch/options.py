@@ -141,7 +141,8 @@ def refuse_store_as_output(out_path, db_path) -> None:
     """An output file must never replace the evidence store or one of SQLite's files beside it."""
     out, store = Path(out_path).resolve(), Path(db_path).resolve()
     if out in {store, *(store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal"))} or (
-            out.exists() and store.exists() and os.path.samefile(out, store)):
+        out.exists() and store.exists() and os.path.samefile(out, store)
+    ):
         raise click.ClickException(f"{out_path} is the evidence store or one of its files: choose another --out")
 
 

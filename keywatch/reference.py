@@ -21,7 +21,12 @@ def help_text(path: tuple[str, ...]) -> str:
 
 
 def render() -> str:
-    parts = ["# Command reference", "", "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.", ""]
+    parts = [
+        "# Command reference",
+        "",
+        "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.",
+        "",
+    ]
     for path, command in walk(cli):
         parts += [f"## `{' '.join(path)}`", "", "```", help_text(path).rstrip(), "```", ""]
     return "\n".join(parts)

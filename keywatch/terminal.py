@@ -48,7 +48,7 @@ def _json_escape(match) -> str:
         return ch
     # Characters beyond the BMP are written as a UTF-16 surrogate pair, as JSON requires.
     encoded = ch.encode("utf-16-be")
-    return "".join(f"\\u{int.from_bytes(encoded[i:i + 2], 'big'):04x}" for i in range(0, len(encoded), 2))
+    return "".join(f"\\u{int.from_bytes(encoded[i : i + 2], 'big'):04x}" for i in range(0, len(encoded), 2))
 
 
 def json_text(value, **options) -> str:

@@ -93,7 +93,9 @@ def load_config(path: Path) -> list[MarketplaceJob]:
         if not isinstance(spider, str) or not spider.strip():
             raise ConfigError(f"{where}: 'spider:' must name a spider")
         if spider in seen:
-            raise ConfigError(f"{where}: {spider} is listed twice (give several shops as one comma-separated start_url)")
+            raise ConfigError(
+                f"{where}: {spider} is listed twice (give several shops as one comma-separated start_url)"
+            )
         seen.add(spider)
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
@@ -180,8 +182,12 @@ class JobState:
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         started = utc_now()
-        self.batch = {"batch": started.replace("-", "").replace(":", "").split(".")[0] + "Z",
-                      "started_at": started, "done": {}, "runs": {}}
+        self.batch = {
+            "batch": started.replace("-", "").replace(":", "").split(".")[0] + "Z",
+            "started_at": started,
+            "done": {},
+            "runs": {},
+        }
         self._save()
         return False
 
@@ -238,8 +244,9 @@ def _stats_of(run: dict | None) -> dict:
 
 def run_counts(stats: dict, store, run_id: int) -> dict[str, Any]:
     """The per-spider numbers of the report: Scrapy's stats, plus what the store actually holds for the run."""
+
     def prefixed(prefix):
-        return {k[len(prefix):]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix)}
+        return {k[len(prefix) :]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix)}
 
     def n(key):
         return int(stats.get(key) or 0)
@@ -270,23 +277,38 @@ def run_counts(stats: dict, store, run_id: int) -> dict[str, Any]:
 
 def facts(store, run: dict) -> RunFacts:
     coverage = rechecks.run_field_coverage(store, run["id"])
-    return RunFacts(spider=run["spider"], run_id=run["id"], finish_reason=run.get("finish_reason") or "killed",
-                    stats=_stats_of(run), captures=coverage["captures"], missing=coverage["missing"])
+    return RunFacts(
+        spider=run["spider"],
+        run_id=run["id"],
+        finish_reason=run.get("finish_reason") or "killed",
+        stats=_stats_of(run),
+        captures=coverage["captures"],
+        missing=coverage["missing"],
+    )
 
 
-def spider_report(store, spider: str, run_id: int | None, fallback_reason: str, error: str | None = None) -> SpiderReport:
+def spider_report(
+    store, spider: str, run_id: int | None, fallback_reason: str, error: str | None = None
+) -> SpiderReport:
     """Report one spider run from what the store recorded, with the monitors' verdict on it."""
     if run_id is None:
-        problem = (Problem(spider, "failed", f"did not start: {error}") if error
-                   else Problem(spider, "interrupted", "not run: the crawl was interrupted before it"))
+        problem = (
+            Problem(spider, "failed", f"did not start: {error}")
+            if error
+            else Problem(spider, "interrupted", "not run: the crawl was interrupted before it")
+        )
         return SpiderReport(spider, None, fallback_reason, problems=[problem])
     run = db.get_run(store, run_id)
     current = facts(store, run)
     history = [facts(store, earlier) for earlier in rechecks.previous_finished_runs(store, spider, run_id)]
     return SpiderReport(
-        spider=spider, run_id=run_id, finish_reason=current.finish_reason,
-        started_at=run["started_at"], finished_at=run["finished_at"],
-        counts=run_counts(current.stats, store, run_id), problems=check_run(current, history),
+        spider=spider,
+        run_id=run_id,
+        finish_reason=current.finish_reason,
+        started_at=run["started_at"],
+        finished_at=run["finished_at"],
+        counts=run_counts(current.stats, store, run_id),
+        problems=check_run(current, history),
     )
 
 
@@ -335,23 +357,47 @@ def _statuses(counts: dict) -> str:
 
 def format_summary(report: WeeklyReport) -> str:
     """The table `crawl --all` prints: one row per spider, then any problems, the chain head and the report file."""
-    lines = [f"Weekly crawl {report.batch}{' (resumed)' if report.resumed else ''}: "
-             f"{len(report.spiders)} marketplace(s) from {report.config}"]
+    lines = [
+        f"Weekly crawl {report.batch}{' (resumed)' if report.resumed else ''}: "
+        f"{len(report.spiders)} marketplace(s) from {report.config}"
+    ]
     if report.disabled:
         lines.append(f"  disabled: {', '.join(report.disabled)}")
-    header = ("spider", "run", "finish", "requests", "responses", "cards", "fetched", "sampled", "items", "hits",
-              "rechecks", "errors")
+    header = (
+        "spider",
+        "run",
+        "finish",
+        "requests",
+        "responses",
+        "cards",
+        "fetched",
+        "sampled",
+        "items",
+        "hits",
+        "rechecks",
+        "errors",
+    )
     rows = [header]
     for s in report.spiders:
         c = s.counts
         # Log errors repeat the parse and request errors already counted; they stay in the JSON report only.
         errors = sum(v for k, v in c.get("errors", {}).items() if k != "log_errors") if c else 0
-        rows.append((
-            s.spider, str(s.run_id or "-"), s.finish_reason, str(c.get("requests", 0)),
-            _statuses(c.get("responses_by_status", {})), str(c.get("cards", 0)), str(c.get("fetched", 0)),
-            str(c.get("fetched_by_purpose", {}).get("sample", 0)), str(c.get("items", 0)), str(c.get("hits", 0)),
-            _statuses(c.get("rechecks", {})), str(errors),
-        ))
+        rows.append(
+            (
+                s.spider,
+                str(s.run_id or "-"),
+                s.finish_reason,
+                str(c.get("requests", 0)),
+                _statuses(c.get("responses_by_status", {})),
+                str(c.get("cards", 0)),
+                str(c.get("fetched", 0)),
+                str(c.get("fetched_by_purpose", {}).get("sample", 0)),
+                str(c.get("items", 0)),
+                str(c.get("hits", 0)),
+                _statuses(c.get("rechecks", {})),
+                str(errors),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -385,7 +431,9 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
     if known_spiders is not None:
         for job in jobs:
             if job.spider not in known_spiders:
-                raise ConfigError(f"{config_path}: unknown spider {job.spider!r}; known: {', '.join(sorted(known_spiders))}")
+                raise ConfigError(
+                    f"{config_path}: unknown spider {job.spider!r}; known: {', '.join(sorted(known_spiders))}"
+                )
     enabled = [job for job in jobs if job.enabled]
     with CrawlLock(db_path):
         state = JobState(db_path)
@@ -407,17 +455,26 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
                     run_id = state.batch["done"].get(job.spider)
                     spiders.append(spider_report(store, job.spider, run_id, "finished"))
                 else:
-                    spiders.append(spider_report(store, job.spider, result.run_id, result.finish_reason,
-                                                 error=getattr(result, "error", None)))
+                    spiders.append(
+                        spider_report(
+                            store, job.spider, result.run_id, result.finish_reason, error=getattr(result, "error", None)
+                        )
+                    )
             head = db.chain_head(store)
         finally:
             store.close()
         if all(state.is_done(job.spider) for job in enabled):
             state.finish()
         report = WeeklyReport(
-            batch=state.batch["batch"], started_at=state.batch["started_at"], finished_at=utc_now(),
-            resumed=resumed, config=str(config_path), db=str(db_path),
-            disabled=[job.spider for job in jobs if not job.enabled], spiders=spiders, chain_head=head,
+            batch=state.batch["batch"],
+            started_at=state.batch["started_at"],
+            finished_at=utc_now(),
+            resumed=resumed,
+            config=str(config_path),
+            db=str(db_path),
+            disabled=[job.spider for job in jobs if not job.enabled],
+            spiders=spiders,
+            chain_head=head,
         )
         report.write(reports_dir(db_path))
     return report

@@ -113,7 +113,9 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
 
     @property
     def sample_rate(self) -> float:
-        return float(self.sample_rate_arg if self.sample_rate_arg is not None else self.settings.getfloat("KEYWATCH_SAMPLE_RATE"))
+        return float(
+            self.sample_rate_arg if self.sample_rate_arg is not None else self.settings.getfloat("KEYWATCH_SAMPLE_RATE")
+        )
 
     def queries(self) -> list[str]:
         if self.queries_arg is not None:
@@ -125,8 +127,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
 
     def search_request(self, query: str, page: int = 1) -> scrapy.Request:
         url = self.search_url.format(query=quote_plus(query), page=page)
-        return scrapy.Request(url, callback=self.parse_search, cb_kwargs={"page": page},
-                              errback=self.on_error)
+        return scrapy.Request(url, callback=self.parse_search, cb_kwargs={"page": page}, errback=self.on_error)
 
     # ---- crawl flow -------------------------------------------------------------------------------
 
@@ -154,8 +155,11 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
 
         store = db.connect(self.settings.get("KEYWATCH_DB"))
         try:
-            return [{**target, "marketplace": marketplace} for marketplace in self.marketplace_hosts()
-                    for target in db.recheck_targets(store, marketplace)]
+            return [
+                {**target, "marketplace": marketplace}
+                for marketplace in self.marketplace_hosts()
+                for target in db.recheck_targets(store, marketplace)
+            ]
         finally:
             store.close()
 
@@ -184,8 +188,9 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         next_href = self.next_page(response)
         next_url = join(response.url, next_href) if next_href else ""
         if next_url and self.marketplace_of(next_url) and page < self.max_pages:
-            yield scrapy.Request(next_url, callback=self.parse_search, cb_kwargs={"page": page + 1},
-                                 errback=self.on_error)
+            yield scrapy.Request(
+                next_url, callback=self.parse_search, cb_kwargs={"page": page + 1}, errback=self.on_error
+            )
 
     def screen_card(self, card: dict[str, Any]) -> Iterable[scrapy.Request]:
         listing_id = str(card["listing_id"])
@@ -248,8 +253,13 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             fields["extra"]["description_error"] = f"description document off the marketplace: {url[:2048]}"
             yield item
             return
-        yield scrapy.Request(url, callback=self.parse_description, errback=self.description_failed,
-                             cb_kwargs={"item": item}, dont_filter=True)
+        yield scrapy.Request(
+            url,
+            callback=self.parse_description,
+            errback=self.description_failed,
+            cb_kwargs={"item": item},
+            dont_filter=True,
+        )
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
@@ -277,8 +287,9 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         marketplace = marketplace or self.marketplace
         if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
             self.crawler.stats.inc_value("keywatch/rechecks/off_site")
-            self.logger.warning("re-check of %s:%s went off the marketplace to %s", marketplace, listing_id,
-                                response.url)
+            self.logger.warning(
+                "re-check of %s:%s went off the marketplace to %s", marketplace, listing_id, response.url
+            )
             return
         status = self.listing_status(response)
         shown = self.listing_id_of(response.url)
@@ -286,20 +297,29 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             status = "removed"  # the address now shows another listing
         self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
         if status == "removed":  # a redirect's target is a search page, not the listing's address
-            fields = {"marketplace": marketplace, "listing_id": str(listing_id), "extra": {},
-                      "url": (redirects_of(response) or [response.url])[0]}
+            fields = {
+                "marketplace": marketplace,
+                "listing_id": str(listing_id),
+                "extra": {},
+                "url": (redirects_of(response) or [response.url])[0],
+            }
         else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
             fields = self.read_listing(response, marketplace, listing_id=listing_id)
             self.count_reading(response, fields)
             if fields["extra"].get("parse_error"):
-                self.logger.warning("re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"])
+                self.logger.warning(
+                    "re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"]
+                )
         item = self.build_item(response, fields, purpose="recheck")
         ItemAdapter(item)["listing_status"] = status
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
-        known = {k: fields[k] for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
-                 if fields.get(k) is not None}
+        known = {
+            k: fields[k]
+            for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
+            if fields.get(k) is not None
+        }
         capture = capture_of(response)
         return ListingItem(
             marketplace=fields["marketplace"],

@@ -118,8 +118,12 @@ def sanitise(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             if value is not None and not isinstance(value, dict):
                 problems[name] = f"a {type(value).__name__}, not an object"
             continue
-        if name == "price" and value is not None and not isinstance(value, Unreadable) and (
-                not isinstance(value, str) or not PRICE.match(value)):
+        if (
+            name == "price"
+            and value is not None
+            and not isinstance(value, Unreadable)
+            and (not isinstance(value, str) or not PRICE.match(value))
+        ):
             value = money(value)  # a number, or text that is not a plain amount: read as one, or Unreadable
         limit = DESCRIPTION_LIMIT if name == "description" else TEXT_LIMITS.get(name, TEXT_LIMIT)
         result[name], problem = text(value, limit, multiline=name == "description")

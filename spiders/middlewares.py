@@ -1,12 +1,12 @@
 """Downloader middleware that records when each response arrived, for the capture's fetch time."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CLOCK_SOURCE = "system clock (UTC), stamped by spiders.middlewares.FetchTimeMiddleware on response arrival"
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class FetchTimeMiddleware:

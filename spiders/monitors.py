@@ -46,21 +46,29 @@ def accounting(stats: dict[str, Any]) -> dict[str, Any]:
     items an error kept from the store (logged), `lost` pages neither stored nor counted anywhere: a bug. Re-checks
     are accounted the same way; a re-check sent off the marketplace is skipped.
     """
+
     def n(key):
         return int(stats.get(key) or 0)
 
-    skipped = {k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items())
-               if k.startswith("keywatch/item_pages_skipped/")}
+    skipped = {
+        k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items()) if k.startswith("keywatch/item_pages_skipped/")
+    }
     rechecks = {k.rsplit("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
     if rechecks.get("off_site"):
         skipped["recheck_off_site"] = rechecks.pop("off_site")
     fetched = n("keywatch/item_pages") + sum(rechecks.values()) + skipped.get("recheck_off_site", 0)
     stored = n("keywatch/items_stored") + n("keywatch/rechecks_stored")
     not_stored = n("keywatch/items_not_stored") + n("keywatch/rechecks_not_stored")
-    return {"fetched": fetched, "stored": stored, "skipped": skipped, "not_stored": not_stored,
-            "lost": max(fetched - stored - sum(skipped.values()) - not_stored, 0),
-            "unreadable_fields": {k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items())
-                                  if k.startswith("keywatch/field_problems/")}}
+    return {
+        "fetched": fetched,
+        "stored": stored,
+        "skipped": skipped,
+        "not_stored": not_stored,
+        "lost": max(fetched - stored - sum(skipped.values()) - not_stored, 0),
+        "unreadable_fields": {
+            k.rsplit("/", 1)[1]: int(v) for k, v in sorted(stats.items()) if k.startswith("keywatch/field_problems/")
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -90,27 +98,47 @@ def check_run(current: RunFacts, history: list[RunFacts]) -> list[Problem]:
         problems.append(Problem(spider, "failed", f"did not finish normally (finish reason: {current.finish_reason})"))
     pages = accounting(current.stats)
     if pages["not_stored"] or pages["lost"]:
-        problems.append(Problem(spider, "items_lost", f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} "
-                                                      "fetched listing pages were not stored (see the log)"))
+        problems.append(
+            Problem(
+                spider,
+                "items_lost",
+                f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} "
+                "fetched listing pages were not stored (see the log)",
+            )
+        )
     blocked = current.stat("keywatch/blocked_pages")
     if blocked and blocked >= current.stat("keywatch/search_pages") + current.stat("keywatch/items"):
         # Not broken markup: the site answered with robot checks. No amount of selector fixing helps.
-        problems.append(Problem(spider, "blocked", f"blocked by the site: {blocked} robot-check pages, "
-                                                   "fewer pages read (ask the marketplace for access)"))
+        problems.append(
+            Problem(
+                spider,
+                "blocked",
+                f"blocked by the site: {blocked} robot-check pages, fewer pages read (ask the marketplace for access)",
+            )
+        )
         return problems
     with_cards = next((run for run in history if run.cards > 0), None)
     with_captures = next((run for run in history if run.captures > 0), None)
     if current.cards == 0 and with_cards is not None:
-        problems.append(Problem(spider, "no_results",
-                                f"no search results, where run {with_cards.run_id} screened {with_cards.cards}"))
+        problems.append(
+            Problem(
+                spider, "no_results", f"no search results, where run {with_cards.run_id} screened {with_cards.cards}"
+            )
+        )
     elif current.captures == 0 and with_captures is not None:
-        problems.append(Problem(spider, "no_results",
-                                f"no listings stored, where run {with_captures.run_id} stored {with_captures.captures}"))
+        problems.append(
+            Problem(
+                spider,
+                "no_results",
+                f"no listings stored, where run {with_captures.run_id} stored {with_captures.captures}",
+            )
+        )
     parsed = current.stat("keywatch/search_pages") + current.stat("keywatch/items")
     failed = current.stat("keywatch/parse_errors")
     if failed >= MIN_PARSE_ERRORS and failed > parsed:
-        problems.append(Problem(spider, "parse_errors",
-                                f"{failed} pages failed to parse, only {parsed} parsed (markup changed?)"))
+        problems.append(
+            Problem(spider, "parse_errors", f"{failed} pages failed to parse, only {parsed} parsed (markup changed?)")
+        )
     if current.captures >= MIN_CAPTURES:
         judged = [run for run in history if run.captures >= MIN_CAPTURES]
         for name in WATCHED_FIELDS:
@@ -125,6 +153,9 @@ def check_run(current: RunFacts, history: list[RunFacts]) -> list[Problem]:
             # A marketplace that never showed the field is not suddenly missing it.
             had_it = next((run for run in judged if run.missing_share(name) <= MISSING_SHARE), None)
             if had_it is not None:
-                problems.append(Problem(spider, "field_missing", message +
-                                        f", {had_it.missing_share(name):.0%} in run {had_it.run_id})"))
+                problems.append(
+                    Problem(
+                        spider, "field_missing", message + f", {had_it.missing_share(name):.0%} in run {had_it.run_id})"
+                    )
+                )
     return problems

@@ -16,9 +16,21 @@ from spiders.fields import CONTROL, Unreadable, money
 
 # Longest prefixes first: "US $" must win over "$".
 CURRENCY_SIGNS = (
-    ("US $", "USD"), ("US$", "USD"), ("C $", "CAD"), ("CA$", "CAD"), ("AU $", "AUD"), ("A$", "AUD"),
-    ("NZ$", "NZD"), ("HK$", "HKD"), ("£", "GBP"), ("€", "EUR"), ("$", "USD"), ("¥", "JPY"), ("₹", "INR"),
-    ("zł", "PLN"), ("₽", "RUB"),
+    ("US $", "USD"),
+    ("US$", "USD"),
+    ("C $", "CAD"),
+    ("CA$", "CAD"),
+    ("AU $", "AUD"),
+    ("A$", "AUD"),
+    ("NZ$", "NZD"),
+    ("HK$", "HKD"),
+    ("£", "GBP"),
+    ("€", "EUR"),
+    ("$", "USD"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("zł", "PLN"),
+    ("₽", "RUB"),
 )
 ISO_CODE = re.compile(r"\b(GBP|EUR|USD|CAD|AUD|NZD|HKD|JPY|CNY|INR|PLN|SEK|CHF|RUB)\b")
 NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
@@ -104,8 +116,9 @@ def parse_price(text: str | None, default_currency: str | None = None) -> dict[s
 
 def first(*values):
     """The first value that is not None or empty; if there is none, the first Unreadable one (or None)."""
-    return next((value for value in values if value not in (None, "", [], {})), None) or \
-        next((value for value in values if isinstance(value, Unreadable)), None)
+    return next((value for value in values if value not in (None, "", [], {})), None) or next(
+        (value for value in values if isinstance(value, Unreadable)), None
+    )
 
 
 def without_query(url: str) -> str:
@@ -174,10 +187,14 @@ def dig(data: Any, *path: str | int) -> Any:
 
 # ---- schema.org (extruct) ------------------------------------------------------------------------
 
+
 def structured_data(response) -> dict[str, list[dict]]:
     """JSON-LD, microdata and OpenGraph of a page, in extruct's uniform shape."""
     return extruct.extract(
-        response.text, base_url=response.url, syntaxes=["json-ld", "microdata", "opengraph"], uniform=True,
+        response.text,
+        base_url=response.url,
+        syntaxes=["json-ld", "microdata", "opengraph"],
+        uniform=True,
         errors="ignore",
     )
 
@@ -221,7 +238,9 @@ def offer_fields(product: dict) -> dict[str, Any]:
         "price": price,
         "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency")),
         "availability": clean(offers.get("availability")).rsplit("/", 1)[-1] or None,
-        "seller": clean(seller.get("name")) if isinstance(seller, dict) else (clean(seller) if isinstance(seller, str) else None),
+        "seller": clean(seller.get("name"))
+        if isinstance(seller, dict)
+        else (clean(seller) if isinstance(seller, str) else None),
     }
     if high and high != price:
         fields["price_max"] = high
@@ -259,8 +278,8 @@ def json_ld(response) -> list[Any]:
     return blocks
 
 
-
 # ---- robot checks and captchas -------------------------------------------------------------------
+
 
 class BlockedPage(ValueError):
     """The site answered with a robot check or captcha instead of the page: not an empty listing."""
@@ -268,16 +287,40 @@ class BlockedPage(ValueError):
 
 # Phrases of the challenge pages themselves (Amazon's robot check, eBay's "Pardon Our Interruption", Cloudflare,
 # AliExpress's slider). Only looked for in the page title and in short visible texts: a listing may quote them.
-BLOCK_TITLES = ("robot check", "security measure", "pardon our interruption", "just a moment...",
-                "attention required", "access denied", "captcha", "are you a robot", "verify you are human")
-BLOCK_PHRASES = ("enter the characters you see below", "type the characters you see in this image",
-                 "make sure you're not a robot", "make sure you\u2019re not a robot",
-                 "to discuss automated access to amazon data", "verify you are a human", "verify you are human",
-                 "checking your browser before accessing", "checking if the site connection is secure",
-                 "unusual traffic from your", "slide to verify", "please slide to verify",
-                 "pardon our interruption", "the request is blocked")
-BLOCK_URLS = ("/errors/validatecaptcha", "/splashui/captcha", "/splashui/challenge", "_____tmd_____",
-              "/cdn-cgi/challenge-platform")
+BLOCK_TITLES = (
+    "robot check",
+    "security measure",
+    "pardon our interruption",
+    "just a moment...",
+    "attention required",
+    "access denied",
+    "captcha",
+    "are you a robot",
+    "verify you are human",
+)
+BLOCK_PHRASES = (
+    "enter the characters you see below",
+    "type the characters you see in this image",
+    "make sure you're not a robot",
+    "make sure you\u2019re not a robot",
+    "to discuss automated access to amazon data",
+    "verify you are a human",
+    "verify you are human",
+    "checking your browser before accessing",
+    "checking if the site connection is secure",
+    "unusual traffic from your",
+    "slide to verify",
+    "please slide to verify",
+    "pardon our interruption",
+    "the request is blocked",
+)
+BLOCK_URLS = (
+    "/errors/validatecaptcha",
+    "/splashui/captcha",
+    "/splashui/challenge",
+    "_____tmd_____",
+    "/cdn-cgi/challenge-platform",
+)
 SHORT_PAGE = 5000  # visible characters; challenge pages are far below this, real listing pages far above
 
 

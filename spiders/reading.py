@@ -60,8 +60,14 @@ class ListingReader:
     def marketplace_of(self, url: str) -> str | None:
         """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours."""
         host = host_of(url)
-        return next((marketplace for marketplace, hosts in self.marketplace_hosts().items()
-                     if any(host_matches(host, h) for h in hosts)), None)
+        return next(
+            (
+                marketplace
+                for marketplace, hosts in self.marketplace_hosts().items()
+                if any(host_matches(host, h) for h in hosts)
+            ),
+            None,
+        )
 
     def listing_id_of(self, url: str) -> str | None:
         if self.item_id is None:
@@ -74,8 +80,9 @@ class ListingReader:
         given (a re-check's), the page's canonical URL only if it names that listing on that marketplace; the page's
         own id and URLs that disagree are returned as claims."""
         fetched = [response.url, *reversed(redirects_of(response))]
-        listing_id = str(listing_id or first(*map(self.listing_id_of, fetched)) or address_id(response.url)
-                         or response.url)
+        listing_id = str(
+            listing_id or first(*map(self.listing_id_of, fetched)) or address_id(response.url) or response.url
+        )
         claims = {}
         if page.get("listing_id") and str(page["listing_id"]) != listing_id:
             claims["listing_id"] = page["listing_id"]
@@ -90,8 +97,9 @@ class ListingReader:
                 claims[name] = claimed[:2048]
         return listing_id, url or response.url, claims
 
-    def read_listing(self, response: Response, marketplace: str, card: dict[str, Any] | None = None,
-                     listing_id: str | None = None) -> dict[str, Any]:
+    def read_listing(
+        self, response: Response, marketplace: str, card: dict[str, Any] | None = None, listing_id: str | None = None
+    ) -> dict[str, Any]:
         """The listing as it is stored: the page's fields over the search card's, sanitised, with its identity from
         what was fetched. Never raises: a hook error is kept as `extra.parse_error`, unreadable fields as
         `extra.field_problems`, disagreeing identity claims as `extra.claims`."""
@@ -105,8 +113,14 @@ class ListingReader:
             error = "no title found on item page"
         card, _ = sanitise({k: v for k, v in (card or {}).items() if k not in ("listing_id", "url")})
         listing_id, url, claims = self.identity(response, page, marketplace, listing_id)
-        fields = {"title": None, "description": None, "price": None, "currency": None, "seller": None,
-                  "condition": None}
+        fields = {
+            "title": None,
+            "description": None,
+            "price": None,
+            "currency": None,
+            "seller": None,
+            "condition": None,
+        }
         fields.update({k: v for k, v in card.items() if v not in (None, "")})
         fields.update({k: v for k, v in page.items() if v not in (None, "") and k not in ("listing_id", "url")})
         extra = {**(card.get("extra") or {}), **(page.get("extra") or {})}  # e.g. eBay's sold date from the card

@@ -8,9 +8,9 @@ import os
 import pytest
 
 import db
+from tests.conftest import decisions_in
 from webui import create_app
 from webui.sample import HOSTILE_MARKER, USERS, make_desk
-from tests.conftest import decisions_in
 from webui.screenshots import chromium_path, launch, log_in, serve_in_thread
 
 try:
@@ -52,14 +52,17 @@ def page(browser, desk):
     context.close()
 
 
-
 def test_triage_three_listings_from_the_keyboard(page, desk):
     base, path, pks = desk
     log_in(page, base, "bob", USERS["bob"][1])
     order = ["KW-1001", "KW-1003", "KW-1002"]  # the queue's first three: critical 96, critical 94, high 91
     page.keyboard.press("j")
     assert page.get_attribute("tr.selected", "id") == f"row-{pks[order[0]]}"
-    for key, listing, status in (("c", order[0], "confirmed"), ("d", order[1], "dismissed"), ("e", order[2], "escalated")):
+    for key, listing, status in (
+        ("c", order[0], "confirmed"),
+        ("d", order[1], "dismissed"),
+        ("e", order[2], "escalated"),
+    ):
         page.keyboard.press(key)
         # htmx swaps the row in place (no page load), then the selection moves on to the next row.
         page.wait_for_selector(f"#row-{pks[listing]}.review-{status}")
@@ -189,7 +192,7 @@ def test_session_cookie_is_not_readable_by_scripts(page, desk):
     base, _, _ = desk
     log_in(page, base, "bob", USERS["bob"][1])
     assert page.evaluate("document.cookie") == ""
-    cookie, = page.context.cookies()
+    (cookie,) = page.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
 

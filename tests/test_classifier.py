@@ -18,18 +18,21 @@ def wl():
     return load_watchlist(ROOT / "watchlist.yaml")
 
 
-@pytest.mark.parametrize("category, title, description", [
-    ("relay_attack", "Keyless Entry Repeater - 2 box set", "Opens and starts most keyless cars from 40m."),
-    ("relay_attack", "Smart key signal booster (house + car unit)", "Car unlocks when you stand next to it."),
-    ("key_programmer", "Autel MaxiIM IM608 Pro II", "Latest version, add key and AKL."),
-    ("key_programmer", "OBDSTAR X300 DP Plus tablet", "Full licence."),
-    ("can_injection", "CAN injector Toyota Hilux 2021", "Connect to the headlight plug and drive away."),
-    ("key_emulator", "Gameboy keyless start - Kia/Hyundai", "Unlock and start in 10 seconds."),
-    ("code_grabber", "Universal KeeLoq grabber 433", "Stores 50 codes."),
-    ("signal_jammer", "Car key fob jammer 433/315", "Range 30m."),
-    ("mechanical_entry", "Lishi HU101 2-in-1 pick", "For Ford and Volvo."),
-    ("mechanical_entry", "Jiggler keys for cars 15 pcs", "Tryout set."),
-])
+@pytest.mark.parametrize(
+    "category, title, description",
+    [
+        ("relay_attack", "Keyless Entry Repeater - 2 box set", "Opens and starts most keyless cars from 40m."),
+        ("relay_attack", "Smart key signal booster (house + car unit)", "Car unlocks when you stand next to it."),
+        ("key_programmer", "Autel MaxiIM IM608 Pro II", "Latest version, add key and AKL."),
+        ("key_programmer", "OBDSTAR X300 DP Plus tablet", "Full licence."),
+        ("can_injection", "CAN injector Toyota Hilux 2021", "Connect to the headlight plug and drive away."),
+        ("key_emulator", "Gameboy keyless start - Kia/Hyundai", "Unlock and start in 10 seconds."),
+        ("code_grabber", "Universal KeeLoq grabber 433", "Stores 50 codes."),
+        ("signal_jammer", "Car key fob jammer 433/315", "Range 30m."),
+        ("mechanical_entry", "Lishi HU101 2-in-1 pick", "For Ford and Volvo."),
+        ("mechanical_entry", "Jiggler keys for cars 15 pcs", "Tryout set."),
+    ],
+)
 def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, description):
     result = classify(title, description, wl)
     assert result.flagged and result.category == category
@@ -37,39 +40,51 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
     assert 60 <= result.score <= 100
 
 
-@pytest.mark.parametrize("title, description", [
-    ("Faraday Pouch for Car Keys x2", "Thieves use relay boxes and keyless repeaters to steal cars. This pouch stops them."),
-    ("Keyless Car Key Signal Blocker Bag", "Blocks key fob signals against relay attack theft."),
-    ("OBD Port Lock - stop key programmer theft", "Steel guard for the OBD socket, thieves cannot plug in key programmers."),
-    ("Steering Wheel Lock Heavy Duty", "A visible deterrent against keyless theft, relay boxes and key cloning."),
-    ("OBD2 Code Reader Check Engine Light", "Diagnostic only: this scanner does not support key programming or IMMO."),
-    ("WiFi Repeater 1200Mbps Signal Booster Range Extender", "Dual band, boosts your signal."),
-    ("Mobile Phone Signal Booster 4G", "Amplifier and outdoor antenna for EE, O2 and Vodafone."),
-    ("TV Aerial Amplifier 2 way", "Signal booster for Freeview."),
-    ("Marshall Guitar Amplifier 30W", "Practice amp with headphone out."),
-    ("Arduino 2 Channel Relay Module 5V", "Optocoupler relay board for Raspberry Pi."),
-    ("Starter Relay for Ford Focus 12V", "Fits in the fuse box, OEM part."),
-    ("Replacement Key Shell 3 Button for VW", "Shell only; the chip and blade are not included."),
-    ("Genuine Toyota Smart Key Fob", "Needs programming to your car by a dealer."),
-    ("CR2032 Key Fob Battery 5 pack", "For car remotes and keyless entry fobs."),
-    ("Garage Door Remote Duplicator 433MHz", "Copies your gate remote face to face. Not for rolling code."),
-    ("4K Dash Cam with GPS", "Parking mode and G-sensor."),
-    ("GPS Tracker for Car with App", "Find your car if it is stolen."),
-    ("Jump Starter 2000A Power Bank", "Emergency start for flat batteries."),
-    ("Nintendo Game Boy Color Console", "Comes with Pokemon Yellow."),
-    ("JBL Charge 5 Bluetooth Speaker", "Portable speaker, power bank built in."),
-    ("Argentine Tango Shoes Ladies", "Suede sole, size 5."),
-    ("Slim Jim Meat Snacks 24 Pack", "Original smoked flavour."),
-    ("Keyless Entry Remote Starter Kit for car", "Start the engine from your house with the supplied fob."),
-    ("Universal Central Locking Kit with 2 remotes", "Keyless entry conversion kit for any car."),
-    ("GPS jammer detector", "Warns you when someone jams your tracker."),
-    ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
-    ("Car Key Shell HU66 blade for VW", "Shell only."),
-    ("Towbar bypass relay box 12N", "For trailer lights."),
-    ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
-    ("Lockout Tagout Kit", "Safety padlocks and hasps."),
-    ("Jammer grime MC t shirt", "Size M."),
-])
+@pytest.mark.parametrize(
+    "title, description",
+    [
+        (
+            "Faraday Pouch for Car Keys x2",
+            "Thieves use relay boxes and keyless repeaters to steal cars. This pouch stops them.",
+        ),
+        ("Keyless Car Key Signal Blocker Bag", "Blocks key fob signals against relay attack theft."),
+        (
+            "OBD Port Lock - stop key programmer theft",
+            "Steel guard for the OBD socket, thieves cannot plug in key programmers.",
+        ),
+        ("Steering Wheel Lock Heavy Duty", "A visible deterrent against keyless theft, relay boxes and key cloning."),
+        (
+            "OBD2 Code Reader Check Engine Light",
+            "Diagnostic only: this scanner does not support key programming or IMMO.",
+        ),
+        ("WiFi Repeater 1200Mbps Signal Booster Range Extender", "Dual band, boosts your signal."),
+        ("Mobile Phone Signal Booster 4G", "Amplifier and outdoor antenna for EE, O2 and Vodafone."),
+        ("TV Aerial Amplifier 2 way", "Signal booster for Freeview."),
+        ("Marshall Guitar Amplifier 30W", "Practice amp with headphone out."),
+        ("Arduino 2 Channel Relay Module 5V", "Optocoupler relay board for Raspberry Pi."),
+        ("Starter Relay for Ford Focus 12V", "Fits in the fuse box, OEM part."),
+        ("Replacement Key Shell 3 Button for VW", "Shell only; the chip and blade are not included."),
+        ("Genuine Toyota Smart Key Fob", "Needs programming to your car by a dealer."),
+        ("CR2032 Key Fob Battery 5 pack", "For car remotes and keyless entry fobs."),
+        ("Garage Door Remote Duplicator 433MHz", "Copies your gate remote face to face. Not for rolling code."),
+        ("4K Dash Cam with GPS", "Parking mode and G-sensor."),
+        ("GPS Tracker for Car with App", "Find your car if it is stolen."),
+        ("Jump Starter 2000A Power Bank", "Emergency start for flat batteries."),
+        ("Nintendo Game Boy Color Console", "Comes with Pokemon Yellow."),
+        ("JBL Charge 5 Bluetooth Speaker", "Portable speaker, power bank built in."),
+        ("Argentine Tango Shoes Ladies", "Suede sole, size 5."),
+        ("Slim Jim Meat Snacks 24 Pack", "Original smoked flavour."),
+        ("Keyless Entry Remote Starter Kit for car", "Start the engine from your house with the supplied fob."),
+        ("Universal Central Locking Kit with 2 remotes", "Keyless entry conversion kit for any car."),
+        ("GPS jammer detector", "Warns you when someone jams your tracker."),
+        ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
+        ("Car Key Shell HU66 blade for VW", "Shell only."),
+        ("Towbar bypass relay box 12N", "For trailer lights."),
+        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
+        ("Lockout Tagout Kit", "Safety padlocks and hasps."),
+        ("Jammer grime MC t shirt", "Size M."),
+    ],
+)
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
     result = classify(title, description, wl)
     assert not result.flagged, result.to_dict()
@@ -77,41 +92,66 @@ def test_innocent_look_alikes_are_not_flagged(wl, title, description):
 
 
 def test_for_locksmith_use_only_is_still_flagged(wl):
-    result = classify("Xhorse VVDI Key Tool Max - for locksmith use only",
-                      "Sold to trade only. Remote generation and all keys lost.", wl)
+    result = classify(
+        "Xhorse VVDI Key Tool Max - for locksmith use only",
+        "Sold to trade only. Remote generation and all keys lost.",
+        wl,
+    )
     assert result.flagged and result.category == "key_programmer"
 
 
 def test_bland_title_with_a_revealing_description_is_caught(wl):
-    result = classify("Electronics bundle, see description",
-                      "Two unit keyless relay: one by the house, one at the car. Works on push start cars.", wl)
+    result = classify(
+        "Electronics bundle, see description",
+        "Two unit keyless relay: one by the house, one at the car. Works on push start cars.",
+        wl,
+    )
     assert result.flagged and result.category == "relay_attack"
-    assert all(m.field == "description" for m in result.matches
-               if m.category == "relay_attack" and not m.excluded_by and m.kind != "ngram")
+    assert all(
+        m.field == "description"
+        for m in result.matches
+        if m.category == "relay_attack" and not m.excluded_by and m.kind != "ngram"
+    )
 
 
 def test_a_disguised_title_does_not_hide_the_description(wl):
-    result = classify("Portable Bluetooth Speaker (read description)",
-                      "CAN bus injector built in, plug it into the headlight connector of a Toyota RAV4.", wl)
+    result = classify(
+        "Portable Bluetooth Speaker (read description)",
+        "CAN bus injector built in, plug it into the headlight connector of a Toyota RAV4.",
+        wl,
+    )
     assert result.flagged and result.category == "can_injection"
 
 
-@pytest.mark.parametrize("title", [
-    "K3YL3SS R3P3AT3R 2 units", "Кеуlеѕѕ Rеpеаtеr", "K.E.Y.L.E.S.S  R.E.P.E.A.T.E.R", "R E L A Y   B O X",
-    "🔥Relay🔥Box🔥", "Keylesss repeator kit", "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ", "keyless-repeater", "KeylessRepeater",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "K3YL3SS R3P3AT3R 2 units",
+        "Кеуlеѕѕ Rеpеаtеr",
+        "K.E.Y.L.E.S.S  R.E.P.E.A.T.E.R",
+        "R E L A Y   B O X",
+        "🔥Relay🔥Box🔥",
+        "Keylesss repeator kit",
+        "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ",
+        "keyless-repeater",
+        "KeylessRepeater",
+    ],
+)
 def test_obfuscated_titles_are_caught(wl, title):
     result = classify(title, "", wl)
     assert result.flagged and result.category == "relay_attack", title
 
 
-@pytest.mark.parametrize("title, category", [
-    ("Störsender GPS für Auto", "signal_jammer"),
-    ("Programmateur de clés auto OBD", "key_programmer"),
-    ("Inhibidor de frecuencia GPS coche", "signal_jammer"),
-    ("Wytrychy samochodowe Lishi", "mechanical_entry"),
-    ("Programator chei auto", "key_programmer"),
-])
+@pytest.mark.parametrize(
+    "title, category",
+    [
+        ("Störsender GPS für Auto", "signal_jammer"),
+        ("Programmateur de clés auto OBD", "key_programmer"),
+        ("Inhibidor de frecuencia GPS coche", "signal_jammer"),
+        ("Wytrychy samochodowe Lishi", "mechanical_entry"),
+        ("Programator chei auto", "key_programmer"),
+    ],
+)
 def test_other_languages(wl, title, category):
     result = classify(title, "", wl)
     assert result.flagged and result.category == category
@@ -123,7 +163,7 @@ def test_spans_point_into_the_original_text(wl):
     assert result.matches
     for m in result.matches:
         source = title if m.field == "title" else "Includes a Lishi HU66 decoder."
-        assert source[m.start:m.end] == m.text
+        assert source[m.start : m.end] == m.text
     texts = {m.text for m in result.matches}
     assert "Кеуless  Rеpеаtеr" in texts and "k.e.y p.r.o.g.r.a.m.m.e.r" in texts
     assert {"Lishi", "HU66"} <= texts
@@ -164,7 +204,12 @@ def test_to_dict_shape(wl):
     assert list(d) == ["flagged", "category", "risk", "score", "matches", "rule_score", "probability", "model"]
     assert set(d["model"]) == {"version", "training_set", "threshold"}
     assert list(classify("GPS jammer", "12V plug", wl, mode="rules").to_dict()) == [
-        "flagged", "category", "risk", "score", "matches"]
+        "flagged",
+        "category",
+        "risk",
+        "score",
+        "matches",
+    ]
     assert d["flagged"] is True and d["category"] == "signal_jammer" and isinstance(d["score"], int)
     m = d["matches"][0]
     assert {"term", "category", "field", "start", "end", "text", "score", "excluded_by"} <= set(m)
@@ -205,11 +250,17 @@ def test_demo_catalogue_labels_agree_with_the_classifier(wl):
     assert disagreements == []
 
 
-@pytest.mark.parametrize("title, description, category", [
-    ("game boy (the car one)", "Not the Nintendo one. Opens Kia and Hyundai.", "key_emulator"),
-    ("Remote copier", "Not a garage remote cloner: catches rolling codes of car alarms and replays them.",
-     "code_grabber"),
-])
+@pytest.mark.parametrize(
+    "title, description, category",
+    [
+        ("game boy (the car one)", "Not the Nintendo one. Opens Kia and Hyundai.", "key_emulator"),
+        (
+            "Remote copier",
+            "Not a garage remote cloner: catches rolling codes of car alarms and replays them.",
+            "code_grabber",
+        ),
+    ],
+)
 def test_a_denied_exclusion_or_context_cancels_nothing(wl, title, description, category):
     result = classify(title, description, wl)
     assert result.flagged and result.category == category
@@ -226,22 +277,28 @@ def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
     assert any(m.excluded_by and "callout_service" in m.excluded_by for m in service.matches)
 
 
-@pytest.mark.parametrize("title, description", [
-    ("ELM327 Bluetooth adapter", "Reads engine codes. Not for immobiliser or key programming."),
-    ("OBD2 Diagnosegerät", "Fehler auslesen und löschen. Keine Schlüsselprogrammierung."),
-    ("Pochette anti-RFID pour clé", "Protection contre le vol par relais des voitures sans clé."),
-])
+@pytest.mark.parametrize(
+    "title, description",
+    [
+        ("ELM327 Bluetooth adapter", "Reads engine codes. Not for immobiliser or key programming."),
+        ("OBD2 Diagnosegerät", "Fehler auslesen und löschen. Keine Schlüsselprogrammierung."),
+        ("Pochette anti-RFID pour clé", "Protection contre le vol par relais des voitures sans clé."),
+    ],
+)
 def test_negations_and_protective_words_in_several_languages(wl, title, description):
     assert not classify(title, description, wl).flagged
 
 
-@pytest.mark.parametrize("title, category", [
-    ("Ретранслятор для keyless go", "relay_attack"),
-    ("Глушилка GPS для авто", "signal_jammer"),
-    ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
-    ("Ripetitore segnale chiave keyless", "relay_attack"),
-    ("Kit d'ouverture de voiture", "mechanical_entry"),
-])
+@pytest.mark.parametrize(
+    "title, category",
+    [
+        ("Ретранслятор для keyless go", "relay_attack"),
+        ("Глушилка GPS для авто", "signal_jammer"),
+        ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
+        ("Ripetitore segnale chiave keyless", "relay_attack"),
+        ("Kit d'ouverture de voiture", "mechanical_entry"),
+    ],
+)
 def test_italian_and_russian_and_foreign_device_words(wl, title, category):
     result = classify(title, "", wl)
     assert result.flagged and result.category == category

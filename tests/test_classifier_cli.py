@@ -29,9 +29,12 @@ def test_classify_writes_one_line_per_input_in_order():
     assert [o["id"] for o in out] == ["a", 2, "c"]
     assert [list(o)[:6] for o in out] == [["id", "flagged", "category", "risk", "score", "matches"]] * 3
     assert [(o["flagged"], o["category"], o["risk"]) for o in out] == [
-        (True, "relay_attack", "high"), (False, None, None), (True, "mechanical_entry", "medium")]
+        (True, "relay_attack", "high"),
+        (False, None, None),
+        (True, "mechanical_entry", "medium"),
+    ]
     for match in out[0]["matches"]:
-        assert rows[0][match["field"]][match["start"]:match["end"]] == match["text"]
+        assert rows[0][match["field"]][match["start"] : match["end"]] == match["text"]
 
 
 def test_classify_reads_a_file(tmp_path):
@@ -54,7 +57,7 @@ def test_a_bad_line_is_named_and_nothing_half_written():
 def test_missing_fields_and_wrong_types():
     result = run(["classify", "--watchlist", WATCHLIST], json.dumps({"id": 1, "title": "x"}) + "\n")
     assert result.exit_code == 1 and result.output == "Error: line 1: missing 'description'\n"
-    result = run(["classify", "--watchlist", WATCHLIST], '[1, 2]\n')
+    result = run(["classify", "--watchlist", WATCHLIST], "[1, 2]\n")
     assert result.exit_code == 1 and "line 1: expected a JSON object" in result.output
     result = run(["classify", "--watchlist", WATCHLIST], json.dumps({"id": 1, "title": 5, "description": ""}) + "\n")
     assert result.exit_code == 1 and "line 1: 'title' must be a string or null" in result.output
@@ -62,7 +65,9 @@ def test_missing_fields_and_wrong_types():
 
 def test_a_missing_watchlist_is_a_one_line_error(tmp_path):
     result = run(["classify", "--watchlist", str(tmp_path / "nope.yaml")], "")
-    assert result.exit_code == 1 and result.output.startswith("Error: ") and "cannot read the watchlist" in result.output
+    assert (
+        result.exit_code == 1 and result.output.startswith("Error: ") and "cannot read the watchlist" in result.output
+    )
 
 
 def write_corpus(tmp_path, rows):
@@ -105,7 +110,11 @@ def test_eval_json_and_baseline(tmp_path):
     data = json.loads(result.output)
     (corpus,) = data["corpora"]
     assert [r["name"] for r in corpus["results"]] == [
-        "rules + model (combined)", "rules alone", "model alone", "naive baseline"]
+        "rules + model (combined)",
+        "rules alone",
+        "model alone",
+        "naive baseline",
+    ]
     assert data["model"]["version"] and data["model"]["training_set"]
     ours = corpus["results"][0]
     assert ours["flagged"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3}
@@ -169,7 +178,7 @@ def test_output_is_always_valid_json(value):
 def test_a_huge_integer_id_is_kept_or_refused_in_one_line():
     result = run(["classify", "--watchlist", WATCHLIST], '{"id": 1%s, "title": "", "description": ""}\n' % ("0" * 5000))
     assert result.exit_code == 1 and result.output.startswith("Error: line 1: ") and "Traceback" not in result.output
-    big = 10 ** 40
+    big = 10**40
     result = run(["classify", "--watchlist", WATCHLIST], listing(big))
     assert result.exit_code == 0 and json.loads(result.output)["id"] == big
 
@@ -180,4 +189,8 @@ def test_eval_refuses_a_deeply_nested_or_non_finite_corpus_line(tmp_path):
     for bad in ("[" * 100_000 + "]" * 100_000, "NaN"):
         path.write_text(json.dumps(CORPUS[0]) + "\n" + row % bad, encoding="utf-8")
         result = run(["eval", str(path), "--watchlist", WATCHLIST])
-        assert result.exit_code == 1 and result.output.startswith(f"Error: {path}:2: ") and "Traceback" not in result.output
+        assert (
+            result.exit_code == 1
+            and result.output.startswith(f"Error: {path}:2: ")
+            and "Traceback" not in result.output
+        )

@@ -93,7 +93,7 @@ def test_a_long_field_is_read_at_its_start_and_end_and_says_what_it_skipped(wl):
     result = classify("Phone case", at_end, wl)
     assert result.flagged and result.category == "relay_attack"  # keyword stuffing at the end is read
     (match,) = [m for m in result.matches if m.kind == "term"]
-    assert at_end[match.start:match.end] == match.text == "keyless repeater"  # spans index the full field
+    assert at_end[match.start : match.end] == match.text == "keyless repeater"  # spans index the full field
     skipped = result.to_dict()["truncated"]["description"]["skipped"]
     assert result.to_dict()["truncated"] == {"description": {"length": length, "skipped": skipped}}
     assert 0 < skipped[0] < skipped[1] < match.start and skipped[1] - skipped[0] == length - MAX_FIELD_CHARS
@@ -113,4 +113,4 @@ def test_a_repeated_term_is_recorded_a_bounded_number_of_times(wl):
     assert result.to_dict()["matches_omitted"] == MAX_FIELD_CHARS // len("keyless repeater ") - MAX_MATCHES_PER_TERM
     # every recorded span still points at the words it names
     text = repeat("keyless repeater ", MAX_FIELD_CHARS)
-    assert all(text[m.start:m.end].lower() == "keyless repeater" for m in described)
+    assert all(text[m.start : m.end].lower() == "keyless repeater" for m in described)

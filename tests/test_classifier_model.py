@@ -35,10 +35,13 @@ def test_the_committed_model_is_what_the_training_config_rebuilds():
 
 def test_check_fails_for_a_model_trained_on_other_corpora(tmp_path):
     config = tmp_path / "training.yaml"
-    config.write_text(f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nthreshold_on: {ROOT}/tests/data/corpus_heldout.jsonl\n")
+    config.write_text(
+        f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nthreshold_on: {ROOT}/tests/data/corpus_heldout.jsonl\n"
+    )
     result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--check"])
     assert result.exit_code == 1 and result.output.splitlines()[-1] == (
-        f"Error: {model_path_for(WATCHLIST)} is not what the training config rebuilds (run: keywatch train)")
+        f"Error: {model_path_for(WATCHLIST)} is not what the training config rebuilds (run: keywatch train)"
+    )
 
 
 def test_the_model_is_json_data_that_says_where_it_came_from(wl):
@@ -48,8 +51,7 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
         list(pickletools.genops(raw))
     data = json.loads(raw)
     config = load_config(ROOT / "training.yaml")
-    assert [f["path"] for f in data["training_set"]["files"]] == [
-        p.relative_to(ROOT).as_posix() for p in config.train]
+    assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     assert data["threshold_set"]["path"] == "tests/data/corpus_heldout.jsonl"  # chosen on a corpus never trained on
     assert "tests/data/corpus_heldout.jsonl" not in [f["path"] for f in data["training_set"]["files"]]
     assert data["training_set"]["watchlist_version"] == wl.version
@@ -62,9 +64,14 @@ def test_a_hand_edited_model_is_refused_in_one_line(tmp_path):
     data = json.loads(model_path_for(WATCHLIST).read_text())
     data["threshold"] = 0.01
     (tmp_path / "watchlist.model.json").write_text(json.dumps(data))
-    result = run(["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], '{"id": 1, "title": "x", "description": ""}\n')
+    result = run(
+        ["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], '{"id": 1, "title": "x", "description": ""}\n'
+    )
     assert result.exit_code == 1
-    assert result.output == f"Error: {tmp_path / 'watchlist.model.json'}: the model's content does not match its version (edited by hand?)\n"
+    assert (
+        result.output
+        == f"Error: {tmp_path / 'watchlist.model.json'}: the model's content does not match its version (edited by hand?)\n"
+    )
     (tmp_path / "watchlist.model.json").write_bytes(b"\x80\x04garbage")
     result = run(["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], "")
     assert result.exit_code == 1 and "not a keywatch model" in result.output and "Traceback" not in result.output
@@ -82,8 +89,11 @@ def test_every_classification_records_the_model_and_its_training_set(wl):
     model = wl.model
     for title in ("Keyless repeater relay box", "Phone case"):
         record = classify(title, "", wl).to_dict()
-        assert record["model"] == {"version": model.version, "training_set": model.training_set,
-                                   "threshold": model.threshold}
+        assert record["model"] == {
+            "version": model.version,
+            "training_set": model.training_set,
+            "threshold": model.threshold,
+        }
     assert classifier_version(wl).endswith(f"+model.{model.version}.train.{model.training_set}")
 
 
@@ -106,7 +116,7 @@ def test_a_flag_lists_rule_spans_and_the_words_that_pushed_it(wl):
     assert pushed and all(m.score > 0 and m.category == "relay_attack" for m in pushed)
     assert len({m.term for m in pushed}) <= 5
     for m in result.matches:
-        assert fields[m.field][m.start:m.end] == m.text
+        assert fields[m.field][m.start : m.end] == m.text
     assert any(m.kind in ("term", "device", "target", "claim") for m in result.matches)
 
 
@@ -116,7 +126,7 @@ def test_explanations_index_the_full_field_past_the_cap(wl):
     result = classify("Bundle", description, wl)
     assert result.flagged and result.to_dict()["truncated"]["description"]["length"] == len(description)
     for m in result.matches:
-        assert ({"title": "Bundle", "description": description}[m.field][m.start:m.end]) == m.text
+        assert ({"title": "Bundle", "description": description}[m.field][m.start : m.end]) == m.text
 
 
 def test_an_unflagged_listing_has_no_model_explanation(wl):
@@ -127,8 +137,17 @@ def test_an_unflagged_listing_has_no_model_explanation(wl):
 
 def test_train_adds_a_listed_corpus_and_writes_the_model(tmp_path):
     extra = tmp_path / "extra.jsonl"
-    extra.write_text(json.dumps({"id": "x1", "title": "Handheld car gadget", "description": "Opens and starts the car "
-                                 "without the key, tested on Kia.", "category": "key_emulator"}) + "\n")
+    extra.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "title": "Handheld car gadget",
+                "description": "Opens and starts the car without the key, tested on Kia.",
+                "category": "key_emulator",
+            }
+        )
+        + "\n"
+    )
     out = tmp_path / "model.json"
     result = run(["train", "--watchlist", str(WATCHLIST), "--corpus", str(extra), "--output", str(out)])
     assert result.exit_code == 0, result.output
@@ -146,8 +165,10 @@ def wl_model_data():
 
 def test_a_bad_training_config_is_a_one_line_error(tmp_path):
     config = tmp_path / "training.yaml"
-    for text, message in (("train: nope\n", "expected `train:`"), ("train: [a.jsonl]\nthreshold_on: b.jsonl\nfoo: 1\n",
-                                                                    "unknown key(s): foo")):
+    for text, message in (
+        ("train: nope\n", "expected `train:`"),
+        ("train: [a.jsonl]\nthreshold_on: b.jsonl\nfoo: 1\n", "unknown key(s): foo"),
+    ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output

@@ -9,26 +9,31 @@ def words(text):
     return [w for w, _, _ in tokens(normalise(text))]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Кеуless rеpеаtеr", "keyless repeater"),            # Cyrillic look-alikes
-    ("ΚΕΥLΕSS ΒΟΧ", "keyless box"),                       # Greek capitals
-    ("R3LAY B0X", "relay box"),                           # leetspeak
-    ("k3y pr0gramm3r", "key programmer"),
-    ("3mula70r", "emulator"),                             # a run of leet digits
-    ("gr@bber", "grabber"),
-    ("Ｒｅｌａｙ ｂｏｘ", "relay box"),                    # full-width
-    ("𝐑𝐞𝐥𝐚𝐲 𝐛𝐨𝐱", "relay box"),                          # mathematical bold
-    ("rel\u200bay b\u200cox", "relay box"),               # zero-width characters
-    ("🇷🇪🇱🇦🇾 box", "relay box"),                          # regional-indicator emoji letters
-    ("Schlüsselprogrammiergerät", "schlusselprogrammiergerat"),
-    ("programator kluczyków, zagłuszacz", "programator kluczykow, zagluszacz"),
-    ("bruiaj GPS pentru mașină", "bruiaj gps pentru masina"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Кеуless rеpеаtеr", "keyless repeater"),  # Cyrillic look-alikes
+        ("ΚΕΥLΕSS ΒΟΧ", "keyless box"),  # Greek capitals
+        ("R3LAY B0X", "relay box"),  # leetspeak
+        ("k3y pr0gramm3r", "key programmer"),
+        ("3mula70r", "emulator"),  # a run of leet digits
+        ("gr@bber", "grabber"),
+        ("Ｒｅｌａｙ ｂｏｘ", "relay box"),  # full-width
+        ("𝐑𝐞𝐥𝐚𝐲 𝐛𝐨𝐱", "relay box"),  # mathematical bold
+        ("rel\u200bay b\u200cox", "relay box"),  # zero-width characters
+        ("🇷🇪🇱🇦🇾 box", "relay box"),  # regional-indicator emoji letters
+        ("Schlüsselprogrammiergerät", "schlusselprogrammiergerat"),
+        ("programator kluczyków, zagłuszacz", "programator kluczykow, zagluszacz"),
+        ("bruiaj GPS pentru mașină", "bruiaj gps pentru masina"),
+    ],
+)
 def test_disguises_fold_to_plain_text(text, expected):
     assert normalise(text).text == expected
 
 
-@pytest.mark.parametrize("model", ["im508", "hu66", "k518", "x300", "433mhz", "2in1", "cn900", "toy48", "12v", "4g", "a4"])
+@pytest.mark.parametrize(
+    "model", ["im508", "hu66", "k518", "x300", "433mhz", "2in1", "cn900", "toy48", "12v", "4g", "a4"]
+)
 def test_model_numbers_keep_their_digits(model):
     assert normalise(model.upper()).text == model
 
@@ -45,7 +50,14 @@ def test_emoji_and_decoration_separate_words():
 
 
 def test_plurals_fold_to_the_singular():
-    assert words("relay boxes, key programmers, jammers, keys") == ["relay", "box", "key", "programmer", "jammer", "key"]
+    assert words("relay boxes, key programmers, jammers, keys") == [
+        "relay",
+        "box",
+        "key",
+        "programmer",
+        "jammer",
+        "key",
+    ]
     assert words("keyless lexus glass") == ["keyless", "lexus", "glass"]
 
 
@@ -53,12 +65,15 @@ def test_leet_is_not_applied_to_prices_or_plain_numbers():
     assert normalise("£50 for 3 units, 1 left!").text == "£50 for 3 units, 1 left!"
 
 
-@pytest.mark.parametrize("text", [
-    "🔥 Кеуless  r.e.p.e.a.t.e.r 🔥",
-    "Ｒｅｌａｙ ｂｏｘ – 𝐧𝐞𝐰",
-    "Schlüssel\u200b-Programmiergerät 🇷🇪🇱🇦🇾",
-    "ﬁne ﬂat ß",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "🔥 Кеуless  r.e.p.e.a.t.e.r 🔥",
+        "Ｒｅｌａｙ ｂｏｘ – 𝐧𝐞𝐰",
+        "Schlüssel\u200b-Programmiergerät 🇷🇪🇱🇦🇾",
+        "ﬁne ﬂat ß",
+    ],
+)
 def test_every_token_maps_back_to_the_original_characters(text):
     norm = normalise(text)
     for word, start, end in tokens(norm):
@@ -73,12 +88,15 @@ def test_ascii_input_has_identity_offsets():
     assert norm.offsets is None and norm.original_span(6, 9) == (6, 9)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Ретранслятор для keyless go", "retranslyator dlya keyless go"),   # real Russian is transliterated
-    ("Глушилка GPS", "glushilka gps"),
-    ("Геймбой эмулятор ключа", "geimboi emulyator klyucha"),
-    ("САN injесtоr Tоуоtа", "can injector toyota"),                     # look-alikes in Latin words stay look-alikes
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ретранслятор для keyless go", "retranslyator dlya keyless go"),  # real Russian is transliterated
+        ("Глушилка GPS", "glushilka gps"),
+        ("Геймбой эмулятор ключа", "geimboi emulyator klyucha"),
+        ("САN injесtоr Tоуоtа", "can injector toyota"),  # look-alikes in Latin words stay look-alikes
+    ],
+)
 def test_real_cyrillic_is_transliterated_but_look_alikes_are_folded(text, expected):
     assert normalise(text).text == expected
 

@@ -21,18 +21,25 @@ def wl():
     return load_watchlist(ROOT / "watchlist.yaml")
 
 
-@pytest.mark.parametrize("category, title, description", [
-    # the batteries of a relay kit described as power banks
-    ("relay_attack", "Keyless repeater relay box kit", "Both units run on a power bank, charge over USB."),
-    # the garage doors a jammer also blocks
-    ("signal_jammer", "Car key fob jammer 433MHz", "Also works on garage door and gate remotes."),
-    # the steering lock an ignition puller defeats
-    ("mechanical_entry", "Ignition lock puller", "Pulls the barrel with the steering lock still on."),
-    # the games-console case an emulator hides in
-    ("key_emulator", "Keyless go emulator for Toyota", "Fits in a Nintendo Game Boy Color shell, press start to drive."),
-    # the wedge in a lockout kit
-    ("mechanical_entry", "Car lockout kit 22 pcs", "Long reach tool, air bag and a door stop wedge included."),
-])
+@pytest.mark.parametrize(
+    "category, title, description",
+    [
+        # the batteries of a relay kit described as power banks
+        ("relay_attack", "Keyless repeater relay box kit", "Both units run on a power bank, charge over USB."),
+        # the garage doors a jammer also blocks
+        ("signal_jammer", "Car key fob jammer 433MHz", "Also works on garage door and gate remotes."),
+        # the steering lock an ignition puller defeats
+        ("mechanical_entry", "Ignition lock puller", "Pulls the barrel with the steering lock still on."),
+        # the games-console case an emulator hides in
+        (
+            "key_emulator",
+            "Keyless go emulator for Toyota",
+            "Fits in a Nintendo Game Boy Color shell, press start to drive.",
+        ),
+        # the wedge in a lockout kit
+        ("mechanical_entry", "Car lockout kit 22 pcs", "Long reach tool, air bag and a door stop wedge included."),
+    ],
+)
 def test_strong_evidence_outweighs_an_innocent_word(wl, category, title, description):
     result = classify_rules(title, description, wl)
     assert result.flagged and result.category == category
@@ -41,30 +48,36 @@ def test_strong_evidence_outweighs_an_innocent_word(wl, category, title, descrip
     assert all(m.excluded_by.startswith("innocent ") and m.kind in ("context", "exclusion") for m in against)
 
 
-@pytest.mark.parametrize("title, description", [
-    ("Faraday pouch for car keys", "Stops keyless repeaters reading your fob."),
-    ("Keyless repeater Faraday pouch", "Signal blocking bag, RFID lined."),
-    ("Steering wheel lock", "Thieves use relay boxes; this lock stops them driving away."),
-    ("Nintendo Game Boy Color", "Console with Pokemon Yellow, works perfectly."),
-])
+@pytest.mark.parametrize(
+    "title, description",
+    [
+        ("Faraday pouch for car keys", "Stops keyless repeaters reading your fob."),
+        ("Keyless repeater Faraday pouch", "Signal blocking bag, RFID lined."),
+        ("Steering wheel lock", "Thieves use relay boxes; this lock stops them driving away."),
+        ("Nintendo Game Boy Color", "Console with Pokemon Yellow, works perfectly."),
+    ],
+)
 def test_innocent_evidence_still_outweighs_a_word_it_explains(wl, title, description):
     assert not classify_rules(title, description, wl).flagged
 
 
 # Real shop titles of the kind the issue lists (rewritten): products of key-programmer makers that
 # are not key programmers, which used to be flagged high-risk on the maker's name alone.
-@pytest.mark.parametrize("title", [
-    "Xhorse XKB501EN Wire Remote Key 3 Buttons for VW B5 Type 5pcs/lot",
-    "Xhorse Condor XC-Mini Plus II Automatic Key Cutting Machine",
-    "KEYDIY KD B01-3 Universal Remote 3 Button",
-    "Xhorse VVDI Super Chip XT27A transponder 10 pcs",
-    "OBDSTAR X300M odometer mileage correction tool",
-    "Lonsdor remote tester frequency tester 315/433/868MHz",
-    "Autel IM start stop reset and battery tool",
-    "Advanced locksmith training course: key programming in 2 days",
-    "ID48 blank transponder chip for all keys lost jobs (10 pcs)",
-    "VVDI key blank flip key blade for Ford",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Xhorse XKB501EN Wire Remote Key 3 Buttons for VW B5 Type 5pcs/lot",
+        "Xhorse Condor XC-Mini Plus II Automatic Key Cutting Machine",
+        "KEYDIY KD B01-3 Universal Remote 3 Button",
+        "Xhorse VVDI Super Chip XT27A transponder 10 pcs",
+        "OBDSTAR X300M odometer mileage correction tool",
+        "Lonsdor remote tester frequency tester 315/433/868MHz",
+        "Autel IM start stop reset and battery tool",
+        "Advanced locksmith training course: key programming in 2 days",
+        "ID48 blank transponder chip for all keys lost jobs (10 pcs)",
+        "VVDI key blank flip key blade for Ford",
+    ],
+)
 def test_maker_products_that_are_not_programmers_are_not_flagged(wl, title):
     result = classify_rules(title, "", wl)
     assert not result.flagged, [(m.term, m.score) for m in result.matches]
@@ -77,12 +90,22 @@ def test_a_real_programmer_with_accessories_is_still_flagged(wl):
 
 # One listing per language and kind, described by what the device does, never by its name.
 CLAIMS = [
-    ("en", "relay_attack", "Car gadget, 2 parts", "One unit by the house and one by the car: the key stays in the house."),
+    (
+        "en",
+        "relay_attack",
+        "Car gadget, 2 parts",
+        "One unit by the house and one by the car: the key stays in the house.",
+    ),
     ("en", "key_programmer", "Handheld tool", "Makes working keys from blanks, no dealer visit needed."),
     ("en", "can_injection", "Toyota tool", "Plug into the headlight and the doors open."),
     ("en", "key_emulator", "Small black box", "Opens and starts the car without a key. Tested on Kia."),
     ("en", "code_grabber", "433 gadget", "Captures the remote when the owner locks the car."),
-    ("en", "signal_jammer", "12V privacy gadget", "Trackers go quiet and key fobs are blocked. Blocks key fobs in 20m."),
+    (
+        "en",
+        "signal_jammer",
+        "12V privacy gadget",
+        "Trackers go quiet and key fobs are blocked. Blocks key fobs in 20m.",
+    ),
     ("en", "mechanical_entry", "Locksmith set", "Opens locked cars without damage to the lock."),
     ("de", "relay_attack", "Zubehör fürs Auto", "Ein Gerät am Haus, ein Teil am Auto – der Schlüssel bleibt im Haus."),
     ("fr", "key_emulator", "Petit boîtier noir", "Ouvre et démarre sans clé, testé sur Toyota."),

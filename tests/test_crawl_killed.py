@@ -24,9 +24,24 @@ def test_sigkill_mid_crawl_then_verify_passes_and_committed_captures_remain(tmp_
     path = tmp_path / "killed.sqlite"
     with DemoMarket(port=0, scale=6) as market:
         crawl = subprocess.Popen(
-            [sys.executable, "-m", "keywatch", "crawl", "demo_market", "-a", f"base_url={market.url}",
-             "-a", "mode=all", "--db", str(path), "-s", "LOG_LEVEL=ERROR"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "keywatch",
+                "crawl",
+                "demo_market",
+                "-a",
+                f"base_url={market.url}",
+                "-a",
+                "mode=all",
+                "--db",
+                str(path),
+                "-s",
+                "LOG_LEVEL=ERROR",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 60
@@ -48,6 +63,7 @@ def test_sigkill_mid_crawl_then_verify_passes_and_committed_captures_remain(tmp_
     assert after >= seen_before_kill
     assert after < len(market.listings), "killed before the end, or the test proves nothing"
     # Every committed capture is whole: body present and hashing to its SHA-256 (verify re-hashes them all).
-    missing = store.execute("SELECT count(*) FROM captures c LEFT JOIN bodies b ON b.sha256 = c.sha256 "
-                            "WHERE b.sha256 IS NULL").fetchone()[0]
+    missing = store.execute(
+        "SELECT count(*) FROM captures c LEFT JOIN bodies b ON b.sha256 = c.sha256 WHERE b.sha256 IS NULL"
+    ).fetchone()[0]
     assert missing == 0

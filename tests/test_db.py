@@ -26,8 +26,8 @@ def test_connect_creates_folder_and_uses_wal(tmp_path):
     from db.schema import migrations
 
     assert again.execute(
-        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'keywatch.evidence'").fetchone()[0] == \
-        len(migrations._migrations)
+        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'keywatch.evidence'"
+    ).fetchone()[0] == len(migrations._migrations)
 
 
 def test_connect_without_create_refuses_missing_file(tmp_path):
@@ -91,23 +91,43 @@ def test_hits_lists_flagged_listings_with_latest_sha256(store):
     rows = list(db.hits(store))
     assert [r["listing_id"] for r in rows] == ["1", "4"]  # high risk before medium
     assert rows[0]["sha256"] == hashlib.sha256(b"one, later").hexdigest()
-    for column in ("marketplace", "listing_id", "url", "title", "category", "risk", "score", "first_seen",
-                   "last_seen", "sha256", "status", "seller", "price", "currency"):
+    for column in (
+        "marketplace",
+        "listing_id",
+        "url",
+        "title",
+        "category",
+        "risk",
+        "score",
+        "first_seen",
+        "last_seen",
+        "sha256",
+        "status",
+        "seller",
+        "price",
+        "currency",
+    ):
         assert column in rows[0]
 
 
 def test_headers_keep_order_and_bytes_are_read_as_latin1(store):
     headers = {b"Server": [b"nginx"], b"Content-Type": [b"text/html"], b"X-Caf\xe9": [b"\xe9"]}
     capture_id = db.save_capture(store, make_item(headers=headers))
-    assert store["captures"].get(capture_id)["headers"] == '{"Server": ["nginx"], "Content-Type": ["text/html"], "X-Café": ["é"]}'
+    assert (
+        store["captures"].get(capture_id)["headers"]
+        == '{"Server": ["nginx"], "Content-Type": ["text/html"], "X-Café": ["é"]}'
+    )
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"body": "text, not bytes"}, "raw bytes"),
-    ({"listing_id": ""}, "listing_id"),
-    ({"fetched_at": "yesterday"}, "ISO 8601"),
-    ({"fetched_at": "2026-11-28T10:00:00"}, "UTC offset"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"body": "text, not bytes"}, "raw bytes"),
+        ({"listing_id": ""}, "listing_id"),
+        ({"fetched_at": "yesterday"}, "ISO 8601"),
+        ({"fetched_at": "2026-11-28T10:00:00"}, "UTC offset"),
+    ],
+)
 def test_bad_items_are_refused_without_partial_writes(store, bad, message):
     with pytest.raises((TypeError, ValueError), match=message):
         db.save_capture(store, make_item(**bad))
@@ -115,20 +135,23 @@ def test_bad_items_are_refused_without_partial_writes(store, bad, message):
         assert store[table].count == 0
 
 
-@pytest.mark.parametrize("table, sql", [
-    ("captures", "UPDATE captures SET url = 'http://elsewhere/'"),
-    ("captures", "DELETE FROM captures"),
-    ("bodies", "UPDATE bodies SET size = 1"),
-    ("bodies", "DELETE FROM bodies"),
-    ("classifications", "UPDATE classifications SET score = 1"),
-    ("classifications", "DELETE FROM classifications"),
-    ("listing_status", "UPDATE listing_status SET status = 'removed'"),
-    ("listing_status", "DELETE FROM listing_status"),
-    ("chain", "UPDATE chain SET hash = 'x'"),
-    ("chain", "DELETE FROM chain"),
-    ("listings", "UPDATE listings SET listing_id = 'other'"),
-    ("listings", "DELETE FROM listings"),
-])
+@pytest.mark.parametrize(
+    "table, sql",
+    [
+        ("captures", "UPDATE captures SET url = 'http://elsewhere/'"),
+        ("captures", "DELETE FROM captures"),
+        ("bodies", "UPDATE bodies SET size = 1"),
+        ("bodies", "DELETE FROM bodies"),
+        ("classifications", "UPDATE classifications SET score = 1"),
+        ("classifications", "DELETE FROM classifications"),
+        ("listing_status", "UPDATE listing_status SET status = 'removed'"),
+        ("listing_status", "DELETE FROM listing_status"),
+        ("chain", "UPDATE chain SET hash = 'x'"),
+        ("chain", "DELETE FROM chain"),
+        ("listings", "UPDATE listings SET listing_id = 'other'"),
+        ("listings", "DELETE FROM listings"),
+    ],
+)
 def test_triggers_refuse_changes_to_evidence(store, table, sql):
     db.save_capture(store, make_item())
     with pytest.raises(sqlite3.IntegrityError, match="evidence is append-only"):
@@ -138,9 +161,15 @@ def test_triggers_refuse_changes_to_evidence(store, table, sql):
 def test_decisions_and_tombstones_are_append_only(store):
     db.save_capture(store, make_item())
     store.execute("INSERT INTO decisions (listing_pk, user, action, created_at) VALUES (1, 'ann', 'confirm', 'now')")
-    store.execute("INSERT INTO tombstones (sha256, capture_ids, reason, purged_at, actor) VALUES ('x', '[]', 'r', 't', 'a')")
-    for sql in ("UPDATE decisions SET action = 'dismiss'", "DELETE FROM decisions",
-                "UPDATE tombstones SET reason = 'x'", "DELETE FROM tombstones"):
+    store.execute(
+        "INSERT INTO tombstones (sha256, capture_ids, reason, purged_at, actor) VALUES ('x', '[]', 'r', 't', 'a')"
+    )
+    for sql in (
+        "UPDATE decisions SET action = 'dismiss'",
+        "DELETE FROM decisions",
+        "UPDATE tombstones SET reason = 'x'",
+        "DELETE FROM tombstones",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store.execute(sql)
 
@@ -171,7 +200,8 @@ def test_append_chain_for_other_modules(store):
     with db.write_transaction(store):
         decision_id = store.execute(
             "INSERT INTO decisions (listing_pk, user, action, category, created_at) "
-            "VALUES (1, 'ann', 'confirm', 'relay_attack', '2026-11-28T12:00:00.000000Z')").lastrowid
+            "VALUES (1, 'ann', 'confirm', 'relay_attack', '2026-11-28T12:00:00.000000Z')"
+        ).lastrowid
         head = db.append_chain(store, "decision", decision_id, {"user": "ann", "action": "confirm"})
     assert head == db.chain_head(store)
     with pytest.raises(ValueError, match="differs"):
@@ -233,8 +263,10 @@ def test_recheck_targets_skip_dismissed_removed_and_unflagged(store):
     pk = {r["listing_id"]: r["pk"] for r in store.query("SELECT listing_id, pk FROM listings")}
     db.record_status(store, pk["b"], "removed", "2026-12-01T00:00:00Z")
     for listing, action in (("c", "dismiss"), ("d", "dismiss"), ("d", "escalate"), ("a", "note")):
-        store.execute("INSERT INTO decisions (listing_pk, user, action, created_at) VALUES (?, 'ann', ?, 'now')",
-                      [pk[listing], action])
+        store.execute(
+            "INSERT INTO decisions (listing_pk, user, action, created_at) VALUES (?, 'ann', ?, 'now')",
+            [pk[listing], action],
+        )
     targets = list(db.recheck_targets(store, "demo_market"))
     assert sorted(t["listing_id"] for t in targets) == ["a", "d"]
     assert targets[0]["url"].startswith("http://127.0.0.1")
@@ -245,7 +277,14 @@ def test_reclassification_appends_and_a_flag_the_evidence_holds_stays(store):
     new = db.save_capture(store, make_item(fetched_at="2026-11-29T10:00:00Z"))
     db.save_classification(store, old, {**CLASSIFIED, "category": "key_emulator", "watchlist_version": "wl-2"})
     assert db.get_listing(store, "demo_market", "1001")["category"] == "relay_attack"  # the newest capture's
-    unflagged = {"flagged": False, "category": None, "risk": None, "score": 3, "matches": [], "watchlist_version": "wl-2"}
+    unflagged = {
+        "flagged": False,
+        "category": None,
+        "risk": None,
+        "score": 3,
+        "matches": [],
+        "watchlist_version": "wl-2",
+    }
     newest_verdict = db.save_classification(store, new, unflagged)
     # The newest page no longer matches, but the older capture's latest classification still flags the listing:
     # it stays a hit, with the flag it rests on, and the drop is shown beside it.

@@ -34,9 +34,16 @@ def reading_commands(path, tmp_path):
     if not pack.exists():
         write_pack(pack, {"listings.csv": b"a,b\n"}, notice_number="KW-2026-0001")
     return [
-        ["verify"], ["hits"], ["hits", "--format", "jsonl"], ["show", "demo_market:1001"],
-        ["warc", "--all", "--out", tmp_path / "out.warc.gz"], ["user", "list"], ["retailer", "list"], ["report"],
-        ["verify-pack", pack], ["reclassify", "--dry-run"],
+        ["verify"],
+        ["hits"],
+        ["hits", "--format", "jsonl"],
+        ["show", "demo_market:1001"],
+        ["warc", "--all", "--out", tmp_path / "out.warc.gz"],
+        ["user", "list"],
+        ["retailer", "list"],
+        ["report"],
+        ["verify-pack", pack],
+        ["reclassify", "--dry-run"],
     ]
 
 
@@ -109,8 +116,10 @@ def test_reading_commands_give_no_schema_to_a_foreign_database(tmp_path):
 
 def _from_the_future(path):
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                 "VALUES ('keywatch.evidence', 'evidence_v99_from_the_future', '2031-01-01 00:00:00')")
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('keywatch.evidence', 'evidence_v99_from_the_future', '2031-01-01 00:00:00')"
+    )
     conn.commit()
     conn.close()
 
@@ -236,8 +245,9 @@ def test_a_write_protected_copy_taken_with_its_wal(store_path, tmp_path, with_sh
             assert "copy the store and its -wal into a writable folder" in result.output
 
 
-@pytest.mark.parametrize("command", [["report", "--out"], ["warc", "--all", "--out"],
-                                     ["export", "--marketplace", "demo_market", "--out"]])
+@pytest.mark.parametrize(
+    "command", [["report", "--out"], ["warc", "--all", "--out"], ["export", "--marketplace", "demo_market", "--out"]]
+)
 def test_no_output_file_replaces_the_store(store_path, command):
     before = sha256(store_path)
     for target in (store_path, f"{store_path}-wal"):

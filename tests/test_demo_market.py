@@ -75,6 +75,7 @@ def product_ld(body: bytes) -> dict:
 
 # -- catalogue ----------------------------------------------------------------------------------------
 
+
 def test_catalogue_size_and_balance():
     counts = Counter(row["category"] for row in CATALOGUE)
     assert len(CATALOGUE) >= 150
@@ -124,6 +125,7 @@ def test_load_catalogue_names_the_bad_line(tmp_path):
 
 # -- server basics ------------------------------------------------------------------------------------
 
+
 def test_binds_to_localhost_on_a_free_port(demo_market):
     parts = urlsplit(demo_market.url)
     assert parts.hostname == "127.0.0.1" and parts.port and parts.port > 0
@@ -172,6 +174,7 @@ def test_unknown_pages(demo_market):
 
 # -- search -------------------------------------------------------------------------------------------
 
+
 def test_browse_all_pagination_covers_every_listing_once(demo_market):
     ids, pages, heading = crawl_search(demo_market, "/search?q=")
     assert heading == len(CATALOGUE)
@@ -181,9 +184,14 @@ def test_browse_all_pagination_covers_every_listing_once(demo_market):
 
 
 def test_search_matches_every_word_case_insensitively(demo_market):
-    for q, words in (("Faraday", ["faraday"]), ("KEY programmer", ["key", "programmer"]), ("lishi hu66", ["lishi", "hu66"])):
-        expected = [r["id"] for r in CATALOGUE
-                    if all(w in (r["title"] + "\n" + r["description"]).lower() for w in words)]
+    for q, words in (
+        ("Faraday", ["faraday"]),
+        ("KEY programmer", ["key", "programmer"]),
+        ("lishi hu66", ["lishi", "hu66"]),
+    ):
+        expected = [
+            r["id"] for r in CATALOGUE if all(w in (r["title"] + "\n" + r["description"]).lower() for w in words)
+        ]
         ids, _, heading = crawl_search(demo_market, "/search?" + urllib.parse.urlencode({"q": q}))
         assert expected and ids == expected and heading == len(expected)
     assert crawl_search(demo_market, "/search?q=zzzznothing")[0] == []
@@ -207,6 +215,7 @@ def test_department_and_seller_filters(demo_market):
 
 
 # -- item pages ---------------------------------------------------------------------------------------
+
 
 def test_every_item_page_matches_the_catalogue(demo_market):
     for row in CATALOGUE:
@@ -233,6 +242,7 @@ def test_every_item_page_matches_the_catalogue(demo_market):
 
 def test_price_display():
     from demo_market import format_price
+
     assert format_price("189.99", "GBP") == "£189.99"
     assert format_price("14500.00", "GBP") == "£14,500.00"
     assert format_price("29.99", "EUR") == "€29.99"
@@ -269,6 +279,7 @@ def test_malformed_page_is_truncated_with_invalid_json_ld(demo_market):
 
 # -- removals -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how,status", [("404", 404), ("410", 410), ("ended", 200), ("redirect", 302)])
 def test_remove_and_restore(demo_market, how, status):
     listing_id = "DM10010"
@@ -300,6 +311,7 @@ def test_remove_rejects_bad_arguments(demo_market):
 
 # -- broken layouts -----------------------------------------------------------------------------------
 
+
 def test_broken_layout_drops_item_markup(demo_market):
     row = next(r for r in CATALOGUE if not r.get("malformed"))
     demo_market.set_layout("broken")
@@ -320,6 +332,7 @@ def test_broken_layout_drops_item_markup(demo_market):
 
 # -- scale --------------------------------------------------------------------------------------------
 
+
 def test_scale_serves_labelled_variations():
     with DemoMarket(port=0, scale=3) as market:
         listings = market.listings
@@ -336,6 +349,7 @@ def test_scale_serves_labelled_variations():
 
 
 # -- the web shop -------------------------------------------------------------------------------------
+
 
 def test_shop_crawl_finds_every_product_in_its_markup_style(demo_market):
     base = demo_market.url
@@ -370,7 +384,10 @@ def test_shop_crawl_finds_every_product_in_its_markup_style(demo_market):
         elif row["shop"] == "opengraph":
             og = data["opengraph"][0]
             assert (og["og:title"], og["product:price:amount"], og["product:price:currency"]) == (
-                row["title"], row["price"], row["currency"])
+                row["title"],
+                row["price"],
+                row["currency"],
+            )
         else:
             sel = Selector(text=html)
             assert sel.css("title::text").get().startswith(row["title"])
@@ -379,9 +396,14 @@ def test_shop_crawl_finds_every_product_in_its_markup_style(demo_market):
 
 # -- python -m demo_market ----------------------------------------------------------------------------
 
+
 def test_module_entry_point_serves_until_interrupted():
-    proc = subprocess.Popen([sys.executable, "-m", "demo_market", "--port", "0", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo_market", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
@@ -396,7 +418,10 @@ def test_module_entry_point_serves_until_interrupted():
 
 def test_module_entry_point_reports_a_busy_port_in_one_line(demo_market):
     port = urlsplit(demo_market.url).port
-    proc = subprocess.run([sys.executable, "-m", "demo_market", "--port", str(port)],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo_market", "--port", str(port)], capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [f"demo_market: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert proc.stderr.strip().splitlines() == [
+        f"demo_market: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]

@@ -14,8 +14,18 @@ def catalogue_devices(market):
 
 def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path):
     db_path = tmp_path / "e2e.sqlite"
-    proc = run_keywatch("crawl", "demo_market", "-a", f"base_url={demo_market.url}", "-a", "mode=all",
-                        "--db", db_path, "-s", "LOG_LEVEL=WARNING")
+    proc = run_keywatch(
+        "crawl",
+        "demo_market",
+        "-a",
+        f"base_url={demo_market.url}",
+        "-a",
+        "mode=all",
+        "--db",
+        db_path,
+        "-s",
+        "LOG_LEVEL=WARNING",
+    )
     assert "finished" in proc.stdout
 
     store = db.connect(db_path)
@@ -33,8 +43,18 @@ def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path):
 
 def test_recrawl_adds_captures_and_never_overwrites(demo_market, tmp_path):
     db_path = tmp_path / "twice.sqlite"
-    args = ("crawl", "demo_market", "-a", f"base_url={demo_market.url}", "-a", "mode=all", "--db", db_path,
-            "-s", "LOG_LEVEL=WARNING")
+    args = (
+        "crawl",
+        "demo_market",
+        "-a",
+        f"base_url={demo_market.url}",
+        "-a",
+        "mode=all",
+        "--db",
+        db_path,
+        "-s",
+        "LOG_LEVEL=WARNING",
+    )
     run_keywatch(*args)
     store = db.connect(db_path)
     first = [dict(r) for r in store.query("select id, sha256, fetched_at from captures order by id")]
@@ -49,8 +69,16 @@ def test_recrawl_adds_captures_and_never_overwrites(demo_market, tmp_path):
 def test_demo_command_prints_summary(tmp_path):
     proc = run_keywatch("demo", "--db", tmp_path / "demo.sqlite", timeout=120)
     out = proc.stdout
-    for expected in ("pages fetched:", "listings seen:", "hits:", "by category", "by risk", "chain head:",
-                     str(tmp_path / "demo.sqlite"), "keywatch serve"):
+    for expected in (
+        "pages fetched:",
+        "listings seen:",
+        "hits:",
+        "by category",
+        "by risk",
+        "chain head:",
+        str(tmp_path / "demo.sqlite"),
+        "keywatch serve",
+    ):
         assert expected in out, expected
 
 

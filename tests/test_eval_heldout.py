@@ -12,8 +12,12 @@ DATA = ROOT / "tests" / "data"
 
 
 def test_corpus_is_big_and_varied_enough():
-    rows = [json.loads(line) for name in ("corpus_dev.jsonl", "corpus_heldout.jsonl")
-            for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for name in ("corpus_dev.jsonl", "corpus_heldout.jsonl")
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     assert len(rows) >= 600
     innocent = [r for r in rows if r["category"] == "none"]
     assert len(innocent) >= 0.25 * len(rows)
@@ -25,9 +29,21 @@ def test_corpus_is_big_and_varied_enough():
 
 
 def test_heldout_meets_the_targets():
-    result = CliRunner().invoke(cli, [
-        "eval", str(DATA / "corpus_heldout.jsonl"), "--watchlist", str(ROOT / "watchlist.yaml"),
-        "--min-precision", "0.97", "--min-recall", "0.95",
-        "--min-category-accuracy", "0.95", "--min-obfuscated-recall", "0.90",
-    ])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(DATA / "corpus_heldout.jsonl"),
+            "--watchlist",
+            str(ROOT / "watchlist.yaml"),
+            "--min-precision",
+            "0.97",
+            "--min-recall",
+            "0.95",
+            "--min-category-accuracy",
+            "0.95",
+            "--min-obfuscated-recall",
+            "0.90",
+        ],
+    )
     assert result.exit_code == 0, result.output

@@ -28,10 +28,20 @@ def db_path(tmp_path):
     path = tmp_path / "store.sqlite"
     store = db.connect(path)
     db.save_capture(store, make_item("1001"))
-    db.save_capture(store, make_item("1002", title="Smart key programmer, all makes",
-                                     classification={**CLASSIFIED, "category": "key_programmer", "score": 80.0}))
-    db.save_capture(store, make_item("1003", title="Steering wheel lock",
-                                     classification={**CLASSIFIED, "flagged": False, "category": None}))
+    db.save_capture(
+        store,
+        make_item(
+            "1002",
+            title="Smart key programmer, all makes",
+            classification={**CLASSIFIED, "category": "key_programmer", "score": 80.0},
+        ),
+    )
+    db.save_capture(
+        store,
+        make_item(
+            "1003", title="Steering wheel lock", classification={**CLASSIFIED, "flagged": False, "category": None}
+        ),
+    )
     store.close()
     return path
 
@@ -65,8 +75,13 @@ def test_hits_csv_and_table(db_path):
 
 def test_missing_database_is_one_line_error_and_not_created(tmp_path):
     missing = tmp_path / "nope.sqlite"
-    for args in (["hits"], ["verify"], ["show", "demo_market:1"], ["warc", "--all", "--out", tmp_path / "x.warc.gz"],
-                 ["purge", "--dismissed-older-than", "30", "--yes"]):
+    for args in (
+        ["hits"],
+        ["verify"],
+        ["show", "demo_market:1"],
+        ["warc", "--all", "--out", tmp_path / "x.warc.gz"],
+        ["purge", "--dismissed-older-than", "30", "--yes"],
+    ):
         result = run(*args, "--db", missing)
         assert result.exit_code == 1, args
         assert result.output.startswith("Error: no evidence store at") and result.output.count("\n") == 1
@@ -112,7 +127,9 @@ def test_verify_anchor(db_path):
 
 def test_warc_command(db_path, tmp_path):
     out = tmp_path / "out" / "pack.warc.gz"
-    result = run("warc", "--listing", "demo_market:1001", "--listing", "demo_market:1002", "--out", out, "--db", db_path)
+    result = run(
+        "warc", "--listing", "demo_market:1001", "--listing", "demo_market:1002", "--out", out, "--db", db_path
+    )
     assert result.exit_code == 0, result.output
     assert "Wrote 2 captures" in result.output
     with open(out, "rb") as fh:
@@ -127,8 +144,10 @@ def test_warc_command(db_path, tmp_path):
 def test_purge_command_asks_then_purges(db_path):
     store = db.connect(db_path)
     with db.write_transaction(store):
-        store.execute("INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
-                      "VALUES (3, 'ann', 'dismiss', 'false_positive', '2020-01-01T00:00:00.000000Z')")
+        store.execute(
+            "INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
+            "VALUES (3, 'ann', 'dismiss', 'false_positive', '2020-01-01T00:00:00.000000Z')"
+        )
         db.append_chain(store, "decision", 1)
     store.close()
     declined = run("purge", "--dismissed-older-than", "30", "--db", db_path, input="n\n")
@@ -189,16 +208,19 @@ def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
 
 # ---------------------------------------------------------------- hostile text on the officer's terminal
 
-HOSTILE = ("\x1b]0;owned\x07\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31mRelay box"
-           "\x9b2J\x9d0;c1\x9c \u202egnp.exe\u2066x\u2069 \u200bzero\ufeff\x00nul\rCR\nLF\ttab\x7f\u2028end")
+HOSTILE = (
+    "\x1b]0;owned\x07\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31mRelay box"
+    "\x9b2J\x9d0;c1\x9c \u202egnp.exe\u2066x\u2069 \u200bzero\ufeff\x00nul\rCR\nLF\ttab\x7f\u2028end"
+)
 
 
 def _terminal_safe(text):
     """Nothing a terminal would act on: no control or format character other than the line breaks we print."""
     import unicodedata
 
-    bad = sorted({f"U+{ord(ch):04X}" for ch in text
-                  if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")})
+    bad = sorted(
+        {f"U+{ord(ch):04X}" for ch in text if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")}
+    )
     assert not bad, f"raw control characters reach the terminal: {bad}"
     return text
 
@@ -207,8 +229,16 @@ def _terminal_safe(text):
 def hostile_db(tmp_path):
     path = tmp_path / "hostile.sqlite"
     store = db.connect(path)
-    db.save_capture(store, make_item("666", title=HOSTILE, seller="\u202eresu_\x1b[8mhidden", price="1\x1b[2J",
-                                     response_url="http://127.0.0.1:8000/item/666?\x1b]0;x\x07"))
+    db.save_capture(
+        store,
+        make_item(
+            "666",
+            title=HOSTILE,
+            seller="\u202eresu_\x1b[8mhidden",
+            price="1\x1b[2J",
+            response_url="http://127.0.0.1:8000/item/666?\x1b]0;x\x07",
+        ),
+    )
     store.close()
     return path
 
@@ -266,6 +296,7 @@ def test_verify_problems_print_stored_text_escaped(hostile_db):
 
 
 # ---------------------------------------------------------------- option values: an error line, never a traceback
+
 
 @pytest.mark.parametrize("days", ["inf", "nan", "NaN", "1e308", "1e6", "-5", "-inf", "ten"])
 def test_purge_refuses_days_that_are_not_a_retention_period(db_path, days):

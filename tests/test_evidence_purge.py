@@ -1,16 +1,16 @@
 """Retention purge: dismissed listings' bodies go, under a tombstone; confirmed evidence never does."""
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 import db
 from db.testing import make_item
 
-NOW = datetime(2027, 3, 1, tzinfo=timezone.utc)
-OLD = "2026-12-01T00:00:00.000000Z"      # 90 days before NOW
-RECENT = "2027-02-25T00:00:00.000000Z"   # 4 days before NOW
+NOW = datetime(2027, 3, 1, tzinfo=UTC)
+OLD = "2026-12-01T00:00:00.000000Z"  # 90 days before NOW
+RECENT = "2027-02-25T00:00:00.000000Z"  # 4 days before NOW
 
 
 def decide(store, listing_id, action, when, marketplace="demo_market"):
@@ -18,7 +18,8 @@ def decide(store, listing_id, action, when, marketplace="demo_market"):
     with db.write_transaction(store):
         decision_id = store.execute(
             "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'ann', ?, ?, ?)",
-            [pk, action, "false_positive" if action == "dismiss" else None, when]).lastrowid
+            [pk, action, "false_positive" if action == "dismiss" else None, when],
+        ).lastrowid
         db.append_chain(store, "decision", decision_id)
 
 
@@ -30,8 +31,15 @@ def body_present(store, listing_id):
 @pytest.fixture
 def store():
     store = db.connect(":memory:")
-    for listing_id in ("old-dismissed", "recent-dismissed", "confirmed", "confirmed-then-dismissed", "undecided",
-                       "escalated", "note-after-dismiss"):
+    for listing_id in (
+        "old-dismissed",
+        "recent-dismissed",
+        "confirmed",
+        "confirmed-then-dismissed",
+        "undecided",
+        "escalated",
+        "note-after-dismiss",
+    ):
         db.save_capture(store, make_item(listing_id, body=f"<html>{listing_id} by seller Jane Doe</html>".encode()))
     # Identical bytes under a dismissed and an undecided listing: the undecided one still needs them.
     db.save_capture(store, make_item("shared-dismissed", body=b"<html>shared</html>"))
@@ -50,12 +58,23 @@ def store():
 
 def test_purge_removes_only_old_dismissed_bodies(store):
     result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
-    assert sorted(r["listing_id"] for r in result.listings) == ["note-after-dismiss", "old-dismissed", "shared-dismissed"]
+    assert sorted(r["listing_id"] for r in result.listings) == [
+        "note-after-dismiss",
+        "old-dismissed",
+        "shared-dismissed",
+    ]
     assert len(result.bodies) == 2  # the shared body stays
     for gone in ("old-dismissed", "note-after-dismiss"):
         assert not body_present(store, gone)
-    for kept in ("recent-dismissed", "confirmed", "confirmed-then-dismissed", "undecided", "escalated",
-                 "shared-dismissed", "shared-undecided"):
+    for kept in (
+        "recent-dismissed",
+        "confirmed",
+        "confirmed-then-dismissed",
+        "undecided",
+        "escalated",
+        "shared-dismissed",
+        "shared-undecided",
+    ):
         assert body_present(store, kept), kept
 
 

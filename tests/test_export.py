@@ -9,6 +9,7 @@ import zipfile
 import click
 import pytest
 from click.testing import CliRunner
+from test_export_pack import rewrite_zip
 from warcio.archiveiterator import ArchiveIterator
 
 import db
@@ -17,7 +18,6 @@ from db.testing import make_item
 from exports import export as export_module
 from exports.pack import MANIFEST, SUMS, parse_sums
 from keywatch.commands import notify
-from test_export_pack import rewrite_zip
 
 RETAILERS = """\
 retailers:
@@ -50,13 +50,29 @@ def store_path(tmp_path, cli):
     path = tmp_path / "store.sqlite"
     store = db.connect(path)
     items = [
-        make_item("1001", marketplace="demo", seller="keyless_pro_tools", title="=HYPERLINK(\"http://evil\")",
-                  body=b"<html>\xff\xfe first capture of 1001 <script>alert(1)</script></html>",
-                  fetched_at="2026-03-01T10:00:00.000001Z"),
-        make_item("1001", marketplace="demo", seller="keyless_pro_tools", title="Relay box v2",
-                  body=b"<html>second capture of 1001</html>", fetched_at="2026-03-02T10:00:00.000001Z"),
-        make_item("1002", marketplace="demo", seller="Keyless_Pro_Tools", title="<b>Key programmer</b> & more",
-                  fetched_at="2026-03-01T11:00:00.000001Z"),
+        make_item(
+            "1001",
+            marketplace="demo",
+            seller="keyless_pro_tools",
+            title='=HYPERLINK("http://evil")',
+            body=b"<html>\xff\xfe first capture of 1001 <script>alert(1)</script></html>",
+            fetched_at="2026-03-01T10:00:00.000001Z",
+        ),
+        make_item(
+            "1001",
+            marketplace="demo",
+            seller="keyless_pro_tools",
+            title="Relay box v2",
+            body=b"<html>second capture of 1001</html>",
+            fetched_at="2026-03-02T10:00:00.000001Z",
+        ),
+        make_item(
+            "1002",
+            marketplace="demo",
+            seller="Keyless_Pro_Tools",
+            title="<b>Key programmer</b> & more",
+            fetched_at="2026-03-01T11:00:00.000001Z",
+        ),
         make_item("1003", marketplace="demo", seller="keyless_pro_tools", fetched_at="2026-03-01T12:00:00.000001Z"),
         make_item("2001", marketplace="demo", seller="other_seller", fetched_at="2026-03-01T13:00:00.000001Z"),
         make_item("2002", marketplace="demo", seller="other_seller", fetched_at="2026-03-01T14:00:00.000001Z"),
@@ -118,8 +134,12 @@ def test_formula_titles_are_defused_in_csv_only(tmp_path, store_path, cli):
     # The formula title was the first capture's; the index shows the newest. Confirm the other seller's listing
     # with a formula title to see the CSV cell prefixed, the JSON exact.
     store = db.connect(store_path)
-    db.save_capture(store, make_item("2001", marketplace="demo", seller="other_seller", title="=1+1",
-                                     fetched_at="2026-03-05T10:00:00.000001Z"))
+    db.save_capture(
+        store,
+        make_item(
+            "2001", marketplace="demo", seller="other_seller", title="=1+1", fetched_at="2026-03-05T10:00:00.000001Z"
+        ),
+    )
     store.conn.close()
     out = tmp_path / "other.zip"
     assert cli("export", "--seller", "demo:other_seller", "--out", out, "--db", store_path).exit_code == 0
@@ -155,8 +175,9 @@ def test_every_file_matches_the_manifest_and_sums(pack, store_path):
     store = db.connect(store_path)
     notice = notices.list_notices(store)[0]
     # The manifest's chain head is the store's head just before the notice's own chain record.
-    seq = store.conn.execute("SELECT seq FROM chain WHERE record_type = 'notice' AND record_id = ?",
-                             [notice["id"]]).fetchone()[0]
+    seq = store.conn.execute(
+        "SELECT seq FROM chain WHERE record_type = 'notice' AND record_id = ?", [notice["id"]]
+    ).fetchone()[0]
     prev = store.conn.execute("SELECT hash FROM chain WHERE seq = ?", [seq - 1]).fetchone()[0]
     assert manifest["store"]["chain_head"] == prev == notice["chain_head"]
     assert manifest["notice_number"] == notice["number"]
@@ -227,8 +248,12 @@ def test_failed_export_records_nothing_and_writes_nothing(tmp_path, store_path, 
     with pytest.raises(RuntimeError):
         cli("export", "--retailer", "Keyless Pro Tools Ltd", "--out", out, "--db", store_path)
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["retailers.yaml", "store.sqlite", "store.sqlite-shm",
-                                                         "store.sqlite-wal"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "retailers.yaml",
+        "store.sqlite",
+        "store.sqlite-shm",
+        "store.sqlite-wal",
+    ]
     store = db.connect(store_path)
     assert notices.list_notices(store) == []
     assert store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'notice'").fetchone()[0] == 0
@@ -244,20 +269,24 @@ def test_failure_after_the_notice_row_rolls_it_back(tmp_path, store_path, monkey
     store = db.connect(store_path)
     target = export_module.resolve_target(store, retailer="Keyless Pro Tools Ltd")
     from exports.office import load_office
+
     with pytest.raises(PermissionError):
         export_module.export_pack(store, target, tmp_path / "pack.zip", office=load_office())
     assert notices.list_notices(store) == [] and not (tmp_path / "pack.zip").exists()
     assert not [p for p in tmp_path.iterdir() if "staging" in p.name]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--retailer", "Nobody"], "no retailer named 'Nobody'"),
-    (["--seller", "no-colon"], "MARKETPLACE:SELLER"),
-    (["--retailer", "Keyless Pro Tools Ltd", "--marketplace", "demo"], "exactly one of"),
-    ([], "exactly one of"),
-    (["--seller", "demo:nobody_sells_here"], "no confirmed listings for seller:demo:nobody_sells_here"),
-    (["--retailer", "Keyless Pro Tools Ltd", "--status", "escalated"], "no escalated listings"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--retailer", "Nobody"], "no retailer named 'Nobody'"),
+        (["--seller", "no-colon"], "MARKETPLACE:SELLER"),
+        (["--retailer", "Keyless Pro Tools Ltd", "--marketplace", "demo"], "exactly one of"),
+        ([], "exactly one of"),
+        (["--seller", "demo:nobody_sells_here"], "no confirmed listings for seller:demo:nobody_sells_here"),
+        (["--retailer", "Keyless Pro Tools Ltd", "--status", "escalated"], "no escalated listings"),
+    ],
+)
 def test_bad_selections_are_one_line_errors(tmp_path, store_path, cli, args, message):
     out = tmp_path / "x.zip"
     result = cli("export", *args, "--out", out, "--db", store_path)
@@ -276,8 +305,9 @@ def test_missing_store_is_an_error_not_a_new_file(tmp_path, cli):
 def test_bad_office_config_is_a_one_line_error(tmp_path, store_path, cli):
     office = tmp_path / "office.yaml"
     office.write_text("name: Office\naddress: here\nemail: a@b.example\nlegal_paragraph: x: y\nphone: 1\n")
-    result = cli("export", "--marketplace", "demo", "--out", tmp_path / "x.zip", "--db", store_path,
-                 "--office-config", office)
+    result = cli(
+        "export", "--marketplace", "demo", "--out", tmp_path / "x.zip", "--db", store_path, "--office-config", office
+    )
     assert result.exit_code == 1 and f"{office}:4" in result.output and "invalid YAML" in result.output
 
 
@@ -323,6 +353,7 @@ def test_verify_pack_names_extra_and_missing_files(tmp_path, pack, cli):
 def test_verify_pack_catches_a_consistently_rewritten_pack_against_the_store(tmp_path, pack, store_path, cli):
     # Change a file AND rewrite manifest.json and SHA256SUMS to match: only the recorded notice can tell.
     from exports.pack import write_pack
+
     files = {n: d for n, d in read_zip(pack).items() if n not in (MANIFEST, SUMS)}
     manifest = json.loads(read_zip(pack)[MANIFEST])
     files["listings.csv"] = files["listings.csv"].replace(b"Relay box v2", b"Bluetooth speaker")
@@ -345,6 +376,7 @@ def test_concurrent_exports_get_distinct_numbers(tmp_path, store_path):
     # Two exports at once, each with its own connection (as two processes would): the write lock serialises
     # them, so each gets its own number and the chain stays linear.
     import threading
+
     from exports.office import load_office
 
     office, errors, results = load_office(), [], []

@@ -45,11 +45,19 @@ def _confirmed_store(path, count):
     store = db.connect(path)
     review.add_user(store, "alice", "not-a-real-hash")
     for i in range(count):
-        db.save_capture(store, make_item(f"{3000 + i}", marketplace="demo", seller="bulk_seller",
-                                         body=f"<html><h1>Relay box {i}</h1>{'x' * 2000}</html>".encode(),
-                                         fetched_at=f"2026-03-01T10:{i // 60:02d}:{i % 60:02d}.000001Z"))
-        review.decide(store, review.find_listing(store, "demo", f"{3000 + i}"), "alice", "confirm",
-                      category="relay_attack")
+        db.save_capture(
+            store,
+            make_item(
+                f"{3000 + i}",
+                marketplace="demo",
+                seller="bulk_seller",
+                body=f"<html><h1>Relay box {i}</h1>{'x' * 2000}</html>".encode(),
+                fetched_at=f"2026-03-01T10:{i // 60:02d}:{i % 60:02d}.000001Z",
+            ),
+        )
+        review.decide(
+            store, review.find_listing(store, "demo", f"{3000 + i}"), "alice", "confirm", category="relay_attack"
+        )
     return store
 
 
@@ -62,8 +70,12 @@ def test_a_concurrent_crawl_is_not_blocked_by_a_large_export(tmp_path):
     path = tmp_path / "store.sqlite"
     _confirmed_store(path, LISTINGS).conn.close()
     stop, ready = tmp_path / "stop", tmp_path / "ready"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(stop), str(ready)],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), str(stop), str(ready)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
     try:
         deadline = time.monotonic() + 30
         while not ready.exists():
@@ -77,8 +89,10 @@ def test_a_concurrent_crawl_is_not_blocked_by_a_large_export(tmp_path):
         stop.touch()
         output, _ = writer.communicate(timeout=60)
     stats = json.loads(output)
-    print(f"\nexport of {LISTINGS} listings: {export_seconds:.2f} s; concurrent writer: {stats['saves']} saves, "
-          f"longest save_capture {stats['longest'] * 1000:.0f} ms")
+    print(
+        f"\nexport of {LISTINGS} listings: {export_seconds:.2f} s; concurrent writer: {stats['saves']} saves, "
+        f"longest save_capture {stats['longest'] * 1000:.0f} ms"
+    )
     assert result.listings == LISTINGS
     assert stats["longest"] < MAX_WRITER_WAIT, f"writer waited {stats['longest']:.2f} s during the export"
     assert stats["saves"] > 10  # it really was writing throughout the export
@@ -117,8 +131,13 @@ def test_an_unrelated_write_during_the_build_keeps_the_pack(tmp_path, monkeypatc
     path = tmp_path / "store.sqlite"
     store = _confirmed_store(path, 3)
     head_before = db.chain_head(store)
-    builds = _during_build(monkeypatch, path, lambda other, n: db.save_capture(
-        other, make_item(f"u{n}", marketplace="other_market", fetched_at=db.utc_now())))
+    builds = _during_build(
+        monkeypatch,
+        path,
+        lambda other, n: db.save_capture(
+            other, make_item(f"u{n}", marketplace="other_market", fetched_at=db.utc_now())
+        ),
+    )
     result = _export(store, tmp_path / "pack.zip")
     assert len(builds) == 1
     manifest = _zip_json(tmp_path / "pack.zip", "manifest.json")
@@ -132,13 +151,26 @@ def test_an_unrelated_write_during_the_build_keeps_the_pack(tmp_path, monkeypatc
 def test_a_new_capture_of_an_exported_listing_makes_the_export_rebuild(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
     store = _confirmed_store(path, 3)
-    builds = _during_build(monkeypatch, path, lambda other, n: db.save_capture(
-        other, make_item("3001", marketplace="demo", seller="bulk_seller", title="Relay box, recaptured",
-                         body=b"<html>recaptured during the export</html>", fetched_at=db.utc_now())))
+    builds = _during_build(
+        monkeypatch,
+        path,
+        lambda other, n: db.save_capture(
+            other,
+            make_item(
+                "3001",
+                marketplace="demo",
+                seller="bulk_seller",
+                title="Relay box, recaptured",
+                body=b"<html>recaptured during the export</html>",
+                fetched_at=db.utc_now(),
+            ),
+        ),
+    )
     result = _export(store, tmp_path / "pack.zip")
     assert len(builds) == 2 and builds[0] == builds[1] == result.number  # the number was still free
-    listing = next(x for x in _zip_json(tmp_path / "pack.zip", "listings.json")["listings"]
-                   if x["listing_id"] == "3001")
+    listing = next(
+        x for x in _zip_json(tmp_path / "pack.zip", "listings.json")["listings"] if x["listing_id"] == "3001"
+    )
     assert listing["title"] == "Relay box, recaptured" and len(listing["captures"]) == 2
     manifest = _zip_json(tmp_path / "pack.zip", "manifest.json")
     assert manifest["store"]["chain_head"] == notices.get_notice(store, result.number)["chain_head"]
@@ -149,8 +181,9 @@ def test_a_decision_on_an_exported_listing_makes_the_export_rebuild_without_it(t
     path = tmp_path / "store.sqlite"
     store = _confirmed_store(path, 3)
     pk = review.find_listing(store, "demo", "3002")
-    builds = _during_build(monkeypatch, path, lambda other, n: review.decide(
-        other, pk, "alice", "dismiss", reason="false_positive"))
+    builds = _during_build(
+        monkeypatch, path, lambda other, n: review.decide(other, pk, "alice", "dismiss", reason="false_positive")
+    )
     result = _export(store, tmp_path / "pack.zip")
     assert len(builds) == 2 and result.listings == 2
     assert pk not in notices.get_notice(store, result.number)["listing_pks"]
@@ -178,9 +211,21 @@ def test_a_number_taken_during_the_build_makes_the_export_rebuild_with_the_next(
 def test_listings_that_keep_changing_give_a_clear_error_and_leave_nothing(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
     store = _confirmed_store(path, 3)
-    builds = _during_build(monkeypatch, path, lambda other, n: db.save_capture(
-        other, make_item("3000", marketplace="demo", seller="bulk_seller", body=f"<html>{n}</html>".encode(),
-                         fetched_at=db.utc_now())), times=99)
+    builds = _during_build(
+        monkeypatch,
+        path,
+        lambda other, n: db.save_capture(
+            other,
+            make_item(
+                "3000",
+                marketplace="demo",
+                seller="bulk_seller",
+                body=f"<html>{n}</html>".encode(),
+                fetched_at=db.utc_now(),
+            ),
+        ),
+        times=99,
+    )
     with pytest.raises(export_module.ExportError, match="changed while the pack was being built"):
         _export(store, tmp_path / "pack.zip")
     assert len(builds) == export_module.MAX_ATTEMPTS

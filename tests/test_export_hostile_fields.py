@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+from test_export_letter import RECIPIENT, context, listings, pdftotext_raw
 
 import db
 from db import review
@@ -14,16 +15,15 @@ from db.testing import make_item
 from exports.export import export_pack, resolve_target
 from exports.letter import render_html, render_pdf
 from exports.office import load_office
-from test_export_letter import RECIPIENT, context, listings, pdftotext_raw
 
 CUT = "characters cut; full text in listings.json"
 
 LONG = {
-    "spaced": "relay attack box keyless entry " * 100,                 # 3,100 characters with spaces
-    "unbroken": "X" * 5000,                                            # one 5,000-character word
-    "cjk": "汽车钥匙编程器" * 400,                                       # 2,800 characters, no spaces at all
-    "undrawable": "\U0010fffd" * 2000,                                 # each drawn as [U+10FFFD] in the PDF
-    "rtl": "\u202e" + "مفتاح السيارة " * 300,                          # Arabic behind a right-to-left override
+    "spaced": "relay attack box keyless entry " * 100,  # 3,100 characters with spaces
+    "unbroken": "X" * 5000,  # one 5,000-character word
+    "cjk": "汽车钥匙编程器" * 400,  # 2,800 characters, no spaces at all
+    "undrawable": "\U0010fffd" * 2000,  # each drawn as [U+10FFFD] in the PDF
+    "rtl": "\u202e" + "مفتاح السيارة " * 300,  # Arabic behind a right-to-left override
 }
 
 
@@ -79,8 +79,9 @@ def test_seller_text_is_isolated_from_its_neighbours_in_html():
 def store_with_a_long_title(tmp_path):
     store = db.connect(tmp_path / "store.sqlite")
     title = "Relay attack box " + "keyless " * 250 + "END" + "\u202e" + "Z" * 800
-    db.save_capture(store, make_item("L1", marketplace="demo", seller="s" * 2000, title=title, url="http://demo/"
-                                     + "p" * 3000))
+    db.save_capture(
+        store, make_item("L1", marketplace="demo", seller="s" * 2000, title=title, url="http://demo/" + "p" * 3000)
+    )
     review.add_user(store, "alice", "x")
     review.decide(store, review.find_listing(store, "demo", "L1"), "alice", "confirm", category="relay_attack")
     return store, title

@@ -19,9 +19,11 @@ MARKER = "CAPTURED-PAGE-MARKER-7f3a"
 
 
 def hostile_page(beacon: str) -> bytes:
-    return (f"<html><body><h1>{MARKER}</h1><form action='{beacon}/form'><input name=q></form>"
-            f"<script>fetch('{beacon}/script-ran'); document.body.dataset.ran = 'yes';"
-            f"top.location = '{beacon}/took-over';</script></body></html>").encode()
+    return (
+        f"<html><body><h1>{MARKER}</h1><form action='{beacon}/form'><input name=q></form>"
+        f"<script>fetch('{beacon}/script-ran'); document.body.dataset.ran = 'yes';"
+        f"top.location = '{beacon}/took-over';</script></body></html>"
+    ).encode()
 
 
 def export_with_capture(tmp_path, body: bytes):
@@ -68,8 +70,11 @@ def test_the_notice_links_captures_into_a_sandboxed_frame_and_never_inlines_them
     links = [attrs for tag, attrs in parser.found if tag == "a" and attrs.get("href", "").startswith("captures/")]
     assert [link["href"] for link in links] == [capture]
     assert all(link.get("target") in names for link in links)  # opened in the sandbox, not as a page of its own
-    policy = next(attrs["content"] for tag, attrs in parser.found
-                  if tag == "meta" and attrs.get("http-equiv", "").lower() == "content-security-policy")
+    policy = next(
+        attrs["content"]
+        for tag, attrs in parser.found
+        if tag == "meta" and attrs.get("http-equiv", "").lower() == "content-security-policy"
+    )
     assert "script-src 'none'" in policy
 
 

@@ -10,19 +10,41 @@ from exports.letter import notice_context, render_html, render_pdf
 from exports.office import EXAMPLE, load_office
 from exports.yamlconfig import ConfigError
 
-RECIPIENT = {"name": "Keyless Pro Tools Ltd", "marketplace": "demo", "seller_ids": ["keyless_pro_tools"],
-             "email": "compliance@keyless.example", "address": "Unit 4\nLuton", "reporting_url": "https://demo/report"}
+RECIPIENT = {
+    "name": "Keyless Pro Tools Ltd",
+    "marketplace": "demo",
+    "seller_ids": ["keyless_pro_tools"],
+    "email": "compliance@keyless.example",
+    "address": "Unit 4\nLuton",
+    "reporting_url": "https://demo/report",
+}
 
 
 def listings(n=3):
-    return [{"marketplace": "demo", "listing_id": f"DM{1000 + i}", "url": f"http://127.0.0.1:8001/item/DM{1000 + i}",
-             "title": f"Relay attack box <script>x</script> ключ no{i}", "price_text": "GBP 249.87",
-             "category_label": "relay attack", "first_seen": "2026-03-01 10:00", "status": "live"} for i in range(n)]
+    return [
+        {
+            "marketplace": "demo",
+            "listing_id": f"DM{1000 + i}",
+            "url": f"http://127.0.0.1:8001/item/DM{1000 + i}",
+            "title": f"Relay attack box <script>x</script> ключ no{i}",
+            "price_text": "GBP 249.87",
+            "category_label": "relay attack",
+            "first_seen": "2026-03-01 10:00",
+            "status": "live",
+        }
+        for i in range(n)
+    ]
 
 
 def context(office=None, n=3, rows=None, recipient=RECIPIENT):
-    return notice_context(number="KW-2026-0042", date="1 March 2026", office=office or load_office(EXAMPLE),
-                          recipient=recipient, listings=listings(n) if rows is None else rows, chain_head="ab" * 32)
+    return notice_context(
+        number="KW-2026-0042",
+        date="1 March 2026",
+        office=office or load_office(EXAMPLE),
+        recipient=recipient,
+        listings=listings(n) if rows is None else rows,
+        chain_head="ab" * 32,
+    )
 
 
 def pdftotext(pdf: bytes, tmp_path) -> str:
@@ -72,21 +94,25 @@ def test_office_can_supply_its_own_template_and_wording(tmp_path):
     (tmp_path / "office.yaml").write_text(
         "name: Test Office\naddress: Somewhere\nemail: t@office.example\nreference_prefix: TST\n"
         "legal_paragraph: |\n  Section 99 says\n  {{ listings|length }} is too many.\n"
-        "template: mine.html.j2\n")
+        "template: mine.html.j2\n"
+    )
     office = load_office(tmp_path / "office.yaml")
     assert office.reference_prefix == "TST"
     html = render_html(context(office), office.template).decode()
     assert html == "<p>KW-2026-0042 for Keyless Pro Tools Ltd: Section 99 says 3 is too many.</p>"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name: X\naddress: Y\nemail: e@x\n", "missing required field 'legal_paragraph'"),
-    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nfax: 1\n", "unknown field(s) fax"),
-    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nreference_prefix: 'K W'\n", "reference_prefix"),
-    ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\ntemplate: nope.j2\n", "does not exist"),
-    ("- just\n- a list\n", "expected a mapping"),
-    ("name: X\n  address: Y\n", ":2: invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name: X\naddress: Y\nemail: e@x\n", "missing required field 'legal_paragraph'"),
+        ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nfax: 1\n", "unknown field(s) fax"),
+        ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nreference_prefix: 'K W'\n", "reference_prefix"),
+        ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\ntemplate: nope.j2\n", "does not exist"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("name: X\n  address: Y\n", ":2: invalid YAML"),
+    ],
+)
 def test_bad_office_yaml_names_the_problem(tmp_path, text, message):
     path = tmp_path / "office.yaml"
     path.write_text(text)
@@ -131,7 +157,7 @@ def test_characters_no_font_can_draw_are_written_as_code_points(tmp_path):
     from exports.letter import _fonts, _markup
 
     regular, _ = _fonts()
-    assert _markup("A\U0010FFFD<b>\nB", regular) == "A[U+10FFFD]&lt;b&gt;<br/>B"  # a code point no font has
+    assert _markup("A\U0010fffd<b>\nB", regular) == "A[U+10FFFD]&lt;b&gt;<br/>B"  # a code point no font has
 
 
 def test_a_long_title_without_spaces_wraps_inside_its_column(tmp_path):

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from exports.pack import SUMS, MANIFEST, parse_sums, verify_pack, write_pack
+from exports.pack import MANIFEST, SUMS, parse_sums, verify_pack, write_pack
 
 PAGE = b"<html>\x00\xff raw bytes</html>"
 FILES = {
@@ -46,7 +46,8 @@ def test_manifest_and_sums_cover_every_file(pack):
     manifest = json.loads(contents[MANIFEST])
     assert manifest["notice_number"] == "KW-2026-0001" and manifest["chain_head"] == "c" * 64
     assert {e["path"]: (e["size"], e["sha256"]) for e in manifest["files"]} == {
-        n: (len(d), hashlib.sha256(d).hexdigest()) for n, d in FILES.items()}
+        n: (len(d), hashlib.sha256(d).hexdigest()) for n, d in FILES.items()
+    }
     sums = parse_sums(contents[SUMS].decode())
     assert sums == {n: hashlib.sha256(d).hexdigest() for n, d in contents.items() if n != SUMS}
     report = verify_pack(pack)
@@ -67,8 +68,9 @@ def test_sha256sum_checks_the_unzipped_folder(pack, tmp_path):
 
 
 def test_changed_file_is_named(pack, tmp_path):
-    bad = rewrite_zip(pack, tmp_path / "bad.zip",
-                      lambda n, d: d.replace(b"Relay", b"Relax") if n == "listings.csv" else d)
+    bad = rewrite_zip(
+        pack, tmp_path / "bad.zip", lambda n, d: d.replace(b"Relay", b"Relax") if n == "listings.csv" else d
+    )
     report = verify_pack(bad)
     assert not report.ok
     assert all(p.startswith("listings.csv:") for p in report.problems), report.problems
@@ -80,13 +82,19 @@ def test_a_capture_must_hash_to_its_name(tmp_path):
     swapped = {**FILES, "captures/" + "a" * 64 + ".html": b"<html>other page</html>"}
     write_pack(tmp_path / "p.zip", swapped)
     problems = verify_pack(tmp_path / "p.zip").problems
-    assert problems == ["captures/" + "a" * 64 + ".html: content does not hash to its own name ("
-                        + hashlib.sha256(b"<html>other page</html>").hexdigest() + ")"]
+    assert problems == [
+        "captures/"
+        + "a" * 64
+        + ".html: content does not hash to its own name ("
+        + hashlib.sha256(b"<html>other page</html>").hexdigest()
+        + ")"
+    ]
 
 
 def test_changed_manifest_is_caught_by_sums(pack, tmp_path):
-    bad = rewrite_zip(pack, tmp_path / "bad.zip",
-                      lambda n, d: d.replace(b"KW-2026-0001", b"KW-2026-0002") if n == MANIFEST else d)
+    bad = rewrite_zip(
+        pack, tmp_path / "bad.zip", lambda n, d: d.replace(b"KW-2026-0001", b"KW-2026-0002") if n == MANIFEST else d
+    )
     # Nothing but SHA256SUMS vouches for the manifest, so both are named: either may be the one changed.
     assert [p.split(":")[0] for p in verify_pack(bad).problems] == [MANIFEST, SUMS]
 
@@ -94,6 +102,7 @@ def test_changed_manifest_is_caught_by_sums(pack, tmp_path):
 def test_extra_and_missing_files_are_named(pack, tmp_path):
     def add(name, data):
         return data
+
     extra = rewrite_zip(pack, tmp_path / "extra.zip", add)
     with zipfile.ZipFile(extra, "a") as zf:
         zf.writestr("captures/evil.html", b"<script>")
@@ -141,8 +150,22 @@ def test_unsafe_or_reserved_names_are_refused(tmp_path, name):
     assert not (tmp_path / "p.zip").exists()
 
 
-@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", " =1+1", "\n=1+1", "\u3000=1", "\uff1dSUM(A1)",
-                                   "\uff0b1", "@SUM(A1)", "\t=1", "\r=1", "-2+3", "  +44 key"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        '=HYPERLINK("http://x")',
+        " =1+1",
+        "\n=1+1",
+        "\u3000=1",
+        "\uff1dSUM(A1)",
+        "\uff0b1",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "-2+3",
+        "  +44 key",
+    ],
+)
 def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(title):
     from exports.listings import _cell
 
@@ -175,12 +198,18 @@ def test_every_single_byte_change_of_every_file_is_named(pack, tmp_path):
     assert missed == []
 
 
-@pytest.mark.parametrize("change", [
-    lambda t: t.replace(b"  ", b" *", 1),             # sha256sum's binary-mode marker: same list to sha256sum
-    lambda t: t.replace(next(bytes([c]) for c in t[:64] if c in b"abcdef"),  # upper-case hex
-                        next(bytes([c]) for c in t[:64] if c in b"abcdef").upper(), 1),
-    lambda t: t + b"\n",                              # a blank line
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.replace(b"  ", b" *", 1),  # sha256sum's binary-mode marker: same list to sha256sum
+        lambda t: t.replace(
+            next(bytes([c]) for c in t[:64] if c in b"abcdef"),  # upper-case hex
+            next(bytes([c]) for c in t[:64] if c in b"abcdef").upper(),
+            1,
+        ),
+        lambda t: t + b"\n",  # a blank line
+    ],
+)
 def test_equivalent_rewrites_of_sha256sums_are_still_changes(pack, tmp_path, change):
     bad = rewrite_zip(pack, tmp_path / "bad.zip", lambda n, d: change(d) if n == SUMS else d)
     assert [p.split(":")[0] for p in verify_pack(bad).problems] == [SUMS]
@@ -192,6 +221,7 @@ def test_a_sums_line_changed_is_blamed_on_sha256sums_not_the_file(pack, tmp_path
             return data
         first = data.split(b"\n")[0]
         return data.replace(first, (b"0" if first[:1] != b"0" else b"1") + first[1:], 1)
+
     problems = verify_pack(rewrite_zip(pack, tmp_path / "bad.zip", change)).problems
     assert len(problems) == 1 and problems[0].startswith(f"{SUMS}: its line for captures/")
 

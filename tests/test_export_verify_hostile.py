@@ -4,7 +4,6 @@ Every case ends in exit 1 with one clear line naming the problem, never a traceb
 The ZIPs are written by hand (`handmade_zip`) so that their headers say exactly what the attacker wants.
 """
 
-import json
 import struct
 import subprocess
 import sys
@@ -29,8 +28,15 @@ def entry(name, content=b"", *, method=STORED, data=None, size=None, crc=None, f
     headers claim it inflates to (default: the truth)."""
     if data is None:
         data = content if method == STORED else _deflate(content)
-    return {"name": name, "data": data, "method": method, "flags": flags, "mode": mode,
-            "crc": zlib.crc32(content) if crc is None else crc, "size": len(content) if size is None else size}
+    return {
+        "name": name,
+        "data": data,
+        "method": method,
+        "flags": flags,
+        "mode": mode,
+        "crc": zlib.crc32(content) if crc is None else crc,
+        "size": len(content) if size is None else size,
+    }
 
 
 def _deflate(content: bytes) -> bytes:
@@ -56,12 +62,48 @@ def handmade_zip(path, entries, *, offsets=None):
         name = e["name"].encode("utf-8") if isinstance(e["name"], str) else e["name"]
         flags = e["flags"] | 0x800  # names are UTF-8
         where.append(len(out))
-        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, e["method"], 0, 0x21, e["crc"], len(e["data"]),
-                           e["size"], len(name), 0) + name + e["data"]
+        out += (
+            struct.pack(
+                "<4s5H3L2H",
+                b"PK\x03\x04",
+                20,
+                flags,
+                e["method"],
+                0,
+                0x21,
+                e["crc"],
+                len(e["data"]),
+                e["size"],
+                len(name),
+                0,
+            )
+            + name
+            + e["data"]
+        )
         offset = where[(offsets or {}).get(i, i)]
-        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (UNIX << 8) | 20, 20, flags, e["method"], 0, 0x21,
-                               e["crc"], len(e["data"]), e["size"], len(name), 0, 0, 0, 0, e["mode"] << 16,
-                               offset) + name
+        central += (
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                (UNIX << 8) | 20,
+                20,
+                flags,
+                e["method"],
+                0,
+                0x21,
+                e["crc"],
+                len(e["data"]),
+                e["size"],
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                e["mode"] << 16,
+                offset,
+            )
+            + name
+        )
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(out), 0)
     Path(path).write_bytes(bytes(out + central + end))
     return Path(path)
@@ -85,22 +127,33 @@ def verify():
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and "OK" not in result.output
         return result.output
+
     return run
 
 
 def test_a_forged_consistent_pack_still_verifies(tmp_path):
     """The hand-made ZIP is a fair pack: the tests below fail because of what each one changes, nothing else."""
     pack = consistent_pack(tmp_path / "p.zip", {"listings.csv": b"a,b\n", "notice.pdf": b"%PDF"})
-    result = CliRunner().invoke(click.Group(commands={c.name: c for c in notify.commands}),
-                                ["verify-pack", str(pack), "--db", str(tmp_path / "none.sqlite")])
+    result = CliRunner().invoke(
+        click.Group(commands={c.name: c for c in notify.commands}),
+        ["verify-pack", str(pack), "--db", str(tmp_path / "none.sqlite")],
+    )
     assert result.exit_code == 0 and "OK, 4 files" in result.output, result.output
 
 
-@pytest.mark.parametrize("name, why", [
-    ("../../x", "unsafe file name"), ("/abs", "unsafe file name"), ("captures/../../etc/cron.d/x", "unsafe file name"),
-    ("C:/Windows/x", "unsafe file name"), ("a\\..\\..\\b", "unsafe file name"), ("./hidden", "unsafe file name"),
-    ("x\x1b]0;owned\x07", "unsafe file name"), ("a" * 300, "unsafe file name"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("../../x", "unsafe file name"),
+        ("/abs", "unsafe file name"),
+        ("captures/../../etc/cron.d/x", "unsafe file name"),
+        ("C:/Windows/x", "unsafe file name"),
+        ("a\\..\\..\\b", "unsafe file name"),
+        ("./hidden", "unsafe file name"),
+        ("x\x1b]0;owned\x07", "unsafe file name"),
+        ("a" * 300, "unsafe file name"),
+    ],
+)
 def test_unsafe_names_are_refused_even_when_the_manifest_lists_them(tmp_path, verify, name, why):
     output = verify(consistent_pack(tmp_path / "p.zip", {"listings.csv": b"a,b\n", name: b"planted"}))
     assert why in output
@@ -108,8 +161,11 @@ def test_unsafe_names_are_refused_even_when_the_manifest_lists_them(tmp_path, ve
 
 
 def test_a_symlink_is_refused(tmp_path, verify):
-    pack = consistent_pack(tmp_path / "p.zip", {"listings.csv": b"a,b\n"},
-                           extra_entries=[entry("notice.pdf", b"/etc/passwd", mode=S_IFLNK | 0o777)])
+    pack = consistent_pack(
+        tmp_path / "p.zip",
+        {"listings.csv": b"a,b\n"},
+        extra_entries=[entry("notice.pdf", b"/etc/passwd", mode=S_IFLNK | 0o777)],
+    )
     assert "notice.pdf: a symbolic link" in verify(pack)
 
 
@@ -117,8 +173,7 @@ def test_a_symlink_is_refused(tmp_path, verify):
 def test_duplicate_names_are_refused(tmp_path, verify, second):
     """Unzipping keeps only one of two entries with one name (or, on Windows and macOS, names differing only in
     case): which one depends on the tool, so the pack cannot be checked."""
-    pack = consistent_pack(tmp_path / "p.zip", {"listings.csv": b"a,b\n"},
-                           extra_entries=[entry(second, b"forged")])
+    pack = consistent_pack(tmp_path / "p.zip", {"listings.csv": b"a,b\n"}, extra_entries=[entry(second, b"forged")])
     assert "listings.csv: more than one entry of this name" in verify(pack)
 
 
@@ -140,8 +195,10 @@ def test_compression_methods_packs_never_use_are_refused(tmp_path, verify, metho
 
 def test_a_corrupt_deflate_stream_is_named(tmp_path, verify):
     good = _deflate(b"listing data " * 100)
-    pack = handmade_zip(tmp_path / "p.zip", [
-        entry("listings.csv", b"listing data " * 100, method=DEFLATED, data=b"\xff\xff" + good[2:])])
+    pack = handmade_zip(
+        tmp_path / "p.zip",
+        [entry("listings.csv", b"listing data " * 100, method=DEFLATED, data=b"\xff\xff" + good[2:])],
+    )
     assert "listings.csv: unreadable" in verify(pack)
 
 
@@ -156,7 +213,7 @@ def test_an_entry_reaching_past_the_end_of_the_file_is_refused(tmp_path, verify)
     data = pack.read_bytes()
     # The central record claims 1 GB of stored data that the file does not have.
     at = data.index(b"PK\x01\x02") + 20
-    pack.write_bytes(data[:at] + struct.pack("<2L", 1 << 30, 1 << 30) + data[at + 8:])
+    pack.write_bytes(data[:at] + struct.pack("<2L", 1 << 30, 1 << 30) + data[at + 8 :])
     assert "listings.csv: " in verify(pack)
 
 
@@ -170,29 +227,34 @@ def test_entries_sharing_their_bytes_are_refused(tmp_path, verify):
 
 def test_a_bomb_entry_is_refused_from_its_headers(tmp_path, verify):
     stream = zeros_deflated(1024)  # 1 GiB of zeros in about 1 MB
-    pack = handmade_zip(tmp_path / "p.zip", [entry("captures.warc.gz", method=DEFLATED, data=stream,
-                                                   size=1 << 30, crc=0)])
+    pack = handmade_zip(
+        tmp_path / "p.zip", [entry("captures.warc.gz", method=DEFLATED, data=stream, size=1 << 30, crc=0)]
+    )
     assert pack.stat().st_size < 1_100_000
     assert "captures.warc.gz: inflates" in verify(pack)
 
 
-@pytest.mark.parametrize("manifest, why", [
-    (b"[" * 100_000 + b"]" * 100_000, "manifest.json: unreadable"),            # RecursionError in json
-    (b'{"files": {"listings.csv": 1}}', "manifest.json: unreadable"),
-    (b'{"files": [{"path": 5, "size": 4, "sha256": "x"}]}', "manifest.json: unreadable"),
-    (b'{"files": [{"path": ["listings.csv"], "size": 4, "sha256": "x"}]}', "manifest.json: unreadable"),
-    (b'{"files": [], "notice_number": {"$ne": 1}}', "manifest.json: unreadable"),
-    (b'{"files": [{"path": "listings.csv", "size": NaN, "sha256": "x"}]}', "manifest.json: unreadable"),
-    (b'"just a string"', "manifest.json: unreadable"),
-    (b"[" + b"{}," * 1_300_000 + b"{}]", "manifest.json: unreadable"),                 # 4 MB of tiny objects
-    (b"\xff\xfe{}", "manifest.json: unreadable"),
-])
+@pytest.mark.parametrize(
+    "manifest, why",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "manifest.json: unreadable"),  # RecursionError in json
+        (b'{"files": {"listings.csv": 1}}', "manifest.json: unreadable"),
+        (b'{"files": [{"path": 5, "size": 4, "sha256": "x"}]}', "manifest.json: unreadable"),
+        (b'{"files": [{"path": ["listings.csv"], "size": 4, "sha256": "x"}]}', "manifest.json: unreadable"),
+        (b'{"files": [], "notice_number": {"$ne": 1}}', "manifest.json: unreadable"),
+        (b'{"files": [{"path": "listings.csv", "size": NaN, "sha256": "x"}]}', "manifest.json: unreadable"),
+        (b'"just a string"', "manifest.json: unreadable"),
+        (b"[" + b"{}," * 1_300_000 + b"{}]", "manifest.json: unreadable"),  # 4 MB of tiny objects
+        (b"\xff\xfe{}", "manifest.json: unreadable"),
+    ],
+)
 def test_an_odd_manifest_is_named_not_a_traceback(tmp_path, verify, manifest, why):
     files = {"listings.csv": b"a,b\n", "manifest.json": manifest}
     files["SHA256SUMS"] = build_sums(files)
     pack = handmade_zip(tmp_path / "p.zip", [entry(n, d) for n, d in files.items()])
     store = tmp_path / "store.sqlite"
     import db
+
     db.connect(store).conn.close()  # a real store at hand: the notice number is looked up in it
     assert why in verify(pack, "--db", store)
 
@@ -225,8 +287,14 @@ def run_measured(*args) -> tuple[int, str, int]:
     """Run `keywatch ARGS` in a child process: its exit code, its stderr, and its peak RSS in KiB."""
     if not Path("/proc/self/status").exists():
         pytest.skip("measuring peak memory needs Linux /proc")
-    proc = subprocess.run([sys.executable, "-c", PEAK_REPORTER, *map(str, args)], cwd=ROOT,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK_REPORTER, *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
     stderr, _, peak = proc.stderr.rpartition("\npeak-kib ")
     return proc.returncode, stderr, int(peak)
 
@@ -243,8 +311,9 @@ def test_a_zip_bomb_runs_in_bounded_memory(tmp_path, shape):
     else:
         part = bytes(32 << 20)
         data, crc = _deflate(part), zlib.crc32(part)
-        entries = [entry(f"captures/{i:02d}.html", method=DEFLATED, data=data, size=len(part), crc=crc)
-                   for i in range(32)]
+        entries = [
+            entry(f"captures/{i:02d}.html", method=DEFLATED, data=data, size=len(part), crc=crc) for i in range(32)
+        ]
     pack = handmade_zip(tmp_path / "bomb.zip", entries)
     assert pack.stat().st_size < 1_200_000
     code, stderr, peak_kib = run_measured("verify-pack", pack, "--db", tmp_path / "none.sqlite")

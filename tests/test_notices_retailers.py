@@ -30,14 +30,21 @@ def test_the_example_retailers_yaml_loads():
     assert all(r.marketplace and r.name for r in retailers)
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("retailers:\n  - name: A\n    marketplace: demo\n  - name: B\n", 4, "'marketplace' is required"),
-    ("retailers:\n  - name: A\n    marketplace: demo\n    email: nope\n", 2, "has no '@'"),
-    ("retailers:\n  - name: A\n    marketplace: demo\n    sellers: [x]\n", 2, "unknown field(s) sellers"),
-    ("retailers:\n  - name: A\n    marketplace: demo\n  - name: A\n    marketplace: demo\n", 4, "duplicate retailer"),
-    ("retailers:\n  - name: A\n    marketplace: demo\n    reporting_url: ftp://x\n", 2, "http(s) URL"),
-    ("retailers:\n  - name: A\n   marketplace: demo\n", 3, "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("retailers:\n  - name: A\n    marketplace: demo\n  - name: B\n", 4, "'marketplace' is required"),
+        ("retailers:\n  - name: A\n    marketplace: demo\n    email: nope\n", 2, "has no '@'"),
+        ("retailers:\n  - name: A\n    marketplace: demo\n    sellers: [x]\n", 2, "unknown field(s) sellers"),
+        (
+            "retailers:\n  - name: A\n    marketplace: demo\n  - name: A\n    marketplace: demo\n",
+            4,
+            "duplicate retailer",
+        ),
+        ("retailers:\n  - name: A\n    marketplace: demo\n    reporting_url: ftp://x\n", 2, "http(s) URL"),
+        ("retailers:\n  - name: A\n   marketplace: demo\n", 3, "invalid YAML"),
+    ],
+)
 def test_bad_retailers_yaml_is_one_line_naming_the_line(tmp_path, text, line, message):
     path = tmp_path / "retailers.yaml"
     path.write_text(text)
@@ -66,8 +73,10 @@ def test_import_of_a_bad_file_changes_nothing(tmp_path, cli):
     assert result.exit_code == 1 and result.output.startswith(f"Error: {bad}:") and "Traceback" not in result.output
     # A file that parses but gives one seller to two retailers: all of it or none of it.
     clash = tmp_path / "clash.yaml"
-    clash.write_text("retailers:\n  - name: A\n    marketplace: demo\n    seller_ids: [s1]\n"
-                     "  - name: B\n    marketplace: demo\n    seller_ids: [S1]\n")
+    clash.write_text(
+        "retailers:\n  - name: A\n    marketplace: demo\n    seller_ids: [s1]\n"
+        "  - name: B\n    marketplace: demo\n    seller_ids: [S1]\n"
+    )
     result = cli("retailer", "import", clash, "--db", store_path)
     assert result.exit_code == 1 and "already belongs to retailer 'A'" in result.output
     assert notices.list_retailers(db.connect(store_path)) == []
@@ -75,8 +84,23 @@ def test_import_of_a_bad_file_changes_nothing(tmp_path, cli):
 
 def test_add_and_update(tmp_path, cli):
     store_path = tmp_path / "s.sqlite"
-    ok = cli("retailer", "add", "Shop", "--marketplace", "demo", "--seller", "a", "--seller", "b",
-             "--email", "x@shop.example", "--address", "1 Road\\nTown", "--db", store_path)
+    ok = cli(
+        "retailer",
+        "add",
+        "Shop",
+        "--marketplace",
+        "demo",
+        "--seller",
+        "a",
+        "--seller",
+        "b",
+        "--email",
+        "x@shop.example",
+        "--address",
+        "1 Road\\nTown",
+        "--db",
+        store_path,
+    )
     assert ok.exit_code == 0, ok.output
     again = cli("retailer", "add", "Shop", "--marketplace", "demo", "--db", store_path)
     assert again.exit_code == 1 and "already exists" in again.output
@@ -96,9 +120,19 @@ def test_migrations_apply_once_and_notice_numbers_count_per_year(tmp_path):
     notices.migrate(store)  # idempotent
     assert {"retailers", "retailer_sellers", "notices"} <= set(store.table_names())
     assert notices.next_notice_number(store, "KW", 2026) == "KW-2026-0001"
-    base = {"created_at": "2026-03-01T00:00:00.000000Z", "retailer_id": None, "recipient": {"name": "x"},
-            "marketplace": "demo", "scope": "marketplace:demo", "review_status": "confirmed", "listing_pks": [],
-            "pack_name": "p.zip", "pack_sha256": "0" * 64, "manifest_sha256": "1" * 64, "chain_head": "2" * 64}
+    base = {
+        "created_at": "2026-03-01T00:00:00.000000Z",
+        "retailer_id": None,
+        "recipient": {"name": "x"},
+        "marketplace": "demo",
+        "scope": "marketplace:demo",
+        "review_status": "confirmed",
+        "listing_pks": [],
+        "pack_name": "p.zip",
+        "pack_sha256": "0" * 64,
+        "manifest_sha256": "1" * 64,
+        "chain_head": "2" * 64,
+    }
     with db.write_transaction(store):
         notices.record_notice(store, {**base, "number": "KW-2026-0009"})
         notices.record_notice(store, {**base, "number": "KW-2025-0100"})

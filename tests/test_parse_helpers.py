@@ -6,34 +6,48 @@ import pytest
 from parsel import Selector
 
 from spiders.fields import Unreadable, sanitise
-from spiders.parsing import (address_id, clean, decimal_string, dig, embedded_json, find_typed, first, offer_fields,
-                             parse_price, query_param, text_of)
+from spiders.parsing import (
+    address_id,
+    clean,
+    decimal_string,
+    dig,
+    embedded_json,
+    find_typed,
+    first,
+    offer_fields,
+    parse_price,
+    query_param,
+    text_of,
+)
 
 
-@pytest.mark.parametrize("shown, expected", [
-    ("£2,599.00", {"price": "2599.00", "currency": "GBP"}),
-    ("$20.00", {"price": "20.00", "currency": "USD"}),
-    ("EUR 164,00", {"price": "164.00", "currency": "EUR"}),
-    ("1.234,56 €", {"price": "1234.56", "currency": "EUR"}),
-    ("£70", {"price": "70.00", "currency": "GBP"}),
-    ("£5.99 to £14.99", {"price": "5.99", "currency": "GBP", "price_max": "14.99"}),
-    ("US $3.20 - 5.10", {"price": "3.20", "currency": "USD", "price_max": "5.10"}),
-    ("C $12.50", {"price": "12.50", "currency": "CAD"}),
-    ("€40.63+", {"price": "40.63", "currency": "EUR"}),
-    ("£1,299", {"price": "1299.00", "currency": "GBP"}),
-    ("Free", {"price": "0.00", "currency": None}),  # a Gumtree freebie is offered at nothing
-    ("Free postage", {"price": None, "currency": None}),
-    ("£1,234.56", {"price": "1234.56", "currency": "GBP"}),
-    ("GBP 12.00", {"price": "12.00", "currency": "GBP"}),
-    ("$5.99 to $14.99", {"price": "5.99", "currency": "USD", "price_max": "14.99"}),
-    ("£12.99 - £20.00", {"price": "12.99", "currency": "GBP", "price_max": "20.00"}),
-    ("£10.00 inc. VAT", {"price": "10.00", "currency": "GBP"}),
-    ("£10.00 (£8.33 ex VAT)", {"price": "10.00", "currency": "GBP"}),
-    ("£1.234,00", {"price": "1234.00", "currency": "GBP"}),
-    ("1 234,56 zł", {"price": "1234.56", "currency": "PLN"}),
-    ("£25 ONO", {"price": "25.00", "currency": "GBP"}),
-    ("", {"price": None, "currency": None}),
-])
+@pytest.mark.parametrize(
+    "shown, expected",
+    [
+        ("£2,599.00", {"price": "2599.00", "currency": "GBP"}),
+        ("$20.00", {"price": "20.00", "currency": "USD"}),
+        ("EUR 164,00", {"price": "164.00", "currency": "EUR"}),
+        ("1.234,56 €", {"price": "1234.56", "currency": "EUR"}),
+        ("£70", {"price": "70.00", "currency": "GBP"}),
+        ("£5.99 to £14.99", {"price": "5.99", "currency": "GBP", "price_max": "14.99"}),
+        ("US $3.20 - 5.10", {"price": "3.20", "currency": "USD", "price_max": "5.10"}),
+        ("C $12.50", {"price": "12.50", "currency": "CAD"}),
+        ("€40.63+", {"price": "40.63", "currency": "EUR"}),
+        ("£1,299", {"price": "1299.00", "currency": "GBP"}),
+        ("Free", {"price": "0.00", "currency": None}),  # a Gumtree freebie is offered at nothing
+        ("Free postage", {"price": None, "currency": None}),
+        ("£1,234.56", {"price": "1234.56", "currency": "GBP"}),
+        ("GBP 12.00", {"price": "12.00", "currency": "GBP"}),
+        ("$5.99 to $14.99", {"price": "5.99", "currency": "USD", "price_max": "14.99"}),
+        ("£12.99 - £20.00", {"price": "12.99", "currency": "GBP", "price_max": "20.00"}),
+        ("£10.00 inc. VAT", {"price": "10.00", "currency": "GBP"}),
+        ("£10.00 (£8.33 ex VAT)", {"price": "10.00", "currency": "GBP"}),
+        ("£1.234,00", {"price": "1234.00", "currency": "GBP"}),
+        ("1 234,56 zł", {"price": "1234.56", "currency": "PLN"}),
+        ("£25 ONO", {"price": "25.00", "currency": "GBP"}),
+        ("", {"price": None, "currency": None}),
+    ],
+)
 def test_parse_price(shown, expected):
     assert parse_price(shown) == expected
 
@@ -51,37 +65,68 @@ def test_decimal_string_never_goes_through_float_rounding():
 
 
 def test_text_of_drops_hidden_helper_text_scripts_and_styles():
-    sel = Selector('<div><span>Relay</span> <span class="clipped">Opens in a new window</span>'
-                   '<style>.x{}</style><script>var a=1</script>  box\n</div>')
+    sel = Selector(
+        '<div><span>Relay</span> <span class="clipped">Opens in a new window</span>'
+        "<style>.x{}</style><script>var a=1</script>  box\n</div>"
+    )
     assert text_of(sel.css("div"), ("clipped",)) == "Relay box"
     assert clean(" a \u00a0 b ") == "a b"
 
 
 def test_embedded_json_plain_and_javascript_literal():
     assert embedded_json('x; window.__INIT_DATA__ = {"a": [1, 2]};', "__INIT_DATA__") == {"a": [1, 2]}
-    assert embedded_json("window.runParams = { data: {\"b\": 1}, csrf: 'z' };", "window.runParams") == {"data": {"b": 1}}
-    assert embedded_json("window.runParams = { data: {\"b\": ", "window.runParams") is None
+    assert embedded_json("window.runParams = { data: {\"b\": 1}, csrf: 'z' };", "window.runParams") == {
+        "data": {"b": 1}
+    }
+    assert embedded_json('window.runParams = { data: {"b": ', "window.runParams") is None
     assert embedded_json("nothing here", "window.runParams") is None
     assert dig({"a": [{"b": 2}]}, "a", 0, "b") == 2 and dig({"a": None}, "a", "b") is None
 
 
 def test_offers_single_aggregate_and_graph():
-    data = {"json-ld": [{"@graph": [{"@type": "WebPage"}, {"@type": ["Product"], "name": "Key tool", "offers": [
-        {"@type": "Offer", "price": 49, "priceCurrency": "GBP", "availability": "https://schema.org/InStock",
-         "seller": {"@type": "Organization", "name": " Tool Shop "}}]}]}]}
+    data = {
+        "json-ld": [
+            {
+                "@graph": [
+                    {"@type": "WebPage"},
+                    {
+                        "@type": ["Product"],
+                        "name": "Key tool",
+                        "offers": [
+                            {
+                                "@type": "Offer",
+                                "price": 49,
+                                "priceCurrency": "GBP",
+                                "availability": "https://schema.org/InStock",
+                                "seller": {"@type": "Organization", "name": " Tool Shop "},
+                            }
+                        ],
+                    },
+                ]
+            }
+        ]
+    }
     product = find_typed(data, "Product")
     assert product["name"] == "Key tool"
-    assert offer_fields(product) == {"price": "49.00", "currency": "GBP", "availability": "InStock", "seller": "Tool Shop"}
-    aggregate = {"offers": {"@type": "AggregateOffer", "lowPrice": "40.63", "highPrice": "48.75", "priceCurrency": "EUR"}}
+    assert offer_fields(product) == {
+        "price": "49.00",
+        "currency": "GBP",
+        "availability": "InStock",
+        "seller": "Tool Shop",
+    }
+    aggregate = {
+        "offers": {"@type": "AggregateOffer", "lowPrice": "40.63", "highPrice": "48.75", "priceCurrency": "EUR"}
+    }
     assert offer_fields(aggregate)["price_max"] == "48.75" and offer_fields(aggregate)["price"] == "40.63"
 
 
 # ---- hostile values: what a page gives is never trusted to be what a field needs ------------------------------
 
 
-
-@pytest.mark.parametrize("value", [float("inf"), float("nan"), "1e999", "NaN", "Infinity", "-3", 10**400, "9" * 80,
-                                   [1], {"price": 1}, True, "1e12"])
+@pytest.mark.parametrize(
+    "value",
+    [float("inf"), float("nan"), "1e999", "NaN", "Infinity", "-3", 10**400, "9" * 80, [1], {"price": 1}, True, "1e12"],
+)
 def test_a_value_that_is_there_but_is_no_amount_is_unreadable_not_an_error(value):
     price = decimal_string(value)
     assert isinstance(price, Unreadable) and not price
@@ -94,25 +139,50 @@ def test_unreadable_values_give_way_to_readable_ones_and_are_remembered_when_non
 
 
 def test_sanitise_nulls_and_names_every_field_it_cannot_read():
-    fields, problems = sanitise({
-        "title": ["a", "b"], "price": float("inf"), "currency": ["GBP"], "seller": {"name": "x"},
-        "description": "d" * 1_000_005, "listing_id": 12345, "condition": "New\x07",
-        "extra": {"n": float("nan"), "deep": [[[[[[[[[["too deep"]]]]]]]]]], "s": "\x1bx", "many": list(range(5000))}})
+    fields, problems = sanitise(
+        {
+            "title": ["a", "b"],
+            "price": float("inf"),
+            "currency": ["GBP"],
+            "seller": {"name": "x"},
+            "description": "d" * 1_000_005,
+            "listing_id": 12345,
+            "condition": "New\x07",
+            "extra": {
+                "n": float("nan"),
+                "deep": [[[[[[[[[["too deep"]]]]]]]]]],
+                "s": "\x1bx",
+                "many": list(range(5000)),
+            },
+        }
+    )
     assert fields["title"] is None and fields["price"] is None and fields["currency"] is None
     assert fields["seller"] is None and fields["listing_id"] == "12345" and fields["condition"] == "New"
     assert len(fields["description"]) == 1_000_000
     assert fields["extra"]["n"] is None and fields["extra"]["s"] == "x" and len(fields["extra"]["many"]) == 1000
     assert "too deep" not in json.dumps(fields["extra"])
-    assert problems == {"title": "a list, not text", "price": "unreadable value 'inf'", "currency": "a list, not text",
-                        "seller": "a dict, not text", "description": "cut at 1000000 characters"}
-    assert sanitise({"currency": "£", "price": "12.50"}) == ({"currency": None, "price": "12.50"},
-                                                              {"currency": "not an ISO 4217 code: '£'"})
+    assert problems == {
+        "title": "a list, not text",
+        "price": "unreadable value 'inf'",
+        "currency": "a list, not text",
+        "seller": "a dict, not text",
+        "description": "cut at 1000000 characters",
+    }
+    assert sanitise({"currency": "£", "price": "12.50"}) == (
+        {"currency": None, "price": "12.50"},
+        {"currency": "not an ISO 4217 code: '£'"},
+    )
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://shop.example/products/x?utm_source=a&variant=2&fbclid=z#top", "/products/x?variant=2"),
-    ("https://shop.example", "/"), ("javascript:alert(1)", None), ("data:text/html,x", None),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://shop.example/products/x?utm_source=a&variant=2&fbclid=z#top", "/products/x?variant=2"),
+        ("https://shop.example", "/"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,x", None),
+    ],
+)
 def test_a_shop_page_is_known_by_its_address(url, expected):
     assert address_id(url) == expected
 

@@ -16,8 +16,18 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
     config = tmp_path / "marketplaces.yaml"
     with DemoMarket(port=0) as market:
         config.write_text(f"marketplaces:\n  - spider: demo_market\n    args: {{base_url: '{market.url}'}}\n")
-        run_keywatch("crawl", "demo_market", "-a", f"base_url={market.url}", "-a", "mode=all", "--db", db_path,
-                     "-s", "LOG_LEVEL=WARNING")
+        run_keywatch(
+            "crawl",
+            "demo_market",
+            "-a",
+            f"base_url={market.url}",
+            "-a",
+            "mode=all",
+            "--db",
+            db_path,
+            "-s",
+            "LOG_LEVEL=WARNING",
+        )
         store = db.connect(db_path)
         flagged = [row["listing_id"] for row in db.hits(store)]
         assert len(flagged) > 10
@@ -48,9 +58,14 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
         assert listing["status"] == REMOVALS[how] and listing["flagged"] == 1
 
     # Every other flagged, undismissed listing was re-checked once and is still live; the dismissed one was not.
-    rechecked = [r["listing_id"] for r in store.query(
-        "SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk "
-        "WHERE c.run_id = ? AND c.purpose = 'recheck'", [second_run])]
+    rechecked = [
+        r["listing_id"]
+        for r in store.query(
+            "SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk "
+            "WHERE c.run_id = ? AND c.purpose = 'recheck'",
+            [second_run],
+        )
+    ]
     assert sorted(rechecked) == sorted(set(flagged) - {dismissed})
     for listing_id in set(flagged) - set(taken_down) - {dismissed}:
         assert rechecks.status_history(store, "demo", listing_id)[-1]["status"] == "live"

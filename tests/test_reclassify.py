@@ -6,17 +6,37 @@ import db
 from db.testing import make_item
 from keywatch.cli import cli
 
-STALE = {"flagged": True, "category": "relay_attack", "risk": "high", "score": 90.0, "matches": [],
-         "watchlist_version": "old-watchlist"}
+STALE = {
+    "flagged": True,
+    "category": "relay_attack",
+    "risk": "high",
+    "score": 90.0,
+    "matches": [],
+    "watchlist_version": "old-watchlist",
+}
 
 
 def store_with_stale_scores(path):
     store = db.connect(path)
     db.save_capture(store, make_item("1", classification=STALE))  # a relay box: still flagged
-    db.save_capture(store, make_item("2", title="Faraday pouch, blocks relay attacks on keyless cars",
-                                     description="Signal blocking bag for car keys.", classification=STALE))
-    db.save_capture(store, make_item("3", title="Lishi HU66 2-in-1 pick decoder", description="",
-                                     classification={**STALE, "flagged": False, "category": None}))
+    db.save_capture(
+        store,
+        make_item(
+            "2",
+            title="Faraday pouch, blocks relay attacks on keyless cars",
+            description="Signal blocking bag for car keys.",
+            classification=STALE,
+        ),
+    )
+    db.save_capture(
+        store,
+        make_item(
+            "3",
+            title="Lishi HU66 2-in-1 pick decoder",
+            description="",
+            classification={**STALE, "flagged": False, "category": None},
+        ),
+    )
     store.close()
 
 
@@ -35,9 +55,12 @@ def test_reclassify_appends_new_scores_and_reports_changes(tmp_path):
     assert "demo_market:3: not flagged -> mechanical_entry" in result.output
 
     store = db.connect(path)
-    rows = [dict(r) for r in store.query("select capture_id, flagged, watchlist_version from classifications order by id")]
-    assert len(rows) == 6 and rows[:3] == [{"capture_id": i, "flagged": f, "watchlist_version": "old-watchlist"}
-                                           for i, f in ((1, 1), (2, 1), (3, 0))]
+    rows = [
+        dict(r) for r in store.query("select capture_id, flagged, watchlist_version from classifications order by id")
+    ]
+    assert len(rows) == 6 and rows[:3] == [
+        {"capture_id": i, "flagged": f, "watchlist_version": "old-watchlist"} for i, f in ((1, 1), (2, 1), (3, 0))
+    ]
     assert {r["watchlist_version"] for r in rows[3:]} != {"old-watchlist"}
     flagged = {r["listing_id"] for r in db.hits(store)}
     assert flagged == {"1", "3"}

@@ -34,8 +34,12 @@ def timeline(tmp_path):
     pk = {}
 
     def capture(name, seller, seen, **extra):
-        capture_id = db.save_capture(store, make_item(name, marketplace="demo", seller=seller, fetched_at=seen,
-                                                      body=f"<html>{name}</html>".encode(), **extra))
+        capture_id = db.save_capture(
+            store,
+            make_item(
+                name, marketplace="demo", seller=seller, fetched_at=seen, body=f"<html>{name}</html>".encode(), **extra
+            ),
+        )
         pk[name] = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
 
     capture("L0", "seller_a", day("2026-01-01"))
@@ -47,14 +51,21 @@ def timeline(tmp_path):
     capture("L8", "seller_b", day("2026-02-01"), status=None)
     capture("L9", "seller_b", day("2026-02-01"))
 
-    for name, status, at in [("L0", "removed", day("2026-01-12")), ("L1", "removed", day("2026-03-04")),
-                             ("L2", "ended", day("2026-03-11")), ("L3", "live", day("2026-03-20")),
-                             ("L4", "removed", day("2026-03-02", "12:00:00")), ("L4", "live", day("2026-03-05")),
-                             ("L7", "removed", day("2026-02-20")), ("L9", "removed", day("2026-03-08"))]:
+    for name, status, at in [
+        ("L0", "removed", day("2026-01-12")),
+        ("L1", "removed", day("2026-03-04")),
+        ("L2", "ended", day("2026-03-11")),
+        ("L3", "live", day("2026-03-20")),
+        ("L4", "removed", day("2026-03-02", "12:00:00")),
+        ("L4", "live", day("2026-03-05")),
+        ("L7", "removed", day("2026-02-20")),
+        ("L9", "removed", day("2026-03-08")),
+    ]:
         db.record_status(store, pk[name], status, at)
 
     review.add_user(store, "alice", "x")
     from db import notices
+
     notices.save_retailer(store, {"name": "A", "marketplace": "demo", "seller_ids": ["seller_a"]}, day("2026-01-01"))
     notices.save_retailer(store, {"name": "B", "marketplace": "demo", "seller_ids": ["seller_b"]}, day("2026-01-01"))
     office = load_office()
@@ -62,8 +73,13 @@ def timeline(tmp_path):
     def notify_(retailer, when, listings):
         for name in listings:
             review.decide(store, pk[name], "alice", "confirm", category="relay_attack")
-        export_pack(store, resolve_target(store, retailer=retailer), tmp_path / f"{retailer}-{when[:10]}.zip",
-                    office=office, now=when)
+        export_pack(
+            store,
+            resolve_target(store, retailer=retailer),
+            tmp_path / f"{retailer}-{when[:10]}.zip",
+            office=office,
+            now=when,
+        )
 
     notify_("A", day("2026-01-10"), ["L0"])
     notify_("A", day("2026-03-01"), ["L1", "L2", "L3", "L4"])
@@ -79,12 +95,24 @@ def test_figures_over_all_notices(timeline):
     store, _ = timeline
     data = compliance(store, None)
     a, b = row(data, "A"), row(data, "B")
-    assert (a["notices"], a["notified"], a["removed"], a["still_live"], a["down_before_notice"],
-            a["not_rechecked"]) == (2, 5, 3, 2, 0, 0)
+    assert (
+        a["notices"],
+        a["notified"],
+        a["removed"],
+        a["still_live"],
+        a["down_before_notice"],
+        a["not_rechecked"],
+    ) == (2, 5, 3, 2, 0, 0)
     assert a["median_days_to_removal"] == 3.0  # days 2, 3, 10
     assert a["new_hits_since"] == 1  # L5
-    assert (b["notices"], b["notified"], b["removed"], b["still_live"], b["down_before_notice"],
-            b["not_rechecked"]) == (1, 3, 1, 0, 1, 1)
+    assert (
+        b["notices"],
+        b["notified"],
+        b["removed"],
+        b["still_live"],
+        b["down_before_notice"],
+        b["not_rechecked"],
+    ) == (1, 3, 1, 0, 1, 1)
     assert b["median_days_to_removal"] == 7.0 and b["new_hits_since"] == 0
     t = data["totals"]
     assert (t["notices"], t["notified"], t["removed"], t["still_live"]) == (3, 8, 4, 2)
@@ -105,18 +133,33 @@ def test_since_counts_only_later_notices(timeline):
     assert compliance(store, parse_since("2026-04-01"))["rows"] == []
 
 
-@pytest.mark.parametrize("history, state", [
-    ([], "not re-checked"),
-    # Seen live only when captured, before the notice: nobody has looked since (the usual never-re-checked case).
-    ([{"status": "live", "at": "2026-01-01"}], "not re-checked"),
-    ([{"status": "live", "at": "2026-01-01"}, {"status": "live", "at": "2026-01-03"}], "still live"),
-    # Taken down after the notice, then re-listed: live again.
-    ([{"status": "live", "at": "2026-01-01"}, {"status": "removed", "at": "2026-01-04"},
-      {"status": "live", "at": "2026-01-06"}], "still live"),
-    ([{"status": "live", "at": "2026-01-01"}, {"status": "removed", "at": "2026-01-05"},
-      {"status": "ended", "at": "2026-01-09"}], "removed"),
-    ([{"status": "removed", "at": "2026-01-01"}], "down before notice"),
-])
+@pytest.mark.parametrize(
+    "history, state",
+    [
+        ([], "not re-checked"),
+        # Seen live only when captured, before the notice: nobody has looked since (the usual never-re-checked case).
+        ([{"status": "live", "at": "2026-01-01"}], "not re-checked"),
+        ([{"status": "live", "at": "2026-01-01"}, {"status": "live", "at": "2026-01-03"}], "still live"),
+        # Taken down after the notice, then re-listed: live again.
+        (
+            [
+                {"status": "live", "at": "2026-01-01"},
+                {"status": "removed", "at": "2026-01-04"},
+                {"status": "live", "at": "2026-01-06"},
+            ],
+            "still live",
+        ),
+        (
+            [
+                {"status": "live", "at": "2026-01-01"},
+                {"status": "removed", "at": "2026-01-05"},
+                {"status": "ended", "at": "2026-01-09"},
+            ],
+            "removed",
+        ),
+        ([{"status": "removed", "at": "2026-01-01"}], "down before notice"),
+    ],
+)
 def test_listing_outcome(history, state):
     got, removed_at = listing_outcome("2026-01-02", history)
     assert got == state
@@ -158,13 +201,19 @@ def test_empty_store_reports_no_notices(tmp_path):
 def test_a_crawled_listing_never_rechecked_after_its_notice_is_not_counted_still_live(tmp_path):
     """A crawl records every capture as a live sighting; that sighting predates the notice and proves nothing."""
     store = db.connect(tmp_path / "s.sqlite")
-    capture_id = db.save_capture(store, make_item("R1", marketplace="demo", seller="seller_r",
-                                                  fetched_at=day("2026-02-01")))
+    capture_id = db.save_capture(
+        store, make_item("R1", marketplace="demo", seller="seller_r", fetched_at=day("2026-02-01"))
+    )
     listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
     review.add_user(store, "alice", "x")
     review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
-    export_pack(store, resolve_target(store, seller="demo:seller_r"), tmp_path / "r.zip", office=load_office(),
-                now=day("2026-03-01"))
+    export_pack(
+        store,
+        resolve_target(store, seller="demo:seller_r"),
+        tmp_path / "r.zip",
+        office=load_office(),
+        now=day("2026-03-01"),
+    )
     [r] = compliance(store, None)["rows"]
     assert (r["notified"], r["still_live"], r["not_rechecked"]) == (1, 0, 1)
     db.record_status(store, listing_pk, "live", day("2026-03-08"))
@@ -176,19 +225,26 @@ def notified_seller(tmp_path, seller):
     """A store where one listing by `seller` (not a known retailer, so the notice is addressed to the seller
     name itself) was notified, then seen removed."""
     store = db.connect(tmp_path / "s.sqlite")
-    capture_id = db.save_capture(store, make_item("R1", marketplace="demo", seller=seller,
-                                                  fetched_at=day("2026-02-01")))
+    capture_id = db.save_capture(
+        store, make_item("R1", marketplace="demo", seller=seller, fetched_at=day("2026-02-01"))
+    )
     listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
     review.add_user(store, "alice", "x")
     review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
-    export_pack(store, resolve_target(store, seller=f"demo:{seller}"), tmp_path / "r.zip", office=load_office(),
-                now=day("2026-03-01"))
+    export_pack(
+        store,
+        resolve_target(store, seller=f"demo:{seller}"),
+        tmp_path / "r.zip",
+        office=load_office(),
+        now=day("2026-03-01"),
+    )
     db.record_status(store, listing_pk, "removed", day("2026-03-03"))
     return store
 
 
-@pytest.mark.parametrize("seller", ["$\\frac{1}{$", "$x^{2}$ tools", "a$b$c$", "\\$100$ \\undefinedcommand",
-                                    "back\x1b]0;pwned\x07slash"])
+@pytest.mark.parametrize(
+    "seller", ["$\\frac{1}{$", "$x^{2}$ tools", "a$b$c$", "\\$100$ \\undefinedcommand", "back\x1b]0;pwned\x07slash"]
+)
 def test_a_seller_name_is_plain_text_in_the_charts(tmp_path, seller):
     """matplotlib reads $...$ as mathtext: an unbalanced one raised, and a balanced one drew something else."""
     import matplotlib.text
@@ -232,8 +288,16 @@ def test_terminal_escapes_in_a_seller_name_never_reach_the_terminal(tmp_path):
     assert "| evil[U+001B]]0;owned[U+0007][U+001B][2J\\|name | demo |" in result.output
 
 
-@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "0999-06-01",
-                                   "0001-01-01", "9999-12-31T23:59:59.999999-00:01"])
+@pytest.mark.parametrize(
+    "since",
+    [
+        "9999-12-31T23:59:59-23:59",
+        "0001-01-01T00:00:00+23:59",
+        "0999-06-01",
+        "0001-01-01",
+        "9999-12-31T23:59:59.999999-00:01",
+    ],
+)
 def test_a_date_out_of_range_is_a_clear_error(timeline, since):
     """The store's times are 4-digit-year ISO strings compared as text: a date outside them is refused, not
     turned into a traceback (year 10000) or a string that sorts wrongly ('999-06-01...' > '2026-...')."""
@@ -246,8 +310,13 @@ def test_a_date_out_of_range_is_a_clear_error(timeline, since):
     assert result.output.startswith("Error: --since") and result.output.count("\n") == 1
 
 
-@pytest.mark.parametrize("since, utc", [("9999-12-30", "9999-12-30T00:00:00.000000Z"),
-                                        ("1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00.000000Z"),
-                                        ("2026-03-01", "2026-03-01T00:00:00.000000Z")])
+@pytest.mark.parametrize(
+    "since, utc",
+    [
+        ("9999-12-30", "9999-12-30T00:00:00.000000Z"),
+        ("1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00.000000Z"),
+        ("2026-03-01", "2026-03-01T00:00:00.000000Z"),
+    ],
+)
 def test_dates_in_range_still_parse(since, utc):
     assert parse_since(since) == utc

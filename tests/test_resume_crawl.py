@@ -31,9 +31,22 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
     db_path = tmp_path / "resume.sqlite"
     config = tmp_path / "marketplaces.yaml"
     with DemoMarket(port=0, scale=2) as market:
-        config.write_text(f"marketplaces:\n  - spider: demo_market\n    args: {{base_url: '{market.url}', mode: all}}\n")
-        command = [sys.executable, "-m", "keywatch", "crawl", "--all", "--config", str(config), "--db", str(db_path),
-                   "-s", "LOG_LEVEL=INFO"]
+        config.write_text(
+            f"marketplaces:\n  - spider: demo_market\n    args: {{base_url: '{market.url}', mode: all}}\n"
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "keywatch",
+            "crawl",
+            "--all",
+            "--config",
+            str(config),
+            "--db",
+            str(db_path),
+            "-s",
+            "LOG_LEVEL=INFO",
+        ]
         crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 90
         while captures_so_far(db_path) < 60 and time.monotonic() < deadline and crawl.poll() is None:
@@ -55,8 +68,9 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
         assert (tmp_path / "jobs" / "resume" / "batch.json").exists()
         served_before = Counter(path for _, path in market.request_log)
 
-        resumed = run_keywatch("crawl", "--all", "--resume", "--config", config, "--db", db_path,
-                               "-s", "LOG_LEVEL=WARNING", check=False)
+        resumed = run_keywatch(
+            "crawl", "--all", "--resume", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING", check=False
+        )
         assert resumed.returncode == EXIT_OK, resumed.stdout + resumed.stderr[-3000:]
         assert "(resumed)" in resumed.stdout
         served = Counter(path for _, path in market.request_log)
@@ -64,8 +78,10 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
     runs = list(store.query("SELECT * FROM crawl_runs ORDER BY id"))
     assert [r["finish_reason"] for r in runs] == ["shutdown", "finished"]
     # Every listing stored once: nothing the interrupted run stored was fetched again, nothing was lost.
-    per_listing = Counter(r["listing_id"] for r in store.query(
-        "SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk"))
+    per_listing = Counter(
+        r["listing_id"]
+        for r in store.query("SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk")
+    )
     assert max(per_listing.values()) == 1, [k for k, n in per_listing.items() if n > 1][:10]
     every = {row["id"] for row in market.listings}  # the malformed page too: stored, as a counted parse error
     assert set(per_listing) == every

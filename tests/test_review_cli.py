@@ -6,9 +6,8 @@ from click.testing import CliRunner
 import db
 import db.review as review
 from keywatch.commands.review import is_loopback, review_command, serve, user
-from webui.sample import make_desk
 from tests.conftest import decisions_in
-
+from webui.sample import make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -24,7 +23,6 @@ def run(command, args, input=None):
     return CliRunner().invoke(command, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
-
 def test_user_add_with_password_on_stdin_stores_an_argon2id_hash(tmp_path):
     path = tmp_path / "new.sqlite"  # user add creates the store if needed
     result = run(user, ["add", "carol", "--role", "admin", "--password-stdin", "--db", path], input="a-long-password\n")
@@ -37,19 +35,24 @@ def test_user_add_with_password_on_stdin_stores_an_argon2id_hash(tmp_path):
 
 def test_user_add_prompts_twice(tmp_path):
     path = tmp_path / "k.sqlite"
-    result = run(user, ["add", "dave", "--db", path], input="first-password\nother-password\nfirst-password\nfirst-password\n")
+    result = run(
+        user, ["add", "dave", "--db", path], input="first-password\nother-password\nfirst-password\nfirst-password\n"
+    )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
     assert review.get_user(db.connect(path), "dave").role == "reviewer"
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (["add", "bob", "--password-stdin"], "another-password\n", "already exists"),
-    (["add", "erin", "--password-stdin"], "short\n", "at least 10 characters"),
-    (["add", "bad name", "--password-stdin"], "long-enough-pw\n", "user names are"),
-    (["add", "frank", "--password-stdin"], "\n", "no password on standard input"),
-    (["disable", "nobody"], None, "no such user"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["add", "bob", "--password-stdin"], "another-password\n", "already exists"),
+        (["add", "erin", "--password-stdin"], "short\n", "at least 10 characters"),
+        (["add", "bad name", "--password-stdin"], "long-enough-pw\n", "user names are"),
+        (["add", "frank", "--password-stdin"], "\n", "no password on standard input"),
+        (["disable", "nobody"], None, "no such user"),
+    ],
+)
 def test_user_errors_are_one_line(store_path, args, stdin, message):
     result = CliRunner().invoke(user, args + ["--db", str(store_path)], input=stdin)
     assert result.exit_code == 1
@@ -66,15 +69,29 @@ def test_user_list_disable_enable(store_path):
 
 
 def test_review_records_decisions_with_audit_trail_and_chain(store_path):
-    result = run(review_command, ["demo:KW-1001", "--confirm", "relay_attack", "--note", "matches the kit seen in Solihull",
-                                  "--user", "bob", "--db", store_path])
+    result = run(
+        review_command,
+        [
+            "demo:KW-1001",
+            "--confirm",
+            "relay_attack",
+            "--note",
+            "matches the kit seen in Solihull",
+            "--user",
+            "bob",
+            "--db",
+            store_path,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "pending -> confirmed" in result.output
     run(review_command, ["demo:KW-1002", "--dismiss", "legitimate_trade_seller", "--user", "alice", "--db", store_path])
     run(review_command, ["demo:KW-1003", "--escalate", "--user", "alice", "--db", store_path])
     run(review_command, ["demo:KW-1003", "--note", "called the team", "--user", "bob", "--db", store_path])
     rows = decisions_in(store_path)
-    assert [(r["user"], r["action"], r["category"], r["reason"], r["status_before"], r["status_after"]) for r in rows] == [
+    assert [
+        (r["user"], r["action"], r["category"], r["reason"], r["status_before"], r["status_after"]) for r in rows
+    ] == [
         ("bob", "confirm", "relay_attack", None, "pending", "confirmed"),
         ("alice", "dismiss", None, "legitimate_trade_seller", "pending", "dismissed"),
         ("alice", "escalate", None, None, "pending", "escalated"),
@@ -86,16 +103,19 @@ def test_review_records_decisions_with_audit_trail_and_chain(store_path):
     assert db.verify(store).problems == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["demo:KW-1001", "--user", "bob"], "choose one of"),
-    (["demo:KW-1001", "--confirm", "relay_attack", "--escalate", "--user", "bob"], "choose one of"),
-    (["demo:KW-1001", "--dismiss", "because", "--user", "bob"], "Invalid value for '--dismiss'"),
-    (["demo:KW-1001", "--dismiss", "other", "--user", "bob"], "needs a note"),
-    (["demo:KW-1001", "--confirm", "toaster", "--user", "bob"], "unknown category 'toaster'"),
-    (["demo:KW-9999", "--escalate", "--user", "bob"], "no listing demo:KW-9999"),
-    (["KW-1001", "--escalate", "--user", "bob"], "expected MARKETPLACE:LISTING_ID"),
-    (["demo:KW-1001", "--escalate", "--user", "mallory"], "no active user 'mallory'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["demo:KW-1001", "--user", "bob"], "choose one of"),
+        (["demo:KW-1001", "--confirm", "relay_attack", "--escalate", "--user", "bob"], "choose one of"),
+        (["demo:KW-1001", "--dismiss", "because", "--user", "bob"], "Invalid value for '--dismiss'"),
+        (["demo:KW-1001", "--dismiss", "other", "--user", "bob"], "needs a note"),
+        (["demo:KW-1001", "--confirm", "toaster", "--user", "bob"], "unknown category 'toaster'"),
+        (["demo:KW-9999", "--escalate", "--user", "bob"], "no listing demo:KW-9999"),
+        (["KW-1001", "--escalate", "--user", "bob"], "expected MARKETPLACE:LISTING_ID"),
+        (["demo:KW-1001", "--escalate", "--user", "mallory"], "no active user 'mallory'"),
+    ],
+)
 def test_review_errors_are_clear_and_record_nothing(store_path, args, message):
     result = CliRunner().invoke(review_command, args + ["--db", str(store_path)])
     assert result.exit_code in (1, 2), result.output
@@ -104,14 +124,18 @@ def test_review_errors_are_clear_and_record_nothing(store_path, args, message):
 
 
 def test_review_refuses_a_missing_database(tmp_path):
-    result = CliRunner().invoke(review_command, ["demo:1", "--escalate", "--user", "bob", "--db", str(tmp_path / "none.sqlite")])
+    result = CliRunner().invoke(
+        review_command, ["demo:1", "--escalate", "--user", "bob", "--db", str(tmp_path / "none.sqlite")]
+    )
     assert result.exit_code == 1 and "no evidence store" in result.output
     assert not (tmp_path / "none.sqlite").exists()
 
 
 def test_disabled_user_cannot_record_decisions(store_path):
     run(user, ["disable", "bob", "--db", store_path])
-    result = CliRunner().invoke(review_command, ["demo:KW-1001", "--escalate", "--user", "bob", "--db", str(store_path)])
+    result = CliRunner().invoke(
+        review_command, ["demo:KW-1001", "--escalate", "--user", "bob", "--db", str(store_path)]
+    )
     assert result.exit_code == 1 and "no active user 'bob'" in result.output
 
 
@@ -132,17 +156,19 @@ def fake_waitress(monkeypatch):
 def test_serve_binds_loopback_by_default_without_warning(store_path, fake_waitress):
     result = CliRunner().invoke(serve, ["--db", str(store_path)])
     assert result.exit_code == 0, result.output
-    (app, kwargs), = fake_waitress
+    ((app, kwargs),) = fake_waitress
     assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
     assert app.config["DB_PATH"] == store_path
     assert "WARNING" not in result.output
 
 
 def test_serve_warns_when_bound_beyond_this_machine(store_path, fake_waitress):
-    result = CliRunner().invoke(serve, ["--db", str(store_path), "--host", "0.0.0.0", "--port", "8123", "--secure-cookies"])
+    result = CliRunner().invoke(
+        serve, ["--db", str(store_path), "--host", "0.0.0.0", "--port", "8123", "--secure-cookies"]
+    )
     assert result.exit_code == 0
     assert "WARNING: listening on 0.0.0.0" in result.output
-    (app, kwargs), = fake_waitress
+    ((app, kwargs),) = fake_waitress
     assert kwargs["port"] == 8123 and app.config["SESSION_COOKIE_SECURE"] is True
 
 
@@ -151,8 +177,10 @@ def test_serve_tells_how_to_create_the_first_user(tmp_path, fake_waitress):
     assert "keywatch user add NAME --role admin" in result.output
 
 
-@pytest.mark.parametrize("command, args", [(serve, []), (user, []), (user, ["add"]), (user, ["list"]),
-                                           (user, ["disable"]), (review_command, [])])
+@pytest.mark.parametrize(
+    "command, args",
+    [(serve, []), (user, []), (user, ["add"]), (user, ["list"]), (user, ["disable"]), (review_command, [])],
+)
 def test_every_command_has_help(command, args):
     result = CliRunner().invoke(command, args + ["--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -165,9 +193,9 @@ def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path)
     from click.testing import CliRunner
 
     import db
+    import db.review as review_store
     from db.testing import make_item
     from keywatch.cli import cli
-    import db.review as review_store
 
     path = tmp_path / "k.sqlite"
     store = db.connect(path)
@@ -189,8 +217,9 @@ def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path)
 
 
 def test_a_password_that_is_not_utf8_on_stdin_is_one_clear_line(store_path):
-    result = CliRunner().invoke(user, ["add", "erin", "--password-stdin", "--db", str(store_path)],
-                                input=b"caf\xe9-password\n")
+    result = CliRunner().invoke(
+        user, ["add", "erin", "--password-stdin", "--db", str(store_path)], input=b"caf\xe9-password\n"
+    )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "not valid UTF-8" in result.output
     assert review.get_user(db.connect(store_path), "erin") is None
@@ -253,17 +282,22 @@ def test_user_passwd_asks_for_the_current_password_and_ends_sessions(store_path)
     from webui.sample import USERS
 
     sid = login_session(store_path, "bob")
-    wrong = CliRunner().invoke(user, ["passwd", "bob", "--password-stdin", "--db", str(store_path)],
-                               input="not-the-password\nbobs-new-password\n")
+    wrong = CliRunner().invoke(
+        user,
+        ["passwd", "bob", "--password-stdin", "--db", str(store_path)],
+        input="not-the-password\nbobs-new-password\n",
+    )
     assert wrong.exit_code == 1 and "current password is wrong" in wrong.output
     assert session_alive(store_path, "bob", sid) and password_ok(store_path, "bob", USERS["bob"][1])
-    result = run(user, ["passwd", "bob", "--password-stdin", "--db", store_path],
-                 input=f"{USERS['bob'][1]}\nbobs-new-password\n")
+    result = run(
+        user, ["passwd", "bob", "--password-stdin", "--db", store_path], input=f"{USERS['bob'][1]}\nbobs-new-password\n"
+    )
     assert result.exit_code == 0 and "Changed the password of bob" in result.output
     assert not session_alive(store_path, "bob", sid)
     assert password_ok(store_path, "bob", "bobs-new-password")
-    prompted = run(user, ["passwd", "bob", "--db", store_path],
-                   input="bobs-new-password\nthird-password-x\nthird-password-x\n")
+    prompted = run(
+        user, ["passwd", "bob", "--db", store_path], input="bobs-new-password\nthird-password-x\nthird-password-x\n"
+    )
     assert prompted.exit_code == 0 and password_ok(store_path, "bob", "third-password-x")
 
 
@@ -273,10 +307,13 @@ def test_user_reset_password_sets_a_new_one_and_ends_sessions(store_path):
     assert result.exit_code == 0 and "Reset the password of bob" in result.output
     assert not session_alive(store_path, "bob", sid)
     assert password_ok(store_path, "bob", "reset-by-admin-1")
-    for args, stdin, message in ((["nobody"], "a-long-password\n", "no such user"),
-                                 (["bob"], "short\n", "at least 10 characters")):
-        failed = CliRunner().invoke(user, ["reset-password", *args, "--password-stdin", "--db", str(store_path)],
-                                    input=stdin)
+    for args, stdin, message in (
+        (["nobody"], "a-long-password\n", "no such user"),
+        (["bob"], "short\n", "at least 10 characters"),
+    ):
+        failed = CliRunner().invoke(
+            user, ["reset-password", *args, "--password-stdin", "--db", str(store_path)], input=stdin
+        )
         assert failed.exit_code == 1 and message in failed.output
 
 
@@ -289,6 +326,7 @@ def test_user_disable_ends_sessions_for_good(store_path):
 
 @pytest.mark.parametrize("name, message", [("\u0430dmin", "ASCII"), ("B0B", "looks like the existing user 'bob'")])
 def test_user_add_refuses_look_alike_names(store_path, name, message):
-    result = CliRunner().invoke(user, ["add", name, "--password-stdin", "--db", str(store_path)],
-                                input="a-long-password\n")
+    result = CliRunner().invoke(
+        user, ["add", name, "--password-stdin", "--db", str(store_path)], input="a-long-password\n"
+    )
     assert result.exit_code == 1 and message in result.output

@@ -23,9 +23,13 @@ def test_migrations_are_applied_by_connect_and_idempotent(tmp_path):
     assert {"users", "login_attempts", "listings_fts"} <= set(store.table_names())
     assert "status_before" in store["decisions"].columns_dict
     review.migrate(store)  # nothing pending: no error, nothing changes
-    assert [m.name for m in review.migrations.applied(store)] == ["m001_accounts", "m002_review_status_and_search",
-                                                                  "m003_sessions", "m004_decision_channel",
-                                                                  "m005_search_rows_from_the_listing_index"]
+    assert [m.name for m in review.migrations.applied(store)] == [
+        "m001_accounts",
+        "m002_review_status_and_search",
+        "m003_sessions",
+        "m004_decision_channel",
+        "m005_search_rows_from_the_listing_index",
+    ]
 
 
 def test_decide_many_is_all_or_nothing(store):
@@ -62,13 +66,16 @@ def test_a_tampered_decision_is_caught_by_verify(store):
     assert db.verify(store).problems
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("relay box", '"relay" "box"'),
-    ('say "hi"', '"say" """hi"""'),
-    ("prog*", '"prog"*'),
-    ("NEAR( OR", '"NEAR(" "OR"'),
-    ("   ", ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("relay box", '"relay" "box"'),
+        ('say "hi"', '"say" """hi"""'),
+        ("prog*", '"prog"*'),
+        ("NEAR( OR", '"NEAR(" "OR"'),
+        ("   ", ""),
+    ],
+)
 def test_fts_query_quotes_every_word(text, expected):
     assert review.fts_query(text) == expected
 
@@ -79,12 +86,21 @@ def test_search_index_follows_the_newest_capture(store):
 
     assert found("emergency") == ["KW-1003"]
     item = {
-        "marketplace": "demo", "listing_id": "KW-1003", "url": "http://127.0.0.1/item/KW-1003",
-        "title": "Headlight connector kit (relisted)", "description": "Bypass module, plug and drive away.",
-        "body": b"<html>relisted</html>", "status": 200,
-        "fetched_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "classification": {"flagged": True, "category": "can_injection", "risk": "critical", "score": 90,
-                           "matches": []},
+        "marketplace": "demo",
+        "listing_id": "KW-1003",
+        "url": "http://127.0.0.1/item/KW-1003",
+        "title": "Headlight connector kit (relisted)",
+        "description": "Bypass module, plug and drive away.",
+        "body": b"<html>relisted</html>",
+        "status": 200,
+        "fetched_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        "classification": {
+            "flagged": True,
+            "category": "can_injection",
+            "risk": "critical",
+            "score": 90,
+            "matches": [],
+        },
     }
     db.save_capture(store, item)
     assert found("emergency") == []
@@ -106,7 +122,7 @@ def test_recent_failures_reset_after_a_success(store):
 
 
 def test_dashboard_and_weekly_events(store):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     since = db.canonical.format_utc(now - datetime.timedelta(days=7))
     stats = review.dashboard(store, since)
     assert sum(r["n"] for r in stats["new_hits"]) == 3

@@ -24,8 +24,10 @@ from demo_market import DemoMarket
 from tests.conftest import ROOT
 
 VENV_BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.skipif(not (VENV_BIN / "scrapyd").exists() or not (VENV_BIN / "scrapyd-deploy").exists(),
-                                reason="scrapyd / scrapyd-client not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.skipif(
+    not (VENV_BIN / "scrapyd").exists() or not (VENV_BIN / "scrapyd-deploy").exists(),
+    reason="scrapyd / scrapyd-client not installed (pip install -e '.[test]')",
+)
 
 
 def free_port() -> int:
@@ -52,8 +54,12 @@ def scrapyd(tmp_path):
         "poll_interval = 0.5\nmax_proc = 2\n"
     )
     log = open(home / "scrapyd.out", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "scrapyd"), "--pidfile", str(home / "twistd.pid")], cwd=home,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "scrapyd"), "--pidfile", str(home / "twistd.pid")],
+        cwd=home,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -90,8 +96,13 @@ def test_deploy_schedule_and_crawl_demo_on_scrapyd(scrapyd, tmp_path):
     checkout = project_checkout(tmp_path / "checkout", base)
 
     egg = tmp_path / "keywatch.egg"
-    built = subprocess.run([str(VENV_BIN / "scrapyd-deploy"), "--build-egg", str(egg)], cwd=checkout,
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [str(VENV_BIN / "scrapyd-deploy"), "--build-egg", str(egg)],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     with zipfile.ZipFile(egg) as z:
         names = set(z.namelist())
@@ -99,22 +110,38 @@ def test_deploy_schedule_and_crawl_demo_on_scrapyd(scrapyd, tmp_path):
     assert "spiders/spiders/demo_market.py" in names and "demo_market/catalogue.jsonl" in names
     assert "[scrapy]" in entry_points and "settings = spiders.settings" in entry_points, (
         "the egg has no scrapy settings entry point, so Scrapyd cannot load the project: pyproject.toml needs\n"
-        '[project.entry-points.scrapy]\nsettings = "spiders.settings"')
+        '[project.entry-points.scrapy]\nsettings = "spiders.settings"'
+    )
 
-    deployed = subprocess.run([str(VENV_BIN / "scrapyd-deploy"), "test", "-v", "r1"], cwd=checkout,
-                              capture_output=True, text=True, timeout=300)
+    deployed = subprocess.run(
+        [str(VENV_BIN / "scrapyd-deploy"), "test", "-v", "r1"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert '"status": "ok"' in deployed.stdout + deployed.stderr
     assert "demo_market" in api(base, "listspiders.json?project=keywatch")["spiders"]
 
     db_path = tmp_path / "scrapyd-run.sqlite"
     with DemoMarket(port=0) as market:
-        job = api(base, "schedule.json", {
-            "project": "keywatch", "spider": "demo_market", "base_url": market.url, "mode": "all",
-            # The egg has no watchlist.yaml and the job runs in Scrapyd's own directory: absolute paths.
-            "setting": [f"KEYWATCH_DB={db_path}", f"KEYWATCH_WATCHLIST={ROOT / 'watchlist.yaml'}",
-                        "LOG_LEVEL=INFO"],
-        })
+        job = api(
+            base,
+            "schedule.json",
+            {
+                "project": "keywatch",
+                "spider": "demo_market",
+                "base_url": market.url,
+                "mode": "all",
+                # The egg has no watchlist.yaml and the job runs in Scrapyd's own directory: absolute paths.
+                "setting": [
+                    f"KEYWATCH_DB={db_path}",
+                    f"KEYWATCH_WATCHLIST={ROOT / 'watchlist.yaml'}",
+                    "LOG_LEVEL=INFO",
+                ],
+            },
+        )
         assert job["status"] == "ok", job
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

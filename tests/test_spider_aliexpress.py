@@ -16,7 +16,9 @@ def response(name, url):
 
 
 def test_search_results_from_init_data():
-    page = response("aliexpress_search_key_programmer.html", "https://www.aliexpress.com/wholesale?SearchText=key+programmer&page=1")
+    page = response(
+        "aliexpress_search_key_programmer.html", "https://www.aliexpress.com/wholesale?SearchText=key+programmer&page=1"
+    )
     spider = AliexpressSpider()
     cards = spider.parse_cards(page)
     assert [(c["listing_id"], c["price"], c["currency"], c["seller"]) for c in cards] == [
@@ -32,15 +34,25 @@ def test_search_results_from_init_data():
 
 
 def test_item_page_component_shape():
-    page = response("aliexpress_item_can_device.html", "https://www.aliexpress.com/item/1005005888999000.html?spm=a2g0o")
+    page = response(
+        "aliexpress_item_can_device.html", "https://www.aliexpress.com/item/1005005888999000.html?spm=a2g0o"
+    )
     listing = AliexpressSpider().parse_listing(page)
     assert listing["listing_id"] == "1005005888999000"
     assert listing["url"] == "https://www.aliexpress.com/item/1005005888999000.html"
-    assert listing["title"] == ("CAN Bus Emergency Start Device Smart Key Bypass Module for Toyota Lexus "
-                                "Headlight Connector")
-    assert (listing["price"], listing["currency"], listing["seller"]) == ("112.05", "GBP", "Shenzhen RF Electronic Store")
-    assert listing["extra"]["item_specifics"] == {"Brand Name": "NoEnName_Null", "Type": "Emergency start",
-                                                  "Origin": "Mainland China"}
+    assert listing["title"] == (
+        "CAN Bus Emergency Start Device Smart Key Bypass Module for Toyota Lexus Headlight Connector"
+    )
+    assert (listing["price"], listing["currency"], listing["seller"]) == (
+        "112.05",
+        "GBP",
+        "Shenzhen RF Electronic Store",
+    )
+    assert listing["extra"]["item_specifics"] == {
+        "Brand Name": "NoEnName_Null",
+        "Type": "Emergency start",
+        "Origin": "Mainland China",
+    }
     assert listing["extra"]["store_id"] == 1103000111
     assert len(listing["extra"]["images"]) == 2
 
@@ -58,7 +70,12 @@ def test_truncated_page_is_a_counted_parse_error_and_still_stored():
     spider = AliexpressSpider.from_crawler(get_crawler(AliexpressSpider))
     page = response("aliexpress_item_truncated.html", "https://www.aliexpress.com/item/1005001111222333.html")
     [item] = spider.parse_item(page, card={"listing_id": "1005001111222333"})
-    assert (item.marketplace, item.listing_id, item.title, item.body) == ("aliexpress", "1005001111222333", "", page.body)
+    assert (item.marketplace, item.listing_id, item.title, item.body) == (
+        "aliexpress",
+        "1005001111222333",
+        "",
+        page.body,
+    )
     assert spider.crawler.stats.get_value("keywatch/parse_errors") == 1
 
 

@@ -21,9 +21,12 @@ def test_search_results(real_fixtures):
     assert [c["listing_id"] for c in cards][:4] == ["B0FKF4PK2D", "B0DTW26PXY", "B0FMFF5QRF", "B0BS4BP8FB"]
     # A sponsored result links through /sspa/click: its URL is rebuilt from the ASIN.
     assert cards[0] == {
-        "listing_id": "B0FKF4PK2D", "url": "https://www.amazon.com/dp/B0FKF4PK2D",
+        "listing_id": "B0FKF4PK2D",
+        "url": "https://www.amazon.com/dp/B0FKF4PK2D",
         "title": 'VAIO 14" FHD Laptop Intel Core i3 8GB RAM 512GB SSD with Backlit Keyboard',
-        "price": "599.99", "currency": "USD", "extra": {"sponsored": True},
+        "price": "599.99",
+        "currency": "USD",
+        "extra": {"sponsored": True},
     }
     assert sum(c["extra"].get("sponsored", False) for c in cards) == 6
     # The struck-through list price ($1,399.99) is not the price; two results show no price at all.
@@ -35,7 +38,9 @@ def test_search_results(real_fixtures):
 
 def test_product_page_sold_by_amazon(real_fixtures):
     url = "https://www.amazon.com/Skullcandy-Canceling-Headphones-Microphone-Bluetooth/dp/B0CD1DZ6RD"
-    listing = AmazonUkSpider().parse_listing(response(real_fixtures / "amazon/amazon-com_product_B0CD1DZ6RD_2026-04.html", url))
+    listing = AmazonUkSpider().parse_listing(
+        response(real_fixtures / "amazon/amazon-com_product_B0CD1DZ6RD_2026-04.html", url)
+    )
     assert listing["listing_id"] == "B0CD1DZ6RD"
     assert listing["url"] == "https://www.amazon.com/dp/B0CD1DZ6RD"
     assert listing["title"].startswith("Skullcandy Crusher ANC 2 Wireless Over-Ear Bluetooth Headphones")
@@ -51,8 +56,9 @@ def test_product_page_third_party_seller():
     page = response(PAGES / "amazon_product_third_party_seller.html", "https://www.amazon.co.uk/dp/B0KEYPRG01?th=1")
     listing = AmazonUkSpider().parse_listing(page)
     assert listing["listing_id"] == "B0KEYPRG01" and listing["url"] == "https://www.amazon.co.uk/dp/B0KEYPRG01"
-    assert listing["title"] == ("OBD2 Key Programmer Smart Key Fob Coding Tool - Add Keys When All Lost, "
-                                "Immobiliser PIN Reader")
+    assert listing["title"] == (
+        "OBD2 Key Programmer Smart Key Fob Coding Tool - Add Keys When All Lost, Immobiliser PIN Reader"
+    )
     assert (listing["price"], listing["currency"]) == ("89.99", "GBP")
     assert listing["seller"] == "KeyPro Direct UK"
     assert listing["extra"]["seller_id"] == "A3KEYPRO7SELLR"

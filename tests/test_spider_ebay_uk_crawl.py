@@ -64,12 +64,16 @@ print(json.dumps({"stats": {k: v for k, v in crawler.stats.get_stats().items() i
 @pytest.fixture
 def local_ebay(page_server):
     for path, name in ROUTES.items():
-        page_server.pages[path] = (PAGES / name).read_bytes().replace(b"https://itm.ebaydesc.com", page_server.url.encode())
+        page_server.pages[path] = (
+            (PAGES / name).read_bytes().replace(b"https://itm.ebaydesc.com", page_server.url.encode())
+        )
     return page_server.url
 
 
 def test_two_stage_crawl_fetches_the_description(local_ebay):
-    proc = subprocess.run([sys.executable, "-c", CRAWL, local_ebay], capture_output=True, text=True, cwd=ROOT, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRAWL, local_ebay], capture_output=True, text=True, cwd=ROOT, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     *items, stats = [json.loads(line) for line in proc.stdout.splitlines()]
     stats = stats["stats"]
@@ -78,9 +82,14 @@ def test_two_stage_crawl_fetches_the_description(local_ebay):
     assert relay["purpose"] == "candidate"
     assert relay["url"] == f"{local_ebay}/itm/356012345678"
     assert (relay["title"], relay["price"], relay["seller"]) == (
-        "Keyless Entry Relay Box Signal Amplifier 2-Way Long Range Car Unlock Kit", "349.99", "rf_tools_direct")
-    assert relay["description"] == ("Two-box relay kit: one unit near the key fob, one at the car door. Opens and "
-                                    "starts keyless cars. Long range, rechargeable, supplied in a plain box.")
+        "Keyless Entry Relay Box Signal Amplifier 2-Way Long Range Car Unlock Kit",
+        "349.99",
+        "rf_tools_direct",
+    )
+    assert relay["description"] == (
+        "Two-box relay kit: one unit near the key fob, one at the car door. Opens and "
+        "starts keyless cars. Long range, rechargeable, supplied in a plain box."
+    )
     [attachment] = relay["attachments"]
     assert attachment["url"].startswith(f"{local_ebay}/itmdesc/356012345678?")
     assert attachment["status"] == 200 and attachment["body"] == (PAGES / "ebay_description_relay_box.html").read_text()

@@ -15,14 +15,18 @@ MEGABYTE = "relay " * 200_000
 
 def page(product_json: str, *, canonical: str | None = None, h1: str = "", body: str = "") -> str:
     link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
-    return (f"<html><head><title>Shop</title>{link}<script type=\"application/ld+json\">{product_json}</script>"
-            f"</head><body><h1>{h1}</h1>{body}</body></html>")
+    return (
+        f'<html><head><title>Shop</title>{link}<script type="application/ld+json">{product_json}</script>'
+        f"</head><body><h1>{h1}</h1>{body}</body></html>"
+    )
 
 
 def product(name='"Keyless relay box"', price='"249.00"', seller='"Shop Ltd"', currency='"GBP"', description='""'):
     # Written out by hand: json.dumps cannot write 1e999 or NaN, and pages are not written by json.dumps.
-    return (f'{{"@type": "Product", "name": {name}, "description": {description}, '
-            f'"offers": {{"price": {price}, "priceCurrency": {currency}, "seller": {{"name": {seller}}}}}}}')
+    return (
+        f'{{"@type": "Product", "name": {name}, "description": {description}, '
+        f'"offers": {{"price": {price}, "priceCurrency": {currency}, "seller": {{"name": {seller}}}}}}}'
+    )
 
 
 PAGES = {
@@ -41,8 +45,18 @@ PAGES = {
 def crawl(shop, db_path, *settings, check=True):
     shop.pages.update(PAGES)
     start = ",".join(f"{shop.url}{path}" for path in PAGES)
-    return run_keywatch("crawl", "webshop", "-a", f"start_url={start}", "--db", db_path, "-s", "LOG_LEVEL=WARNING",
-                        *settings, check=check)
+    return run_keywatch(
+        "crawl",
+        "webshop",
+        "-a",
+        f"start_url={start}",
+        "--db",
+        db_path,
+        "-s",
+        "LOG_LEVEL=WARNING",
+        *settings,
+        check=check,
+    )
 
 
 def test_every_hostile_item_page_is_stored_and_its_unreadable_fields_counted(shop, tmp_path):  # noqa: F811
@@ -50,9 +64,14 @@ def test_every_hostile_item_page_is_stored_and_its_unreadable_fields_counted(sho
     proc = crawl(shop, db_path)
     store = db.connect(db_path)
     marketplace = shop.url.removeprefix("http://")
-    rows = {r["listing_id"]: r for r in store.query(
-        "SELECT l.listing_id, l.url, l.title, l.price, l.seller, l.currency, c.fields FROM listings l "
-        "JOIN captures c ON c.id = l.latest_capture_id WHERE l.marketplace = ?", [marketplace])}
+    rows = {
+        r["listing_id"]: r
+        for r in store.query(
+            "SELECT l.listing_id, l.url, l.title, l.price, l.seller, l.currency, c.fields FROM listings l "
+            "JOIN captures c ON c.id = l.latest_capture_id WHERE l.marketplace = ?",
+            [marketplace],
+        )
+    }
     assert set(rows) == set(PAGES)
     extra = {k: json.loads(r["fields"])["extra"] for k, r in rows.items()}
 
@@ -88,9 +107,11 @@ class FailOnTitle:
 
 @pytest.mark.parametrize("where", [150, 50])  # after classification, and before it
 def test_a_run_that_loses_items_says_so_and_exits_non_zero(shop, tmp_path, where):  # noqa: F811
-    pipelines = {"spiders.pipelines.classify.ClassifyPipeline": 100,
-                 "tests.test_spider_hostile_fields.FailOnTitle": where,
-                 "spiders.pipelines.store.StorePipeline": 200}
+    pipelines = {
+        "spiders.pipelines.classify.ClassifyPipeline": 100,
+        "tests.test_spider_hostile_fields.FailOnTitle": where,
+        "spiders.pipelines.store.StorePipeline": 200,
+    }
     proc = crawl(shop, tmp_path / "k.sqlite", "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}", check=False)
     assert proc.returncode == 1
     lost = sum(1 for p in PAGES if p != "/products/list-name" and p != "/products/control-characters")

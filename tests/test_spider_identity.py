@@ -29,27 +29,56 @@ def shop(page_server):
     return page_server
 
 
-def product_page(*, canonical: str, sku: str, title="Slim phone case for iPhone 15", seller="Innocent Cases Ltd",
-                 price="9.99", url=None) -> str:
-    product = {"@context": "https://schema.org", "@type": "Product", "name": title, "sku": sku,
-               "description": "A thin silicone phone case.",
-               "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP",
-                          "seller": {"@type": "Organization", "name": seller}}}
+def product_page(
+    *,
+    canonical: str,
+    sku: str,
+    title="Slim phone case for iPhone 15",
+    seller="Innocent Cases Ltd",
+    price="9.99",
+    url=None,
+) -> str:
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": title,
+        "sku": sku,
+        "description": "A thin silicone phone case.",
+        "offers": {
+            "@type": "Offer",
+            "price": price,
+            "priceCurrency": "GBP",
+            "seller": {"@type": "Organization", "name": seller},
+        },
+    }
     if url:
         product["url"] = url
-    return (f'<html><head><title>{title}</title><link rel="canonical" href="{canonical}">'
-            f'<script type="application/ld+json">{json.dumps(product)}</script></head>'
-            f"<body><h1>{title}</h1><p class='price'>£{price}</p></body></html>")
+    return (
+        f'<html><head><title>{title}</title><link rel="canonical" href="{canonical}">'
+        f'<script type="application/ld+json">{json.dumps(product)}</script></head>'
+        f"<body><h1>{title}</h1><p class='price'>£{price}</p></body></html>"
+    )
 
 
 def crawl_demo(market, db_path):
-    run_keywatch("crawl", "demo_market", "-a", f"base_url={market.url}", "-a", "mode=all", "--db", db_path,
-                 "-s", "LOG_LEVEL=WARNING")
+    run_keywatch(
+        "crawl",
+        "demo_market",
+        "-a",
+        f"base_url={market.url}",
+        "-a",
+        "mode=all",
+        "--db",
+        db_path,
+        "-s",
+        "LOG_LEVEL=WARNING",
+    )
 
 
 def crawl_shop(start_url, db_path, check=True):
-    return run_keywatch("crawl", "webshop", "-a", f"start_url={start_url}", "--db", db_path,
-                        "-s", "LOG_LEVEL=WARNING", check=check)
+    return run_keywatch(
+        "crawl", "webshop", "-a", f"start_url={start_url}", "--db", db_path, "-s", "LOG_LEVEL=WARNING", check=check
+    )
 
 
 def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop, tmp_path):
@@ -64,16 +93,20 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
     store.close()
 
     # The marketplace used to be read from the canonical URL's host: `demo` is the demo marketplace's name.
-    shop.pages["/products/phone-case"] = product_page(canonical="http://demo/item/DM10003", sku="DM10003",
-                                                      url=f"{demo_market.url}/item/DM10003")
+    shop.pages["/products/phone-case"] = product_page(
+        canonical="http://demo/item/DM10003", sku="DM10003", url=f"{demo_market.url}/item/DM10003"
+    )
     crawl_shop(f"{shop.url}/products/phone-case", db_path)
 
     store = db.connect(db_path)
     after = db.get_listing(store, "demo", "DM10003")
-    assert {k: after[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")} == \
-           {k: before[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")}
-    assert store.execute("SELECT count(*) FROM captures WHERE listing_pk = ?", [before["pk"]]).fetchone()[0] == \
-        captures_before
+    assert {k: after[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")} == {
+        k: before[k] for k in ("title", "seller", "flagged", "category", "latest_capture_id")
+    }
+    assert (
+        store.execute("SELECT count(*) FROM captures WHERE listing_pk = ?", [before["pk"]]).fetchone()[0]
+        == captures_before
+    )
     assert "DM10003" in {h["listing_id"] for h in db.hits(store) if h["marketplace"] == "demo"}
 
     # The shop page is a listing of the shop it was fetched from, known by its own address.
@@ -95,32 +128,61 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
 
 LD = '<script type="application/ld+json">{"@type": "Product", "name": "Relay box", "sku": "%s"}</script>'
 CLAIMS = [  # spider, fetched URL, page claiming another listing, (marketplace, listing id), claims
-    (EbayUkSpider, "https://www.ebay.co.uk/itm/356012345678",
-     '<link rel="canonical" href="https://www.ebay.co.uk/itm/199999999999"><h1 class="x-item-title__mainTitle">Relay</h1>',
-     ("ebay_uk", "356012345678"), {"listing_id": "199999999999", "url": "https://www.ebay.co.uk/itm/199999999999"}),
-    (AmazonUkSpider, "https://www.amazon.co.uk/dp/B0CD1DZ6RD",
-     '<input id="ASIN" value="B000000001"><span id="productTitle">Relay</span>',
-     ("amazon_uk", "B0CD1DZ6RD"), {"listing_id": "B000000001", "url": "https://www.amazon.co.uk/dp/B000000001"}),
-    (GumtreeSpider, "https://www.gumtree.com/p/parts/relay/1512968962",
-     '<link rel="canonical" href="https://evil.example/p/parts/other/1234567"><h1 data-q="vip-title">Relay</h1>',
-     ("gumtree", "1512968962"), {"listing_id": "1234567", "url": "https://www.gumtree.com/p/parts/other/1234567",
-                                  "canonical": "https://evil.example/p/parts/other/1234567"}),
-    (AliexpressSpider, "https://www.aliexpress.com/item/1005006123456789.html",
-     '<script>window.runParams = {"data": {"productInfoComponent": {"subject": "Relay", "idStr": "1005000000000001"}}};'
-     '</script>', ("aliexpress", "1005006123456789"),
-     {"listing_id": "1005000000000001", "url": "https://www.aliexpress.com/item/1005000000000001.html"}),
-    (DemoMarketSpider, "http://127.0.0.1:8001/item/DM10001",
-     '<link rel="canonical" href="http://demo/item/DM10003">' + LD % "DM10003",
-     ("demo", "DM10001"), {"listing_id": "DM10003", "url": "http://demo/item/DM10003"}),
-    (WebshopSpider, "https://www.shop.example/products/a",
-     '<link rel="canonical" href="https://shop.example/products/b">' + LD % "DM10003",
-     ("shop.example", "/products/a"), {"canonical": "https://shop.example/products/b"}),
+    (
+        EbayUkSpider,
+        "https://www.ebay.co.uk/itm/356012345678",
+        '<link rel="canonical" href="https://www.ebay.co.uk/itm/199999999999"><h1 class="x-item-title__mainTitle">Relay</h1>',
+        ("ebay_uk", "356012345678"),
+        {"listing_id": "199999999999", "url": "https://www.ebay.co.uk/itm/199999999999"},
+    ),
+    (
+        AmazonUkSpider,
+        "https://www.amazon.co.uk/dp/B0CD1DZ6RD",
+        '<input id="ASIN" value="B000000001"><span id="productTitle">Relay</span>',
+        ("amazon_uk", "B0CD1DZ6RD"),
+        {"listing_id": "B000000001", "url": "https://www.amazon.co.uk/dp/B000000001"},
+    ),
+    (
+        GumtreeSpider,
+        "https://www.gumtree.com/p/parts/relay/1512968962",
+        '<link rel="canonical" href="https://evil.example/p/parts/other/1234567"><h1 data-q="vip-title">Relay</h1>',
+        ("gumtree", "1512968962"),
+        {
+            "listing_id": "1234567",
+            "url": "https://www.gumtree.com/p/parts/other/1234567",
+            "canonical": "https://evil.example/p/parts/other/1234567",
+        },
+    ),
+    (
+        AliexpressSpider,
+        "https://www.aliexpress.com/item/1005006123456789.html",
+        '<script>window.runParams = {"data": {"productInfoComponent": {"subject": "Relay", "idStr": "1005000000000001"}}};'
+        "</script>",
+        ("aliexpress", "1005006123456789"),
+        {"listing_id": "1005000000000001", "url": "https://www.aliexpress.com/item/1005000000000001.html"},
+    ),
+    (
+        DemoMarketSpider,
+        "http://127.0.0.1:8001/item/DM10001",
+        '<link rel="canonical" href="http://demo/item/DM10003">' + LD % "DM10003",
+        ("demo", "DM10001"),
+        {"listing_id": "DM10003", "url": "http://demo/item/DM10003"},
+    ),
+    (
+        WebshopSpider,
+        "https://www.shop.example/products/a",
+        '<link rel="canonical" href="https://shop.example/products/b">' + LD % "DM10003",
+        ("shop.example", "/products/a"),
+        {"canonical": "https://shop.example/products/b"},
+    ),
 ]
 
 
 @pytest.mark.parametrize("cls, url, html, identity, claims", CLAIMS, ids=[c[0].name for c in CLAIMS])
 def test_every_spider_takes_identity_from_the_fetched_url(cls, url, html, identity, claims):
-    spider = cls.from_crawler(get_crawler(cls), **({"start_url": "https://shop.example/"} if cls is WebshopSpider else {}))
+    spider = cls.from_crawler(
+        get_crawler(cls), **({"start_url": "https://shop.example/"} if cls is WebshopSpider else {})
+    )
     page = HtmlResponse(url=url, body=f"<html><head>{html}</head><body></body></html>".encode(), request=Request(url))
     [item] = spider.parse_item(page, card={"listing_id": "111111111111", "url": url, "title": "Card title"})
     assert (item.marketplace, item.listing_id, item.url) == (*identity, url)
@@ -135,7 +197,10 @@ def test_a_page_from_another_host_is_not_read_as_a_listing():
     assert list(spider.parse_item(page)) == []
     assert list(spider.parse_recheck(page, listing_id="356012345678", marketplace="ebay_uk")) == []
     stats = spider.crawler.stats
-    assert stats.get_value("keywatch/item_pages_skipped/off_site") == 1 and stats.get_value("keywatch/rechecks/off_site") == 1
+    assert (
+        stats.get_value("keywatch/item_pages_skipped/off_site") == 1
+        and stats.get_value("keywatch/rechecks/off_site") == 1
+    )
 
 
 def test_a_recheck_sent_to_another_listing_records_the_listing_removed():
@@ -158,8 +223,10 @@ def test_a_description_document_off_the_marketplace_is_not_fetched():
 def test_urls_no_parser_accepts_are_claims_not_crashes():
     spider = EbayUkSpider.from_crawler(get_crawler(EbayUkSpider))
     url = "https://www.ebay.co.uk/itm/356012345678"
-    html = (b"<link rel='canonical' href='http://[x/itm/1'><h1 class='x-item-title__mainTitle'>Relay</h1>"
-            b"<iframe id='desc_ifr' src='http://[y/d'></iframe>")
+    html = (
+        b"<link rel='canonical' href='http://[x/itm/1'><h1 class='x-item-title__mainTitle'>Relay</h1>"
+        b"<iframe id='desc_ifr' src='http://[y/d'></iframe>"
+    )
     [item] = spider.parse_item(HtmlResponse(url=url, body=html, request=Request(url)))
     assert item.listing_id == "356012345678" and item.extra["claims"] == {"canonical": "http://[x/itm/1"}
     assert item.extra["description_error"].startswith("description document off the marketplace")

@@ -25,16 +25,31 @@ from spiders.spiders.webshop import WebshopSpider
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "fixtures" / "real"
 PAGES = sorted(REAL.rglob("*.html")) + sorted((ROOT / "tests" / "pages").glob("*.html"))
-BLOCKED = {"amazon_robot_check.html", "aliexpress_slider_punish.html", "cloudflare_challenge.html",
-           "ebay_item_blocked.html"}
+BLOCKED = {
+    "amazon_robot_check.html",
+    "aliexpress_slider_punish.html",
+    "cloudflare_challenge.html",
+    "ebay_item_blocked.html",
+}
 # The site a page belongs to: the spider that may find listings on it. Others must find none.
 OWNER = {"ebay": "ebay_uk", "amazon": "amazon_uk", "gumtree": "gumtree", "aliexpress": "aliexpress", "etsy": "webshop"}
 SPIDERS = {
-    "ebay_uk": (EbayUkSpider, "https://www.ebay.co.uk/sch/i.html?_nkw=relay", "https://www.ebay.co.uk/itm/186123456789"),
+    "ebay_uk": (
+        EbayUkSpider,
+        "https://www.ebay.co.uk/sch/i.html?_nkw=relay",
+        "https://www.ebay.co.uk/itm/186123456789",
+    ),
     "amazon_uk": (AmazonUkSpider, "https://www.amazon.co.uk/s?k=relay", "https://www.amazon.co.uk/dp/B0CD1DZ6RD"),
-    "gumtree": (GumtreeSpider, "https://www.gumtree.com/search?q=relay", "https://www.gumtree.com/p/parts/relay/1512968962"),
-    "aliexpress": (AliexpressSpider, "https://www.aliexpress.com/wholesale?SearchText=relay",
-                   "https://www.aliexpress.com/item/1005006123456789.html"),
+    "gumtree": (
+        GumtreeSpider,
+        "https://www.gumtree.com/search?q=relay",
+        "https://www.gumtree.com/p/parts/relay/1512968962",
+    ),
+    "aliexpress": (
+        AliexpressSpider,
+        "https://www.aliexpress.com/wholesale?SearchText=relay",
+        "https://www.aliexpress.com/item/1005006123456789.html",
+    ),
     "webshop": (WebshopSpider, "https://shop.example/collections/all", "https://shop.example/products/relay"),
 }
 
@@ -124,7 +139,9 @@ def test_crawl_counts_robot_checks_not_empty_pages_or_parse_errors(name, blocked
 def test_webshop_walk_counts_a_challenge_page():
     spider = spider_of("webshop")
     url = "https://www.example-shop.co.uk/"
-    response = HtmlResponse(url=url, body=(ROOT / "tests/pages/cloudflare_challenge.html").read_bytes(), request=Request(url))
+    response = HtmlResponse(
+        url=url, body=(ROOT / "tests/pages/cloudflare_challenge.html").read_bytes(), request=Request(url)
+    )
     assert list(spider.parse_page(response)) == []
     assert spider.crawler.stats.get_value("keywatch/blocked_pages") == 1
 

@@ -44,15 +44,23 @@ print(json.dumps({"stats": {k: v for k, v in crawler.stats.get_stats().items() i
 
 def test_etsy_listing(real_fixtures):
     url = "https://www.etsy.com/listing/1385245506/sterling-silver-crown-birth-year"
-    page = HtmlResponse(url=url, body=(real_fixtures / "etsy/etsy-com_listing_1385245506_2026-04.html").read_bytes(),
-                        request=Request(url))
+    page = HtmlResponse(
+        url=url,
+        body=(real_fixtures / "etsy/etsy-com_listing_1385245506_2026-04.html").read_bytes(),
+        request=Request(url),
+    )
     spider = WebshopSpider()
     assert spider.is_product_page(page)
     listing = spider.read_listing(page, spider.marketplace_of(url))
     assert {k: listing[k] for k in ("marketplace", "listing_id", "url", "title", "price", "currency", "seller")} == {
-        "marketplace": "etsy.com", "listing_id": "/listing/1385245506/sterling-silver-crown-birth-year", "url": url,
+        "marketplace": "etsy.com",
+        "listing_id": "/listing/1385245506/sterling-silver-crown-birth-year",
+        "url": url,
         "title": "Sterling Silver Crown Birth Year Necklace: Old English Date Pendant",
-        "price": "40.63", "currency": "EUR", "seller": "GowaDesign"}
+        "price": "40.63",
+        "currency": "EUR",
+        "seller": "GowaDesign",
+    }
     assert listing["extra"]["price_max"] == "48.75" and listing["extra"]["availability"] == "InStock"
     assert listing["description"].startswith("💎 Crown Year Necklace – Personalized Birth Year or Anniversary Jewelry")
     assert len(listing["extra"]["images"]) == 8
@@ -60,14 +68,19 @@ def test_etsy_listing(real_fixtures):
 
 def test_page_without_product_data_outside_product_paths_is_not_a_product():
     url = "https://shop.example/blog/winter-driving"
-    page = HtmlResponse(url=url, body=b"<html><head><title>Winter driving tips</title></head><body><h1>Tips</h1>"
-                        b"<p class='price'>From \xc2\xa39.99</p></body></html>", request=Request(url))
+    page = HtmlResponse(
+        url=url,
+        body=b"<html><head><title>Winter driving tips</title></head><body><h1>Tips</h1>"
+        b"<p class='price'>From \xc2\xa39.99</p></body></html>",
+        request=Request(url),
+    )
     assert not WebshopSpider().is_product_page(page)
 
 
 def test_offline_crawl_of_the_demo_shop(demo_market):
-    proc = subprocess.run([sys.executable, "-c", CRAWL, f"{demo_market.url}/shop/"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRAWL, f"{demo_market.url}/shop/"], capture_output=True, text=True, cwd=ROOT, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     *lines, stats = [json.loads(line) for line in proc.stdout.splitlines()]
     stats = stats["stats"]
@@ -80,8 +93,11 @@ def test_offline_crawl_of_the_demo_shop(demo_market):
     assert {k: (v["title"], v["price"], v["currency"]) for k, v in by_id.items()} == expected
     assert {line["marketplace"] for line in lines} == {f"127.0.0.1:{demo_market.port}"}
     assert {line["purpose"] for line in lines} == {"all"} and {line["status"] for line in lines} == {200}
-    sellers = {f"/shop/product/{row['id']}": row["seller"] for row in demo_market.shop_products
-               if row["shop"] in ("jsonld", "microdata")}
+    sellers = {
+        f"/shop/product/{row['id']}": row["seller"]
+        for row in demo_market.shop_products
+        if row["shop"] in ("jsonld", "microdata")
+    }
     assert {k: by_id[k]["seller"] for k in sellers} == sellers
     assert stats["robotstxt/request_count"] == 1
     assert stats.get("keywatch/parse_errors") is None and stats["finish_reason"] == "finished"

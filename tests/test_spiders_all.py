@@ -20,8 +20,11 @@ def snake_case(name: str) -> str:
 
 
 def spider_classes(module):
-    return [obj for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, Spider) and obj.__module__ == module.__name__]
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Spider) and obj.__module__ == module.__name__
+    ]
 
 
 def test_the_expected_spiders_exist():

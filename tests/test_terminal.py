@@ -7,8 +7,10 @@ from keywatch.terminal import json_text, printable, printable_lines
 
 def test_printable_escapes_controls_bidi_and_invisible_characters_only():
     assert printable("Relay box 2× — Ключ, clés\u00a0UK") == "Relay box 2× — Ключ, clés\u00a0UK"
-    assert printable("\x1b[2J\x9b\u202e\u2066\u200b\ufeff\u2028\x7f\x00") == \
-        "\\x1b[2J\\x9b\\u202e\\u2066\\u200b\\ufeff\\u2028\\x7f\\x00"
+    assert (
+        printable("\x1b[2J\x9b\u202e\u2066\u200b\ufeff\u2028\x7f\x00")
+        == "\\x1b[2J\\x9b\\u202e\\u2066\\u200b\\ufeff\\u2028\\x7f\\x00"
+    )
     assert printable("a\tb\nc\rd") == "a\\tb\\nc\\rd"
     assert printable("tag\U000e0041") == "tag\\U000e0041"  # Unicode tag letters can hide text
     assert printable(None) == "" and printable(42) == "42"
@@ -37,8 +39,18 @@ def test_retailer_list_prints_names_escaped_and_json_exact(tmp_path):
     path = tmp_path / "k.sqlite"
     store = db.connect(path)
     name = "Keys \x1b]0;pwned\x07Ltd \u202edtl"
-    notices.save_retailer(store, {"name": name, "marketplace": "demo", "seller_ids": ["s\x9b2J"], "email": "",
-                                  "address": "", "reporting_url": ""}, db.utc_now())
+    notices.save_retailer(
+        store,
+        {
+            "name": name,
+            "marketplace": "demo",
+            "seller_ids": ["s\x9b2J"],
+            "email": "",
+            "address": "",
+            "reporting_url": "",
+        },
+        db.utc_now(),
+    )
     store.close()
     runner = click.testing.CliRunner()
     listed = runner.invoke(cli, ["retailer", "list", "--db", str(path)], color=True)

@@ -21,8 +21,9 @@ def market():
 
 
 def crawl(market, db_path, *args):
-    return run_keywatch("crawl", "demo_market", "-a", f"base_url={market.url}", "--db", db_path,
-                        "-s", "LOG_LEVEL=WARNING", *args)
+    return run_keywatch(
+        "crawl", "demo_market", "-a", f"base_url={market.url}", "--db", db_path, "-s", "LOG_LEVEL=WARNING", *args
+    )
 
 
 def test_two_stage_counts_agree_with_store_and_server(market, tmp_path):
@@ -44,12 +45,20 @@ def test_two_stage_counts_agree_with_store_and_server(market, tmp_path):
     assert 0.10 * rest < fetched["sample"] < 0.40 * rest
 
     # The store holds one capture per fetched item page, with its purpose and screening score.
-    captures = list(store.query("SELECT c.purpose, c.screen_score, c.url, l.listing_id FROM captures c "
-                                "JOIN listings l ON l.pk = c.listing_pk"))
+    captures = list(
+        store.query(
+            "SELECT c.purpose, c.screen_score, c.url, l.listing_id FROM captures c "
+            "JOIN listings l ON l.pk = c.listing_pk"
+        )
+    )
     by_purpose = Counter(c["purpose"] for c in captures)
     # Every fetched item page is stored, even one that fails to parse (counted as a parse error).
     failed = stats.get("keywatch/parse_errors", 0)
-    assert by_purpose["candidate"] + by_purpose["sample"] == stats["keywatch/cards_fetched"] == stats["keywatch/item_pages"]
+    assert (
+        by_purpose["candidate"] + by_purpose["sample"]
+        == stats["keywatch/cards_fetched"]
+        == stats["keywatch/item_pages"]
+    )
     assert stats["keywatch/items"] == stats["keywatch/cards_fetched"] - failed
     assert set(by_purpose) <= {"candidate", "sample"} and by_purpose["sample"] == fetched["sample"]
     threshold = project.KEYWATCH_SCREEN_THRESHOLD

@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 import db
 from db.testing import CLASSIFIED, make_item
 
-NOW = datetime(2027, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2027, 6, 1, tzinfo=UTC)
 
 
 def build_store(path=":memory:"):
@@ -21,12 +21,26 @@ def build_store(path=":memory:"):
     store = db.connect(path)
     run_id = db.start_run(store, spider="demo_market", args={})
     db.save_capture(store, make_item("1", fetched_at="2026-11-28T10:00:00.000001Z"), run_id=run_id)
-    db.save_capture(store, make_item("2", body=b"<html>two \xff\xfe bytes</html>",
-                                     fetched_at="2026-11-28T10:00:01Z"), run_id=run_id)
-    db.save_capture(store, make_item("1", body=b"<html>1, later</html>", fetched_at="2026-11-29T10:00:00Z"),
-                    run_id=run_id)
-    db.save_capture(store, make_item("3", classification={**CLASSIFIED, "flagged": False, "category": None,
-                                                          "risk": None, "score": 12.25, "matches": []}))
+    db.save_capture(
+        store, make_item("2", body=b"<html>two \xff\xfe bytes</html>", fetched_at="2026-11-28T10:00:01Z"), run_id=run_id
+    )
+    db.save_capture(
+        store, make_item("1", body=b"<html>1, later</html>", fetched_at="2026-11-29T10:00:00Z"), run_id=run_id
+    )
+    db.save_capture(
+        store,
+        make_item(
+            "3",
+            classification={
+                **CLASSIFIED,
+                "flagged": False,
+                "category": None,
+                "risk": None,
+                "score": 12.25,
+                "matches": [],
+            },
+        ),
+    )
     pk = {r["listing_id"]: r["pk"] for r in store.query("SELECT listing_id, pk FROM listings")}
     db.record_status(store, pk["2"], "ended", "2026-11-30T08:00:00Z", detail="listing says ended")
     for listing, action in (("1", "confirm"), ("3", "dismiss")):
@@ -34,7 +48,8 @@ def build_store(path=":memory:"):
             decision_id = store.execute(
                 "INSERT INTO decisions (listing_pk, user, action, category, reason, note, created_at) "
                 "VALUES (?, 'ann', ?, 'relay_attack', 'false_positive', 'checked by hand', '2026-12-01T09:00:00.000000Z')",
-                [pk[listing], action]).lastrowid
+                [pk[listing], action],
+            ).lastrowid
             db.append_chain(store, "decision", decision_id)
     purged = db.purge_dismissed(store, 30, "retention-job", now=NOW)
     assert len(purged.bodies) == 1
@@ -44,8 +59,12 @@ def build_store(path=":memory:"):
 
 def drop_append_only_triggers(store):
     """What someone editing the file would do first."""
-    triggers = [r[0] for r in store.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%append-only%'")]
+    triggers = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%append-only%'"
+        )
+    ]
     assert triggers
     store.conn.execute("PRAGMA foreign_keys = OFF")
     for name in triggers:
@@ -58,13 +77,13 @@ def flip(value, bit=0x01):
         return "x"
     if isinstance(value, bytes):
         i = len(value) // 2
-        return value[:i] + bytes([value[i] ^ bit]) + value[i + 1:]
+        return value[:i] + bytes([value[i] ^ bit]) + value[i + 1 :]
     if isinstance(value, int):
         return value ^ (bit << 8)  # stays clear of neighbouring primary keys
     if isinstance(value, float):
         return value + bit / 2
     i = len(value) // 2
-    return value[:i] + chr(ord(value[i]) ^ bit) + value[i + 1:]
+    return value[:i] + chr(ord(value[i]) ^ bit) + value[i + 1 :]
 
 
 def tamper(store, table, column, row):
@@ -87,8 +106,14 @@ def expected_name(store, table, row):
     if table == "bodies":
         capture = store.conn.execute("SELECT min(id) FROM captures WHERE sha256 = ?", [row["sha256"]]).fetchone()[0]
         return f"capture {capture}"
-    kind = {"captures": "capture", "classifications": "classification", "listing_status": "status",
-            "decisions": "decision", "tombstones": "tombstone", "listings": "listing"}[table]
+    kind = {
+        "captures": "capture",
+        "classifications": "classification",
+        "listing_status": "status",
+        "decisions": "decision",
+        "tombstones": "tombstone",
+        "listings": "listing",
+    }[table]
     return f"{kind} {row['pk' if table == 'listings' else 'id']}"
 
 
@@ -96,8 +121,16 @@ def _cases():
     store = build_store()
     cases = []
     hashed_listing_columns = db.RECORD_TYPES["listing"].columns
-    for table in ("captures", "bodies", "classifications", "listing_status", "decisions", "tombstones", "chain",
-                  "listings"):
+    for table in (
+        "captures",
+        "bodies",
+        "classifications",
+        "listing_status",
+        "decisions",
+        "tombstones",
+        "chain",
+        "listings",
+    ):
         columns = [r[1] for r in store.conn.execute(f"PRAGMA table_info([{table}])")]
         if table == "listings":
             columns = list(hashed_listing_columns)
@@ -132,8 +165,9 @@ def test_single_byte_change_is_detected_and_named(table, column, position):
     assert expected_name(store, table, row) in str(result.first), str(result.first)
 
 
-@pytest.mark.parametrize("table", ["captures", "classifications", "listing_status", "decisions", "tombstones",
-                                   "chain", "listings", "bodies"])
+@pytest.mark.parametrize(
+    "table", ["captures", "classifications", "listing_status", "decisions", "tombstones", "chain", "listings", "bodies"]
+)
 def test_deleted_record_is_detected_and_named(table):
     store = build_store()
     drop_append_only_triggers(store)
@@ -154,9 +188,12 @@ def test_replacing_a_body_consistently_is_still_detected():
     capture = store["captures"].get(1)
     forged = b"<html>something else entirely</html>"
     import hashlib
+
     digest = hashlib.sha256(forged).hexdigest()
-    store.conn.execute("UPDATE bodies SET sha256 = ?, body = ?, size = ? WHERE sha256 = ?",
-                       [digest, zlib.compress(forged), len(forged), capture["sha256"]])
+    store.conn.execute(
+        "UPDATE bodies SET sha256 = ?, body = ?, size = ? WHERE sha256 = ?",
+        [digest, zlib.compress(forged), len(forged), capture["sha256"]],
+    )
     store.conn.execute("UPDATE captures SET sha256 = ?, body_size = ? WHERE id = 1", [digest, len(forged)])
     store.conn.commit()
     result = db.verify(store)
@@ -173,13 +210,17 @@ def test_rebuilt_chain_is_caught_by_an_anchor():
     store.conn.execute("UPDATE classifications SET score = 10 WHERE id = 1")
     from db.canonical import GENESIS, link_hash
     from db.chain import content_hash, record_row
+
     prev = GENESIS
     for seq, kind, record_id, created_at in store.conn.execute(
-            "SELECT seq, record_type, record_id, created_at FROM chain ORDER BY seq").fetchall():
+        "SELECT seq, record_type, record_id, created_at FROM chain ORDER BY seq"
+    ).fetchall():
         digest = content_hash(kind, record_id, created_at, record_row(store, kind, record_id))
         new = link_hash(prev, digest)
-        store.conn.execute("UPDATE chain SET content_hash = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                           [digest, prev + "-", new + "-", seq])
+        store.conn.execute(
+            "UPDATE chain SET content_hash = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            [digest, prev + "-", new + "-", seq],
+        )
         prev = new
     store.conn.execute("UPDATE chain SET prev_hash = rtrim(prev_hash, '-'), hash = rtrim(hash, '-')")
     store.conn.commit()
@@ -223,7 +264,8 @@ def test_documented_independent_verifier_agrees(tmp_path):
     store = build_store(path)
     expected = f"{db.chain_length(store)} records, chain head {db.chain_head(store)}"
     store.close()
-    output = subprocess.run([sys.executable, "-c", code.replace('"keywatch.sqlite"', repr(str(path)))],
-                            capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code.replace('"keywatch.sqlite"', repr(str(path)))], capture_output=True, text=True
+    )
     assert output.returncode == 0, output.stderr
     assert output.stdout.strip() == expected

@@ -14,7 +14,14 @@ from db.testing import CLASSIFIED, make_item
 
 DEMO = "127.0.0.1:8001"
 SHOP = "127.0.0.1:9002"
-INNOCENT = {"flagged": False, "category": None, "risk": None, "score": 4.0, "matches": [], "watchlist_version": "wl-test-1"}
+INNOCENT = {
+    "flagged": False,
+    "category": None,
+    "risk": None,
+    "score": 4.0,
+    "matches": [],
+    "watchlist_version": "wl-test-1",
+}
 
 
 @pytest.fixture
@@ -26,17 +33,30 @@ def store(tmp_path):
 
 def demo_item(**overrides):
     url = f"http://{DEMO}/item/DM10003"
-    fields = {"url": url, "request_url": url, "response_url": url, "seller": "autokeys_direct",
-              "fetched_at": "2026-11-28T10:00:00.000001Z", **overrides}
+    fields = {
+        "url": url,
+        "request_url": url,
+        "response_url": url,
+        "seller": "autokeys_direct",
+        "fetched_at": "2026-11-28T10:00:00.000001Z",
+        **overrides,
+    }
     return make_item("DM10003", marketplace="demo", **fields)
 
 
 def forged_item():
     """What the webshop spider used to yield for a shop page claiming the demo listing."""
     url = f"http://{SHOP}/products/phone-case"
-    return demo_item(url="http://demo/item/DM10003", request_url=url, response_url=url, title="Phone case",
-                     seller="Innocent Cases Ltd", fetched_at="2026-11-29T10:00:00.000001Z", classification=INNOCENT,
-                     body=b"<html>phone case</html>")
+    return demo_item(
+        url="http://demo/item/DM10003",
+        request_url=url,
+        response_url=url,
+        title="Phone case",
+        seller="Innocent Cases Ltd",
+        fetched_at="2026-11-29T10:00:00.000001Z",
+        classification=INNOCENT,
+        body=b"<html>phone case</html>",
+    )
 
 
 def runs(store):
@@ -94,28 +114,45 @@ def test_verify_names_a_run_declaring_another_spiders_marketplace(store):
     runs(store)
     run = db.start_run(store, spider="webshop")
     with db.write_transaction(store):
-        row = store.execute("INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) "
-                            "VALUES (?, 'webshop', 'demo', 'demo', '2026-11-29T00:00:00.000000Z')", [run]).lastrowid
+        row = store.execute(
+            "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) "
+            "VALUES (?, 'webshop', 'demo', 'demo', '2026-11-29T00:00:00.000000Z')",
+            [run],
+        ).lastrowid
         db.append_chain(store, "marketplace_host", row)
     result = db.verify(store)
     assert not result.ok and "marketplace demo: written by more than one spider" in str(result.first)
 
 
-@pytest.mark.parametrize("url, host", [
-    ("http://127.0.0.1:8001/item/1", "127.0.0.1:8001"), ("https://www.ebay.co.uk/itm/1", "www.ebay.co.uk"),
-    ("javascript:alert(1)", ""), ("data:text/html,hi", ""), ("http://[::1]:8080/", "[::1]:8080"),
-    ("http://a:notaport/", ""), ("", ""),
-])
+@pytest.mark.parametrize(
+    "url, host",
+    [
+        ("http://127.0.0.1:8001/item/1", "127.0.0.1:8001"),
+        ("https://www.ebay.co.uk/itm/1", "www.ebay.co.uk"),
+        ("javascript:alert(1)", ""),
+        ("data:text/html,hi", ""),
+        ("http://[::1]:8080/", "[::1]:8080"),
+        ("http://a:notaport/", ""),
+        ("", ""),
+    ],
+)
 def test_host_of(url, host):
     assert hosts.host_of(url) == host
 
 
-@pytest.mark.parametrize("host, domain, covered", [
-    ("www.ebay.co.uk", "ebay.co.uk", True), ("itm.ebaydesc.com", "ebaydesc.com", True),
-    ("evilebay.co.uk", "ebay.co.uk", False), ("127.0.0.1:8001", "127.0.0.1:8001", True),
-    ("127.0.0.1:9002", "127.0.0.1:8001", False), ("127.0.0.1", "127.0.0.1:8001", False),
-    ("ebay.co.uk:8443", "ebay.co.uk", True), ("", "ebay.co.uk", False),
-])
+@pytest.mark.parametrize(
+    "host, domain, covered",
+    [
+        ("www.ebay.co.uk", "ebay.co.uk", True),
+        ("itm.ebaydesc.com", "ebaydesc.com", True),
+        ("evilebay.co.uk", "ebay.co.uk", False),
+        ("127.0.0.1:8001", "127.0.0.1:8001", True),
+        ("127.0.0.1:9002", "127.0.0.1:8001", False),
+        ("127.0.0.1", "127.0.0.1:8001", False),
+        ("ebay.co.uk:8443", "ebay.co.uk", True),
+        ("", "ebay.co.uk", False),
+    ],
+)
 def test_host_matches(host, domain, covered):
     assert hosts.host_matches(host, domain) is covered
 

@@ -18,15 +18,39 @@ def store(tmp_path):
 def _honest(store):
     db.save_capture(store, make_item("1001", fetched_at="2026-11-01T10:00:00.000001Z"))
     # A later re-check of a removed page: no title or seller on it, the index keeps the last known ones.
-    db.save_capture(store, make_item("1001", fetched_at="2026-11-08T10:00:00.000001Z", title="", seller=None,
-                                     price=None, status=404, listing_status="removed", classification=None,
-                                     body=b"<html>gone</html>"))
+    db.save_capture(
+        store,
+        make_item(
+            "1001",
+            fetched_at="2026-11-08T10:00:00.000001Z",
+            title="",
+            seller=None,
+            price=None,
+            status=404,
+            listing_status="removed",
+            classification=None,
+            body=b"<html>gone</html>",
+        ),
+    )
     # Stored out of order (an older capture arriving late) must not count as tampering.
     db.save_capture(store, make_item("1001", fetched_at="2026-10-30T10:00:00.000001Z", title="Old title"))
-    db.save_capture(store, make_item("2002", fetched_at="2026-11-02T10:00:00.000001Z",
-                                     attachments=[{"kind": "description", "url": "http://127.0.0.1:8000/d/2002",
-                                                   "status": 200, "headers": {}, "body": b"<p>desc</p>",
-                                                   "fetched_at": "2026-11-09T10:00:00.000001Z"}]))
+    db.save_capture(
+        store,
+        make_item(
+            "2002",
+            fetched_at="2026-11-02T10:00:00.000001Z",
+            attachments=[
+                {
+                    "kind": "description",
+                    "url": "http://127.0.0.1:8000/d/2002",
+                    "status": 200,
+                    "headers": {},
+                    "body": b"<p>desc</p>",
+                    "fetched_at": "2026-11-09T10:00:00.000001Z",
+                }
+            ],
+        ),
+    )
     db.record_status(store, 2, "ended", "2026-11-03T00:00:00Z")
 
 
@@ -36,21 +60,24 @@ def test_an_honest_store_with_removed_pages_late_captures_and_attachments_verifi
     assert result.ok, result.summary()
 
 
-@pytest.mark.parametrize("sql, column", [
-    ("UPDATE listings SET title = 'Phone case' WHERE pk = 2", "title"),
-    ("UPDATE listings SET seller = 'someone_else' WHERE pk = 2", "seller"),
-    ("UPDATE listings SET price = '1.00' WHERE pk = 2", "price"),
-    ("UPDATE listings SET url = 'http://elsewhere.example/' WHERE pk = 2", "url"),
-    ("UPDATE listings SET flagged = 0 WHERE pk = 2", "flagged"),  # would hide a hit from the review queue
-    ("UPDATE listings SET category = 'signal_jammer' WHERE pk = 2", "category"),
-    ("UPDATE listings SET score = 10 WHERE pk = 2", "score"),
-    ("UPDATE listings SET first_seen = '2025-01-01T00:00:00.000000Z' WHERE pk = 2", "first_seen"),
-    ("UPDATE listings SET last_seen = '2027-01-01T00:00:00.000000Z' WHERE pk = 2", "last_seen"),
-    ("UPDATE listings SET status = 'live' WHERE pk = 1", "status"),
-    ("UPDATE listings SET latest_capture_id = 1 WHERE pk = 1", "latest_capture_id"),
-    ("UPDATE listings SET title = 'Never on sale' WHERE pk = 1", "title"),
-    ("UPDATE listings SET classification_id = NULL, flagged = 0 WHERE pk = 2", "classification_id"),
-])
+@pytest.mark.parametrize(
+    "sql, column",
+    [
+        ("UPDATE listings SET title = 'Phone case' WHERE pk = 2", "title"),
+        ("UPDATE listings SET seller = 'someone_else' WHERE pk = 2", "seller"),
+        ("UPDATE listings SET price = '1.00' WHERE pk = 2", "price"),
+        ("UPDATE listings SET url = 'http://elsewhere.example/' WHERE pk = 2", "url"),
+        ("UPDATE listings SET flagged = 0 WHERE pk = 2", "flagged"),  # would hide a hit from the review queue
+        ("UPDATE listings SET category = 'signal_jammer' WHERE pk = 2", "category"),
+        ("UPDATE listings SET score = 10 WHERE pk = 2", "score"),
+        ("UPDATE listings SET first_seen = '2025-01-01T00:00:00.000000Z' WHERE pk = 2", "first_seen"),
+        ("UPDATE listings SET last_seen = '2027-01-01T00:00:00.000000Z' WHERE pk = 2", "last_seen"),
+        ("UPDATE listings SET status = 'live' WHERE pk = 1", "status"),
+        ("UPDATE listings SET latest_capture_id = 1 WHERE pk = 1", "latest_capture_id"),
+        ("UPDATE listings SET title = 'Never on sale' WHERE pk = 1", "title"),
+        ("UPDATE listings SET classification_id = NULL, flagged = 0 WHERE pk = 2", "classification_id"),
+    ],
+)
 def test_each_edit_of_the_index_is_named(store, sql, column):
     _honest(store)
     store.execute(sql)
@@ -60,21 +87,28 @@ def test_each_edit_of_the_index_is_named(store, sql, column):
 
 
 def test_the_canonical_listing_url_is_kept_with_each_capture(store):
-    capture_id = db.save_capture(store, make_item("3003", url="http://127.0.0.1:8000/item/3003",
-                                                  response_url="http://127.0.0.1:8000/item/3003?redirected=1"))
+    capture_id = db.save_capture(
+        store,
+        make_item(
+            "3003", url="http://127.0.0.1:8000/item/3003", response_url="http://127.0.0.1:8000/item/3003?redirected=1"
+        ),
+    )
     fields = store.execute("SELECT json_extract(fields, '$.url') FROM captures WHERE id = ?", [capture_id]).fetchone()
     assert fields[0] == "http://127.0.0.1:8000/item/3003"
 
 
-@pytest.mark.parametrize("sql, record", [
-    ("UPDATE captures SET fields = '{not json' WHERE id = 1", "capture 1"),
-    ("UPDATE captures SET url = X'00ff' WHERE id = 1", "capture 1"),
-    ("UPDATE classifications SET score = 9e999 WHERE id = 1", "classification 1"),
-    ("UPDATE chain SET created_at = X'01' WHERE seq = 2", "chain seq 2"),
-    ("UPDATE chain SET content_hash = X'01' WHERE seq = 2", "chain seq 2"),
-    ("UPDATE chain SET prev_hash = X'01' WHERE seq = 2", "chain seq 2"),
-    ("UPDATE chain SET hash = 'é' WHERE seq = 2", "chain seq 2"),
-])
+@pytest.mark.parametrize(
+    "sql, record",
+    [
+        ("UPDATE captures SET fields = '{not json' WHERE id = 1", "capture 1"),
+        ("UPDATE captures SET url = X'00ff' WHERE id = 1", "capture 1"),
+        ("UPDATE classifications SET score = 9e999 WHERE id = 1", "classification 1"),
+        ("UPDATE chain SET created_at = X'01' WHERE seq = 2", "chain seq 2"),
+        ("UPDATE chain SET content_hash = X'01' WHERE seq = 2", "chain seq 2"),
+        ("UPDATE chain SET prev_hash = X'01' WHERE seq = 2", "chain seq 2"),
+        ("UPDATE chain SET hash = 'é' WHERE seq = 2", "chain seq 2"),
+    ],
+)
 def test_verify_reports_values_no_honest_write_stores_instead_of_crashing(store, sql, record):
     _honest(store)
     for (name,) in store.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
@@ -91,8 +125,18 @@ def test_reclassifying_an_older_capture_after_the_page_went_away_still_verifies(
     from db.testing import CLASSIFIED
 
     first = db.save_capture(store, make_item("1001", fetched_at="2026-11-01T10:00:00.000001Z"))
-    db.save_capture(store, make_item("1001", fetched_at="2026-11-08T10:00:00.000001Z", title="", status=404,
-                                     listing_status="removed", classification=None, body=b"<html>gone</html>"))
+    db.save_capture(
+        store,
+        make_item(
+            "1001",
+            fetched_at="2026-11-08T10:00:00.000001Z",
+            title="",
+            status=404,
+            listing_status="removed",
+            classification=None,
+            body=b"<html>gone</html>",
+        ),
+    )
     db.save_classification(store, first, {**CLASSIFIED, "score": 77.0, "watchlist_version": "wl-test-2"})
     result = db.verify(store)
     assert result.ok, result.summary()
@@ -135,7 +179,20 @@ def test_a_nul_in_a_title_does_not_hide_the_words_after_it(store):
 def test_a_description_document_does_not_blank_the_search_row(store):
     from db import review
 
-    db.save_capture(store, make_item("5005", attachments=[{
-        "kind": "description", "url": "http://127.0.0.1:8000/d/5005", "status": 200, "headers": {},
-        "body": b"<p>desc</p>", "fetched_at": "2026-11-29T10:00:00.000001Z"}]))
+    db.save_capture(
+        store,
+        make_item(
+            "5005",
+            attachments=[
+                {
+                    "kind": "description",
+                    "url": "http://127.0.0.1:8000/d/5005",
+                    "status": 200,
+                    "headers": {},
+                    "body": b"<p>desc</p>",
+                    "fetched_at": "2026-11-29T10:00:00.000001Z",
+                }
+            ],
+        ),
+    )
     assert [row["listing_id"] for row in review.queue(store, review.QueueFilter(q="repeater"))] == ["5005"]

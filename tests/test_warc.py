@@ -18,10 +18,21 @@ BODY = b"<!doctype html><html><head><meta charset=utf-8></head><body>\xc2\xa3249
 def store():
     store = db.connect(":memory:")
     run_id = db.start_run(store, spider="demo_market", crawler_version="keywatch/0.1.0 scrapy/2.13")
-    db.save_capture(store, make_item("1", body=BODY, fetched_at="2026-11-28T10:00:00.123456Z",
-                                     headers={"Content-Type": ["text/html; charset=utf-8"],
-                                              "Content-Encoding": ["gzip"], "Content-Length": ["77"],
-                                              "Set-Cookie": ["a=1", "b=2"]}), run_id=run_id)
+    db.save_capture(
+        store,
+        make_item(
+            "1",
+            body=BODY,
+            fetched_at="2026-11-28T10:00:00.123456Z",
+            headers={
+                "Content-Type": ["text/html; charset=utf-8"],
+                "Content-Encoding": ["gzip"],
+                "Content-Length": ["77"],
+                "Set-Cookie": ["a=1", "b=2"],
+            },
+        ),
+        run_id=run_id,
+    )
     db.save_capture(store, make_item("2", fetched_at="2026-11-28T10:00:01Z", status=404), run_id=run_id)
     db.save_capture(store, make_item("1", body=b"later page", fetched_at="2026-11-29T00:00:00.5Z"))
     return store
@@ -45,7 +56,9 @@ def test_all_captures_read_back_byte_identical_with_matching_digests(store, tmp_
         assert record.rec_headers.protocol == "WARC/1.1"
         if record.rec_type != "response":
             continue
-        capture = stored[record.rec_headers.get_header("WARC-Target-URI") + "@" + record.rec_headers.get_header("WARC-Date")]
+        capture = stored[
+            record.rec_headers.get_header("WARC-Target-URI") + "@" + record.rec_headers.get_header("WARC-Date")
+        ]
         body = db.captures.decompress_body(store["bodies"].get(capture["sha256"])["body"], "zlib")
         assert payload == body
         assert hashlib.sha256(payload).hexdigest() == capture["sha256"]
@@ -61,7 +74,9 @@ def test_warc_date_keeps_microseconds_and_headers_are_made_replay_safe(store, tm
     write_warc(store, select_captures(store, listings=[("demo_market", "1")]), out)
     responses = [(r, p) for r, p in records(out) if r.rec_type == "response"]
     assert [r.rec_headers.get_header("WARC-Date") for r, _ in responses] == [
-        "2026-11-28T10:00:00.123456Z", "2026-11-29T00:00:00.500000Z"]
+        "2026-11-28T10:00:00.123456Z",
+        "2026-11-29T00:00:00.500000Z",
+    ]
     first = responses[0][0].http_headers
     assert first.get_header("Content-Encoding") is None  # the stored body is already decoded
     assert first.get_header("X-Keywatch-Original-Content-Encoding") == "gzip"
@@ -100,8 +115,10 @@ def test_warcio_command_line_tools_read_it(store, tmp_path):
 
 def test_purged_captures_are_skipped_not_faked(store, tmp_path):
     with db.write_transaction(store):
-        store.execute("INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
-                      "VALUES (2, 'ann', 'dismiss', 'false_positive', '2026-01-01T00:00:00.000000Z')")
+        store.execute(
+            "INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
+            "VALUES (2, 'ann', 'dismiss', 'false_positive', '2026-01-01T00:00:00.000000Z')"
+        )
         db.append_chain(store, "decision", 1)
     assert len(db.purge_dismissed(store, 30, "job").bodies) == 1
     result = write_warc(store, select_captures(store, all_captures=True), tmp_path / "x.warc.gz")

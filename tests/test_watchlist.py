@@ -10,8 +10,15 @@ from classifier import WatchlistError, load_watchlist
 from keywatch.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-CATEGORIES = {"relay_attack", "key_programmer", "can_injection", "key_emulator", "code_grabber",
-              "signal_jammer", "mechanical_entry"}
+CATEGORIES = {
+    "relay_attack",
+    "key_programmer",
+    "can_injection",
+    "key_emulator",
+    "code_grabber",
+    "signal_jammer",
+    "mechanical_entry",
+}
 
 MINIMAL = """\
 categories:
@@ -53,8 +60,27 @@ def test_shipped_watchlist_has_exactly_the_seven_categories_with_everything_revi
 def test_issue_domain_names_are_in_the_watchlist():
     wl = load_watchlist(ROOT / "watchlist.yaml")
     text = {cid: " ".join(c.strong_terms + c.device_words).lower() for cid, c in wl.categories.items()}
-    for name in ("im508", "im608", "vvdi", "key tool max", "k518", "x300", "cgdi", "x431 immo", "skp900", "skp1000",
-                 "mvp pro", "tango", "zed full", "smart pro", "abrites avdi", "tcode", "handy baby", "cn900", "all keys lost"):
+    for name in (
+        "im508",
+        "im608",
+        "vvdi",
+        "key tool max",
+        "k518",
+        "x300",
+        "cgdi",
+        "x431 immo",
+        "skp900",
+        "skp1000",
+        "mvp pro",
+        "tango",
+        "zed full",
+        "smart pro",
+        "abrites avdi",
+        "tcode",
+        "handy baby",
+        "cn900",
+        "all keys lost",
+    ):
         assert name in text["key_programmer"], name
     for name in ("hu66", "hu100", "hu92", "toy48", "lishi", "slim jim", "ignition puller", "tryout", "jiggler"):
         assert name in text["mechanical_entry"], name
@@ -91,15 +117,22 @@ def test_unknown_category_id_in_a_context(tmp_path):
 
 def test_duplicate_category_and_context_ids(tmp_path):
     category = MINIMAL.split("\n", 1)[1]
-    text = MINIMAL + category + (
-        "contexts:\n  - {id: a, label: A, cancels: all, terms: [x]}\n  - {id: a, label: B, cancels: all, terms: [y]}\n")
+    text = (
+        MINIMAL
+        + category
+        + (
+            "contexts:\n  - {id: a, label: A, cancels: all, terms: [x]}\n  - {id: a, label: B, cancels: all, terms: [y]}\n"
+        )
+    )
     found = problems(write(tmp_path, text))
     assert any(":9: categories: duplicate key 'relay_attack' (first defined on line 2)" in p for p in found)
     assert any(":18: context 'a': duplicate id (first defined on line 17)" in p for p in found)
 
 
 def test_wrong_types_are_each_reported_with_their_line(tmp_path):
-    text = MINIMAL.replace("risk: high", "risk: 5").replace("terms: [relay box]\n    search", "terms: relay box\n    search")
+    text = MINIMAL.replace("risk: high", "risk: 5").replace(
+        "terms: [relay box]\n    search", "terms: relay box\n    search"
+    )
     text += "settings:\n  flag_threshold: lots\n"
     found = problems(write(tmp_path, text))
     assert len(found) == 3
@@ -121,7 +154,11 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
 
 def test_a_term_in_two_categories_and_a_repeated_term(tmp_path):
     text = MINIMAL.replace("terms: [relay box]\n    search", "terms: [relay box, Relay-Boxes]\n    search")
-    text += MINIMAL.split("\n", 1)[1].replace("relay_attack", "key_emulator").replace("[relay box]\n    search", "[RELAY BOX]\n    search", 1)
+    text += (
+        MINIMAL.split("\n", 1)[1]
+        .replace("relay_attack", "key_emulator")
+        .replace("[relay box]\n    search", "[RELAY BOX]\n    search", 1)
+    )
     found = problems(write(tmp_path, text))
     assert any("'Relay-Boxes' repeats a strong term from line 7" in p for p in found)
     assert any("term 'RELAY BOX' is also a term of category 'relay_attack'" in p for p in found)
@@ -156,14 +193,18 @@ def test_classify_refuses_an_invalid_watchlist_with_the_same_message(tmp_path):
     bad = write(tmp_path, MINIMAL.replace("risk: high", "risk: extreme"))
     runner = CliRunner()
     check = runner.invoke(cli, ["watchlist", "check", str(bad)])
-    run = runner.invoke(cli, ["classify", "--watchlist", str(bad), "-"], input='{"id": 1, "title": "x", "description": ""}\n')
+    run = runner.invoke(
+        cli, ["classify", "--watchlist", str(bad), "-"], input='{"id": 1, "title": "x", "description": ""}\n'
+    )
     assert run.exit_code == 1 and run.output == check.output
     assert run.output.startswith("Error: ") and "risk must be one of" in run.output
 
 
 def test_negations_and_listing_wide_contexts_are_validated(tmp_path):
-    good = MINIMAL + ("negations:\n  before: [not the]\n  after: [style]\n"
-                      "contexts:\n  - id: svc\n    label: Service\n    cancels: all\n    where: listing\n    terms: [we come to you]\n")
+    good = MINIMAL + (
+        "negations:\n  before: [not the]\n  after: [style]\n"
+        "contexts:\n  - id: svc\n    label: Service\n    cancels: all\n    where: listing\n    terms: [we come to you]\n"
+    )
     wl = load_watchlist(write(tmp_path, good))
     assert wl.negations_before == ("not the",) and wl.negations_after == ("style",)
     assert wl.contexts[0].where == "listing"
@@ -173,8 +214,12 @@ def test_negations_and_listing_wide_contexts_are_validated(tmp_path):
 
 
 def test_claims_makers_and_weights_are_validated(tmp_path):
-    text = MINIMAL.replace("terms: [relay box]\n", "terms: [relay box]\n    makers: [acme]\n"
-                           "    claims:\n      en: [one by the house, relay box]\n      xx: [one unit]\n", 1)
+    text = MINIMAL.replace(
+        "terms: [relay box]\n",
+        "terms: [relay box]\n    makers: [acme]\n"
+        "    claims:\n      en: [one by the house, relay box]\n      xx: [one unit]\n",
+        1,
+    )
     text += "settings:\n  weights:\n    claim: lots\n    veto: 100\n"
     found = "\n".join(problems(write(tmp_path, text)))
     assert ":11: category 'relay_attack': claims: unknown language 'xx'" in found

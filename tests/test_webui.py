@@ -31,8 +31,11 @@ def token_of(client, url="/login"):
 
 def login(client, name, password=None, ip="127.0.0.1"):
     password = password or USERS[name][1]
-    return client.post("/login", data={"username": name, "password": password, "csrf_token": token_of(client)},
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token_of(client)},
+        environ_base={"REMOTE_ADDR": ip},
+    )
 
 
 @pytest.fixture
@@ -68,7 +71,15 @@ def decisions_of(path, pk=None):
 
 
 def get_routes(pks, capture_id=1):
-    return ["/", f"/listing/{pks['KW-1001']}", "/dashboard", "/report", "/audit", "/users", f"/capture/{capture_id}/page"]
+    return [
+        "/",
+        f"/listing/{pks['KW-1001']}",
+        "/dashboard",
+        "/report",
+        "/audit",
+        "/users",
+        f"/capture/{capture_id}/page",
+    ]
 
 
 def test_anonymous_get_is_redirected_to_login(desk):
@@ -95,8 +106,11 @@ def test_htmx_request_without_session_gets_a_redirect_header_not_a_page(desk):
     app, _, pks = desk
     client = app.test_client()
     token = token_of(client)
-    response = client.post(f"/listing/{pks['KW-1001']}/decide", data={"csrf_token": token, "action": "escalate"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"csrf_token": token, "action": "escalate"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login"
 
@@ -125,13 +139,22 @@ def test_login_redirects_to_next_but_never_off_site(desk):
     app, _, pks = desk
     client = app.test_client()
     token = token_of(client)
-    ok = client.post("/login", data={"username": "bob", "password": USERS["bob"][1], "csrf_token": token,
-                                     "next": f"/listing/{pks['KW-1002']}"})
+    ok = client.post(
+        "/login",
+        data={
+            "username": "bob",
+            "password": USERS["bob"][1],
+            "csrf_token": token,
+            "next": f"/listing/{pks['KW-1002']}",
+        },
+    )
     assert ok.headers["Location"] == f"/listing/{pks['KW-1002']}"
     for evil in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         client = app.test_client()
-        response = client.post("/login", data={"username": "bob", "password": USERS["bob"][1],
-                                               "csrf_token": token_of(client), "next": evil})
+        response = client.post(
+            "/login",
+            data={"username": "bob", "password": USERS["bob"][1], "csrf_token": token_of(client), "next": evil},
+        )
         assert response.headers["Location"] == "/", evil
 
 
@@ -209,8 +232,11 @@ def test_login_form_itself_needs_the_token(desk):
 def test_htmx_header_token_is_accepted(alice, desk):
     _, path, pks = desk
     token = token_of(alice, "/")
-    response = alice.post(f"/listing/{pks['KW-1003']}/decide", data={"action": "escalate", "next": "/"},
-                          headers={"HX-Request": "true", "X-CSRF-Token": token})
+    response = alice.post(
+        f"/listing/{pks['KW-1003']}/decide",
+        data={"action": "escalate", "next": "/"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="row-{pks["KW-1003"]}"')
     assert "status-escalated" in response.text
@@ -224,7 +250,10 @@ def test_reviewer_cannot_manage_users(bob, desk):
     _, path, _ = desk
     token = token_of(bob, "/")
     assert bob.get("/users").status_code == 403
-    assert bob.post("/users", data={"csrf_token": token, "name": "eve", "password": "e" * 12, "role": "admin"}).status_code == 403
+    assert (
+        bob.post("/users", data={"csrf_token": token, "name": "eve", "password": "e" * 12, "role": "admin"}).status_code
+        == 403
+    )
     assert bob.post("/users/alice/disable", data={"csrf_token": token}).status_code == 403
     assert 'href="/users"' not in bob.get("/").text
     store = open_store(path)
@@ -235,7 +264,9 @@ def test_admin_adds_and_disables_users_and_disabling_ends_sessions(alice, desk):
     app, path, _ = desk
     carol = app.test_client()
     token = token_of(alice, "/users")
-    response = alice.post("/users", data={"csrf_token": token, "name": "carol", "password": "carol-password", "role": "reviewer"})
+    response = alice.post(
+        "/users", data={"csrf_token": token, "name": "carol", "password": "carol-password", "role": "reviewer"}
+    )
     assert response.status_code == 303
     assert login(carol, "carol", "carol-password").status_code == 303
     assert carol.get("/").status_code == 200
@@ -244,8 +275,11 @@ def test_admin_adds_and_disables_users_and_disabling_ends_sessions(alice, desk):
     assert carol.get("/").status_code == 302  # the open session ended at once
     assert login(carol, "carol", "carol-password").status_code == 401
     # Short passwords and duplicate names are refused with a message, not an error page.
-    page = alice.post("/users", data={"csrf_token": token, "name": "dave", "password": "short", "role": "reviewer"},
-                      follow_redirects=True)
+    page = alice.post(
+        "/users",
+        data={"csrf_token": token, "name": "dave", "password": "short", "role": "reviewer"},
+        follow_redirects=True,
+    )
     assert "at least 10 characters" in page.text
     page = alice.post("/users", data={"csrf_token": token, "name": "bob", "password": "b" * 12}, follow_redirects=True)
     assert "already exists" in page.text
@@ -299,32 +333,39 @@ def test_decisions_cannot_be_edited_in_place(bob, desk):
         store.execute("DELETE FROM decisions")
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"action": "dismiss"}, "dismissing needs a reason"),
-    ({"action": "dismiss", "reason": "other"}, "needs a note"),
-    ({"action": "note"}, "a note needs some text"),
-    ({"action": "delete"}, "action must be one of"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"action": "dismiss"}, "dismissing needs a reason"),
+        ({"action": "dismiss", "reason": "other"}, "needs a note"),
+        ({"action": "note"}, "a note needs some text"),
+        ({"action": "delete"}, "action must be one of"),
+    ],
+)
 def test_incomplete_decisions_are_refused_with_a_message(bob, desk, data, message):
     _, path, pks = desk
-    page = bob.post(f"/listing/{pks['KW-1001']}/decide", data={**data, "csrf_token": token_of(bob, "/")},
-                    follow_redirects=True)
+    page = bob.post(
+        f"/listing/{pks['KW-1001']}/decide", data={**data, "csrf_token": token_of(bob, "/")}, follow_redirects=True
+    )
     assert message in page.text
     assert decisions_of(path) == []
 
 
 def test_confirm_with_unknown_category_is_refused(bob, desk):
     _, path, pks = desk
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide",
-                        data={"action": "confirm", "category": "toaster", "csrf_token": token_of(bob, "/")})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "confirm", "category": "toaster", "csrf_token": token_of(bob, "/")},
+    )
     assert response.status_code == 400
     assert decisions_of(path) == []
 
 
 def test_decision_on_missing_listing_is_refused(bob, desk):
     _, path, _ = desk
-    page = bob.post("/listing/9999/decide", data={"action": "escalate", "csrf_token": token_of(bob, "/")},
-                    follow_redirects=True)
+    page = bob.post(
+        "/listing/9999/decide", data={"action": "escalate", "csrf_token": token_of(bob, "/")}, follow_redirects=True
+    )
     assert "no listing with id 9999" in page.text
     assert decisions_of(path) == []
 
@@ -333,13 +374,22 @@ def test_bulk_decision_covers_only_that_sellers_open_listings(bob, desk):
     _, path, pks = desk
     token = token_of(bob, "/")
     # One of the seller's two listings is already dismissed; a listing of another seller is smuggled in.
-    bob.post(f"/listing/{pks['KW-1003']}/decide", data={"action": "dismiss", "reason": "duplicate", "csrf_token": token})
-    response = bob.post("/seller/decide", data={
-        "csrf_token": token, "marketplace": "demo", "seller": "nightshift_tools", "action": "confirm",
-        "category": "can_injection", "note": "same seller, same kit",
-        "listing_pk": [str(pks["KW-1003"]), str(pks["KW-1004"]), str(pks["KW-1001"])],
-        "next": f"/listing/{pks['KW-1004']}",
-    })
+    bob.post(
+        f"/listing/{pks['KW-1003']}/decide", data={"action": "dismiss", "reason": "duplicate", "csrf_token": token}
+    )
+    response = bob.post(
+        "/seller/decide",
+        data={
+            "csrf_token": token,
+            "marketplace": "demo",
+            "seller": "nightshift_tools",
+            "action": "confirm",
+            "category": "can_injection",
+            "note": "same seller, same kit",
+            "listing_pk": [str(pks["KW-1003"]), str(pks["KW-1004"]), str(pks["KW-1001"])],
+            "next": f"/listing/{pks['KW-1004']}",
+        },
+    )
     assert response.status_code == 303
     rows = decisions_of(path)
     assert [(r["listing_pk"], r["action"]) for r in rows] == [(pks["KW-1003"], "dismiss"), (pks["KW-1004"], "confirm")]
@@ -364,7 +414,13 @@ def queue_titles(client, **params):
 def test_queue_orders_by_risk_then_score_and_hides_unflagged(bob, desk):
     _, _, pks = desk
     order, page = queue_titles(bob)
-    expected = ["KW-1001", "KW-1003", "KW-1002", "KW-1005", "KW-1004"]  # critical 96, critical 94, high 91, high 88, medium
+    expected = [
+        "KW-1001",
+        "KW-1003",
+        "KW-1002",
+        "KW-1005",
+        "KW-1004",
+    ]  # critical 96, critical 94, high 91, high 88, medium
     assert order == [str(pks[i]) for i in expected]
     assert "Faraday pouch" not in page
     assert re.search(r'Open <span class="count">5</span>', page)
@@ -389,13 +445,15 @@ def test_queue_filters(bob, desk):
 def _days_ago(days):
     import datetime
 
-    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)).date().isoformat()
+    return (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)).date().isoformat()
 
 
 def test_queue_status_tabs_follow_decisions(bob, desk):
     _, _, pks = desk
     token = token_of(bob, "/")
-    bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack", "csrf_token": token})
+    bob.post(
+        f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack", "csrf_token": token}
+    )
     bob.post(f"/listing/{pks['KW-1002']}/decide", data={"action": "escalate", "csrf_token": token})
     open_rows, page = queue_titles(bob)
     assert str(pks["KW-1001"]) not in open_rows and str(pks["KW-1002"]) in open_rows
@@ -485,7 +543,9 @@ def test_secret_key_is_persisted_beside_the_database(desk):
 def test_dashboard_counts_this_weeks_hits_and_decisions(bob, desk):
     _, path, pks = desk
     token = token_of(bob, "/")
-    bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack", "csrf_token": token})
+    bob.post(
+        f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack", "csrf_token": token}
+    )
     store = open_store(path)
     db.record_status(store, pks["KW-1001"], "removed", db.utc_now(), detail="seller took it down")
     page = bob.get("/dashboard").text
@@ -499,7 +559,9 @@ def test_dashboard_counts_this_weeks_hits_and_decisions(bob, desk):
 def test_audit_page_lists_every_decision(bob, desk):
     _, _, pks = desk
     token = token_of(bob, "/")
-    bob.post(f"/listing/{pks['KW-1002']}/decide", data={"action": "escalate", "note": "ask the team", "csrf_token": token})
+    bob.post(
+        f"/listing/{pks['KW-1002']}/decide", data={"action": "escalate", "note": "ask the team", "csrf_token": token}
+    )
     page = bob.get("/audit").text
     assert "demo:<bdi>KW-1002</bdi>" in page and "pending → escalated" in page and "ask the team" in page
 
@@ -511,10 +573,13 @@ def test_purged_page_is_explained_not_framed(bob, desk):
 
     _, path, pks = desk
     pk = pks["KW-1004"]
-    bob.post(f"/listing/{pk}/decide", data={"action": "dismiss", "reason": "false_positive", "csrf_token": token_of(bob, "/")})
+    bob.post(
+        f"/listing/{pk}/decide",
+        data={"action": "dismiss", "reason": "false_positive", "csrf_token": token_of(bob, "/")},
+    )
     store = open_store(path)
     capture_id = store.conn.execute("SELECT id FROM captures WHERE listing_pk = ?", [pk]).fetchone()[0]
-    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
     assert purge_dismissed(store, 1, "test", now=later).listings
     page = bob.get(f"/listing/{pk}").text
     assert "purged under the retention policy" in page and "<iframe" not in page
@@ -524,10 +589,17 @@ def test_purged_page_is_explained_not_framed(bob, desk):
 
 def test_bulk_confirm_with_unknown_category_is_refused(bob, desk):
     _, path, pks = desk
-    response = bob.post("/seller/decide", data={
-        "csrf_token": token_of(bob, "/"), "marketplace": "demo", "seller": "nightshift_tools", "action": "confirm",
-        "category": "toaster", "listing_pk": [str(pks["KW-1003"]), str(pks["KW-1004"])],
-    })
+    response = bob.post(
+        "/seller/decide",
+        data={
+            "csrf_token": token_of(bob, "/"),
+            "marketplace": "demo",
+            "seller": "nightshift_tools",
+            "action": "confirm",
+            "category": "toaster",
+            "listing_pk": [str(pks["KW-1003"]), str(pks["KW-1004"])],
+        },
+    )
     assert response.status_code == 400
     assert decisions_of(path) == []
 
@@ -573,9 +645,11 @@ def test_an_htmx_decision_updates_the_tab_counts_out_of_band(bob, desk):
     token = token_of(bob, "/")
     before = tab_counts(bob.get("/").text)
     assert before["open"] == 5 and before["confirmed"] == 0
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide",
-                        data={"action": "confirm", "category": "relay_attack", "next": "/?status=open"},
-                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "confirm", "category": "relay_attack", "next": "/?status=open"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert response.status_code == 200
     # The row swaps in place; the counts ride along in a <template> (a <nav> cannot follow a <tr> otherwise).
     assert response.text.lstrip().startswith(f'<tr id="row-{pks["KW-1001"]}"')
@@ -591,8 +665,11 @@ def test_the_out_of_band_counts_keep_the_views_filters(bob, desk):
     filtered = "/?status=open&q=lishi"
     before = tab_counts(bob.get(filtered).text)
     assert before["all"] == 1
-    response = bob.post(f"/listing/{pks['KW-1004']}/decide", data={"action": "escalate", "next": filtered},
-                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    response = bob.post(
+        f"/listing/{pks['KW-1004']}/decide",
+        data={"action": "escalate", "next": filtered},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     after = tab_counts(response.text)
     assert after["all"] == 1 and after["escalated"] == 1 and after["pending"] == 0
     assert 'href="/?status=confirmed&amp;q=lishi"' in response.text  # tab links keep the search
@@ -636,8 +713,11 @@ def test_a_post_after_the_cookie_was_cleared_goes_to_login_not_a_400(desk):
     response = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your session has ended" in client.get("/login").text
-    htmx = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"},
-                       headers={"HX-Request": "true", "X-CSRF-Token": token})
+    htmx = client.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "escalate"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
     assert decisions_of(path) == []
 
@@ -648,8 +728,11 @@ def test_an_htmx_post_from_a_disabled_account_gets_hx_redirect_and_changes_nothi
     assert login(bob, "bob").status_code == 303
     bob_token = token_of(bob, "/")
     assert alice.post("/users/bob/disable", data={"csrf_token": token_of(alice, "/users")}).status_code == 303
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack"},
-                        headers={"HX-Request": "true", "X-CSRF-Token": bob_token})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "confirm", "category": "relay_attack"},
+        headers={"HX-Request": "true", "X-CSRF-Token": bob_token},
+    )
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
     assert "Your session has ended" in bob.get("/login").text
     assert decisions_of(path) == []
@@ -667,10 +750,13 @@ def test_date_filters_ask_for_iso_dates(bob):
     assert 'value="2026-11-01"' in since
 
 
-@pytest.mark.parametrize("since, message", [
-    ("28/11/2026", "Ignored the from date '28/11/2026': use YYYY-MM-DD"),
-    ("2026-02-30", "Ignored the from date '2026-02-30': there is no such day"),
-])
+@pytest.mark.parametrize(
+    "since, message",
+    [
+        ("28/11/2026", "Ignored the from date '28/11/2026': use YYYY-MM-DD"),
+        ("2026-02-30", "Ignored the from date '2026-02-30': there is no such day"),
+    ],
+)
 def test_a_bad_date_is_a_clear_flash_and_is_ignored(bob, since, message):
     page = bob.get("/", query_string={"since": since}).text
     assert message in html.unescape(page)
@@ -687,12 +773,17 @@ def test_a_cross_site_post_cannot_overwrite_the_session_cookie(desk):
     cookie (a flash would), or any site could log a reviewer out by posting a form at the desk."""
     app, path, pks = desk
     client = app.test_client()
-    for headers in ({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
-                    {"Origin": "https://evil.example"}):
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Origin": "https://evil.example"},
+    ):
         response = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"}, headers=headers)
         assert response.status_code == 302 and response.headers["Location"] == "/login"
         assert "Set-Cookie" not in response.headers
-    same_site = client.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"},
-                            headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"})
+    same_site = client.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "escalate"},
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+    )
     assert "Set-Cookie" in same_site.headers  # the message for one's own stale tab still arrives
     assert decisions_of(path) == []

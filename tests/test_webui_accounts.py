@@ -4,13 +4,12 @@ cannot pass for another user, and the client address behind a trusted reverse pr
 import html
 
 import pytest
+from test_webui import login, token_of
 
 import db
 import db.review as review
 from webui import create_app
 from webui.sample import USERS, make_desk
-
-from test_webui import login, token_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -62,10 +61,16 @@ def test_disabling_ends_the_sessions_in_the_store(tmp_path):
 
 
 def change(client, current, new, confirm=None, token=None):
-    return client.post("/account/password", data={
-        "csrf_token": token if token is not None else token_of(client, "/account/password"),
-        "current_password": current, "new_password": new, "confirm_password": confirm if confirm is not None else new,
-    }, follow_redirects=True)
+    return client.post(
+        "/account/password",
+        data={
+            "csrf_token": token if token is not None else token_of(client, "/account/password"),
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": confirm if confirm is not None else new,
+        },
+        follow_redirects=True,
+    )
 
 
 def test_a_user_changes_their_own_password_and_their_other_sessions_end(desk):
@@ -82,11 +87,14 @@ def test_a_user_changes_their_own_password_and_their_other_sessions_end(desk):
     assert login(app.test_client(), "bob", "a-brand-new-password").status_code == 303
 
 
-@pytest.mark.parametrize("current, new, confirm, message", [
-    ("not-the-password", "a-brand-new-password", None, "current password is wrong"),
-    (USERS["bob"][1], "short", None, "at least 10 characters"),
-    (USERS["bob"][1], "a-brand-new-password", "a-different-password", "do not match"),
-])
+@pytest.mark.parametrize(
+    "current, new, confirm, message",
+    [
+        ("not-the-password", "a-brand-new-password", None, "current password is wrong"),
+        (USERS["bob"][1], "short", None, "at least 10 characters"),
+        (USERS["bob"][1], "a-brand-new-password", "a-different-password", "do not match"),
+    ],
+)
 def test_a_password_change_is_refused_with_a_reason(desk, current, new, confirm, message):
     app, _ = desk
     here, elsewhere = logged_in(app, "bob"), logged_in(app, "bob")
@@ -119,8 +127,11 @@ def test_guessing_the_current_password_is_throttled_like_a_login(desk):
 
 
 def reset(admin, name, new):
-    return admin.post(f"/users/{name}/password", data={"csrf_token": token_of(admin, "/users"), "new_password": new},
-                      follow_redirects=True)
+    return admin.post(
+        f"/users/{name}/password",
+        data={"csrf_token": token_of(admin, "/users"), "new_password": new},
+        follow_redirects=True,
+    )
 
 
 def test_an_admin_resets_a_password_and_that_users_sessions_end(desk):
@@ -150,19 +161,25 @@ def test_only_admins_reset_and_not_their_own_password_without_the_current_one(de
 # ---------------------------------------------------------------- user names that pass for another
 
 
-@pytest.mark.parametrize("name, message", [
-    ("\u0430dmin", "ASCII"),     # Cyrillic а: reads as "admin"
-    ("b\u043eb", "ASCII"),       # Cyrillic о in an existing name
-    ("ａｄｍｉｎ", "ASCII"),       # fullwidth letters
-    ("Alice", "looks like the existing user 'alice'"),
-    ("a1ice", "looks like the existing user 'alice'"),
-    ("b0b", "looks like the existing user 'bob'"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("\u0430dmin", "ASCII"),  # Cyrillic а: reads as "admin"
+        ("b\u043eb", "ASCII"),  # Cyrillic о in an existing name
+        ("ａｄｍｉｎ", "ASCII"),  # fullwidth letters
+        ("Alice", "looks like the existing user 'alice'"),
+        ("a1ice", "looks like the existing user 'alice'"),
+        ("b0b", "looks like the existing user 'bob'"),
+    ],
+)
 def test_user_names_that_look_like_another_are_refused(desk, name, message):
     app, path = desk
     alice = logged_in(app, "alice")
-    page = alice.post("/users", data={"csrf_token": token_of(alice, "/users"), "name": name,
-                                      "password": "a-long-password", "role": "admin"}, follow_redirects=True)
+    page = alice.post(
+        "/users",
+        data={"csrf_token": token_of(alice, "/users"), "name": name, "password": "a-long-password", "role": "admin"},
+        follow_redirects=True,
+    )
     assert message in html.unescape(page.text)
     assert [u.name for u in review.list_users(db.connect(path))] == ["alice", "bob"]
 
@@ -184,8 +201,11 @@ def proxied(app, forwarded_for):
 def login_via_proxy(app, name, password, client_ip):
     client = app.test_client()
     token = token_of(client)
-    return client, client.post("/login", data={"username": name, "password": password, "csrf_token": token},
-                               environ_base=proxied(app, client_ip))
+    return client, client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token},
+        environ_base=proxied(app, client_ip),
+    )
 
 
 def test_behind_a_trusted_proxy_each_client_is_seen_by_its_own_address(tmp_path):
@@ -198,8 +218,11 @@ def test_behind_a_trusted_proxy_each_client_is_seen_by_its_own_address(tmp_path)
     # Another reviewer behind the same proxy is not locked out with the guesser.
     bob, response = login_via_proxy(app, "bob", USERS["bob"][1], "198.51.100.4")
     assert response.status_code == 303
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide", environ_base=proxied(app, "198.51.100.4"),
-                        data={"action": "escalate", "csrf_token": token_of(bob, "/")})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        environ_base=proxied(app, "198.51.100.4"),
+        data={"action": "escalate", "csrf_token": token_of(bob, "/")},
+    )
     assert response.status_code == 303
     store = db.connect(path)
     assert store.conn.execute("SELECT via FROM decisions").fetchone()[0] == "web 198.51.100.4"

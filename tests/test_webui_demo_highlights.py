@@ -5,11 +5,11 @@ import json
 import re
 
 import pytest
+from conftest import run_keywatch
+from test_webui import login
 
 import db
 import db.review as review
-from conftest import run_keywatch
-from test_webui import login
 from webui import auth, create_app
 from webui.highlight import segments
 
@@ -23,7 +23,8 @@ def test_every_demo_hit_is_highlighted_exactly_where_the_classifier_matched(demo
     review.add_user(store, "alice", auth.hash_password("correct-horse-battery"), role="admin")
     rows = store.conn.execute(
         "SELECT l.pk, c.fields, k.matches FROM listings l JOIN classifications k ON k.id = l.classification_id "
-        "JOIN captures c ON c.id = k.capture_id WHERE l.flagged = 1").fetchall()
+        "JOIN captures c ON c.id = k.capture_id WHERE l.flagged = 1"
+    ).fetchall()
     store.conn.close()
     assert len(rows) >= 30
     client = create_app(path, TESTING=True).test_client()
@@ -34,11 +35,10 @@ def test_every_demo_hit_is_highlighted_exactly_where_the_classifier_matched(demo
         shown = [m for m in matches if m["field"] in ("title", "description")]
         highlighted += bool(shown)
         for m in shown:
-            assert fields[m["field"]][m["start"]:m["end"]] == m["text"], (pk, m)
+            assert fields[m["field"]][m["start"] : m["end"]] == m["text"], (pk, m)
         page = client.get(f"/listing/{pk}").text
         marked = [html.unescape(t) for t in re.findall(r'<mark class="[^"]*" title="[^"]*">(.*?)</mark>', page)]
-        expected = [s.text for f in ("title", "description")
-                    for s in segments(fields.get(f), matches, f) if s.terms]
+        expected = [s.text for f in ("title", "description") for s in segments(fields.get(f), matches, f) if s.terms]
         assert marked == expected, pk
         for m in shown:
             assert any(m["text"] in text for text in marked), (pk, m["text"])

@@ -3,13 +3,12 @@
 import threading
 
 import pytest
+from test_webui import login, token_of
 
 import db
 import db.review as review
 from webui import create_app, security
 from webui.sample import USERS, make_desk
-
-from test_webui import login, token_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -21,13 +20,26 @@ def desk(tmp_path):
     return create_app(path, TESTING=True), path, pks
 
 
-@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/ /evil.example",
-                                    "/\x0b/evil.example", "/\\evil.example", "//evil.example", "https://evil.example/"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/ /evil.example",
+        "/\x0b/evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+    ],
+)
 def test_login_never_redirects_off_site_or_fails_on_a_crafted_next(desk, target):
     app, _, _ = desk
     client = app.test_client()
-    response = client.post("/login", data={"username": "alice", "password": USERS["alice"][1],
-                                           "csrf_token": token_of(client), "next": target})
+    response = client.post(
+        "/login",
+        data={"username": "alice", "password": USERS["alice"][1], "csrf_token": token_of(client), "next": target},
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 
@@ -35,8 +47,15 @@ def test_login_never_redirects_off_site_or_fails_on_a_crafted_next(desk, target)
 def test_a_local_next_is_still_followed(desk):
     app, _, pks = desk
     client = app.test_client()
-    response = client.post("/login", data={"username": "alice", "password": USERS["alice"][1],
-                                           "csrf_token": token_of(client), "next": "/?q=relay&status=all"})
+    response = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": USERS["alice"][1],
+            "csrf_token": token_of(client),
+            "next": "/?q=relay&status=all",
+        },
+    )
     assert response.headers["Location"] == "/?q=relay&status=all"
 
 
@@ -97,8 +116,11 @@ def test_parallel_wrong_passwords_cannot_exceed_the_failure_limit(desk, monkeypa
         client = app.test_client()
         token = token_of(client)
         barrier.wait()
-        statuses.append(client.post("/login", data={"username": "alice", "password": "wrong-password-x",
-                                                    "csrf_token": token}).status_code)
+        statuses.append(
+            client.post(
+                "/login", data={"username": "alice", "password": "wrong-password-x", "csrf_token": token}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=guess) for _ in range(12)]
     for t in threads:
@@ -148,21 +170,27 @@ def test_web_decisions_record_the_channel_and_address(desk):
     client = app.test_client()
     login(client, "alice", ip="10.0.0.7")
     pk = pks["KW-1002"]
-    response = client.post(f"/listing/{pk}/decide", data={"action": "escalate", "csrf_token": token_of(client, "/")},
-                           environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    response = client.post(
+        f"/listing/{pk}/decide",
+        data={"action": "escalate", "csrf_token": token_of(client, "/")},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
     assert response.status_code == 303
     store = db.connect(path)
     assert store.conn.execute("SELECT via FROM decisions WHERE listing_pk = ?", [pk]).fetchone()[0] == "web 10.0.0.7"
     assert "web 10.0.0.7" in client.get("/audit").text
 
 
-@pytest.mark.parametrize("content_type, served", [
-    ("image/svg+xml", "text/plain"),          # an SVG can carry script: never rendered as SVG
-    ("text/xml", "text/plain"),               # nor XML with an xml-stylesheet
-    ("application/xhtml+xml; charset=utf-8", "text/html; charset=utf-8"),
-    ("TEXT/HTML; Charset=ISO-8859-1", "text/html; charset=iso-8859-1"),
-    (None, "text/html"),
-])
+@pytest.mark.parametrize(
+    "content_type, served",
+    [
+        ("image/svg+xml", "text/plain"),  # an SVG can carry script: never rendered as SVG
+        ("text/xml", "text/plain"),  # nor XML with an xml-stylesheet
+        ("application/xhtml+xml; charset=utf-8", "text/html; charset=utf-8"),
+        ("TEXT/HTML; Charset=ISO-8859-1", "text/html; charset=iso-8859-1"),
+        (None, "text/html"),
+    ],
+)
 def test_captured_pages_of_any_type_are_sandboxed_on_get_and_head(tmp_path, content_type, served):
     from db.testing import make_item
 
@@ -170,8 +198,9 @@ def test_captured_pages_of_any_type_are_sandboxed_on_get_and_head(tmp_path, cont
     make_desk(path)
     store = db.connect(path)
     body = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
-    capture_id = db.save_capture(store, make_item("T-1", body=body,
-                                                  headers={"Content-Type": [content_type]} if content_type else {}))
+    capture_id = db.save_capture(
+        store, make_item("T-1", body=body, headers={"Content-Type": [content_type]} if content_type else {})
+    )
     store.conn.close()
     client = create_app(path, TESTING=True).test_client()
     login(client, "alice")
@@ -197,14 +226,40 @@ def test_highlights_stay_on_the_classified_text_after_a_recheck_finds_the_page_g
     make_desk(path)
     store = db.connect(path)
     description = "Two-unit relay box, boxed"
-    classification = {**CLASSIFIED, "matches": [{"term": "relay box", "category": "relay_attack",
-                                                 "field": "description", "start": 9, "end": 18, "text": "relay box",
-                                                 "score": 100.0, "excluded_by": None}]}
-    first = db.save_capture(store, make_item("G-1", description=description, classification=classification,
-                                             fetched_at="2026-11-01T10:00:00.000000Z"))
-    db.save_capture(store, make_item("G-1", title="", description=None, classification=None, status=404,
-                                     listing_status="removed", body=b"<html>gone</html>",
-                                     fetched_at="2026-11-08T10:00:00.000000Z"))
+    classification = {
+        **CLASSIFIED,
+        "matches": [
+            {
+                "term": "relay box",
+                "category": "relay_attack",
+                "field": "description",
+                "start": 9,
+                "end": 18,
+                "text": "relay box",
+                "score": 100.0,
+                "excluded_by": None,
+            }
+        ],
+    }
+    first = db.save_capture(
+        store,
+        make_item(
+            "G-1", description=description, classification=classification, fetched_at="2026-11-01T10:00:00.000000Z"
+        ),
+    )
+    db.save_capture(
+        store,
+        make_item(
+            "G-1",
+            title="",
+            description=None,
+            classification=None,
+            status=404,
+            listing_status="removed",
+            body=b"<html>gone</html>",
+            fetched_at="2026-11-08T10:00:00.000000Z",
+        ),
+    )
     pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [first]).fetchone()[0]
     store.conn.close()
     client = create_app(path, TESTING=True).test_client()

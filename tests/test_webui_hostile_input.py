@@ -4,26 +4,28 @@ seller wrote cannot disguise itself with bidirectional controls."""
 import re
 
 import pytest
+from test_webui import bob, decisions_of, desk, login, token_of  # noqa: F401 (fixtures)
 
 import db
 from db.testing import make_item
 from webui import create_app, views
 from webui.sample import make_desk
 
-from test_webui import bob, decisions_of, desk, login, token_of  # noqa: F401 (fixtures)
-
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
-@pytest.mark.parametrize("url, status, says", [
-    ("/?q=%00", 200, "Review queue"),
-    ("/?q=relay%00box", 200, "Review queue"),
-    ("/listing/99999999999999999999", 404, "Not Found"),
-    ("/listing/9223372036854775808", 404, "Not Found"),
-    ("/capture/9223372036854775808/page", 404, "Not Found"),
-    ("/report?since=9999-12-31T23:59:59-23:59", 400, "since"),
-    ("/report?since=0001-01-01T00:00:00%2B23:59", 400, "since"),
-])
+@pytest.mark.parametrize(
+    "url, status, says",
+    [
+        ("/?q=%00", 200, "Review queue"),
+        ("/?q=relay%00box", 200, "Review queue"),
+        ("/listing/99999999999999999999", 404, "Not Found"),
+        ("/listing/9223372036854775808", 404, "Not Found"),
+        ("/capture/9223372036854775808/page", 404, "Not Found"),
+        ("/report?since=9999-12-31T23:59:59-23:59", 400, "since"),
+        ("/report?since=0001-01-01T00:00:00%2B23:59", 400, "since"),
+    ],
+)
 def test_odd_urls_get_a_clear_answer_not_a_500(bob, url, status, says):
     response = bob.get(url)
     assert response.status_code == status, response.text[:300]
@@ -46,10 +48,18 @@ def test_a_search_for_a_nul_still_searches_the_other_words(bob, desk):
 @pytest.mark.parametrize("value", ["²", "٣", "1e3", "-1", "99999999999999999999999"])
 def test_a_bulk_decision_with_a_strange_listing_number_records_nothing(bob, desk, value):
     _, path, pks = desk
-    response = bob.post("/seller/decide", data={
-        "csrf_token": token_of(bob, "/"), "marketplace": "demo", "seller": "nightshift_tools", "action": "escalate",
-        "listing_pk": [value], "next": f"/listing/{pks['KW-1004']}",
-    }, follow_redirects=True)
+    response = bob.post(
+        "/seller/decide",
+        data={
+            "csrf_token": token_of(bob, "/"),
+            "marketplace": "demo",
+            "seller": "nightshift_tools",
+            "action": "escalate",
+            "listing_pk": [value],
+            "next": f"/listing/{pks['KW-1004']}",
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "no listings to decide on" in response.text
     assert decisions_of(path) == []
@@ -57,8 +67,11 @@ def test_a_bulk_decision_with_a_strange_listing_number_records_nothing(bob, desk
 
 def test_an_htmx_decision_with_a_hostile_next_is_recorded_and_answered_as_recorded(bob, desk):
     _, path, pks = desk
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "next": "/?q=%00&page=x"},
-                        headers={"HX-Request": "true", "X-CSRF-Token": token_of(bob, "/")})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "escalate", "next": "/?q=%00&page=x"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token_of(bob, "/")},
+    )
     assert response.status_code == 200
     assert "status-escalated" in response.text
     assert [d["action"] for d in decisions_of(path)] == ["escalate"]
@@ -73,8 +86,11 @@ def test_a_recorded_htmx_decision_is_never_answered_with_an_error(bob, desk, mon
         raise RuntimeError("drawing the tabs failed")
 
     monkeypatch.setattr(views, "tabs_context", broken)
-    response = bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "next": "/"},
-                        headers={"HX-Request": "true", "X-CSRF-Token": token})
+    response = bob.post(
+        f"/listing/{pks['KW-1001']}/decide",
+        data={"action": "escalate", "next": "/"},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
     assert response.status_code == 200
     assert response.headers["HX-Refresh"] == "true"  # htmx reloads the page, which shows the recorded state
     assert [d["action"] for d in decisions_of(path)] == ["escalate"]
@@ -96,9 +112,15 @@ def disguised(tmp_path):
     path = tmp_path / "k.sqlite"
     make_desk(path)
     store = db.connect(path)
-    item = make_item("RLO-1", marketplace="demo", seller=f"invoice{RLO}gnp.exe", title=f"Relay box {RLO}tinu 2",
-                     description=f"Keyless {RLO}yaler box, boxed", url=f"http://127.0.0.1/item/{RLO}1",
-                     extra={f"Loc{RLO}ation": f"Birm{RLO}ingham"})
+    item = make_item(
+        "RLO-1",
+        marketplace="demo",
+        seller=f"invoice{RLO}gnp.exe",
+        title=f"Relay box {RLO}tinu 2",
+        description=f"Keyless {RLO}yaler box, boxed",
+        url=f"http://127.0.0.1/item/{RLO}1",
+        extra={f"Loc{RLO}ation": f"Birm{RLO}ingham"},
+    )
     db.save_capture(store, item)
     db.save_capture(store, make_item("RLO-2", marketplace="demo", seller=f"invoice{RLO}gnp.exe", title="Other kit"))
     pk = store.conn.execute("SELECT pk FROM listings WHERE listing_id = 'RLO-1'").fetchone()[0]
@@ -117,7 +139,9 @@ def test_bidi_controls_in_seller_text_are_shown_not_obeyed(disguised):
         assert not BIDI_CONTROLS.search(visible_text(page)), url
         assert '<span class="char-code" title="U+202E RIGHT-TO-LEFT OVERRIDE">U+202E</span>' in page, url
     page = client.get(f"/listing/{pk}").text
-    assert '<bdi>invoice<span class="char-code" title="U+202E RIGHT-TO-LEFT OVERRIDE">U+202E</span>gnp.exe</bdi>' in page
+    assert (
+        '<bdi>invoice<span class="char-code" title="U+202E RIGHT-TO-LEFT OVERRIDE">U+202E</span>gnp.exe</bdi>' in page
+    )
     # The bulk form still names the seller exactly as captured, so the decision reaches the right listings.
     assert f'name="seller" value="invoice{RLO}gnp.exe"' in page
 

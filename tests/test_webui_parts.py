@@ -25,8 +25,11 @@ def test_segments_mark_matches_by_offset_and_merge_overlaps():
 
 
 def test_segments_ignore_offsets_that_do_not_fit_the_text():
-    matches = [{"field": "title", "start": 5, "end": 99, "term": "x"}, {"field": "title", "start": "1", "end": 2},
-               {"field": "title", "start": 3, "end": 3, "term": "empty"}]
+    matches = [
+        {"field": "title", "start": 5, "end": 99, "term": "x"},
+        {"field": "title", "start": "1", "end": 2},
+        {"field": "title", "start": 3, "end": 3, "term": "empty"},
+    ]
     assert [(s.text, s.terms) for s in segments("short", matches, "title")] == [("short", [])]
     assert segments(None, matches, "title") == []
 
@@ -37,10 +40,20 @@ def test_short_time():
 
 
 def test_week_buckets_and_chart():
-    start = datetime.datetime(2026, 11, 2, tzinfo=datetime.timezone.utc)  # a Monday
-    series = week_buckets({"new hits": ["2026-11-02T00:00:00.000000Z", "2026-11-08T23:59:59.000000Z",
-                                        "2026-11-09T00:00:00.000000Z", "2026-10-30T10:00:00.000000Z"],
-                           "confirmed": []}, start, 3)
+    start = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)  # a Monday
+    series = week_buckets(
+        {
+            "new hits": [
+                "2026-11-02T00:00:00.000000Z",
+                "2026-11-08T23:59:59.000000Z",
+                "2026-11-09T00:00:00.000000Z",
+                "2026-10-30T10:00:00.000000Z",
+            ],
+            "confirmed": [],
+        },
+        start,
+        3,
+    )
     assert series["new hits"] == [2, 1, 0] and series["confirmed"] == [0, 0, 0]
     svg = str(trend_svg(series))
     assert svg.startswith("<svg") and svg.count("<rect") == 6
@@ -49,8 +62,8 @@ def test_week_buckets_and_chart():
 
 
 def test_trend_chart_scales_to_its_panel():
-    start = datetime.datetime(2026, 11, 2, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)
     svg = str(trend_svg(week_buckets({"new hits": []}, start, 4)))
-    head = svg[:svg.index(">")]
+    head = svg[: svg.index(">")]
     assert 'width="100%"' in head and 'viewBox="0 0 ' in head and "height=" not in head
     assert 'preserveAspectRatio="xMidYMid meet"' in head

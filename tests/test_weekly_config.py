@@ -26,31 +26,46 @@ def test_shipped_config_lists_the_marketplaces_with_webshop_disabled():
 
 
 def test_args_and_settings_become_strings(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         marketplaces:
           - spider: demo_market
             args: {base_url: "http://127.0.0.1:9", max_pages: 2, queries: [relay box, key programmer], seed: ""}
             settings: {DOWNLOAD_DELAY: 0.5, ROBOTSTXT_OBEY: true}
           - spider: webshop
             enabled: false
-        """)
+        """,
+    )
     demo, shop = load_config(path)
     assert demo.args == {"base_url": "http://127.0.0.1:9", "max_pages": "2", "queries": "relay box,key programmer"}
     assert demo.settings == {"DOWNLOAD_DELAY": "0.5", "ROBOTSTXT_OBEY": "true"}
     assert demo.enabled and not shop.enabled
 
 
-@pytest.mark.parametrize("text, message", [
-    ("marketplaces: [\n  {spider: a\n", "marketplaces.yaml:3: not valid YAML"),
-    ("spiders: []\n", "expected a top-level 'marketplaces:' list"),
-    ("marketplaces:\n  - spider: ebay_uk\n  - spider: gumtree\n    pages: 3\n", "marketplaces.yaml:3: unknown key 'pages'"),
-    ("marketplaces:\n  - spider: ebay_uk\n    enabled: yes please\n", "marketplaces.yaml:2: 'enabled:' must be true or false"),
-    ("marketplaces:\n  - spider: ebay_uk\n  - spider: ebay_uk\n", "marketplaces.yaml:3: ebay_uk is listed twice"),
-    ("marketplaces:\n  - spider: webshop\n", "webshop is enabled but has no args.start_url"),
-    ("marketplaces:\n  - spider: ebay_uk\n    enabled: false\n", "no marketplace is enabled"),
-    ("marketplaces:\n  - enabled: true\n", "'spider:' must name a spider"),
-    ("marketplaces:\n  - spider: ebay_uk\n    args: {queries: [{a: 1}]}\n", "args.queries: expected a single value"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("marketplaces: [\n  {spider: a\n", "marketplaces.yaml:3: not valid YAML"),
+        ("spiders: []\n", "expected a top-level 'marketplaces:' list"),
+        (
+            "marketplaces:\n  - spider: ebay_uk\n  - spider: gumtree\n    pages: 3\n",
+            "marketplaces.yaml:3: unknown key 'pages'",
+        ),
+        (
+            "marketplaces:\n  - spider: ebay_uk\n    enabled: yes please\n",
+            "marketplaces.yaml:2: 'enabled:' must be true or false",
+        ),
+        ("marketplaces:\n  - spider: ebay_uk\n  - spider: ebay_uk\n", "marketplaces.yaml:3: ebay_uk is listed twice"),
+        ("marketplaces:\n  - spider: webshop\n", "webshop is enabled but has no args.start_url"),
+        ("marketplaces:\n  - spider: ebay_uk\n    enabled: false\n", "no marketplace is enabled"),
+        ("marketplaces:\n  - enabled: true\n", "'spider:' must name a spider"),
+        (
+            "marketplaces:\n  - spider: ebay_uk\n    args: {queries: [{a: 1}]}\n",
+            "args.queries: expected a single value",
+        ),
+    ],
+)
 def test_bad_config_names_file_line_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as error:

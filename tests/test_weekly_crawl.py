@@ -35,8 +35,9 @@ def write_config(tmp_path, market, **args):
 
 
 def crawl_all(config, db_path, *extra, check=False):
-    return run_keywatch("crawl", "--all", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING", *extra,
-                        check=check)
+    return run_keywatch(
+        "crawl", "--all", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING", *extra, check=check
+    )
 
 
 def test_weekly_run_reports_then_fails_loudly_when_the_site_changes(market, tmp_path):
@@ -105,9 +106,15 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
     db_path = tmp_path / "locked.sqlite"
     # The holder is another process: flock locks belong to open files, across processes.
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from keywatch.weekly import CrawlLock\n"
-         f"with CrawlLock({str(db_path)!r}):\n    print('locked', flush=True); time.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from keywatch.weekly import CrawlLock\n"
+            f"with CrawlLock({str(db_path)!r}):\n    print('locked', flush=True); time.sleep(60)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -123,14 +130,17 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
         holder.wait()
 
 
-@pytest.mark.parametrize("args, message", [
-    ((), "give one SPIDER to crawl, or --all"),
-    (("demo_market", "--all"), "give one SPIDER to crawl, or --all"),
-    (("--all", "-a", "x=1"), "spider arguments come from the config file"),
-    (("demo_market", "--config", "x.yaml"), "--config is only used with --all"),
-    (("--all", "--config", "missing.yaml"), "missing.yaml: no such file"),
-    (("no_such_spider",), "unknown spider 'no_such_spider'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "give one SPIDER to crawl, or --all"),
+        (("demo_market", "--all"), "give one SPIDER to crawl, or --all"),
+        (("--all", "-a", "x=1"), "spider arguments come from the config file"),
+        (("demo_market", "--config", "x.yaml"), "--config is only used with --all"),
+        (("--all", "--config", "missing.yaml"), "missing.yaml: no such file"),
+        (("no_such_spider",), "unknown spider 'no_such_spider'"),
+    ],
+)
 def test_crawl_usage_errors_are_one_line(tmp_path, args, message):
     result = cli("crawl", *args, "--db", tmp_path / "x.sqlite")
     assert result.exit_code == 1 and message in result.output

@@ -88,8 +88,15 @@ def stored_run(store, spider, items, finish="finished", stats=None):
 def test_field_coverage_counts_empty_fields_of_listing_captures_only(store):
     items = [make_item(str(n)) for n in range(3)] + [make_item("3", price=None, title="")]
     items.append(make_item("4", purpose="recheck", price=None))  # re-checks do not count
-    items[0]["attachments"] = [{"kind": "description", "url": "http://127.0.0.1:8000/d/0", "status": 200,  # nor these
-                                "headers": {}, "body": b"<p>description</p>"}]
+    items[0]["attachments"] = [
+        {
+            "kind": "description",
+            "url": "http://127.0.0.1:8000/d/0",
+            "status": 200,  # nor these
+            "headers": {},
+            "body": b"<p>description</p>",
+        }
+    ]
     run_id = stored_run(store, "demo_market", items)
     coverage = rechecks.run_field_coverage(store, run_id)
     assert coverage["captures"] == 4
@@ -115,8 +122,10 @@ def test_report_compares_with_the_previous_finished_run_of_the_same_spider(store
 
 
 def test_a_run_of_robot_checks_is_reported_as_blocked_not_as_broken_markup():
-    blocked = run(captures=0, **{"keywatch/cards_screened": 0, "keywatch/search_pages": 0, "keywatch/items": 0,
-                                 "keywatch/blocked_pages": 12})
+    blocked = run(
+        captures=0,
+        **{"keywatch/cards_screened": 0, "keywatch/search_pages": 0, "keywatch/items": 0, "keywatch/blocked_pages": 12},
+    )
     problems = check_run(blocked, [run(run_id=1)])
     assert kinds(problems) == ["blocked"] and problems[0].broken
     assert "12 robot-check pages" in problems[0].message
@@ -125,12 +134,24 @@ def test_a_run_of_robot_checks_is_reported_as_blocked_not_as_broken_markup():
 
 
 def test_listing_pages_not_stored_make_the_weekly_job_fail():
-    fetched = {"keywatch/item_pages": 40, "keywatch/items_stored": 37, "keywatch/item_pages_skipped/robot_check": 1,
-               "keywatch/items_not_stored": 1, "keywatch/rechecks/live": 5, "keywatch/rechecks_stored": 5}
+    fetched = {
+        "keywatch/item_pages": 40,
+        "keywatch/items_stored": 37,
+        "keywatch/item_pages_skipped/robot_check": 1,
+        "keywatch/items_not_stored": 1,
+        "keywatch/rechecks/live": 5,
+        "keywatch/rechecks_stored": 5,
+    }
     [problem] = check_run(run(**fetched), [run(run_id=1)])
     # 45 fetched = 42 stored + 1 robot check + 1 not stored + 1 neither stored nor counted.
     assert problem.kind == "items_lost" and problem.broken
     assert problem.message == "2 of 45 fetched listing pages were not stored (see the log)"
-    assert accounting(fetched) == {"fetched": 45, "stored": 42, "skipped": {"robot_check": 1}, "not_stored": 1,
-                                   "lost": 1, "unreadable_fields": {}}
+    assert accounting(fetched) == {
+        "fetched": 45,
+        "stored": 42,
+        "skipped": {"robot_check": 1},
+        "not_stored": 1,
+        "lost": 1,
+        "unreadable_fields": {},
+    }
     assert check_run(run(**{**fetched, "keywatch/items_stored": 39, "keywatch/items_not_stored": 0}), []) == []

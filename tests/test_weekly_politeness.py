@@ -20,10 +20,12 @@ from scrapy.spiderloader import SpiderLoader
 from keywatch.crawling import project_settings
 from tests.conftest import ROOT
 
-BACKOFF_MIDDLEWARES = json.dumps({
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "spiders.middlewares_retry.BackoffRetryMiddleware": 550,
-})
+BACKOFF_MIDDLEWARES = json.dumps(
+    {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "spiders.middlewares_retry.BackoffRetryMiddleware": 550,
+    }
+)
 
 
 class RecordingServer:
@@ -113,8 +115,21 @@ SPIDER = textwrap.dedent("""
 def runspider(tmp_path, base, paths, *settings):
     script = tmp_path / "follow_spider.py"
     script.write_text(SPIDER)
-    args = [sys.executable, "-m", "scrapy", "runspider", str(script), "-a", f"base={base}", "-a", f"paths={paths}",
-            "-s", f"KEYWATCH_DB={tmp_path / 'polite.sqlite'}", "-s", "LOG_LEVEL=INFO"]
+    args = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "runspider",
+        str(script),
+        "-a",
+        f"base={base}",
+        "-a",
+        f"paths={paths}",
+        "-s",
+        f"KEYWATCH_DB={tmp_path / 'polite.sqlite'}",
+        "-s",
+        "LOG_LEVEL=INFO",
+    ]
     for setting in settings:
         args += ["-s", setting]
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -134,7 +149,9 @@ def test_every_marketplace_spider_is_polite_by_configuration():
         crawler_settings = Crawler(loader.load(name), settings).settings if name in names else settings
         assert crawler_settings.getbool("ROBOTSTXT_OBEY"), name
         assert 1 <= crawler_settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2, name
-        assert crawler_settings.getbool("AUTOTHROTTLE_ENABLED") and crawler_settings.getfloat("DOWNLOAD_DELAY") > 0, name
+        assert crawler_settings.getbool("AUTOTHROTTLE_ENABLED") and crawler_settings.getfloat("DOWNLOAD_DELAY") > 0, (
+            name
+        )
         assert crawler_settings.getbool("RETRY_ENABLED") and crawler_settings.getint("RETRY_TIMES") >= 2, name
         assert 0 < crawler_settings.getint("DOWNLOAD_MAXSIZE") <= 50 * 1024 * 1024, name
         assert "contact" in crawler_settings.get("USER_AGENT"), name
@@ -146,8 +163,15 @@ def test_live_crawl_is_polite_and_backs_off_before_retrying(tmp_path, server):
     # A short delay keeps the test quick. (Not 0: with DOWNLOAD_DELAY=0 under the asyncio reactor, Scrapy 2.19
     # dispatches a slot's whole queue before any request counts as transferring, so
     # CONCURRENT_REQUESTS_PER_DOMAIN is not enforced. Every marketplace spider keeps a delay > 0, checked above.)
-    proc = runspider(tmp_path, server.url, "/page/0,/flaky", f"DOWNLOADER_MIDDLEWARES={BACKOFF_MIDDLEWARES}",
-                     "RETRY_BACKOFF_BASE=0.5", "DOWNLOAD_DELAY=0.05", "AUTOTHROTTLE_ENABLED=False")
+    proc = runspider(
+        tmp_path,
+        server.url,
+        "/page/0,/flaky",
+        f"DOWNLOADER_MIDDLEWARES={BACKOFF_MIDDLEWARES}",
+        "RETRY_BACKOFF_BASE=0.5",
+        "DOWNLOAD_DELAY=0.05",
+        "AUTOTHROTTLE_ENABLED=False",
+    )
     paths = server.paths()
     assert paths[0] == "/robots.txt"
     assert {f"/page/{n}" for n in range(server.pages)} <= set(paths)
@@ -170,8 +194,9 @@ def test_backoff_delays_grow_and_are_capped():
 
     from spiders.middlewares_retry import BackoffRetryMiddleware
 
-    middleware = BackoffRetryMiddleware(Settings({"RETRY_ENABLED": True, "RETRY_BACKOFF_BASE": 2,
-                                                  "RETRY_BACKOFF_MAX": 10}))
+    middleware = BackoffRetryMiddleware(
+        Settings({"RETRY_ENABLED": True, "RETRY_BACKOFF_BASE": 2, "RETRY_BACKOFF_MAX": 10})
+    )
     assert [middleware.delay_for(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
     assert middleware.delay_for(1, b"7") == 7 and middleware.delay_for(1, b"600") == 10
     assert middleware.delay_for(2, b"Wed, 21 Oct 2026 07:28:00 GMT") == 4  # an HTTP date: exponential delay

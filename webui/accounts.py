@@ -18,8 +18,13 @@ def users():
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         try:
-            review.add_user(g.store, name, auth.hash_password(request.form.get("password", "")),
-                            role=request.form.get("role", "reviewer"), created_by=g.user.name)
+            review.add_user(
+                g.store,
+                name,
+                auth.hash_password(request.form.get("password", "")),
+                role=request.form.get("role", "reviewer"),
+                created_by=g.user.name,
+            )
             flash(f"User {name} created.", "ok")
         except review.ReviewError as error:
             flash(str(error), "error")

@@ -60,8 +60,9 @@ def throttled_check(name: str, password: str) -> bool | None:
     """
     store, config = g.store, current_app.config
     # Counted as a failure before the password is checked, so parallel guesses cannot slip past the limit.
-    attempt = review.reserve_login_attempt(store, name, client_ip(), config["LOGIN_MAX_FAILURES"],
-                                           config["LOGIN_WINDOW_SECONDS"])
+    attempt = review.reserve_login_attempt(
+        store, name, client_ip(), config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"]
+    )
     if attempt is None:
         return None
     if not name or not check_password(store, name, password):

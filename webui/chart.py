@@ -40,13 +40,14 @@ def trend_svg(series: dict, width: int = 960, height: int = 260) -> Markup:
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
         f'role="img" aria-labelledby="trend-title" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="trend-title">Weekly new hits, confirmations and removals, '
-        f'last {len(weeks)} weeks</title>'
+        f"last {len(weeks)} weeks</title>"
     ]
     for tick in sorted({0, peak // 2, peak}):  # whole numbers only: these are counts
         y = top + plot_h * (1 - tick / peak)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d1d5db"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#4b5563">'
-                     f'{tick}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#4b5563">{tick}</text>'
+        )
     for i, week in enumerate(weeks):
         x0 = left + i * group + 3
         for j, name in enumerate(names):
@@ -57,7 +58,9 @@ def trend_svg(series: dict, width: int = 960, height: int = 260) -> Markup:
                 f'fill="{COLOURS.get(name, "#6b7280")}"><title>{escape(name)}, week of {week}: {value}</title></rect>'
             )
         if i % 2 == 0 or len(weeks) <= 8:
-            parts.append(f'<text x="{x0 + group / 2 - 3:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" '
-                         f'fill="#4b5563">{week.strftime("%d %b")}</text>')
+            parts.append(
+                f'<text x="{x0 + group / 2 - 3:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" '
+                f'fill="#4b5563">{week.strftime("%d %b")}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -17,26 +17,81 @@ HOSTILE_MARKER = "PWNED-BY-CAPTURE"
 
 # (listing_id, seller, title, description, price, category, risk, score, [(term, field, words)], days_ago)
 LISTINGS = [
-    ("KW-1001", "autokeys_direct", "Keyless Entry Relay Repeater Box - 2 Unit Long Range Signal Amplifier",
-     "Professional relay box kit, two units. Extends keyless entry range up to 300m. Works on most push-start "
-     "vehicles. Boxed with chargers. Postage next day.", "249.99", "relay_attack", "critical", 96,
-     [("relay box", "description", "relay box"), ("keyless entry relay", "title", "Keyless Entry Relay")], 2),
-    ("KW-1002", "autokeys_direct", "Universal OBD2 Key Programmer - Add Keys All Keys Lost, Pin Code Reader",
-     "Programs new smart keys through the OBD port in minutes. All keys lost supported. Pin code reading for "
-     "most European makes. Software updates included.", "189.00", "key_programmer", "high", 91,
-     [("key programmer", "title", "Key Programmer"), ("all keys lost", "description", "All keys lost")], 3),
-    ("KW-1003", "nightshift_tools", "CAN bus emergency start device - headlight connector, Toyota/Lexus",
-     "Emergency start unit that connects behind the headlight to the CAN bus. Plug in, press the button, car "
-     "unlocks and starts. No key needed.", "420.00", "can_injection", "critical", 94,
-     [("emergency start", "title", "emergency start"), ("can bus", "description", "CAN bus")], 1),
-    ("KW-1004", "nightshift_tools", "Lishi 2-in-1 HU101 pick and decoder, locksmith tool",
-     "Genuine style Lishi 2in1 for HU101 profile. Opens and decodes. For trained locksmiths.", "35.50",
-     "mechanical_entry", "medium", 82, [("lishi", "title", "Lishi")], 9),
-    ("KW-1005", "gadget-outlet", "Rolling code grabber 433MHz with display, garage and car remotes",
-     "Captures and replays rolling codes. <script>alert('not from us')</script> Handheld with OLED display.",
-     "129.00", "code_grabber", "high", 88, [("code grabber", "title", "code grabber")], 16),
-    ("KW-1006", "gadget-outlet", "Faraday pouch for car keys, signal blocking, pack of 2",
-     "Blocks keyless entry signals to protect your car from relay attacks.", "9.99", None, None, 12, [], 5),
+    (
+        "KW-1001",
+        "autokeys_direct",
+        "Keyless Entry Relay Repeater Box - 2 Unit Long Range Signal Amplifier",
+        "Professional relay box kit, two units. Extends keyless entry range up to 300m. Works on most push-start "
+        "vehicles. Boxed with chargers. Postage next day.",
+        "249.99",
+        "relay_attack",
+        "critical",
+        96,
+        [("relay box", "description", "relay box"), ("keyless entry relay", "title", "Keyless Entry Relay")],
+        2,
+    ),
+    (
+        "KW-1002",
+        "autokeys_direct",
+        "Universal OBD2 Key Programmer - Add Keys All Keys Lost, Pin Code Reader",
+        "Programs new smart keys through the OBD port in minutes. All keys lost supported. Pin code reading for "
+        "most European makes. Software updates included.",
+        "189.00",
+        "key_programmer",
+        "high",
+        91,
+        [("key programmer", "title", "Key Programmer"), ("all keys lost", "description", "All keys lost")],
+        3,
+    ),
+    (
+        "KW-1003",
+        "nightshift_tools",
+        "CAN bus emergency start device - headlight connector, Toyota/Lexus",
+        "Emergency start unit that connects behind the headlight to the CAN bus. Plug in, press the button, car "
+        "unlocks and starts. No key needed.",
+        "420.00",
+        "can_injection",
+        "critical",
+        94,
+        [("emergency start", "title", "emergency start"), ("can bus", "description", "CAN bus")],
+        1,
+    ),
+    (
+        "KW-1004",
+        "nightshift_tools",
+        "Lishi 2-in-1 HU101 pick and decoder, locksmith tool",
+        "Genuine style Lishi 2in1 for HU101 profile. Opens and decodes. For trained locksmiths.",
+        "35.50",
+        "mechanical_entry",
+        "medium",
+        82,
+        [("lishi", "title", "Lishi")],
+        9,
+    ),
+    (
+        "KW-1005",
+        "gadget-outlet",
+        "Rolling code grabber 433MHz with display, garage and car remotes",
+        "Captures and replays rolling codes. <script>alert('not from us')</script> Handheld with OLED display.",
+        "129.00",
+        "code_grabber",
+        "high",
+        88,
+        [("code grabber", "title", "code grabber")],
+        16,
+    ),
+    (
+        "KW-1006",
+        "gadget-outlet",
+        "Faraday pouch for car keys, signal blocking, pack of 2",
+        "Blocks keyless entry signals to protect your car from relay attacks.",
+        "9.99",
+        None,
+        None,
+        12,
+        [],
+        5,
+    ),
 ]
 
 
@@ -56,7 +111,7 @@ def _page(title: str, description: str, hostile: bool) -> bytes:
         f"<title>{html.escape(title)} | Demo Market</title></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='desc'>{html.escape(description)}</p>{script}"
         "</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _matches(title: str, description: str, category: str | None, spec) -> list[dict]:
@@ -65,15 +120,24 @@ def _matches(title: str, description: str, category: str | None, spec) -> list[d
         text = title if field == "title" else description
         start = text.lower().find(words.lower())
         assert start >= 0, (term, words)
-        matches.append({"term": term, "category": category, "field": field, "start": start,
-                        "end": start + len(words), "text": text[start:start + len(words)], "score": 100.0,
-                        "excluded_by": None})
+        matches.append(
+            {
+                "term": term,
+                "category": category,
+                "field": field,
+                "start": start,
+                "end": start + len(words),
+                "text": text[start : start + len(words)],
+                "score": 100.0,
+                "excluded_by": None,
+            }
+        )
     return matches
 
 
 def build(store, *, now: datetime.datetime | None = None, marketplace: str = "demo") -> dict[str, int]:
     """Save the sample listings (one capture each, two for KW-1001); returns {listing_id: listing pk}."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     run_id = db.start_run(store, spider="sample", args={})
     pks = {}
     for listing_id, seller, title, description, price, category, risk, score, spec, days_ago in LISTINGS:
@@ -82,15 +146,28 @@ def build(store, *, now: datetime.datetime | None = None, marketplace: str = "de
             fetched = now - datetime.timedelta(days=age, minutes=7)
             url = f"http://127.0.0.1:8765/item/{listing_id}"
             item = {
-                "marketplace": marketplace, "listing_id": listing_id, "url": url, "title": title,
-                "description": description, "price": price, "currency": "GBP", "seller": seller,
-                "condition": "New", "extra": {"Item location": "Birmingham, UK"},
-                "request_url": url, "response_url": url, "status": 200,
+                "marketplace": marketplace,
+                "listing_id": listing_id,
+                "url": url,
+                "title": title,
+                "description": description,
+                "price": price,
+                "currency": "GBP",
+                "seller": seller,
+                "condition": "New",
+                "extra": {"Item location": "Birmingham, UK"},
+                "request_url": url,
+                "response_url": url,
+                "status": 200,
                 "headers": {"Content-Type": ["text/html; charset=utf-8"]},
                 "body": _page(title, description, hostile=listing_id == "KW-1005"),
-                "fetched_at": fetched.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "purpose": "candidate",
+                "fetched_at": fetched.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "purpose": "candidate",
                 "classification": {
-                    "flagged": category is not None, "category": category, "risk": risk, "score": score,
+                    "flagged": category is not None,
+                    "category": category,
+                    "risk": risk,
+                    "score": score,
                     "matches": _matches(title, description, category, spec),
                     "watchlist_version": WATCHLIST_VERSION,
                 },

@@ -24,9 +24,15 @@ class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):  # keep test and script output readable
         pass
 
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 def chromium_path() -> str | None:
@@ -64,12 +70,16 @@ def demo_store(path: Path) -> None:
     """The demo crawl's evidence store at `path` (as `make demo` builds it), with one admin account."""
     import subprocess
 
-    from webui import auth
     import db
     import db.review as review
+    from webui import auth
 
-    subprocess.run([sys.executable, "-m", "keywatch", "demo", "--db", str(path)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "keywatch", "demo", "--db", str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     store = db.connect(path)
     try:
         review.add_user(store, "alice", auth.hash_password(DEMO_PASSWORD), role="admin", created_by="screenshots")
@@ -115,8 +125,9 @@ def take(out_dir: Path) -> list[Path]:
         app = create_app(path)
         with serve_in_thread(app) as base, sync_playwright() as p:
             browser = launch(p)
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1,
-                                          locale="en-GB", timezone_id="UTC")
+            context = browser.new_context(
+                viewport={"width": 1440, "height": 900}, device_scale_factor=1, locale="en-GB", timezone_id="UTC"
+            )
             page = context.new_page()
             log_in(page, base, "alice", DEMO_PASSWORD)
             # Mid-triage: the first listing confirmed from the keyboard, the next one selected.

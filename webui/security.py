@@ -27,7 +27,9 @@ APP_CSP = (
 )
 # A captured page is hostile: a unique origin, no scripts, no forms, no plugins, no popups, and no requests
 # anywhere (so a captured page cannot even ping the marketplace that an officer is looking at it).
-CAPTURE_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'"
+CAPTURE_CSP = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'"
+)
 
 
 def load_secret_key(db_path: Path) -> bytes:
@@ -107,8 +109,11 @@ def session_ended():
     if not from_another_site():
         # Only for one's own stale tab: a flash sets a cookie, and a cross-site POST (sent without the SameSite
         # cookie) must not be able to replace a reviewer's live session with it and so log them out.
-        flash("Your session has ended (logged out, expired or the account was disabled), so that action was not "
-              "recorded. Log in and try again.", "error")
+        flash(
+            "Your session has ended (logged out, expired or the account was disabled), so that action was not "
+            "recorded. Log in and try again.",
+            "error",
+        )
     return to_login()
 
 
@@ -157,8 +162,13 @@ def safe_next(target: str | None) -> str:
     Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so `/<TAB>/evil.example`
     would arrive as `//evil.example`: any whitespace, control character or backslash disqualifies the target.
     """
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
-            and not urlsplit(target).netloc):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("review.queue")

@@ -34,8 +34,10 @@ def reveal_segment(text) -> Markup:
     for i, char in enumerate(text):
         if _hidden(char):
             title = f"{_label(char)} {unicodedata.name(char, '')}".strip()
-            parts += [escape(text[start:i]), Markup('<span class="char-code" title="{}">{}</span>').format(
-                title, _label(char))]
+            parts += [
+                escape(text[start:i]),
+                Markup('<span class="char-code" title="{}">{}</span>').format(title, _label(char)),
+            ]
             start = i + 1
     parts.append(escape(text[start:]))
     return Markup("").join(parts)

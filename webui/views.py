@@ -7,8 +7,7 @@ import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 import db.review as review
@@ -21,10 +20,21 @@ from webui.security import CAPTURE_CSP, login_required, safe_next
 bp = Blueprint("review", __name__)
 
 # The seven device categories watchlist.yaml defines (issue 2); labels come from the watchlist when it loads.
-DEFAULT_CATEGORIES = ("relay_attack", "key_programmer", "can_injection", "key_emulator", "code_grabber",
-                      "signal_jammer", "mechanical_entry")
-REASON_LABELS = {"false_positive": "False positive", "legitimate_trade_seller": "Legitimate trade seller",
-                 "duplicate": "Duplicate", "other": "Other (say why in the note)"}
+DEFAULT_CATEGORIES = (
+    "relay_attack",
+    "key_programmer",
+    "can_injection",
+    "key_emulator",
+    "code_grabber",
+    "signal_jammer",
+    "mechanical_entry",
+)
+REASON_LABELS = {
+    "false_positive": "False positive",
+    "legitimate_trade_seller": "Legitimate trade seller",
+    "duplicate": "Duplicate",
+    "other": "Other (say why in the note)",
+}
 PAGE_SIZE = 100
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A listing number in a form: ASCII digits only ("²".isdigit() is true, and int() refuses it), within SQLite's range.
@@ -82,8 +92,12 @@ def queue_filter(args=None, *, warn: bool = True) -> review.QueueFilter:
     if warn and dates["since"] and dates["until"] and dates["since"] > dates["until"]:
         flash(f"The from date {dates['since']} is after the to date {dates['until']}: nothing can match.", "error")
     return review.QueueFilter(
-        status=status, category=args.get("category", ""), marketplace=args.get("marketplace", ""),
-        seller=args.get("seller", "").strip(), since=dates["since"], until=dates["until"],
+        status=status,
+        category=args.get("category", ""),
+        marketplace=args.get("marketplace", ""),
+        seller=args.get("seller", "").strip(),
+        since=dates["since"],
+        until=dates["until"],
         q=args.get("q", "").strip()[:200],
     )
 
@@ -94,8 +108,12 @@ def view_statuses(status: str) -> tuple[str, ...]:
 
 
 def tabs_context(f: review.QueueFilter, args: dict) -> dict:
-    return {"counts": review.queue_counts(g.store, f), "f": f, "statuses": ("open", *review.STATUSES, "all"),
-            "args": {k: v for k, v in args.items() if k != "page"}}
+    return {
+        "counts": review.queue_counts(g.store, f),
+        "f": f,
+        "statuses": ("open", *review.STATUSES, "all"),
+        "args": {k: v for k, v in args.items() if k != "page"},
+    }
 
 
 @bp.route("/")
@@ -108,8 +126,14 @@ def queue():
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), last_page)
     rows = review.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
-        "queue.html", rows=rows, page=page, page_size=PAGE_SIZE, filter_choices=review.filter_choices(g.store),
-        next_url=request.full_path.rstrip("?"), view_statuses=view_statuses(f.status), **tabs,
+        "queue.html",
+        rows=rows,
+        page=page,
+        page_size=PAGE_SIZE,
+        filter_choices=review.filter_choices(g.store),
+        next_url=request.full_path.rstrip("?"),
+        view_statuses=view_statuses(f.status),
+        **tabs,
     )
 
 
@@ -122,13 +146,19 @@ def listing(pk: int):
     matches = (item["classification"] or {}).get("matches", [])
     fields = item["classified_fields"]
     # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
-    open_by_seller = [row for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
-                      if row["flagged"] and row["review_status"] in review.OPEN_STATUSES]
+    open_by_seller = [
+        row
+        for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
+        if row["flagged"] and row["review_status"] in review.OPEN_STATUSES
+    ]
     return render_template(
-        "listing.html", item=item, matches=matches,
+        "listing.html",
+        item=item,
+        matches=matches,
         title_segments=segments(fields.get("title") or item["title"], matches, "title"),
         description_segments=segments(fields.get("description"), matches, "description"),
-        captures=review.captures(g.store, pk), timeline=review.timeline(g.store, pk),
+        captures=review.captures(g.store, pk),
+        timeline=review.timeline(g.store, pk),
         decisions=review.decisions(g.store, pk),
         seller_rows=review.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
         open_by_seller=open_by_seller,
@@ -137,8 +167,12 @@ def listing(pk: int):
 
 def _decision_form() -> dict:
     form = request.form
-    decision = {"action": form.get("action", ""), "category": form.get("category") or None,
-                "reason": form.get("reason") or None, "note": form.get("note", "")}
+    decision = {
+        "action": form.get("action", ""),
+        "category": form.get("category") or None,
+        "reason": form.get("reason") or None,
+        "note": form.get("note", ""),
+    }
     if decision["action"] == "confirm" and decision["category"] not in {*category_labels(), *DEFAULT_CATEGORIES}:
         abort(400, description="Choose a category from the watchlist to confirm.")
     return decision
@@ -175,8 +209,9 @@ def decided_row(pk: int):
             # The counts change with the decision: sent along for an out-of-band swap, counted over the same
             # filters as the page the reviewer is on (its URL is the form's `next`).
             view_args = MultiDict(parse_qsl(urlsplit(next_url).query))
-            tabs = render_block("queue.html", "tabs", oob=True,
-                                **tabs_context(queue_filter(view_args, warn=False), view_args))
+            tabs = render_block(
+                "queue.html", "tabs", oob=True, **tabs_context(queue_filter(view_args, warn=False), view_args)
+            )
             return render_block("queue.html", "row", row=row, next_url=next_url) + f"<template>{tabs}</template>"
     except Exception:
         current_app.logger.exception("could not draw listing %s's row after a decision", pk)
@@ -193,13 +228,17 @@ def decide_seller():
     marketplace, seller = request.form.get("marketplace", ""), request.form.get("seller", "")
     pks = [int(v) for v in request.form.getlist("listing_pk") if _ROW_ID.fullmatch(v)]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
-    allowed = {row["pk"] for row in review.seller_listings(g.store, marketplace, seller)
-               if row["flagged"] and row["review_status"] in review.OPEN_STATUSES}
+    allowed = {
+        row["pk"]
+        for row in review.seller_listings(g.store, marketplace, seller)
+        if row["flagged"] and row["review_status"] in review.OPEN_STATUSES
+    }
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
-        done = review.decide_many(g.store, pks, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}",
-                                  **decision)
+        done = review.decide_many(
+            g.store, pks, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}", **decision
+        )
         flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
     except review.ReviewError as error:
         flash(str(error), "error")
@@ -219,8 +258,8 @@ def captured_page(capture_id: int):
     charset = re.search(r"charset=([\w.:-]+)", content_type)
     is_html = not content_type or "html" in content_type
     response = make_response(body)
-    response.headers["Content-Type"] = (
-        ("text/html" if is_html else "text/plain") + (f"; charset={charset.group(1)}" if charset else "")
+    response.headers["Content-Type"] = ("text/html" if is_html else "text/plain") + (
+        f"; charset={charset.group(1)}" if charset else ""
     )
     response.headers["Content-Security-Policy"] = CAPTURE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -232,15 +271,22 @@ def captured_page(capture_id: int):
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     week_ago = format_utc(now - datetime.timedelta(days=7))
     weeks = 12
-    start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(hour=0, minute=0, second=0,
-                                                                                     microsecond=0)
+    start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     series = week_buckets(review.weekly_events(g.store, format_utc(start)), start, weeks)
     report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
-    return render_template("dashboard.html", stats=review.dashboard(g.store, week_ago), since=week_ago,
-                           chart=trend_svg(series), series=series, report_url=report_url)
+    return render_template(
+        "dashboard.html",
+        stats=review.dashboard(g.store, week_ago),
+        since=week_ago,
+        chart=trend_svg(series),
+        series=series,
+        report_url=report_url,
+    )
 
 
 @bp.route("/report")
@@ -253,8 +299,11 @@ def report():
     try:
         since = parse_since(given)
     except (ValueError, OverflowError):  # OverflowError: a time zone that moves the date past year 1 or 9999
-        abort(400, description=f"The report's since must be a date like 2026-01-31 or an ISO 8601 time from "
-                               f"year 1 to 9999, not {given!r}.")
+        abort(
+            400,
+            description=f"The report's since must be a date like 2026-01-31 or an ISO 8601 time from "
+            f"year 1 to 9999, not {given!r}.",
+        )
     response = make_response(render_html(compliance(g.store, since)))
     # A self-contained document: inline styles and data: charts, nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

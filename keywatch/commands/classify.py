@@ -8,8 +8,17 @@ from pathlib import Path
 
 import click
 
-from classifier import (ModelError, WatchlistError, classifier_version, classify as classify_listing, jsonl, load_watchlist,
-                        naive_classify)
+from classifier import (
+    ModelError,
+    WatchlistError,
+    classifier_version,
+    jsonl,
+    load_watchlist,
+    naive_classify,
+)
+from classifier import (
+    classify as classify_listing,
+)
 from classifier.evaluate import CorpusError, evaluate, format_comparison, format_evaluation, read_corpus
 from classifier.model import load_model
 from keywatch.options import db_option, open_store, read_store, watchlist_option
@@ -73,16 +82,32 @@ def classify(file, watchlist_path):
 @click.command("eval")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @watchlist_option
-@click.option("--min-precision", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not precision is lower.")
+@click.option(
+    "--min-precision", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not precision is lower."
+)
 @click.option("--min-recall", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not recall is lower.")
-@click.option("--min-category-accuracy", type=click.FloatRange(0, 1),
-              help="Fail if fewer true hits than this get the right category.")
-@click.option("--min-obfuscated-recall", type=click.FloatRange(0, 1), help="Fail if recall on obfuscated listings is lower.")
+@click.option(
+    "--min-category-accuracy",
+    type=click.FloatRange(0, 1),
+    help="Fail if fewer true hits than this get the right category.",
+)
+@click.option(
+    "--min-obfuscated-recall", type=click.FloatRange(0, 1), help="Fail if recall on obfuscated listings is lower."
+)
 @click.option("--baseline", is_flag=True, help="Also list the naive baseline's misses and false flags.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a report.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the lists of misses and false flags.")
-def eval_(files, watchlist_path, min_precision, min_recall, min_category_accuracy, min_obfuscated_recall,
-          baseline, as_json, quiet):
+def eval_(
+    files,
+    watchlist_path,
+    min_precision,
+    min_recall,
+    min_category_accuracy,
+    min_obfuscated_recall,
+    baseline,
+    as_json,
+    quiet,
+):
     """Measure the classifier on labelled corpora FILES (JSON Lines), side by side with its parts.
 
     Each line: `title`, `description`, `category` (a category id, `none` for innocent, or
@@ -100,8 +125,10 @@ def eval_(files, watchlist_path, min_precision, min_recall, min_category_accurac
     runs = [("keywatch classifier", lambda t, d: classify_listing(t, d, wl))]
     if model is not None:
         runs[0] = ("rules + model (combined)", runs[0][1])
-        runs += [("rules alone", lambda t, d: classify_listing(t, d, wl, mode="rules")),
-                 ("model alone", lambda t, d: classify_listing(t, d, wl, mode="model"))]
+        runs += [
+            ("rules alone", lambda t, d: classify_listing(t, d, wl, mode="rules")),
+            ("model alone", lambda t, d: classify_listing(t, d, wl, mode="model")),
+        ]
     runs.append(("naive baseline", lambda t, d: naive_classify(t, d, wl)))
     corpora, failures = [], []
     for file in files:
@@ -121,12 +148,22 @@ def eval_(files, watchlist_path, min_precision, min_recall, min_category_accurac
             if minimum is not None and value < minimum:
                 failures.append(f"{name} {value:.3f} < {minimum}" + (f" ({file})" if len(files) > 1 else ""))
     if as_json:
-        click.echo(json.dumps({"watchlist_version": wl.version, "model": model.info if model else None,
-                               "corpora": [{"path": str(f), "results": [r.to_dict() for r in results]}
-                                           for f, results in corpora]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "watchlist_version": wl.version,
+                    "model": model.info if model else None,
+                    "corpora": [{"path": str(f), "results": [r.to_dict() for r in results]} for f, results in corpora],
+                },
+                indent=2,
+            )
+        )
     else:
-        about = (f"model {model.version} (training set {model.training_set}, threshold {model.threshold:g})"
-                 if model else "no model: rules only")
+        about = (
+            f"model {model.version} (training set {model.training_set}, threshold {model.threshold:g})"
+            if model
+            else "no model: rules only"
+        )
         click.echo(f"watchlist {wl.path} (version {wl.version}); {about}")
         for file, results in corpora:
             main = results[0]
@@ -140,13 +177,29 @@ def eval_(files, watchlist_path, min_precision, min_recall, min_category_accurac
 
 @click.command()
 @watchlist_option
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Training config (default: training.yaml beside the watchlist).")
-@click.option("--corpus", "extra", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Also train on this corpus (repeatable; list it in the config to keep it).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the model (default: watchlist.model.json beside the watchlist).")
-@click.option("--check", is_flag=True, help="Rebuild the model and compare it with the file; write nothing, exit 1 if they differ.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Training config (default: training.yaml beside the watchlist).",
+)
+@click.option(
+    "--corpus",
+    "extra",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also train on this corpus (repeatable; list it in the config to keep it).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the model (default: watchlist.model.json beside the watchlist).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Rebuild the model and compare it with the file; write nothing, exit 1 if they differ.",
+)
 def train(watchlist_path, config_path, extra, output, check):
     """Train the classifier's model from the labelled corpora in the training config.
 
@@ -160,7 +213,8 @@ def train(watchlist_path, config_path, extra, output, check):
         keywatch train --check
     """
     from classifier.model import model_path_for
-    from classifier.train import TrainingError, default_config_path, load_config, save_model, train as fit
+    from classifier.train import TrainingError, default_config_path, load_config, save_model
+    from classifier.train import train as fit
 
     wl = _load(watchlist_path)
     output = output or model_path_for(wl.path)
@@ -170,13 +224,17 @@ def train(watchlist_path, config_path, extra, output, check):
         data = fit(config, wl, progress=lambda message: click.echo(message, err=True))
     except (TrainingError, CorpusError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"trained on {data['training_set']['listings']} listings from {len(config.corpora)} corpora "
-               f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} chosen on "
-               f"{data['threshold_set']['path']}")
+    click.echo(
+        f"trained on {data['training_set']['listings']} listings from {len(config.corpora)} corpora "
+        f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} chosen on "
+        f"{data['threshold_set']['path']}"
+    )
     click.echo(f"{config.folds}-fold cross-validation, flagged-vs-not:")
     for name, figures in data["kfold"].items():
-        click.echo(f"  {name:<9} precision {figures['precision']:.3f}  recall {figures['recall']:.3f}  "
-                   f"category {figures['category']:.3f}")
+        click.echo(
+            f"  {name:<9} precision {figures['precision']:.3f}  recall {figures['recall']:.3f}  "
+            f"category {figures['category']:.3f}"
+        )
     if check:
         try:
             current = load_model(output).data
@@ -209,8 +267,10 @@ def watchlist_check(path):
     path = path or default_watchlist_path()
     wl = _load(path)
     terms = sum(len(c.strong_terms) + len(c.device_words) + len(c.target_words) for c in wl.categories.values())
-    click.echo(f"{path}: OK (version {wl.version}): {len(wl.categories)} categories, {terms} terms, "
-               f"{len(wl.contexts)} innocent contexts")
+    click.echo(
+        f"{path}: OK (version {wl.version}): {len(wl.categories)} categories, {terms} terms, "
+        f"{len(wl.contexts)} innocent contexts"
+    )
 
 
 @click.command()
@@ -234,8 +294,10 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     version = classifier_version(wl)
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
-    with (read_store(db_path) if dry_run else open_store(db_path)) as store, \
-            (contextlib.nullcontext() if dry_run else db.write_transaction(store)):  # all re-scored, or none
+    with (
+        read_store(db_path) if dry_run else open_store(db_path) as store,
+        contextlib.nullcontext() if dry_run else db.write_transaction(store),
+    ):  # all re-scored, or none
         for row in list(db.captures_to_classify(store)):
             fields = json.loads(row["fields"] or "{}")
             title, description = fields.get("title") or "", fields.get("description") or ""
@@ -248,16 +310,29 @@ def reclassify(db_path, watchlist_path, force, dry_run):
             before = (bool(row["flagged"]), row["category"]) if row["flagged"] is not None else (False, None)
             after = (result.flagged, result.category)
             if after != before:
-                change = ("newly flagged" if after[0] and not before[0] else
-                          "no longer flagged" if before[0] and not after[0] else "category changed")
+                change = (
+                    "newly flagged"
+                    if after[0] and not before[0]
+                    else "no longer flagged"
+                    if before[0] and not after[0]
+                    else "category changed"
+                )
                 counts[change] += 1
-                changes.append(f"  capture {row['capture_id']} {row['marketplace']}:{row['listing_id']}: "
-                               f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}")
+                changes.append(
+                    f"  capture {row['capture_id']} {row['marketplace']}:{row['listing_id']}: "
+                    f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}"
+                )
             if not dry_run:
-                db.save_classification(store, row["capture_id"], {
-                    **result.to_dict(), "watchlist_version": wl.version, "classifier_version": version})
-    click.echo(("Would re-score" if dry_run else "Re-scored") + f" with watchlist {wl.version}: "
-               + ", ".join(f"{n} {k}" for k, n in counts.items()))
+                db.save_classification(
+                    store,
+                    row["capture_id"],
+                    {**result.to_dict(), "watchlist_version": wl.version, "classifier_version": version},
+                )
+    click.echo(
+        ("Would re-score" if dry_run else "Re-scored")
+        + f" with watchlist {wl.version}: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+    )
     for line in changes:
         click.echo(printable(line))  # listing ids come from the pages
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 import db
-from keywatch import weekly
 from classifier import WatchlistError, shared_watchlist
+from keywatch import weekly
 from keywatch.options import db_option, watchlist_option
 
 
@@ -39,25 +39,32 @@ def print_summary(result, db_path) -> None:
     click.echo(f"  listings seen:    {result.count('keywatch/cards_screened')}")
     # fetched = stored + skipped + not stored (+ lost, which should never happen): every listing page accounted for.
     skipped = ", ".join(f"{n} skipped ({reason.replace('_', ' ')})" for reason, n in pages["skipped"].items())
-    click.echo(f"  listing pages:    {pages['fetched']} fetched = {pages['stored']} stored"
-               + (f" + {skipped}" if skipped else "")
-               + (f" + {pages['not_stored']} not stored (errors, see the log)" if pages["not_stored"] else "")
-               + (f" + {pages['lost']} LOST (neither stored nor counted)" if pages["lost"] else ""))
+    click.echo(
+        f"  listing pages:    {pages['fetched']} fetched = {pages['stored']} stored"
+        + (f" + {skipped}" if skipped else "")
+        + (f" + {pages['not_stored']} not stored (errors, see the log)" if pages["not_stored"] else "")
+        + (f" + {pages['lost']} LOST (neither stored nor counted)" if pages["lost"] else "")
+    )
     errors = result.count("keywatch/parse_errors")
-    click.echo(f"  item pages:       {result.count('keywatch/items')} parsed, {errors} parse errors"
-               + (" (stored all the same; see the log)" if errors else ""))
+    click.echo(
+        f"  item pages:       {result.count('keywatch/items')} parsed, {errors} parse errors"
+        + (" (stored all the same; see the log)" if errors else "")
+    )
     if pages["unreadable_fields"]:
-        click.echo("  unreadable:       " + ", ".join(f"{name} {n}" for name, n in pages["unreadable_fields"].items())
-                   + " (stored as null; extra.field_problems says why)")
+        click.echo(
+            "  unreadable:       "
+            + ", ".join(f"{name} {n}" for name, n in pages["unreadable_fields"].items())
+            + " (stored as null; extra.field_problems says why)"
+        )
     claims = result.count("keywatch/identity_claims_rejected")
     if claims:
         click.echo(f"  identity claims:  {claims} pages claimed another identity (kept as extra.claims)")
-    rechecks = {k.rsplit('/', 1)[1]: v for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
+    rechecks = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
     if rechecks:
         click.echo("  re-checks:        " + ", ".join(f"{v} {k}" for k, v in sorted(rechecks.items())))
     click.echo(f"  hits:             {result.count('keywatch/hits')}")
     for prefix, label in (("keywatch/hits/category/", "by category"), ("keywatch/hits/risk/", "by risk")):
-        counts = {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+        counts = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
         if counts:
             click.echo(f"    {label}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     store = db.connect(db_path)
@@ -102,13 +109,22 @@ def demo(db_path, watchlist_path):
 
 @click.command(context_settings={"ignore_unknown_options": False})
 @click.argument("spider", required=False)
-@click.option("--all", "crawl_all", is_flag=True,
-              help="Crawl every enabled marketplace of --config, one after another (the weekly job)")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Marketplaces for --all [default: $KEYWATCH_MARKETPLACES, ./marketplaces.yaml, "
-                   "else the repository's]")
-@click.option("--resume", is_flag=True,
-              help="Continue an interrupted crawl from its Scrapy job state (jobs/ beside the database)")
+@click.option(
+    "--all",
+    "crawl_all",
+    is_flag=True,
+    help="Crawl every enabled marketplace of --config, one after another (the weekly job)",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Marketplaces for --all [default: $KEYWATCH_MARKETPLACES, ./marketplaces.yaml, else the repository's]",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue an interrupted crawl from its Scrapy job state (jobs/ beside the database)"
+)
 @click.option("-a", "spider_args", multiple=True, metavar="NAME=VALUE", help="Spider argument, as in scrapy crawl")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting, as in scrapy crawl")
 @db_option
@@ -172,8 +188,10 @@ def refuse_losses(result) -> None:
     """A run that fetched listing pages it did not store fails, whatever Scrapy's finish reason says."""
     pages = result.accounting
     if pages["not_stored"] or pages["lost"]:
-        raise click.ClickException(f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} fetched listing "
-                                   "pages were not stored (see the log)")
+        raise click.ClickException(
+            f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} fetched listing "
+            "pages were not stored (see the log)"
+        )
 
 
 def crawl_everything(config_path, db_path, scrapy_settings, resume, known):

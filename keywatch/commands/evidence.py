@@ -9,8 +9,17 @@ import click
 import db
 from db.queries import HIT_COLUMNS
 from db.warc import WarcError, select_captures, write_warc
-from keywatch.options import (DAYS, ROW_ID, SHA256, db_option, login_name, open_store, parse_listing_ref, read_store,
-                              refuse_store_as_output)
+from keywatch.options import (
+    DAYS,
+    ROW_ID,
+    SHA256,
+    db_option,
+    login_name,
+    open_store,
+    parse_listing_ref,
+    read_store,
+    refuse_store_as_output,
+)
 from keywatch.terminal import json_text, printable
 
 
@@ -28,8 +37,14 @@ def _table(rows: list[dict], columns) -> str:
 
 @click.command()
 @db_option
-@click.option("--format", "output_format", type=click.Choice(["table", "jsonl", "csv"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def hits(db_path, output_format):
     """List flagged listings, highest risk and score first, with the SHA-256 of each one's latest capture.
 
@@ -58,11 +73,16 @@ def _event_line(event: dict) -> str:
     kind = event["kind"]
     if kind == "capture":
         body = "" if event["body_present"] else "  [body purged]"
-        return (f"capture {event['id']}: HTTP {event['status']}  {event['body_size']} bytes  sha256 {event['sha256']}"
-                f"  run {event['run_id']}  {event['url']}{body}")
+        return (
+            f"capture {event['id']}: HTTP {event['status']}  {event['body_size']} bytes  sha256 {event['sha256']}"
+            f"  run {event['run_id']}  {event['url']}{body}"
+        )
     if kind == "classification":
-        verdict = f"flagged {event['category']} ({event['risk']}, score {event['score']})" if event["flagged"] \
+        verdict = (
+            f"flagged {event['category']} ({event['risk']}, score {event['score']})"
+            if event["flagged"]
             else f"not flagged (score {event['score']})"
+        )
         return f"classification {event['id']} of capture {event['capture_id']}: {verdict}  watchlist {event['watchlist_version']}"
     if kind == "status":
         detail = f" ({event['detail']})" if event.get("detail") else ""
@@ -112,7 +132,9 @@ def _show_lines(timeline: dict):
 
 @click.command()
 @db_option
-@click.option("--anchor", type=SHA256, metavar="HASH", help="A chain head written down earlier: it must still be in the chain.")
+@click.option(
+    "--anchor", type=SHA256, metavar="HASH", help="A chain head written down earlier: it must still be in the chain."
+)
 def verify(db_path, anchor):
     """Re-hash every stored body and record and walk the hash chain.
 
@@ -130,12 +152,22 @@ def verify(db_path, anchor):
 
 
 @click.command()
-@click.option("--listing", "listings", multiple=True, metavar="MARKETPLACE:LISTING_ID",
-              help="Captures of this listing (repeatable).")
+@click.option(
+    "--listing",
+    "listings",
+    multiple=True,
+    metavar="MARKETPLACE:LISTING_ID",
+    help="Captures of this listing (repeatable).",
+)
 @click.option("--run", "run_id", type=ROW_ID, help="Captures of this crawl run.")
 @click.option("--all", "all_captures", is_flag=True, help="Every capture in the store.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="The WARC file to write (FILE.warc.gz).")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The WARC file to write (FILE.warc.gz).",
+)
 @db_option
 def warc(listings, run_id, all_captures, out_path, db_path):
     """Export captures as a WARC 1.1 file (request, response and metadata records; payloads byte-identical,
@@ -168,8 +200,14 @@ def warc(listings, run_id, all_captures, out_path, db_path):
 
 
 @click.command()
-@click.option("--dismissed-older-than", "days", type=DAYS, required=True, metavar="DAYS",
-              help="Purge listings whose dismissal is older than this many days.")
+@click.option(
+    "--dismissed-older-than",
+    "days",
+    type=DAYS,
+    required=True,
+    metavar="DAYS",
+    help="Purge listings whose dismissal is older than this many days.",
+)
 @click.option("--actor", default=None, help="Who is purging (recorded in the tombstone) [default: login name].")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
@@ -187,8 +225,10 @@ def purge(days, actor, yes, db_path):
         if not planned.bodies:
             click.echo(f"Nothing to purge: no bodies of listings dismissed before {planned.cutoff}.")
             return
-        click.echo(f"{len(planned.bodies)} bodies ({planned.bytes} bytes) of {len(planned.listings)} listings "
-                   f"dismissed before {planned.cutoff}.")
+        click.echo(
+            f"{len(planned.bodies)} bodies ({planned.bytes} bytes) of {len(planned.listings)} listings "
+            f"dismissed before {planned.cutoff}."
+        )
         if not yes:
             click.confirm("Purge them?", abort=True)
         result = db.purge_dismissed(store, days, actor)

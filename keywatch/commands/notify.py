@@ -9,8 +9,8 @@ from db import notices
 from exports.export import ExportError, export_pack, resolve_target
 from exports.office import load_office
 from exports.pack import verify_pack as check_pack
-from exports.safezip import label
 from exports.retailers import check_retailer, load_retailers
+from exports.safezip import label
 from exports.yamlconfig import ConfigError
 from keywatch.options import connect_store, db_option, read_store, refuse_store_as_output
 from keywatch.terminal import json_text, printable, printable_lines
@@ -39,9 +39,16 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
             --email compliance@example.com
     """
     try:
-        entry = check_retailer({"name": name, "marketplace": marketplace, "seller_ids": list(sellers),
-                                "email": email, "address": address.replace("\\n", "\n"),
-                                "reporting_url": reporting_url})
+        entry = check_retailer(
+            {
+                "name": name,
+                "marketplace": marketplace,
+                "seller_ids": list(sellers),
+                "email": email,
+                "address": address.replace("\\n", "\n"),
+                "reporting_url": reporting_url,
+            }
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     store = connect_store(db_path, create=True)
@@ -51,7 +58,9 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
         notices.save_retailer(store, entry.to_dict(), db.utc_now())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"saved retailer {entry.name!r} ({entry.marketplace}: {', '.join(entry.seller_ids) or 'marketplace operator'})")
+    click.echo(
+        f"saved retailer {entry.name!r} ({entry.marketplace}: {', '.join(entry.seller_ids) or 'marketplace operator'})"
+    )
 
 
 @retailer.command("list")
@@ -77,7 +86,7 @@ def retailer_list(as_json, db_path):
 def retailer_import(path, db_path):
     """Load retailers from a YAML file (see retailers.yaml); entries are matched and updated by name.
 
-        keywatch retailer import retailers.yaml
+    keywatch retailer import retailers.yaml
     """
     try:
         entries = load_retailers(path)
@@ -100,11 +109,21 @@ def retailer_import(path, db_path):
 @click.option("--retailer", "retailer_name", metavar="NAME", help="A retailer from `keywatch retailer list`")
 @click.option("--seller", metavar="MARKETPLACE:SELLER", help="One seller account (a retailer or not)")
 @click.option("--marketplace", metavar="M", help="Every listing on a marketplace, addressed to its operator")
-@click.option("--status", "review_status", type=click.Choice(notices.REVIEW_STATUSES), default="confirmed",
-              show_default=True, help="Which reviewed listings to include")
+@click.option(
+    "--status",
+    "review_status",
+    type=click.Choice(notices.REVIEW_STATUSES),
+    default="confirmed",
+    show_default=True,
+    help="Which reviewed listings to include",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="The pack to write (PACK.zip)")
-@click.option("--office-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Office details and notice wording [default: $KEYWATCH_OFFICE, ./office.yaml, exports/templates/office.yaml]")
+@click.option(
+    "--office-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Office details and notice wording [default: $KEYWATCH_OFFICE, ./office.yaml, exports/templates/office.yaml]",
+)
 @click.option("--user", default=None, help="Who is exporting (recorded with the notice)")
 @db_option
 def export(retailer_name, seller, marketplace, review_status, out, office_config, user, db_path):
@@ -128,10 +147,15 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     except (ExportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}; nothing exported, "
-                                   "no notice recorded") from None
-    click.echo(printable(f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
-                         f"{result.captures} captures -> {out}"))
+        raise click.ClickException(
+            f"cannot write {out}: {exc.strerror or exc}; nothing exported, no notice recorded"
+        ) from None
+    click.echo(
+        printable(
+            f"notice {result.number} to {target.recipient['name']}: {result.listings} listings, "
+            f"{result.captures} captures -> {out}"
+        )
+    )
     click.echo(f"pack SHA-256 {result.pack.sha256}")
 
 
@@ -154,10 +178,13 @@ def verify_pack(pack, db_path):
     recorded = _recorded_notice(db_path, number)
     if recorded is not None:
         from exports.pack import sha256_file
+
         actual = sha256_file(pack)
         if actual != recorded["pack_sha256"]:
-            report.problems.append(f"{pack.name}: SHA-256 {actual} differs from notice {number} recorded in the "
-                                   f"store ({recorded['pack_sha256']})")
+            report.problems.append(
+                f"{pack.name}: SHA-256 {actual} differs from notice {number} recorded in the "
+                f"store ({recorded['pack_sha256']})"
+            )
     for problem in report.problems:
         click.echo(printable(problem), err=True)
     if not report.ok:
@@ -186,8 +213,12 @@ def _recorded_notice(db_path: Path, number: str | None):
 @click.command()
 @click.option("--since", metavar="DATE", default=None, help="Only notices sent on or after DATE (YYYY-MM-DD)")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE instead of stdout (HTML embeds its PNG charts as data: URIs)")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE instead of stdout (HTML embeds its PNG charts as data: URIs)",
+)
 @db_option
 def report(since, fmt, out, db_path):
     """Compliance report: per retailer and marketplace, listings notified, removed, still live, median days
@@ -196,6 +227,7 @@ def report(since, fmt, out, db_path):
         keywatch report --since 2026-01-01 --format html --out report.html
     """
     from exports import report as compliance_report
+
     try:
         since_utc = compliance_report.parse_since(since)
     except ValueError as exc:

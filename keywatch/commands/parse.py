@@ -52,8 +52,13 @@ def listing_lines(spider, response, kind: str) -> list[dict]:
 @click.argument("spider")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--url", required=True, help="The address the page was saved from (absolute http/https URL).")
-@click.option("--kind", type=click.Choice(["auto", "search", "item"]), default="auto", show_default=True,
-              help="Read the page as search results or as an item page; auto decides from the URL.")
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "search", "item"]),
+    default="auto",
+    show_default=True,
+    help="Read the page as search results or as an item page; auto decides from the URL.",
+)
 def parse(spider, file, url, kind):
     """Print, as JSON Lines, the listings spider SPIDER extracts from the saved page FILE.
 

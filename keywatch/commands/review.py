@@ -28,13 +28,20 @@ def is_loopback(host: str) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-@click.option("--secure-cookies", is_flag=True,
-              help="Mark the session cookie Secure (use when a TLS reverse proxy is in front).")
-@click.option("--trusted-proxies", type=click.IntRange(0, 10), default=0, show_default=True,
-              envvar="KEYWATCH_TRUSTED_PROXIES", show_envvar=True,
-              help="Reverse proxies in front whose X-Forwarded-For, -Proto and -Host headers are believed (0: "
-                   "none). Set 1 behind one TLS proxy, so that the audit trail and login throttling see each "
-                   "reviewer's address, not the proxy's.")
+@click.option(
+    "--secure-cookies", is_flag=True, help="Mark the session cookie Secure (use when a TLS reverse proxy is in front)."
+)
+@click.option(
+    "--trusted-proxies",
+    type=click.IntRange(0, 10),
+    default=0,
+    show_default=True,
+    envvar="KEYWATCH_TRUSTED_PROXIES",
+    show_envvar=True,
+    help="Reverse proxies in front whose X-Forwarded-For, -Proto and -Host headers are believed (0: "
+    "none). Set 1 behind one TLS proxy, so that the audit trail and login throttling see each "
+    "reviewer's address, not the proxy's.",
+)
 def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
     """Start the review desk web UI (waitress, 127.0.0.1:8000 by default).
 
@@ -51,13 +58,17 @@ def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
         click.secho(
             f"WARNING: listening on {host}, not only on this machine. Anyone who can reach this address can try "
             "to log in; the review desk speaks plain HTTP, so put it behind a TLS reverse proxy and use "
-            "--secure-cookies.", fg="red", err=True,
+            "--secure-cookies.",
+            fg="red",
+            err=True,
         )
         if trusted_proxies:
             click.secho(
                 f"WARNING: --trusted-proxies with --host {host}: a client that reaches this port without going "
                 "through the proxy can forge its address (in the audit trail and for login throttling). Let only "
-                "the proxy reach it.", fg="red", err=True,
+                "the proxy reach it.",
+                fg="red",
+                err=True,
             )
     if not has_users:
         click.secho("No users yet: create one with `keywatch user add NAME --role admin`.", fg="yellow", err=True)
@@ -111,8 +122,11 @@ def user_add(name, role, password_stdin, db_path):
 
 @user.command("passwd")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the current password from the first line of standard input, the new one from the second.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the current password from the first line of standard input, the new one from the second.",
+)
 @db_option
 def user_passwd(name, password_stdin, db_path):
     """Change the password of NAME, given the current one.
@@ -128,8 +142,9 @@ def user_passwd(name, password_stdin, db_path):
         if account is None or account.disabled:
             raise click.ClickException(f"no active user {name!r}")
         if not check_password(store, name, current):
-            raise click.ClickException(f"the current password is wrong (an administrator can use "
-                                       f"`keywatch user reset-password {name}`)")
+            raise click.ClickException(
+                f"the current password is wrong (an administrator can use `keywatch user reset-password {name}`)"
+            )
         _set_password(store, name, new)
     click.echo(f"Changed the password of {name}; its open sessions have ended.")
 
@@ -237,12 +252,15 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
         if pk is None:
             raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
         try:
-            row = review.decide(store, pk, user_name, action, category=category, reason=reason, note=note,
-                                via=cli_channel())
+            row = review.decide(
+                store, pk, user_name, action, category=category, reason=reason, note=note, via=cli_channel()
+            )
         except review.ReviewError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"Decision {row['id']}: {marketplace}:{listing_id} {row['status_before']} -> {row['status_after']} "
-               f"({action} by {user_name}).")
+    click.echo(
+        f"Decision {row['id']}: {marketplace}:{listing_id} {row['status_before']} -> {row['status_after']} "
+        f"({action} by {user_name})."
+    )
 
 
 commands = [serve, user, review_command]

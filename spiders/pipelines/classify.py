@@ -32,6 +32,9 @@ class ClassifyPipeline:
             adapter["extra"]["classification_error"] = f"{type(error).__name__}: {error}"
             return item
         # the classifier version names the model and its training set too (chained with the rest)
-        adapter["classification"] = {**result.to_dict(), "watchlist_version": self.watchlist.version,
-                                     "classifier_version": classifier_version(self.watchlist)}
+        adapter["classification"] = {
+            **result.to_dict(),
+            "watchlist_version": self.watchlist.version,
+            "classifier_version": classifier_version(self.watchlist),
+        }
         return item

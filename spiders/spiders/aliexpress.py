@@ -8,8 +8,7 @@ import re
 from w3lib.url import add_or_replace_parameter
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (clean, decimal_string, dig, embedded_json, first, image_urls, mapping,
-                             parse_price, text_of)
+from spiders.parsing import clean, decimal_string, dig, embedded_json, first, image_urls, mapping, parse_price, text_of
 
 ITEM_ID = re.compile(r"/item/(\d{6,})\.html")
 OG_SUFFIX = re.compile(r"\s*-\s*AliExpress(?:\s+\d+)?\s*$")  # og:title ends "- AliExpress 202192403"
@@ -34,8 +33,10 @@ def amount(node) -> dict:
     if not isinstance(node, dict):
         return {"price": None, "currency": None}
     shown = parse_price(first(node.get("formatedAmount"), node.get("formattedAmount")) or "")
-    return {"price": first(decimal_string(node.get("value")), shown["price"]),
-            "currency": first(node.get("currency"), node.get("currencyCode"), shown["currency"])}
+    return {
+        "price": first(decimal_string(node.get("value")), shown["price"]),
+        "currency": first(node.get("currency"), node.get("currencyCode"), shown["currency"]),
+    }
 
 
 class AliexpressSpider(MarketplaceSpider):
@@ -47,8 +48,13 @@ class AliexpressSpider(MarketplaceSpider):
 
     def search_fields(self, response) -> dict:
         data = embedded_json(response.text, "_init_data_") or embedded_json(response.text, "__INIT_DATA__") or {}
-        return mapping(first(dig(data, "data", "data", "root", "fields"), dig(data, "data", "root", "fields"),
-                             dig(data, "root", "fields")))
+        return mapping(
+            first(
+                dig(data, "data", "data", "root", "fields"),
+                dig(data, "data", "root", "fields"),
+                dig(data, "root", "fields"),
+            )
+        )
 
     def parse_cards(self, response):
         cards = []
@@ -61,31 +67,49 @@ class AliexpressSpider(MarketplaceSpider):
                 continue  # banners and other tiles share the list
             sale = mapping(dig(product, "prices", "salePrice"))
             shown = parse_price(sale.get("formattedPrice"))
-            cards.append({
-                "listing_id": str(product["productId"]),
-                "url": response.urljoin(f"/item/{product['productId']}.html"),
-                "title": clean(first(dig(product, "title", "displayTitle"), dig(product, "title", "seoTitle"))),
-                "price": first(decimal_string(sale.get("minPrice")), shown["price"]),
-                "currency": first(sale.get("currencyCode"), shown["currency"]),
-                "seller": clean(dig(product, "store", "storeName")) or None,
-                "extra": {k: v for k, v in {"store_id": dig(product, "store", "storeId"),
-                                            "sponsored": product.get("productType") == "ad"}.items() if v},
-            })
+            cards.append(
+                {
+                    "listing_id": str(product["productId"]),
+                    "url": response.urljoin(f"/item/{product['productId']}.html"),
+                    "title": clean(first(dig(product, "title", "displayTitle"), dig(product, "title", "seoTitle"))),
+                    "price": first(decimal_string(sale.get("minPrice")), shown["price"]),
+                    "currency": first(sale.get("currencyCode"), shown["currency"]),
+                    "seller": clean(dig(product, "store", "storeName")) or None,
+                    "extra": {
+                        k: v
+                        for k, v in {
+                            "store_id": dig(product, "store", "storeId"),
+                            "sponsored": product.get("productType") == "ad",
+                        }.items()
+                        if v
+                    },
+                }
+            )
         return cards
 
     def rendered_cards(self, response):
         """Cards of a page saved after rendering (no JSON left): product links `/item/<id>.html` in card tiles."""
         cards = {}
-        for link in response.css(".search-item-card a, .search-card-item, a.search-card-item, #card-list a, "
-                                 '[class*="card-out-wrapper"] a, a[href*="/item/"]'):
+        for link in response.css(
+            ".search-item-card a, .search-card-item, a.search-card-item, #card-list a, "
+            '[class*="card-out-wrapper"] a, a[href*="/item/"]'
+        ):
             match = ITEM_ID.search(link.attrib.get("href", ""))
-            title = first(text_of(link.css('h3, [class*="titleText"], .organic-list-offer-title')[:1]), link.attrib.get("title"))
+            title = first(
+                text_of(link.css('h3, [class*="titleText"], .organic-list-offer-title')[:1]), link.attrib.get("title")
+            )
             if not match or not title or match.group(1) in cards:
                 continue
-            price = parse_price(text_of(link.css('[class*="price-sale"], [class*="price--current"], '
-                                                 ".organic-list-offer-price")[:1]))
-            cards[match.group(1)] = {"listing_id": match.group(1), "url": response.urljoin(f"/item/{match.group(1)}.html"),
-                                     "title": clean(title), "price": price["price"], "currency": price["currency"]}
+            price = parse_price(
+                text_of(link.css('[class*="price-sale"], [class*="price--current"], .organic-list-offer-price')[:1])
+            )
+            cards[match.group(1)] = {
+                "listing_id": match.group(1),
+                "url": response.urljoin(f"/item/{match.group(1)}.html"),
+                "title": clean(title),
+                "price": price["price"],
+                "currency": price["currency"],
+            }
         return list(cards.values())
 
     def next_page(self, response):
@@ -99,32 +123,68 @@ class AliexpressSpider(MarketplaceSpider):
         dc_data = mapping(embedded_json(response.text, "window._d_c_.DCData"))
         info = mapping(first(data.get("productInfoComponent"), data.get("titleModule")))
         prices = mapping(first(data.get("priceComponent"), data.get("priceModule")))
-        paths = (("discountPrice", "minActivityAmount"), ("origPrice", "minAmount"), ("minActivityAmount",), ("minAmount",))
-        price = next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None) \
-            or parse_price(first(prices.get("formatedActivityPrice"), prices.get("formatedPrice"),
-                                 text_of(response.css('.product-price-current, [class*="price--current"], '
-                                                      '.product-price-value, [data-pl="product-price"]')[:1])))
+        paths = (
+            ("discountPrice", "minActivityAmount"),
+            ("origPrice", "minAmount"),
+            ("minActivityAmount",),
+            ("minAmount",),
+        )
+        price = next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None) or parse_price(
+            first(
+                prices.get("formatedActivityPrice"),
+                prices.get("formatedPrice"),
+                text_of(
+                    response.css(
+                        '.product-price-current, [class*="price--current"], '
+                        '.product-price-value, [data-pl="product-price"]'
+                    )[:1]
+                ),
+            )
+        )
         store = mapping(first(data.get("sellerComponent"), data.get("storeModule")))
-        props = [p for p in dig(first(data.get("productPropComponent"), data.get("specsModule")), "props") or [] if
-                 isinstance(p, dict)]
-        match = ITEM_ID.search(response.css('link[rel="canonical"]::attr(href)').get("")) or ITEM_ID.search(response.url)
-        listing_id = first(info.get("idStr"), info.get("id"), dig(data, "pageModule", "productId"),
-                           match.group(1) if match else None)
+        props = [
+            p
+            for p in dig(first(data.get("productPropComponent"), data.get("specsModule")), "props") or []
+            if isinstance(p, dict)
+        ]
+        match = ITEM_ID.search(response.css('link[rel="canonical"]::attr(href)').get("")) or ITEM_ID.search(
+            response.url
+        )
+        listing_id = first(
+            info.get("idStr"), info.get("id"), dig(data, "pageModule", "productId"), match.group(1) if match else None
+        )
         return {
             "listing_id": str(listing_id) if listing_id else None,
             "url": response.urljoin(f"/item/{listing_id}.html") if listing_id else response.url,
-            "title": first(clean(info.get("subject")), text_of(response.css('[data-pl="product-title"], h1')[:1]),
-                           OG_SUFFIX.sub("", clean(response.css('meta[property="og:title"]::attr(content)').get()))),
-            "price": price.get("price"), "currency": price.get("currency"),
+            "title": first(
+                clean(info.get("subject")),
+                text_of(response.css('[data-pl="product-title"], h1')[:1]),
+                OG_SUFFIX.sub("", clean(response.css('meta[property="og:title"]::attr(content)').get())),
+            ),
+            "price": price.get("price"),
+            "currency": price.get("currency"),
             "seller": clean(store.get("storeName")) or None,
-            "extra": {k: v for k, v in {
-                "store_id": store.get("storeNum"),
-                "price_max": first(amount(prices.get("maxActivityAmount"))["price"],
-                                   parse_price(prices.get("formatedActivityPrice")).get("price_max")),
-                "item_specifics": {clean(p.get("attrName")): clean(p.get("attrValue")) for p in props if p.get("attrName")},
-                "images": image_urls(first(dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList"),
-                                           dig(dc_data, "imagePathList"))),
-                "description_url": dig(first(data.get("productDescComponent"), data.get("descriptionModule")) or {},
-                                       "descriptionUrl"),
-            }.items() if v},
+            "extra": {
+                k: v
+                for k, v in {
+                    "store_id": store.get("storeNum"),
+                    "price_max": first(
+                        amount(prices.get("maxActivityAmount"))["price"],
+                        parse_price(prices.get("formatedActivityPrice")).get("price_max"),
+                    ),
+                    "item_specifics": {
+                        clean(p.get("attrName")): clean(p.get("attrValue")) for p in props if p.get("attrName")
+                    },
+                    "images": image_urls(
+                        first(
+                            dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList"),
+                            dig(dc_data, "imagePathList"),
+                        )
+                    ),
+                    "description_url": dig(
+                        first(data.get("productDescComponent"), data.get("descriptionModule")) or {}, "descriptionUrl"
+                    ),
+                }.items()
+                if v
+            },
         }

@@ -36,12 +36,14 @@ class DemoMarketSpider(MarketplaceSpider):
     def parse_cards(self, response):
         cards = []
         for card in response.css("li.result-card"):
-            cards.append({
-                "listing_id": card.attrib["data-listing-id"],
-                "url": response.urljoin(card.css("a.result-card__link::attr(href)").get()),
-                "title": card.css(".result-card__title::text").get(default="").strip(),
-                "seller": card.css(".result-card__seller-name::text").get(default="").strip() or None,
-            })
+            cards.append(
+                {
+                    "listing_id": card.attrib["data-listing-id"],
+                    "url": response.urljoin(card.css("a.result-card__link::attr(href)").get()),
+                    "title": card.css(".result-card__title::text").get(default="").strip(),
+                    "seller": card.css(".result-card__seller-name::text").get(default="").strip() or None,
+                }
+            )
         return cards
 
     def next_page(self, response):
@@ -55,10 +57,14 @@ class DemoMarketSpider(MarketplaceSpider):
             "listing_id": product.get("sku"),
             "url": response.css('link[rel="canonical"]::attr(href)').get(),
             "title": first(clean(product.get("name")), clean(response.css("h1.item-title::text").get())),
-            "description": first(clean(product.get("description")),
-                                 " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip())),
+            "description": first(
+                clean(product.get("description")),
+                " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip()),
+            ),
             "price": decimal_string(dig(product, "offers", "price")),
             "currency": dig(product, "offers", "priceCurrency"),
-            "seller": first(clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())),
+            "seller": first(
+                clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())
+            ),
             "condition": clean(response.css(".item-condition::text").get()) or None,
         }

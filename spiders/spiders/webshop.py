@@ -19,12 +19,29 @@ from scrapy.linkextractors import LinkExtractor
 
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (clean, decimal_string, find_typed, first,
-                             image_urls, name_of, offer_fields, parse_price, structured_data, text_of)
+from spiders.parsing import (
+    clean,
+    decimal_string,
+    find_typed,
+    first,
+    image_urls,
+    name_of,
+    offer_fields,
+    parse_price,
+    structured_data,
+    text_of,
+)
 
 # Carts, accounts and sort/filter permutations are endless and say nothing about the products.
-DENY = (r"/cart\b", r"/checkout", r"/account", r"/login", r"/wishlist", r"/search\b",
-        r"[?&](add-to-cart|add_to_wishlist|sort|sort_by|orderby|filter[^=]*)=")
+DENY = (
+    r"/cart\b",
+    r"/checkout",
+    r"/account",
+    r"/login",
+    r"/wishlist",
+    r"/search\b",
+    r"[?&](add-to-cart|add_to_wishlist|sort|sort_by|orderby|filter[^=]*)=",
+)
 SHOP_LINK = re.compile(r"/shop/([^/?#]+)/?(?:[?#]|$)")  # how Etsy-style marketplaces link the selling shop
 # Shopify /products/x, WooCommerce /product/x, Etsy /listing/1/x: a page there with a title and no
 # structured data is still a product page (read from <title>/meta description and the shown price).
@@ -88,8 +105,11 @@ class WebshopSpider(MarketplaceSpider):
     def is_product_page(self, response) -> bool:
         data = self.page_data(response)
         og_type = first(*(og.get("@type") for og in data.get("opengraph") or []))
-        return (find_typed(data, "Product") is not None or str(og_type).lower() == "product"
-                or bool(PRODUCT_PATH.search(urlsplit(response.url).path) and response.css("h1")))
+        return (
+            find_typed(data, "Product") is not None
+            or str(og_type).lower() == "product"
+            or bool(PRODUCT_PATH.search(urlsplit(response.url).path) and response.css("h1"))
+        )
 
     def parse_cards(self, response):
         return []  # shops are walked, not searched: a listing page's products are found by following its links
@@ -100,24 +120,43 @@ class WebshopSpider(MarketplaceSpider):
         og = next(iter(data.get("opengraph") or []), {})
         offer = offer_fields(product)
         shown = parse_price(text_of(response.css('[itemprop="price"], [class*="price"]')[:1]))
-        shops = Counter(SHOP_LINK.search(h).group(1) for h in response.css("a::attr(href)").getall() if SHOP_LINK.search(h))
+        shops = Counter(
+            SHOP_LINK.search(h).group(1) for h in response.css("a::attr(href)").getall() if SHOP_LINK.search(h)
+        )
         return {
             "url": product.get("url"),  # a claim, as the canonical link is (the base spider reads both)
-            "title": first(clean(product.get("name")), clean(og.get("og:title")), text_of(response.css("h1")[:1]),
-                           text_of(response.css("title")[:1])),
-            "description": first(clean(product.get("description")), clean(og.get("og:description")),
-                                 clean(response.css('meta[name="description"]::attr(content)').get())),
-            "price": first(offer.get("price"), decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount"))),
-                           shown["price"]),
-            "currency": first(offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency"),
-                              shown["currency"]),
+            "title": first(
+                clean(product.get("name")),
+                clean(og.get("og:title")),
+                text_of(response.css("h1")[:1]),
+                text_of(response.css("title")[:1]),
+            ),
+            "description": first(
+                clean(product.get("description")),
+                clean(og.get("og:description")),
+                clean(response.css('meta[name="description"]::attr(content)').get()),
+            ),
+            "price": first(
+                offer.get("price"),
+                decimal_string(first(og.get("product:price:amount"), og.get("og:price:amount"))),
+                shown["price"],
+            ),
+            "currency": first(
+                offer.get("currency"), og.get("product:price:currency"), og.get("og:price:currency"), shown["currency"]
+            ),
             "seller": first(offer.get("seller"), shops.most_common(1)[0][0] if shops else None),
-            "extra": {k: v for k, v in {
-                "sku": clean(first(product.get("sku"), product.get("productID"), og.get("product:retailer_item_id"))),
-                "brand": name_of(product.get("brand")),
-                "availability": offer.get("availability"),
-                "price_max": offer.get("price_max"),
-                "images": image_urls(first(product.get("image"), og.get("og:image"))),
-                "source": "schema.org Product" if product else "OpenGraph" if og.get("og:title") else "HTML",
-            }.items() if v},
+            "extra": {
+                k: v
+                for k, v in {
+                    "sku": clean(
+                        first(product.get("sku"), product.get("productID"), og.get("product:retailer_item_id"))
+                    ),
+                    "brand": name_of(product.get("brand")),
+                    "availability": offer.get("availability"),
+                    "price_max": offer.get("price_max"),
+                    "images": image_urls(first(product.get("image"), og.get("og:image"))),
+                    "source": "schema.org Product" if product else "OpenGraph" if og.get("og:title") else "HTML",
+                }.items()
+                if v
+            },
         }

@@ -25,8 +25,28 @@ sys.path.insert(0, str(HERE))
 
 SOURCES = ["ebay", "amazon", "aliexpress", "gumtree", "facebook", "shop"]
 
-CYRILLIC = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "s": "ѕ",
-            "A": "А", "E": "Е", "O": "О", "P": "Р", "C": "С", "K": "К", "M": "М", "H": "Н", "T": "Т", "B": "В", "X": "Х"}
+CYRILLIC = {
+    "a": "а",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "x": "х",
+    "y": "у",
+    "i": "і",
+    "s": "ѕ",
+    "A": "А",
+    "E": "Е",
+    "O": "О",
+    "P": "Р",
+    "C": "С",
+    "K": "К",
+    "M": "М",
+    "H": "Н",
+    "T": "Т",
+    "B": "В",
+    "X": "Х",
+}
 GREEK = {"o": "ο", "a": "α", "i": "ι", "v": "ν", "k": "κ", "O": "Ο", "A": "Α", "E": "Ε", "K": "Κ", "T": "Τ", "I": "Ι"}
 LEET = {"e": "3", "o": "0", "a": "4", "i": "1", "s": "5", "t": "7"}
 EMOJI = ["🔥", "🔑", "🚗", "⭐", "✅", "💯", "⚡", "🚘", "📡", "🔓"]
@@ -62,7 +82,7 @@ def emojify(word: str, rng: random.Random) -> str:
         return f" {e} ".join(words)
     w = words[0]
     cut = rng.randint(1, max(1, len(w) - 1))
-    return (w[:cut] + e + w[cut:] + (" " + " ".join(words[1:]) if words[1:] else ""))
+    return w[:cut] + e + w[cut:] + (" " + " ".join(words[1:]) if words[1:] else "")
 
 
 def zero_width(word: str, rng: random.Random) -> str:
@@ -78,16 +98,16 @@ def misspell(word: str, rng: random.Random) -> str:
     i = rng.randint(1, len(w) - 2)
     kind = rng.choice(["drop", "double", "swap", "vowel"])
     if kind == "drop":
-        w = w[:i] + w[i + 1:]
+        w = w[:i] + w[i + 1 :]
     elif kind == "double":
         w = w[:i] + w[i] + w[i:]
     elif kind == "swap":
-        w = w[:i] + w[i + 1] + w[i] + w[i + 2:]
+        w = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
     else:
         vowels = [j for j, c in enumerate(w) if c in "aeiou" and 0 < j < len(w) - 1]
         if vowels:
             j = rng.choice(vowels)
-            w = w[:j] + rng.choice([v for v in "aeiou" if v != w[j]]) + w[j + 1:]
+            w = w[:j] + rng.choice([v for v in "aeiou" if v != w[j]]) + w[j + 1 :]
     words[idx] = w
     return " ".join(words)
 
@@ -128,19 +148,36 @@ def dress(source: str, title: str, desc: str, rng: random.Random) -> tuple[str, 
             title = title.upper()
         if rng.random() < 0.5:
             title += rng.choice([" UK STOCK", " - UK SELLER", " **FAST POST**", " NEW", " BNIB"])
-        desc += rng.choice(["", " Posted 1st class from UK. Any questions please ask.",
-                            " Check out my other items! Returns accepted within 30 days.",
-                            " Dispatched same day if paid before 2pm."])
+        desc += rng.choice(
+            [
+                "",
+                " Posted 1st class from UK. Any questions please ask.",
+                " Check out my other items! Returns accepted within 30 days.",
+                " Dispatched same day if paid before 2pm.",
+            ]
+        )
     elif source == "amazon":
         desc = " ".join(f"【{s.strip()}】" if i == 0 else s for i, s in enumerate(desc.split(". ", 1)))
     elif source == "aliexpress":
-        title = rng.choice(["2024 New ", "Newest ", "Hot Sale ", "", "Original "]) + title + rng.choice(
-            [" Free Shipping", " High Quality", " Dropshipping", ""])
-        desc += rng.choice(["", " Package include: 1 x main unit, 1 x user manual.",
-                            " Shipping: 7-15 working days. Please contact us before leaving feedback."])
+        title = (
+            rng.choice(["2024 New ", "Newest ", "Hot Sale ", "", "Original "])
+            + title
+            + rng.choice([" Free Shipping", " High Quality", " Dropshipping", ""])
+        )
+        desc += rng.choice(
+            [
+                "",
+                " Package include: 1 x main unit, 1 x user manual.",
+                " Shipping: 7-15 working days. Please contact us before leaving feedback.",
+            ]
+        )
     elif source == "gumtree":
-        desc = rng.choice(["Selling ", "For sale: ", "Up for grabs, ", ""]) + desc[0].lower() + desc[1:] + rng.choice(
-            [" Collection only.", " Cash on collection.", " Can post if you cover it.", ""])
+        desc = (
+            rng.choice(["Selling ", "For sale: ", "Up for grabs, ", ""])
+            + desc[0].lower()
+            + desc[1:]
+            + rng.choice([" Collection only.", " Cash on collection.", " Can post if you cover it.", ""])
+        )
     elif source == "facebook":
         desc = desc + " " + rng.choice(["DM for more info", "PM me", "Message for price", "ono", "no time wasters"])
         if rng.random() < 0.3:
@@ -156,8 +193,16 @@ def build(bank, split: str, seed: int) -> list[dict]:
         source = source or rng.choice(SOURCES)
         if lang == "en":
             title, desc = dress(source, title, desc, rng)
-        rows.append({"title": " ".join(title.split()), "description": desc, "category": category,
-                     "source": source, "lang": lang, "obfuscated": obfuscated})
+        rows.append(
+            {
+                "title": " ".join(title.split()),
+                "description": desc,
+                "category": category,
+                "source": source,
+                "lang": lang,
+                "obfuscated": obfuscated,
+            }
+        )
 
     def fill(template: str, slots: dict) -> str:
         return re.sub(r"\{(\w+)\}", lambda m: rng.choice(slots[m.group(1)]), template)
@@ -180,7 +225,9 @@ def build(bank, split: str, seed: int) -> list[dict]:
             desc = " ".join(fill(s, slots) for s in [rng.choice(spec["reveal"])] + rng.sample(spec["generic"], k=1))
             trick = rng.choice(TRICKS)
             title, t_changed = obfuscate_phrases(title, spec["keys"], trick, rng)
-            desc, d_changed = obfuscate_phrases(desc, spec["keys"], trick if rng.random() < 0.7 else rng.choice(TRICKS), rng)
+            desc, d_changed = obfuscate_phrases(
+                desc, spec["keys"], trick if rng.random() < 0.7 else rng.choice(TRICKS), rng
+            )
             if not (t_changed or d_changed):
                 title = trick(title, rng)
             add(title, desc, category, obfuscated=True)
@@ -192,7 +239,10 @@ def build(bank, split: str, seed: int) -> list[dict]:
             for n in range(product["count"]):
                 slots = product.get("slots", {})
                 title = fill(rng.choice(product["titles"]), slots)
-                desc = " ".join(fill(s, slots) for s in rng.sample(product["descs"], k=min(len(product["descs"]), rng.randint(2, 3))))
+                desc = " ".join(
+                    fill(s, slots)
+                    for s in rng.sample(product["descs"], k=min(len(product["descs"]), rng.randint(2, 3)))
+                )
                 add(title, desc, "none")
     for category, title, desc in bank.AMBIGUOUS:
         add(title, desc, "ambiguous")
@@ -202,7 +252,9 @@ def build(bank, split: str, seed: int) -> list[dict]:
     rng.shuffle(rows)
     for number, row in enumerate(rows, 1):
         row["id"] = f"{split}-{number:04d}"
-    return [{k: row[k] for k in ("id", "title", "description", "category", "source", "lang", "obfuscated")} for row in rows]
+    return [
+        {k: row[k] for k in ("id", "title", "description", "category", "source", "lang", "obfuscated")} for row in rows
+    ]
 
 
 def main() -> None:
