@@ -261,13 +261,9 @@ def main(argv=None):
     assert result.ok, str(result.first)
 
     queue = timed(lambda: list(store.query(QUEUE_SQL)), 50)
-    review_queue = None
-    try:
-        import db.review as review
+    from db import queue as desk_queue
 
-        review_queue = timed(lambda: review.queue(store, review.QueueFilter(), limit=50), 20)
-    except (ImportError, AttributeError):
-        pass
+    review_queue = timed(lambda: desk_queue.queue(store, desk_queue.QueueFilter(), limit=50), 20)
     hits_ms = timed(lambda: sum(1 for _ in db.hits(store)), 3)
 
     report = {

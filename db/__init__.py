@@ -18,7 +18,7 @@ from db.connection import (
 )
 from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
-from db.queries import captures_to_classify, get_listing, hits, timeline
+from db.queries import captures_to_classify, get_listing, hits, listing_history
 from db.rechecks import recheck_targets
 from db.runs import finish_run, get_run, start_run
 from db.schema import protect
@@ -46,6 +46,7 @@ __all__ = [
     "get_listing",
     "get_run",
     "hits",
+    "listing_history",
     "protect",
     "purge_dismissed",
     "read_only",
@@ -55,7 +56,6 @@ __all__ = [
     "save_capture",
     "save_classification",
     "start_run",
-    "timeline",
     "utc_now",
     "verify",
     "write_transaction",

@@ -74,10 +74,10 @@ def decompress_body(blob: bytes, encoding: str) -> bytes:
 def _run_crawler_version(store, run_id):
     if run_id is None:
         return None
-    row = store.conn.execute("SELECT crawler_version FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+    row = next(store.query("SELECT crawler_version FROM crawl_runs WHERE id = ?", [run_id]), None)
     if row is None:
         raise ValueError(f"crawl run {run_id} does not exist")
-    return row[0]
+    return row["crawler_version"]
 
 
 def save_capture(store, item, run_id: int | None = None) -> int:
@@ -189,11 +189,11 @@ def _insert_capture(
     fields,
 ) -> int:
     """One body (stored once per SHA-256) and one capture row, linked into the chain."""
-    store.conn.execute(
+    store.execute(
         "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
         [digest, compress_body(body), len(body), BODY_ENCODING],
     )
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
         "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -226,12 +226,13 @@ def _json_headers(headers) -> str:
 
 def _listing_pk(store, marketplace: str, listing_id: str, fetched_at: str) -> int:
     """The listing's pk, creating (and chaining) its identity the first time it is captured."""
-    row = store.conn.execute(
-        "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
-    ).fetchone()
+    row = next(
+        store.query("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]),
+        None,
+    )
     if row is not None:
-        return row[0]
-    cursor = store.conn.execute(
+        return row["pk"]
+    cursor = store.execute(
         "INSERT INTO listings (marketplace, listing_id, first_seen, last_seen) VALUES (?, ?, ?, ?)",
         [marketplace, listing_id, fetched_at, fetched_at],
     )
@@ -245,7 +246,7 @@ def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_statu
         return
     # A page served successfully is a sighting of a live listing; record it only when that is news.
     if http_status is not None and 200 <= int(http_status) < 300:
-        current = store.conn.execute("SELECT status FROM listings WHERE pk = ?", [listing_pk]).fetchone()[0]
+        current = next(store.query("SELECT status FROM listings WHERE pk = ?", [listing_pk]))["status"]
         if current != "live":
             record_status(store, listing_pk, "live", fetched_at, capture_id=capture_id, detail=f"HTTP {http_status}")
 
@@ -258,16 +259,14 @@ def save_classification(
         classification_id = _insert_classification(
             store, capture_id, classification, classifier_version=classifier_version
         )
-        refresh(
-            store, [row[0] for row in store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])]
-        )
+        refresh(store, [row["listing_pk"] for row in store.query("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])])
     return classification_id
 
 
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
     c = dict(classification)
     risk = c.get("risk")
-    cursor = store.conn.execute(
+    cursor = store.execute(
         "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
         "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -38,11 +38,7 @@ def record_row(store, record_type: str, record_id: int) -> dict | None:
     """The record's hashed columns as stored, or None if the row does not exist."""
     spec = RECORD_TYPES[record_type]
     columns = ", ".join(f"[{c}]" for c in spec.columns) if spec.columns else "*"
-    cursor = store.conn.execute(f"SELECT {columns} FROM [{spec.table}] WHERE [{spec.pk}] = ?", [record_id])
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip((d[0] for d in cursor.description), row))
+    return next(store.query(f"SELECT {columns} FROM [{spec.table}] WHERE [{spec.pk}] = ?", [record_id]), None)
 
 
 def content_hash(record_type: str, record_id: int, created_at: str, row: dict) -> str:
@@ -57,12 +53,12 @@ def content_hash(record_type: str, record_id: int, created_at: str, row: dict) -
 
 def chain_head(store) -> str:
     """The hash of the last chain record (64 zeros for an empty chain): write it down as an external anchor."""
-    row = store.conn.execute("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
-    return row[0] if row else GENESIS
+    row = next(store.query("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1"), None)
+    return row["hash"] if row else GENESIS
 
 
 def chain_length(store) -> int:
-    return store.conn.execute("SELECT count(*) FROM chain").fetchone()[0]
+    return next(store.query("SELECT count(*) AS n FROM chain"))["n"]
 
 
 def append_chain(store, record_type: str, record_id: int, content: dict | None = None) -> str:
@@ -87,7 +83,7 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
         prev = chain_head(store)
         digest = content_hash(record_type, record_id, created_at, row)
         new_hash = link_hash(prev, digest)
-        store.conn.execute(
+        store.execute(
             "INSERT INTO chain (record_type, record_id, content_hash, prev_hash, hash, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [record_type, record_id, digest, prev, new_hash, created_at],

@@ -12,9 +12,8 @@ import sqlite_utils
 
 BUSY_TIMEOUT_SECONDS = 60
 
-# Modules that may declare a `migrations` set (sqlite_utils.Migrations); applied in this order.
-# db.review and db.notices belong to other parts of keywatch and may not exist yet.
-MIGRATION_MODULES = ("db.schema", "db.review", "db.notices")
+# Modules that declare a `migrations` set (sqlite_utils.Migrations); applied in this order.
+MIGRATION_MODULES = ("db.schema", "db.review_schema", "db.notices")
 EVIDENCE_MIGRATIONS = "keywatch.evidence"  # the set every keywatch store has (db/schema.py)
 
 
@@ -178,17 +177,8 @@ def _pending(store) -> list:
     return [migration for m in _migration_sets() for migration in m.pending(store)]
 
 
-def _migration_sets():
-    for name in MIGRATION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name == name:
-                continue
-            raise
-        migrations = getattr(module, "migrations", None)
-        if migrations is not None:
-            yield migrations
+def _migration_sets() -> list[sqlite_utils.Migrations]:
+    return [importlib.import_module(name).migrations for name in MIGRATION_MODULES]
 
 
 def apply_migrations(store) -> None:

@@ -58,15 +58,21 @@ def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) 
     """
     with write_transaction(store):
         for marketplace, domains in hosts.items():
-            other = store.conn.execute(
-                "SELECT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ? LIMIT 1",
-                [marketplace, spider],
-            ).fetchone()
+            other = next(
+                store.query(
+                    "SELECT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ? LIMIT 1",
+                    [marketplace, spider],
+                ),
+                None,
+            )
             if other:
-                raise ForeignHost(f"marketplace {marketplace!r} is written by spider {other[0]!r}, not {spider!r}")
+                raise ForeignHost(
+                    f"marketplace {marketplace!r} is written by spider {other['spider']!r}, not {spider!r}"
+                )
             for domain in sorted({d.lower() for d in domains if d}):
-                cursor = store.conn.execute(
-                    "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) VALUES (?, ?, ?, ?, ?)",
+                cursor = store.execute(
+                    "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     [run_id, spider, marketplace, domain, utc_now()],
                 )
                 append_chain(store, "marketplace_host", cursor.lastrowid)
@@ -74,13 +80,10 @@ def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) 
 
 def declared_hosts(store, run_id: int) -> dict[str, list[str]] | None:
     """{marketplace: [host, ...]} declared by a run; None for a run that declared nothing (tests, older runs)."""
-    rows = store.conn.execute("SELECT marketplace, host FROM marketplace_hosts WHERE run_id = ?", [run_id]).fetchall()
-    if not rows:
-        return None
     declared: dict[str, list[str]] = {}
-    for marketplace, host in rows:
-        declared.setdefault(marketplace, []).append(host)
-    return declared
+    for row in store.query("SELECT marketplace, host FROM marketplace_hosts WHERE run_id = ?", [run_id]):
+        declared.setdefault(row["marketplace"], []).append(row["host"])
+    return declared or None
 
 
 def foreign_host(declared: dict[str, list[str]], marketplace: str, urls) -> str | None:

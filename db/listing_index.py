@@ -104,13 +104,11 @@ COLUMNS = (
 def derived_rows(store, listing_pks=None):
     """{pk: {column: value}} as the evidence defines them (all listings when `listing_pks` is None)."""
     pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
-    cursor = store.conn.execute(_DERIVED, {"pks": pks})
-    names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names[1:], row[1:])) for row in cursor}
+    return {row.pop("pk"): row for row in store.query(_DERIVED, {"pks": pks})}
 
 
 def has_search(store) -> bool:
-    return bool(store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'listings_fts'").fetchone())
+    return next(store.query("SELECT 1 AS found FROM sqlite_master WHERE name = 'listings_fts'"), None) is not None
 
 
 def refresh(store, listing_pks) -> None:
@@ -122,10 +120,10 @@ def refresh(store, listing_pks) -> None:
         for pk, row in rows.items():
             if row["latest_capture_id"] is None:
                 continue  # no page capture (yet): nothing to index
-            store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
+            store.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
             if search:
-                store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.conn.execute(
+                store.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
+                store.execute(
                     "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
                     [pk, row["title"], row["description"]],
                 )
@@ -135,8 +133,8 @@ def rebuild(store) -> int:
     """Rewrite every listing's index and search row from the evidence; returns how many listings were indexed."""
     with write_transaction(store):
         if has_search(store):
-            store.conn.execute("DELETE FROM listings_fts")
-        pks = [pk for (pk,) in store.conn.execute("SELECT pk FROM listings")]
+            store.execute("DELETE FROM listings_fts")
+        pks = [row["pk"] for row in store.query("SELECT pk FROM listings")]
         refresh(store, pks)
     return len(pks)
 
@@ -149,15 +147,17 @@ def _same(a, b) -> bool:
 
 def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
     """{pk: [column, ...]} of index and search rows that differ from what the evidence says."""
-    stored_columns = {r[1] for r in store.conn.execute("PRAGMA table_info(listings)")}
+    stored_columns = {r["name"] for r in store.query("PRAGMA table_info(listings)")}
     columns = [c for c in COLUMNS if c in stored_columns]
     pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
-    cursor = store.conn.execute(
-        f"SELECT pk, {', '.join(f'[{c}]' for c in columns)} FROM listings "
-        f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))",
-        {"pks": pks},
-    )
-    stored = {row[0]: dict(zip(columns, row[1:])) for row in cursor}
+    stored = {
+        row.pop("pk"): row
+        for row in store.query(
+            f"SELECT pk, {', '.join(f'[{c}]' for c in columns)} FROM listings "
+            f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))",
+            {"pks": pks},
+        )
+    }
     search = _search_rows(store, listing_pks) if has_search(store) else None
     wrong: dict[int, list[str]] = {}
     for pk, expected in derived_rows(store, listing_pks).items():
@@ -175,11 +175,10 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
 
 
 def _search_rows(store, listing_pks) -> dict[int, tuple]:
+    sql = "SELECT rowid AS pk, title, description FROM listings_fts"
     if listing_pks is None:
-        cursor = store.conn.execute("SELECT rowid, title, description FROM listings_fts")
+        rows = store.query(sql)
     else:
         pks = json.dumps(sorted({int(pk) for pk in listing_pks}))
-        cursor = store.conn.execute(
-            "SELECT rowid, title, description FROM listings_fts WHERE rowid IN (SELECT value FROM json_each(?))", [pks]
-        )
-    return {rowid: (title, description) for rowid, title, description in cursor}
+        rows = store.query(f"{sql} WHERE rowid IN (SELECT value FROM json_each(?))", [pks])
+    return {row["pk"]: (row["title"], row["description"]) for row in rows}

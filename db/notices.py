@@ -1,8 +1,9 @@
-"""Retailers and the notices sent to them: their tables, and every query the exports and the report need.
+"""The notices sent to retailers: the tables (retailers' too, read and written by db/retailers.py), what goes into
+a pack, recording a notice, and what the compliance report reads.
 
 A notice is evidence: one append-only row per export (number, time, recipient as it was then, the listings
 it covered, the pack's SHA-256), linked into the hash chain. The listing set is a JSON column of the notice
-row itself so that the chain covers it. Retailers are contact details, and may be updated.
+row itself so that the chain covers it.
 """
 
 import json
@@ -11,7 +12,6 @@ import re
 from sqlite_utils import Migrations
 
 from db.canonical import GENESIS
-from db.captures import decompress_body
 from db.chain import append_chain
 from db.connection import write_transaction
 from db.schema import protect
@@ -19,7 +19,8 @@ from db.schema import protect
 # Applied by db.connect (db.connection.MIGRATION_MODULES) after the evidence and review schemas.
 migrations = Migrations("keywatch-notices")
 
-REVIEW_STATUSES = ("confirmed", "escalated")
+# The review statuses a pack may cover (db/decisions.py defines them all).
+EXPORTABLE_STATUSES = ("confirmed", "escalated")
 
 
 @migrations()
@@ -68,110 +69,6 @@ def m001_retailers_and_notices(store):
     protect(store, "notices")
 
 
-def migrate(store) -> None:
-    """Create or update the notices tables (idempotent; db.connect does this too)."""
-    if migrations.pending(store):
-        with write_transaction(store):
-            migrations.apply(store)
-
-
-# ---------------------------------------------------------------- retailers
-
-
-def save_retailer(store, retailer: dict, updated_at: str) -> int:
-    """Insert or update a retailer by name (contact details and seller ids); returns its id.
-
-    Raises ValueError when one of its seller ids already belongs to another retailer.
-    """
-    with write_transaction(store):
-        row = store.conn.execute("SELECT id FROM retailers WHERE name = ?", [retailer["name"]]).fetchone()
-        values = [
-            retailer["marketplace"],
-            retailer.get("email") or None,
-            retailer.get("address") or None,
-            retailer.get("reporting_url") or None,
-            updated_at,
-        ]
-        if row:
-            retailer_id = row[0]
-            store.conn.execute(
-                "UPDATE retailers SET marketplace = ?, email = ?, address = ?, reporting_url = ?, "
-                "updated_at = ? WHERE id = ?",
-                [*values, retailer_id],
-            )
-            store.conn.execute("DELETE FROM retailer_sellers WHERE retailer_id = ?", [retailer_id])
-        else:
-            retailer_id = store.conn.execute(
-                "INSERT INTO retailers (name, marketplace, email, address, reporting_url, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [retailer["name"], *values],
-            ).lastrowid
-        for seller in retailer.get("seller_ids") or []:
-            owner = store.conn.execute(
-                "SELECT r.name FROM retailer_sellers s JOIN retailers r ON r.id = s.retailer_id "
-                "WHERE s.marketplace = ? AND s.seller_id = ?",
-                [retailer["marketplace"], seller],
-            ).fetchone()
-            if owner:
-                raise ValueError(f"seller {retailer['marketplace']}:{seller} already belongs to retailer {owner[0]!r}")
-            store.conn.execute(
-                "INSERT INTO retailer_sellers (marketplace, seller_id, retailer_id) VALUES (?, ?, ?)",
-                [retailer["marketplace"], seller, retailer_id],
-            )
-    return retailer_id
-
-
-def _retailer(store, row) -> dict:
-    sellers = [
-        r[0]
-        for r in store.conn.execute(
-            "SELECT seller_id FROM retailer_sellers WHERE retailer_id = ? ORDER BY seller_id", [row["id"]]
-        )
-    ]
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "marketplace": row["marketplace"],
-        "seller_ids": sellers,
-        "email": row["email"] or "",
-        "address": row["address"] or "",
-        "reporting_url": row["reporting_url"] or "",
-        "updated_at": row["updated_at"],
-    }
-
-
-def list_retailers(store) -> list[dict]:
-    return [_retailer(store, row) for row in store.query("SELECT * FROM retailers ORDER BY name")]
-
-
-def get_retailer(store, name: str) -> dict | None:
-    rows = list(store.query("SELECT * FROM retailers WHERE name = ?", [name]))
-    return _retailer(store, rows[0]) if rows else None
-
-
-def retailer_for_seller(store, marketplace: str, seller: str) -> dict | None:
-    rows = list(
-        store.query(
-            "SELECT r.* FROM retailers r JOIN retailer_sellers s ON s.retailer_id = r.id "
-            "WHERE s.marketplace = ? AND s.seller_id = ?",
-            [marketplace, seller.strip()],
-        )
-    )
-    return _retailer(store, rows[0]) if rows else None
-
-
-def marketplace_operator(store, marketplace: str) -> dict | None:
-    """The retailers entry standing for a marketplace itself: that marketplace, and no seller ids."""
-    rows = list(
-        store.query(
-            "SELECT r.* FROM retailers r WHERE r.marketplace = ? AND NOT EXISTS "
-            "(SELECT 1 FROM retailer_sellers s WHERE s.retailer_id = r.id) ORDER BY r.name LIMIT 1",
-            [marketplace],
-        )
-    )
-    return _retailer(store, rows[0]) if rows else None
-
-
 # ---------------------------------------------------------------- what goes into a pack
 
 
@@ -183,8 +80,8 @@ def export_listings(
     Each dict carries the listing index, its latest classification (`matches` parsed), the decision that
     set the review status, and its captures (oldest first). Seller ids compare case-insensitively.
     """
-    if review_status not in REVIEW_STATUSES:
-        raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}")
+    if review_status not in EXPORTABLE_STATUSES:
+        raise ValueError(f"review status must be one of {', '.join(EXPORTABLE_STATUSES)}")
     where, params = ["r.status = ?"], [review_status]
     if marketplace is not None:
         where.append("l.marketplace = ?")
@@ -206,9 +103,7 @@ def export_listings(
                    d.created_at AS decided_at, r.status AS review_status
             FROM listings l
             JOIN review_status r ON r.listing_pk = l.pk
-            -- the decision that set the review status (as in the review_status view)
-            JOIN decisions d ON d.id = (SELECT max(d2.id) FROM decisions d2
-                                        WHERE d2.listing_pk = l.pk AND d2.action != 'note')
+            JOIN decisions d ON d.id = r.decision_id
             LEFT JOIN classifications k ON k.id = l.classification_id
             WHERE {" AND ".join(where)}
             ORDER BY l.marketplace, lower(l.seller), l.first_seen, l.listing_id""",
@@ -236,12 +131,6 @@ def export_listings(
     return rows
 
 
-def capture_body(store, sha256: str) -> bytes | None:
-    """The raw bytes stored under `sha256`, or None when the body has been purged (under a tombstone)."""
-    row = store.conn.execute("SELECT body, encoding FROM bodies WHERE sha256 = ?", [sha256]).fetchone()
-    return decompress_body(row[0], row[1]) if row else None
-
-
 # ---------------------------------------------------------------- notices
 
 
@@ -250,21 +139,21 @@ def next_notice_number(store, prefix: str, year: int) -> str:
     pattern = re.compile(rf"^{re.escape(prefix)}-{year}-(\d+)$")
     used = [
         int(m.group(1))
-        for (number,) in store.conn.execute("SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"])
-        if (m := pattern.match(number))
+        for row in store.query("SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"])
+        if (m := pattern.match(row["number"]))
     ]
     return f"{prefix}-{year}-{max(used, default=0) + 1:04d}"
 
 
 def chain_position(store) -> tuple[int, str]:
     """(seq, hash) of the last chain record, (0, genesis) for an empty chain: where a snapshot stands."""
-    row = store.conn.execute("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
-    return (row[0], row[1]) if row else (0, GENESIS)
+    row = next(store.query("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1"), None)
+    return (row["seq"], row["hash"]) if row else (0, GENESIS)
 
 
 # For each chained record type, the listings whose pack content a new record of that type can change.
 _RECORD_LISTINGS = {
-    "listing": "SELECT pk FROM listings WHERE pk = ?",
+    "listing": "SELECT pk AS listing_pk FROM listings WHERE pk = ?",
     "capture": "SELECT listing_pk FROM captures WHERE id = ?",
     "classification": "SELECT c.listing_pk FROM classifications k JOIN captures c ON c.id = k.capture_id "
     "WHERE k.id = ?",
@@ -282,18 +171,17 @@ def changes_since(store, seq: int, head: str, listing_pks: set[int]) -> str | No
     Notices are not listed: their numbers are checked separately. A record type this function does not know
     counts as a change, so a new kind of evidence makes exports rebuild rather than go stale.
     """
-    at = store.conn.execute("SELECT hash FROM chain WHERE seq = ?", [seq]).fetchone()
-    if (at[0] if at else GENESIS) != head:
+    at = next(store.query("SELECT hash FROM chain WHERE seq = ?", [seq]), None)
+    if (at["hash"] if at else GENESIS) != head:
         return f"the chain record at position {seq} is no longer {head[:12]}…"
-    for record_type, record_id in store.conn.execute(
-        "SELECT record_type, record_id FROM chain WHERE seq > ? ORDER BY seq", [seq]
-    ).fetchall():
+    for record in list(store.query("SELECT record_type, record_id FROM chain WHERE seq > ? ORDER BY seq", [seq])):
+        record_type, record_id = record["record_type"], record["record_id"]
         if record_type == "notice":
             continue
         query = _RECORD_LISTINGS.get(record_type)
         if query is None:
             return f"a new {record_type} record {record_id}"
-        touched = {pk for (pk,) in store.conn.execute(query, [record_id])} & listing_pks
+        touched = {row["listing_pk"] for row in store.query(query, [record_id])} & listing_pks
         if touched:
             return f"a new {record_type} record {record_id} for listing {min(touched)}"
     return None
@@ -324,7 +212,7 @@ def record_notice(store, notice: dict) -> int:
         "exported_by",
     )
     with write_transaction(store):
-        notice_id = store.conn.execute(
+        notice_id = store.execute(
             f"INSERT INTO notices ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [row.get(c) for c in columns],
         ).lastrowid
@@ -336,16 +224,9 @@ def _notice(row) -> dict:
     return {**row, "recipient": json.loads(row["recipient"]), "listing_pks": json.loads(row["listing_pks"])}
 
 
-def list_notices(store, since: str | None = None) -> list[dict]:
-    return [
-        _notice(r)
-        for r in store.query("SELECT * FROM notices WHERE created_at >= ? ORDER BY created_at, id", [since or ""])
-    ]
-
-
 def get_notice(store, number: str) -> dict | None:
-    rows = list(store.query("SELECT * FROM notices WHERE number = ?", [number]))
-    return _notice(rows[0]) if rows else None
+    row = next(store.query("SELECT * FROM notices WHERE number = ?", [number]), None)
+    return _notice(row) if row else None
 
 
 # ---------------------------------------------------------------- compliance
@@ -363,20 +244,6 @@ def notified_listings(store, since: str | None = None) -> list[dict]:
             [since or ""],
         )
     )
-
-
-def status_history(store, listing_pks: list[int]) -> dict[int, list[dict]]:
-    """Status observations (live/ended/removed) per listing, oldest first."""
-    history: dict[int, list[dict]] = {pk: [] for pk in listing_pks}
-    if not listing_pks:
-        return history
-    for row in store.query(
-        "SELECT s.listing_pk, s.status, s.observed_at FROM listing_status s JOIN json_each(?) j ON j.value = s.listing_pk "
-        "ORDER BY s.observed_at, s.id",
-        [json.dumps(sorted(set(listing_pks)))],
-    ):
-        history[row["listing_pk"]].append({"status": row["status"], "at": row["observed_at"]})
-    return history
 
 
 def flagged_since(store, marketplace: str, sellers: list[str] | None, since: str) -> list[dict]:

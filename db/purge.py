@@ -1,7 +1,8 @@
 """Retention: remove the bodies of dismissed listings after a retention period, leaving tombstones.
 
-A body goes only if every capture that refers to it belongs to a listing whose latest decision is `dismiss`,
-taken more than N days ago, and which was never confirmed or escalated. The tombstone (what, when, why, who,
+A body goes only if every capture that refers to it belongs to a listing whose review status is `dismissed` (the
+`review_status` view, db/decisions.py), by a decision taken more than N days ago, and which was never confirmed
+or escalated. The tombstone (what, when, why, who,
 the body's SHA-256 and the captures that referred to it) is written and chained first, in the same transaction
 as the delete; the append-only trigger on `bodies` lets a delete through only once that tombstone exists.
 """
@@ -26,13 +27,12 @@ class PurgeResult:
         return sum(b["size"] for b in self.bodies)
 
 
-# Listings whose latest status-changing decision is a dismissal before the cutoff, and never confirmed/escalated.
+# Listings dismissed before the cutoff, and never confirmed or escalated.
 _ELIGIBLE_LISTINGS = """
-SELECT l.pk, l.marketplace, l.listing_id, d.created_at AS dismissed_at, d.id AS decision_id
-FROM listings l
-JOIN decisions d ON d.id = (SELECT max(d2.id) FROM decisions d2 WHERE d2.listing_pk = l.pk AND d2.action != 'note')
-WHERE d.action = 'dismiss' AND d.created_at < :cutoff
-  AND NOT EXISTS (SELECT 1 FROM decisions d3 WHERE d3.listing_pk = l.pk AND d3.action IN ('confirm', 'escalate'))
+SELECT l.pk, l.marketplace, l.listing_id, r.created_at AS dismissed_at, r.decision_id
+FROM listings l JOIN review_status r ON r.listing_pk = l.pk
+WHERE r.status = 'dismissed' AND r.created_at < :cutoff
+  AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.listing_pk = l.pk AND d.action IN ('confirm', 'escalate'))
 ORDER BY l.pk
 """
 
@@ -53,39 +53,36 @@ def purge_dismissed(
         result.listings = [dict(r) for r in store.query(_ELIGIBLE_LISTINGS, {"cutoff": result.cutoff})]
         eligible = {r["pk"] for r in result.listings}
         by_listing = {r["pk"]: r for r in result.listings}
-        candidates = (
-            store.conn.execute(
+        candidates = list(
+            store.query(
                 "SELECT DISTINCT c.sha256, b.size FROM captures c JOIN bodies b ON b.sha256 = c.sha256 "
-                f"WHERE c.listing_pk IN ({','.join('?' * len(eligible))}) ORDER BY c.sha256",
-                sorted(eligible),
-            ).fetchall()
-            if eligible
-            else []
+                "WHERE c.listing_pk IN (SELECT value FROM json_each(?)) ORDER BY c.sha256",
+                [json.dumps(sorted(eligible))],
+            )
         )
-        for sha256, size in candidates:
-            users = store.conn.execute(
-                "SELECT id, listing_pk FROM captures WHERE sha256 = ? ORDER BY id", [sha256]
-            ).fetchall()
+        for candidate in candidates:
+            sha256, size = candidate["sha256"], candidate["size"]
+            users = list(store.query("SELECT id, listing_pk FROM captures WHERE sha256 = ? ORDER BY id", [sha256]))
             # The same page bytes can belong to a listing still under review or confirmed: then it stays.
-            if any(listing_pk not in eligible for _, listing_pk in users):
+            if any(user["listing_pk"] not in eligible for user in users):
                 continue
-            capture_ids = [capture_id for capture_id, _ in users]
+            capture_ids = [user["id"] for user in users]
             entry = {"sha256": sha256, "capture_ids": capture_ids, "size": size, "tombstone_id": None}
             result.bodies.append(entry)
             if dry_run:
                 continue
-            decisions = sorted({by_listing[pk]["decision_id"] for _, pk in users})
+            decisions = sorted({by_listing[user["listing_pk"]]["decision_id"] for user in users})
             reason = (
                 f"retention: listing dismissed more than {older_than_days:g} days ago "
                 f"(decision {', '.join(map(str, decisions))}); body may hold personal data"
             )
-            cursor = store.conn.execute(
+            cursor = store.execute(
                 "INSERT INTO tombstones (sha256, capture_ids, reason, purged_at, actor) VALUES (?, ?, ?, ?, ?)",
                 [sha256, json.dumps(capture_ids), reason, utc_now(), actor],
             )
             entry["tombstone_id"] = cursor.lastrowid
             append_chain(store, "tombstone", cursor.lastrowid)
-            store.conn.execute("DELETE FROM bodies WHERE sha256 = ?", [sha256])
+            store.execute("DELETE FROM bodies WHERE sha256 = ?", [sha256])
     if result.bodies and not dry_run:
         # Old page versions can linger in the write-ahead log until a checkpoint copies and truncates it.
         store.execute("PRAGMA wal_checkpoint(TRUNCATE)")

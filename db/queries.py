@@ -1,5 +1,10 @@
-"""Reading the store: hits, one listing, a listing's timeline."""
+"""Reading the store: hits, one listing and its history, captures to re-classify, stored bodies."""
 
+import json
+
+from sqlite_utils import Database
+
+from db.captures import decompress_body
 from db.connection import read_snapshot
 
 # flag_dropped: still flagged, but the newest capture no longer matches; latest_seller: beside the seller of record.
@@ -27,7 +32,7 @@ HIT_COLUMNS = (
 FLAG_DROPPED = "(l.latest_classification_id IS NOT l.classification_id)"
 
 
-def hits(store):
+def hits(store: Database):
     """One dict per flagged listing (see db/listing_index.py for when a listing is flagged), highest risk and
     score first. `flag_dropped` says the newest capture no longer matches; `latest_seller` is the seller the newest
     capture shows (`seller` is the seller of record)."""
@@ -40,14 +45,14 @@ def hits(store):
     )
 
 
-def get_listing(store, marketplace: str, listing_id: str) -> dict | None:
-    rows = list(
-        store.query("SELECT * FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, str(listing_id)])
+def get_listing(store: Database, marketplace: str, listing_id: str) -> dict | None:
+    return next(
+        store.query("SELECT * FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, str(listing_id)]),
+        None,
     )
-    return rows[0] if rows else None
 
 
-def timeline(store, marketplace: str, listing_id: str) -> dict | None:
+def listing_history(store: Database, marketplace: str, listing_id: str) -> dict | None:
     """A listing with its history, oldest first: every capture, classification, status change and decision.
 
     Returns {"listing": {...}, "events": [{"at", "kind", ...}]} or None when the listing is unknown.
@@ -56,12 +61,14 @@ def timeline(store, marketplace: str, listing_id: str) -> dict | None:
         listing = get_listing(store, marketplace, listing_id)
         if listing is None:
             return None
-        events = _events(store, listing["pk"])
+        events = listing_events(store, listing["pk"])
     return {"listing": listing, "events": events}
 
 
-def _events(store, pk):
-    events = []
+def listing_events(store: Database, pk: int) -> list[dict]:
+    """Every capture, classification, status observation and decision of one listing, in time order: dicts with
+    `at`, `kind` (capture, status, classification, decision) and the row's columns."""
+    events: list[dict] = []
     for c in store.query(
         "SELECT c.id, c.fetched_at, c.url, c.status, c.sha256, c.body_size, c.run_id, c.purpose, "
         "(SELECT count(*) FROM bodies b WHERE b.sha256 = c.sha256) AS body_present "
@@ -84,26 +91,7 @@ def _events(store, pk):
     return events
 
 
-# A listing's review outcome is its latest decision other than a note (db/review.py builds on the same rule).
-_LATEST_ACTION = (
-    "(SELECT d.action FROM decisions d WHERE d.listing_pk = l.pk AND d.action != 'note' ORDER BY d.id DESC LIMIT 1)"
-)
-
-
-def recheck_targets(store, marketplace: str):
-    """Flagged listings of a marketplace that are not dismissed and not yet seen removed: worth re-fetching.
-
-    Yields {"listing_id", "url", "status", "last_seen"}, least recently seen first.
-    """
-    return store.query(
-        f"SELECT l.listing_id, l.url, l.status, l.last_seen FROM listings l "
-        f"WHERE l.marketplace = ? AND l.flagged = 1 AND coalesce(l.status, '') != 'removed' "
-        f"AND coalesce({_LATEST_ACTION}, '') != 'dismiss' ORDER BY l.last_seen, l.pk",
-        [marketplace],
-    )
-
-
-def captures_to_classify(store):
+def captures_to_classify(store: Database):
     """Every capture of a listing page (not attached documents), oldest first, with the text the spider
     extracted and the capture's latest classification (None columns when it was never classified)."""
     return store.query(
@@ -113,3 +101,23 @@ def captures_to_classify(store):
         "LEFT JOIN classifications k ON k.id = (SELECT max(id) FROM classifications WHERE capture_id = c.id) "
         "WHERE coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id"
     )
+
+
+def stored_body(store: Database, sha256: str) -> bytes | None:
+    """The raw bytes stored under `sha256`, or None when the body has been purged (under a tombstone)."""
+    row = next(store.query("SELECT body, encoding FROM bodies WHERE sha256 = ?", [sha256]), None)
+    return decompress_body(row["body"], row["encoding"]) if row else None
+
+
+def captured_page(store: Database, capture_id: int) -> tuple[bytes, dict] | None:
+    """A capture's raw bytes as received and its response headers; None if the capture is unknown or purged."""
+    row = next(
+        store.query(
+            "SELECT b.body, b.encoding, c.headers FROM captures c JOIN bodies b ON b.sha256 = c.sha256 WHERE c.id = ?",
+            [capture_id],
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    return decompress_body(row["body"], row["encoding"]), json.loads(row["headers"] or "{}")

@@ -1,13 +1,16 @@
 """What the weekly crawl asks of the store: which listings to re-check, and what each spider run did.
 
-Re-check targets build on `db.queries.recheck_targets` (flagged, latest decision not `dismiss`, not seen
-removed) and leave out what an interrupted crawl already fetched, so `crawl --resume` does not fetch those
-pages again. The run queries read what a crawl stored (captures, statuses) rather than what it believed it did,
+Re-check targets are the flagged listings of a marketplace that a reviewer has not dismissed (the `review_status`
+view, db/decisions.py) and that were not seen removed, less what an interrupted crawl already fetched, so that
+`crawl --resume` does not fetch those pages again. The run queries read what a crawl stored (captures, statuses) rather than what it believed it did,
 so a report cannot claim captures that never reached the evidence store.
 """
 
+import datetime
+
+from sqlite_utils import Database
+
 from db.canonical import format_utc
-from db.queries import recheck_targets as flagged_targets
 
 # An interrupted crawl older than this is not "resumed" any more: its listings are due for a re-check again.
 RESUME_WINDOW_DAYS = 7
@@ -19,23 +22,27 @@ _RUN_OF_MARKETPLACE = (
 )
 
 
-def recheck_targets(store, marketplace: str):
+def recheck_targets(store: Database, marketplace: str):
     """Listings of `marketplace` to re-fetch: flagged, not dismissed, not seen removed, and not already
     captured by an interrupted crawl that has not been followed by a finished one (a resumed crawl).
 
-    Yields {"listing_id", "url", ...}, least recently seen first (see db.queries.recheck_targets).
+    Yields {"listing_id", "url", "status", "last_seen"}, least recently seen first.
     """
     done = captured_since_interruption(store, marketplace)
-    for target in flagged_targets(store, marketplace):
+    for target in store.query(
+        "SELECT l.listing_id, l.url, l.status, l.last_seen FROM listings l "
+        "JOIN review_status r ON r.listing_pk = l.pk "
+        "WHERE l.marketplace = ? AND l.flagged = 1 AND coalesce(l.status, '') != 'removed' "
+        "AND r.status != 'dismissed' ORDER BY l.last_seen, l.pk",
+        [marketplace],
+    ):
         if target["listing_id"] not in done:
             yield target
 
 
-def captured_since_interruption(store, marketplace: str) -> set[str]:
+def captured_since_interruption(store: Database, marketplace: str) -> set[str]:
     """Listing ids of `marketplace` captured by runs that did not finish normally (shutdown, killed, crashed)
     and started after the marketplace's last normally finished run, within the resume window."""
-    import datetime
-
     window_start = format_utc(
         datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=RESUME_WINDOW_DAYS)
     )
@@ -59,7 +66,7 @@ def captured_since_interruption(store, marketplace: str) -> set[str]:
 # ---------------------------------------------------------------- per-run report
 
 
-def previous_finished_runs(store, spider: str, before_run_id: int, limit: int = 10) -> list[dict]:
+def previous_finished_runs(store: Database, spider: str, before_run_id: int, limit: int = 10) -> list[dict]:
     """The runs of `spider` before `before_run_id` that finished normally, newest first (at most `limit`)."""
     return list(
         store.query(
@@ -70,7 +77,7 @@ def previous_finished_runs(store, spider: str, before_run_id: int, limit: int = 
     )
 
 
-def run_field_coverage(store, run_id: int) -> dict:
+def run_field_coverage(store: Database, run_id: int) -> dict:
     """How many listing captures (re-checks and description documents left out) a run stored, and on how many
     each field was empty.
 
@@ -95,7 +102,7 @@ def run_field_coverage(store, run_id: int) -> dict:
     return {"captures": captures, "missing": row}
 
 
-def run_capture_counts(store, run_id: int) -> dict:
+def run_capture_counts(store: Database, run_id: int) -> dict:
     """Captures a run stored, by purpose, and how many distinct listings its captures flagged."""
     by_purpose = {
         row["purpose"] or "unknown": row["n"]
@@ -114,7 +121,7 @@ def run_capture_counts(store, run_id: int) -> dict:
     return {"by_purpose": by_purpose, "flagged_listings": flagged}
 
 
-def run_status_observations(store, run_id: int) -> dict[str, int]:
+def run_status_observations(store: Database, run_id: int) -> dict[str, int]:
     """Listing statuses (live, ended, removed) recorded from a run's captures, counted."""
     return {
         row["status"]: row["n"]
@@ -124,16 +131,3 @@ def run_status_observations(store, run_id: int) -> dict[str, int]:
             [run_id],
         )
     }
-
-
-def status_history(store, marketplace: str, listing_id: str) -> list[dict]:
-    """A listing's status observations, oldest first: [{"status", "observed_at", "capture_id", "detail"}]."""
-    return [
-        dict(row)
-        for row in store.query(
-            "SELECT s.status, s.observed_at, s.capture_id, s.detail FROM listing_status s "
-            "JOIN listings l ON l.pk = s.listing_pk WHERE l.marketplace = ? AND l.listing_id = ? "
-            "ORDER BY s.observed_at, s.id",
-            [marketplace, str(listing_id)],
-        )
-    ]

@@ -3,7 +3,6 @@
 import json
 
 from db.canonical import utc_now
-from db.connection import write_transaction
 
 
 def default_crawler_version() -> str:
@@ -21,30 +20,26 @@ def start_run(
     watchlist_version: str | None = None,
 ) -> int:
     """Record the start of a crawl and return its id."""
-    with write_transaction(store):
-        cursor = store.conn.execute(
-            "INSERT INTO crawl_runs (spider, args, started_at, crawler_version, watchlist_version) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                spider,
-                json.dumps(args or {}, sort_keys=True, default=str),
-                utc_now(),
-                crawler_version or default_crawler_version(),
-                watchlist_version,
-            ],
-        )
+    cursor = store.execute(
+        "INSERT INTO crawl_runs (spider, args, started_at, crawler_version, watchlist_version) VALUES (?, ?, ?, ?, ?)",
+        [
+            spider,
+            json.dumps(args or {}, sort_keys=True, default=str),
+            utc_now(),
+            crawler_version or default_crawler_version(),
+            watchlist_version,
+        ],
+    )
     return cursor.lastrowid
 
 
 def finish_run(store, run_id: int, stats: dict | None = None, finish_reason: str = "finished") -> None:
     """Record how a crawl ended (Scrapy's stats and finish reason)."""
-    with write_transaction(store):
-        store.conn.execute(
-            "UPDATE crawl_runs SET finished_at = ?, stats = ?, finish_reason = ? WHERE id = ?",
-            [utc_now(), json.dumps(stats or {}, sort_keys=True, default=str), finish_reason, run_id],
-        )
+    store.execute(
+        "UPDATE crawl_runs SET finished_at = ?, stats = ?, finish_reason = ? WHERE id = ?",
+        [utc_now(), json.dumps(stats or {}, sort_keys=True, default=str), finish_reason, run_id],
+    )
 
 
 def get_run(store, run_id: int) -> dict | None:
-    rows = list(store.query("SELECT * FROM crawl_runs WHERE id = ?", [run_id]))
-    return rows[0] if rows else None
+    return next(store.query("SELECT * FROM crawl_runs WHERE id = ?", [run_id]), None)

@@ -61,8 +61,9 @@ class VerifyResult:
         return f"verification FAILED: {self.first}{more}"
 
 
-def _table_exists(store, table):
-    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+def _table_exists(store, table) -> bool:
+    found = store.query("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
+    return next(found, None) is not None
 
 
 def verify(store, anchor: str | None = None) -> VerifyResult:
@@ -77,7 +78,7 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
         _check_bodies(store, result, problems, seq_of)
         _check_hosts(store, problems, seq_of)
         _check_listing_index(store, problems, seq_of)
-        if anchor is not None and not store.conn.execute("SELECT 1 FROM chain WHERE hash = ?", [anchor]).fetchone():
+        if anchor is not None and next(store.query("SELECT 1 AS found FROM chain WHERE hash = ?", [anchor]), None) is None:
             problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
     # Report record and chain problems first, in chain order; body problems (often their consequence) after.
     problems.sort(key=lambda p: (p.rank, p.seq is None, p.seq or 0))
@@ -87,10 +88,9 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
 
 def _walk_chain(store, result, problems, seq_of):
     expected_seq, prev = 1, GENESIS
-    rows = store.conn.execute(
-        "SELECT seq, record_type, record_id, content_hash, prev_hash, hash FROM chain ORDER BY seq"
-    )
-    for seq, record_type, record_id, digest, prev_hash, stored_hash in rows:
+    for row in store.query("SELECT seq, record_type, record_id, content_hash, prev_hash, hash FROM chain ORDER BY seq"):
+        seq, record_type, record_id = row["seq"], row["record_type"], row["record_id"]
+        digest, prev_hash, stored_hash = row["content_hash"], row["prev_hash"], row["hash"]
         record = f"{record_type} {record_id}"
         if seq != expected_seq:
             gone = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
@@ -127,19 +127,22 @@ def _check_records(store, record_type, problems, seq_of):
                 problems.append(Problem(seq, f"{record_type} {record_id}", f"table {spec.table} is missing"))
         return
     columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
-    cursor = store.conn.execute(
-        f"SELECT ch.seq, ch.record_id, ch.content_hash, ch.created_at, t.[{spec.pk}] IS NOT NULL, {columns} "
+    # The chain's columns under names no record column has, so that the rest of each row is the record as stored.
+    rows = store.query(
+        f"SELECT ch.seq AS [chain seq], ch.record_id AS [chain record_id], ch.content_hash AS [chain content_hash], "
+        f"ch.created_at AS [chain created_at], t.[{spec.pk}] IS NOT NULL AS [chain present], {columns} "
         f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id WHERE ch.record_type = ?",
         [record_type],
     )
-    names = [d[0] for d in cursor.description][5:]
-    for seq, record_id, digest, created_at, present, *values in cursor:
+    for row in rows:
+        seq, record_id, digest = row.pop("chain seq"), row.pop("chain record_id"), row.pop("chain content_hash")
+        created_at, present = row.pop("chain created_at"), row.pop("chain present")
         record = f"{record_type} {record_id}"
         if not present:
             problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
         else:
             try:
-                recomputed = content_hash(record_type, record_id, created_at, dict(zip(names, values)))
+                recomputed = content_hash(record_type, record_id, created_at, row)
             except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
                 problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
                 continue
@@ -147,14 +150,14 @@ def _check_records(store, record_type, problems, seq_of):
                 problems.append(
                     Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)")
                 )
-    unchained = store.conn.execute(
-        f"SELECT t.[{spec.pk}] FROM [{spec.table}] t WHERE NOT EXISTS "
+    unchained = store.query(
+        f"SELECT t.[{spec.pk}] AS record_id FROM [{spec.table}] t WHERE NOT EXISTS "
         f"(SELECT 1 FROM chain ch WHERE ch.record_type = ? AND ch.record_id = t.[{spec.pk}])",
         [record_type],
     )
-    for (record_id,) in unchained:
+    for row in unchained:
         problems.append(
-            Problem(None, f"{record_type} {record_id}", "record has no chain entry (inserted outside the chain?)")
+            Problem(None, f"{record_type} {row['record_id']}", "record has no chain entry (inserted outside the chain?)")
         )
 
 
@@ -163,11 +166,11 @@ def _check_bodies(store, result, problems, seq_of):
         problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message, rank=1))
 
     def first_capture(sha256):
-        row = store.conn.execute("SELECT min(id) FROM captures WHERE sha256 = ?", [sha256]).fetchone()
-        return row[0]
+        return next(store.query("SELECT min(id) AS id FROM captures WHERE sha256 = ?", [sha256]))["id"]
 
     stored: dict[str, int] = {}
-    for sha256, blob, size, encoding in store.conn.execute("SELECT sha256, body, size, encoding FROM bodies"):
+    for body_row in store.query("SELECT sha256, body, size, encoding FROM bodies"):
+        sha256, blob, size, encoding = body_row["sha256"], body_row["body"], body_row["size"], body_row["encoding"]
         result.bodies += 1
         stored[sha256] = size
         capture_id = first_capture(sha256)
@@ -185,9 +188,10 @@ def _check_bodies(store, result, problems, seq_of):
             capture_problem(capture_id, f"stored body {sha256} is {len(body)} bytes, recorded size {size}")
 
     tombstoned: dict[str, set[int]] = {}
-    for tombstone_id, sha256, capture_ids in store.conn.execute("SELECT id, sha256, capture_ids FROM tombstones"):
+    for tombstone in store.query("SELECT id, sha256, capture_ids FROM tombstones"):
+        tombstone_id = tombstone["id"]
         try:
-            ids = {int(i) for i in json.loads(capture_ids)}
+            ids = {int(i) for i in json.loads(tombstone["capture_ids"])}
         except (ValueError, TypeError):
             problems.append(
                 Problem(
@@ -197,9 +201,10 @@ def _check_bodies(store, result, problems, seq_of):
                 )
             )
             continue
-        tombstoned.setdefault(sha256, set()).update(ids)
+        tombstoned.setdefault(tombstone["sha256"], set()).update(ids)
 
-    for capture_id, sha256, body_size in store.conn.execute("SELECT id, sha256, body_size FROM captures ORDER BY id"):
+    for capture in store.query("SELECT id, sha256, body_size FROM captures ORDER BY id"):
+        capture_id, sha256, body_size = capture["id"], capture["sha256"], capture["body_size"]
         if sha256 in stored:
             if stored[sha256] != body_size:
                 capture_problem(capture_id, f"body size {body_size} differs from stored body's {stored[sha256]}")
@@ -220,7 +225,7 @@ def _check_listing_index(store, problems, seq_of, listing_pks=None):
     An edited title, seller, price or URL would otherwise reach notices and packs, and an edited `flagged` or a
     deleted search row would hide a hit from the review queue, with every hash still verifying.
     """
-    migrated = "latest_seller" in {r[1] for r in store.conn.execute("PRAGMA table_info(listings)")}
+    migrated = "latest_seller" in {r["name"] for r in store.query("PRAGMA table_info(listings)")}
     why = "" if migrated else " (the store predates the current index rules: any writing command rebuilds it)"
     for pk, columns in listing_index.disagreements(store, listing_pks).items():
         problems.append(
@@ -239,20 +244,20 @@ def _check_hosts(store, problems, seq_of):
     spiders: dict[str, set[str]] = {}
     # Runs record their spider (crawl_runs) since the first store: this part also reads stores made before runs
     # declared their hosts, where a page filed under another site's listing came from a run of another spider.
-    for marketplace, spider in store.conn.execute(
+    for row in store.query(
         "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
         "JOIN crawl_runs r ON r.id = c.run_id"
     ):
-        spiders.setdefault(marketplace, set()).add(spider)
+        spiders.setdefault(row["marketplace"], set()).add(row["spider"])
     declared: dict[int, dict[str, list[str]]] = {}
     rows = (
-        store.conn.execute("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id")
+        store.query("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id")
         if _table_exists(store, "marketplace_hosts")
         else ()
     )
-    for run_id, spider, marketplace, host in rows:
-        declared.setdefault(run_id, {}).setdefault(marketplace, []).append(host)
-        spiders.setdefault(marketplace, set()).add(spider)
+    for row in rows:
+        declared.setdefault(row["run_id"], {}).setdefault(row["marketplace"], []).append(row["host"])
+        spiders.setdefault(row["marketplace"], set()).add(row["spider"])
     for marketplace, names in sorted(spiders.items()):
         if len(names) > 1:
             problems.append(
@@ -262,17 +267,17 @@ def _check_hosts(store, problems, seq_of):
             )
     if not declared:
         return
-    cursor = store.conn.execute(
+    captures = store.query(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
         "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id"
     )
-    for capture_id, run_id, marketplace, request_url, url in cursor:
-        problem = foreign_host(declared[run_id], marketplace, [request_url, url])
+    for capture in captures:
+        problem = foreign_host(declared[capture["run_id"]], capture["marketplace"], [capture["request_url"], capture["url"]])
         if problem:
             problems.append(
                 Problem(
-                    seq_of.get(("capture", capture_id)),
-                    f"capture {capture_id}",
-                    f"fetched off its listing's marketplace: {problem} (run {run_id})",
+                    seq_of.get(("capture", capture["id"])),
+                    f"capture {capture['id']}",
+                    f"fetched off its listing's marketplace: {problem} (run {capture['run_id']})",
                 )
             )

@@ -24,6 +24,7 @@ from db.atomic import atomic_output
 from db.captures import decompress_body
 from db.chain import chain_head
 from db.connection import read_snapshot
+from db.queries import get_listing
 
 WARC_1_1 = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 RENAMED_PREFIX = "X-Keywatch-Original-"
@@ -58,26 +59,19 @@ def select_captures(store, *, listings=None, run_id=None, all_captures=False) ->
     if sum(bool(x) for x in (listings, run_id is not None, all_captures)) != 1:
         raise WarcError("choose exactly one of: listings, a run, or all captures")
     if all_captures:
-        return [r[0] for r in store.conn.execute("SELECT id FROM captures ORDER BY fetched_at, id")]
+        return [r["id"] for r in store.query("SELECT id FROM captures ORDER BY fetched_at, id")]
     if run_id is not None:
-        if not store.conn.execute("SELECT 1 FROM crawl_runs WHERE id = ?", [run_id]).fetchone():
+        if next(store.query("SELECT 1 AS found FROM crawl_runs WHERE id = ?", [run_id]), None) is None:
             raise WarcError(f"no crawl run {run_id}")
-        return [
-            r[0]
-            for r in store.conn.execute("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])
-        ]
+        return [r["id"] for r in store.query("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])]
     ids = []
     for marketplace, listing_id in listings:
-        row = store.conn.execute(
-            "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, str(listing_id)]
-        ).fetchone()
-        if row is None:
+        listing = get_listing(store, marketplace, listing_id)
+        if listing is None:
             raise WarcError(f"no listing {marketplace}:{listing_id}")
         ids += [
-            r[0]
-            for r in store.conn.execute(
-                "SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [row[0]]
-            )
+            r["id"]
+            for r in store.query("SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [listing["pk"]])
         ]
     return ids
 
@@ -108,21 +102,20 @@ def http_headers_for_replay(status: int | None, headers: dict[str, list[str]], b
 
 def _capture_rows(store, capture_ids):
     for capture_id in capture_ids:
-        cursor = store.conn.execute(
-            "SELECT c.*, l.marketplace, l.listing_id, b.body AS stored_body, b.encoding AS body_encoding "
-            "FROM captures c JOIN listings l ON l.pk = c.listing_pk LEFT JOIN bodies b ON b.sha256 = c.sha256 "
-            "WHERE c.id = ?",
-            [capture_id],
+        yield next(
+            store.query(
+                "SELECT c.*, l.marketplace, l.listing_id, b.body AS stored_body, b.encoding AS body_encoding "
+                "FROM captures c JOIN listings l ON l.pk = c.listing_pk LEFT JOIN bodies b ON b.sha256 = c.sha256 "
+                "WHERE c.id = ?",
+                [capture_id],
+            )
         )
-        yield dict(zip((d[0] for d in cursor.description), cursor.fetchone()))
 
 
 def _classification(store, capture_id):
-    cursor = store.conn.execute(
-        "SELECT * FROM classifications WHERE capture_id = ? ORDER BY id DESC LIMIT 1", [capture_id]
+    return next(
+        store.query("SELECT * FROM classifications WHERE capture_id = ? ORDER BY id DESC LIMIT 1", [capture_id]), None
     )
-    row = cursor.fetchone()
-    return dict(zip((d[0] for d in cursor.description), row)) if row else None
 
 
 def _version(package: str) -> str:
@@ -136,18 +129,12 @@ def write_warc(store, capture_ids, out_path) -> WarcResult:
     """Write the captures to `out_path` (gzipped WARC 1.1). The file appears only when complete."""
     out_path = Path(out_path)
     result = WarcResult(out_path)
-    versions = (
-        sorted(
-            {
-                r[0]
-                for r in store.conn.execute(
-                    f"SELECT DISTINCT crawler_version FROM captures WHERE id IN ({','.join('?' * len(capture_ids))})",
-                    capture_ids,
-                )
-            }
+    versions = sorted(
+        r["crawler_version"]
+        for r in store.query(
+            "SELECT DISTINCT crawler_version FROM captures WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(capture_ids))],
         )
-        if capture_ids
-        else []
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with read_snapshot(store):

@@ -12,8 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 import db
-from db import notices, warc
+from db import notices, retailers, warc
 from db.canonical import normalise_utc
+from db.queries import stored_body
 from db.verify import listing_index_problems
 from exports.letter import notice_context, render_html, render_pdf
 from exports.listings import capture_file, letter_rows, listing_record, to_csv, to_json
@@ -45,9 +46,9 @@ def resolve_target(
     if sum(x is not None for x in (retailer, seller, marketplace)) != 1:
         raise ExportError("give exactly one of --retailer NAME, --seller MARKETPLACE:SELLER, --marketplace M")
     if retailer is not None:
-        found = notices.get_retailer(store, retailer)
+        found = retailers.get_retailer(store, retailer)
         if found is None:
-            known = ", ".join(r["name"] for r in notices.list_retailers(store)) or "none yet"
+            known = ", ".join(r["name"] for r in retailers.list_retailers(store)) or "none yet"
             raise ExportError(f"no retailer named {retailer!r} (known: {known}; see `keywatch retailer import`)")
         # A retailer without seller ids is the marketplace operator: its pack covers the whole marketplace.
         return Target(
@@ -61,12 +62,12 @@ def resolve_target(
         market, sep, seller_id = seller.partition(":")
         if not sep or not market or not seller_id.strip():
             raise ExportError(f"--seller must be MARKETPLACE:SELLER, got {seller!r}")
-        found = notices.retailer_for_seller(store, market, seller_id)
+        found = retailers.retailer_for_seller(store, market, seller_id)
         if found is not None:
             recipient, retailer_id = _recipient(found), found["id"]
         else:
             # Not in retailers.yaml: the notice goes to the seller account, through the marketplace's channel.
-            operator = notices.marketplace_operator(store, market) or {}
+            operator = retailers.marketplace_operator(store, market) or {}
             recipient = {
                 "name": seller_id.strip(),
                 "marketplace": market,
@@ -77,7 +78,7 @@ def resolve_target(
             }
             retailer_id = None
         return Target(recipient, retailer_id, market, [seller_id.strip()], f"seller:{market}:{seller_id.strip()}")
-    operator = notices.marketplace_operator(store, marketplace)
+    operator = retailers.marketplace_operator(store, marketplace)
     if operator is not None:
         recipient, retailer_id = _recipient(operator), operator["id"]
     else:
@@ -223,7 +224,7 @@ def _build(store, target, out, office, review_status, now) -> _Built:
             name = capture_file(capture["sha256"])
             if name in files:
                 continue
-            body = notices.capture_body(store, capture["sha256"])
+            body = stored_body(store, capture["sha256"])
             if body is None or hashlib.sha256(body).hexdigest() != capture["sha256"]:
                 raise ExportError(
                     f"capture {capture['id']}: stored body does not match its SHA-256 "

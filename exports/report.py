@@ -26,6 +26,7 @@ from pathlib import Path
 import jinja2
 
 from db import notices
+from db.status import status_history
 from db.canonical import format_utc, utc_now
 from exports.display import shown, visible
 
@@ -70,12 +71,12 @@ def listing_outcome(notified_at: str, history: list[dict]) -> tuple[str, str | N
     if history[-1]["status"] not in DOWN:
         # Every crawl records the listing live when it is captured, before any notice: only a sighting after
         # the notice says it is still live; otherwise nobody has looked since.
-        return ("still live" if history[-1]["at"] >= notified_at else "not re-checked"), None
+        return ("still live" if history[-1]["observed_at"] >= notified_at else "not re-checked"), None
     # The final down spell starts after the last time it was seen live.
     start = len(history) - 1
     while start > 0 and history[start - 1]["status"] in DOWN:
         start -= 1
-    down_at = history[start]["at"]
+    down_at = history[start]["observed_at"]
     if down_at < notified_at:
         return "down before notice", None
     return "removed", down_at
@@ -103,7 +104,7 @@ def compliance(store, since: str | None = None) -> dict:
     `since` is a UTC time in the store's format (see parse_since), or None for every notice.
     """
     rows = notices.notified_listings(store, since)
-    history = notices.status_history(store, [r["listing_pk"] for r in rows])
+    history = status_history(store, [r["listing_pk"] for r in rows])
 
     groups: dict[tuple[str, str], dict] = {}
     for r in rows:

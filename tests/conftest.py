@@ -1,15 +1,14 @@
-"""Shared fixtures. Everything here stays on 127.0.0.1."""
+"""Shared fixtures (helpers to import are in tests/support). Everything here stays on 127.0.0.1."""
 
-import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import db
+from tests.support.cli import ROOT, run_keywatch  # noqa: F401 (run_keywatch: still importable from here)
+from tests.support.desk import Desk, logged_in, make_desk
+
 REAL_FIXTURES = ROOT.parent / "shared" / "fixtures" / "real"
 
 
@@ -57,24 +56,6 @@ def demo_market():
         yield market
 
 
-def run_keywatch(*args, env=None, timeout=300, check=True):
-    """Run the real `keywatch` CLI in a subprocess (Scrapy's reactor cannot restart within one process)."""
-    full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "keywatch", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-        cwd=ROOT,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"keywatch {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc
-
-
 @pytest.fixture
 def fast_password_hashes(monkeypatch):
     """Cheap argon2id parameters: the production ones take ~0.5 s per hash on a 2-core machine."""
@@ -85,12 +66,31 @@ def fast_password_hashes(monkeypatch):
     monkeypatch.setattr(auth, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
-def decisions_in(path) -> list[dict]:
-    """Every review decision in the store at `path`, oldest first (the audit trail as stored)."""
-    import db
+@pytest.fixture
+def store(tmp_path_factory):
+    """An empty evidence store (a file, migrated, in a folder of its own: tmp_path stays empty), closed after."""
+    store = db.connect(tmp_path_factory.mktemp("store") / "keywatch.sqlite")
+    yield store
+    store.close()
 
-    store = db.connect(path)
-    try:
-        return [dict(r) for r in store.query("SELECT * FROM decisions ORDER BY id")]
-    finally:
-        store.close()
+
+@pytest.fixture
+def desk(tmp_path, fast_password_hashes):
+    """The sample review desk (tests/support/desk.py): its Flask app (TESTING), store path and listing pks."""
+    from webui import create_app
+
+    path = tmp_path / "keywatch.sqlite"
+    pks = make_desk(path)
+    return Desk(create_app(path, TESTING=True), path, pks)
+
+
+@pytest.fixture
+def alice(desk):
+    """A test client logged in as alice, the sample desk's administrator."""
+    return logged_in(desk.app, "alice")
+
+
+@pytest.fixture
+def bob(desk):
+    """A test client logged in as bob, a reviewer."""
+    return logged_in(desk.app, "bob")

@@ -8,10 +8,9 @@ import os
 import pytest
 
 import db
-from tests.conftest import decisions_in
+from tests.support.browser import chromium_path, launch, log_in, serve_in_thread
+from tests.support.desk import HOSTILE_MARKER, USERS, decisions_in
 from webui import create_app
-from webui.sample import HOSTILE_MARKER, USERS, make_desk
-from webui.screenshots import chromium_path, launch, log_in, serve_in_thread
 
 try:
     from playwright import sync_api
@@ -35,15 +34,14 @@ def browser():
 
 
 @pytest.fixture
-def desk(tmp_path):
-    path = tmp_path / "keywatch.sqlite"
-    pks = make_desk(path)
-    with serve_in_thread(create_app(path)) as base_url:
-        yield base_url, path, pks
+def live_desk(desk):
+    """The sample desk served on 127.0.0.1 (an app without TESTING, as `keywatch serve` makes it)."""
+    with serve_in_thread(create_app(desk.path)) as base_url:
+        yield base_url, desk.path, desk.pks
 
 
 @pytest.fixture
-def page(browser, desk):
+def page(browser, live_desk):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.csp_errors = []
@@ -52,8 +50,8 @@ def page(browser, desk):
     context.close()
 
 
-def test_triage_three_listings_from_the_keyboard(page, desk):
-    base, path, pks = desk
+def test_triage_three_listings_from_the_keyboard(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     order = ["KW-1001", "KW-1003", "KW-1002"]  # the queue's first three: critical 96, critical 94, high 91
     page.keyboard.press("j")
@@ -111,8 +109,8 @@ def _wait_for_decisions(path, count, timeout=5.0):
         time.sleep(0.05)
 
 
-def test_keys_work_on_the_listing_page(page, desk):
-    base, path, pks = desk
+def test_keys_work_on_the_listing_page(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "alice", USERS["alice"][1])
     page.goto(f"{base}/listing/{pks['KW-1004']}")
     page.keyboard.press("e")
@@ -121,8 +119,8 @@ def test_keys_work_on_the_listing_page(page, desk):
     assert [(r["listing_pk"], r["action"]) for r in decisions_in(path)] == [(pks["KW-1004"], "escalate")]
 
 
-def test_a_refused_decision_is_shown_and_nothing_recorded(page, desk):
-    base, path, pks = desk
+def test_a_refused_decision_is_shown_and_nothing_recorded(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     page.keyboard.press("j")
     page.select_option(f"#row-{pks['KW-1001']} select[name=reason]", "other")
@@ -134,8 +132,8 @@ def test_a_refused_decision_is_shown_and_nothing_recorded(page, desk):
     assert decisions_in(path) == []
 
 
-def test_captured_script_does_not_run(page, desk):
-    base, path, pks = desk
+def test_captured_script_does_not_run(page, live_desk):
+    base, path, pks = live_desk
     # Control: the same kind of script does run when a page is not protected, so the checks below can fail.
     page.set_content(f"<title>plain</title><script>document.title = '{HOSTILE_MARKER}'</script>")
     assert page.title() == HOSTILE_MARKER
@@ -161,8 +159,8 @@ def test_captured_script_does_not_run(page, desk):
     assert [r["name"] for r in store.query("SELECT name FROM users")] == ["alice", "bob"]
 
 
-def test_post_without_csrf_token_is_refused(page, desk):
-    base, path, pks = desk
+def test_post_without_csrf_token_is_refused(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "alice", USERS["alice"][1])
     statuses = page.evaluate(
         """async ([url, usersUrl]) => {
@@ -188,8 +186,8 @@ def test_post_without_csrf_token_is_refused(page, desk):
     assert ok == 200 and [d["action"] for d in decisions_in(path)] == ["escalate"]
 
 
-def test_session_cookie_is_not_readable_by_scripts(page, desk):
-    base, _, _ = desk
+def test_session_cookie_is_not_readable_by_scripts(page, live_desk):
+    base, _, _ = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     assert page.evaluate("document.cookie") == ""
     (cookie,) = page.context.cookies()
@@ -200,8 +198,8 @@ def _tab_count(page, status):
     return int(page.text_content(f"#status-tabs a[href*='status={status}'] .count"))
 
 
-def test_decisions_update_the_tab_counts_and_decided_rows_leave_the_open_view(page, desk):
-    base, path, pks = desk
+def test_decisions_update_the_tab_counts_and_decided_rows_leave_the_open_view(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     assert (_tab_count(page, "open"), _tab_count(page, "confirmed"), _tab_count(page, "dismissed")) == (5, 0, 0)
     page.keyboard.press("j")
@@ -226,8 +224,8 @@ def test_decisions_update_the_tab_counts_and_decided_rows_leave_the_open_view(pa
     assert page.csp_errors == []
 
 
-def test_an_escalation_stays_in_the_open_view_but_leaves_pending(page, desk):
-    base, _, pks = desk
+def test_an_escalation_stays_in_the_open_view_but_leaves_pending(page, live_desk):
+    base, _, pks = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     page.goto(f"{base}/?status=pending")
     page.keyboard.press("j")
@@ -242,8 +240,8 @@ def test_an_escalation_stays_in_the_open_view_but_leaves_pending(page, desk):
     assert page.locator(f"#row-{pks['KW-1001']}.left-view").count() == 0
 
 
-def test_a_decision_after_logging_out_in_another_tab_lands_on_login(page, desk):
-    base, path, pks = desk
+def test_a_decision_after_logging_out_in_another_tab_lands_on_login(page, live_desk):
+    base, path, pks = live_desk
     log_in(page, base, "bob", USERS["bob"][1])
     other = page.context.new_page()
     other.goto(f"{base}/")
@@ -257,8 +255,8 @@ def test_a_decision_after_logging_out_in_another_tab_lands_on_login(page, desk):
     assert decisions_in(path) == []
 
 
-def test_the_trend_chart_fills_its_panel(page, desk):
-    base, _, _ = desk
+def test_the_trend_chart_fills_its_panel(page, live_desk):
+    base, _, _ = live_desk
     log_in(page, base, "alice", USERS["alice"][1])
     page.goto(f"{base}/dashboard")
     sizes = page.evaluate("""() => {
@@ -280,8 +278,8 @@ def test_the_trend_chart_fills_its_panel(page, desk):
     assert abs(chart_width - panel_width) < 2  # and it shrinks with a narrow window, no horizontal scroll
 
 
-def test_date_filters_take_iso_dates_whatever_the_locale(browser, desk):
-    base, _, _ = desk
+def test_date_filters_take_iso_dates_whatever_the_locale(browser, live_desk):
+    base, _, _ = live_desk
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     page = context.new_page()
     try:

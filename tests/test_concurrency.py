@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = """
 import json, sys
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 path, name, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 store = db.connect(path)
 run_id = db.start_run(store, spider="demo_market", args={"worker": name})  # one spider writes a marketplace

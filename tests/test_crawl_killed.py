@@ -9,7 +9,7 @@ import time
 
 import db
 from demo_market import DemoMarket
-from tests.conftest import ROOT
+from tests.support.cli import ROOT
 
 
 def captures_committed(path) -> int:

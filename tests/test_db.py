@@ -5,12 +5,7 @@ import zlib
 import pytest
 
 import db
-from db.testing import CLASSIFIED, make_item
-
-
-@pytest.fixture
-def store():
-    return db.connect(":memory:")
+from tests.support.items import CLASSIFIED, make_item
 
 
 def test_connect_creates_folder_and_uses_wal(tmp_path):
@@ -242,17 +237,17 @@ def test_write_transaction_rolls_back_everything_on_error(store):
     assert not store.conn.in_transaction
 
 
-def test_timeline_orders_events(store):
+def test_listing_history_orders_events(store):
     db.save_capture(store, make_item(fetched_at="2026-11-28T10:00:00Z"))
     db.save_capture(store, make_item(fetched_at="2026-11-29T10:00:00Z", body=b"changed"))
     pk = db.get_listing(store, "demo_market", "1001")["pk"]
     db.record_status(store, pk, "ended", "2026-11-29T11:00:00Z")
-    timeline = db.timeline(store, "demo_market", "1001")
-    kinds = [e["kind"] for e in timeline["events"]]
+    history = db.listing_history(store, "demo_market", "1001")
+    kinds = [e["kind"] for e in history["events"]]
     assert kinds[:2] == ["capture", "status"]
     assert kinds.count("capture") == 2 and kinds.count("classification") == 2
-    assert [e["at"] for e in timeline["events"]] == sorted(e["at"] for e in timeline["events"])
-    assert db.timeline(store, "demo_market", "nope") is None
+    assert [e["at"] for e in history["events"]] == sorted(e["at"] for e in history["events"])
+    assert db.listing_history(store, "demo_market", "nope") is None
 
 
 def test_recheck_targets_skip_dismissed_removed_and_unflagged(store):

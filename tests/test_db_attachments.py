@@ -3,7 +3,7 @@
 import json
 
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 
 
 def test_attachment_is_its_own_capture_linked_to_the_page(tmp_path):

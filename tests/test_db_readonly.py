@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 from exports.pack import write_pack
 from keywatch.cli import cli
 

@@ -1,7 +1,7 @@
 """A real crawl of the demo marketplace into a temporary store: the whole path, checked against the catalogue."""
 
 import db
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
 
 
 def catalogue_devices(market):

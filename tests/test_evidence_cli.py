@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from db.testing import CLASSIFIED, make_item
+from tests.support.items import CLASSIFIED, make_item
 from keywatch.commands import evidence
 
 
@@ -191,7 +191,7 @@ def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     from click.testing import CliRunner
 
     import db
-    from db.testing import make_item
+    from tests.support.items import make_item
     from keywatch.cli import cli
 
     path = tmp_path / "k.sqlite"

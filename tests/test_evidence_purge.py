@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
 OLD = "2026-12-01T00:00:00.000000Z"  # 90 days before NOW
@@ -29,8 +29,7 @@ def body_present(store, listing_id):
 
 
 @pytest.fixture
-def store():
-    store = db.connect(":memory:")
+def dismissals(store):
     for listing_id in (
         "old-dismissed",
         "recent-dismissed",
@@ -56,8 +55,8 @@ def store():
     return store
 
 
-def test_purge_removes_only_old_dismissed_bodies(store):
-    result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
+def test_purge_removes_only_old_dismissed_bodies(dismissals):
+    result = db.purge_dismissed(dismissals, 30, "retention-job", now=NOW)
     assert sorted(r["listing_id"] for r in result.listings) == [
         "note-after-dismiss",
         "old-dismissed",
@@ -65,7 +64,7 @@ def test_purge_removes_only_old_dismissed_bodies(store):
     ]
     assert len(result.bodies) == 2  # the shared body stays
     for gone in ("old-dismissed", "note-after-dismiss"):
-        assert not body_present(store, gone)
+        assert not body_present(dismissals, gone)
     for kept in (
         "recent-dismissed",
         "confirmed",
@@ -75,45 +74,45 @@ def test_purge_removes_only_old_dismissed_bodies(store):
         "shared-dismissed",
         "shared-undecided",
     ):
-        assert body_present(store, kept), kept
+        assert body_present(dismissals, kept), kept
 
 
-def test_purge_leaves_a_verifiable_chain_with_tombstones(store):
-    head_before = db.chain_head(store)
-    result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
-    check = db.verify(store, anchor=head_before)
+def test_purge_leaves_a_verifiable_chain_with_tombstones(dismissals):
+    head_before = db.chain_head(dismissals)
+    result = db.purge_dismissed(dismissals, 30, "retention-job", now=NOW)
+    check = db.verify(dismissals, anchor=head_before)
     assert check.ok, check.problems
-    tombstones = list(store.query("SELECT * FROM tombstones ORDER BY id"))
+    tombstones = list(dismissals.query("SELECT * FROM tombstones ORDER BY id"))
     assert [t["sha256"] for t in tombstones] == [b["sha256"] for b in result.bodies]
     assert all(t["actor"] == "retention-job" and "dismissed" in t["reason"] for t in tombstones)
-    chained = [r["record_type"] for r in store.query("SELECT record_type FROM chain ORDER BY seq DESC LIMIT 2")]
+    chained = [r["record_type"] for r in dismissals.query("SELECT record_type FROM chain ORDER BY seq DESC LIMIT 2")]
     assert chained == ["tombstone", "tombstone"]
     # The captures themselves (URL, time, SHA-256) are still there.
-    assert store["captures"].count == 9
+    assert dismissals["captures"].count == 9
 
 
-def test_dry_run_changes_nothing(store):
-    head = db.chain_head(store)
-    planned = db.purge_dismissed(store, 30, "x", now=NOW, dry_run=True)
+def test_dry_run_changes_nothing(dismissals):
+    head = db.chain_head(dismissals)
+    planned = db.purge_dismissed(dismissals, 30, "x", now=NOW, dry_run=True)
     assert len(planned.bodies) == 2 and planned.bytes > 0
-    assert db.chain_head(store) == head and store["tombstones"].count == 0
-    assert body_present(store, "old-dismissed")
+    assert db.chain_head(dismissals) == head and dismissals["tombstones"].count == 0
+    assert body_present(dismissals, "old-dismissed")
 
 
-def test_purge_is_idempotent(store):
-    db.purge_dismissed(store, 30, "x", now=NOW)
-    again = db.purge_dismissed(store, 30, "x", now=NOW)
-    assert again.bodies == [] and store["tombstones"].count == 2
-    assert db.verify(store).ok
+def test_purge_is_idempotent(dismissals):
+    db.purge_dismissed(dismissals, 30, "x", now=NOW)
+    again = db.purge_dismissed(dismissals, 30, "x", now=NOW)
+    assert again.bodies == [] and dismissals["tombstones"].count == 2
+    assert db.verify(dismissals).ok
 
 
-def test_body_delete_without_tombstone_is_refused(store):
+def test_body_delete_without_tombstone_is_refused(dismissals):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.execute("DELETE FROM bodies")
+        dismissals.execute("DELETE FROM bodies")
 
 
-def test_recaptured_identical_body_after_purge_is_stored_and_verifies(store):
-    db.purge_dismissed(store, 30, "x", now=NOW)
-    db.save_capture(store, make_item("new-listing", body=b"<html>old-dismissed by seller Jane Doe</html>"))
-    assert body_present(store, "new-listing")
-    assert db.verify(store).ok
+def test_recaptured_identical_body_after_purge_is_stored_and_verifies(dismissals):
+    db.purge_dismissed(dismissals, 30, "x", now=NOW)
+    db.save_capture(dismissals, make_item("new-listing", body=b"<html>old-dismissed by seller Jane Doe</html>"))
+    assert body_present(dismissals, "new-listing")
+    assert db.verify(dismissals).ok

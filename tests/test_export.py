@@ -13,8 +13,8 @@ from test_export_pack import rewrite_zip
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from db import notices, review
-from db.testing import make_item
+from db import accounts, decisions, notices
+from tests.support.items import make_item
 from exports import export as export_module
 from exports.pack import MANIFEST, SUMS, parse_sums
 from keywatch.commands import notify
@@ -79,14 +79,14 @@ def store_path(tmp_path, cli):
     ]
     for item in items:
         db.save_capture(store, item)
-    review.add_user(store, "alice", "not-a-real-hash")
-    pk = {lid: review.find_listing(store, "demo", lid) for lid in ("1001", "1002", "1003", "2001")}
-    review.decide(store, pk["1001"], "alice", "confirm", category="relay_attack", note="seen twice")
-    review.decide(store, pk["1001"], "alice", "note", note="seller also on other sites")
-    review.decide(store, pk["1002"], "alice", "escalate")
-    review.decide(store, pk["1002"], "alice", "confirm", category="key_programmer")
-    review.decide(store, pk["1003"], "alice", "dismiss", reason="false_positive")
-    review.decide(store, pk["2001"], "alice", "confirm", category="relay_attack")
+    accounts.add_user(store, "alice", "not-a-real-hash")
+    pk = {lid: db.get_listing(store, "demo", lid)["pk"] for lid in ("1001", "1002", "1003", "2001")}
+    decisions.decide(store, pk["1001"], "alice", "confirm", category="relay_attack", note="seen twice")
+    decisions.decide(store, pk["1001"], "alice", "note", note="seller also on other sites")
+    decisions.decide(store, pk["1002"], "alice", "escalate")
+    decisions.decide(store, pk["1002"], "alice", "confirm", category="key_programmer")
+    decisions.decide(store, pk["1003"], "alice", "dismiss", reason="false_positive")
+    decisions.decide(store, pk["2001"], "alice", "confirm", category="relay_attack")
     store.conn.close()
     retailers = tmp_path / "retailers.yaml"
     retailers.write_text(RETAILERS)

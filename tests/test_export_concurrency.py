@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import db
-from db import notices, review
-from db.testing import make_item
+from db import accounts, decisions, notices
+from tests.support.items import make_item
 from exports import export as export_module
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
@@ -25,7 +25,7 @@ WRITER = """
 import json, sys, time
 from pathlib import Path
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 store = db.connect(sys.argv[1])
 stop, ready = Path(sys.argv[2]), Path(sys.argv[3])
 waits, n = [], 0
@@ -43,7 +43,7 @@ print(json.dumps({"saves": len(waits), "longest": max(waits)}))
 
 def _confirmed_store(path, count):
     store = db.connect(path)
-    review.add_user(store, "alice", "not-a-real-hash")
+    accounts.add_user(store, "alice", "not-a-real-hash")
     for i in range(count):
         db.save_capture(
             store,
@@ -55,8 +55,8 @@ def _confirmed_store(path, count):
                 fetched_at=f"2026-03-01T10:{i // 60:02d}:{i % 60:02d}.000001Z",
             ),
         )
-        review.decide(
-            store, review.find_listing(store, "demo", f"{3000 + i}"), "alice", "confirm", category="relay_attack"
+        decisions.decide(
+            store, db.get_listing(store, "demo", f"{3000 + i}")["pk"], "alice", "confirm", category="relay_attack"
         )
     return store
 
@@ -180,9 +180,9 @@ def test_a_new_capture_of_an_exported_listing_makes_the_export_rebuild(tmp_path,
 def test_a_decision_on_an_exported_listing_makes_the_export_rebuild_without_it(tmp_path, monkeypatch):
     path = tmp_path / "store.sqlite"
     store = _confirmed_store(path, 3)
-    pk = review.find_listing(store, "demo", "3002")
+    pk = db.get_listing(store, "demo", "3002")["pk"]
     builds = _during_build(
-        monkeypatch, path, lambda other, n: review.decide(other, pk, "alice", "dismiss", reason="false_positive")
+        monkeypatch, path, lambda other, n: decisions.decide(other, pk, "alice", "dismiss", reason="false_positive")
     )
     result = _export(store, tmp_path / "pack.zip")
     assert len(builds) == 2 and result.listings == 2

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from db import review
+from db import accounts, decisions
 from exports.report import compliance
 from keywatch.commands import notify
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
 from tests.test_export_letter import pdftotext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +28,10 @@ def test_demo_pack_and_removal_in_the_report(demo_market, tmp_path):
     run_keywatch(*crawl)
 
     store = db.connect(db_path)
-    review.add_user(store, "alice", "not-a-real-hash")
+    accounts.add_user(store, "alice", "not-a-real-hash")
     hits = [h for h in db.hits(store) if h["seller"] == SELLER]
     assert len(hits) >= 2, "the demo catalogue should have several hits by this seller"
-    review.decide_many(store, [h["listing_pk"] for h in hits], "alice", "confirm", category="relay_attack")
+    decisions.decide_many(store, [h["listing_pk"] for h in hits], "alice", "confirm", category="relay_attack")
     store.close()
 
     group = click.Group(commands={c.name: c for c in notify.commands})

@@ -10,8 +10,8 @@ import pytest
 from test_export_letter import RECIPIENT, context, listings, pdftotext_raw
 
 import db
-from db import review
-from db.testing import make_item
+from db import accounts, decisions
+from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.letter import render_html, render_pdf
 from exports.office import load_office
@@ -82,8 +82,8 @@ def store_with_a_long_title(tmp_path):
     db.save_capture(
         store, make_item("L1", marketplace="demo", seller="s" * 2000, title=title, url="http://demo/" + "p" * 3000)
     )
-    review.add_user(store, "alice", "x")
-    review.decide(store, review.find_listing(store, "demo", "L1"), "alice", "confirm", category="relay_attack")
+    accounts.add_user(store, "alice", "x")
+    decisions.decide(store, db.get_listing(store, "demo", "L1")["pk"], "alice", "confirm", category="relay_attack")
     return store, title
 
 

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pytest
 
 import db
-from db import review
-from db.testing import make_item
+from db import accounts, decisions
+from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
 
@@ -29,8 +29,8 @@ def hostile_page(beacon: str) -> bytes:
 def export_with_capture(tmp_path, body: bytes):
     store = db.connect(tmp_path / "store.sqlite")
     db.save_capture(store, make_item("L1", marketplace="demo", seller="s1", body=body))
-    review.add_user(store, "alice", "x")
-    review.decide(store, review.find_listing(store, "demo", "L1"), "alice", "confirm", category="relay_attack")
+    accounts.add_user(store, "alice", "x")
+    decisions.decide(store, db.get_listing(store, "demo", "L1")["pk"], "alice", "confirm", category="relay_attack")
     out = tmp_path / "pack.zip"
     export_pack(store, resolve_target(store, seller="demo:s1"), out, office=load_office())
     folder = tmp_path / "unzipped"
@@ -104,7 +104,7 @@ def test_viewing_a_capture_from_the_notice_runs_none_of_its_scripts(tmp_path, be
     """In a real browser: open notice.html from the unzipped pack, click the capture's link, see the page, and
     nothing of it runs (its script would call the beacon and take over the window)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    from webui.screenshots import chromium_path, launch
+    from tests.support.browser import chromium_path, launch
 
     if chromium_path() is None:
         if os.environ.get("CI") == "true":

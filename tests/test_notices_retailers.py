@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import db
-from db import notices
+from db import notices, retailers
 from exports.retailers import load_retailers
 from exports.yamlconfig import ConfigError
 from keywatch.commands import notify
@@ -79,7 +79,7 @@ def test_import_of_a_bad_file_changes_nothing(tmp_path, cli):
     )
     result = cli("retailer", "import", clash, "--db", store_path)
     assert result.exit_code == 1 and "already belongs to retailer 'A'" in result.output
-    assert notices.list_retailers(db.connect(store_path)) == []
+    assert retailers.list_retailers(db.connect(store_path)) == []
 
 
 def test_add_and_update(tmp_path, cli):
@@ -107,17 +107,17 @@ def test_add_and_update(tmp_path, cli):
     updated = cli("retailer", "add", "Shop", "--marketplace", "demo", "--seller", "c", "--update", "--db", store_path)
     assert updated.exit_code == 0
     store = db.connect(store_path)
-    shop = notices.get_retailer(store, "Shop")
+    shop = retailers.get_retailer(store, "Shop")
     assert shop["seller_ids"] == ["c"] and shop["email"] == ""
-    assert notices.retailer_for_seller(store, "demo", "C")["name"] == "Shop"
-    assert notices.retailer_for_seller(store, "demo", "a") is None
+    assert retailers.retailer_for_seller(store, "demo", "C")["name"] == "Shop"
+    assert retailers.retailer_for_seller(store, "demo", "a") is None
     bad = cli("retailer", "add", "X", "--marketplace", "demo", "--email", "nope", "--db", store_path)
     assert bad.exit_code == 1 and "has no '@'" in bad.output
 
 
 def test_migrations_apply_once_and_notice_numbers_count_per_year(tmp_path):
     store = db.connect(tmp_path / "s.sqlite")
-    notices.migrate(store)  # idempotent
+    db.connection.apply_migrations(store)  # idempotent
     assert {"retailers", "retailer_sellers", "notices"} <= set(store.table_names())
     assert notices.next_notice_number(store, "KW", 2026) == "KW-2026-0001"
     base = {

@@ -4,9 +4,16 @@
 import json
 
 import db
-from db import rechecks, review
+from db import accounts, decisions, rechecks
+from db.status import status_history
 from demo_market import DemoMarket
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
+
+
+def history_of(store, listing_id):
+    pk = db.get_listing(store, "demo", listing_id)["pk"]
+    return status_history(store, [pk])[pk]
+
 
 REMOVALS = {"404": "removed", "410": "removed", "ended": "ended", "redirect": "removed"}
 
@@ -35,8 +42,8 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
         for listing_id, how in taken_down.items():
             market.remove(listing_id, how=how)
         dismissed = flagged[4]
-        review.add_user(store, "ann", "unused-hash")
-        review.decide(store, review.find_listing(store, "demo", dismissed), "ann", "dismiss", reason="false_positive")
+        accounts.add_user(store, "ann", "unused-hash")
+        decisions.decide(store, db.get_listing(store, "demo", dismissed)["pk"], "ann", "dismiss", reason="false_positive")
         store.close()
 
         proc = run_keywatch("crawl", "--all", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING")
@@ -45,7 +52,7 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
     store = db.connect(db_path)
     first_run, second_run = [r["id"] for r in store.query("SELECT id FROM crawl_runs ORDER BY id")]
     for listing_id, how in taken_down.items():
-        history = rechecks.status_history(store, "demo", listing_id)
+        history = history_of(store, listing_id)
         assert [h["status"] for h in history] == ["live", REMOVALS[how]], (how, history)
         assert history[0]["observed_at"] < history[1]["observed_at"]
         # The observation points at the capture that shows it: the 404/410/ended page, or the search page.
@@ -68,8 +75,8 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
     ]
     assert sorted(rechecked) == sorted(set(flagged) - {dismissed})
     for listing_id in set(flagged) - set(taken_down) - {dismissed}:
-        assert rechecks.status_history(store, "demo", listing_id)[-1]["status"] == "live"
-    assert [h["status"] for h in rechecks.status_history(store, "demo", dismissed)] == ["live"]
+        assert history_of(store, listing_id)[-1]["status"] == "live"
+    assert [h["status"] for h in history_of(store, dismissed)] == ["live"]
 
     # The run report counts what was observed, from the stats and from the store alike.
     [report_file] = (tmp_path / "reports").glob("crawl-*.json")

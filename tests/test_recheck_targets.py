@@ -2,7 +2,8 @@
 
 import db
 from db import rechecks
-from db.testing import make_item
+from db.status import status_history
+from tests.support.items import make_item
 
 
 def targets(store, marketplace="demo_market"):
@@ -63,7 +64,7 @@ def test_status_history_and_per_run_observations():
         store, make_item("a", purpose="recheck", status=404, title="", fetched_at="2026-12-05T10:00:00Z"), run_id=second
     )
     db.record_status(store, pk, "removed", "2026-12-05T10:00:00Z", capture_id=capture, detail="HTTP 404")
-    history = rechecks.status_history(store, "demo_market", "a")
+    history = status_history(store, [pk])[pk]
     assert [(h["status"], h["observed_at"]) for h in history] == [
         ("live", "2026-11-28T10:00:00.123456Z"),
         ("removed", "2026-12-05T10:00:00.000000Z"),

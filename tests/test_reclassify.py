@@ -3,7 +3,7 @@
 from click.testing import CliRunner
 
 import db
-from db.testing import make_item
+from tests.support.items import make_item
 from keywatch.cli import cli
 
 STALE = {

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import db
-from db import review
-from db.testing import make_item
+from db import accounts, decisions
+from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
 from exports.report import compliance, listing_outcome, parse_since, render_html, render_markdown
@@ -63,16 +63,16 @@ def timeline(tmp_path):
     ]:
         db.record_status(store, pk[name], status, at)
 
-    review.add_user(store, "alice", "x")
-    from db import notices
+    accounts.add_user(store, "alice", "x")
+    from db import retailers
 
-    notices.save_retailer(store, {"name": "A", "marketplace": "demo", "seller_ids": ["seller_a"]}, day("2026-01-01"))
-    notices.save_retailer(store, {"name": "B", "marketplace": "demo", "seller_ids": ["seller_b"]}, day("2026-01-01"))
+    retailers.save_retailer(store, {"name": "A", "marketplace": "demo", "seller_ids": ["seller_a"]}, day("2026-01-01"))
+    retailers.save_retailer(store, {"name": "B", "marketplace": "demo", "seller_ids": ["seller_b"]}, day("2026-01-01"))
     office = load_office()
 
     def notify_(retailer, when, listings):
         for name in listings:
-            review.decide(store, pk[name], "alice", "confirm", category="relay_attack")
+            decisions.decide(store, pk[name], "alice", "confirm", category="relay_attack")
         export_pack(
             store,
             resolve_target(store, retailer=retailer),
@@ -138,26 +138,26 @@ def test_since_counts_only_later_notices(timeline):
     [
         ([], "not re-checked"),
         # Seen live only when captured, before the notice: nobody has looked since (the usual never-re-checked case).
-        ([{"status": "live", "at": "2026-01-01"}], "not re-checked"),
-        ([{"status": "live", "at": "2026-01-01"}, {"status": "live", "at": "2026-01-03"}], "still live"),
+        ([{"status": "live", "observed_at": "2026-01-01"}], "not re-checked"),
+        ([{"status": "live", "observed_at": "2026-01-01"}, {"status": "live", "observed_at": "2026-01-03"}], "still live"),
         # Taken down after the notice, then re-listed: live again.
         (
             [
-                {"status": "live", "at": "2026-01-01"},
-                {"status": "removed", "at": "2026-01-04"},
-                {"status": "live", "at": "2026-01-06"},
+                {"status": "live", "observed_at": "2026-01-01"},
+                {"status": "removed", "observed_at": "2026-01-04"},
+                {"status": "live", "observed_at": "2026-01-06"},
             ],
             "still live",
         ),
         (
             [
-                {"status": "live", "at": "2026-01-01"},
-                {"status": "removed", "at": "2026-01-05"},
-                {"status": "ended", "at": "2026-01-09"},
+                {"status": "live", "observed_at": "2026-01-01"},
+                {"status": "removed", "observed_at": "2026-01-05"},
+                {"status": "ended", "observed_at": "2026-01-09"},
             ],
             "removed",
         ),
-        ([{"status": "removed", "at": "2026-01-01"}], "down before notice"),
+        ([{"status": "removed", "observed_at": "2026-01-01"}], "down before notice"),
     ],
 )
 def test_listing_outcome(history, state):
@@ -205,8 +205,8 @@ def test_a_crawled_listing_never_rechecked_after_its_notice_is_not_counted_still
         store, make_item("R1", marketplace="demo", seller="seller_r", fetched_at=day("2026-02-01"))
     )
     listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
-    review.add_user(store, "alice", "x")
-    review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
+    accounts.add_user(store, "alice", "x")
+    decisions.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
     export_pack(
         store,
         resolve_target(store, seller="demo:seller_r"),
@@ -229,8 +229,8 @@ def notified_seller(tmp_path, seller):
         store, make_item("R1", marketplace="demo", seller=seller, fetched_at=day("2026-02-01"))
     )
     listing_pk = store.conn.execute("SELECT listing_pk FROM captures WHERE id = ?", [capture_id]).fetchone()[0]
-    review.add_user(store, "alice", "x")
-    review.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
+    accounts.add_user(store, "alice", "x")
+    decisions.decide(store, listing_pk, "alice", "confirm", category="relay_attack")
     export_pack(
         store,
         resolve_target(store, seller=f"demo:{seller}"),

@@ -11,7 +11,7 @@ from collections import Counter
 import db
 from demo_market import DemoMarket
 from keywatch.weekly import EXIT_INTERRUPTED, EXIT_OK
-from tests.conftest import ROOT, run_keywatch
+from tests.support.cli import ROOT, run_keywatch
 
 
 def captures_so_far(db_path) -> int:

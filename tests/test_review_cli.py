@@ -4,10 +4,10 @@ import pytest
 from click.testing import CliRunner
 
 import db
-import db.review as review
+from db import accounts
 from keywatch.commands.review import is_loopback, review_command, serve, user
-from tests.conftest import decisions_in
-from webui.sample import make_desk
+from tests.support.desk import decisions_in
+from tests.support.desk import make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -40,7 +40,7 @@ def test_user_add_prompts_twice(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
-    assert review.get_user(db.connect(path), "dave").role == "reviewer"
+    assert accounts.get_user(db.connect(path), "dave").role == "reviewer"
 
 
 @pytest.mark.parametrize(
@@ -193,14 +193,14 @@ def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path)
     from click.testing import CliRunner
 
     import db
-    import db.review as review_store
-    from db.testing import make_item
+    from db import accounts
+    from tests.support.items import make_item
     from keywatch.cli import cli
 
     path = tmp_path / "k.sqlite"
     store = db.connect(path)
     db.save_capture(store, make_item("C-1"))
-    review_store.add_user(store, "alice", "not-a-real-hash")
+    accounts.add_user(store, "alice", "not-a-real-hash")
     store.conn.close()
     result = CliRunner().invoke(cli, ["review", "demo_market:C-1", "--escalate", "--user", "alice", "--db", str(path)])
     assert result.exit_code == 0, result.output
@@ -222,7 +222,7 @@ def test_a_password_that_is_not_utf8_on_stdin_is_one_clear_line(store_path):
     )
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "not valid UTF-8" in result.output
-    assert review.get_user(db.connect(store_path), "erin") is None
+    assert accounts.get_user(db.connect(store_path), "erin") is None
 
 
 def test_serve_on_a_port_in_use_is_one_clear_line(store_path):
@@ -255,7 +255,7 @@ def test_serve_trusts_a_reverse_proxy_only_when_told(store_path, fake_waitress, 
 def login_session(store_path, name):
     store = db.connect(store_path)
     try:
-        return review.start_session(store, name)
+        return accounts.start_session(store, name)
     finally:
         store.close()
 
@@ -263,7 +263,7 @@ def login_session(store_path, name):
 def session_alive(store_path, name, sid):
     store = db.connect(store_path)
     try:
-        return review.session_active(store, sid, name, 3600)
+        return accounts.session_active(store, sid, name, 3600)
     finally:
         store.close()
 
@@ -279,7 +279,7 @@ def password_ok(store_path, name, password):
 
 
 def test_user_passwd_asks_for_the_current_password_and_ends_sessions(store_path):
-    from webui.sample import USERS
+    from tests.support.desk import USERS
 
     sid = login_session(store_path, "bob")
     wrong = CliRunner().invoke(

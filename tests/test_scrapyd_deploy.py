@@ -21,7 +21,7 @@ import pytest
 
 import db
 from demo_market import DemoMarket
-from tests.conftest import ROOT
+from tests.support.cli import ROOT
 
 VENV_BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(

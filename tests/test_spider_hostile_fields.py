@@ -7,7 +7,7 @@ import pytest
 from itemadapter import ItemAdapter
 
 import db
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
 from tests.test_spider_identity import shop  # noqa: F401 - the one-page-shop fixture
 
 MEGABYTE = "relay " * 200_000

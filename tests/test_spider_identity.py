@@ -13,14 +13,14 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 import db
-from db import review
+from db import accounts, decisions
 from spiders.spiders.aliexpress import AliexpressSpider
 from spiders.spiders.amazon_uk import AmazonUkSpider
 from spiders.spiders.demo_market import DemoMarketSpider
 from spiders.spiders.ebay_uk import EbayUkSpider
 from spiders.spiders.gumtree import GumtreeSpider
 from spiders.spiders.webshop import WebshopSpider
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
 
 
 @pytest.fixture
@@ -87,8 +87,8 @@ def test_a_shop_page_claiming_a_demo_listing_cannot_rewrite_it(demo_market, shop
     store = db.connect(db_path)
     before = db.get_listing(store, "demo", "DM10003")
     assert before["flagged"] == 1 and before["seller"] == "autokeys_direct"
-    review.add_user(store, "alice", "not-a-real-hash", role="reviewer")
-    review.decide(store, before["pk"], "alice", "confirm", category="key_programmer")
+    accounts.add_user(store, "alice", "not-a-real-hash", role="reviewer")
+    decisions.decide(store, before["pk"], "alice", "confirm", category="key_programmer")
     captures_before = store.execute("SELECT count(*) FROM captures WHERE listing_pk = ?", [before["pk"]]).fetchone()[0]
     store.close()
 

@@ -33,13 +33,13 @@ def test_retailer_list_prints_names_escaped_and_json_exact(tmp_path):
     import click.testing
 
     import db
-    from db import notices
+    from db import retailers
     from keywatch.cli import cli
 
     path = tmp_path / "k.sqlite"
     store = db.connect(path)
     name = "Keys \x1b]0;pwned\x07Ltd \u202edtl"
-    notices.save_retailer(
+    retailers.save_retailer(
         store,
         {
             "name": name,

@@ -11,7 +11,7 @@ import pytest
 import db
 from demo_market import PER_PAGE, DemoMarket
 from spiders import settings as project
-from tests.conftest import run_keywatch
+from tests.support.cli import run_keywatch
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import db
-from db.testing import CLASSIFIED, make_item
+from tests.support.items import CLASSIFIED, make_item
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
 

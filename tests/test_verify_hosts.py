@@ -10,7 +10,7 @@ import pytest
 
 import db
 from db import captures, hosts
-from db.testing import CLASSIFIED, make_item
+from tests.support.items import CLASSIFIED, make_item
 
 DEMO = "127.0.0.1:8001"
 SHOP = "127.0.0.1:9002"
@@ -22,13 +22,6 @@ INNOCENT = {
     "matches": [],
     "watchlist_version": "wl-test-1",
 }
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = db.connect(tmp_path / "k.sqlite")
-    yield store
-    store.conn.close()
 
 
 def demo_item(**overrides):

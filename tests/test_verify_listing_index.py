@@ -5,14 +5,7 @@ import sqlite3
 import pytest
 
 import db
-from db.testing import make_item
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = db.connect(tmp_path / "k.sqlite")
-    yield store
-    store.conn.close()
+from tests.support.items import make_item
 
 
 def _honest(store):
@@ -122,7 +115,7 @@ def test_verify_reports_values_no_honest_write_stores_instead_of_crashing(store,
 def test_reclassifying_an_older_capture_after_the_page_went_away_still_verifies(store):
     """The index keeps the classification of the newest classified capture when a gone page arrives; a later
     re-score of that capture is appended and becomes the one shown (keywatch reclassify re-scores every capture)."""
-    from db.testing import CLASSIFIED
+    from tests.support.items import CLASSIFIED
 
     first = db.save_capture(store, make_item("1001", fetched_at="2026-11-01T10:00:00.000001Z"))
     db.save_capture(
@@ -168,16 +161,16 @@ def test_a_deleted_or_altered_search_row_is_named_and_rebuilt(store):
 
 
 def test_a_nul_in_a_title_does_not_hide_the_words_after_it(store):
-    from db import review
+    from db import queue
 
     db.save_capture(store, make_item("4004", title="Smart\x00 key programmer OBD kit"))
-    found = review.queue(store, review.QueueFilter(q="programmer"))
+    found = queue.queue(store, queue.QueueFilter(q="programmer"))
     assert [row["listing_id"] for row in found] == ["4004"]
     assert db.verify(store).ok
 
 
 def test_a_description_document_does_not_blank_the_search_row(store):
-    from db import review
+    from db import queue
 
     db.save_capture(
         store,
@@ -195,4 +188,4 @@ def test_a_description_document_does_not_blank_the_search_row(store):
             ],
         ),
     )
-    assert [row["listing_id"] for row in review.queue(store, review.QueueFilter(q="repeater"))] == ["5005"]
+    assert [row["listing_id"] for row in queue.queue(store, queue.QueueFilter(q="repeater"))] == ["5005"]

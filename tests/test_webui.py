@@ -7,64 +7,11 @@ import stat
 import pytest
 
 import db
-import db.review as review
+from db import accounts
+from tests.support.desk import HOSTILE_MARKER, USERS, decisions_in, login, token_of
 from webui import create_app
-from webui.sample import HOSTILE_MARKER, USERS, make_desk
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
-
-
-@pytest.fixture
-def desk(tmp_path):
-    path = tmp_path / "keywatch.sqlite"
-    pks = make_desk(path)
-    app = create_app(path, TESTING=True)
-    return app, path, pks
-
-
-def token_of(client, url="/login"):
-    return TOKEN.search(client.get(url).text).group(1)
-
-
-def login(client, name, password=None, ip="127.0.0.1"):
-    password = password or USERS[name][1]
-    return client.post(
-        "/login",
-        data={"username": name, "password": password, "csrf_token": token_of(client)},
-        environ_base={"REMOTE_ADDR": ip},
-    )
-
-
-@pytest.fixture
-def alice(desk):
-    app, _, _ = desk
-    client = app.test_client()
-    assert login(client, "alice").status_code == 303
-    return client
-
-
-@pytest.fixture
-def bob(desk):
-    app, _, _ = desk
-    client = app.test_client()
-    assert login(client, "bob").status_code == 303
-    return client
-
-
-def open_store(path):
-    return db.connect(path)
-
-
-def decisions_of(path, pk=None):
-    store = open_store(path)
-    try:
-        sql = "SELECT * FROM decisions" + (" WHERE listing_pk = ?" if pk else "") + " ORDER BY id"
-        return [dict(r) for r in store.query(sql, [pk] if pk else [])]
-    finally:
-        store.close()
 
 
 # ---------------------------------------------------------------- login required
@@ -98,8 +45,8 @@ def test_anonymous_post_with_valid_token_is_still_refused(desk):
     for url in (f"/listing/{pks['KW-1001']}/decide", "/seller/decide", "/users", "/users/bob/disable"):
         response = client.post(url, data={"csrf_token": token, "action": "escalate", "name": "x", "password": "y" * 12})
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
-    assert decisions_of(path) == []
-    assert [u.name for u in review.list_users(open_store(path))] == ["alice", "bob"]
+    assert decisions_in(path) == []
+    assert [u.name for u in accounts.list_users(db.connect(path))] == ["alice", "bob"]
 
 
 def test_htmx_request_without_session_gets_a_redirect_header_not_a_page(desk):
@@ -182,7 +129,7 @@ def test_failed_logins_are_throttled_per_user_and_address(desk):
     # Same user from another address, another user from the same address: unaffected.
     assert login(app.test_client(), "bob", ip="10.0.0.6").status_code == 303
     assert login(app.test_client(), "alice", ip="10.0.0.5").status_code == 303
-    attempts = list(open_store(path).query("SELECT username, ip, ok FROM login_attempts WHERE username = 'bob'"))
+    attempts = list(db.connect(path).query("SELECT username, ip, ok FROM login_attempts WHERE username = 'bob'"))
     assert sum(1 for a in attempts if a["ip"] == "10.0.0.5" and not a["ok"]) == 6
 
 
@@ -208,8 +155,8 @@ def test_post_without_the_right_csrf_token_is_refused(alice, desk, token):
     assert response.status_code == 400
     response = alice.post("/users", data={**data, "name": "mallory", "password": "m" * 12, "role": "admin"})
     assert response.status_code == 400
-    assert decisions_of(path) == []
-    assert review.get_user(open_store(path), "mallory") is None
+    assert decisions_in(path) == []
+    assert accounts.get_user(db.connect(path), "mallory") is None
 
 
 def test_token_from_another_session_is_refused(desk, alice):
@@ -219,7 +166,7 @@ def test_token_from_another_session_is_refused(desk, alice):
     stolen = token_of(other, "/")
     response = alice.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": stolen})
     assert response.status_code == 400
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_login_form_itself_needs_the_token(desk):
@@ -240,7 +187,7 @@ def test_htmx_header_token_is_accepted(alice, desk):
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="row-{pks["KW-1003"]}"')
     assert "status-escalated" in response.text
-    assert [d["action"] for d in decisions_of(path)] == ["escalate"]
+    assert [d["action"] for d in decisions_in(path)] == ["escalate"]
 
 
 # ---------------------------------------------------------------- roles
@@ -256,8 +203,8 @@ def test_reviewer_cannot_manage_users(bob, desk):
     )
     assert bob.post("/users/alice/disable", data={"csrf_token": token}).status_code == 403
     assert 'href="/users"' not in bob.get("/").text
-    store = open_store(path)
-    assert review.get_user(store, "eve") is None and not review.get_user(store, "alice").disabled
+    store = db.connect(path)
+    assert accounts.get_user(store, "eve") is None and not accounts.get_user(store, "alice").disabled
 
 
 def test_admin_adds_and_disables_users_and_disabling_ends_sessions(alice, desk):
@@ -271,7 +218,7 @@ def test_admin_adds_and_disables_users_and_disabling_ends_sessions(alice, desk):
     assert login(carol, "carol", "carol-password").status_code == 303
     assert carol.get("/").status_code == 200
     assert alice.post("/users/carol/disable", data={"csrf_token": token}).status_code == 303
-    assert review.get_user(open_store(path), "carol").disabled
+    assert accounts.get_user(db.connect(path), "carol").disabled
     assert carol.get("/").status_code == 302  # the open session ended at once
     assert login(carol, "carol", "carol-password").status_code == 401
     # Short passwords and duplicate names are refused with a message, not an error page.
@@ -289,7 +236,7 @@ def test_admin_cannot_disable_themselves(alice, desk):
     _, path, _ = desk
     page = alice.post("/users/alice/disable", data={"csrf_token": token_of(alice, "/users")}, follow_redirects=True)
     assert "cannot disable your own account" in page.text
-    assert not review.get_user(open_store(path), "alice").disabled
+    assert not accounts.get_user(db.connect(path), "alice").disabled
 
 
 # ---------------------------------------------------------------- decisions
@@ -309,13 +256,13 @@ def test_decisions_are_appended_with_audit_fields_and_chained(bob, desk):
         response = bob.post(f"/listing/{pk}/decide", data={**data, "csrf_token": token})
         assert response.status_code == 303
         assert response.headers["Location"] == f"/listing/{pk}"
-    rows = decisions_of(path, pk)
+    rows = decisions_in(path, pk)
     assert [(r["action"], r["status_before"], r["status_after"]) for r in rows] == [
         (d["action"], before, after) for d, before, after in steps
     ]
     assert all(r["user"] == "bob" and r["created_at"].endswith("Z") for r in rows)
     assert rows[2]["category"] == "key_programmer" and rows[3]["reason"] == "duplicate"
-    store = open_store(path)
+    store = db.connect(path)
     chained = {r["record_id"] for r in store.query("SELECT record_id FROM chain WHERE record_type = 'decision'")}
     assert chained == {r["id"] for r in rows}
     assert db.verify(store).problems == []
@@ -326,7 +273,7 @@ def test_decisions_are_appended_with_audit_fields_and_chained(bob, desk):
 def test_decisions_cannot_be_edited_in_place(bob, desk):
     _, path, pks = desk
     bob.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": token_of(bob, "/")})
-    store = open_store(path)
+    store = db.connect(path)
     with pytest.raises(Exception, match="append-only"):
         store.execute("UPDATE decisions SET user = 'someone else'")
     with pytest.raises(Exception, match="append-only"):
@@ -348,7 +295,7 @@ def test_incomplete_decisions_are_refused_with_a_message(bob, desk, data, messag
         f"/listing/{pks['KW-1001']}/decide", data={**data, "csrf_token": token_of(bob, "/")}, follow_redirects=True
     )
     assert message in page.text
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_confirm_with_unknown_category_is_refused(bob, desk):
@@ -358,7 +305,7 @@ def test_confirm_with_unknown_category_is_refused(bob, desk):
         data={"action": "confirm", "category": "toaster", "csrf_token": token_of(bob, "/")},
     )
     assert response.status_code == 400
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_decision_on_missing_listing_is_refused(bob, desk):
@@ -367,7 +314,7 @@ def test_decision_on_missing_listing_is_refused(bob, desk):
         "/listing/9999/decide", data={"action": "escalate", "csrf_token": token_of(bob, "/")}, follow_redirects=True
     )
     assert "no listing with id 9999" in page.text
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_bulk_decision_covers_only_that_sellers_open_listings(bob, desk):
@@ -391,10 +338,10 @@ def test_bulk_decision_covers_only_that_sellers_open_listings(bob, desk):
         },
     )
     assert response.status_code == 303
-    rows = decisions_of(path)
+    rows = decisions_in(path)
     assert [(r["listing_pk"], r["action"]) for r in rows] == [(pks["KW-1003"], "dismiss"), (pks["KW-1004"], "confirm")]
     assert rows[1]["note"] == "same seller, same kit"
-    assert db.verify(open_store(path)).problems == []
+    assert db.verify(db.connect(path)).problems == []
 
 
 def test_listing_page_offers_bulk_decision_for_seller_with_several_open_listings(bob, desk):
@@ -471,7 +418,7 @@ def test_listing_page_shows_evidence_with_highlights_escaped(bob, desk):
     page = bob.get(f"/listing/{pks['KW-1001']}").text
     assert '<mark class="" title="keyless entry relay">Keyless Entry Relay</mark>' in page
     assert '<mark class="" title="relay box">relay box</mark>' in page
-    store = open_store(path)
+    store = db.connect(path)
     hashes = [r["sha256"] for r in store.query("SELECT sha256 FROM captures WHERE listing_pk = ?", [pks["KW-1001"]])]
     assert len(hashes) == 2 and all(h in page for h in hashes)
     assert "Other listings by this seller" in page and "Universal OBD2 Key Programmer" in page
@@ -488,7 +435,7 @@ def test_unknown_listing_is_404(bob):
 
 def test_captured_page_is_served_sandboxed(bob, desk):
     _, path, pks = desk
-    store = open_store(path)
+    store = db.connect(path)
     capture_id = store.conn.execute("SELECT id FROM captures WHERE listing_pk = ?", [pks["KW-1005"]]).fetchone()[0]
     response = bob.get(f"/capture/{capture_id}/page")
     assert response.status_code == 200
@@ -546,7 +493,7 @@ def test_dashboard_counts_this_weeks_hits_and_decisions(bob, desk):
     bob.post(
         f"/listing/{pks['KW-1001']}/decide", data={"action": "confirm", "category": "relay_attack", "csrf_token": token}
     )
-    store = open_store(path)
+    store = db.connect(path)
     db.record_status(store, pks["KW-1001"], "removed", db.utc_now(), detail="seller took it down")
     page = bob.get("/dashboard").text
     # Within 7 days: KW-1001 (first captured 3 days ago), KW-1002 (3), KW-1003 (1); not KW-1004 (9), KW-1005 (16).
@@ -577,7 +524,7 @@ def test_purged_page_is_explained_not_framed(bob, desk):
         f"/listing/{pk}/decide",
         data={"action": "dismiss", "reason": "false_positive", "csrf_token": token_of(bob, "/")},
     )
-    store = open_store(path)
+    store = db.connect(path)
     capture_id = store.conn.execute("SELECT id FROM captures WHERE listing_pk = ?", [pk]).fetchone()[0]
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
     assert purge_dismissed(store, 1, "test", now=later).listings
@@ -601,7 +548,7 @@ def test_bulk_confirm_with_unknown_category_is_refused(bob, desk):
         },
     )
     assert response.status_code == 400
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_every_route_but_login_and_static_needs_a_login(desk):
@@ -699,7 +646,7 @@ def test_a_post_after_logout_elsewhere_goes_to_login_with_a_message(desk):
     response = tab.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate", "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your session has ended" in tab.get("/login").text
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_a_post_after_the_cookie_was_cleared_goes_to_login_not_a_400(desk):
@@ -719,7 +666,7 @@ def test_a_post_after_the_cookie_was_cleared_goes_to_login_not_a_400(desk):
         headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
     assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_an_htmx_post_from_a_disabled_account_gets_hx_redirect_and_changes_nothing(alice, desk):
@@ -735,7 +682,7 @@ def test_an_htmx_post_from_a_disabled_account_gets_hx_redirect_and_changes_nothi
     )
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
     assert "Your session has ended" in bob.get("/login").text
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
     # A logged-in user with a wrong token is still a plain 400: that is a forgery, not an ended session.
     assert alice.post(f"/listing/{pks['KW-1001']}/decide", data={"action": "escalate"}).status_code == 400
 
@@ -786,4 +733,4 @@ def test_a_cross_site_post_cannot_overwrite_the_session_cookie(desk):
         headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
     )
     assert "Set-Cookie" in same_site.headers  # the message for one's own stale tab still arrives
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []

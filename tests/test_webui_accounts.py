@@ -4,27 +4,13 @@ cannot pass for another user, and the client address behind a trusted reverse pr
 import html
 
 import pytest
-from test_webui import login, token_of
 
 import db
-import db.review as review
+from db import accounts
+from tests.support.desk import USERS, logged_in, login, make_desk, token_of
 from webui import create_app
-from webui.sample import USERS, make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
-
-
-@pytest.fixture
-def desk(tmp_path):
-    path = tmp_path / "keywatch.sqlite"
-    make_desk(path)
-    return create_app(path, TESTING=True), path
-
-
-def logged_in(app, name, password=None):
-    client = app.test_client()
-    assert login(client, name, password).status_code == 303
-    return client
 
 
 def is_logged_in(client) -> bool:
@@ -35,7 +21,7 @@ def is_logged_in(client) -> bool:
 
 
 def test_re_enabling_an_account_does_not_revive_sessions_from_before_it_was_disabled(desk):
-    app, _ = desk
+    app = desk.app
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
     stolen = bob.get_cookie("keywatch_session").value
     users = token_of(alice, "/users")
@@ -50,11 +36,11 @@ def test_re_enabling_an_account_does_not_revive_sessions_from_before_it_was_disa
 
 def test_disabling_ends_the_sessions_in_the_store(tmp_path):
     store = db.connect(tmp_path / "k.sqlite")
-    review.add_user(store, "carol", "$argon2id$not-a-real-hash")
-    sid = review.start_session(store, "carol")
-    review.set_disabled(store, "carol", True)
-    review.set_disabled(store, "carol", False)
-    assert not review.session_active(store, sid, "carol", 3600)
+    accounts.add_user(store, "carol", "$argon2id$not-a-real-hash")
+    sid = accounts.start_session(store, "carol")
+    accounts.set_disabled(store, "carol", True)
+    accounts.set_disabled(store, "carol", False)
+    assert not accounts.session_active(store, sid, "carol", 3600)
 
 
 # ---------------------------------------------------------------- changing one's own password
@@ -74,7 +60,7 @@ def change(client, current, new, confirm=None, token=None):
 
 
 def test_a_user_changes_their_own_password_and_their_other_sessions_end(desk):
-    app, _ = desk
+    app = desk.app
     here, elsewhere = logged_in(app, "bob"), logged_in(app, "bob")
     page = here.get("/account/password")
     assert page.status_code == 200 and 'name="current_password"' in page.text
@@ -96,7 +82,7 @@ def test_a_user_changes_their_own_password_and_their_other_sessions_end(desk):
     ],
 )
 def test_a_password_change_is_refused_with_a_reason(desk, current, new, confirm, message):
-    app, _ = desk
+    app = desk.app
     here, elsewhere = logged_in(app, "bob"), logged_in(app, "bob")
     response = change(here, current, new, confirm)
     assert message in response.text
@@ -105,7 +91,7 @@ def test_a_password_change_is_refused_with_a_reason(desk, current, new, confirm,
 
 
 def test_a_password_change_needs_the_csrf_token(desk):
-    app, _ = desk
+    app = desk.app
     bob = logged_in(app, "bob")
     assert change(bob, USERS["bob"][1], "a-brand-new-password", token="forged").status_code == 400
     assert login(app.test_client(), "bob").status_code == 303
@@ -113,7 +99,7 @@ def test_a_password_change_needs_the_csrf_token(desk):
 
 def test_guessing_the_current_password_is_throttled_like_a_login(desk):
     """A stolen session must not become a way round the login throttle."""
-    app, _ = desk
+    app = desk.app
     bob = logged_in(app, "bob")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert "current password is wrong" in change(bob, "a-wrong-guess", "a-brand-new-password").text
@@ -135,7 +121,7 @@ def reset(admin, name, new):
 
 
 def test_an_admin_resets_a_password_and_that_users_sessions_end(desk):
-    app, _ = desk
+    app = desk.app
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
     assert 'action="/users/bob/password"' in alice.get("/users").text
     assert "Password of bob reset" in reset(alice, "bob", "bobs-new-password").text
@@ -146,7 +132,7 @@ def test_an_admin_resets_a_password_and_that_users_sessions_end(desk):
 
 
 def test_only_admins_reset_and_not_their_own_password_without_the_current_one(desk):
-    app, _ = desk
+    app = desk.app
     bob = logged_in(app, "bob")
     response = bob.post("/users/alice/password", data={"csrf_token": token_of(bob, "/"), "new_password": "x" * 12})
     assert response.status_code == 403
@@ -173,7 +159,7 @@ def test_only_admins_reset_and_not_their_own_password_without_the_current_one(de
     ],
 )
 def test_user_names_that_look_like_another_are_refused(desk, name, message):
-    app, path = desk
+    app, path = desk.app, desk.path
     alice = logged_in(app, "alice")
     page = alice.post(
         "/users",
@@ -181,14 +167,14 @@ def test_user_names_that_look_like_another_are_refused(desk, name, message):
         follow_redirects=True,
     )
     assert message in html.unescape(page.text)
-    assert [u.name for u in review.list_users(db.connect(path))] == ["alice", "bob"]
+    assert [u.name for u in accounts.list_users(db.connect(path))] == ["alice", "bob"]
 
 
 def test_plain_distinct_names_are_still_accepted(tmp_path):
     store = db.connect(tmp_path / "k.sqlite")
     for name in ("alice", "alice.smith", "a.smith@pcc.example", "bob_2", "carol-ward"):
-        review.add_user(store, name, "$argon2id$not-a-real-hash")
-    assert len(review.list_users(store)) == 5
+        accounts.add_user(store, name, "$argon2id$not-a-real-hash")
+    assert len(accounts.list_users(store)) == 5
 
 
 # ---------------------------------------------------------------- behind a reverse proxy
@@ -231,7 +217,7 @@ def test_behind_a_trusted_proxy_each_client_is_seen_by_its_own_address(tmp_path)
 
 
 def test_a_spoofed_forwarded_for_is_ignored_when_no_proxy_is_trusted(desk):
-    app, path = desk
+    app, path = desk.app, desk.path
     assert app.config["TRUSTED_PROXIES"] == 0
     login_via_proxy(app, "bob", USERS["bob"][1], "203.0.113.9")
     assert [r[0] for r in db.connect(path).conn.execute("SELECT ip FROM login_attempts")] == ["127.0.0.1"]

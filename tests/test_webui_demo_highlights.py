@@ -5,11 +5,11 @@ import json
 import re
 
 import pytest
-from conftest import run_keywatch
-from test_webui import login
 
 import db
-import db.review as review
+from db import accounts
+from tests.support.cli import run_keywatch
+from tests.support.desk import login
 from webui import auth, create_app
 from webui.highlight import segments
 
@@ -20,7 +20,7 @@ def test_every_demo_hit_is_highlighted_exactly_where_the_classifier_matched(demo
     path = tmp_path / "demo.sqlite"
     run_keywatch("crawl", "demo_market", "-a", f"base_url={demo_market.url}", "--db", path, "-s", "LOG_LEVEL=WARNING")
     store = db.connect(path)
-    review.add_user(store, "alice", auth.hash_password("correct-horse-battery"), role="admin")
+    accounts.add_user(store, "alice", auth.hash_password("correct-horse-battery"), role="admin")
     rows = store.conn.execute(
         "SELECT l.pk, c.fields, k.matches FROM listings l JOIN classifications k ON k.id = l.classification_id "
         "JOIN captures c ON c.id = k.capture_id WHERE l.flagged = 1"

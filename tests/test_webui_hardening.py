@@ -3,21 +3,13 @@
 import threading
 
 import pytest
-from test_webui import login, token_of
 
 import db
-import db.review as review
+from db import accounts
+from tests.support.desk import USERS, login, make_desk, token_of
 from webui import create_app, security
-from webui.sample import USERS, make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
-
-
-@pytest.fixture
-def desk(tmp_path):
-    path = tmp_path / "keywatch.sqlite"
-    pks = make_desk(path)
-    return create_app(path, TESTING=True), path, pks
 
 
 @pytest.mark.parametrize(
@@ -60,7 +52,7 @@ def test_a_local_next_is_still_followed(desk):
 
 
 def test_a_captured_javascript_url_is_not_made_a_link(tmp_path):
-    from db.testing import make_item
+    from tests.support.items import make_item
 
     path = tmp_path / "k.sqlite"
     make_desk(path)
@@ -138,7 +130,7 @@ def test_login_still_works_and_resets_the_count_after_failures(desk):
         assert login(client, "alice", "not-the-password").status_code == 401
     assert login(client, "alice").status_code == 303
     store = db.connect(path)
-    assert review.recent_failures(store, "alice", "127.0.0.1", 900) == 0
+    assert accounts.recent_failures(store, "alice", "127.0.0.1", 900) == 0
 
 
 def test_a_cookie_copied_before_logout_no_longer_works(desk):
@@ -192,7 +184,7 @@ def test_web_decisions_record_the_channel_and_address(desk):
     ],
 )
 def test_captured_pages_of_any_type_are_sandboxed_on_get_and_head(tmp_path, content_type, served):
-    from db.testing import make_item
+    from tests.support.items import make_item
 
     path = tmp_path / "k.sqlite"
     make_desk(path)
@@ -220,7 +212,7 @@ def test_captured_page_route_needs_a_login_even_for_head(desk):
 
 
 def test_highlights_stay_on_the_classified_text_after_a_recheck_finds_the_page_gone(tmp_path):
-    from db.testing import CLASSIFIED, make_item
+    from tests.support.items import CLASSIFIED, make_item
 
     path = tmp_path / "k.sqlite"
     make_desk(path)

@@ -4,12 +4,11 @@ seller wrote cannot disguise itself with bidirectional controls."""
 import re
 
 import pytest
-from test_webui import bob, decisions_of, desk, login, token_of  # noqa: F401 (fixtures)
 
 import db
-from db.testing import make_item
+from tests.support.desk import decisions_in, login, make_desk, token_of
+from tests.support.items import make_item
 from webui import create_app, views
-from webui.sample import make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -62,7 +61,7 @@ def test_a_bulk_decision_with_a_strange_listing_number_records_nothing(bob, desk
     )
     assert response.status_code == 200
     assert "no listings to decide on" in response.text
-    assert decisions_of(path) == []
+    assert decisions_in(path) == []
 
 
 def test_an_htmx_decision_with_a_hostile_next_is_recorded_and_answered_as_recorded(bob, desk):
@@ -74,7 +73,7 @@ def test_an_htmx_decision_with_a_hostile_next_is_recorded_and_answered_as_record
     )
     assert response.status_code == 200
     assert "status-escalated" in response.text
-    assert [d["action"] for d in decisions_of(path)] == ["escalate"]
+    assert [d["action"] for d in decisions_in(path)] == ["escalate"]
 
 
 def test_a_recorded_htmx_decision_is_never_answered_with_an_error(bob, desk, monkeypatch):
@@ -93,7 +92,7 @@ def test_a_recorded_htmx_decision_is_never_answered_with_an_error(bob, desk, mon
     )
     assert response.status_code == 200
     assert response.headers["HX-Refresh"] == "true"  # htmx reloads the page, which shows the recorded state
-    assert [d["action"] for d in decisions_of(path)] == ["escalate"]
+    assert [d["action"] for d in decisions_in(path)] == ["escalate"]
 
 
 # ---------------------------------------------------------------- bidirectional controls in seller text

@@ -16,7 +16,7 @@ def write(tmp_path, text):
 
 
 def test_shipped_config_lists_the_marketplaces_with_webshop_disabled():
-    from tests.conftest import ROOT
+    from tests.support.cli import ROOT
 
     jobs = load_config(ROOT / "marketplaces.yaml")
     assert [job.spider for job in jobs] == ["ebay_uk", "amazon_uk", "gumtree", "aliexpress", "webshop"]
@@ -124,7 +124,7 @@ def test_shipped_config_names_only_existing_spiders():
     from scrapy.spiderloader import SpiderLoader
 
     from keywatch.crawling import project_settings
-    from tests.conftest import ROOT
+    from tests.support.cli import ROOT
 
     known = SpiderLoader.from_settings(project_settings(ROOT / "unused.sqlite", ROOT / "watchlist.yaml")).list()
     assert {job.spider for job in load_config(ROOT / "marketplaces.yaml")} <= set(known)

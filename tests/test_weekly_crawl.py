@@ -15,7 +15,7 @@ import pytest
 import db
 from demo_market import DemoMarket
 from keywatch.weekly import EXIT_BROKEN, EXIT_OK
-from tests.conftest import ROOT, run_keywatch
+from tests.support.cli import ROOT, run_keywatch
 
 
 @pytest.fixture(scope="module")

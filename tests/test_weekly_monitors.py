@@ -1,10 +1,9 @@
 """The broken-spider checks (spiders/monitors.py) and the store queries they are fed from (db/rechecks.py)."""
 
-import pytest
 
 import db
 from db import rechecks
-from db.testing import make_item
+from tests.support.items import make_item
 from keywatch.weekly import facts, spider_report
 from spiders.monitors import RunFacts, accounting, check_run
 
@@ -70,11 +69,6 @@ def test_mostly_failing_parses_and_abnormal_finish_are_broken():
 def test_interrupted_run_is_reported_but_not_broken():
     [problem] = check_run(run(finish="shutdown", captures=0), [run(run_id=1)])
     assert problem.kind == "interrupted" and not problem.broken and "--resume" in problem.message
-
-
-@pytest.fixture
-def store():
-    return db.connect(":memory:")
 
 
 def stored_run(store, spider, items, finish="finished", stats=None):

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.spiderloader import SpiderLoader
 
 from keywatch.crawling import project_settings
-from tests.conftest import ROOT
+from tests.support.cli import ROOT
 
 BACKOFF_MIDDLEWARES = json.dumps(
     {

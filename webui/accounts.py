@@ -1,11 +1,12 @@
 """Managing accounts: an administrator's Users page (add, disable, reset a password) and changing one's own
-password. A new password and a disabled account both end the account's open sessions (db/review.py)."""
+password. A new password and a disabled account both end the account's open sessions, and every change is
+recorded in the account changes shown on the Users page (db/accounts.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-import db.review as review
+from db import accounts
 from webui import auth
 from webui.security import admin_required, login_required
 
@@ -18,18 +19,24 @@ def users():
     if request.method == "POST":
         name = request.form.get("name", "").strip()
         try:
-            review.add_user(
+            accounts.add_user(
                 g.store,
                 name,
                 auth.hash_password(request.form.get("password", "")),
                 role=request.form.get("role", "reviewer"),
                 created_by=g.user.name,
+                via=auth.web_channel(),
             )
             flash(f"User {name} created.", "ok")
-        except review.ReviewError as error:
+        except accounts.ReviewError as error:
             flash(str(error), "error")
         return redirect(url_for("accounts.users"), code=303)
-    return render_template("users.html", users=review.list_users(g.store), roles=review.ROLES)
+    return render_template(
+        "users.html",
+        users=accounts.list_users(g.store),
+        roles=accounts.ROLES,
+        changes=accounts.account_changes(g.store, limit=100),
+    )
 
 
 @bp.route("/users/<name>/disable", methods=["POST"])
@@ -40,9 +47,9 @@ def disable_user(name: str):
         flash("You cannot disable your own account.", "error")
     else:
         try:
-            review.set_disabled(g.store, name, not enable)
+            accounts.set_disabled(g.store, name, not enable, actor=g.user.name, via=auth.web_channel())
             flash(f"User {name} {'enabled' if enable else 'disabled'}.", "ok")
-        except review.ReviewError as error:
+        except accounts.ReviewError as error:
             flash(str(error), "error")
     return redirect(url_for("accounts.users"), code=303)
 
@@ -56,9 +63,10 @@ def reset_password(name: str):
         flash("To change your own password, give your current one on the Change password page.", "error")
         return redirect(url_for("accounts.users"), code=303)
     try:
-        review.set_password(g.store, name, auth.hash_password(request.form.get("new_password", "")))
+        new_hash = auth.hash_password(request.form.get("new_password", ""))
+        accounts.set_password(g.store, name, new_hash, actor=g.user.name, via=auth.web_channel())
         flash(f"Password of {name} reset; their open sessions have ended. Give them the new one in person.", "ok")
-    except review.ReviewError as error:
+    except accounts.ReviewError as error:
         flash(str(error), "error")
     return redirect(url_for("accounts.users"), code=303)
 
@@ -76,11 +84,12 @@ def change_password():
         return render_template("password.html"), 429
     try:
         if not checked:
-            raise review.ReviewError("Your current password is wrong.")
+            raise accounts.ReviewError("Your current password is wrong.")
         if form.get("new_password", "") != form.get("confirm_password", ""):
-            raise review.ReviewError("The new passwords do not match.")
-        review.set_password(g.store, name, auth.hash_password(form.get("new_password", "")))
-    except review.ReviewError as error:
+            raise accounts.ReviewError("The new passwords do not match.")
+        new_hash = auth.hash_password(form.get("new_password", ""))
+        accounts.set_password(g.store, name, new_hash, actor=name, via=auth.web_channel())
+    except accounts.ReviewError as error:
         flash(str(error), "error")
         return render_template("password.html"), 400
     auth.start_session(name)  # set_password ended every session, this one too: carry on in a new one

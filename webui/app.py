@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import db
-import db.review as review
+from db import accounts as account_store
 from webui import accounts, auth, security, untrusted, views
 from webui.highlight import short_time
 
@@ -62,10 +62,10 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
         g.store = db.connect(db_path)
         name = session.get("user")
         if name:
-            user = review.get_user(g.store, name)
+            user = account_store.get_user(g.store, name)
             lifetime = app.permanent_session_lifetime.total_seconds()
             # A disabled account, or a session logged out elsewhere, ends at once, not when the cookie expires.
-            if user is None or user.disabled or not review.session_active(g.store, session.get("sid"), name, lifetime):
+            if user is None or user.disabled or not account_store.session_active(g.store, session.get("sid"), name, lifetime):
                 session.clear()
             else:
                 g.user = user

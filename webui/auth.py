@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-import db.review as review
+from db import accounts
 from webui.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -30,12 +30,12 @@ def _dummy_hash(parameters) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise review.ReviewError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        raise accounts.ReviewError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
     return hasher.hash(password)
 
 
 def check_password(store, name: str, password: str) -> bool:
-    stored = review.password_hash(store, name)
+    stored = accounts.password_hash(store, name)
     try:
         hasher.verify(stored or _dummy_hash((hasher.time_cost, hasher.memory_cost, hasher.parallelism)), password)
     except (VerificationError, InvalidHashError):
@@ -43,13 +43,18 @@ def check_password(store, name: str, password: str) -> bool:
     if stored is None:
         return False
     if hasher.check_needs_rehash(stored):
-        review.set_password_hash(store, name, hasher.hash(password))
+        accounts.set_password_hash(store, name, hasher.hash(password))
     return True
 
 
 def client_ip() -> str:
     # Behind a reverse proxy, ProxyFix (create_app's TRUSTED_PROXIES) has already put the client's address here.
     return request.remote_addr or "unknown"
+
+
+def web_channel() -> str:
+    """How a decision or account change arrived, for the audit trails: `web <client address>`."""
+    return f"web {client_ip()}"
 
 
 def throttled_check(name: str, password: str) -> bool | None:
@@ -60,14 +65,14 @@ def throttled_check(name: str, password: str) -> bool | None:
     """
     store, config = g.store, current_app.config
     # Counted as a failure before the password is checked, so parallel guesses cannot slip past the limit.
-    attempt = review.reserve_login_attempt(
+    attempt = accounts.reserve_login_attempt(
         store, name, client_ip(), config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"]
     )
     if attempt is None:
         return None
     if not name or not check_password(store, name, password):
         return False
-    review.login_succeeded(store, attempt)
+    accounts.login_succeeded(store, attempt)
     return True
 
 
@@ -75,7 +80,7 @@ def start_session(name: str) -> None:
     """A fresh session (new cookie, CSRF token and server-side id) for `name`: no session fixation."""
     session.clear()
     session["user"] = name
-    session["sid"] = review.start_session(g.store, name)
+    session["sid"] = accounts.start_session(g.store, name)
     session.permanent = True
 
 
@@ -98,6 +103,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     # Ended on the server too: a copy of the cookie taken before logging out no longer works.
-    review.end_session(g.store, session.get("sid"))
+    accounts.end_session(g.store, session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"), code=303)

@@ -10,12 +10,14 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-import db.review as review
+from db import dashboard, decisions, queries, queue
+from db.accounts import ReviewError
 from db.canonical import format_utc
 from webui import auth
 from webui.chart import trend_svg, week_buckets
 from webui.highlight import segments
 from webui.security import CAPTURE_CSP, login_required, safe_next
+from webui.timeline import timeline_entries
 
 bp = Blueprint("review", __name__)
 
@@ -69,11 +71,11 @@ def render_block(template_name: str, block_name: str, **context) -> str:
 DATE_LABELS = {"since": "from", "until": "to"}
 
 
-def queue_filter(args=None, *, warn: bool = True) -> review.QueueFilter:
+def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
     """The queue view asked for by `args` (the request's query string by default); bad dates are flashed."""
     args = request.args if args is None else args
     status = args.get("status", "open")
-    if status not in ("open", "all", *review.STATUSES):
+    if status not in ("open", "all", *decisions.REVIEW_STATUSES):
         status = "open"
     dates = {key: args.get(key, "").strip() for key in ("since", "until")}
     for key, value in dates.items():
@@ -91,7 +93,7 @@ def queue_filter(args=None, *, warn: bool = True) -> review.QueueFilter:
             dates[key] = ""
     if warn and dates["since"] and dates["until"] and dates["since"] > dates["until"]:
         flash(f"The from date {dates['since']} is after the to date {dates['until']}: nothing can match.", "error")
-    return review.QueueFilter(
+    return queue.QueueFilter(
         status=status,
         category=args.get("category", ""),
         marketplace=args.get("marketplace", ""),
@@ -104,33 +106,35 @@ def queue_filter(args=None, *, warn: bool = True) -> review.QueueFilter:
 
 def view_statuses(status: str) -> tuple[str, ...]:
     """The review statuses a queue view shows: keys.js drops rows that have left it."""
-    return {"open": review.OPEN_STATUSES, "all": review.STATUSES}.get(status, (status,))
+    return {"open": decisions.OPEN_STATUSES, "all": decisions.REVIEW_STATUSES}.get(status, (status,))
 
 
-def tabs_context(f: review.QueueFilter, args: dict) -> dict:
+def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
     return {
-        "counts": review.queue_counts(g.store, f),
+        "counts": queue.queue_counts(g.store, f),
         "f": f,
-        "statuses": ("open", *review.STATUSES, "all"),
+        "statuses": ("open", *decisions.REVIEW_STATUSES, "all"),
         "args": {k: v for k, v in args.items() if k != "page"},
     }
 
 
-@bp.route("/")
+# Endpoints keep their names (review.queue, review.dashboard, review.decide); the functions are named apart from the
+# db modules they read.
+@bp.route("/", endpoint="queue")
 @login_required
-def queue():
+def queue_page():
     f = queue_filter()
     tabs = tabs_context(f, request.args)
     # A page past the end (or a number too large for SQLite's OFFSET) shows the last page.
     last_page = max(1, -(-tabs["counts"][f.status] // PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), last_page)
-    rows = review.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = queue.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "queue.html",
         rows=rows,
         page=page,
         page_size=PAGE_SIZE,
-        filter_choices=review.filter_choices(g.store),
+        filter_choices=queue.filter_choices(g.store),
         next_url=request.full_path.rstrip("?"),
         view_statuses=view_statuses(f.status),
         **tabs,
@@ -140,7 +144,7 @@ def queue():
 @bp.route("/listing/<int:pk>")
 @login_required
 def listing(pk: int):
-    item = review.listing(g.store, pk)
+    item = queue.listing_page(g.store, pk)
     if item is None:
         abort(404, description=f"No listing with id {pk}.")
     matches = (item["classification"] or {}).get("matches", [])
@@ -148,8 +152,8 @@ def listing(pk: int):
     # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
     open_by_seller = [
         row
-        for row in review.seller_listings(g.store, item["marketplace"], item["seller"] or "")
-        if row["flagged"] and row["review_status"] in review.OPEN_STATUSES
+        for row in queue.seller_listings(g.store, item["marketplace"], item["seller"] or "")
+        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
     ]
     return render_template(
         "listing.html",
@@ -157,10 +161,10 @@ def listing(pk: int):
         matches=matches,
         title_segments=segments(fields.get("title") or item["title"], matches, "title"),
         description_segments=segments(fields.get("description"), matches, "description"),
-        captures=review.captures(g.store, pk),
-        timeline=review.timeline(g.store, pk),
-        decisions=review.decisions(g.store, pk),
-        seller_rows=review.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
+        captures=queue.listing_captures(g.store, pk),
+        timeline=timeline_entries(item["first_seen"], queries.listing_events(g.store, pk)),
+        decisions=decisions.listing_decisions(g.store, pk),
+        seller_rows=queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
         open_by_seller=open_by_seller,
     )
 
@@ -178,13 +182,13 @@ def _decision_form() -> dict:
     return decision
 
 
-@bp.route("/listing/<int:pk>/decide", methods=["POST"])
+@bp.route("/listing/<int:pk>/decide", methods=["POST"], endpoint="decide")
 @login_required
-def decide(pk: int):
+def decide_listing(pk: int):
     decision = _decision_form()
     try:
-        review.decide(g.store, pk, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}", **decision)
-    except review.ReviewError as error:
+        decisions.decide(g.store, pk, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision)
+    except ReviewError as error:
         if request.headers.get("HX-Request"):
             abort(400, description=str(error))
         flash(str(error), "error")
@@ -203,7 +207,7 @@ def decided_row(pk: int):
     failure, so htmx is told to reload the page instead, which shows what the store holds.
     """
     try:
-        row = review.queue_row(g.store, pk)
+        row = queue.queue_row(g.store, pk)
         if row is not None:
             next_url = safe_next(request.form.get("next"))
             # The counts change with the decision: sent along for an out-of-band swap, counted over the same
@@ -230,17 +234,15 @@ def decide_seller():
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
     allowed = {
         row["pk"]
-        for row in review.seller_listings(g.store, marketplace, seller)
-        if row["flagged"] and row["review_status"] in review.OPEN_STATUSES
+        for row in queue.seller_listings(g.store, marketplace, seller)
+        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
     }
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
-        done = review.decide_many(
-            g.store, pks, g.user.name, decision.pop("action"), via=f"web {auth.client_ip()}", **decision
-        )
+        done = decisions.decide_many(g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision)
         flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
-    except review.ReviewError as error:
+    except ReviewError as error:
         flash(str(error), "error")
     return redirect(safe_next(request.form.get("next")), code=303)
 
@@ -249,7 +251,7 @@ def decide_seller():
 @login_required
 def captured_page(capture_id: int):
     """The captured bytes, served so that the browser cannot run or submit anything in them."""
-    found = review.capture_body(g.store, capture_id)
+    found = queries.captured_page(g.store, capture_id)
     if found is None:
         abort(404, description="No stored page for this capture (unknown, or purged under the retention policy).")
     body, headers = found
@@ -268,20 +270,20 @@ def captured_page(capture_id: int):
     return response
 
 
-@bp.route("/dashboard")
+@bp.route("/dashboard", endpoint="dashboard")
 @login_required
-def dashboard():
+def dashboard_page():
     now = datetime.datetime.now(datetime.UTC)
     week_ago = format_utc(now - datetime.timedelta(days=7))
     weeks = 12
     start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    series = week_buckets(review.weekly_events(g.store, format_utc(start)), start, weeks)
+    series = week_buckets(dashboard.weekly_events(g.store, format_utc(start)), start, weeks)
     report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
     return render_template(
         "dashboard.html",
-        stats=review.dashboard(g.store, week_ago),
+        stats=dashboard.dashboard(g.store, week_ago),
         since=week_ago,
         chart=trend_svg(series),
         series=series,
@@ -313,4 +315,4 @@ def report():
 @bp.route("/audit")
 @login_required
 def audit():
-    return render_template("audit.html", rows=review.audit_trail(g.store, limit=500))
+    return render_template("audit.html", rows=decisions.audit_trail(g.store, limit=500))

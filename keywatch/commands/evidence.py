@@ -104,18 +104,18 @@ def show(listing, db_path, as_json):
     """
     marketplace, listing_id = parse_listing_ref(listing)
     with read_store(db_path) as store:
-        timeline = db.timeline(store, marketplace, listing_id)
-    if timeline is None:
+        history = db.listing_history(store, marketplace, listing_id)
+    if history is None:
         raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
     if as_json:
-        click.echo(json_text(timeline, indent=2))
+        click.echo(json_text(history, indent=2))
         return
-    for line in _show_lines(timeline):
+    for line in _show_lines(history):
         click.echo(printable(line))  # each line holds stored text, escaped whole: one output line each
 
 
-def _show_lines(timeline: dict):
-    item = timeline["listing"]
+def _show_lines(history: dict):
+    item = history["listing"]
     yield f"{item['marketplace']}:{item['listing_id']}  {item['title'] or ''}"
     yield f"  url:        {item['url']}"
     price = f"{item['price']} {item['currency'] or ''}".strip() if item["price"] is not None else "-"
@@ -126,7 +126,7 @@ def _show_lines(timeline: dict):
     else:
         yield "  flagged:    no"
     yield "Timeline:"
-    for event in timeline["events"]:
+    for event in history["events"]:
         yield f"  {event['at']}  {_event_line(event)}"
 
 

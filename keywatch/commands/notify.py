@@ -5,14 +5,14 @@ from pathlib import Path
 import click
 
 import db
-from db import notices
+from db import notices, retailers
 from exports.export import ExportError, export_pack, resolve_target
 from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.safezip import label
 from exports.yamlconfig import ConfigError
-from keywatch.options import connect_store, db_option, read_store, refuse_store_as_output
+from keywatch.options import db_option, open_store, read_store, refuse_store_as_output
 from keywatch.terminal import json_text, printable, printable_lines
 
 
@@ -51,13 +51,13 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    store = connect_store(db_path, create=True)
-    if notices.get_retailer(store, entry.name) is not None and not update:
-        raise click.ClickException(f"retailer {entry.name!r} already exists (use --update to change it)")
-    try:
-        notices.save_retailer(store, entry.to_dict(), db.utc_now())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    with open_store(db_path, create=True) as store:
+        if retailers.get_retailer(store, entry.name) is not None and not update:
+            raise click.ClickException(f"retailer {entry.name!r} already exists (use --update to change it)")
+        try:
+            retailers.save_retailer(store, entry.to_dict(), db.utc_now())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(
         f"saved retailer {entry.name!r} ({entry.marketplace}: {', '.join(entry.seller_ids) or 'marketplace operator'})"
     )
@@ -69,7 +69,7 @@ def retailer_add(name, marketplace, sellers, email, address, reporting_url, upda
 def retailer_list(as_json, db_path):
     """List the retailers in the store."""
     with read_store(db_path) as store:
-        rows = notices.list_retailers(store)
+        rows = retailers.list_retailers(store)
     if as_json:
         click.echo(json_text(rows, indent=2))
         return
@@ -92,16 +92,16 @@ def retailer_import(path, db_path):
         entries = load_retailers(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    store = connect_store(db_path, create=True)
     new = 0
-    try:
-        with db.write_transaction(store):  # all of the file or none of it
-            now = db.utc_now()
-            for entry in entries:
-                new += notices.get_retailer(store, entry.name) is None
-                notices.save_retailer(store, entry.to_dict(), now)
-    except ValueError as exc:
-        raise click.ClickException(f"{path}: {exc}; nothing imported") from None
+    with open_store(db_path, create=True) as store:
+        try:
+            with db.write_transaction(store):  # all of the file or none of it
+                now = db.utc_now()
+                for entry in entries:
+                    new += retailers.get_retailer(store, entry.name) is None
+                    retailers.save_retailer(store, entry.to_dict(), now)
+        except ValueError as exc:
+            raise click.ClickException(f"{path}: {exc}; nothing imported") from None
     click.echo(f"imported {len(entries)} retailers from {path} ({new} new, {len(entries) - new} updated)")
 
 
@@ -112,7 +112,7 @@ def retailer_import(path, db_path):
 @click.option(
     "--status",
     "review_status",
-    type=click.Choice(notices.REVIEW_STATUSES),
+    type=click.Choice(notices.EXPORTABLE_STATUSES),
     default="confirmed",
     show_default=True,
     help="Which reviewed listings to include",
@@ -140,10 +140,10 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     refuse_store_as_output(out, db_path)
-    store = connect_store(db_path)
     try:
-        target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
-        result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
+        with open_store(db_path) as store:
+            target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
+            result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
     except (ExportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

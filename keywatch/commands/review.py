@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from pathlib import Path
 
 import click
 
-import db.review as review
+import db
+from db import accounts, decisions
 from keywatch.options import db_option, login_name, open_store, parse_listing_ref, read_store
 from keywatch.terminal import printable
 
@@ -52,8 +54,17 @@ def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
 
     from webui import create_app
 
-    with open_store(db_path, create=True) as store:
-        has_users = bool(review.list_users(store))
+    # An existing store only: a typo in --db, or a start that then fails to bind its port, leaves no file behind.
+    try:
+        with open_store(db_path) as store:
+            has_users = bool(accounts.list_users(store))
+    except click.ClickException as error:
+        if Path(db_path).exists():
+            raise
+        raise click.ClickException(
+            f"{error.message}; to start a new one, create its first account with "
+            f"`keywatch user add NAME --role admin --db {db_path}`"
+        ) from None
     if not is_loopback(host):
         click.secho(
             f"WARNING: listening on {host}, not only on this machine. Anyone who can reach this address can try "
@@ -104,7 +115,7 @@ def _read_password(password_stdin: bool, what: str = "password", *, confirm: boo
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(review.ROLES), default="reviewer", show_default=True, help="Account role.")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="reviewer", show_default=True, help="Account role.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @db_option
 def user_add(name, role, password_stdin, db_path):
@@ -114,8 +125,8 @@ def user_add(name, role, password_stdin, db_path):
     password = _read_password(password_stdin)
     with open_store(db_path, create=True) as store:
         try:
-            review.add_user(store, name, hash_password(password), role=role, created_by="cli")
-        except review.ReviewError as error:
+            accounts.add_user(store, name, hash_password(password), role=role, via=cli_channel())
+        except accounts.ReviewError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Created {role} {name}.")
 
@@ -138,14 +149,14 @@ def user_passwd(name, password_stdin, db_path):
     current = _read_password(password_stdin, "current password", confirm=False)
     new = _read_password(password_stdin, "new password")
     with open_store(db_path) as store:
-        account = review.get_user(store, name)
+        account = accounts.get_user(store, name)
         if account is None or account.disabled:
             raise click.ClickException(f"no active user {name!r}")
         if not check_password(store, name, current):
             raise click.ClickException(
                 f"the current password is wrong (an administrator can use `keywatch user reset-password {name}`)"
             )
-        _set_password(store, name, new)
+        _set_password(store, name, new, actor=name)
     click.echo(f"Changed the password of {name}; its open sessions have ended.")
 
 
@@ -160,16 +171,17 @@ def user_reset_password(name, password_stdin, db_path):
     """
     new = _read_password(password_stdin, "new password")
     with open_store(db_path) as store:
-        _set_password(store, name, new)
+        _set_password(store, name, new, actor=None)
     click.echo(f"Reset the password of {name}; its open sessions have ended.")
 
 
-def _set_password(store, name, password) -> None:
+def _set_password(store, name: str, password: str, *, actor: str | None) -> None:
+    """`actor`: the account's own user (who gave its current password), or None for a reset."""
     from webui.auth import hash_password
 
     try:
-        review.set_password(store, name, hash_password(password))
-    except review.ReviewError as error:
+        accounts.set_password(store, name, hash_password(password), actor=actor, via=cli_channel())
+    except accounts.ReviewError as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -178,7 +190,7 @@ def _set_password(store, name, password) -> None:
 def user_list(db_path):
     """List accounts with their role and state."""
     with read_store(db_path) as store:
-        users = review.list_users(store)
+        users = accounts.list_users(store)
     if not users:
         click.echo("No users. Create one with `keywatch user add NAME --role admin`.")
     for u in users:
@@ -210,8 +222,8 @@ def user_enable(name, db_path):
 def _set_disabled(name, db_path, disabled: bool) -> None:
     with open_store(db_path) as store:
         try:
-            review.set_disabled(store, name, disabled)
-        except review.ReviewError as error:
+            accounts.set_disabled(store, name, disabled, via=cli_channel())
+        except accounts.ReviewError as error:
             raise click.ClickException(str(error)) from None
 
 
@@ -225,7 +237,7 @@ def cli_channel() -> str:
 @click.command("review")
 @click.argument("listing", metavar="MARKETPLACE:LISTING_ID")
 @click.option("--confirm", "category", metavar="CATEGORY", help="Confirm the listing as this device category.")
-@click.option("--dismiss", "reason", type=click.Choice(review.DISMISS_REASONS), help="Dismiss it, for this reason.")
+@click.option("--dismiss", "reason", type=click.Choice(decisions.DISMISS_REASONS), help="Dismiss it, for this reason.")
 @click.option("--escalate", is_flag=True, help="Escalate it for a senior reviewer.")
 @click.option("--note", help="Free-text note (alone: adds a note without changing the status).")
 @click.option("--user", "user_name", required=True, help="The reviewer taking the decision (an existing account).")
@@ -248,14 +260,14 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
         if category not in category_labels():
             raise click.ClickException(f"unknown category {category!r}; one of: {', '.join(category_labels())}")
     with open_store(db_path) as store:
-        pk = review.find_listing(store, marketplace, listing_id)
-        if pk is None:
+        listing = db.get_listing(store, marketplace, listing_id)
+        if listing is None:
             raise click.ClickException(f"no listing {marketplace}:{listing_id} in {db_path}")
         try:
-            row = review.decide(
-                store, pk, user_name, action, category=category, reason=reason, note=note, via=cli_channel()
+            row = decisions.decide(
+                store, listing["pk"], user_name, action, category=category, reason=reason, note=note, via=cli_channel()
             )
-        except review.ReviewError as error:
+        except accounts.ReviewError as error:
             raise click.ClickException(str(error)) from None
     click.echo(
         f"Decision {row['id']}: {marketplace}:{listing_id} {row['status_before']} -> {row['status_after']} "

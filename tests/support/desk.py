@@ -1,4 +1,5 @@
-"""A small, realistic evidence store for the review desk's tests and screenshots.
+"""A small, realistic review desk for the tests: sample listings, two accounts with fixed passwords, and the
+helpers that log a Flask test client in.
 
 Listings are saved through `db.save_capture` exactly as the crawler saves them, with classifications whose
 match offsets point at real words in the titles and descriptions. One captured page is hostile: its script
@@ -9,8 +10,13 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
+from typing import NamedTuple
+
+from flask import Flask
 
 import db
+from db import accounts
 
 WATCHLIST_VERSION = "sample-watchlist-0001"
 HOSTILE_MARKER = "PWNED-BY-CAPTURE"
@@ -173,27 +179,68 @@ def build(store, *, now: datetime.datetime | None = None, marketplace: str = "de
                 },
             }
             db.save_capture(store, item, run_id=run_id)
-        pks[listing_id] = store.conn.execute(
-            "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
-        ).fetchone()[0]
+        pks[listing_id] = db.get_listing(store, marketplace, listing_id)["pk"]
     db.finish_run(store, run_id, stats={}, finish_reason="finished")
     return pks
 
 
-# Accounts for tests and screenshots (never used outside a throwaway database).
+# Accounts of the sample desk (never used outside a throwaway database).
 USERS = {"alice": ("admin", "alice-password-1"), "bob": ("reviewer", "bob-password-22")}
 
 
 def make_desk(db_path) -> dict[str, int]:
     """A fresh store at `db_path` with the sample listings and the USERS accounts; returns listing pks."""
-    import db.review as review
     from webui.auth import hash_password
 
     store = db.connect(db_path)
     try:
         pks = build(store)
         for name, (role, password) in USERS.items():
-            review.add_user(store, name, hash_password(password), role=role, created_by="sample")
+            accounts.add_user(store, name, hash_password(password), role=role)
     finally:
         store.close()
     return pks
+
+
+class Desk(NamedTuple):
+    app: Flask
+    path: object  # the store's Path
+    pks: dict[str, int]
+
+
+# ---------------------------------------------------------------- a Flask test client on the desk
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def token_of(client, url="/login") -> str:
+    """The CSRF token of the client's session, as the page at `url` carries it."""
+    return _TOKEN.search(client.get(url).text).group(1)
+
+
+def login(client, name, password=None, ip="127.0.0.1"):
+    """Log `client` in as `name` (a USERS account unless `password` is given); returns the response."""
+    password = password or USERS[name][1]
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token_of(client)},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def logged_in(app, name, password=None):
+    """A test client of `app` logged in as `name`."""
+    client = app.test_client()
+    assert login(client, name, password).status_code == 303
+    return client
+
+
+def decisions_in(path, pk=None) -> list[dict]:
+    """Every review decision in the store at `path` (of listing `pk` only, when given), oldest first: the audit
+    trail as stored, read directly rather than through the code under test."""
+    store = db.connect(path)
+    try:
+        sql = "SELECT * FROM decisions" + (" WHERE listing_pk = ?" if pk else "") + " ORDER BY id"
+        return list(store.query(sql, [pk] if pk else []))
+    finally:
+        store.close()

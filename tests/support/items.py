@@ -1,4 +1,4 @@
-"""Sample ListingItem dicts for tests (the evidence store's and any other module's that needs a store)."""
+"""Sample ListingItem dicts, as the store pipeline passes them to db.save_capture."""
 
 CLASSIFIED = {
     "flagged": True,

@@ -1,0 +1,26 @@
+"""Running the real `keywatch` command in a subprocess (Scrapy's reactor cannot restart within one process)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_keywatch(*args, env=None, timeout=300, check=True):
+    """`keywatch ARGS...` from the repository root; with `check`, a non-zero exit fails with its output."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "keywatch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"keywatch {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
