@@ -173,8 +173,21 @@ def test_serve_warns_when_bound_beyond_this_machine(store_path, fake_waitress):
 
 
 def test_serve_tells_how_to_create_the_first_user(tmp_path, fake_waitress):
-    result = CliRunner().invoke(serve, ["--db", str(tmp_path / "fresh.sqlite")])
-    assert "keywatch user add NAME --role admin" in result.output
+    path = tmp_path / "crawled.sqlite"
+    db.connect(path).close()  # a store a crawl made: no accounts yet
+    result = CliRunner().invoke(serve, ["--db", str(path)])
+    assert result.exit_code == 0 and "keywatch user add NAME --role admin" in result.output
+
+
+def test_serve_leaves_no_file_behind_for_a_store_that_does_not_exist(tmp_path, fake_waitress):
+    """A store that does not exist is not created: a typo in --db (or a start that then cannot bind its port)
+    leaves no file behind."""
+    missing = tmp_path / "typo.sqlite"
+    result = CliRunner().invoke(serve, ["--db", str(missing)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"no evidence store at {missing}" in result.output
+    assert f"keywatch user add NAME --role admin --db {missing}" in result.output
+    assert fake_waitress == [] and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -315,6 +328,23 @@ def test_user_reset_password_sets_a_new_one_and_ends_sessions(store_path):
             user, ["reset-password", *args, "--password-stdin", "--db", str(store_path)], input=stdin
         )
         assert failed.exit_code == 1 and message in failed.output
+
+
+def test_account_changes_from_the_command_line_say_so_and_as_whom(store_path):
+    import getpass
+
+    run(user, ["reset-password", "bob", "--password-stdin", "--db", store_path], input="reset-by-admin-1\n")
+    run(user, ["passwd", "bob", "--password-stdin", "--db", store_path], input="reset-by-admin-1\nbobs-own-choice\n")
+    run(user, ["add", "carol", "--password-stdin", "--db", store_path], input="carols-password\n")
+    store = db.connect(store_path)
+    rows = list(store.query("SELECT account, change, actor, via FROM account_changes ORDER BY id DESC LIMIT 3"))
+    store.close()
+    assert [(r["account"], r["change"], r["actor"]) for r in reversed(rows)] == [
+        ("bob", "password reset", None),
+        ("bob", "password changed", "bob"),
+        ("carol", "created (reviewer)", None),
+    ]
+    assert all(r["via"].startswith(f"cli {getpass.getuser()}@") for r in rows)
 
 
 def test_user_disable_ends_sessions_for_good(store_path):

@@ -9,6 +9,7 @@ import pytest
 import db
 from db import accounts
 from tests.support.desk import HOSTILE_MARKER, USERS, decisions_in, login, token_of
+from tests.support.items import make_item
 from webui import create_app
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
@@ -482,6 +483,49 @@ def test_secret_key_is_persisted_beside_the_database(desk):
     other = restarted.test_client()
     other.set_cookie("keywatch_session", client.get_cookie("keywatch_session").value)
     assert other.get("/").status_code == 200
+
+
+def _reworded_by_someone_else(path, listing_id="KW-1001"):
+    """A newer capture of a sample listing that no longer matches the watchlist and names another seller."""
+    store = db.connect(path)
+    try:
+        listing = db.get_listing(store, "demo", listing_id)
+        item = make_item(
+            listing_id,
+            marketplace="demo",
+            url=listing["url"],
+            response_url=listing["url"],
+            request_url=listing["url"],
+            title="Car key case, leather",
+            description="A leather case for your car key.",
+            seller="someone_else",
+            fetched_at=db.utc_now(),
+            classification={"flagged": False, "category": None, "risk": None, "score": 3.0, "matches": []},
+        )
+        db.save_capture(store, item)
+    finally:
+        store.close()
+
+
+def test_a_dropped_flag_and_a_changed_seller_are_shown_on_the_listing_and_marked_in_the_queue(bob, desk):
+    _, path, pks = desk
+    pk = pks["KW-1001"]
+    page = bob.get(f"/listing/{pk}").text
+    assert 'id="flag-dropped"' not in page and 'id="seller-changed"' not in page
+    _reworded_by_someone_else(path)
+
+    page = bob.get(f"/listing/{pk}").text
+    assert 'id="flag-dropped"' in page and "No longer matches" in page
+    # The seller of record stays; the newest capture's seller is shown beside it.
+    assert "autokeys_direct" in page and 'id="seller-changed"' in page and "someone_else" in page
+    # The highlights still show the flagged capture's words, not the reworded page.
+    title = re.search(r"<h1 class=\"listing-title\".*?</h1>", page, re.S).group(0)
+    assert ">Keyless Entry Relay</mark>" in title, title
+
+    row = re.search(rf'<tr id="row-{pk}".*?</tr>', bob.get("/?status=all").text, re.S).group(0)
+    assert "no longer matches" in row and "now <bdi>someone_else</bdi>" in row
+    other = re.search(rf'<tr id="row-{pks["KW-1002"]}".*?</tr>', bob.get("/?status=all").text, re.S).group(0)
+    assert "no longer matches" not in other and "someone_else" not in other
 
 
 # ---------------------------------------------------------------- dashboard and audit

@@ -2,6 +2,7 @@
 cannot pass for another user, and the client address behind a trusted reverse proxy."""
 
 import html
+import sqlite3
 
 import pytest
 
@@ -142,6 +143,46 @@ def test_only_admins_reset_and_not_their_own_password_without_the_current_one(de
     assert "no such user" in reset(alice, "nobody", "a-long-password").text
     assert login(app.test_client(), "alice").status_code == 303
     assert login(app.test_client(), "bob").status_code == 303
+
+
+def account_changes_in(path) -> list[tuple]:
+    store = db.connect(path)
+    try:
+        rows = store.query("SELECT account, change, actor, via FROM account_changes ORDER BY id")
+        return [tuple(row.values()) for row in rows]
+    finally:
+        store.close()
+
+
+def test_who_reset_or_changed_whose_password_is_recorded_and_shown_to_admins(desk):
+    app, path = desk.app, desk.path
+    alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
+    before = account_changes_in(path)
+    reset(alice, "bob", "bobs-new-password")
+    bob = logged_in(app, "bob", "bobs-new-password")
+    change(bob, "bobs-new-password", "bobs-third-password")
+    disable = {"csrf_token": token_of(alice, "/users")}
+    alice.post("/users/bob/disable", data=disable)
+    alice.post("/users/bob/disable", data={**disable, "enable": "1"})
+    assert account_changes_in(path)[len(before) :] == [
+        ("bob", "password reset", "alice", "web 127.0.0.1"),
+        ("bob", "password changed", "bob", "web 127.0.0.1"),
+        ("bob", "disabled", "alice", "web 127.0.0.1"),
+        ("bob", "enabled", "alice", "web 127.0.0.1"),
+    ]
+    page = html.unescape(alice.get("/users").text)
+    assert "Account changes" in page and "password reset" in page and "password changed" in page
+    assert "Account changes" not in bob.get("/users").text  # administrators only (403)
+
+
+def test_the_record_of_account_changes_cannot_be_edited(desk):
+    store = db.connect(desk.path)
+    try:
+        for sql in ("UPDATE account_changes SET actor = 'mallory'", "DELETE FROM account_changes"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                store.execute(sql)
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- user names that pass for another
