@@ -259,7 +259,10 @@ def save_classification(
         classification_id = _insert_classification(
             store, capture_id, classification, classifier_version=classifier_version
         )
-        refresh(store, [row["listing_pk"] for row in store.query("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])])
+        refresh(
+            store,
+            [row["listing_pk"] for row in store.query("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])],
+        )
     return classification_id
 
 

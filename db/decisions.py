@@ -103,9 +103,10 @@ def decide_many(
                 ":created_at, :status_before, :status_after, :via)",
                 row,
             )
-            row = {"id": cursor.lastrowid, **row}
-            append_chain(store, "decision", row["id"], row)
-            rows.append(row)
+            decision_id = cursor.lastrowid
+            assert decision_id is not None  # sqlite3 sets it after every row inserted
+            append_chain(store, "decision", decision_id, row)
+            rows.append({"id": decision_id, **row})
     return rows
 
 

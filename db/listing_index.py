@@ -34,7 +34,8 @@ WITH page AS NOT MATERIALIZED (
 ), shown AS NOT MATERIALIZED (
     SELECT id, listing_pk, url, fetched_at,
            nullif(json_extract(fields, '$.title'), '') AS title, nullif(json_extract(fields, '$.seller'), '') AS seller,
-           nullif(json_extract(fields, '$.price'), '') AS price, nullif(json_extract(fields, '$.currency'), '') AS currency,
+           nullif(json_extract(fields, '$.price'), '') AS price,
+           nullif(json_extract(fields, '$.currency'), '') AS currency,
            nullif(json_extract(fields, '$.url'), '') AS page_url,
            nullif(json_extract(fields, '$.description'), '') AS description
     FROM page

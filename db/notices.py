@@ -256,7 +256,8 @@ def flagged_since(store, marketplace: str, sellers: list[str] | None, since: str
         params += [s.strip().lower() for s in sellers]
     return list(
         store.query(
-            f"SELECT l.pk, l.marketplace, l.listing_id, l.seller, l.first_seen FROM listings l WHERE {' AND '.join(where)}",
+            "SELECT l.pk, l.marketplace, l.listing_id, l.seller, l.first_seen FROM listings l "
+            f"WHERE {' AND '.join(where)}",
             params,
         )
     )

@@ -52,7 +52,8 @@ _ROWS = f"""
 
 
 def _queue_where(f: QueueFilter, *, with_status: bool = True) -> tuple[str, list]:
-    where, params = ["l.flagged = 1"], []
+    where: list[str] = ["l.flagged = 1"]
+    params: list[str] = []
     if with_status and f.status != "all":
         statuses = OPEN_STATUSES if f.status == "open" else (f.status,)
         where.append(f"r.status IN ({', '.join('?' for _ in statuses)})")

@@ -2,8 +2,8 @@
 
 Re-check targets are the flagged listings of a marketplace that a reviewer has not dismissed (the `review_status`
 view, db/decisions.py) and that were not seen removed, less what an interrupted crawl already fetched, so that
-`crawl --resume` does not fetch those pages again. The run queries read what a crawl stored (captures, statuses) rather than what it believed it did,
-so a report cannot claim captures that never reached the evidence store.
+`crawl --resume` does not fetch those pages again. The run queries read what a crawl stored (captures, statuses)
+rather than what it believed it did, so a report cannot claim captures that never reached the evidence store.
 """
 
 import datetime
@@ -43,9 +43,7 @@ def recheck_targets(store: Database, marketplace: str):
 def captured_since_interruption(store: Database, marketplace: str) -> set[str]:
     """Listing ids of `marketplace` captured by runs that did not finish normally (shutdown, killed, crashed)
     and started after the marketplace's last normally finished run, within the resume window."""
-    window_start = format_utc(
-        datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=RESUME_WINDOW_DAYS)
-    )
+    window_start = format_utc(datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=RESUME_WINDOW_DAYS))
     rows = store.query(
         f"""
         SELECT DISTINCT l.listing_id FROM captures c

@@ -54,7 +54,8 @@ def m002_review_status_and_search(store: Database):
     )
     # Full-text search over the newest capture's title and description of each listing (rowid = listing pk).
     store.execute(
-        "CREATE VIRTUAL TABLE listings_fts USING fts5 (title, description, tokenize = 'porter unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE listings_fts USING fts5 "
+        "(title, description, tokenize = 'porter unicode61 remove_diacritics 2')"
     )
     store.execute(
         """CREATE TRIGGER listings_fts_capture AFTER INSERT ON captures
@@ -102,8 +103,6 @@ def m005_search_rows_from_the_listing_index(store: Database):
     from db import listing_index
 
     listing_index.rebuild(store)
-
-
 
 
 @migrations()

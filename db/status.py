@@ -29,6 +29,7 @@ def record_status(
             [listing_pk, status, observed_at, capture_id, detail],
         )
         status_id = cursor.lastrowid
+        assert status_id is not None  # sqlite3 sets it after every row inserted
         append_chain(store, "status", status_id)
         # Observations can arrive out of order (re-checks, imports): the index shows the newest one.
         store.execute(

@@ -78,7 +78,10 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
         _check_bodies(store, result, problems, seq_of)
         _check_hosts(store, problems, seq_of)
         _check_listing_index(store, problems, seq_of)
-        if anchor is not None and next(store.query("SELECT 1 AS found FROM chain WHERE hash = ?", [anchor]), None) is None:
+        if (
+            anchor is not None
+            and next(store.query("SELECT 1 AS found FROM chain WHERE hash = ?", [anchor]), None) is None
+        ):
             problems.append(Problem(None, "anchor", f"chain head {anchor} written down earlier is not in the chain"))
     # Report record and chain problems first, in chain order; body problems (often their consequence) after.
     problems.sort(key=lambda p: (p.rank, p.seq is None, p.seq or 0))
@@ -157,7 +160,9 @@ def _check_records(store, record_type, problems, seq_of):
     )
     for row in unchained:
         problems.append(
-            Problem(None, f"{record_type} {row['record_id']}", "record has no chain entry (inserted outside the chain?)")
+            Problem(
+                None, f"{record_type} {row['record_id']}", "record has no chain entry (inserted outside the chain?)"
+            )
         )
 
 
@@ -272,7 +277,9 @@ def _check_hosts(store, problems, seq_of):
         "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id"
     )
     for capture in captures:
-        problem = foreign_host(declared[capture["run_id"]], capture["marketplace"], [capture["request_url"], capture["url"]])
+        problem = foreign_host(
+            declared[capture["run_id"]], capture["marketplace"], [capture["request_url"], capture["url"]]
+        )
         if problem:
             problems.append(
                 Problem(

@@ -63,7 +63,9 @@ def select_captures(store, *, listings=None, run_id=None, all_captures=False) ->
     if run_id is not None:
         if next(store.query("SELECT 1 AS found FROM crawl_runs WHERE id = ?", [run_id]), None) is None:
             raise WarcError(f"no crawl run {run_id}")
-        return [r["id"] for r in store.query("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])]
+        return [
+            r["id"] for r in store.query("SELECT id FROM captures WHERE run_id = ? ORDER BY fetched_at, id", [run_id])
+        ]
     ids = []
     for marketplace, listing_id in listings:
         listing = get_listing(store, marketplace, listing_id)
@@ -71,7 +73,9 @@ def select_captures(store, *, listings=None, run_id=None, all_captures=False) ->
             raise WarcError(f"no listing {marketplace}:{listing_id}")
         ids += [
             r["id"]
-            for r in store.query("SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [listing["pk"]])
+            for r in store.query(
+                "SELECT id FROM captures WHERE listing_pk = ? ORDER BY fetched_at, id", [listing["pk"]]
+            )
         ]
     return ids
 

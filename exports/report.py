@@ -26,8 +26,8 @@ from pathlib import Path
 import jinja2
 
 from db import notices
-from db.status import status_history
 from db.canonical import format_utc, utc_now
+from db.status import status_history
 from exports.display import shown, visible
 
 DOWN = ("removed", "ended")

@@ -178,7 +178,8 @@ def test_post_without_csrf_token_is_refused(page, live_desk):
     ok = page.evaluate(
         """async (url) => {
             const token = document.querySelector('input[name=csrf_token]').value;
-            const r = await fetch(url, {method: 'POST', body: new URLSearchParams({action: 'escalate', csrf_token: token})});
+            const body = new URLSearchParams({action: 'escalate', csrf_token: token});
+            const r = await fetch(url, {method: 'POST', body: body});
             return r.status;
         }""",
         f"{base}/listing/{pks['KW-1001']}/decide",

@@ -184,7 +184,7 @@ def test_chain_links_every_record(store):
     assert kinds == ["listing", "capture", "classification", "status"]
     rows = list(store.query("SELECT * FROM chain ORDER BY seq"))
     assert rows[0]["prev_hash"] == db.GENESIS
-    for before, after in zip(rows, rows[1:]):
+    for before, after in zip(rows, rows[1:], strict=False):
         assert after["prev_hash"] == before["hash"]
         assert after["hash"] == hashlib.sha256((before["hash"] + after["content_hash"]).encode()).hexdigest()
     assert db.chain_head(store) == rows[-1]["hash"]

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import db
-from tests.support.items import make_item
 from exports.pack import write_pack
 from keywatch.cli import cli
+from tests.support.items import make_item
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 

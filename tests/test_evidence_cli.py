@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from tests.support.items import CLASSIFIED, make_item
 from keywatch.commands import evidence
+from tests.support.items import CLASSIFIED, make_item
 
 
 @click.group()
@@ -191,8 +191,8 @@ def test_hits_csv_defuses_formula_titles_and_jsonl_keeps_them(tmp_path):
     from click.testing import CliRunner
 
     import db
-    from tests.support.items import make_item
     from keywatch.cli import cli
+    from tests.support.items import make_item
 
     path = tmp_path / "k.sqlite"
     store = db.connect(path)

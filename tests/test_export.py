@@ -13,11 +13,12 @@ from test_export_pack import rewrite_zip
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from db import accounts, decisions, notices
-from tests.support.items import make_item
+from db import accounts, decisions
 from exports import export as export_module
 from exports.pack import MANIFEST, SUMS, parse_sums
 from keywatch.commands import notify
+from tests.support.items import make_item
+from tests.support.notices import notices_in
 
 RETAILERS = """\
 retailers:
@@ -173,7 +174,7 @@ def test_every_file_matches_the_manifest_and_sums(pack, store_path):
     assert set(sums) == set(files) - {SUMS}
     assert all(sums[n] == hashlib.sha256(files[n]).hexdigest() for n in sums)
     store = db.connect(store_path)
-    notice = notices.list_notices(store)[0]
+    notice = notices_in(store)[0]
     # The manifest's chain head is the store's head just before the notice's own chain record.
     seq = store.conn.execute(
         "SELECT seq FROM chain WHERE record_type = 'notice' AND record_id = ?", [notice["id"]]
@@ -203,7 +204,7 @@ def test_warc_reads_back_with_matching_digests(pack):
 
 def test_notice_is_recorded_chained_and_the_store_still_verifies(pack, store_path):
     store = db.connect(store_path)
-    [notice] = notices.list_notices(store)
+    [notice] = notices_in(store)
     assert notice["number"].startswith("KW-") and notice["number"].endswith("-0001")
     assert notice["pack_sha256"] == hashlib.sha256(pack.read_bytes()).hexdigest()
     assert notice["manifest_sha256"] == hashlib.sha256(read_zip(pack)[MANIFEST]).hexdigest()
@@ -232,9 +233,9 @@ def test_numbers_increase_and_packs_are_never_overwritten(tmp_path, pack, store_
     second = cli("export", "--marketplace", "demo", "--out", tmp_path / "market.zip", "--db", store_path)
     assert second.exit_code == 0, second.output
     store = db.connect(store_path)
-    numbers = [n["number"] for n in notices.list_notices(store)]
+    numbers = [n["number"] for n in notices_in(store)]
     assert [n[-4:] for n in numbers] == ["0001", "0002"]
-    market = notices.list_notices(store)[1]
+    market = notices_in(store)[1]
     # --marketplace covers every seller and is addressed to the operator's entry (no seller ids).
     assert market["recipient"]["name"] == "Demo Market Trust & Safety" and market["listing_count"] == 3
 
@@ -248,14 +249,11 @@ def test_failed_export_records_nothing_and_writes_nothing(tmp_path, store_path, 
     with pytest.raises(RuntimeError):
         cli("export", "--retailer", "Keyless Pro Tools Ltd", "--out", out, "--db", store_path)
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "retailers.yaml",
-        "store.sqlite",
-        "store.sqlite-shm",
-        "store.sqlite-wal",
-    ]
+    # Nothing but the store (with SQLite's -wal and -shm while a connection is open) and the retailers file.
+    sqlite_files = {"store.sqlite-shm", "store.sqlite-wal"}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in sqlite_files) == ["retailers.yaml", "store.sqlite"]
     store = db.connect(store_path)
-    assert notices.list_notices(store) == []
+    assert notices_in(store) == []
     assert store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'notice'").fetchone()[0] == 0
 
 
@@ -272,7 +270,7 @@ def test_failure_after_the_notice_row_rolls_it_back(tmp_path, store_path, monkey
 
     with pytest.raises(PermissionError):
         export_module.export_pack(store, target, tmp_path / "pack.zip", office=load_office())
-    assert notices.list_notices(store) == [] and not (tmp_path / "pack.zip").exists()
+    assert notices_in(store) == [] and not (tmp_path / "pack.zip").exists()
     assert not [p for p in tmp_path.iterdir() if "staging" in p.name]
 
 
@@ -293,7 +291,7 @@ def test_bad_selections_are_one_line_errors(tmp_path, store_path, cli, args, mes
     assert result.exit_code == 1 and message in result.output, result.output
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert not out.exists()
-    assert notices.list_notices(db.connect(store_path)) == []
+    assert notices_in(db.connect(store_path)) == []
 
 
 def test_missing_store_is_an_error_not_a_new_file(tmp_path, cli):
@@ -398,7 +396,7 @@ def test_concurrent_exports_get_distinct_numbers(tmp_path, store_path):
     assert sorted(n[-4:] for n in results) == ["0001", "0002", "0003", "0004"]
     store = db.connect(store_path)
     assert db.verify(store).ok
-    packs = {n["pack_sha256"] for n in notices.list_notices(store)}
+    packs = {n["pack_sha256"] for n in notices_in(store)}
     assert packs == {hashlib.sha256((tmp_path / f"p{i}.zip").read_bytes()).hexdigest() for i in range(4)}
 
 
@@ -409,7 +407,7 @@ def test_unwritable_destination_is_a_one_line_error(tmp_path, store_path, cli):
     result = cli("export", "--marketplace", "demo", "--out", not_a_folder / "p.zip", "--db", store_path)
     assert result.exit_code == 1 and "cannot write" in result.output and "no notice recorded" in result.output
     assert result.output.count("\n") == 1
-    assert notices.list_notices(db.connect(store_path)) == []
+    assert notices_in(db.connect(store_path)) == []
 
 
 def test_verify_pack_does_not_change_the_store(tmp_path, pack, store_path, cli):
@@ -432,4 +430,4 @@ def test_export_refuses_to_quote_an_edited_listing_index(tmp_path, store_path, c
     assert result.exit_code == 1
     assert "index column(s) title disagree with the chained evidence" in result.output
     assert "keywatch verify" in result.output and not out.exists()
-    assert notices.list_notices(db.connect(store_path)) == []
+    assert notices_in(db.connect(store_path)) == []

@@ -11,11 +11,12 @@ import pytest
 
 import db
 from db import accounts, decisions, notices
-from tests.support.items import make_item
 from exports import export as export_module
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
 from exports.pack import verify_pack
+from tests.support.items import make_item
+from tests.support.notices import notices_in
 
 LISTINGS = 300
 # A crawl's save_capture may wait for the export's short notice-recording transaction, never for the build.
@@ -205,7 +206,7 @@ def test_a_number_taken_during_the_build_makes_the_export_rebuild_with_the_next(
     with zipfile.ZipFile(tmp_path / "second.zip") as zf:
         assert result.number in zf.read("notice.html").decode()
     assert db.verify(store).ok
-    assert [n["number"] for n in notices.list_notices(store)] == [taken[0], result.number]
+    assert [n["number"] for n in notices_in(store)] == [taken[0], result.number]
 
 
 def test_listings_that_keep_changing_give_a_clear_error_and_leave_nothing(tmp_path, monkeypatch):
@@ -231,4 +232,4 @@ def test_listings_that_keep_changing_give_a_clear_error_and_leave_nothing(tmp_pa
     assert len(builds) == export_module.MAX_ATTEMPTS
     assert list(tmp_path.glob("*.zip")) == [] and list(tmp_path.glob(".*staging")) == []
     assert list(tmp_path.glob(".*.part")) == []
-    assert notices.list_notices(store) == [] and db.verify(store).ok
+    assert notices_in(store) == [] and db.verify(store).ok

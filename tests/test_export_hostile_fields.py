@@ -11,10 +11,10 @@ from test_export_letter import RECIPIENT, context, listings, pdftotext_raw
 
 import db
 from db import accounts, decisions
-from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.letter import render_html, render_pdf
 from exports.office import load_office
+from tests.support.items import make_item
 
 CUT = "characters cut; full text in listings.json"
 

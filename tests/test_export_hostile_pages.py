@@ -11,9 +11,9 @@ import pytest
 
 import db
 from db import accounts, decisions
-from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
+from tests.support.items import make_item
 
 MARKER = "CAPTURED-PAGE-MARKER-7f3a"
 

@@ -38,12 +38,14 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
         store = db.connect(db_path)
         flagged = [row["listing_id"] for row in db.hits(store)]
         assert len(flagged) > 10
-        taken_down = dict(zip(flagged[:4], REMOVALS))
+        taken_down = dict(zip(flagged[:4], REMOVALS, strict=True))
         for listing_id, how in taken_down.items():
             market.remove(listing_id, how=how)
         dismissed = flagged[4]
         accounts.add_user(store, "ann", "unused-hash")
-        decisions.decide(store, db.get_listing(store, "demo", dismissed)["pk"], "ann", "dismiss", reason="false_positive")
+        decisions.decide(
+            store, db.get_listing(store, "demo", dismissed)["pk"], "ann", "dismiss", reason="false_positive"
+        )
         store.close()
 
         proc = run_keywatch("crawl", "--all", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING")

@@ -3,8 +3,8 @@
 from click.testing import CliRunner
 
 import db
-from tests.support.items import make_item
 from keywatch.cli import cli
+from tests.support.items import make_item
 
 STALE = {
     "flagged": True,

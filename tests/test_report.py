@@ -1,4 +1,4 @@
-"""The compliance report on a hand-built timeline whose answers are worked out by hand below."""
+"""The compliance report on a hand-built notice_history whose answers are worked out by hand below."""
 
 import base64
 import re
@@ -9,11 +9,11 @@ from click.testing import CliRunner
 
 import db
 from db import accounts, decisions
-from tests.support.items import make_item
 from exports.export import export_pack, resolve_target
 from exports.office import load_office
 from exports.report import compliance, listing_outcome, parse_since, render_html, render_markdown
 from keywatch.commands import notify
+from tests.support.items import make_item
 
 
 def day(date, time="00:00:00"):
@@ -21,7 +21,7 @@ def day(date, time="00:00:00"):
 
 
 @pytest.fixture
-def timeline(tmp_path):
+def notice_history(tmp_path):
     """Retailer A (seller_a) and retailer B (seller_b) on marketplace demo.
 
     A: L0 seen 1 Jan, notice N1 10 Jan, removed 12 Jan (2 days). L1-L4 seen 1 Feb; notice N2 1 Mar covers L0-L4.
@@ -91,8 +91,8 @@ def row(data, retailer):
     return next(r for r in data["rows"] if r["retailer"] == retailer)
 
 
-def test_figures_over_all_notices(timeline):
-    store, _ = timeline
+def test_figures_over_all_notices(notice_history):
+    store, _ = notice_history
     data = compliance(store, None)
     a, b = row(data, "A"), row(data, "B")
     assert (
@@ -123,8 +123,8 @@ def test_figures_over_all_notices(timeline):
     assert days == {"L0": 2.0, "L1": 3.0, "L2": 10.0, "L3": None, "L4": None, "L7": None, "L8": None, "L9": 7.0}
 
 
-def test_since_counts_only_later_notices(timeline):
-    store, _ = timeline
+def test_since_counts_only_later_notices(notice_history):
+    store, _ = notice_history
     data = compliance(store, parse_since("2026-02-01"))
     a = row(data, "A")
     # N1 falls outside: L0's notice is now N2 (1 Mar), and L0 was already gone by then.
@@ -139,7 +139,10 @@ def test_since_counts_only_later_notices(timeline):
         ([], "not re-checked"),
         # Seen live only when captured, before the notice: nobody has looked since (the usual never-re-checked case).
         ([{"status": "live", "observed_at": "2026-01-01"}], "not re-checked"),
-        ([{"status": "live", "observed_at": "2026-01-01"}, {"status": "live", "observed_at": "2026-01-03"}], "still live"),
+        (
+            [{"status": "live", "observed_at": "2026-01-01"}, {"status": "live", "observed_at": "2026-01-03"}],
+            "still live",
+        ),
         # Taken down after the notice, then re-listed: live again.
         (
             [
@@ -166,8 +169,8 @@ def test_listing_outcome(history, state):
     assert removed_at == ("2026-01-05" if state == "removed" else None)
 
 
-def test_markdown_and_html_render(timeline):
-    store, _ = timeline
+def test_markdown_and_html_render(notice_history):
+    store, _ = notice_history
     data = compliance(store, None)
     md = render_markdown(data)
     assert "| A | demo | 2 | 5 | 3 | 2 | 0 | 0 | 3 | 1 |" in md
@@ -179,8 +182,8 @@ def test_markdown_and_html_render(timeline):
     assert "<td>A</td>" in html and "L9" in html
 
 
-def test_report_command(timeline, tmp_path):
-    _, path = timeline
+def test_report_command(notice_history, tmp_path):
+    _, path = notice_history
     group = click.Group(commands={c.name: c for c in notify.commands})
     runner = CliRunner()
     md = runner.invoke(group, ["report", "--db", str(path), "--since", "2026-02-01"])
@@ -298,10 +301,10 @@ def test_terminal_escapes_in_a_seller_name_never_reach_the_terminal(tmp_path):
         "9999-12-31T23:59:59.999999-00:01",
     ],
 )
-def test_a_date_out_of_range_is_a_clear_error(timeline, since):
+def test_a_date_out_of_range_is_a_clear_error(notice_history, since):
     """The store's times are 4-digit-year ISO strings compared as text: a date outside them is refused, not
     turned into a traceback (year 10000) or a string that sorts wrongly ('999-06-01...' > '2026-...')."""
-    _, path = timeline
+    _, path = notice_history
     with pytest.raises(ValueError, match="--since"):
         parse_since(since)
     group = click.Group(commands={c.name: c for c in notify.commands})

@@ -6,8 +6,7 @@ from click.testing import CliRunner
 import db
 from db import accounts
 from keywatch.commands.review import is_loopback, review_command, serve, user
-from tests.support.desk import decisions_in
-from tests.support.desk import make_desk
+from tests.support.desk import decisions_in, make_desk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -207,8 +206,8 @@ def test_cli_decisions_say_they_came_from_the_command_line_and_as_whom(tmp_path)
 
     import db
     from db import accounts
-    from tests.support.items import make_item
     from keywatch.cli import cli
+    from tests.support.items import make_item
 
     path = tmp_path / "k.sqlite"
     store = db.connect(path)

@@ -39,7 +39,9 @@ def test_decide_many_is_all_or_nothing(sample_store):
         decisions.decide_many(sample_store, [pks["KW-1001"], 424242], "alice", "escalate")
     assert sample_store.conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 0
     assert sample_store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'decision'").fetchone()[0] == 0
-    rows = decisions.decide_many(sample_store, [pks["KW-1001"], pks["KW-1002"]], "alice", "confirm", category="relay_attack")
+    rows = decisions.decide_many(
+        sample_store, [pks["KW-1001"], pks["KW-1002"]], "alice", "confirm", category="relay_attack"
+    )
     assert [r["status_after"] for r in rows] == ["confirmed", "confirmed"]
     assert db.verify(sample_store).problems == []
 
@@ -56,7 +58,9 @@ def test_status_follows_the_latest_status_changing_decision(sample_store):
 
 
 def test_fields_that_do_not_belong_to_the_action_are_not_stored(sample_store):
-    row = decisions.decide(sample_store, sample_store.pks["KW-1001"], "alice", "escalate", category="relay_attack", reason="duplicate")
+    row = decisions.decide(
+        sample_store, sample_store.pks["KW-1001"], "alice", "escalate", category="relay_attack", reason="duplicate"
+    )
     assert row["category"] is None and row["reason"] is None
 
 

@@ -47,7 +47,8 @@ def build_store(path=":memory:"):
         with db.write_transaction(store):
             decision_id = store.execute(
                 "INSERT INTO decisions (listing_pk, user, action, category, reason, note, created_at) "
-                "VALUES (?, 'ann', ?, 'relay_attack', 'false_positive', 'checked by hand', '2026-12-01T09:00:00.000000Z')",
+                "VALUES (?, 'ann', ?, 'relay_attack', 'false_positive', 'checked by hand', "
+                "'2026-12-01T09:00:00.000000Z')",
                 [pk[listing], action],
             ).lastrowid
             db.append_chain(store, "decision", decision_id)
@@ -156,8 +157,7 @@ def test_single_byte_change_is_detected_and_named(table, column, position):
     store = build_store()
     drop_append_only_triggers(store)
     order = "DESC" if position == "last" else "ASC"
-    cursor = store.conn.execute(f"SELECT rowid AS _rowid, * FROM [{table}] ORDER BY rowid {order} LIMIT 1")
-    row = dict(zip((d[0] for d in cursor.description), cursor.fetchone()))
+    row = next(store.query(f"SELECT rowid AS _rowid, * FROM [{table}] ORDER BY rowid {order} LIMIT 1"))
     tamper(store, table, column, row)
     store.conn.commit()
     result = db.verify(store)
@@ -172,8 +172,7 @@ def test_deleted_record_is_detected_and_named(table):
     store = build_store()
     drop_append_only_triggers(store)
     offset = min(1, store.conn.execute(f"SELECT count(*) - 1 FROM [{table}]").fetchone()[0])  # a middle row if any
-    cursor = store.conn.execute(f"SELECT rowid AS _rowid, * FROM [{table}] ORDER BY rowid LIMIT 1 OFFSET ?", [offset])
-    row = dict(zip((d[0] for d in cursor.description), cursor.fetchone()))
+    row = next(store.query(f"SELECT rowid AS _rowid, * FROM [{table}] ORDER BY rowid LIMIT 1 OFFSET ?", [offset]))
     store.conn.execute(f"DELETE FROM [{table}] WHERE rowid = ?", [row["_rowid"]])
     store.conn.commit()
     result = db.verify(store)

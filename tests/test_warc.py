@@ -8,8 +8,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 import db
-from tests.support.items import make_item
 from db.warc import WarcError, http_headers_for_replay, select_captures, sha256_base32, write_warc
+from tests.support.items import make_item
 
 BODY = b"<!doctype html><html><head><meta charset=utf-8></head><body>\xc2\xa3249.87 relay \x00\xff</body></html>"
 
@@ -106,7 +106,7 @@ def test_warcio_command_line_tools_read_it(warc_store, tmp_path):
     warcio = [sys.executable, "-m", "warcio.cli"]
     index = subprocess.run(warcio + ["index", str(out)], capture_output=True, text=True, check=True)
     lines = [json.loads(line) for line in index.stdout.splitlines()]
-    assert [l["warc-type"] for l in lines].count("response") == 3
+    assert [line["warc-type"] for line in lines].count("response") == 3
     check = subprocess.run(warcio + ["check", "-v", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("digest pass") == len(lines)
@@ -126,7 +126,9 @@ def test_purged_captures_are_skipped_not_faked(warc_store, tmp_path):
 
 def test_tampered_body_refuses_export_and_leaves_no_file(warc_store, tmp_path):
     warc_store.conn.execute("DROP TRIGGER bodies_no_update")
-    warc_store.conn.execute("UPDATE bodies SET body = ? WHERE size = ?", [db.captures.compress_body(b"forged"), len(BODY)])
+    warc_store.conn.execute(
+        "UPDATE bodies SET body = ? WHERE size = ?", [db.captures.compress_body(b"forged"), len(BODY)]
+    )
     warc_store.conn.commit()
     out = tmp_path / "x.warc.gz"
     with pytest.raises(WarcError, match="capture 1"):

@@ -1,11 +1,10 @@
 """The broken-spider checks (spiders/monitors.py) and the store queries they are fed from (db/rechecks.py)."""
 
-
 import db
 from db import rechecks
-from tests.support.items import make_item
 from keywatch.weekly import facts, spider_report
 from spiders.monitors import RunFacts, accounting, check_run
+from tests.support.items import make_item
 
 OK_STATS = {"keywatch/cards_screened": 120, "keywatch/search_pages": 6, "keywatch/items": 40}
 

@@ -65,7 +65,11 @@ def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
             user = account_store.get_user(g.store, name)
             lifetime = app.permanent_session_lifetime.total_seconds()
             # A disabled account, or a session logged out elsewhere, ends at once, not when the cookie expires.
-            if user is None or user.disabled or not account_store.session_active(g.store, session.get("sid"), name, lifetime):
+            if (
+                user is None
+                or user.disabled
+                or not account_store.session_active(g.store, session.get("sid"), name, lifetime)
+            ):
                 session.clear()
             else:
                 g.user = user

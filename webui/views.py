@@ -240,7 +240,9 @@ def decide_seller():
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
-        done = decisions.decide_many(g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision)
+        done = decisions.decide_many(
+            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
+        )
         flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
     except ReviewError as error:
         flash(str(error), "error")

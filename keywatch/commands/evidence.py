@@ -30,8 +30,8 @@ def _table(rows: list[dict], columns) -> str:
 
     cells = [[cell(r.get(c), c) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
@@ -83,7 +83,8 @@ def _event_line(event: dict) -> str:
             if event["flagged"]
             else f"not flagged (score {event['score']})"
         )
-        return f"classification {event['id']} of capture {event['capture_id']}: {verdict}  watchlist {event['watchlist_version']}"
+        of = f"classification {event['id']} of capture {event['capture_id']}"
+        return f"{of}: {verdict}  watchlist {event['watchlist_version']}"
     if kind == "status":
         detail = f" ({event['detail']})" if event.get("detail") else ""
         return f"status {event['status']}{detail}"
