@@ -43,19 +43,10 @@ def _validate(action: str, category: str | None, reason: str | None, note: str |
         raise ReviewError("notes are limited to 4000 characters")
 
 
-def decide(
-    store: Database,
-    listing_pk: int,
-    user: str,
-    action: str,
-    *,
-    category: str | None = None,
-    reason: str | None = None,
-    note: str | None = None,
-    via: str | None = None,
-) -> dict:
-    """Append one decision (and its chain record) for one listing; returns the stored row."""
-    return decide_many(store, [listing_pk], user, action, category=category, reason=reason, note=note, via=via)[0]
+def decide(store: Database, listing_pk: int, user: str, action: str, **details: str | None) -> dict:
+    """Append one decision (and its chain record) for one listing; returns the stored row. `details`: the
+    keywords of decide_many (category, reason, note, via)."""
+    return decide_many(store, [listing_pk], user, action, **details)[0]
 
 
 def decide_many(

@@ -251,7 +251,10 @@ def test_failed_export_records_nothing_and_writes_nothing(tmp_path, store_path, 
     assert not out.exists()
     # Nothing but the store (with SQLite's -wal and -shm while a connection is open) and the retailers file.
     sqlite_files = {"store.sqlite-shm", "store.sqlite-wal"}
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in sqlite_files) == ["retailers.yaml", "store.sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in sqlite_files) == [
+        "retailers.yaml",
+        "store.sqlite",
+    ]
     store = db.connect(store_path)
     assert notices_in(store) == []
     assert store.conn.execute("SELECT count(*) FROM chain WHERE record_type = 'notice'").fetchone()[0] == 0
