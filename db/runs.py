@@ -2,14 +2,13 @@
 
 import json
 
+from common import VERSION
 from db.canonical import utc_now
 from db.connection import write_transaction
 
 
 def default_crawler_version() -> str:
-    from keywatch import __version__
-
-    return f"keywatch {__version__}"
+    return f"keywatch {VERSION}"
 
 
 def start_run(

@@ -1,3 +1,5 @@
 """keywatch: find marketplace listings of keyless car-theft devices and keep them as evidence."""
 
-__version__ = "0.1.0"
+from common import VERSION as __version__
+
+__all__ = ["__version__"]

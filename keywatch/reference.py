@@ -33,6 +33,6 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    from keywatch.paths import ROOT
+    from common.settings import ROOT
 
     (ROOT / "docs" / "cli.md").write_text(render())

@@ -8,10 +8,11 @@ import os
 import pytest
 
 import db
+from common import settings
 from tests.conftest import decisions_in
 from webui import create_app
 from webui.sample import HOSTILE_MARKER, USERS, make_desk
-from webui.screenshots import chromium_path, launch, log_in, serve_in_thread
+from webui.screenshots import launch, log_in, serve_in_thread
 
 try:
     from playwright import sync_api
@@ -23,7 +24,7 @@ except ImportError:
 
 @pytest.fixture(scope="module")
 def browser():
-    if chromium_path() is None:
+    if settings.chromium() is None:
         message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)

@@ -5,7 +5,7 @@ import pytest
 import db
 from db import rechecks
 from db.testing import make_item
-from keywatch.weekly import facts, spider_report
+from keywatch.weekly_report import facts, spider_report
 from spiders.monitors import RunFacts, accounting, check_run
 
 OK_STATS = {"keywatch/cards_screened": 120, "keywatch/search_pages": 6, "keywatch/items": 40}

@@ -10,8 +10,6 @@ Debian's headless Chromium with playwright: the queue mid-triage and a listing p
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -19,13 +17,14 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from common import settings
+
 
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):  # keep test and script output readable
         pass
 
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -35,14 +34,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """Debian's chromium (installed by scripts/system-deps.sh), or KEYWATCH_CHROMIUM, or None."""
-    path = os.environ.get("KEYWATCH_CHROMIUM") or CHROMIUM
-    return path if Path(path).exists() else shutil.which("chromium")
-
-
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=settings.chromium(), headless=True, args=CHROMIUM_ARGS)
 
 
 @contextlib.contextmanager
@@ -155,7 +148,7 @@ def take(out_dir: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    if chromium_path() is None:
+    if settings.chromium() is None:
         sys.exit("chromium not found: run scripts/system-deps.sh (apt-get install chromium)")
     for written in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
         print(written)
