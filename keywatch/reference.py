@@ -27,7 +27,7 @@ def render() -> str:
         "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.",
         "",
     ]
-    for path, command in walk(cli):
+    for path, _command in walk(cli):
         parts += [f"## `{' '.join(path)}`", "", "```", help_text(path).rstrip(), "```", ""]
     return "\n".join(parts)
 
