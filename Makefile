@@ -32,8 +32,14 @@ style: install
 imports: install
 	$(BIN)/lint-imports
 
-lint: style imports
-	$(BIN)/mypy classifier db
+# Every check runs, so one pass shows everything to fix; fails if any of them failed.
+lint: install
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	$(BIN)/mypy classifier db || status=1; \
+	exit $$status
 
 test: style imports system-deps
 	$(PY) -m pytest -q
@@ -45,4 +51,4 @@ bench: install
 	$(PY) bench/crawl.py
 
 clean:
-	rm -rf $(VENV) data/*.sqlite* .pytest_cache
+	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
