@@ -6,8 +6,9 @@ environment when it is called, so a test, or a process whose environment changes
 
 Command-line options win over these (`--db`, `--watchlist`, `--config`, `--office-config`); the crawl's own
 knobs (KEYWATCH_SCREEN_THRESHOLD, KEYWATCH_SAMPLE_RATE, KEYWATCH_MAX_PAGES, KEYWATCH_RECHECK) are Scrapy
-settings, in spiders/settings.py, set with `-s NAME=VALUE`. docs/operations.md lists every variable and
-setting; tests/test_settings.py checks that every KEYWATCH_* name in the code is there.
+settings, in spiders/settings.py, set with `-s NAME=VALUE`; KEYWATCH_TRUSTED_PROXIES is click's environment
+default for `serve --trusted-proxies`. docs/operations.md lists every variable and setting;
+tests/test_settings.py checks that every KEYWATCH_* name in the code is there.
 """
 
 import os

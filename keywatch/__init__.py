@@ -1,5 +1,4 @@
-"""keywatch: find marketplace listings of keyless car-theft devices and keep them as evidence."""
+"""keywatch: find marketplace listings of keyless car-theft devices and keep them as evidence.
 
-from common import VERSION as __version__
-
-__all__ = ["__version__"]
+This package is the command line; the version and settings every package shares are in `common`.
+"""
