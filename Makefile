@@ -1,9 +1,11 @@
 # The two commands: `make demo` and `make test`. Both set everything up from a fresh clone.
+# `make lint` is the quick loop while editing: style, the import contracts, types.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test system-deps bench clean
+.PHONY: install demo test lint style imports system-deps bench clean
 
 install: $(STAMP)
 
@@ -21,7 +23,25 @@ demo: install
 system-deps:
 	bash scripts/system-deps.sh
 
-test: install system-deps
+# Seconds, and first: a style slip or a broken layer fails before the suite starts.
+style: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The import table of docs/architecture.md, as contracts in pyproject.toml.
+imports: install
+	$(BIN)/lint-imports
+
+# Every check runs, so one pass shows everything to fix; fails if any of them failed.
+lint: install
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	$(BIN)/mypy classifier db || status=1; \
+	exit $$status
+
+test: style imports system-deps
 	$(PY) -m pytest -q
 
 # On demand, not in CI: about 40 minutes on 2 cores, and bench/store.py needs about 6 GB of disk for 100,000 captures.
@@ -31,4 +51,4 @@ bench: install
 	$(PY) bench/crawl.py
 
 clean:
-	rm -rf $(VENV) data/*.sqlite* .pytest_cache
+	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -70,20 +70,34 @@ def build_pool(rng, size=3000):
             item = rng.randint(10**11, 10**12 - 1)
             title = sentence(rng, 5, 12)[:-1]
             pool.append(
-                f'<li class="s-item s-item__pl-on-bottom" data-viewport=\'{{"trackableId":"{token(rng, 32, "0123456789abcdef")}"}}\'>'
-                f'<div class="s-item__wrapper clearfix"><div class="s-item__image-section"><a href="https://www.example-market.co.uk/itm/{item}?hash=item{token(rng, 10, "0123456789abcdef")}&amp;_trkparms={token(rng, 40)}">'
-                f'<img class="s-item__image-img" alt="{title}" src="https://i.example-img.com/images/g/{token(rng, 16)}/s-l225.webp" loading="lazy"></a></div>'
-                f'<div class="s-item__info clearfix"><a class="s-item__link" href="https://www.example-market.co.uk/itm/{item}"><div class="s-item__title"><span role="heading" aria-level="3">{title}</span></div></a>'
-                f'<div class="s-item__details clearfix"><div class="s-item__detail s-item__detail--primary"><span class="s-item__price">£{rng.randint(3, 900)}.{rng.randint(0, 99):02d}</span></div>'
-                f'<div class="s-item__detail s-item__detail--primary"><span class="s-item__shipping s-item__logisticsCost">{rng.choice(["Free postage", "+£3.99 postage", "Collection in person"])}</span></div>'
-                f'<div class="s-item__detail s-item__detail--secondary"><span class="s-item__seller-info-text">{token(rng, 8, string.ascii_lowercase)}_{rng.randint(1, 999)} ({rng.randint(1, 50000)}) {rng.randint(90, 100)}.{rng.randint(0, 9)}%</span></div></div></div></div></li>\n'
+                '<li class="s-item s-item__pl-on-bottom" '
+                f'data-viewport=\'{{"trackableId":"{token(rng, 32, "0123456789abcdef")}"}}\'>'
+                '<div class="s-item__wrapper clearfix"><div class="s-item__image-section">'
+                f'<a href="https://www.example-market.co.uk/itm/{item}?hash=item{token(rng, 10, "0123456789abcdef")}'
+                f'&amp;_trkparms={token(rng, 40)}">'
+                f'<img class="s-item__image-img" alt="{title}" '
+                f'src="https://i.example-img.com/images/g/{token(rng, 16)}/s-l225.webp" loading="lazy"></a></div>'
+                '<div class="s-item__info clearfix">'
+                f'<a class="s-item__link" href="https://www.example-market.co.uk/itm/{item}">'
+                f'<div class="s-item__title"><span role="heading" aria-level="3">{title}</span></div></a>'
+                '<div class="s-item__details clearfix"><div class="s-item__detail s-item__detail--primary">'
+                f'<span class="s-item__price">£{rng.randint(3, 900)}.{rng.randint(0, 99):02d}</span></div>'
+                '<div class="s-item__detail s-item__detail--primary">'
+                '<span class="s-item__shipping s-item__logisticsCost">'
+                f"{rng.choice(['Free postage', '+£3.99 postage', 'Collection in person'])}</span></div>"
+                '<div class="s-item__detail s-item__detail--secondary"><span class="s-item__seller-info-text">'
+                f"{token(rng, 8, string.ascii_lowercase)}_{rng.randint(1, 999)} ({rng.randint(1, 50000)}) "
+                f"{rng.randint(90, 100)}.{rng.randint(0, 9)}%"
+                "</span></div></div></div></div></li>\n"
             )
         elif kind == 1:
             pool.append("<p>" + " ".join(sentence(rng) for _ in range(rng.randint(3, 9))) + "</p>\n")
         elif kind == 2:
             rows = "".join(
-                f'<div class="ux-labels-values__labels"><span class="ux-textspans">{rng.choice(WORDS).title()}</span></div>'
-                f'<div class="ux-labels-values__values"><span class="ux-textspans">{sentence(rng, 1, 4)[:-1]}</span></div>\n'
+                '<div class="ux-labels-values__labels">'
+                f'<span class="ux-textspans">{rng.choice(WORDS).title()}</span></div>'
+                '<div class="ux-labels-values__values">'
+                f'<span class="ux-textspans">{sentence(rng, 1, 4)[:-1]}</span></div>\n'
                 for _ in range(rng.randint(4, 12))
             )
             pool.append(f'<div class="ux-layout-section-evo__row">{rows}</div>\n')
@@ -101,11 +115,18 @@ def build_pool(rng, size=3000):
 
 
 def make_page(rng, pool, listing_id, title, price, size):
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": title,
+        "sku": listing_id,
+        "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP"},
+    }
     head = (
         f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{title} | eXample Market</title>'
         f'<meta name="description" content="{title}. Buy it now for £{price}."><style>{CSS}</style>'
         f"<script>{SCRIPT_LIB}</script>"
-        f'<script type="application/ld+json">{json.dumps({"@context": "https://schema.org", "@type": "Product", "name": title, "sku": listing_id, "offers": {"@type": "Offer", "price": price, "priceCurrency": "GBP"}})}</script>'
+        f'<script type="application/ld+json">{json.dumps(product)}</script>'
         f'</head><body><div class="x-page"><h1 class="x-item-title__mainTitle"><span>{title}</span></h1>'
         f'<div class="x-price-primary"><span>£{price}</span></div>'
     )

@@ -25,7 +25,6 @@ from classifier.watchlist import (
     Context,
     Watchlist,
     WatchlistError,
-    default_watchlist_path,
     load_watchlist,
     shared_watchlist,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "classify",
     "classify_rules",
     "default_watchlist",
-    "default_watchlist_path",
     "load_watchlist",
     "naive_classify",
     "normalise",

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from classifier.rules import Match, RuleResult, weigh
 from classifier.version import __version__
-from classifier.watchlist import Watchlist, default_watchlist_path, load_watchlist
+from classifier.watchlist import Watchlist, load_watchlist
+from common import settings
 
 
 @dataclass
@@ -55,8 +56,8 @@ _default: dict[Path, Watchlist] = {}
 
 
 def default_watchlist() -> Watchlist:
-    """The default watchlist, loaded once per path (see default_watchlist_path)."""
-    path = default_watchlist_path().resolve()
+    """The default watchlist (common.settings.watchlist_path), loaded once per path."""
+    path = settings.watchlist_path().resolve()
     if path not in _default:
         _default[path] = load_watchlist(path)
     return _default[path]

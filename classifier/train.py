@@ -39,6 +39,7 @@ from classifier.model import (
 )
 from classifier.rules import weigh
 from classifier.watchlist import Watchlist
+from common import atomic
 
 MIN_DF = 2  # an n-gram must occur in at least this many training listings
 MAX_VOCAB = 8_000  # the most frequent word n-grams kept, and as many character n-grams
@@ -368,7 +369,4 @@ def _summary(feats: Featurised, predicted: list[str]) -> dict:
 
 def save_model(data: dict, path: str | os.PathLike) -> None:
     """Write the model file atomically (a crash never leaves half a model)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -17,6 +17,8 @@ from pathlib import Path
 import yaml
 
 from classifier.normalise import normalise, tokens
+from common import settings
+from common.yamlfile import ConfigError, compose_yaml
 
 RISKS = ("high", "medium", "low")
 LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
@@ -38,7 +40,7 @@ DEFAULT_WEIGHTS = {
 }
 
 
-class WatchlistError(ValueError):
+class WatchlistError(ConfigError):
     """A watchlist that cannot be used; `problems` holds every `path:line: problem` line."""
 
     def __init__(self, problems: list[str]):
@@ -369,14 +371,9 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
     """Validate watchlist YAML text; raise WatchlistError listing every problem."""
     check = _Checker(path)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise WatchlistError([f"{path}:{line}: not valid YAML: {problem}"]) from None
-    except yaml.YAMLError as exc:
-        raise WatchlistError([f"{path}:1: not valid YAML: {exc}"]) from None
+        root = compose_yaml(text, path)
+    except ConfigError as error:
+        raise WatchlistError([str(error)]) from None
     if root is None:
         raise WatchlistError([f"{path}:1: the watchlist is empty"])
 
@@ -503,8 +500,8 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
 
 
 def load_watchlist(path: str | os.PathLike | None = None) -> Watchlist:
-    """Read, validate and return the watchlist at `path` (default: see default_watchlist_path)."""
-    path = Path(path) if path is not None else default_watchlist_path()
+    """Read, validate and return the watchlist at `path` (default: common.settings.watchlist_path)."""
+    path = Path(path) if path is not None else settings.watchlist_path()
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -532,16 +529,3 @@ def shared_watchlist(path: str | os.PathLike) -> Watchlist:
 @functools.lru_cache(maxsize=4)
 def _shared(path: str, mtime_ns: int, size: int) -> Watchlist:
     return load_watchlist(path)
-
-
-def default_watchlist_path() -> Path:
-    """`KEYWATCH_WATCHLIST`, else `./watchlist.yaml`, else the one at the repository root.
-
-    The same rule as keywatch.paths.default_watchlist_path, repeated here because the
-    classifier must not depend on the CLI package.
-    """
-    env = os.environ.get("KEYWATCH_WATCHLIST")
-    if env:
-        return Path(env)
-    local = Path("watchlist.yaml")
-    return local if local.exists() else Path(__file__).resolve().parent.parent / "watchlist.yaml"

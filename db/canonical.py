@@ -64,4 +64,7 @@ def normalise_utc(text: str) -> str:
         raise ValueError(f"not an ISO 8601 time: {text!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"time without a UTC offset: {text!r}")
-    return format_utc(moment)
+    try:
+        return format_utc(moment)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is a valid time whose UTC instant falls before year 1
+        raise ValueError(f"time out of range once in UTC: {text!r}") from None

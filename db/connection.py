@@ -165,11 +165,11 @@ def _refuse_newer(store, path, applied=None) -> None:
         if name not in known.get(migration_set, ()) and migration_set.startswith("keywatch")
     )
     if unknown:
-        from keywatch import __version__
+        from common import VERSION
 
         raise StoreTooNew(
             f"{path} was written by a newer keywatch (schema {', '.join(unknown)}, unknown to "
-            f"keywatch {__version__}): use that version or a later one"
+            f"keywatch {VERSION}): use that version or a later one"
         )
 
 

@@ -2,13 +2,12 @@
 
 import json
 
+from common import VERSION
 from db.canonical import utc_now
 
 
 def default_crawler_version() -> str:
-    from keywatch import __version__
-
-    return f"keywatch {__version__}"
+    return f"keywatch {VERSION}"
 
 
 def start_run(

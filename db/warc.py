@@ -20,7 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from db.atomic import atomic_output
+from common.atomic import atomic_output
 from db.captures import decompress_body
 from db.chain import chain_head
 from db.connection import read_snapshot

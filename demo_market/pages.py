@@ -44,7 +44,8 @@ def layout(title: str, body: str, *, head: str = "", description: str = "") -> s
  <a class="account-link" href="/account/">My account</a>
 </header>
 {body}
-<footer class="site-footer"><p>{SITE_NAME} is a demonstration marketplace bundled with keywatch. No item here is for sale.</p></footer>
+<footer class="site-footer"
+ ><p>{SITE_NAME} is a demonstration marketplace bundled with keywatch. No item here is for sale.</p></footer>
 </body>
 </html>
 """
@@ -79,7 +80,8 @@ def _search_url(params: dict, page: int) -> str:
 
 def result_card(row: dict) -> str:
     return f"""  <li class="result-card" data-listing-id="{esc(row["id"])}">
-   <a class="result-card__link" href="/item/{esc(row["id"])}"><h3 class="result-card__title">{esc(row["title"])}</h3></a>
+   <a class="result-card__link" href="/item/{esc(row["id"])}"
+    ><h3 class="result-card__title">{esc(row["title"])}</h3></a>
    <span class="result-card__price">{esc(format_price(row["price"], row["currency"]))}</span>
    <span class="result-card__condition">{esc(row["condition"])}</span>
    <span class="result-card__seller">Seller: <span class="result-card__seller-name">{esc(row["seller"])}</span></span>
@@ -154,10 +156,12 @@ def product_jsonld(row: dict, base_url: str, availability: str = "InStock") -> d
 # A harmless inline script and a form: hostile input for the review UI's safe-display tests.
 def _hostile_extras(row: dict) -> str:
     return f"""
- <script>window.dmAnalytics = {{"page": "item", "id": {json.dumps(row["id"])}}}; document.documentElement.dataset.tracked = "1";</script>
+ <script>window.dmAnalytics = {{"page": "item", "id": {json.dumps(row["id"])}}};
+  document.documentElement.dataset.tracked = "1";</script>
  <form class="make-offer" action="/account/offer" method="post">
   <input type="hidden" name="item" value="{esc(row["id"])}">
-  <label>Your offer <input name="amount" inputmode="decimal" placeholder="{esc(format_price(row["price"], row["currency"]))}"></label>
+  <label>Your offer <input name="amount" inputmode="decimal"
+   placeholder="{esc(format_price(row["price"], row["currency"]))}"></label>
   <button type="submit">Make offer</button>
  </form>"""
 
@@ -192,7 +196,8 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
 </nav>
 <main class="item" data-listing-id="{esc(row["id"])}">{status}
  <h1 class="item-title">{esc(row["title"])}</h1>
- <div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}">{esc(format_price(row["price"], row["currency"]))}</div>
+ <div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}"
+  >{esc(format_price(row["price"], row["currency"]))}</div>
  <p class="item-condition-line">Condition: <span class="item-condition">{esc(row["condition"])}</span></p>
  <div class="seller-info">
   Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
@@ -236,7 +241,10 @@ def broken_item_page(row: dict) -> str:
 
 
 def message_page(title: str, message: str, *, css: str = "notice") -> str:
-    body = f'<main class="{esc(css)}">\n <h1>{esc(title)}</h1>\n <p>{esc(message)}</p>\n <p><a href="/">Back to the home page</a></p>\n</main>'
+    body = (
+        f'<main class="{esc(css)}">\n <h1>{esc(title)}</h1>\n <p>{esc(message)}</p>\n'
+        ' <p><a href="/">Back to the home page</a></p>\n</main>'
+    )
     return layout(f"{title} | {SITE_NAME}", body)
 
 

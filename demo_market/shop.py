@@ -45,7 +45,8 @@ def shop_departments(products: list[dict]) -> dict[str, list[dict]]:
 
 def shop_home(products: list[dict]) -> str:
     links = "\n".join(
-        f'  <li><a class="shop-category" href="/shop/category/{esc(slug)}">{esc(DEPARTMENTS[slug])}</a> ({len(rows)})</li>'
+        f'  <li><a class="shop-category" href="/shop/category/{esc(slug)}">{esc(DEPARTMENTS[slug])}</a>'
+        f" ({len(rows)})</li>"
         for slug, rows in sorted(shop_departments(products).items())
     )
     body = f"""<main>
@@ -74,11 +75,13 @@ def shop_category(slug: str, rows: list[dict], page: int) -> tuple[str, bool]:
     nav = []
     if page > 1:
         nav.append(
-            f'<a class="prev" rel="prev" href="/shop/category/{esc(slug)}?{urlencode({"page": page - 1})}">&laquo; Previous</a>'
+            f'<a class="prev" rel="prev" href="/shop/category/{esc(slug)}?{urlencode({"page": page - 1})}">'
+            "&laquo; Previous</a>"
         )
     if page < pages:
         nav.append(
-            f'<a class="next" rel="next" href="/shop/category/{esc(slug)}?{urlencode({"page": page + 1})}">Next &raquo;</a>'
+            f'<a class="next" rel="next" href="/shop/category/{esc(slug)}?{urlencode({"page": page + 1})}">'
+            "Next &raquo;</a>"
         )
     body = f"""<main>
  <nav class="crumbs"><a href="/shop/">Shop</a> &rsaquo; {esc(DEPARTMENTS[slug])}</nav>
@@ -95,7 +98,10 @@ def shop_product(row: dict, base_url: str, *, ended: bool = False) -> str:
     style = row["shop"]
     url = f"{base_url}/shop/product/{row['id']}"
     price = format_price(row["price"], row["currency"])
-    crumbs = f'<nav class="crumbs"><a href="/shop/">Shop</a> &rsaquo; <a href="/shop/category/{esc(row["department"])}">{esc(DEPARTMENTS[row["department"]])}</a></nav>'
+    crumbs = (
+        '<nav class="crumbs"><a href="/shop/">Shop</a> &rsaquo; '
+        f'<a href="/shop/category/{esc(row["department"])}">{esc(DEPARTMENTS[row["department"]])}</a></nav>'
+    )
     notice = '\n <p class="sold-out">This listing has ended: the product is no longer available.</p>' if ended else ""
     head = f'<link rel="canonical" href="{esc(url)}">\n'
     title = f"{row['title']} | {SHOP_NAME}"
@@ -111,7 +117,8 @@ def shop_product(row: dict, base_url: str, *, ended: bool = False) -> str:
    <meta itemprop="priceCurrency" content="{esc(row["currency"])}">
    <span class="product-price" itemprop="price" content="{esc(row["price"])}">{esc(price)}</span>
    <link itemprop="availability" href="https://schema.org/{availability}">
-   <span itemprop="seller" itemscope itemtype="https://schema.org/{esc(row["seller_type"])}"><meta itemprop="name" content="{esc(row["seller"])}"></span>
+   <span itemprop="seller" itemscope itemtype="https://schema.org/{esc(row["seller_type"])}"
+    ><meta itemprop="name" content="{esc(row["seller"])}"></span>
   </div>
   <div class="product-description" itemprop="description"><p>{esc(row["description"])}</p></div>
  </div>

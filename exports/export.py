@@ -169,9 +169,9 @@ def export_pack(
     The pack is built from one read snapshot (WAL readers do not block writers) into a staging file beside
     `out`, using the notice number that is next in that snapshot. A short write transaction then records the
     notice, but only if that number is still free and no chain record added since the snapshot touches
-    these listings; otherwise the pack is discarded and rebuilt (bounded: MAX_ATTEMPTS, MAX_NUMBER_RETRIES). The ZIP is linked
-    into place inside that transaction and removed again if the COMMIT fails. An existing `out` is never
-    replaced: an earlier pack is evidence too.
+    these listings; otherwise the pack is discarded and rebuilt (bounded: MAX_ATTEMPTS, MAX_NUMBER_RETRIES).
+    The ZIP is linked into place inside that transaction and removed again if the COMMIT fails. An existing
+    `out` is never replaced: an earlier pack is evidence too.
     """
     out = Path(out)
     if out.is_dir():
@@ -277,7 +277,8 @@ def _build(store, target, out, office, review_status, now) -> _Built:
 
 
 def _record_if_current(store, built: _Built, target, out, review_status, exported_by):
-    """Record the notice and put the pack in place, if the pack still describes the store; else (None, why, whether the number was taken).
+    """Record the notice and put the pack in place, if the pack still describes the store; else
+    (None, why, whether the number was taken).
 
     Holds the write lock only for a few queries: the prefix's next number, the chain records added since the
     snapshot, one INSERT and one chain link.

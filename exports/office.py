@@ -1,13 +1,10 @@
 """The sending office's details and the notice wording, from office.yaml (see exports/templates/office.yaml)."""
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exports.yamlconfig import ConfigError, load_yaml, where
-
-# In templates/ so that it ships as package data with the letter template.
-EXAMPLE = Path(__file__).resolve().parent / "templates" / "office.yaml"
+from common import settings
+from common.yamlfile import ConfigError, load_yaml, where
 
 REQUIRED = ("name", "address", "email", "legal_paragraph")
 TEXT_FIELDS = (
@@ -45,18 +42,9 @@ class Office:
     source: Path | None = field(default=None, compare=False)
 
 
-def default_office_path() -> Path:
-    """`KEYWATCH_OFFICE`, else `./office.yaml`, else the example in exports/templates/."""
-    env = os.environ.get("KEYWATCH_OFFICE")
-    if env:
-        return Path(env)
-    local = Path("office.yaml")
-    return local if local.exists() else EXAMPLE
-
-
 def load_office(path: Path | None = None) -> Office:
     """Read and check office.yaml; raise ConfigError("office.yaml:LINE: problem")."""
-    path = Path(path) if path else default_office_path()
+    path = Path(path) if path else settings.office_path()
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of office details")

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from db.atomic import atomic_output
+from common.atomic import atomic_output
 from exports import safezip
 from exports.safezip import label, read_zip
 

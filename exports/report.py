@@ -210,10 +210,11 @@ def _md_escape(text: str) -> str:
 
 
 def render_markdown(data: dict) -> str:
+    sent = f"since {data['since']}" if data["since"] else "at any time"
     lines = [
         "# keywatch compliance report",
         "",
-        f"Generated {data['generated_at']}; notices sent {'since ' + data['since'] if data['since'] else 'at any time'}.",
+        f"Generated {data['generated_at']}; notices sent {sent}.",
         "",
     ]
     if not data["rows"]:
@@ -244,10 +245,11 @@ def render_markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
-DEFINITIONS_MD = """Definitions: *notified* = listings in notices sent in the period (a listing's notice time is its first
-notice); *removed* = latest status removed or ended, first seen gone after the notice; *still live* = latest
-status live, seen after the notice; *not re-checked* = not seen since the notice; *median days to removal* = notice to the first re-check that found the listing gone (an upper
-bound); *new hits since notice* = flagged listings by the same sellers first seen after the latest notice."""
+DEFINITIONS_MD = """Definitions: *notified* = listings in notices sent in the period (a listing's notice time is its
+first notice); *removed* = latest status removed or ended, first seen gone after the notice; *still live* =
+latest status live, seen after the notice; *not re-checked* = not seen since the notice; *median days to
+removal* = notice to the first re-check that found the listing gone (an upper bound); *new hits since notice* =
+flagged listings by the same sellers first seen after the latest notice."""
 
 
 def _png(fig) -> str:

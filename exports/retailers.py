@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from exports.yamlconfig import ConfigError, load_yaml, where
+from common.yamlfile import ConfigError, load_yaml, where
 
 FIELDS = ("name", "marketplace", "seller_ids", "email", "address", "reporting_url")
 

@@ -124,7 +124,8 @@ def _entry_problems(info: zipfile.ZipInfo, keep: dict[str, int]):
     if info.compress_type not in METHODS:
         yield f"compression method {info.compress_type} (a pack's files are stored or deflated)"
     if info.file_size > keep.get(name, MAX_ENTRY_SIZE):
-        yield f"declares {info.file_size:,} bytes, more than a pack's {name} may have ({keep.get(name, MAX_ENTRY_SIZE):,})"
+        limit = keep.get(name, MAX_ENTRY_SIZE)
+        yield f"declares {info.file_size:,} bytes, more than a pack's {name} may have ({limit:,})"
     elif info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
         yield (
             f"inflates {info.file_size // max(info.compress_size, 1):,} times ({info.compress_size:,} to "

@@ -1,3 +1,4 @@
-"""keywatch: find marketplace listings of keyless car-theft devices and keep them as evidence."""
+"""keywatch: find marketplace listings of keyless car-theft devices and keep them as evidence.
 
-__version__ = "0.1.0"
+This package is the command line; the version and settings every package shares are in `common`.
+"""

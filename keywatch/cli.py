@@ -4,7 +4,7 @@ import importlib
 
 import click
 
-from keywatch import __version__
+from common import VERSION
 
 # One module per area; each exposes `commands`, a list of click commands/groups to register.
 COMMAND_MODULES = (
@@ -18,7 +18,7 @@ COMMAND_MODULES = (
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="keywatch")
+@click.version_option(VERSION, prog_name="keywatch")
 def cli():
     """keywatch: find marketplace listings of keyless car-theft devices, keep them as
     verifiable evidence, review them, and notify the retailers.

@@ -55,7 +55,7 @@ def run_crawls(jobs: list[Job], settings: Settings) -> list[CrawlResult]:
     """
     process = CrawlerProcess(settings)
     crawlers = []
-    for name, args, *rest in jobs:
+    for name, _args, *rest in jobs:
         crawler = process.create_crawler(name)
         if rest and rest[0]:
             # Above the spider's custom_settings: per-marketplace settings and JOBDIR win.

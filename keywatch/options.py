@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from keywatch.paths import default_db_path, default_watchlist_path
+from common import settings
 
 
 def db_option(fn):
@@ -20,7 +20,7 @@ def db_option(fn):
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="SQLite evidence store [default: $KEYWATCH_DB or data/keywatch.sqlite]",
-        callback=lambda ctx, param, value: value or default_db_path(),
+        callback=lambda ctx, param, value: value or settings.db_path(),
     )(fn)
 
 
@@ -32,8 +32,19 @@ def watchlist_option(fn):
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="Watchlist YAML [default: $KEYWATCH_WATCHLIST or ./watchlist.yaml]",
-        callback=lambda ctx, param, value: value or default_watchlist_path(),
+        callback=lambda ctx, param, value: value or settings.watchlist_path(),
     )(fn)
+
+
+def load_watchlist_or_fail(path):
+    """The watchlist at `path`, compiled once per process; every problem with it is a user error that names the
+    file and line. Commands check it before they start work: better now than mid-crawl."""
+    from classifier import WatchlistError, shared_watchlist
+
+    try:
+        return shared_watchlist(path)
+    except WatchlistError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def connect_store(db_path, *, create: bool = False):

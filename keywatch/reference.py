@@ -27,12 +27,12 @@ def render() -> str:
         "Generated from `--help` by `python -m keywatch.reference`; a test checks it is current.",
         "",
     ]
-    for path, command in walk(cli):
+    for path, _command in walk(cli):
         parts += [f"## `{' '.join(path)}`", "", "```", help_text(path).rstrip(), "```", ""]
     return "\n".join(parts)
 
 
 if __name__ == "__main__":
-    from keywatch.paths import ROOT
+    from common.settings import ROOT
 
     (ROOT / "docs" / "cli.md").write_text(render())

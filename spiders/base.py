@@ -153,15 +153,15 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return []
         import db  # read-only use of the store: which listings to revisit
 
-        store = db.connect(self.settings.get("KEYWATCH_DB"))
         try:
-            return [
-                {**target, "marketplace": marketplace}
-                for marketplace in self.marketplace_hosts()
-                for target in db.recheck_targets(store, marketplace)
-            ]
-        finally:
-            store.close()
+            with db.read_only(self.settings.get("KEYWATCH_DB")) as store:
+                return [
+                    {**target, "marketplace": marketplace}
+                    for marketplace in self.marketplace_hosts()
+                    for target in db.recheck_targets(store, marketplace)
+                ]
+        except db.StoreNotFound:
+            return []  # no store yet: nothing flagged to re-check
 
     def parse_search(self, response: Response, page: int = 1):
         if self.blocked(response):

@@ -2,10 +2,12 @@
 
 Scrapy retries at once; this subclass only adds a wait before each retry: RETRY_BACKOFF_BASE * 2**(n-1)
 seconds for the n-th retry, or the server's own Retry-After (seconds) when it sends one, never more than
-RETRY_BACKOFF_MAX. Which responses and errors are retried, and how often, stay Scrapy's RETRY_* settings.
+RETRY_BACKOFF_MAX. Which responses and errors are retried, and how often, stay Scrapy's RETRY_* settings and
+the request's `max_retry_times`, `priority_adjust` and `give_up_log_level` meta keys; the retry itself is
+Scrapy's public `get_retry_request`.
 """
 
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
@@ -28,7 +30,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 pass  # an HTTP date: keep the exponential delay rather than parse clocks we do not share
         return min(delay, self.backoff_max)
 
-    def _with_delay(self, retry_request, retry_after=None):
+    def retry(self, request, reason, retry_after: bytes | None = None):
+        """The request again, to be sent after the back-off delay; None once its retries are used up."""
+        meta = request.meta
+        retry_request = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=meta.get("give_up_log_level", self.give_up_log_level),
+        )
         if retry_request is not None:
             retry_request.meta[DELAY_KEY] = self.delay_for(retry_request.meta["retry_times"], retry_after)
             self.crawler.stats.inc_value("retry/backoff_seconds", retry_request.meta[DELAY_KEY])
@@ -37,13 +49,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_response(self, request, response):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        reason = f"{response.status} response"
-        retry_request = self._with_delay(self._retry(request, reason), response.headers.get(b"Retry-After"))
-        return retry_request or response
+        return self.retry(request, f"{response.status} response", response.headers.get(b"Retry-After")) or response
 
     def process_exception(self, request, exception):
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry", False):
-            return self._with_delay(self._retry(request, exception))
+            return self.retry(request, exception)
         return None
 
     async def process_request(self, request):

@@ -1,24 +1,17 @@
 """Scrapy settings for keywatch: polite by default (real marketplaces), everything overridable with -s."""
 
-import os
-
-from keywatch import __version__
-from keywatch.paths import default_db_path, default_watchlist_path
+from common import settings
 
 BOT_NAME = "keywatch"
 SPIDER_MODULES = ["spiders.spiders"]
 NEWSPIDER_MODULE = "spiders.spiders"
 
 # Where results go and what they are scored against (the CLI passes --db/--watchlist through these).
-KEYWATCH_DB = str(default_db_path())
-KEYWATCH_WATCHLIST = str(default_watchlist_path())
+KEYWATCH_DB = str(settings.db_path())
+KEYWATCH_WATCHLIST = str(settings.watchlist_path())
 
 # Identify ourselves: site operators must be able to see who crawls and how to reach them.
-KEYWATCH_CONTACT = os.environ.get("KEYWATCH_CONTACT", "set KEYWATCH_CONTACT to an email address")
-USER_AGENT = os.environ.get(
-    "KEYWATCH_USER_AGENT",
-    f"keywatch/{__version__} (vehicle-crime research crawler; contact: {KEYWATCH_CONTACT})",
-)
+USER_AGENT = settings.user_agent()
 
 # Politeness: Scrapy's own machinery, configured.
 ROBOTSTXT_OBEY = True
@@ -37,7 +30,7 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 
 # Dev-time HTTP cache: KEYWATCH_HTTPCACHE=1 replays pages while working on parsers. Never for evidence runs.
-HTTPCACHE_ENABLED = os.environ.get("KEYWATCH_HTTPCACHE") == "1"
+HTTPCACHE_ENABLED = settings.http_cache()
 HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 
@@ -63,8 +56,10 @@ ITEM_PIPELINES = {
 # Two-stage crawl: screen search-result titles, fetch items at or above this score (plus a random sample).
 KEYWATCH_SCREEN_THRESHOLD = 60
 KEYWATCH_SAMPLE_RATE = 0.05
-KEYWATCH_MAX_PAGES = 3
+KEYWATCH_MAX_PAGES = 3  # search-result pages per query (a spider's -a max_pages wins)
+# Re-check the store's flagged, undismissed listings of the marketplace (live, ended or removed?).
+KEYWATCH_RECHECK = True
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = os.environ.get("KEYWATCH_LOG_LEVEL", "INFO")
+LOG_LEVEL = settings.log_level()

@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 
 import db
+from common import settings
 from db import accounts, queue
-from tests.support.browser import chromium_path, launch, log_in, serve_in_thread
+from tests.support.browser import launch, log_in, serve_in_thread
 
 DEMO_PASSWORD = "screenshots-only-password"
 
@@ -95,7 +96,7 @@ def take(out_dir: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    if chromium_path() is None:
+    if settings.chromium() is None:
         sys.exit("chromium not found: run scripts/system-deps.sh (apt-get install chromium)")
     for written in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
         print(written)

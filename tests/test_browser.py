@@ -8,7 +8,8 @@ import os
 import pytest
 
 import db
-from tests.support.browser import chromium_path, launch, log_in, serve_in_thread
+from common import settings
+from tests.support.browser import launch, log_in, serve_in_thread
 from tests.support.desk import HOSTILE_MARKER, USERS, decisions_in
 from webui import create_app
 
@@ -22,7 +23,7 @@ except ImportError:
 
 @pytest.fixture(scope="module")
 def browser():
-    if chromium_path() is None:
+    if settings.chromium() is None:
         message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)

@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
+from common.settings import ROOT
 from keywatch.cli import cli
-from keywatch.paths import ROOT
 from keywatch.reference import render, walk
 
 COMMANDS = list(walk(cli))

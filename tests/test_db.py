@@ -121,6 +121,9 @@ def test_headers_keep_order_and_bytes_are_read_as_latin1(store):
         ({"listing_id": ""}, "listing_id"),
         ({"fetched_at": "yesterday"}, "ISO 8601"),
         ({"fetched_at": "2026-11-28T10:00:00"}, "UTC offset"),
+        # A time whose UTC instant falls outside year 1..9999 (hostile Date-like fields) was an OverflowError.
+        ({"fetched_at": "0001-01-01T00:00:00+01:00"}, "out of range"),
+        ({"fetched_at": "9999-12-31T23:59:59-23:59"}, "out of range"),
     ],
 )
 def test_bad_items_are_refused_without_partial_writes(store, bad, message):

@@ -83,7 +83,7 @@ def test_demo_command_prints_summary(tmp_path):
 
 
 def test_demo_refuses_to_run_while_another_crawl_holds_the_store(tmp_path):
-    from keywatch.weekly import CrawlLock
+    from keywatch.crawl_lock import CrawlLock
 
     db_path = tmp_path / "busy.sqlite"
     with CrawlLock(db_path):

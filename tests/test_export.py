@@ -309,7 +309,7 @@ def test_bad_office_config_is_a_one_line_error(tmp_path, store_path, cli):
     result = cli(
         "export", "--marketplace", "demo", "--out", tmp_path / "x.zip", "--db", store_path, "--office-config", office
     )
-    assert result.exit_code == 1 and f"{office}:4" in result.output and "invalid YAML" in result.output
+    assert result.exit_code == 1 and f"{office}:4" in result.output and "not valid YAML" in result.output
 
 
 # ---------------------------------------------------------------- verify-pack

@@ -104,9 +104,10 @@ def test_viewing_a_capture_from_the_notice_runs_none_of_its_scripts(tmp_path, be
     """In a real browser: open notice.html from the unzipped pack, click the capture's link, see the page, and
     nothing of it runs (its script would call the beacon and take over the window)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.support.browser import chromium_path, launch
+    from common import settings
+    from tests.support.browser import launch
 
-    if chromium_path() is None:
+    if settings.chromium() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is not installed (scripts/system-deps.sh installs it)")
         pytest.skip("chromium is not installed")

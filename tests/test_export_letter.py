@@ -6,9 +6,10 @@ import subprocess
 
 import pytest
 
+from common.settings import OFFICE_EXAMPLE as EXAMPLE
+from common.yamlfile import ConfigError
 from exports.letter import notice_context, render_html, render_pdf
-from exports.office import EXAMPLE, load_office
-from exports.yamlconfig import ConfigError
+from exports.office import load_office
 
 RECIPIENT = {
     "name": "Keyless Pro Tools Ltd",
@@ -110,7 +111,7 @@ def test_office_can_supply_its_own_template_and_wording(tmp_path):
         ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\nreference_prefix: 'K W'\n", "reference_prefix"),
         ("name: X\naddress: Y\nemail: e@x\nlegal_paragraph: L\ntemplate: nope.j2\n", "does not exist"),
         ("- just\n- a list\n", "expected a mapping"),
-        ("name: X\n  address: Y\n", ":2: invalid YAML"),
+        ("name: X\n  address: Y\n", ":2: not valid YAML"),
     ],
 )
 def test_bad_office_yaml_names_the_problem(tmp_path, text, message):

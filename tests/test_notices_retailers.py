@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 import db
+from common.yamlfile import ConfigError
 from db import notices, retailers
 from exports.retailers import load_retailers
-from exports.yamlconfig import ConfigError
 from keywatch.commands import notify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def test_the_example_retailers_yaml_loads():
             "duplicate retailer",
         ),
         ("retailers:\n  - name: A\n    marketplace: demo\n    reporting_url: ftp://x\n", 2, "http(s) URL"),
-        ("retailers:\n  - name: A\n   marketplace: demo\n", 3, "invalid YAML"),
+        ("retailers:\n  - name: A\n   marketplace: demo\n", 3, "not valid YAML"),
     ],
 )
 def test_bad_retailers_yaml_is_one_line_naming_the_line(tmp_path, text, line, message):

@@ -10,7 +10,7 @@ from collections import Counter
 
 import db
 from demo_market import DemoMarket
-from keywatch.weekly import EXIT_INTERRUPTED, EXIT_OK
+from keywatch.weekly_report import EXIT_INTERRUPTED, EXIT_OK
 from tests.support.cli import ROOT, run_keywatch
 
 

@@ -4,7 +4,7 @@ import os
 import shutil
 
 from classifier import shared_watchlist
-from keywatch.paths import ROOT
+from common.settings import ROOT
 
 
 def test_same_file_gives_the_same_watchlist_and_an_edit_gives_a_new_one(tmp_path):

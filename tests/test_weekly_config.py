@@ -6,7 +6,10 @@ import textwrap
 
 import pytest
 
-from keywatch.weekly import ConfigError, CrawlLock, JobState, LockHeld, load_config
+from common.yamlfile import ConfigError
+from keywatch.crawl_lock import CrawlLock, LockHeld
+from keywatch.job_state import JobState
+from keywatch.marketplaces import load_config
 
 
 def write(tmp_path, text):
@@ -64,6 +67,9 @@ def test_args_and_settings_become_strings(tmp_path):
             "marketplaces:\n  - spider: ebay_uk\n    args: {queries: [{a: 1}]}\n",
             "args.queries: expected a single value",
         ),
+        # A list where a mapping belongs was an AttributeError with a traceback.
+        ("marketplaces:\n  - spider: ebay_uk\n    args: [max_pages, 2]\n", "marketplaces.yaml:2: 'args:' and"),
+        ("marketplaces:\n  - spider: ebay_uk\n    settings: [DOWNLOAD_DELAY]\n", "marketplaces.yaml:2: 'args:' and"),
     ],
 )
 def test_bad_config_names_file_line_and_problem(tmp_path, text, message):
@@ -85,7 +91,7 @@ def test_lock_refuses_a_second_holder_and_is_released(tmp_path):
         assert "pid" in lock.path.read_text()
         # A separate process sees the lock (flock is per open file, across processes).
         code = textwrap.dedent(f"""
-            from keywatch.weekly import CrawlLock, LockHeld
+            from keywatch.crawl_lock import CrawlLock, LockHeld
             try:
                 CrawlLock({str(db_path)!r}).__enter__()
             except LockHeld as error:

@@ -14,7 +14,7 @@ import pytest
 
 import db
 from demo_market import DemoMarket
-from keywatch.weekly import EXIT_BROKEN, EXIT_OK
+from keywatch.weekly_report import EXIT_BROKEN, EXIT_OK
 from tests.support.cli import ROOT, run_keywatch
 
 
@@ -109,7 +109,7 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from keywatch.weekly import CrawlLock\n"
+            "import sys, time; from keywatch.crawl_lock import CrawlLock\n"
             f"with CrawlLock({str(db_path)!r}):\n    print('locked', flush=True); time.sleep(60)",
         ],
         cwd=ROOT,

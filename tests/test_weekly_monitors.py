@@ -2,7 +2,7 @@
 
 import db
 from db import rechecks
-from keywatch.weekly import facts, spider_report
+from keywatch.weekly_report import facts, spider_report
 from spiders.monitors import RunFacts, accounting, check_run
 from tests.support.items import make_item
 
@@ -148,3 +148,30 @@ def test_listing_pages_not_stored_make_the_weekly_job_fail():
         "unreadable_fields": {},
     }
     assert check_run(run(**{**fetched, "keywatch/items_stored": 39, "keywatch/items_not_stored": 0}), []) == []
+
+
+def test_the_summary_shows_error_text_escaped_and_on_one_line():
+    """Problems quote exception text, which can carry a page's or a config's characters: the operator's terminal
+    must show them, never obey them, and a line break in them must not forge a summary line."""
+    from keywatch.weekly_report import SpiderReport, WeeklyReport, format_summary
+    from spiders.monitors import Problem
+
+    hostile = "bad start_url \x1b]0;owned\x07\u202e\nBROKEN: forged line"
+    problem = Problem("webshop", "failed", f"did not start: ValueError: {hostile}")
+    report = WeeklyReport(
+        batch="20260101T000000Z",
+        started_at="2026-01-01T00:00:00.000000Z",
+        finished_at="2026-01-01T00:01:00.000000Z",
+        resumed=False,
+        config="marketplaces.yaml",
+        db="keywatch.sqlite",
+        disabled=[],
+        spiders=[SpiderReport("webshop", None, "not started", problems=[problem])],
+        chain_head="0" * 64,
+    )
+    text = format_summary(report)
+    assert not {"\x1b", "\x07", "\u202e"} & set(text)
+    [line] = [line for line in text.splitlines() if "forged line" in line]
+    assert line == (
+        "  BROKEN: webshop: did not start: ValueError: bad start_url \\x1b]0;owned\\x07\\u202e\\nBROKEN: forged line"
+    )

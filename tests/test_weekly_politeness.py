@@ -200,3 +200,37 @@ def test_backoff_delays_grow_and_are_capped():
     assert [middleware.delay_for(n) for n in (1, 2, 3, 4)] == [2, 4, 8, 10]
     assert middleware.delay_for(1, b"7") == 7 and middleware.delay_for(1, b"600") == 10
     assert middleware.delay_for(2, b"Wed, 21 Oct 2026 07:28:00 GMT") == 4  # an HTTP date: exponential delay
+
+
+def test_retries_go_through_scrapys_public_retry_with_a_delay_each():
+    from scrapy import Request, Spider
+    from scrapy.http import Response
+    from scrapy.utils.test import get_crawler
+    from twisted.internet.error import TimeoutError
+
+    from spiders.middlewares_retry import DELAY_KEY, BackoffRetryMiddleware
+
+    crawler = get_crawler(Spider, {"RETRY_TIMES": 2, "RETRY_BACKOFF_BASE": 1, "RETRY_HTTP_CODES": [503]})
+    crawler.spider = crawler._create_spider("retrying")
+    middleware = BackoffRetryMiddleware.from_crawler(crawler)
+    url = "http://127.0.0.1/flaky"
+
+    def failed(request, **headers):
+        return Response(url, status=503, headers=headers, request=request)
+
+    first = middleware.process_response(Request(url), failed(Request(url)))
+    assert (first.meta["retry_times"], first.meta[DELAY_KEY], first.dont_filter) == (1, 1, True)
+    second = middleware.process_response(first, failed(first, **{"Retry-After": "5"}))
+    assert (second.meta["retry_times"], second.meta[DELAY_KEY]) == (2, 5)  # the server's wait beats 2 s
+    gave_up = middleware.process_response(second, failed(second))
+    assert isinstance(gave_up, Response) and gave_up.status == 503  # retries used up: the response goes on
+    stats = crawler.stats
+    assert stats.get_value("retry/count") == 2 and stats.get_value("retry/max_reached") == 1
+    assert stats.get_value("retry/reason_count/503 response") == 2 and stats.get_value("retry/backoff_seconds") == 6
+
+    once = Request(url, meta={"max_retry_times": 0})
+    assert isinstance(middleware.process_response(once, failed(once)), Response)  # the request's own limit
+    ok = Response(url, status=200, request=Request(url))
+    assert middleware.process_response(Request(url), ok) is ok
+    assert middleware.process_exception(Request(url), TimeoutError()).meta[DELAY_KEY] == 1
+    assert middleware.process_exception(Request(url, meta={"dont_retry": True}), TimeoutError()) is None

@@ -11,6 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import db
+from classifier import shared_watchlist
+from common import settings
 from db import accounts as account_store
 from webui import accounts, auth, security, untrusted, views
 from webui.highlight import short_time
@@ -26,12 +28,18 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def create_app(db_path, *, secret_key: bytes | None = None, **config) -> Flask:
-    """The review desk over the evidence store at `db_path` (created and migrated if missing)."""
+def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None, **config) -> Flask:
+    """The review desk over the evidence store at `db_path` (created and migrated if missing).
+
+    Reviewers confirm listings as one of the categories of the watchlist at `watchlist_path` (default:
+    common.settings.watchlist_path); classifier.WatchlistError when it cannot be used.
+    """
     db_path = Path(db_path)
+    watchlist = shared_watchlist(watchlist_path or settings.watchlist_path())
     app = Flask(__name__)
     app.config.update(
         DB_PATH=db_path,
+        CATEGORY_LABELS={cid: category.label for cid, category in watchlist.categories.items()},
         SECRET_KEY=secret_key or security.load_secret_key(db_path),
         SESSION_COOKIE_NAME="keywatch_session",
         SESSION_COOKIE_HTTPONLY=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,16 +20,6 @@ from webui.timeline import timeline_entries
 
 bp = Blueprint("review", __name__)
 
-# The seven device categories watchlist.yaml defines (issue 2); labels come from the watchlist when it loads.
-DEFAULT_CATEGORIES = (
-    "relay_attack",
-    "key_programmer",
-    "can_injection",
-    "key_emulator",
-    "code_grabber",
-    "signal_jammer",
-    "mechanical_entry",
-)
 REASON_LABELS = {
     "false_positive": "False positive",
     "legitimate_trade_seller": "Legitimate trade seller",
@@ -43,17 +32,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
-@functools.cache
 def category_labels() -> dict[str, str]:
-    """{category id: label}, from watchlist.yaml when it can be read, else the ids themselves."""
-    try:
-        from classifier import load_watchlist
-        from keywatch.paths import default_watchlist_path
-
-        watchlist = load_watchlist(default_watchlist_path())
-        return {cid: getattr(cat, "label", cid) or cid for cid, cat in watchlist.categories.items()}
-    except Exception:  # no watchlist here: still usable, with plain ids
-        return {cid: cid.replace("_", " ") for cid in DEFAULT_CATEGORIES}
+    """{category id: label} of the watchlist the desk was started with (create_app)."""
+    return current_app.config["CATEGORY_LABELS"]
 
 
 @bp.app_context_processor
@@ -177,7 +158,7 @@ def _decision_form() -> dict:
         "reason": form.get("reason") or None,
         "note": form.get("note", ""),
     }
-    if decision["action"] == "confirm" and decision["category"] not in {*category_labels(), *DEFAULT_CATEGORIES}:
+    if decision["action"] == "confirm" and decision["category"] not in category_labels():
         abort(400, description="Choose a category from the watchlist to confirm.")
     return decision
 

@@ -21,6 +21,7 @@ from classifier import (
 )
 from classifier.evaluate import CorpusError, evaluate, format_comparison, format_evaluation, read_corpus
 from classifier.model import load_model
+from common import settings
 from keywatch.options import db_option, open_store, read_store, watchlist_option
 from keywatch.terminal import printable
 
@@ -262,9 +263,7 @@ def watchlist_check(path):
 
         keywatch watchlist check watchlist.yaml
     """
-    from keywatch.paths import default_watchlist_path
-
-    path = path or default_watchlist_path()
+    path = path or settings.watchlist_path()
     wl = _load(path)
     terms = sum(len(c.strong_terms) + len(c.device_words) + len(c.target_words) for c in wl.categories.values())
     click.echo(

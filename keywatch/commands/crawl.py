@@ -6,9 +6,13 @@ from pathlib import Path
 import click
 
 import db
-from classifier import WatchlistError, shared_watchlist
-from keywatch import weekly
-from keywatch.options import db_option, watchlist_option
+from common import settings
+from common.yamlfile import ConfigError
+from keywatch import weekly_report
+from keywatch.crawl_lock import CrawlLock, LockHeld
+from keywatch.job_state import JobState
+from keywatch.options import db_option, load_watchlist_or_fail, watchlist_option
+from keywatch.weekly import run_all
 
 
 def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
@@ -19,16 +23,6 @@ def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
             raise click.ClickException(f"{option} expects NAME=VALUE, got {pair!r}")
         parsed[name] = value
     return parsed
-
-
-def check_watchlist(path) -> None:
-    """Refuse to start a crawl on an invalid watchlist: better now, with the line, than mid-crawl."""
-    try:
-        shared_watchlist(path)
-    except WatchlistError as error:
-        raise click.ClickException(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"cannot read watchlist {path}: {error.strerror}") from None
 
 
 def print_summary(result, db_path) -> None:
@@ -87,13 +81,13 @@ def demo(db_path, watchlist_path):
     from demo_market import DemoMarket
     from keywatch.crawling import project_settings, run_crawls  # Scrapy loads only for commands that crawl
 
-    check_watchlist(watchlist_path)
-    settings = project_settings(db_path, watchlist_path, {"LOG_LEVEL": "WARNING"})
+    load_watchlist_or_fail(watchlist_path)
+    scrapy_settings = project_settings(db_path, watchlist_path, {"LOG_LEVEL": "WARNING"})
     try:
-        with weekly.CrawlLock(db_path), DemoMarket(port=0) as market:
+        with CrawlLock(db_path), DemoMarket(port=0) as market:
             click.echo(f"Demo marketplace serving {len(market.listings)} listings at {market.url}")
-            [result] = run_crawls([("demo_market", {"base_url": market.url, "mode": "all"})], settings)
-    except weekly.LockHeld as error:
+            [result] = run_crawls([("demo_market", {"base_url": market.url, "mode": "all"})], scrapy_settings)
+    except LockHeld as error:
         raise click.ClickException(str(error)) from None
     print_summary(result, db_path)
     refuse_losses(result)
@@ -126,10 +120,10 @@ def demo(db_path, watchlist_path):
     "--resume", is_flag=True, help="Continue an interrupted crawl from its Scrapy job state (jobs/ beside the database)"
 )
 @click.option("-a", "spider_args", multiple=True, metavar="NAME=VALUE", help="Spider argument, as in scrapy crawl")
-@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting, as in scrapy crawl")
+@click.option("-s", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Scrapy setting, as in scrapy crawl")
 @db_option
 @watchlist_option
-def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path, watchlist_path):
+def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db_path, watchlist_path):
     """Crawl one marketplace with spider SPIDER, or every enabled one with --all, and store what is found.
 
     \b
@@ -155,22 +149,22 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, settings, db_path
         raise click.ClickException("with --all, spider arguments come from the config file (args:), not -a")
     if config_path and not crawl_all:
         raise click.ClickException("--config is only used with --all")
-    check_watchlist(watchlist_path)
-    scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(settings, "-s"))
+    load_watchlist_or_fail(watchlist_path)
+    scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(setting_pairs, "-s"))
     known = SpiderLoader.from_settings(scrapy_settings).list()
     if crawl_all:
-        crawl_everything(config_path or weekly.default_config_path(), db_path, scrapy_settings, resume, known)
+        crawl_everything(config_path or settings.marketplaces_path(), db_path, scrapy_settings, resume, known)
         return
     if spider not in known:
         raise click.ClickException(f"unknown spider {spider!r}; known: {', '.join(sorted(known))}")
     job_settings = {}
-    jobdir = weekly.JobState(db_path).jobdir(spider)
+    jobdir = JobState(db_path).jobdir(spider)
     if resume:
         job_settings["JOBDIR"] = str(jobdir)
     try:
-        with weekly.CrawlLock(db_path):
+        with CrawlLock(db_path):
             [result] = run_crawls([(spider, parse_pairs(spider_args, "-a"), job_settings)], scrapy_settings)
-    except weekly.LockHeld as error:
+    except LockHeld as error:
         raise click.ClickException(str(error)) from None
     if result.error:
         raise click.ClickException(f"{spider} did not start: {result.error}")
@@ -196,12 +190,12 @@ def refuse_losses(result) -> None:
 
 def crawl_everything(config_path, db_path, scrapy_settings, resume, known):
     try:
-        report = weekly.run_all(config_path, db_path, scrapy_settings, resume=resume, known_spiders=known)
-    except (weekly.ConfigError, weekly.LockHeld) as error:
+        report = run_all(config_path, db_path, scrapy_settings, resume=resume, known_spiders=known)
+    except (ConfigError, LockHeld) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(weekly.format_summary(report))
-    click.echo(f"Report: {weekly.reports_dir(db_path) / f'crawl-{report.batch}.json'}")
-    if report.exit_code == weekly.EXIT_INTERRUPTED:
+    click.echo(weekly_report.format_summary(report))
+    click.echo(f"Report: {weekly_report.reports_dir(db_path) / f'crawl-{report.batch}.json'}")
+    if report.exit_code == weekly_report.EXIT_INTERRUPTED:
         click.echo("Interrupted: run `keywatch crawl --all --resume` with the same --db to continue.")
     raise SystemExit(report.exit_code)
 

@@ -5,13 +5,14 @@ from pathlib import Path
 import click
 
 import db
+from common import atomic
+from common.yamlfile import ConfigError
 from db import notices, retailers
 from exports.export import ExportError, export_pack, resolve_target
 from exports.office import load_office
 from exports.pack import verify_pack as check_pack
 from exports.retailers import check_retailer, load_retailers
 from exports.safezip import label
-from exports.yamlconfig import ConfigError
 from keywatch.options import db_option, open_store, read_store, refuse_store_as_output
 from keywatch.terminal import json_text, printable, printable_lines
 
@@ -240,12 +241,9 @@ def report(since, fmt, out, db_path):
     if out is None:
         click.echo(printable_lines(text), nl=False)
         return
-    tmp = out.with_name(f".{out.name}.part")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        atomic.write_text(out, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
     click.echo(f"wrote {out}")
 

@@ -10,7 +10,15 @@ import click
 
 import db
 from db import accounts, decisions
-from keywatch.options import db_option, login_name, open_store, parse_listing_ref, read_store
+from keywatch.options import (
+    db_option,
+    load_watchlist_or_fail,
+    login_name,
+    open_store,
+    parse_listing_ref,
+    read_store,
+    watchlist_option,
+)
 from keywatch.terminal import printable
 
 LOOPBACK_NAMES = ("localhost",)
@@ -27,6 +35,7 @@ def is_loopback(host: str) -> bool:
 
 @click.command()
 @db_option
+@watchlist_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
@@ -44,16 +53,18 @@ def is_loopback(host: str) -> bool:
     "none). Set 1 behind one TLS proxy, so that the audit trail and login throttling see each "
     "reviewer's address, not the proxy's.",
 )
-def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
+def serve(db_path, watchlist_path, host, port, threads, secure_cookies, trusted_proxies):
     """Start the review desk web UI (waitress, 127.0.0.1:8000 by default).
 
-    Create an account first with `keywatch user add NAME --role admin`. Behind a TLS reverse proxy use
-    --secure-cookies and --trusted-proxies 1 (see docs/operations.md).
+    Reviewers confirm listings as one of the categories of --watchlist. Create an account first with
+    `keywatch user add NAME --role admin`. Behind a TLS reverse proxy use --secure-cookies and
+    --trusted-proxies 1 (see docs/operations.md).
     """
     from waitress import serve as waitress_serve
 
     from webui import create_app
 
+    load_watchlist_or_fail(watchlist_path)
     # An existing store only: a typo in --db, or a start that then fails to bind its port, leaves no file behind.
     try:
         with open_store(db_path) as store:
@@ -84,7 +95,12 @@ def serve(db_path, host, port, threads, secure_cookies, trusted_proxies):
     if not has_users:
         click.secho("No users yet: create one with `keywatch user add NAME --role admin`.", fg="yellow", err=True)
     try:
-        app = create_app(db_path, SESSION_COOKIE_SECURE=secure_cookies, TRUSTED_PROXIES=trusted_proxies)
+        app = create_app(
+            db_path,
+            watchlist_path=watchlist_path,
+            SESSION_COOKIE_SECURE=secure_cookies,
+            TRUSTED_PROXIES=trusted_proxies,
+        )
     except (RuntimeError, OSError) as error:  # an unreadable or damaged <db>.secret key file
         raise click.ClickException(str(error)) from None
     click.echo(f"Starting the review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
@@ -242,7 +258,8 @@ def cli_channel() -> str:
 @click.option("--note", help="Free-text note (alone: adds a note without changing the status).")
 @click.option("--user", "user_name", required=True, help="The reviewer taking the decision (an existing account).")
 @db_option
-def review_command(listing, category, reason, escalate, note, user_name, db_path):
+@watchlist_option
+def review_command(listing, category, reason, escalate, note, user_name, db_path, watchlist_path):
     """Record a review decision from the command line, with the same audit trail as the web UI.
 
     Example: keywatch review demo:KW-0042 --confirm relay_attack --note "seen twice" --user alice
@@ -255,10 +272,11 @@ def review_command(listing, category, reason, escalate, note, user_name, db_path
         raise click.UsageError("choose one of --confirm CATEGORY, --dismiss REASON, --escalate (or give --note)")
     action = chosen[0] if chosen else "note"
     if category is not None:
-        from webui.views import category_labels
-
-        if category not in category_labels():
-            raise click.ClickException(f"unknown category {category!r}; one of: {', '.join(category_labels())}")
+        categories = load_watchlist_or_fail(watchlist_path).categories
+        if category not in categories:
+            raise click.ClickException(
+                f"unknown category {category!r} in {watchlist_path}; one of: {', '.join(categories)}"
+            )
     with open_store(db_path) as store:
         listing = db.get_listing(store, marketplace, listing_id)
         if listing is None:

@@ -13,7 +13,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 
 import db
-from keywatch import __version__
+from common import VERSION
 from spiders.monitors import accounting
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class StorePipeline:
 
     @property
     def crawler_version(self):
-        return f"keywatch/{__version__} scrapy/{scrapy.__version__}"
+        return f"keywatch/{VERSION} scrapy/{scrapy.__version__}"
 
     def record_of(self, item) -> dict:
         # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.

@@ -1,9 +1,9 @@
 """The bundled demo marketplace (demo_market/), served on 127.0.0.1: the embedded default crawl."""
 
 import json
-import os
 import re
 
+from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
 from spiders.parsing import clean, decimal_string, dig, find_typed, first
@@ -23,7 +23,7 @@ class DemoMarketSpider(MarketplaceSpider):
 
     def __init__(self, base_url=None, **kwargs):
         super().__init__(**kwargs)
-        self.base_url = (base_url or os.environ.get("KEYWATCH_DEMO_URL") or "http://127.0.0.1:8001").rstrip("/")
+        self.base_url = (base_url or settings.demo_url()).rstrip("/")
         self.search_url = self.base_url + "/search?q={query}&page={page}"
 
     def marketplace_hosts(self):

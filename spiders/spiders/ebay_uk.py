@@ -1,4 +1,5 @@
-"""eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo and older "vi"), description iframes."""
+"""eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo and older "vi"), description
+iframes."""
 
 import re
 

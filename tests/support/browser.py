@@ -4,12 +4,11 @@ browser tests and the screenshots (tests/screenshots.py)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import threading
-from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from common import settings
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -17,7 +16,6 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,14 +25,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """Debian's chromium (installed by scripts/system-deps.sh), or KEYWATCH_CHROMIUM, or None."""
-    path = os.environ.get("KEYWATCH_CHROMIUM") or CHROMIUM
-    return path if Path(path).exists() else shutil.which("chromium")
-
-
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=settings.chromium(), headless=True, args=CHROMIUM_ARGS)
 
 
 @contextlib.contextmanager

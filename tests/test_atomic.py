@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from db.atomic import atomic_output
+from common.atomic import atomic_output
 
 
 def test_error_leaves_neither_file_nor_temporary(tmp_path):

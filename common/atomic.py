@@ -1,4 +1,7 @@
-"""Output files that appear whole or not at all (WARC exports, evidence packs)."""
+"""Files that appear whole or not at all: evidence packs, WARC exports, reports, the model, the job state.
+
+A crash or a full disk mid-write leaves the previous file (or none), never half of one.
+"""
 
 import contextlib
 import os
@@ -25,3 +28,9 @@ def atomic_output(path):
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def write_text(path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` through atomic_output."""
+    with atomic_output(path) as fh:
+        fh.write(text.encode("utf-8"))

@@ -1,0 +1,63 @@
+"""Resumable crawls: Scrapy JOBDIRs and the weekly batch's progress, under `<db dir>/jobs/<db name>/`."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from common import atomic
+from db.canonical import utc_now
+
+
+class JobState:
+    """Scrapy JOBDIRs and the list of spiders already done in this batch.
+
+    A run without --resume starts from nothing; with --resume it skips the spiders the interrupted run
+    finished and lets the interrupted one continue from its JOBDIR (pending requests, seen fingerprints).
+    """
+
+    def __init__(self, db_path: Path):
+        self.root = Path(db_path).parent / "jobs" / Path(db_path).stem
+        self.batch_file = self.root / "batch.json"
+        self.batch: dict[str, Any] = {}
+
+    def begin(self, resume: bool) -> bool:
+        """Start (or with `resume`, continue) a batch; returns True when an interrupted batch is continued."""
+        if resume and self.batch_file.exists():
+            self.batch = json.loads(self.batch_file.read_text(encoding="utf-8"))
+            self.batch["resumed_at"] = self.batch.get("resumed_at", []) + [utc_now()]
+            self._save()
+            return True
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        started = utc_now()
+        self.batch = {
+            "batch": started.replace("-", "").replace(":", "").split(".")[0] + "Z",
+            "started_at": started,
+            "done": {},
+            "runs": {},
+        }
+        self._save()
+        return False
+
+    def jobdir(self, spider: str) -> Path:
+        return self.root / spider
+
+    def is_done(self, spider: str) -> bool:
+        return spider in self.batch["done"]
+
+    def record(self, spider: str, run_id: int | None, finished: bool) -> None:
+        self.batch["runs"].setdefault(spider, [])
+        if run_id is not None:
+            self.batch["runs"][spider].append(run_id)
+        if finished:
+            self.batch["done"][spider] = run_id
+            # A finished JOBDIR would filter every request of the next run as already seen.
+            shutil.rmtree(self.jobdir(spider), ignore_errors=True)
+        self._save()
+
+    def finish(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _save(self) -> None:
+        atomic.write_text(self.batch_file, json.dumps(self.batch, indent=2))
