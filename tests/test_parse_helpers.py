@@ -9,16 +9,15 @@ from spiders.fields import Unreadable, sanitise
 from spiders.parsing import (
     address_id,
     clean,
-    decimal_string,
     dig,
     embedded_json,
     find_typed,
     first,
     offer_fields,
-    parse_price,
     query_param,
     text_of,
 )
+from spiders.prices import decimal_string, parse_price
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ BLOCKED = {
     "ebay_item_blocked.html",
 }
 # The site a page belongs to: the spider that may find listings on it. Others must find none.
-OWNER = {"ebay": "ebay_uk", "amazon": "amazon_uk", "gumtree": "gumtree", "aliexpress": "aliexpress", "etsy": "webshop"}
+OWNER = {"ebay": "ebay_uk", "amazon": "amazon_uk", "gumtree": "gumtree", "aliexpress": "aliexpress", "etsy": "webshop", "shopify": "webshop"}
 SPIDERS = {
     "ebay_uk": (
         EbayUkSpider,
