@@ -20,7 +20,7 @@ from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, timeline
 from db.rechecks import recheck_targets
-from db.runs import finish_run, get_run, start_run
+from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
 from db.verify import VerifyResult, verify
@@ -55,6 +55,7 @@ __all__ = [
     "save_capture",
     "save_classification",
     "start_run",
+    "stat_total_since",
     "timeline",
     "utc_now",
     "verify",

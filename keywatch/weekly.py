@@ -10,7 +10,7 @@ import fcntl
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -323,6 +323,7 @@ class WeeklyReport:
     disabled: list[str]
     spiders: list[SpiderReport]
     chain_head: str
+    routes: list[str] = field(default_factory=list)  # which spider crawled a marketplace, when there was a choice
 
     @property
     def problems(self) -> list[Problem]:
@@ -363,6 +364,7 @@ def format_summary(report: WeeklyReport) -> str:
     ]
     if report.disabled:
         lines.append(f"  disabled: {', '.join(report.disabled)}")
+    lines.extend(f"  {route}" for route in report.routes)
     header = (
         "spider",
         "run",
@@ -434,7 +436,8 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
                 raise ConfigError(
                     f"{config_path}: unknown spider {job.spider!r}; known: {', '.join(sorted(known_spiders))}"
                 )
-    enabled = [job for job in jobs if job.enabled]
+    routes = [official_route(job, settings) for job in jobs if job.enabled]
+    enabled = [job for job, _ in routes]
     with CrawlLock(db_path):
         state = JobState(db_path)
         resumed = state.begin(resume)
@@ -475,9 +478,26 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
             disabled=[job.spider for job in jobs if not job.enabled],
             spiders=spiders,
             chain_head=head,
+            routes=[note for _, note in routes if note],
         )
         report.write(reports_dir(db_path))
     return report
+
+
+def official_route(job: MarketplaceJob, settings) -> tuple[MarketplaceJob, str | None]:
+    """The job to run for a marketplace, and what to say about it: a spider that `replaces` the configured one
+    (eBay's Browse API for ebay_uk) runs instead when it is configured (its API keys are set)."""
+    from scrapy.spiderloader import SpiderLoader
+
+    loader = SpiderLoader.from_settings(settings)
+    for name in loader.list():
+        official = loader.load(name)
+        if getattr(official, "replaces", None) != job.spider:
+            continue
+        if official.is_configured(settings):
+            return replace(job, spider=name), f"{job.spider}: crawled with {name} (API keys configured)"
+        return job, f"{job.spider}: crawled from its web pages ({name} is not configured: no API keys)"
+    return job, None
 
 
 def default_config_path() -> Path:

@@ -65,6 +65,11 @@ KEYWATCH_SCREEN_THRESHOLD = 60
 KEYWATCH_SAMPLE_RATE = 0.05
 KEYWATCH_MAX_PAGES = 3
 
+# eBay's Browse API (spider ebay_api; keys from EBAY_CLIENT_ID / EBAY_CLIENT_SECRET, see spiders/ebay_auth.py).
+EBAY_API_URL = os.environ.get("EBAY_API_URL", "https://api.ebay.com")
+EBAY_API_DAILY_CALLS = 5000  # Browse calls in any 24 hours, all runs together (eBay's default allowance)
+EBAY_API_MAX_WAIT = 900  # seconds a 429's Retry-After may ask for before the run stops as "rate_limited"
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("KEYWATCH_LOG_LEVEL", "INFO")
