@@ -237,3 +237,16 @@ def test_without_keys_crawl_all_keeps_the_web_spider_and_says_why(monkeypatch):
     assert job.spider == "ebay_uk"
     assert note == "ebay_uk: crawled from its web pages (ebay_api is not configured: no API keys)"
     assert official_route(MarketplaceJob("gumtree"), settings) == (MarketplaceJob("gumtree"), None)
+
+
+def test_keywatch_parse_reads_a_saved_api_answer(tmp_path):
+    from click.testing import CliRunner
+
+    from keywatch.cli import cli
+
+    saved = tmp_path / "item.json"
+    saved.write_text(json.dumps(CATALOGUE[0]))
+    url = "https://api.ebay.com/buy/browse/v1/item/v1%7C356012345678%7C0"
+    result = CliRunner().invoke(cli, ["parse", "ebay_api", str(saved), "--url", url, "--kind", "item"])
+    listing = json.loads(result.output)
+    assert (listing["marketplace"], listing["listing_id"], listing["price"]) == ("ebay_uk", "356012345678", "349.99")

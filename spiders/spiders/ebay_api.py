@@ -75,6 +75,7 @@ class EbayApiSpider(MarketplaceSpider):
     marketplace = "ebay_uk"
     replaces = "ebay_uk"  # `crawl --all` runs this spider instead of ebay_uk when API keys are configured
     allowed_domains = ["api.ebay.com", "ebay.co.uk"]  # the API's host is EBAY_API_URL's (from_crawler)
+    api_url = "https://api.ebay.com"
     item_id = ITEM_ID
     # A 429 is answered here, waiting as long as Retry-After says (the retry middleware caps its waits); server
     # errors and timeouts are still retried by the middleware.
@@ -225,14 +226,13 @@ class EbayApiSpider(MarketplaceSpider):
                 yield answer
             return
         data = mapping(json.loads(response.text))
-        summaries = [s for s in data.get("itemSummaries") or [] if isinstance(s, dict)]
+        cards = self.parse_cards(response)
         self.crawler.stats.inc_value("keywatch/search_pages")
-        if not summaries:
+        if not cards:
             self.crawler.stats.inc_value("keywatch/search_pages_empty")
         await self.token.get()  # renewed before the item calls go out, if it is about to lapse
         search = {"kind": "search", **capture_of(response)}
-        for summary in summaries:
-            card, _ = sanitise(self.card_of(summary))
+        for card in cards:
             card["listing_id"] = self.listing_id_of(card.get("url") or "")
             if not card["listing_id"] or self.marketplace_of(card["url"]) is None:
                 self.crawler.stats.inc_value("keywatch/cards_rejected")
@@ -246,11 +246,21 @@ class EbayApiSpider(MarketplaceSpider):
             if request:
                 yield request
 
+    def parse_cards(self, response):
+        """The cards of a search answer (`itemSummaries[]`), each to be fetched at its Browse item URL."""
+        return [
+            sanitise(self.card_of(s))[0]
+            for s in mapping(json.loads(response.text)).get("itemSummaries") or []
+            if isinstance(s, dict)
+        ]
+
     def card_of(self, summary: dict) -> dict:
         price, seller = mapping(summary.get("price")), mapping(summary.get("seller"))
         item_id = clean(summary.get("itemId"))
+        url = f"{self.api_url}{BROWSE}/item/{quote(item_id, safe='')}" if item_id else ""
         return {
-            "url": f"{self.api_url}{BROWSE}/item/{quote(item_id, safe='')}" if item_id else "",
+            "listing_id": self.listing_id_of(url),
+            "url": url,
             "title": clean(summary.get("title")),
             "price": decimal_string(first(price.get("convertedFromValue"), price.get("value"))),
             "currency": first(price.get("convertedFromCurrency"), price.get("currency")),
