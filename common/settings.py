@@ -93,6 +93,11 @@ def demo_url() -> str:
     return (_variable("KEYWATCH_DEMO_URL") or DEFAULT_DEMO_URL).rstrip("/")
 
 
+def ebay_api_url() -> str:
+    """eBay's API host for the ebay_api spider (EBAY_API_URL; a local server in tests)."""
+    return (_variable("EBAY_API_URL") or "https://api.ebay.com").rstrip("/")
+
+
 # ---------------------------------------------------------------- tools
 
 

@@ -20,7 +20,7 @@ from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, listing_history
 from db.rechecks import recheck_targets
-from db.runs import finish_run, get_run, start_run
+from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
 from db.verify import VerifyResult, verify
@@ -56,6 +56,7 @@ __all__ = [
     "save_capture",
     "save_classification",
     "start_run",
+    "stat_total_since",
     "utc_now",
     "verify",
     "write_transaction",

@@ -14,6 +14,18 @@ from db.canonical import utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
 
+# Marketplaces that more than one of keywatch's own spiders write. eBay's Browse API (spider ebay_api) and eBay's web
+# pages (spider ebay_uk) show the same listings under the same legacy item numbers: one marketplace, `ebay_uk`, whose
+# hosts each run still declares for itself (the API host for ebay_api, ebay.co.uk for ebay_uk). No other spider may
+# write it, a web shop that names itself "ebay_uk" included.
+SHARED_MARKETPLACES = {"ebay_uk": frozenset({"ebay_uk", "ebay_api"})}
+
+
+def writer_of(marketplace: str, spider: str) -> str:
+    """Who writes `marketplace` when `spider` runs: the spiders sharing a marketplace count as one writer."""
+    shared = SHARED_MARKETPLACES.get(marketplace, frozenset())
+    return "+".join(sorted(shared)) if spider in shared else spider
+
 
 class ForeignHost(ValueError):
     """A capture, or a run's declaration, that would let one site write another's listings."""
@@ -58,17 +70,16 @@ def declare_hosts(store, run_id: int, spider: str, hosts: dict[str, list[str]]) 
     """
     with write_transaction(store):
         for marketplace, domains in hosts.items():
-            other = next(
-                store.query(
-                    "SELECT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ? LIMIT 1",
+            others = [
+                row["spider"]
+                for row in store.query(
+                    "SELECT DISTINCT spider FROM marketplace_hosts WHERE marketplace = ? AND spider != ?",
                     [marketplace, spider],
-                ),
-                None,
-            )
-            if other:
-                raise ForeignHost(
-                    f"marketplace {marketplace!r} is written by spider {other['spider']!r}, not {spider!r}"
                 )
+            ]
+            other = next((o for o in others if writer_of(marketplace, o) != writer_of(marketplace, spider)), None)
+            if other:
+                raise ForeignHost(f"marketplace {marketplace!r} is written by spider {other!r}, not {spider!r}")
             for domain in sorted({d.lower() for d in domains if d}):
                 cursor = store.execute(
                     "INSERT INTO marketplace_hosts (run_id, spider, marketplace, host, declared_at) "

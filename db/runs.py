@@ -42,3 +42,15 @@ def finish_run(store, run_id: int, stats: dict | None = None, finish_reason: str
 
 def get_run(store, run_id: int) -> dict | None:
     return next(store.query("SELECT * FROM crawl_runs WHERE id = ?", [run_id]), None)
+
+
+def stat_total_since(store, spider: str, stat: str, since: str) -> int:
+    """One Scrapy stat summed over the runs of `spider` started at or after `since` (UTC ISO 8601): the calls an
+    API spider made in the last day, whichever runs made them. A run that recorded no stats counts 0."""
+    total = 0
+    for row in store.query("SELECT stats FROM crawl_runs WHERE spider = ? AND started_at >= ?", [spider, since]):
+        try:
+            total += int(json.loads(row["stats"] or "{}").get(stat) or 0)
+        except (ValueError, TypeError, AttributeError):  # stats that are not a JSON object of numbers
+            continue
+    return total

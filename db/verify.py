@@ -20,7 +20,7 @@ from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
 from db.chain import RECORD_TYPES, content_hash
 from db.connection import read_snapshot
-from db.hosts import foreign_host
+from db.hosts import foreign_host, writer_of
 
 MAX_PROBLEMS = 1000
 
@@ -253,7 +253,7 @@ def _check_hosts(store, problems, seq_of):
         "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
         "JOIN crawl_runs r ON r.id = c.run_id"
     ):
-        spiders.setdefault(row["marketplace"], set()).add(row["spider"])
+        spiders.setdefault(row["marketplace"], set()).add(writer_of(row["marketplace"], row["spider"]))
     declared: dict[int, dict[str, list[str]]] = {}
     rows = (
         store.query("SELECT run_id, spider, marketplace, host FROM marketplace_hosts ORDER BY id")
@@ -262,7 +262,7 @@ def _check_hosts(store, problems, seq_of):
     )
     for row in rows:
         declared.setdefault(row["run_id"], {}).setdefault(row["marketplace"], []).append(row["host"])
-        spiders.setdefault(row["marketplace"], set()).add(row["spider"])
+        spiders.setdefault(row["marketplace"], set()).add(writer_of(row["marketplace"], row["spider"]))
     for marketplace, names in sorted(spiders.items()):
         if len(names) > 1:
             problems.append(

@@ -6,13 +6,14 @@ JOBDIR per spider beside the database) and the report (keywatch/weekly_report.py
 its previous finished run by spiders/monitors.py, written as JSON beside the database).
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import db
 from db.canonical import utc_now
 from keywatch.crawl_lock import CrawlLock
 from keywatch.job_state import JobState
-from keywatch.marketplaces import load_config
+from keywatch.marketplaces import MarketplaceJob, load_config
 from keywatch.weekly_report import WeeklyReport, reports_dir, spider_report
 
 
@@ -25,7 +26,8 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
     from keywatch.crawling import run_crawls
 
     jobs = load_config(config_path, known_spiders)
-    enabled = [job for job in jobs if job.enabled]
+    routes = [official_route(job, settings) for job in jobs if job.enabled]
+    enabled = [job for job, _ in routes]
     with CrawlLock(db_path):
         state = JobState(db_path)
         resumed = state.begin(resume)
@@ -64,6 +66,23 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
             disabled=[job.spider for job in jobs if not job.enabled],
             spiders=spiders,
             chain_head=head,
+            routes=[note for _, note in routes if note],
         )
         report.write(reports_dir(db_path))
     return report
+
+
+def official_route(job: MarketplaceJob, settings) -> tuple[MarketplaceJob, str | None]:
+    """The job to run for a marketplace, and what to say about it: a spider that `replaces` the configured one
+    (eBay's Browse API for ebay_uk) runs instead when it is configured (its API keys are set)."""
+    from scrapy.spiderloader import SpiderLoader
+
+    loader = SpiderLoader.from_settings(settings)
+    for name in loader.list():
+        official = loader.load(name)
+        if getattr(official, "replaces", None) != job.spider:
+            continue
+        if official.is_configured(settings):
+            return replace(job, spider=name), f"{job.spider}: crawled with {name} (API keys configured)"
+        return job, f"{job.spider}: crawled from its web pages ({name} is not configured: no API keys)"
+    return job, None

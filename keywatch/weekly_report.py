@@ -127,6 +127,7 @@ class WeeklyReport:
     disabled: list[str]
     spiders: list[SpiderReport]
     chain_head: str
+    routes: list[str] = field(default_factory=list)  # which spider crawled a marketplace, when there was a choice
 
     @property
     def problems(self) -> list[Problem]:
@@ -164,6 +165,7 @@ def format_summary(report: WeeklyReport) -> str:
     ]
     if report.disabled:
         lines.append(f"  disabled: {', '.join(report.disabled)}")
+    lines.extend(f"  {route}" for route in report.routes)
     header = (
         "spider",
         "run",

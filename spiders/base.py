@@ -208,14 +208,16 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             purpose = "sample"  # recorded as such, so the screening miss rate can be measured
         else:
             return
-        stats.inc_value(f"keywatch/cards_fetched/{purpose}")
-        stats.inc_value("keywatch/cards_fetched")
-        yield scrapy.Request(
-            card["url"],
-            callback=self.parse_item,
-            errback=self.on_error,
-            cb_kwargs={"card": card},
-            meta={"purpose": purpose, "screen_score": score},
+        request = self.item_request(card, {"purpose": purpose, "screen_score": score})
+        if request is not None:
+            stats.inc_value(f"keywatch/cards_fetched/{purpose}")
+            stats.inc_value("keywatch/cards_fetched")
+            yield request
+
+    def item_request(self, card: dict[str, Any], meta: dict[str, Any]) -> scrapy.Request | None:
+        """The request for a card's item page (an API spider asks its API instead; None when it may not call)."""
+        return scrapy.Request(
+            card["url"], callback=self.parse_item, errback=self.on_error, cb_kwargs={"card": card}, meta=meta
         )
 
     def screen_score(self, title: str) -> float:

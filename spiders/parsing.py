@@ -1,43 +1,20 @@
-"""Small parsing helpers shared by the site spiders: text, money, ids, embedded JSON, schema.org data.
+"""Small parsing helpers shared by the site spiders: text, ids, embedded JSON, schema.org data, robot checks.
 
-Money stays a decimal string ("2599.00") with an ISO 4217 code; it is never a float.
+Prices are read in spiders/prices.py.
 """
 
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import extruct
 from w3lib.url import canonicalize_url
 
-from spiders.fields import CONTROL, Unreadable, money
-
-# Longest prefixes first: "US $" must win over "$".
-CURRENCY_SIGNS = (
-    ("US $", "USD"),
-    ("US$", "USD"),
-    ("C $", "CAD"),
-    ("CA$", "CAD"),
-    ("AU $", "AUD"),
-    ("A$", "AUD"),
-    ("NZ$", "NZD"),
-    ("HK$", "HKD"),
-    ("£", "GBP"),
-    ("€", "EUR"),
-    ("$", "USD"),
-    ("¥", "JPY"),
-    ("₹", "INR"),
-    ("zł", "PLN"),
-    ("₽", "RUB"),
-)
-ISO_CODE = re.compile(r"\b(GBP|EUR|USD|CAD|AUD|NZD|HKD|JPY|CNY|INR|PLN|SEK|CHF|RUB)\b")
-NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f]*")
-# A number written as a program would (JSON-LD "price": "1e999", "NaN", "12.5"): read as one, never digit by digit.
-NUMERAL = re.compile(r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE)
-# "£5.99 to £14.99", "US $3.20 - 5.10", "€40.63+" (Etsy's "from" marker)
-RANGE_SPLIT = re.compile(r"\s+(?:to|-|–)\s+")
+from spiders.fields import CONTROL, Unreadable
+from spiders.prices import decimal_string
 
 
 def clean(text: Any) -> str:
@@ -63,55 +40,6 @@ def text_of(selector, drop: tuple[str, ...] = ()) -> str:
     else:
         nodes = selector.xpath(".//text()[not(ancestor::script or ancestor::style)]")
     return clean(" ".join(nodes.getall()))
-
-
-def currency_of(text: str, default: str | None = None) -> str | None:
-    match = ISO_CODE.search(text or "")
-    if match:
-        return match.group(1)
-    for sign, code in CURRENCY_SIGNS:
-        if sign in (text or ""):
-            return code
-    return default
-
-
-def decimal_string(value: Any) -> str | None:
-    """A number (or a number in text written the UK, US or continental way) as "1234.50"; None when there is none;
-    Unreadable for a value that is there but is no amount (NaN, 1e999, a list)."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or NUMERAL.match(value):
-        return money(value)
-    match = NUMBER.search(value)
-    if not match:
-        return None
-    digits = re.sub(r"[\s\u00a0\u202f]", "", match.group()).rstrip(".,")
-    if "," in digits and "." in digits:  # the later one is the decimal separator
-        thousands = "," if digits.rfind(".") > digits.rfind(",") else "."
-        digits = digits.replace(thousands, "").replace(",", ".")
-    elif "," in digits:  # "164,00" is a decimal comma; "1,299" is thousands
-        head, _, tail = digits.rpartition(",")
-        digits = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else digits.replace(",", "")
-    elif digits.count(".") > 1:
-        digits = digits.replace(".", "")
-    return money(digits)
-
-
-FREE = re.compile(r"^(?:free|£0|£0\.00)!?$", re.IGNORECASE)  # a Gumtree freebie; not "Free postage"
-
-
-def parse_price(text: str | None, default_currency: str | None = None) -> dict[str, Any]:
-    """`{"price", "currency"}` from shown text, plus `"price_max"` for a range ("£5.99 to £14.99")."""
-    text = clean(text)
-    if FREE.match(text):
-        return {"price": "0.00", "currency": currency_of(text, default_currency)}
-    parts = RANGE_SPLIT.split(text, maxsplit=1)
-    result = {"price": decimal_string(parts[0]), "currency": currency_of(text, default_currency)}
-    if result["price"] is None:
-        result["currency"] = None
-    elif len(parts) == 2 and decimal_string(parts[1]) is not None:
-        result["price_max"] = decimal_string(parts[1])
-    return result
 
 
 def first(*values):
@@ -205,8 +133,8 @@ def has_type(node: dict, wanted: str) -> bool:
     return any(str(t).rsplit("/", 1)[-1].lower() == wanted.lower() for t in types if t)
 
 
-def find_typed(data: dict[str, list[dict]], wanted: str) -> dict | None:
-    """The first node of schema.org type `wanted`, searching JSON-LD (including @graph) then microdata."""
+def find_typed(data: dict[str, list[dict]], *wanted: str) -> dict | None:
+    """The first node of one of the schema.org types `wanted`, searching JSON-LD (including @graph) then microdata."""
     for syntax in ("json-ld", "microdata"):
         stack = list(data.get(syntax) or [])
         while stack:
@@ -214,35 +142,55 @@ def find_typed(data: dict[str, list[dict]], wanted: str) -> dict | None:
             if isinstance(node, list):
                 stack[:0] = node
             elif isinstance(node, dict):
-                if has_type(node, wanted):
+                if any(has_type(node, kind) for kind in wanted):
                     return node
                 if "@graph" in node:
                     stack[:0] = node["@graph"] if isinstance(node["@graph"], list) else [node["@graph"]]
     return None
 
 
+def find_product(data: dict[str, list[dict]]) -> dict | None:
+    """A page's schema.org Product, or the ProductGroup a shop with variants describes instead (Shopify)."""
+    return find_typed(data, "Product", "ProductGroup")
+
+
+def offers_of(product: dict) -> list[dict]:
+    """A Product's offers; for a ProductGroup without offers of its own, its variants' (`hasVariant[].offers`)."""
+    offers = product.get("offers")
+    if not offers:
+        variants = product.get("hasVariant")
+        offers = [
+            v.get("offers") for v in (variants if isinstance(variants, list) else [variants]) if isinstance(v, dict)
+        ]
+    flat = []
+    for offer in offers if isinstance(offers, list) else [offers]:
+        flat.extend(offer if isinstance(offer, list) else [offer])
+    return [offer for offer in flat if isinstance(offer, dict)]
+
+
 def offer_fields(product: dict) -> dict[str, Any]:
-    """price, currency (and price_max, availability, seller) from a Product's offers."""
-    offers = product.get("offers") or {}
-    if isinstance(offers, list):
-        offers = offers[0] if offers else {}
-    if not isinstance(offers, dict):
+    """price, currency (and price_max, availability, seller) from a Product's offers: the first offer's, with the
+    highest price of all as `price_max` and the first seller any offer names."""
+    offers = offers_of(product)
+    if not offers:
         return {}
-    spec = offers.get("priceSpecification") or {}
+    offer = offers[0]
+    spec = offer.get("priceSpecification") or {}
     spec = spec[0] if isinstance(spec, list) and spec else spec
     spec = spec if isinstance(spec, dict) else {}
-    price = first(*map(decimal_string, (offers.get("price"), offers.get("lowPrice"), spec.get("price"))))
-    high = decimal_string(offers.get("highPrice"))
-    seller = offers.get("seller")
+    price = first(*map(decimal_string, (offer.get("price"), offer.get("lowPrice"), spec.get("price"))))
+    amounts = [decimal_string(o.get(k)) for o in offers for k in ("price", "highPrice")]
+    high = max((a for a in amounts if a), key=Decimal, default=None)
+    seller = next((o["seller"] for o in offers if o.get("seller")), None)
     fields = {
         "price": price,
-        "currency": first(offers.get("priceCurrency"), spec.get("priceCurrency")),
-        "availability": clean(offers.get("availability")).rsplit("/", 1)[-1] or None,
+        "currency": first(offer.get("priceCurrency"), spec.get("priceCurrency")),
+        "availability": clean(offer.get("availability")).rsplit("/", 1)[-1] or None,
         "seller": clean(seller.get("name"))
         if isinstance(seller, dict)
         else (clean(seller) if isinstance(seller, str) else None),
     }
-    if high and high != price:
+    if high and price and Decimal(high) > Decimal(price):
         fields["price_max"] = high
     return fields
 

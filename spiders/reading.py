@@ -40,7 +40,10 @@ def join(base: str, link: str) -> str:
 def canonical_url(response: Response) -> str | None:
     if not isinstance(response, TextResponse):
         return None
-    return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
+    try:
+        return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
+    except ValueError:  # a JSON answer (an API's) has no markup to hold a canonical link
+        return None
 
 
 class ListingReader:

@@ -60,6 +60,11 @@ KEYWATCH_MAX_PAGES = 3  # search-result pages per query (a spider's -a max_pages
 # Re-check the store's flagged, undismissed listings of the marketplace (live, ended or removed?).
 KEYWATCH_RECHECK = True
 
+# eBay's Browse API (spider ebay_api; keys from EBAY_CLIENT_ID / EBAY_CLIENT_SECRET, see spiders/ebay_auth.py).
+EBAY_API_URL = settings.ebay_api_url()
+EBAY_API_DAILY_CALLS = 5000  # Browse calls in any 24 hours, all runs together (eBay's default allowance)
+EBAY_API_MAX_WAIT = 900  # seconds a 429's Retry-After may ask for before the run stops as "rate_limited"
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = settings.log_level()

@@ -6,10 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import db
-from tests.support.cli import ROOT, run_keywatch  # noqa: F401 (run_keywatch: still importable from here)
+from tests.support.cli import REAL_FIXTURES
 from tests.support.desk import Desk, logged_in, make_desk
-
-REAL_FIXTURES = ROOT.parent / "shared" / "fixtures" / "real"
 
 
 @pytest.fixture
@@ -45,6 +43,12 @@ def page_server():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def shop(page_server):
+    """A web shop on 127.0.0.1, on another port than the demo marketplace: set `.pages` before a crawl."""
+    return page_server
 
 
 @pytest.fixture

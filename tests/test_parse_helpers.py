@@ -9,16 +9,15 @@ from spiders.fields import Unreadable, sanitise
 from spiders.parsing import (
     address_id,
     clean,
-    decimal_string,
     dig,
     embedded_json,
     find_typed,
     first,
     offer_fields,
-    parse_price,
     query_param,
     text_of,
 )
+from spiders.prices import decimal_string, parse_price
 
 
 @pytest.mark.parametrize(
@@ -190,3 +189,24 @@ def test_a_shop_page_is_known_by_its_address(url, expected):
 def test_links_no_parser_accepts_give_nothing():
     assert query_param("http://[x/d?seller=bob", "seller") is None
     assert query_param("https://itm.ebaydesc.com/d?seller=bob&x=1", "seller") == "bob"
+
+
+@pytest.mark.parametrize(
+    "shown, expected",
+    [
+        ("S$ 200.00", {"price": "200.00", "currency": "SGD"}),
+        ("S$1,020.00", {"price": "1020.00", "currency": "SGD"}),
+        ("AU $12.00", {"price": "12.00", "currency": "AUD"}),
+        ("RM 30.00", {"price": "30.00", "currency": "MYR"}),
+        ("R$ 100,00", {"price": "100.00", "currency": "BRL"}),
+        ("Approximately US $177.54", {"price": "177.54", "currency": "USD"}),
+        ("173.000 COP", {"price": "173000.00", "currency": "COP"}),
+    ],
+)
+def test_parse_price_reads_more_currencies(shown, expected):
+    assert parse_price(shown) == expected
+
+
+def test_a_sign_the_marketplace_shares_keeps_its_home_currency():
+    assert parse_price("$ 35.00", "AUD") == {"price": "35.00", "currency": "AUD"}  # "$" on an Australian site
+    assert parse_price("S$ 35.00", "GBP")["currency"] == "SGD"  # a sign that names its currency wins

@@ -85,3 +85,12 @@ def test_search_page_without_data_is_empty_not_an_error():
     assert list(spider.parse_search(page)) == []
     assert spider.crawler.stats.get_value("keywatch/search_pages_empty") == 1
     assert spider.next_page(page) is None
+
+
+def test_item_page_saved_from_a_browser_reads_the_product_not_the_logo():
+    page = response("aliexpress_item_browser_saved.html", "https://www.aliexpress.com/item/1005007123456789.html")
+    listing = AliexpressSpider().parse_listing(page)
+    # The logo's h1 ("Aliexpress") comes first; the product heading, <title>, og:title and JSON-LD agree.
+    assert listing["title"] == "Universal Smart Key Emulator Emergency Start Box for Keyless Cars"
+    assert (listing["price"], listing["currency"], listing["seller"]) == ("86.39", "GBP", "CarKey Pro Store")
+    assert listing["extra"]["images"] == ["https://ae01.alicdn.com/kf/S1a2b3c.jpg"]

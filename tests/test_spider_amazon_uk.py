@@ -64,3 +64,11 @@ def test_product_page_third_party_seller():
     assert listing["extra"]["seller_id"] == "A3KEYPRO7SELLR"
     assert "Reads the immobiliser PIN code" in listing["description"]
     assert AmazonUkSpider().is_item_url(page.url)
+
+
+def test_seller_shown_by_two_seller_links_is_named_once():
+    page = response(PAGES / "amazon_product_two_seller_links.html", "https://www.amazon.co.uk/dp/B0C1234XYZ")
+    listing = AmazonUkSpider().parse_listing(page)
+    assert listing["seller"] == "AutoKeyTech UK"  # not "AutoKeyTech UK AutoKeyTech UK"
+    assert listing["extra"]["seller_id"] == "A3XYZSELLER01"
+    assert (listing["price"], listing["currency"]) == ("89.99", "GBP")

@@ -234,3 +234,26 @@ def test_non_html_description_is_still_kept_as_attachment(spider):
         request.callback(Response(url=request.url, body=b"\x89PNG\r\n", request=request), **request.cb_kwargs)
     )
     assert item.description == "" and item.attachments[0]["body"] == b"\x89PNG\r\n"
+
+
+# ---- issue 16: defects seen on real pages, reproduced on hand-written pages of the same shape -------------------
+
+
+def test_singapore_dollars_are_read_as_sgd_not_usd(spider):
+    page = response(PAGES / "ebay_search_sg_scard.html", "https://www.ebay.com.sg/sch/i.html?_nkw=key+programmer")
+    cards = spider.parse_cards(page)
+    assert [(c["listing_id"], c["price"], c["currency"]) for c in cards] == [
+        ("305512345671", "200.00", "SGD"),
+        ("305512345672", "12.50", "SGD"),
+    ]
+    assert cards[1]["extra"]["price_max"] == "1020.00"
+    assert cards[0]["seller"] == "sg_auto_tools"
+
+
+def test_item_listed_in_another_currency_keeps_the_sellers_price_and_the_conversion_in_extra(spider):
+    page = response(PAGES / "ebay_item_listed_in_eur.html", "https://www.ebay.com/itm/198187151691")
+    listing = spider.parse_listing(page)
+    assert (listing["price"], listing["currency"]) == ("164.00", "EUR")  # what the seller listed, shown first
+    assert listing["extra"]["converted_price"] == {"price": "177.54", "currency": "USD"}  # eBay's conversion
+    assert listing["title"] == "Autel MaxiIM KM100 Key Programmer Transponder Tool"  # no trailing " -"
+    assert listing["seller"] == "richiengel"

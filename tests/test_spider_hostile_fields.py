@@ -8,7 +8,6 @@ from itemadapter import ItemAdapter
 
 import db
 from tests.support.cli import run_keywatch
-from tests.test_spider_identity import shop  # noqa: F401 - the one-page-shop fixture
 
 MEGABYTE = "relay " * 200_000
 
@@ -59,7 +58,7 @@ def crawl(shop, db_path, *settings, check=True):
     )
 
 
-def test_every_hostile_item_page_is_stored_and_its_unreadable_fields_counted(shop, tmp_path):  # noqa: F811
+def test_every_hostile_item_page_is_stored_and_its_unreadable_fields_counted(shop, tmp_path):
     db_path = tmp_path / "k.sqlite"
     proc = crawl(shop, db_path)
     store = db.connect(db_path)
@@ -106,7 +105,7 @@ class FailOnTitle:
 
 
 @pytest.mark.parametrize("where", [150, 50])  # after classification, and before it
-def test_a_run_that_loses_items_says_so_and_exits_non_zero(shop, tmp_path, where):  # noqa: F811
+def test_a_run_that_loses_items_says_so_and_exits_non_zero(shop, tmp_path, where):
     pipelines = {
         "spiders.pipelines.classify.ClassifyPipeline": 100,
         "tests.test_spider_hostile_fields.FailOnTitle": where,

@@ -23,12 +23,6 @@ from spiders.spiders.webshop import WebshopSpider
 from tests.support.cli import run_keywatch
 
 
-@pytest.fixture
-def shop(page_server):
-    """A web shop on 127.0.0.1, on another port than the demo marketplace: set `.pages` before a crawl."""
-    return page_server
-
-
 def product_page(
     *,
     canonical: str,
@@ -131,7 +125,8 @@ CLAIMS = [  # spider, fetched URL, page claiming another listing, (marketplace, 
     (
         EbayUkSpider,
         "https://www.ebay.co.uk/itm/356012345678",
-        '<link rel="canonical" href="https://www.ebay.co.uk/itm/199999999999"><h1 class="x-item-title__mainTitle">Relay</h1>',
+        '<link rel="canonical" href="https://www.ebay.co.uk/itm/199999999999">'
+        '<h1 class="x-item-title__mainTitle">Relay</h1>',
         ("ebay_uk", "356012345678"),
         {"listing_id": "199999999999", "url": "https://www.ebay.co.uk/itm/199999999999"},
     ),
@@ -156,7 +151,8 @@ CLAIMS = [  # spider, fetched URL, page claiming another listing, (marketplace, 
     (
         AliexpressSpider,
         "https://www.aliexpress.com/item/1005006123456789.html",
-        '<script>window.runParams = {"data": {"productInfoComponent": {"subject": "Relay", "idStr": "1005000000000001"}}};'
+        '<script>window.runParams = {"data": {"productInfoComponent": '
+        '{"subject": "Relay", "idStr": "1005000000000001"}}};'
         "</script>",
         ("aliexpress", "1005006123456789"),
         {"listing_id": "1005000000000001", "url": "https://www.aliexpress.com/item/1005000000000001.html"},

@@ -18,8 +18,10 @@ from keywatch.cli import cli
 from spiders.parsing import blocked_reason
 from spiders.spiders.aliexpress import AliexpressSpider
 from spiders.spiders.amazon_uk import AmazonUkSpider
+from spiders.spiders.dhgate import DhgateSpider
 from spiders.spiders.ebay_uk import EbayUkSpider
 from spiders.spiders.gumtree import GumtreeSpider
+from spiders.spiders.telegram import TelegramSpider
 from spiders.spiders.webshop import WebshopSpider
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,16 @@ BLOCKED = {
     "ebay_item_blocked.html",
 }
 # The site a page belongs to: the spider that may find listings on it. Others must find none.
-OWNER = {"ebay": "ebay_uk", "amazon": "amazon_uk", "gumtree": "gumtree", "aliexpress": "aliexpress", "etsy": "webshop"}
+OWNER = {
+    "ebay": "ebay_uk",
+    "amazon": "amazon_uk",
+    "gumtree": "gumtree",
+    "aliexpress": "aliexpress",
+    "etsy": "webshop",
+    "shopify": "webshop",
+    "telegram": "telegram",
+    "dhgate": "dhgate",
+}
 SPIDERS = {
     "ebay_uk": (
         EbayUkSpider,
@@ -51,6 +62,12 @@ SPIDERS = {
         "https://www.aliexpress.com/item/1005006123456789.html",
     ),
     "webshop": (WebshopSpider, "https://shop.example/collections/all", "https://shop.example/products/relay"),
+    "telegram": (TelegramSpider, "https://t.me/s/keyless_tools_uk", "https://t.me/s/keyless_tools_uk/4211"),
+    "dhgate": (
+        DhgateSpider,
+        "https://www.dhgate.com/wholesale/search.do?searchkey=relay",
+        "https://www.dhgate.com/product/relay-box/912345678.html",
+    ),
 }
 
 

@@ -109,3 +109,19 @@ def test_crawl_without_start_url_stops_with_a_reason():
     [stats] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert stats["stats"]["finish_reason"] == "no_start_url"
     assert "webshop needs -a start_url=URL" in proc.stderr
+
+
+def test_shopify_product_group_reads_price_and_seller_from_the_variants_offer():
+    url = "https://shop.example/products/obd-port-lock-pro"
+    page = HtmlResponse(
+        url=url,
+        body=(Path(__file__).parent / "pages" / "shopify_product_group.html").read_bytes(),
+        request=Request(url),
+    )
+    spider = WebshopSpider()
+    assert spider.is_product_page(page)
+    listing = spider.parse_listing(page)
+    assert (listing["title"], listing["price"], listing["currency"]) == ("OBD Port Lock Pro", "39.99", "GBP")
+    assert listing["seller"] == "Secure Garage Supplies"  # only inside hasVariant[].offers.seller
+    assert listing["extra"]["price_max"] == "44.99"
+    assert listing["extra"]["source"] == "schema.org Product"

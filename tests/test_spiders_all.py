@@ -13,6 +13,8 @@ from spiders.base import MarketplaceSpider
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(spiders.spiders.__path__))
 LOCAL = {"webshop", "demo_market"}  # sites given at run time: no fixed domains
+API = {"ebay_api"}  # an API whose host is a setting (EBAY_API_URL): no web search URL
+LINKED_PAGES = {"telegram"}  # older pages only through the page's own link (?before=): no page number
 
 
 def snake_case(name: str) -> str:
@@ -28,7 +30,17 @@ def spider_classes(module):
 
 
 def test_the_expected_spiders_exist():
-    assert set(MODULES) >= {"ebay_uk", "amazon_uk", "gumtree", "aliexpress", "webshop", "demo_market"}
+    assert set(MODULES) >= {
+        "ebay_uk",
+        "ebay_api",
+        "amazon_uk",
+        "gumtree",
+        "aliexpress",
+        "webshop",
+        "demo_market",
+        "telegram",
+        "dhgate",
+    }
 
 
 @pytest.mark.parametrize("module_name", MODULES)
@@ -38,9 +50,11 @@ def test_names_match(module_name):
     assert cls.name == module_name == snake_case(cls.__name__)
     assert issubclass(cls, MarketplaceSpider)
     assert cls.marketplace
-    if module_name not in LOCAL:
+    if module_name in API:
+        assert cls.allowed_domains and cls.replaces
+    elif module_name not in LOCAL:
         assert cls.allowed_domains and cls.search_url.startswith("https://")
-        assert "{query}" in cls.search_url and "{page}" in cls.search_url
+        assert "{query}" in cls.search_url and ("{page}" in cls.search_url or module_name in LINKED_PAGES)
 
 
 def test_snake_case():

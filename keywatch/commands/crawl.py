@@ -56,6 +56,13 @@ def print_summary(result, db_path) -> None:
     rechecks = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("keywatch/rechecks/")}
     if rechecks:
         click.echo("  re-checks:        " + ", ".join(f"{v} {k}" for k, v in sorted(rechecks.items())))
+    if "keywatch/ebay_api/budget" in stats:  # an API spider: what it spent of its daily allowance
+        used = result.count("keywatch/ebay_api/calls_before") + result.count("keywatch/ebay_api/calls")
+        click.echo(
+            f"  API calls:        {result.count('keywatch/ebay_api/calls')} this run, {used} in 24 h of a budget "
+            f"of {result.count('keywatch/ebay_api/budget')}"
+            + (" (budget reached: calls skipped)" if result.count("keywatch/ebay_api/budget_exhausted") else "")
+        )
     click.echo(f"  hits:             {result.count('keywatch/hits')}")
     for prefix, label in (("keywatch/hits/category/", "by category"), ("keywatch/hits/risk/", "by risk")):
         counts = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}

@@ -8,10 +8,38 @@ import re
 from w3lib.url import add_or_replace_parameter
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, decimal_string, dig, embedded_json, first, image_urls, mapping, parse_price, text_of
+from spiders.parsing import (
+    clean,
+    dig,
+    embedded_json,
+    find_product,
+    first,
+    image_urls,
+    json_ld,
+    mapping,
+    offer_fields,
+    text_of,
+)
+from spiders.prices import decimal_string, parse_price
 
 ITEM_ID = re.compile(r"/item/(\d{6,})\.html")
 OG_SUFFIX = re.compile(r"\s*-\s*AliExpress(?:\s+\d+)?\s*$")  # og:title ends "- AliExpress 202192403"
+SITE_NAME = re.compile(r"^ali\s*express$", re.IGNORECASE)  # the logo is an h1 too, before the product's
+SHOWN_PRICE = '.product-price-current, [class*="price--current"], .product-price-value, [data-pl="product-price"]'
+STORE_NAME = '[data-pl="store-name"], [class*="storeName"], [class*="store-name"], .shop-name'
+
+
+def page_title(response, product: dict) -> str:
+    """The product's title on a page whose scripts' data is gone: its heading, else the JSON-LD name, another h1,
+    og:title or <title> (AliExpress's suffix dropped), never the site's own name."""
+    suffixed = (response.css('meta[property="og:title"]::attr(content)').get(), response.css("title::text").get())
+    candidates = (
+        *(text_of(h) for h in response.css('[data-pl="product-title"]')),
+        clean(product.get("name")),
+        *(text_of(h) for h in response.css("h1")),
+        *(OG_SUFFIX.sub("", clean(t)) for t in suffixed),
+    )
+    return first(*(t for t in candidates if not SITE_NAME.match(t or "")))
 
 
 def product_lists(data, depth=0):
@@ -129,16 +157,17 @@ class AliexpressSpider(MarketplaceSpider):
             ("minActivityAmount",),
             ("minAmount",),
         )
-        price = next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None) or parse_price(
-            first(
-                prices.get("formatedActivityPrice"),
-                prices.get("formatedPrice"),
-                text_of(
-                    response.css(
-                        '.product-price-current, [class*="price--current"], '
-                        '.product-price-value, [data-pl="product-price"]'
-                    )[:1]
-                ),
+        product = find_product({"json-ld": json_ld(response)}) or {}
+        offer = offer_fields(product)
+        price = (
+            next((a for a in (amount(dig(prices, *path)) for path in paths) if a["price"]), None)
+            or (offer if offer.get("price") else None)
+            or parse_price(
+                first(
+                    prices.get("formatedActivityPrice"),
+                    prices.get("formatedPrice"),
+                    text_of(response.css(SHOWN_PRICE)[:1]),
+                )
             )
         )
         store = mapping(first(data.get("sellerComponent"), data.get("storeModule")))
@@ -156,14 +185,10 @@ class AliexpressSpider(MarketplaceSpider):
         return {
             "listing_id": str(listing_id) if listing_id else None,
             "url": response.urljoin(f"/item/{listing_id}.html") if listing_id else response.url,
-            "title": first(
-                clean(info.get("subject")),
-                text_of(response.css('[data-pl="product-title"], h1')[:1]),
-                OG_SUFFIX.sub("", clean(response.css('meta[property="og:title"]::attr(content)').get())),
-            ),
+            "title": first(clean(info.get("subject")), page_title(response, product)),
             "price": price.get("price"),
             "currency": price.get("currency"),
-            "seller": clean(store.get("storeName")) or None,
+            "seller": first(clean(store.get("storeName")), offer.get("seller"), text_of(response.css(STORE_NAME)[:1])),
             "extra": {
                 k: v
                 for k, v in {
@@ -179,6 +204,7 @@ class AliexpressSpider(MarketplaceSpider):
                         first(
                             dig(first(data.get("imageComponent"), data.get("imageModule")) or {}, "imagePathList"),
                             dig(dc_data, "imagePathList"),
+                            product.get("image"),
                         )
                     ),
                     "description_url": dig(

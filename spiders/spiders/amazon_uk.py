@@ -4,7 +4,8 @@ import re
 from urllib.parse import urlsplit
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, first, parse_price, query_param, text_of
+from spiders.parsing import clean, first, query_param, text_of
+from spiders.prices import parse_price
 
 ASIN = re.compile(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})")
 # The buy-box price across layouts: current core price blocks first, then the older `priceblock_*` spans.
@@ -100,7 +101,7 @@ class AmazonUkSpider(MarketplaceSpider):
             *(split_price(response.css(box)[:1]) for box in WHOLE),
         )
         price = parse_price(shown, self.home_currency(response))
-        seller_link = response.css("#sellerProfileTriggerId")
+        seller_link = response.css("#sellerProfileTriggerId")[:1]  # some pages repeat it in a second offer block
         merchant = text_of(response.css("#merchant-info")[:1])
         bullets = [clean(text_of(li)) for li in response.css("#feature-bullets li")]
         availability = text_of(response.css("#availability")[:1]) or None

@@ -6,7 +6,8 @@ import re
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, decimal_string, dig, find_typed, first
+from spiders.parsing import clean, dig, find_product, first
+from spiders.prices import decimal_string
 
 
 class DemoMarketSpider(MarketplaceSpider):
@@ -52,7 +53,7 @@ class DemoMarketSpider(MarketplaceSpider):
     def parse_listing(self, response):
         # Strict: a page cut off mid-transfer (broken JSON-LD) is a parse error, stored and counted as such.
         blocks = [json.loads(block) for block in response.css('script[type="application/ld+json"]::text').getall()]
-        product = find_typed({"json-ld": blocks}, "Product") or {}
+        product = find_product({"json-ld": blocks}) or {}
         return {
             "listing_id": product.get("sku"),
             "url": response.css('link[rel="canonical"]::attr(href)').get(),

@@ -1,21 +1,20 @@
-"""eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo and older "vi"), description
-iframes."""
+"""eBay UK: search results (s-item, s-card, browse, store pages), item pages (evo, older "vi"), descriptions."""
 
 import re
 
 from spiders.base import MarketplaceSpider
 from spiders.parsing import (
     clean,
-    find_typed,
+    find_product,
     first,
     image_urls,
     json_ld,
     offer_fields,
-    parse_price,
     query_param,
     text_of,
     without_query,
 )
+from spiders.prices import parse_price
 
 # Real ids have 12 digits; the "Shop on eBay" placeholder cards link to /itm/123456 and so never match.
 ITEM_ID = re.compile(r"/itm/(?:[^/?#]+/)?(\d{9,})")
@@ -34,7 +33,14 @@ ENDED = (
     "the listing you're looking for has ended",
     "the listing you\u2019re looking for has ended",
 )
+# An item listed in another currency shows the seller's price first and eBay's conversion after it.
+CONVERTED = ".x-price-approx__price, #convbinPrice, #convbidPrice"
+TRAILING_SEPARATOR = re.compile(r"\s+[-–|]$")  # a title block can end in " -"
 STATUS = '[data-testid="d-statusmessage"], .d-statusmessage, .vi-status, #msgPanel, .msgTextAlign'
+
+
+def without_separator(title):
+    return TRAILING_SEPARATOR.sub("", title) if title else title
 
 
 class EbayUkSpider(MarketplaceSpider):
@@ -108,7 +114,7 @@ class EbayUkSpider(MarketplaceSpider):
         return href if href and not href.startswith(("#", "javascript")) else None
 
     def parse_listing(self, response):
-        product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
+        product = find_product({"json-ld": json_ld(response)}) or {}
         offer = offer_fields(product)
         shown = parse_price(
             text_of(
@@ -119,6 +125,10 @@ class EbayUkSpider(MarketplaceSpider):
                 )[:1]
             )
         )
+        # The price of record is the seller's, as shown first; the JSON-LD offer may carry eBay's conversion only.
+        converted = parse_price(text_of(response.css(CONVERTED)[:1]))
+        if not converted["price"] and shown["price"] and shown["currency"] != offer.get("currency"):
+            converted = {"price": offer.get("price"), "currency": offer.get("currency")}
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         listing_id = first(
             *(m.group(1) for m in map(ITEM_ID.search, (canonical, response.url)) if m),
@@ -145,13 +155,16 @@ class EbayUkSpider(MarketplaceSpider):
         return {
             "listing_id": listing_id,
             "url": response.urljoin(f"/itm/{listing_id}") if listing_id else response.url,
-            "title": first(
-                text_of(response.css("h1.x-item-title__mainTitle, h1#itemTitle")[:1], NOISE), clean(product.get("name"))
+            "title": without_separator(
+                first(
+                    text_of(response.css("h1.x-item-title__mainTitle, h1#itemTitle")[:1], NOISE),
+                    clean(product.get("name")),
+                )
             ),  # the old #itemTitle hides "Details about" in span.g-hdn
-            "price": first(offer.get("price"), shown["price"]),
+            "price": first(shown["price"], offer.get("price")),
             "currency": first(
+                shown["currency"] if shown["price"] else None,
                 offer.get("currency"),
-                shown["currency"],
                 response.css('[itemprop="priceCurrency"]::attr(content)').get(),
             ),
             "seller": FEEDBACK.sub(
@@ -190,7 +203,8 @@ class EbayUkSpider(MarketplaceSpider):
                     "seller_feedback": clean(
                         response.css(".x-sellercard-atf__about-seller-item .ux-textspans--SECONDARY::text").get()
                     ),
-                    "price_max": offer.get("price_max") or shown.get("price_max"),
+                    "price_max": shown.get("price_max") or offer.get("price_max"),
+                    "converted_price": converted if converted["price"] and converted["currency"] else None,
                     "description_url": description_url,
                 }.items()
                 if v

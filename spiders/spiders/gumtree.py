@@ -7,7 +7,8 @@ as a fallback, and an ad page's JSON-LD Product when it has one.
 import re
 
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, find_typed, first, image_urls, json_ld, offer_fields, parse_price, text_of
+from spiders.parsing import clean, find_product, first, image_urls, json_ld, offer_fields, text_of
+from spiders.prices import parse_price
 
 AD_ID = re.compile(r"/p/[^?#]*?/(\d{6,})(?:[/?#]|$)")
 # The ad page repeats seller-name (small and large screen); the one marked data-testid is the visible name.
@@ -80,7 +81,7 @@ class GumtreeSpider(MarketplaceSpider):
         ).get()
 
     def parse_listing(self, response):
-        product = find_typed({"json-ld": json_ld(response)}, "Product") or {}
+        product = find_product({"json-ld": json_ld(response)}) or {}
         offer = offer_fields(product)
         canonical = response.css('link[rel="canonical"]::attr(href)').get("")
         match = AD_ID.search(canonical) or AD_ID.search(response.url)

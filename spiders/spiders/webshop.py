@@ -19,18 +19,8 @@ from scrapy.linkextractors import LinkExtractor
 
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import (
-    clean,
-    decimal_string,
-    find_typed,
-    first,
-    image_urls,
-    name_of,
-    offer_fields,
-    parse_price,
-    structured_data,
-    text_of,
-)
+from spiders.parsing import clean, find_product, first, image_urls, name_of, offer_fields, structured_data, text_of
+from spiders.prices import decimal_string, parse_price
 
 # Carts, accounts and sort/filter permutations are endless and say nothing about the products.
 DENY = (
@@ -106,7 +96,7 @@ class WebshopSpider(MarketplaceSpider):
         data = self.page_data(response)
         og_type = first(*(og.get("@type") for og in data.get("opengraph") or []))
         return (
-            find_typed(data, "Product") is not None
+            find_product(data) is not None
             or str(og_type).lower() == "product"
             or bool(PRODUCT_PATH.search(urlsplit(response.url).path) and response.css("h1"))
         )
@@ -116,7 +106,7 @@ class WebshopSpider(MarketplaceSpider):
 
     def parse_listing(self, response):
         data = self.page_data(response)
-        product = find_typed(data, "Product") or {}
+        product = find_product(data) or {}
         og = next(iter(data.get("opengraph") or []), {})
         offer = offer_fields(product)
         shown = parse_price(text_of(response.css('[itemprop="price"], [class*="price"]')[:1]))

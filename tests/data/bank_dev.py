@@ -41,7 +41,8 @@ POSITIVES = {
         ],
         "bland_titles": ["Gadget pair - message me", "Black box x2", "Radio tester kit"],
         "reveal": [
-            "Partner stands by the front door with the big unit, you walk to the {car} with the small unit and it opens.",
+            "Partner stands by the front door with the big unit, "
+            "you walk to the {car} with the small unit and it opens.",
             "Picks up the smart key through the wall and relays it to the car, push start works.",
             "Relays the keyless signal {dist}, tested on {car}.",
             "Keyless entry relay: receiver near the key, transmitter at the car.",

@@ -52,7 +52,8 @@ POSITIVES = {
             "Locksmith tool new in box",
         ],
         "reveal": [
-            "One unit stands near the house to pick up the key fob, the second unit goes to the car door and the car thinks the key is there.",
+            "One unit stands near the house to pick up the key fob, "
+            "the second unit goes to the car door and the car thinks the key is there.",
             "Extends the signal of the smart key up to {range} so the car unlocks and starts with push button start.",
             "Tested on {car} {year}, opens and starts first time.".replace("{year}", "2021"),
             "Relay kit works with all keyless entry vehicles on {freq} LF band.",
@@ -832,7 +833,8 @@ HANDWRITTEN = [
     (
         "key_programmer",
         "Xhorse VVDI Key Tool Plus Pad - for locksmith use only",
-        "Professional key programmer for licensed auto locksmiths only. Proof of trade required. All keys lost, remote generation.",
+        "Professional key programmer for licensed auto locksmiths only. Proof of trade required. "
+        "All keys lost, remote generation.",
     ),
     (
         "relay_attack",

@@ -209,7 +209,7 @@ def build(bank, split: str, seed: int) -> list[dict]:
 
     for category, spec in bank.POSITIVES.items():
         slots = spec.get("slots", {})
-        for n in range(spec["count"]):
+        for _ in range(spec["count"]):
             bland = rng.random() < 0.12
             title = fill(rng.choice(spec["bland_titles"] if bland else spec["titles"]), slots)
             sentences = [fill(rng.choice(spec["reveal"]), slots)]
@@ -220,7 +220,7 @@ def build(bank, split: str, seed: int) -> list[dict]:
             rng.shuffle(sentences)
             desc = " ".join(sentences)
             add(title, desc, category)
-        for n in range(spec["obfuscated"]):
+        for _ in range(spec["obfuscated"]):
             title = fill(rng.choice(spec["titles"]), slots)
             desc = " ".join(fill(s, slots) for s in [rng.choice(spec["reveal"])] + rng.sample(spec["generic"], k=1))
             trick = rng.choice(TRICKS)
@@ -236,7 +236,7 @@ def build(bank, split: str, seed: int) -> list[dict]:
             add(title, desc, category, lang=lang, source=rng.choice(["ebay", "aliexpress", "facebook", "shop"]))
     for group in (bank.CONFUSABLE, bank.PLAIN):
         for product in group:
-            for n in range(product["count"]):
+            for _ in range(product["count"]):
                 slots = product.get("slots", {})
                 title = fill(rng.choice(product["titles"]), slots)
                 desc = " ".join(
@@ -244,7 +244,7 @@ def build(bank, split: str, seed: int) -> list[dict]:
                     for s in rng.sample(product["descs"], k=min(len(product["descs"]), rng.randint(2, 3)))
                 )
                 add(title, desc, "none")
-    for category, title, desc in bank.AMBIGUOUS:
+    for _category, title, desc in bank.AMBIGUOUS:
         add(title, desc, "ambiguous")
     for category, title, desc in bank.HANDWRITTEN:
         add(title, desc, category)

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Real marketplace captures saved by others (../shared/fixtures/real/SOURCES.md): read from there, never copied in.
+REAL_FIXTURES = ROOT.parent / "shared" / "fixtures" / "real"
 
 
 def run_keywatch(*args, env=None, timeout=300, check=True):
