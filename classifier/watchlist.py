@@ -275,7 +275,8 @@ def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
                 check.problems.append(
                     (
                         line,
-                        f"{where}: '{value}' repeats a {group} term from line {seen[k]} (same words after normalisation)",
+                        f"{where}: '{value}' repeats a {group} term from line {seen[k]} "
+                        "(same words after normalisation)",
                     )
                 )
             else:
@@ -351,9 +352,9 @@ def _term_lines(node) -> dict:
         if not isinstance(value, yaml.MappingNode):
             continue
 
-        def walk(n):
+        def walk(n, category=key_node.value):
             if isinstance(n, yaml.ScalarNode):
-                out.setdefault((key_node.value, n.value), n.start_mark.line + 1)
+                out.setdefault((category, n.value), n.start_mark.line + 1)
             elif isinstance(n, yaml.SequenceNode):
                 for item in n.value:
                     walk(item)

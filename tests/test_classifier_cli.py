@@ -167,7 +167,7 @@ def test_a_bad_byte_in_a_long_first_line_is_on_line_1(tmp_path):
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999", "-1e400"])
 def test_output_is_always_valid_json(value):
-    line = '{"id": %s, "title": "GPS jammer", "description": ""}\n' % value
+    line = f'{{"id": {value}, "title": "GPS jammer", "description": ""}}\n'
     result = run(["classify", "--watchlist", WATCHLIST], listing(1) + line)
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.output.splitlines()

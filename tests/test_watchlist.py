@@ -120,9 +120,9 @@ def test_duplicate_category_and_context_ids(tmp_path):
     text = (
         MINIMAL
         + category
-        + (
-            "contexts:\n  - {id: a, label: A, cancels: all, terms: [x]}\n  - {id: a, label: B, cancels: all, terms: [y]}\n"
-        )
+        + "contexts:\n"
+        + "  - {id: a, label: A, cancels: all, terms: [x]}\n"
+        + "  - {id: a, label: B, cancels: all, terms: [y]}\n"
     )
     found = problems(write(tmp_path, text))
     assert any(":9: categories: duplicate key 'relay_attack' (first defined on line 2)" in p for p in found)
@@ -203,7 +203,8 @@ def test_classify_refuses_an_invalid_watchlist_with_the_same_message(tmp_path):
 def test_negations_and_listing_wide_contexts_are_validated(tmp_path):
     good = MINIMAL + (
         "negations:\n  before: [not the]\n  after: [style]\n"
-        "contexts:\n  - id: svc\n    label: Service\n    cancels: all\n    where: listing\n    terms: [we come to you]\n"
+        "contexts:\n  - id: svc\n    label: Service\n    cancels: all\n"
+        "    where: listing\n    terms: [we come to you]\n"
     )
     wl = load_watchlist(write(tmp_path, good))
     assert wl.negations_before == ("not the",) and wl.negations_after == ("style",)
