@@ -20,7 +20,7 @@ from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
 from db.chain import RECORD_TYPES, content_hash
 from db.connection import read_snapshot
-from db.hosts import foreign_host, writer_of
+from db.hosts import MEDIA_PURPOSES, foreign_host, writer_of
 
 MAX_PROBLEMS = 1000
 
@@ -274,7 +274,9 @@ def _check_hosts(store, problems, seq_of):
         return
     captures = store.query(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
-        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id"
+        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) "
+        f"AND coalesce(c.purpose, '') NOT IN ({', '.join('?' * len(MEDIA_PURPOSES))}) ORDER BY c.id",
+        MEDIA_PURPOSES,
     )
     for capture in captures:
         problem = foreign_host(
