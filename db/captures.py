@@ -161,7 +161,11 @@ def save_capture(store, item, run_id: int | None = None) -> int:
                 purpose=attachment_purpose(attachment),
                 screen_score=None,
                 # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser).
-                fields={**(attachment.get("fields") or {}), "attachment_of": capture_id, "kind": attachment.get("kind")},
+                fields={
+                    **(attachment.get("fields") or {}),
+                    "attachment_of": capture_id,
+                    "kind": attachment.get("kind"),
+                },
             )
         if classification is not None:
             _insert_classification(

@@ -92,16 +92,16 @@ def stored_image(store, capture_id: int) -> dict | None:
     }
 
 
-def listing_thumbnail(store, listing_pk: int) -> int | None:
-    """The capture a queue row's thumbnail shows: the listing's main photo (the first of its newest page's photos),
-    else its newest screenshot; None when it has neither (or they were purged)."""
-    row = next(
-        store.query(
-            """SELECT c.id FROM captures c JOIN bodies b ON b.sha256 = c.sha256
-               WHERE c.listing_pk = ? AND c.purpose IN (?, ?)
-               ORDER BY c.purpose = ? DESC, json_extract(c.fields, '$.attachment_of') DESC, c.id LIMIT 1""",
-            [listing_pk, *IMAGE_PURPOSES, f"attachment:{PHOTO}"],
-        ),
-        None,
+def thumbnails(store, listing_pks: list[int]) -> dict[int, int]:
+    """{listing pk: the capture its queue row's thumbnail shows}: the listing's main photo (the first photo of its
+    newest photographed page), else its newest screenshot; listings with neither (or only purged ones) are left out."""
+    rows = store.query(
+        """SELECT c.listing_pk, c.id FROM captures c JOIN bodies b ON b.sha256 = c.sha256
+           WHERE c.listing_pk IN (SELECT value FROM json_each(?)) AND c.purpose IN (?, ?)
+           ORDER BY c.listing_pk, c.purpose = ? DESC, json_extract(c.fields, '$.attachment_of') DESC, c.id""",
+        [json.dumps(list(listing_pks)), *IMAGE_PURPOSES, f"attachment:{PHOTO}"],
     )
-    return row["id"] if row else None
+    chosen: dict[int, int] = {}
+    for row in rows:
+        chosen.setdefault(row["listing_pk"], row["id"])
+    return chosen

@@ -200,7 +200,7 @@ def _write_capture(store, writer, row, renderings) -> int:
             warc_content_type=_made_content_type(kind, body),
             warc_headers_dict=warc_headers,
         )
-        digest_header, records = "WARC-Block-Digest", [record]
+        records = [record]
     else:
         record = writer.create_warc_record(
             url,
@@ -210,8 +210,9 @@ def _write_capture(store, writer, row, renderings) -> int:
             http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
             warc_headers_dict=warc_headers,
         )
-        digest_header, records = "WARC-Payload-Digest", [_request_record(writer, url, date, record), record]
-    if record.rec_headers.get_header(digest_header) != sha256_base32(row["sha256"]):
+        records = [_request_record(writer, url, date, record), record]
+    # For a resource record the payload is the whole block: warcio writes the same digest for both.
+    if record.rec_headers.get_header("WARC-Payload-Digest") != sha256_base32(row["sha256"]):
         raise WarcError(f"capture {row['id']}: WARC digest differs from the stored SHA-256")
     record_id = record.rec_headers.get_header("WARC-Record-ID")
     if rendering is not None:

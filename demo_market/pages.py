@@ -165,7 +165,7 @@ def product_jsonld(row: dict, base_url: str, availability: str = "InStock") -> d
 def _price(row: dict) -> str:
     return (
         f'<div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}"\n'
-        f'  >{esc(format_price(row["price"], row["currency"]))}</div>'
+        f"  >{esc(format_price(row['price'], row['currency']))}</div>"
     )
 
 
@@ -183,7 +183,9 @@ def _script_price(row: dict) -> str:
 
 def price_json(row: dict) -> str:
     """What /api/price/<id> answers for a listing whose page fetches its price."""
-    return json.dumps({"price": row["price"], "currency": row["currency"], "display": format_price(row["price"], row["currency"])})
+    return json.dumps(
+        {"price": row["price"], "currency": row["currency"], "display": format_price(row["price"], row["currency"])}
+    )
 
 
 # A harmless inline script and a form: hostile input for the review UI's safe-display tests.

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 import jinja2
 import reportlab
 from jinja2.sandbox import SandboxedEnvironment
+from PIL import Image as PILImage
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -21,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from exports.display import shown
 from exports.office import Office
@@ -186,8 +187,65 @@ def _para(text: str, style) -> Paragraph:
     return Paragraph(_markup(text or "", style.fontName), style)
 
 
-def render_pdf(context: dict) -> bytes:
-    """The same letter as a PDF with real text (searchable, readable by pdftotext)."""
+# A screenshot in the PDF: this wide, and no taller than this (a long page shows its top; the pack has all of it).
+SHOT_WIDTH = 70 * mm
+SHOT_MAX_HEIGHT = 95 * mm
+
+
+def _screenshot(png: bytes | None):
+    """The top of a screenshot, scaled to SHOT_WIDTH, as a flowable; None when the bytes are no readable image."""
+    if not png:
+        return None
+    try:
+        with PILImage.open(io.BytesIO(png)) as image:
+            if image.width * image.height > (PILImage.MAX_IMAGE_PIXELS or 89_478_485):
+                return None
+            top = image.crop((0, 0, image.width, min(image.height, int(image.width * SHOT_MAX_HEIGHT / SHOT_WIDTH))))
+            out = io.BytesIO()
+            top.convert("RGB").save(out, format="PNG")
+            width, height = top.size
+    except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError):
+        return None
+    out.seek(0)
+    return Image(out, width=SHOT_WIDTH, height=SHOT_WIDTH * height / width)
+
+
+def _seen(context: dict, images: dict[str, bytes], body, cell) -> list:
+    """Each listing's screenshot beside its details: "The listings as they were seen"."""
+    rows = []
+    for listing in context["listings"]:
+        shot = listing.get("screenshot")
+        picture = _screenshot(images.get(shot["file"])) if shot else None
+        if picture is None:
+            continue
+        details = "\n".join(
+            filter(
+                None,
+                [
+                    f"{listing['marketplace']}:{listing['listing_id']}",
+                    listing["title"],
+                    listing["price_text"] + (f", seller {listing['seller']}" if listing.get("seller") else ""),
+                    listing["url"],
+                    f"Rendered {shot['fetched_at']} UTC",
+                    f"Screenshot SHA-256 {shot['sha256']}",
+                ],
+            )
+        )
+        rows.append([picture, _para(details, cell)])
+    if not rows:
+        return []
+    table = Table(rows, colWidths=[SHOT_WIDTH + 4 * mm, 174 * mm - SHOT_WIDTH - 4 * mm], splitInRow=1)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+    note = (
+        "Each screenshot shows the top of the listing page as rendered in a web browser when it was captured; "
+        "the whole page is in the pack's screenshots folder, named by its SHA-256."
+    )
+    return [_para("The listings as they were seen", body), _para(note, cell), Spacer(1, 2 * mm), table]
+
+
+def render_pdf(context: dict, images: dict[str, bytes] | None = None) -> bytes:
+    """The same letter as a PDF with real text (searchable, readable by pdftotext); `images` are the pack's files,
+    from which each listing's screenshot is shown beside its details."""
     regular, bold = _fonts()
     styles = getSampleStyleSheet()
     body = ParagraphStyle("kw-body", parent=styles["BodyText"], fontName=regular, fontSize=10, leading=13)
@@ -255,8 +313,8 @@ def render_pdf(context: dict) -> bytes:
             ]
         )
     )
+    story += [table, *_seen(context, images or {}, h2, cell)]
     story += [
-        table,
         _para("The law", h2),
         _para(context["legal_paragraph"], body),
         Spacer(1, 3 * mm),

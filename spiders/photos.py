@@ -17,6 +17,7 @@ from PIL import Image
 
 from common.images import image_type
 
+
 class BadPhoto(ValueError):
     """Why a download is not kept as a photo: `reason` is a short word for the stats, the message says more."""
 
@@ -64,4 +65,3 @@ def inspect_photo(body: bytes, declared_type: str | None) -> Photo:
         raise BadPhoto("too_many_pixels", f"too many pixels for a photo ({error})") from None
     except (OSError, ValueError, SyntaxError) as error:  # Pillow's ways of saying the file is broken
         raise BadPhoto("undecodable", f"cannot be decoded as {found[1].upper()} ({error})") from None
-

@@ -39,7 +39,7 @@ class RenderPipeline:
         if self.unavailable:
             # The crawl is otherwise the same; its summary and log say, once, why nothing was rendered.
             self.crawler.stats.set_value("keywatch/render/unavailable", self.unavailable)
-            logger.warning("rendering skipped: %s", self.unavailable)
+            logger.info("rendering skipped: %s", self.unavailable)
 
     def wanted(self, adapter) -> bool:
         if not 200 <= int(adapter.get("status") or 0) < 300:
