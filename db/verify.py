@@ -167,8 +167,15 @@ def _check_records(store, record_type, problems, seq_of):
 
 
 def _check_bodies(store, result, problems, seq_of):
+    kinds = {
+        row["id"]: row["purpose"].partition(":")[2]
+        for row in store.query("SELECT id, purpose FROM captures WHERE purpose LIKE 'attachment:%'")
+    }
+
     def capture_problem(capture_id, message):
-        problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message, rank=1))
+        # A screenshot, photo or other attachment says what it is: "capture 12 (screenshot)".
+        record = f"capture {capture_id}" + (f" ({kinds[capture_id]})" if capture_id in kinds else "")
+        problems.append(Problem(seq_of.get(("capture", capture_id)), record, message, rank=1))
 
     def first_capture(sha256):
         return next(store.query("SELECT min(id) AS id FROM captures WHERE sha256 = ?", [sha256]))["id"]

@@ -57,6 +57,7 @@ class DemoMarket:
         self._lock = threading.Lock()
         self._requests = 0
         self.request_log: list[tuple[str, str]] = []
+        self.user_agents: set[str] = set()  # every User-Agent that asked for something (the politeness tests)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # Pages that are not a listing change when the catalogue does; the newest listing date stands in.
@@ -137,10 +138,11 @@ class DemoMarket:
             return self._layout
 
     # -- routing (called from handler threads) -------------------------------------------------------
-    def _count(self, method: str, path: str) -> None:
+    def _count(self, method: str, path: str, user_agent: str = "") -> None:
         with self._lock:
             self._requests += 1
             self.request_log.append((method, path))
+            self.user_agents.add(user_agent)
 
     def _removal(self, listing_id: str) -> str | None:
         with self._lock:
@@ -288,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, send_body: bool) -> None:
         market: DemoMarket = self.server.market
         parts = urlsplit(self.path)
-        market._count(self.command, self.path)
+        market._count(self.command, self.path, self.headers.get("User-Agent", ""))
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
             status, headers, html = market.route(parts.path, query)

@@ -17,6 +17,13 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet.defer import CancelledError
 
+try:  # what Scrapy raises for a download over download_maxsize: its own exception since 2.14's successors
+    from scrapy.exceptions import DownloadCancelledError
+
+    TOO_LARGE: tuple[type[BaseException], ...] = (DownloadCancelledError, CancelledError)
+except ImportError:
+    TOO_LARGE = (CancelledError,)
+
 from db.media import PHOTO
 from spiders.base import capture_of
 from spiders.photos import BadPhoto, inspect_photo
@@ -73,7 +80,7 @@ class PhotosPipeline:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as error:
             return self.rejected(url, "refused", str(error))
-        except CancelledError as error:  # Scrapy cancels a download larger than download_maxsize
+        except TOO_LARGE as error:  # Scrapy cancels a download larger than download_maxsize
             return self.rejected(url, "too_large", str(error) or f"larger than {self.max_bytes} bytes")
         except Exception as error:  # noqa: BLE001 - a photo that cannot be fetched is counted, not fatal
             return self.rejected(url, "download_failed", f"{type(error).__name__}: {error}")
