@@ -6,7 +6,8 @@ KEYWATCH_PHOTOS per listing page (0: none), each at most KEYWATCH_PHOTO_MAX_BYTE
 engine.download_async, so robots.txt, per-domain concurrency and delay, retries and the contact User-Agent apply
 as to every request. Each photo is checked (spiders/photos.py) and kept as an attachment of the page capture
 with its perceptual hashes; a bad photo is counted (`keywatch/photos/rejected/<why>`) and the crawl goes on.
-Re-checks fetch no photos: they ask only whether the listing is still up.
+A re-check of a live listing keeps its photos as they are now, like its page (bodies are stored once, so unchanged
+photos cost a capture row each, not their bytes).
 """
 
 import asyncio
@@ -47,8 +48,8 @@ class PhotosPipeline:
 
     async def process_item(self, item):
         adapter = ItemAdapter(item)
-        if adapter.get("purpose") == "recheck" or not 200 <= int(adapter.get("status") or 0) < 300:
-            return item
+        if not 200 <= int(adapter.get("status") or 0) < 300:
+            return item  # a removed listing's error page shows no photos
         found = await asyncio.gather(*(self.fetch(url) for url in self.photo_urls(adapter)))
         adapter["attachments"].extend(photo for photo in found if photo)
         return item
