@@ -262,8 +262,10 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         listings=letter_rows(records),
         chain_head=head,
     )
+    # The PDF draws each listing's screenshot from the pack's own copy (the HTML links to it).
+    context["images"] = {name: data for name, data in files.items() if name.startswith("screenshots/")}
     files["notice.html"] = render_html(context, office.template)
-    files["notice.pdf"] = render_pdf(context, images=files)
+    files["notice.pdf"] = render_pdf(context)
     files["README.txt"] = README.format(number=number).encode("utf-8")
 
     # Unique per build, so two exports to the same name never share a staging file.

@@ -113,7 +113,7 @@ def shown_listing(listing: dict) -> dict:
     shown_fields = {
         k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v for k, v in listing.items()
     }
-    return {"captures": [], **shown_fields}
+    return {"captures": [], "screenshot": None, "seller": "", **shown_fields}
 
 
 def shown_recipient(recipient: dict) -> dict:
@@ -243,9 +243,9 @@ def _seen(context: dict, images: dict[str, bytes], body, cell) -> list:
     return [_para("The listings as they were seen", body), _para(note, cell), Spacer(1, 2 * mm), table]
 
 
-def render_pdf(context: dict, images: dict[str, bytes] | None = None) -> bytes:
-    """The same letter as a PDF with real text (searchable, readable by pdftotext); `images` are the pack's files,
-    from which each listing's screenshot is shown beside its details."""
+def render_pdf(context: dict) -> bytes:
+    """The same letter as a PDF with real text (searchable, readable by pdftotext); each listing's screenshot is
+    drawn beside its details from `context["images"]` (the pack's screenshot files, by name)."""
     regular, bold = _fonts()
     styles = getSampleStyleSheet()
     body = ParagraphStyle("kw-body", parent=styles["BodyText"], fontName=regular, fontSize=10, leading=13)
@@ -313,7 +313,7 @@ def render_pdf(context: dict, images: dict[str, bytes] | None = None) -> bytes:
             ]
         )
     )
-    story += [table, *_seen(context, images or {}, h2, cell)]
+    story += [table, *_seen(context, context.get("images") or {}, h2, cell)]
     story += [
         _para("The law", h2),
         _para(context["legal_paragraph"], body),

@@ -55,7 +55,7 @@ ITEM_PIPELINES = {
     "spiders.pipelines.store.StorePipeline": 400,  # write capture + attachments + classification to the store
 }
 
-# Rendering (spiders/rendering.py): flagged | all | off (KEYWATCH_RENDER in the environment, or -s). The addon
+# Rendering (spiders/rendering.py): flagged | all | off (the variable KEYWATCH_RENDER, or -s). The addon
 # switches scrapy-playwright on only when this crawl renders and Chromium is there.
 KEYWATCH_RENDER = settings.render_mode()
 ADDONS = {"spiders.rendering.RenderAddon": 0}

@@ -172,7 +172,8 @@ def verify(db_path, anchor):
 @db_option
 def warc(listings, run_id, all_captures, out_path, db_path):
     """Export captures as a WARC 1.1 file (request, response and metadata records; payloads byte-identical,
-    SHA-256 payload digests matching the store).
+    SHA-256 payload digests matching the store; a rendered page's screenshot and DOM as resource records beside
+    the responses it loaded, so it replays offline).
 
     Example: keywatch warc --listing demo_market:1042 --out 1042.warc.gz
     """
