@@ -25,6 +25,15 @@ OFFICE_EXAMPLE = ROOT / "exports" / "templates" / "office.yaml"
 DEFAULT_DB = Path("data") / "keywatch.sqlite"
 DEFAULT_DEMO_URL = "http://127.0.0.1:8001"
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/system-deps.sh
+# How keywatch always launches it (rendering, the desk's screenshots, the browser tests): no GPU, no sandbox of its
+# own (containers and root), and no calls home for updates or safe-browsing lists.
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
 
 
 def _variable(name: str) -> str | None:

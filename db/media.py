@@ -65,7 +65,7 @@ def listing_media(store, listing_pk: int) -> dict:
            WHERE listing_pk = ? AND purpose IN (?, ?, ?) GROUP BY 1, 2""",
         [listing_pk, *(f"attachment:{kind}" for kind in RENDER_KINDS)],
     ):
-        renders.setdefault(row["page"], {})[kind_of(row["purpose"])] = row["n"]
+        renders.setdefault(row["page"], {})[row["purpose"].partition(":")[2]] = row["n"]
     return {"screenshots": screenshots, "photos": photos, "renders": renders}
 
 

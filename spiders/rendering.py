@@ -26,13 +26,6 @@ from common import settings
 from db.media import DOM, RESOURCE, SCREENSHOT
 from spiders.middlewares import utc_now_iso
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 # A page taller than this (CSS pixels) is screenshotted down to here, and the cut is recorded.
 MAX_SCREENSHOT_HEIGHT = 12_000
@@ -80,7 +73,7 @@ class RenderAddon:
             "PLAYWRIGHT_LAUNCH_OPTIONS": {
                 "executable_path": settings.chromium(),
                 "headless": True,
-                "args": CHROMIUM_ARGS,
+                "args": list(settings.CHROMIUM_ARGS),
             },
             "PLAYWRIGHT_MAX_CONTEXTS": MAX_RENDERINGS,
             "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1,

@@ -3,9 +3,9 @@ page; verify names a changed byte in one, purge removes them under tombstones, t
 
 import json
 import zlib
-from datetime import UTC, datetime
 
 import pytest
+from test_evidence_purge import NOW, OLD, decide
 
 import db
 from db import media
@@ -86,14 +86,8 @@ def test_purge_removes_a_dismissed_listings_rendering_and_photos_under_tombstone
     db.save_capture(store, rendered_item("gone", photo=shared))
     db.save_capture(store, rendered_item("kept", photo=shared, screenshot=png((1, 2, 3), (100, 200))))
     pk = db.get_listing(store, "demo_market", "gone")["pk"]
-    with db.write_transaction(store):
-        decision = store.execute(
-            "INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
-            "VALUES (?, 'ann', 'dismiss', 'false_positive', '2026-12-01T00:00:00.000000Z')",
-            [pk],
-        ).lastrowid
-        db.append_chain(store, "decision", decision)
-    result = db.purge_dismissed(store, 30, "retention-job", now=datetime(2027, 3, 1, tzinfo=UTC))
+    decide(store, "gone", "dismiss", OLD)
+    result = db.purge_dismissed(store, 30, "retention-job", now=NOW)
     purged = {b["sha256"] for b in result.bodies}
     gone = {
         (r["purpose"], r["url"]): r["sha256"]

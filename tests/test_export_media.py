@@ -5,22 +5,18 @@ import hashlib
 import json
 import zipfile
 
-import click
 import pytest
-from click.testing import CliRunner
 from test_export_pack import rewrite_zip
 
 import db
 from db import accounts, decisions
-from keywatch.commands import notify
+from tests.support.cli import notify_cli
 from tests.support.media import png, rendered_item
 
 
 @pytest.fixture
 def cli():
-    group = click.Group(commands={c.name: c for c in notify.commands})
-    runner = CliRunner()
-    return lambda *args: runner.invoke(group, [str(a) for a in args], catch_exceptions=False)
+    return notify_cli()
 
 
 @pytest.fixture

@@ -7,25 +7,20 @@ In CI (CI=true) a missing chromium is a failure, not a skip: scripts/system-deps
 """
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 import db
-from common import settings
 from db import media
+from tests.support.browser import require_chromium
 from tests.support.cli import run_keywatch
 
 
 @pytest.fixture
 def chromium():
-    if settings.chromium() is None:
-        message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
 
 
 def test_flagged_pages_are_rendered_screenshotted_and_kept_with_what_they_loaded(chromium, demo_market, tmp_path):
