@@ -210,7 +210,7 @@ def _write_capture(store, writer, row, renderings) -> int:
             http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
             warc_headers_dict=warc_headers,
         )
-        records = [_request_record(writer, url, date, record), record]
+        records = [_request_record(writer, url, date, record, fields.get("method") or "GET"), record]
     # For a resource record the payload is the whole block: warcio writes the same digest for both.
     if record.rec_headers.get_header("WARC-Payload-Digest") != sha256_base32(row["sha256"]):
         raise WarcError(f"capture {row['id']}: WARC digest differs from the stored SHA-256")
@@ -247,13 +247,13 @@ def _write_capture(store, writer, row, renderings) -> int:
     return len(records)
 
 
-def _request_record(writer, url, date, response):
+def _request_record(writer, url, date, response, method):
     parts = urlsplit(url)
     return writer.create_warc_record(
         url,
         "request",
         http_headers=StatusAndHeaders(
-            f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+            f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
             [("Host", parts.netloc)],
             is_http_request=True,
         ),

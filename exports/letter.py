@@ -14,7 +14,6 @@ from xml.sax.saxutils import escape
 import jinja2
 import reportlab
 from jinja2.sandbox import SandboxedEnvironment
-from PIL import Image as PILImage
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -22,10 +21,11 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from exports.display import shown
 from exports.office import Office
+from exports.screenshots import screenshot_top
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "notice.html.j2"
@@ -192,30 +192,12 @@ SHOT_WIDTH = 70 * mm
 SHOT_MAX_HEIGHT = 95 * mm
 
 
-def _screenshot(png: bytes | None):
-    """The top of a screenshot, scaled to SHOT_WIDTH, as a flowable; None when the bytes are no readable image."""
-    if not png:
-        return None
-    try:
-        with PILImage.open(io.BytesIO(png)) as image:
-            if image.width * image.height > (PILImage.MAX_IMAGE_PIXELS or 89_478_485):
-                return None
-            top = image.crop((0, 0, image.width, min(image.height, int(image.width * SHOT_MAX_HEIGHT / SHOT_WIDTH))))
-            out = io.BytesIO()
-            top.convert("RGB").save(out, format="PNG")
-            width, height = top.size
-    except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError):
-        return None
-    out.seek(0)
-    return Image(out, width=SHOT_WIDTH, height=SHOT_WIDTH * height / width)
-
-
 def _seen(context: dict, images: dict[str, bytes], body, cell) -> list:
     """Each listing's screenshot beside its details: "The listings as they were seen"."""
     rows = []
     for listing in context["listings"]:
         shot = listing.get("screenshot")
-        picture = _screenshot(images.get(shot["file"])) if shot else None
+        picture = screenshot_top(images.get(shot["file"]), SHOT_WIDTH, SHOT_MAX_HEIGHT) if shot else None
         if picture is None:
             continue
         details = "\n".join(
