@@ -2,6 +2,7 @@
 page; verify names a changed byte in one, purge removes them under tombstones, the host rule spares only media."""
 
 import json
+import re
 import zlib
 
 import pytest
@@ -137,3 +138,16 @@ def test_thumbnails_prefer_the_main_photo_else_the_screenshot(store):
     assert purpose[chosen[pks[0]]] == "attachment:photo"
     assert purpose[chosen[pks[1]]] == "attachment:screenshot"
     assert pks[2] not in chosen
+
+
+def test_keywatch_show_names_what_each_capture_of_a_listing_is(tmp_path):
+    from click.testing import CliRunner
+    from test_evidence_cli import cli
+
+    path = tmp_path / "s.sqlite"
+    store = db.connect(path)
+    db.save_capture(store, rendered_item("1"))
+    store.close()
+    out = CliRunner().invoke(cli, ["show", "demo_market:1", "--db", str(path)]).output
+    kinds = re.findall(r"  capture \d+(?: \((\w+)\))?: HTTP", out)
+    assert kinds == ["", "photo", "resource", "resource", "screenshot", "dom"], out

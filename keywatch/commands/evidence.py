@@ -73,8 +73,11 @@ def _event_line(event: dict) -> str:
     kind = event["kind"]
     if kind == "capture":
         body = "" if event["body_present"] else "  [body purged]"
+        # A document the page is made of says what it is: (description), (screenshot), (photo), (resource), ...
+        kind = (event.get("purpose") or "").partition("attachment:")[2]
         return (
-            f"capture {event['id']}: HTTP {event['status']}  {event['body_size']} bytes  sha256 {event['sha256']}"
+            f"capture {event['id']}{f' ({kind})' if kind else ''}: HTTP {event['status']}  {event['body_size']} bytes"
+            f"  sha256 {event['sha256']}"
             f"  run {event['run_id']}  {event['url']}{body}"
         )
     if kind == "classification":
