@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/classify.py
 	$(PY) bench/store.py
 	$(PY) bench/crawl.py
+	$(PY) bench/render.py
 
 clean:
 	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

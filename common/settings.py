@@ -5,8 +5,9 @@ else the one shipped with keywatch (the repository root in an editable install).
 environment when it is called, so a test, or a process whose environment changes, gets the current answer.
 
 Command-line options win over these (`--db`, `--watchlist`, `--config`, `--office-config`); the crawl's own
-knobs (KEYWATCH_SCREEN_THRESHOLD, KEYWATCH_SAMPLE_RATE, KEYWATCH_MAX_PAGES, KEYWATCH_RECHECK) are Scrapy
-settings, in spiders/settings.py, set with `-s NAME=VALUE`; KEYWATCH_TRUSTED_PROXIES is click's environment
+knobs (KEYWATCH_SCREEN_THRESHOLD, KEYWATCH_SAMPLE_RATE, KEYWATCH_MAX_PAGES, KEYWATCH_RECHECK, KEYWATCH_PHOTOS,
+KEYWATCH_PHOTO_MAX_BYTES) are Scrapy settings, in spiders/settings.py, set with `-s NAME=VALUE` (KEYWATCH_RENDER
+is read here and can be set either way); KEYWATCH_TRUSTED_PROXIES is click's environment
 default for `serve --trusted-proxies`. docs/operations.md lists every variable and setting;
 tests/test_settings.py checks that every KEYWATCH_* name in the code is there.
 """
@@ -24,6 +25,15 @@ OFFICE_EXAMPLE = ROOT / "exports" / "templates" / "office.yaml"
 DEFAULT_DB = Path("data") / "keywatch.sqlite"
 DEFAULT_DEMO_URL = "http://127.0.0.1:8001"
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/system-deps.sh
+# How keywatch always launches it (rendering, the desk's screenshots, the browser tests): no GPU, no sandbox of its
+# own (containers and root), and no calls home for updates or safe-browsing lists.
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
 
 
 def _variable(name: str) -> str | None:
@@ -88,6 +98,18 @@ def log_level() -> str:
     return _variable("KEYWATCH_LOG_LEVEL") or "INFO"
 
 
+RENDER_MODES = ("flagged", "all", "off")
+
+
+def render_mode() -> str:
+    """Which listing pages a crawl also renders in headless Chromium (KEYWATCH_RENDER): `flagged` (the default:
+    pages the classifier flags, and the random sample), `all`, or `off`. ValueError names a bad value."""
+    mode = (_variable("KEYWATCH_RENDER") or "flagged").strip().lower()
+    if mode not in RENDER_MODES:
+        raise ValueError(f"KEYWATCH_RENDER must be one of {', '.join(RENDER_MODES)}, not {mode!r}")
+    return mode
+
+
 def demo_url() -> str:
     """Where `scrapy crawl demo_market` finds the demo marketplace without `-a base_url` (KEYWATCH_DEMO_URL)."""
     return (_variable("KEYWATCH_DEMO_URL") or DEFAULT_DEMO_URL).rstrip("/")
@@ -102,7 +124,10 @@ def ebay_api_url() -> str:
 
 
 def chromium() -> str | None:
-    """The headless browser for screenshots and browser tests: KEYWATCH_CHROMIUM, else Debian's, else the
-    `chromium` on PATH, else None."""
-    path = _variable("KEYWATCH_CHROMIUM") or CHROMIUM
-    return path if Path(path).exists() else shutil.which("chromium")
+    """The headless browser for rendering, the desk's screenshots and the browser tests: KEYWATCH_CHROMIUM when set
+    (None if that file does not exist: a browser named on purpose is never swapped for another), else Debian's,
+    else the `chromium` on PATH, else None."""
+    chosen = _variable("KEYWATCH_CHROMIUM")
+    if chosen:
+        return chosen if Path(chosen).is_file() else None
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")

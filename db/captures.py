@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
-from db.hosts import refuse_foreign_host
+from db.hosts import MEDIA_PURPOSES, refuse_foreign_host
 from db.listing_index import refresh
 from db.runs import default_crawler_version
 from db.status import record_status
@@ -110,12 +110,14 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     marketplace, listing_id = str(item["marketplace"]), str(item["listing_id"])
     status = item.get("status")
     attachments = list(item.get("attachments") or ())
+    # Photos and the responses a rendering loaded may come from a CDN: the page capture that named them is checked.
+    host_checked = [a for a in attachments if attachment_purpose(a) not in MEDIA_PURPOSES]
     with write_transaction(store):
         refuse_foreign_host(
             store,
             run_id,
             marketplace,
-            [item.get("request_url"), url, *(a.get(key) for a in attachments for key in ("request_url", "url"))],
+            [item.get("request_url"), url, *(a.get(key) for a in host_checked for key in ("request_url", "url"))],
         )
         crawler_version = (
             item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
@@ -156,9 +158,14 @@ def save_capture(store, item, run_id: int | None = None) -> int:
                 clock_source=clock_source,
                 crawler_version=crawler_version,
                 watchlist_version=watchlist_version,
-                purpose=f"attachment:{attachment.get('kind') or 'document'}",
+                purpose=attachment_purpose(attachment),
                 screen_score=None,
-                fields={"attachment_of": capture_id, "kind": attachment.get("kind")},
+                # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser).
+                fields={
+                    **(attachment.get("fields") or {}),
+                    "attachment_of": capture_id,
+                    "kind": attachment.get("kind"),
+                },
             )
         if classification is not None:
             _insert_classification(
@@ -167,6 +174,11 @@ def save_capture(store, item, run_id: int | None = None) -> int:
         _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
         refresh(store, [listing_pk])
     return capture_id
+
+
+def attachment_purpose(attachment) -> str:
+    """`attachment:<kind>`: a document the listing is made of, never a page of its own (db/media.py names the kinds)."""
+    return f"attachment:{attachment.get('kind') or 'document'}"
 
 
 def _insert_capture(

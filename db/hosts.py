@@ -20,6 +20,11 @@ from db.connection import write_transaction
 # write it, a web shop that names itself "ebay_uk" included.
 SHARED_MARKETPLACES = {"ebay_uk": frozenset({"ebay_uk", "ebay_api"})}
 
+# Captures of media a page pointed at (db/media.py): a listing's photos and the responses its rendering loaded,
+# often from a CDN. They are linked to the page capture that named them, which is host-checked; they never say
+# which listing anything is, so the host rule does not bind them.
+MEDIA_PURPOSES = ("attachment:photo", "attachment:resource")
+
 
 def writer_of(marketplace: str, spider: str) -> str:
     """Who writes `marketplace` when `spider` runs: the spiders sharing a marketplace count as one writer."""

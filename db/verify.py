@@ -20,7 +20,7 @@ from db.canonical import GENESIS, link_hash
 from db.captures import decompress_body
 from db.chain import RECORD_TYPES, content_hash
 from db.connection import read_snapshot
-from db.hosts import foreign_host, writer_of
+from db.hosts import MEDIA_PURPOSES, foreign_host, writer_of
 
 MAX_PROBLEMS = 1000
 
@@ -167,8 +167,15 @@ def _check_records(store, record_type, problems, seq_of):
 
 
 def _check_bodies(store, result, problems, seq_of):
+    kinds = {
+        row["id"]: row["purpose"].partition(":")[2]
+        for row in store.query("SELECT id, purpose FROM captures WHERE purpose LIKE 'attachment:%'")
+    }
+
     def capture_problem(capture_id, message):
-        problems.append(Problem(seq_of.get(("capture", capture_id)), f"capture {capture_id}", message, rank=1))
+        # A screenshot, photo or other attachment says what it is: "capture 12 (screenshot)".
+        record = f"capture {capture_id}" + (f" ({kinds[capture_id]})" if capture_id in kinds else "")
+        problems.append(Problem(seq_of.get(("capture", capture_id)), record, message, rank=1))
 
     def first_capture(sha256):
         return next(store.query("SELECT min(id) AS id FROM captures WHERE sha256 = ?", [sha256]))["id"]
@@ -274,7 +281,9 @@ def _check_hosts(store, problems, seq_of):
         return
     captures = store.query(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
-        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) ORDER BY c.id"
+        "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) "
+        f"AND coalesce(c.purpose, '') NOT IN ({', '.join('?' * len(MEDIA_PURPOSES))}) ORDER BY c.id",
+        MEDIA_PURPOSES,
     )
     for capture in captures:
         problem = foreign_host(

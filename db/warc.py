@@ -1,4 +1,5 @@
-"""WARC 1.1 export of stored captures (warcio): request, response and metadata records per capture.
+"""WARC 1.1 export of stored captures (warcio): request, response and metadata records per capture; a rendered
+page's screenshot and DOM as resource records, concurrent to the responses the rendering loaded.
 
 The response payload is the stored body byte for byte; its WARC-Payload-Digest is SHA-256 (base32, as warcio
 writes it) and is checked against the store's SHA-256 before anything is written. WARC-Date is the capture's
@@ -21,6 +22,8 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from common.atomic import atomic_output
+from common.images import image_type
+from db import media
 from db.captures import decompress_body
 from db.chain import chain_head
 from db.connection import read_snapshot
@@ -163,42 +166,57 @@ def _write_file(store, capture_ids, out_path, result, versions):
             )
         )
         result.records += 1
+        renderings: dict[int, str] = {}  # page capture id -> the record its rendering's other records are concurrent to
         for row in _capture_rows(store, capture_ids):
             if row["stored_body"] is None:
                 result.skipped.append({"capture_id": row["id"], "sha256": row["sha256"]})
                 continue
-            _write_capture(store, writer, row)
+            result.records += _write_capture(store, writer, row, renderings)
             result.captures += 1
-            result.records += 3
 
 
-def _write_capture(store, writer, row):
+def _write_capture(store, writer, row, renderings) -> int:
+    """The capture's records (request, response and metadata; a resource and metadata for a screenshot or rendered
+    DOM); returns how many were written."""
     body = decompress_body(row["stored_body"], row["body_encoding"])
     if hashlib.sha256(body).hexdigest() != row["sha256"]:
         raise WarcError(f"capture {row['id']}: stored body does not match its SHA-256; run `keywatch verify`")
     url, date = row["url"], row["fetched_at"]
-    response = writer.create_warc_record(
-        url,
-        "response",
-        payload=io.BytesIO(body),
-        length=len(body),
-        http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
-        warc_headers_dict={"WARC-Date": date},
-    )
-    if response.rec_headers.get_header("WARC-Payload-Digest") != sha256_base32(row["sha256"]):
-        raise WarcError(f"capture {row['id']}: WARC payload digest differs from the stored SHA-256")
-    response_id = response.rec_headers.get_header("WARC-Record-ID")
-    parts = urlsplit(url)
-    request = writer.create_warc_record(
-        url,
-        "request",
-        http_headers=StatusAndHeaders(
-            f"GET {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
-            [("Host", parts.netloc)],
-            is_http_request=True,
-        ),
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
-    )
+    fields = json.loads(row["fields"])
+    kind = media.kind_of(row["purpose"])
+    warc_headers = {"WARC-Date": date}
+    # A rendering's screenshot, DOM and loaded responses were made in one capture event: WARC-Concurrent-To ties
+    # them to the first of its records written.
+    rendering = fields.get("attachment_of") if kind in media.RENDER_KINDS else None
+    if rendering in renderings:
+        warc_headers["WARC-Concurrent-To"] = renderings[rendering]
+    if kind in BROWSER_MADE:
+        # Made by the browser, not received over HTTP: a `resource` record under a URN naming the page.
+        record = writer.create_warc_record(
+            f"urn:{BROWSER_MADE[kind]}:{url}",
+            "resource",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_content_type=_made_content_type(kind, body),
+            warc_headers_dict=warc_headers,
+        )
+        records = [record]
+    else:
+        record = writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http_headers_for_replay(row["status"], json.loads(row["headers"]), body),
+            warc_headers_dict=warc_headers,
+        )
+        records = [_request_record(writer, url, date, record, fields.get("method") or "GET"), record]
+    # For a resource record the payload is the whole block: warcio writes the same digest for both.
+    if record.rec_headers.get_header("WARC-Payload-Digest") != sha256_base32(row["sha256"]):
+        raise WarcError(f"capture {row['id']}: WARC digest differs from the stored SHA-256")
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    if rendering is not None:
+        renderings.setdefault(rendering, record_id)
     metadata = {
         "capture_id": row["id"],
         "marketplace": row["marketplace"],
@@ -212,15 +230,44 @@ def _write_capture(store, writer, row):
         "watchlist_version": row["watchlist_version"],
         "run_id": row["run_id"],
         "purpose": row["purpose"],
-        "fields": json.loads(row["fields"]),
+        "fields": fields,
         "classification": _classification(store, row["id"]),
     }
-    meta = writer.create_warc_record(
-        url,
-        "metadata",
-        payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
-        warc_content_type="application/json",
-        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
+    records.append(
+        writer.create_warc_record(
+            record.rec_headers.get_header("WARC-Target-URI"),
+            "metadata",
+            payload=io.BytesIO(json.dumps(metadata, ensure_ascii=False, indent=1).encode("utf-8")),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": record_id},
+        )
     )
-    for record in (request, response, meta):
-        writer.write_record(record)
+    for each in records:
+        writer.write_record(each)
+    return len(records)
+
+
+def _request_record(writer, url, date, response, method):
+    parts = urlsplit(url)
+    return writer.create_warc_record(
+        url,
+        "request",
+        http_headers=StatusAndHeaders(
+            f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+            [("Host", parts.netloc)],
+            is_http_request=True,
+        ),
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+    )
+
+
+# What the browser made rather than received, by kind, and the URN scheme its resource record is filed under
+# (`urn:fullPage:<page URL>` as Browsertrix files a full-page screenshot).
+BROWSER_MADE = {media.SCREENSHOT: "fullPage", media.DOM: "dom"}
+
+
+def _made_content_type(kind: str, body: bytes) -> str:
+    if kind == media.DOM:
+        return "text/html; charset=utf-8"
+    found = image_type(body)
+    return found[0] if found else "application/octet-stream"

@@ -11,6 +11,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from .catalogue import DEPARTMENTS, format_price
+from .photos import photo_names
 
 SITE_NAME = "DemoMarket"
 
@@ -33,6 +34,7 @@ def layout(title: str, body: str, *, head: str = "", description: str = "") -> s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title>
+<link rel="stylesheet" href="/static/market.css">
 {meta}{head}</head>
 <body>
 <header class="site-header">
@@ -130,6 +132,10 @@ def search_page(rows: list[dict], total: int, page: int, pages: int, params: dic
     return layout(title, body)
 
 
+def photo_urls(row: dict, base_url: str) -> list[str]:
+    return [f"{base_url}/img/{name}.png" for name in photo_names(row)]
+
+
 def product_jsonld(row: dict, base_url: str, availability: str = "InStock") -> dict:
     data = {
         "@context": "https://schema.org",
@@ -147,10 +153,39 @@ def product_jsonld(row: dict, base_url: str, availability: str = "InStock") -> d
             "availability": f"https://schema.org/{availability}",
             "seller": {"@type": row["seller_type"], "name": row["seller"]},
         },
+        "image": photo_urls(row, base_url),
     }
+    if row.get("script_price"):
+        del data["offers"]["price"]  # the page's script fetches it (item_page)
     if row.get("brand"):
         data["brand"] = {"@type": "Brand", "name": row["brand"]}
     return data
+
+
+def _price(row: dict) -> str:
+    return (
+        f'<div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}"\n'
+        f"  >{esc(format_price(row['price'], row['currency']))}</div>"
+    )
+
+
+def _script_price(row: dict) -> str:
+    """The price as script-heavy marketplaces (AliExpress) show it: fetched and filled in by a script, so it is in
+    the rendered page only, never in the HTML as served."""
+    return f"""<div class="item-price" data-currency="{esc(row["currency"])}" aria-live="polite"></div>
+ <script>
+  fetch("/api/price/" + {jsonld(row["id"])}).then(function (r) {{ return r.json(); }}).then(function (p) {{
+   var el = document.querySelector(".item-price");
+   el.dataset.value = p.price; el.textContent = p.display;
+  }});
+ </script>"""
+
+
+def price_json(row: dict) -> str:
+    """What /api/price/<id> answers for a listing whose page fetches its price."""
+    return json.dumps(
+        {"price": row["price"], "currency": row["currency"], "display": format_price(row["price"], row["currency"])}
+    )
 
 
 # A harmless inline script and a form: hostile input for the review UI's safe-display tests.
@@ -179,6 +214,11 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
         specifics.append(("Brand", row["brand"]))
     specifics += [("Item location", row["location"]), ("Listed", row["listed"][:10])]
     rows_html = "\n".join(f'   <tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in specifics)
+    gallery = "\n".join(
+        f'  <img class="gallery__photo" src="{esc(url)}" alt="{esc(row["title"])}" width="240" height="180">'
+        for url in photo_urls(row, base_url)
+    )
+    price = _script_price(row) if row.get("script_price") else _price(row)
     status = (
         (
             '\n <div class="item-status item-status--ended" role="status">This listing has ended. '
@@ -196,8 +236,10 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
 </nav>
 <main class="item" data-listing-id="{esc(row["id"])}">{status}
  <h1 class="item-title">{esc(row["title"])}</h1>
- <div class="item-price" data-value="{esc(row["price"])}" data-currency="{esc(row["currency"])}"
-  >{esc(format_price(row["price"], row["currency"]))}</div>
+ <div class="gallery">
+{gallery}
+ </div>
+ {price}
  <p class="item-condition-line">Condition: <span class="item-condition">{esc(row["condition"])}</span></p>
  <div class="seller-info">
   Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
@@ -259,6 +301,22 @@ def account_page() -> str:
 </main>"""
     return layout(f"Sign in | {SITE_NAME}", body)
 
+
+# Enough style that a screenshot of an item page looks like a marketplace's.
+MARKET_CSS = """body { font-family: sans-serif; margin: 0; color: #222; background: #fafafa; }
+.site-header { display: flex; gap: 1em; align-items: center; padding: .8em 1.5em; background: #2d5d8a; }
+.site-header a { color: #fff; text-decoration: none; font-weight: bold; }
+.site-logo { font-size: 1.4em; }
+main { max-width: 60em; margin: 1.5em auto; padding: 0 1.5em; }
+.breadcrumb ol { list-style: none; display: flex; gap: .6em; padding: 0 1.5em; font-size: .85em; }
+.item-title { font-size: 1.5em; }
+.gallery { display: flex; gap: .8em; margin: 1em 0; }
+.gallery__photo { border: 1px solid #ccc; background: #fff; }
+.item-price { font-size: 1.8em; font-weight: bold; color: #b12704; min-height: 1.2em; }
+.seller-info, .item-condition-line { margin: .4em 0; }
+.item-specifics__table th { text-align: left; padding-right: 1em; color: #555; }
+.site-footer { margin-top: 3em; padding: 1em 1.5em; font-size: .8em; color: #666; border-top: 1px solid #ddd; }
+"""
 
 ROBOTS_TXT = """User-agent: *
 Disallow: /account/

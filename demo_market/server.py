@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import pages, shop
 from .catalogue import CATALOGUE_PATH, DEPARTMENTS, load_catalogue, scale_catalogue
+from .photos import photo_png
 
 PER_PAGE = 24
 LAYOUTS = ("normal", "broken", "broken-search")
@@ -19,6 +20,8 @@ REMOVAL_MODES = ("404", "410", "ended", "redirect")
 _ITEM = re.compile(r"^/(broken/)?item/([A-Za-z0-9-]+)/?$")
 _SHOP_PRODUCT = re.compile(r"^/shop/product/([A-Za-z0-9-]+)/?$")
 _SHOP_CATEGORY = re.compile(r"^/shop/category/([a-z0-9-]+)/?$")
+_PHOTO = re.compile(r"^/img/([a-z0-9_-]+)\.png$")
+_PRICE = re.compile(r"^/api/price/([A-Za-z0-9-]+)$")
 
 
 def _http_date(iso: str) -> str:
@@ -54,6 +57,7 @@ class DemoMarket:
         self._lock = threading.Lock()
         self._requests = 0
         self.request_log: list[tuple[str, str]] = []
+        self.user_agents: set[str] = set()  # every User-Agent that asked for something (the politeness tests)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # Pages that are not a listing change when the catalogue does; the newest listing date stands in.
@@ -134,10 +138,11 @@ class DemoMarket:
             return self._layout
 
     # -- routing (called from handler threads) -------------------------------------------------------
-    def _count(self, method: str, path: str) -> None:
+    def _count(self, method: str, path: str, user_agent: str = "") -> None:
         with self._lock:
             self._requests += 1
             self.request_log.append((method, path))
+            self.user_agents.add(user_agent)
 
     def _removal(self, listing_id: str) -> str | None:
         with self._lock:
@@ -166,12 +171,22 @@ class DemoMarket:
                 self._search_cache[key] = rows
         return rows
 
-    def route(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
-        """(status, extra headers, html) for a GET of path?query."""
+    def route(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], str | bytes]:
+        """(status, extra headers, body: html, or bytes for a photo) for a GET of path?query."""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain; charset=utf-8"}, pages.ROBOTS_TXT
         if path == "/":
             return 200, {}, pages.home_page()
+        if path == "/static/market.css":
+            return 200, {"Content-Type": "text/css; charset=utf-8"}, pages.MARKET_CSS
+        if m := _PHOTO.match(path):
+            png = photo_png(m.group(1))
+            return (200, {"Content-Type": "image/png"}, png) if png else self._not_found("photo")
+        if m := _PRICE.match(path):
+            row = self._by_id.get(m.group(1))
+            if row is None or not row.get("script_price") or self._removal(m.group(1)):
+                return self._not_found("price")
+            return 200, {"Content-Type": "application/json"}, pages.price_json(row)
         if path in ("/search", "/broken/search"):
             return self._search(query, broken=path.startswith("/broken") or self.layout == "broken-search")
         if m := _ITEM.match(path):
@@ -275,13 +290,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, send_body: bool) -> None:
         market: DemoMarket = self.server.market
         parts = urlsplit(self.path)
-        market._count(self.command, self.path)
+        market._count(self.command, self.path, self.headers.get("User-Agent", ""))
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
             status, headers, html = market.route(parts.path, query)
         except Exception as exc:  # a bug in the demo must show up as a 500, not a dropped connection
             status, headers, html = 500, {}, pages.message_page("Server error", type(exc).__name__)
-        body = html.encode("utf-8")
+        body = html if isinstance(html, bytes) else html.encode("utf-8")
         self.send_response(status)
         headers.setdefault("Content-Type", "text/html; charset=utf-8")
         headers.setdefault("Last-Modified", market._site_modified)

@@ -17,7 +17,7 @@ from db.canonical import normalise_utc
 from db.queries import stored_body
 from db.verify import listing_index_problems
 from exports.letter import notice_context, render_html, render_pdf
-from exports.listings import capture_file, letter_rows, listing_record, to_csv, to_json
+from exports.listings import letter_rows, listing_record, pack_file, to_csv, to_json
 from exports.office import Office
 from exports.pack import WrittenPack, write_pack
 
@@ -212,25 +212,25 @@ def _build(store, target, out, office, review_status, now) -> _Built:
     wrong = listing_index_problems(store, [r["pk"] for r in rows])
     if wrong:
         raise ExportError(f"{wrong[0]}; run `keywatch verify`. Nothing exported, no notice recorded")
-    records = [listing_record(r) for r in rows]
-
     files: dict[str, bytes] = {}
+    named: dict[int, str] = {}  # capture id -> its file in the pack
     capture_ids = []
     for row in rows:
         for capture in row["captures"]:
             if not capture["body_present"]:
                 continue
             capture_ids.append(capture["id"])
-            name = capture_file(capture["sha256"])
-            if name in files:
-                continue
             body = stored_body(store, capture["sha256"])
             if body is None or hashlib.sha256(body).hexdigest() != capture["sha256"]:
                 raise ExportError(
                     f"capture {capture['id']}: stored body does not match its SHA-256 "
                     "(run `keywatch verify`); nothing exported"
                 )
-            files[name] = body
+            name = pack_file(capture["purpose"], capture["sha256"], body)
+            if name is not None:
+                named[capture["id"]] = name
+                files[name] = body
+    records = [listing_record(r, named) for r in rows]
 
     created_at = normalise_utc(now) if now else db.utc_now()
     year = int(created_at[:4])
@@ -262,6 +262,8 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         listings=letter_rows(records),
         chain_head=head,
     )
+    # The PDF draws each listing's screenshot from the pack's own copy (the HTML links to it).
+    context["images"] = {name: data for name, data in files.items() if name.startswith("screenshots/")}
     files["notice.html"] = render_html(context, office.template)
     files["notice.pdf"] = render_pdf(context)
     files["README.txt"] = README.format(number=number).encode("utf-8")
@@ -330,16 +332,20 @@ README = """Evidence pack {number}
 What is here
   notice.pdf, notice.html   the notice letter (the same text in two formats)
   listings.csv, listings.json   every listing covered, with the classifier's reasons and the reviewer's decision
-  captures/<sha256>.html    each captured page exactly as received; its name is the SHA-256 of its bytes
-  captures.warc.gz          the same captures as WARC 1.1 request/response records (open with warcio or a replay tool)
+  captures/<sha256>.html    each captured page exactly as received (and, for rendered pages, the DOM after its
+                            scripts ran); its name is the SHA-256 of its bytes
+  screenshots/<sha256>.png  full-page screenshots of rendered listing pages (headless Chromium)
+  photos/<sha256>.<type>    the listings' photos as downloaded
+  captures.warc.gz          every capture as WARC 1.1 records (open with warcio or a replay tool), including each
+                            rendered page's screenshot and every response it loaded, so it replays offline
   manifest.json             every file's size and SHA-256, the evidence store's chain head, tool versions
   SHA256SUMS                every file's SHA-256 (including manifest.json), for sha256sum
 
 How to check that nothing has changed
   unzip the pack into an empty folder, then in that folder run:
       sha256sum -c SHA256SUMS
-  every line must say OK. Each captured page is named after its own SHA-256, which
-      sha256sum captures/*.html
+  every line must say OK. Each captured page, screenshot and photo is named after its own SHA-256, which
+      sha256sum captures/* screenshots/* photos/*
   shows side by side with the name.
   `keywatch verify-pack PACK.zip` does all of this in one step and also reports extra or missing files.
 

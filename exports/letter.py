@@ -25,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from exports.display import shown
 from exports.office import Office
+from exports.screenshots import screenshot_top
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "notice.html.j2"
@@ -112,7 +113,7 @@ def shown_listing(listing: dict) -> dict:
     shown_fields = {
         k: shown(v, LISTING_ROOM.get(k, OTHER_ROOM)) if isinstance(v, str) else v for k, v in listing.items()
     }
-    return {"captures": [], **shown_fields}
+    return {"captures": [], "screenshot": None, "seller": "", **shown_fields}
 
 
 def shown_recipient(recipient: dict) -> dict:
@@ -186,8 +187,47 @@ def _para(text: str, style) -> Paragraph:
     return Paragraph(_markup(text or "", style.fontName), style)
 
 
+# A screenshot in the PDF: this wide, and no taller than this (a long page shows its top; the pack has all of it).
+SHOT_WIDTH = 70 * mm
+SHOT_MAX_HEIGHT = 95 * mm
+
+
+def _seen(context: dict, images: dict[str, bytes], body, cell) -> list:
+    """Each listing's screenshot beside its details: "The listings as they were seen"."""
+    rows = []
+    for listing in context["listings"]:
+        shot = listing.get("screenshot")
+        picture = screenshot_top(images.get(shot["file"]), SHOT_WIDTH, SHOT_MAX_HEIGHT) if shot else None
+        if picture is None:
+            continue
+        details = "\n".join(
+            filter(
+                None,
+                [
+                    f"{listing['marketplace']}:{listing['listing_id']}",
+                    listing["title"],
+                    listing["price_text"] + (f", seller {listing['seller']}" if listing.get("seller") else ""),
+                    listing["url"],
+                    f"Rendered {shot['fetched_at']} UTC",
+                    f"Screenshot SHA-256 {shot['sha256']}",
+                ],
+            )
+        )
+        rows.append([picture, _para(details, cell)])
+    if not rows:
+        return []
+    table = Table(rows, colWidths=[SHOT_WIDTH + 4 * mm, 174 * mm - SHOT_WIDTH - 4 * mm], splitInRow=1)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+    note = (
+        "Each screenshot shows the top of the listing page as rendered in a web browser when it was captured; "
+        "the whole page is in the pack's screenshots folder, named by its SHA-256."
+    )
+    return [_para("The listings as they were seen", body), _para(note, cell), Spacer(1, 2 * mm), table]
+
+
 def render_pdf(context: dict) -> bytes:
-    """The same letter as a PDF with real text (searchable, readable by pdftotext)."""
+    """The same letter as a PDF with real text (searchable, readable by pdftotext); each listing's screenshot is
+    drawn beside its details from `context["images"]` (the pack's screenshot files, by name)."""
     regular, bold = _fonts()
     styles = getSampleStyleSheet()
     body = ParagraphStyle("kw-body", parent=styles["BodyText"], fontName=regular, fontSize=10, leading=13)
@@ -255,8 +295,8 @@ def render_pdf(context: dict) -> bytes:
             ]
         )
     )
+    story += [table, *_seen(context, context.get("images") or {}, h2, cell)]
     story += [
-        table,
         _para("The law", h2),
         _para(context["legal_paragraph"], body),
         Spacer(1, 3 * mm),

@@ -5,9 +5,34 @@ import io
 import json
 import re
 
+from common.images import image_type
 
-def capture_file(sha256: str) -> str:
-    return f"captures/{sha256}.html"
+# Where each kind of capture goes in a pack, named by its SHA-256. A rendering's loaded responses are in
+# captures.warc.gz only (a page's scripts, styles and images are for replay, not for reading one by one).
+FOLDERS = {
+    None: "captures",
+    "description": "captures",
+    "dom": "captures",
+    "screenshot": "screenshots",
+    "photo": "photos",
+}
+
+
+def capture_kind(purpose: str | None) -> str | None:
+    """`screenshot` for `attachment:screenshot`, ...; None for a listing page."""
+    prefix, _, kind = (purpose or "").partition(":")
+    return kind if prefix == "attachment" else None
+
+
+def pack_file(purpose: str | None, sha256: str, body: bytes) -> str | None:
+    """The pack's file name for a capture's bytes (its image type by its magic bytes), or None for WARC-only ones."""
+    kind = capture_kind(purpose)
+    if kind not in FOLDERS:
+        return None
+    if FOLDERS[kind] == "captures":
+        return f"captures/{sha256}.html"
+    found = image_type(body)
+    return f"{FOLDERS[kind]}/{sha256}.{found[1] if found else 'bin'}"
 
 
 def reasons(matches: list[dict]) -> list[str]:
@@ -22,8 +47,9 @@ def reasons(matches: list[dict]) -> list[str]:
     return out
 
 
-def listing_record(row: dict) -> dict:
-    """One listing as listings.json shows it: what was on sale, why it was flagged, what the reviewer decided."""
+def listing_record(row: dict, files: dict[int, str]) -> dict:
+    """One listing as listings.json shows it: what was on sale, why it was flagged, what the reviewer decided.
+    `files` names each capture's file in the pack (exports.export, which reads the bytes)."""
     return {
         "marketplace": row["marketplace"],
         "listing_id": row["listing_id"],
@@ -64,8 +90,10 @@ def listing_record(row: dict) -> dict:
                 "sha256": c["sha256"],
                 "size": c["body_size"],
                 "purpose": c["purpose"],
-                # A purged body (retention) is absent from the pack; its hash still identifies what it was.
-                "file": capture_file(c["sha256"]) if c["body_present"] else None,
+                "kind": capture_kind(c["purpose"]) or "page",
+                # A purged body (retention) is absent from the pack, and a rendering's loaded responses are in
+                # captures.warc.gz only; the hash still identifies what each was.
+                "file": files.get(c["id"]),
             }
             for c in row["captures"]
         ],
@@ -167,8 +195,18 @@ def letter_rows(records: list[dict]) -> list[dict]:
             "captures": [
                 {"file": c["file"], "fetched_at": c["fetched_at"][:19].replace("T", " ")}
                 for c in r["captures"]
-                if c["file"]
+                if c["file"] and c["file"].startswith("captures/")
             ],
+            # The newest screenshot in the pack: the notice shows it beside the listing's details.
+            "screenshot": next(
+                (
+                    {"file": c["file"], "sha256": c["sha256"], "fetched_at": c["fetched_at"][:19].replace("T", " ")}
+                    for c in reversed(r["captures"])
+                    if c["kind"] == "screenshot" and c["file"]
+                ),
+                None,
+            ),
+            "seller": r["seller"] or "",
         }
         for r in records
     ]

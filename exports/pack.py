@@ -22,8 +22,8 @@ SUMS = "SHA256SUMS"
 MANIFEST_FORMAT = "keywatch-pack/1"
 # manifest.json and SHA256SUMS are read whole (and the manifest parsed): a pack may not make them larger.
 MAX_INDEX_SIZE = 4 << 20
-# Captured pages are content-addressed: captures/<sha256>.html must hash to its own name.
-CONTENT_ADDRESSED = re.compile(r"^captures/([0-9a-f]{64})\.[a-z0-9]+$")
+# Captured pages, screenshots and photos are content-addressed: captures/<sha256>.html must hash to its own name.
+CONTENT_ADDRESSED = re.compile(r"^(?:captures|screenshots|photos)/([0-9a-f]{64})\.[a-z0-9]+$")
 
 
 def sha256_hex(data: bytes) -> str:

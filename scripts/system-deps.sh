@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when they are missing: chromium (review UI browser tests),
+# Installs the Debian packages keywatch and its tests need when they are missing: chromium (rendering flagged
+# pages, the review UI browser tests),
 # poppler-utils (pdftotext, to read notice PDFs back) and fonts-droid-fallback (CJK titles in notice PDFs).
 # Needs root; otherwise says what to install.
 set -euo pipefail

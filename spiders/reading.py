@@ -52,6 +52,8 @@ class ListingReader:
     allowed_domains: list[str] = []
     # Where the site's item URLs carry the listing id (group 1, searched in the path); None: the address is the id.
     item_id: re.Pattern | None = None
+    # Hosts the site serves its listing photos from besides its own (an image CDN), subdomains included.
+    photo_hosts: list[str] = []
 
     def is_item_url(self, url: str) -> bool:
         return self.item_id is None or self.listing_id_of(url) is not None
@@ -71,6 +73,10 @@ class ListingReader:
             ),
             None,
         )
+
+    def is_photo_url(self, url: str) -> bool:
+        """Whether a photo may be fetched from `url`: the marketplace's hosts or its photo hosts, over http(s)."""
+        return self.marketplace_of(url) is not None or any(host_matches(host_of(url), h) for h in self.photo_hosts)
 
     def listing_id_of(self, url: str) -> str | None:
         if self.item_id is None:
@@ -132,6 +138,22 @@ class ListingReader:
                 extra[name] = value
         fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
         return fields
+
+    def parse_rendered(self, response: Response) -> dict[str, Any]:
+        """Fields of the rendered DOM (after the page's scripts ran) for a site whose raw HTML lacks them, such as a
+        price filled in by a script. Default: none. Only empty price, currency, seller and condition are filled."""
+        return {}
+
+    def rendered_fields(self, response: Response | None) -> dict[str, Any]:
+        """`parse_rendered`'s fields, sanitised like the page's; {} when it fails (the page capture stands)."""
+        if response is None:
+            return {}
+        try:
+            fields = self.parse_rendered(response)
+        except Exception as error:  # noqa: BLE001 - a rendered page is hostile input too
+            self.logger.warning("could not read the rendered %s (%s: %s)", response.url, type(error).__name__, error)
+            return {}
+        return sanitise(fields if isinstance(fields, dict) else {})[0]
 
     def count_reading(self, response: Response, fields: dict[str, Any]) -> None:
         """Stats for what could not be read on a page, and what it claimed about its identity."""

@@ -50,8 +50,18 @@ CONCURRENT_ITEMS = 8
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist
-    "spiders.pipelines.store.StorePipeline": 200,  # write capture + classification to the evidence store
+    "spiders.pipelines.render.RenderPipeline": 200,  # render flagged pages in Chromium: screenshot, DOM, resources
+    "spiders.pipelines.photos.PhotosPipeline": 300,  # download, check and hash the listing's photos
+    "spiders.pipelines.store.StorePipeline": 400,  # write capture + attachments + classification to the store
 }
+
+# Rendering (spiders/rendering.py): flagged | all | off (the variable KEYWATCH_RENDER, or -s). The addon
+# switches scrapy-playwright on only when this crawl renders and Chromium is there.
+KEYWATCH_RENDER = settings.render_mode()
+ADDONS = {"spiders.rendering.RenderAddon": 0}
+# Listing photos (spiders/pipelines/photos.py): at most this many per listing page (0: none), each at most this big.
+KEYWATCH_PHOTOS = 8
+KEYWATCH_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 # Two-stage crawl: screen search-result titles, fetch items at or above this score (plus a random sample).
 KEYWATCH_SCREEN_THRESHOLD = 60

@@ -1,5 +1,6 @@
 """Shared fixtures (helpers to import are in tests/support). Everything here stays on 127.0.0.1."""
 
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -8,6 +9,10 @@ import pytest
 import db
 from tests.support.cli import REAL_FIXTURES
 from tests.support.desk import Desk, logged_in, make_desk
+
+# Crawls in tests do not render unless a test asks for it (tests/test_render_crawl.py does): a demo crawl renders
+# its 70 hits in about a minute. Set before any test imports spiders.settings or starts `keywatch`.
+os.environ.setdefault("KEYWATCH_RENDER", "off")
 
 
 @pytest.fixture
@@ -21,9 +26,10 @@ def real_fixtures():
 class _PageHandler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's name
         page = self.server.pages.get(self.path.split("?")[0])
+        content_type, page = page if isinstance(page, tuple) else ("text/html; charset=utf-8", page)
         body = page.encode() if isinstance(page, str) else page
         self.send_response(404 if body is None else 200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body or b"")))
         self.end_headers()
         self.wfile.write(body or b"")
@@ -34,7 +40,8 @@ class _PageHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def page_server():
-    """A site on 127.0.0.1 (a free port) serving `.pages` ({path: html}); anything else is a 404. `.url` is its root."""
+    """A site on 127.0.0.1 (a free port) serving `.pages` ({path: html, or (content type, bytes)}); anything else is a
+    404. `.url` is its root."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     server.pages = {}
     server.url = f"http://127.0.0.1:{server.server_address[1]}"

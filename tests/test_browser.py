@@ -8,8 +8,7 @@ import os
 import pytest
 
 import db
-from common import settings
-from tests.support.browser import launch, log_in, serve_in_thread
+from tests.support.browser import launch, log_in, require_chromium, serve_in_thread
 from tests.support.desk import HOSTILE_MARKER, USERS, decisions_in
 from webui import create_app
 
@@ -23,11 +22,7 @@ except ImportError:
 
 @pytest.fixture(scope="module")
 def browser():
-    if settings.chromium() is None:
-        message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     with sync_api.sync_playwright() as p:
         browser = launch(p)
         yield browser

@@ -11,8 +11,15 @@ def describe_decision(row: dict) -> str:
     return text + (f" — {row['note']}" if row["note"] else "")
 
 
+# A rendering's DOM and loaded responses and the photos are listed with the captures, not on the timeline: the
+# screenshot stands for its rendering.
+_NOT_ON_TIMELINE = ("attachment:dom", "attachment:resource", "attachment:photo")
+
+
 def _text(event: dict) -> str:
     kind = event["kind"]
+    if kind == "capture" and event.get("purpose") == "attachment:screenshot":
+        return f"rendered: screenshot #{event['id']}, sha256 {event['sha256'][:12]}…"
     if kind == "capture":
         return f"capture #{event['id']}: HTTP {event['status']}, sha256 {event['sha256'][:12]}…"
     if kind == "status":
@@ -26,5 +33,9 @@ def _text(event: dict) -> str:
 def timeline_entries(first_seen: str, events: list[dict]) -> list[dict]:
     """[{"at", "kind", "text"}], oldest first: when the listing was first seen, then each event."""
     entries = [{"at": first_seen, "kind": "first seen", "text": ""}]
-    entries += [{"at": event["at"], "kind": event["kind"], "text": _text(event)} for event in events]
+    entries += [
+        {"at": event["at"], "kind": event["kind"], "text": _text(event)}
+        for event in events
+        if event.get("purpose") not in _NOT_ON_TIMELINE
+    ]
     return sorted(entries, key=lambda entry: entry["at"])

@@ -9,13 +9,14 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from db import dashboard, decisions, queries, queue
+from db import dashboard, decisions, media, queries, queue
 from db.accounts import ReviewError
 from db.canonical import format_utc
 from webui import auth
 from webui.chart import trend_svg, week_buckets
 from webui.highlight import segments
 from webui.security import CAPTURE_CSP, login_required, safe_next
+from webui.thumbnails import thumbnail
 from webui.timeline import timeline_entries
 
 bp = Blueprint("review", __name__)
@@ -113,6 +114,7 @@ def queue_page():
     return render_template(
         "queue.html",
         rows=rows,
+        thumbnails=media.thumbnails(g.store, [row["pk"] for row in rows]),
         page=page,
         page_size=PAGE_SIZE,
         filter_choices=queue.filter_choices(g.store),
@@ -142,7 +144,9 @@ def listing(pk: int):
         matches=matches,
         title_segments=segments(fields.get("title") or item["title"], matches, "title"),
         description_segments=segments(fields.get("description"), matches, "description"),
-        captures=queue.listing_captures(g.store, pk),
+        # The responses a rendering loaded are counted with it (media.renders), not listed one by one.
+        captures=[c for c in queue.listing_captures(g.store, pk) if media.kind_of(c["purpose"]) != media.RESOURCE],
+        media=media.listing_media(g.store, pk),
         timeline=timeline_entries(item["first_seen"], queries.listing_events(g.store, pk)),
         decisions=decisions.listing_decisions(g.store, pk),
         seller_rows=queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
@@ -197,7 +201,9 @@ def decided_row(pk: int):
             tabs = render_block(
                 "queue.html", "tabs", oob=True, **tabs_context(queue_filter(view_args, warn=False), view_args)
             )
-            return render_block("queue.html", "row", row=row, next_url=next_url) + f"<template>{tabs}</template>"
+            thumbnails = media.thumbnails(g.store, [pk])
+            row_html = render_block("queue.html", "row", row=row, next_url=next_url, thumbnails=thumbnails)
+            return row_html + f"<template>{tabs}</template>"
     except Exception:
         current_app.logger.exception("could not draw listing %s's row after a decision", pk)
     flash("Decision recorded.", "ok")
@@ -242,14 +248,51 @@ def captured_page(capture_id: int):
     content_type = (content_type[0] if content_type else "").lower()
     charset = re.search(r"charset=([\w.:-]+)", content_type)
     is_html = not content_type or "html" in content_type
-    response = make_response(body)
+    response = _sandboxed(make_response(body))
     response.headers["Content-Type"] = ("text/html" if is_html else "text/plain") + (
         f"; charset={charset.group(1)}" if charset else ""
     )
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+def _sandboxed(response):
+    """The headers every stored byte is served with: it runs nothing, sends nothing and is never sniffed."""
     response.headers["Content-Security-Policy"] = CAPTURE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.route("/capture/<int:capture_id>/image")
+@login_required
+def captured_image(capture_id: int):
+    """A stored screenshot or photo, under its image type only when its bytes are that image (db/media.py)."""
+    image = media.stored_image(g.store, capture_id)
+    if image is None:
+        abort(404, description="No stored image for this capture (not a screenshot or photo, or purged).")
+    response = _sandboxed(make_response(image["body"]))
+    if image["content_type"]:
+        response.headers["Content-Type"] = image["content_type"]
+        response.headers["Content-Disposition"] = "inline"
+    else:  # bytes that are no image: a download, never something a browser renders
+        response.headers["Content-Type"] = "application/octet-stream"
+        response.headers["Content-Disposition"] = f'attachment; filename="capture-{capture_id}.bin"'
+    return response
+
+
+@bp.route("/capture/<int:capture_id>/thumbnail")
+@login_required
+def captured_thumbnail(capture_id: int):
+    """A small preview of a stored screenshot (its top) or photo (webui/thumbnails.py)."""
+    image = media.stored_image(g.store, capture_id)
+    preview = None
+    if image and image["content_type"]:
+        preview = thumbnail(image["sha256"], image["body"], image["kind"] == media.SCREENSHOT)
+    if preview is None:
+        abort(404, description="No stored image for this capture.")
+    response = _sandboxed(make_response(preview))
+    response.headers["Content-Type"] = "image/png"
     return response
 
 

@@ -63,6 +63,8 @@ def print_summary(result, db_path) -> None:
             f"of {result.count('keywatch/ebay_api/budget')}"
             + (" (budget reached: calls skipped)" if result.count("keywatch/ebay_api/budget_exhausted") else "")
         )
+    for line in media_lines(result):
+        click.echo(line)
     click.echo(f"  hits:             {result.count('keywatch/hits')}")
     for prefix, label in (("keywatch/hits/category/", "by category"), ("keywatch/hits/risk/", "by risk")):
         counts = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
@@ -74,6 +76,40 @@ def print_summary(result, db_path) -> None:
         click.echo(f"  chain head:       {db.chain_head(store)}")
     finally:
         store.close()
+
+
+def media_lines(result) -> list[str]:
+    """What the crawl rendered and which photos it kept; why it rendered nothing when it could not."""
+    lines = []
+    if result.stats.get("keywatch/render/unavailable"):
+        lines.append(f"  rendering:        skipped: {result.stats['keywatch/render/unavailable']}")
+    elif any(key.startswith("keywatch/render/") for key in result.stats):
+        problems = [
+            f"{result.count(f'keywatch/render/{key}')} {label}"
+            for key, label in (("refused", "refused"), ("errors", "failed"), ("off_site", "ended off the site"))
+            if result.count(f"keywatch/render/{key}")
+        ]
+        lines.append(
+            f"  rendered:         {result.count('keywatch/render/rendered')} pages (screenshot, DOM and "
+            f"{result.count('keywatch/render/resources')} loaded responses; "
+            f"{result.count('keywatch/render/bytes') / 1e6:.1f} MB)" + (f", {', '.join(problems)}" if problems else "")
+        )
+    if any(key.startswith("keywatch/photos/") for key in result.stats):
+        rejected = result.count("keywatch/photos/rejected")
+        lines.append(
+            f"  photos:           {result.count('keywatch/photos/stored')} kept "
+            f"({result.count('keywatch/photos/bytes') / 1e6:.1f} MB), {rejected} rejected"
+            + (" (see the log)" if rejected else "")
+        )
+    return lines
+
+
+def check_render_mode() -> None:
+    """A KEYWATCH_RENDER typo is a one-line error before anything starts."""
+    try:
+        settings.render_mode()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command()
@@ -89,6 +125,7 @@ def demo(db_path, watchlist_path):
     from keywatch.crawling import project_settings, run_crawls  # Scrapy loads only for commands that crawl
 
     load_watchlist_or_fail(watchlist_path)
+    check_render_mode()
     scrapy_settings = project_settings(db_path, watchlist_path, {"LOG_LEVEL": "WARNING"})
     try:
         with CrawlLock(db_path), DemoMarket(port=0) as market:
@@ -157,6 +194,7 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
     if config_path and not crawl_all:
         raise click.ClickException("--config is only used with --all")
     load_watchlist_or_fail(watchlist_path)
+    check_render_mode()
     scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(setting_pairs, "-s"))
     known = SpiderLoader.from_settings(scrapy_settings).list()
     if crawl_all:

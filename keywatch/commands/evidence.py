@@ -73,8 +73,11 @@ def _event_line(event: dict) -> str:
     kind = event["kind"]
     if kind == "capture":
         body = "" if event["body_present"] else "  [body purged]"
+        # A document the page is made of says what it is: (description), (screenshot), (photo), (resource), ...
+        kind = (event.get("purpose") or "").partition("attachment:")[2]
         return (
-            f"capture {event['id']}: HTTP {event['status']}  {event['body_size']} bytes  sha256 {event['sha256']}"
+            f"capture {event['id']}{f' ({kind})' if kind else ''}: HTTP {event['status']}  {event['body_size']} bytes"
+            f"  sha256 {event['sha256']}"
             f"  run {event['run_id']}  {event['url']}{body}"
         )
     if kind == "classification":
@@ -172,7 +175,8 @@ def verify(db_path, anchor):
 @db_option
 def warc(listings, run_id, all_captures, out_path, db_path):
     """Export captures as a WARC 1.1 file (request, response and metadata records; payloads byte-identical,
-    SHA-256 payload digests matching the store).
+    SHA-256 payload digests matching the store; a rendered page's screenshot and DOM as resource records beside
+    the responses it loaded, so it replays offline).
 
     Example: keywatch warc --listing demo_market:1042 --out 1042.warc.gz
     """

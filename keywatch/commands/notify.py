@@ -130,8 +130,9 @@ def retailer_import(path, db_path):
 def export(retailer_name, seller, marketplace, review_status, out, office_config, user, db_path):
     """Write an evidence pack (ZIP) for one retailer and record the notice.
 
-    The pack holds listings.csv/.json, the captured pages, a WARC of them, the notice letter (HTML and
-    PDF, numbered e.g. KW-2026-0001), manifest.json and SHA256SUMS. The notice (number, listings, the
+    The pack holds listings.csv/.json, the captured pages, the screenshots and photos, a WARC of them all,
+    the notice letter (HTML and PDF, numbered e.g. KW-2026-0001, each screenshot beside its listing),
+    manifest.json and SHA256SUMS. The notice (number, listings, the
     pack's SHA-256) is recorded in the store and chained; nothing is written or recorded on error.
 
         keywatch export --retailer "Keyless Pro Tools Ltd" --out KW-keyless-pro.zip

@@ -70,7 +70,7 @@ def amount(node) -> dict:
 class AliexpressSpider(MarketplaceSpider):
     name = "aliexpress"
     marketplace = "aliexpress"
-    allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions are served from the CDN
+    allowed_domains = ["aliexpress.com", "alicdn.com"]  # descriptions (and photos) are served from the CDN
     search_url = "https://www.aliexpress.com/wholesale?SearchText={query}&page={page}"
     item_id = ITEM_ID
 
@@ -213,4 +213,11 @@ class AliexpressSpider(MarketplaceSpider):
                 }.items()
                 if v
             },
+        }
+
+    def parse_rendered(self, response):
+        # Client-rendered item pages fill the price and the store in with scripts: read them as shown.
+        return {
+            **parse_price(text_of(response.css(SHOWN_PRICE)[:1])),
+            "seller": text_of(response.css(STORE_NAME)[:1]),
         }

@@ -40,6 +40,7 @@ class AmazonUkSpider(MarketplaceSpider):
     name = "amazon_uk"
     marketplace = "amazon_uk"
     allowed_domains = ["amazon.co.uk"]
+    photo_hosts = ["media-amazon.com", "ssl-images-amazon.com"]  # product photos
     search_url = "https://www.amazon.co.uk/s?k={query}&page={page}"
     item_id = ASIN
 

@@ -6,8 +6,8 @@ import re
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, dig, find_product, first
-from spiders.prices import decimal_string
+from spiders.parsing import clean, dig, find_product, first, image_urls
+from spiders.prices import decimal_string, parse_price
 
 
 class DemoMarketSpider(MarketplaceSpider):
@@ -68,4 +68,9 @@ class DemoMarketSpider(MarketplaceSpider):
                 clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())
             ),
             "condition": clean(response.css(".item-condition::text").get()) or None,
+            "extra": {"images": image_urls(product.get("image")) or response.css(".gallery img::attr(src)").getall()},
         }
+
+    def parse_rendered(self, response):
+        # One listing's price is filled in by a script (demo_market/pages.py): only the rendered page shows it.
+        return parse_price(clean(response.css(".item-price::text").get()) or "")

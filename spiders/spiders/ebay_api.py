@@ -75,6 +75,7 @@ class EbayApiSpider(MarketplaceSpider):
     marketplace = "ebay_uk"
     replaces = "ebay_uk"  # `crawl --all` runs this spider instead of ebay_uk when API keys are configured
     allowed_domains = ["api.ebay.com", "ebay.co.uk"]  # the API's host is EBAY_API_URL's (from_crawler)
+    photo_hosts = ["ebayimg.com"]  # listing photos: i.ebayimg.com
     api_url = "https://api.ebay.com"
     item_id = ITEM_ID
     # A 429 is answered here, waiting as long as Retry-After says (the retry middleware caps its waits); server

@@ -47,6 +47,7 @@ class EbayUkSpider(MarketplaceSpider):
     name = "ebay_uk"
     marketplace = "ebay_uk"
     allowed_domains = ["ebay.co.uk", "ebaydesc.com"]
+    photo_hosts = ["ebayimg.com"]  # listing photos: i.ebayimg.com
     search_url = "https://www.ebay.co.uk/sch/i.html?_nkw={query}&_pgn={page}"
     item_id = ITEM_ID
 

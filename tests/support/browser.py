@@ -4,8 +4,10 @@ browser tests and the screenshots (tests/screenshots.py)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 
+import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from common import settings
@@ -16,17 +18,19 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
+def require_chromium() -> None:
+    """Skip the calling test without Chromium; in CI (CI=true) fail instead: scripts/system-deps.sh installs it."""
+    if settings.chromium() is None:
+        message = "chromium is not installed (scripts/system-deps.sh installs it: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def launch(playwright):
-    return playwright.chromium.launch(executable_path=settings.chromium(), headless=True, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(
+        executable_path=settings.chromium(), headless=True, args=list(settings.CHROMIUM_ARGS)
+    )
 
 
 @contextlib.contextmanager

@@ -26,3 +26,16 @@ def run_keywatch(*args, env=None, timeout=300, check=True):
             f"keywatch {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
+
+
+def notify_cli():
+    """`keywatch` with only the notices commands (export, verify-pack, retailer, report), through CliRunner: a
+    function of the arguments, returning click's result."""
+    import click
+    from click.testing import CliRunner
+
+    from keywatch.commands import notify
+
+    group = click.Group(commands={c.name: c for c in notify.commands})
+    runner = CliRunner()
+    return lambda *args: runner.invoke(group, [str(a) for a in args], catch_exceptions=False)
