@@ -188,7 +188,7 @@ class Model:
         weight: dict[int, float] = {}  # each distinct row once: its count over what its group is averaged over
         for group, n in ((tokens, len(tokens)), (pairs_, n_pairs), (titles, n_titles)):
             for row, count in Counter(group).items():
-                weight[row] = count / n
+                weight[row] = count / math.sqrt(n)
         rows, weights, text = list(weight), list(weight.values()), len(weight)
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)

@@ -3,9 +3,11 @@
     data = train(config, watchlist)        # the model file's content (a dict; save with save_model)
 
 The training set is the list of corpora in the training config (training.yaml beside the
-watchlist): add a corpus by listing it. One more corpus, never trained on, chooses the flag
-threshold. The same inputs always give the same file: fixed fold seeds, a vocabulary sorted by
-name, weights rounded to 6 decimals, and a version that is the hash of the content.
+watchlist): add a corpus by listing it. The flag threshold is chosen on the k-fold (out-of-fold)
+predictions of the training set, or, with `threshold_on`, on one more corpus never trained on.
+Corpora kept for a final, never-tuned evaluation are not named here. The same inputs always
+give the same file: fixed fold seeds, a vocabulary sorted by name, weights rounded to 6
+decimals, and a version that is the hash of the content.
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ class TrainingError(ValueError):
 class TrainingConfig:
     path: Path
     train: list[Path]
-    threshold_on: Path
+    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
     folds: int = 5
     seed: int = 7
     c: float = 100.0
     rules_alone: float = 60.0  # a rules score that flags whatever the model says
     extra: list[Path] = field(default_factory=list)
+    extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
     @property
     def corpora(self) -> list[Path]:
@@ -71,7 +74,7 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), `threshold_on`, optional `folds`, `seed`, `c`, `rules_alone`."""
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -84,14 +87,15 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("train"), list)
         or not data["train"]
         or not all(isinstance(p, str) for p in data["train"])
-        or not isinstance(data.get("threshold_on"), str)
+        or not isinstance(data.get("threshold_on", ""), str)
     ):
-        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths) and `threshold_on:` (one path)")
+        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
     unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
-    config = TrainingConfig(path, [base / p for p in data["train"]], base / data["threshold_on"])
+    held = data.get("threshold_on")
+    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
     for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
         if key in data:
             if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
@@ -172,10 +176,10 @@ class _Vectoriser:
             for name in names:
                 i = self.index.get(name)
                 if i is not None:
-                    row[i] = row.get(i, 0.0) + self.idf[i] / n
+                    row[i] = row.get(i, 0.0) + self.idf[i] / math.sqrt(n)
         for w in tokens:
             for i, v in self._chars(w).items():
-                row[i] = row.get(i, 0.0) + v / len(tokens)
+                row[i] = row.get(i, 0.0) + v / math.sqrt(len(tokens))
         return row
 
     def matrix(self, feats: Featurised, rows: list[int]):
@@ -269,7 +273,7 @@ def _threshold(probs: np.ndarray, feats: Featurised, classes: list[str], rules_a
     return longest[len(longest) // 2]
 
 
-def _digest(paths: list[Path], base: Path, wl: Watchlist) -> tuple[list[dict], str]:
+def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | None = None) -> tuple[list[dict], str]:
     files = []
     for path in paths:
         try:
@@ -277,7 +281,13 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist) -> tuple[list[dict], s
         except OSError as exc:
             raise TrainingError(f"{path}: cannot read: {exc.strerror or exc}") from None
         files.append({"path": _relative(path, base), "sha256": hashlib.sha256(data).hexdigest()})
-    joined = json.dumps([f["sha256"] for f in files] + [wl.version])
+    hashes = [f["sha256"] for f in files]
+    if extra_rows:
+        rows = json.dumps(list(extra_rows), sort_keys=True, ensure_ascii=False).encode()
+        digest = hashlib.sha256(rows).hexdigest()
+        files.append({"path": f"({len(extra_rows)} listings from reviewers' decisions)", "sha256": digest})
+        hashes.append(digest)
+    joined = json.dumps(hashes + [wl.version])
     return files, hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
@@ -288,6 +298,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     rows = []
     for path in config.corpora:
         rows += read_corpus(path, wl.categories)
+    rows += config.extra_rows
     progress(f"featurising {len(rows)} training listings")
     feats = featurise(rows, wl, categories)
     missing = [c for c in classes if c not in feats.labels]
@@ -305,13 +316,17 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
 
     progress("fitting the final model")
     vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
-    held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
-    held_probs = _softmax(_logits(held, list(range(len(held.labels))), vectoriser, weights, intercept), temperature)
-    threshold = _threshold(held_probs, held, classes, config.rules_alone)
-
     base = config.path.parent
-    files, training_hash = _digest(config.corpora, base, wl)
-    threshold_file, _ = _digest([config.threshold_on], base, wl)
+    if config.threshold_on is None:  # the out-of-fold predictions: every listing scored by a model that never saw it
+        threshold = _threshold(_softmax(oof, temperature), feats, classes, config.rules_alone)
+        threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
+    else:
+        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
+        held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
+        threshold = _threshold(_softmax(held_logits, temperature), held, classes, config.rules_alone)
+        threshold_set = _digest([config.threshold_on], base, wl)[0][0]
+
+    files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
     data = {
         "format": FORMAT,
         "classes": classes,
@@ -324,7 +339,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "threshold": threshold,
         "rules_alone": config.rules_alone,
         "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
-        "threshold_set": threshold_file[0],
+        "threshold_set": threshold_set,
         "settings": {
             "folds": config.folds,
             "seed": config.seed,
@@ -341,7 +356,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
 def _kfold_figures(
     feats: Featurised, oof: np.ndarray, temperature: float, threshold: float, classes: list[str], rules_alone: float
 ) -> dict:
-    """Out-of-fold precision and recall of the model and the combination (for the docs and `eval`)."""
+    """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
     out = {}
     for name, combined in (("model", False), ("combined", True)):
@@ -351,20 +366,35 @@ def _kfold_figures(
     return out
 
 
-def _summary(feats: Featurised, predicted: list[str]) -> dict:
+def _summary(feats: Featurised, predicted: list[str], by_language: bool = True) -> dict:
     labels = feats.labels
     tp = sum(t != NONE and p != NONE for t, p in zip(labels, predicted))
     fp = sum(t == NONE and p != NONE for t, p in zip(labels, predicted))
     fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
     right = sum(t != NONE and p == t for t, p in zip(labels, predicted))
-    obf = [(t, p) for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get("obfuscated")]
-    return {
+
+    def recall_of(flag: str):
+        hits = [p != NONE for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get(flag)]
+        return round(sum(hits) / len(hits), 4) if hits else None
+
+    hard = [p != NONE for r, p in zip(feats.rows, predicted) if r.get("hard_negative")]
+    out = {
         "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
         "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
         "category": round(right / tp, 4) if tp else 1.0,
-        "obfuscated_recall": round(sum(p != NONE for _, p in obf) / len(obf), 4) if obf else None,
+        "obfuscated_recall": recall_of("obfuscated"),
+        "description_only_recall": recall_of("description_only"),
+        "hard_negatives_flagged": f"{sum(hard)}/{len(hard)}",
         "listings": len(labels),
     }
+    if by_language:
+        languages = sorted({r.get("lang") or "?" for r in feats.rows})
+        out["languages"] = {}
+        for lang in languages:
+            rows = [i for i, r in enumerate(feats.rows) if (r.get("lang") or "?") == lang]
+            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], feats.rules[rows], [])
+            out["languages"][lang] = _summary(part, [predicted[i] for i in rows], by_language=False)
+    return out
 
 
 def save_model(data: dict, path: str | os.PathLike) -> None:

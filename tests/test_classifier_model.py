@@ -52,11 +52,14 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     data = json.loads(raw)
     config = load_config(ROOT / "training.yaml")
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
-    assert data["threshold_set"]["path"] == "tests/data/corpus_heldout.jsonl"  # chosen on a corpus never trained on
-    assert "tests/data/corpus_heldout.jsonl" not in [f["path"] for f in data["training_set"]["files"]]
+    assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
+    trained = [f["path"] for f in data["training_set"]["files"]]
+    assert not [p for p in trained if "holdout" in p]  # the never-tuned split stays out of training
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
+    assert {"description_only_recall", "obfuscated_recall", "languages"} <= set(data["kfold"]["combined"])
+    assert {"lt", "lv", "cs", "hu", "pt", "tr", "uk", "sv"} <= set(data["kfold"]["combined"]["languages"])
 
 
 def test_a_hand_edited_model_is_refused_in_one_line(tmp_path):

@@ -204,10 +204,11 @@ def eval_(
 def train(watchlist_path, config_path, extra, output, check):
     """Train the classifier's model from the labelled corpora in the training config.
 
-    The config (training.yaml) lists the corpora to learn from (`train`) and one more, never
-    trained on, that chooses the flag threshold (`threshold_on`). The same corpora and watchlist
-    always give the same file. Prints the k-fold figures of the rules, the model and the two
-    combined, then writes the model (JSON data, not a pickle) beside the watchlist.
+    The config (training.yaml) lists the corpora to learn from (`train`). The flag threshold is
+    chosen on the k-fold out-of-fold predictions (or on `threshold_on`, a corpus never trained
+    on, when the config names one). The same corpora and watchlist always give the same file.
+    Prints the k-fold figures of the rules, the model and the two combined (overall and per
+    language), then writes the model (JSON data, not a pickle) beside the watchlist.
 
         keywatch train
         keywatch train --corpus tests/data/new_train.jsonl
@@ -230,12 +231,7 @@ def train(watchlist_path, config_path, extra, output, check):
         f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} chosen on "
         f"{data['threshold_set']['path']}"
     )
-    click.echo(f"{config.folds}-fold cross-validation, flagged-vs-not:")
-    for name, figures in data["kfold"].items():
-        click.echo(
-            f"  {name:<9} precision {figures['precision']:.3f}  recall {figures['recall']:.3f}  "
-            f"category {figures['category']:.3f}"
-        )
+    click.echo(format_kfold(data["kfold"], config.folds))
     if check:
         try:
             current = load_model(output).data
@@ -247,6 +243,27 @@ def train(watchlist_path, config_path, extra, output, check):
         return
     save_model(data, output)
     click.echo(f"wrote {output} (model {data['version']})")
+
+
+def _figures(name: str, f: dict) -> str:
+    def share(value):
+        return "    -" if value is None else f"{value:.3f}"
+
+    return (
+        f"  {name:<9} {f['precision']:.3f}     {f['recall']:.3f}  {f['category']:.3f}     "
+        f"{share(f['description_only_recall'])}      {share(f['obfuscated_recall'])}     "
+        f"{f['hard_negatives_flagged']:>7}  {f['listings']}"
+    )
+
+
+def format_kfold(kfold: dict, folds: int) -> str:
+    """The k-fold figures of `train`: rules, model and combined, then the combination per language."""
+    head = "            precision recall category descr-only obfuscated hard-neg listings"
+    lines = [f"{folds}-fold cross-validation (out-of-fold), flagged-vs-not:", head]
+    lines += [_figures(name, figures) for name, figures in kfold.items()]
+    lines += ["combined, per language:", head]
+    lines += [_figures(lang, figures) for lang, figures in kfold["combined"].get("languages", {}).items()]
+    return "\n".join(lines)
 
 
 @click.group()
