@@ -21,7 +21,7 @@ from common import settings
 from common.yamlfile import ConfigError, compose_yaml
 
 RISKS = ("high", "medium", "low")
-LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
+LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru", "pt", "sv", "cs", "hu", "tr", "uk", "lt", "lv", "et")
 SIDES = ("before", "after")
 WHERE = ("anywhere", "title", "listing")
 CLAIM_LANGUAGES = ("en",) + LANGUAGES
