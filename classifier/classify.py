@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from classifier.rules import Match, RuleResult, weigh
+from classifier.rules import Match, RuleResult, has_innocent_evidence, weigh
 from classifier.version import __version__
 from classifier.watchlist import Watchlist, load_watchlist
 from common import settings
@@ -87,7 +87,8 @@ def classify(
         )
     prediction = model.predict(rules)
     rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
-    if prediction.device_probability >= model.threshold:
+    threshold = model.threshold_innocent if mode == "combined" and has_innocent_evidence(rules) else model.threshold
+    if prediction.device_probability >= threshold:
         # the model decides whether; the rules, when they flag too, which kind (they name the device)
         category = rules_category if mode == "combined" and rules_flag else prediction.category
     elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:

@@ -56,6 +56,13 @@ def char_ngrams(word: str) -> list[str]:
     return ["c:" + padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
+def tf_weight(count: int, distinct: int) -> float:
+    """A feature's value: sublinear in how often it occurs (1 + ln count), over the square root of
+    how many distinct features of its kind the listing has. Repeating a word (keyword or filler
+    stuffing) adds little; a long listing does not drown one telling word."""
+    return (1.0 + math.log(count)) / math.sqrt(distinct)
+
+
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
     """(field, stemmed words) for title and description, as the matcher split them."""
     return [(scan.field, [stem(w) for w in scan.words]) for scan in rules.scans]
@@ -134,11 +141,14 @@ class Model:
         self.title_rows = {name[2:]: k for k, name in enumerate(self.pair_names) if name[0] == "t"}
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
+        # a listing with innocent evidence must reach this (no lower than `threshold`)
+        self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
         self.rules_alone = float(data["rules_alone"])
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
-        self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`; bounded by _CACHE_LIMIT
-        self._stems: list[str] = []  # the stem of each cached word, by row - words_first
+        self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`
+        self._stem_rows: dict[str, int] = {}  # stem -> its row in `shares`; bounded by _CACHE_LIMIT
+        self._stems: list[str] = []  # the stem of each cached row, by row - words_first
 
     @property
     def info(self) -> dict:
@@ -146,13 +156,11 @@ class Model:
         return {"version": self.version, "training_set": self.training_set, "threshold": self.threshold}
 
     def _word(self, raw: str) -> int:
-        """The row of a word's share of the logits (the word feature and its character n-grams)."""
-        row = self._word_rows.get(raw)
+        """The row of a word's share of the logits (the word feature and its character n-grams); one
+        row per stem, so "key" and "keys" are one feature as in training."""
+        w = stem(raw)
+        row = self._stem_rows.get(w)
         if row is None:
-            if len(self._stems) >= _CACHE_LIMIT:
-                self._word_rows.clear()
-                self._stems.clear()
-            w = stem(raw)
             row = self.words_first + len(self._stems)
             share = self.shares[row]
             share[:] = 0.0
@@ -161,34 +169,40 @@ class Model:
                 share += self.idf[i] * self.w_grams[i]
             for i, v in unit(Counter(char_ngrams(w)), self.index, self.idf).items():
                 share += v * self.w_grams[i]
-            self._word_rows[raw] = row
+            self._stem_rows[w] = row
             self._stems.append(w)
+        self._word_rows[raw] = row
         return row
 
     def _features(self, rules: RuleResult):
         """(distinct rows of `shares`, their weights, the listing's stemmed words per field, how many
-        rows are the text's): the listing's features, the text's first. A word weighs its count over
-        the number of words, a known pair its count over the number of pairs, a known title word its
-        count over the number of title words, a rule feature its value."""
-        first, stems = self.words_first, self._stems
-        cached = self._word_rows.get
-        field_rows = []
+        rows are the text's): the listing's features, the text's first. A word, a known pair of
+        words and a known title word weigh tf_weight(count, distinct ones of their kind); a rule
+        feature its value."""
+        if len(self._stems) + sum(len(scan.words) for scan in rules.scans) > _CACHE_LIMIT:
+            self._word_rows.clear()  # between listings, so no row of this listing is reused
+            self._stem_rows.clear()
+            self._stems.clear()
+        first, stems, cached = self.words_first, self._stems, self._word_rows.get
+        words, tokens = [], Counter()
+        pair_counts: Counter = Counter()
+        title_counts: Counter = Counter()
         for scan in rules.scans:
             rows = [cached(w) for w in scan.words]
-            field_rows.append([self._word(w) for w in scan.words] if None in rows else rows)
-        words = [(scan.field, [stems[r - first] for r in rows]) for scan, rows in zip(rules.scans, field_rows)]
-        tokens = [r for rows in field_rows for r in rows]
-        pairs_, titles, n_pairs, n_titles = [], [], 0, 0
-        for name, field_stems in words:
-            n_pairs += max(0, len(field_stems) - 1)
-            pairs_ += [k for k in map(self.pair_rows.get, zip(field_stems, field_stems[1:])) if k is not None]
-            if name == "title":
-                n_titles += len(field_stems)
-                titles += [k for k in map(self.title_rows.get, field_stems) if k is not None]
-        weight: dict[int, float] = {}  # each distinct row once: its count over what its group is averaged over
-        for group, n in ((tokens, len(tokens)), (pairs_, n_pairs), (titles, n_titles)):
-            for row, count in Counter(group).items():
-                weight[row] = count / math.sqrt(n)
+            if None in rows:
+                rows = [r if r is not None else self._word(w) for r, w in zip(rows, scan.words)]
+            tokens.update(rows)
+            field_stems = [stems[r - first] for r in rows]
+            words.append((scan.field, field_stems))
+            pair_counts.update(zip(field_stems, field_stems[1:]))
+            if scan.field == "title":
+                title_counts.update(field_stems)
+        weight: dict[int, float] = {row: tf_weight(c, len(tokens)) for row, c in tokens.items()}
+        for counts, rows_of in ((pair_counts, self.pair_rows), (title_counts, self.title_rows)):
+            for key, count in counts.items():
+                row = rows_of.get(key)
+                if row is not None:
+                    weight[row] = tf_weight(count, len(counts))
         rows, weights, text = list(weight), list(weight.values()), len(weight)
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)

@@ -98,6 +98,12 @@ class RuleResult:
         return best_cat, best_key[0]
 
 
+def has_innocent_evidence(rules: RuleResult) -> bool:
+    """Whether anything innocent (a context, exclusion or protective cue) weighed against a category
+    the listing has evidence for: the model must then reach a higher threshold (classifier.classify)."""
+    return any(ev.negative > 0 for ev in rules.evidence.values())
+
+
 class _Recorder:
     """Collects matches, listing each (phrase, field, reason) at most MAX_MATCHES_PER_TERM times."""
 

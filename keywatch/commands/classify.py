@@ -228,7 +228,8 @@ def train(watchlist_path, config_path, extra, output, check):
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"trained on {data['training_set']['listings']} listings from {len(config.corpora)} corpora "
-        f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} chosen on "
+        f"(training set {data['training_set']['hash']}); threshold {data['threshold']:g} "
+        f"({data['threshold_innocent']:g} with innocent evidence) chosen on "
         f"{data['threshold_set']['path']}"
     )
     click.echo(format_kfold(data["kfold"], config.folds))
