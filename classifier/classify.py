@@ -11,8 +11,9 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from classifier.rules import Match, RuleResult, has_innocent_evidence, weigh
 from classifier.version import __version__
@@ -34,19 +35,19 @@ class Classification:
     model: dict | None = None  # {"version", "training_set", "threshold"} of the model used, None: rules only
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "flagged": self.flagged,
             "category": self.category,
             "risk": self.risk,
             "score": self.score,
-            "matches": [asdict(m) for m in self.matches],
+            "matches": [m.to_dict() for m in self.matches],
         }
         if self.model is not None:
             out["rule_score"] = self.rule_score
             out["probability"] = self.probability
             out["model"] = dict(self.model)
         if self.truncated:
-            out["truncated"] = dict(self.truncated)
+            out["truncated"] = {name: dict(note) for name, note in self.truncated.items()}
         if self.matches_omitted:
             out["matches_omitted"] = self.matches_omitted
         return out

@@ -26,6 +26,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -122,10 +123,11 @@ class Model:
         self.names: list[str] = data["ngrams"]
         self.index = {name: i for i, name in enumerate(self.names)}
         self.idf = [float(v) for v in data["idf"]]
+        self.idf_array = np.asarray(self.idf)
         weights = np.asarray(data["weights"], dtype=float)  # classes x (ngrams + rule features)
         n = len(self.names)
         self.w_grams = np.ascontiguousarray(weights[:, :n].T)  # ngrams x classes
-        self.intercept = [float(v) for v in data["intercept"]]
+        self.intercept = np.asarray(data["intercept"], dtype=float)
         self.device_indices = [i for i in range(len(self.classes)) if i != self.none]
         # rows of `shares`: word pairs and title words, then the rules' features, then words as met
         self.pair_names = [name for name in self.names if name[0] in "bt"]
@@ -162,13 +164,17 @@ class Model:
         row = self._stem_rows.get(w)
         if row is None:
             row = self.words_first + len(self._stems)
-            share = self.shares[row]
-            share[:] = 0.0
+            # the word feature plus its character n-grams (idf-weighted, unit length): one product
+            grams = Counter(char_ngrams(w))
+            known = [(self.index[g], c) for g, c in grams.items() if g in self.index]
+            idx = np.array([i for i, _ in known], dtype=np.intp)
+            values = self.idf_array[idx] * np.array([c for _, c in known], dtype=float)
+            norm = math.sqrt(float(values @ values))
+            share = (values / norm) @ self.w_grams[idx] if norm else np.zeros(len(self.classes))
             i = self.index.get("w:" + w)
             if i is not None:
-                share += self.idf[i] * self.w_grams[i]
-            for i, v in unit(Counter(char_ngrams(w)), self.index, self.idf).items():
-                share += v * self.w_grams[i]
+                share = share + self.idf[i] * self.w_grams[i]
+            self.shares[row] = share
             self._stem_rows[w] = row
             self._stems.append(w)
         self._word_rows[raw] = row
@@ -184,51 +190,60 @@ class Model:
             self._stem_rows.clear()
             self._stems.clear()
         first, stems, cached = self.words_first, self._stems, self._word_rows.get
-        words, tokens = [], Counter()
-        pair_counts: Counter = Counter()
-        title_counts: Counter = Counter()
+        words: list[tuple[str, list[str]]] = []
+        tokens: list[int] = []
+        pair_keys: list[tuple[str, str]] = []
+        title_stems: list[str] = []
         for scan in rules.scans:
-            rows = [cached(w) for w in scan.words]
-            if None in rows:
-                rows = [r if r is not None else self._word(w) for r, w in zip(rows, scan.words)]
-            tokens.update(rows)
+            found = [cached(w) for w in scan.words]
+            if None in found:
+                found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
+            rows = cast("list[int]", found)
+            tokens += rows
             field_stems = [stems[r - first] for r in rows]
             words.append((scan.field, field_stems))
-            pair_counts.update(zip(field_stems, field_stems[1:]))
+            pair_keys += zip(field_stems, field_stems[1:])
             if scan.field == "title":
-                title_counts.update(field_stems)
-        weight: dict[int, float] = {row: tf_weight(c, len(tokens)) for row, c in tokens.items()}
-        for counts, rows_of in ((pair_counts, self.pair_rows), (title_counts, self.title_rows)):
-            for key, count in counts.items():
-                row = rows_of.get(key)
-                if row is not None:
-                    weight[row] = tf_weight(count, len(counts))
-        rows, weights, text = list(weight), list(weight.values()), len(weight)
+                title_stems += field_stems
+        token_counts = Counter(tokens)
+        get_pair, get_title = self.pair_rows.get, self.title_rows.get
+        pair_counts = Counter([k for k in map(get_pair, pair_keys) if k is not None])
+        title_counts = Counter([k for k in map(get_title, title_stems) if k is not None])
+        rows = [*token_counts, *pair_counts, *title_counts]
+        counts = [*token_counts.values(), *pair_counts.values(), *title_counts.values()]
+        # how many distinct features of its kind each one is among (the tf_weight divisor)
+        kinds = np.repeat(
+            [len(token_counts), len(set(pair_keys)) or 1, len(set(title_stems)) or 1],
+            [len(token_counts), len(pair_counts), len(title_counts)],
+        )
+        text = len(rows)
+        values = [(1.0 + np.log(counts)) / np.sqrt(kinds)]  # tf_weight, for every text feature at once
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)
             if ev is not None:  # most categories have no evidence: their features are 0
                 base = self.rules_first + k * len(RULE_FEATURES)
                 rows += range(base, base + len(RULE_FEATURES))
-                weights += [
-                    ev.score / 100,
-                    ev.positive / 100,
-                    ev.negative / 100,
-                    float(ev.strong > 0),
-                    float(ev.pairs > 0),
-                ]
+                values.append(
+                    np.array(
+                        [
+                            ev.score / 100,
+                            ev.positive / 100,
+                            ev.negative / 100,
+                            float(ev.strong > 0),
+                            float(ev.pairs > 0),
+                        ]
+                    )
+                )
+        weights = np.concatenate(values) if len(values) > 1 else values[0]
         return rows, weights, words, text
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
         rows, weights, words, text = self._features(rules)
         gathered = self.shares[rows]
-        logits = self.intercept
-        if rows:
-            logits = [a + b for a, b in zip(logits, np.asarray(weights) @ gathered)]
-        top = max(logits)
-        exps = [math.exp((v - top) / self.temperature) for v in logits]
-        total = sum(exps)
-        p = [v / total for v in exps]
+        logits = self.intercept + weights @ gathered
+        exps = np.exp((logits - logits.max()) / self.temperature)
+        p = (exps / exps.sum()).tolist()
         best = max(self.device_indices, key=lambda i: (p[i], -i))
         return Prediction(
             probabilities=dict(zip(self.classes, p)),

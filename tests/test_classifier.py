@@ -3,6 +3,7 @@
 The listings here are written for these tests (not taken from the corpus), one per rule.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -203,7 +204,10 @@ def test_one_weak_word_does_not_flag_but_a_device_and_a_target_do(wl):
 
 
 def test_to_dict_shape(wl):
-    d = classify("GPS jammer", "12V plug", wl).to_dict()
+    result = classify("GPS jammer", "12V plug", wl)
+    d = result.to_dict()
+    # written by hand for speed: the same as dataclasses.asdict, key for key
+    assert d["matches"] == [dataclasses.asdict(m) for m in result.matches] and d["matches"]
     assert list(d) == ["flagged", "category", "risk", "score", "matches", "rule_score", "probability", "model"]
     assert set(d["model"]) == {"version", "training_set", "threshold"}
     assert list(classify("GPS jammer", "12V plug", wl, mode="rules").to_dict()) == [
