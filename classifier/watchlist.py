@@ -7,6 +7,7 @@ reported as `watchlist.yaml:42: ...` instead of a KeyError.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import os
@@ -133,6 +134,12 @@ class Watchlist:
 
         path = model_path_for(self.path)
         return load_model(path) if path.exists() else None
+
+    def with_model(self, model) -> Watchlist:
+        """The same watchlist scored with another model (a freshly trained one, before it is written)."""
+        other = copy.copy(self)
+        other.__dict__["model"] = model
+        return other
 
 
 # ---------------------------------------------------------------- validation helpers

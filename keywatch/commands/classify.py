@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -201,7 +202,13 @@ def eval_(
     is_flag=True,
     help="Rebuild the model and compare it with the file; write nothing, exit 1 if they differ.",
 )
-def train(watchlist_path, config_path, extra, output, check):
+@click.option(
+    "--from-decisions",
+    is_flag=True,
+    help="Also learn from the store's confirmed and dismissed listings; print eval before and after.",
+)
+@db_option
+def train(watchlist_path, config_path, extra, output, check, from_decisions, db_path):
     """Train the classifier's model from the labelled corpora in the training config.
 
     The config (training.yaml) lists the corpora to learn from (`train`). The flag threshold is
@@ -213,6 +220,13 @@ def train(watchlist_path, config_path, extra, output, check):
         keywatch train
         keywatch train --corpus tests/data/new_train.jsonl
         keywatch train --check
+        keywatch train --from-decisions --db data/keywatch.sqlite
+
+    --from-decisions adds every listing reviewers confirmed (labelled with the confirmed
+    category, else the one it was flagged with) or dismissed (labelled none) to the training
+    set, and prints the k-fold figures and the decided listings' scores before (the current
+    model) and after (the new one; in-sample for those listings). `--check` then no longer
+    matches: the decisions are not in training.yaml.
     """
     from classifier.model import model_path_for
     from classifier.train import TrainingError, default_config_path, load_config, save_model
@@ -223,6 +237,10 @@ def train(watchlist_path, config_path, extra, output, check):
     try:
         config = load_config(config_path or default_config_path(wl.path))
         config.extra = list(extra)
+        if from_decisions:
+            if check:
+                raise click.ClickException("--check compares with training.yaml alone: not with --from-decisions")
+            config.extra_rows = _decided(db_path, wl)
         data = fit(config, wl, progress=lambda message: click.echo(message, err=True))
     except (TrainingError, CorpusError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -244,6 +262,51 @@ def train(watchlist_path, config_path, extra, output, check):
         return
     save_model(data, output)
     click.echo(f"wrote {output} (model {data['version']})")
+    if from_decisions:
+        _before_after(wl, data, config.extra_rows)
+
+
+def _decided(db_path, wl) -> list[dict]:
+    """The store's decided listings whose category the watchlist knows (db/training_rows.py)."""
+    from db.training_rows import decided_listings
+
+    with read_store(db_path) as store:
+        rows = decided_listings(store)
+    known = [r for r in rows if r["category"] == "none" or r["category"] in wl.categories]
+    labels = Counter(r["category"] for r in known)
+    click.echo(
+        f"{len(known)} decided listings from {db_path}: "
+        + (", ".join(f"{n} {label}" for label, n in sorted(labels.items())) or "none")
+        + (
+            f" ({len(rows) - len(known)} with a category this watchlist does not know left out)"
+            if len(rows) > len(known)
+            else ""
+        )
+    )
+    if not known:
+        raise click.ClickException(f"{db_path}: no confirmed or dismissed listings to learn from")
+    return known
+
+
+def _before_after(wl, data: dict, rows: list[dict]) -> None:
+    """The k-fold figures and the decided listings' scores, with the model before and after."""
+    from classifier.model import Model
+
+    old, new = wl.model, Model(data)
+    click.echo("\nk-fold (combined), before -> after:")
+    before = old.data.get("kfold", {}).get("combined") if old else None
+    after = data["kfold"]["combined"]
+    for key in ("precision", "recall", "category", "description_only_recall", "obfuscated_recall"):
+        was = f"{before[key]:.3f}" if before and before.get(key) is not None else "-"
+        now = f"{after[key]:.3f}" if after.get(key) is not None else "-"
+        click.echo(f"  {key:<24} {was} -> {now}")
+    click.echo(f"\nthe {len(rows)} decided listings (after: trained on them):")
+    runs = [
+        ("before: " + ("rules + model" if old else "rules alone"), wl),
+        ("after: rules + model", wl.with_model(new)),
+    ]
+    results = [evaluate(rows, lambda t, d, w=w: classify_listing(t, d, w), wl.categories, name) for name, w in runs]
+    click.echo(format_comparison(results))
 
 
 def _figures(name: str, f: dict) -> str:
