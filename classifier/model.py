@@ -51,7 +51,11 @@ def model_path_for(watchlist_path: Path) -> Path:
 
 
 def char_ngrams(word: str) -> list[str]:
-    """The character n-gram features of one word ("c:" + n-gram of " word ")."""
+    """The character n-gram features of one word ("c:" + n-gram of " word "). A number has none:
+    prices, SKUs and phone numbers are new in nearly every listing, and their digits say nothing
+    (the number itself is still a word feature: "433", "868")."""
+    if word.isdigit():
+        return []
     padded = f" {word} "
     low, high = CHAR_NGRAMS
     return ["c:" + padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
@@ -165,12 +169,13 @@ class Model:
         if row is None:
             row = self.words_first + len(self._stems)
             # the word feature plus its character n-grams (idf-weighted, unit length): one product
-            grams = Counter(char_ngrams(w))
-            known = [(self.index[g], c) for g, c in grams.items() if g in self.index]
-            idx = np.array([i for i, _ in known], dtype=np.intp)
-            values = self.idf_array[idx] * np.array([c for _, c in known], dtype=float)
-            norm = math.sqrt(float(values @ values))
-            share = (values / norm) @ self.w_grams[idx] if norm else np.zeros(len(self.classes))
+            grams = Counter(i for i in map(self.index.get, char_ngrams(w)) if i is not None)
+            if grams:
+                idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
+                values = self.idf_array[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
+                share = (values / math.sqrt(float(values @ values))) @ self.w_grams[idx]
+            else:
+                share = np.zeros(len(self.classes))
             i = self.index.get("w:" + w)
             if i is not None:
                 share = share + self.idf[i] * self.w_grams[i]
