@@ -190,3 +190,13 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelError, match="not a keywatch model"):
         load_model(path)
+
+
+def test_kfold_figures_do_not_regress():
+    """Out-of-fold (every listing scored by a model that never saw it) on the whole training set: a gate at the
+    current figures, a little below. The issue's targets (precision 0.97, recall 0.96, description-only and
+    obfuscated recall 0.93, category 0.97) are not all met yet: see README "Measured quality"."""
+    combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
+    assert combined["precision"] >= 0.94 and combined["recall"] >= 0.955
+    assert combined["category"] >= 0.96 and combined["obfuscated_recall"] >= 0.93
+    assert combined["description_only_recall"] >= 0.87
