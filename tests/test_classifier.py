@@ -278,13 +278,18 @@ def test_a_denied_exclusion_or_context_cancels_nothing(wl, title, description, c
 def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
     title = "Auto locksmith - lost keys, key programming"
     assert classify(title, "Xhorse VVDI2 for sale, full licences.", wl).flagged
-    # the rules flag it (85: a named device, less the description's service words); the model is not sure
-    # enough (0.52) to clear the higher threshold for listings with innocent evidence: a known miss
-    booked = classify(title, "Xhorse VVDI2 for sale. Book an appointment for a free quote on bulk orders.", wl)
-    assert booked.rule_score >= 60 and not booked.flagged
     service = classify(title, "We come to you and program new keys. No call out charge.", wl)
     assert not service.flagged
     assert any(m.excluded_by and "callout_service" in m.excluded_by for m in service.matches)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the model (0.52) does not clear the innocent-evidence threshold")
+def test_a_device_seller_who_also_takes_appointments_is_flagged(wl):
+    # the rules flag it (85: a named device, less the description's service words)
+    title = "Auto locksmith - lost keys, key programming"
+    booked = classify(title, "Xhorse VVDI2 for sale. Book an appointment for a free quote on bulk orders.", wl)
+    assert booked.rule_score >= 60
+    assert booked.flagged
 
 
 @pytest.mark.parametrize(
