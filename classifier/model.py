@@ -4,11 +4,11 @@ Features of a listing (the same functions serve training, classifier.train, and 
 - the rules' evidence per category (classifier.rules): its score, positive and negative weight,
   and whether it holds a named device/maker/claim or a device+target pair;
 - words, word pairs and title words of the *normalised* text (so `K3YL3SS` is `keyless`), each
-  weighted by its idf and averaged over the listing's words (pairs, title words);
-- character 3-5-grams of each word (idf-weighted, unit length per word), averaged over the
-  listing's words: spelling variants and inflections share most of them ("przekaznik",
-  "przekaznika").
-Every part is an average of per-word (per-pair) vectors, so each distinct word's share of the
+  weighted by its idf and by tf_weight (sublinear in its count, over the square root of the
+  number of distinct ones of its kind in the listing);
+- character 3-5-grams of each word (idf-weighted, unit length per word), part of that word's
+  share: spelling variants and inflections share most of them ("przekaznik", "przekaznika").
+Every part is a weighted sum of per-word (per-pair) vectors, so each distinct word's share of the
 score is computed once and cached; that keeps the model cheap, and lets an explanation say
 exactly how much each word, pair and title word pushed the probability.
 
@@ -222,7 +222,7 @@ class Model:
             [len(token_counts), len(pair_counts), len(title_counts)],
         )
         text = len(rows)
-        values = [(1.0 + np.log(counts)) / np.sqrt(kinds)]  # tf_weight, for every text feature at once
+        values = [(1.0 + np.log(counts)) / np.sqrt(kinds)]  # tf_weight (as training uses it), all at once
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)
             if ev is not None:  # most categories have no evidence: their features are 0
