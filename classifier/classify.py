@@ -11,10 +11,11 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from classifier.rules import Match, RuleResult, weigh
+from classifier.rules import Match, RuleResult, has_innocent_evidence, weigh
 from classifier.version import __version__
 from classifier.watchlist import Watchlist, load_watchlist
 from common import settings
@@ -34,19 +35,19 @@ class Classification:
     model: dict | None = None  # {"version", "training_set", "threshold"} of the model used, None: rules only
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "flagged": self.flagged,
             "category": self.category,
             "risk": self.risk,
             "score": self.score,
-            "matches": [asdict(m) for m in self.matches],
+            "matches": [m.to_dict() for m in self.matches],
         }
         if self.model is not None:
             out["rule_score"] = self.rule_score
             out["probability"] = self.probability
             out["model"] = dict(self.model)
         if self.truncated:
-            out["truncated"] = dict(self.truncated)
+            out["truncated"] = {name: dict(note) for name, note in self.truncated.items()}
         if self.matches_omitted:
             out["matches_omitted"] = self.matches_omitted
         return out
@@ -87,7 +88,8 @@ def classify(
         )
     prediction = model.predict(rules)
     rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
-    if prediction.device_probability >= model.threshold:
+    threshold = model.threshold_innocent if mode == "combined" and has_innocent_evidence(rules) else model.threshold
+    if prediction.device_probability >= threshold:
         # the model decides whether; the rules, when they flag too, which kind (they name the device)
         category = rules_category if mode == "combined" and rules_flag else prediction.category
     elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:

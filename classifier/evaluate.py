@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from classifier import jsonl
 
@@ -121,7 +122,7 @@ class Evaluation:
 
 
 def evaluate(
-    rows: list[dict], classify_fn: Callable[[str, str], object], categories, name: str = "classifier"
+    rows: list[dict], classify_fn: Callable[[str, str], Any], categories, name: str = "classifier"
 ) -> Evaluation:
     """Score `classify_fn(title, description)` (returning a Classification) against `rows`."""
     categories = list(categories)

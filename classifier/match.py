@@ -57,7 +57,7 @@ class FieldScan:
         self.norm = norm
         self.words = raw_words  # as written (unstemmed), for the letter-spacing check
         self.hits: list[Hit] = []
-        self._spans = None
+        self._spans: list | None = None
 
     @property
     def spans(self) -> list:

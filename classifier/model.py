@@ -4,11 +4,11 @@ Features of a listing (the same functions serve training, classifier.train, and 
 - the rules' evidence per category (classifier.rules): its score, positive and negative weight,
   and whether it holds a named device/maker/claim or a device+target pair;
 - words, word pairs and title words of the *normalised* text (so `K3YL3SS` is `keyless`), each
-  weighted by its idf and averaged over the listing's words (pairs, title words);
-- character 3-5-grams of each word (idf-weighted, unit length per word), averaged over the
-  listing's words: spelling variants and inflections share most of them ("przekaznik",
-  "przekaznika").
-Every part is an average of per-word (per-pair) vectors, so each distinct word's share of the
+  weighted by its idf and by tf_weight (sublinear in its count, over the square root of the
+  number of distinct ones of its kind in the listing);
+- character 3-5-grams of each word (idf-weighted, unit length per word), part of that word's
+  share: spelling variants and inflections share most of them ("przekaznik", "przekaznika").
+Every part is a weighted sum of per-word (per-pair) vectors, so each distinct word's share of the
 score is computed once and cached; that keeps the model cheap, and lets an explanation say
 exactly how much each word, pair and title word pushed the probability.
 
@@ -26,6 +26,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -50,10 +51,21 @@ def model_path_for(watchlist_path: Path) -> Path:
 
 
 def char_ngrams(word: str) -> list[str]:
-    """The character n-gram features of one word ("c:" + n-gram of " word ")."""
+    """The character n-gram features of one word ("c:" + n-gram of " word "). A number has none:
+    prices, SKUs and phone numbers are new in nearly every listing, and their digits say nothing
+    (the number itself is still a word feature: "433", "868")."""
+    if word.isdigit():
+        return []
     padded = f" {word} "
     low, high = CHAR_NGRAMS
     return ["c:" + padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+def tf_weight(count: int, distinct: int) -> float:
+    """A feature's value: sublinear in how often it occurs (1 + ln count), over the square root of
+    how many distinct features of its kind the listing has. Repeating a word (keyword or filler
+    stuffing) adds little; a long listing does not drown one telling word."""
+    return (1.0 + math.log(count)) / math.sqrt(distinct)
 
 
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
@@ -115,10 +127,11 @@ class Model:
         self.names: list[str] = data["ngrams"]
         self.index = {name: i for i, name in enumerate(self.names)}
         self.idf = [float(v) for v in data["idf"]]
+        self.idf_array = np.asarray(self.idf)
         weights = np.asarray(data["weights"], dtype=float)  # classes x (ngrams + rule features)
         n = len(self.names)
         self.w_grams = np.ascontiguousarray(weights[:, :n].T)  # ngrams x classes
-        self.intercept = [float(v) for v in data["intercept"]]
+        self.intercept = np.asarray(data["intercept"], dtype=float)
         self.device_indices = [i for i in range(len(self.classes)) if i != self.none]
         # rows of `shares`: word pairs and title words, then the rules' features, then words as met
         self.pair_names = [name for name in self.names if name[0] in "bt"]
@@ -134,11 +147,14 @@ class Model:
         self.title_rows = {name[2:]: k for k, name in enumerate(self.pair_names) if name[0] == "t"}
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
+        # a listing with innocent evidence must reach this (no lower than `threshold`)
+        self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
         self.rules_alone = float(data["rules_alone"])
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
-        self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`; bounded by _CACHE_LIMIT
-        self._stems: list[str] = []  # the stem of each cached word, by row - words_first
+        self._word_rows: dict[str, int] = {}  # raw word -> its row in `shares`
+        self._stem_rows: dict[str, int] = {}  # stem -> its row in `shares`; bounded by _CACHE_LIMIT
+        self._stems: list[str] = []  # the stem of each cached row, by row - words_first
 
     @property
     def info(self) -> dict:
@@ -146,75 +162,93 @@ class Model:
         return {"version": self.version, "training_set": self.training_set, "threshold": self.threshold}
 
     def _word(self, raw: str) -> int:
-        """The row of a word's share of the logits (the word feature and its character n-grams)."""
-        row = self._word_rows.get(raw)
+        """The row of a word's share of the logits (the word feature and its character n-grams); one
+        row per stem, so "key" and "keys" are one feature as in training."""
+        w = stem(raw)
+        row = self._stem_rows.get(w)
         if row is None:
-            if len(self._stems) >= _CACHE_LIMIT:
-                self._word_rows.clear()
-                self._stems.clear()
-            w = stem(raw)
             row = self.words_first + len(self._stems)
-            share = self.shares[row]
-            share[:] = 0.0
+            # the word feature plus its character n-grams (idf-weighted, unit length): one product
+            grams = Counter(i for i in map(self.index.get, char_ngrams(w)) if i is not None)
+            if grams:
+                idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
+                values = self.idf_array[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
+                share = (values / math.sqrt(float(values @ values))) @ self.w_grams[idx]
+            else:
+                share = np.zeros(len(self.classes))
             i = self.index.get("w:" + w)
             if i is not None:
-                share += self.idf[i] * self.w_grams[i]
-            for i, v in unit(Counter(char_ngrams(w)), self.index, self.idf).items():
-                share += v * self.w_grams[i]
-            self._word_rows[raw] = row
+                share = share + self.idf[i] * self.w_grams[i]
+            self.shares[row] = share
+            self._stem_rows[w] = row
             self._stems.append(w)
+        self._word_rows[raw] = row
         return row
 
     def _features(self, rules: RuleResult):
         """(distinct rows of `shares`, their weights, the listing's stemmed words per field, how many
-        rows are the text's): the listing's features, the text's first. A word weighs its count over
-        the number of words, a known pair its count over the number of pairs, a known title word its
-        count over the number of title words, a rule feature its value."""
-        first, stems = self.words_first, self._stems
-        cached = self._word_rows.get
-        field_rows = []
+        rows are the text's): the listing's features, the text's first. A word, a known pair of
+        words and a known title word weigh tf_weight(count, distinct ones of their kind); a rule
+        feature its value."""
+        if len(self._stems) + sum(len(scan.words) for scan in rules.scans) > _CACHE_LIMIT:
+            self._word_rows.clear()  # between listings, so no row of this listing is reused
+            self._stem_rows.clear()
+            self._stems.clear()
+        first, stems, cached = self.words_first, self._stems, self._word_rows.get
+        words: list[tuple[str, list[str]]] = []
+        tokens: list[int] = []
+        pair_keys: list[tuple[str, str]] = []
+        title_stems: list[str] = []
         for scan in rules.scans:
-            rows = [cached(w) for w in scan.words]
-            field_rows.append([self._word(w) for w in scan.words] if None in rows else rows)
-        words = [(scan.field, [stems[r - first] for r in rows]) for scan, rows in zip(rules.scans, field_rows)]
-        tokens = [r for rows in field_rows for r in rows]
-        pairs_, titles, n_pairs, n_titles = [], [], 0, 0
-        for name, field_stems in words:
-            n_pairs += max(0, len(field_stems) - 1)
-            pairs_ += [k for k in map(self.pair_rows.get, zip(field_stems, field_stems[1:])) if k is not None]
-            if name == "title":
-                n_titles += len(field_stems)
-                titles += [k for k in map(self.title_rows.get, field_stems) if k is not None]
-        weight: dict[int, float] = {}  # each distinct row once: its count over what its group is averaged over
-        for group, n in ((tokens, len(tokens)), (pairs_, n_pairs), (titles, n_titles)):
-            for row, count in Counter(group).items():
-                weight[row] = count / n
-        rows, weights, text = list(weight), list(weight.values()), len(weight)
+            found = [cached(w) for w in scan.words]
+            if None in found:
+                found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
+            rows = cast("list[int]", found)
+            tokens += rows
+            field_stems = [stems[r - first] for r in rows]
+            words.append((scan.field, field_stems))
+            pair_keys += zip(field_stems, field_stems[1:])
+            if scan.field == "title":
+                title_stems += field_stems
+        token_counts = Counter(tokens)
+        get_pair, get_title = self.pair_rows.get, self.title_rows.get
+        pair_counts = Counter([k for k in map(get_pair, pair_keys) if k is not None])
+        title_counts = Counter([k for k in map(get_title, title_stems) if k is not None])
+        rows = [*token_counts, *pair_counts, *title_counts]
+        counts = [*token_counts.values(), *pair_counts.values(), *title_counts.values()]
+        # how many distinct features of its kind each one is among (the tf_weight divisor)
+        kinds = np.repeat(
+            [len(token_counts), len(set(pair_keys)) or 1, len(set(title_stems)) or 1],
+            [len(token_counts), len(pair_counts), len(title_counts)],
+        )
+        text = len(rows)
+        values = [(1.0 + np.log(counts)) / np.sqrt(kinds)]  # tf_weight (as training uses it), all at once
         for k, cat in enumerate(self.categories):
             ev = rules.evidence.get(cat)
             if ev is not None:  # most categories have no evidence: their features are 0
                 base = self.rules_first + k * len(RULE_FEATURES)
                 rows += range(base, base + len(RULE_FEATURES))
-                weights += [
-                    ev.score / 100,
-                    ev.positive / 100,
-                    ev.negative / 100,
-                    float(ev.strong > 0),
-                    float(ev.pairs > 0),
-                ]
+                values.append(
+                    np.array(
+                        [
+                            ev.score / 100,
+                            ev.positive / 100,
+                            ev.negative / 100,
+                            float(ev.strong > 0),
+                            float(ev.pairs > 0),
+                        ]
+                    )
+                )
+        weights = np.concatenate(values) if len(values) > 1 else values[0]
         return rows, weights, words, text
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
         rows, weights, words, text = self._features(rules)
         gathered = self.shares[rows]
-        logits = self.intercept
-        if rows:
-            logits = [a + b for a, b in zip(logits, np.asarray(weights) @ gathered)]
-        top = max(logits)
-        exps = [math.exp((v - top) / self.temperature) for v in logits]
-        total = sum(exps)
-        p = [v / total for v in exps]
+        logits = self.intercept + weights @ gathered
+        exps = np.exp((logits - logits.max()) / self.temperature)
+        p = (exps / exps.sum()).tolist()
         best = max(self.device_indices, key=lambda i: (p[i], -i))
         return Prediction(
             probabilities=dict(zip(self.classes, p)),

@@ -55,6 +55,20 @@ class Match:
     kind: str = "term"  # term | maker | claim | device | target; context | exclusion (negative); ngram (model)
     excluded_by: str | None = None  # why this match is not positive evidence
 
+    def to_dict(self) -> dict:
+        # by hand: dataclasses.asdict deep-copies every field and cost more than classifying
+        return {
+            "term": self.term,
+            "category": self.category,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "score": self.score,
+            "kind": self.kind,
+            "excluded_by": self.excluded_by,
+        }
+
 
 @dataclass
 class CategoryEvidence:
@@ -96,6 +110,12 @@ class RuleResult:
             if key > best_key:
                 best_cat, best_key = cat, key
         return best_cat, best_key[0]
+
+
+def has_innocent_evidence(rules: RuleResult) -> bool:
+    """Whether anything innocent (a context, exclusion or protective cue) weighed against a category
+    the listing has evidence for: the model must then reach a higher threshold (classifier.classify)."""
+    return any(ev.negative > 0 for ev in rules.evidence.values())
 
 
 class _Recorder:
@@ -247,7 +267,7 @@ def _inside_innocent(hits: list[Hit], covering: list) -> dict[Hit, str]:
                     reach[cat] = (-neg_last, innocent)
             i += 1
         last, innocent = reach.get(hit.entry.owner, (-1, None))
-        if last >= hit.last:
+        if last >= hit.last and innocent is not None:
             inside[hit] = f"part of innocent {innocent.entry.kind} '{innocent.entry.term}'"
     return inside
 
@@ -265,7 +285,7 @@ def _positive(items: list[tuple[Hit, Match]], weights: dict) -> CategoryEvidence
             strong_terms.add(m.term)
     devices = [(h, m) for h, m in items if m.kind == "device"]
     targets = sorted(((h, m) for h, m in items if m.kind == "target"), key=lambda t: -t[1].score)
-    best_target = {}  # field -> best target score there
+    best_target: dict[str, float] = {}  # field -> best target score there
     for _, tm in targets:
         best_target.setdefault(tm.field, tm.score)
     pair = weights["device_target"]

@@ -3,9 +3,11 @@
     data = train(config, watchlist)        # the model file's content (a dict; save with save_model)
 
 The training set is the list of corpora in the training config (training.yaml beside the
-watchlist): add a corpus by listing it. One more corpus, never trained on, chooses the flag
-threshold. The same inputs always give the same file: fixed fold seeds, a vocabulary sorted by
-name, weights rounded to 6 decimals, and a version that is the hash of the content.
+watchlist): add a corpus by listing it. The flag threshold is chosen on the k-fold (out-of-fold)
+predictions of the training set, or, with `threshold_on`, on one more corpus never trained on.
+Corpora kept for a final, never-tuned evaluation are not named here. The same inputs always
+give the same file: fixed fold seeds, a vocabulary sorted by name, weights rounded to 6
+decimals, and a version that is the hash of the content.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from classifier.model import (
     listing_words,
     pairs,
     rule_vector,
+    tf_weight,
     title_words,
     unit,
 )
-from classifier.rules import weigh
+from classifier.rules import has_innocent_evidence, weigh
 from classifier.watchlist import Watchlist
 from common import atomic
 
@@ -54,12 +57,13 @@ class TrainingError(ValueError):
 class TrainingConfig:
     path: Path
     train: list[Path]
-    threshold_on: Path
+    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
     folds: int = 5
     seed: int = 7
     c: float = 100.0
     rules_alone: float = 60.0  # a rules score that flags whatever the model says
     extra: list[Path] = field(default_factory=list)
+    extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
     @property
     def corpora(self) -> list[Path]:
@@ -71,7 +75,7 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), `threshold_on`, optional `folds`, `seed`, `c`, `rules_alone`."""
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -84,14 +88,15 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("train"), list)
         or not data["train"]
         or not all(isinstance(p, str) for p in data["train"])
-        or not isinstance(data.get("threshold_on"), str)
+        or not isinstance(data.get("threshold_on", ""), str)
     ):
-        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths) and `threshold_on:` (one path)")
+        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
     unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
-    config = TrainingConfig(path, [base / p for p in data["train"]], base / data["threshold_on"])
+    held = data.get("threshold_on")
+    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
     for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
         if key in data:
             if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
@@ -116,18 +121,21 @@ class Featurised:
     words: list  # (field, stemmed words) per field, per row
     rules: np.ndarray  # rule features per row
     rule_flags: list  # (rules category or None, rules score) per row
+    innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
     rows = [r for r in rows if r["category"] != AMBIGUOUS]
-    words, vectors, flags = [], [], []
+    words, vectors, flags, innocent = [], [], [], []
     for row in rows:
         rules = weigh(row["title"], row["description"], wl)
         words.append(listing_words(rules))
         vectors.append(rule_vector(rules, categories))
         cat, score = rules.best()
         flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
-    return Featurised(rows, [r["category"] for r in rows], words, np.asarray(vectors, dtype=float), flags)
+        innocent.append(has_innocent_evidence(rules))
+    labels = [r["category"] for r in rows]
+    return Featurised(rows, labels, words, np.asarray(vectors, dtype=float), flags, innocent)
 
 
 def _tokens(words) -> list[str]:
@@ -167,15 +175,17 @@ class _Vectoriser:
     def _row(self, words) -> dict[int, float]:
         row: dict[int, float] = {}
         tokens = _tokens(words)
-        for names, n in ((["w:" + w for w in tokens], len(tokens)), (pairs(words), None), (title_words(words), None)):
-            n = n or len(names)
-            for name in names:
+        for names in (["w:" + w for w in tokens], pairs(words), title_words(words)):
+            counts = Counter(names)
+            for name, count in counts.items():
                 i = self.index.get(name)
                 if i is not None:
-                    row[i] = row.get(i, 0.0) + self.idf[i] / n
-        for w in tokens:
+                    row[i] = row.get(i, 0.0) + self.idf[i] * tf_weight(count, len(counts))
+        counts = Counter(tokens)
+        for w, count in counts.items():
+            share = tf_weight(count, len(counts))
             for i, v in self._chars(w).items():
-                row[i] = row.get(i, 0.0) + v / len(tokens)
+                row[i] = row.get(i, 0.0) + v * share
         return row
 
     def matrix(self, feats: Featurised, rows: list[int]):
@@ -225,51 +235,50 @@ def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def decide(
-    p_row: np.ndarray, classes: list[str], rules_flag: tuple, threshold: float, rules_alone: float, combined: bool
+    p_row: np.ndarray,
+    classes: list[str],
+    rules_flag: tuple,
+    innocent: bool,
+    thresholds: tuple[float, float],
+    rules_alone: float,
+    combined: bool,
 ) -> str:
-    """The label a model (combined=False) or the model with the rules' safety net (True) gives one listing."""
+    """The label a model (combined=False) or the model with the rules (True) gives one listing.
+    Combined, a listing with innocent evidence must reach the second, higher threshold."""
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    if device >= threshold:
+    if device >= thresholds[1 if combined and innocent else 0]:
         return rules_flag[0] if combined and rules_flag[0] is not None else best
     if combined and rules_flag[0] is not None and rules_flag[1] >= rules_alone:
         return rules_flag[0]
     return NONE
 
 
-def _f1(labels: list[str], predicted: list[str]) -> float:
-    tp = sum(t != NONE and p != NONE for t, p in zip(labels, predicted))
-    fp = sum(t == NONE and p != NONE for t, p in zip(labels, predicted))
-    fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
 
 
-def _threshold(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float) -> float:
-    """The threshold (0.05 ... 0.95 in steps of 0.01) giving the combined decision its best F1; among
-    equally good ones, the middle of the longest run (the steadiest choice)."""
-    grid = [round(0.05 + 0.01 * i, 2) for i in range(91)]
-    scores = [
-        round(
-            _f1(feats.labels, [decide(p, classes, f, t, rules_alone, True) for p, f in zip(probs, feats.rule_flags)]), 6
-        )
-        for t in grid
-    ]
-    best = max(scores)
-    runs, run = [], []
-    for t, s in zip(grid, scores):
-        if s == best:
-            run.append(t)
-        elif run:
-            runs.append(run)
-            run = []
-    if run:
-        runs.append(run)
-    longest = max(runs, key=len)
-    return longest[len(longest) // 2]
+def _thresholds(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float) -> tuple[float, float]:
+    """The thresholds (0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent evidence,
+    no lower than the first) giving the combined decision its best F1; among equally good pairs, the
+    middle one (the steadiest choice)."""
+    device = 1 - probs[:, classes.index(NONE)]
+    stands = np.array([f[0] is not None and f[1] >= rules_alone for f in feats.rule_flags])
+    innocent = np.array(feats.innocent, dtype=bool)
+    truth = np.array([label != NONE for label in feats.labels])
+    scored = []
+    for low in GRID:
+        for high in GRID[GRID >= low]:
+            flagged = stands | (device >= np.where(innocent, high, low))
+            tp = int((flagged & truth).sum())
+            wrong = int((flagged != truth).sum())
+            scored.append((round(2 * tp / (2 * tp + wrong), 6) if tp else 0.0, float(low), float(high)))
+    best = max(score for score, _, _ in scored)
+    pairs = [(low, high) for score, low, high in scored if score == best]
+    return pairs[len(pairs) // 2]
 
 
-def _digest(paths: list[Path], base: Path, wl: Watchlist) -> tuple[list[dict], str]:
+def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | None = None) -> tuple[list[dict], str]:
     files = []
     for path in paths:
         try:
@@ -277,7 +286,13 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist) -> tuple[list[dict], s
         except OSError as exc:
             raise TrainingError(f"{path}: cannot read: {exc.strerror or exc}") from None
         files.append({"path": _relative(path, base), "sha256": hashlib.sha256(data).hexdigest()})
-    joined = json.dumps([f["sha256"] for f in files] + [wl.version])
+    hashes = [f["sha256"] for f in files]
+    if extra_rows:
+        rows = json.dumps(list(extra_rows), sort_keys=True, ensure_ascii=False).encode()
+        digest = hashlib.sha256(rows).hexdigest()
+        files.append({"path": f"({len(extra_rows)} listings from reviewers' decisions)", "sha256": digest})
+        hashes.append(digest)
+    joined = json.dumps(hashes + [wl.version])
     return files, hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
@@ -288,6 +303,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     rows = []
     for path in config.corpora:
         rows += read_corpus(path, wl.categories)
+    rows += config.extra_rows
     progress(f"featurising {len(rows)} training listings")
     feats = featurise(rows, wl, categories)
     missing = [c for c in classes if c not in feats.labels]
@@ -305,13 +321,17 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
 
     progress("fitting the final model")
     vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
-    held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
-    held_probs = _softmax(_logits(held, list(range(len(held.labels))), vectoriser, weights, intercept), temperature)
-    threshold = _threshold(held_probs, held, classes, config.rules_alone)
-
     base = config.path.parent
-    files, training_hash = _digest(config.corpora, base, wl)
-    threshold_file, _ = _digest([config.threshold_on], base, wl)
+    if config.threshold_on is None:  # the out-of-fold predictions: every listing scored by a model that never saw it
+        thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
+        threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
+    else:
+        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
+        held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
+        thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config.rules_alone)
+        threshold_set = _digest([config.threshold_on], base, wl)[0][0]
+
+    files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
     data = {
         "format": FORMAT,
         "classes": classes,
@@ -321,10 +341,11 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "weights": [[float(v) for v in row] for row in weights],
         "intercept": [float(v) for v in intercept],
         "temperature": temperature,
-        "threshold": threshold,
+        "threshold": thresholds[0],
+        "threshold_innocent": thresholds[1],
         "rules_alone": config.rules_alone,
         "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
-        "threshold_set": threshold_file[0],
+        "threshold_set": threshold_set,
         "settings": {
             "folds": config.folds,
             "seed": config.seed,
@@ -332,39 +353,62 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "min_df": MIN_DF,
             "max_vocab": MAX_VOCAB,
         },
-        "kfold": _kfold_figures(feats, oof, temperature, threshold, classes, config.rules_alone),
+        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),
     }
     data["version"] = content_version(data)
     return data
 
 
 def _kfold_figures(
-    feats: Featurised, oof: np.ndarray, temperature: float, threshold: float, classes: list[str], rules_alone: float
+    feats: Featurised,
+    oof: np.ndarray,
+    temperature: float,
+    thresholds: tuple[float, float],
+    classes: list[str],
+    rules_alone: float,
 ) -> dict:
-    """Out-of-fold precision and recall of the model and the combination (for the docs and `eval`)."""
+    """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
     out = {}
     for name, combined in (("model", False), ("combined", True)):
-        predicted = [decide(p, classes, f, threshold, rules_alone, combined) for p, f in zip(probs, feats.rule_flags)]
+        predicted = [
+            decide(p, classes, f, innocent, thresholds, rules_alone, combined)
+            for p, f, innocent in zip(probs, feats.rule_flags, feats.innocent)
+        ]
         out[name] = _summary(feats, predicted)
     out["rules"] = _summary(feats, [f[0] or NONE for f in feats.rule_flags])
     return out
 
 
-def _summary(feats: Featurised, predicted: list[str]) -> dict:
+def _summary(feats: Featurised, predicted: list[str], by_language: bool = True) -> dict:
     labels = feats.labels
     tp = sum(t != NONE and p != NONE for t, p in zip(labels, predicted))
     fp = sum(t == NONE and p != NONE for t, p in zip(labels, predicted))
     fn = sum(t != NONE and p == NONE for t, p in zip(labels, predicted))
     right = sum(t != NONE and p == t for t, p in zip(labels, predicted))
-    obf = [(t, p) for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get("obfuscated")]
-    return {
+
+    def recall_of(flag: str):
+        hits = [p != NONE for r, t, p in zip(feats.rows, labels, predicted) if t != NONE and r.get(flag)]
+        return round(sum(hits) / len(hits), 4) if hits else None
+
+    hard = [p != NONE for r, p in zip(feats.rows, predicted) if r.get("hard_negative")]
+    out = {
         "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
         "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
         "category": round(right / tp, 4) if tp else 1.0,
-        "obfuscated_recall": round(sum(p != NONE for _, p in obf) / len(obf), 4) if obf else None,
+        "obfuscated_recall": recall_of("obfuscated"),
+        "description_only_recall": recall_of("description_only"),
+        "hard_negatives_flagged": f"{sum(hard)}/{len(hard)}",
         "listings": len(labels),
     }
+    if by_language:
+        languages = sorted({r.get("lang") or "?" for r in feats.rows})
+        out["languages"] = {}
+        for lang in languages:
+            rows = [i for i, r in enumerate(feats.rows) if (r.get("lang") or "?") == lang]
+            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], feats.rules[rows], [])
+            out["languages"][lang] = _summary(part, [predicted[i] for i in rows], by_language=False)
+    return out
 
 
 def save_model(data: dict, path: str | os.PathLike) -> None:

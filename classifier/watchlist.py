@@ -7,12 +7,14 @@ reported as `watchlist.yaml:42: ...` instead of a KeyError.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,7 +23,7 @@ from common import settings
 from common.yamlfile import ConfigError, compose_yaml
 
 RISKS = ("high", "medium", "low")
-LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru")
+LANGUAGES = ("de", "fr", "es", "pl", "ro", "it", "nl", "ru", "pt", "sv", "cs", "hu", "tr", "uk", "lt", "lv", "et")
 SIDES = ("before", "after")
 WHERE = ("anywhere", "title", "listing")
 CLAIM_LANGUAGES = ("en",) + LANGUAGES
@@ -132,6 +134,12 @@ class Watchlist:
 
         path = model_path_for(self.path)
         return load_model(path) if path.exists() else None
+
+    def with_model(self, model) -> Watchlist:
+        """The same watchlist scored with another model (a freshly trained one, before it is written)."""
+        other = copy.copy(self)
+        other.__dict__["model"] = model
+        return other
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -270,25 +278,26 @@ def _category(check: _Checker, cid: str, key_node, node) -> Category | None:
     ]:
         group = "strong" if kind in dict(strong_lists) else kind
         for value, line in items:
-            k = (group, _key(value))
-            if k in seen:
+            key = (group, _key(value))
+            if key in seen:
                 check.problems.append(
                     (
                         line,
-                        f"{where}: '{value}' repeats a {group} term from line {seen[k]} "
+                        f"{where}: '{value}' repeats a {group} term from line {seen[key]} "
                         "(same words after normalisation)",
                     )
                 )
             else:
-                seen[k] = line
-    if None in text.values() or risk is None or len(text) < 3:
+                seen[key] = line
+    label, reason, note = text.get("label"), text.get("risk_reason"), text.get("note")
+    if label is None or reason is None or note is None or risk is None:
         return None
     return Category(
         id=cid,
-        label=text["label"],
+        label=label,
         risk=risk,
-        risk_reason=text["risk_reason"],
-        note=text["note"],
+        risk_reason=reason,
+        note=note,
         terms=tuple(v for v, _ in lists["terms"]),
         brands=tuple(v for v, _ in lists["brands"]),
         translations={lang: tuple(v for v, _ in items) for lang, items in translations.items()},
@@ -345,7 +354,7 @@ def _check_collisions(check: _Checker, categories: dict[str, Category], lines: d
 
 def _term_lines(node) -> dict:
     """(category id, term) -> line, for collision messages."""
-    out = {}
+    out: dict[tuple[str, str], int] = {}
     if not isinstance(node, yaml.MappingNode):
         return out
     for key_node, value in node.value:
@@ -382,7 +391,7 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
         root, "watchlist", ("categories",), ("settings", "cues", "contexts", "disguise_cues", "negations")
     )
 
-    settings = dict(DEFAULT_SETTINGS)
+    settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
     weights = dict(DEFAULT_WEIGHTS)
     settings["weights"] = weights
     fuzzy_ignore: set[str] = set()
@@ -435,23 +444,30 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
                 m = check.mapping(item, "context", ("id", "label", "cancels", "terms"), ("strong", "where"))
                 if not m:
                     continue
-                cid = check.string(m["id"][1], "context: id") if "id" in m else None
-                what = f"context '{cid}'"
-                if cid is not None:
-                    if cid in seen_ids:
-                        check.problem(m["id"][1], f"{what}: duplicate id (first defined on line {seen_ids[cid]})")
-                    seen_ids.setdefault(cid, m["id"][1].start_mark.line + 1)
+                context_id = check.string(m["id"][1], "context: id") if "id" in m else None
+                what = f"context '{context_id}'"
+                if context_id is not None:
+                    if context_id in seen_ids:
+                        first = seen_ids[context_id]
+                        check.problem(m["id"][1], f"{what}: duplicate id (first defined on line {first})")
+                    seen_ids.setdefault(context_id, m["id"][1].start_mark.line + 1)
                 label = check.string(m["label"][1], f"{what}: label") if "label" in m else None
                 cancels = (
                     _category_refs(check, m["cancels"][1], f"{what}: cancels", known, True) if "cancels" in m else ()
                 )
                 terms = check.strings(m["terms"][1], f"{what}: terms") if "terms" in m else []
                 strong = check.boolean(m["strong"][1], f"{what}: strong") if "strong" in m else True
-                where = check.string(m["where"][1], f"{what}: where", WHERE) if "where" in m else "anywhere"
-                if None not in (cid, label, strong, where) and terms:
+                scope = check.string(m["where"][1], f"{what}: where", WHERE) if "where" in m else "anywhere"
+                if context_id is not None and label is not None and strong is not None and scope is not None and terms:
                     contexts.append(
                         Context(
-                            cid, label, cancels, tuple(v for v, _ in terms), strong, where, item.start_mark.line + 1
+                            context_id,
+                            label,
+                            cancels,
+                            tuple(v for v, _ in terms),
+                            strong,
+                            scope,
+                            item.start_mark.line + 1,
                         )
                     )
 

@@ -52,11 +52,14 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     data = json.loads(raw)
     config = load_config(ROOT / "training.yaml")
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
-    assert data["threshold_set"]["path"] == "tests/data/corpus_heldout.jsonl"  # chosen on a corpus never trained on
-    assert "tests/data/corpus_heldout.jsonl" not in [f["path"] for f in data["training_set"]["files"]]
+    assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
+    trained = [f["path"] for f in data["training_set"]["files"]]
+    assert not [p for p in trained if "holdout" in p]  # the never-tuned split stays out of training
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
+    assert {"description_only_recall", "obfuscated_recall", "languages"} <= set(data["kfold"]["combined"])
+    assert {"lt", "lv", "cs", "hu", "pt", "tr", "uk", "sv"} <= set(data["kfold"]["combined"]["languages"])
 
 
 def test_a_hand_edited_model_is_refused_in_one_line(tmp_path):
@@ -187,3 +190,13 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelError, match="not a keywatch model"):
         load_model(path)
+
+
+def test_kfold_figures_do_not_regress():
+    """Out-of-fold (every listing scored by a model that never saw it) on the whole training set: a gate at the
+    current figures, a little below. The issue's targets (precision 0.97, recall 0.96, description-only and
+    obfuscated recall 0.93, category 0.97) are not all met yet: see README "Measured quality"."""
+    combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
+    assert combined["precision"] >= 0.94 and combined["recall"] >= 0.955
+    assert combined["category"] >= 0.96 and combined["obfuscated_recall"] >= 0.93
+    assert combined["description_only_recall"] >= 0.87

@@ -1,8 +1,15 @@
 """keywatch reclassify: every stored capture re-scored with the current watchlist, changes reported."""
 
+import json
+import shutil
+from pathlib import Path
+
 from click.testing import CliRunner
 
 import db
+from classifier import load_watchlist
+from classifier.model import content_version
+from classifier.version import __version__
 from keywatch.cli import cli
 from tests.support.items import make_item
 
@@ -83,3 +90,34 @@ def test_missing_store_is_a_one_line_error(tmp_path):
     result = run("--db", tmp_path / "nope.sqlite")
     assert result.exit_code == 1 and "no evidence store" in result.output
     assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_reclassify_records_the_model_and_rescores_when_the_model_changes(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "watchlist.yaml", tmp_path / "watchlist.yaml")
+    data = json.loads((root / "watchlist.model.json").read_text())
+    (tmp_path / "watchlist.model.json").write_text(json.dumps(data))
+    path = tmp_path / "s.sqlite"
+    store_with_stale_scores(path)
+
+    def versions():
+        store = db.connect(path)
+        rows = [r["classifier_version"] for r in store.query("SELECT classifier_version FROM classifications")]
+        ok = db.verify(store).ok
+        store.close()
+        return rows, ok
+
+    assert "3 scored" in run("--db", path, "--watchlist", tmp_path / "watchlist.yaml").output
+    model = load_watchlist(tmp_path / "watchlist.yaml").model
+    expected = f"{__version__}+model.{model.version}.train.{model.training_set}"
+    rows, ok = versions()
+    assert rows[3:] == [expected] * 3 and ok  # chained with the classification
+
+    # a retrained model (same watchlist): every capture is re-scored and the new model recorded
+    data["threshold"] = 0.5
+    data["version"] = content_version(data)
+    (tmp_path / "watchlist.model.json").write_text(json.dumps(data))
+    again = run("--db", path, "--watchlist", tmp_path / "watchlist.yaml")
+    assert "3 scored, 0 skipped" in again.output, again.output
+    rows, ok = versions()
+    assert rows[6:] == [f"{__version__}+model.{data['version']}.train.{model.training_set}"] * 3 and ok
