@@ -217,6 +217,7 @@ def main(argv=None):
     parser.add_argument("--recapture", type=float, default=0.2, help="share of captures that re-crawl a listing [0.2]")
     parser.add_argument("--db", type=Path, default=Path("bench/out/store.sqlite"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--group", type=int, default=50, help="captures per transaction, as a crawl commits them [50]")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args(argv)
 
@@ -232,6 +233,7 @@ def main(argv=None):
     raw_bytes, insert_seconds, identical = 0, 0.0, 0
     recent: dict[str, dict] = {}  # recently captured listings (bounded), which re-crawls pick from
     report_every = max(1, args.n // 20)
+    group: list[dict] = []  # committed together, as the crawl's store pipeline does
     wall = time.perf_counter()
     for i in range(args.n):
         when = start_time + timedelta(seconds=30 * i, microseconds=rng.randint(0, 999_999))
@@ -250,9 +252,13 @@ def main(argv=None):
         if len(recent) > 500:
             del recent[next(iter(recent))]
         raw_bytes += len(item["body"])
-        started = time.perf_counter()
-        db.save_capture(store, item, run_id=run_id)
-        insert_seconds += time.perf_counter() - started
+        group.append(item)
+        if len(group) >= args.group or i + 1 == args.n:
+            started = time.perf_counter()
+            stored = db.save_captures(store, group, run_id=run_id)
+            insert_seconds += time.perf_counter() - started
+            assert not [o for o in stored if isinstance(o, Exception)], stored
+            group = []
         if (i + 1) % report_every == 0:
             print(
                 f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, {(i + 1) / insert_seconds:7.1f} inserts/s, "

@@ -4,7 +4,7 @@ See docs/evidence.md for the model. Everything other packages need is importable
 """
 
 from db.canonical import GENESIS, canonical_json, utc_now
-from db.captures import save_capture, save_classification
+from db.captures import save_capture, save_captures, save_classification
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import (
     StoreChanged,
@@ -54,6 +54,7 @@ __all__ = [
     "recheck_targets",
     "record_status",
     "save_capture",
+    "save_captures",
     "save_classification",
     "start_run",
     "stat_total_since",

@@ -270,6 +270,16 @@ BLOCK_URLS = (
     "/cdn-cgi/challenge-platform",
 )
 SHORT_PAGE = 5000  # visible characters; challenge pages are far below this, real listing pages far above
+# Each phrase's words, longest first. Reading a page's visible text costs more than the rest of the check together
+# (XPath over every text node), so it is read only when the raw page holds every word of some phrase.
+PHRASE_WORDS = tuple(
+    tuple(sorted(set(re.findall(r"[a-z]+", phrase)), key=len, reverse=True)) for phrase in BLOCK_PHRASES
+)
+
+
+def _may_say_blocked(page: str) -> bool:
+    lowered = page.lower()
+    return any(all(word in lowered for word in words) for words in PHRASE_WORDS)
 
 
 def blocked_reason(response) -> str | None:
@@ -289,6 +299,8 @@ def blocked_reason(response) -> str | None:
     for marker in BLOCK_TITLES:
         if marker in title:
             return f"page title {title!r}"
+    if not _may_say_blocked(response.text):
+        return None
     visible = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
     visible = clean(visible).lower()
     if len(visible) < SHORT_PAGE:

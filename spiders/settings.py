@@ -54,6 +54,10 @@ ITEM_PIPELINES = {
     "spiders.pipelines.photos.PhotosPipeline": 300,  # download, check and hash the listing's photos
     "spiders.pipelines.store.StorePipeline": 400,  # write capture + attachments + classification to the store
 }
+# The store commits items in groups of at most this many, or what arrived within this many seconds: an item
+# counts as stored only once its group has committed (spiders/pipelines/store.py). 1 commits every item alone.
+KEYWATCH_STORE_GROUP_SIZE = 50
+KEYWATCH_STORE_GROUP_SECONDS = 0.2
 
 # Rendering (spiders/rendering.py): flagged | all | off (the variable KEYWATCH_RENDER, or -s). The addon
 # switches scrapy-playwright on only when this crawl renders and Chromium is there.

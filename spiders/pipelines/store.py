@@ -1,4 +1,10 @@
-"""StorePipeline (200): writes every capture, its classification and the crawl run into the evidence store.
+"""StorePipeline (400): writes every capture, its classification and the crawl run into the evidence store.
+
+Items are committed in groups (`KEYWATCH_STORE_GROUP_SIZE` items, or whatever arrived within
+`KEYWATCH_STORE_GROUP_SECONDS`, whichever comes first), one transaction per group: one commit per page was most
+of what the pipeline added to a bare download. An item is held in the pipeline until its group has committed, so
+it counts as stored (stats, the run's accounting, Scrapy's item_scraped) only once it is evidence; a crash loses
+at most the group being written, none of which was counted, and a resumed crawl fetches those pages again.
 
 At the start of a run it declares the hosts of the marketplaces the spider writes (db/hosts.py): the store then
 refuses a capture fetched anywhere else. Every item that does not reach the store, here or in an earlier pipeline,
@@ -11,6 +17,9 @@ import logging
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
+from twisted.python.failure import Failure
 
 import db
 from common import VERSION
@@ -20,15 +29,25 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler, db_path):
+    def __init__(self, crawler, db_path, group_size: int = 50, group_seconds: float = 0.2):
         self.crawler = crawler
         self.db_path = db_path
         self.store = None
         self.run_id = None
+        self.group_size = max(1, group_size)
+        self.group_seconds = group_seconds
+        self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
+        self.timer = None  # the pending time-based commit of the open group
 
     @classmethod
     def from_crawler(cls, crawler):
-        pipeline = cls(crawler, crawler.settings.get("KEYWATCH_DB"))
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            settings.get("KEYWATCH_DB"),
+            group_size=settings.getint("KEYWATCH_STORE_GROUP_SIZE", 50),
+            group_seconds=settings.getfloat("KEYWATCH_STORE_GROUP_SECONDS", 0.2),
+        )
         # spider_closed carries the finish reason (finished, shutdown, ...), close_spider does not.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.not_stored, signal=signals.item_error)
@@ -59,11 +78,38 @@ class StorePipeline:
         record["crawler_version"] = self.crawler_version
         return record
 
-    def process_item(self, item):
+    async def process_item(self, item):
         record = self.record_of(item)
-        db.save_capture(self.store, record, run_id=self.run_id)
+        committed: defer.Deferred = defer.Deferred()
+        self.group.append((record, committed))
+        if len(self.group) >= self.group_size:
+            self.commit_group()
+        elif self.timer is None:
+            from twisted.internet import reactor  # imported late: importing it installs one, Scrapy chooses which
+
+            self.timer = reactor.callLater(self.group_seconds, self.commit_group)
+        # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
+        await maybe_deferred_to_future(committed)
         self.count_stored(record)
         return item
+
+    def commit_group(self) -> None:
+        """Write the open group in one transaction, then release each item with its outcome."""
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        group, self.group = self.group, []
+        if not group:
+            return
+        try:
+            outcomes = db.save_captures(self.store, [record for record, _ in group], run_id=self.run_id)
+        except Exception as error:  # noqa: BLE001 - the commit failed: no item of the group is stored
+            outcomes = [error] * len(group)
+        for (_, committed), outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                committed.errback(Failure(outcome))
+            else:
+                committed.callback(outcome)
 
     def count_stored(self, record) -> None:
         stats = self.crawler.stats
@@ -81,6 +127,7 @@ class StorePipeline:
     def spider_closed(self, spider, reason):
         if self.store is None:
             return
+        self.commit_group()  # normally empty: Scrapy closes a spider only once no item is in the pipelines
         # The run record says itself whether every listing page fetched was stored.
         pages = accounting(self.crawler.stats.get_stats())
         self.crawler.stats.set_value("keywatch/listing_pages_not_stored", pages["not_stored"] + pages["lost"])
