@@ -4,7 +4,7 @@ See docs/evidence.md for the model. Everything other packages need is importable
 """
 
 from db.canonical import GENESIS, canonical_json, utc_now
-from db.captures import save_capture, save_captures, save_classification
+from db.captures import save_capture, save_captures, save_classification, save_classifications
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import (
     StoreChanged,
@@ -56,6 +56,7 @@ __all__ = [
     "save_capture",
     "save_captures",
     "save_classification",
+    "save_classifications",
     "start_run",
     "stat_total_since",
     "utc_now",

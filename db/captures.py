@@ -312,6 +312,24 @@ def save_classification(
     return classification_id
 
 
+def save_classifications(store, scored) -> list[int]:
+    """Append many classifications, (capture id, classification) pairs, in one transaction (a batch of a bulk
+    job such as `reclassify`: the caller keeps batches small, since the write lock is held meanwhile)."""
+    with write_transaction(store):
+        ids = [_insert_classification(store, capture_id, c, classifier_version=None) for capture_id, c in scored]
+        refresh(
+            store,
+            [
+                row["listing_pk"]
+                for row in store.query(
+                    "SELECT DISTINCT listing_pk FROM captures WHERE id IN (SELECT value FROM json_each(?))",
+                    [json.dumps([capture_id for capture_id, _ in scored])],
+                )
+            ],
+        )
+    return ids
+
+
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
     c = dict(classification)
     risk = c.get("risk")
