@@ -214,6 +214,13 @@ def write_transaction(store):
         conn.execute("COMMIT")
 
 
+def joined_transaction(store):
+    """The caller's transaction when there is one (no savepoint: its failure fails the caller's, which undoes it
+    all), else a write transaction of its own. For the small steps of a write (a chain link, a status record)
+    that run many times per capture: a savepoint each was a measurable part of storing one."""
+    return contextlib.nullcontext(store) if store.conn.in_transaction else write_transaction(store)
+
+
 @contextlib.contextmanager
 def read_snapshot(store):
     """One read transaction: every query inside sees the same committed state, whatever other writers do meanwhile.
