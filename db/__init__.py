@@ -3,6 +3,7 @@
 See docs/evidence.md for the model. Everything other packages need is importable from here.
 """
 
+from db.anchors import latest_anchor, record_anchor
 from db.canonical import GENESIS, canonical_json, utc_now
 from db.captures import save_capture, save_captures, save_classification, save_classifications
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
@@ -46,12 +47,14 @@ __all__ = [
     "get_listing",
     "get_run",
     "hits",
+    "latest_anchor",
     "listing_history",
     "protect",
     "purge_dismissed",
     "read_only",
     "read_snapshot",
     "recheck_targets",
+    "record_anchor",
     "record_status",
     "save_capture",
     "save_captures",
