@@ -20,7 +20,7 @@ from db.connection import (
 from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, listing_history
-from db.rechecks import recheck_targets
+from db.rechecks import captured_since_interruption, recheck_targets
 from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
@@ -38,6 +38,7 @@ __all__ = [
     "VerifyResult",
     "append_chain",
     "canonical_json",
+    "captured_since_interruption",
     "captures_to_classify",
     "chain_head",
     "chain_length",

@@ -73,6 +73,8 @@ KEYWATCH_SAMPLE_RATE = 0.05
 KEYWATCH_MAX_PAGES = 3  # search-result pages per query (a spider's -a max_pages wins)
 # Re-check the store's flagged, undismissed listings of the marketplace (live, ended or removed?).
 KEYWATCH_RECHECK = True
+# Set by `keywatch crawl --resume` when it continues an interrupted run: the listings that run stored are skipped.
+KEYWATCH_RESUMING = False
 
 # eBay's Browse API (spider ebay_api; keys from EBAY_CLIENT_ID / EBAY_CLIENT_SECRET, see spiders/ebay_auth.py).
 EBAY_API_URL = settings.ebay_api_url()
