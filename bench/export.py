@@ -27,14 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from store import build_pool, make_item  # noqa: E402, I001 - bench/store.py's page generator
+
 import db  # noqa: E402
 from db.canonical import format_utc  # noqa: E402
-from store import build_pool, make_item  # noqa: E402 - bench/store.py's page generator
 
 CACHE = ROOT / "data" / "bench"
 EXPORTED = 1000
 TARGET_SECONDS = 10.0
-CJK_TITLES = ["汽车钥匙编程器 OBD 全新", "リレーアタック 対策 キーケース", "无钥匙进入 信号 放大器 远程", "スマートキー 複製 ツール"]
+CJK_TITLES = [
+    "汽车钥匙编程器 OBD 全新",
+    "リレーアタック 対策 キーケース",
+    "无钥匙进入 信号 放大器 远程",
+    "スマートキー 複製 ツール",
+]
 # Where an export spends its time: these functions' cumulative seconds under cProfile.
 STAGES = {
     "listing_index_problems": "check the index of the exported listings",
