@@ -45,9 +45,10 @@ def _missing(path: Path) -> StoreNotFound:
     return StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
 
 
-def connect(path, *, create: bool = True) -> sqlite_utils.Database:
+def connect(path, *, create: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
     """Open (and, unless `create=False`, create) the evidence store at `path` for writing, migrated to the
-    current schema. Commands that only read use `read_only`.
+    current schema. Commands that only read use `read_only`. `check_same_thread=False` lets another thread use
+    the connection (sqlite3's own flag): the caller makes sure two threads never use it at once.
     """
     memory = str(path) == ":memory:"
     if not memory:
@@ -56,7 +57,7 @@ def connect(path, *, create: bool = True) -> sqlite_utils.Database:
             if not create:
                 raise _missing(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=check_same_thread)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
     if not memory:
         # Readers and one writer at a time without "database is locked"; switching mode waits on the busy timeout.

@@ -123,7 +123,7 @@ def test_store_opens_a_run_and_declares_the_spiders_hosts(store_pipeline):
 def store_items(pipeline, *items) -> list[defer.Deferred]:
     """Hand items to the pipeline as Scrapy does, then commit the open group; each item's outcome."""
     outcomes = [defer.ensureDeferred(pipeline.process_item(item)) for item in items]
-    pipeline.commit_group()
+    pipeline.wait_for_writes()
     return outcomes
 
 
@@ -153,9 +153,10 @@ def test_an_item_counts_as_stored_only_once_its_group_has_committed(store_pipeli
     assert not any(d.called for d in waiting)
     assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (0,)
     assert crawler.stats.get_value("keywatch/items_stored") is None
-    assert pipeline.timer is not None and pipeline.timer.active()  # or the time limit commits them
     third = defer.ensureDeferred(pipeline.process_item(listing("DM3")))  # the group is full: one commit
-    assert all(d.called for d in [*waiting, third]) and pipeline.timer is None
+    assert len(pipeline.writing) == 1 and not pipeline.group
+    pipeline.wait_for_writes()
+    assert all(d.called for d in [*waiting, third])
     assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (3,)
     assert crawler.stats.get_value("keywatch/items_stored") == 3
 

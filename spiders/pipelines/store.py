@@ -13,6 +13,9 @@ is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a r
 
 import json
 import logging
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 
 import scrapy
 from itemadapter import ItemAdapter
@@ -38,6 +41,10 @@ class StorePipeline:
         self.group_seconds = group_seconds
         self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
         self.timer = None  # the pending time-based commit of the open group
+        # One thread writes the groups, in order: SQLite, zlib and hashlib let go of the GIL, so a commit overlaps
+        # the parsing of the next pages. Groups handed to it and not yet released, oldest first:
+        self.writer: ThreadPoolExecutor | None = None
+        self.writing: list[tuple[Future, list]] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -56,7 +63,9 @@ class StorePipeline:
 
     def open_spider(self):
         spider = self.crawler.spider
-        self.store = db.connect(self.db_path)
+        # Used by the writer thread while a group commits and by this one otherwise, never by both at once.
+        self.store = db.connect(self.db_path, check_same_thread=False)
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywatch-store")
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
@@ -82,27 +91,39 @@ class StorePipeline:
         record = self.record_of(item)
         committed: defer.Deferred = defer.Deferred()
         self.group.append((record, committed))
+        reactor = _running_reactor()
         if len(self.group) >= self.group_size:
             self.commit_group()
-        elif self.timer is None:
-            from twisted.internet import reactor  # imported late: importing it installs one, Scrapy chooses which
-
+        elif self.timer is None and reactor is not None:
             self.timer = reactor.callLater(self.group_seconds, self.commit_group)
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
-        await maybe_deferred_to_future(committed)
+        await (committed if reactor is None else maybe_deferred_to_future(committed))
         self.count_stored(record)
         return item
 
     def commit_group(self) -> None:
-        """Write the open group in one transaction, then release each item with its outcome."""
+        """Hand the open group to the writer thread; its items are released once it has committed."""
         if self.timer is not None and self.timer.active():
             self.timer.cancel()
         self.timer = None
         group, self.group = self.group, []
         if not group:
             return
+        future = self.writer.submit(db.save_captures, self.store, [record for record, _ in group], self.run_id)
+        self.writing.append((future, group))
+        reactor = _running_reactor()
+        if reactor is not None:
+            future.add_done_callback(lambda done: reactor.callFromThread(self.release, done))
+
+    def release(self, future: Future) -> None:
+        """Tell each item of a committed group how it went (in the reactor's thread, where Scrapy runs)."""
+        entry = next((entry for entry in self.writing if entry[0] is future), None)
+        if entry is None:
+            return  # released already, by wait_for_writes
+        self.writing.remove(entry)
+        group = entry[1]
         try:
-            outcomes = db.save_captures(self.store, [record for record, _ in group], run_id=self.run_id)
+            outcomes = future.result()
         except Exception as error:  # noqa: BLE001 - the commit failed: no item of the group is stored
             outcomes = [error] * len(group)
         for (_, committed), outcome in zip(group, outcomes, strict=True):
@@ -110,6 +131,14 @@ class StorePipeline:
                 committed.errback(Failure(outcome))
             else:
                 committed.callback(outcome)
+
+    def wait_for_writes(self) -> None:
+        """Commit the open group and wait for every group the writer holds, releasing their items."""
+        self.commit_group()
+        while self.writing:
+            future = self.writing[0][0]
+            wait_for([future])
+            self.release(future)
 
     def count_stored(self, record) -> None:
         stats = self.crawler.stats
@@ -127,7 +156,8 @@ class StorePipeline:
     def spider_closed(self, spider, reason):
         if self.store is None:
             return
-        self.commit_group()  # normally empty: Scrapy closes a spider only once no item is in the pipelines
+        self.wait_for_writes()  # normally nothing: Scrapy closes a spider only once no item is in the pipelines
+        self.writer.shutdown()
         # The run record says itself whether every listing page fetched was stored.
         pages = accounting(self.crawler.stats.get_stats())
         self.crawler.stats.set_value("keywatch/listing_pages_not_stored", pages["not_stored"] + pages["lost"])
@@ -136,6 +166,14 @@ class StorePipeline:
         db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
         self.store.close()
         self.store = None
+
+
+def _running_reactor():
+    """Twisted's reactor when one is installed (a crawl), else None: importing it would install one."""
+    return (
+        getattr(sys.modules.get("twisted.internet.reactor"), "callLater", None)
+        and sys.modules["twisted.internet.reactor"]
+    )
 
 
 def kind_of(record) -> str:
