@@ -12,9 +12,10 @@ what its chained captures, classifications and status records say (db/listing_in
 
 import hashlib
 import json
+import multiprocessing
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from db import listing_index
@@ -84,12 +85,20 @@ def verify(store, anchor: str | None = None, *, since: dict | None = None, worke
         if since and not _anchor_holds(store, since, problems):
             result.problems = problems
             return result
-        _walk_chain(store, result, problems, seq_of, after=after, prev=since["head"] if since else GENESIS)
-        for record_type in RECORD_TYPES:
-            _check_records(store, record_type, problems, seq_of, after=after)
-        _check_bodies(store, result, problems, seq_of, after=after, workers=workers)
-        _check_hosts(store, problems, seq_of, after=after)
-        _check_listing_index(store, problems, seq_of, _listings_touched_after(store, after) if since else None)
+        workers = workers or os.cpu_count() or 1
+        hashing = _start_record_hashing(store, after, workers)
+        try:
+            _walk_chain(store, result, problems, seq_of, after=after, prev=since["head"] if since else GENESIS)
+            for record_type in RECORD_TYPES:
+                _check_records(store, record_type, problems, seq_of, after=after, hashed_elsewhere=bool(hashing))
+            _check_bodies(store, result, problems, seq_of, after=after, workers=workers)
+            _check_hosts(store, problems, seq_of, after=after)
+            _check_listing_index(store, problems, seq_of, _listings_touched_after(store, after) if since else None)
+            if hashing:
+                problems.extend(problem for future in hashing[1] for problem in future.result())
+        finally:
+            if hashing:
+                hashing[0].shutdown(cancel_futures=True)
         if (
             anchor is not None
             and next(store.query("SELECT 1 AS found FROM chain WHERE hash = ?", [anchor]), None) is None
@@ -174,38 +183,15 @@ def _walk_chain(store, result, problems, seq_of, *, after=0, prev=GENESIS):
     result.head = prev
 
 
-def _check_records(store, record_type, problems, seq_of, *, after=0):
+def _check_records(store, record_type, problems, seq_of, *, after=0, hashed_elsewhere=False):
     spec = RECORD_TYPES[record_type]
     if not _table_exists(store, spec.table):
         for (kind, record_id), seq in seq_of.items():
             if kind == record_type:
                 problems.append(Problem(seq, f"{record_type} {record_id}", f"table {spec.table} is missing"))
         return
-    columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
-    # The chain's columns under names no record column has, so that the rest of each row is the record as stored.
-    rows = store.query(
-        f"SELECT ch.seq AS [chain seq], ch.record_id AS [chain record_id], ch.content_hash AS [chain content_hash], "
-        f"ch.created_at AS [chain created_at], t.[{spec.pk}] IS NOT NULL AS [chain present], {columns} "
-        f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id "
-        "WHERE ch.record_type = ? AND ch.seq > ?",
-        [record_type, after],
-    )
-    for row in rows:
-        seq, record_id, digest = row.pop("chain seq"), row.pop("chain record_id"), row.pop("chain content_hash")
-        created_at, present = row.pop("chain created_at"), row.pop("chain present")
-        record = f"{record_type} {record_id}"
-        if not present:
-            problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
-        else:
-            try:
-                recomputed = content_hash(record_type, record_id, created_at, row)
-            except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
-                problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
-                continue
-            if recomputed != digest:
-                problems.append(
-                    Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)")
-                )
+    if not hashed_elsewhere:
+        problems.extend(_record_problems(store, record_type, after, None))
     # Rows are numbered in the order they are chained: past an anchor, only rows numbered after its last one.
     newer = (
         f"t.[{spec.pk}] > coalesce((SELECT max(record_id) FROM chain WHERE record_type = :type AND seq <= :after), 0) "
@@ -224,6 +210,63 @@ def _check_records(store, record_type, problems, seq_of, *, after=0):
                 None, f"{record_type} {row['record_id']}", "record has no chain entry (inserted outside the chain?)"
             )
         )
+
+
+def _record_problems(store, record_type: str, after: int, upto: int | None) -> list[Problem]:
+    """Each chain record of this type after position `after` (up to `upto`) against its row as stored now."""
+    spec = RECORD_TYPES[record_type]
+    columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
+    # The chain's columns under names no record column has, so that the rest of each row is the record as stored.
+    rows = store.query(
+        f"SELECT ch.seq AS [chain seq], ch.record_id AS [chain record_id], ch.content_hash AS [chain content_hash], "
+        f"ch.created_at AS [chain created_at], t.[{spec.pk}] IS NOT NULL AS [chain present], {columns} "
+        f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id "
+        "WHERE ch.record_type = ? AND ch.seq > ? AND ch.seq <= ?",
+        [record_type, after, 2**63 - 1 if upto is None else upto],
+    )
+    problems = []
+    for row in rows:
+        seq, record_id, digest = row.pop("chain seq"), row.pop("chain record_id"), row.pop("chain content_hash")
+        created_at, present = row.pop("chain created_at"), row.pop("chain present")
+        record = f"{record_type} {record_id}"
+        if not present:
+            problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
+            continue
+        try:
+            recomputed = content_hash(record_type, record_id, created_at, row)
+        except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
+            problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
+            continue
+        if recomputed != digest:
+            problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
+    return problems
+
+
+# Past this many chain records, a full verify re-hashes records in worker processes, one per core (hashing a
+# record is Python work that holds the GIL); fewer are not worth starting them.
+PARALLEL_RECORDS = 20_000
+
+
+def _records_in_file(path: str, record_types: list[str], after: int, upto: int) -> list[Problem]:
+    """_record_problems for a slice of the chain, in a worker process with its own read-only connection.
+    Chain records up to `upto` (the main snapshot's last) never change, so its later snapshot sees the same."""
+    from db.connection import read_only
+
+    with read_only(path) as store:
+        return [problem for kind in record_types for problem in _record_problems(store, kind, after, upto)]
+
+
+def _start_record_hashing(store, after: int, workers: int):
+    """Hand the records' hash checks to worker processes when the store is a large file: (pool, futures) or None."""
+    path = next((row["file"] for row in store.query("PRAGMA database_list") if row["name"] == "main"), "")
+    last = next(store.query("SELECT coalesce(max(seq), 0) AS seq FROM chain"))["seq"]
+    if workers < 2 or not path or last - after < PARALLEL_RECORDS:
+        return None
+    kinds = [kind for kind, spec in RECORD_TYPES.items() if _table_exists(store, spec.table)]
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    step = -(-(last - after) // (workers * 4))
+    futures = [pool.submit(_records_in_file, path, kinds, lo, min(lo + step, last)) for lo in range(after, last, step)]
+    return pool, futures
 
 
 def _check_bodies(store, result, problems, seq_of, *, after=0, workers=None):
@@ -250,7 +293,7 @@ def _check_bodies(store, result, problems, seq_of, *, after=0, workers=None):
         if after
         else store.query(f"SELECT b.sha256, b.body, b.size, b.encoding, {first_capture} FROM bodies b")
     )
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in _batches(rows, BODY_BATCH):
             for row, problem in zip(batch, pool.map(_body_problem, batch), strict=True):
                 result.bodies += 1
