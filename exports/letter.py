@@ -70,6 +70,12 @@ def _coverage(font_name: str) -> frozenset[int]:
     return frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
 
 
+@functools.cache
+def _widest_glyph(font_name: str) -> float:
+    """The widest advance of any glyph of the font, in thousandths of an em."""
+    return max(pdfmetrics.getFont(font_name).face.charWidths.values())
+
+
 def _markup(text: str, font_name: str) -> str:
     """Escaped paragraph markup for `text`: runs the font cannot draw go to the fallback font, and a
     character no font here can draw is written as [U+XXXX], never silently left out of the notice."""
@@ -177,6 +183,7 @@ def fit_words(text: str, style, width: float) -> str:
     1,000-listing letter's time.)"""
     main = _coverage(style.fontName)
     fallback = _coverage(FALLBACK) if FALLBACK in pdfmetrics.getRegisteredFontNames() else frozenset()
+    widest = _widest_glyph(style.fontName) * style.fontSize / 1000
 
     def drawn_width(char: str) -> float:
         # As _markup draws it: in the main font, else in the fallback font, else as [U+XXXX].
@@ -188,7 +195,9 @@ def fit_words(text: str, style, width: float) -> str:
         return pdfmetrics.stringWidth(f"[U+{code:04X}]", style.fontName, style.fontSize)
 
     def word_width(word: str) -> float:
-        if all(ord(char) in main for char in word):
+        if main.issuperset(map(ord, word)):
+            if len(word) * widest <= width:  # no need to measure it
+                return 0.0
             return pdfmetrics.stringWidth(word, style.fontName, style.fontSize)
         return sum(map(drawn_width, word))
 
