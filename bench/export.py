@@ -14,7 +14,6 @@ bench/out/export.json.
 
 import argparse
 import cProfile
-import json
 import pstats
 import random
 import sys
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from store import build_pool, make_item  # noqa: E402, I001 - bench/store.py's page generator
+from store import build_pool, decide, make_item, write_result  # noqa: E402, I001 - bench/store.py's page generator
 
 import db  # noqa: E402
 from db.canonical import format_utc  # noqa: E402
@@ -92,14 +91,7 @@ def confirm(store, count: int) -> int:
             [max(count - done, 0)],
         )
     ]
-    with db.write_transaction(store):
-        for pk in pks:
-            decision_id = store.execute(
-                "INSERT INTO decisions (listing_pk, user, action, reason, created_at) "
-                "VALUES (?, 'bench', 'confirm', NULL, ?)",
-                [pk, db.utc_now()],
-            ).lastrowid
-            db.append_chain(store, "decision", decision_id)
+    decide(store, pks, "confirm")
     return done + len(pks)
 
 
@@ -172,9 +164,7 @@ def main() -> int:
                 "at": format_utc(datetime.now(UTC)),
             }
         )
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "export.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_result("export", results)
     return 0
 
 

@@ -205,6 +205,26 @@ def timed(fn, repeat):
     }
 
 
+def decide(store, pks, action: str, reason: str | None = None) -> None:
+    """A reviewer's decision on each of these listings, chained, in one transaction."""
+    with db.write_transaction(store):
+        for pk in pks:
+            decision_id = store.execute(
+                "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'bench', ?, ?, ?)",
+                [pk, action, reason, db.utc_now()],
+            ).lastrowid
+            db.append_chain(store, "decision", decision_id)
+
+
+def write_result(name: str, result) -> Path:
+    """bench/out/<name>.json"""
+    out_dir = Path(__file__).resolve().parent / "out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
+
+
 def file_size(path):
     return sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))
 
@@ -261,7 +281,8 @@ def main(argv=None):
             group = []
         if (i + 1) % report_every == 0:
             print(
-                f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, {(i + 1) / insert_seconds:7.1f} inserts/s, "
+                f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, "
+                f"{(i + 1) / max(insert_seconds, 1e-9):7.1f} inserts/s, "
                 f"{time.perf_counter() - wall:7.0f} s elapsed",
                 flush=True,
             )
@@ -270,14 +291,7 @@ def main(argv=None):
     # Decide on a third of the flagged listings so the queue's "not yet decided" condition has work to do.
     flagged = [r[0] for r in store.execute("SELECT pk FROM listings WHERE flagged = 1").fetchall()]
     decided = rng.sample(flagged, len(flagged) // 3)
-    with db.write_transaction(store):
-        for pk in decided:
-            decision_id = store.execute(
-                "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'bench', 'dismiss', "
-                "'false_positive', ?)",
-                [pk, db.utc_now()],
-            ).lastrowid
-            db.append_chain(store, "decision", decision_id)
+    decide(store, decided, "dismiss", "false_positive")
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.execute("ANALYZE")
 

@@ -10,7 +10,6 @@ times verify --since-anchor. Results go to bench/out/verify.json.
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from store import build_pool, make_item  # noqa: E402, I001 - bench/store.py's page generator
+from store import build_pool, make_item, write_result  # noqa: E402, I001 - bench/store.py's page generator
 
 import db  # noqa: E402
 
@@ -77,9 +76,7 @@ def main() -> int:
         f"hashing thread, {many_s} s with {cores}; after {options.added:,} new captures ({since.count:,} records) "
         f"verify --since-anchor {since_s} s"
     )
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "verify.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_result("verify", result)
     return 0
 
 
