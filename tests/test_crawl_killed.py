@@ -12,7 +12,7 @@ from collections import Counter
 
 import db
 from demo_market import DemoMarket
-from tests.support.cli import ROOT
+from tests.support.cli import ROOT, demo_crawl_args
 
 
 def committed(path) -> list[tuple]:
@@ -38,19 +38,7 @@ def test_sigkill_mid_group_then_verify_passes_and_resume_fetches_what_was_not_co
             sys.executable,
             "-m",
             "keywatch",
-            "crawl",
-            "demo_market",
-            "-a",
-            f"base_url={market.url}",
-            "-a",
-            "mode=all",
-            "--db",
-            str(path),
-            "--resume",
-            "-s",
-            "KEYWATCH_RENDER=off",
-            "-s",
-            "KEYWATCH_PHOTOS=0",
+            *demo_crawl_args(market.url, path, "--resume", "-s", "KEYWATCH_RENDER=off", "-s", "KEYWATCH_PHOTOS=0"),
         ]
         # Groups of 40 that otherwise wait 30 s: when the kill comes, a group is certainly waiting for its commit.
         group = ["-s", "KEYWATCH_STORE_GROUP_SIZE=40", "-s", "KEYWATCH_STORE_GROUP_SECONDS=30"]
