@@ -52,6 +52,8 @@ bench: install
 	$(PY) bench/classify.py
 	$(PY) bench/store.py
 	$(PY) bench/crawl.py
+	$(PY) bench/export.py
+	$(PY) bench/verify.py
 	$(PY) bench/render.py
 
 clean:

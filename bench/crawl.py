@@ -4,7 +4,8 @@
 
 Starts the demo marketplace on 127.0.0.1 scaled to >= 5,000 item pages, then crawls every search-results page
 and item page twice, each crawl in its own process:
-  full  `keywatch crawl demo_market -a mode=all` into a temporary database: parse, classify, store raw captures;
+  full  `keywatch crawl demo_market -a mode=all` into a temporary database: parse, classify, store raw captures
+        (rendering and photos off: they fetch more than the page, and bench/render.py measures them);
   bare  a Scrapy spider that follows the same links and keeps nothing (same settings, no item pipelines).
 Prints pages/s for both (responses / Scrapy's elapsed time from spider open to close), their ratio (target:
 full >= 80% of bare) and each process's peak memory (max RSS from os.wait4). Results also go to
@@ -119,6 +120,11 @@ def full_crawl_args(url: str, db_path: Path) -> list[str]:
         str(db_path),
         "-s",
         "LOG_LEVEL=WARNING",
+        # What the bare crawl does too: one download per page. Rendering and photos are bench/render.py's.
+        "-s",
+        "KEYWATCH_RENDER=off",
+        "-s",
+        "KEYWATCH_PHOTOS=0",
     ]
 
 
@@ -152,12 +158,14 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     in this process over pages the full crawl captured (the same work, without Scrapy around it)."""
     import zlib
 
-    from itemadapter import ItemAdapter
     from scrapy.http import HtmlResponse
 
     import db
     from classifier import classify, load_watchlist
     from spiders.items import ListingItem
+    from spiders.parsing import blocked_reason
+    from spiders.pipelines.store import StorePipeline
+    from spiders.settings import KEYWATCH_STORE_GROUP_SIZE as GROUP_SIZE
     from spiders.spiders.demo_market import DemoMarketSpider
 
     store = db.connect(db_path)
@@ -190,6 +198,7 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     pages = list(zip(responses, [None] * len(responses)))
     fields = timed("parse item page (parse_listing)", lambda response, _: spider.parse_listing(response))
     pages = list(zip(responses, fields))
+    timed("robot-check screen (blocked_reason)", lambda response, _: blocked_reason(response))
     timed("screen title (stage 1)", lambda _, f: classify(f["title"], "", watchlist))
     results = timed("classify title + description", lambda _, f: classify(f["title"], f["description"], watchlist))
     pages = list(zip(responses, fields))
@@ -214,11 +223,17 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     for it, result in zip(items, results):
         it.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
     pages = [(it, None) for it in items]
-    records = timed("ItemAdapter(item).asdict() (store pipeline)", lambda it, _: ItemAdapter(it).asdict())
+    pipeline = StorePipeline(None, None)
+    records = timed("item -> record (store pipeline, no body copy)", lambda it, _: pipeline.record_of(it))
     pages = [(record, None) for record in records]
     target = db.connect(workdir / "stages.sqlite")
     run_id = db.start_run(target, spider="stages")
     timed("db.save_capture (one transaction each)", lambda record, _: db.save_capture(target, record, run_id=run_id))
+    group = max(1, GROUP_SIZE)
+    started = time.perf_counter()
+    for start in range(0, len(records), group):
+        db.save_captures(target, records[start : start + group], run_id=run_id)
+    costs[f"db.save_captures (groups of {group})"] = round((time.perf_counter() - started) * 1000 / len(records), 3)
     target.close()
     costs["pages timed"] = len(pages)
     return costs

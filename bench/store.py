@@ -205,6 +205,26 @@ def timed(fn, repeat):
     }
 
 
+def decide(store, pks, action: str, reason: str | None = None) -> None:
+    """A reviewer's decision on each of these listings, chained, in one transaction."""
+    with db.write_transaction(store):
+        for pk in pks:
+            decision_id = store.execute(
+                "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'bench', ?, ?, ?)",
+                [pk, action, reason, db.utc_now()],
+            ).lastrowid
+            db.append_chain(store, "decision", decision_id)
+
+
+def write_result(name: str, result) -> Path:
+    """bench/out/<name>.json"""
+    out_dir = Path(__file__).resolve().parent / "out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
+
+
 def file_size(path):
     return sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))
 
@@ -217,6 +237,7 @@ def main(argv=None):
     parser.add_argument("--recapture", type=float, default=0.2, help="share of captures that re-crawl a listing [0.2]")
     parser.add_argument("--db", type=Path, default=Path("bench/out/store.sqlite"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--group", type=int, default=50, help="captures per transaction, as a crawl commits them [50]")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args(argv)
 
@@ -232,6 +253,7 @@ def main(argv=None):
     raw_bytes, insert_seconds, identical = 0, 0.0, 0
     recent: dict[str, dict] = {}  # recently captured listings (bounded), which re-crawls pick from
     report_every = max(1, args.n // 20)
+    group: list[dict] = []  # committed together, as the crawl's store pipeline does
     wall = time.perf_counter()
     for i in range(args.n):
         when = start_time + timedelta(seconds=30 * i, microseconds=rng.randint(0, 999_999))
@@ -250,12 +272,17 @@ def main(argv=None):
         if len(recent) > 500:
             del recent[next(iter(recent))]
         raw_bytes += len(item["body"])
-        started = time.perf_counter()
-        db.save_capture(store, item, run_id=run_id)
-        insert_seconds += time.perf_counter() - started
+        group.append(item)
+        if len(group) >= args.group or i + 1 == args.n:
+            started = time.perf_counter()
+            stored = db.save_captures(store, group, run_id=run_id)
+            insert_seconds += time.perf_counter() - started
+            assert not [o for o in stored if isinstance(o, Exception)], stored
+            group = []
         if (i + 1) % report_every == 0:
             print(
-                f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, {(i + 1) / insert_seconds:7.1f} inserts/s, "
+                f"  {i + 1:>7} captures, {raw_bytes / 1e9:6.2f} GB raw, "
+                f"{(i + 1) / max(insert_seconds, 1e-9):7.1f} inserts/s, "
                 f"{time.perf_counter() - wall:7.0f} s elapsed",
                 flush=True,
             )
@@ -264,14 +291,7 @@ def main(argv=None):
     # Decide on a third of the flagged listings so the queue's "not yet decided" condition has work to do.
     flagged = [r[0] for r in store.execute("SELECT pk FROM listings WHERE flagged = 1").fetchall()]
     decided = rng.sample(flagged, len(flagged) // 3)
-    with db.write_transaction(store):
-        for pk in decided:
-            decision_id = store.execute(
-                "INSERT INTO decisions (listing_pk, user, action, reason, created_at) VALUES (?, 'bench', 'dismiss', "
-                "'false_positive', ?)",
-                [pk, db.utc_now()],
-            ).lastrowid
-            db.append_chain(store, "decision", decision_id)
+    decide(store, decided, "dismiss", "false_positive")
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.execute("ANALYZE")
 

@@ -3,8 +3,9 @@
 See docs/evidence.md for the model. Everything other packages need is importable from here.
 """
 
+from db.anchors import latest_anchor, record_anchor
 from db.canonical import GENESIS, canonical_json, utc_now
-from db.captures import save_capture, save_classification
+from db.captures import save_capture, save_captures, save_classification, save_classifications
 from db.chain import RECORD_TYPES, append_chain, chain_head, chain_length
 from db.connection import (
     StoreChanged,
@@ -19,7 +20,7 @@ from db.connection import (
 from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, listing_history
-from db.rechecks import recheck_targets
+from db.rechecks import captured_since_interruption, recheck_targets
 from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
@@ -37,6 +38,7 @@ __all__ = [
     "VerifyResult",
     "append_chain",
     "canonical_json",
+    "captured_since_interruption",
     "captures_to_classify",
     "chain_head",
     "chain_length",
@@ -46,15 +48,19 @@ __all__ = [
     "get_listing",
     "get_run",
     "hits",
+    "latest_anchor",
     "listing_history",
     "protect",
     "purge_dismissed",
     "read_only",
     "read_snapshot",
     "recheck_targets",
+    "record_anchor",
     "record_status",
     "save_capture",
+    "save_captures",
     "save_classification",
+    "save_classifications",
     "start_run",
     "stat_total_since",
     "utc_now",

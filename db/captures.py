@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import sqlite3
 import zlib
 from collections.abc import Mapping
 
@@ -88,6 +89,43 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     derived from the evidence (db/listing_index.py). A capture whose URLs are not on a host its run declared for
     the listing's marketplace is refused with db.hosts.ForeignHost.
     """
+    with write_transaction(store):
+        capture_id, listing_pk = _save(store, item, run_id)
+        refresh(store, [listing_pk])
+    return capture_id
+
+
+# What refuses one item of a group (ForeignHost is a ValueError; a trigger's RAISE an IntegrityError); anything
+# else (a full disk, a lost lock) fails the whole group.
+REFUSED = (ValueError, TypeError, KeyError, sqlite3.IntegrityError)
+
+
+def save_captures(store, items, run_id: int | None = None) -> list[int | Exception]:
+    """Store a group of fetches in one transaction: per item its capture id, or the exception that refused it.
+
+    Each item is written inside its own savepoint, so a refused item (a foreign host, a missing id) leaves no
+    trace and the others are still stored; the group becomes evidence at the one COMMIT, all of it or, if that
+    fails (the exception propagates), none of it. The listings' index rows are refreshed once per group.
+    """
+    outcomes: list[int | Exception] = []
+    listing_pks: set[int] = set()
+    with write_transaction(store):
+        for item in items:
+            try:
+                with write_transaction(store):  # a savepoint inside the group's transaction
+                    capture_id, listing_pk = _save(store, item, run_id)
+            except REFUSED as error:
+                outcomes.append(error)
+                continue
+            outcomes.append(capture_id)
+            listing_pks.add(listing_pk)
+        refresh(store, listing_pks)
+    return outcomes
+
+
+def _save(store, item, run_id) -> tuple[int, int]:
+    """Write one item's capture, attachments, classification and status (the caller's transaction);
+    returns (capture id, listing pk)."""
     item = dict(item)
     for key in ("marketplace", "listing_id"):
         if not item.get(key):
@@ -112,68 +150,64 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     attachments = list(item.get("attachments") or ())
     # Photos and the responses a rendering loaded may come from a CDN: the page capture that named them is checked.
     host_checked = [a for a in attachments if attachment_purpose(a) not in MEDIA_PURPOSES]
-    with write_transaction(store):
-        refuse_foreign_host(
-            store,
-            run_id,
-            marketplace,
-            [item.get("request_url"), url, *(a.get(key) for a in host_checked for key in ("request_url", "url"))],
-        )
-        crawler_version = (
-            item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
-        )
-        listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
-        capture_id = _insert_capture(
+    refuse_foreign_host(
+        store,
+        run_id,
+        marketplace,
+        [item.get("request_url"), url, *(a.get(key) for a in host_checked for key in ("request_url", "url"))],
+    )
+    crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
+    listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
+    capture_id = _insert_capture(
+        store,
+        listing_pk,
+        run_id,
+        body=body,
+        digest=digest,
+        request_url=item.get("request_url") or url,
+        url=url,
+        status=status,
+        headers=item.get("headers"),
+        fetched_at=fetched_at,
+        clock_source=clock_source,
+        crawler_version=crawler_version,
+        watchlist_version=watchlist_version,
+        purpose=item.get("purpose"),
+        screen_score=item.get("screen_score"),
+        fields={k: item.get(k) for k in FIELD_KEYS},
+    )
+    for attachment in attachments:
+        # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
+        attached_body = _body_bytes(attachment.get("body"))
+        _insert_capture(
             store,
             listing_pk,
             run_id,
-            body=body,
-            digest=digest,
-            request_url=item.get("request_url") or url,
-            url=url,
-            status=status,
-            headers=item.get("headers"),
-            fetched_at=fetched_at,
+            body=attached_body,
+            digest=hashlib.sha256(attached_body).hexdigest(),
+            request_url=attachment.get("request_url") or attachment["url"],
+            url=attachment["url"],
+            status=attachment.get("status"),
+            headers=attachment.get("headers"),
+            fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
             clock_source=clock_source,
             crawler_version=crawler_version,
             watchlist_version=watchlist_version,
-            purpose=item.get("purpose"),
-            screen_score=item.get("screen_score"),
-            fields={k: item.get(k) for k in FIELD_KEYS},
+            purpose=attachment_purpose(attachment),
+            screen_score=None,
+            # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser).
+            fields={
+                **(attachment.get("fields") or {}),
+                "attachment_of": capture_id,
+                "kind": attachment.get("kind"),
+            },
         )
-        for attachment in attachments:
-            # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
-            attached_body = _body_bytes(attachment.get("body"))
-            _insert_capture(
-                store,
-                listing_pk,
-                run_id,
-                body=attached_body,
-                digest=hashlib.sha256(attached_body).hexdigest(),
-                request_url=attachment.get("request_url") or attachment["url"],
-                url=attachment["url"],
-                status=attachment.get("status"),
-                headers=attachment.get("headers"),
-                fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
-                clock_source=clock_source,
-                crawler_version=crawler_version,
-                watchlist_version=watchlist_version,
-                purpose=attachment_purpose(attachment),
-                screen_score=None,
-                # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser).
-                fields={
-                    **(attachment.get("fields") or {}),
-                    "attachment_of": capture_id,
-                    "kind": attachment.get("kind"),
-                },
-            )
-        if classification is not None:
-            _insert_classification(
-                store, capture_id, classification, classifier_version=item.get("classifier_version") or crawler_version
-            )
-        _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
-        refresh(store, [listing_pk])
-    return capture_id
+    if classification is not None:
+        _insert_classification(
+            store, capture_id, classification, classifier_version=item.get("classifier_version") or crawler_version
+        )
+    _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
+    return capture_id, listing_pk
 
 
 def attachment_purpose(attachment) -> str:
@@ -276,6 +310,24 @@ def save_classification(
             [row["listing_pk"] for row in store.query("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])],
         )
     return classification_id
+
+
+def save_classifications(store, scored) -> list[int]:
+    """Append many classifications, (capture id, classification) pairs, in one transaction (a batch of a bulk
+    job such as `reclassify`: the caller keeps batches small, since the write lock is held meanwhile)."""
+    with write_transaction(store):
+        ids = [_insert_classification(store, capture_id, c, classifier_version=None) for capture_id, c in scored]
+        refresh(
+            store,
+            [
+                row["listing_pk"]
+                for row in store.query(
+                    "SELECT DISTINCT listing_pk FROM captures WHERE id IN (SELECT value FROM json_each(?))",
+                    [json.dumps([capture_id for capture_id, _ in scored])],
+                )
+            ],
+        )
+    return ids
 
 
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:

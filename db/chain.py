@@ -11,7 +11,7 @@ tombstone leaves the chain intact.
 from dataclasses import dataclass
 
 from db.canonical import GENESIS, canonical_json, link_hash, sha256_hex, utc_now
-from db.connection import write_transaction
+from db.connection import joined_transaction
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
     """
     if record_type not in RECORD_TYPES:
         raise ValueError(f"unknown evidence record type {record_type!r} (add it to db.chain.RECORD_TYPES)")
-    with write_transaction(store):
+    with joined_transaction(store):
         row = record_row(store, record_type, record_id)
         if row is None:
             raise ValueError(f"{record_type} {record_id} does not exist")

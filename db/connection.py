@@ -13,7 +13,7 @@ import sqlite_utils
 BUSY_TIMEOUT_SECONDS = 60
 
 # Modules that declare a `migrations` set (sqlite_utils.Migrations); applied in this order.
-MIGRATION_MODULES = ("db.schema", "db.review_schema", "db.notices")
+MIGRATION_MODULES = ("db.schema", "db.review_schema", "db.notices", "db.anchors")
 EVIDENCE_MIGRATIONS = "keywatch.evidence"  # the set every keywatch store has (db/schema.py)
 
 
@@ -45,9 +45,10 @@ def _missing(path: Path) -> StoreNotFound:
     return StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
 
 
-def connect(path, *, create: bool = True) -> sqlite_utils.Database:
+def connect(path, *, create: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
     """Open (and, unless `create=False`, create) the evidence store at `path` for writing, migrated to the
-    current schema. Commands that only read use `read_only`.
+    current schema. Commands that only read use `read_only`. `check_same_thread=False` lets another thread use
+    the connection (sqlite3's own flag): the caller makes sure two threads never use it at once.
     """
     memory = str(path) == ":memory:"
     if not memory:
@@ -56,7 +57,7 @@ def connect(path, *, create: bool = True) -> sqlite_utils.Database:
             if not create:
                 raise _missing(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=check_same_thread)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
     if not memory:
         # Readers and one writer at a time without "database is locked"; switching mode waits on the busy timeout.
@@ -212,6 +213,13 @@ def write_transaction(store):
         raise
     else:
         conn.execute("COMMIT")
+
+
+def joined_transaction(store):
+    """The caller's transaction when there is one (no savepoint: its failure fails the caller's, which undoes it
+    all), else a write transaction of its own. For the small steps of a write (a chain link, a status record)
+    that run many times per capture: a savepoint each was a measurable part of storing one."""
+    return contextlib.nullcontext(store) if store.conn.in_transaction else write_transaction(store)
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ WITH page AS NOT MATERIALIZED (
     FROM listings l
     LEFT JOIN listing_status s ON s.id = (SELECT s2.id FROM listing_status s2 WHERE s2.listing_pk = l.pk
                                           ORDER BY s2.observed_at DESC, s2.id DESC LIMIT 1)
-    WHERE :pks IS NULL OR l.pk IN (SELECT value FROM json_each(:pks))
+    {only}
 )
 SELECT d.pk, d.first_seen, d.last_seen, d.latest_capture_id, d.url, d.title, d.seller, d.latest_seller, d.price,
        d.currency, coalesce(d.flag_classification_id, d.latest_classification_id) AS classification_id,
@@ -104,8 +104,17 @@ COLUMNS = (
 
 def derived_rows(store, listing_pks=None):
     """{pk: {column: value}} as the evidence defines them (all listings when `listing_pks` is None)."""
-    pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
-    return {row.pop("pk"): row for row in store.query(_DERIVED, {"pks": pks})}
+    sql, params = _only(_DERIVED, "l.pk", listing_pks)
+    return {row.pop("pk"): row for row in store.query(sql, params)}
+
+
+def _only(sql: str, column: str, listing_pks) -> tuple[str, dict]:
+    """`sql` limited to these listings (all when None). Two forms rather than `:pks IS NULL OR ...`: an OR in the
+    WHERE keeps SQLite from searching by primary key, and each listing checked would cost a scan of them all."""
+    if listing_pks is None:
+        return sql.replace("{only}", ""), {}
+    pks = json.dumps(sorted({int(pk) for pk in listing_pks}))
+    return sql.replace("{only}", f"WHERE {column} IN (SELECT value FROM json_each(:pks))"), {"pks": pks}
 
 
 def has_search(store) -> bool:
@@ -150,15 +159,9 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
     """{pk: [column, ...]} of index and search rows that differ from what the evidence says."""
     stored_columns = {r["name"] for r in store.query("PRAGMA table_info(listings)")}
     columns = [c for c in COLUMNS if c in stored_columns]
-    pks = None if listing_pks is None else json.dumps(sorted({int(pk) for pk in listing_pks}))
-    stored = {
-        row.pop("pk"): row
-        for row in store.query(
-            f"SELECT pk, {', '.join(f'[{c}]' for c in columns)} FROM listings "
-            f"WHERE :pks IS NULL OR pk IN (SELECT value FROM json_each(:pks))",
-            {"pks": pks},
-        )
-    }
+    selected = ", ".join(f"[{c}]" for c in columns)
+    sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", listing_pks)
+    stored = {row.pop("pk"): row for row in store.query(sql, params)}
     search = _search_rows(store, listing_pks) if has_search(store) else None
     wrong: dict[int, list[str]] = {}
     for pk, expected in derived_rows(store, listing_pks).items():
@@ -176,10 +179,5 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
 
 
 def _search_rows(store, listing_pks) -> dict[int, tuple]:
-    sql = "SELECT rowid AS pk, title, description FROM listings_fts"
-    if listing_pks is None:
-        rows = store.query(sql)
-    else:
-        pks = json.dumps(sorted({int(pk) for pk in listing_pks}))
-        rows = store.query(f"{sql} WHERE rowid IN (SELECT value FROM json_each(?))", [pks])
-    return {row["pk"]: (row["title"], row["description"]) for row in rows}
+    sql, params = _only("SELECT rowid AS pk, title, description FROM listings_fts {only}", "rowid", listing_pks)
+    return {row["pk"]: (row["title"], row["description"]) for row in store.query(sql, params)}

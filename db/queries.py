@@ -91,15 +91,19 @@ def listing_events(store: Database, pk: int) -> list[dict]:
     return events
 
 
-def captures_to_classify(store: Database):
+def captures_to_classify(store: Database, after: int = 0, limit: int = -1):
     """Every capture of a listing page (not attached documents), oldest first, with the text the spider
-    extracted and the capture's latest classification (None columns when it was never classified)."""
+    extracted and the capture's latest classification (None columns when it was never classified).
+
+    `after` and `limit` read them a page at a time (captures with an id above `after`), so that a long job
+    holds no read open between its writes."""
     return store.query(
         "SELECT c.id AS capture_id, c.fields, l.marketplace, l.listing_id, l.latest_capture_id = c.id AS is_latest, "
         "k.flagged, k.category, k.watchlist_version, k.classifier_version "
         "FROM captures c JOIN listings l ON l.pk = c.listing_pk "
         "LEFT JOIN classifications k ON k.id = (SELECT max(id) FROM classifications WHERE capture_id = c.id) "
-        "WHERE coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id"
+        "WHERE c.id > ? AND coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id LIMIT ?",
+        [after, limit],
     )
 
 

@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 from db.canonical import normalise_utc
 from db.chain import append_chain
-from db.connection import write_transaction
+from db.connection import joined_transaction
 
 LISTING_STATUSES = ("live", "ended", "removed")
 
@@ -23,7 +23,7 @@ def record_status(
     if status not in LISTING_STATUSES:
         raise ValueError(f"status must be one of {', '.join(LISTING_STATUSES)}, not {status!r}")
     observed_at = normalise_utc(observed_at)
-    with write_transaction(store):
+    with joined_transaction(store):
         cursor = store.execute(
             "INSERT INTO listing_status (listing_pk, status, observed_at, capture_id, detail) VALUES (?, ?, ?, ?, ?)",
             [listing_pk, status, observed_at, capture_id, detail],

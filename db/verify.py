@@ -12,7 +12,10 @@ what its chained captures, classifications and status records say (db/listing_in
 
 import hashlib
 import json
+import multiprocessing
+import os
 import zlib
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from db import listing_index
@@ -66,18 +69,36 @@ def _table_exists(store, table) -> bool:
     return next(found, None) is not None
 
 
-def verify(store, anchor: str | None = None) -> VerifyResult:
-    """Check everything; `anchor`, a chain head written down earlier, must still be in the chain."""
+def verify(store, anchor: str | None = None, *, since: dict | None = None, workers: int | None = None) -> VerifyResult:
+    """Check everything; `anchor`, a chain head written down earlier, must still be in the chain.
+
+    `since`, a verify anchor (db/anchors.py), checks only what the chain holds after it: the chain from there on,
+    those records, the bodies of those captures, their hosts and the index rows of the listings they touch; the
+    anchor itself must still match the chain. Bodies are decompressed and hashed by `workers` threads (zlib and
+    hashlib let go of the GIL on large buffers; default: one per core).
+    """
     result = VerifyResult()
     problems: list[Problem] = []
     seq_of: dict[tuple[str, int], int] = {}
+    after = since["seq"] if since else 0
     with read_snapshot(store):
-        _walk_chain(store, result, problems, seq_of)
-        for record_type in RECORD_TYPES:
-            _check_records(store, record_type, problems, seq_of)
-        _check_bodies(store, result, problems, seq_of)
-        _check_hosts(store, problems, seq_of)
-        _check_listing_index(store, problems, seq_of)
+        if since and not _anchor_holds(store, since, problems):
+            result.problems = problems
+            return result
+        workers = workers or os.cpu_count() or 1
+        hashing = _start_record_hashing(store, after, workers)
+        try:
+            _walk_chain(store, result, problems, seq_of, after=after, prev=since["head"] if since else GENESIS)
+            for record_type in RECORD_TYPES:
+                _check_records(store, record_type, problems, seq_of, after=after, hashed_elsewhere=bool(hashing))
+            _check_bodies(store, result, problems, seq_of, after=after, workers=workers)
+            _check_hosts(store, problems, seq_of, after=after)
+            _check_listing_index(store, problems, seq_of, _listings_touched_after(store, after) if since else None)
+            if hashing:
+                problems.extend(problem for future in hashing[1] for problem in future.result())
+        finally:
+            if hashing:
+                hashing[0].shutdown(cancel_futures=True)
         if (
             anchor is not None
             and next(store.query("SELECT 1 AS found FROM chain WHERE hash = ?", [anchor]), None) is None
@@ -89,9 +110,49 @@ def verify(store, anchor: str | None = None) -> VerifyResult:
     return result
 
 
-def _walk_chain(store, result, problems, seq_of):
-    expected_seq, prev = 1, GENESIS
-    for row in store.query("SELECT seq, record_type, record_id, content_hash, prev_hash, hash FROM chain ORDER BY seq"):
+def _anchor_holds(store, anchor: dict, problems) -> bool:
+    """The chain still has the anchor's head at the anchor's position: nothing before it was rewritten."""
+    if anchor["seq"] == 0:
+        return anchor["head"] == GENESIS or _anchor_problem(problems, anchor, "an empty chain has no head")
+    row = next(store.query("SELECT hash FROM chain WHERE seq = ?", [anchor["seq"]]), None)
+    if row is None:
+        return _anchor_problem(problems, anchor, f"the chain has no record {anchor['seq']}")
+    if row["hash"] != anchor["head"]:
+        return _anchor_problem(problems, anchor, f"the chain's record {anchor['seq']} has another hash")
+    return True
+
+
+def _anchor_problem(problems, anchor, why) -> bool:
+    problems.append(
+        Problem(
+            anchor["seq"],
+            f"verify anchor {anchor['id']}",
+            f"{why}: the chain before the anchor changed, or the anchor did (run a full verify)",
+        )
+    )
+    return False
+
+
+def _listings_touched_after(store, after: int) -> set[int]:
+    """Listings with a capture, classification or status record chained after position `after`."""
+    rows = store.query(
+        "SELECT c.listing_pk AS pk FROM chain ch JOIN captures c ON c.id = ch.record_id "
+        "WHERE ch.seq > :after AND ch.record_type = 'capture' "
+        "UNION SELECT c.listing_pk FROM chain ch JOIN classifications k ON k.id = ch.record_id "
+        "JOIN captures c ON c.id = k.capture_id WHERE ch.seq > :after AND ch.record_type = 'classification' "
+        "UNION SELECT s.listing_pk FROM chain ch JOIN listing_status s ON s.id = ch.record_id "
+        "WHERE ch.seq > :after AND ch.record_type = 'status'",
+        {"after": after},
+    )
+    return {row["pk"] for row in rows}
+
+
+def _walk_chain(store, result, problems, seq_of, *, after=0, prev=GENESIS):
+    expected_seq = after + 1
+    for row in store.query(
+        "SELECT seq, record_type, record_id, content_hash, prev_hash, hash FROM chain WHERE seq > ? ORDER BY seq",
+        [after],
+    ):
         seq, record_type, record_id = row["seq"], row["record_type"], row["record_id"]
         digest, prev_hash, stored_hash = row["content_hash"], row["prev_hash"], row["hash"]
         record = f"{record_type} {record_id}"
@@ -122,41 +183,26 @@ def _walk_chain(store, result, problems, seq_of):
     result.head = prev
 
 
-def _check_records(store, record_type, problems, seq_of):
+def _check_records(store, record_type, problems, seq_of, *, after=0, hashed_elsewhere=False):
     spec = RECORD_TYPES[record_type]
     if not _table_exists(store, spec.table):
         for (kind, record_id), seq in seq_of.items():
             if kind == record_type:
                 problems.append(Problem(seq, f"{record_type} {record_id}", f"table {spec.table} is missing"))
         return
-    columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
-    # The chain's columns under names no record column has, so that the rest of each row is the record as stored.
-    rows = store.query(
-        f"SELECT ch.seq AS [chain seq], ch.record_id AS [chain record_id], ch.content_hash AS [chain content_hash], "
-        f"ch.created_at AS [chain created_at], t.[{spec.pk}] IS NOT NULL AS [chain present], {columns} "
-        f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id WHERE ch.record_type = ?",
-        [record_type],
+    if not hashed_elsewhere:
+        problems.extend(_record_problems(store, record_type, after, None))
+    # Rows are numbered in the order they are chained: past an anchor, only rows numbered after its last one.
+    newer = (
+        f"t.[{spec.pk}] > coalesce((SELECT max(record_id) FROM chain WHERE record_type = :type AND seq <= :after), 0) "
+        "AND "
+        if after
+        else ""
     )
-    for row in rows:
-        seq, record_id, digest = row.pop("chain seq"), row.pop("chain record_id"), row.pop("chain content_hash")
-        created_at, present = row.pop("chain created_at"), row.pop("chain present")
-        record = f"{record_type} {record_id}"
-        if not present:
-            problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
-        else:
-            try:
-                recomputed = content_hash(record_type, record_id, created_at, row)
-            except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
-                problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
-                continue
-            if recomputed != digest:
-                problems.append(
-                    Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)")
-                )
     unchained = store.query(
-        f"SELECT t.[{spec.pk}] AS record_id FROM [{spec.table}] t WHERE NOT EXISTS "
-        f"(SELECT 1 FROM chain ch WHERE ch.record_type = ? AND ch.record_id = t.[{spec.pk}])",
-        [record_type],
+        f"SELECT t.[{spec.pk}] AS record_id FROM [{spec.table}] t WHERE {newer}NOT EXISTS "
+        f"(SELECT 1 FROM chain ch WHERE ch.record_type = :type AND ch.record_id = t.[{spec.pk}])",
+        {"type": record_type, "after": after},
     )
     for row in unchained:
         problems.append(
@@ -166,7 +212,64 @@ def _check_records(store, record_type, problems, seq_of):
         )
 
 
-def _check_bodies(store, result, problems, seq_of):
+def _record_problems(store, record_type: str, after: int, upto: int | None) -> list[Problem]:
+    """Each chain record of this type after position `after` (up to `upto`) against its row as stored now."""
+    spec = RECORD_TYPES[record_type]
+    columns = ", ".join(f"t.[{c}]" for c in spec.columns) if spec.columns else "t.*"
+    # The chain's columns under names no record column has, so that the rest of each row is the record as stored.
+    rows = store.query(
+        f"SELECT ch.seq AS [chain seq], ch.record_id AS [chain record_id], ch.content_hash AS [chain content_hash], "
+        f"ch.created_at AS [chain created_at], t.[{spec.pk}] IS NOT NULL AS [chain present], {columns} "
+        f"FROM chain ch LEFT JOIN [{spec.table}] t ON t.[{spec.pk}] = ch.record_id "
+        "WHERE ch.record_type = ? AND ch.seq > ? AND ch.seq <= ?",
+        [record_type, after, 2**63 - 1 if upto is None else upto],
+    )
+    problems = []
+    for row in rows:
+        seq, record_id, digest = row.pop("chain seq"), row.pop("chain record_id"), row.pop("chain content_hash")
+        created_at, present = row.pop("chain created_at"), row.pop("chain present")
+        record = f"{record_type} {record_id}"
+        if not present:
+            problems.append(Problem(seq, record, f"record missing from {spec.table} (deleted?)"))
+            continue
+        try:
+            recomputed = content_hash(record_type, record_id, created_at, row)
+        except (TypeError, ValueError) as error:  # a value no honest write stores: a blob, an infinity
+            problems.append(Problem(seq, record, f"record holds a value that cannot be hashed ({error})"))
+            continue
+        if recomputed != digest:
+            problems.append(Problem(seq, record, "content hash mismatch (the record or its chain entry was altered)"))
+    return problems
+
+
+# Past this many chain records, a full verify re-hashes records in worker processes, one per core (hashing a
+# record is Python work that holds the GIL); fewer are not worth starting them.
+PARALLEL_RECORDS = 20_000
+
+
+def _records_in_file(path: str, record_types: list[str], after: int, upto: int) -> list[Problem]:
+    """_record_problems for a slice of the chain, in a worker process with its own read-only connection.
+    Chain records up to `upto` (the main snapshot's last) never change, so its later snapshot sees the same."""
+    from db.connection import read_only
+
+    with read_only(path) as store:
+        return [problem for kind in record_types for problem in _record_problems(store, kind, after, upto)]
+
+
+def _start_record_hashing(store, after: int, workers: int):
+    """Hand the records' hash checks to worker processes when the store is a large file: (pool, futures) or None."""
+    path = next((row["file"] for row in store.query("PRAGMA database_list") if row["name"] == "main"), "")
+    last = next(store.query("SELECT coalesce(max(seq), 0) AS seq FROM chain"))["seq"]
+    if workers < 2 or not path or last - after < PARALLEL_RECORDS:
+        return None
+    kinds = [kind for kind, spec in RECORD_TYPES.items() if _table_exists(store, spec.table)]
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    step = -(-(last - after) // (workers * 4))
+    futures = [pool.submit(_records_in_file, path, kinds, lo, min(lo + step, last)) for lo in range(after, last, step)]
+    return pool, futures
+
+
+def _check_bodies(store, result, problems, seq_of, *, after=0, workers=None):
     kinds = {
         row["id"]: row["purpose"].partition(":")[2]
         for row in store.query("SELECT id, purpose FROM captures WHERE purpose LIKE 'attachment:%'")
@@ -177,27 +280,30 @@ def _check_bodies(store, result, problems, seq_of):
         record = f"capture {capture_id}" + (f" ({kinds[capture_id]})" if capture_id in kinds else "")
         problems.append(Problem(seq_of.get(("capture", capture_id)), record, message, rank=1))
 
-    def first_capture(sha256):
-        return next(store.query("SELECT min(id) AS id FROM captures WHERE sha256 = ?", [sha256]))["id"]
-
     stored: dict[str, int] = {}
-    for body_row in store.query("SELECT sha256, body, size, encoding FROM bodies"):
-        sha256, blob, size, encoding = body_row["sha256"], body_row["body"], body_row["size"], body_row["encoding"]
-        result.bodies += 1
-        stored[sha256] = size
-        capture_id = first_capture(sha256)
-        if capture_id is None:
-            problems.append(Problem(None, f"body {sha256}", "stored body is referenced by no capture", rank=1))
-            continue
-        try:
-            body = decompress_body(blob, encoding)
-        except (zlib.error, ValueError, TypeError) as error:
-            capture_problem(capture_id, f"stored body {sha256} cannot be decompressed ({error})")
-            continue
-        if hashlib.sha256(body).hexdigest() != sha256:
-            capture_problem(capture_id, f"stored body does not hash to {sha256}")
-        elif len(body) != size:
-            capture_problem(capture_id, f"stored body {sha256} is {len(body)} bytes, recorded size {size}")
+    # The first capture of each body names it in a problem; none at all means a body nothing refers to.
+    first_capture = "(SELECT min(id) FROM captures WHERE sha256 = b.sha256) AS capture_id"
+    rows = (
+        store.query(
+            f"SELECT b.sha256, b.body, b.size, b.encoding, {first_capture} FROM bodies b WHERE b.sha256 IN "
+            "(SELECT c.sha256 FROM chain ch JOIN captures c ON c.id = ch.record_id "
+            "WHERE ch.record_type = 'capture' AND ch.seq > ?)",
+            [after],
+        )
+        if after
+        else store.query(f"SELECT b.sha256, b.body, b.size, b.encoding, {first_capture} FROM bodies b")
+    )
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in _batches(rows, BODY_BATCH):
+            for row, problem in zip(batch, pool.map(_body_problem, batch), strict=True):
+                result.bodies += 1
+                stored[row["sha256"]] = row["size"]
+                if row["capture_id"] is None:
+                    problems.append(
+                        Problem(None, f"body {row['sha256']}", "stored body is referenced by no capture", rank=1)
+                    )
+                elif problem:
+                    capture_problem(row["capture_id"], problem)
 
     tombstoned: dict[str, set[int]] = {}
     for tombstone in store.query("SELECT id, sha256, capture_ids FROM tombstones"):
@@ -215,13 +321,60 @@ def _check_bodies(store, result, problems, seq_of):
             continue
         tombstoned.setdefault(tombstone["sha256"], set()).update(ids)
 
-    for capture in store.query("SELECT id, sha256, body_size FROM captures ORDER BY id"):
+    if after:  # only the captures chained after the anchor; their bodies are the ones read above
+        stored.update(
+            (row["sha256"], row["size"])
+            for row in store.query(
+                "SELECT sha256, size FROM bodies WHERE sha256 IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted({row["sha256"] for row in _captures_after(store, after)} - set(stored)))],
+            )
+        )
+    for capture in _captures_after(store, after):
         capture_id, sha256, body_size = capture["id"], capture["sha256"], capture["body_size"]
         if sha256 in stored:
             if stored[sha256] != body_size:
                 capture_problem(capture_id, f"body size {body_size} differs from stored body's {stored[sha256]}")
         elif capture_id not in tombstoned.get(sha256, ()):
             capture_problem(capture_id, f"body {sha256} is missing and no tombstone records its removal")
+
+
+def _captures_after(store, after: int):
+    if not after:
+        return store.query("SELECT id, sha256, body_size FROM captures ORDER BY id")
+    return store.query(
+        "SELECT c.id, c.sha256, c.body_size FROM chain ch JOIN captures c ON c.id = ch.record_id "
+        "WHERE ch.record_type = 'capture' AND ch.seq > ? ORDER BY c.id",
+        [after],
+    )
+
+
+# Bodies handed to the hashing threads at a time: enough to keep them busy, few enough to bound memory.
+BODY_BATCH = 64
+
+
+def _batches(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _body_problem(row) -> str | None:
+    """What is wrong with one stored body (it does not decompress, hash or measure up), or None. Runs in a thread."""
+    sha256, size = row["sha256"], row["size"]
+    try:
+        body = decompress_body(row["body"], row["encoding"])
+    except (zlib.error, ValueError, TypeError) as error:
+        return f"stored body {sha256} cannot be decompressed ({error})"
+    if hashlib.sha256(body).hexdigest() != sha256:
+        return f"stored body does not hash to {sha256}"
+    if len(body) != size:
+        return f"stored body {sha256} is {len(body)} bytes, recorded size {size}"
+    return None
 
 
 def listing_index_problems(store, listing_pks=None) -> list[Problem]:
@@ -250,15 +403,27 @@ def _check_listing_index(store, problems, seq_of, listing_pks=None):
         )
 
 
-def _check_hosts(store, problems, seq_of):
+def _check_hosts(store, problems, seq_of, *, after=0):
     """Every capture of a crawl run was fetched from a host that run declared for its listing's marketplace, and
     every marketplace is written by one spider: a page fetched from one site cannot stand as another's listing."""
     spiders: dict[str, set[str]] = {}
     # Runs record their spider (crawl_runs) since the first store: this part also reads stores made before runs
     # declared their hosts, where a page filed under another site's listing came from a run of another spider.
+    # Past an anchor, the captures after it (their ids are above every capture chained before it).
+    first_capture = (
+        next(
+            store.query(
+                "SELECT coalesce(max(record_id), 0) AS id FROM chain WHERE record_type = 'capture' AND seq <= ?",
+                [after],
+            )
+        )["id"]
+        if after
+        else -(2**63)
+    )
     for row in store.query(
         "SELECT DISTINCT l.marketplace, r.spider FROM captures c JOIN listings l ON l.pk = c.listing_pk "
-        "JOIN crawl_runs r ON r.id = c.run_id"
+        "JOIN crawl_runs r ON r.id = c.run_id WHERE c.id > ?",
+        [first_capture],
     ):
         spiders.setdefault(row["marketplace"], set()).add(writer_of(row["marketplace"], row["spider"]))
     declared: dict[int, dict[str, list[str]]] = {}
@@ -282,8 +447,8 @@ def _check_hosts(store, problems, seq_of):
     captures = store.query(
         "SELECT c.id, c.run_id, l.marketplace, c.request_url, c.url FROM captures c "
         "JOIN listings l ON l.pk = c.listing_pk WHERE c.run_id IN (SELECT run_id FROM marketplace_hosts) "
-        f"AND coalesce(c.purpose, '') NOT IN ({', '.join('?' * len(MEDIA_PURPOSES))}) ORDER BY c.id",
-        MEDIA_PURPOSES,
+        f"AND c.id > ? AND coalesce(c.purpose, '') NOT IN ({', '.join('?' * len(MEDIA_PURPOSES))}) ORDER BY c.id",
+        [first_capture, *MEDIA_PURPOSES],
     )
     for capture in captures:
         problem = foreign_host(

@@ -70,6 +70,12 @@ def _coverage(font_name: str) -> frozenset[int]:
     return frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
 
 
+@functools.cache
+def _widest_glyph(font_name: str) -> float:
+    """The widest advance of any glyph of the font, in thousandths of an em."""
+    return max(pdfmetrics.getFont(font_name).face.charWidths.values())
+
+
 def _markup(text: str, font_name: str) -> str:
     """Escaped paragraph markup for `text`: runs the font cannot draw go to the fallback font, and a
     character no font here can draw is written as [U+XXXX], never silently left out of the notice."""
@@ -170,16 +176,45 @@ def render_html(context: dict, template: Path | None = None) -> bytes:
         raise ValueError(f"letter template {template}: {exc}") from exc
 
 
-def _needs_anywhere_breaks(text: str, style, width: float) -> bool:
-    """Whether a word of `text` is wider than `width` points: it must break anywhere, or it would run out of its
-    column (Chinese and Japanese use no spaces; URLs neither)."""
+def fit_words(text: str, style, width: float) -> str:
+    """`text` with a line break wherever a word wider than `width` points fills a line: Chinese and Japanese use
+    no spaces, URLs neither, and such a word would run out of its column. Lines break at spaces as usual
+    elsewhere. (reportlab's wordWrap="CJK" breaks anywhere too, at many times the cost: it was most of a
+    1,000-listing letter's time.)"""
     main = _coverage(style.fontName)
-    for word in text.split():
-        # A character the main font lacks is drawn as [U+XXXX] (or, narrower, in the fallback font).
-        drawn = "".join(c if ord(c) in main else f"[U+{ord(c):04X}]" for c in word)
-        if pdfmetrics.stringWidth(drawn, style.fontName, style.fontSize) > width:
-            return True
-    return False
+    fallback = _coverage(FALLBACK) if FALLBACK in pdfmetrics.getRegisteredFontNames() else frozenset()
+    widest = _widest_glyph(style.fontName) * style.fontSize / 1000
+
+    def drawn_width(char: str) -> float:
+        # As _markup draws it: in the main font, else in the fallback font, else as [U+XXXX].
+        code = ord(char)
+        if code in main:
+            return pdfmetrics.stringWidth(char, style.fontName, style.fontSize)
+        if code in fallback:
+            return pdfmetrics.stringWidth(char, FALLBACK, style.fontSize)
+        return pdfmetrics.stringWidth(f"[U+{code:04X}]", style.fontName, style.fontSize)
+
+    def word_width(word: str) -> float:
+        if main.issuperset(map(ord, word)):
+            if len(word) * widest <= width:  # no need to measure it
+                return 0.0
+            return pdfmetrics.stringWidth(word, style.fontName, style.fontSize)
+        return sum(map(drawn_width, word))
+
+    out = []
+    for part in re.split(r"(\s+)", text):
+        if not part or part.isspace() or word_width(part) <= width:
+            out.append(part)
+            continue
+        line = 0.0
+        for char in part:
+            char_width = drawn_width(char)
+            if line and line + char_width > width:
+                out.append("\n")
+                line = 0.0
+            out.append(char)
+            line += char_width
+    return "".join(out)
 
 
 def _para(text: str, style) -> Paragraph:
@@ -234,7 +269,6 @@ def render_pdf(context: dict) -> bytes:
     right = ParagraphStyle("kw-right", parent=body, alignment=TA_RIGHT)
     small = ParagraphStyle("kw-small", parent=body, fontSize=8, leading=10)
     cell = ParagraphStyle("kw-cell", parent=body, fontSize=7.5, leading=9)
-    anywhere = ParagraphStyle("kw-anywhere", parent=cell, wordWrap="CJK")
     h1 = ParagraphStyle("kw-h1", parent=styles["Heading1"], fontName=bold, fontSize=14)
     h2 = ParagraphStyle("kw-h2", parent=styles["Heading2"], fontName=bold, fontSize=11)
 
@@ -263,7 +297,7 @@ def render_pdf(context: dict) -> bytes:
     padding = 12  # the table's default cell padding, left and right
 
     def cell_para(text: str, width: float) -> Paragraph:
-        return _para(text, anywhere if _needs_anywhere_breaks(text, cell, width - padding) else cell)
+        return _para(fit_words(text, cell, width - padding), cell)
 
     rows = [[_para(h, cell) for h in ("#", "Listing", "Title", "Price", "Category", "First seen (UTC)", "Status")]]
     for i, listing in enumerate(context["listings"], 1):

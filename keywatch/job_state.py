@@ -8,6 +8,9 @@ from typing import Any
 from common import atomic
 from db.canonical import utc_now
 
+# In a spider's JOBDIR while a run uses it; left behind only by a process that was killed.
+RUN_MARKER = "keywatch-run-in-progress"
+
 
 class JobState:
     """Scrapy JOBDIRs and the list of spiders already done in this batch.
@@ -42,6 +45,27 @@ class JobState:
 
     def jobdir(self, spider: str) -> Path:
         return self.root / spider
+
+    def start_run(self, spider: str) -> bool:
+        """Mark `spider`'s JOBDIR as in use by a run about to start; returns True when it holds the state of an
+        earlier run to continue.
+
+        A run killed outright (SIGKILL, power loss) never wrote its queue's state, and its seen-requests file holds
+        requests whose pages were fetched but never stored: such a JOBDIR, still marked as in use, is discarded.
+        The resumed run then starts its searches again and skips the listings the killed run stored (the store
+        says which), so it fetches again exactly what was not committed.
+        """
+        jobdir = self.jobdir(spider)
+        continuing = jobdir.exists()
+        if (jobdir / RUN_MARKER).exists():
+            shutil.rmtree(jobdir)
+        jobdir.mkdir(parents=True, exist_ok=True)
+        (jobdir / RUN_MARKER).write_text(utc_now(), encoding="utf-8")
+        return continuing
+
+    def end_run(self, spider: str) -> None:
+        """The run returned (finished or stopped gracefully): its JOBDIR is consistent."""
+        (self.jobdir(spider) / RUN_MARKER).unlink(missing_ok=True)
 
     def is_done(self, spider: str) -> bool:
         return spider in self.batch["done"]

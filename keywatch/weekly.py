@@ -32,10 +32,19 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
         state = JobState(db_path)
         resumed = state.begin(resume)
         todo = [job for job in enabled if not state.is_done(job.spider)]
-        results = run_crawls(
-            [(job.spider, job.args, {**job.settings, "JOBDIR": str(state.jobdir(job.spider))}) for job in todo],
-            settings,
-        )
+        crawls = []
+        for job in todo:
+            continuing = state.start_run(job.spider)
+            crawls.append(
+                (
+                    job.spider,
+                    job.args,
+                    {**job.settings, "JOBDIR": str(state.jobdir(job.spider)), "KEYWATCH_RESUMING": continuing},
+                )
+            )
+        results = run_crawls(crawls, settings)
+        for job in todo:
+            state.end_run(job.spider)
         by_spider = {result.spider: result for result in results}
         for result in results:
             state.record(result.spider, result.run_id, result.finish_reason == "finished")

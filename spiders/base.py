@@ -135,6 +135,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         targets = self.recheck_targets()
         # A listing being re-checked is fetched once, by the re-check, even if a search shows it again.
         self.seen_listing_ids.update(str(t["listing_id"]) for t in targets)
+        self.seen_listing_ids.update(self.stored_before_interruption())
         for query in self.queries():
             yield self.search_request(query)
         for target in targets:
@@ -162,6 +163,23 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
                 ]
         except db.StoreNotFound:
             return []  # no store yet: nothing flagged to re-check
+
+    def stored_before_interruption(self) -> set[str]:
+        """When continuing an interrupted crawl: the listings its interrupted run(s) stored, not fetched again.
+        What that run fetched but had not committed when it died is fetched again."""
+        if not self.settings.getbool("KEYWATCH_RESUMING"):
+            return set()
+        import db  # read-only use of the store
+
+        try:
+            with db.read_only(self.settings.get("KEYWATCH_DB")) as store:
+                return {
+                    str(listing_id)
+                    for marketplace in self.marketplace_hosts()
+                    for listing_id in db.captured_since_interruption(store, marketplace)
+                }
+        except db.StoreNotFound:
+            return set()
 
     def parse_search(self, response: Response, page: int = 1):
         if self.blocked(response):

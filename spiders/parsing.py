@@ -270,6 +270,22 @@ BLOCK_URLS = (
     "/cdn-cgi/challenge-platform",
 )
 SHORT_PAGE = 5000  # visible characters; challenge pages are far below this, real listing pages far above
+CAPTCHA_FORMS = "#captchacharacters, input[name=captcha], #px-captcha, .g-recaptcha, #nc_1_wrapper"
+
+
+def _words(marker: str) -> tuple[str, ...]:
+    """A marker's words, longest (the most telling) first."""
+    return tuple(sorted(set(re.findall(r"[a-z]+", marker)), key=lambda word: (len(word), word), reverse=True))
+
+
+# Every marker above holds one of these, as a word of its own: a page whose text (markup and all) holds none of
+# them is no challenge page, and is not searched for one. Most pages stop here, before any selector runs.
+CUES = tuple(
+    sorted({_words(marker)[0] for marker in BLOCK_TITLES + BLOCK_PHRASES} | {"captcha", "challenge", "_____tmd_____"})
+) + ("nc_1_wrapper",)
+# Reading a page's visible text (XPath over every text node) costs more than the rest of the check together:
+# it is read only when the page holds every word of some phrase.
+PHRASE_WORDS = tuple(_words(phrase) for phrase in BLOCK_PHRASES)
 
 
 def blocked_reason(response) -> str | None:
@@ -277,11 +293,17 @@ def blocked_reason(response) -> str | None:
     if not hasattr(response, "css"):
         return None
     url = response.url.lower()
+    for marker in BLOCK_URLS:
+        if marker in url:
+            return f"challenge address {marker}"
+    page = response.text.lower()
+    if not any(cue in page for cue in CUES):
+        return None
     forms = " ".join(response.css("form::attr(action)").getall()).lower()
     for marker in BLOCK_URLS:
-        if marker in url or marker in forms:
+        if marker in forms:
             return f"challenge address {marker}"
-    if response.css("#captchacharacters, input[name=captcha], #px-captcha, .g-recaptcha, #nc_1_wrapper"):
+    if response.css(CAPTCHA_FORMS):
         return "captcha form"
     if "_____tmd_____/punish" in response.text[:20000]:  # AliExpress sends its slider via a script redirect
         return "challenge address _____tmd_____"
@@ -289,6 +311,8 @@ def blocked_reason(response) -> str | None:
     for marker in BLOCK_TITLES:
         if marker in title:
             return f"page title {title!r}"
+    if not any(all(word in page for word in words) for words in PHRASE_WORDS):
+        return None
     visible = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
     visible = clean(visible).lower()
     if len(visible) < SHORT_PAGE:

@@ -54,6 +54,10 @@ ITEM_PIPELINES = {
     "spiders.pipelines.photos.PhotosPipeline": 300,  # download, check and hash the listing's photos
     "spiders.pipelines.store.StorePipeline": 400,  # write capture + attachments + classification to the store
 }
+# The store commits items in groups of at most this many, or what arrived within this many seconds: an item
+# counts as stored only once its group has committed (spiders/pipelines/store.py). 1 commits every item alone.
+KEYWATCH_STORE_GROUP_SIZE = 50
+KEYWATCH_STORE_GROUP_SECONDS = 0.2
 
 # Rendering (spiders/rendering.py): flagged | all | off (the variable KEYWATCH_RENDER, or -s). The addon
 # switches scrapy-playwright on only when this crawl renders and Chromium is there.
@@ -69,6 +73,8 @@ KEYWATCH_SAMPLE_RATE = 0.05
 KEYWATCH_MAX_PAGES = 3  # search-result pages per query (a spider's -a max_pages wins)
 # Re-check the store's flagged, undismissed listings of the marketplace (live, ended or removed?).
 KEYWATCH_RECHECK = True
+# Set by `keywatch crawl --resume` when it continues an interrupted run: the listings that run stored are skipped.
+KEYWATCH_RESUMING = False
 
 # eBay's Browse API (spider ebay_api; keys from EBAY_CLIENT_ID / EBAY_CLIENT_SECRET, see spiders/ebay_auth.py).
 EBAY_API_URL = settings.ebay_api_url()

@@ -116,3 +116,28 @@ def test_recaptured_identical_body_after_purge_is_stored_and_verifies(dismissals
     db.save_capture(dismissals, make_item("new-listing", body=b"<html>old-dismissed by seller Jane Doe</html>"))
     assert body_present(dismissals, "new-listing")
     assert db.verify(dismissals).ok
+
+
+def test_purge_writes_in_batches_and_a_listing_confirmed_meanwhile_keeps_its_body(dismissals, monkeypatch):
+    from db import purge
+
+    monkeypatch.setattr(purge, "PURGE_BATCH", 1)  # one body per write transaction
+    batches = []
+    real = purge._tombstone_and_delete
+
+    def between_batches(store, entry, *args):
+        batches.append(store.conn.in_transaction)
+        real(store, entry, *args)
+        if len(batches) == 1:  # a reviewer's decision lands between the first batch and the next
+            store.execute("COMMIT")
+            decide(store, "old-dismissed", "confirm", RECENT)
+            decide(store, "note-after-dismiss", "confirm", RECENT)
+            store.execute("BEGIN IMMEDIATE")
+
+    monkeypatch.setattr(purge, "_tombstone_and_delete", between_batches)
+    result = db.purge_dismissed(dismissals, 30, "retention-job", now=NOW)
+    # The first body went in its own batch; the other listing, confirmed before its batch, keeps its body.
+    assert len(result.bodies) == 1 and batches == [True]
+    assert not body_present(dismissals, "note-after-dismiss") or not body_present(dismissals, "old-dismissed")
+    assert body_present(dismissals, "note-after-dismiss") or body_present(dismissals, "old-dismissed")
+    assert db.verify(dismissals).ok

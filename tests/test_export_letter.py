@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 import pytest
+from reportlab.pdfbase import pdfmetrics
 
 from common.settings import OFFICE_EXAMPLE as EXAMPLE
 from common.yamlfile import ConfigError
@@ -169,3 +170,18 @@ def test_a_long_title_without_spaces_wraps_inside_its_column(tmp_path):
     assert "END" in text
     for char in set(title):
         assert char in text or f"[U+{ord(char):04X}]" in text, char
+
+
+def test_a_word_wider_than_its_column_is_broken_into_lines_that_fit():
+    from reportlab.lib.styles import ParagraphStyle  # noqa: I001
+
+    from exports.letter import _fonts, fit_words
+
+    regular, _ = _fonts()
+    style = ParagraphStyle("t", fontName=regular, fontSize=7.5)
+    url = "https://www.example-market.co.uk/itm/" + "1234567890" * 8
+    fitted = fit_words(f"demo:1 {url}", style, 100)
+    lines = fitted.split("\n")
+    assert len(lines) > 2 and "".join(lines) == f"demo:1 {url}"  # only line breaks added, nothing changed
+    assert all(pdfmetrics.stringWidth(line.split(" ")[-1], regular, 7.5) <= 100 for line in lines)
+    assert fit_words("short words only", style, 100) == "short words only"

@@ -5,6 +5,7 @@ import json
 import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
+from twisted.internet import defer
 
 import db
 from classifier import classifier_version, shared_watchlist
@@ -119,11 +120,21 @@ def test_store_opens_a_run_and_declares_the_spiders_hosts(store_pipeline):
     assert hosts == [("demo", "127.0.0.1:8000")]
 
 
+def store_items(pipeline, *items) -> list[defer.Deferred]:
+    """Hand items to the pipeline as Scrapy does, then commit the open group; each item's outcome."""
+    outcomes = [defer.ensureDeferred(pipeline.process_item(item)) for item in items]
+    pipeline.wait_for_writes()
+    return outcomes
+
+
 def test_store_writes_each_capture_and_counts_it(store_pipeline):
     pipeline, crawler, _ = store_pipeline
-    pipeline.process_item(flagged(listing("DM1")))
-    pipeline.process_item(listing("DM2", title="Leather key fob cover"))
-    pipeline.process_item(listing("DM1", purpose="recheck", listing_status="live"))
+    store_items(
+        pipeline,
+        flagged(listing("DM1")),
+        listing("DM2", title="Leather key fob cover"),
+        listing("DM1", purpose="recheck", listing_status="live"),
+    )
     captures = pipeline.store.execute("SELECT run_id, crawler_version, purpose FROM captures ORDER BY id").fetchall()
     version = f"keywatch/{VERSION} scrapy/{scrapy.__version__}"
     assert captures == [(pipeline.run_id, version, p) for p in ("candidate", "candidate", "recheck")]
@@ -132,6 +143,22 @@ def test_store_writes_each_capture_and_counts_it(store_pipeline):
     assert (stats.get_value("keywatch/items_stored"), stats.get_value("keywatch/rechecks_stored")) == (2, 1)
     assert stats.get_value("keywatch/hits") == 1
     assert stats.get_value("keywatch/hits/category/relay_attack") == stats.get_value("keywatch/hits/risk/high") == 1
+
+
+def test_an_item_counts_as_stored_only_once_its_group_has_committed(store_pipeline):
+    pipeline, crawler, _ = store_pipeline
+    pipeline.group_size = 3
+    waiting = [defer.ensureDeferred(pipeline.process_item(listing(f"DM{n}"))) for n in (1, 2)]
+    # Held in the pipeline: nothing written, nothing counted, Scrapy not told the items are done.
+    assert not any(d.called for d in waiting)
+    assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (0,)
+    assert crawler.stats.get_value("keywatch/items_stored") is None
+    third = defer.ensureDeferred(pipeline.process_item(listing("DM3")))  # the group is full: one commit
+    assert len(pipeline.writing) == 1 and not pipeline.group
+    pipeline.wait_for_writes()
+    assert all(d.called for d in [*waiting, third])
+    assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (3,)
+    assert crawler.stats.get_value("keywatch/items_stored") == 3
 
 
 def test_store_counts_what_did_not_reach_it(store_pipeline):
@@ -146,14 +173,16 @@ def test_store_refuses_a_capture_from_another_host_and_keeps_nothing_of_it(store
     pipeline, _, _ = store_pipeline
     elsewhere = listing("DM5")
     elsewhere.url = elsewhere.request_url = elsewhere.response_url = "https://attacker.example/item/DM5"
+    [refused, stored] = store_items(pipeline, elsewhere, listing("DM6"))
     with pytest.raises(db.ForeignHost):
-        pipeline.process_item(elsewhere)
-    assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (0,)
+        refused.result.raiseException()
+    assert stored.result.listing_id == "DM6"  # the rest of its group is stored all the same
+    assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (1,)
 
 
 def test_store_records_how_the_run_ended_and_closes(store_pipeline):
     pipeline, crawler, path = store_pipeline
-    pipeline.process_item(listing("DM1"))
+    store_items(pipeline, listing("DM1"))
     crawler.stats.set_value("keywatch/item_pages", 2)
     crawler.stats.set_value("keywatch/items_stored", 1)
     run_id = pipeline.run_id

@@ -7,7 +7,7 @@ import db
 from db import accounts, decisions, rechecks
 from db.status import status_history
 from demo_market import DemoMarket
-from tests.support.cli import run_keywatch
+from tests.support.cli import demo_crawl_args, run_keywatch
 
 
 def history_of(store, listing_id):
@@ -23,18 +23,7 @@ def test_status_history_records_when_flagged_listings_come_down(tmp_path):
     config = tmp_path / "marketplaces.yaml"
     with DemoMarket(port=0) as market:
         config.write_text(f"marketplaces:\n  - spider: demo_market\n    args: {{base_url: '{market.url}'}}\n")
-        run_keywatch(
-            "crawl",
-            "demo_market",
-            "-a",
-            f"base_url={market.url}",
-            "-a",
-            "mode=all",
-            "--db",
-            db_path,
-            "-s",
-            "LOG_LEVEL=WARNING",
-        )
+        run_keywatch(*demo_crawl_args(market.url, db_path, "-s", "LOG_LEVEL=WARNING"))
         store = db.connect(db_path)
         flagged = [row["listing_id"] for row in db.hits(store)]
         assert len(flagged) > 10

@@ -20,7 +20,7 @@ from spiders.spiders.demo_market import DemoMarketSpider
 from spiders.spiders.ebay_uk import EbayUkSpider
 from spiders.spiders.gumtree import GumtreeSpider
 from spiders.spiders.webshop import WebshopSpider
-from tests.support.cli import run_keywatch
+from tests.support.cli import demo_crawl_args, run_keywatch
 
 
 def product_page(
@@ -55,18 +55,7 @@ def product_page(
 
 
 def crawl_demo(market, db_path):
-    run_keywatch(
-        "crawl",
-        "demo_market",
-        "-a",
-        f"base_url={market.url}",
-        "-a",
-        "mode=all",
-        "--db",
-        db_path,
-        "-s",
-        "LOG_LEVEL=WARNING",
-    )
+    run_keywatch(*demo_crawl_args(market.url, db_path, "-s", "LOG_LEVEL=WARNING"))
 
 
 def crawl_shop(start_url, db_path, check=True):

@@ -190,3 +190,11 @@ def test_truncated_pages_of_its_own_site_never_raise(own_page, cut):
         spider = cls()
         assert isinstance(spider.parse_cards(response), list)
         assert isinstance(spider.parse_listing(response), dict)
+
+
+def test_every_robot_check_marker_holds_a_cue_so_the_cheap_first_look_cannot_miss_it():
+    from spiders.parsing import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS, CAPTCHA_FORMS, CUES
+
+    markers = [*BLOCK_TITLES, *BLOCK_PHRASES, *BLOCK_URLS, *CAPTCHA_FORMS.replace("#", " ").split(",")]
+    for marker in markers:
+        assert any(cue in marker.lower() for cue in CUES), marker

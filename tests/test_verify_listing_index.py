@@ -5,6 +5,7 @@ import sqlite3
 import pytest
 
 import db
+from db import listing_index
 from tests.support.items import make_item
 
 
@@ -189,3 +190,14 @@ def test_a_description_document_does_not_blank_the_search_row(store):
         ),
     )
     assert [row["listing_id"] for row in queue.queue(store, queue.QueueFilter(q="repeater"))] == ["5005"]
+
+
+def test_checking_some_listings_searches_them_by_key_rather_than_scanning_every_listing(tmp_path):
+    # An export checks the index of the listings it quotes: its cost must follow the pack, not the store.
+    store = db.connect(tmp_path / "plan.sqlite")
+    for sql, params in (
+        listing_index._only(listing_index._DERIVED, "l.pk", [1, 2]),
+        listing_index._only("SELECT pk FROM listings {only}", "pk", [1, 2]),
+    ):
+        plan = [row["detail"] for row in store.query("EXPLAIN QUERY PLAN " + sql, params)]
+        assert not [step for step in plan if step.startswith(("SCAN l", "SCAN listings", "SCAN c"))], plan

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -364,7 +363,10 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     Each new score is appended as a classification of that capture (recording the watchlist
     version and the classifier's, which names the model and its training set) and chained;
     earlier classifications stay. Captures already scored with this watchlist and classifier
-    (model included) are skipped unless --force.
+    (model included) are skipped unless --force. Captures are scored outside any transaction and
+    written in batches of a few hundred, each its own short transaction, so a crawl or the review
+    desk writing at the same time never waits long; an interrupted run has recorded whole batches,
+    and running it again continues with the captures not yet re-scored.
 
         keywatch reclassify --db data/keywatch.sqlite
     """
@@ -374,40 +376,32 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     version = classifier_version(wl)
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
-    with (
-        read_store(db_path) if dry_run else open_store(db_path) as store,
-        contextlib.nullcontext() if dry_run else db.write_transaction(store),
-    ):  # all re-scored, or none
-        for row in list(db.captures_to_classify(store)):
-            fields = json.loads(row["fields"] or "{}")
-            title, description = fields.get("title") or "", fields.get("description") or ""
-            current = (row["watchlist_version"], row["classifier_version"]) == (wl.version, version)
-            if not (title or description) or (current and not force):
-                counts["skipped"] += 1
-                continue
-            result = classify_listing(title, description, wl)
-            counts["scored"] += 1
-            before = (bool(row["flagged"]), row["category"]) if row["flagged"] is not None else (False, None)
-            after = (result.flagged, result.category)
-            if after != before:
-                change = (
-                    "newly flagged"
-                    if after[0] and not before[0]
-                    else "no longer flagged"
-                    if before[0] and not after[0]
-                    else "category changed"
+    with read_store(db_path) if dry_run else open_store(db_path) as store:
+        after = 0
+        while batch := list(db.captures_to_classify(store, after=after, limit=RECLASSIFY_BATCH)):
+            after = batch[-1]["capture_id"]
+            scored = []
+            for row in batch:
+                fields = json.loads(row["fields"] or "{}")
+                title, description = fields.get("title") or "", fields.get("description") or ""
+                current = (row["watchlist_version"], row["classifier_version"]) == (wl.version, version)
+                if not (title or description) or (current and not force):
+                    counts["skipped"] += 1
+                    continue
+                result = classify_listing(title, description, wl)
+                counts["scored"] += 1
+                scored.append(
+                    (
+                        row["capture_id"],
+                        {**result.to_dict(), "watchlist_version": wl.version, "classifier_version": version},
+                    )
                 )
-                counts[change] += 1
-                changes.append(
-                    f"  capture {row['capture_id']} {row['marketplace']}:{row['listing_id']}: "
-                    f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}"
-                )
-            if not dry_run:
-                db.save_classification(
-                    store,
-                    row["capture_id"],
-                    {**result.to_dict(), "watchlist_version": wl.version, "classifier_version": version},
-                )
+                change = _change(row, result)
+                if change:
+                    counts[change[0]] += 1
+                    changes.append(change[1])
+            if scored and not dry_run:
+                db.save_classifications(store, scored)
     click.echo(
         ("Would re-score" if dry_run else "Re-scored")
         + f" with watchlist {wl.version}: "
@@ -415,6 +409,29 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     )
     for line in changes:
         click.echo(printable(line))  # listing ids come from the pages
+
+
+# Captures re-scored per write transaction: a few hundred keep each well under a second of holding the write lock.
+RECLASSIFY_BATCH = 250
+
+
+def _change(row, result) -> tuple[str, str] | None:
+    """(what kind of change, the line that reports it) when the new score differs from the capture's last."""
+    before = (bool(row["flagged"]), row["category"]) if row["flagged"] is not None else (False, None)
+    after = (result.flagged, result.category)
+    if after == before:
+        return None
+    kind = (
+        "newly flagged"
+        if after[0] and not before[0]
+        else "no longer flagged"
+        if before[0] and not after[0]
+        else "category changed"
+    )
+    return kind, (
+        f"  capture {row['capture_id']} {row['marketplace']}:{row['listing_id']}: "
+        f"{before[1] or 'not flagged'} -> {after[1] or 'not flagged'}"
+    )
 
 
 commands = [classify, eval_, train, watchlist, reclassify]

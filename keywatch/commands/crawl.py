@@ -203,12 +203,16 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
     if spider not in known:
         raise click.ClickException(f"unknown spider {spider!r}; known: {', '.join(sorted(known))}")
     job_settings = {}
-    jobdir = JobState(db_path).jobdir(spider)
-    if resume:
-        job_settings["JOBDIR"] = str(jobdir)
+    state = JobState(db_path)
+    jobdir = state.jobdir(spider)
     try:
         with CrawlLock(db_path):
+            if resume:
+                job_settings["KEYWATCH_RESUMING"] = state.start_run(spider)
+                job_settings["JOBDIR"] = str(jobdir)
             [result] = run_crawls([(spider, parse_pairs(spider_args, "-a"), job_settings)], scrapy_settings)
+            if resume:
+                state.end_run(spider)
     except LockHeld as error:
         raise click.ClickException(str(error)) from None
     if result.error:

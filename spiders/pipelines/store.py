@@ -1,4 +1,10 @@
-"""StorePipeline (200): writes every capture, its classification and the crawl run into the evidence store.
+"""StorePipeline (400): writes every capture, its classification and the crawl run into the evidence store.
+
+Items are committed in groups (`KEYWATCH_STORE_GROUP_SIZE` items, or whatever arrived within
+`KEYWATCH_STORE_GROUP_SECONDS`, whichever comes first), one transaction per group: one commit per page was most
+of what the pipeline added to a bare download. An item is held in the pipeline until its group has committed, so
+it counts as stored (stats, the run's accounting, Scrapy's item_scraped) only once it is evidence; a crash loses
+at most the group being written, none of which was counted, and a resumed crawl fetches those pages again.
 
 At the start of a run it declares the hosts of the marketplaces the spider writes (db/hosts.py): the store then
 refuses a capture fetched anywhere else. Every item that does not reach the store, here or in an earlier pipeline,
@@ -7,10 +13,16 @@ is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a r
 
 import json
 import logging
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
+from twisted.python.failure import Failure
 
 import db
 from common import VERSION
@@ -20,15 +32,29 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, crawler, db_path):
+    def __init__(self, crawler, db_path, group_size: int = 50, group_seconds: float = 0.2):
         self.crawler = crawler
         self.db_path = db_path
         self.store = None
         self.run_id = None
+        self.group_size = max(1, group_size)
+        self.group_seconds = group_seconds
+        self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
+        self.timer = None  # the pending time-based commit of the open group
+        # One thread writes the groups, in order: SQLite, zlib and hashlib let go of the GIL, so a commit overlaps
+        # the parsing of the next pages. Groups handed to it and not yet released, oldest first:
+        self.writer: ThreadPoolExecutor | None = None
+        self.writing: list[tuple[Future, list]] = []
 
     @classmethod
     def from_crawler(cls, crawler):
-        pipeline = cls(crawler, crawler.settings.get("KEYWATCH_DB"))
+        settings = crawler.settings
+        pipeline = cls(
+            crawler,
+            settings.get("KEYWATCH_DB"),
+            group_size=settings.getint("KEYWATCH_STORE_GROUP_SIZE", 50),
+            group_seconds=settings.getfloat("KEYWATCH_STORE_GROUP_SECONDS", 0.2),
+        )
         # spider_closed carries the finish reason (finished, shutdown, ...), close_spider does not.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.not_stored, signal=signals.item_error)
@@ -37,7 +63,9 @@ class StorePipeline:
 
     def open_spider(self):
         spider = self.crawler.spider
-        self.store = db.connect(self.db_path)
+        # Used by the writer thread while a group commits and by this one otherwise, never by both at once.
+        self.store = db.connect(self.db_path, check_same_thread=False)
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywatch-store")
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
@@ -59,11 +87,58 @@ class StorePipeline:
         record["crawler_version"] = self.crawler_version
         return record
 
-    def process_item(self, item):
+    async def process_item(self, item):
         record = self.record_of(item)
-        db.save_capture(self.store, record, run_id=self.run_id)
+        committed: defer.Deferred = defer.Deferred()
+        self.group.append((record, committed))
+        reactor = _running_reactor()
+        if len(self.group) >= self.group_size:
+            self.commit_group()
+        elif self.timer is None and reactor is not None:
+            self.timer = reactor.callLater(self.group_seconds, self.commit_group)
+        # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
+        await (committed if reactor is None else maybe_deferred_to_future(committed))
         self.count_stored(record)
         return item
+
+    def commit_group(self) -> None:
+        """Hand the open group to the writer thread; its items are released once it has committed."""
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        group, self.group = self.group, []
+        if not group:
+            return
+        future = self.writer.submit(db.save_captures, self.store, [record for record, _ in group], self.run_id)
+        self.writing.append((future, group))
+        reactor = _running_reactor()
+        if reactor is not None:
+            future.add_done_callback(lambda done: reactor.callFromThread(self.release, done))
+
+    def release(self, future: Future) -> None:
+        """Tell each item of a committed group how it went (in the reactor's thread, where Scrapy runs)."""
+        entry = next((entry for entry in self.writing if entry[0] is future), None)
+        if entry is None:
+            return  # released already, by wait_for_writes
+        self.writing.remove(entry)
+        group = entry[1]
+        try:
+            outcomes = future.result()
+        except Exception as error:  # noqa: BLE001 - the commit failed: no item of the group is stored
+            outcomes = [error] * len(group)
+        for (_, committed), outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                committed.errback(Failure(outcome))
+            else:
+                committed.callback(outcome)
+
+    def wait_for_writes(self) -> None:
+        """Commit the open group and wait for every group the writer holds, releasing their items."""
+        self.commit_group()
+        while self.writing:
+            future = self.writing[0][0]
+            wait_for([future])
+            self.release(future)
 
     def count_stored(self, record) -> None:
         stats = self.crawler.stats
@@ -81,6 +156,8 @@ class StorePipeline:
     def spider_closed(self, spider, reason):
         if self.store is None:
             return
+        self.wait_for_writes()  # normally nothing: Scrapy closes a spider only once no item is in the pipelines
+        self.writer.shutdown()
         # The run record says itself whether every listing page fetched was stored.
         pages = accounting(self.crawler.stats.get_stats())
         self.crawler.stats.set_value("keywatch/listing_pages_not_stored", pages["not_stored"] + pages["lost"])
@@ -89,6 +166,14 @@ class StorePipeline:
         db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
         self.store.close()
         self.store = None
+
+
+def _running_reactor():
+    """Twisted's reactor when one is installed (a crawl), else None: importing it would install one."""
+    return (
+        getattr(sys.modules.get("twisted.internet.reactor"), "callLater", None)
+        and sys.modules["twisted.internet.reactor"]
+    )
 
 
 def kind_of(record) -> str:

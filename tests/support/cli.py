@@ -28,6 +28,11 @@ def run_keywatch(*args, env=None, timeout=300, check=True):
     return proc
 
 
+def demo_crawl_args(url, db_path, *more) -> list[str]:
+    """`keywatch` arguments that crawl every item of the demo marketplace at `url` into `db_path`."""
+    return ["crawl", "demo_market", "-a", f"base_url={url}", "-a", "mode=all", "--db", str(db_path), *map(str, more)]
+
+
 def notify_cli():
     """`keywatch` with only the notices commands (export, verify-pack, retailer, report), through CliRunner: a
     function of the arguments, returning click's result."""
