@@ -1,0 +1,76 @@
+"""Near-identical descriptions: one seller's text copied by another, with a word or two changed.
+
+A description becomes a set of word shingles (SHINGLE words in a row, after folding case, accents and
+punctuation). Shingles that many sellers share are marketplace boilerplate ("returns accepted within 30 days",
+a postage template) and are dropped before comparing; what is left is compared by MinHash with LSH
+(datasketch), so only likely pairs are checked, and a candidate pair counts when the exact Jaccard similarity
+of the two shingle sets is at least JACCARD_MIN. A description with fewer than MIN_SHINGLES shingles left
+says too little to link anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+
+from datasketch import MinHash, MinHashLSH
+
+SHINGLE = 3
+JACCARD_MIN = 0.6
+MIN_SHINGLES = 8
+NUM_PERM = 64
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").casefold())
+    return _WORDS.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def shingles(text: str) -> set[str]:
+    tokens = words(text)
+    if len(tokens) < SHINGLE:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(" ".join(words(text)).encode()).hexdigest()[:24]
+
+
+def similar_groups(docs: dict[str, tuple[set[str], set[str]]], boilerplate_sellers: int) -> list[list[str]]:
+    """Groups of near-identical documents. `docs`: {text key: (shingles, seller keys using it)}. A shingle used
+    by `boilerplate_sellers` or more sellers is boilerplate and ignored."""
+    sellers_of: dict[str, set[str]] = defaultdict(set)
+    for shingle_set, sellers in docs.values():
+        for shingle in shingle_set:
+            if len(sellers_of[shingle]) < boilerplate_sellers:
+                sellers_of[shingle].update(sellers)
+    kept = {
+        key: frozenset(s for s in shingle_set if len(sellers_of[s]) < boilerplate_sellers)
+        for key, (shingle_set, _sellers) in docs.items()
+    }
+    kept = {key: s for key, s in kept.items() if len(s) >= MIN_SHINGLES}
+    keys = sorted(kept)
+    sketches = MinHash.bulk([[s.encode() for s in kept[key]] for key in keys], num_perm=NUM_PERM)
+    lsh = MinHashLSH(threshold=JACCARD_MIN, num_perm=NUM_PERM)
+    parent = {key: key for key in keys}
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for key, sketch in zip(keys, sketches):
+        for other in lsh.query(sketch):
+            a, b = kept[key], kept[other]
+            if len(a & b) / len(a | b) >= JACCARD_MIN:
+                parent[root(key)] = root(other)
+        lsh.insert(key, sketch)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        groups[root(key)].append(key)
+    return [sorted(group) for group in groups.values() if len(group) > 1 or len(docs[group[0]][1]) > 1]
