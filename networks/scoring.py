@@ -68,7 +68,7 @@ def build_networks(links: list[Link], listings_of: dict[str, list[str]]) -> list
     members: dict[str, list[str]] = defaultdict(list)
     for key in list(parent):
         members[root(key)].append(key)
-    network_of = {}
+    network_of: dict[str, Network] = {}
     networks = []
     for group in members.values():
         if len(group) < 2:
@@ -81,8 +81,8 @@ def build_networks(links: list[Link], listings_of: dict[str, list[str]]) -> list
         for seller in sellers:
             network_of[seller] = network
     for link in links:
-        network = network_of.get(link.a)
-        if network is not None and network_of.get(link.b) is network:
-            network.links.append(link)
+        found = network_of.get(link.a)
+        if found is not None and network_of.get(link.b) is found:
+            found.links.append(link)
     networks.sort(key=lambda n: (-len(n.sellers), n.id))
     return networks
