@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from .catalogue import DEPARTMENTS, format_price
 from .photos import photo_names
+from .sellers import SELLER_PROFILES
 
 SITE_NAME = "DemoMarket"
 
@@ -243,7 +244,11 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
  <p class="item-condition-line">Condition: <span class="item-condition">{esc(row["condition"])}</span></p>
  <div class="seller-info">
   Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
-  <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>
+  <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>{
+        f'{chr(10)}  <p class="seller-about">{esc(SELLER_PROFILES[row["seller"]])}</p>'
+        if row["seller"] in SELLER_PROFILES
+        else ""
+    }
  </div>
  <section class="item-specifics">
   <h2>Item specifics</h2>

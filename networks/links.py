@@ -38,8 +38,12 @@ def _occurrence(source: Source, field_name: str, text: str) -> Occurrence:
     )
 
 
+def _when(occurrence: Occurrence) -> tuple[str, int]:
+    return occurrence.fetched_at, occurrence.capture_id
+
+
 def _earlier(a: Occurrence | None, b: Occurrence) -> Occurrence:
-    return b if a is None or (b.fetched_at, b.capture_id) < (a.fetched_at, a.capture_id) else a
+    return b if a is None or _when(b) < _when(a) else a
 
 
 class _Items:
@@ -61,10 +65,11 @@ class _Items:
                 stock[kind] = stock.get(kind, 0) + 1
                 continue
             hashed = item_hash(kind, item)
+            origin = min(uses.values(), key=_when)
             sellers = sorted(uses)
             for i, a in enumerate(sellers):
                 for b in sellers[i + 1 :]:
-                    out.append(Link(kind, a, b, item, hashed, WEIGHTS[kind], (uses[a], uses[b])))
+                    out.append(Link(kind, a, b, item, hashed, WEIGHTS[kind], (uses[a], uses[b]), origin))
         return out
 
 
@@ -130,9 +135,8 @@ def _names(pages: list[Page]) -> list[Link]:
         first_seen[seller] = _earlier(first_seen.get(seller), _occurrence(page.source, "seller", page.source.seller))
     out = []
     for a, b, folded in name_pairs(sorted(first_seen)):
-        out.append(
-            Link("name", a, b, folded, item_hash("name", folded), WEIGHTS["name"], (first_seen[a], first_seen[b]))
-        )
+        pair = (first_seen[a], first_seen[b])
+        out.append(Link("name", a, b, folded, item_hash("name", folded), WEIGHTS["name"], pair, min(pair, key=_when)))
     return out
 
 

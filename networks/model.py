@@ -88,6 +88,7 @@ class Link:
     item_hash: str
     weight: float
     occurrences: tuple[Occurrence, Occurrence]  # a's and b's earliest use
+    origin: Occurrence  # the earliest use by any seller (maybe neither a nor b): who wrote it first, and where
 
     @property
     def id(self) -> str:
@@ -97,7 +98,7 @@ class Link:
     @property
     def first(self) -> Occurrence:
         """Who wrote (or showed) the shared item first, and where."""
-        return min(self.occurrences, key=lambda o: (o.fetched_at, o.capture_id))
+        return self.origin
 
     def evidence(self) -> dict:
         return {
