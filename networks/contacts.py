@@ -164,14 +164,28 @@ def domains(text: str) -> Iterator[Contact]:
         yield Contact("domain", domain, match.group(0))
 
 
+# Cheap searches that say whether a finder could find anything: most text holds no contact at all.
+_HINTS = {
+    "phones": re.compile(r"\d(?:\D{0,4}\d){9}"),
+    "emails": re.compile(r"@|\bat\b", re.IGNORECASE),
+    "handles": re.compile(r"t\.me|telegram|signal|wa\.me|whats|\btg\b|\bwa\b|\btele\b", re.IGNORECASE),
+    "domains": re.compile(r"(?:\.|\bdot\b)\s*(?:" + "|".join(TLDS) + r")\b", re.IGNORECASE),
+}
+_SPELLED_HINT = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
 def contacts(text: str) -> list[Contact]:
     """Every contact in `text` (disguises undone), each value once, in the order found."""
-    plain = reveal(text)
+    plain = _KEYCAP.sub("", unicodedata.normalize("NFKC", text or ""))
+    if _SPELLED_HINT.search(plain):
+        plain = reveal(plain)
     found: dict[tuple[str, str], Contact] = {}
-    for finder in (phones, emails, handles):
-        for contact in finder(plain):
+    for name, finder in (("phones", phones), ("emails", emails), ("handles", handles)):
+        if _HINTS[name].search(plain):
+            for contact in finder(plain):
+                found.setdefault((contact.kind, contact.value), contact)
+    if _HINTS["domains"].search(plain):
+        # "shop dot co dot uk": the spelled dots only (a literal ". " ends a sentence, it does not join a domain).
+        for contact in domains(_SPELLED_DOT.sub(".", plain)):
             found.setdefault((contact.kind, contact.value), contact)
-    # "shop dot co dot uk": the spelled dots only (a literal ". " ends a sentence, it does not join a domain).
-    for contact in domains(_SPELLED_DOT.sub(".", plain)):
-        found.setdefault((contact.kind, contact.value), contact)
     return list(found.values())

@@ -74,22 +74,29 @@ class _Items:
 
 
 def _contacts(pages: list[Page], items: _Items) -> None:
+    read: dict[str, list] = {}  # the same text on many pages (a seller's profile, a reused description) is read once
     for page in pages:
         for field_name, text in page.fields().items():
-            if text:
-                for contact in contacts(text):
-                    items.add(contact.kind, contact.value, _occurrence(page.source, field_name, contact.text))
+            if not text:
+                continue
+            if text not in read:
+                read[text] = contacts(text)
+            for contact in read[text]:
+                items.add(contact.kind, contact.value, _occurrence(page.source, field_name, contact.text))
 
 
 def _descriptions(pages: list[Page], items: _Items) -> None:
     docs: dict[str, tuple[set[str], set[str]]] = {}
     first_use: dict[tuple[str, str], Occurrence] = {}
+    read: dict[str, tuple[str, set[str]]] = {}
     for page in pages:
         if not page.description:
             continue
-        key = texts.text_key(page.description)
+        if page.description not in read:
+            read[page.description] = texts.read(page.description)
+        key, shingle_set = read[page.description]
         if key not in docs:
-            docs[key] = (texts.shingles(page.description), set())
+            docs[key] = (shingle_set, set())
         docs[key][1].add(page.source.seller_key)
         seller = page.source.seller_key
         occurrence = _occurrence(page.source, "description", page.description)

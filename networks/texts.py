@@ -25,19 +25,19 @@ _WORDS = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> list[str]:
+    if text.isascii():  # nothing to fold but case: the common case, and 20 times faster
+        return _WORDS.findall(text.lower())
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").casefold())
     return _WORDS.findall("".join(c for c in folded if not unicodedata.combining(c)))
 
 
-def shingles(text: str) -> set[str]:
+def read(text: str) -> tuple[str, set[str]]:
+    """(key, shingles) of a description: texts that differ only in case, accents or punctuation share a key."""
     tokens = words(text)
+    key = hashlib.sha256(" ".join(tokens).encode()).hexdigest()[:24]
     if len(tokens) < SHINGLE:
-        return {" ".join(tokens)} if tokens else set()
-    return {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(" ".join(words(text)).encode()).hexdigest()[:24]
+        return key, ({" ".join(tokens)} if tokens else set())
+    return key, {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
 
 
 def similar_groups(docs: dict[str, tuple[set[str], set[str]]], boilerplate_sellers: int) -> list[list[str]]:
