@@ -231,8 +231,16 @@ def _network(store, row: dict, rejected: set[str], *, with_links: bool = True) -
     return network
 
 
+def computed(store) -> bool:
+    """Whether the store has the network tables: a store opened read-only is not migrated, and one written by a
+    keywatch before seller networks has none (it has no networks either)."""
+    return store["network_recomputes"].exists()
+
+
 def list_networks(store, *, with_links: bool = True) -> list[dict]:
     """Every network of the last recompute, largest first, with its links (rejected ones marked) and status."""
+    if not computed(store):
+        return []
     rejected = rejected_link_ids(store)
     rows = store.query("SELECT * FROM networks ORDER BY size DESC, id")
     return [_network(store, row, rejected, with_links=with_links) for row in rows]
@@ -244,6 +252,8 @@ def get_network(store, network_id: str) -> dict | None:
 
 
 def last_recompute(store) -> dict | None:
+    if not computed(store):
+        return None
     row = next(store.query("SELECT * FROM network_recomputes ORDER BY id DESC LIMIT 1"), None)
     return {**row, "stock": json.loads(row["stock"])} if row else None
 
@@ -378,3 +388,63 @@ def decide_network(
         assert decision_id is not None
         append_chain(store, "network_decision", decision_id, row)
     return {"id": decision_id, **row}
+
+
+# ---------------------------------------------------------------- the compliance report's reads
+
+
+def network_report(store) -> dict:
+    """Networks of the last recompute for the compliance report: how many, their sizes and marketplaces, how many
+    confirmed, and every reappearance: a seller with a listing the marketplace removed, and a linked account (same
+    network) with a listing first seen after that removal."""
+    found = list_networks(store, with_links=False)
+    if not found:
+        return {"networks": 0, "confirmed": 0, "sellers": 0, "largest": 0, "multi_marketplace": 0, "rows": [],
+                "reappearances": []}  # fmt: skip
+    removed_at = {
+        row["seller"]: row["at"]
+        for row in store.query(
+            """SELECT m.seller, min(s.observed_at) AS at FROM network_members m
+               JOIN listings l ON l.marketplace = m.marketplace AND l.seller = m.seller_name
+               JOIN listing_status s ON s.listing_pk = l.pk AND s.status = 'removed'
+               GROUP BY m.seller"""
+        )
+    }
+    reappearances = []
+    for network in found:
+        for seller, at in sorted((s, removed_at[s]) for s in network["sellers"] if s in removed_at):
+            for other in network["sellers"]:
+                if other == seller:
+                    continue
+                marketplace, _, name = other.partition(":")
+                later = next(
+                    store.query(
+                        "SELECT listing_id, first_seen FROM listings WHERE marketplace = ? AND seller = ? "
+                        "AND first_seen > ? ORDER BY first_seen LIMIT 1",
+                        [marketplace, name, at],
+                    ),
+                    None,
+                )
+                if later:
+                    reappearances.append(
+                        {
+                            "network": network["id"],
+                            "removed_seller": seller,
+                            "removed_at": at,
+                            "reappeared_as": other,
+                            "listing": f"{marketplace}:{later['listing_id']}",
+                            "first_seen": later["first_seen"],
+                        }
+                    )
+    return {
+        "networks": len(found),
+        "confirmed": sum(n["status"] == "confirmed" for n in found),
+        "sellers": sum(n["size"] for n in found),
+        "largest": max((n["size"] for n in found), default=0),
+        "multi_marketplace": sum(len(n["marketplaces"]) > 1 for n in found),
+        "rows": [
+            {"id": n["id"], "status": n["status"], "size": n["size"], "marketplaces": len(n["marketplaces"])}
+            for n in found
+        ],
+        "reappearances": reappearances,
+    }
