@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/store.py
 	$(PY) bench/crawl.py
 	$(PY) bench/render.py
+	$(PY) bench/networks.py
 
 clean:
 	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
