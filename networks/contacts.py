@@ -164,27 +164,33 @@ def domains(text: str) -> Iterator[Contact]:
         yield Contact("domain", domain, match.group(0))
 
 
-# Cheap searches that say whether a finder could find anything: most text holds no contact at all.
+# Cheap tests that say whether a finder could find anything (most text holds no contact), on the lower-cased text.
 _HINTS = {
-    "phones": re.compile(r"\d(?:\D{0,4}\d){9}"),
-    "emails": re.compile(r"@|\bat\b", re.IGNORECASE),
-    "handles": re.compile(r"t\.me|telegram|signal|wa\.me|whats|\btg\b|\bwa\b|\btele\b", re.IGNORECASE),
-    "domains": re.compile(r"(?:\.|\bdot\b)\s*(?:" + "|".join(TLDS) + r")\b", re.IGNORECASE),
+    "phones": re.compile(r"\d[\d\s.\-/()+]{8,}\d").search,  # a run long enough to hold 10 digits
+    "emails": lambda low: "@" in low or re.search(r"[\s(\[{]at[\s)\]}]", low) is not None,
+    "handles": lambda low: "@" in low or any(link in low for link in ("t.me/", "telegram.", "wa.me/", "signal.me/")),
+    "domains": lambda low: " dot " in low or "(dot)" in low or "[dot]" in low or _TLD_AFTER_DOT.search(low) is not None,
 }
-_SPELLED_HINT = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_TLD_AFTER_DOT = re.compile(r"\.\s*(?:" + "|".join(TLDS) + r")\b")
+_NOT_LETTERS = str.maketrans({c: " " for c in ",.;:-_/()[]{}!?'\"0123456789"})
+
+
+def _spelled_hint(low: str) -> bool:
+    return not NUMBER_WORDS.keys().isdisjoint(low.translate(_NOT_LETTERS).split())
 
 
 def contacts(text: str) -> list[Contact]:
     """Every contact in `text` (disguises undone), each value once, in the order found."""
     plain = _KEYCAP.sub("", unicodedata.normalize("NFKC", text or ""))
-    if _SPELLED_HINT.search(plain):
+    if _spelled_hint(plain.lower()):
         plain = reveal(plain)
+    low = plain.lower()
     found: dict[tuple[str, str], Contact] = {}
     for name, finder in (("phones", phones), ("emails", emails), ("handles", handles)):
-        if _HINTS[name].search(plain):
+        if _HINTS[name](low):
             for contact in finder(plain):
                 found.setdefault((contact.kind, contact.value), contact)
-    if _HINTS["domains"].search(plain):
+    if _HINTS["domains"](low):
         # "shop dot co dot uk": the spelled dots only (a literal ". " ends a sentence, it does not join a domain).
         for contact in domains(_SPELLED_DOT.sub(".", plain)):
             found.setdefault((contact.kind, contact.value), contact)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
+import zlib
+from collections import Counter, defaultdict
 
 from datasketch import MinHash, MinHashLSH
 
@@ -21,6 +22,10 @@ SHINGLE = 3
 JACCARD_MIN = 0.6
 MIN_SHINGLES = 8
 NUM_PERM = 64
+# LSH proposes pairs well below JACCARD_MIN, so that a pair just above it is rarely missed (LSH is probabilistic:
+# at its own threshold it finds about half; here 21 bands of 3 rows miss about 1 in 400 pairs near JACCARD_MIN,
+# tests/test_networks_links.py); the exact Jaccard check then decides.
+LSH_THRESHOLD = 0.3
 _WORDS = re.compile(r"[^\W_]+")
 
 
@@ -43,19 +48,20 @@ def read(text: str) -> tuple[str, set[str]]:
 def similar_groups(docs: dict[str, tuple[set[str], set[str]]], boilerplate_sellers: int) -> list[list[str]]:
     """Groups of near-identical documents. `docs`: {text key: (shingles, seller keys using it)}. A shingle used
     by `boilerplate_sellers` or more sellers is boilerplate and ignored."""
-    sellers_of: dict[str, set[str]] = defaultdict(set)
+    shingles_of: dict[str, set[str]] = defaultdict(set)  # seller -> every shingle it wrote
     for shingle_set, sellers in docs.values():
-        for shingle in shingle_set:
-            if len(sellers_of[shingle]) < boilerplate_sellers:
-                sellers_of[shingle].update(sellers)
-    kept = {
-        key: frozenset(s for s in shingle_set if len(sellers_of[s]) < boilerplate_sellers)
-        for key, (shingle_set, _sellers) in docs.items()
-    }
+        for seller in sellers:
+            shingles_of[seller].update(shingle_set)
+    sellers_using: Counter[str] = Counter()
+    for shingle_set in shingles_of.values():
+        sellers_using.update(shingle_set)
+    boilerplate = {shingle for shingle, n in sellers_using.items() if n >= boilerplate_sellers}
+    kept = {key: frozenset(shingle_set - boilerplate) for key, (shingle_set, _sellers) in docs.items()}
     kept = {key: s for key, s in kept.items() if len(s) >= MIN_SHINGLES}
     keys = sorted(kept)
-    sketches = MinHash.bulk([[s.encode() for s in kept[key]] for key in keys], num_perm=NUM_PERM)
-    lsh = MinHashLSH(threshold=JACCARD_MIN, num_perm=NUM_PERM)
+    # CRC-32 as the shingle hash: stable across runs like datasketch's default (SHA-1), and far cheaper.
+    sketches = MinHash.bulk([[s.encode() for s in kept[key]] for key in keys], num_perm=NUM_PERM, hashfunc=zlib.crc32)
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
     parent = {key: key for key in keys}
 
     def root(key: str) -> str:

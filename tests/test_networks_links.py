@@ -136,3 +136,28 @@ def test_a_name_and_a_photo_together_join_a_pair():
 def test_the_same_seller_never_links_to_itself_and_sellerless_pages_are_skipped():
     pages = [page("solo", "ring 07700900123"), page("solo", "ring 07700900123"), page("", "ring 07700900123")]
     assert find_links(pages).links == []
+
+
+def test_the_description_index_finds_what_comparing_all_pairs_finds():
+    from networks.texts import JACCARD_MIN, read, similar_groups
+
+    rng = random.Random(15)
+    vocabulary = [f"word{n}" for n in range(3000)]
+    docs = {}
+    for n in range(120):
+        words = rng.choices(vocabulary, k=40)
+        docs[f"orig{n}"] = " ".join(words)
+        for _ in range(rng.randint(1, 6)):  # a copy with a few words replaced
+            words[rng.randrange(40)] = rng.choice(vocabulary)
+        docs[f"copy{n}"] = " ".join(words)
+    shingled = {name: (read(text)[1], {f"demo:{name}"}) for name, text in docs.items()}
+    brute = set()
+    names = sorted(shingled)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            x, y = shingled[a][0], shingled[b][0]
+            if len(x & y) / len(x | y) >= JACCARD_MIN:
+                brute.add((a, b))
+    assert len(brute) > 40
+    found = {tuple(group) for group in similar_groups(shingled, boilerplate_sellers=4) if len(group) == 2}
+    assert found == brute
