@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from keywatch.options import db_option, open_store, read_store
+from keywatch.options import db_option, open_store, read_store, table_format_option
 from keywatch.terminal import json_text, printable
 
 CSV_COLUMNS = ("network", "status", "a", "b", "kind", "weight", "item", "first_seller", "first_listing", "first_at")
@@ -82,14 +82,7 @@ def echo_table(found: list[dict]) -> None:
 
 @click.command()
 @db_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-    help="Output format: jsonl is one network per line; csv one link per row.",
-)
+@table_format_option("Output format: jsonl is one network per line; csv one link per row.")
 @click.option("--stored", is_flag=True, help="List what the last recompute found, without recomputing (read only).")
 def networks(db_path, output_format, stored):
     """Recompute seller networks from the evidence store and list those of two or more sellers.
