@@ -283,9 +283,14 @@ def network_listings(store, network_id: str) -> list[dict]:
     )
 
 
+def is_open(row: dict) -> bool:
+    """A flagged listing still to decide (pending or escalated), as the queue counts them."""
+    return bool(row["flagged"]) and row["review_status"] in OPEN_STATUSES
+
+
 def open_listing_pks(store, network_id: str) -> list[int]:
-    """A network's listings still to decide (pending or escalated): what "decide the whole network" covers."""
-    return [row["pk"] for row in network_listings(store, network_id) if row["review_status"] in OPEN_STATUSES]
+    """A network's open listings: what "decide the whole network" covers (never an unflagged listing)."""
+    return [row["pk"] for row in network_listings(store, network_id) if is_open(row)]
 
 
 def network_of_seller(store, marketplace: str, seller: str) -> str | None:

@@ -26,6 +26,7 @@ def network_id(desk):
         store, make_item("n3", seller=HOSTILE, description="call +44 7700 900 123", fetched_at="2026-11-01T09:00:00Z")
     )
     db.save_capture(store, make_item("n4", seller="charlie", description="t.me/someone_else", marketplace="other"))
+    db.save_capture(store, make_item("n5", seller="alpha", description="a phone case", classification=None))
     store.close()
     recompute(desk.path)
     with db.read_only(desk.path) as store:
@@ -42,14 +43,14 @@ def test_network_page_draws_the_graph_and_the_evidence_safely(alice, network_id)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "\u202e" not in html.replace("<bdi>", "")  # revealed, never obeyed
     assert "Not confirmed" in html
-    assert "Decide all 3 open listings" in html
+    assert "Decide all 3 open flagged listings" in html
 
 
 def test_networks_list_and_seller_page(alice, network_id):
     assert network_id in alice.get("/networks").text
     page = alice.get("/seller", query_string={"marketplace": "demo_market", "name": "alpha"})
     assert page.status_code == 200
-    assert "2 listings" in page.text and network_id in page.text
+    assert "3 listings" in page.text and network_id in page.text
     assert "Listings of linked accounts" in page.text
     assert alice.get("/seller", query_string={"marketplace": "demo_market", "name": "nobody"}).status_code == 404
 
@@ -90,5 +91,6 @@ def test_deciding_a_whole_network_covers_its_open_listings_only(desk, alice, net
                 "SELECT r.status FROM listings l JOIN review_status r ON r.listing_pk = l.pk WHERE l.listing_id = 'n4'"
             )
         )
-    assert statuses == {"n1": "escalated", "n2": "escalated", "n3": "escalated"}
+    # The unflagged listing of the network is not the reviewer's to decide in bulk.
+    assert statuses == {"n1": "escalated", "n2": "escalated", "n3": "escalated", "n5": "pending"}
     assert charlie["status"] == "pending"

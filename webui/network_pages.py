@@ -50,7 +50,7 @@ def network(network_id: str):
         graph=layout(found["sellers"], found["links"]),
         kind_colours=KIND_COLOURS,
         listings=listings,
-        open_count=sum(row["review_status"] in decisions.OPEN_STATUSES for row in listings),
+        open_count=sum(map(stored.is_open, listings)),
         decisions=stored.network_decisions(g.store, network_id),
     )
 
