@@ -220,6 +220,8 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
         for url in photo_urls(row, base_url)
     )
     price = _script_price(row) if row.get("script_price") else _price(row)
+    profile = SELLER_PROFILES.get(row["seller"])
+    about = f'<p class="seller-about">{esc(profile)}</p>' if profile else ""
     status = (
         (
             '\n <div class="item-status item-status--ended" role="status">This listing has ended. '
@@ -244,11 +246,8 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
  <p class="item-condition-line">Condition: <span class="item-condition">{esc(row["condition"])}</span></p>
  <div class="seller-info">
   Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
-  <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>{
-        f'{chr(10)}  <p class="seller-about">{esc(SELLER_PROFILES[row["seller"]])}</p>'
-        if row["seller"] in SELLER_PROFILES
-        else ""
-    }
+  <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>
+  {about}
  </div>
  <section class="item-specifics">
   <h2>Item specifics</h2>

@@ -70,8 +70,8 @@ class DemoMarketSpider(MarketplaceSpider):
             "condition": clean(response.css(".item-condition::text").get()) or None,
             "extra": {
                 "images": image_urls(product.get("image")) or response.css(".gallery img::attr(src)").getall(),
-                # What the seller writes about itself on every item page: where contacts hide (networks/).
-                **({"seller_profile": about} if (about := clean(response.css(".seller-about::text").get())) else {}),
+                # What the seller writes about itself on every item page, where contacts hide (networks/).
+                "seller_profile": clean(response.css(".seller-about::text").get()) or None,
             },
         }
 
