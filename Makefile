@@ -38,7 +38,7 @@ lint: install
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/lint-imports || status=1; \
-	$(BIN)/mypy classifier db || status=1; \
+	$(BIN)/mypy classifier db networks || status=1; \
 	exit $$status
 
 test: style imports system-deps

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
@@ -164,14 +164,14 @@ def domains(text: str) -> Iterator[Contact]:
         yield Contact("domain", domain, match.group(0))
 
 
+_TLD_AFTER_DOT = re.compile(r"\.\s*(?:" + "|".join(TLDS) + r")\b")
 # Cheap tests that say whether a finder could find anything (most text holds no contact), on the lower-cased text.
-_HINTS = {
+_HINTS: dict[str, Callable[[str], object]] = {
     "phones": re.compile(r"\d[\d\s.\-/()+]{8,}\d").search,  # a run long enough to hold 10 digits
     "emails": lambda low: "@" in low or re.search(r"[\s(\[{]at[\s)\]}]", low) is not None,
     "handles": lambda low: "@" in low or any(link in low for link in ("t.me/", "telegram.", "wa.me/", "signal.me/")),
     "domains": lambda low: " dot " in low or "(dot)" in low or "[dot]" in low or _TLD_AFTER_DOT.search(low) is not None,
 }
-_TLD_AFTER_DOT = re.compile(r"\.\s*(?:" + "|".join(TLDS) + r")\b")
 _NOT_LETTERS = str.maketrans({c: " " for c in ",.;:-_/()[]{}!?'\"0123456789"})
 
 
