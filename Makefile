@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/lint-imports || status=1; \
-	$(BIN)/mypy classifier db || status=1; \
+	$(BIN)/mypy classifier db networks || status=1; \
 	exit $$status
 
 test: style imports system-deps
@@ -55,6 +55,7 @@ bench: install
 	$(PY) bench/export.py
 	$(PY) bench/verify.py
 	$(PY) bench/render.py
+	$(PY) bench/networks.py
 
 clean:
 	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

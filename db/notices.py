@@ -73,9 +73,15 @@ def m001_retailers_and_notices(store):
 
 
 def export_listings(
-    store, *, marketplace: str | None = None, sellers: list[str] | None = None, review_status: str = "confirmed"
+    store,
+    *,
+    marketplace: str | None = None,
+    sellers: list[str] | None = None,
+    review_status: str = "confirmed",
+    accounts: list[str] | None = None,
 ) -> list[dict]:
-    """Listings whose current review status is `review_status`, on `marketplace`, by one of `sellers`.
+    """Listings whose current review status is `review_status`, on `marketplace`, by one of `sellers` (or of
+    `accounts`, exact "MARKETPLACE:SELLER" keys on any marketplace: a seller network's members).
 
     Each dict carries the listing index, its latest classification (`matches` parsed), the decision that
     set the review status, and its captures (oldest first). Seller ids compare case-insensitively.
@@ -91,6 +97,9 @@ def export_listings(
             return []
         where.append(f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})")
         params += [s.strip().lower() for s in sellers]
+    if accounts is not None:
+        where.append("l.marketplace || ':' || l.seller IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(accounts))
     rows = list(
         store.query(
             f"""SELECT l.pk, l.marketplace, l.listing_id, l.url, l.title, l.seller, l.price, l.currency,

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from .catalogue import DEPARTMENTS, format_price
 from .photos import photo_names
+from .sellers import SELLER_PROFILES
 
 SITE_NAME = "DemoMarket"
 
@@ -219,6 +220,8 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
         for url in photo_urls(row, base_url)
     )
     price = _script_price(row) if row.get("script_price") else _price(row)
+    profile = SELLER_PROFILES.get(row["seller"])
+    about = f'<p class="seller-about">{esc(profile)}</p>' if profile else ""
     status = (
         (
             '\n <div class="item-status item-status--ended" role="status">This listing has ended. '
@@ -244,6 +247,7 @@ def item_page(row: dict, base_url: str, *, ended: bool = False) -> str:
  <div class="seller-info">
   Sold by <a class="seller-name" href="/search?{esc(urlencode({"seller": row["seller"]}))}">{esc(row["seller"])}</a>
   <span class="seller-type">{"Business seller" if row["seller_type"] == "Organization" else "Private seller"}</span>
+  {about}
  </div>
  <section class="item-specifics">
   <h2>Item specifics</h2>

@@ -5,6 +5,10 @@ listings of the same kind by different sellers show the same pictures, as copied
 marketplaces. Every fifth listing shows its second photo as a watermarked copy (`-wm`): other bytes, other
 SHA-256, nearly the same perceptual hash. `photo_names(row)` says which; a catalogue row may name its own
 (`"photos": [...]`).
+
+Those product pictures stand for a manufacturer's stock photos: each is shown by several sellers, so they link no
+one. A seller's own photos are named `own-<tag>-<n>`: busy, detailed pictures drawn from the tag, as a seller's
+snapshots are, which only the listings that name them show (the photo network in docs/demo_market.md).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .catalogue import CATEGORIES, DEPARTMENTS
 SIZE = (480, 360)
 VARIANTS = 3  # pictures per kind of product
 NAME = re.compile(r"^([a-z_-]+)-([1-9])(-wm)?$")
+OWN = re.compile(r"^own-([a-z0-9]+)-([1-9])(-wm)?$")
 
 
 def photo_names(row: dict) -> list[str]:
@@ -37,6 +42,9 @@ def photo_names(row: dict) -> list[str]:
 @functools.lru_cache(maxsize=256)
 def photo_png(name: str) -> bytes | None:
     """The PNG for `name` (`relay_attack-2`, `car-keys-1-wm`), or None for a name no listing uses."""
+    own = OWN.match(name)
+    if own:
+        return _own_photo(own.group(1), int(own.group(2)), bool(own.group(3)))
     match = NAME.match(name)
     if not match or (match.group(1) not in CATEGORIES and match.group(1) not in DEPARTMENTS):
         return None
@@ -60,6 +68,25 @@ def photo_png(name: str) -> bytes | None:
     draw.text((left + 18, top + 46), f"model {variant}", fill=(230, 230, 230), font=font)
     if watermark:
         draw.text((SIZE[0] - 150, SIZE[1] - 30), "© my-shop", fill=(90, 90, 90), font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def _own_photo(tag: str, variant: int, watermark: bool) -> bytes:
+    """A seller's own snapshot: many overlapping shapes in many colours, so its perceptual hashes are its own."""
+    rng = random.Random(f"own-{tag}-{variant}")
+    image = Image.new("RGB", SIZE, tuple(rng.randrange(0, 255) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(0, SIZE[0]), rng.randrange(0, SIZE[1])
+        w, h = rng.randrange(20, 160), rng.randrange(20, 120)
+        colour = tuple(rng.randrange(0, 255) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x, y, x + w, y + h), fill=colour)
+    if watermark:
+        draw.text(
+            (SIZE[0] - 150, SIZE[1] - 30), "© my-shop", fill=(255, 255, 255), font=ImageFont.load_default(size=22)
+        )
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()

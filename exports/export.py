@@ -2,6 +2,7 @@
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 import secrets
@@ -18,6 +19,8 @@ from db.queries import stored_body
 from db.verify import listing_index_problems
 from exports.letter import notice_context, render_html, render_pdf
 from exports.listings import letter_rows, listing_record, pack_file, to_csv, to_json
+from exports.networks import NETWORK_FILE, NetworkNotExportable, confirmed_network, manifest_entry, notice_section
+from exports.networks import recipient as network_recipient
 from exports.office import Office
 from exports.pack import WrittenPack, write_pack
 
@@ -34,17 +37,34 @@ class Target:
 
     recipient: dict  # name, marketplace, seller_ids, email, address, reporting_url (as in the letter)
     retailer_id: int | None  # None for a seller not in the retailers table
-    marketplace: str
+    marketplace: str | None  # None: a network's accounts on several marketplaces
     sellers: list[str] | None  # None: every seller on the marketplace
     scope: str  # the selection, as given on the command line
+    network: dict | None = None  # a confirmed network (exports/networks.py): its accounts, links and evidence
 
 
 def resolve_target(
-    store, *, retailer: str | None = None, seller: str | None = None, marketplace: str | None = None
+    store,
+    *,
+    retailer: str | None = None,
+    seller: str | None = None,
+    marketplace: str | None = None,
+    network: str | None = None,
 ) -> Target:
-    """Turn exactly one of --retailer NAME, --seller MARKETPLACE:SELLER or --marketplace M into a Target."""
-    if sum(x is not None for x in (retailer, seller, marketplace)) != 1:
-        raise ExportError("give exactly one of --retailer NAME, --seller MARKETPLACE:SELLER, --marketplace M")
+    """Turn exactly one of --retailer NAME, --seller MARKETPLACE:SELLER, --marketplace M or --network N into a
+    Target."""
+    if sum(x is not None for x in (retailer, seller, marketplace, network)) != 1:
+        raise ExportError(
+            "give exactly one of --retailer NAME, --seller MARKETPLACE:SELLER, --marketplace M, --network N"
+        )
+    if network is not None:
+        try:
+            found = confirmed_network(store, network)
+        except NetworkNotExportable as error:
+            raise ExportError(f"{error}; nothing exported") from None
+        only = found["marketplaces"][0] if len(found["marketplaces"]) == 1 else None
+        entry = manifest_entry(found)
+        return Target(network_recipient(store, found), None, only, None, f"network:{found['id']}", entry)
     if retailer is not None:
         found = retailers.get_retailer(store, retailer)
         if found is None:
@@ -203,7 +223,11 @@ def export_pack(
 def _build(store, target, out, office, review_status, now) -> _Built:
     """Everything the pack holds, read inside the caller's snapshot, written to a staging ZIP."""
     rows = notices.export_listings(
-        store, marketplace=target.marketplace, sellers=target.sellers, review_status=review_status
+        store,
+        marketplace=target.marketplace,
+        sellers=target.sellers,
+        review_status=review_status,
+        accounts=target.network["sellers"] if target.network else None,
     )
     if not rows:
         raise ExportError(f"no {review_status} listings for {target.scope}: nothing exported, no notice recorded")
@@ -247,6 +271,7 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         # The snapshot's chain head; this notice's own chain record, added later, then covers the pack's SHA-256.
         "store": {"chain_head": head, "chain_length": db.chain_length(store)},
         "tools": tool_versions(),
+        **({"network": target.network} if target.network else {}),
     }
     files["listings.json"] = to_json(
         records, {k: header[k] for k in ("notice_number", "created_at", "scope", "review_status", "listing_count")}
@@ -262,6 +287,10 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         listings=letter_rows(records),
         chain_head=head,
     )
+    if target.network:
+        document = {"notice_number": number, "scope": target.scope, "network": target.network}
+        files[NETWORK_FILE] = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        context["network"] = notice_section(target.network)
     # The PDF draws each listing's screenshot from the pack's own copy (the HTML links to it).
     context["images"] = {name: data for name, data in files.items() if name.startswith("screenshots/")}
     files["notice.html"] = render_html(context, office.template)
@@ -332,6 +361,7 @@ README = """Evidence pack {number}
 What is here
   notice.pdf, notice.html   the notice letter (the same text in two formats)
   listings.csv, listings.json   every listing covered, with the classifier's reasons and the reviewer's decision
+  network.json              (a network's pack) its seller accounts, who confirmed it, every link and its evidence
   captures/<sha256>.html    each captured page exactly as received (and, for rendered pages, the DOM after its
                             scripts ran); its name is the SHA-256 of its bytes
   screenshots/<sha256>.png  full-page screenshots of rendered listing pages (headless Chromium)

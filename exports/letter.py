@@ -24,6 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from exports.display import shown
+from exports.networks import network_pdf
 from exports.office import Office
 from exports.screenshots import screenshot_top
 
@@ -329,7 +330,8 @@ def render_pdf(context: dict) -> bytes:
             ]
         )
     )
-    story += [table, *_seen(context, context.get("images") or {}, h2, cell)]
+    story += [table, *(_para(text, style) for text, style in network_pdf(context.get("network"), h2, cell))]
+    story += _seen(context, context.get("images") or {}, h2, cell)
     story += [
         _para("The law", h2),
         _para(context["legal_paragraph"], body),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import jinja2
 
-from db import notices
+from db import networks, notices
 from db.canonical import format_utc, utc_now
 from db.status import status_history
 from exports.display import shown, visible
@@ -171,6 +171,7 @@ def compliance(store, since: str | None = None) -> dict:
             "new_hits_since": sum(r["new_hits_since"] for r in table),
         },
         "listings": detail,
+        "networks": networks.network_report(store),
     }
 
 
@@ -218,7 +219,7 @@ def render_markdown(data: dict) -> str:
         "",
     ]
     if not data["rows"]:
-        return "\n".join(lines + ["No notices recorded in this period.", ""])
+        return "\n".join(lines + ["No notices recorded in this period.", "", *network_markdown(data["networks"])])
     lines += ["## By retailer", "", "| " + " | ".join(h for _, h in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in data["rows"]:
         lines.append("| " + " | ".join(_md_escape(_fmt(row[k])) for k, _ in COLUMNS) + " |")
@@ -241,8 +242,32 @@ def render_markdown(data: dict) -> str:
         "",
         DEFINITIONS_MD,
         "",
+        *network_markdown(data["networks"]),
     ]
     return "\n".join(lines)
+
+
+def network_markdown(found: dict) -> list[str]:
+    """The seller networks section: counts, sizes, marketplaces spanned, removed sellers that reappeared."""
+    lines = [
+        "## Seller networks",
+        "",
+        f"{found['networks']} networks ({found['confirmed']} confirmed by a reviewer) of {found['sellers']} seller "
+        f"accounts; the largest has {found['largest']}; {found['multi_marketplace']} span more than one marketplace.",
+        "",
+    ]
+    if found["rows"]:
+        lines += ["| Network | Status | Sellers | Marketplaces |", "|---|---|---|---|"]
+        lines += [f"| {r['id']} | {r['status']} | {r['size']} | {r['marketplaces']} |" for r in found["rows"]]
+        lines.append("")
+    for r in found["reappearances"]:
+        lines.append(
+            f"- {_md_escape(r['removed_seller'])} had a listing removed {r['removed_at']}; linked account "
+            f"{_md_escape(r['reappeared_as'])} listed {_md_escape(r['listing'])} after it ({r['first_seen']})."
+        )
+    if not found["reappearances"]:
+        lines.append("No removed seller reappeared under a linked account.")
+    return [*lines, ""]
 
 
 DEFINITIONS_MD = """Definitions: *notified* = listings in notices sent in the period (a listing's notice time is its

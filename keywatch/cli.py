@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "keywatch.commands.evidence",  # hits, show, verify, warc, purge
     "keywatch.commands.review",  # serve, user, review
     "keywatch.commands.notify",  # retailer, export, verify-pack, report
+    "keywatch.commands.networks",  # networks
 )
 
 

@@ -24,6 +24,18 @@ def db_option(fn):
     )(fn)
 
 
+def table_format_option(help_text: str = "Output format."):
+    """--format table|jsonl|csv (as `output_format`), for commands that list rows."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "jsonl", "csv"]),
+        default="table",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def watchlist_option(fn):
     """`--watchlist PATH`: the watchlist (default: $KEYWATCH_WATCHLIST or ./watchlist.yaml)."""
     return click.option(

@@ -14,7 +14,7 @@ import db
 from classifier import shared_watchlist
 from common import settings
 from db import accounts as account_store
-from webui import accounts, auth, security, untrusted, views
+from webui import accounts, auth, network_pages, security, untrusted, views
 from webui.highlight import short_time
 
 SQLITE_MAX_INTEGER = 2**63 - 1
@@ -115,4 +115,5 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     app.register_blueprint(auth.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(network_pages.bp)
     return app

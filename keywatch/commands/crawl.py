@@ -9,6 +9,7 @@ import db
 from common import settings
 from common.yamlfile import ConfigError
 from keywatch import weekly_report
+from keywatch.commands.networks import print_networks, recompute_after_crawl
 from keywatch.crawl_lock import CrawlLock, LockHeld
 from keywatch.job_state import JobState
 from keywatch.options import db_option, load_watchlist_or_fail, watchlist_option
@@ -134,6 +135,8 @@ def demo(db_path, watchlist_path):
     except LockHeld as error:
         raise click.ClickException(str(error)) from None
     print_summary(result, db_path)
+    recompute_after_crawl(db_path)
+    print_networks(db_path)
     refuse_losses(result)
     # After `make demo` the CLI is not on PATH: show the command as the user can type it.
     kw = "keywatch" if shutil.which("keywatch") or not Path(".venv/bin/keywatch").exists() else ".venv/bin/keywatch"
@@ -142,6 +145,7 @@ def demo(db_path, watchlist_path):
     click.echo(f"  {kw} hits --db {db_path}              # the flagged listings")
     click.echo(f"  {kw} verify --db {db_path}            # re-check every hash in the evidence store")
     click.echo(f"  {kw} user add alice --role admin --db {db_path}")
+    click.echo(f"  {kw} networks --db {db_path}          # the seller networks, with the evidence of each link")
     click.echo(f"  {kw} serve --db {db_path}             # then open http://127.0.0.1:8000/ to review")
 
 
@@ -218,6 +222,7 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
     if result.error:
         raise click.ClickException(f"{spider} did not start: {result.error}")
     print_summary(result, db_path)
+    recompute_after_crawl(db_path)
     if result.finish_reason != "finished":
         if resume:
             click.echo(f"  interrupted: run the same command again to continue (job state in {jobdir})")
@@ -243,6 +248,7 @@ def crawl_everything(config_path, db_path, scrapy_settings, resume, known):
     except (ConfigError, LockHeld) as error:
         raise click.ClickException(str(error)) from None
     click.echo(weekly_report.format_summary(report))
+    recompute_after_crawl(db_path)
     click.echo(f"Report: {weekly_report.reports_dir(db_path) / f'crawl-{report.batch}.json'}")
     if report.exit_code == weekly_report.EXIT_INTERRUPTED:
         click.echo("Interrupted: run `keywatch crawl --all --resume` with the same --db to continue.")

@@ -19,6 +19,7 @@ from keywatch.options import (
     parse_listing_ref,
     read_store,
     refuse_store_as_output,
+    table_format_option,
 )
 from keywatch.terminal import json_text, printable
 
@@ -37,14 +38,7 @@ def _table(rows: list[dict], columns) -> str:
 
 @click.command()
 @db_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_format_option()
 def hits(db_path, output_format):
     """List flagged listings, highest risk and score first, with the SHA-256 of each one's latest capture.
 

@@ -111,6 +111,9 @@ def retailer_import(path, db_path):
 @click.option("--seller", metavar="MARKETPLACE:SELLER", help="One seller account (a retailer or not)")
 @click.option("--marketplace", metavar="M", help="Every listing on a marketplace, addressed to its operator")
 @click.option(
+    "--network", metavar="N", help="A confirmed seller network's listings, with its links (`keywatch networks`)"
+)
+@click.option(
     "--status",
     "review_status",
     type=click.Choice(notices.EXPORTABLE_STATUSES),
@@ -127,7 +130,7 @@ def retailer_import(path, db_path):
 )
 @click.option("--user", default=None, help="Who is exporting (recorded with the notice)")
 @db_option
-def export(retailer_name, seller, marketplace, review_status, out, office_config, user, db_path):
+def export(retailer_name, seller, marketplace, network, review_status, out, office_config, user, db_path):
     """Write an evidence pack (ZIP) for one retailer and record the notice.
 
     The pack holds listings.csv/.json, the captured pages, the screenshots and photos, a WARC of them all,
@@ -136,6 +139,11 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     pack's SHA-256) is recorded in the store and chained; nothing is written or recorded on error.
 
         keywatch export --retailer "Keyless Pro Tools Ltd" --out KW-keyless-pro.zip
+        keywatch export --network N8668d7857 --out KW-network.zip
+
+    A network's pack (--network) also holds network.json and a manifest entry with its accounts, who
+    confirmed it and every link with its evidence, and its notice names them; only a network a reviewer
+    confirmed can be exported.
     """
     try:
         office = load_office(office_config)
@@ -144,7 +152,9 @@ def export(retailer_name, seller, marketplace, review_status, out, office_config
     refuse_store_as_output(out, db_path)
     try:
         with open_store(db_path) as store:
-            target = resolve_target(store, retailer=retailer_name, seller=seller, marketplace=marketplace)
+            target = resolve_target(
+                store, retailer=retailer_name, seller=seller, marketplace=marketplace, network=network
+            )
             result = export_pack(store, target, out, office=office, review_status=review_status, exported_by=user)
     except (ExportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -68,7 +68,11 @@ class DemoMarketSpider(MarketplaceSpider):
                 clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())
             ),
             "condition": clean(response.css(".item-condition::text").get()) or None,
-            "extra": {"images": image_urls(product.get("image")) or response.css(".gallery img::attr(src)").getall()},
+            "extra": {
+                "images": image_urls(product.get("image")) or response.css(".gallery img::attr(src)").getall(),
+                # What the seller writes about itself on every item page, where contacts hide (networks/).
+                "seller_profile": clean(response.css(".seller-about::text").get()) or None,
+            },
         }
 
     def parse_rendered(self, response):
