@@ -141,3 +141,12 @@ def m007_account_changes(store: Database):
     )
     store.execute("CREATE INDEX account_changes_account ON account_changes (account, id)")
     protect(store, "account_changes")
+
+
+@migrations()
+def m008_classification_probability(store: Database):
+    # The learned model's probability and the threshold it flags at, kept with each classification so the desk
+    # can put the listings it was least sure about first. Nullable: rules-only classifications have neither, and
+    # the chain hashes only non-null columns, so rows stored before this migration keep their hashes.
+    store.execute("ALTER TABLE classifications ADD COLUMN probability REAL")
+    store.execute("ALTER TABLE classifications ADD COLUMN threshold REAL")
