@@ -95,8 +95,8 @@ def _item(rng, n, i, when, cats, *, flagged, purpose):
     # Flagged listings mostly lie above the threshold; a few sit just below it (flagged on the rules).
     probability = rng.betavariate(5, 2) if flagged else rng.betavariate(1.2, 8)
     score = round(55 + 45 * probability, 1) if flagged else round(40 * probability, 1)
-    # Sellers: a long tail, a few hundred big ones.
-    seller = f"seller_{int(rng.paretovariate(1.1)) % max(50, n // 40)}"
+    # Sellers: 200 shops with 0.15% of the listings each, and a long tail with about 20 each.
+    seller = f"shop_{rng.randrange(200)}" if rng.random() < 0.3 else f"seller_{rng.randrange(max(50, n // 20))}"
     url = f"https://{marketplace}.example/itm/{i}"
     return {
         "marketplace": marketplace,

@@ -150,3 +150,13 @@ def m008_classification_probability(store: Database):
     # the chain hashes only non-null columns, so rows stored before this migration keep their hashes.
     store.execute("ALTER TABLE classifications ADD COLUMN probability REAL")
     store.execute("ALTER TABLE classifications ADD COLUMN threshold REAL")
+
+
+@migrations()
+def m009_desk_read_paths(store: Database):
+    # What the desk reads on every request, kept current by triggers in the transaction of each write
+    # (db/desk_counts.py explains them; `verify` recounts them): a listing's review status as a column, the number
+    # of flagged listings per category, marketplace and review status, and the marketplaces seen.
+    from db import desk_counts
+
+    desk_counts.install(store)

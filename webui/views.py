@@ -28,6 +28,7 @@ REASON_LABELS = {
     "other": "Other (say why in the note)",
 }
 PAGE_SIZE = 100
+SELLER_ROWS = 50  # other listings by the seller shown on a listing's page
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A listing number in a form: ASCII digits only ("²".isdigit() is true, and int() refuses it), within SQLite's range.
 _ROW_ID = re.compile(r"[0-9]{1,18}")
@@ -83,6 +84,7 @@ def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
         since=dates["since"],
         until=dates["until"],
         q=args.get("q", "").strip()[:200],
+        order=args.get("order", "risk") if args.get("order") in queue.ORDERS else "risk",
     )
 
 
@@ -96,7 +98,7 @@ def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
         "counts": queue.queue_counts(g.store, f),
         "f": f,
         "statuses": ("open", *decisions.REVIEW_STATUSES, "all"),
-        "args": {k: v for k, v in args.items() if k != "page"},
+        "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
     }
 
 
@@ -107,17 +109,18 @@ def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
 def queue_page():
     f = queue_filter()
     tabs = tabs_context(f, request.args)
-    # A page past the end (or a number too large for SQLite's OFFSET) shows the last page.
-    last_page = max(1, -(-tabs["counts"][f.status] // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), last_page)
-    rows = queue.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    # Keyset pages: `after`/`before` name the row a page starts after or ends before (db/queue.py); a cursor
+    # that is not one (a hand-edited link) shows the first page.
+    page = queue.queue_page(
+        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before")
+    )
     return render_template(
         "queue.html",
-        rows=rows,
-        thumbnails=media.thumbnails(g.store, [row["pk"] for row in rows]),
+        rows=page.rows,
         page=page,
+        thumbnails=media.thumbnails(g.store, [row["pk"] for row in page.rows]),
         page_size=PAGE_SIZE,
-        filter_choices=queue.filter_choices(g.store),
+        filter_choices=queue.filter_choices(g.store, category_labels()),
         next_url=request.full_path.rstrip("?"),
         view_statuses=view_statuses(f.status),
         **tabs,
@@ -133,11 +136,7 @@ def listing(pk: int):
     matches = (item["classification"] or {}).get("matches", [])
     fields = item["classified_fields"]
     # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
-    open_by_seller = [
-        row
-        for row in queue.seller_listings(g.store, item["marketplace"], item["seller"] or "")
-        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
-    ]
+    open_by_seller = queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", open_only=True)
     return render_template(
         "listing.html",
         item=item,
@@ -149,7 +148,11 @@ def listing(pk: int):
         media=media.listing_media(g.store, pk),
         timeline=timeline_entries(item["first_seen"], queries.listing_events(g.store, pk)),
         decisions=decisions.listing_decisions(g.store, pk),
-        seller_rows=queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
+        # A big shop has thousands: the first ones here, all of them in the queue's seller filter.
+        seller_rows=queue.seller_listings(
+            g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk, limit=SELLER_ROWS
+        ),
+        seller_total=queue.seller_listing_count(g.store, item["marketplace"], item["seller"] or ""),
         open_by_seller=open_by_seller,
     )
 
@@ -219,11 +222,7 @@ def decide_seller():
     marketplace, seller = request.form.get("marketplace", ""), request.form.get("seller", "")
     pks = [int(v) for v in request.form.getlist("listing_pk") if _ROW_ID.fullmatch(v)]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
-    allowed = {
-        row["pk"]
-        for row in queue.seller_listings(g.store, marketplace, seller)
-        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
-    }
+    allowed = {row["pk"] for row in queue.seller_listings(g.store, marketplace, seller, open_only=True)}
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
