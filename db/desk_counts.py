@@ -44,8 +44,8 @@ _SCHEMA = [
     ) WITHOUT ROWID""",
     "CREATE TABLE marketplaces_seen (marketplace TEXT PRIMARY KEY) WITHOUT ROWID",
     # The queue, its tabs and its category/marketplace filters: walked in order, filtered inside the index.
-    f"""CREATE INDEX listings_desk_queue ON listings
-        (flagged, risk_rank DESC, {QUEUE_SCORE} DESC, first_seen DESC, pk DESC, review_status, category, marketplace)""",
+    f"""CREATE INDEX listings_desk_queue ON listings (flagged, risk_rank DESC, {QUEUE_SCORE} DESC, first_seen DESC,
+        pk DESC, review_status, category, marketplace)""",
     f"""CREATE INDEX listings_desk_uncertain ON listings
         (flagged, {UNCERTAINTY}, pk, review_status, category, marketplace)""",
     # First-seen ranges: the dashboard's new hits, the trend chart, the queue's date filters and their counts.

@@ -135,5 +135,6 @@ def test_dashboard_and_weekly_events(sample_store):
     since = db.canonical.format_utc(now - datetime.timedelta(days=7))
     stats = dashboard.dashboard(sample_store, since)
     assert sum(r["n"] for r in stats["new_hits"]) == 3
-    events = dashboard.weekly_events(sample_store, db.canonical.format_utc(now - datetime.timedelta(weeks=4)))
-    assert len(events["new hits"]) == 5 and events["confirmed"] == [] and events["removed"] == []
+    start = (now - datetime.timedelta(days=now.weekday(), weeks=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    weekly = dashboard.weekly_counts(sample_store, db.canonical.format_utc(start), 4)
+    assert sum(weekly["new hits"]) == 5 and weekly["confirmed"] == [0] * 4 and weekly["removed"] == [0] * 4

@@ -13,7 +13,7 @@ from db import dashboard, decisions, media, queries, queue
 from db.accounts import ReviewError
 from db.canonical import format_utc
 from webui import auth
-from webui.chart import trend_svg, week_buckets
+from webui.chart import trend_svg, week_labels
 from webui.highlight import segments
 from webui.security import CAPTURE_CSP, login_required, safe_next
 from webui.thumbnails import thumbnail
@@ -304,7 +304,7 @@ def dashboard_page():
     start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    series = week_buckets(dashboard.weekly_events(g.store, format_utc(start)), start, weeks)
+    series = {"weeks": week_labels(start, weeks), **dashboard.weekly_counts(g.store, format_utc(start), weeks)}
     report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
     return render_template(
         "dashboard.html",
