@@ -7,7 +7,7 @@ evidence, whoever writes it (a crawl's save, a re-classification, a decision, a 
   confirm, dismiss or escalate), set when such a decision is appended;
 - `listings.uncertainty`: |probability - threshold| of the classification that flags the listing (classified
   by the learned model; NULL for rules-only), set when the listing's classification changes;
-- `desk_counts`: how many flagged listings there are per (category, marketplace, review status), moved by one
+- `desk_counts`: how many listings there are per (flagged, category, marketplace, review status), moved by one
   whenever a listing's flag, category or review status changes; and `marketplaces_seen`, one row per marketplace
   a listing was ever saved for.
 
@@ -27,20 +27,24 @@ STATUS_ACTIONS = "('confirm', 'dismiss', 'escalate')"
 # comparisons, so it counts as -1; rules-only listings (no uncertainty) come last in the uncertain order.
 QUEUE_SCORE = "ifnull(score, -1)"
 UNCERTAINTY = "ifnull(uncertainty, 2)"
+# A fixed shuffle of the listings (Knuth's multiplicative hash of the pk): the first N unflagged listings in this
+# order are a random sample of them, whichever N reviewers reach.
+SAMPLE_ORDER = "(pk * 2654435761) % 4294967296"
 
-_COUNT_UP = """INSERT INTO desk_counts (category, marketplace, review_status, n)
-    SELECT coalesce(NEW.category, ''), NEW.marketplace, NEW.review_status, 1 WHERE NEW.flagged
+_COUNT_UP = """INSERT INTO desk_counts (flagged, category, marketplace, review_status, n)
+    VALUES (NEW.flagged, coalesce(NEW.category, ''), NEW.marketplace, NEW.review_status, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;"""
 
 _SCHEMA = [
     "ALTER TABLE listings ADD COLUMN review_status TEXT NOT NULL DEFAULT 'pending'",
     "ALTER TABLE listings ADD COLUMN uncertainty REAL",
     """CREATE TABLE desk_counts (
+        flagged INTEGER NOT NULL,
         category TEXT NOT NULL,
         marketplace TEXT NOT NULL,
         review_status TEXT NOT NULL,
         n INTEGER NOT NULL,
-        PRIMARY KEY (category, marketplace, review_status)
+        PRIMARY KEY (flagged, category, marketplace, review_status)
     ) WITHOUT ROWID""",
     "CREATE TABLE marketplaces_seen (marketplace TEXT PRIMARY KEY) WITHOUT ROWID",
     # The queue, its tabs and its category/marketplace filters: walked in order, filtered inside the index.
@@ -51,6 +55,8 @@ _SCHEMA = [
     # First-seen ranges: the dashboard's new hits, the trend chart, the queue's date filters and their counts.
     "CREATE INDEX listings_desk_first_seen ON listings (flagged, first_seen, category, marketplace, review_status)",
     "CREATE INDEX listings_desk_seller ON listings (seller, flagged, review_status)",
+    # The "missed?" sample: unflagged listings in a fixed pseudo-random order (db/recall.py).
+    f"CREATE INDEX listings_desk_sample ON listings (flagged, review_status, {SAMPLE_ORDER}, pk)",
     # The compliance report's new hits by a retailer's sellers, matched as the report matches them.
     """CREATE INDEX listings_flagged_seller_folded ON listings (marketplace, lower(trim(seller)), first_seen)
        WHERE flagged = 1""",
@@ -82,7 +88,7 @@ _TRIGGERS = [
              OR OLD.review_status IS NOT NEW.review_status
         BEGIN
           UPDATE desk_counts SET n = n - 1
-          WHERE OLD.flagged AND category = coalesce(OLD.category, '') AND marketplace = OLD.marketplace
+          WHERE flagged = OLD.flagged AND category = coalesce(OLD.category, '') AND marketplace = OLD.marketplace
                 AND review_status = OLD.review_status;
           {_COUNT_UP}
         END""",
@@ -95,8 +101,8 @@ _EXPECTED_STATUS = f"""SELECT l.pk, coalesce((SELECT {STATUS_OF_ACTION.format(a=
                       (SELECT abs(k.probability - k.threshold) FROM classifications k
                        WHERE k.id = l.classification_id) AS uncertainty
                    FROM listings l"""
-_RECOUNT = """SELECT coalesce(category, '') AS category, marketplace, review_status, count(*) AS n
-              FROM listings WHERE flagged = 1 GROUP BY 1, 2, 3"""
+_RECOUNT = """SELECT flagged, coalesce(category, '') AS category, marketplace, review_status, count(*) AS n
+              FROM listings GROUP BY 1, 2, 3, 4"""
 
 
 def install(store: Database) -> None:
@@ -118,7 +124,7 @@ def rebuild(store: Database) -> None:
                   AND (listings.review_status IS NOT e.review_status OR listings.uncertainty IS NOT e.uncertainty)"""
         )
         store.execute("DELETE FROM desk_counts")
-        store.execute(f"INSERT INTO desk_counts (category, marketplace, review_status, n) {_RECOUNT}")
+        store.execute(f"INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) {_RECOUNT}")
         store.execute("DELETE FROM marketplaces_seen")
         store.execute("INSERT INTO marketplaces_seen (marketplace) SELECT DISTINCT marketplace FROM listings")
 
@@ -137,11 +143,12 @@ def disagreements(store: Database) -> list[str]:
         problems.append(
             f"{wrong['n']} listings' stored review status or uncertainty is wrong (first: {wrong['first']})"
         )
-    stored = {
-        (r["category"], r["marketplace"], r["review_status"]): r["n"]
-        for r in store.query("SELECT * FROM desk_counts WHERE n != 0")
-    }
-    counted = {(r["category"], r["marketplace"], r["review_status"]): r["n"] for r in store.query(_RECOUNT)}
+
+    def key(r):
+        return ("flagged" if r["flagged"] else "unflagged", r["category"], r["marketplace"], r["review_status"])
+
+    stored = {key(r): r["n"] for r in store.query("SELECT * FROM desk_counts WHERE n != 0")}
+    counted = {key(r): r["n"] for r in store.query(_RECOUNT)}
     for key in sorted(set(stored) | set(counted)):
         if stored.get(key, 0) != counted.get(key, 0):
             problems.append(
@@ -154,15 +161,16 @@ def disagreements(store: Database) -> list[str]:
     return problems
 
 
-def counts(store: Database, *, category: str = "", marketplace: str = "") -> dict[str, int]:
-    """{review status: flagged listings} within a category and/or marketplace ('' for any), from the counters."""
-    where, params = [], []
+def counts(store: Database, *, category: str = "", marketplace: str = "", flagged: bool = True) -> dict[str, int]:
+    """{review status: flagged (or unflagged) listings} within a category and/or marketplace ('' for any), from
+    the counters."""
+    where, params = ["flagged = ?"], [int(flagged)]
     for column, value in (("category", category), ("marketplace", marketplace)):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
     sql = "SELECT review_status, sum(n) AS n FROM desk_counts"
-    sql += (" WHERE " + " AND ".join(where) if where else "") + " GROUP BY 1"
+    sql += " WHERE " + " AND ".join(where) + " GROUP BY 1"
     return {row["review_status"]: row["n"] for row in store.query(sql, params)}
 
 

@@ -59,9 +59,14 @@ ORDERS = {
     "risk": (("l.risk_rank", int), ("ifnull(l.score, -1)", float), ("l.first_seen", str), ("l.pk", int)),
     # Nearest the model's threshold first: where a reviewer's label teaches the model most.
     "uncertain": (("ifnull(l.uncertainty, 2)", float), ("l.pk", int)),
+    # The "missed?" sample's fixed shuffle of unflagged listings (db/desk_counts.py, SAMPLE_ORDER).
+    "sample": (("(l.pk * 2654435761) % 4294967296", int), ("l.pk", int)),
 }
-DESCENDING = {"risk": True, "uncertain": False}
-_INDEX = {"risk": "listings_desk_queue", "uncertain": "listings_desk_uncertain"}
+DESCENDING = {"risk": True, "uncertain": False, "sample": False}
+_INDEX = {"risk": "listings_desk_queue", "uncertain": "listings_desk_uncertain", "sample": "listings_desk_sample"}
+# The reviewer's choice of order for flagged listings; the "missed?" view has its own.
+CHOSEN_ORDERS = ("risk", "uncertain")
+MISSED = "missed"  # the view of unflagged listings to label: pending ones of the sample
 
 
 @dataclass
@@ -72,9 +77,9 @@ class Page:
 
 
 def _queue_where(f: QueueFilter, *, with_status: bool = True) -> tuple[str, list]:
-    where: list[str] = ["l.flagged = 1"]
+    where: list[str] = ["l.flagged = 0 AND l.review_status = 'pending'" if f.status == MISSED else "l.flagged = 1"]
     params: list[str] = []
-    if with_status and f.status != "all":
+    if with_status and f.status not in ("all", MISSED):
         statuses = OPEN_STATUSES if f.status == "open" else (f.status,)
         where.append(f"l.review_status IN ({', '.join('?' for _ in statuses)})")
         params.extend(statuses)
@@ -101,6 +106,7 @@ def cursor_of(row: dict, order: str = "risk") -> str:
     values = {
         "risk": (row["risk_rank"], -1 if row["score"] is None else row["score"], row["first_seen"], row["pk"]),
         "uncertain": (2 if row.get("uncertainty") is None else row["uncertainty"], row["pk"]),
+        "sample": ((row["pk"] * 2654435761) % 4294967296, row["pk"]),
     }[order]
     return "~".join(str(v) for v in values)
 
@@ -131,7 +137,7 @@ def queue_page(
     before: str | None = None,
 ) -> Page:
     """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor."""
-    order = f.order if f.order in ORDERS else "risk"
+    order = "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
     keys = ORDERS[order]
     where, params = _queue_where(f)
     start_after, end_before = parse_cursor(after, order), parse_cursor(before, order)
@@ -199,6 +205,8 @@ def queue_counts(store: Database, f: QueueFilter) -> dict[str, int]:
         counts.update(desk_counts.counts(store, category=f.category, marketplace=f.marketplace))
     counts["open"] = sum(counts[s] for s in OPEN_STATUSES)
     counts["all"] = sum(counts[s] for s in REVIEW_STATUSES)
+    labelled = desk_counts.counts(store, flagged=False)
+    counts[MISSED] = labelled.get("confirmed", 0) + labelled.get("dismissed", 0)  # labelled so far
     return counts
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from db import dashboard, decisions, media, queries, queue
+from db import dashboard, decisions, media, queries, queue, recall
 from db.accounts import ReviewError
 from db.canonical import format_utc
 from webui import auth
@@ -58,7 +58,7 @@ def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
     """The queue view asked for by `args` (the request's query string by default); bad dates are flashed."""
     args = request.args if args is None else args
     status = args.get("status", "open")
-    if status not in ("open", "all", *decisions.REVIEW_STATUSES):
+    if status not in ("open", "all", queue.MISSED, *decisions.REVIEW_STATUSES):
         status = "open"
     dates = {key: args.get(key, "").strip() for key in ("since", "until")}
     for key, value in dates.items():
@@ -84,20 +84,22 @@ def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
         since=dates["since"],
         until=dates["until"],
         q=args.get("q", "").strip()[:200],
-        order=args.get("order", "risk") if args.get("order") in queue.ORDERS else "risk",
+        order=args.get("order", "risk") if args.get("order") in queue.CHOSEN_ORDERS else "risk",
     )
 
 
 def view_statuses(status: str) -> tuple[str, ...]:
     """The review statuses a queue view shows: keys.js drops rows that have left it."""
-    return {"open": decisions.OPEN_STATUSES, "all": decisions.REVIEW_STATUSES}.get(status, (status,))
+    return {"open": decisions.OPEN_STATUSES, "all": decisions.REVIEW_STATUSES, queue.MISSED: ("pending",)}.get(
+        status, (status,)
+    )
 
 
 def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
     return {
         "counts": queue.queue_counts(g.store, f),
         "f": f,
-        "statuses": ("open", *decisions.REVIEW_STATUSES, "all"),
+        "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
         "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
     }
 
@@ -311,6 +313,7 @@ def dashboard_page():
         stats=dashboard.dashboard(g.store, week_ago),
         since=week_ago,
         chart=trend_svg(series),
+        recall=recall.recall_estimate(g.store),
         series=series,
         report_url=report_url,
     )
