@@ -27,7 +27,8 @@ REASON_LABELS = {
     "duplicate": "Duplicate",
     "other": "Other (say why in the note)",
 }
-PAGE_SIZE = 100
+PAGE_SIZE = 50
+AUDIT_PAGE = 200
 SELLER_ROWS = 50  # other listings by the seller shown on a listing's page
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A listing number in a form: ASCII digits only ("²".isdigit() is true, and int() refuses it), within SQLite's range.
@@ -343,4 +344,10 @@ def report():
 @bp.route("/audit")
 @login_required
 def audit():
-    return render_template("audit.html", rows=decisions.audit_trail(g.store, limit=500))
+    # Keyset pages: `before` is the oldest decision number of the page before (a number that is not one: the newest).
+    before = request.args.get("before", "")
+    rows = decisions.audit_trail(
+        g.store, limit=AUDIT_PAGE + 1, before=int(before) if _ROW_ID.fullmatch(before) else None
+    )
+    older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
+    return render_template("audit.html", rows=rows[:AUDIT_PAGE], older=older)
