@@ -118,7 +118,16 @@ def test_search_index_follows_the_newest_capture(sample_store):
 def test_queue_counts(sample_store):
     decisions.decide(sample_store, sample_store.pks["KW-1001"], "alice", "dismiss", reason="duplicate")
     counts = queue.queue_counts(sample_store, queue.QueueFilter())
-    assert counts == {"pending": 4, "escalated": 0, "confirmed": 0, "dismissed": 1, "open": 4, "all": 5, "missed": 0}
+    assert counts == {
+        "pending": 4,
+        "escalated": 0,
+        "confirmed": 0,
+        "dismissed": 1,
+        "open": 4,
+        "all": 5,
+        "missed": 0,
+        "capped": 0,
+    }
 
 
 def test_recent_failures_reset_after_a_success(sample_store):
