@@ -77,10 +77,10 @@ class Page:
 
 
 # A search matching more listings than this is "common": its matches are checked one listing at a time while the
-# queue's index is walked (a page stops early), and its tab counts stop at COUNT_CAP ("1000+"), rather than
+# queue's index is walked (a page stops early), and its tab counts stop at COUNT_CAP ("100+"), rather than
 # listing every match first, which for a word in a third of a million listings takes most of a second.
 COMMON_SEARCH = 20_000
-COUNT_CAP = 1000
+COUNT_CAP = 100
 
 
 def common_search(store: Database, f: QueueFilter) -> bool:
