@@ -342,6 +342,8 @@ def desk_pages(client, store) -> dict[str, str]:
         "search 'xhorse relay' (rare pair)": "/?q=xhorse+relay",
         "search 'ford' (in most listings)": "/?q=ford",
         **{f"tab {s}": f"/?status={s}" for s in ("pending", "escalated", "confirmed", "dismissed", "all")},
+        "queue, uncertain first": "/?order=uncertain",
+        "missed? sample": "/?status=missed",
         "queue, page 2": None,  # the queue's own "Next" link
         "dashboard": "/dashboard",
         "report": "/report",
