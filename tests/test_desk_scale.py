@@ -360,3 +360,19 @@ def test_a_common_search_pages_the_same_rows_and_caps_its_counts(store, monkeypa
     assert not _full_scans(lines)
     capped = queue.queue_counts(store, f)
     assert capped["capped"] == 1 and capped["pending"] == 4  # stopped after COUNT_CAP + 1
+
+
+def test_audit_trail_pages_reach_every_decision_once(store):
+    _save(store, 10, flagged_every=1)
+    reviewer = _user(store)
+    pks = [r["pk"] for r in store.query("SELECT pk FROM listings")]
+    for pk in pks:
+        decisions.decide(store, pk, reviewer, "note", note=f"n{pk}")
+    seen, before = [], None
+    while True:
+        rows = decisions.audit_trail(store, limit=3, before=before)
+        if not rows:
+            break
+        seen += [row["id"] for row in rows]
+        before = rows[-1]["id"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == len(pks)
