@@ -298,7 +298,7 @@ def _insert_classification(store, capture_id: int, classification: Mapping, *, c
             c.get("score"),
             _json(c.get("matches") or []),
             utc_now(),
-            # The model's probability and its flag threshold (db/review_schema.py m008); absent for rules-only.
+            # The model's probability and its flag threshold (db/schema.py evidence_v3); absent for rules-only.
             _finite(c.get("probability")),
             _finite((c.get("model") or {}).get("threshold")),
         ],

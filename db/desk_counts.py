@@ -1,6 +1,6 @@
 """What the review desk reads on every request, kept current in the transaction of each write.
 
-Installed by the desk migration m009 (db/review_schema.py). Triggers keep three things in step with the
+Installed by the desk migration m008 (db/review_schema.py). Triggers keep three things in step with the
 evidence, whoever writes it (a crawl's save, a re-classification, a decision, a purge):
 
 - `listings.review_status`: the review status the `review_status` view defines (the outcome of the latest
@@ -106,7 +106,7 @@ _RECOUNT = """SELECT flagged, coalesce(category, '') AS category, marketplace, r
 
 
 def install(store: Database) -> None:
-    """Add the columns, tables, indexes and triggers, and fill them from the evidence (migration m009)."""
+    """Add the columns, tables, indexes and triggers, and fill them from the evidence (migration m008)."""
     for statement in _SCHEMA:
         store.execute(statement)
     rebuild(store)

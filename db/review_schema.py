@@ -144,16 +144,7 @@ def m007_account_changes(store: Database):
 
 
 @migrations()
-def m008_classification_probability(store: Database):
-    # The learned model's probability and the threshold it flags at, kept with each classification so the desk
-    # can put the listings it was least sure about first. Nullable: rules-only classifications have neither, and
-    # the chain hashes only non-null columns, so rows stored before this migration keep their hashes.
-    store.execute("ALTER TABLE classifications ADD COLUMN probability REAL")
-    store.execute("ALTER TABLE classifications ADD COLUMN threshold REAL")
-
-
-@migrations()
-def m009_desk_read_paths(store: Database):
+def m008_desk_read_paths(store: Database):
     # What the desk reads on every request, kept current by triggers in the transaction of each write
     # (db/desk_counts.py explains them; `verify` recounts them): a listing's review status as a column, the number
     # of flagged listings per category, marketplace and review status, and the marketplaces seen.

@@ -255,7 +255,7 @@ def _check_desk_counts(store, problems):
     """The review desk's stored counts and review statuses (db/desk_counts.py) against a recount: a wrong one would
     hide listings from a queue tab or misstate the work left."""
     if "review_status" not in {r["name"] for r in store.query("PRAGMA table_info(listings)")}:
-        return  # a store read before the desk migration m009: nothing stored to check
+        return  # a store read before the desk migration m008: nothing stored to check
     for message in desk_counts.disagreements(store):
         problems.append(Problem(None, "desk counts", message, rank=2))
 

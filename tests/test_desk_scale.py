@@ -208,7 +208,7 @@ def test_a_store_from_before_the_desk_migration_gains_it_and_verifies(tmp_path):
     reviewer = _user(store)
     pk = next(store.query("SELECT pk FROM listings WHERE flagged = 1"))["pk"]
     decisions.decide(store, pk, reviewer, "confirm", category="relay_attack")
-    # Undo m009 as if the store had been made before it: its triggers, indexes, tables, columns and record.
+    # Undo m008 as if the store had been made before it: its triggers, indexes, tables, columns and record.
     for kind in ("trigger", "index"):
         for row in list(store.query(f"SELECT name FROM sqlite_master WHERE type = '{kind}' AND name LIKE '%desk%'")):
             store.execute(f"DROP {kind} [{row['name']}]")
@@ -218,7 +218,7 @@ def test_a_store_from_before_the_desk_migration_gains_it_and_verifies(tmp_path):
     store.execute("DROP TABLE marketplaces_seen")
     store.execute("ALTER TABLE listings DROP COLUMN review_status")
     store.execute("ALTER TABLE listings DROP COLUMN uncertainty")
-    store.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_desk_read_paths'")
+    store.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_desk_read_paths'")
     store.conn.commit()
     store.close()
     store = db.connect(path)

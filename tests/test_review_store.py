@@ -30,8 +30,7 @@ def test_migrations_are_applied_by_connect_and_idempotent(tmp_path):
         "m005_search_rows_from_the_listing_index",
         "m006_review_status_of_every_listing",
         "m007_account_changes",
-        "m008_classification_probability",
-        "m009_desk_read_paths",
+        "m008_desk_read_paths",
     ]
 
 
