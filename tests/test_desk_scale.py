@@ -340,14 +340,14 @@ def test_the_sample_desk_still_counts_right(store):
     assert desk_counts.disagreements(store) == [] and _stored(store) == _recounted(store)
 
 
-def test_a_common_search_pages_the_same_rows_and_caps_its_counts(store, monkeypatch):
+def test_a_common_search_pages_the_same_rows_and_is_not_counted(store, monkeypatch):
     _save(store, 40)
     f = queue.QueueFilter(status="all", q="relay")
     expected = [row["pk"] for row in queue.queue(store, f, limit=1000)]
     exact = queue.queue_counts(store, f)
-    assert len(expected) == 20 and exact["capped"] == 0 and exact["pending"] == 20
-    monkeypatch.setattr(queue, "COMMON_SEARCH", 5)  # any word in more than 5 listings is common
-    monkeypatch.setattr(queue, "COUNT_CAP", 3)
+    assert len(expected) == 20 and exact["uncounted"] == 0 and exact["pending"] == 20
+    monkeypatch.setattr(queue, "MIN_COMMON_SEARCH", 5)  # any word in more than sqrt(12,000 x 40) listings
+    monkeypatch.setattr(queue.math, "isqrt", lambda n: 5)
     assert queue.common_search(store, f)
     seen, page = [], queue.queue_page(store, f, limit=6)
     while True:
@@ -358,8 +358,7 @@ def test_a_common_search_pages_the_same_rows_and_caps_its_counts(store, monkeypa
     assert seen == expected
     lines = _plans(store, lambda: (queue.queue_page(store, f, limit=6), queue.queue_counts(store, f)))
     assert not _full_scans(lines)
-    capped = queue.queue_counts(store, f)
-    assert capped["capped"] == 1 and capped["pending"] == 4  # stopped after COUNT_CAP + 1
+    assert queue.queue_counts(store, f)["uncounted"] == 1
 
 
 def test_audit_trail_pages_reach_every_decision_once(store):

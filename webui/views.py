@@ -101,7 +101,6 @@ def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
         "counts": queue.queue_counts(g.store, f),
         "f": f,
         "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
-        "count_cap": queue.COUNT_CAP,
         "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
     }
 
