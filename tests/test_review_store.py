@@ -125,7 +125,7 @@ def test_queue_counts(sample_store):
         "open": 4,
         "all": 5,
         "missed": 0,
-        "capped": 0,
+        "uncounted": 0,
     }
 
 
