@@ -43,7 +43,8 @@ def weekly_counts(store: Database, start: str, weeks: int) -> dict[str, list[int
         "confirmed": "SELECT created_at AS at FROM decisions WHERE created_at >= :start AND action = 'confirm'",
         "removed": """SELECT observed_at AS at FROM listing_status s
                       WHERE s.status = 'removed' AND s.observed_at >= :start
-                        AND NOT EXISTS (SELECT 1 FROM listing_status e WHERE e.listing_pk = s.listing_pk
+                        AND NOT EXISTS (SELECT 1 FROM listing_status e INDEXED BY listing_status_listing
+                                        WHERE e.listing_pk = s.listing_pk
                                         AND e.status = 'removed' AND (e.observed_at < s.observed_at
                                              OR (e.observed_at = s.observed_at AND e.id < s.id)))""",
     }
