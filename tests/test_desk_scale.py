@@ -136,10 +136,16 @@ def test_dashboard_and_report_read_no_listing_they_do_not_need(populated):
         dashboard.weekly_counts(populated, start, 12)
         recall.recall_estimate(populated)
         compliance(populated, None)
+        queue.seller_listings(populated, "m_b", "s1", open_only=True)  # a listing page's bulk decision
+        queue.seller_listings(populated, "m_b", "s1", limit=50)
 
     lines = _plans(populated, run)
     assert any("listings_flagged_seller_folded" in plan for _, plan in lines)  # the report's seller match
     assert not _full_scans(lines)
+    # Nor every removal for each removal (a listing's first one is looked up by the listing), nor every flagged
+    # listing for one seller's.
+    assert not [plan for _, plan in lines if plan.endswith("(status=?)")]
+    assert not [plan for sql, plan in lines if "seller = " in sql and "listings_desk_queue" in plan]
 
 
 # ---------------------------------------------------------------- counters
