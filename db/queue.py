@@ -84,14 +84,24 @@ class Page:
 MIN_COMMON_SEARCH = 20_000
 
 
-def common_search(store: Database, f: QueueFilter) -> bool:
+# A search matching fewer listings than this reads them by rowid and sorts them, rather than walking the queue.
+FEW_MATCHES = 5_000
+
+
+def search_size(store: Database, f: QueueFilter) -> str:
+    """ "" (no search), "few", "many" (listed first, then filtered) or "common" (checked one listing at a time)."""
     match = fts_query(f.q)
     if not match:
-        return False
+        return ""
     listings = sum(desk_counts.counts(store).values()) + sum(desk_counts.counts(store, flagged=False).values())
     limit = max(MIN_COMMON_SEARCH, math.isqrt(12_000 * listings))
     sql = "SELECT count(*) AS n FROM (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ? LIMIT ?)"
-    return next(store.query(sql, [match, limit + 1]))["n"] > limit
+    found = next(store.query(sql, [match, limit + 1]))["n"]
+    return "common" if found > limit else "few" if found <= FEW_MATCHES else "many"
+
+
+def common_search(store: Database, f: QueueFilter) -> bool:
+    return search_size(store, f) == "common"
 
 
 def _queue_where(f: QueueFilter, *, with_status: bool = True, common: bool = False) -> tuple[str, list]:
@@ -160,7 +170,8 @@ def queue_page(
     """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor."""
     order = "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
     keys = ORDERS[order]
-    where, params = _queue_where(f, common=common_search(store, f))
+    size = search_size(store, f)
+    where, params = _queue_where(f, common=size == "common")
     start_after, end_before = parse_cursor(after, order), parse_cursor(before, order)
     backwards = end_before is not None and start_after is None
     cursor = end_before if backwards else start_after
@@ -175,11 +186,13 @@ def queue_page(
     # A seller's listings are few: read by the seller index and sorted. Otherwise the order's index is walked
     # and filtered inside the index (a search's matches are looked up by rowid), so no page reads more than
     # the flagged listings' index entries, and the first page far fewer.
-    index = "listings_desk_seller" if f.seller else _INDEX[order]
+    index = "INDEXED BY listings_desk_seller" if f.seller else f"INDEXED BY {_INDEX[order]}"
+    if size == "few" and not f.seller:
+        index = "NOT INDEXED"  # by rowid from the search's matches, then sorted
     pks = [
         row["pk"]
         for row in store.query(
-            f"SELECT l.pk FROM listings l INDEXED BY {index} WHERE {where} "
+            f"SELECT l.pk FROM listings l {index} WHERE {where} "
             f"ORDER BY {', '.join(f'{sql} {direction}' for sql, _ in keys)} LIMIT ?",
             params + [limit + 1],
         )
@@ -218,12 +231,16 @@ def queue_counts(store: Database, f: QueueFilter) -> dict[str, int]:
     labels so far, and `uncounted`: 1 for a search too common to count, see common_search)."""
     counts = dict.fromkeys(REVIEW_STATUSES, 0)
     counts["uncounted"] = 0
-    if common_search(store, f):
+    size = search_size(store, f)
+    if size == "common":
         counts["uncounted"] = 1  # see common_search
-    elif f.seller or f.since or f.until or fts_query(f.q):
+    elif f.seller or f.since or f.until or size:
         where, params = _queue_where(f, with_status=False)
+        # A search's matches by rowid (there are fewer of them than flagged listings, see search_size).
+        index = "NOT INDEXED" if size and not f.seller else ""
         rows = store.query(
-            f"SELECT l.review_status AS status, count(*) AS n FROM listings l WHERE {where} GROUP BY 1", params
+            f"SELECT l.review_status AS status, count(*) AS n FROM listings l {index} WHERE {where} GROUP BY 1",
+            params,
         )
         counts.update({row["status"]: row["n"] for row in rows})
     else:  # the counters the writes keep (db/desk_counts.py)
