@@ -39,6 +39,10 @@ def _storable(value):
     return value
 
 
+def _finite(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
 def _text(value) -> str:
     return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
 
@@ -335,7 +339,7 @@ def _insert_classification(store, capture_id: int, classification: Mapping, *, c
     risk = c.get("risk")
     cursor = store.execute(
         "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
-        "risk, score, matches, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "risk, score, matches, created_at, probability, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             capture_id,
             c.get("watchlist_version"),
@@ -346,6 +350,9 @@ def _insert_classification(store, capture_id: int, classification: Mapping, *, c
             c.get("score"),
             _json(c.get("matches") or []),
             utc_now(),
+            # The model's probability and its flag threshold (db/schema.py evidence_v3); absent for rules-only.
+            _finite(c.get("probability")),
+            _finite((c.get("model") or {}).get("threshold")),
         ],
     )
     append_chain(store, "classification", cursor.lastrowid)

@@ -33,17 +33,26 @@ def dashboard(store: Database, since: str) -> dict:
     return {"new_hits": new_hits, "decisions": decided, "removals": removals}
 
 
-def weekly_events(store: Database, since: str) -> dict[str, list[str]]:
-    """Times of new hits, confirmations and removals since `since`, for the trend chart."""
-
-    def times(sql):
-        return [row["at"] for row in store.query(sql, [since])]
-
-    return {
-        "new hits": times("SELECT first_seen AS at FROM listings WHERE flagged = 1 AND first_seen >= ?"),
-        "confirmed": times("SELECT created_at AS at FROM decisions WHERE action = 'confirm' AND created_at >= ?"),
-        "removed": times(
-            """SELECT min(observed_at) AS at FROM listing_status WHERE status = 'removed'
-               GROUP BY listing_pk HAVING min(observed_at) >= ?"""
-        ),
+def weekly_counts(store: Database, start: str, weeks: int) -> dict[str, list[int]]:
+    """New hits, confirmations and removals (a listing's first removal) per week from `start` (UTC, a Monday at
+    midnight), counted in SQL over the time indexes: {series: [n per week]}."""
+    # Weeks by calendar day: julianday() keeps milliseconds, and would round 23:59:59.9999995 into the next week.
+    week = "CAST((julianday(substr(at, 1, 10)) - julianday(substr(:start, 1, 10))) / 7 AS INTEGER)"
+    queries = {
+        "new hits": "SELECT first_seen AS at FROM listings WHERE flagged = 1 AND first_seen >= :start",
+        "confirmed": "SELECT created_at AS at FROM decisions WHERE created_at >= :start AND action = 'confirm'",
+        "removed": """SELECT observed_at AS at FROM listing_status s
+                      WHERE s.status = 'removed' AND s.observed_at >= :start
+                        AND NOT EXISTS (SELECT 1 FROM listing_status e INDEXED BY listing_status_listing
+                                        WHERE e.listing_pk = s.listing_pk
+                                        AND e.status = 'removed' AND (e.observed_at < s.observed_at
+                                             OR (e.observed_at = s.observed_at AND e.id < s.id)))""",
     }
+    result = {}
+    for name, sql in queries.items():
+        counts = [0] * weeks
+        for row in store.query(f"SELECT {week} AS week, count(*) AS n FROM ({sql}) GROUP BY 1", {"start": start}):
+            if 0 <= row["week"] < weeks:
+                counts[row["week"]] = row["n"]
+        result[name] = counts
+    return result

@@ -106,12 +106,12 @@ def listing_decisions(store: Database, listing_pk: int) -> list[dict]:
     return list(store.query("SELECT * FROM decisions WHERE listing_pk = ? ORDER BY id", [listing_pk]))
 
 
-def audit_trail(store: Database, *, limit: int = 200) -> list[dict]:
-    """The newest decisions across all listings, with the listing they concern."""
+def audit_trail(store: Database, *, limit: int = 200, before: int | None = None) -> list[dict]:
+    """The newest decisions across all listings (older than decision `before`, when given), with their listing."""
     return list(
         store.query(
             """SELECT d.*, l.marketplace, l.listing_id, l.title FROM decisions d JOIN listings l ON l.pk = d.listing_pk
-               ORDER BY d.id DESC LIMIT ?""",
-            [limit],
+               WHERE d.id < ? ORDER BY d.id DESC LIMIT ?""",
+            [before if before is not None else 2**63 - 1, limit],
         )
     )

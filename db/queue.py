@@ -4,11 +4,13 @@ listing as its page shows it. Review statuses come from the `review_status` view
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from db import desk_counts
 from db.decisions import OPEN_STATUSES, REVIEW_STATUSES
 from db.queries import FLAG_DROPPED
 
@@ -22,6 +24,7 @@ class QueueFilter:
     since: str = ""  # YYYY-MM-DD, on first_seen (UTC)
     until: str = ""
     q: str = ""  # full-text search over title and description
+    order: str = "risk"  # a key of ORDERS
 
 
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -44,19 +47,69 @@ def fts_query(text: str) -> str:
 _ROWS = f"""
     SELECT l.pk, l.marketplace, l.listing_id, l.url, l.title, l.seller, l.latest_seller, l.price, l.currency,
         l.first_seen, l.last_seen, l.status AS listing_status, l.flagged, {FLAG_DROPPED} AS flag_dropped,
-        l.category, l.risk, l.risk_rank, l.score,
+        l.category, l.risk, l.risk_rank, l.score, l.uncertainty,
         r.status AS review_status, r.user AS decided_by, r.created_at AS decided_at,
         r.category AS decided_category, r.reason AS decided_reason
     FROM listings l JOIN review_status r ON r.listing_pk = l.pk
 """
 
 
-def _queue_where(f: QueueFilter, *, with_status: bool = True) -> tuple[str, list]:
-    where: list[str] = ["l.flagged = 1"]
+# The queue's orders, as (SQL key, type) from the first key to the tie-breaker: the keys of the index that serves
+# each one (db/desk_counts.py), so a page is read from where the previous one ended (a keyset, not an OFFSET).
+ORDERS = {
+    "risk": (("l.risk_rank", int), ("ifnull(l.score, -1)", float), ("l.first_seen", str), ("l.pk", int)),
+    # Nearest the model's threshold first: where a reviewer's label teaches the model most.
+    "uncertain": (("ifnull(l.uncertainty, 2)", float), ("l.pk", int)),
+    # The "missed?" sample's fixed shuffle of unflagged listings (db/desk_counts.py, SAMPLE_ORDER).
+    "sample": (("(l.pk * 2654435761) % 4294967296", int), ("l.pk", int)),
+}
+DESCENDING = {"risk": True, "uncertain": False, "sample": False}
+_INDEX = {"risk": "listings_desk_queue", "uncertain": "listings_desk_uncertain", "sample": "listings_desk_sample"}
+# The reviewer's choice of order for flagged listings; the "missed?" view has its own.
+CHOSEN_ORDERS = ("risk", "uncertain")
+MISSED = "missed"  # the view of unflagged listings to label: pending ones of the sample
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_after: str | None  # the cursor of the next page (`after=`), None on the last
+    previous_before: str | None  # the cursor of the previous page (`before=`), None on the first
+
+
+# A search matching many listings is "common": its matches are checked one listing at a time while the queue's
+# index is walked, so a page stops after its 50 rows, and its tabs are not counted. Listing every match first
+# costs about 0.4 us a match, checking one listing about 90 us (FTS5 seeks the word's list of listings): listing
+# first is cheaper up to about sqrt(12,000 x listings) matches (a page needs 50 / share-matching checks).
+MIN_COMMON_SEARCH = 20_000
+
+
+# A search matching fewer listings than this reads them by rowid and sorts them, rather than walking the queue.
+FEW_MATCHES = 5_000
+
+
+def search_size(store: Database, f: QueueFilter) -> str:
+    """ "" (no search), "few", "many" (listed first, then filtered) or "common" (checked one listing at a time)."""
+    match = fts_query(f.q)
+    if not match:
+        return ""
+    listings = sum(desk_counts.counts(store).values()) + sum(desk_counts.counts(store, flagged=False).values())
+    limit = max(MIN_COMMON_SEARCH, math.isqrt(12_000 * listings))
+    sql = "SELECT count(*) AS n FROM (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ? LIMIT ?)"
+    found = next(store.query(sql, [match, limit + 1]))["n"]
+    return "common" if found > limit else "few" if found <= FEW_MATCHES else "many"
+
+
+def common_search(store: Database, f: QueueFilter) -> bool:
+    return search_size(store, f) == "common"
+
+
+def _queue_where(f: QueueFilter, *, with_status: bool = True, common: bool = False) -> tuple[str, list]:
+    where: list[str] = ["l.flagged = 0 AND l.review_status = 'pending'" if f.status == MISSED else "l.flagged = 1"]
     params: list[str] = []
-    if with_status and f.status != "all":
+    if with_status and f.status not in ("all", MISSED):
         statuses = OPEN_STATUSES if f.status == "open" else (f.status,)
-        where.append(f"r.status IN ({', '.join('?' for _ in statuses)})")
+        where.append(f"l.review_status IN ({', '.join('?' for _ in statuses)})")
         params.extend(statuses)
     for column, value in (("l.category", f.category), ("l.marketplace", f.marketplace), ("l.seller", f.seller)):
         if value:
@@ -70,19 +123,103 @@ def _queue_where(f: QueueFilter, *, with_status: bool = True) -> tuple[str, list
         where.append("l.first_seen < ?")
         params.append(f.until + "\uffff" if len(f.until) == 10 else f.until)
     match = fts_query(f.q)
-    if match:
+    if match and common:
+        where.append("EXISTS (SELECT 1 FROM listings_fts WHERE listings_fts MATCH ? AND rowid = l.pk)")
+        params.append(match)
+    elif match:
         where.append("l.pk IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?)")
         params.append(match)
     return " AND ".join(where), params
 
 
-def queue(store: Database, f: QueueFilter, *, limit: int = 100, offset: int = 0) -> list[dict]:
-    """Flagged listings for review, highest risk then highest score first."""
-    where, params = _queue_where(f)
-    sql = f"""{_ROWS} WHERE {where}
-              ORDER BY l.risk_rank DESC, l.score DESC, l.first_seen DESC, l.pk
-              LIMIT ? OFFSET ?"""
-    return list(store.query(sql, params + [limit, offset]))
+def cursor_of(row: dict, order: str = "risk") -> str:
+    """The keyset position of a queue row, as the `after=`/`before=` of a page link."""
+    values = {
+        "risk": (row["risk_rank"], -1 if row["score"] is None else row["score"], row["first_seen"], row["pk"]),
+        "uncertain": (2 if row.get("uncertainty") is None else row["uncertainty"], row["pk"]),
+        "sample": ((row["pk"] * 2654435761) % 4294967296, row["pk"]),
+    }[order]
+    return "~".join(str(v) for v in values)
+
+
+def parse_cursor(text: str | None, order: str = "risk") -> tuple | None:
+    """A cursor from a URL, or None when there is none or it is not one (a hand-edited link: the first page)."""
+    if not text or len(text) > 200:
+        return None
+    parts = text.split("~")
+    keys = ORDERS[order]
+    if len(parts) != len(keys):
+        return None
+    try:
+        values = tuple(kind(part) for (_, kind), part in zip(keys, parts))
+    except ValueError:
+        return None
+    if any(isinstance(v, int) and abs(v) >= 2**63 for v in values):
+        return None
+    return values
+
+
+def queue_page(
+    store: Database,
+    f: QueueFilter,
+    *,
+    limit: int = 100,
+    after: str | None = None,
+    before: str | None = None,
+) -> Page:
+    """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor."""
+    order = "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
+    keys = ORDERS[order]
+    size = search_size(store, f)
+    where, params = _queue_where(f, common=size == "common")
+    start_after, end_before = parse_cursor(after, order), parse_cursor(before, order)
+    backwards = end_before is not None and start_after is None
+    cursor = end_before if backwards else start_after
+    descending = DESCENDING[order] != backwards  # reading backwards flips the order
+    if cursor is not None:
+        # The first key bounds the index range; the row value then picks up exactly after the cursor.
+        comparison = "<" if descending else ">"
+        where += f" AND {keys[0][0]} {comparison}= ? AND ({', '.join(sql for sql, _ in keys)}) {comparison} "
+        where += f"({', '.join('?' for _ in keys)})"
+        params += [cursor[0], *cursor]
+    direction = "DESC" if descending else "ASC"
+    # A seller's listings are few: read by the seller index and sorted. Otherwise the order's index is walked
+    # and filtered inside the index (a search's matches are looked up by rowid), so no page reads more than
+    # the flagged listings' index entries, and the first page far fewer.
+    index = "INDEXED BY listings_desk_seller" if f.seller else f"INDEXED BY {_INDEX[order]}"
+    if size == "few" and not f.seller:
+        index = "NOT INDEXED"  # by rowid from the search's matches, then sorted
+    pks = [
+        row["pk"]
+        for row in store.query(
+            f"SELECT l.pk FROM listings l {index} WHERE {where} "
+            f"ORDER BY {', '.join(f'{sql} {direction}' for sql, _ in keys)} LIMIT ?",
+            params + [limit + 1],
+        )
+    ]
+    more = len(pks) > limit
+    pks = pks[:limit]
+    if backwards:
+        pks.reverse()
+    found = {
+        row["pk"]: row
+        for row in store.query(f"{_ROWS} WHERE l.pk IN (SELECT value FROM json_each(?))", [json.dumps(pks)])
+    }
+    rows = [found[pk] for pk in pks]
+    if not rows:
+        return Page([], None, None)
+    has_next = more if not backwards else True
+    has_previous = (start_after is not None) if not backwards else more
+    return Page(
+        rows,
+        cursor_of(rows[-1], order) if has_next else None,
+        cursor_of(rows[0], order) if has_previous else None,
+    )
+
+
+def queue(store: Database, f: QueueFilter, *, limit: int = 100, after: str | None = None) -> list[dict]:
+    """Flagged listings for review: by default highest risk, then highest score, then newest first."""
+    return queue_page(store, f, limit=limit, after=after).rows
 
 
 def queue_row(store: Database, listing_pk: int) -> dict | None:
@@ -90,45 +227,71 @@ def queue_row(store: Database, listing_pk: int) -> dict | None:
 
 
 def queue_counts(store: Database, f: QueueFilter) -> dict[str, int]:
-    """How many flagged listings match the other filters, per review status (plus open and all)."""
-    where, params = _queue_where(f, with_status=False)
+    """How many flagged listings match the other filters, per review status (plus open and all, the "missed?"
+    labels so far, and `uncounted`: 1 for a search too common to count, see common_search)."""
     counts = dict.fromkeys(REVIEW_STATUSES, 0)
-    for row in store.query(
-        f"""SELECT r.status, count(*) AS n FROM listings l JOIN review_status r ON r.listing_pk = l.pk
-            WHERE {where} GROUP BY 1""",
-        params,
-    ):
-        counts[row["status"]] = row["n"]
+    counts["uncounted"] = 0
+    size = search_size(store, f)
+    if size == "common":
+        counts["uncounted"] = 1  # see common_search
+    elif f.seller or f.since or f.until or size:
+        where, params = _queue_where(f, with_status=False)
+        # A search's matches by rowid (there are fewer of them than flagged listings, see search_size).
+        index = "NOT INDEXED" if size and not f.seller else ""
+        rows = store.query(
+            f"SELECT l.review_status AS status, count(*) AS n FROM listings l {index} WHERE {where} GROUP BY 1",
+            params,
+        )
+        counts.update({row["status"]: row["n"] for row in rows})
+    else:  # the counters the writes keep (db/desk_counts.py)
+        counts.update(desk_counts.counts(store, category=f.category, marketplace=f.marketplace))
     counts["open"] = sum(counts[s] for s in OPEN_STATUSES)
     counts["all"] = sum(counts[s] for s in REVIEW_STATUSES)
+    labelled = desk_counts.counts(store, flagged=False)
+    counts[MISSED] = labelled.get("confirmed", 0) + labelled.get("dismissed", 0)  # labelled so far
     return counts
 
 
-def filter_choices(store: Database) -> dict[str, list[str]]:
-    """Values offered in the queue's filter menus."""
-
-    def values(column):
-        return [
-            row["v"]
-            for row in store.query(
-                f"SELECT DISTINCT {column} AS v FROM listings WHERE flagged = 1 AND {column} IS NOT NULL ORDER BY 1"
-            )
-        ]
-
-    return {"category": values("category"), "marketplace": values("marketplace")}
+def filter_choices(store: Database, categories) -> dict[str, list[str]]:
+    """Values offered in the queue's filter menus: the watchlist's categories and every marketplace seen."""
+    return {"category": list(categories), "marketplace": desk_counts.marketplaces(store)}
 
 
-def seller_listings(store: Database, marketplace: str, seller: str, *, exclude_pk: int | None = None) -> list[dict]:
-    """Every listing by `seller` (of record) on `marketplace`, flagged ones first."""
+def seller_listings(
+    store: Database,
+    marketplace: str,
+    seller: str,
+    *,
+    exclude_pk: int | None = None,
+    open_only: bool = False,
+    limit: int = -1,
+) -> list[dict]:
+    """Listings by `seller` (of record) on `marketplace`, flagged ones first (only the flagged open ones, when
+    `open_only`: the scope of a decision for all of a seller's listings); `limit` -1 for all."""
     if not seller:
         return []
-    return list(
-        store.query(
-            f"""{_ROWS} WHERE l.marketplace = ? AND l.seller = ? AND l.pk != ?
-                ORDER BY l.flagged DESC, l.risk_rank DESC, l.score DESC, l.pk""",
-            [marketplace, seller, exclude_pk if exclude_pk is not None else -1],
+    scope = f"AND flagged = 1 AND review_status IN {OPEN_STATUSES}" if open_only else ""
+    # The seller's listings by the seller index first: joined to the review status view, the planner would rather
+    # walk the queue's index over every flagged listing.
+    pks = [
+        row["pk"]
+        for row in store.query(
+            f"""SELECT pk FROM listings INDEXED BY listings_seller WHERE marketplace = ? AND seller = ? AND pk != ?
+                {scope} ORDER BY flagged DESC, risk_rank DESC, score DESC, pk LIMIT ?""",
+            [marketplace, seller, exclude_pk if exclude_pk is not None else -1, limit],
         )
-    )
+    ]
+    found = {
+        row["pk"]: row
+        for row in store.query(f"{_ROWS} WHERE l.pk IN (SELECT value FROM json_each(?))", [json.dumps(pks)])
+    }
+    return [found[pk] for pk in pks]
+
+
+def seller_listing_count(store: Database, marketplace: str, seller: str) -> int:
+    return next(
+        store.query("SELECT count(*) AS n FROM listings WHERE marketplace = ? AND seller = ?", [marketplace, seller])
+    )["n"]
 
 
 # ---------------------------------------------------------------- one listing's page

@@ -141,3 +141,13 @@ def m007_account_changes(store: Database):
     )
     store.execute("CREATE INDEX account_changes_account ON account_changes (account, id)")
     protect(store, "account_changes")
+
+
+@migrations()
+def m008_desk_read_paths(store: Database):
+    # What the desk reads on every request, kept current by triggers in the transaction of each write
+    # (db/desk_counts.py explains them; `verify` recounts them): a listing's review status as a column, the number
+    # of flagged listings per category, marketplace and review status, and the marketplaces seen.
+    from db import desk_counts
+
+    desk_counts.install(store)

@@ -225,3 +225,12 @@ def evidence_v2_hosts_and_derived_index(store):
     from db import listing_index  # the index rules changed: rewrite every row by the current ones
 
     listing_index.rebuild(store)
+
+
+@migrations()
+def evidence_v3_classification_probability(store):
+    # The learned model's probability and the threshold it flags at, kept with each classification (so the desk
+    # can put the listings the model was least sure about first). Nullable: rules-only classifications have
+    # neither, and the chain hashes only non-null columns, so rows stored before this keep their hashes.
+    store.execute("ALTER TABLE classifications ADD COLUMN probability REAL")
+    store.execute("ALTER TABLE classifications ADD COLUMN threshold REAL")

@@ -30,6 +30,7 @@ def test_migrations_are_applied_by_connect_and_idempotent(tmp_path):
         "m005_search_rows_from_the_listing_index",
         "m006_review_status_of_every_listing",
         "m007_account_changes",
+        "m008_desk_read_paths",
     ]
 
 
@@ -116,7 +117,16 @@ def test_search_index_follows_the_newest_capture(sample_store):
 def test_queue_counts(sample_store):
     decisions.decide(sample_store, sample_store.pks["KW-1001"], "alice", "dismiss", reason="duplicate")
     counts = queue.queue_counts(sample_store, queue.QueueFilter())
-    assert counts == {"pending": 4, "escalated": 0, "confirmed": 0, "dismissed": 1, "open": 4, "all": 5}
+    assert counts == {
+        "pending": 4,
+        "escalated": 0,
+        "confirmed": 0,
+        "dismissed": 1,
+        "open": 4,
+        "all": 5,
+        "missed": 0,
+        "uncounted": 0,
+    }
 
 
 def test_recent_failures_reset_after_a_success(sample_store):
@@ -133,5 +143,6 @@ def test_dashboard_and_weekly_events(sample_store):
     since = db.canonical.format_utc(now - datetime.timedelta(days=7))
     stats = dashboard.dashboard(sample_store, since)
     assert sum(r["n"] for r in stats["new_hits"]) == 3
-    events = dashboard.weekly_events(sample_store, db.canonical.format_utc(now - datetime.timedelta(weeks=4)))
-    assert len(events["new hits"]) == 5 and events["confirmed"] == [] and events["removed"] == []
+    start = (now - datetime.timedelta(days=now.weekday(), weeks=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    weekly = dashboard.weekly_counts(sample_store, db.canonical.format_utc(start), 4)
+    assert sum(weekly["new hits"]) == 5 and weekly["confirmed"] == [0] * 4 and weekly["removed"] == [0] * 4

@@ -31,11 +31,13 @@ def test_odd_urls_get_a_clear_answer_not_a_500(bob, url, status, says):
     assert says in response.text
 
 
-def test_a_page_number_past_the_end_shows_the_last_page(bob):
-    for page in ("9223372036854775807", "99999999999999999999999", "-3", "x"):
-        response = bob.get(f"/?page={page}")
-        assert response.status_code == 200, page
-        assert len(re.findall(r'<tr id="row-', response.text)) == 5, page
+def test_a_page_cursor_that_is_not_one_shows_the_first_page(bob):
+    for query in ("page=9223372036854775807", "page=x", "after=99999999999999999999999", "after=x~y~z~1", "before=-3~"):
+        response = bob.get(f"/?{query}")
+        assert response.status_code == 200, query
+        assert len(re.findall(r'<tr id="row-', response.text)) == 5, query
+    for before in ("99999999999999999999999", "x", "-1"):
+        assert bob.get(f"/audit?before={before}").status_code == 200
 
 
 def test_a_search_for_a_nul_still_searches_the_other_words(bob, desk):

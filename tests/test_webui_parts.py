@@ -2,7 +2,7 @@
 
 import datetime
 
-from webui.chart import trend_svg, week_buckets
+from webui.chart import trend_svg, week_labels
 from webui.highlight import segments, short_time
 
 
@@ -39,22 +39,10 @@ def test_short_time():
     assert short_time(None) == ""
 
 
-def test_week_buckets_and_chart():
+def test_week_labels_and_chart():
     start = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)  # a Monday
-    series = week_buckets(
-        {
-            "new hits": [
-                "2026-11-02T00:00:00.000000Z",
-                "2026-11-08T23:59:59.000000Z",
-                "2026-11-09T00:00:00.000000Z",
-                "2026-10-30T10:00:00.000000Z",
-            ],
-            "confirmed": [],
-        },
-        start,
-        3,
-    )
-    assert series["new hits"] == [2, 1, 0] and series["confirmed"] == [0, 0, 0]
+    series = {"weeks": week_labels(start, 3), "new hits": [2, 1, 0], "confirmed": [0, 0, 0]}
+    assert series["weeks"][1] == datetime.date(2026, 11, 9)
     svg = str(trend_svg(series))
     assert svg.startswith("<svg") and svg.count("<rect") == 6
     assert "new hits, week of 2026-11-02: 2" in svg
@@ -63,7 +51,7 @@ def test_week_buckets_and_chart():
 
 def test_trend_chart_scales_to_its_panel():
     start = datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC)
-    svg = str(trend_svg(week_buckets({"new hits": []}, start, 4)))
+    svg = str(trend_svg({"weeks": week_labels(start, 4), "new hits": [0] * 4}))
     head = svg[: svg.index(">")]
     assert 'width="100%"' in head and 'viewBox="0 0 ' in head and "height=" not in head
     assert 'preserveAspectRatio="xMidYMid meet"' in head

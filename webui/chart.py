@@ -10,19 +10,9 @@ from markupsafe import Markup
 COLOURS = {"new hits": "#b45309", "confirmed": "#1d4ed8", "removed": "#15803d"}
 
 
-def week_buckets(events: dict[str, list[str]], start: datetime.datetime, weeks: int) -> dict:
-    """Count each series' UTC times per week (Monday-based) from `start`: {"weeks": [date...], series: [n...]}."""
-    labels = [(start + datetime.timedelta(weeks=i)).date() for i in range(weeks)]
-    result = {"weeks": labels}
-    for name, times in events.items():
-        counts = [0] * weeks
-        for text in times:
-            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            index = (moment - start).days // 7
-            if 0 <= index < weeks:
-                counts[index] += 1
-        result[name] = counts
-    return result
+def week_labels(start: datetime.datetime, weeks: int) -> list[datetime.date]:
+    """The first day of each week from `start` (a Monday): the chart's x axis."""
+    return [(start + datetime.timedelta(weeks=i)).date() for i in range(weeks)]
 
 
 def trend_svg(series: dict, width: int = 960, height: int = 260) -> Markup:

@@ -9,11 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from db import dashboard, decisions, media, queries, queue
+from db import dashboard, decisions, media, queries, queue, recall
 from db.accounts import ReviewError
 from db.canonical import format_utc
 from webui import auth
-from webui.chart import trend_svg, week_buckets
+from webui.chart import trend_svg, week_labels
 from webui.highlight import segments
 from webui.security import CAPTURE_CSP, login_required, safe_next
 from webui.thumbnails import thumbnail
@@ -27,7 +27,9 @@ REASON_LABELS = {
     "duplicate": "Duplicate",
     "other": "Other (say why in the note)",
 }
-PAGE_SIZE = 100
+PAGE_SIZE = 50
+AUDIT_PAGE = 200
+SELLER_ROWS = 50  # other listings by the seller shown on a listing's page
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A listing number in a form: ASCII digits only ("²".isdigit() is true, and int() refuses it), within SQLite's range.
 _ROW_ID = re.compile(r"[0-9]{1,18}")
@@ -57,7 +59,7 @@ def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
     """The queue view asked for by `args` (the request's query string by default); bad dates are flashed."""
     args = request.args if args is None else args
     status = args.get("status", "open")
-    if status not in ("open", "all", *decisions.REVIEW_STATUSES):
+    if status not in ("open", "all", queue.MISSED, *decisions.REVIEW_STATUSES):
         status = "open"
     dates = {key: args.get(key, "").strip() for key in ("since", "until")}
     for key, value in dates.items():
@@ -83,20 +85,23 @@ def queue_filter(args=None, *, warn: bool = True) -> queue.QueueFilter:
         since=dates["since"],
         until=dates["until"],
         q=args.get("q", "").strip()[:200],
+        order=args.get("order", "risk") if args.get("order") in queue.CHOSEN_ORDERS else "risk",
     )
 
 
 def view_statuses(status: str) -> tuple[str, ...]:
     """The review statuses a queue view shows: keys.js drops rows that have left it."""
-    return {"open": decisions.OPEN_STATUSES, "all": decisions.REVIEW_STATUSES}.get(status, (status,))
+    return {"open": decisions.OPEN_STATUSES, "all": decisions.REVIEW_STATUSES, queue.MISSED: ("pending",)}.get(
+        status, (status,)
+    )
 
 
 def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
     return {
         "counts": queue.queue_counts(g.store, f),
         "f": f,
-        "statuses": ("open", *decisions.REVIEW_STATUSES, "all"),
-        "args": {k: v for k, v in args.items() if k != "page"},
+        "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
+        "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
     }
 
 
@@ -107,17 +112,18 @@ def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
 def queue_page():
     f = queue_filter()
     tabs = tabs_context(f, request.args)
-    # A page past the end (or a number too large for SQLite's OFFSET) shows the last page.
-    last_page = max(1, -(-tabs["counts"][f.status] // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), last_page)
-    rows = queue.queue(g.store, f, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    # Keyset pages: `after`/`before` name the row a page starts after or ends before (db/queue.py); a cursor
+    # that is not one (a hand-edited link) shows the first page.
+    page = queue.queue_page(
+        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before")
+    )
     return render_template(
         "queue.html",
-        rows=rows,
-        thumbnails=media.thumbnails(g.store, [row["pk"] for row in rows]),
+        rows=page.rows,
         page=page,
+        thumbnails=media.thumbnails(g.store, [row["pk"] for row in page.rows]),
         page_size=PAGE_SIZE,
-        filter_choices=queue.filter_choices(g.store),
+        filter_choices=queue.filter_choices(g.store, category_labels()),
         next_url=request.full_path.rstrip("?"),
         view_statuses=view_statuses(f.status),
         **tabs,
@@ -133,11 +139,7 @@ def listing(pk: int):
     matches = (item["classification"] or {}).get("matches", [])
     fields = item["classified_fields"]
     # Every open flagged listing by this seller, this one included: the scope of a bulk decision.
-    open_by_seller = [
-        row
-        for row in queue.seller_listings(g.store, item["marketplace"], item["seller"] or "")
-        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
-    ]
+    open_by_seller = queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", open_only=True)
     return render_template(
         "listing.html",
         item=item,
@@ -149,7 +151,11 @@ def listing(pk: int):
         media=media.listing_media(g.store, pk),
         timeline=timeline_entries(item["first_seen"], queries.listing_events(g.store, pk)),
         decisions=decisions.listing_decisions(g.store, pk),
-        seller_rows=queue.seller_listings(g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk),
+        # A big shop has thousands: the first ones here, all of them in the queue's seller filter.
+        seller_rows=queue.seller_listings(
+            g.store, item["marketplace"], item["seller"] or "", exclude_pk=pk, limit=SELLER_ROWS
+        ),
+        seller_total=queue.seller_listing_count(g.store, item["marketplace"], item["seller"] or ""),
         open_by_seller=open_by_seller,
     )
 
@@ -219,11 +225,7 @@ def decide_seller():
     marketplace, seller = request.form.get("marketplace", ""), request.form.get("seller", "")
     pks = [int(v) for v in request.form.getlist("listing_pk") if _ROW_ID.fullmatch(v)]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
-    allowed = {
-        row["pk"]
-        for row in queue.seller_listings(g.store, marketplace, seller)
-        if row["flagged"] and row["review_status"] in decisions.OPEN_STATUSES
-    }
+    allowed = {row["pk"] for row in queue.seller_listings(g.store, marketplace, seller, open_only=True)}
     pks = [pk for pk in pks if pk in allowed]
     decision = _decision_form()
     try:
@@ -305,13 +307,14 @@ def dashboard_page():
     start = (now - datetime.timedelta(days=now.weekday(), weeks=weeks - 1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    series = week_buckets(dashboard.weekly_events(g.store, format_utc(start)), start, weeks)
+    series = {"weeks": week_labels(start, weeks), **dashboard.weekly_counts(g.store, format_utc(start), weeks)}
     report_url = next((rule.rule for rule in current_app.url_map.iter_rules() if rule.rule == "/report"), None)
     return render_template(
         "dashboard.html",
         stats=dashboard.dashboard(g.store, week_ago),
         since=week_ago,
         chart=trend_svg(series),
+        recall=recall.recall_estimate(g.store),
         series=series,
         report_url=report_url,
     )
@@ -341,4 +344,10 @@ def report():
 @bp.route("/audit")
 @login_required
 def audit():
-    return render_template("audit.html", rows=decisions.audit_trail(g.store, limit=500))
+    # Keyset pages: `before` is the oldest decision number of the page before (a number that is not one: the newest).
+    before = request.args.get("before", "")
+    rows = decisions.audit_trail(
+        g.store, limit=AUDIT_PAGE + 1, before=int(before) if _ROW_ID.fullmatch(before) else None
+    )
+    older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
+    return render_template("audit.html", rows=rows[:AUDIT_PAGE], older=older)
