@@ -44,7 +44,7 @@ lint: install
 	exit $$status
 
 test: style imports system-deps
-	$(BIN)/mypy classifier db
+	$(BIN)/mypy classifier db networks
 	$(PY) -m pytest -q
 
 # On demand, not in CI: about 40 minutes on 2 cores, and bench/store.py needs about 6 GB of disk for 100,000 captures.

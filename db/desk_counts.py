@@ -149,11 +149,10 @@ def disagreements(store: Database) -> list[str]:
 
     stored = {key(r): r["n"] for r in store.query("SELECT * FROM desk_counts WHERE n != 0")}
     counted = {key(r): r["n"] for r in store.query(_RECOUNT)}
-    for key in sorted(set(stored) | set(counted)):
-        if stored.get(key, 0) != counted.get(key, 0):
-            problems.append(
-                f"desk count {'/'.join(key)} is {stored.get(key, 0)}, the listings hold {counted.get(key, 0)}"
-            )
+    for k in sorted(set(stored) | set(counted), key=lambda parts: [str(p) for p in parts]):
+        if stored.get(k, 0) != counted.get(k, 0):
+            name = "/".join(str(part or "-") for part in k)  # an unflagged listing has no category
+            problems.append(f"desk count {name} is {stored.get(k, 0)}, the listings hold {counted.get(k, 0)}")
     seen = {r["marketplace"] for r in store.query("SELECT marketplace FROM marketplaces_seen")}
     missing = {r["marketplace"] for r in store.query("SELECT DISTINCT marketplace FROM listings")} - seen
     if missing:
@@ -164,7 +163,8 @@ def disagreements(store: Database) -> list[str]:
 def counts(store: Database, *, category: str = "", marketplace: str = "", flagged: bool = True) -> dict[str, int]:
     """{review status: flagged (or unflagged) listings} within a category and/or marketplace ('' for any), from
     the counters."""
-    where, params = ["flagged = ?"], [int(flagged)]
+    where: list[str] = ["flagged = ?"]
+    params: list[int | str] = [int(flagged)]
     for column, value in (("category", category), ("marketplace", marketplace)):
         if value:
             where.append(f"{column} = ?")

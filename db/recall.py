@@ -44,7 +44,7 @@ def recall_estimate(store: Database) -> dict:
     relevant, not_relevant = unflagged.get("confirmed", 0), unflagged.get("dismissed", 0)
     labelled = relevant + not_relevant
     found = flagged.get("confirmed", 0)
-    result = {
+    result: dict[str, float | None] = {
         "labelled": labelled,
         "relevant": relevant,
         "unflagged": sum(unflagged.values()),
@@ -54,7 +54,7 @@ def recall_estimate(store: Database) -> dict:
         "high": None,
     }
     if labelled and found:
-        population = result["unflagged"]
+        population = sum(unflagged.values())
         m_low, m_high = wilson(relevant, labelled)
         result["recall"] = found / (found + relevant / labelled * population)
         result["low"] = found / (found + m_high * population)

@@ -208,6 +208,16 @@ def test_verify_reports_a_wrong_counter_and_a_wrong_status(store):
     assert any("review status" in str(p) for p in db.verify(store).problems)
 
 
+def test_verify_names_a_wrong_counter_of_unflagged_listings(store):
+    """An unflagged listing's counter has no category: the problem still names it (no category reads '-')."""
+    _save(store, 6)
+    store.execute(
+        "INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) VALUES (0, '', 'm_zz', 'pending', 5)"
+    )
+    messages = [str(p) for p in db.verify(store).problems]
+    assert any("desk count unflagged/-/m_zz/pending is 5, the listings hold 0" in m for m in messages), messages
+
+
 def test_a_store_from_before_the_desk_migration_gains_it_and_verifies(tmp_path):
     path = tmp_path / "old.sqlite"
     store = db.connect(path)
