@@ -94,3 +94,13 @@ def test_deciding_a_whole_network_covers_its_open_listings_only(desk, alice, net
     # The unflagged listing of the network is not the reviewer's to decide in bulk.
     assert statuses == {"n1": "escalated", "n2": "escalated", "n3": "escalated", "n5": "pending"}
     assert charlie["status"] == "pending"
+
+
+def test_a_listing_page_links_to_its_sellers_page(desk, alice, network_id):
+    with db.read_only(desk.path) as store:
+        pk = next(store.query("SELECT pk FROM listings WHERE seller = ?", [HOSTILE]))["pk"]
+    html = alice.get(f"/listing/{pk}").text
+    link = re.search(r'<a href="([^"]*)" id="seller-page">', html)
+    assert link is not None
+    page = alice.get(link.group(1).replace("&amp;", "&"))
+    assert page.status_code == 200 and "+447700900123" in page.text
