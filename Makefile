@@ -45,7 +45,7 @@ lint: install
 
 test: style imports system-deps
 	$(BIN)/mypy classifier db networks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # On demand, not in CI: about 40 minutes on 2 cores, and bench/store.py needs about 6 GB of disk for 100,000 captures.
 bench: install
