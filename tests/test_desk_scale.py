@@ -212,7 +212,8 @@ def test_verify_names_a_wrong_counter_of_unflagged_listings(store):
     """An unflagged listing's counter has no category: the problem still names it (no category reads '-')."""
     _save(store, 6)
     store.execute(
-        "INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) VALUES (0, '', 'm_zz', 'pending', 5)"
+        "INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) "
+        "VALUES (0, '', 'm_zz', 'pending', 5)"
     )
     messages = [str(p) for p in db.verify(store).problems]
     assert any("desk count unflagged/-/m_zz/pending is 5, the listings hold 0" in m for m in messages), messages
