@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "keywatch.commands.crawl",  # demo, crawl
     "keywatch.commands.parse",  # parse
     "keywatch.commands.classify",  # classify, eval, watchlist, reclassify
+    "keywatch.commands.train",  # train
     "keywatch.commands.evidence",  # hits, show, verify, warc, purge
     "keywatch.commands.review",  # serve, user, review
     "keywatch.commands.notify",  # retailer, export, verify-pack, report

@@ -59,6 +59,20 @@ def load_watchlist_or_fail(path):
         raise click.ClickException(str(error)) from None
 
 
+def load_watchlist_with_model(path):
+    """The watchlist at `path` with its model loaded now, or a one-line error: a broken model file is reported
+    before the first listing. Loaded afresh, not shared: `train` replaces the model file beside an unchanged
+    watchlist."""
+    from classifier import ModelError, WatchlistError, load_watchlist
+
+    try:
+        wl = load_watchlist(path)
+        wl.model  # noqa: B018 - loads it
+        return wl
+    except (WatchlistError, ModelError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def connect_store(db_path, *, create: bool = False):
     """The evidence store for a command that writes to it, migrated; a missing, foreign or newer file is a
     one-line user error. Commands that only read use `read_store`.

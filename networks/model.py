@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from networks.ids import link_id
 
@@ -65,16 +65,7 @@ class Occurrence:
     url: str | None = None
 
     def to_dict(self) -> dict:
-        return {
-            "seller": self.seller,
-            "listing": self.listing,
-            "listing_pk": self.listing_pk,
-            "capture_id": self.capture_id,
-            "fetched_at": self.fetched_at,
-            "field": self.field,
-            "text": self.text,
-            "url": self.url,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
