@@ -126,7 +126,12 @@ def settle() -> None:
     was just started: objects created later are collected as usual."""
     import gc
 
-    import exports.report  # noqa: F401 - the report page's charts (matplotlib)
+    import matplotlib
+
+    import exports.report  # noqa: F401 - the report page
+
+    matplotlib.use("Agg")  # as the report's charts do (exports/report.py)
+    import matplotlib.pyplot  # noqa: F401
 
     gc.collect()
     gc.freeze()
