@@ -249,9 +249,10 @@ _REFERENCES = {
 _KEY = {"listings": "pk"}
 
 
-def scale(source: Path, path: Path, factor: int) -> None:
+def scale(source: Path, path: Path, factor: int, *, marketplace: str | None = None) -> None:
     """A store of `factor` times the listings of `source`: its listings, captures, classifications, status
-    observations, decisions and search rows copied under new ids (listing ids get a suffix), by SQL.
+    observations, decisions and search rows copied under new ids (listing ids get a suffix), by SQL; the copies
+    are listings of `marketplace` when given (so that a pack of the source's marketplace stays the same).
 
     What the write path produced, repeated: every copied row is one `source` holds. The copies are not linked into
     the hash chain (verify would report them), which the desk's reads never look at; `listing_index.disagreements`
@@ -264,15 +265,15 @@ def scale(source: Path, path: Path, factor: int) -> None:
     partial = path.with_suffix(".building")
     shutil.copyfile(source, partial)
     store = db.connect(partial)
-    top = {t: next(store.query(f"SELECT max({_KEY.get(t, 'id')}) AS n FROM {t}"))["n"] for t in _REFERENCES}
+    top = {t: next(store.query(f"SELECT max({_KEY.get(t, 'id')}) AS n FROM {t}"))["n"] or 0 for t in _REFERENCES}
     for k in range(1, factor):
         with db.write_transaction(store):
             for table, refs in _REFERENCES.items():
                 columns = [r["name"] for r in store.query(f"PRAGMA table_info({table})")]
-                values = [
-                    f"{c} + {k * top[refs[c]]}" if c in refs else f"listing_id || '-{k}'" if c == "listing_id" else c
-                    for c in columns
-                ]
+                renamed = {"listing_id": f"listing_id || '-{k}'"}
+                if marketplace and table == "listings":
+                    renamed["marketplace"] = f"'{marketplace}'"
+                values = [f"{c} + {k * top[refs[c]]}" if c in refs else renamed.get(c, c) for c in columns]
                 store.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {table} "
                     f"WHERE {_KEY.get(table, 'id')} <= {top[table]}"
