@@ -3,8 +3,8 @@
     .venv/bin/python bench/desk.py --sizes 91000 1001000 --scale-from 91000   # README's figures
     .venv/bin/python bench/desk.py --sizes 20000 --repeat 5                    # a quick run
 
-Building through `save_capture` slows as the store grows (each save's index refresh reads every listing: README,
-Limits): 91,000 listings took about an hour on the shared VM, so the 1M store is copied from it (`scale`).
+91,000 listings through `save_capture` took about an hour on the shared VM (when each save still read every
+listing), so the 1M store is copied from it (`scale`), in about 10 minutes.
 
 Stores are built through the real write path (`db.save_capture` for every capture, `db.decisions.decide_many`
 for decisions, `db.status.record_status` for re-checks, `db.notices.record_notice` for notices), committed in
