@@ -11,7 +11,8 @@ evidence, whoever writes it (a crawl's save, a re-classification, a decision, a 
   whenever a listing's flag, category or review status changes; and `marketplaces_seen`, one row per marketplace
   a listing was ever saved for.
 
-They are not evidence: `verify` recounts them (`disagreements`) and `rebuild` rewrites them from the evidence.
+They are not evidence: `verify` recounts them with the dashboard's hourly counters (db/dashboard_counts.py) in
+`disagreements`, and `rebuild` rewrites them from the evidence.
 The indexes serve the desk's queries without reading every listing (tests/test_desk_plans.py checks the plans).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from db import dashboard_counts
 from db.connection import write_transaction
 
 STATUS_OF_ACTION = "CASE {a} WHEN 'confirm' THEN 'confirmed' WHEN 'dismiss' THEN 'dismissed' ELSE 'escalated' END"
@@ -157,6 +159,8 @@ def disagreements(store: Database) -> list[str]:
     missing = {r["marketplace"] for r in store.query("SELECT DISTINCT marketplace FROM listings")} - seen
     if missing:
         problems.append(f"marketplaces missing from marketplaces_seen: {', '.join(sorted(missing))}")
+    if store["dashboard_counts"].exists():  # migration m009
+        problems += dashboard_counts.disagreements(store)
     return problems
 
 

@@ -166,11 +166,14 @@ def queue_page(
     limit: int = 100,
     after: str | None = None,
     before: str | None = None,
+    size: str | None = None,
 ) -> Page:
-    """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor."""
+    """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor. `size`:
+    the search's search_size when the caller has it already (counting a common word's matches costs 10 ms at 1M
+    listings)."""
     order = "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
     keys = ORDERS[order]
-    size = search_size(store, f)
+    size = search_size(store, f) if size is None else size
     where, params = _queue_where(f, common=size == "common")
     start_after, end_before = parse_cursor(after, order), parse_cursor(before, order)
     backwards = end_before is not None and start_after is None
@@ -226,12 +229,13 @@ def queue_row(store: Database, listing_pk: int) -> dict | None:
     return next(store.query(f"{_ROWS} WHERE l.pk = ?", [listing_pk]), None)
 
 
-def queue_counts(store: Database, f: QueueFilter) -> dict[str, int]:
+def queue_counts(store: Database, f: QueueFilter, *, size: str | None = None) -> dict[str, int]:
     """How many flagged listings match the other filters, per review status (plus open and all, the "missed?"
-    labels so far, and `uncounted`: 1 for a search too common to count, see common_search)."""
+    labels so far, and `uncounted`: 1 for a search too common to count, see common_search). `size` as for
+    queue_page."""
     counts = dict.fromkeys(REVIEW_STATUSES, 0)
     counts["uncounted"] = 0
-    size = search_size(store, f)
+    size = search_size(store, f) if size is None else size
     if size == "common":
         counts["uncounted"] = 1  # see common_search
     elif f.seller or f.since or f.until or size:

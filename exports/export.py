@@ -269,7 +269,9 @@ def _build(store, target, out, office, review_status, now) -> _Built:
         "listing_count": len(records),
         "capture_count": len(capture_ids),
         # The snapshot's chain head; this notice's own chain record, added later, then covers the pack's SHA-256.
-        "store": {"chain_head": head, "chain_length": db.chain_length(store)},
+        # The head's position is the chain's length (records are only appended, numbered from 1): counting them
+        # read every chain record, 0.27 s per 385,000 (about 3 s at a million listings) on each export.
+        "store": {"chain_head": head, "chain_length": seq},
         "tools": tool_versions(),
         **({"network": target.network} if target.network else {}),
     }

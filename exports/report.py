@@ -354,13 +354,22 @@ def _charts(data: dict, plt) -> dict[str, str]:
     return result
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # One per process: a new one compiles the template again on every /report request.
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
+
+
 def render_html(data: dict) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
-    return env.get_template("report.html.j2").render(
-        data=data,
-        columns=COLUMNS,
-        fmt=_fmt,
-        charts=charts(data),
-        market_columns=[c for c in COLUMNS if c[0] not in ("retailer", "notices")],
-        definitions=DEFINITIONS_MD.replace("*", ""),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            columns=COLUMNS,
+            fmt=_fmt,
+            charts=charts(data),
+            market_columns=[c for c in COLUMNS if c[0] not in ("retailer", "notices")],
+            definitions=DEFINITIONS_MD.replace("*", ""),
+        )
     )

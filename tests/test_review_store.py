@@ -31,6 +31,7 @@ def test_migrations_are_applied_by_connect_and_idempotent(tmp_path):
         "m006_review_status_of_every_listing",
         "m007_account_changes",
         "m008_desk_read_paths",
+        "m009_dashboard_counts",
     ]
 
 

@@ -96,9 +96,9 @@ def view_statuses(status: str) -> tuple[str, ...]:
     )
 
 
-def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
+def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None) -> dict:
     return {
-        "counts": queue.queue_counts(g.store, f),
+        "counts": queue.queue_counts(g.store, f, size=size),
         "f": f,
         "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
         "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
@@ -111,11 +111,12 @@ def tabs_context(f: queue.QueueFilter, args: dict) -> dict:
 @login_required
 def queue_page():
     f = queue_filter()
-    tabs = tabs_context(f, request.args)
+    size = queue.search_size(g.store, f)  # once for the tabs and the page
+    tabs = tabs_context(f, request.args, size=size)
     # Keyset pages: `after`/`before` name the row a page starts after or ends before (db/queue.py); a cursor
     # that is not one (a hand-edited link) shows the first page.
     page = queue.queue_page(
-        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before")
+        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before"), size=size
     )
     return render_template(
         "queue.html",

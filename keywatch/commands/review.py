@@ -63,6 +63,7 @@ def serve(db_path, watchlist_path, host, port, threads, secure_cookies, trusted_
     from waitress import serve as waitress_serve
 
     from webui import create_app
+    from webui.app import settle
 
     load_watchlist_or_fail(watchlist_path)
     # An existing store only: a typo in --db, or a start that then fails to bind its port, leaves no file behind.
@@ -103,6 +104,7 @@ def serve(db_path, watchlist_path, host, port, threads, secure_cookies, trusted_
         )
     except (RuntimeError, OSError) as error:  # an unreadable or damaged <db>.secret key file
         raise click.ClickException(str(error)) from None
+    settle()
     click.echo(f"Starting the review desk on http://{host}:{port}/ (database {db_path}); Ctrl+C stops it.", err=True)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="keywatch")
