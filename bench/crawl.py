@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -68,21 +69,31 @@ def bare_child(base_url: str, out_path: str) -> None:
     Path(out_path).write_text(json.dumps(stats), encoding="utf-8")
 
 
-def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int]:
-    """Run a child process; return (exit code, wall seconds, peak RSS in MiB) of that child alone."""
+def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int, dict]:
+    """Run a child process; return (exit code, wall seconds, peak RSS in MiB, CPU seconds) of that child alone
+    (with its own children, such as a store worker process), and the CPU this process (the demo server's
+    threads) spent meanwhile: on 2 shared cores the three compete."""
     started = time.perf_counter()
+    server_before = resource.getrusage(resource.RUSAGE_SELF)
     proc = subprocess.Popen(
         args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children so far).
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    server_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = {
+        "crawler_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "server_cpu_s": round(
+            server_after.ru_utime + server_after.ru_stime - server_before.ru_utime - server_before.ru_stime, 2
+        ),
+    }
     stderr = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(args[:4])} ...):\n{stderr[-3000:]}")
-    return code, wall, usage.ru_maxrss // 1024
+    return code, wall, usage.ru_maxrss // 1024, cpu
 
 
 def rate(stats: dict) -> tuple[int, float, float]:
@@ -93,7 +104,7 @@ def rate(stats: dict) -> tuple[int, float, float]:
 
 def crawl_bare(url: str, workdir: Path) -> dict:
     out = workdir / "bare-stats.json"
-    _, wall, rss = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
+    _, wall, rss, cpu = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
     pages, elapsed, per_second = rate(json.loads(out.read_text()))
     return {
         "pages": pages,
@@ -101,6 +112,7 @@ def crawl_bare(url: str, workdir: Path) -> dict:
         "pages_per_s": round(per_second, 1),
         "wall_s": round(wall, 2),
         "peak_rss_mib": rss,
+        **cpu,
     }
 
 
@@ -132,7 +144,7 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
     import db
 
     db_path = workdir / f"full-{n}.sqlite"
-    _, wall, rss = run_measured([sys.executable, *full_crawl_args(url, db_path)])
+    _, wall, rss, cpu = run_measured([sys.executable, *full_crawl_args(url, db_path)])
     store = db.connect(db_path)
     try:
         run = next(store.query("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
@@ -147,6 +159,7 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
         "pages_per_s": round(per_second, 1),
         "wall_s": round(wall, 2),
         "peak_rss_mib": rss,
+        **cpu,
         "captures": captures,
         "hits": int(stats.get("keywatch/hits", 0)),
         "db_mib": round(db_path.stat().st_size / 2**20, 1),
