@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -70,22 +71,29 @@ def bare_child(base_url: str, out_path: str) -> None:
 
 
 def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int, dict]:
-    """Run a child process; return (exit code, wall seconds, peak RSS in MiB, CPU seconds) of that child alone
-    (with its own children, such as a store worker process), and the CPU this process (the demo server's
-    threads) spent meanwhile: on 2 shared cores the three compete."""
+    """Run a child process; return its exit code, wall seconds, peak RSS in MiB and where the CPU went: the crawl
+    process itself, its worker processes (classifier, store writer), and this process (the demo server's
+    threads) meanwhile. On 2 shared cores all of them compete."""
     started = time.perf_counter()
     server_before = resource.getrusage(resource.RUSAGE_SELF)
     proc = subprocess.Popen(
         args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children so far).
+    own = [0.0]  # the crawl process's own CPU (all its threads, not its children), sampled until it exits
+    sampler = threading.Thread(target=sample_own_cpu, args=(proc.pid, own), daemon=True)
+    sampler.start()
+    # wait4 gives this child's own rusage, its reaped children included (RUSAGE_CHILDREN would be the maximum
+    # over all children so far).
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     server_after = resource.getrusage(resource.RUSAGE_SELF)
+    sampler.join()
+    total = usage.ru_utime + usage.ru_stime
     cpu = {
-        "crawler_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "crawler_cpu_s": round(own[0], 1),
+        "workers_cpu_s": round(total - own[0], 1),
         "server_cpu_s": round(
-            server_after.ru_utime + server_after.ru_stime - server_before.ru_utime - server_before.ru_stime, 2
+            server_after.ru_utime + server_after.ru_stime - server_before.ru_utime - server_before.ru_stime, 1
         ),
     }
     stderr = proc.stderr.read().decode(errors="replace")
@@ -94,6 +102,21 @@ def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, 
     if code != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(args[:4])} ...):\n{stderr[-3000:]}")
     return code, wall, usage.ru_maxrss // 1024, cpu
+
+
+def sample_own_cpu(pid: int, own: list[float], every: float = 0.1) -> None:
+    """own[0] = the process's user + system seconds (/proc/<pid>/stat), until it exits; the last sample misses at
+    most `every` seconds of it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    while True:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return
+        if fields[0] == "Z":  # exited, not yet reaped
+            return
+        own[0] = (int(fields[11]) + int(fields[12])) / ticks
+        time.sleep(every)
 
 
 def rate(stats: dict) -> tuple[int, float, float]:
