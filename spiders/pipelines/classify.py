@@ -15,8 +15,10 @@ from spiders.pipelines import workers
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 32
-BATCH_SECONDS = 0.01  # what a listing may wait for others: small beside a page's download
+BATCH_SIZE = 50
+# What a listing may wait for others: each hand-over to the process costs the crawl a few milliseconds
+# (bench/crawl.py --profile), so a batch should hold many listings.
+BATCH_SECONDS = 0.05
 
 
 class ClassifyPipeline:
