@@ -1,6 +1,5 @@
 """The item pipelines, one at a time, with a Scrapy crawler from `get_crawler` and no crawl around them."""
 
-import asyncio
 import json
 
 import pytest
@@ -9,10 +8,11 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import defer
 
 import db
-from classifier import classifier_version, classify, shared_watchlist
+from classifier import classifier_version, shared_watchlist
 from common import VERSION
 from common.settings import ROOT
 from spiders.items import ListingItem
+from spiders.pipelines import classify as classify_module
 from spiders.pipelines.classify import ClassifyPipeline
 from spiders.pipelines.store import StorePipeline
 from spiders.spiders.demo_market import DemoMarketSpider
@@ -46,24 +46,12 @@ def listing(listing_id="DM1", title="Keyless entry relay box, 2-way repeater", p
 @pytest.fixture
 def classify_pipeline():
     crawler = get_crawler(settings_dict={"KEYWATCH_WATCHLIST": str(WATCHLIST)})
-    pipeline = ClassifyPipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    yield pipeline, crawler
-    pipeline.close_spider()
-
-
-def classified(pipeline, *items):
-    """Hand items to the pipeline together, as Scrapy does, and wait for their classifications."""
-
-    async def run():
-        return await asyncio.gather(*(pipeline.process_item(item) for item in items))
-
-    return asyncio.run(run())
+    return ClassifyPipeline.from_crawler(crawler), crawler
 
 
 def test_classify_attaches_the_result_with_the_versions_it_was_scored_with(classify_pipeline):
     pipeline, _ = classify_pipeline
-    [item] = classified(pipeline, listing())
+    item = pipeline.process_item(listing())
     result = item.classification
     assert result["flagged"] and result["category"] == "relay_attack" and result["matches"]
     watchlist = shared_watchlist(WATCHLIST)
@@ -73,48 +61,28 @@ def test_classify_attaches_the_result_with_the_versions_it_was_scored_with(class
 
 def test_classify_scores_an_innocent_listing_too(classify_pipeline):
     pipeline, _ = classify_pipeline
-    [item] = classified(pipeline, listing(title="Leather key fob cover, brown"))
+    item = pipeline.process_item(listing(title="Leather key fob cover, brown"))
     assert item.classification["flagged"] is False and item.classification["watchlist_version"]
-
-
-def test_classify_scores_listings_that_arrive_together_in_one_batch_each_its_own(classify_pipeline):
-    pipeline, _ = classify_pipeline
-    pipeline.batch_size = 2
-    titles = ["Keyless entry relay box, 2-way repeater", "Leather key fob cover, brown", "OBD key programmer"]
-    items = classified(pipeline, *(listing(f"DM{n}", title=title) for n, title in enumerate(titles)))
-    watchlist = shared_watchlist(WATCHLIST)
-    for item, title in zip(items, titles, strict=True):
-        expected = classify(title, "Long range, UK stock.", watchlist)
-        assert (item.title, item.classification["flagged"], item.classification["score"]) == (
-            title,
-            expected.flagged,
-            expected.score,
-        )
 
 
 def test_classify_leaves_a_gone_listing_alone(classify_pipeline):
     pipeline, _ = classify_pipeline
     gone = listing(title="", purpose="recheck", listing_status="removed")
     gone.description = ""
-    assert classified(pipeline, gone)[0].classification is None
+    assert pipeline.process_item(gone).classification is None
 
 
-def test_a_classifier_that_cannot_run_keeps_the_pages_unclassified_and_counted(tmp_path):
-    # The watchlist is read once by the crawl (to fail fast) and once by the classifier process: broken in
-    # between, the process cannot start, and no page may be lost for it.
-    watchlist = tmp_path / "watchlist.yaml"
-    watchlist.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
-    crawler = get_crawler(settings_dict={"KEYWATCH_WATCHLIST": str(watchlist)})
-    pipeline = ClassifyPipeline.from_crawler(crawler)
-    watchlist.write_text("categories: [unclosed", encoding="utf-8")
-    pipeline.open_spider()
-    try:
-        items = classified(pipeline, listing("DM1"), listing("DM2"))
-    finally:
-        pipeline.close_spider()
-    assert [item.classification for item in items] == [None, None]
-    assert all(item.extra["classification_error"] for item in items)
-    assert crawler.stats.get_value("keywatch/classify_errors") == 2
+def test_a_classifier_error_keeps_the_page_unclassified_and_counted(classify_pipeline, monkeypatch):
+    pipeline, crawler = classify_pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model file damaged")
+
+    monkeypatch.setattr(classify_module, "classify", broken)
+    item = pipeline.process_item(listing())
+    assert item.classification is None
+    assert item.extra["classification_error"] == "RuntimeError: model file damaged"
+    assert crawler.stats.get_value("keywatch/classify_errors") == 1
 
 
 # ---------------------------------------------------------------- StorePipeline (200)

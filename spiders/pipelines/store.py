@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 import db
 from common import VERSION
 from spiders.monitors import accounting
-from spiders.pipelines import workers
+from spiders.pipelines import store_writer
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class StorePipeline:
         self.group_seconds = group_seconds
         self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
         self.timer = None  # the pending time-based commit of the open group
-        # One process writes the groups, in order (spiders/pipelines/workers.py), so a commit overlaps the
+        # One process writes the groups, in order (spiders/pipelines/store_writer.py), so a commit overlaps the
         # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
         self.writer: ProcessPoolExecutor | None = None
         self.writing: list[tuple[Future, list]] = []
@@ -67,7 +67,7 @@ class StorePipeline:
         spider = self.crawler.spider
         # The run's own record; the writer process has a connection of its own for the captures.
         self.store = db.connect(self.db_path)
-        self.writer = workers.start_writer(self.db_path)
+        self.writer = store_writer.start(self.db_path)
         self.writer.submit(int)  # start it now: its imports overlap the crawl's first requests
         self.run_id = db.start_run(
             self.store,
@@ -113,7 +113,7 @@ class StorePipeline:
         if not group:
             return
         try:
-            future = self.writer.submit(workers.save_group, [record for record, _ in group], self.run_id)
+            future = self.writer.submit(store_writer.save_group, [record for record, _ in group], self.run_id)
         except BrokenProcessPool as error:  # the writer died: this group (and every later one) is not stored
             logger.error("the store's writer process has died: nothing more is stored (%s)", error)
             future = Future()
