@@ -42,6 +42,18 @@ def text_of(selector, drop: tuple[str, ...] = ()) -> str:
     return clean(" ".join(nodes.getall()))
 
 
+def first_of(*candidates):
+    """`first` over values and zero-argument callables (selectors), calling each only while nothing was found:
+    a page's markup is read only for what its structured data does not say."""
+    passed = []
+    for candidate in candidates:
+        value = candidate() if callable(candidate) else candidate
+        if value not in (None, "", [], {}):
+            return value
+        passed.append(value)
+    return first(*passed)
+
+
 def first(*values):
     """The first value that is not None or empty; if there is none, the first Unreadable one (or None)."""
     return next((value for value in values if value not in (None, "", [], {})), None) or next(
@@ -286,6 +298,8 @@ CUES = tuple(
 # Reading a page's visible text (XPath over every text node) costs more than the rest of the check together:
 # it is read only when the page holds every word of some phrase.
 PHRASE_WORDS = tuple(_words(phrase) for phrase in BLOCK_PHRASES)
+TITLE_WORDS = tuple(_words(title) for title in BLOCK_TITLES)
+CAPTCHA_FORM_CUES = ("captcha", "nc_1_wrapper")  # in every selector of CAPTCHA_FORMS
 
 
 def blocked_reason(response) -> str | None:
@@ -299,18 +313,21 @@ def blocked_reason(response) -> str | None:
     page = response.text.lower()
     if not any(cue in page for cue in CUES):
         return None
-    forms = " ".join(response.css("form::attr(action)").getall()).lower()
-    for marker in BLOCK_URLS:
-        if marker in forms:
-            return f"challenge address {marker}"
-    if response.css(CAPTCHA_FORMS):
+    # Each selector below runs only when what it looks for is in the page at all (a cue word is common).
+    if any(marker in page for marker in BLOCK_URLS):
+        forms = " ".join(response.css("form::attr(action)").getall()).lower()
+        for marker in BLOCK_URLS:
+            if marker in forms:
+                return f"challenge address {marker}"
+    if any(cue in page for cue in CAPTCHA_FORM_CUES) and response.css(CAPTCHA_FORMS):
         return "captcha form"
     if "_____tmd_____/punish" in response.text[:20000]:  # AliExpress sends its slider via a script redirect
         return "challenge address _____tmd_____"
-    title = clean(" ".join(response.css("title::text").getall())).lower()
-    for marker in BLOCK_TITLES:
-        if marker in title:
-            return f"page title {title!r}"
+    if any(all(word in page for word in words) for words in TITLE_WORDS):
+        title = clean(" ".join(response.css("title::text").getall())).lower()
+        for marker in BLOCK_TITLES:
+            if marker in title:
+                return f"page title {title!r}"
     if not any(all(word in page for word in words) for words in PHRASE_WORDS):
         return None
     visible = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())

@@ -1,11 +1,14 @@
 """The item pipelines, one at a time, with a Scrapy crawler from `get_crawler` and no crawl around them."""
 
 import json
+import os
+import signal
 
 import pytest
 import scrapy
 from scrapy.utils.test import get_crawler
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 import db
 from classifier import classifier_version, shared_watchlist
@@ -97,6 +100,7 @@ def store_pipeline(tmp_path):
     yield pipeline, crawler, tmp_path / "k.sqlite"
     if pipeline.store is not None:
         pipeline.store.close()
+        pipeline.writer.shutdown()
 
 
 def flagged(item):
@@ -198,3 +202,17 @@ def test_store_records_how_the_run_ended_and_closes(store_pipeline):
     finally:
         store.close()
     pipeline.spider_closed(crawler.spider, "finished")  # a second close (or one without an open) does nothing
+
+
+def test_a_writer_process_that_died_stores_nothing_more_and_says_so_for_every_item(store_pipeline):
+    pipeline, crawler, _ = store_pipeline
+    pipeline.writer.submit(int).result()  # the writer is up
+    for process in list(pipeline.writer._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(timeout=10)
+    outcomes = store_items(pipeline, listing("DM1"), listing("DM2"))
+    assert all(isinstance(outcome.result, Failure) for outcome in outcomes)  # released with an error, not hung
+    for outcome in outcomes:
+        outcome.addErrback(lambda failure: None)
+    assert crawler.stats.get_value("keywatch/items_stored") is None
+    assert pipeline.store.execute("SELECT count(*) FROM captures").fetchone() == (0,)

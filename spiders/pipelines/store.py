@@ -14,8 +14,9 @@ is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a r
 import json
 import logging
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
+from concurrent.futures.process import BrokenProcessPool
 
 import scrapy
 from itemadapter import ItemAdapter
@@ -27,6 +28,7 @@ from twisted.python.failure import Failure
 import db
 from common import VERSION
 from spiders.monitors import accounting
+from spiders.pipelines import store_writer
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +43,9 @@ class StorePipeline:
         self.group_seconds = group_seconds
         self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
         self.timer = None  # the pending time-based commit of the open group
-        # One thread writes the groups, in order: SQLite, zlib and hashlib let go of the GIL, so a commit overlaps
-        # the parsing of the next pages. Groups handed to it and not yet released, oldest first:
-        self.writer: ThreadPoolExecutor | None = None
+        # One process writes the groups, in order (spiders/pipelines/store_writer.py), so a commit overlaps the
+        # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
+        self.writer: ProcessPoolExecutor | None = None
         self.writing: list[tuple[Future, list]] = []
 
     @classmethod
@@ -63,9 +65,10 @@ class StorePipeline:
 
     def open_spider(self):
         spider = self.crawler.spider
-        # Used by the writer thread while a group commits and by this one otherwise, never by both at once.
-        self.store = db.connect(self.db_path, check_same_thread=False)
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keywatch-store")
+        # The run's own record; the writer process has a connection of its own for the captures.
+        self.store = db.connect(self.db_path)
+        self.writer = store_writer.start(self.db_path)
+        self.writer.submit(int)  # start it now: its imports overlap the crawl's first requests
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
@@ -102,14 +105,19 @@ class StorePipeline:
         return item
 
     def commit_group(self) -> None:
-        """Hand the open group to the writer thread; its items are released once it has committed."""
+        """Hand the open group to the writer process; its items are released once it has committed."""
         if self.timer is not None and self.timer.active():
             self.timer.cancel()
         self.timer = None
         group, self.group = self.group, []
         if not group:
             return
-        future = self.writer.submit(db.save_captures, self.store, [record for record, _ in group], self.run_id)
+        try:
+            future = self.writer.submit(store_writer.save_group, [record for record, _ in group], self.run_id)
+        except BrokenProcessPool as error:  # the writer died: this group (and every later one) is not stored
+            logger.error("the store's writer process has died: nothing more is stored (%s)", error)
+            future = Future()
+            future.set_exception(error)
         self.writing.append((future, group))
         reactor = _running_reactor()
         if reactor is not None:
@@ -124,7 +132,7 @@ class StorePipeline:
         group = entry[1]
         try:
             outcomes = future.result()
-        except Exception as error:  # noqa: BLE001 - the commit failed: no item of the group is stored
+        except Exception as error:  # noqa: BLE001 - the commit failed, or the writer died: no item of it is stored
             outcomes = [error] * len(group)
         for (_, committed), outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, Exception):

@@ -6,7 +6,7 @@ import re
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, dig, find_product, first, image_urls
+from spiders.parsing import clean, dig, find_product, first_of, image_urls
 from spiders.prices import decimal_string, parse_price
 
 
@@ -54,22 +54,26 @@ class DemoMarketSpider(MarketplaceSpider):
         # Strict: a page cut off mid-transfer (broken JSON-LD) is a parse error, stored and counted as such.
         blocks = [json.loads(block) for block in response.css('script[type="application/ld+json"]::text').getall()]
         product = find_product({"json-ld": blocks}) or {}
+        # The markup is read where the JSON-LD says nothing (first_of calls a lambda only when it has to).
         return {
             "listing_id": product.get("sku"),
             "url": response.css('link[rel="canonical"]::attr(href)').get(),
-            "title": first(clean(product.get("name")), clean(response.css("h1.item-title::text").get())),
-            "description": first(
+            "title": first_of(clean(product.get("name")), lambda: clean(response.css("h1.item-title::text").get())),
+            "description": first_of(
                 clean(product.get("description")),
-                " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip()),
+                lambda: " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip()),
             ),
             "price": decimal_string(dig(product, "offers", "price")),
             "currency": dig(product, "offers", "priceCurrency"),
-            "seller": first(
-                clean(dig(product, "offers", "seller", "name")), clean(response.css(".seller-name::text").get())
+            "seller": first_of(
+                clean(dig(product, "offers", "seller", "name")), lambda: clean(response.css(".seller-name::text").get())
             ),
             "condition": clean(response.css(".item-condition::text").get()) or None,
             "extra": {
-                "images": image_urls(product.get("image")) or response.css(".gallery img::attr(src)").getall(),
+                "images": first_of(
+                    image_urls(product.get("image")), lambda: response.css(".gallery img::attr(src)").getall()
+                )
+                or [],
                 # What the seller writes about itself on every item page, where contacts hide (networks/).
                 "seller_profile": clean(response.css(".seller-about::text").get()) or None,
             },
