@@ -11,6 +11,7 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,15 @@ def classify(
     result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
     result.model = model.info
     return result
+
+
+def classify_many(
+    listings: Iterable[tuple[str, str]], watchlist: Watchlist | None = None, mode: str = "combined"
+) -> list[Classification]:
+    """Classify (title, description) pairs with one watchlist: the same results as classify() on each,
+    with the watchlist, its phrase index and its model looked up once."""
+    wl = watchlist if watchlist is not None else default_watchlist()
+    return [classify(title, description, wl, mode) for title, description in listings]
 
 
 def _result(

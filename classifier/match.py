@@ -14,7 +14,6 @@ similarity as its score.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
 from operator import itemgetter
@@ -22,7 +21,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from classifier.normalise import WORD, Normalised, normalise, stem, word_matches, words
+from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, word_matches, words
 
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
@@ -53,7 +52,7 @@ class Hit(NamedTuple):
 class FieldScan:
     """One field's normalised text, words (stemmed) and the watchlist phrases found in it."""
 
-    __slots__ = ("field", "norm", "words", "hits", "kinds", "_parts", "_bounds", "_spans")
+    __slots__ = ("field", "norm", "words", "hits", "kinds", "evidence", "_parts", "_bounds", "_spans")
 
     def __init__(self, field: str, norm: Normalised, parts: list[str]):
         self.field = field
@@ -62,6 +61,7 @@ class FieldScan:
         self.words = parts[1::2]  # as written (unstemmed), for the letter-spacing check
         self.hits: list[Hit] = []
         self.kinds: set[str] = set()  # the kinds of entry among the hits (maybe more), so the rules skip what is absent
+        self.evidence: set[str] = set()  # categories with a term, maker, claim or device word among the hits
         self._bounds: list[int] | None = None
         self._spans: list | None = None
 
@@ -120,6 +120,10 @@ class Matcher:
             key for key, entries in self.index.items() if all(e.kind in CATEGORY_KINDS for e in entries)
         }
         self.key_kinds = {key: {e.kind for e in entries} for key, entries in self.index.items()}
+        self.key_evidence = {
+            key: {e.owner for e in entries if e.kind in CATEGORY_KINDS and e.kind != "target"}
+            for key, entries in self.index.items()
+        }
         settings = watchlist.settings
         self.min_length = settings["fuzzy_min_length"]
         self.cutoff = settings["fuzzy_cutoff"]
@@ -226,7 +230,7 @@ class Matcher:
     def scan(self, text: str, field: str) -> FieldScan:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
-        scan = FieldScan(field, norm, _GAPS_AND_WORDS.split(norm.text))
+        scan = FieldScan(field, norm, GAPS_AND_WORDS.split(norm.text))
         # each word's possible forms (its stem, or the watchlist words it may be a misspelling
         # of) and those that can start a phrase; cached, as words repeat across listings
         info = list(map(self._info_cache.get, scan.words))
@@ -273,8 +277,10 @@ class Matcher:
         offsets = scan.norm.offsets
         found_words, index, field, hits = scan.words, self.index, scan.field, scan.hits
         add, kinds, key_kinds = hits.append, scan.kinds, self.key_kinds
+        evidence, key_evidence = scan.evidence, self.key_evidence
         for (i, j, joined), score in found.items():
             kinds |= key_kinds[joined]
+            evidence |= key_evidence[joined]
             start, end = bounds[2 * i], bounds[2 * j + 1]
             if offsets is not None:
                 start, end = offsets[start], offsets[end - 1] + 1
@@ -290,7 +296,6 @@ class Matcher:
         hits.sort(key=hit_order)
 
 
-_GAPS_AND_WORDS = re.compile(f"({WORD.pattern})")
 _starters = itemgetter(1)
 _new_hit = tuple.__new__  # a Hit without the keyword-handling __new__ of NamedTuple: scans make many
 hit_order = itemgetter(2, 3)  # (first, last): a Hit's place in the text

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
 
 # Cyrillic and Greek letters that look like Latin ones (lowercase; casefolding runs first).
 HOMOGLYPHS = {
@@ -178,6 +178,7 @@ _WORD = re.compile(r"[a-z0-9@$!|€£]+")
 # Model numbers keep their digits: im508, hu66, k518, x300, 433mhz, 12v, 4g.
 _MODEL_NUMBER = re.compile(r"[a-z]{0,6}\d{2,}[a-z]{0,3}|\d+[a-z]{1,3}|\d+[a-z]+\d+|[a-z]\d")
 WORD = re.compile(r"[a-z0-9]+")  # a word of the normalised text
+GAPS_AND_WORDS = re.compile(f"({WORD.pattern})")  # split(): gap, word, gap, word, ..., gap
 
 # each character's replacement, ASCII ones ready (lowercase), others as they are met
 _fold_cache: dict[str, str] = {chr(c): chr(c).lower() for c in range(128)}
@@ -354,16 +355,19 @@ def stem(word: str) -> str:
 
 
 def words(norm: Normalised) -> list[str]:
-    """The stemmed words of a normalised field (the fast path; see `spans` for positions)."""
+    """The stemmed words of a normalised field (the fast path; see `tokens` for positions)."""
+    return _stems(WORD.findall(norm.text))
+
+
+def _stems(found: list[str]) -> list[str]:
     cache = _stem_cache
     if len(cache) > 500_000:
         cache.clear()
-    out = WORD.findall(norm.text)
-    for i, word in enumerate(out):
-        stemmed = cache.get(word)
-        if stemmed is None:
-            stemmed = cache[word] = stem(word)
-        out[i] = stemmed
+    out = list(map(cache.get, found))
+    if None in out:
+        for i, word in enumerate(found):
+            if out[i] is None:
+                out[i] = cache[word] = stem(word)
     return out
 
 
@@ -374,4 +378,6 @@ def word_matches(norm: Normalised) -> list[re.Match]:
 
 def tokens(norm: Normalised) -> list[tuple[str, int, int]]:
     """The words of a normalised field as (stemmed word, start, end) in normalised positions."""
-    return [(w, m.start(), m.end()) for w, m in zip(words(norm), word_matches(norm))]
+    parts = GAPS_AND_WORDS.split(norm.text)
+    bounds = list(accumulate(map(len, parts)))  # word k runs from bounds[2k] to bounds[2k + 1]
+    return list(zip(_stems(parts[1::2]), bounds[0::2], bounds[1::2]))

@@ -162,12 +162,7 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
     recorder = _Recorder()
     live: dict[str, list[tuple[Hit, Match]]] = {}
     cued: dict[str, set[str]] = {}
-    evidence_owners = {
-        h.entry.owner
-        for scan in scans
-        for h in scan.hits
-        if h.entry.kind in CATEGORY_KINDS and h.entry.kind != "target"
-    }
+    evidence_owners = scans[0].evidence | scans[1].evidence
     for scan in scans:
         hits = _category_hits(scan, evidence_owners)
         cue_cancelled = cue_cancels(scan, hits, wl) if "cue" in scan.kinds else {}
@@ -283,7 +278,9 @@ def _positive(items: list[tuple[Hit, Match]], weights: dict) -> CategoryEvidence
             best = max(best, value)
             strong_terms.add(m.term)
     devices = [(h, m) for h, m in items if m.kind == "device"]
-    targets = sorted(((h, m) for h, m in items if m.kind == "target"), key=lambda t: -t[1].score)
+    targets = [(h, m) for h, m in items if m.kind == "target"]
+    if len(targets) > 1:
+        targets.sort(key=lambda t: -t[1].score)
     best_target: dict[str, float] = {}  # field -> best target score there
     for _, tm in targets:
         best_target.setdefault(tm.field, tm.score)
