@@ -21,6 +21,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,10 +150,10 @@ def main() -> None:
     results = [
         run("normalisation alone", normalise_only, listings, sample),
         run("naive baseline", lambda batch: [naive_classify(t, d, wl) for t, d in batch], listings, sample),
-        run("rules alone", lambda batch: classify_many(batch, wl, mode="rules"), listings, sample),
+        run("rules alone", lambda batch: deque(classify_many(batch, wl, mode="rules"), maxlen=0), listings, sample),
         run(
             "rules + model (combined)" if wl.model else "full classifier (no model)",
-            lambda batch: classify_many(batch, wl),
+            lambda batch: deque(classify_many(batch, wl), maxlen=0),
             listings,
             sample,
         ),

@@ -11,7 +11,7 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,11 +106,13 @@ def classify(
 
 def classify_many(
     listings: Iterable[tuple[str, str]], watchlist: Watchlist | None = None, mode: str = "combined"
-) -> list[Classification]:
-    """Classify (title, description) pairs with one watchlist: the same results as classify() on each,
-    with the watchlist, its phrase index and its model looked up once."""
+) -> Iterator[Classification]:
+    """Classify (title, description) pairs with one watchlist, yielding the same results as classify()
+    on each, in order: the default watchlist is looked up once, and a long run (a crawl, `reclassify`)
+    never holds more than one result."""
     wl = watchlist if watchlist is not None else default_watchlist()
-    return [classify(title, description, wl, mode) for title, description in listings]
+    for title, description in listings:
+        yield classify(title, description, wl, mode)
 
 
 def _result(
