@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, word_matches, words
+from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, words
 
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
@@ -73,16 +73,44 @@ class FieldScan:
         return self._bounds
 
     @property
-    def spans(self) -> list:
-        """Each word's regex match (.start()/.end() in the normalised text), found only when needed."""
+    def spans(self) -> WordSpans:
+        """Each word's span: spans[k].start()/.end() in the normalised text (as a regex match has)."""
         if self._spans is None:
-            self._spans = word_matches(self.norm)
+            self._spans = WordSpans(self.bounds)
         return self._spans
 
     def gap_text(self, left_token: int, right_token: int) -> str:
         """The normalised text between the end of one word and the start of a later one."""
         bounds = self.bounds
         return self.norm.text[bounds[2 * left_token + 1] : bounds[2 * right_token]]
+
+
+class Span(NamedTuple):
+    begin: int
+    stop: int
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.stop
+
+
+class WordSpans:
+    """The words' spans, each made when asked for (the model's explanation asks for a few)."""
+
+    __slots__ = ("_bounds",)
+
+    def __init__(self, bounds: list[int]):
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds) // 2
+
+    def __getitem__(self, k: int) -> Span:
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return Span(self._bounds[2 * k], self._bounds[2 * k + 1])
 
 
 class Matcher:

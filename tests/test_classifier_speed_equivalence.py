@@ -107,6 +107,8 @@ def test_word_positions_and_gaps_are_the_regex_spans(wl, text):
     assert scan.words == [m.group() for m in spans]
     assert scan.bounds[0::2][: len(spans)] == [m.start() for m in spans]
     assert scan.bounds[1::2] == [m.end() for m in spans]
+    assert len(scan.spans) == len(spans)
+    assert [(s.start(), s.end()) for s in scan.spans] == [m.span() for m in spans]
     for left in range(len(spans)):
         for right in range(left + 1, min(left + 4, len(spans))):
             assert scan.gap_text(left, right) == scan.norm.text[spans[left].end() : spans[right].start()]
