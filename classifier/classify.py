@@ -11,6 +11,7 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,17 @@ def classify(
     result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
     result.model = model.info
     return result
+
+
+def classify_many(
+    listings: Iterable[tuple[str, str]], watchlist: Watchlist | None = None, mode: str = "combined"
+) -> Iterator[Classification]:
+    """Classify (title, description) pairs with one watchlist, yielding the same results as classify()
+    on each, in order: the default watchlist is looked up once, and a long run (a crawl, `reclassify`)
+    never holds more than one result."""
+    wl = watchlist if watchlist is not None else default_watchlist()
+    for title, description in listings:
+        yield classify(title, description, wl, mode)
 
 
 def _result(

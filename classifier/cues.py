@@ -46,14 +46,18 @@ def negated(scan: FieldScan, hit: Hit, negations: tuple[dict, dict]) -> bool:
 
 def cue_cancels(scan: FieldScan, hits: list[Hit], watchlist: Watchlist) -> dict[Hit, str]:
     """Matches cancelled by a protective/negating cue next to them, and the list they lead."""
+    cancelled: dict[Hit, str] = {}
+    cues = [c for c in scan.hits if c.entry.kind == "cue"]
+    if not cues or not hits:
+        return cancelled
     # a cue word inside a device's name ("GPS blocker") or a claim ("no key needed") is part of it, not a cue
     named = {i for h in hits if h.entry.kind in STRONG_KINDS for i in range(h.first, h.last + 1)}
-    cues = [c for c in scan.hits if c.entry.kind == "cue" and not any(i in named for i in range(c.first, c.last + 1))]
-    cancelled: dict[Hit, str] = {}
-    if not cues:
-        return cancelled
+    if named:
+        cues = [c for c in cues if not any(i in named for i in range(c.first, c.last + 1))]
+        if not cues:
+            return cancelled
     cues_by_first, cues_by_last = by_position(cues)
-    widest = max(group.window for group in watchlist.cues)
+    widest = watchlist.widest_cue
     carry: dict[Hit, str] = {}
     for hit in hits:
         for cue in _cues_near(hit, cues_by_first, cues_by_last, widest):

@@ -15,11 +15,13 @@ similarity as its score.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate, compress, count
+from operator import itemgetter
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from classifier.normalise import WORD, Normalised, normalise, stem, word_matches, words
+from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, words
 
 MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
@@ -50,25 +52,65 @@ class Hit(NamedTuple):
 class FieldScan:
     """One field's normalised text, words (stemmed) and the watchlist phrases found in it."""
 
-    __slots__ = ("field", "norm", "words", "hits", "_spans")
+    __slots__ = ("field", "norm", "words", "hits", "kinds", "evidence", "_parts", "_bounds", "_spans")
 
-    def __init__(self, field: str, norm: Normalised, raw_words: list[str]):
+    def __init__(self, field: str, norm: Normalised, parts: list[str]):
         self.field = field
         self.norm = norm
-        self.words = raw_words  # as written (unstemmed), for the letter-spacing check
+        self._parts = parts  # the normalised text split into gap, word, gap, word, ..., gap
+        self.words = parts[1::2]  # as written (unstemmed), for the letter-spacing check
         self.hits: list[Hit] = []
+        self.kinds: set[str] = set()  # the kinds of entry among the hits (maybe more), so the rules skip what is absent
+        self.evidence: set[str] = set()  # categories with a term, maker, claim or device word among the hits
+        self._bounds: list[int] | None = None
         self._spans: list | None = None
 
     @property
-    def spans(self) -> list:
-        """Each word's regex match (.start()/.end() in the normalised text), found only when needed."""
+    def bounds(self) -> list[int]:
+        """Word k runs from bounds[2k] to bounds[2k + 1] in the normalised text (found only when needed)."""
+        if self._bounds is None:
+            self._bounds = list(accumulate(map(len, self._parts)))
+        return self._bounds
+
+    @property
+    def spans(self) -> WordSpans:
+        """Each word's span: spans[k].start()/.end() in the normalised text (as a regex match has)."""
         if self._spans is None:
-            self._spans = word_matches(self.norm)
+            self._spans = WordSpans(self.bounds)
         return self._spans
 
     def gap_text(self, left_token: int, right_token: int) -> str:
         """The normalised text between the end of one word and the start of a later one."""
-        return self.norm.text[self.spans[left_token].end() : self.spans[right_token].start()]
+        bounds = self.bounds
+        return self.norm.text[bounds[2 * left_token + 1] : bounds[2 * right_token]]
+
+
+class Span(NamedTuple):
+    begin: int
+    stop: int
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.stop
+
+
+class WordSpans:
+    """The words' spans, each made when asked for (the model's explanation asks for a few)."""
+
+    __slots__ = ("_bounds",)
+
+    def __init__(self, bounds: list[int]):
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds) // 2
+
+    def __getitem__(self, k: int) -> Span:
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return Span(self._bounds[2 * k], self._bounds[2 * k + 1])
 
 
 class Matcher:
@@ -101,6 +143,15 @@ class Matcher:
             for word in group.words:
                 self._add(word, Entry("cue", str(number), word))
         self.prefixes = {key[:i] for key in self.index for i in range(1, len(key) + 1)}
+        # keys whose entries are all category evidence (never dropped inside a spelled-out word)
+        self.all_category = {
+            key for key, entries in self.index.items() if all(e.kind in CATEGORY_KINDS for e in entries)
+        }
+        self.key_kinds = {key: {e.kind for e in entries} for key, entries in self.index.items()}
+        self.key_evidence = {
+            key: {e.owner for e in entries if e.kind in CATEGORY_KINDS and e.kind != "target"}
+            for key, entries in self.index.items()
+        }
         settings = watchlist.settings
         self.min_length = settings["fuzzy_min_length"]
         self.cutoff = settings["fuzzy_cutoff"]
@@ -207,64 +258,75 @@ class Matcher:
     def scan(self, text: str, field: str) -> FieldScan:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
-        found_words = WORD.findall(norm.text)
-        scan = FieldScan(field, norm, found_words)
-        prefixes, index = self.prefixes, self.index
+        scan = FieldScan(field, norm, GAPS_AND_WORDS.split(norm.text))
         # each word's possible forms (its stem, or the watchlist words it may be a misspelling
         # of) and those that can start a phrase; cached, as words repeat across listings
-        cache = self._info_cache
-        info = [cache.get(w) or self._word_info(w) for w in found_words]
-        n = len(info)
-        found: dict[tuple[int, int, str], float] = {}
-        for i, (_, starters, _) in enumerate(info):
-            if not starters:
-                continue
-            if len(starters) == 1:
-                # the common case: one form per word, walked without a stack
-                joined, score = starters[0]
-                j = i
-                while True:
-                    if joined in index:
-                        key = (i, j, joined)
-                        if found.get(key, -1.0) < score:
-                            found[key] = score
-                    j += 1
-                    if j >= n or j - i >= MAX_WALK:
-                        break
-                    one = info[j][2]
-                    if one is None:
-                        self._walk(info, index, prefixes, found, i, j - 1, joined, score)
-                        break
-                    joined += one[0]
-                    if joined not in prefixes:
-                        break
-                    if one[1] < score:
-                        score = one[1]
-            else:
-                for form, score in starters:
-                    self._walk(info, index, prefixes, found, i, i, form, score)
+        info = list(map(self._info_cache.get, scan.words))
+        if None in info:
+            info = [x or self._word_info(w) for x, w in zip(info, scan.words)]
+        found = self._found(info)
         if found:
-            positions = scan.spans
-            hits = scan.hits
-            offsets = norm.offsets
-            for (i, j, joined), score in found.items():
-                start, end = positions[i].start(), positions[j].end()
-                if offsets is not None:
-                    start, end = offsets[start], offsets[end - 1] + 1
-                cuts = None
-                for entry in index[joined]:
-                    if entry.kind not in CATEGORY_KINDS:
-                        if cuts is None:
-                            cuts = _cuts_through_spelled_word(found_words, i, j)
-                        if cuts:
-                            continue
-                    hits.append(Hit(entry, field, i, j, start, end, score))
-            hits.sort(key=hit_order)
+            self._hits(scan, found)
         return scan
 
+    def _found(self, info: list) -> dict[tuple[int, int, str], float]:
+        """{(first word, last word, key): score} of every key the words spell, in text order."""
+        index, prefixes = self.index, self.prefixes
+        n = len(info)
+        found: dict[tuple[int, int, str], float] = {}
+        for i in compress(count(), map(_starters, info)):  # the words that can start a phrase
+            starters = info[i][1]
+            if len(starters) > 1:
+                for form, score in starters:
+                    self._walk(info, index, prefixes, found, i, i, form, score)
+                continue
+            # the common case: one form per word, walked without a stack; each (i, j) is met once
+            joined, score = starters[0]
+            j = i
+            while True:
+                if joined in index:
+                    found[(i, j, joined)] = score
+                j += 1
+                if j >= n or j - i >= MAX_WALK:
+                    break
+                one = info[j][2]
+                if one is None:
+                    self._walk(info, index, prefixes, found, i, j - 1, joined, score)
+                    break
+                joined += one[0]
+                if joined not in prefixes:
+                    break
+                if one[1] < score:
+                    score = one[1]
+        return found
 
-def hit_order(hit: Hit) -> tuple[int, int]:
-    return hit.first, hit.last
+    def _hits(self, scan: FieldScan, found: dict) -> None:
+        bounds = scan.bounds
+        offsets = scan.norm.offsets
+        found_words, index, field, hits = scan.words, self.index, scan.field, scan.hits
+        add, kinds, key_kinds = hits.append, scan.kinds, self.key_kinds
+        evidence, key_evidence = scan.evidence, self.key_evidence
+        for (i, j, joined), score in found.items():
+            kinds |= key_kinds[joined]
+            evidence |= key_evidence[joined]
+            start, end = bounds[2 * i], bounds[2 * j + 1]
+            if offsets is not None:
+                start, end = offsets[start], offsets[end - 1] + 1
+            entries = index[joined]
+            if joined in self.all_category:
+                for entry in entries:
+                    add(_new_hit(Hit, (entry, field, i, j, start, end, score)))
+                continue
+            cuts = _cuts_through_spelled_word(found_words, i, j)
+            for entry in entries:
+                if entry.kind in CATEGORY_KINDS or not cuts:
+                    add(_new_hit(Hit, (entry, field, i, j, start, end, score)))
+        hits.sort(key=hit_order)
+
+
+_starters = itemgetter(1)
+_new_hit = tuple.__new__  # a Hit without the keyword-handling __new__ of NamedTuple: scans make many
+hit_order = itemgetter(2, 3)  # (first, last): a Hit's place in the text
 
 
 def _cuts_through_spelled_word(found_words: list[str], first: int, last: int) -> bool:

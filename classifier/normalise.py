@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
 
 # Cyrillic and Greek letters that look like Latin ones (lowercase; casefolding runs first).
 HOMOGLYPHS = {
@@ -177,8 +178,10 @@ _WORD = re.compile(r"[a-z0-9@$!|€£]+")
 # Model numbers keep their digits: im508, hu66, k518, x300, 433mhz, 12v, 4g.
 _MODEL_NUMBER = re.compile(r"[a-z]{0,6}\d{2,}[a-z]{0,3}|\d+[a-z]{1,3}|\d+[a-z]+\d+|[a-z]\d")
 WORD = re.compile(r"[a-z0-9]+")  # a word of the normalised text
+GAPS_AND_WORDS = re.compile(f"({WORD.pattern})")  # split(): gap, word, gap, word, ..., gap
 
-_fold_cache: dict[str, str] = {}
+# each character's replacement, ASCII ones ready (lowercase), others as they are met
+_fold_cache: dict[str, str] = {chr(c): chr(c).lower() for c in range(128)}
 
 
 def _fold_char(char: str) -> str:
@@ -277,13 +280,13 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _stem_cache: dict[str, str] = {}
 
 
-def _cyrillic_words(text: str) -> set[int]:
-    """Indices of the characters of words written in real Cyrillic (see CYRILLIC_ONLY)."""
-    found: set[int] = set()
+def _cyrillic_words(text: str) -> list[tuple[int, int]]:
+    """The [start, end) spans of the words written in real Cyrillic (see CYRILLIC_ONLY)."""
+    found = []
     for word in _LETTERS.finditer(text):
         w = word.group().lower()
         if not any("a" <= c <= "z" for c in w) and any(c in CYRILLIC_ONLY for c in w):
-            found.update(range(word.start(), word.end()))
+            found.append(word.span())
     return found
 
 
@@ -317,19 +320,27 @@ def normalise(text: str) -> Normalised:
     return _normalise_slow(text, ())
 
 
-def _normalise_slow(text: str, cyrillic) -> Normalised:
-    """Character by character with an offset table, for text whose length changes when folded."""
-    pieces = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        if index in cyrillic:
-            out = "".join(TRANSLITERATION.get(c, c) for c in char.lower())
-        else:
-            out = _fold_char(char) if not char.isascii() else char.lower()
-        if out:
-            pieces.append(out)
-            offsets.extend([index] * len(out))
-    return Normalised(text, _deleet("".join(pieces)), tuple(offsets))
+def _normalise_slow(text: str, cyrillic: list[tuple[int, int]]) -> Normalised:
+    """With an offset table, for text whose length changes when folded: each character's
+    replacement is looked up (cached), Cyrillic words are transliterated, and each original
+    index is repeated as many times as its replacement has characters."""
+    outs = list(map(_fold_cache.get, text))
+    if None in outs:
+        outs = [_fold_char(c) if out is None else out for out, c in zip(outs, text)]
+    for start, end in cyrillic:
+        outs[start:end] = map(_transliterate, text[start:end])
+    offsets = tuple(chain.from_iterable(map(repeat, range(len(text)), map(len, outs))))
+    return Normalised(text, _deleet("".join(outs)), offsets)
+
+
+_translit_cache: dict[str, str] = {}
+
+
+def _transliterate(char: str) -> str:
+    out = _translit_cache.get(char)
+    if out is None:
+        out = _translit_cache[char] = "".join(TRANSLITERATION.get(c, c) for c in char.lower())
+    return out
 
 
 def stem(word: str) -> str:
@@ -344,16 +355,19 @@ def stem(word: str) -> str:
 
 
 def words(norm: Normalised) -> list[str]:
-    """The stemmed words of a normalised field (the fast path; see `spans` for positions)."""
+    """The stemmed words of a normalised field (the fast path; see `tokens` for positions)."""
+    return _stems(WORD.findall(norm.text))
+
+
+def _stems(found: list[str]) -> list[str]:
     cache = _stem_cache
     if len(cache) > 500_000:
         cache.clear()
-    out = WORD.findall(norm.text)
-    for i, word in enumerate(out):
-        stemmed = cache.get(word)
-        if stemmed is None:
-            stemmed = cache[word] = stem(word)
-        out[i] = stemmed
+    out = list(map(cache.get, found))
+    if None in out:
+        for i, word in enumerate(found):
+            if out[i] is None:
+                out[i] = cache[word] = stem(word)
     return out
 
 
@@ -364,4 +378,6 @@ def word_matches(norm: Normalised) -> list[re.Match]:
 
 def tokens(norm: Normalised) -> list[tuple[str, int, int]]:
     """The words of a normalised field as (stemmed word, start, end) in normalised positions."""
-    return [(w, m.start(), m.end()) for w, m in zip(words(norm), word_matches(norm))]
+    parts = GAPS_AND_WORDS.split(norm.text)
+    bounds = list(accumulate(map(len, parts)))  # word k runs from bounds[2k] to bounds[2k + 1]
+    return list(zip(_stems(parts[1::2]), bounds[0::2], bounds[1::2]))

@@ -149,33 +149,23 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
         result.scans.append(matcher.scan(readable, name))
     scans = result.scans
 
+    shifted = result.shifts
+
     def make(scan: FieldScan, hit: Hit, category: str, score: float, kind: str, reason: str | None) -> Match:
-        start, end = result.original_span(scan.field, hit.start, hit.end)
-        return Match(
-            term=hit.entry.term,
-            category=category,
-            field=scan.field,
-            start=start,
-            end=end,
-            text=scan.norm.original[hit.start : hit.end],
-            score=score,
-            kind=kind,
-            excluded_by=reason,
-        )
+        start, end = hit.start, hit.end
+        text = scan.norm.original[start:end]
+        if shifted:
+            start, end = result.original_span(scan.field, start, end)
+        return Match(hit.entry.term, category, scan.field, start, end, text, score, kind, reason)
 
     innocent = _innocent_evidence(scans, wl)
     recorder = _Recorder()
     live: dict[str, list[tuple[Hit, Match]]] = {}
     cued: dict[str, set[str]] = {}
-    evidence_owners = {
-        h.entry.owner
-        for scan in scans
-        for h in scan.hits
-        if h.entry.kind in CATEGORY_KINDS and h.entry.kind != "target"
-    }
+    evidence_owners = scans[0].evidence | scans[1].evidence
     for scan in scans:
         hits = _category_hits(scan, evidence_owners)
-        cue_cancelled = cue_cancels(scan, hits, wl)
+        cue_cancelled = cue_cancels(scan, hits, wl) if "cue" in scan.kinds else {}
         innocent_words = _inside_innocent(hits, innocent.covering.get(scan.field, []))
         for hit in hits:
             reason = innocent_words.get(hit) or cue_cancelled.get(hit)
@@ -219,11 +209,15 @@ class _Innocent:
 def _innocent_evidence(scans: list[FieldScan], wl: Watchlist) -> _Innocent:
     weights = wl.settings["weights"]
     contexts = wl.matcher.contexts
-    disguised = any(h.entry.kind == "disguise" for h in scans[0].hits)
+    disguised = "disguise" in scans[0].kinds and any(h.entry.kind == "disguise" for h in scans[0].hits)
     found = _Innocent([], {}, {})
     seen: set[str] = set()
     for scan in scans:
-        negations = by_position([h for h in scan.hits if h.entry.kind == "negation"])
+        if "context" not in scan.kinds and "exclusion" not in scan.kinds:
+            continue
+        negations = (
+            by_position([h for h in scan.hits if h.entry.kind == "negation"]) if "negation" in scan.kinds else ({}, {})
+        )
         covering = found.covering.setdefault(scan.field, [])
         for hit in scan.hits:
             kind = hit.entry.kind
@@ -284,7 +278,9 @@ def _positive(items: list[tuple[Hit, Match]], weights: dict) -> CategoryEvidence
             best = max(best, value)
             strong_terms.add(m.term)
     devices = [(h, m) for h, m in items if m.kind == "device"]
-    targets = sorted(((h, m) for h, m in items if m.kind == "target"), key=lambda t: -t[1].score)
+    targets = [(h, m) for h, m in items if m.kind == "target"]
+    if len(targets) > 1:
+        targets.sort(key=lambda t: -t[1].score)
     best_target: dict[str, float] = {}  # field -> best target score there
     for _, tm in targets:
         best_target.setdefault(tm.field, tm.score)

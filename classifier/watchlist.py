@@ -126,6 +126,11 @@ class Watchlist:
         return Matcher(self)
 
     @cached_property
+    def widest_cue(self) -> int:
+        """How many words the widest cue group reaches (classifier.cues looks no further)."""
+        return max(group.window for group in self.cues)
+
+    @cached_property
     def model(self):
         """The model trained for this watchlist (watchlist.model.json beside it), or None: rules only.
 

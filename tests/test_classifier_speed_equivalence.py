@@ -1,0 +1,122 @@
+"""The classifier's fast paths give exactly what the plain ways of computing the same thing give.
+
+The rules' spans are evidence shown to reviewers: a faster tokeniser, offset table or batch call
+must not move them. Each test compares a fast path with a straightforward reference on hostile text.
+(bench/classify_golden.py checks whole classifications against a stored run, before and after.)
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier import classify, load_watchlist
+from classifier.classify import classify_many
+from classifier.normalise import (
+    _LETTERS,
+    CYRILLIC_ONLY,
+    TRANSLITERATION,
+    WORD,
+    _cyrillic_words,
+    _deleet,
+    _fold_char,
+    _normalise_slow,
+    normalise,
+    stem,
+    tokens,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOSTILE = [
+    "",
+    "   ",
+    "--x--",
+    "Keyless Repeater 2 box set, 433MHz, £1,200.00",
+    "k.e.y.l.e.s.s r.e.p.e.a.t.e.r",
+    "Кеуless Rеpеаtеr глушилка ретранслятор ключ",
+    "rel\u200bay b\u200cox for VW/Audi ✅ 🔥 fast",
+    "Schlüsselprogrammiergerät Straße æsthetic Œuvre ﬁne",
+    "🇷🇪🇱🇦🇾 box ＲＥＬＡＹ 𝐛𝐨𝐱 ⓡⓔⓛⓐⓨ",
+    "r3lay b0x pr0gramm3r 3mula70r gr@bber im508 hu66",
+    "ключ-программатор для Тойоты, кеу prоgrаmmеr, ΚΕΥLΕSS",
+    "a\u0301b\u0301c\u0301 ñandú ǅemal",
+]
+
+
+def corpus_texts(limit: int) -> list[tuple[str, str]]:
+    rows = []
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows += [json.loads(line) for line in lines[:limit] if line.strip()]
+    return [(r.get("title") or "", r.get("description") or "") for r in rows]
+
+
+def all_texts() -> list[str]:
+    return HOSTILE + [text for pair in corpus_texts(40) for text in pair]
+
+
+def reference_normalise(text: str) -> tuple[str, tuple[int, ...]]:
+    """The character-by-character way: each character folded (or transliterated, inside a word
+    written in real Cyrillic), its original index repeated once per character it became."""
+    cyrillic = set()
+    for word in _LETTERS.finditer(text):
+        w = word.group().lower()
+        if not any("a" <= c <= "z" for c in w) and any(c in CYRILLIC_ONLY for c in w):
+            cyrillic.update(range(word.start(), word.end()))
+    pieces, offsets = [], []
+    for index, char in enumerate(text):
+        if index in cyrillic:
+            out = "".join(TRANSLITERATION.get(c, c) for c in char.lower())
+        else:
+            out = char.lower() if char.isascii() else _fold_char(char)
+        pieces.append(out)
+        offsets += [index] * len(out)
+    return _deleet("".join(pieces)), tuple(offsets)
+
+
+def test_the_offset_table_matches_the_character_by_character_reference():
+    for text in all_texts():
+        fast = _normalise_slow(text, _cyrillic_words(text))
+        assert (fast.text, fast.offsets) == reference_normalise(text), text
+
+
+def test_normalised_text_maps_back_like_the_reference():
+    for text in all_texts():
+        norm = normalise(text)
+        expected_text, offsets = reference_normalise(text)
+        assert norm.text == expected_text, text
+        assert [norm.original_span(i, i + 1)[0] for i in range(len(norm.text))] == list(offsets), text
+
+
+def test_tokens_are_the_words_the_regex_finds():
+    for text in all_texts():
+        norm = normalise(text)
+        assert tokens(norm) == [(stem(m.group()), m.start(), m.end()) for m in WORD.finditer(norm.text)], text
+
+
+@pytest.fixture(scope="module")
+def wl():
+    return load_watchlist(ROOT / "watchlist.yaml")
+
+
+@pytest.mark.parametrize("text", HOSTILE + ["not for use as a relay. anti-theft: blocks relay attacks; jammers"])
+def test_word_positions_and_gaps_are_the_regex_spans(wl, text):
+    scan = wl.matcher.scan(text, "description")
+    spans = list(WORD.finditer(scan.norm.text))
+    assert scan.words == [m.group() for m in spans]
+    assert scan.bounds[0::2][: len(spans)] == [m.start() for m in spans]
+    assert scan.bounds[1::2] == [m.end() for m in spans]
+    assert len(scan.spans) == len(spans)
+    assert [(s.start(), s.end()) for s in scan.spans] == [m.span() for m in spans]
+    for left in range(len(spans)):
+        for right in range(left + 1, min(left + 4, len(spans))):
+            assert scan.gap_text(left, right) == scan.norm.text[spans[left].end() : spans[right].start()]
+
+
+@pytest.mark.parametrize("mode", ["rules", "combined"])
+def test_classify_many_gives_what_classify_gives_one_by_one(wl, mode):
+    listings = corpus_texts(25) + [(text, text) for text in HOSTILE]
+    one_by_one = [classify(title, description, wl, mode=mode).to_dict() for title, description in listings]
+    assert [c.to_dict() for c in classify_many(listings, wl, mode=mode)] == one_by_one
+    assert any(c["flagged"] for c in one_by_one) and not all(c["flagged"] for c in one_by_one)
