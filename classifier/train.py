@@ -25,27 +25,19 @@ import yaml
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
-from classifier.model import (
-    FORMAT,
-    RULE_FEATURES,
-    char_ngrams,
-    content_version,
-    listing_words,
-    pairs,
-    rule_vector,
-    tf_weight,
-    title_words,
-    unit,
-)
+from classifier.model import FORMAT, char_ngrams, content_version, listing_words, pairs
 from classifier.rules import has_innocent_evidence, weigh
 from classifier.watchlist import Watchlist
 from common import atomic
 
 MIN_DF = 2  # an n-gram must occur in at least this many training listings
-MAX_VOCAB = 8_000  # the most frequent word n-grams kept, and as many character n-grams
+MAX_WORDS = 10_000  # the most frequent words and word pairs kept
+MAX_CHARS = 20_000  # the most frequent character n-grams kept
+NEAR_DUPLICATE = 0.8  # listings this similar (cosine of character n-grams) stay in one fold
 ROUND = 6
 
 
@@ -119,73 +111,76 @@ class Featurised:
     rows: list[dict]
     labels: list[str]
     words: list  # (field, stemmed words) per field, per row
-    rules: np.ndarray  # rule features per row
     rule_flags: list  # (rules category or None, rules score) per row
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
     rows = [r for r in rows if r["category"] != AMBIGUOUS]
-    words, vectors, flags, innocent = [], [], [], []
+    words, flags, innocent = [], [], []
     for row in rows:
         rules = weigh(row["title"], row["description"], wl)
         words.append(listing_words(rules))
-        vectors.append(rule_vector(rules, categories))
         cat, score = rules.best()
         flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
         innocent.append(has_innocent_evidence(rules))
     labels = [r["category"] for r in rows]
-    return Featurised(rows, labels, words, np.asarray(vectors, dtype=float), flags, innocent)
+    return Featurised(rows, labels, words, flags, innocent)
 
 
 def _tokens(words) -> list[str]:
     return [w for _, stems in words for w in stems]
 
 
-def _vocabulary(docs: list) -> tuple[list[str], dict[str, int]]:
-    """The features found in at least MIN_DF listings, the MAX_VOCAB most frequent, and their document frequency."""
+def _vocabulary(docs: list, limit: int) -> tuple[list[str], dict[str, int]]:
+    """The features found in at least MIN_DF listings, the `limit` most frequent, and their document frequency."""
     df: dict[str, int] = {}
     for names in docs:
         for name in set(names):
             df[name] = df.get(name, 0) + 1
-    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:MAX_VOCAB]
+    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:limit]
     return kept, df
 
 
+def _unit(block: dict[int, float]) -> dict[int, float]:
+    norm = math.sqrt(sum(v * v for v in block.values()))
+    return {i: v / norm for i, v in block.items()} if norm else {}
+
+
 class _Vectoriser:
-    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features."""
+    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features:
+    two TF-IDF blocks (character n-grams; words and pairs), each of unit length."""
 
     def __init__(self, feats: Featurised, rows: list[int]):
         words = [feats.words[i] for i in rows]
-        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) + title_words(ws) for ws in words])
-        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words])
+        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) for ws in words], MAX_WORDS)
+        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words], MAX_CHARS)
         df.update(char_df)
         self.names = sorted(vocab + chars)
         self.index = {n: i for i, n in enumerate(self.names)}
         n = len(rows)
         self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
-        self._char_vectors: dict[str, dict[int, float]] = {}
+        self._grams: dict[str, Counter] = {}
 
-    def _chars(self, word: str) -> dict[int, float]:
-        vector = self._char_vectors.get(word)
-        if vector is None:
-            vector = self._char_vectors[word] = unit(Counter(char_ngrams(word)), self.index, self.idf)
-        return vector
+    def _word_grams(self, word: str) -> Counter:
+        grams = self._grams.get(word)
+        if grams is None:
+            grams = self._grams[word] = Counter(i for i in map(self.index.get, char_ngrams(word)) if i is not None)
+        return grams
 
     def _row(self, words) -> dict[int, float]:
-        row: dict[int, float] = {}
         tokens = _tokens(words)
-        for names in (["w:" + w for w in tokens], pairs(words), title_words(words)):
-            counts = Counter(names)
-            for name, count in counts.items():
-                i = self.index.get(name)
-                if i is not None:
-                    row[i] = row.get(i, 0.0) + self.idf[i] * tf_weight(count, len(counts))
-        counts = Counter(tokens)
-        for w, count in counts.items():
-            share = tf_weight(count, len(counts))
-            for i, v in self._chars(w).items():
-                row[i] = row.get(i, 0.0) + v * share
+        block: dict[int, float] = {}
+        for name, count in Counter(["w:" + w for w in tokens] + pairs(words)).items():
+            i = self.index.get(name)
+            if i is not None:
+                block[i] = count * self.idf[i]
+        row = _unit(block)
+        block = {}
+        for w, count in Counter(tokens).items():
+            for i, k in self._word_grams(w).items():
+                block[i] = block.get(i, 0.0) + count * k * self.idf[i]
+        row.update(_unit(block))  # the blocks share no feature
         return row
 
     def matrix(self, feats: Featurised, rows: list[int]):
@@ -196,8 +191,34 @@ class _Vectoriser:
                 cols.append(i)
                 data.append(row[i])
             indptr.append(len(cols))
-        grams = sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
-        return sparse.hstack([grams, sparse.csr_matrix(feats.rules[rows])], format="csr")
+        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
+
+
+def near_duplicate_groups(feats: Featurised) -> list[int]:
+    """A group number per listing: listings whose character n-grams are NEAR_DUPLICATE alike (directly
+    or through others) share one. Generated corpora repeat templates; a fold that trains on one copy
+    and tests on another would flatter the model."""
+    texts = [f"{r['title']}\n{r['description']}" for r in feats.rows]
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
+    similar = (x @ x.T).tocoo()
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, value in zip(similar.row.tolist(), similar.col.tolist(), similar.data.tolist()):
+        if i < j and value >= NEAR_DUPLICATE:
+            parent[max(root(i), root(j))] = min(root(i), root(j))
+    return [root(i) for i in range(len(texts))]
+
+
+def folds(feats: Featurised, y: np.ndarray, config: TrainingConfig) -> list[tuple[list[int], list[int]]]:
+    """The k folds (train rows, test rows): stratified by label, near-duplicates kept together."""
+    splitter = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    return [(list(a), list(b)) for a, b in splitter.split(np.zeros(len(y)), y, near_duplicate_groups(feats))]
 
 
 def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
@@ -312,9 +333,8 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     y = np.array([classes.index(label) for label in feats.labels])
 
     progress(f"{config.folds}-fold cross-validation")
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     oof = np.zeros((len(y), len(classes)))
-    for train_rows, test_rows in folds.split(np.zeros(len(y)), y):
+    for train_rows, test_rows in folds(feats, y, config):
         model = _fit(feats, list(train_rows), classes, config.c)
         oof[test_rows] = _logits(feats, list(test_rows), *model)
     temperature = _temperature(oof, y)
@@ -337,7 +357,6 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "classes": classes,
         "ngrams": vectoriser.names,
         "idf": vectoriser.idf,
-        "rule_features": [f"{cat}:{name}" for cat in categories for name in RULE_FEATURES],
         "weights": [[float(v) for v in row] for row in weights],
         "intercept": [float(v) for v in intercept],
         "temperature": temperature,
@@ -351,7 +370,9 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "seed": config.seed,
             "c": config.c,
             "min_df": MIN_DF,
-            "max_vocab": MAX_VOCAB,
+            "max_words": MAX_WORDS,
+            "max_chars": MAX_CHARS,
+            "near_duplicate": NEAR_DUPLICATE,
         },
         "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),
     }
@@ -406,7 +427,7 @@ def _summary(feats: Featurised, predicted: list[str], by_language: bool = True) 
         out["languages"] = {}
         for lang in languages:
             rows = [i for i, r in enumerate(feats.rows) if (r.get("lang") or "?") == lang]
-            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], feats.rules[rows], [])
+            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], [])
             out["languages"][lang] = _summary(part, [predicted[i] for i in rows], by_language=False)
     return out
 
