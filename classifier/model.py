@@ -121,8 +121,8 @@ class Model:
         self._word_rows: dict[str, int] = {}  # raw word -> its row
         self._stem_rows: dict[str, int] = {}  # stem -> its row; bounded by _CACHE_LIMIT
         self._stems: list[str] = []  # by row: the stem
-        self._word_feature: list[int] = []  # by row: the index of its word feature, -1 if none
-        self._grams: list[tuple] = []  # by row: (n-gram indices, count x idf)
+        self._word_feature = np.full(_CACHE_LIMIT, -1, dtype=np.intp)  # by row: its word feature, -1 if none
+        self._char_square = np.zeros(_CACHE_LIMIT)  # by row: the squared length of its n-grams' vector
         self._char_shares = np.zeros((_CACHE_LIMIT, len(self.classes)))  # by row: its n-grams' share of the logits
 
     @property
@@ -136,12 +136,16 @@ class Model:
         row = self._stem_rows.get(w)
         if row is None:
             row = len(self._stems)
-            grams = Counter(i for i in map(self.index.get, char_ngrams(w)) if i is not None)
-            idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
-            values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
-            self._char_shares[row] = values @ self.w[idx]
-            self._grams.append((idx, values))
-            self._word_feature.append(self.index.get("w:" + w, -1))
+            grams = Counter(filter(None.__ne__, map(self.index.get, char_ngrams(w))))
+            if grams:
+                idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
+                values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
+                self._char_shares[row] = values @ self.w[idx]
+                self._char_square[row] = values @ values
+            else:
+                self._char_shares[row] = 0.0
+                self._char_square[row] = 0.0
+            self._word_feature[row] = self.index.get("w:" + w, -1)
             self._stem_rows[w] = row
             self._stems.append(w)
         self._word_rows[raw] = row
@@ -164,30 +168,25 @@ class Model:
             words.append((scan.field, field_stems))
             pair_keys += zip(field_stems, field_stems[1:])
         counts = Counter(tokens)
-        rows = list(counts)
+        rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
         row_counts = np.fromiter(counts.values(), dtype=float, count=len(counts))
         logits = self.intercept.copy()
-        # the character block: sum of count x the word's n-grams, over its length
-        char_norm = 0.0
-        if rows:
-            grams = [self._grams[r] for r in rows]
-            idx = np.concatenate([g[0] for g in grams])
-            if len(idx):
-                values = np.concatenate([g[1] * c for g, c in zip(grams, row_counts.tolist())])
-                _, where = np.unique(idx, return_inverse=True)
-                summed = np.bincount(where, weights=values)
-                char_norm = math.sqrt(float(summed @ summed))
-                logits += (row_counts @ self._char_shares[rows]) / char_norm
+        # the character block: count x each word's n-grams, over the block's length (taking the words'
+        # vectors as apart: one cached number per word instead of summing n-grams per listing)
+        char_norm = math.sqrt(float((row_counts * row_counts) @ self._char_square[rows]))
+        if char_norm:
+            logits += (row_counts @ self._char_shares[rows]) / char_norm
         # the word block: known words, then known pairs, count x idf, over its length
-        features = [self._word_feature[r] for r in rows]
-        known = [k for k, f in enumerate(features) if f >= 0]
-        pair_counts = Counter(k for k in map(self.pair_index.get, pair_keys) if k is not None)
-        block = [features[k] for k in known] + list(pair_counts)
-        block_counts = [row_counts[k] for k in known] + list(pair_counts.values())
-        word_values = np.zeros(0)
-        if block:
-            word_values = self.idf[block] * np.asarray(block_counts, dtype=float)
-            word_values = word_values / math.sqrt(float(word_values @ word_values))
+        features = self._word_feature[rows]
+        known = np.flatnonzero(features >= 0)
+        pair_counts = Counter(filter(None.__ne__, map(self.pair_index.get, pair_keys)))
+        block = np.concatenate([features[known], np.fromiter(pair_counts, dtype=np.intp, count=len(pair_counts))])
+        word_values = np.concatenate(
+            [row_counts[known], np.fromiter(pair_counts.values(), dtype=float, count=len(pair_counts))]
+        )
+        if len(block):
+            word_values *= self.idf[block]
+            word_values /= math.sqrt(float(word_values @ word_values))
             logits += word_values @ self.w[block]
         return logits, (rows, row_counts, char_norm, known, block, word_values, words)
 
@@ -210,15 +209,15 @@ class Model:
         their places in the text. A word's push is its character n-grams' and its word feature's."""
         c = self.classes.index(category)
         rows, row_counts, char_norm, known, block, word_values, words = prediction.parts
-        if not rows:
+        if not len(rows):
             return []
         against = self.w[:, c] - self.w[:, self.none]
         push: dict[str, float] = {}
         if char_norm:
             shares = self._char_shares[rows]
-            for r, v in zip(rows, (row_counts * (shares[:, c] - shares[:, self.none]) / char_norm).tolist()):
+            for r, v in zip(rows.tolist(), (row_counts * (shares[:, c] - shares[:, self.none]) / char_norm).tolist()):
                 push["w:" + self._stems[r]] = v
-        for k, (f, v) in enumerate(zip(block, (word_values * against[block]).tolist())):
+        for k, (f, v) in enumerate(zip(block.tolist(), (word_values * against[block]).tolist())):
             name = "w:" + self._stems[rows[known[k]]] if k < len(known) else self.names[f]
             push[name] = push.get(name, 0.0) + v
         top = sorted(push.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]

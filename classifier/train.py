@@ -24,8 +24,8 @@ import numpy as np
 import yaml
 from scipy import sparse
 from scipy.optimize import minimize_scalar
-from sklearn.linear_model import LogisticRegression
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
@@ -176,11 +176,14 @@ class _Vectoriser:
             if i is not None:
                 block[i] = count * self.idf[i]
         row = _unit(block)
-        block = {}
+        block, square = {}, 0.0
         for w, count in Counter(tokens).items():
             for i, k in self._word_grams(w).items():
                 block[i] = block.get(i, 0.0) + count * k * self.idf[i]
-        row.update(_unit(block))  # the blocks share no feature
+                square += (count * k * self.idf[i]) ** 2
+        # the blocks share no feature; the character block's length takes the words' vectors as apart
+        # (what Model computes from one cached number per word)
+        row.update({i: v / math.sqrt(square) for i, v in block.items()})
         return row
 
     def matrix(self, feats: Featurised, rows: list[int]):
@@ -317,8 +320,7 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | Non
     return files, hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
-    """Fit the model on the config's corpora; returns the model file's content."""
+def _training_set(config: TrainingConfig, wl: Watchlist, progress) -> tuple[Featurised, np.ndarray, list[str]]:
     categories = list(wl.categories)
     classes = [NONE] + categories
     rows = []
@@ -330,13 +332,47 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     missing = [c for c in classes if c not in feats.labels]
     if missing:
         raise TrainingError(f"the training set has no listing labelled {', '.join(missing)}")
-    y = np.array([classes.index(label) for label in feats.labels])
+    return feats, np.array([classes.index(label) for label in feats.labels]), classes
 
-    progress(f"{config.folds}-fold cross-validation")
+
+def _out_of_fold(feats: Featurised, y: np.ndarray, classes: list[str], config: TrainingConfig, split) -> np.ndarray:
+    """Every listing's logits from a model trained on the other folds."""
     oof = np.zeros((len(y), len(classes)))
-    for train_rows, test_rows in folds(feats, y, config):
-        model = _fit(feats, list(train_rows), classes, config.c)
-        oof[test_rows] = _logits(feats, list(test_rows), *model)
+    for train_rows, test_rows in split:
+        model = _fit(feats, train_rows, classes, config.c)
+        oof[test_rows] = _logits(feats, test_rows, *model)
+    return oof
+
+
+def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
+    """Out-of-fold figures on the training set, on the same folds, for the rules (in-sample: they were
+    tuned on it), the model, the two combined (thresholds chosen on these predictions, as `train`
+    does) and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
+    from classifier.baseline import TfidfBaseline
+
+    feats, y, classes = _training_set(config, wl, progress)
+    split = folds(feats, y, config)
+    progress(f"{config.folds}-fold cross-validation: the model")
+    oof = _out_of_fold(feats, y, classes, config, split)
+    temperature = _temperature(oof, y)
+    thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
+    out = _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone)
+    predicted = [NONE] * len(y)
+    for k, (train_rows, test_rows) in enumerate(split, 1):
+        progress(f"{config.folds}-fold cross-validation: the TF-IDF baseline, fold {k}")
+        baseline = TfidfBaseline([feats.rows[i] for i in train_rows], wl.categories)
+        for i, p in zip(test_rows, baseline.probabilities([feats.rows[i] for i in test_rows])):
+            predicted[i] = baseline.label(p)
+    out["baseline"] = _summary(feats, predicted)
+    out["thresholds"] = list(thresholds)
+    return out
+
+
+def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
+    """Fit the model on the config's corpora; returns the model file's content."""
+    feats, y, classes = _training_set(config, wl, progress)
+    progress(f"{config.folds}-fold cross-validation")
+    oof = _out_of_fold(feats, y, classes, config, folds(feats, y, config))
     temperature = _temperature(oof, y)
 
     progress("fitting the final model")
@@ -346,7 +382,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
         threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
     else:
-        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
+        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
         thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config.rules_alone)
         threshold_set = _digest([config.threshold_on], base, wl)[0][0]
