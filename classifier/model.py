@@ -39,7 +39,7 @@ FORMAT = "keywatch-model/2"
 CHAR_NGRAMS = (2, 5)
 EXPLAIN_TOP = 5  # n-grams listed per flag
 EXPLAIN_SPANS = 3  # places in the text shown per n-gram
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 100_000
 
 
 class ModelError(ValueError):
@@ -55,11 +55,15 @@ def char_ngrams(word: str) -> list[str]:
     """The character n-gram features of one word ("c:" + n-gram of " word "). A number has none:
     prices, SKUs and phone numbers are new in nearly every listing, and their digits say nothing
     (the number itself is still a word feature: "433", "868")."""
+    return ["c:" + g for g in _padded_ngrams(word)]
+
+
+def _padded_ngrams(word: str) -> list[str]:
     if word.isdigit():
         return []
     padded = f" {word} "
     low, high = CHAR_NGRAMS
-    return ["c:" + padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
@@ -108,6 +112,7 @@ class Model:
         self.device_indices = [i for i in range(len(self.classes)) if i != self.none]
         # looked up by (word, word): no strings built per listing
         self.pair_index = {tuple(n[2:].split(" ")): i for i, n in enumerate(self.names) if n.startswith("b:")}
+        self.char_index = {n[2:]: i for i, n in enumerate(self.names) if n.startswith("c:")}
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
         # a listing with innocent evidence must reach this (no lower than `threshold`)
@@ -121,9 +126,11 @@ class Model:
         self._word_rows: dict[str, int] = {}  # raw word -> its row
         self._stem_rows: dict[str, int] = {}  # stem -> its row; bounded by _CACHE_LIMIT
         self._stems: list[str] = []  # by row: the stem
-        self._word_feature = np.full(_CACHE_LIMIT, -1, dtype=np.intp)  # by row: its word feature, -1 if none
-        self._char_square = np.zeros(_CACHE_LIMIT)  # by row: the squared length of its n-grams' vector
-        self._char_shares = np.zeros((_CACHE_LIMIT, len(self.classes)))  # by row: its n-grams' share of the logits
+        k = len(self.classes)
+        # by row: its character n-grams' share of the logits, then its word feature's (idf x weights)
+        self._shares = np.zeros((_CACHE_LIMIT, 2 * k))
+        # by row: the squared length of its character n-grams' vector, and its word feature's idf squared
+        self._squares = np.zeros((_CACHE_LIMIT, 2))
 
     @property
     def info(self) -> dict:
@@ -136,16 +143,20 @@ class Model:
         row = self._stem_rows.get(w)
         if row is None:
             row = len(self._stems)
-            grams = Counter(filter(None.__ne__, map(self.index.get, char_ngrams(w))))
+            grams = Counter(map(self.char_index.get, _padded_ngrams(w)))
+            grams.pop(None, None)  # n-grams not in the vocabulary
+            k = len(self.classes)
+            self._shares[row] = 0.0
+            self._squares[row] = 0.0
             if grams:
                 idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
                 values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
-                self._char_shares[row] = values @ self.w[idx]
-                self._char_square[row] = values @ values
-            else:
-                self._char_shares[row] = 0.0
-                self._char_square[row] = 0.0
-            self._word_feature[row] = self.index.get("w:" + w, -1)
+                self._shares[row, :k] = values @ self.w[idx]
+                self._squares[row, 0] = values @ values
+            i = self.index.get("w:" + w)
+            if i is not None:
+                self._shares[row, k:] = self.idf[i] * self.w[i]
+                self._squares[row, 1] = self.idf[i] ** 2
             self._stem_rows[w] = row
             self._stems.append(w)
         self._word_rows[raw] = row
@@ -170,25 +181,19 @@ class Model:
         counts = Counter(tokens)
         rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
         row_counts = np.fromiter(counts.values(), dtype=float, count=len(counts))
-        logits = self.intercept.copy()
-        # the character block: count x each word's n-grams, over the block's length (taking the words'
-        # vectors as apart: one cached number per word instead of summing n-grams per listing)
-        char_norm = math.sqrt(float((row_counts * row_counts) @ self._char_square[rows]))
-        if char_norm:
-            logits += (row_counts @ self._char_shares[rows]) / char_norm
-        # the word block: known words, then known pairs, count x idf, over its length
-        features = self._word_feature[rows]
-        known = np.flatnonzero(features >= 0)
-        pair_counts = Counter(filter(None.__ne__, map(self.pair_index.get, pair_keys)))
-        block = np.concatenate([features[known], np.fromiter(pair_counts, dtype=np.intp, count=len(pair_counts))])
-        word_values = np.concatenate(
-            [row_counts[known], np.fromiter(pair_counts.values(), dtype=float, count=len(pair_counts))]
-        )
-        if len(block):
-            word_values *= self.idf[block]
-            word_values /= math.sqrt(float(word_values @ word_values))
-            logits += word_values @ self.w[block]
-        return logits, (rows, row_counts, char_norm, known, block, word_values, words)
+        pair_counts = Counter(map(self.pair_index.get, pair_keys))
+        pair_counts.pop(None, None)
+        pairs_found = np.fromiter(pair_counts, dtype=np.intp, count=len(pair_counts))
+        pair_values = self.idf[pairs_found] * np.fromiter(pair_counts.values(), dtype=float, count=len(pair_counts))
+        # each block's length: the character block takes the words' n-gram vectors as apart (one cached
+        # number per word instead of summing n-grams per listing); the word block is words, then pairs
+        char_square, word_square = (row_counts * row_counts) @ self._squares[rows]
+        char_norm = math.sqrt(char_square) or 1.0
+        word_norm = math.sqrt(word_square + float(pair_values @ pair_values)) or 1.0
+        k = len(self.classes)
+        summed = row_counts @ self._shares[rows]
+        logits = self.intercept + summed[:k] / char_norm + (summed[k:] + pair_values @ self.w[pairs_found]) / word_norm
+        return logits, (rows, row_counts, char_norm, word_norm, pairs_found, pair_values, words)
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
@@ -208,18 +213,15 @@ class Model:
         """The words and word pairs that pushed `category` most against "none" (in log-odds), with
         their places in the text. A word's push is its character n-grams' and its word feature's."""
         c = self.classes.index(category)
-        rows, row_counts, char_norm, known, block, word_values, words = prediction.parts
-        if not len(rows):
-            return []
-        against = self.w[:, c] - self.w[:, self.none]
-        push: dict[str, float] = {}
-        if char_norm:
-            shares = self._char_shares[rows]
-            for r, v in zip(rows.tolist(), (row_counts * (shares[:, c] - shares[:, self.none]) / char_norm).tolist()):
-                push["w:" + self._stems[r]] = v
-        for k, (f, v) in enumerate(zip(block.tolist(), (word_values * against[block]).tolist())):
-            name = "w:" + self._stems[rows[known[k]]] if k < len(known) else self.names[f]
-            push[name] = push.get(name, 0.0) + v
+        rows, row_counts, char_norm, word_norm, pairs_found, pair_values, words = prediction.parts
+        k, none = len(self.classes), self.none
+        shares = self._shares[rows]
+        by_word = row_counts * (
+            (shares[:, c] - shares[:, none]) / char_norm + (shares[:, k + c] - shares[:, k + none]) / word_norm
+        )
+        push = {"w:" + self._stems[r]: v for r, v in zip(rows.tolist(), by_word.tolist())}
+        by_pair = pair_values * (self.w[pairs_found, c] - self.w[pairs_found, none]) / word_norm
+        push.update(zip((self.names[f] for f in pairs_found.tolist()), by_pair.tolist()))
         top = sorted(push.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
         stems = [s for _, s in words]
         out: list[Match] = []
