@@ -24,28 +24,20 @@ import numpy as np
 import yaml
 from scipy import sparse
 from scipy.optimize import minimize_scalar
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
-from classifier.model import (
-    FORMAT,
-    RULE_FEATURES,
-    char_ngrams,
-    content_version,
-    listing_words,
-    pairs,
-    rule_vector,
-    tf_weight,
-    title_words,
-    unit,
-)
+from classifier.model import FORMAT, char_ngrams, content_version, listing_words, pairs
 from classifier.rules import has_innocent_evidence, weigh
 from classifier.watchlist import Watchlist
 from common import atomic
 
 MIN_DF = 2  # an n-gram must occur in at least this many training listings
-MAX_VOCAB = 8_000  # the most frequent word n-grams kept, and as many character n-grams
+MAX_WORDS = 10_000  # the most frequent words and word pairs kept
+MAX_CHARS = 20_000  # the most frequent character n-grams kept
+NEAR_DUPLICATE = 0.8  # listings this similar (cosine of character n-grams) stay in one fold
 ROUND = 6
 
 
@@ -119,73 +111,79 @@ class Featurised:
     rows: list[dict]
     labels: list[str]
     words: list  # (field, stemmed words) per field, per row
-    rules: np.ndarray  # rule features per row
     rule_flags: list  # (rules category or None, rules score) per row
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
     rows = [r for r in rows if r["category"] != AMBIGUOUS]
-    words, vectors, flags, innocent = [], [], [], []
+    words, flags, innocent = [], [], []
     for row in rows:
         rules = weigh(row["title"], row["description"], wl)
         words.append(listing_words(rules))
-        vectors.append(rule_vector(rules, categories))
         cat, score = rules.best()
         flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
         innocent.append(has_innocent_evidence(rules))
     labels = [r["category"] for r in rows]
-    return Featurised(rows, labels, words, np.asarray(vectors, dtype=float), flags, innocent)
+    return Featurised(rows, labels, words, flags, innocent)
 
 
 def _tokens(words) -> list[str]:
     return [w for _, stems in words for w in stems]
 
 
-def _vocabulary(docs: list) -> tuple[list[str], dict[str, int]]:
-    """The features found in at least MIN_DF listings, the MAX_VOCAB most frequent, and their document frequency."""
+def _vocabulary(docs: list, limit: int) -> tuple[list[str], dict[str, int]]:
+    """The features found in at least MIN_DF listings, the `limit` most frequent, and their document frequency."""
     df: dict[str, int] = {}
     for names in docs:
         for name in set(names):
             df[name] = df.get(name, 0) + 1
-    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:MAX_VOCAB]
+    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:limit]
     return kept, df
 
 
+def _unit(block: dict[int, float]) -> dict[int, float]:
+    norm = math.sqrt(sum(v * v for v in block.values()))
+    return {i: v / norm for i, v in block.items()} if norm else {}
+
+
 class _Vectoriser:
-    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features."""
+    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features:
+    two TF-IDF blocks (character n-grams; words and pairs), each of unit length."""
 
     def __init__(self, feats: Featurised, rows: list[int]):
         words = [feats.words[i] for i in rows]
-        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) + title_words(ws) for ws in words])
-        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words])
+        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) for ws in words], MAX_WORDS)
+        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words], MAX_CHARS)
         df.update(char_df)
         self.names = sorted(vocab + chars)
         self.index = {n: i for i, n in enumerate(self.names)}
         n = len(rows)
         self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
-        self._char_vectors: dict[str, dict[int, float]] = {}
+        self._grams: dict[str, Counter] = {}
 
-    def _chars(self, word: str) -> dict[int, float]:
-        vector = self._char_vectors.get(word)
-        if vector is None:
-            vector = self._char_vectors[word] = unit(Counter(char_ngrams(word)), self.index, self.idf)
-        return vector
+    def _word_grams(self, word: str) -> Counter:
+        grams = self._grams.get(word)
+        if grams is None:
+            grams = self._grams[word] = Counter(i for i in map(self.index.get, char_ngrams(word)) if i is not None)
+        return grams
 
     def _row(self, words) -> dict[int, float]:
-        row: dict[int, float] = {}
         tokens = _tokens(words)
-        for names in (["w:" + w for w in tokens], pairs(words), title_words(words)):
-            counts = Counter(names)
-            for name, count in counts.items():
-                i = self.index.get(name)
-                if i is not None:
-                    row[i] = row.get(i, 0.0) + self.idf[i] * tf_weight(count, len(counts))
-        counts = Counter(tokens)
-        for w, count in counts.items():
-            share = tf_weight(count, len(counts))
-            for i, v in self._chars(w).items():
-                row[i] = row.get(i, 0.0) + v * share
+        block: dict[int, float] = {}
+        for name, count in Counter(["w:" + w for w in tokens] + pairs(words)).items():
+            i = self.index.get(name)
+            if i is not None:
+                block[i] = count * self.idf[i]
+        row = _unit(block)
+        block, square = {}, 0.0
+        for w, count in Counter(tokens).items():
+            for i, k in self._word_grams(w).items():
+                block[i] = block.get(i, 0.0) + count * k * self.idf[i]
+                square += (count * k * self.idf[i]) ** 2
+        # the blocks share no feature; the character block's length takes the words' vectors as apart
+        # (what Model computes from one cached number per word)
+        row.update({i: v / math.sqrt(square) for i, v in block.items()})
         return row
 
     def matrix(self, feats: Featurised, rows: list[int]):
@@ -196,8 +194,34 @@ class _Vectoriser:
                 cols.append(i)
                 data.append(row[i])
             indptr.append(len(cols))
-        grams = sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
-        return sparse.hstack([grams, sparse.csr_matrix(feats.rules[rows])], format="csr")
+        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
+
+
+def near_duplicate_groups(feats: Featurised) -> list[int]:
+    """A group number per listing: listings whose character n-grams are NEAR_DUPLICATE alike (directly
+    or through others) share one. Generated corpora repeat templates; a fold that trains on one copy
+    and tests on another would flatter the model."""
+    texts = [f"{r['title']}\n{r['description']}" for r in feats.rows]
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
+    similar = (x @ x.T).tocoo()
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, value in zip(similar.row.tolist(), similar.col.tolist(), similar.data.tolist()):
+        if i < j and value >= NEAR_DUPLICATE:
+            parent[max(root(i), root(j))] = min(root(i), root(j))
+    return [root(i) for i in range(len(texts))]
+
+
+def folds(feats: Featurised, y: np.ndarray, config: TrainingConfig) -> list[tuple[list[int], list[int]]]:
+    """The k folds (train rows, test rows): stratified by label, near-duplicates kept together."""
+    splitter = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+    return [(list(a), list(b)) for a, b in splitter.split(np.zeros(len(y)), y, near_duplicate_groups(feats))]
 
 
 def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
@@ -296,8 +320,7 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | Non
     return files, hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
-    """Fit the model on the config's corpora; returns the model file's content."""
+def _training_set(config: TrainingConfig, wl: Watchlist, progress) -> tuple[Featurised, np.ndarray, list[str]]:
     categories = list(wl.categories)
     classes = [NONE] + categories
     rows = []
@@ -309,14 +332,47 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     missing = [c for c in classes if c not in feats.labels]
     if missing:
         raise TrainingError(f"the training set has no listing labelled {', '.join(missing)}")
-    y = np.array([classes.index(label) for label in feats.labels])
+    return feats, np.array([classes.index(label) for label in feats.labels]), classes
 
-    progress(f"{config.folds}-fold cross-validation")
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
+
+def _out_of_fold(feats: Featurised, y: np.ndarray, classes: list[str], config: TrainingConfig, split) -> np.ndarray:
+    """Every listing's logits from a model trained on the other folds."""
     oof = np.zeros((len(y), len(classes)))
-    for train_rows, test_rows in folds.split(np.zeros(len(y)), y):
-        model = _fit(feats, list(train_rows), classes, config.c)
-        oof[test_rows] = _logits(feats, list(test_rows), *model)
+    for train_rows, test_rows in split:
+        model = _fit(feats, train_rows, classes, config.c)
+        oof[test_rows] = _logits(feats, test_rows, *model)
+    return oof
+
+
+def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
+    """Out-of-fold figures on the training set, on the same folds, for the rules (in-sample: they were
+    tuned on it), the model, the two combined (thresholds chosen on these predictions, as `train`
+    does) and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
+    from classifier.baseline import TfidfBaseline
+
+    feats, y, classes = _training_set(config, wl, progress)
+    split = folds(feats, y, config)
+    progress(f"{config.folds}-fold cross-validation: the model")
+    oof = _out_of_fold(feats, y, classes, config, split)
+    temperature = _temperature(oof, y)
+    thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
+    out = _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone)
+    predicted = [NONE] * len(y)
+    for k, (train_rows, test_rows) in enumerate(split, 1):
+        progress(f"{config.folds}-fold cross-validation: the TF-IDF baseline, fold {k}")
+        baseline = TfidfBaseline([feats.rows[i] for i in train_rows], wl.categories)
+        for i, p in zip(test_rows, baseline.probabilities([feats.rows[i] for i in test_rows])):
+            predicted[i] = baseline.label(p)
+    out["baseline"] = _summary(feats, predicted)
+    out["thresholds"] = list(thresholds)
+    return out
+
+
+def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
+    """Fit the model on the config's corpora; returns the model file's content."""
+    feats, y, classes = _training_set(config, wl, progress)
+    progress(f"{config.folds}-fold cross-validation")
+    oof = _out_of_fold(feats, y, classes, config, folds(feats, y, config))
     temperature = _temperature(oof, y)
 
     progress("fitting the final model")
@@ -326,7 +382,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
         threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
     else:
-        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, categories)
+        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
         thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config.rules_alone)
         threshold_set = _digest([config.threshold_on], base, wl)[0][0]
@@ -337,7 +393,6 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "classes": classes,
         "ngrams": vectoriser.names,
         "idf": vectoriser.idf,
-        "rule_features": [f"{cat}:{name}" for cat in categories for name in RULE_FEATURES],
         "weights": [[float(v) for v in row] for row in weights],
         "intercept": [float(v) for v in intercept],
         "temperature": temperature,
@@ -351,7 +406,9 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "seed": config.seed,
             "c": config.c,
             "min_df": MIN_DF,
-            "max_vocab": MAX_VOCAB,
+            "max_words": MAX_WORDS,
+            "max_chars": MAX_CHARS,
+            "near_duplicate": NEAR_DUPLICATE,
         },
         "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),
     }
@@ -406,7 +463,7 @@ def _summary(feats: Featurised, predicted: list[str], by_language: bool = True) 
         out["languages"] = {}
         for lang in languages:
             rows = [i for i, r in enumerate(feats.rows) if (r.get("lang") or "?") == lang]
-            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], feats.rules[rows], [])
+            part = Featurised([feats.rows[i] for i in rows], [labels[i] for i in rows], [], [])
             out["languages"][lang] = _summary(part, [predicted[i] for i in rows], by_language=False)
     return out
 

@@ -54,10 +54,12 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    assert not [p for p in trained if "holdout" in p]  # the never-tuned split stays out of training
+    # the fresh never-tuned split (written_c*, real_titles_2*) stays out of training
+    assert not [p for p in trained if "written_c" in p or "real_titles_2" in p]
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
+    assert data["settings"]["near_duplicate"] and "rule_features" not in data  # the rules are not features
     assert {"description_only_recall", "obfuscated_recall", "languages"} <= set(data["kfold"]["combined"])
     assert {"lt", "lv", "cs", "hu", "pt", "tr", "uk", "sv"} <= set(data["kfold"]["combined"]["languages"])
 
@@ -193,10 +195,10 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 
 def test_kfold_figures_do_not_regress():
-    """Out-of-fold (every listing scored by a model that never saw it) on the whole training set: a gate at the
-    current figures, a little below. The issue's targets (precision 0.97, recall 0.96, description-only and
-    obfuscated recall 0.93, category 0.97) are not all met yet: see README "Measured quality"."""
+    """Out-of-fold (every listing scored by a model that never saw it; near-duplicates in one fold) on the whole
+    training set: a gate a little below the current figures. The issue's precision target (0.97) is not met yet:
+    see README "Measured quality"."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.94 and combined["recall"] >= 0.955
-    assert combined["category"] >= 0.96 and combined["obfuscated_recall"] >= 0.93
-    assert combined["description_only_recall"] >= 0.87
+    assert combined["precision"] >= 0.94 and combined["recall"] >= 0.97
+    assert combined["category"] >= 0.97 and combined["obfuscated_recall"] >= 0.97
+    assert combined["description_only_recall"] >= 0.96

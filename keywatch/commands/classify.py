@@ -17,6 +17,7 @@ from classifier import (
 )
 from classifier.evaluate import CorpusError, evaluate, format_comparison, format_evaluation, read_corpus
 from common import settings
+from keywatch.commands.train import format_kfold
 from keywatch.options import db_option, load_watchlist_with_model, open_store, read_store, watchlist_option
 from keywatch.terminal import printable
 
@@ -66,7 +67,7 @@ def classify(file, watchlist_path):
 
 
 @click.command("eval")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @watchlist_option
 @click.option(
     "--min-precision", type=click.FloatRange(0, 1), help="Fail (exit 1) if flagged-vs-not precision is lower."
@@ -81,6 +82,16 @@ def classify(file, watchlist_path):
     "--min-obfuscated-recall", type=click.FloatRange(0, 1), help="Fail if recall on obfuscated listings is lower."
 )
 @click.option("--baseline", is_flag=True, help="Also list the naive baseline's misses and false flags.")
+@click.option(
+    "--tfidf-baseline",
+    is_flag=True,
+    help="Also train the plain TF-IDF baseline on the training set (training.yaml) and score FILES with it.",
+)
+@click.option(
+    "--kfold",
+    is_flag=True,
+    help="Print 5-fold out-of-fold figures on the training set: rules, model, combined and TF-IDF baseline.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON instead of a report.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the lists of misses and false flags.")
 def eval_(
@@ -91,6 +102,8 @@ def eval_(
     min_category_accuracy,
     min_obfuscated_recall,
     baseline,
+    tfidf_baseline,
+    kfold,
     as_json,
     quiet,
 ):
@@ -104,10 +117,20 @@ def eval_(
     precision, recall, F1 and support per category, the confusion between categories, and its
     misses and false flags. Exits 1 when the classifier misses a --min-* threshold on any corpus.
 
+    --tfidf-baseline adds a plain TF-IDF logistic regression (classifier/baseline.py) trained
+    now on the training set: the yardstick the model is measured against. A corpus that is in
+    the training set is marked: there the model and that baseline have seen every listing.
+    --kfold prints the four side by side out-of-fold on the training set (same folds; the rules
+    were tuned on that set, so theirs is in-sample); it takes minutes.
+
         keywatch eval tests/data/corpus_heldout.jsonl --min-precision 0.97 --min-recall 0.95
+        keywatch eval --kfold
     """
+    if not files and not kfold:
+        raise click.UsageError("give corpus FILES, or --kfold")
     wl = load_watchlist_with_model(watchlist_path)
     model = wl.model
+    config, trained_on = _training_config(wl, needed=tfidf_baseline or kfold)
     runs = [("keywatch classifier", lambda t, d: classify_listing(t, d, wl))]
     if model is not None:
         runs[0] = ("rules + model (combined)", runs[0][1])
@@ -116,6 +139,8 @@ def eval_(
             ("model alone", lambda t, d: classify_listing(t, d, wl, mode="model")),
         ]
     runs.append(("naive baseline", lambda t, d: naive_classify(t, d, wl)))
+    if tfidf_baseline and files:
+        runs.append(("TF-IDF baseline", _tfidf_baseline(config, wl).classify))
     corpora, failures = [], []
     for file in files:
         try:
@@ -133,13 +158,22 @@ def eval_(
         ):
             if minimum is not None and value < minimum:
                 failures.append(f"{name} {value:.3f} < {minimum}" + (f" ({file})" if len(files) > 1 else ""))
+    figures = _kfold(config, wl) if kfold else None
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "watchlist_version": wl.version,
                     "model": model.info if model else None,
-                    "corpora": [{"path": str(f), "results": [r.to_dict() for r in results]} for f, results in corpora],
+                    "corpora": [
+                        {
+                            "path": str(f),
+                            "in_training_set": _in(f, trained_on),
+                            "results": [r.to_dict() for r in results],
+                        }
+                        for f, results in corpora
+                    ],
+                    **({"kfold": figures} if figures else {}),
                 },
                 indent=2,
             )
@@ -153,12 +187,68 @@ def eval_(
         click.echo(f"watchlist {wl.path} (version {wl.version}); {about}")
         for file, results in corpora:
             main = results[0]
-            click.echo(f"\n== {file}: {main.scored} listings scored ({main.skipped_ambiguous} ambiguous left out)\n")
+            seen = " (in the training set: in-sample for the model)" if _in(file, trained_on) else ""
+            click.echo(
+                f"\n== {file}: {main.scored} listings scored ({main.skipped_ambiguous} ambiguous left out){seen}\n"
+            )
             click.echo(format_comparison(results) + "\n")
             shown = [main] + ([results[-1]] if baseline else [])
             click.echo("\n\n".join(format_evaluation(r, details=not quiet) for r in shown))
+        if figures:
+            click.echo("\n" + format_kfold({k: v for k, v in figures.items() if k != "thresholds"}, config.folds))
     if failures:
         raise click.ClickException("thresholds not met: " + "; ".join(failures))
+
+
+def _training_config(wl, needed: bool):
+    """The training config beside the watchlist, and the corpora it trains on (resolved paths); when
+    it is not `needed`, only to mark the corpora the model has seen, so a broken one is no error."""
+    from classifier.train import TrainingError, default_config_path, load_config
+
+    path = default_config_path(wl.path)
+    if not path.exists():
+        return None, set()
+    try:
+        config = load_config(path)
+    except TrainingError as exc:
+        if needed:
+            raise click.ClickException(str(exc)) from None
+        return None, set()
+    return config, {p.resolve() for p in config.corpora}
+
+
+def _in(file: Path, trained_on: set) -> bool:
+    return Path(file).resolve() in trained_on
+
+
+def _needs(config):
+    if config is None:
+        raise click.ClickException(
+            "--tfidf-baseline and --kfold need a training config (training.yaml) beside the watchlist"
+        )
+    return config
+
+
+def _tfidf_baseline(config, wl):
+    from classifier.baseline import TfidfBaseline
+
+    rows = []
+    for path in _needs(config).corpora:
+        try:
+            rows += [r for r in read_corpus(path, wl.categories) if r["category"] != "ambiguous"]
+        except CorpusError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"training the TF-IDF baseline on {len(rows)} listings", err=True)
+    return TfidfBaseline(rows, wl.categories)
+
+
+def _kfold(config, wl) -> dict:
+    from classifier.train import TrainingError, kfold_comparison
+
+    try:
+        return kfold_comparison(_needs(config), wl, progress=lambda message: click.echo(message, err=True))
+    except (TrainingError, CorpusError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()

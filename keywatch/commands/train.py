@@ -12,7 +12,7 @@ from classifier import classify as classify_listing
 from classifier.evaluate import CorpusError, evaluate, format_comparison
 from classifier.model import Model, load_model, model_path_for
 from db.training_rows import decided_listings
-from keywatch.options import db_option, load_watchlist_with_model, read_store, watchlist_option
+from keywatch.options import db_option, read_store, watchlist_option
 
 
 @click.command()
@@ -69,7 +69,7 @@ def train(watchlist_path, config_path, extra, output, check, from_decisions, db_
     from classifier.train import TrainingError, default_config_path, load_config, save_model
     from classifier.train import train as fit
 
-    wl = load_watchlist_with_model(watchlist_path)
+    wl = _watchlist(watchlist_path)
     output = output or model_path_for(wl.path)
     try:
         config = load_config(config_path or default_config_path(wl.path))
@@ -101,6 +101,22 @@ def train(watchlist_path, config_path, extra, output, check, from_decisions, db_
     click.echo(f"wrote {output} (model {data['version']})")
     if from_decisions:
         _before_after(wl, data, config.extra_rows)
+
+
+def _watchlist(path):
+    """The watchlist, with its current model when that loads: a model of an older format, or a broken
+    one, is what `train` is there to replace (it is only read for --from-decisions' "before")."""
+    from classifier import WatchlistError, load_watchlist
+
+    try:
+        wl = load_watchlist(path)
+    except WatchlistError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        wl.model  # noqa: B018 - loads it
+    except ModelError:
+        wl = wl.with_model(None)
+    return wl
 
 
 def _decided(db_path, wl) -> list[dict]:
