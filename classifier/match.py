@@ -63,7 +63,7 @@ class FieldScan:
         self.kinds: set[str] = set()  # the kinds of entry among the hits (maybe more), so the rules skip what is absent
         self.evidence: set[str] = set()  # categories with a term, maker, claim or device word among the hits
         self._bounds: list[int] | None = None
-        self._spans: list | None = None
+        self._spans: WordSpans | None = None
 
     @property
     def bounds(self) -> list[int]:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
+from typing import cast
 
 # Cyrillic and Greek letters that look like Latin ones (lowercase; casefolding runs first).
 HOMOGLYPHS = {
@@ -320,13 +322,16 @@ def normalise(text: str) -> Normalised:
     return _normalise_slow(text, ())
 
 
-def _normalise_slow(text: str, cyrillic: list[tuple[int, int]]) -> Normalised:
+def _normalise_slow(text: str, cyrillic: Sequence[tuple[int, int]]) -> Normalised:
     """With an offset table, for text whose length changes when folded: each character's
     replacement is looked up (cached), Cyrillic words are transliterated, and each original
     index is repeated as many times as its replacement has characters."""
-    outs = list(map(_fold_cache.get, text))
-    if None in outs:
-        outs = [_fold_char(c) if out is None else out for out, c in zip(outs, text)]
+    cached = list(map(_fold_cache.get, text))
+    outs: list[str] = (
+        [_fold_char(c) if out is None else out for out, c in zip(cached, text)]
+        if None in cached
+        else cast("list[str]", cached)
+    )
     for start, end in cyrillic:
         outs[start:end] = map(_transliterate, text[start:end])
     offsets = tuple(chain.from_iterable(map(repeat, range(len(text)), map(len, outs))))
@@ -368,7 +373,7 @@ def _stems(found: list[str]) -> list[str]:
         for i, word in enumerate(found):
             if out[i] is None:
                 out[i] = cache[word] = stem(word)
-    return out
+    return cast("list[str]", out)
 
 
 def word_matches(norm: Normalised) -> list[re.Match]:
