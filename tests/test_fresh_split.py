@@ -1,0 +1,31 @@
+"""The never-tuned split (written_c, real_titles_2) stays well formed: tests/data/check_corpus.py, as a gate."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.data.check_corpus import check
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize("name", ["written_c.jsonl", "real_titles_2.jsonl"])
+def test_the_never_tuned_split_follows_the_data_spec(name):
+    rows, problems = check(DATA / name)
+    assert problems == [] and len(rows) >= 300
+
+
+def test_the_check_names_each_problem(tmp_path):
+    good = json.loads((DATA / "written_c.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    bad = [good, good, {**good, "id": "x", "category": "teleporter"}, {**good, "id": "y", "real": True}]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(map(json.dumps, bad)) + "\nnot json\n", encoding="utf-8")
+    _, problems = check(path)
+    assert problems == [
+        "bad.jsonl line 3: unknown category 'teleporter'",
+        "bad.jsonl line 4: a real row needs a source_ref, a written row must have none",
+        "bad.jsonl line 5: not JSON (Expecting value)",
+        f"bad.jsonl: duplicate id {good['id']}",
+        f"bad.jsonl: exact repeat {good['title'].strip().casefold()[:60]!r}",
+    ]
