@@ -4,8 +4,8 @@ The rules (classifier.rules) weigh the watchlist evidence for and against each c
 watchlist has a trained model beside it (classifier.model), the model turns the rules' evidence
 and the listing's word and character n-grams into a calibrated probability per category, and
 the listing is flagged when the probability of its likeliest device category reaches the
-model's threshold (chosen on held-out data), or when the rules alone flag it with a named device
-that nothing innocent weighs against. Every flag lists the rule matches and the n-grams that
+model's threshold (chosen on held-out data; higher when the rules find innocent evidence), or,
+when the model file allows it (`rules_alone`), when the rules alone flag it with a named device. Every flag lists the rule matches and the n-grams that
 pushed the probability most, each with its span in the original text.
 """
 
@@ -91,8 +91,7 @@ def classify(
     rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
     threshold = model.threshold_innocent if mode == "combined" and has_innocent_evidence(rules) else model.threshold
     if prediction.device_probability >= threshold:
-        # the model decides whether; the rules, when they flag too, which kind (they name the device)
-        category = rules_category if mode == "combined" and rules_flag else prediction.category
+        category = prediction.category  # on k-fold the model names the kind better than the rules do
     elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:
         category = rules_category  # a named device with nothing against it: the model cannot overrule it
     else:

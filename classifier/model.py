@@ -117,7 +117,8 @@ class Model:
         self.threshold = float(data["threshold"])
         # a listing with innocent evidence must reach this (no lower than `threshold`)
         self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
-        self.rules_alone = float(data["rules_alone"])
+        # null: the rules never flag alone (the score never reaches infinity)
+        self.rules_alone = math.inf if data["rules_alone"] is None else float(data["rules_alone"])
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._clear()

@@ -53,7 +53,7 @@ class TrainingConfig:
     folds: int = 5
     seed: int = 7
     c: float = 100.0
-    rules_alone: float = 60.0  # a rules score that flags whatever the model says
+    rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: the rules never flag alone
     extra: list[Path] = field(default_factory=list)
     extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
@@ -90,7 +90,9 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
     held = data.get("threshold_on")
     config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
     for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
-        if key in data:
+        if key == "rules_alone" and key in data and data[key] is None:
+            config.rules_alone = None
+        elif key in data:
             if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
                 raise TrainingError(f"{path}: `{key}` must be a number")
             setattr(config, key, kind(data[key]))
@@ -264,7 +266,7 @@ def decide(
     rules_flag: tuple,
     innocent: bool,
     thresholds: tuple[float, float],
-    rules_alone: float,
+    rules_alone: float | None,
     combined: bool,
 ) -> str:
     """The label a model (combined=False) or the model with the rules (True) gives one listing.
@@ -273,8 +275,8 @@ def decide(
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
     if device >= thresholds[1 if combined and innocent else 0]:
-        return rules_flag[0] if combined and rules_flag[0] is not None else best
-    if combined and rules_flag[0] is not None and rules_flag[1] >= rules_alone:
+        return best  # the model names the kind too: on k-fold its category beats the rules' (docs/classifier.md)
+    if combined and rules_alone is not None and rules_flag[0] is not None and rules_flag[1] >= rules_alone:
         return rules_flag[0]
     return NONE
 
@@ -282,12 +284,12 @@ def decide(
 GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
 
 
-def _thresholds(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float) -> tuple[float, float]:
+def _thresholds(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float | None) -> tuple[float, float]:
     """The thresholds (0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent evidence,
     no lower than the first) giving the combined decision its best F1; among equally good pairs, the
     middle one (the steadiest choice)."""
     device = 1 - probs[:, classes.index(NONE)]
-    stands = np.array([f[0] is not None and f[1] >= rules_alone for f in feats.rule_flags])
+    stands = np.array([rules_alone is not None and f[0] is not None and f[1] >= rules_alone for f in feats.rule_flags])
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     scored = []
@@ -422,7 +424,7 @@ def _kfold_figures(
     temperature: float,
     thresholds: tuple[float, float],
     classes: list[str],
-    rules_alone: float,
+    rules_alone: float | None,
 ) -> dict:
     """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
