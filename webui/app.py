@@ -121,26 +121,14 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
 
 def settle() -> None:
     """Load what pages import on first use, then move everything loaded so far out of the garbage collector's
-    sight (gc.freeze): a full collection otherwise walks the libraries' objects (NumPy, SciPy, matplotlib, the
-    watchlist), 100-300 ms on the shared 2-core VM, and lands on whichever request triggers it. For a server that
-    was just started: objects created later are collected as usual."""
+    sight (gc.freeze): a full collection otherwise walks the libraries' objects (NumPy, SciPy, the watchlist),
+    100-300 ms on the shared 2-core VM, and lands on whichever request triggers it. For a server that was just
+    started: objects created later are collected as usual. (The report's charts are SVG, webui/report_charts.py:
+    matplotlib's left tens of thousands of objects in cycles after every drawing, for such a collection to walk.)"""
     import gc
 
-    import matplotlib
+    import exports.report  # the report page
 
-    import exports.report  # noqa: F401 - the report page
-
-    matplotlib.use("Agg")  # as the report's charts do (exports/report.py)
-    import io
-
-    import matplotlib.pyplot as plt
-
-    # The first chart drawn loads the font list and the renderer's caches: tens of thousands of objects that a full
-    # collection would walk again and again (300 ms once, measured on a report request after them).
-    figure, axes = plt.subplots(figsize=(1, 1))
-    axes.set_title("keywatch")
-    figure.savefig(io.BytesIO(), format="png")
-    plt.close(figure)
-
+    exports.report._environment().get_template("report.html.j2")  # compiled once, before the freeze
     gc.collect()
     gc.freeze()

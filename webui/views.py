@@ -12,9 +12,11 @@ from werkzeug.datastructures import MultiDict
 from db import dashboard, decisions, media, queries, queue, recall
 from db.accounts import ReviewError
 from db.canonical import format_utc
+from exports.report import compliance, parse_since, render_html
 from webui import auth
 from webui.chart import trend_svg, week_labels
 from webui.highlight import segments
+from webui.report_charts import report_charts
 from webui.security import CAPTURE_CSP, login_required, safe_next
 from webui.thumbnails import thumbnail
 from webui.timeline import timeline_entries
@@ -325,8 +327,6 @@ def dashboard_page():
 @login_required
 def report():
     """The compliance report (exports/report.py): notified, removed, still live, days to removal."""
-    from exports.report import compliance, parse_since, render_html
-
     given = request.args.get("since") or None
     try:
         since = parse_since(given)
@@ -336,7 +336,8 @@ def report():
             description=f"The report's since must be a date like 2026-01-31 or an ISO 8601 time from "
             f"year 1 to 9999, not {given!r}.",
         )
-    response = make_response(render_html(compliance(g.store, since)))
+    data = compliance(g.store, since)
+    response = make_response(render_html(data, report_charts(data)))
     # A self-contained document: inline styles and data: charts, nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return response
