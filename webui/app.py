@@ -14,8 +14,7 @@ import db
 from classifier import shared_watchlist
 from common import settings
 from db import accounts as account_store
-from webui import accounts, auth, network_pages, security, untrusted, views
-from webui.highlight import short_time
+from webui import accounts, auth, badges, network_pages, security, untrusted, views
 
 SQLITE_MAX_INTEGER = 2**63 - 1
 
@@ -99,8 +98,8 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     def template_globals():
         return {"csrf_token": security.csrf_token, "current_user": g.get("user")}
 
-    # A global rather than a context variable so imported macros (which get no context) can use it.
-    app.jinja_env.globals["short_time"] = short_time
+    # Globals rather than context variables: a block rendered alone (an htmx fragment) sees them too.
+    app.jinja_env.globals.update(badges.GLOBALS)
     # A captured listing URL is hostile input: only http(s) becomes a link (never javascript: or data:).
     app.jinja_env.tests["web_link"] = security.is_web_link
     # Text a seller wrote is shown with its invisible and bidi control characters visible (webui/untrusted.py).

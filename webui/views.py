@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from db import dashboard, decisions, media, queries, queue, recall
@@ -44,7 +46,24 @@ def category_labels() -> dict[str, str]:
 
 @bp.app_context_processor
 def choices():
-    return {"category_labels": category_labels(), "reason_labels": REASON_LABELS}
+    categories = _option_lists(tuple(category_labels().items()))
+    return {
+        "category_labels": category_labels(),
+        "reason_labels": REASON_LABELS,
+        # The decision controls' menus, drawn once per watchlist rather than option by option in every queue row.
+        "category_options": lambda selected: categories.get(selected, categories[None]),
+        "reason_options": _option_lists(tuple(REASON_LABELS.items()))[None],
+    }
+
+
+@functools.cache
+def _option_lists(labels: tuple[tuple[str, str], ...]) -> dict[str | None, Markup]:
+    """{selected value (None: none): the <option>s of `labels` with that one selected}."""
+    option = Markup('<option value="{}"{}>{}</option>')
+    return {
+        selected: Markup("").join(option.format(k, Markup(" selected") if k == selected else "", v) for k, v in labels)
+        for selected in [None, *(k for k, _ in labels)]
+    }
 
 
 def render_block(template_name: str, block_name: str, **context) -> str:
