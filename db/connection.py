@@ -66,16 +66,17 @@ def connect(path, *, create: bool = True, check_same_thread: bool = True) -> sql
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     store = sqlite_utils.Database(conn)
-    if not _is_current(conn):
+    if not migrations_current(conn):
         _refuse_newer(store, path)
         apply_migrations(store)
     return store
 
 
-def _is_current(conn: sqlite3.Connection) -> bool:
-    """Whether the store's keywatch migrations are exactly this code's: one read of a small table on every
-    connect (the desk opens one per request), instead of the full check of each migration set. Read every time
-    rather than remembered, so a store migrated by another process meanwhile (or replaced) is noticed at once."""
+def migrations_current(conn: sqlite3.Connection) -> bool:
+    """Whether the store's keywatch migrations are exactly this code's: one read of a small table, instead of the
+    full check of each migration set (connect), and cheap enough for the desk to ask before every request on a
+    connection it keeps open (webui/stores.py). Read every time rather than remembered, so a store migrated by
+    another process meanwhile is noticed at once."""
     try:
         rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     except sqlite3.OperationalError:  # a new store: no migrations table yet

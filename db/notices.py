@@ -149,9 +149,7 @@ def next_notice_number(store, prefix: str, year: int) -> str:
     pattern = re.compile(rf"{re.escape(start)}(\d+)")
     # The numbers that start with PREFIX-YEAR- are one range of the unique index on `number` (they sort before
     # PREFIX-YEAR. since "." follows "-"): only that year's notices are read, not every notice as LIKE did.
-    rows = store.query(
-        "SELECT number FROM notices WHERE number > ? AND number < ?", [start, f"{prefix}-{year}."]
-    )
+    rows = store.query("SELECT number FROM notices WHERE number > ? AND number < ?", [start, f"{prefix}-{year}."])
     used = [int(m.group(1)) for row in rows if (m := pattern.fullmatch(row["number"]))]
     return f"{prefix}-{year}-{max(used, default=0) + 1:04d}"
 

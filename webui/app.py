@@ -15,6 +15,7 @@ from classifier import shared_watchlist
 from common import settings
 from db import accounts as account_store
 from webui import accounts, auth, badges, network_pages, security, untrusted, views
+from webui.stores import Stores
 
 SQLITE_MAX_INTEGER = 2**63 - 1
 
@@ -60,13 +61,14 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     app.url_map.converters["int"] = RowIdConverter
     # Create the store and apply every migration once up front, not racing on the first requests.
     db.connect(db_path).conn.close()
+    stores = app.extensions["keywatch_stores"] = Stores(db_path)
 
     @app.before_request
     def open_store_and_user():
         g.user = None
         if request.endpoint == "static":
             return
-        g.store = db.connect(db_path)
+        g.store = stores.acquire()
         name = session.get("user")
         if name:
             user = account_store.get_user(g.store, name)
@@ -90,7 +92,7 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     def close_store(_exc):
         store = g.pop("store", None)
         if store is not None:
-            store.conn.close()
+            stores.release(store)
 
     app.after_request(security.add_security_headers)
 
