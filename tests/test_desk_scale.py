@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import sqlite3
 
 import pytest
 
@@ -415,15 +414,12 @@ def test_a_search_request_counts_its_matches_once(desk):
 
     bob = logged_in(desk.app, "bob")
     sent: list[str] = []
-    original = sqlite3.connect
-
-    def traced(*args, **kwargs):
-        connection = original(*args, **kwargs)
-        connection.set_trace_callback(sent.append)
-        return connection
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sqlite3, "connect", traced)
+    # The connection this thread's requests use (webui/stores.py keeps it open between them).
+    connection = desk.app.extensions["keywatch_stores"].acquire().conn
+    connection.set_trace_callback(sent.append)
+    try:
         page = bob.get("/?q=relay")
-    assert page.status_code == 200
+    finally:
+        connection.set_trace_callback(None)
+    assert page.status_code == 200 and sent
     assert len([sql for sql in sent if "count(*) AS n FROM (SELECT rowid FROM listings_fts" in sql]) == 1
