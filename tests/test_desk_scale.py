@@ -99,6 +99,8 @@ def test_queue_search_and_counts_read_no_listing_they_do_not_need(populated, f):
         queue.queue_page(populated, f, limit=3, before=page.previous_before)
         queue.queue_counts(populated, f)
         queue.filter_choices(populated, CATEGORIES)
+        if queue.search_size(populated, f) == "few":
+            queue.search_matches(populated, f)  # the desk's one read of a search's few matches
 
     lines = _plans(populated, run)
     assert lines and not _full_scans(lines)
@@ -389,6 +391,50 @@ def test_a_common_search_pages_the_same_rows_and_is_not_counted(store, monkeypat
     lines = _plans(store, lambda: (queue.queue_page(store, f, limit=6), queue.queue_counts(store, f)))
     assert not _full_scans(lines)
     assert queue.queue_counts(store, f)["uncounted"] == 1
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        queue.QueueFilter(q="relay"),
+        queue.QueueFilter(q="relay", status="all", order="uncertain"),
+        queue.QueueFilter(q="relay", status="confirmed", marketplace="m_b"),
+        queue.QueueFilter(q="relay", status=queue.MISSED),
+        queue.QueueFilter(q="relay", status="all", since="2026-01-01"),
+    ],
+    ids=["open", "uncertain", "confirmed", "missed", "since"],
+)
+def test_a_search_read_once_pages_and_counts_as_the_queries_do(store, f):
+    """A search's few matches are read once for the tabs and the page (queue.search_matches): the same rows, pages
+    and counts as the two queries give, forwards and backwards, with ties."""
+    _save(store, 30, flagged_every=2)
+    _save(store, 30, start=30, flagged_every=3, ties=True)
+    reviewer = _user(store)
+    flagged = [r["pk"] for r in store.query("SELECT pk FROM listings WHERE flagged = 1 ORDER BY pk")]
+    decisions.decide_many(store, flagged[::4], reviewer, "confirm", category="relay_attack")
+    decisions.decide_many(
+        store,
+        [r["pk"] for r in store.query("SELECT pk FROM listings WHERE flagged = 0")][::5],
+        reviewer,
+        "dismiss",
+        reason="false_positive",
+    )
+    assert queue.search_size(store, f) == "few"
+    matches = queue.search_matches(store, f)
+    assert queue.queue_counts(store, f, matches=matches) == queue.queue_counts(store, f)
+    forwards, page = [], queue.queue_page(store, f, limit=4)
+    while True:
+        mine = queue.queue_page(store, f, limit=4, after=forwards[-1] if forwards else None, matches=matches)
+        assert (mine.rows, mine.next_after, mine.previous_before) == (page.rows, page.next_after, page.previous_before)
+        forwards.append(page.next_after)
+        if not page.next_after:
+            break
+        page = queue.queue_page(store, f, limit=4, after=page.next_after)
+    assert len(forwards) > 1 or f.status in ("confirmed", queue.MISSED)
+    if page.previous_before:
+        back = queue.queue_page(store, f, limit=4, before=page.previous_before)
+        mine = queue.queue_page(store, f, limit=4, before=page.previous_before, matches=matches)
+        assert (mine.rows, mine.next_after, mine.previous_before) == (back.rows, back.next_after, back.previous_before)
 
 
 def test_audit_trail_pages_reach_every_decision_once(store):

@@ -17,6 +17,8 @@ from pathlib import Path
 import db
 from db.connection import migrations_current
 
+CACHE_KIB = 64 * 1024  # per connection, so per server thread
+
 
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
@@ -43,6 +45,9 @@ class Stores:
             self._local.held = None
             store.conn.close()
         store = db.connect(self.path)
+        # A kept connection keeps its page cache: 64 MB rather than SQLite's 2 MB holds the listing rows a search
+        # reads at 1M listings (3,700 rows for "programmer": 10.5 -> 5.6 ms CPU for its counts), request after request.
+        store.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self._local.held = (store, _identity(self.path))
         return store
 

@@ -117,9 +117,9 @@ def view_statuses(status: str) -> tuple[str, ...]:
     )
 
 
-def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None) -> dict:
+def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None, matches=None) -> dict:
     return {
-        "counts": queue.queue_counts(g.store, f, size=size),
+        "counts": queue.queue_counts(g.store, f, size=size, matches=matches),
         "f": f,
         "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
         "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
@@ -133,12 +133,13 @@ def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None) -
 def queue_page():
     f = queue_filter()
     size = queue.search_size(g.store, f)  # once for the tabs and the page
-    tabs = tabs_context(f, request.args, size=size)
+    # A search's few matches are read once for the tabs and the page (a seller's are few anyway: by its index).
+    matches = queue.search_matches(g.store, f) if size == "few" and not f.seller else None
+    tabs = tabs_context(f, request.args, size=size, matches=matches)
     # Keyset pages: `after`/`before` name the row a page starts after or ends before (db/queue.py); a cursor
     # that is not one (a hand-edited link) shows the first page.
-    page = queue.queue_page(
-        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before"), size=size
-    )
+    after, before = request.args.get("after"), request.args.get("before")
+    page = queue.queue_page(g.store, f, limit=PAGE_SIZE, after=after, before=before, size=size, matches=matches)
     return render_template(
         "queue.html",
         rows=page.rows,
