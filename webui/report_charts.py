@@ -3,7 +3,7 @@
 exports/report.py draws them with matplotlib (for the report file), which at a hundred retailers took four
 seconds of CPU whenever the figures changed, and left about 46,000 objects in reference cycles that a later
 request's full garbage collection walked (the desk's /report p95 of 176.8 ms at 1M listings). These take 3-5 ms
-of CPU for 200 retailers and leave almost nothing behind. Same figures, same colours, same labels as the report file's charts.
+of CPU for 200 retailers and leave almost nothing behind. Same figures, colours and labels as the file's charts.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import db
-from db.connection import migrations_current
+from db.connection import migrations_current, roll_back_unfinished
 
 CACHE_KIB = 64 * 1024  # per connection, so per server thread
 
@@ -44,16 +44,14 @@ class Stores:
                 return store
             self._local.held = None
             store.conn.close()
-        store = db.connect(self.path)
         # A kept connection keeps its page cache: 64 MB rather than SQLite's 2 MB holds the listing rows a search
         # reads, request after request (the 3,700 of "programmer" at 1M listings: 10.5 -> 5.6 ms CPU, warm).
-        store.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        store = db.connect(self.path, cache_kib=CACHE_KIB)
         self._local.held = (store, _identity(self.path))
         return store
 
     def release(self, store) -> None:
-        if store.conn.in_transaction:  # a write the request began and did not finish: never the next one's
-            store.conn.rollback()
+        roll_back_unfinished(store)  # a write the request began and did not finish: never the next request's
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""
