@@ -456,7 +456,10 @@ def main(argv=None):
     report = {}
     for n in args.sizes:
         path = store_path(n)
-        if not path.exists() and args.scale_from:
+        if not path.exists() and args.scale_from and n > args.scale_from:
+            if not store_path(args.scale_from).exists():
+                print(f"building {args.scale_from} listings at {store_path(args.scale_from)}", flush=True)
+                build(store_path(args.scale_from), args.scale_from)
             print(f"copying {args.scale_from} to {n} listings at {path}", flush=True)
             scale(store_path(args.scale_from), path, n // args.scale_from)
         elif not path.exists():

@@ -45,10 +45,13 @@ def _missing(path: Path) -> StoreNotFound:
     return StoreNotFound(f"no evidence store at {path} (run a crawl first, or pass --db)")
 
 
-def connect(path, *, create: bool = True, check_same_thread: bool = True) -> sqlite_utils.Database:
+def connect(
+    path, *, create: bool = True, check_same_thread: bool = True, cache_kib: int | None = None
+) -> sqlite_utils.Database:
     """Open (and, unless `create=False`, create) the evidence store at `path` for writing, migrated to the
     current schema. Commands that only read use `read_only`. `check_same_thread=False` lets another thread use
-    the connection (sqlite3's own flag): the caller makes sure two threads never use it at once.
+    the connection (sqlite3's own flag): the caller makes sure two threads never use it at once. `cache_kib`:
+    SQLite's page cache for this connection (default 2 MB), for a connection kept open across many reads.
     """
     memory = str(path) == ":memory:"
     if not memory:
@@ -65,10 +68,31 @@ def connect(path, *, create: bool = True, check_same_thread: bool = True) -> sql
     # NORMAL in WAL keeps every committed transaction across a process crash (only an OS crash can lose the last ones).
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    if cache_kib:
+        conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     store = sqlite_utils.Database(conn)
-    _refuse_newer(store, path)
-    apply_migrations(store)
+    if not migrations_current(conn):
+        _refuse_newer(store, path)
+        apply_migrations(store)
     return store
+
+
+def migrations_current(conn: sqlite3.Connection) -> bool:
+    """Whether the store's keywatch migrations are exactly this code's: one read of a small table, instead of the
+    full check of each migration set (connect), and cheap enough for the desk to ask before every request on a
+    connection it keeps open (webui/stores.py). Read every time rather than remembered, so a store migrated by
+    another process meanwhile is noticed at once."""
+    try:
+        rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    except sqlite3.OperationalError:  # a new store: no migrations table yet
+        return False
+    applied = {(migration_set, name) for migration_set, name in rows if migration_set.startswith("keywatch")}
+    return applied == _known_pairs()
+
+
+@functools.cache
+def _known_pairs() -> frozenset[tuple[str, str]]:
+    return frozenset((migration_set, name) for migration_set, names in _known_migrations().items() for name in names)
 
 
 @contextlib.contextmanager
@@ -190,6 +214,13 @@ def apply_migrations(store) -> None:
     with write_transaction(store):
         for migrations in sets:
             migrations.apply(store)
+
+
+def roll_back_unfinished(store) -> None:
+    """Undo a transaction its writer left open (an error between BEGIN and COMMIT that nothing caught), so that a
+    connection used again later does not carry it on."""
+    if store.conn.in_transaction:
+        store.conn.rollback()
 
 
 @contextlib.contextmanager

@@ -145,12 +145,12 @@ def export_listings(
 
 def next_notice_number(store, prefix: str, year: int) -> str:
     """The next free number PREFIX-YEAR-NNNN; call inside the write transaction that records the notice."""
-    pattern = re.compile(rf"^{re.escape(prefix)}-{year}-(\d+)$")
-    used = [
-        int(m.group(1))
-        for row in store.query("SELECT number FROM notices WHERE number LIKE ?", [f"{prefix}-{year}-%"])
-        if (m := pattern.match(row["number"]))
-    ]
+    start = f"{prefix}-{year}-"
+    pattern = re.compile(rf"{re.escape(start)}(\d+)")
+    # The numbers that start with PREFIX-YEAR- are one range of the unique index on `number` (they sort before
+    # PREFIX-YEAR. since "." follows "-"): only that year's notices are read, not every notice as LIKE did.
+    rows = store.query("SELECT number FROM notices WHERE number > ? AND number < ?", [start, f"{prefix}-{year}."])
+    used = [int(m.group(1)) for row in rows if (m := pattern.fullmatch(row["number"]))]
     return f"{prefix}-{year}-{max(used, default=0) + 1:04d}"
 
 

@@ -159,6 +159,44 @@ def parse_cursor(text: str | None, order: str = "risk") -> tuple | None:
     return values
 
 
+def _order_of(f: QueueFilter) -> str:
+    return "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
+
+
+@dataclass
+class Matches:
+    """A search's few matching listings (search_size "few") as the tabs count them and the queue orders them: read
+    once for both, not by one query for the counts and another for the page (each listing row is a random read,
+    3,700 of them for "programmer" at 1M listings)."""
+
+    rows: list[tuple]  # (review status, the order's keys...)
+
+
+def search_matches(store: Database, f: QueueFilter) -> Matches:
+    """The listings a search with few matches finds, whatever their review status (the tabs count them all)."""
+    where, params = _queue_where(f, with_status=False)
+    keys = ", ".join(sql for sql, _ in ORDERS[_order_of(f)])
+    return Matches(
+        [
+            tuple(row)
+            for row in store.execute(
+                f"SELECT l.review_status, {keys} FROM listings l NOT INDEXED WHERE {where}", params
+            )
+        ]
+    )
+
+
+def _page_of(matches: Matches, f: QueueFilter, cursor: tuple | None, descending: bool, limit: int) -> list[int]:
+    """What the page query returns (queue_page), from the matches in memory: the same keys, compared as SQLite's row
+    values compare them (the keys are never NULL, see ORDERS)."""
+    statuses = None if f.status in ("all", MISSED) else (OPEN_STATUSES if f.status == "open" else (f.status,))
+    rows = [row[1:] for row in matches.rows if statuses is None or row[0] in statuses]
+    if cursor is not None:
+        rows = [row for row in rows if (row < cursor if descending else row > cursor)]
+    rows.sort(reverse=descending)
+    return [row[-1] for row in rows[: limit + 1]]  # the last key is the listing's pk
+
+
 def queue_page(
     store: Database,
     f: QueueFilter,
@@ -167,11 +205,12 @@ def queue_page(
     after: str | None = None,
     before: str | None = None,
     size: str | None = None,
+    matches: Matches | None = None,
 ) -> Page:
     """One page of flagged listings for review in the filter's order (ORDERS), after or before a cursor. `size`:
     the search's search_size when the caller has it already (counting a common word's matches costs 10 ms at 1M
-    listings)."""
-    order = "sample" if f.status == MISSED else (f.order if f.order in CHOSEN_ORDERS else "risk")
+    listings); `matches`: its search_matches, when the caller has read them for the counts too."""
+    order = _order_of(f)
     keys = ORDERS[order]
     size = search_size(store, f) if size is None else size
     where, params = _queue_where(f, common=size == "common")
@@ -179,27 +218,10 @@ def queue_page(
     backwards = end_before is not None and start_after is None
     cursor = end_before if backwards else start_after
     descending = DESCENDING[order] != backwards  # reading backwards flips the order
-    if cursor is not None:
-        # The first key bounds the index range; the row value then picks up exactly after the cursor.
-        comparison = "<" if descending else ">"
-        where += f" AND {keys[0][0]} {comparison}= ? AND ({', '.join(sql for sql, _ in keys)}) {comparison} "
-        where += f"({', '.join('?' for _ in keys)})"
-        params += [cursor[0], *cursor]
-    direction = "DESC" if descending else "ASC"
-    # A seller's listings are few: read by the seller index and sorted. Otherwise the order's index is walked
-    # and filtered inside the index (a search's matches are looked up by rowid), so no page reads more than
-    # the flagged listings' index entries, and the first page far fewer.
-    index = "INDEXED BY listings_desk_seller" if f.seller else f"INDEXED BY {_INDEX[order]}"
-    if size == "few" and not f.seller:
-        index = "NOT INDEXED"  # by rowid from the search's matches, then sorted
-    pks = [
-        row["pk"]
-        for row in store.query(
-            f"SELECT l.pk FROM listings l {index} WHERE {where} "
-            f"ORDER BY {', '.join(f'{sql} {direction}' for sql, _ in keys)} LIMIT ?",
-            params + [limit + 1],
-        )
-    ]
+    if matches is not None:
+        pks = _page_of(matches, f, cursor, descending, limit)
+    else:
+        pks = _page_query(store, f, where, params, keys, cursor, descending, size, limit)
     more = len(pks) > limit
     pks = pks[:limit]
     if backwards:
@@ -220,6 +242,31 @@ def queue_page(
     )
 
 
+def _page_query(store, f, where, params, keys, cursor, descending, size, limit) -> list[int]:
+    order = _order_of(f)
+    if cursor is not None:
+        # The first key bounds the index range; the row value then picks up exactly after the cursor.
+        comparison = "<" if descending else ">"
+        where += f" AND {keys[0][0]} {comparison}= ? AND ({', '.join(sql for sql, _ in keys)}) {comparison} "
+        where += f"({', '.join('?' for _ in keys)})"
+        params += [cursor[0], *cursor]
+    direction = "DESC" if descending else "ASC"
+    # A seller's listings are few: read by the seller index and sorted. Otherwise the order's index is walked
+    # and filtered inside the index (a search's matches are looked up by rowid), so no page reads more than
+    # the flagged listings' index entries, and the first page far fewer.
+    index = "INDEXED BY listings_desk_seller" if f.seller else f"INDEXED BY {_INDEX[order]}"
+    if size == "few" and not f.seller:
+        index = "NOT INDEXED"  # by rowid from the search's matches, then sorted
+    return [
+        row["pk"]
+        for row in store.query(
+            f"SELECT l.pk FROM listings l {index} WHERE {where} "
+            f"ORDER BY {', '.join(f'{sql} {direction}' for sql, _ in keys)} LIMIT ?",
+            params + [limit + 1],
+        )
+    ]
+
+
 def queue(store: Database, f: QueueFilter, *, limit: int = 100, after: str | None = None) -> list[dict]:
     """Flagged listings for review: by default highest risk, then highest score, then newest first."""
     return queue_page(store, f, limit=limit, after=after).rows
@@ -229,15 +276,20 @@ def queue_row(store: Database, listing_pk: int) -> dict | None:
     return next(store.query(f"{_ROWS} WHERE l.pk = ?", [listing_pk]), None)
 
 
-def queue_counts(store: Database, f: QueueFilter, *, size: str | None = None) -> dict[str, int]:
+def queue_counts(
+    store: Database, f: QueueFilter, *, size: str | None = None, matches: Matches | None = None
+) -> dict[str, int]:
     """How many flagged listings match the other filters, per review status (plus open and all, the "missed?"
-    labels so far, and `uncounted`: 1 for a search too common to count, see common_search). `size` as for
-    queue_page."""
+    labels so far, and `uncounted`: 1 for a search too common to count, see common_search). `size` and `matches`
+    as for queue_page."""
     counts = dict.fromkeys(REVIEW_STATUSES, 0)
     counts["uncounted"] = 0
     size = search_size(store, f) if size is None else size
     if size == "common":
         counts["uncounted"] = 1  # see common_search
+    elif matches is not None:
+        for row in matches.rows:
+            counts[row[0]] += 1
     elif f.seller or f.since or f.until or size:
         where, params = _queue_where(f, with_status=False)
         # A search's matches by rowid (there are fewer of them than flagged listings, see search_size).

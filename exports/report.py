@@ -360,7 +360,8 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
 
 
-def render_html(data: dict) -> str:
+def render_html(data: dict, drawn_charts: dict[str, str] | None = None) -> str:
+    """The report as one HTML document; `drawn_charts` as `charts` returns them (default: drawn by `charts`)."""
     return (
         _environment()
         .get_template("report.html.j2")
@@ -368,7 +369,7 @@ def render_html(data: dict) -> str:
             data=data,
             columns=COLUMNS,
             fmt=_fmt,
-            charts=charts(data),
+            charts=charts(data) if drawn_charts is None else drawn_charts,
             market_columns=[c for c in COLUMNS if c[0] not in ("retailer", "notices")],
             definitions=DEFINITIONS_MD.replace("*", ""),
         )

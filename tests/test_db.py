@@ -25,6 +25,24 @@ def test_connect_creates_folder_and_uses_wal(tmp_path):
     ).fetchone()[0] == len(migrations._migrations)
 
 
+def test_connect_checks_migrations_in_full_only_when_the_store_has_other_ones(tmp_path, monkeypatch):
+    """The desk connects on every request: a current store costs one read of its migrations, and a store whose
+    migrations another process changed meanwhile still gets the full check (and the migration it lacks)."""
+    path = tmp_path / "store.sqlite"
+    db.connect(path).conn.close()
+    full_checks = []
+    monkeypatch.setattr(db.connection, "apply_migrations", lambda store: full_checks.append(1))
+    db.connect(path).conn.close()
+    assert full_checks == []
+    # Another process's store, one migration short (as if made by the keywatch before it).
+    other = sqlite3.connect(path)
+    other.execute("DELETE FROM _sqlite_migrations WHERE rowid = (SELECT max(rowid) FROM _sqlite_migrations)")
+    other.commit()
+    other.close()
+    db.connect(path).conn.close()
+    assert full_checks == [1]
+
+
 def test_connect_without_create_refuses_missing_file(tmp_path):
     with pytest.raises(db.StoreNotFound):
         db.connect(tmp_path / "missing.sqlite", create=False)

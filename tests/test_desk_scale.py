@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import sqlite3
 
 import pytest
 
@@ -100,6 +99,8 @@ def test_queue_search_and_counts_read_no_listing_they_do_not_need(populated, f):
         queue.queue_page(populated, f, limit=3, before=page.previous_before)
         queue.queue_counts(populated, f)
         queue.filter_choices(populated, CATEGORIES)
+        if queue.search_size(populated, f) == "few":
+            queue.search_matches(populated, f)  # the desk's one read of a search's few matches
 
     lines = _plans(populated, run)
     assert lines and not _full_scans(lines)
@@ -392,6 +393,50 @@ def test_a_common_search_pages_the_same_rows_and_is_not_counted(store, monkeypat
     assert queue.queue_counts(store, f)["uncounted"] == 1
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        queue.QueueFilter(q="relay"),
+        queue.QueueFilter(q="relay", status="all", order="uncertain"),
+        queue.QueueFilter(q="relay", status="confirmed", marketplace="m_b"),
+        queue.QueueFilter(q="relay", status=queue.MISSED),
+        queue.QueueFilter(q="relay", status="all", since="2026-01-01"),
+    ],
+    ids=["open", "uncertain", "confirmed", "missed", "since"],
+)
+def test_a_search_read_once_pages_and_counts_as_the_queries_do(store, f):
+    """A search's few matches are read once for the tabs and the page (queue.search_matches): the same rows, pages
+    and counts as the two queries give, forwards and backwards, with ties."""
+    _save(store, 30, flagged_every=2)
+    _save(store, 30, start=30, flagged_every=3, ties=True)
+    reviewer = _user(store)
+    flagged = [r["pk"] for r in store.query("SELECT pk FROM listings WHERE flagged = 1 ORDER BY pk")]
+    decisions.decide_many(store, flagged[::4], reviewer, "confirm", category="relay_attack")
+    decisions.decide_many(
+        store,
+        [r["pk"] for r in store.query("SELECT pk FROM listings WHERE flagged = 0")][::5],
+        reviewer,
+        "dismiss",
+        reason="false_positive",
+    )
+    assert queue.search_size(store, f) == "few"
+    matches = queue.search_matches(store, f)
+    assert queue.queue_counts(store, f, matches=matches) == queue.queue_counts(store, f)
+    forwards, page = [], queue.queue_page(store, f, limit=4)
+    while True:
+        mine = queue.queue_page(store, f, limit=4, after=forwards[-1] if forwards else None, matches=matches)
+        assert (mine.rows, mine.next_after, mine.previous_before) == (page.rows, page.next_after, page.previous_before)
+        forwards.append(page.next_after)
+        if not page.next_after:
+            break
+        page = queue.queue_page(store, f, limit=4, after=page.next_after)
+    assert len(forwards) > 1 or f.status in ("confirmed", queue.MISSED)
+    if page.previous_before:
+        back = queue.queue_page(store, f, limit=4, before=page.previous_before)
+        mine = queue.queue_page(store, f, limit=4, before=page.previous_before, matches=matches)
+        assert (mine.rows, mine.next_after, mine.previous_before) == (back.rows, back.next_after, back.previous_before)
+
+
 def test_audit_trail_pages_reach_every_decision_once(store):
     _save(store, 10, flagged_every=1)
     reviewer = _user(store)
@@ -415,15 +460,12 @@ def test_a_search_request_counts_its_matches_once(desk):
 
     bob = logged_in(desk.app, "bob")
     sent: list[str] = []
-    original = sqlite3.connect
-
-    def traced(*args, **kwargs):
-        connection = original(*args, **kwargs)
-        connection.set_trace_callback(sent.append)
-        return connection
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sqlite3, "connect", traced)
+    # The connection this thread's requests use (webui/stores.py keeps it open between them).
+    connection = desk.app.extensions["keywatch_stores"].acquire().conn
+    connection.set_trace_callback(sent.append)
+    try:
         page = bob.get("/?q=relay")
-    assert page.status_code == 200
+    finally:
+        connection.set_trace_callback(None)
+    assert page.status_code == 200 and sent
     assert len([sql for sql in sent if "count(*) AS n FROM (SELECT rowid FROM listings_fts" in sql]) == 1

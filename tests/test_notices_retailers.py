@@ -149,3 +149,32 @@ def test_every_command_has_help(cli, command):
     group = next(c for c in notify.commands if c.name == command)
     for sub in getattr(group, "commands", {}).values():
         assert sub.help and len(sub.help) > 20, f"{command} {sub.name} has no help"
+
+
+def test_the_next_notice_number_reads_one_range_of_the_number_index(tmp_path):
+    store = db.connect(tmp_path / "s.sqlite")
+    sent: list[str] = []
+    store.conn.set_trace_callback(sent.append)
+    notices.next_notice_number(store, "KW", 2026)
+    store.conn.set_trace_callback(None)
+    (sql,) = [s for s in sent if "FROM notices" in s]
+    plan = " ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert plan.startswith("SEARCH notices USING COVERING INDEX") and "number>" in plan, plan
+
+
+def test_notice_numbers_of_other_prefixes_and_forms_are_not_counted(tmp_path):
+    store = db.connect(tmp_path / "s.sqlite")
+    base = {
+        "created_at": "2026-03-01T00:00:00.000000Z",
+        "recipient": {"name": "x"},
+        "scope": "marketplace:demo",
+        "review_status": "confirmed",
+        "listing_pks": [],
+        "pack_name": "p.zip",
+        "pack_sha256": "0" * 64,
+        "manifest_sha256": "1" * 64,
+        "chain_head": "2" * 64,
+    }
+    for number in ("KW-2026-0003", "KW-2026-0040-copy", "kw-2026-0500", "KW-20260-0900", "KW-2026-", "KWX-2026-0700"):
+        notices.record_notice(store, {**base, "number": number})
+    assert notices.next_notice_number(store, "KW", 2026) == "KW-2026-0004"

@@ -14,8 +14,8 @@ import db
 from classifier import shared_watchlist
 from common import settings
 from db import accounts as account_store
-from webui import accounts, auth, network_pages, security, untrusted, views
-from webui.highlight import short_time
+from webui import accounts, auth, badges, network_pages, security, untrusted, views
+from webui.stores import Stores
 
 SQLITE_MAX_INTEGER = 2**63 - 1
 
@@ -61,13 +61,14 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     app.url_map.converters["int"] = RowIdConverter
     # Create the store and apply every migration once up front, not racing on the first requests.
     db.connect(db_path).conn.close()
+    stores = app.extensions["keywatch_stores"] = Stores(db_path)
 
     @app.before_request
     def open_store_and_user():
         g.user = None
         if request.endpoint == "static":
             return
-        g.store = db.connect(db_path)
+        g.store = stores.acquire()
         name = session.get("user")
         if name:
             user = account_store.get_user(g.store, name)
@@ -91,7 +92,7 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     def close_store(_exc):
         store = g.pop("store", None)
         if store is not None:
-            store.conn.close()
+            stores.release(store)
 
     app.after_request(security.add_security_headers)
 
@@ -99,8 +100,8 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
     def template_globals():
         return {"csrf_token": security.csrf_token, "current_user": g.get("user")}
 
-    # A global rather than a context variable so imported macros (which get no context) can use it.
-    app.jinja_env.globals["short_time"] = short_time
+    # Globals rather than context variables: a block rendered alone (an htmx fragment) sees them too.
+    app.jinja_env.globals.update(badges.GLOBALS)
     # A captured listing URL is hostile input: only http(s) becomes a link (never javascript: or data:).
     app.jinja_env.tests["web_link"] = security.is_web_link
     # Text a seller wrote is shown with its invisible and bidi control characters visible (webui/untrusted.py).
@@ -121,26 +122,14 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
 
 def settle() -> None:
     """Load what pages import on first use, then move everything loaded so far out of the garbage collector's
-    sight (gc.freeze): a full collection otherwise walks the libraries' objects (NumPy, SciPy, matplotlib, the
-    watchlist), 100-300 ms on the shared 2-core VM, and lands on whichever request triggers it. For a server that
-    was just started: objects created later are collected as usual."""
+    sight (gc.freeze): a full collection otherwise walks the libraries' objects (NumPy, SciPy, the watchlist),
+    100-300 ms on the shared 2-core VM, and lands on whichever request triggers it. For a server that was just
+    started: objects created later are collected as usual. (The report's charts are SVG, webui/report_charts.py:
+    matplotlib's left tens of thousands of objects in cycles after every drawing, for such a collection to walk.)"""
     import gc
 
-    import matplotlib
+    import exports.report  # the report page
 
-    import exports.report  # noqa: F401 - the report page
-
-    matplotlib.use("Agg")  # as the report's charts do (exports/report.py)
-    import io
-
-    import matplotlib.pyplot as plt
-
-    # The first chart drawn loads the font list and the renderer's caches: tens of thousands of objects that a full
-    # collection would walk again and again (300 ms once, measured on a report request after them).
-    figure, axes = plt.subplots(figsize=(1, 1))
-    axes.set_title("keywatch")
-    figure.savefig(io.BytesIO(), format="png")
-    plt.close(figure)
-
+    exports.report._environment().get_template("report.html.j2")  # compiled once, before the freeze
     gc.collect()
     gc.freeze()

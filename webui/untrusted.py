@@ -45,7 +45,7 @@ def reveal_segment(text) -> Markup:
 
 def isolate(text) -> Markup:
     """One seller-written value, revealed and isolated from the text around it."""
-    return Markup("<bdi>") + reveal_segment(text) + Markup("</bdi>")
+    return Markup(f"<bdi>{reveal_segment(text)}</bdi>")  # already escaped: no second pass through Markup.__add__
 
 
 def reveal_plain(text) -> str:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from db import dashboard, decisions, media, queries, queue, recall
 from db.accounts import ReviewError
 from db.canonical import format_utc
+from exports.report import compliance, parse_since, render_html
 from webui import auth
 from webui.chart import trend_svg, week_labels
 from webui.highlight import segments
+from webui.report_charts import report_charts
 from webui.security import CAPTURE_CSP, login_required, safe_next
 from webui.thumbnails import thumbnail
 from webui.timeline import timeline_entries
@@ -42,7 +46,24 @@ def category_labels() -> dict[str, str]:
 
 @bp.app_context_processor
 def choices():
-    return {"category_labels": category_labels(), "reason_labels": REASON_LABELS}
+    categories = _option_lists(tuple(category_labels().items()))
+    return {
+        "category_labels": category_labels(),
+        "reason_labels": REASON_LABELS,
+        # The decision controls' menus, drawn once per watchlist rather than option by option in every queue row.
+        "category_options": lambda selected: categories.get(selected, categories[None]),
+        "reason_options": _option_lists(tuple(REASON_LABELS.items()))[None],
+    }
+
+
+@functools.cache
+def _option_lists(labels: tuple[tuple[str, str], ...]) -> dict[str | None, Markup]:
+    """{selected value (None: none): the <option>s of `labels` with that one selected}."""
+    option = Markup('<option value="{}"{}>{}</option>')
+    return {
+        selected: Markup("").join(option.format(k, Markup(" selected") if k == selected else "", v) for k, v in labels)
+        for selected in [None, *(k for k, _ in labels)]
+    }
 
 
 def render_block(template_name: str, block_name: str, **context) -> str:
@@ -96,9 +117,9 @@ def view_statuses(status: str) -> tuple[str, ...]:
     )
 
 
-def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None) -> dict:
+def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None, matches=None) -> dict:
     return {
-        "counts": queue.queue_counts(g.store, f, size=size),
+        "counts": queue.queue_counts(g.store, f, size=size, matches=matches),
         "f": f,
         "statuses": ("open", *decisions.REVIEW_STATUSES, "all", queue.MISSED),
         "args": {k: v for k, v in args.items() if k not in ("page", "after", "before")},
@@ -112,12 +133,13 @@ def tabs_context(f: queue.QueueFilter, args: dict, *, size: str | None = None) -
 def queue_page():
     f = queue_filter()
     size = queue.search_size(g.store, f)  # once for the tabs and the page
-    tabs = tabs_context(f, request.args, size=size)
+    # A search's few matches are read once for the tabs and the page (a seller's are few anyway: by its index).
+    matches = queue.search_matches(g.store, f) if size == "few" and not f.seller else None
+    tabs = tabs_context(f, request.args, size=size, matches=matches)
     # Keyset pages: `after`/`before` name the row a page starts after or ends before (db/queue.py); a cursor
     # that is not one (a hand-edited link) shows the first page.
-    page = queue.queue_page(
-        g.store, f, limit=PAGE_SIZE, after=request.args.get("after"), before=request.args.get("before"), size=size
-    )
+    after, before = request.args.get("after"), request.args.get("before")
+    page = queue.queue_page(g.store, f, limit=PAGE_SIZE, after=after, before=before, size=size, matches=matches)
     return render_template(
         "queue.html",
         rows=page.rows,
@@ -325,8 +347,6 @@ def dashboard_page():
 @login_required
 def report():
     """The compliance report (exports/report.py): notified, removed, still live, days to removal."""
-    from exports.report import compliance, parse_since, render_html
-
     given = request.args.get("since") or None
     try:
         since = parse_since(given)
@@ -336,7 +356,8 @@ def report():
             description=f"The report's since must be a date like 2026-01-31 or an ISO 8601 time from "
             f"year 1 to 9999, not {given!r}.",
         )
-    response = make_response(render_html(compliance(g.store, since)))
+    data = compliance(g.store, since)
+    response = make_response(render_html(data, report_charts(data)))
     # A self-contained document: inline styles and data: charts, nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return response
