@@ -11,6 +11,7 @@ pushed the probability most, each with its span in the original text.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,10 +101,20 @@ def classify_many(
     wl = watchlist if watchlist is not None else default_watchlist()
     model = wl.model if mode != "rules" else None
     for batch in _batches(listings):
-        weighed = [weigh(title, description, wl) for title, description in batch]
-        predictions = model.predict_many(weighed) if model else [None] * len(weighed)
-        for rules, prediction in zip(weighed, predictions):
-            yield _decide(wl, rules, model, prediction, mode)
+        # A batch's objects all stay alive until it is scored, so the cyclic garbage collector,
+        # which runs every few hundred new objects, would walk them again and again for nothing
+        # (a quarter of the batch's time); it is paused for the batch, never while the caller runs.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            weighed = [weigh(title, description, wl) for title, description in batch]
+            predictions = model.predict_many(weighed) if model else [None] * len(weighed)
+            results = [_decide(wl, rules, model, p, mode) for rules, p in zip(weighed, predictions)]
+        finally:
+            if was_enabled:
+                gc.enable()
+        del weighed, predictions
+        yield from results
 
 
 def _batches(listings: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
