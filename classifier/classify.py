@@ -100,6 +100,10 @@ def classify_many(
     (BATCH_LISTINGS), so a long run (a crawl, `reclassify`) holds at most one batch."""
     wl = watchlist if watchlist is not None else default_watchlist()
     model = wl.model if mode != "rules" else None
+    if model is None:  # nothing to score together: one listing at a time, as classify() does
+        for title, description in listings:
+            yield _decide(wl, weigh(title, description, wl), None, None, mode)
+        return
     for batch in _batches(listings):
         # A batch's objects all stay alive until it is scored, so the cyclic garbage collector,
         # which runs every few hundred new objects, would walk them again and again for nothing
@@ -108,7 +112,7 @@ def classify_many(
         gc.disable()
         try:
             weighed = [weigh(title, description, wl) for title, description in batch]
-            predictions = model.predict_many(weighed) if model else [None] * len(weighed)
+            predictions = model.predict_many(weighed)
             results = [_decide(wl, rules, model, p, mode) for rules, p in zip(weighed, predictions)]
         finally:
             if was_enabled:
