@@ -91,8 +91,8 @@ class Model:
     Each word met is cached once (one row per stem): its character n-grams (index, count x idf)
     and their share of the logits, and its word feature. Scoring a listing sums the cached shares
     of its words, weighted by their counts, over the character block's length, and adds the word
-    block (known words and pairs, count x idf, over that block's length): a handful of numpy calls
-    per listing, whatever its length.
+    block (known words and pairs, count x idf, over that block's length). predict_many() does
+    that for a batch of listings with a handful of numpy calls in all, whatever their number and length.
     """
 
     def __init__(self, data: dict, path: Path | None = None):
