@@ -4,6 +4,7 @@ Classifies every listing of tests/data/*.jsonl, 5,000 of bench/classify.py's syn
 the same listings disguised (leetspeak, letter spacing, full-width letters, Cyrillic look-alikes,
 emoji, a 150,000-character field) with the rules alone and with the full classifier, and writes
 every `to_dict()` as one JSON line (`write`), or reports the first listings that differ (`check`).
+Either way it first checks that classify_many() (batched) gives exactly what classify() gives.
 The rules' matches and spans are evidence shown to reviewers: an optimisation must not move them.
 """
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from classify import synthetic  # noqa: E402
 
 from classifier import classify, load_watchlist  # noqa: E402
-from classifier.classify import classify_rules  # noqa: E402
+from classifier.classify import classify_many, classify_rules  # noqa: E402
 
 FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
 LOOK_ALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к", "E": "Е", "A": "А"}
@@ -66,11 +67,23 @@ def listings() -> list[tuple[str, str]]:
 
 
 def results(wl) -> list[str]:
+    """One line per listing, from classify() one listing at a time."""
     lines = []
     for title, desc in listings():
         row = {"rules": classify_rules(title, desc, wl).to_dict(), "combined": classify(title, desc, wl).to_dict()}
         lines.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
     return lines
+
+
+def batched_results(wl) -> list[str]:
+    """The same lines from classify_many() (batches of listings scored together)."""
+    pairs = listings()
+    rules = classify_many(pairs, wl, mode="rules")
+    combined = classify_many(pairs, wl)
+    return [
+        json.dumps({"rules": r.to_dict(), "combined": c.to_dict()}, sort_keys=True, ensure_ascii=False)
+        for r, c in zip(rules, combined)
+    ]
 
 
 def main() -> None:
@@ -79,7 +92,14 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("--watchlist", default=str(ROOT / "watchlist.yaml"))
     args = parser.parse_args()
-    lines = results(load_watchlist(args.watchlist))
+    wl = load_watchlist(args.watchlist)
+    lines = results(wl)
+    batched = batched_results(wl)
+    if batched != lines:
+        differ = [i for i, (a, b) in enumerate(zip(lines, batched)) if a != b]
+        for i in differ[:3]:
+            print(f"listing {i}:\n  classify()      {lines[i][:2000]}\n  classify_many() {batched[i][:2000]}")
+        sys.exit(f"classify_many() differs from classify() on {len(differ):,} listings")
     path = Path(args.file)
     if args.action == "write":
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

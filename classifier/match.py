@@ -152,6 +152,12 @@ class Matcher:
             key: {e.owner for e in entries if e.kind in CATEGORY_KINDS and e.kind != "target"}
             for key, entries in self.index.items()
         }
+        # what _hits needs of a key, in one look-up: its entries, their kinds, the categories they are
+        # evidence for, and whether they are all category evidence
+        self._key_facts = {
+            key: (entries, self.key_kinds[key], self.key_evidence[key], key in self.all_category)
+            for key, entries in self.index.items()
+        }
         settings = watchlist.settings
         self.min_length = settings["fuzzy_min_length"]
         self.cutoff = settings["fuzzy_cutoff"]
@@ -303,17 +309,17 @@ class Matcher:
     def _hits(self, scan: FieldScan, found: dict) -> None:
         bounds = scan.bounds
         offsets = scan.norm.offsets
-        found_words, index, field, hits = scan.words, self.index, scan.field, scan.hits
-        add, kinds, key_kinds = hits.append, scan.kinds, self.key_kinds
-        evidence, key_evidence = scan.evidence, self.key_evidence
+        found_words, field, hits = scan.words, scan.field, scan.hits
+        add, kinds, evidence, key_facts = hits.append, scan.kinds, scan.evidence, self._key_facts
         for (i, j, joined), score in found.items():
-            kinds |= key_kinds[joined]
-            evidence |= key_evidence[joined]
+            entries, key_kinds, key_evidence, all_category = key_facts[joined]
+            kinds |= key_kinds
+            if key_evidence:
+                evidence |= key_evidence
             start, end = bounds[2 * i], bounds[2 * j + 1]
             if offsets is not None:
                 start, end = offsets[start], offsets[end - 1] + 1
-            entries = index[joined]
-            if joined in self.all_category:
+            if all_category:
                 for entry in entries:
                     add(_new_hit(Hit, (entry, field, i, j, start, end, score)))
                 continue

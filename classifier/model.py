@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ class Prediction:
     category: str  # the likeliest device category
     probability: float  # its probability
     device_probability: float  # 1 - P(none)
-    parts: tuple  # what explain() needs (see Model._logits)
+    parts: tuple  # what explain() needs (see Model._score)
 
 
 class Model:
@@ -91,8 +91,8 @@ class Model:
     Each word met is cached once (one row per stem): its character n-grams (index, count x idf)
     and their share of the logits, and its word feature. Scoring a listing sums the cached shares
     of its words, weighted by their counts, over the character block's length, and adds the word
-    block (known words and pairs, count x idf, over that block's length): a handful of numpy calls
-    per listing, whatever its length.
+    block (known words and pairs, count x idf, over that block's length). predict_many() does
+    that for a batch of listings with a handful of numpy calls in all, whatever their number and length.
     """
 
     def __init__(self, data: dict, path: Path | None = None):
@@ -128,10 +128,9 @@ class Model:
         self._stem_rows: dict[str, int] = {}  # stem -> its row; bounded by _CACHE_LIMIT
         self._stems: list[str] = []  # by row: the stem
         k = len(self.classes)
-        # by row: its character n-grams' share of the logits, then its word feature's (idf x weights)
-        self._shares = np.zeros((_CACHE_LIMIT, 2 * k))
-        # by row: the squared length of its character n-grams' vector, and its word feature's idf squared
-        self._squares = np.zeros((_CACHE_LIMIT, 2))
+        # by row: its character n-grams' share of the logits, then its word feature's (idf x weights),
+        # then the squared length of its character n-grams' vector and its word feature's idf squared
+        self._rows = np.zeros((_CACHE_LIMIT, 2 * k + 2))
 
     @property
     def info(self) -> dict:
@@ -147,90 +146,179 @@ class Model:
             grams = Counter(map(self.char_index.get, _padded_ngrams(w)))
             grams.pop(None, None)  # n-grams not in the vocabulary
             k = len(self.classes)
-            self._shares[row] = 0.0
-            self._squares[row] = 0.0
+            self._rows[row] = 0.0
             if grams:
                 idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
                 values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
-                self._shares[row, :k] = values @ self.w[idx]
-                self._squares[row, 0] = values @ values
+                self._rows[row, :k] = values @ self.w[idx]
+                self._rows[row, 2 * k] = values @ values
             i = self.index.get("w:" + w)
             if i is not None:
-                self._shares[row, k:] = self.idf[i] * self.w[i]
-                self._squares[row, 1] = self.idf[i] ** 2
+                self._rows[row, k : 2 * k] = self.idf[i] * self.w[i]
+                self._rows[row, 2 * k + 1] = self.idf[i] ** 2
             self._stem_rows[w] = row
             self._stems.append(w)
         self._word_rows[raw] = row
         return row
 
-    def _logits(self, rules: RuleResult):
-        """(logits, parts): the listing's logits, and what explain() needs to split them by word and pair."""
-        if len(self._stems) + sum(len(scan.words) for scan in rules.scans) > _CACHE_LIMIT:
-            self._clear()  # between listings, so no row of this listing is reused
-        stems, cached = self._stems, self._word_rows.get
+    def _features(self, rules: RuleResult) -> tuple[list[int], list[int], list[tuple[str, list[str]]]]:
+        """A listing's word rows (one per word, repeats included), its known pairs' n-gram indices
+        (-1: not in the vocabulary) and its stems by field."""
+        stems, cached, pair_get = self._stems, self._word_rows.get, self.pair_index.get
         words: list[tuple[str, list[str]]] = []
         tokens: list[int] = []
-        pair_keys: list[tuple[str, str]] = []
+        pair_ids: list[int] = []
         for scan in rules.scans:
-            found = [cached(w) for w in scan.words]
+            found = list(map(cached, scan.words))
             if None in found:
                 found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
             tokens += found  # type: ignore[arg-type]
-            field_stems = [stems[r] for r in found]  # type: ignore[index]
+            field_stems = list(map(stems.__getitem__, found))  # type: ignore[arg-type]
             words.append((scan.field, field_stems))
-            pair_keys += zip(field_stems, field_stems[1:])
-        counts = Counter(tokens)
-        rows = np.fromiter(counts, dtype=np.intp, count=len(counts))
-        row_counts = np.fromiter(counts.values(), dtype=float, count=len(counts))
-        pair_counts = Counter(map(self.pair_index.get, pair_keys))
-        pair_counts.pop(None, None)
-        pairs_found = np.fromiter(pair_counts, dtype=np.intp, count=len(pair_counts))
-        pair_values = self.idf[pairs_found] * np.fromiter(pair_counts.values(), dtype=float, count=len(pair_counts))
-        # each block's length: the character block takes the words' n-gram vectors as apart (one cached
-        # number per word instead of summing n-grams per listing); the word block is words, then pairs
-        char_square, word_square = (row_counts * row_counts) @ self._squares[rows]
-        char_norm = math.sqrt(char_square) or 1.0
-        word_norm = math.sqrt(word_square + float(pair_values @ pair_values)) or 1.0
-        k = len(self.classes)
-        summed = row_counts @ self._shares[rows]
-        logits = self.intercept + summed[:k] / char_norm + (summed[k:] + pair_values @ self.w[pairs_found]) / word_norm
-        return logits, (rows, row_counts, char_norm, word_norm, pairs_found, pair_values, words)
+            pair_ids += map(pair_get, zip(field_stems, field_stems[1:]), _NOT_FOUND)
+        return tokens, pair_ids, words
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
-        logits, parts = self._logits(rules)
-        exps = np.exp((logits - logits.max()) / self.temperature)
-        p = (exps / exps.sum()).tolist()
-        best = max(self.device_indices, key=lambda i: (p[i], -i))
-        return Prediction(
-            probabilities=dict(zip(self.classes, p)),
-            category=self.classes[best],
-            probability=p[best],
-            device_probability=1 - p[self.none],
-            parts=parts,
-        )
+        return self.predict_many([rules])[0]
+
+    def predict_many(self, results: list[RuleResult]) -> list[Prediction]:
+        """predict() for each listing, scored together: the per-listing work is looking its words up
+        in the cache; counting them and the arithmetic run once per batch, in numpy."""
+        out: list[Prediction] = []
+        pending: list[tuple] = []
+        for rules in results:
+            if len(self._stems) + sum(len(scan.words) for scan in rules.scans) > _CACHE_LIMIT:
+                out += self._score(pending)  # before the rows those listings use are dropped
+                pending = []
+                self._clear()
+            pending.append(self._features(rules))
+        return out + self._score(pending)
+
+    def _score(self, batch: list[tuple]) -> list[Prediction]:
+        """Predictions for listings' features (see _features), in order.
+
+        Each block's length: the character block takes the words' n-gram vectors as apart (one
+        cached number per word instead of summing n-grams per listing); the word block is words,
+        then pairs."""
+        if not batch:
+            return []
+        n, k, vocabulary = len(batch), len(self.classes), len(self.names)
+        if n == 1:  # one listing (classify()): a Counter is quicker than np.unique's overhead
+            counted, counted_pairs = Counter(batch[0][0]), Counter(batch[0][1])
+            counted_pairs.pop(-1, None)  # not an n-gram
+            rows = np.fromiter(counted, dtype=np.intp, count=len(counted))
+            word_counts = np.fromiter(counted.values(), dtype=float, count=len(counted))
+            pairs_found = np.fromiter(counted_pairs, dtype=np.intp, count=len(counted_pairs))
+            pair_counts = np.fromiter(counted_pairs.values(), dtype=float, count=len(counted_pairs))
+        else:
+            # each listing's distinct words (cache rows) and known pairs (n-grams), counted; keyed by
+            # listing * size + index, so one np.unique counts and orders them listing by listing
+            sizes = [len(f[0]) for f in batch]
+            keys = np.fromiter(chain.from_iterable(f[0] for f in batch), dtype=np.int64, count=sum(sizes))
+            keys += np.repeat(np.arange(0, n * _CACHE_LIMIT, _CACHE_LIMIT, dtype=np.int64), sizes)
+            words, word_counts = np.unique(keys, return_counts=True)
+            rows = words % _CACHE_LIMIT
+            sizes = [len(f[1]) for f in batch]
+            keys = np.fromiter(chain.from_iterable(f[1] for f in batch), dtype=np.int64, count=sum(sizes))
+            offsets = np.repeat(np.arange(0, n * vocabulary, vocabulary, dtype=np.int64), sizes)
+            keys = (keys + offsets)[keys >= 0]  # -1: not an n-gram
+            pairs, pair_counts = np.unique(keys, return_counts=True)
+            pairs_found = pairs % vocabulary
+        row_counts = word_counts.astype(float, copy=False)
+        cached = self._rows[rows]
+        by_row = cached * row_counts[:, None]
+        by_row[:, 2 * k :] *= row_counts[:, None]  # squared lengths: count squared
+        pair_values = self.idf[pairs_found] * pair_counts
+        by_pair = np.empty((len(pairs_found), k + 1))
+        np.multiply(pair_values[:, None], self.w[pairs_found], out=by_pair[:, :k])
+        np.multiply(pair_values, pair_values, out=by_pair[:, k])
+        if n == 1:
+            word_bounds, pair_bounds = [0, len(rows)], [0, len(pairs_found)]
+            word_sums, pair_sums = by_row.sum(axis=0, keepdims=True), by_pair.sum(axis=0, keepdims=True)
+        else:
+            word_bounds = np.searchsorted(words, np.arange(0, (n + 1) * _CACHE_LIMIT, _CACHE_LIMIT)).tolist()
+            pair_bounds = np.searchsorted(pairs, np.arange(0, (n + 1) * vocabulary, vocabulary)).tolist()
+            word_sums, pair_sums = _sum_by_listing(by_row, word_bounds, n), _sum_by_listing(by_pair, pair_bounds, n)
+        norms = np.empty((n, 2))
+        norms[:, 0] = word_sums[:, 2 * k]
+        np.add(word_sums[:, 2 * k + 1], pair_sums[:, k], out=norms[:, 1])
+        np.sqrt(norms, out=norms)
+        norms[norms == 0] = 1.0
+        char_norms, word_norms = norms[:, 0:1], norms[:, 1:2]
+        by_words = word_sums[:, k : 2 * k] + pair_sums[:, :k]
+        logits = self.intercept + word_sums[:, :k] / char_norms + by_words / word_norms
+        exps = np.exp((logits - logits.max(axis=1, keepdims=True)) / self.temperature)
+        probabilities = (exps / exps.sum(axis=1, keepdims=True)).tolist()
+        out = []
+        classes, none, devices, stems = self.classes, self.none, self.device_indices, self._stems
+        for i, (p, norm, features) in enumerate(zip(probabilities, norms.tolist(), batch)):
+            best = max(devices, key=lambda c: (p[c], -c))
+            w0, w1, p0, p1 = word_bounds[i], word_bounds[i + 1], pair_bounds[i], pair_bounds[i + 1]
+            out.append(
+                Prediction(
+                    probabilities=dict(zip(classes, p)),
+                    category=classes[best],
+                    probability=p[best],
+                    device_probability=1 - p[none],
+                    parts=(
+                        rows[w0:w1],
+                        row_counts[w0:w1],
+                        cached[w0:w1],
+                        stems,  # explain() reads it after a later batch may have cleared the cache
+                        norm[0],
+                        norm[1],
+                        pairs_found[p0:p1],
+                        pair_values[p0:p1],
+                        features[2],
+                    ),
+                )
+            )
+        return out
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
         """The words and word pairs that pushed `category` most against "none" (in log-odds), with
         their places in the text. A word's push is its character n-grams' and its word feature's."""
         c = self.classes.index(category)
-        rows, row_counts, char_norm, word_norm, pairs_found, pair_values, words = prediction.parts
+        rows, row_counts, shares, stems, char_norm, word_norm, pairs_found, pair_values, words = prediction.parts
         k, none = len(self.classes), self.none
-        shares = self._shares[rows]
         by_word = row_counts * (
             (shares[:, c] - shares[:, none]) / char_norm + (shares[:, k + c] - shares[:, k + none]) / word_norm
         )
-        push = {"w:" + self._stems[r]: v for r, v in zip(rows.tolist(), by_word.tolist())}
         by_pair = pair_values * (self.w[pairs_found, c] - self.w[pairs_found, none]) / word_norm
-        push.update(zip((self.names[f] for f in pairs_found.tolist()), by_pair.tolist()))
-        top = sorted(push.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
-        stems = [s for _, s in words]
+        pushes = np.concatenate((by_word, by_pair))
+        # only the pushes as large as the EXPLAIN_TOP-th are named and sorted (ties by name, as before)
+        if len(pushes) > EXPLAIN_TOP:
+            floor = np.partition(pushes, len(pushes) - EXPLAIN_TOP)[len(pushes) - EXPLAIN_TOP]
+            candidates = np.flatnonzero((pushes >= floor) & (pushes > 0)).tolist()
+        else:
+            candidates = np.flatnonzero(pushes > 0).tolist()
+        n_words = len(by_word)
+        values = pushes.tolist()
+        push = [
+            ("w:" + stems[rows[i]] if i < n_words else self.names[pairs_found[i - n_words]], values[i])
+            for i in candidates
+        ]
+        top = sorted(push, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
+        field_stems = [s for _, s in words]
         out: list[Match] = []
         for name, value in top:
-            if value <= 0:
-                break
-            out += _places(rules, stems, name, category, round(value, 3))
+            out += _places(rules, field_stems, name, category, round(value, 3))
         return out
+
+
+def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray:
+    """The sum of values[bounds[i]:bounds[i + 1]] for each of n listings (rows in listing order)."""
+    starts = [bounds[i] for i in range(n) if bounds[i + 1] > bounds[i]]
+    if len(starts) == n:
+        return np.add.reduceat(values, starts, axis=0)
+    out = np.zeros((n, values.shape[1]))
+    if starts:
+        out[[i for i in range(n) if bounds[i + 1] > bounds[i]]] = np.add.reduceat(values, starts, axis=0)
+    return out
+
+
+_NOT_FOUND = repeat(-1)  # dict.get's default, for map()
 
 
 def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str, push: float) -> list[Match]:
@@ -238,31 +326,24 @@ def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str
     word, "b:" two)."""
     kind, _, gram = feature.partition(":")
     first, *rest = gram.split(" ")
+    width = len(rest)
     found: list[Match] = []
     for scan, stems in zip(rules.scans, stems_by_field):
+        if first not in stems:
+            continue
+        bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
         i = -1
         while len(found) < EXPLAIN_SPANS:
             try:
                 i = stems.index(first, i + 1)
             except ValueError:
                 break
-            if stems[i + 1 : i + 1 + len(rest)] != rest:
+            if width and stems[i + 1 : i + 1 + width] != rest:
                 continue
-            start, stop = scan.norm.original_span(scan.spans[i].start(), scan.spans[i + len(rest)].end())
+            start, stop = scan.norm.original_span(bounds[2 * i], bounds[2 * (i + width) + 1])
             text = scan.norm.original[start:stop]
             start, stop = rules.original_span(scan.field, start, stop)
-            found.append(
-                Match(
-                    term=feature,
-                    category=category,
-                    field=scan.field,
-                    start=start,
-                    end=stop,
-                    text=text,
-                    score=push,
-                    kind="ngram",
-                )
-            )
+            found.append(Match(feature, category, scan.field, start, stop, text, push, "ngram"))
     return found
 
 

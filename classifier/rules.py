@@ -167,9 +167,14 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
         hits = _category_hits(scan, evidence_owners)
         cue_cancelled = cue_cancels(scan, hits, wl) if "cue" in scan.kinds else {}
         innocent_words = _inside_innocent(hits, innocent.covering.get(scan.field, []))
+        original, field_name = scan.norm.original, scan.field
         for hit in hits:
-            reason = innocent_words.get(hit) or cue_cancelled.get(hit)
-            match = make(scan, hit, hit.entry.owner, hit.score, hit.entry.kind, reason)
+            reason = innocent_words.get(hit) or cue_cancelled.get(hit) if innocent_words or cue_cancelled else None
+            entry, start, end = hit.entry, hit.start, hit.end
+            text = original[start:end]
+            if shifted:
+                start, end = result.original_span(field_name, start, end)
+            match = Match(entry.term, entry.owner, field_name, start, end, text, hit.score, entry.kind, reason)
             recorder.add(match)
             if reason is None:
                 live.setdefault(hit.entry.owner, []).append((hit, match))
@@ -322,6 +327,8 @@ def _category_hits(scan: FieldScan, evidence: set[str]) -> list[Hit]:
         for h in scan.hits
         if h.entry.kind in CATEGORY_KINDS and (h.entry.kind != "target" or h.entry.owner in evidence)
     ]
+    if len(hits) < 2:  # nothing for a match to sit inside
+        return hits
     # One sweep over the spans, longest first among those starting at the same word: a hit is
     # inside a longer match when an earlier span reaches at least as far (a term, maker or claim
     # swallows any match, a device/target word only its own category's).

@@ -1,5 +1,6 @@
 """`keywatch classify` and `keywatch eval`: output shapes and one-line errors."""
 
+import importlib
 import json
 from pathlib import Path
 
@@ -194,3 +195,18 @@ def test_eval_refuses_a_deeply_nested_or_non_finite_corpus_line(tmp_path):
             and result.output.startswith(f"Error: {path}:2: ")
             and "Traceback" not in result.output
         )
+
+
+def test_a_bad_line_after_several_batches_still_writes_every_line_before_it(monkeypatch):
+    classify_module = importlib.import_module("classifier.classify")  # the package exports a function of that name
+
+    monkeypatch.setattr(classify_module, "BATCH_LISTINGS", 2)
+    good = [
+        json.dumps({"id": i, "title": "GPS jammer" if i % 2 else "Phone case", "description": ""}) for i in range(5)
+    ]
+    result = run(["classify", "--watchlist", WATCHLIST], "\n".join(good) + "\n{not json\n" + good[0] + "\n")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert [json.loads(line)["id"] for line in lines[:5]] == [0, 1, 2, 3, 4]
+    assert [json.loads(line)["flagged"] for line in lines[:5]] == [False, True, False, True, False]
+    assert lines[5].startswith("Error: line 6: not valid JSON") and len(lines) == 6

@@ -5,6 +5,7 @@ must not move them. Each test compares a fast path with a straightforward refere
 (bench/classify_golden.py checks whole classifications against a stored run, before and after.)
 """
 
+import importlib
 import json
 from pathlib import Path
 
@@ -120,3 +121,34 @@ def test_classify_many_gives_what_classify_gives_one_by_one(wl, mode):
     one_by_one = [classify(title, description, wl, mode=mode).to_dict() for title, description in listings]
     assert [c.to_dict() for c in classify_many(listings, wl, mode=mode)] == one_by_one
     assert any(c["flagged"] for c in one_by_one) and not all(c["flagged"] for c in one_by_one)
+
+
+def test_classify_many_is_the_same_across_batches_and_a_cleared_word_cache(monkeypatch):
+    """Batches end mid-run and the model's word cache fills and is cleared between listings of one
+    batch: the results must not depend on where either happens."""
+    classify_module = importlib.import_module("classifier.classify")  # the package exports a function of that name
+    model_module = importlib.import_module("classifier.model")
+
+    listings = corpus_texts(25) + [(text, text) for text in HOSTILE]
+    usual = load_watchlist(ROOT / "watchlist.yaml")
+    expected = [classify(title, description, usual).to_dict() for title, description in listings]
+    monkeypatch.setattr(classify_module, "BATCH_LISTINGS", 7)
+    monkeypatch.setattr(model_module, "_CACHE_LIMIT", 400)
+    small = load_watchlist(ROOT / "watchlist.yaml")
+    cleared = []
+    original_clear = small.model._clear
+    monkeypatch.setattr(small.model, "_clear", lambda: cleared.append(1) or original_clear())
+    assert [c.to_dict() for c in classify_many(listings, small)] == expected
+    assert len(cleared) >= 2  # the cache really was cleared mid-run
+
+
+def test_a_batch_of_one_and_a_batch_of_many_score_the_same(wl):
+    from classifier.rules import weigh
+
+    listings = corpus_texts(10) + [(text, text) for text in HOSTILE]
+    weighed = [weigh(title, description, wl) for title, description in listings]
+    together = wl.model.predict_many(weighed)
+    for rules, batched in zip(weighed, together):
+        alone = wl.model.predict(rules)
+        assert alone.probabilities == pytest.approx(batched.probabilities, rel=1e-12, abs=1e-15)
+        assert alone.category == batched.category

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import deque
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from classifier import (
 from classifier import (
     classify as classify_listing,
 )
+from classifier.classify import classify_many
 from classifier.evaluate import CorpusError, evaluate, format_comparison, format_evaluation, read_corpus
 from common import settings
 from keywatch.commands.train import format_kfold
@@ -54,16 +56,27 @@ def classify(file, watchlist_path):
         keywatch classify listings.jsonl > results.jsonl
     """
     wl = load_watchlist_with_model(watchlist_path)
-    try:
-        for number, line in jsonl.lines(file):
-            if not line.strip():
-                continue
-            listing_id, title, description = _listing(line, number)
-            result = classify_listing(title, description, wl).to_dict()
-            # one complete line per write, so an error never leaves half a line behind
-            click.echo(jsonl.dumps({"id": listing_id, **result}))
-    except jsonl.LineError as exc:
-        raise click.ClickException(str(exc)) from None
+    ids: deque = deque()
+    stopped: list[click.ClickException] = []
+
+    def listings():
+        # a bad line ends the input here; the listings before it are still classified and written
+        try:
+            for number, line in jsonl.lines(file):
+                if line.strip():
+                    listing_id, title, description = _listing(line, number)
+                    ids.append(listing_id)
+                    yield title, description
+        except jsonl.LineError as exc:
+            stopped.append(click.ClickException(str(exc)))
+        except click.ClickException as exc:
+            stopped.append(exc)
+
+    for result in classify_many(listings(), wl):
+        # one complete line per write, so an error never leaves half a line behind
+        click.echo(jsonl.dumps({"id": ids.popleft(), **result.to_dict()}))
+    if stopped:
+        raise stopped[0]
 
 
 @click.command("eval")
@@ -302,7 +315,7 @@ def reclassify(db_path, watchlist_path, force, dry_run):
         after = 0
         while batch := list(db.captures_to_classify(store, after=after, limit=RECLASSIFY_BATCH)):
             after = batch[-1]["capture_id"]
-            scored = []
+            to_score = []
             for row in batch:
                 fields = json.loads(row["fields"] or "{}")
                 title, description = fields.get("title") or "", fields.get("description") or ""
@@ -310,7 +323,10 @@ def reclassify(db_path, watchlist_path, force, dry_run):
                 if not (title or description) or (current and not force):
                     counts["skipped"] += 1
                     continue
-                result = classify_listing(title, description, wl)
+                to_score.append((row, title, description))
+            scored = []
+            results = classify_many(((title, description) for _, title, description in to_score), wl)
+            for (row, _, _), result in zip(to_score, results):
                 counts["scored"] += 1
                 scored.append(
                     (
