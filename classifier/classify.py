@@ -4,9 +4,10 @@ The rules (classifier.rules) weigh the watchlist evidence for and against each c
 watchlist has a trained model beside it (classifier.model), the model turns the rules' evidence
 and the listing's word and character n-grams into a calibrated probability per category, and
 the listing is flagged when the probability of its likeliest device category reaches the
-model's threshold (chosen on held-out data; higher when the rules find innocent evidence), or,
-when the model file allows it (`rules_alone`), when the rules alone flag it with a named device. Every flag lists the rule matches and the n-grams that
-pushed the probability most, each with its span in the original text.
+model's threshold (chosen on held-out data; higher when the rules find innocent evidence), or
+when the rules alone flag it with a named device that nothing innocent weighs against (`rules_alone`
+in the model file; a model can be diluted by filler, the rules cannot). Every flag lists the rule
+matches and the n-grams that pushed the probability most, each with its span in the original text.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: P
         )
     rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
     threshold = model.threshold_innocent if mode == "combined" and has_innocent_evidence(rules) else model.threshold
+    category: str | None
     if prediction.device_probability >= threshold:
         category = prediction.category  # on k-fold the model names the kind better than the rules do
     elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:

@@ -53,7 +53,7 @@ class TrainingConfig:
     folds: int = 5
     seed: int = 7
     c: float = 100.0
-    rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: the rules never flag alone
+    rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
     extra: list[Path] = field(default_factory=list)
     extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
@@ -284,7 +284,9 @@ def decide(
 GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
 
 
-def _thresholds(probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float | None) -> tuple[float, float]:
+def _thresholds(
+    probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float | None
+) -> tuple[float, float]:
     """The thresholds (0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent evidence,
     no lower than the first) giving the combined decision its best F1; among equally good pairs, the
     middle one (the steadiest choice)."""
