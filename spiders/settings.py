@@ -48,7 +48,7 @@ RETRY_BACKOFF_MAX = 60.0
 # and the default 100 made task bookkeeping the largest cost per page (bench/crawl.py --profile).
 CONCURRENT_ITEMS = 8
 
-# Keeps Python's garbage collector off the crawl's long-lived heap, and unseen log records unbuilt (spiders/overhead.py).
+# Keeps the garbage collector off the crawl's long-lived heap, and unseen log records unbuilt (spiders/overhead.py).
 EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 
 ITEM_PIPELINES = {
