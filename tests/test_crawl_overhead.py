@@ -46,3 +46,19 @@ def test_a_debug_crawl_still_logs_debug_records(restore_process_state):
 
 def test_every_crawl_has_it():
     assert "spiders.overhead.LessOverhead" in project_settings.EXTENSIONS
+
+
+def test_two_crawls_at_once_leave_the_process_as_it_was(restore_process_state):
+    scrapy_logger = logging.getLogger("scrapy")
+    scrapy_logger.setLevel(logging.DEBUG)
+    before = gc.get_threshold()
+    first = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "WARNING"}))
+    second = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "INFO"}))
+    first.engine_started()
+    second.engine_started()
+    assert scrapy_logger.isEnabledFor(logging.INFO)  # the second crawl logs INFO: its records are built
+    first.spider_closed(spider=None, reason="finished")
+    assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG_COLLECTION  # the second still runs
+    second.spider_closed(spider=None, reason="finished")
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    assert scrapy_logger.level == logging.DEBUG
