@@ -63,7 +63,9 @@ def bare_child(base_url: str, out_path: str) -> None:
     settings = project_settings(
         Path(out_path).with_suffix(".unused.sqlite"),
         ROOT / "watchlist.yaml",
-        {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}},
+        # Rendering off as in the full crawl: otherwise scrapy-playwright's handler (and its driver process) would
+        # sit in front of every bare download.
+        {"LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}, "KEYWATCH_RENDER": "off"},
     )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)

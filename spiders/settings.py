@@ -48,6 +48,9 @@ RETRY_BACKOFF_MAX = 60.0
 # and the default 100 made task bookkeeping the largest cost per page (bench/crawl.py --profile).
 CONCURRENT_ITEMS = 8
 
+# Keeps the garbage collector off the crawl's long-lived heap, and unseen log records unbuilt (spiders/overhead.py).
+EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
+
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist
     "spiders.pipelines.render.RenderPipeline": 200,  # render flagged pages in Chromium: screenshot, DOM, resources

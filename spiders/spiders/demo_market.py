@@ -26,9 +26,10 @@ class DemoMarketSpider(MarketplaceSpider):
         super().__init__(**kwargs)
         self.base_url = (base_url or settings.demo_url()).rstrip("/")
         self.search_url = self.base_url + "/search?q={query}&page={page}"
+        self.host = host_of(self.base_url)  # once: every link and page is checked against it
 
     def marketplace_hosts(self):
-        return {self.marketplace: [host_of(self.base_url)]}
+        return {self.marketplace: [self.host]}
 
     def queries(self):
         # The demo site is small: browse everything unless told otherwise.

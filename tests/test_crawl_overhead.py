@@ -1,0 +1,64 @@
+"""spiders/overhead.py: what the crawl process keeps out of its per-page path is put back when the spider closes."""
+
+import gc
+import logging
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from spiders import settings as project_settings
+from spiders.overhead import YOUNG_COLLECTION, LessOverhead
+
+
+@pytest.fixture
+def restore_process_state():
+    thresholds, level = gc.get_threshold(), logging.getLogger("scrapy").level
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+    logging.getLogger("scrapy").setLevel(level)
+
+
+def test_a_crawl_freezes_its_startup_heap_and_builds_no_records_below_log_level(restore_process_state):
+    scrapy_logger = logging.getLogger("scrapy")
+    scrapy_logger.setLevel(logging.DEBUG)  # as Scrapy's own logging configuration leaves it
+    before = gc.get_threshold()
+    extension = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "WARNING"}))
+
+    extension.engine_started()
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (YOUNG_COLLECTION, *before[1:])
+    assert not scrapy_logger.isEnabledFor(logging.INFO) and scrapy_logger.isEnabledFor(logging.WARNING)
+
+    extension.spider_closed(spider=None, reason="finished")
+    assert gc.get_freeze_count() == 0  # a later crawl of the same process can free what this one left
+    assert gc.get_threshold() == before
+    assert scrapy_logger.level == logging.DEBUG
+
+
+def test_a_debug_crawl_still_logs_debug_records(restore_process_state):
+    logging.getLogger("scrapy").setLevel(logging.DEBUG)
+    extension = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "DEBUG"}))
+    extension.engine_started()
+    assert logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG)
+    extension.spider_closed(spider=None, reason="finished")
+
+
+def test_every_crawl_has_it():
+    assert "spiders.overhead.LessOverhead" in project_settings.EXTENSIONS
+
+
+def test_two_crawls_at_once_leave_the_process_as_it_was(restore_process_state):
+    scrapy_logger = logging.getLogger("scrapy")
+    scrapy_logger.setLevel(logging.DEBUG)
+    before = gc.get_threshold()
+    first = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "WARNING"}))
+    second = LessOverhead.from_crawler(get_crawler(settings_dict={"LOG_LEVEL": "INFO"}))
+    first.engine_started()
+    second.engine_started()
+    assert scrapy_logger.isEnabledFor(logging.INFO)  # the second crawl logs INFO: its records are built
+    first.spider_closed(spider=None, reason="finished")
+    assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == YOUNG_COLLECTION  # the second still runs
+    second.spider_closed(spider=None, reason="finished")
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    assert scrapy_logger.level == logging.DEBUG
