@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -31,6 +30,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
 from classifier.model import FORMAT, char_ngrams, content_version, listing_words, pairs
 from classifier.rules import has_innocent_evidence, weigh
+from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
 from common import atomic
 
@@ -39,66 +39,6 @@ MAX_WORDS = 10_000  # the most frequent words and word pairs kept
 MAX_CHARS = 20_000  # the most frequent character n-grams kept
 NEAR_DUPLICATE = 0.8  # listings this similar (cosine of character n-grams) stay in one fold
 ROUND = 6
-
-
-class TrainingError(ValueError):
-    """A training config or corpus that cannot be used; the message names the file."""
-
-
-@dataclass
-class TrainingConfig:
-    path: Path
-    train: list[Path]
-    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
-    folds: int = 5
-    seed: int = 7
-    c: float = 100.0
-    rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
-    extra: list[Path] = field(default_factory=list)
-    extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
-
-    @property
-    def corpora(self) -> list[Path]:
-        return self.train + [p for p in self.extra if p not in self.train]
-
-
-def default_config_path(watchlist_path: Path) -> Path:
-    return Path(watchlist_path).with_name("training.yaml")
-
-
-def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrainingError(f"{path}: cannot read the training config: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TrainingError(f"{path}: not a valid training config ({exc})") from None
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("train"), list)
-        or not data["train"]
-        or not all(isinstance(p, str) for p in data["train"])
-        or not isinstance(data.get("threshold_on", ""), str)
-    ):
-        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
-    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
-    if unknown:
-        raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
-    base = path.parent
-    held = data.get("threshold_on")
-    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
-    for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
-        if key == "rules_alone" and key in data and data[key] is None:
-            config.rules_alone = None
-        elif key in data:
-            if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
-                raise TrainingError(f"{path}: `{key}` must be a number")
-            setattr(config, key, kind(data[key]))
-    if config.folds < 2:
-        raise TrainingError(f"{path}: `folds` must be at least 2")
-    return config
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from classifier import classifier_version, classify, load_watchlist
 from classifier.model import load_model, model_path_for
 from classifier.rules import MAX_FIELD_CHARS
-from classifier.train import load_config
+from classifier.training_config import load_config
 from keywatch.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

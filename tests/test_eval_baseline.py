@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from classifier import load_watchlist
 from classifier.baseline import TfidfBaseline
 from classifier.evaluate import read_corpus
-from classifier.train import kfold_comparison, load_config
+from classifier.train import kfold_comparison
+from classifier.training_config import load_config
 from keywatch.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

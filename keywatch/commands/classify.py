@@ -216,7 +216,7 @@ def eval_(
 def _training_config(wl, needed: bool):
     """The training config beside the watchlist, and the corpora it trains on (resolved paths); when
     it is not `needed`, only to mark the corpora the model has seen, so a broken one is no error."""
-    from classifier.train import TrainingError, default_config_path, load_config
+    from classifier.training_config import TrainingError, default_config_path, load_config
 
     path = default_config_path(wl.path)
     if not path.exists():
@@ -256,7 +256,8 @@ def _tfidf_baseline(config, wl):
 
 
 def _kfold(config, wl) -> dict:
-    from classifier.train import TrainingError, kfold_comparison
+    from classifier.train import kfold_comparison
+    from classifier.training_config import TrainingError
 
     try:
         return kfold_comparison(_needs(config), wl, progress=lambda message: click.echo(message, err=True))

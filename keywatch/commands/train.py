@@ -66,8 +66,9 @@ def train(watchlist_path, config_path, extra, output, check, from_decisions, db_
     model) and after (the new one; in-sample for those listings). `--check` then no longer
     matches: the decisions are not in training.yaml.
     """
-    from classifier.train import TrainingError, default_config_path, load_config, save_model
+    from classifier.train import save_model
     from classifier.train import train as fit
+    from classifier.training_config import TrainingError, default_config_path, load_config
 
     wl = _watchlist(watchlist_path)
     output = output or model_path_for(wl.path)

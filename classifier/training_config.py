@@ -1,0 +1,80 @@
+"""The training config (training.yaml beside the watchlist): which corpora `keywatch train` learns from, and how.
+
+    train:                # corpus paths, relative to the file
+      - tests/data/corpus_dev.jsonl
+    folds: 5              # k-fold cross-validation: calibration, the thresholds and the k-fold figures
+    seed: 7
+    c: 30                 # inverse regularisation strength of the logistic regression
+    rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
+    threshold_on: FILE    # optional: choose the thresholds on this corpus instead of the k-fold predictions
+
+A malformed file gives a TrainingError naming it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+class TrainingError(ValueError):
+    """A training config or corpus that cannot be used; the message names the file."""
+
+
+@dataclass
+class TrainingConfig:
+    path: Path
+    train: list[Path]
+    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
+    folds: int = 5
+    seed: int = 7
+    c: float = 100.0
+    rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
+    extra: list[Path] = field(default_factory=list)
+    extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
+
+    @property
+    def corpora(self) -> list[Path]:
+        return self.train + [p for p in self.extra if p not in self.train]
+
+
+def default_config_path(watchlist_path: Path) -> Path:
+    return Path(watchlist_path).with_name("training.yaml")
+
+
+def load_config(path: str | os.PathLike) -> TrainingConfig:
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TrainingError(f"{path}: cannot read the training config: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TrainingError(f"{path}: not a valid training config ({exc})") from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("train"), list)
+        or not data["train"]
+        or not all(isinstance(p, str) for p in data["train"])
+        or not isinstance(data.get("threshold_on", ""), str)
+    ):
+        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
+    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
+    if unknown:
+        raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
+    base = path.parent
+    held = data.get("threshold_on")
+    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
+    for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
+        if key == "rules_alone" and key in data and data[key] is None:
+            config.rules_alone = None
+        elif key in data:
+            if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
+                raise TrainingError(f"{path}: `{key}` must be a number")
+            setattr(config, key, kind(data[key]))
+    if config.folds < 2:
+        raise TrainingError(f"{path}: `folds` must be at least 2")
+    return config
