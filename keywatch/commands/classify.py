@@ -51,7 +51,8 @@ def classify(file, watchlist_path):
     JSON line is written per input, in the same order:
     {"id", "flagged", "category", "risk", "score", "matches"}. A bad line stops with an error
     naming its line number; lines before it have already been written. Input must be UTF-8 and
-    strict JSON (no NaN or Infinity), so the output is always valid JSON.
+    strict JSON (no NaN or Infinity), so the output is always valid JSON. Listings are scored in
+    batches of up to 256 lines, so output comes a batch at a time, not line by line.
 
         keywatch classify listings.jsonl > results.jsonl
     """
