@@ -135,23 +135,44 @@ def _batches(listings: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, st
         yield batch
 
 
+def decide_category(
+    device_probability: float,
+    model_category: str,
+    rules_category: str | None,
+    rule_score: float,
+    innocent: bool,
+    thresholds: tuple[float, float],
+    rules_alone: float,
+    combined: bool,
+) -> str | None:
+    """The one rule that combines model and rules (classify() and classifier.train's k-fold both use it).
+    `rules_category`: the category the rules flag, or None; `thresholds`: the model's, without and with
+    innocent evidence (only the combination raises the bar for innocent evidence)."""
+    if device_probability >= thresholds[1 if combined and innocent else 0]:
+        return model_category  # on k-fold the model names the kind better than the rules do
+    if combined and rules_category is not None and rule_score >= rules_alone:
+        return rules_category  # a named device with nothing against it: the model cannot overrule it
+    return None
+
+
 def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: Prediction | None, mode: str):
     """The classification from the rules' evidence and, with a model, its prediction (see the module docstring)."""
     rules_category, rule_score = rules.best()
+    if rules_category is not None and rule_score < wl.settings["flag_threshold"]:
+        rules_category = None  # evidence, but not enough to flag
     if model is None or prediction is None:
-        flagged = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
-        return _result(
-            wl, rules_category if flagged else None, int(round(rule_score)), rules.matches, rules, rule_score
-        )
-    rules_flag = rules_category is not None and rule_score >= wl.settings["flag_threshold"]
-    threshold = model.threshold_innocent if mode == "combined" and has_innocent_evidence(rules) else model.threshold
-    category: str | None
-    if prediction.device_probability >= threshold:
-        category = prediction.category  # on k-fold the model names the kind better than the rules do
-    elif mode == "combined" and rules_flag and rule_score >= model.rules_alone:
-        category = rules_category  # a named device with nothing against it: the model cannot overrule it
-    else:
-        category = None
+        return _result(wl, rules_category, int(round(rule_score)), rules.matches, rules, rule_score)
+    combined = mode == "combined"
+    category = decide_category(
+        prediction.device_probability,
+        prediction.category,
+        rules_category,
+        rule_score,
+        combined and has_innocent_evidence(rules),
+        (model.threshold, model.threshold_innocent),
+        model.rules_alone,
+        combined,
+    )
     matches = rules.matches + model.explain(rules, prediction, category) if category else rules.matches
     result = _result(wl, category, int(round(100 * prediction.device_probability)), matches, rules, rule_score)
     result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)

@@ -27,6 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
+from classifier.classify import decide_category
 from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
 from classifier.model import FORMAT, char_ngrams, content_version, listing_words, pairs
 from classifier.rules import has_innocent_evidence, weigh
@@ -209,16 +210,14 @@ def decide(
     rules_alone: float | None,
     combined: bool,
 ) -> str:
-    """The label a model (combined=False) or the model with the rules (True) gives one listing.
-    Combined, a listing with innocent evidence must reach the second, higher threshold."""
+    """The label a model (combined=False) or the model with the rules (True) gives one listing, by
+    classify's own rule (classifier.classify.decide_category) on out-of-fold probabilities."""
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    if device >= thresholds[1 if combined and innocent else 0]:
-        return best  # the model names the kind too: on k-fold its category beats the rules' (docs/classifier.md)
-    if combined and rules_alone is not None and rules_flag[0] is not None and rules_flag[1] >= rules_alone:
-        return rules_flag[0]
-    return NONE
+    alone = math.inf if rules_alone is None else rules_alone
+    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, combined)
+    return category or NONE
 
 
 GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
