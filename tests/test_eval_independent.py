@@ -9,18 +9,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from keywatch.cli import cli
+from tests.data.check_corpus import DEVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus_independent.jsonl"
-DEVICES = {
-    "relay_attack",
-    "key_programmer",
-    "can_injection",
-    "key_emulator",
-    "code_grabber",
-    "signal_jammer",
-    "mechanical_entry",
-}
 
 
 def rows():

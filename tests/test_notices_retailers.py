@@ -23,6 +23,20 @@ def cli():
     return lambda *args: runner.invoke(group, [str(a) for a in args], catch_exceptions=False)
 
 
+# a recorded notice's fields, but its number
+_NOTICE = {
+    "created_at": "2026-03-01T00:00:00.000000Z",
+    "recipient": {"name": "x"},
+    "scope": "marketplace:demo",
+    "review_status": "confirmed",
+    "listing_pks": [],
+    "pack_name": "p.zip",
+    "pack_sha256": "0" * 64,
+    "manifest_sha256": "1" * 64,
+    "chain_head": "2" * 64,
+}
+
+
 def test_the_example_retailers_yaml_loads():
     retailers = load_retailers(ROOT / "retailers.yaml")
     assert len(retailers) >= 2
@@ -120,19 +134,7 @@ def test_migrations_apply_once_and_notice_numbers_count_per_year(tmp_path):
     db.connection.apply_migrations(store)  # idempotent
     assert {"retailers", "retailer_sellers", "notices"} <= set(store.table_names())
     assert notices.next_notice_number(store, "KW", 2026) == "KW-2026-0001"
-    base = {
-        "created_at": "2026-03-01T00:00:00.000000Z",
-        "retailer_id": None,
-        "recipient": {"name": "x"},
-        "marketplace": "demo",
-        "scope": "marketplace:demo",
-        "review_status": "confirmed",
-        "listing_pks": [],
-        "pack_name": "p.zip",
-        "pack_sha256": "0" * 64,
-        "manifest_sha256": "1" * 64,
-        "chain_head": "2" * 64,
-    }
+    base = {**_NOTICE, "retailer_id": None, "marketplace": "demo"}
     with db.write_transaction(store):
         notices.record_notice(store, {**base, "number": "KW-2026-0009"})
         notices.record_notice(store, {**base, "number": "KW-2025-0100"})
@@ -164,17 +166,7 @@ def test_the_next_notice_number_reads_one_range_of_the_number_index(tmp_path):
 
 def test_notice_numbers_of_other_prefixes_and_forms_are_not_counted(tmp_path):
     store = db.connect(tmp_path / "s.sqlite")
-    base = {
-        "created_at": "2026-03-01T00:00:00.000000Z",
-        "recipient": {"name": "x"},
-        "scope": "marketplace:demo",
-        "review_status": "confirmed",
-        "listing_pks": [],
-        "pack_name": "p.zip",
-        "pack_sha256": "0" * 64,
-        "manifest_sha256": "1" * 64,
-        "chain_head": "2" * 64,
-    }
+    base = _NOTICE
     for number in ("KW-2026-0003", "KW-2026-0040-copy", "kw-2026-0500", "KW-20260-0900", "KW-2026-", "KWX-2026-0700"):
         notices.record_notice(store, {**base, "number": number})
     assert notices.next_notice_number(store, "KW", 2026) == "KW-2026-0004"
