@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from common.yamlfile import ConfigError, load_yaml
 
 
 class TrainingError(ValueError):
@@ -49,11 +49,9 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
     """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrainingError(f"{path}: cannot read the training config: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TrainingError(f"{path}: not a valid training config ({exc})") from None
+        data = load_yaml(path)
+    except ConfigError as exc:  # missing, unreadable, not YAML, a key given twice: `path:line: problem`
+        raise TrainingError(f"not a valid training config: {exc}") from None
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("train"), list)

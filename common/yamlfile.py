@@ -22,12 +22,31 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _mapping_with_line(loader, node):
+    _refuse_duplicate_keys(node)
     mapping = LineDict(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
     return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping: PyYAML keeps the last silently, so half of what was written is lost."""
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    first_line: dict[str, int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = key.start_mark.line + 1
+        if key.value in first_line:
+            raise DuplicateKey(
+                problem=f"duplicate key {key.value!r} (first defined on line {first_line[key.value]})",
+                problem_mark=key.start_mark,
+            )
+        first_line[key.value] = line
 
 
 def read_text(path: Path) -> str:
@@ -71,7 +90,7 @@ def load_yaml(path: Path):
 def compose_yaml(text: str, path: Path) -> yaml.Node | None:
     """PyYAML's node tree of `text` (every node knows its line), for validation that reports many problems."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)  # the watchlist's validator reports keys given twice
     except yaml.YAMLError as error:
         raise syntax_error(path, error) from None
 

@@ -173,6 +173,10 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
     for text, message in (
         ("train: nope\n", "expected `train:`"),
         ("train: [a.jsonl]\nthreshold_on: b.jsonl\nfoo: 1\n", "unknown key(s): foo"),
+        (
+            "train: [a.jsonl]\nc: 10\ntrain: [b.jsonl]\n",
+            ":3: not valid YAML: duplicate key 'train' (first defined on line 1)",
+        ),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
