@@ -46,7 +46,10 @@ def test_a_post_is_read_from_its_own_preview_address():
     assert listing["description"].splitlines()[1] == "Price: £650 shipped UK"
     extra = listing["extra"]
     assert extra["posted"] == "2026-11-20T18:42:07+00:00"
-    assert extra["photos"] == ["https://cdn4.telesco.pe/file/kt4211a.jpg", "https://cdn4.telesco.pe/file/kt4211b.jpg"]
+    # under `images`, where the photos pipeline looks, and fetched from Telegram's photo host only
+    assert extra["images"] == ["https://cdn4.telesco.pe/file/kt4211a.jpg", "https://cdn4.telesco.pe/file/kt4211b.jpg"]
+    assert all(spider.is_photo_url(url) for url in extra["images"])
+    assert not spider.is_photo_url("https://telesco.pe.example.net/file/kt4211a.jpg")
     assert extra["contacts"] == ["+44 7700 900123", "@kt_sales", "https://t.me/kt_sales"]
     assert extra["views"] == "3.1K"
 
@@ -91,3 +94,5 @@ def test_dhgate_product_page():
     assert listing["seller"] == "Autotool Pro Store"
     assert listing["extra"]["store_id"] == "21845678" and listing["extra"]["price_max"] == "105.50"
     assert listing["extra"]["min_order"] == "Min. Order: 1 Piece" and len(listing["extra"]["images"]) == 2
+    assert all(spider.is_photo_url(url) for url in listing["extra"]["images"])  # www.dhresource.com
+    assert not spider.is_photo_url("https://dhresource.com.example.org/0x0/f2/albu/g1.jpg")

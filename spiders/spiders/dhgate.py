@@ -25,6 +25,7 @@ class DhgateSpider(MarketplaceSpider):
     name = "dhgate"
     marketplace = "dhgate"
     allowed_domains = ["dhgate.com"]
+    photo_hosts = ["dhresource.com"]  # product photos: www.dhresource.com
     search_url = "https://www.dhgate.com/wholesale/search.do?act=search&searchkey={query}&pageNum={page}"
     item_id = ITEM_ID
 

@@ -42,6 +42,7 @@ class TelegramSpider(MarketplaceSpider):
     name = "telegram"
     marketplace = "telegram"
     allowed_domains = ["t.me"]
+    photo_hosts = ["telesco.pe"]  # post photos: cdn4.telesco.pe
     search_url = "https://t.me/s/{query}"  # one "search" per channel; {page} is not used: older posts are ?before=
     item_id = POST
 
@@ -132,7 +133,7 @@ class TelegramSpider(MarketplaceSpider):
                 k: v
                 for k, v in {
                     "posted": node.css(".tgme_widget_message_date time::attr(datetime)").get(),
-                    "photos": list(dict.fromkeys(photos)),
+                    "images": list(dict.fromkeys(photos)),  # the key every spider uses: the photos pipeline reads it
                     "contacts": sorted(
                         {f"@{h}" for h in HANDLE.findall(text)}
                         | {h for h in links if urlsplit(h).hostname in ("t.me", "telegram.me", "wa.me")}
