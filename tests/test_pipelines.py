@@ -15,7 +15,7 @@ from classifier import classifier_version, shared_watchlist
 from common import VERSION
 from common.settings import ROOT
 from spiders.items import ListingItem
-from spiders.pipelines import classify as classify_module
+from spiders.pipelines import classifier_worker
 from spiders.pipelines.classify import ClassifyPipeline
 from spiders.pipelines.store import StorePipeline
 from spiders.spiders.demo_market import DemoMarketSpider
@@ -81,11 +81,59 @@ def test_a_classifier_error_keeps_the_page_unclassified_and_counted(classify_pip
     def broken(*args, **kwargs):
         raise RuntimeError("model file damaged")
 
-    monkeypatch.setattr(classify_module, "classify", broken)
+    monkeypatch.setattr(classifier_worker, "classify_many", broken)
+    monkeypatch.setattr(classifier_worker, "classify", broken)
     item = pipeline.process_item(listing())
     assert item.classification is None
     assert item.extra["classification_error"] == "RuntimeError: model file damaged"
     assert crawler.stats.get_value("keywatch/classify_errors") == 1
+
+
+def test_one_listing_that_breaks_the_classifier_does_not_cost_its_batch_theirs(monkeypatch):
+    watchlist = shared_watchlist(WATCHLIST)
+    real = classifier_worker.classify
+
+    def fails_on_poison(title, description, wl):
+        if title == "poison":
+            raise RuntimeError("bad listing")
+        return real(title, description, wl)
+
+    monkeypatch.setattr(classifier_worker, "classify", fails_on_poison)
+    monkeypatch.setattr(
+        classifier_worker, "classify_many", lambda pairs, wl: map(lambda p: fails_on_poison(*p, wl), pairs)
+    )
+    pairs = [("Keyless relay box", ""), ("poison", ""), ("Leather key fob cover", "")]
+    outcomes = classifier_worker.classify_pairs(pairs, watchlist)
+    assert outcomes[0]["flagged"] and outcomes[0]["watchlist_version"] == watchlist.version
+    assert isinstance(outcomes[1], RuntimeError)
+    assert outcomes[2]["flagged"] is False
+
+
+def test_a_batch_whose_worker_died_is_classified_in_the_crawl_and_the_worker_dropped(classify_pipeline):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    pipeline, _ = classify_pipeline
+
+    class Worker:
+        def shutdown(self, **kwargs):
+            self.shut = True
+
+    pipeline.worker = worker = Worker()
+    waiting = [defer.Deferred(), defer.Deferred()]
+    got = []
+    for d in waiting:
+        d.addCallback(got.append)
+    died = Future()
+    died.set_exception(BrokenProcessPool("killed"))
+    pipeline.release(
+        died, [(("Keyless relay box, 2-way", ""), waiting[0]), (("Leather key fob cover", ""), waiting[1])]
+    )
+    assert pipeline.worker is None and worker.shut
+    assert [g["flagged"] for g in got] == [True, False]
+    assert (
+        got[0] == classifier_worker.classify_pairs([("Keyless relay box, 2-way", "")], shared_watchlist(WATCHLIST))[0]
+    )
 
 
 # ---------------------------------------------------------------- StorePipeline (200)

@@ -13,7 +13,6 @@ is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a r
 
 import json
 import logging
-import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +27,7 @@ from twisted.python.failure import Failure
 import db
 from common import VERSION
 from spiders.monitors import accounting
-from spiders.pipelines import store_writer
+from spiders.pipelines import store_writer, workers
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ class StorePipeline:
         record = self.record_of(item)
         committed: defer.Deferred = defer.Deferred()
         self.group.append((record, committed))
-        reactor = _running_reactor()
+        reactor = workers.running_reactor()
         if len(self.group) >= self.group_size:
             self.commit_group()
         elif self.timer is None and reactor is not None:
@@ -119,7 +118,7 @@ class StorePipeline:
             future = Future()
             future.set_exception(error)
         self.writing.append((future, group))
-        reactor = _running_reactor()
+        reactor = workers.running_reactor()
         if reactor is not None:
             future.add_done_callback(lambda done: reactor.callFromThread(self.release, done))
 
@@ -174,14 +173,6 @@ class StorePipeline:
         db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
         self.store.close()
         self.store = None
-
-
-def _running_reactor():
-    """Twisted's reactor when one is installed (a crawl), else None: importing it would install one."""
-    return (
-        getattr(sys.modules.get("twisted.internet.reactor"), "callLater", None)
-        and sys.modules["twisted.internet.reactor"]
-    )
 
 
 def kind_of(record) -> str:

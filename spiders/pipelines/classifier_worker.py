@@ -1,0 +1,48 @@
+"""The crawl's classifier: a process of its own that scores the listings ClassifyPipeline hands it, a batch at a time.
+
+Classifying was the largest single cost of the crawl's own process (bench/crawl.py): here it runs on the other
+core, and `classify_many` scores each batch's model features together. The worker loads the watchlist itself, and
+each result names the watchlist and classifier versions that produced it. One worker serves every crawl of the
+process that uses the same watchlist file (a weekly crawl runs several), so the model is in memory once more, not
+once per spider.
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+
+from classifier import classifier_version, classify, load_watchlist
+from classifier.classify import classify_many
+from spiders.pipelines import workers
+
+_watchlist = None  # loaded once by the worker's initializer
+
+
+def start(watchlist_path) -> ProcessPoolExecutor:
+    """A classifier process for the watchlist at `watchlist_path`: submit `classify_batch` to it."""
+    return workers.start(_load, str(watchlist_path))
+
+
+def _load(path: str) -> None:
+    global _watchlist
+    _watchlist = load_watchlist(path)
+
+
+def classify_batch(pairs: list[tuple[str, str]]) -> list:
+    """Per (title, description) its classification as stored, or the exception that stopped it."""
+    return [workers.picklable(outcome) for outcome in classify_pairs(pairs, _watchlist)]
+
+
+def classify_pairs(pairs: list[tuple[str, str]], watchlist) -> list:
+    """The classifications of `pairs` (dicts, with the versions that made them), or per pair what went wrong: a
+    failing batch is retried one listing at a time, so one bad listing does not cost the others theirs."""
+    versions = {"watchlist_version": watchlist.version, "classifier_version": classifier_version(watchlist)}
+    try:
+        return [{**result.to_dict(), **versions} for result in classify_many(pairs, watchlist)]
+    except Exception:  # noqa: BLE001 - find out which listing, below
+        pass
+    outcomes: list = []
+    for title, description in pairs:
+        try:
+            outcomes.append({**classify(title, description, watchlist).to_dict(), **versions})
+        except Exception as error:  # noqa: BLE001 - the page is still stored, unclassified (`reclassify` redoes it)
+            outcomes.append(error)
+    return outcomes

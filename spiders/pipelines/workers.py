@@ -1,0 +1,51 @@
+"""Processes of the crawl's own (the store's writer, the classifier): started with `spawn`, never forked (a fork
+would copy Twisted's reactor), and dying with the crawl, so that nothing is committed or decided after it."""
+
+import ctypes
+import multiprocessing
+import pickle
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+
+def start(initializer, *initargs) -> ProcessPoolExecutor:
+    """One worker process that runs `initializer(*initargs)` first (in it, after `die_with_parent`)."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_initialise, initargs=(initializer, *initargs)
+    )
+
+
+def _initialise(initializer, *initargs) -> None:
+    die_with_parent()
+    initializer(*initargs)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when the crawl dies, so that nothing is committed after it: what the
+    crawl did not see committed is fetched again by `crawl --resume`."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if multiprocessing.parent_process() is not None and not multiprocessing.parent_process().is_alive():
+            raise SystemExit(1)  # the crawl died before the request above was in place
+
+
+def picklable(outcome):
+    """An exception as it can cross back to the crawl (a class that cannot: its name and text in a ValueError)."""
+    if not isinstance(outcome, Exception):
+        return outcome
+    try:
+        pickle.loads(pickle.dumps(outcome))
+    except Exception:  # noqa: BLE001 - whatever stops the round trip
+        return ValueError(f"{type(outcome).__name__}: {outcome}")
+    return outcome
+
+
+def running_reactor():
+    """Twisted's reactor when one is installed (a crawl), else None: importing it would install one."""
+    return (
+        getattr(sys.modules.get("twisted.internet.reactor"), "callLater", None)
+        and sys.modules["twisted.internet.reactor"]
+    )
