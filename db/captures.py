@@ -6,11 +6,12 @@ import math
 import sqlite3
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
-from db.hosts import MEDIA_PURPOSES, refuse_foreign_host
+from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
 from db.listing_index import refresh
 from db.runs import default_crawler_version
 from db.status import record_status
@@ -76,13 +77,36 @@ def decompress_body(blob: bytes, encoding: str) -> bytes:
     return zlib.decompress(blob)
 
 
-def _run_crawler_version(store, run_id):
-    if run_id is None:
-        return None
-    row = next(store.query("SELECT crawler_version FROM crawl_runs WHERE id = ?", [run_id]), None)
-    if row is None:
-        raise ValueError(f"crawl run {run_id} does not exist")
-    return row["crawler_version"]
+_UNREAD = object()
+
+
+@dataclass
+class _Run:
+    """What every item of a group reads from its run, read once per group: the group's transaction holds the
+    write lock, so neither can change meanwhile."""
+
+    store: object
+    run_id: int | None
+    declared: dict[str, list[str]] | None = None
+    _crawler_version: object = field(default=_UNREAD, repr=False)
+
+    @classmethod
+    def of(cls, store, run_id):
+        return cls(store, run_id, None if run_id is None else declared_hosts(store, run_id))
+
+    def crawler_version(self) -> str | None:
+        # Read only when an item does not name its own version; a run that does not exist refuses each such item.
+        if self._crawler_version is _UNREAD:
+            if self.run_id is None:
+                self._crawler_version = None
+            else:
+                rows = self.store.conn.execute(
+                    "SELECT crawler_version FROM crawl_runs WHERE id = ?", [self.run_id]
+                ).fetchall()
+                if not rows:
+                    raise ValueError(f"crawl run {self.run_id} does not exist")
+                self._crawler_version = rows[0][0]
+        return self._crawler_version
 
 
 def save_capture(store, item, run_id: int | None = None) -> int:
@@ -94,7 +118,7 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     the listing's marketplace is refused with db.hosts.ForeignHost.
     """
     with write_transaction(store):
-        capture_id, listing_pk = _save(store, item, run_id)
+        capture_id, listing_pk = _save(store, item, _Run.of(store, run_id))
         refresh(store, [listing_pk])
     return capture_id
 
@@ -114,10 +138,11 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
     outcomes: list[int | Exception] = []
     listing_pks: set[int] = set()
     with write_transaction(store):
+        run = _Run.of(store, run_id)
         for item in items:
             try:
                 with write_transaction(store):  # a savepoint inside the group's transaction
-                    capture_id, listing_pk = _save(store, item, run_id)
+                    capture_id, listing_pk = _save(store, item, run)
             except REFUSED as error:
                 outcomes.append(error)
                 continue
@@ -127,7 +152,7 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
     return outcomes
 
 
-def _save(store, item, run_id) -> tuple[int, int]:
+def _save(store, item, run: _Run) -> tuple[int, int]:
     """Write one item's capture, attachments, classification and status (the caller's transaction);
     returns (capture id, listing pk)."""
     item = dict(item)
@@ -155,17 +180,16 @@ def _save(store, item, run_id) -> tuple[int, int]:
     # Photos and the responses a rendering loaded may come from a CDN: the page capture that named them is checked.
     host_checked = [a for a in attachments if attachment_purpose(a) not in MEDIA_PURPOSES]
     refuse_foreign_host(
-        store,
-        run_id,
+        run.declared,
         marketplace,
         [item.get("request_url"), url, *(a.get(key) for a in host_checked for key in ("request_url", "url"))],
     )
-    crawler_version = item.get("crawler_version") or _run_crawler_version(store, run_id) or default_crawler_version()
+    crawler_version = item.get("crawler_version") or run.crawler_version() or default_crawler_version()
     listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
     capture_id = _insert_capture(
         store,
         listing_pk,
-        run_id,
+        run.run_id,
         body=body,
         digest=digest,
         request_url=item.get("request_url") or url,
@@ -186,7 +210,7 @@ def _save(store, item, run_id) -> tuple[int, int]:
         _insert_capture(
             store,
             listing_pk,
-            run_id,
+            run.run_id,
             body=attached_body,
             digest=hashlib.sha256(attached_body).hexdigest(),
             request_url=attachment.get("request_url") or attachment["url"],
@@ -239,11 +263,12 @@ def _insert_capture(
     fields,
 ) -> int:
     """One body (stored once per SHA-256) and one capture row, linked into the chain."""
-    store.execute(
+    conn = store.conn
+    conn.execute(
         "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
         [digest, compress_body(body), len(body), BODY_ENCODING],
     )
-    cursor = store.execute(
+    cursor = conn.execute(
         "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
         "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -276,13 +301,12 @@ def _json_headers(headers) -> str:
 
 def _listing_pk(store, marketplace: str, listing_id: str, fetched_at: str) -> int:
     """The listing's pk, creating (and chaining) its identity the first time it is captured."""
-    row = next(
-        store.query("SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]),
-        None,
-    )
-    if row is not None:
-        return row["pk"]
-    cursor = store.execute(
+    rows = store.conn.execute(
+        "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
+    ).fetchall()
+    if rows:
+        return rows[0][0]
+    cursor = store.conn.execute(
         "INSERT INTO listings (marketplace, listing_id, first_seen, last_seen) VALUES (?, ?, ?, ?)",
         [marketplace, listing_id, fetched_at, fetched_at],
     )
@@ -296,7 +320,7 @@ def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_statu
         return
     # A page served successfully is a sighting of a live listing; record it only when that is news.
     if http_status is not None and 200 <= int(http_status) < 300:
-        current = next(store.query("SELECT status FROM listings WHERE pk = ?", [listing_pk]))["status"]
+        [(current,)] = store.conn.execute("SELECT status FROM listings WHERE pk = ?", [listing_pk]).fetchall()
         if current != "live":
             record_status(store, listing_pk, "live", fetched_at, capture_id=capture_id, detail=f"HTTP {http_status}")
 
@@ -337,7 +361,7 @@ def save_classifications(store, scored) -> list[int]:
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
     c = dict(classification)
     risk = c.get("risk")
-    cursor = store.execute(
+    cursor = store.conn.execute(
         "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
         "risk, score, matches, created_at, probability, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
