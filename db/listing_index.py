@@ -122,21 +122,36 @@ def has_search(store) -> bool:
 
 
 def refresh(store, listing_pks) -> None:
-    """Rewrite the index rows (and search rows) of these listings from their evidence."""
-    rows = derived_rows(store, listing_pks)
-    search = has_search(store)
-    assignments = ", ".join(f"[{column}] = :{column}" for column in COLUMNS)
+    """Rewrite the index rows (and search rows) of these listings from their evidence.
+
+    Only the columns the evidence changed are set: an UPDATE maintains the indexes and fires the triggers of the
+    columns it names, whatever their values, and a listing's row has many of both (db/desk_counts.py). A search
+    row that already holds the title and description is left as it is."""
+    rows = {pk: row for pk, row in derived_rows(store, listing_pks).items() if row["latest_capture_id"] is not None}
+    if not rows:
+        return  # no page capture (yet): nothing to index
+    selected = ", ".join(f"[{c}]" for c in COLUMNS)
+    sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", rows)
+    stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()}
+    search = _search_rows(store, rows) if has_search(store) else None
     with write_transaction(store):
         for pk, row in rows.items():
-            if row["latest_capture_id"] is None:
-                continue  # no page capture (yet): nothing to index
-            store.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
-            if search:
-                store.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.execute(
+            changed = [(c, row[c]) for c, old in zip(COLUMNS, stored[pk]) if not _identical(old, row[c])]
+            if changed:
+                assignments = ", ".join(f"[{c}] = ?" for c, _ in changed)
+                store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = ?", [v for _, v in changed] + [pk])
+            if search is not None and search.get(pk) != (row["title"], row["description"]):
+                if pk in search:
+                    store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
+                store.conn.execute(
                     "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
                     [pk, row["title"], row["description"]],
                 )
+
+
+def _identical(a, b) -> bool:
+    """The same value of the same type: anything else is written (87 and 87.0 are equal, but not the same)."""
+    return type(a) is type(b) and a == b
 
 
 def rebuild(store) -> int:
