@@ -12,7 +12,7 @@ from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
 from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
-from db.listing_index import refresh
+from db.listing_index import first_index, refresh
 from db.runs import default_crawler_version
 from db.status import record_status
 
@@ -29,6 +29,14 @@ def _json(value) -> str:
 def _storable(value):
     """What JSON and SQLite can hold faithfully: NaN and infinities have no JSON form (stored as null), and SQLite's
     JSON functions and FTS5 stop reading text at a NUL (stored as U+FFFD, which shows that something was there)."""
+    kind = type(value)
+    # The usual values first, by exact type: the isinstance chain below cost more than the JSON encoding itself.
+    if kind is str:
+        return value.replace("\x00", "\ufffd")
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {_storable(k if type(k) is str else str(k)): _storable(v) for k, v in value.items()}
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, str):
@@ -185,7 +193,10 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
         [item.get("request_url"), url, *(a.get(key) for a in host_checked for key in ("request_url", "url"))],
     )
     crawler_version = item.get("crawler_version") or run.crawler_version() or default_crawler_version()
-    listing_pk = _listing_pk(store, marketplace, listing_id, fetched_at)
+    fields = {k: item.get(k) for k in FIELD_KEYS}
+    listing_pk = _listing_pk(
+        store, marketplace, listing_id, first_index(fetched_at, url, item.get("purpose"), fields, classification)
+    )
     capture_id = _insert_capture(
         store,
         listing_pk,
@@ -202,7 +213,7 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
         watchlist_version=watchlist_version,
         purpose=item.get("purpose"),
         screen_score=item.get("screen_score"),
-        fields={k: item.get(k) for k in FIELD_KEYS},
+        fields=fields,
     )
     for attachment in attachments:
         # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
@@ -299,16 +310,18 @@ def _json_headers(headers) -> str:
     return json.dumps(normalise_headers(headers), ensure_ascii=False)
 
 
-def _listing_pk(store, marketplace: str, listing_id: str, fetched_at: str) -> int:
-    """The listing's pk, creating (and chaining) its identity the first time it is captured."""
+def _listing_pk(store, marketplace: str, listing_id: str, index: dict) -> int:
+    """The listing's pk, creating (and chaining) its identity the first time it is captured, with `index`, the
+    index columns its first capture most likely gives it (db.listing_index.first_index)."""
     rows = store.conn.execute(
         "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
     ).fetchall()
     if rows:
         return rows[0][0]
+    columns = ", ".join(f"[{c}]" for c in index)
     cursor = store.conn.execute(
-        "INSERT INTO listings (marketplace, listing_id, first_seen, last_seen) VALUES (?, ?, ?, ?)",
-        [marketplace, listing_id, fetched_at, fetched_at],
+        f"INSERT INTO listings (marketplace, listing_id, {columns}) VALUES (?, ?{', ?' * len(index)})",
+        [marketplace, listing_id, *index.values()],
     )
     append_chain(store, "listing", cursor.lastrowid)
     return cursor.lastrowid

@@ -22,6 +22,7 @@ index"):
 """
 
 import json
+import math
 
 from db.connection import write_transaction
 
@@ -100,6 +101,35 @@ COLUMNS = (
     "status",
     "status_at",
 )
+
+
+def first_index(fetched_at: str, url: str, purpose, fields: dict, classification) -> dict:
+    """The index columns a new listing's first capture most likely gives it, written with its identity.
+
+    A guess, never trusted: refresh compares every column with what the rules above define and sets the ones it
+    got wrong. It pays because the INSERT maintains each index of `listings` (and fires its triggers) anyway,
+    where an UPDATE of the same columns straight after would do it all a second time. Values the rules would
+    transform (a NUL, a number as a title) are left to refresh.
+    """
+    index = {"first_seen": fetched_at, "last_seen": fetched_at}
+    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
+    if isinstance(purpose, str) and purpose.lower().startswith("attachment:"):
+        return index
+
+    def shown(value):
+        return value if isinstance(value, str) and value and "\x00" not in value else None
+
+    index["url"] = shown(fields.get("url")) or shown(url)
+    for column, key in (("title", "title"), ("seller", "seller"), ("latest_seller", "seller")):
+        index[column] = shown(fields.get(key))
+    index["price"], index["currency"] = shown(fields.get("price")), shown(fields.get("currency"))
+    if classification is not None:
+        risk, score = classification.get("risk"), classification.get("score")
+        index["flagged"] = int(bool(classification.get("flagged")))
+        index["category"] = shown(classification.get("category"))
+        index["risk"] = shown(None if risk is None else str(risk))
+        index["score"] = float(score) if type(score) in (int, float) and math.isfinite(score) else None
+    return index
 
 
 def derived_rows(store, listing_pks=None):
