@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from db.canonical import normalise_utc, utc_now
-from db.chain import append_chain
+from db.chain import append_chain, appending
 from db.connection import write_transaction
 from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
 from db.listing_index import first_index, refresh
@@ -125,7 +125,7 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     derived from the evidence (db/listing_index.py). A capture whose URLs are not on a host its run declared for
     the listing's marketplace is refused with db.hosts.ForeignHost.
     """
-    with write_transaction(store):
+    with write_transaction(store), appending(store):
         capture_id, listing_pk = _save(store, item, _Run.of(store, run_id))
         refresh(store, [listing_pk])
     return capture_id
@@ -149,7 +149,8 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
         run = _Run.of(store, run_id)
         for item in items:
             try:
-                with write_transaction(store):  # a savepoint inside the group's transaction
+                # A savepoint inside the group's transaction; the chain's head is kept in memory inside it only.
+                with write_transaction(store), appending(store):
                     capture_id, listing_pk = _save(store, item, run)
             except REFUSED as error:
                 outcomes.append(error)

@@ -8,6 +8,7 @@ the hash of older rows. A capture's body is represented by its SHA-256 column, s
 tombstone leaves the chain intact.
 """
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -69,6 +70,26 @@ def chain_head(store) -> str:
     return rows[0][0] if rows else GENESIS
 
 
+# id(connection) -> the chain's head, while that connection appends a run of records (`appending`).
+_heads: dict[int, str] = {}
+
+
+@contextlib.contextmanager
+def appending(store):
+    """A run of appends by the chain's only writer: inside its write transaction (which holds the write lock) and
+    inside the savepoint that would undo them, so the head is read once and then kept in memory rather than read
+    back before each link. A store's writer links four or more records per capture."""
+    key = id(store.conn)
+    if key in _heads or not store.conn.in_transaction:
+        yield store
+        return
+    _heads[key] = chain_head(store)
+    try:
+        yield store
+    finally:
+        del _heads[key]
+
+
 def chain_length(store) -> int:
     return next(store.query("SELECT count(*) AS n FROM chain"))["n"]
 
@@ -92,7 +113,7 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
             if canonical_json(given) != canonical_json(stored):
                 raise ValueError(f"{record_type} {record_id}: content given differs from the stored row")
         created_at = utc_now()
-        prev = chain_head(store)
+        prev = _heads.get(id(store.conn)) or chain_head(store)
         digest = content_hash(record_type, record_id, created_at, row)
         new_hash = link_hash(prev, digest)
         store.conn.execute(
@@ -100,4 +121,6 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
             "VALUES (?, ?, ?, ?, ?, ?)",
             [record_type, record_id, digest, prev, new_hash, created_at],
         )
+        if id(store.conn) in _heads:
+            _heads[id(store.conn)] = new_hash
     return new_hash

@@ -176,3 +176,13 @@ def test_values_are_stored_as_before_whatever_their_type(value, stored):
 
 def test_storable_keeps_a_str_subclass_key_as_text():
     assert _storable({Text("k"): 1}) == {"k": 1}
+
+
+def test_an_item_refused_after_its_first_links_leaves_the_chain_whole(store):
+    """Its listing and capture were linked before its classification was refused (no hash for infinity): the
+    savepoint undoes those links, and the next item links onto the head as it was before."""
+    late = make_item("2002", classification={**CLASSIFIED, "score": math.inf})
+    outcomes = db.save_captures(store, [make_item("1001"), late, make_item("3003")])
+    assert isinstance(outcomes[1], ValueError) and "non-finite" in str(outcomes[1])
+    assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == ["1001", "3003"]
+    _agrees(store)
