@@ -1,12 +1,15 @@
 """Saving what a spider fetched: listing index, content-addressed body, capture, classification, chain."""
 
+import functools
 import hashlib
 import json
 import math
 import sqlite3
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from sqlite_utils import Database
 
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain, appending
@@ -88,36 +91,28 @@ def decompress_body(blob: bytes, encoding: str) -> bytes:
     return zlib.decompress(blob)
 
 
-_UNREAD = object()
-
-
 @dataclass
 class _Run:
     """What every item of a group reads from its run, read once per group: the group's transaction holds the
     write lock, so neither can change meanwhile."""
 
-    store: object
+    store: Database
     run_id: int | None
-    declared: dict[str, list[str]] | None = None
-    _crawler_version: object = field(default=_UNREAD, repr=False)
+    declared: dict[str, list[str]] | None
 
     @classmethod
     def of(cls, store, run_id):
         return cls(store, run_id, None if run_id is None else declared_hosts(store, run_id))
 
+    @functools.cached_property
     def crawler_version(self) -> str | None:
         # Read only when an item does not name its own version; a run that does not exist refuses each such item.
-        if self._crawler_version is _UNREAD:
-            if self.run_id is None:
-                self._crawler_version = None
-            else:
-                rows = self.store.conn.execute(
-                    "SELECT crawler_version FROM crawl_runs WHERE id = ?", [self.run_id]
-                ).fetchall()
-                if not rows:
-                    raise ValueError(f"crawl run {self.run_id} does not exist")
-                self._crawler_version = rows[0][0]
-        return self._crawler_version
+        if self.run_id is None:
+            return None
+        rows = self.store.conn.execute("SELECT crawler_version FROM crawl_runs WHERE id = ?", [self.run_id]).fetchall()
+        if not rows:
+            raise ValueError(f"crawl run {self.run_id} does not exist")
+        return rows[0][0]
 
 
 def save_capture(store, item, run_id: int | None = None) -> int:
@@ -195,7 +190,7 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
     # Each URL once (the request, response and canonical URLs are usually one), in order: the first foreign one is
     # the one named.
     refuse_foreign_host(run.declared, marketplace, list(dict.fromkeys(urls)))
-    crawler_version = item.get("crawler_version") or run.crawler_version() or default_crawler_version()
+    crawler_version = item.get("crawler_version") or run.crawler_version or default_crawler_version()
     fields = {k: item.get(k) for k in FIELD_KEYS}
     listing_pk = _listing_pk(
         store, marketplace, listing_id, first_index(fetched_at, url, item.get("purpose"), fields, classification)

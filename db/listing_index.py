@@ -111,7 +111,7 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
     where an UPDATE of the same columns straight after would do it all a second time. Values the rules would
     transform (a NUL, a number as a title) are left to refresh.
     """
-    index = {"first_seen": fetched_at, "last_seen": fetched_at}
+    index: dict[str, str | int | float | None] = {"first_seen": fetched_at, "last_seen": fetched_at}
     # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
     if isinstance(purpose, str) and purpose.lower().startswith("attachment:"):
         return index

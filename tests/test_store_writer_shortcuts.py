@@ -186,3 +186,10 @@ def test_an_item_refused_after_its_first_links_leaves_the_chain_whole(store):
     assert isinstance(outcomes[1], ValueError) and "non-finite" in str(outcomes[1])
     assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == ["1001", "3003"]
     _agrees(store)
+
+
+def test_each_item_of_a_run_that_does_not_exist_is_refused(store):
+    """The run is read once per group; its absence still refuses every item that needs its crawler version."""
+    outcomes = db.save_captures(store, [make_item("1001"), make_item("2002")], run_id=999)
+    assert [str(o) for o in outcomes] == ["crawl run 999 does not exist"] * 2
+    assert store["captures"].count == 0 and store["chain"].count == 0
