@@ -128,8 +128,15 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
         index["flagged"] = int(bool(classification.get("flagged")))
         index["category"] = shown(classification.get("category"))
         index["risk"] = shown(None if risk is None else str(risk))
-        index["score"] = float(score) if type(score) in (int, float) and math.isfinite(score) else None
+        index["score"] = _real(score)
     return index
+
+
+def _real(value) -> float | None:
+    """`value` as a REAL column reads it back, for the numbers that are plainly numbers (None for the others)."""
+    if type(value) is int and -(2**63) <= value < 2**63:
+        return float(value)
+    return value if type(value) is float and math.isfinite(value) else None
 
 
 def derived_rows(store, listing_pks=None):

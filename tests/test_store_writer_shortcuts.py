@@ -193,3 +193,8 @@ def test_each_item_of_a_run_that_does_not_exist_is_refused(store):
     outcomes = db.save_captures(store, [make_item("1001"), make_item("2002")], run_id=999)
     assert [str(o) for o in outcomes] == ["crawl run 999 does not exist"] * 2
     assert store["captures"].count == 0 and store["chain"].count == 0
+
+
+@pytest.mark.parametrize("score", [10**400, 2**70, True, "91.5"])
+def test_a_score_no_real_column_holds_as_given_is_not_guessed(score):
+    assert listing_index.first_index("t", "u", "all", {}, {**CLASSIFIED, "score": score})["score"] is None
