@@ -3,6 +3,7 @@ then report inserts/s, database size against raw size, `verify` time and the rev
 
     .venv/bin/python bench/store.py             # 100,000 captures (tens of GB raw; takes a while)
     .venv/bin/python bench/store.py --n 2000    # a quick run
+    .venv/bin/python bench/store.py --writer    # the crawl's store writer: CPU per demo item page, groups of 50
 
 Pages are assembled per capture from a pool of generated fragments (item cards, description paragraphs, item
 specifics, inline state JSON with random ids) around a fixed page shell, so zlib sees what it sees on real
@@ -229,6 +230,94 @@ def file_size(path):
     return sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))
 
 
+def demo_records(n: int) -> tuple[list[dict], dict]:
+    """`n` records as the crawl's store pipeline hands them to its writer, from the demo marketplace's item pages
+    (rendered without a server, parsed and classified as the crawl does), and the hosts its run declares."""
+    from scrapy.http import HtmlResponse
+
+    from classifier import classify, load_watchlist
+    from demo_market import DemoMarket
+    from spiders.items import ListingItem
+    from spiders.pipelines.store import StorePipeline
+    from spiders.spiders.demo_market import DemoMarketSpider
+
+    base = "http://127.0.0.1:8999"
+    spider = DemoMarketSpider(base_url=base)
+    watchlist = load_watchlist(Path(__file__).resolve().parents[1] / "watchlist.yaml")
+    pipeline = StorePipeline(None, None)
+    market = DemoMarket(scale=n // 160 + 1)
+    records = []
+    for i, row in enumerate(market.listings[:n]):
+        status, headers, html = market.route(f"/item/{row['id']}", {})
+        body = html.encode("utf-8")
+        url = f"{base}/item/{row['id']}"
+        try:
+            fields = spider.parse_listing(HtmlResponse(url=url, body=body, encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - the demo's hostile pages: the crawl stores them as parse errors
+            continue
+        result = classify(fields["title"], fields["description"], watchlist)
+        known = {
+            k: fields[k] for k in ("title", "description", "price", "currency", "seller", "condition") if fields.get(k)
+        }
+        item = ListingItem(
+            marketplace=spider.marketplace,
+            listing_id=fields["listing_id"],
+            url=url,
+            **known,
+            request_url=url,
+            response_url=url,
+            status=status,
+            headers={"Content-Type": ["text/html; charset=utf-8"], "Content-Length": [str(len(body))]}
+            | {k: [v] for k, v in headers.items()},
+            body=body,
+            fetched_at=format_utc(datetime(2026, 11, 28, tzinfo=UTC) + timedelta(seconds=i)),
+            purpose="all",
+            screen_score=1.0,
+        )
+        item.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
+        records.append(pipeline.record_of(item))
+    return records, {"spider": spider.name, "hosts": spider.marketplace_hosts()}
+
+
+def writer_cpu(n: int, group: int, db_path: Path) -> dict:
+    """CPU per item of db.save_captures in groups of `group`, as the crawl's writer process runs it, into a new
+    store with a run that declared its hosts; and SQL statements per item (SQLite's trace, triggers included)."""
+    records, run = demo_records(n)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = db.connect(db_path)
+    run_id = db.start_run(store, spider=run["spider"], crawler_version="keywatch/bench")
+    db.declare_hosts(store, run_id, run["spider"], run["hosts"])
+    statements = 0
+
+    def count(_sql):
+        nonlocal statements
+        statements += 1
+
+    per_group = []
+    for start in range(0, len(records), group):
+        # Every other group traced: tracing costs CPU too, so only the untraced ones are timed.
+        traced = (start // group) % 2 == 1
+        store.conn.set_trace_callback(count if traced else None)
+        started = time.process_time()
+        outcomes = db.save_captures(store, records[start : start + group], run_id=run_id)
+        if not traced:
+            per_group.append((time.process_time() - started) * 1000 / len(outcomes))
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    store.conn.set_trace_callback(None)
+    traced_items = sum(len(records[s : s + group]) for s in range(group, len(records), 2 * group))
+    assert db.verify(store).ok
+    store.close()
+    return {
+        "items": len(records),
+        "mean_body_bytes": round(sum(len(r["body"]) for r in records) / len(records)),
+        "group": group,
+        "cpu_ms_per_item_median_group": round(statistics.median(per_group), 3),
+        "cpu_ms_per_item_best_group": round(min(per_group), 3),
+        "sql_statements_per_item": round(statements / max(traced_items, 1), 1),
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="captures to insert [100000]")
@@ -239,7 +328,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--group", type=int, default=50, help="captures per transaction, as a crawl commits them [50]")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--writer", action="store_true", help="only the crawl's store writer on demo pages [--n 2000]")
     args = parser.parse_args(argv)
+    if args.writer:
+        result = writer_cpu(args.n if args.n != 100_000 else 2000, args.group, args.db.with_name("writer.sqlite"))
+        print(json.dumps(result, indent=2))
+        write_result("store-writer", result)
+        return
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{args.db}{suffix}").unlink(missing_ok=True)

@@ -8,6 +8,8 @@ the hash of older rows. A capture's body is represented by its SHA-256 column, s
 tombstone leaves the chain intact.
 """
 
+import contextlib
+import functools
 from dataclasses import dataclass
 
 from db.canonical import GENESIS, canonical_json, link_hash, sha256_hex, utc_now
@@ -37,9 +39,19 @@ RECORD_TYPES = {
 
 def record_row(store, record_type: str, record_id: int) -> dict | None:
     """The record's hashed columns as stored, or None if the row does not exist."""
+    # The connection's own cursor: sqlite-utils' query() wraps each read in a savepoint, and a capture is
+    # read back four times (capture, classification, status, listing) by the store's writer.
+    # fetchall: a statement left unfinished would hold a read snapshot open on a connection outside a transaction.
+    cursor = store.conn.execute(_select_record(record_type), [record_id])
+    rows = cursor.fetchall()
+    return dict(zip([d[0] for d in cursor.description], rows[0])) if rows else None
+
+
+@functools.cache
+def _select_record(record_type: str) -> str:
     spec = RECORD_TYPES[record_type]
     columns = ", ".join(f"[{c}]" for c in spec.columns) if spec.columns else "*"
-    return next(store.query(f"SELECT {columns} FROM [{spec.table}] WHERE [{spec.pk}] = ?", [record_id]), None)
+    return f"SELECT {columns} FROM [{spec.table}] WHERE [{spec.pk}] = ?"
 
 
 def content_hash(record_type: str, record_id: int, created_at: str, row: dict) -> str:
@@ -54,8 +66,28 @@ def content_hash(record_type: str, record_id: int, created_at: str, row: dict) -
 
 def chain_head(store) -> str:
     """The hash of the last chain record (64 zeros for an empty chain): write it down as an external anchor."""
-    row = next(store.query("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1"), None)
-    return row["hash"] if row else GENESIS
+    rows = store.conn.execute("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1").fetchall()
+    return rows[0][0] if rows else GENESIS
+
+
+# id(connection) -> the chain's head, while that connection appends a run of records (`appending`).
+_heads: dict[int, str] = {}
+
+
+@contextlib.contextmanager
+def appending(store):
+    """A run of appends by the chain's only writer: inside its write transaction (which holds the write lock) and
+    inside the savepoint that would undo them, so the head is read once and then kept in memory rather than read
+    back before each link. A store's writer links four or more records per capture."""
+    key = id(store.conn)
+    if key in _heads or not store.conn.in_transaction:
+        yield store
+        return
+    _heads[key] = chain_head(store)
+    try:
+        yield store
+    finally:
+        del _heads[key]
 
 
 def chain_length(store) -> int:
@@ -81,12 +113,14 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
             if canonical_json(given) != canonical_json(stored):
                 raise ValueError(f"{record_type} {record_id}: content given differs from the stored row")
         created_at = utc_now()
-        prev = chain_head(store)
+        prev = _heads.get(id(store.conn)) or chain_head(store)
         digest = content_hash(record_type, record_id, created_at, row)
         new_hash = link_hash(prev, digest)
-        store.execute(
+        store.conn.execute(
             "INSERT INTO chain (record_type, record_id, content_hash, prev_hash, hash, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [record_type, record_id, digest, prev, new_hash, created_at],
         )
+        if id(store.conn) in _heads:
+            _heads[id(store.conn)] = new_hash
     return new_hash

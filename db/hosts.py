@@ -113,11 +113,9 @@ def foreign_host(declared: dict[str, list[str]], marketplace: str, urls) -> str 
     return None
 
 
-def refuse_foreign_host(store, run_id: int | None, marketplace: str, urls) -> None:
-    """Raise ForeignHost unless every URL of a capture is on a host its run declared for `marketplace`."""
-    if run_id is None:
-        return
-    declared = declared_hosts(store, run_id)
+def refuse_foreign_host(declared: dict[str, list[str]] | None, marketplace: str, urls) -> None:
+    """Raise ForeignHost unless every URL of a capture is on a host its run declared for `marketplace`
+    (`declared`: the run's declared_hosts; None, a run that declared nothing or no run, checks nothing)."""
     problem = foreign_host(declared, marketplace, urls) if declared is not None else None
     if problem:
         raise ForeignHost(f"capture refused: {problem}")

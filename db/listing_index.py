@@ -22,6 +22,7 @@ index"):
 """
 
 import json
+import math
 
 from db.connection import write_transaction
 
@@ -102,6 +103,42 @@ COLUMNS = (
 )
 
 
+def first_index(fetched_at: str, url: str, purpose, fields: dict, classification) -> dict:
+    """The index columns a new listing's first capture most likely gives it, written with its identity.
+
+    A guess, never trusted: refresh compares every column with what the rules above define and sets the ones it
+    got wrong. It pays because the INSERT maintains each index of `listings` (and fires its triggers) anyway,
+    where an UPDATE of the same columns straight after would do it all a second time. Values the rules would
+    transform (a NUL, a number as a title) are left to refresh.
+    """
+    index: dict[str, str | int | float | None] = {"first_seen": fetched_at, "last_seen": fetched_at}
+    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
+    if isinstance(purpose, str) and purpose.lower().startswith("attachment:"):
+        return index
+
+    def shown(value):
+        return value if isinstance(value, str) and value and "\x00" not in value else None
+
+    index["url"] = shown(fields.get("url")) or shown(url)
+    for column, key in (("title", "title"), ("seller", "seller"), ("latest_seller", "seller")):
+        index[column] = shown(fields.get(key))
+    index["price"], index["currency"] = shown(fields.get("price")), shown(fields.get("currency"))
+    if classification is not None:
+        risk, score = classification.get("risk"), classification.get("score")
+        index["flagged"] = int(bool(classification.get("flagged")))
+        index["category"] = shown(classification.get("category"))
+        index["risk"] = shown(None if risk is None else str(risk))
+        index["score"] = _real(score)
+    return index
+
+
+def _real(value) -> float | None:
+    """`value` as a REAL column reads it back, for the numbers that are plainly numbers (None for the others)."""
+    if type(value) is int and -(2**63) <= value < 2**63:
+        return float(value)
+    return value if type(value) is float and math.isfinite(value) else None
+
+
 def derived_rows(store, listing_pks=None):
     """{pk: {column: value}} as the evidence defines them (all listings when `listing_pks` is None)."""
     sql, params = _only(_DERIVED, "l.pk", listing_pks)
@@ -122,21 +159,36 @@ def has_search(store) -> bool:
 
 
 def refresh(store, listing_pks) -> None:
-    """Rewrite the index rows (and search rows) of these listings from their evidence."""
-    rows = derived_rows(store, listing_pks)
-    search = has_search(store)
-    assignments = ", ".join(f"[{column}] = :{column}" for column in COLUMNS)
+    """Rewrite the index rows (and search rows) of these listings from their evidence.
+
+    Only the columns the evidence changed are set: an UPDATE maintains the indexes and fires the triggers of the
+    columns it names, whatever their values, and a listing's row has many of both (db/desk_counts.py). A search
+    row that already holds the title and description is left as it is."""
+    rows = {pk: row for pk, row in derived_rows(store, listing_pks).items() if row["latest_capture_id"] is not None}
+    if not rows:
+        return  # no page capture (yet): nothing to index
+    selected = ", ".join(f"[{c}]" for c in COLUMNS)
+    sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", rows)
+    stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()}
+    search = _search_rows(store, rows) if has_search(store) else None
     with write_transaction(store):
         for pk, row in rows.items():
-            if row["latest_capture_id"] is None:
-                continue  # no page capture (yet): nothing to index
-            store.execute(f"UPDATE listings SET {assignments} WHERE pk = :pk", {**row, "pk": pk})
-            if search:
-                store.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.execute(
+            changed = [(c, row[c]) for c, old in zip(COLUMNS, stored[pk]) if not _identical(old, row[c])]
+            if changed:
+                assignments = ", ".join(f"[{c}] = ?" for c, _ in changed)
+                store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = ?", [v for _, v in changed] + [pk])
+            if search is not None and search.get(pk) != (row["title"], row["description"]):
+                if pk in search:
+                    store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
+                store.conn.execute(
                     "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
                     [pk, row["title"], row["description"]],
                 )
+
+
+def _identical(a, b) -> bool:
+    """The same value of the same type: anything else is written (87 and 87.0 are equal, but not the same)."""
+    return type(a) is type(b) and a == b
 
 
 def rebuild(store) -> int:

@@ -24,7 +24,7 @@ def record_status(
         raise ValueError(f"status must be one of {', '.join(LISTING_STATUSES)}, not {status!r}")
     observed_at = normalise_utc(observed_at)
     with joined_transaction(store):
-        cursor = store.execute(
+        cursor = store.conn.execute(
             "INSERT INTO listing_status (listing_pk, status, observed_at, capture_id, detail) VALUES (?, ?, ?, ?, ?)",
             [listing_pk, status, observed_at, capture_id, detail],
         )
@@ -32,7 +32,7 @@ def record_status(
         assert status_id is not None  # sqlite3 sets it after every row inserted
         append_chain(store, "status", status_id)
         # Observations can arrive out of order (re-checks, imports): the index shows the newest one.
-        store.execute(
+        store.conn.execute(
             "UPDATE listings SET status = ?, status_at = ? WHERE pk = ? AND (status_at IS NULL OR status_at <= ?)",
             [status, observed_at, listing_pk, observed_at],
         )
