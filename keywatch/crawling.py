@@ -38,7 +38,10 @@ def project_settings(db_path: Path, watchlist_path: Path, overrides: dict[str, s
     settings.set("KEYWATCH_DB", str(db_path), priority="cmdline")
     settings.set("KEYWATCH_WATCHLIST", str(watchlist_path), priority="cmdline")
     for name, value in (overrides or {}).items():
-        settings.set(name, value, priority="cmdline")
+        try:
+            settings.set(name, value, priority="cmdline")
+        except ValueError as error:  # a dict setting's value is read as JSON
+            raise ValueError(f"setting {name}: not a value Scrapy can read ({error})") from None
     return settings
 
 

@@ -141,6 +141,8 @@ def test_second_run_exits_1_while_the_first_holds_the_lock(market, tmp_path):
         (("demo_market", "--config", "x.yaml"), "--config is only used with --all"),
         (("--all", "--config", "missing.yaml"), "missing.yaml: no such file"),
         (("no_such_spider",), "unknown spider 'no_such_spider'"),
+        (("demo_market", "-s", "ITEM_PIPELINES={oops"), "-s setting ITEM_PIPELINES: not a value Scrapy can read"),
+        (("demo_market", "-s", "no_equals_sign"), "-s expects NAME=VALUE"),
     ],
 )
 def test_crawl_usage_errors_are_one_line(tmp_path, args, message):

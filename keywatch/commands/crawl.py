@@ -199,7 +199,10 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
         raise click.ClickException("--config is only used with --all")
     load_watchlist_or_fail(watchlist_path)
     check_render_mode()
-    scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(setting_pairs, "-s"))
+    try:
+        scrapy_settings = project_settings(db_path, watchlist_path, parse_pairs(setting_pairs, "-s"))
+    except ValueError as error:
+        raise click.ClickException(f"-s {error}") from None
     known = SpiderLoader.from_settings(scrapy_settings).list()
     if crawl_all:
         crawl_everything(config_path or settings.marketplaces_path(), db_path, scrapy_settings, resume, known)
