@@ -67,7 +67,7 @@ class DemoMarket:
     def start(self) -> DemoMarket:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server = _Server((self.host, self.port), _Handler)
         server.daemon_threads = True
         server.market = self
         self._server = server
@@ -271,6 +271,13 @@ class DemoMarket:
             return 302, {"Location": "/shop/"}, ""
         headers = {"Last-Modified": _http_date(row["listed"])}
         return 200, headers, shop.shop_product(row, self.url, ended=(how == "ended"))
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of new connections (a crawl fetching many listings' photos at
+    # once) overflowed it, and Linux then drops the handshake's last ACK; the client believes it is connected and
+    # its request waits for SYN-ACK retransmissions (1+2+4+8+16 s), past Scrapy's 30 s download timeout.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
