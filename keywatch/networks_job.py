@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import db
-from db import networks as stored
+from db import network_decisions, network_recompute
 from networks.rows import compute
 
 
@@ -12,10 +12,10 @@ def recompute(db_path) -> dict:
     store = db.connect(db_path)
     try:
         with db.read_snapshot(store):
-            pages = list(stored.page_rows(store))
-            photos = list(stored.photo_rows(store))
-            rejected = stored.rejected_link_ids(store)
-        stored.save_computed(store, *compute(pages, photos, rejected))
-        return stored.last_recompute(store) or {}
+            pages = list(network_recompute.page_rows(store))
+            photos = list(network_recompute.photo_rows(store))
+            rejected = network_decisions.rejected_link_ids(store)
+        network_recompute.save_computed(store, *compute(pages, photos, rejected))
+        return network_recompute.last_recompute(store) or {}
     finally:
         store.close()

@@ -5,6 +5,7 @@ import json
 import pytest
 
 import db
+from db import network_decisions
 from db import networks as stored
 from db.accounts import ReviewError, add_user
 from keywatch.networks_job import recompute
@@ -91,15 +92,17 @@ def test_a_rejected_link_stays_rejected_after_recomputing_and_decisions_are_chai
     store = db.connect(path)
     [link] = networks_of(path)[("demo_market:alpha", "demo_market:bravo")]["links"]
     with pytest.raises(ReviewError, match="needs a note"):
-        stored.decide_network(store, "rita", "reject_link", link_id=link["id"])
-    stored.decide_network(store, "rita", "reject_link", link_id=link["id"], note="bravo quoted alpha's number")
+        network_decisions.decide_network(store, "rita", "reject_link", link_id=link["id"])
+    network_decisions.decide_network(
+        store, "rita", "reject_link", link_id=link["id"], note="bravo quoted alpha's number"
+    )
     store.close()
     recompute(path)
     found = networks_of(path)
     assert ("demo_market:alpha", "demo_market:bravo") not in found
     store = db.connect(path)
     assert stored.seller_links(store, "demo_market", "alpha")[0]["rejected"] is True
-    stored.decide_network(store, "rita", "restore_link", link_id=link["id"])
+    network_decisions.decide_network(store, "rita", "restore_link", link_id=link["id"])
     store.close()
     recompute(path)
     assert ("demo_market:alpha", "demo_market:bravo") in networks_of(path)
@@ -113,11 +116,13 @@ def test_confirming_names_the_members_and_a_changed_network_needs_confirming_aga
     store = db.connect(path)
     network = networks_of(path)[("demo_market:charlie", "demo_market:delta")]
     assert network["status"] == "unconfirmed"
-    decision = stored.decide_network(store, "rita", "confirm", network_id=network["id"], note="same Telegram")
+    decision = network_decisions.decide_network(
+        store, "rita", "confirm", network_id=network["id"], note="same Telegram"
+    )
     assert json.loads(decision["sellers"]) == network["sellers"]
     assert stored.get_network(store, network["id"])["status"] == "confirmed"
     with pytest.raises(ReviewError, match="no network"):
-        stored.decide_network(store, "rita", "confirm", network_id="Nnothere")
+        network_decisions.decide_network(store, "rita", "confirm", network_id="Nnothere")
     # A third account writes the same handle: the network is another one now, not yet confirmed.
     db.save_capture(store, make_item("10", seller="hotel", description="tg @keyless_king"))
     store.close()

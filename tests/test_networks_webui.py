@@ -5,6 +5,7 @@ import re
 import pytest
 
 import db
+from db import network_decisions
 from db import networks as stored
 from keywatch.networks_job import recompute
 from tests.support.desk import token_of
@@ -73,7 +74,7 @@ def test_confirm_then_reject_the_link_recomputes_the_networks(desk, alice, netwo
     assert rejected.status_code == 303 and rejected.location.endswith("/networks")
     with db.read_only(desk.path) as store:
         assert stored.list_networks(store) == []
-        assert [d["action"] for d in stored.network_decisions(store, network_id)] == ["confirm", "reject_link"]
+        assert [d["action"] for d in network_decisions.about_network(store, network_id)] == ["confirm", "reject_link"]
         assert db.verify(store).ok
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from db import decisions
+from db import decisions, network_decisions, network_recompute
 from db import networks as stored
 from db.accounts import ReviewError
 from networks.rows import compute
@@ -23,8 +23,10 @@ bp = Blueprint("networks", __name__)
 def recompute() -> None:
     """Every link and network found again from the store, after a decision that changes them."""
     store = g.store
-    rejected = stored.rejected_link_ids(store)
-    stored.save_computed(store, *compute(stored.page_rows(store), stored.photo_rows(store), rejected))
+    rejected = network_decisions.rejected_link_ids(store)
+    network_recompute.save_computed(
+        store, *compute(network_recompute.page_rows(store), network_recompute.photo_rows(store), rejected)
+    )
 
 
 @bp.route("/networks")
@@ -33,7 +35,7 @@ def networks_page():
     return render_template(
         "networks.html",
         networks=stored.list_networks(g.store, with_links=False),
-        recomputed=stored.last_recompute(g.store),
+        recomputed=network_recompute.last_recompute(g.store),
     )
 
 
@@ -51,7 +53,7 @@ def network(network_id: str):
         kind_colours=KIND_COLOURS,
         listings=listings,
         open_count=sum(map(stored.is_open, listings)),
-        decisions=stored.network_decisions(g.store, network_id),
+        decisions=network_decisions.about_network(g.store, network_id),
     )
 
 
@@ -96,7 +98,7 @@ def _back(network_id: str):
 @login_required
 def confirm(network_id: str):
     try:
-        stored.decide_network(
+        network_decisions.decide_network(
             g.store,
             g.user.name,
             "confirm",
@@ -114,7 +116,7 @@ def confirm(network_id: str):
 @login_required
 def judge_link(network_id: str, link_id: str, action: str):
     try:
-        stored.decide_network(
+        network_decisions.decide_network(
             g.store,
             g.user.name,
             f"{action}_link",
