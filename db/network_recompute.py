@@ -7,10 +7,25 @@ reviewer rejected (db/network_decisions.py) are found again but join no network.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 
 from db.canonical import utc_now
-from db.connection import write_transaction
+from db.connection import read_snapshot, write_transaction
+from db.network_decisions import rejected_link_ids
 from db.network_schema import has_tables
+
+# networks.rows.compute: (page rows, photo rows, rejected link ids) -> (link rows, network rows, stock counts).
+# Passed in, because db/ never imports the networks package.
+Compute = Callable[[Iterable[dict], Iterable[dict], set[str]], tuple[list[dict], list[dict], dict[str, int]]]
+
+
+def recompute(store, compute: Compute) -> None:
+    """Find every link and network again from one snapshot of the store and replace the derived tables."""
+    with read_snapshot(store):
+        pages = list(page_rows(store))
+        photos = list(photo_rows(store))
+        rejected = rejected_link_ids(store)
+    save_computed(store, *compute(pages, photos, rejected))
 
 
 def page_rows(store):

@@ -20,15 +20,6 @@ from webui.security import login_required
 bp = Blueprint("networks", __name__)
 
 
-def recompute() -> None:
-    """Every link and network found again from the store, after a decision that changes them."""
-    store = g.store
-    rejected = network_decisions.rejected_link_ids(store)
-    network_recompute.save_computed(
-        store, *compute(network_recompute.page_rows(store), network_recompute.photo_rows(store), rejected)
-    )
-
-
 @bp.route("/networks")
 @login_required
 def networks_page():
@@ -128,7 +119,7 @@ def judge_link(network_id: str, link_id: str, action: str):
     except ReviewError as error:
         flash(str(error), "error")
         return redirect(url_for("networks.network", network_id=network_id), code=303)
-    recompute()
+    network_recompute.recompute(g.store, compute)  # the networks as they now stand
     flash(f"Link {'rejected' if action == 'reject' else 'restored'}; networks recomputed.", "ok")
     return _back(network_id)
 
