@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 
-from db.accounts import ReviewError, get_user
+from db.accounts import ReviewError, active_user
 from db.canonical import utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
+from db.decisions import clean_note
 
 NETWORK_ACTIONS = ("confirm", "reject_link", "restore_link")
 
@@ -33,13 +34,9 @@ def decide_network(
     """Confirm a network (as its members are now) or reject / restore one link; appended and chained."""
     if action not in NETWORK_ACTIONS:
         raise ReviewError(f"action must be one of {', '.join(NETWORK_ACTIONS)}, not {action!r}")
-    note = (note or "").strip() or None
-    if note is not None and len(note) > 4000:
-        raise ReviewError("notes are limited to 4000 characters")
+    note = clean_note(note)
     with write_transaction(store):
-        account = get_user(store, user)
-        if account is None or account.disabled:
-            raise ReviewError(f"no active user {user!r} (create one with `keywatch user add`)")
+        active_user(store, user)
         row = {"action": action, "user": user, "note": note, "created_at": utc_now(), "via": via}
         if action == "confirm":
             network = next(store.query("SELECT id, sellers FROM networks WHERE id = ?", [network_id or ""]), None)
