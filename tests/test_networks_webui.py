@@ -97,6 +97,17 @@ def test_deciding_a_whole_network_covers_its_open_listings_only(desk, alice, net
     assert charlie["status"] == "pending"
 
 
+def test_deciding_a_whole_network_reads_the_form_as_a_listing_decision_does(desk, alice, network_id):
+    """webui.views.decision_form: confirming needs a category of the watchlist, and nothing is recorded without."""
+    token = token_of(alice, f"/network/{network_id}")
+    response = alice.post(
+        f"/network/{network_id}/decide", data={"csrf_token": token, "action": "confirm", "category": "not_a_category"}
+    )
+    assert response.status_code == 400 and b"Choose a category" in response.data
+    with db.read_only(desk.path) as store:
+        assert next(store.query("SELECT count(*) AS n FROM decisions"))["n"] == 0
+
+
 def test_a_listing_page_links_to_its_sellers_page(desk, alice, network_id):
     with db.read_only(desk.path) as store:
         pk = next(store.query("SELECT pk FROM listings WHERE seller = ?", [HOSTILE]))["pk"]

@@ -7,7 +7,7 @@ decision and recomputes at once, so the page shows the networks as they now stan
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from db import decisions, network_decisions, network_recompute
 from db import networks as stored
@@ -16,6 +16,7 @@ from networks.rows import compute
 from webui import auth
 from webui.network_graph import KIND_COLOURS, layout
 from webui.security import login_required
+from webui.views import decision_form
 
 bp = Blueprint("networks", __name__)
 
@@ -128,21 +129,11 @@ def judge_link(network_id: str, link_id: str, action: str):
 @login_required
 def decide_network_listings(network_id: str):
     """One decision for every open listing of the network: the form names the network, never the listings."""
-    action = request.form.get("action", "")
-    category = request.form.get("category") or None
-    if action == "confirm" and category not in current_app.config["CATEGORY_LABELS"]:
-        abort(400, description="Choose a category from the watchlist to confirm.")
+    decision = decision_form()
     pks = stored.open_listing_pks(g.store, network_id)
     try:
         done = decisions.decide_many(
-            g.store,
-            pks,
-            g.user.name,
-            action,
-            category=category,
-            reason=request.form.get("reason") or None,
-            note=request.form.get("note"),
-            via=auth.web_channel(),
+            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
         )
         flash(f"Recorded {len(done)} decisions for network {network_id}.", "ok")
     except ReviewError as error:
