@@ -132,7 +132,7 @@ def main() -> int:
         type=int,
         metavar="N",
         help="also export the same pack from a store of N listings: each size's store with copies of its listings "
-        "in another marketplace (bench/desk.py's scale), so that only the store grows",
+        "in another marketplace (bench/desk_store.py's scale), so that only the store grows",
     )
     options = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def main() -> int:
         if options.scale_to:
             paths.append(CACHE / f"export-{size}-to-{options.scale_to}.sqlite")
             if not paths[-1].exists():
-                from desk import scale
+                from desk_store import scale
 
                 print(f"Copying {path} to {options.scale_to:,} listings at {paths[-1]} (cached for later runs)")
                 scale(path, paths[-1], options.scale_to // size, marketplace="bench_copy")

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import db  # noqa: E402
-from db import networks as stored  # noqa: E402
+from db import network_recompute  # noqa: E402
 from networks import Page, Photo, Source, build_networks, find_links  # noqa: E402
 from networks.rows import link_row  # noqa: E402
 
@@ -101,7 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = db.connect(Path(tmp) / "bench.sqlite")
         started = time.perf_counter()
-        stored.save_computed(
+        network_recompute.save_computed(
             store,
             [link_row(link) for link in found.links],
             [

@@ -92,6 +92,14 @@ def get_user(store: Database, name: str) -> User | None:
     return _user(row) if row else None
 
 
+def active_user(store: Database, name: str) -> User:
+    """The account that records a decision: it must exist and not be disabled."""
+    user = get_user(store, name)
+    if user is None or user.disabled:
+        raise ReviewError(f"no active user {name!r} (create one with `keywatch user add`)")
+    return user
+
+
 def _existing_user(store: Database, name: str) -> User:
     user = get_user(store, name)
     if user is None:

@@ -13,7 +13,7 @@ import sqlite_utils
 BUSY_TIMEOUT_SECONDS = 60
 
 # Modules that declare a `migrations` set (sqlite_utils.Migrations); applied in this order.
-MIGRATION_MODULES = ("db.schema", "db.review_schema", "db.notices", "db.anchors", "db.networks")
+MIGRATION_MODULES = ("db.schema", "db.review_schema", "db.notices", "db.anchors", "db.network_schema")
 EVIDENCE_MIGRATIONS = "keywatch.evidence"  # the set every keywatch store has (db/schema.py)
 
 

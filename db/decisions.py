@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from db.accounts import ReviewError, get_user
+from db.accounts import ReviewError, active_user
 from db.canonical import utc_now
 from db.chain import append_chain
 from db.connection import write_transaction
@@ -21,11 +21,20 @@ DISMISS_REASONS = ("false_positive", "legitimate_trade_seller", "duplicate", "ot
 STATUS_AFTER = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
 REVIEW_STATUSES = ("pending", "escalated", "confirmed", "dismissed")
 OPEN_STATUSES = ("pending", "escalated")
+NOTE_LIMIT = 4000  # characters
 
 
 def current_status(store: Database, listing_pk: int) -> str:
     row = next(store.query("SELECT status FROM review_status WHERE listing_pk = ?", [listing_pk]), None)
     return row["status"] if row else "pending"
+
+
+def clean_note(note: str | None) -> str | None:
+    """A reviewer's note as recorded, on a listing or a network: trimmed, None when empty, refused when too long."""
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise ReviewError(f"notes are limited to {NOTE_LIMIT} characters")
+    return note
 
 
 def _validate(action: str, category: str | None, reason: str | None, note: str | None) -> None:
@@ -39,8 +48,6 @@ def _validate(action: str, category: str | None, reason: str | None, note: str |
         raise ReviewError("dismissing for reason 'other' needs a note saying why")
     if action == "note" and not note:
         raise ReviewError("a note needs some text")
-    if note is not None and len(note) > 4000:
-        raise ReviewError("notes are limited to 4000 characters")
 
 
 def decide(store: Database, listing_pk: int, user: str, action: str, **details: str | None) -> dict:
@@ -61,7 +68,7 @@ def decide_many(
     via: str | None = None,
 ) -> list[dict]:
     """Append the same decision for several listings in one transaction: all recorded, or none."""
-    note = (note or "").strip() or None
+    note = clean_note(note)
     category = category if action == "confirm" else None
     reason = reason if action == "dismiss" else None
     _validate(action, category, reason, note)
@@ -69,9 +76,7 @@ def decide_many(
         raise ReviewError("no listings to decide on")
     rows = []
     with write_transaction(store):
-        account = get_user(store, user)
-        if account is None or account.disabled:
-            raise ReviewError(f"no active user {user!r} (create one with `keywatch user add`)")
+        active_user(store, user)
         for pk in listing_pks:
             if next(store.query("SELECT 1 FROM listings WHERE pk = ?", [pk]), None) is None:
                 raise ReviewError(f"no listing with id {pk}")

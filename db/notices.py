@@ -72,6 +72,12 @@ def m001_retailers_and_notices(store):
 # ---------------------------------------------------------------- what goes into a pack
 
 
+def _seller_in(sellers: list[str]) -> tuple[str, list[str]]:
+    """Seller ids compare case-insensitively and without surrounding spaces, folded in SQL as the index
+    listings_flagged_seller_folded (db/desk_counts.py) folds them: (the condition, its parameters)."""
+    return f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})", [s.strip().lower() for s in sellers]
+
+
 def export_listings(
     store,
     *,
@@ -95,8 +101,9 @@ def export_listings(
     if sellers is not None:
         if not sellers:
             return []
-        where.append(f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})")
-        params += [s.strip().lower() for s in sellers]
+        clause, folded = _seller_in(sellers)
+        where.append(clause)
+        params += folded
     if accounts is not None:
         where.append("l.marketplace || ':' || l.seller IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(accounts))
@@ -261,8 +268,9 @@ def flagged_since(store, marketplace: str, sellers: list[str] | None, since: str
     if sellers is not None:
         if not sellers:
             return []
-        where.append(f"lower(trim(l.seller)) IN ({', '.join('?' * len(sellers))})")
-        params += [s.strip().lower() for s in sellers]
+        clause, folded = _seller_in(sellers)
+        where.append(clause)
+        params += folded
     return list(
         store.query(
             "SELECT l.pk, l.marketplace, l.listing_id, l.seller, l.first_seen FROM listings l "

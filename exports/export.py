@@ -16,7 +16,7 @@ import db
 from db import notices, retailers, warc
 from db.canonical import normalise_utc
 from db.queries import stored_body
-from db.verify import listing_index_problems
+from db.verify_index import listing_index_problems
 from exports.letter import notice_context, render_html, render_pdf
 from exports.listings import letter_rows, listing_record, pack_file, to_csv, to_json
 from exports.networks import NETWORK_FILE, NetworkNotExportable, confirmed_network, manifest_entry, notice_section

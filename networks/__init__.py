@@ -1,6 +1,7 @@
 """Seller networks: links between seller accounts (shared contacts, photos, descriptions, look-alike names) and the
 networks they form. Pure logic over what was captured: the store reads the inputs and keeps the results
-(db/networks.py), the CLI runs it (`keywatch networks`). docs/networks.md explains each link kind and its limits.
+(db/network_recompute.py), the CLI runs it (`keywatch networks`). docs/networks.md explains each link kind and its
+limits.
 
     found = find_links(pages, photos)  # Page / Photo records, one per capture
     networks = build_networks([l for l in found.links if l.id not in rejected], found.listings_of)

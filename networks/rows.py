@@ -1,8 +1,8 @@
-"""From the store's rows to link finding and back: what db/networks.py reads in, what it keeps.
+"""From the store's rows to link finding and back: what db/network_recompute.py reads in, what it keeps.
 
-links, networks, stock = compute(db.networks.page_rows(store), db.networks.photo_rows(store),
-                                 db.networks.rejected_link_ids(store))
-db.networks.save_computed(store, links, networks, stock)
+links, networks, stock = compute(db.network_recompute.page_rows(store), db.network_recompute.photo_rows(store),
+                                 db.network_decisions.rejected_link_ids(store))
+db.network_recompute.save_computed(store, links, networks, stock)
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import db
+from db import network_decisions
 from db import networks as stored
 from db.accounts import add_user
 from db.decisions import decide_many
@@ -57,7 +58,7 @@ def test_an_unconfirmed_network_cannot_be_exported(path, tmp_path):
 def test_a_confirmed_network_s_pack_carries_its_links_and_evidence(path, tmp_path):
     network = only_network(path)
     store = db.connect(path)
-    stored.decide_network(store, "rita", "confirm", network_id=network["id"], note="same number")
+    network_decisions.decide_network(store, "rita", "confirm", network_id=network["id"], note="same number")
     store.close()
     out = tmp_path / "pack.zip"
     result = export(path, out, "--network", network["id"])

@@ -5,8 +5,10 @@ import json
 import pytest
 
 import db
+from db import network_decisions
 from db import networks as stored
-from db.accounts import ReviewError, add_user
+from db.accounts import ReviewError, add_user, set_disabled
+from db.decisions import NOTE_LIMIT, decide
 from keywatch.networks_job import recompute
 from tests.support.items import make_item
 
@@ -91,15 +93,17 @@ def test_a_rejected_link_stays_rejected_after_recomputing_and_decisions_are_chai
     store = db.connect(path)
     [link] = networks_of(path)[("demo_market:alpha", "demo_market:bravo")]["links"]
     with pytest.raises(ReviewError, match="needs a note"):
-        stored.decide_network(store, "rita", "reject_link", link_id=link["id"])
-    stored.decide_network(store, "rita", "reject_link", link_id=link["id"], note="bravo quoted alpha's number")
+        network_decisions.decide_network(store, "rita", "reject_link", link_id=link["id"])
+    network_decisions.decide_network(
+        store, "rita", "reject_link", link_id=link["id"], note="bravo quoted alpha's number"
+    )
     store.close()
     recompute(path)
     found = networks_of(path)
     assert ("demo_market:alpha", "demo_market:bravo") not in found
     store = db.connect(path)
     assert stored.seller_links(store, "demo_market", "alpha")[0]["rejected"] is True
-    stored.decide_network(store, "rita", "restore_link", link_id=link["id"])
+    network_decisions.decide_network(store, "rita", "restore_link", link_id=link["id"])
     store.close()
     recompute(path)
     assert ("demo_market:alpha", "demo_market:bravo") in networks_of(path)
@@ -113,11 +117,13 @@ def test_confirming_names_the_members_and_a_changed_network_needs_confirming_aga
     store = db.connect(path)
     network = networks_of(path)[("demo_market:charlie", "demo_market:delta")]
     assert network["status"] == "unconfirmed"
-    decision = stored.decide_network(store, "rita", "confirm", network_id=network["id"], note="same Telegram")
+    decision = network_decisions.decide_network(
+        store, "rita", "confirm", network_id=network["id"], note="same Telegram"
+    )
     assert json.loads(decision["sellers"]) == network["sellers"]
     assert stored.get_network(store, network["id"])["status"] == "confirmed"
     with pytest.raises(ReviewError, match="no network"):
-        stored.decide_network(store, "rita", "confirm", network_id="Nnothere")
+        network_decisions.decide_network(store, "rita", "confirm", network_id="Nnothere")
     # A third account writes the same handle: the network is another one now, not yet confirmed.
     db.save_capture(store, make_item("10", seller="hotel", description="tg @keyless_king"))
     store.close()
@@ -136,3 +142,29 @@ def test_network_listings_and_open_listings(path):
     assert sorted(row["listing_id"] for row in listings) == ["1", "2"]
     assert len(stored.open_listing_pks(store, network["id"])) == 2
     assert [row["listing_id"] for row in stored.seller_listings(store, "demo_market", "echo")] == ["5", "6"]
+
+
+def test_a_network_decision_takes_notes_and_accounts_as_a_listing_decision_does(path):
+    """One rule for both (db.decisions.clean_note, db.accounts.active_user): a note is trimmed and at most
+    NOTE_LIMIT characters, and only an active account decides."""
+    recompute(path)
+    store = db.connect(path)
+    network = networks_of(path)[("demo_market:alpha", "demo_market:bravo")]
+    listing_pk = stored.network_listings(store, network["id"])[0]["pk"]
+    too_long = "x" * (NOTE_LIMIT + 1)
+    with pytest.raises(ReviewError, match=f"limited to {NOTE_LIMIT}"):
+        network_decisions.decide_network(store, "rita", "confirm", network_id=network["id"], note=too_long)
+    with pytest.raises(ReviewError, match=f"limited to {NOTE_LIMIT}"):
+        decide(store, listing_pk, "rita", "escalate", note=too_long)
+    confirmed = network_decisions.decide_network(store, "rita", "confirm", network_id=network["id"], note="  \n ")
+    assert confirmed["note"] is None
+    assert decide(store, listing_pk, "rita", "escalate", note=" why \n")["note"] == "why"
+    set_disabled(store, "rita")
+    for attempt in (
+        lambda: network_decisions.decide_network(store, "rita", "confirm", network_id=network["id"]),
+        lambda: decide(store, listing_pk, "rita", "escalate"),
+        lambda: network_decisions.decide_network(store, "nobody", "confirm", network_id=network["id"]),
+    ):
+        with pytest.raises(ReviewError, match="no active user"):
+            attempt()
+    assert db.verify(store).ok

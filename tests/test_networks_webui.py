@@ -5,6 +5,7 @@ import re
 import pytest
 
 import db
+from db import network_decisions
 from db import networks as stored
 from keywatch.networks_job import recompute
 from tests.support.desk import token_of
@@ -73,7 +74,7 @@ def test_confirm_then_reject_the_link_recomputes_the_networks(desk, alice, netwo
     assert rejected.status_code == 303 and rejected.location.endswith("/networks")
     with db.read_only(desk.path) as store:
         assert stored.list_networks(store) == []
-        assert [d["action"] for d in stored.network_decisions(store, network_id)] == ["confirm", "reject_link"]
+        assert [d["action"] for d in network_decisions.about_network(store, network_id)] == ["confirm", "reject_link"]
         assert db.verify(store).ok
 
 
@@ -94,6 +95,17 @@ def test_deciding_a_whole_network_covers_its_open_listings_only(desk, alice, net
     # The unflagged listing of the network is not the reviewer's to decide in bulk.
     assert statuses == {"n1": "escalated", "n2": "escalated", "n3": "escalated", "n5": "pending"}
     assert charlie["status"] == "pending"
+
+
+def test_deciding_a_whole_network_reads_the_form_as_a_listing_decision_does(desk, alice, network_id):
+    """webui.views.decision_form: confirming needs a category of the watchlist, and nothing is recorded without."""
+    token = token_of(alice, f"/network/{network_id}")
+    response = alice.post(
+        f"/network/{network_id}/decide", data={"csrf_token": token, "action": "confirm", "category": "not_a_category"}
+    )
+    assert response.status_code == 400 and b"Choose a category" in response.data
+    with db.read_only(desk.path) as store:
+        assert next(store.query("SELECT count(*) AS n FROM decisions"))["n"] == 0
 
 
 def test_a_listing_page_links_to_its_sellers_page(desk, alice, network_id):

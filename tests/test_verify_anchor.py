@@ -1,12 +1,11 @@
 """`verify --record-anchor` and `verify --since-anchor`: the incremental check covers what came after the last
 full verify, checks that the anchor still matches the chain, and leaves what came before to the full verify."""
 
-import sys
-
 import pytest
 from click.testing import CliRunner
 
 import db
+import db.verify_records
 from db.anchors import latest_anchor
 from keywatch.cli import cli
 from tests.support.items import make_item
@@ -140,13 +139,12 @@ def test_bodies_hashed_by_many_threads_find_what_one_finds(tmp_path):
 
 
 def test_records_hashed_in_worker_processes_find_what_one_process_finds(tmp_path, monkeypatch):
-    verifying = sys.modules["db.verify"]  # the module: db.verify is its function
     store = store_with_anchor(tmp_path / "s.sqlite", before=30, after=0)
     drop_append_only_triggers(store)
     store.execute("UPDATE captures SET url = url || 'x' WHERE id IN (3, 17)")
     store.execute("UPDATE listings SET marketplace = 'elsewhere' WHERE pk = 29")
     store.conn.commit()
-    monkeypatch.setattr(verifying, "PARALLEL_RECORDS", 0)  # a small store, checked as a large one is
+    monkeypatch.setattr(db.verify_records, "PARALLEL_RECORDS", 0)  # a small store, checked as a large one is
     one, many = db.verify(store, workers=1), db.verify(store, workers=2)
     assert [str(p) for p in one.problems] == [str(p) for p in many.problems]
     assert sum("content hash mismatch" in str(p) for p in many.problems) == 3

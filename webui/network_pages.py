@@ -7,24 +7,18 @@ decision and recomputes at once, so the page shows the networks as they now stan
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from db import decisions
+from db import decisions, network_decisions, network_recompute
 from db import networks as stored
 from db.accounts import ReviewError
 from networks.rows import compute
 from webui import auth
 from webui.network_graph import KIND_COLOURS, layout
 from webui.security import login_required
+from webui.views import decision_form
 
 bp = Blueprint("networks", __name__)
-
-
-def recompute() -> None:
-    """Every link and network found again from the store, after a decision that changes them."""
-    store = g.store
-    rejected = stored.rejected_link_ids(store)
-    stored.save_computed(store, *compute(stored.page_rows(store), stored.photo_rows(store), rejected))
 
 
 @bp.route("/networks")
@@ -33,7 +27,7 @@ def networks_page():
     return render_template(
         "networks.html",
         networks=stored.list_networks(g.store, with_links=False),
-        recomputed=stored.last_recompute(g.store),
+        recomputed=network_recompute.last_recompute(g.store),
     )
 
 
@@ -51,7 +45,7 @@ def network(network_id: str):
         kind_colours=KIND_COLOURS,
         listings=listings,
         open_count=sum(map(stored.is_open, listings)),
-        decisions=stored.network_decisions(g.store, network_id),
+        decisions=network_decisions.about_network(g.store, network_id),
     )
 
 
@@ -96,7 +90,7 @@ def _back(network_id: str):
 @login_required
 def confirm(network_id: str):
     try:
-        stored.decide_network(
+        network_decisions.decide_network(
             g.store,
             g.user.name,
             "confirm",
@@ -114,7 +108,7 @@ def confirm(network_id: str):
 @login_required
 def judge_link(network_id: str, link_id: str, action: str):
     try:
-        stored.decide_network(
+        network_decisions.decide_network(
             g.store,
             g.user.name,
             f"{action}_link",
@@ -126,7 +120,7 @@ def judge_link(network_id: str, link_id: str, action: str):
     except ReviewError as error:
         flash(str(error), "error")
         return redirect(url_for("networks.network", network_id=network_id), code=303)
-    recompute()
+    network_recompute.recompute(g.store, compute)  # the networks as they now stand
     flash(f"Link {'rejected' if action == 'reject' else 'restored'}; networks recomputed.", "ok")
     return _back(network_id)
 
@@ -135,21 +129,11 @@ def judge_link(network_id: str, link_id: str, action: str):
 @login_required
 def decide_network_listings(network_id: str):
     """One decision for every open listing of the network: the form names the network, never the listings."""
-    action = request.form.get("action", "")
-    category = request.form.get("category") or None
-    if action == "confirm" and category not in current_app.config["CATEGORY_LABELS"]:
-        abort(400, description="Choose a category from the watchlist to confirm.")
+    decision = decision_form()
     pks = stored.open_listing_pks(g.store, network_id)
     try:
         done = decisions.decide_many(
-            g.store,
-            pks,
-            g.user.name,
-            action,
-            category=category,
-            reason=request.form.get("reason") or None,
-            note=request.form.get("note"),
-            via=auth.web_channel(),
+            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
         )
         flash(f"Recorded {len(done)} decisions for network {network_id}.", "ok")
     except ReviewError as error:

@@ -183,7 +183,8 @@ def listing(pk: int):
     )
 
 
-def _decision_form() -> dict:
+def decision_form() -> dict:
+    """The decision a form posts (a listing's, a seller's or a network's), its category one of the watchlist's."""
     form = request.form
     decision = {
         "action": form.get("action", ""),
@@ -199,7 +200,7 @@ def _decision_form() -> dict:
 @bp.route("/listing/<int:pk>/decide", methods=["POST"], endpoint="decide")
 @login_required
 def decide_listing(pk: int):
-    decision = _decision_form()
+    decision = decision_form()
     try:
         decisions.decide(g.store, pk, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision)
     except ReviewError as error:
@@ -250,7 +251,7 @@ def decide_seller():
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
     allowed = {row["pk"] for row in queue.seller_listings(g.store, marketplace, seller, open_only=True)}
     pks = [pk for pk in pks if pk in allowed]
-    decision = _decision_form()
+    decision = decision_form()
     try:
         done = decisions.decide_many(
             g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
