@@ -33,7 +33,7 @@ RECORD_TYPES = {
     "tombstone": RecordType("tombstones"),
     "notice": RecordType("notices"),
     "marketplace_host": RecordType("marketplace_hosts"),
-    "network_decision": RecordType("network_decisions"),  # db/networks.py
+    "network_decision": RecordType("network_decisions"),  # db/network_decisions.py
 }
 
 
