@@ -325,26 +325,31 @@ _NOT_FOUND = repeat(-1)  # dict.get's default, for map()
 def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str, push: float) -> list[Match]:
     """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur ("w:" names one
     word, "b:" two)."""
-    kind, _, gram = feature.partition(":")
-    first, *rest = gram.split(" ")
+    first, *rest = feature[2:].split(" ")
     width = len(rest)
     found: list[Match] = []
     for scan, stems in zip(rules.scans, stems_by_field):
         if first not in stems:
             continue
         bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
-        i = -1
-        while len(found) < EXPLAIN_SPANS:
+        offsets, original, field = scan.norm.offsets, scan.norm.original, scan.field
+        shifted = field in rules.shifts
+        i = stems.index(first)
+        while True:
+            if not width or stems[i + 1 : i + 1 + width] == rest:
+                start, stop = bounds[2 * i], bounds[2 * (i + width) + 1]
+                if offsets is not None:  # as Normalised.original_span
+                    start, stop = offsets[start], offsets[stop - 1] + 1
+                text = original[start:stop]
+                if shifted:
+                    start, stop = rules.original_span(field, start, stop)
+                found.append(Match(feature, category, field, start, stop, text, push, "ngram"))
+                if len(found) >= EXPLAIN_SPANS:
+                    return found
             try:
                 i = stems.index(first, i + 1)
             except ValueError:
                 break
-            if width and stems[i + 1 : i + 1 + width] != rest:
-                continue
-            start, stop = scan.norm.original_span(bounds[2 * i], bounds[2 * (i + width) + 1])
-            text = scan.norm.original[start:stop]
-            start, stop = rules.original_span(scan.field, start, stop)
-            found.append(Match(feature, category, scan.field, start, stop, text, push, "ngram"))
     return found
 
 

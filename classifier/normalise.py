@@ -292,11 +292,43 @@ def _cyrillic_words(text: str) -> list[tuple[int, int]]:
     return found
 
 
+_ASCII_BYTES = bytes(range(128))
+# Non-ASCII characters that fold to one ASCII character, or to themselves ("£"), and are not Cyrillic
+# (words in real Cyrillic are transliterated); True or False per character met
+_plain_char: dict[str, bool] = {}
+
+
+def _is_plain(char: str) -> bool:
+    plain = _plain_char.get(char)
+    if plain is None:
+        out = _fold_char(char)
+        plain = _plain_char[char] = (
+            len(out) == 1 and (out.isascii() or out == char) and out.lower() == out and not _CYRILLIC.match(char)
+        )
+    return plain
+
+
 def normalise(text: str) -> Normalised:
     """Fold `text` for matching; see the module docstring for what is undone."""
     text = text or ""
     if text.isascii():
         return Normalised(text, _deleet(text.lower()), None)
+    # Mostly ASCII with a few plain characters (a "£", "【", "é"): each is replaced by its folding,
+    # the rest lowercased in one call, as the general path below would do character by character.
+    # Deleting the ASCII bytes from the UTF-8 leaves the other characters; far quicker than a regex.
+    others = set(text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+    if all(map(_is_plain, others)):
+        folded = text
+        for char in others:
+            out = _fold_char(char)
+            if out != char:
+                folded = folded.replace(char, out)
+        return Normalised(text, _deleet(folded.lower()), None)
+    return _normalise_general(text)
+
+
+def _normalise_general(text: str) -> Normalised:
+    """normalise() for any non-ASCII text."""
     cyrillic = _cyrillic_words(text) if _CYRILLIC.search(text) else None
     if cyrillic:
         return _normalise_slow(text, cyrillic)

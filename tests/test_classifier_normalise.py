@@ -1,5 +1,7 @@
 """Normalisation undoes sellers' disguises and keeps a correct map back to the original text."""
 
+import random
+
 import pytest
 
 from classifier.normalise import normalise, tokens
@@ -110,3 +112,16 @@ def test_transliterated_spans_map_back_to_the_original_word():
     k = norm.text.index("keyless")
     a, b = norm.original_span(k, k + len("keyless"))
     assert text[a:b] == "keyless"
+
+
+def test_the_quick_path_for_plain_characters_folds_as_the_general_path_does():
+    # normalise() replaces "plain" characters (one ASCII or unchanged character each: "£", "【",
+    # "é", bold letters, a lone surrogate) in bulk; mixed with every kind of character, its result
+    # must be what the character-by-character path gives
+    from classifier.normalise import _normalise_general, normalise
+
+    odd = "£€【】éÉüÜłŁßİıΣσςΑΒΡ𝐞𝐑Ｋｅⓚŀĳﬁ\u0301\u200b\u200c🔥✅•µ°½²\ud800а Кл"
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(odd) if rng.random() < 0.3 else rng.choice("Ab3 r.$|0x") for _ in range(12))
+        assert normalise(text) == _normalise_general(text), repr(text)
