@@ -51,6 +51,12 @@ CONCURRENT_ITEMS = 8
 # Keeps the garbage collector off the crawl's long-lived heap, and unseen log records unbuilt (spiders/overhead.py).
 EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 
+# Listings are classified by a process of the crawl's own (spiders/pipelines/classifier_worker.py), this many at a
+# time or what arrived within this many seconds; KEYWATCH_CLASSIFY_WORKER = False classifies in the crawl's process.
+KEYWATCH_CLASSIFY_WORKER = True
+KEYWATCH_CLASSIFY_BATCH = 16
+KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.05
+
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist
     "spiders.pipelines.render.RenderPipeline": 200,  # render flagged pages in Chromium: screenshot, DOM, resources

@@ -40,9 +40,9 @@ class ClassifyPipeline:
         pipeline = cls(
             shared_watchlist(path),
             crawler.stats,
-            watchlist_path=path if settings.getbool("KEYWATCH_CLASSIFY_WORKER", True) else None,
-            batch_size=settings.getint("KEYWATCH_CLASSIFY_BATCH", 16),
-            batch_seconds=settings.getfloat("KEYWATCH_CLASSIFY_BATCH_SECONDS", 0.05),
+            watchlist_path=path if settings.getbool("KEYWATCH_CLASSIFY_WORKER") else None,
+            batch_size=settings.getint("KEYWATCH_CLASSIFY_BATCH"),
+            batch_seconds=settings.getfloat("KEYWATCH_CLASSIFY_BATCH_SECONDS"),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
