@@ -9,7 +9,7 @@ and item page twice, each crawl in its own process:
   bare  a Scrapy spider that follows the same links and keeps nothing (same settings, no item pipelines).
 Prints pages/s for both (responses / Scrapy's elapsed time from spider open to close), their ratio (target:
 full >= 80% of bare), each crawl's peak memory (max RSS from os.wait4) and where the CPU went: the crawl
-process, its child processes (the full crawl's store writer) and the demo
+process, its child processes (the full crawl's classifier and store writer) and the demo
 server (threads of this process). Then the CPU cost per item page of each step, timed alone. Results also go
 to bench/out/crawl.json. --profile re-runs the full crawl under cProfile (the crawl process only) and prints
 where its time goes.
@@ -197,7 +197,8 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
 def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, float]:
     """CPU milliseconds per item page of each step the full pipeline adds to a bare download, timed one by one
     in this process over pages the full crawl captured (the same work, without Scrapy around it). Each name
-    says which process does the step in a crawl: the crawl's own or the store writer's."""
+    says which process does the step in a crawl: the crawl's own, its classifier's (which scores batches of up to
+    16 with classify_many: cheaper per listing than the per-call figure here) or the store writer's."""
     import pickle
     import zlib
 
@@ -243,7 +244,8 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     fields = timed("crawl: parse item page (parse_listing)", lambda response, _: spider.parse_listing(response))
     pages = list(zip(responses, fields))
     results = timed(
-        "crawl: classify title + description", lambda _, f: classify(f["title"], f["description"], watchlist)
+        "classifier: classify title + description (per call)",
+        lambda _, f: classify(f["title"], f["description"], watchlist),
     )
     pages = list(zip(results, [None] * len(results)))
     timed("crawl: Classification.to_dict", lambda result, _: result.to_dict())
