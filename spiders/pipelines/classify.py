@@ -36,7 +36,7 @@ class ClassifyPipeline:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         path = settings.get("KEYWATCH_WATCHLIST")
-        # Loaded once per crawl: every item of a run is scored against the same watchlist version.
+        # The crawl's own copy, for the fallback; the worker loads its own, and every result names the versions it used.
         pipeline = cls(
             shared_watchlist(path),
             crawler.stats,
