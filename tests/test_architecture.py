@@ -4,6 +4,7 @@ import re
 import tomllib
 
 from common.settings import ROOT
+from tests.support.project import pyproject, top_level_packages
 
 
 def contracts() -> dict[str, set[str]]:
@@ -33,7 +34,6 @@ def test_the_import_table_says_what_the_contracts_check():
 
 
 def test_every_package_of_ours_is_in_the_table_and_the_contracts():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = {pattern.rstrip("*") for pattern in config["tool"]["setuptools"]["packages"]["find"]["include"]}
+    packages = top_level_packages()
     assert packages <= set(documented())
-    assert packages == set(config["tool"]["importlinter"]["root_packages"])
+    assert packages == set(pyproject()["tool"]["importlinter"]["root_packages"])

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
 import urllib.parse
 import urllib.request
 import zipfile
@@ -22,6 +21,7 @@ import pytest
 import db
 from demo_market import DemoMarket
 from tests.support.cli import ROOT
+from tests.support.project import top_level_packages
 
 VENV_BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(
@@ -79,12 +79,11 @@ def scrapyd(tmp_path):
 
 def project_checkout(target: Path, scrapyd_url: str) -> Path:
     """A copy of the project as a user would deploy it: scrapy.cfg, pyproject.toml and the listed packages."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     target.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, target / name)
-    for package in {p.split(".")[0] for p in pyproject["tool"]["setuptools"]["packages"]}:
+    for package in top_level_packages():
         shutil.copytree(ROOT / package, target / package, ignore=shutil.ignore_patterns("__pycache__"))
     cfg = (ROOT / "scrapy.cfg").read_text()
     (target / "scrapy.cfg").write_text(cfg + f"\n[deploy:test]\nurl = {scrapyd_url}/\nproject = keywatch\n")
