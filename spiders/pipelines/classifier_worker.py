@@ -2,9 +2,8 @@
 
 Classifying was the largest single cost of the crawl's own process (bench/crawl.py): here it runs on the other
 core, and `classify_many` scores each batch's model features together. The worker loads the watchlist itself, and
-each result names the watchlist and classifier versions that produced it. One worker serves every crawl of the
-process that uses the same watchlist file (a weekly crawl runs several), so the model is in memory once more, not
-once per spider.
+each result names the watchlist and classifier versions that produced it. Each crawl starts its own and stops it
+when it closes (the crawls of a weekly run go one after another).
 """
 
 from concurrent.futures import ProcessPoolExecutor

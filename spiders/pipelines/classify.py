@@ -27,10 +27,8 @@ class ClassifyPipeline:
         self.stats = stats
         self.watchlist_path = watchlist_path  # None: never in a worker
         self.batch_size = max(1, batch_size)
-        self.batch_seconds = batch_seconds
         self.worker: ProcessPoolExecutor | None = None
-        self.waiting: list[tuple[tuple[str, str], defer.Deferred]] = []  # listings for the next batch
-        self.timer = None  # the pending time-based send of the open batch
+        self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (pair, Deferred) for the next batch
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -69,19 +67,12 @@ class ClassifyPipeline:
 
     async def classified_in_worker(self, adapter, pair):
         done: defer.Deferred = defer.Deferred()
-        self.waiting.append((pair, done))
-        if len(self.waiting) >= self.batch_size:
-            self.send_batch()
-        elif self.timer is None:
-            self.timer = workers.running_reactor().callLater(self.batch_seconds, self.send_batch)
+        self.waiting.add((pair, done), self.batch_size)
         self.attach(adapter, await maybe_deferred_to_future(done))
         return adapter.item
 
     def send_batch(self) -> None:
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        self.timer = None
-        batch, self.waiting = self.waiting, []
+        batch = self.waiting.take()
         if not batch:
             return
         reactor = workers.running_reactor()

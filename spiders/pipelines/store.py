@@ -39,9 +39,7 @@ class StorePipeline:
         self.store = None
         self.run_id = None
         self.group_size = max(1, group_size)
-        self.group_seconds = group_seconds
-        self.group: list[tuple[dict, defer.Deferred]] = []  # records waiting for their group's commit
-        self.timer = None  # the pending time-based commit of the open group
+        self.group = workers.OpenGroup(group_seconds, self.commit_group)  # (record, Deferred) awaiting their commit
         # One process writes the groups, in order (spiders/pipelines/store_writer.py), so a commit overlaps the
         # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
         self.writer: ProcessPoolExecutor | None = None
@@ -92,12 +90,8 @@ class StorePipeline:
     async def process_item(self, item):
         record = self.record_of(item)
         committed: defer.Deferred = defer.Deferred()
-        self.group.append((record, committed))
+        self.group.add((record, committed), self.group_size)
         reactor = workers.running_reactor()
-        if len(self.group) >= self.group_size:
-            self.commit_group()
-        elif self.timer is None and reactor is not None:
-            self.timer = reactor.callLater(self.group_seconds, self.commit_group)
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
         await (committed if reactor is None else maybe_deferred_to_future(committed))
         self.count_stored(record)
@@ -105,10 +99,7 @@ class StorePipeline:
 
     def commit_group(self) -> None:
         """Hand the open group to the writer process; its items are released once it has committed."""
-        if self.timer is not None and self.timer.active():
-            self.timer.cancel()
-        self.timer = None
-        group, self.group = self.group, []
+        group = self.group.take()
         if not group:
             return
         try:

@@ -49,3 +49,31 @@ def running_reactor():
         getattr(sys.modules.get("twisted.internet.reactor"), "callLater", None)
         and sys.modules["twisted.internet.reactor"]
     )
+
+
+class OpenGroup(list):
+    """Entries waiting to be handed on together: `send` runs once `size` of them have come, or `seconds` after the
+    first (a reactor timer; none without a running reactor), whichever is sooner. `send` calls `take`."""
+
+    def __init__(self, seconds: float, send):
+        super().__init__()
+        self.seconds = seconds
+        self.send = send
+        self.timer = None
+
+    def add(self, entry, size: int) -> None:
+        self.append(entry)
+        reactor = running_reactor()
+        if len(self) >= size:
+            self.send()
+        elif self.timer is None and reactor is not None:
+            self.timer = reactor.callLater(self.seconds, self.send)
+
+    def take(self) -> list:
+        """The entries so far (the group is empty again), and no timer pending."""
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        entries = list(self)
+        self.clear()
+        return entries
