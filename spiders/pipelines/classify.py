@@ -7,6 +7,7 @@ Without a running reactor (a test calling process_item) or with `KEYWATCH_CLASSI
 of a crawl whose worker died, it classifies in the crawl's own process, one listing at a time: same results.
 """
 
+import functools
 import logging
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -22,10 +23,10 @@ logger = logging.getLogger(__name__)
 
 
 class ClassifyPipeline:
-    def __init__(self, watchlist, stats=None, watchlist_path=None, batch_size: int = 16, batch_seconds: float = 0.05):
-        self.watchlist = watchlist
+    def __init__(self, watchlist_path, stats=None, in_worker=False, batch_size: int = 16, batch_seconds: float = 0.05):
+        self.watchlist_path = watchlist_path
         self.stats = stats
-        self.watchlist_path = watchlist_path  # None: never in a worker
+        self.in_worker = in_worker
         self.batch_size = max(1, batch_size)
         self.worker: ProcessPoolExecutor | None = None
         self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (pair, Deferred) for the next batch
@@ -33,20 +34,24 @@ class ClassifyPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        path = settings.get("KEYWATCH_WATCHLIST")
-        # The crawl's own copy, for the fallback; the worker loads its own, and every result names the versions it used.
         pipeline = cls(
-            shared_watchlist(path),
+            settings.get("KEYWATCH_WATCHLIST"),
             crawler.stats,
-            watchlist_path=path if settings.getbool("KEYWATCH_CLASSIFY_WORKER") else None,
+            in_worker=settings.getbool("KEYWATCH_CLASSIFY_WORKER"),
             batch_size=settings.getint("KEYWATCH_CLASSIFY_BATCH"),
             batch_seconds=settings.getfloat("KEYWATCH_CLASSIFY_BATCH_SECONDS"),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
+    @functools.cached_property
+    def watchlist(self):
+        # The crawl's own copy, loaded only when this process classifies (no worker, or a worker that died): the
+        # worker loads its own, and every result names the versions it used.
+        return shared_watchlist(self.watchlist_path)
+
     def open_spider(self):
-        if self.watchlist_path is not None and workers.running_reactor() is not None:
+        if self.in_worker and workers.running_reactor() is not None:
             self.worker = classifier_worker.start(self.watchlist_path)
             self.worker.submit(int)  # start it now: loading the watchlist overlaps the crawl's first requests
 
