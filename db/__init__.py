@@ -24,8 +24,8 @@ from db.rechecks import captured_since_interruption, recheck_targets
 from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
-from db.verify import verify
 from db.verify_result import VerifyResult
+from db.verify_store import verify
 
 __all__ = [
     "ForeignHost",

@@ -344,10 +344,7 @@ def save_classification(
         classification_id = _insert_classification(
             store, capture_id, classification, classifier_version=classifier_version
         )
-        refresh(
-            store,
-            [row["listing_pk"] for row in store.query("SELECT listing_pk FROM captures WHERE id = ?", [capture_id])],
-        )
+        refresh(store, _listings_of(store, [capture_id]))
     return classification_id
 
 
@@ -356,17 +353,16 @@ def save_classifications(store, scored) -> list[int]:
     job such as `reclassify`: the caller keeps batches small, since the write lock is held meanwhile)."""
     with write_transaction(store):
         ids = [_insert_classification(store, capture_id, c, classifier_version=None) for capture_id, c in scored]
-        refresh(
-            store,
-            [
-                row["listing_pk"]
-                for row in store.query(
-                    "SELECT DISTINCT listing_pk FROM captures WHERE id IN (SELECT value FROM json_each(?))",
-                    [json.dumps([capture_id for capture_id, _ in scored])],
-                )
-            ],
-        )
+        refresh(store, _listings_of(store, [capture_id for capture_id, _ in scored]))
     return ids
+
+
+def _listings_of(store, capture_ids: list[int]) -> list[int]:
+    rows = store.conn.execute(
+        "SELECT DISTINCT listing_pk FROM captures WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(capture_ids)],
+    ).fetchall()
+    return [pk for (pk,) in rows]
 
 
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
