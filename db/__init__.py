@@ -21,6 +21,7 @@ from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, listing_history
 from db.rechecks import captured_since_interruption, recheck_targets
+from db.reindex import ReindexResult, reindex
 from db.runs import finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
@@ -32,6 +33,7 @@ __all__ = [
     "GENESIS",
     "PurgeResult",
     "RECORD_TYPES",
+    "ReindexResult",
     "StoreChanged",
     "StoreError",
     "StoreNotFound",
@@ -56,6 +58,7 @@ __all__ = [
     "read_only",
     "read_snapshot",
     "recheck_targets",
+    "reindex",
     "record_anchor",
     "record_status",
     "save_capture",

@@ -12,7 +12,7 @@ COMMAND_MODULES = (
     "keywatch.commands.parse",  # parse
     "keywatch.commands.classify",  # classify, eval, watchlist, reclassify
     "keywatch.commands.train",  # train
-    "keywatch.commands.evidence",  # hits, show, verify, warc, purge
+    "keywatch.commands.evidence",  # hits, show, verify, warc, purge, reindex
     "keywatch.commands.review",  # serve, user, review
     "keywatch.commands.notify",  # retailer, export, verify-pack, report
     "keywatch.commands.networks",  # networks

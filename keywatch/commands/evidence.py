@@ -1,4 +1,4 @@
-"""CLI commands over the evidence store: hits, show, verify, warc, purge."""
+"""CLI commands over the evidence store: hits, show, verify, warc, purge, reindex."""
 
 import csv
 import os
@@ -261,4 +261,22 @@ def purge(days, actor, yes, db_path):
     click.echo(f"Purged {len(result.bodies)} bodies, {len(result.bodies)} tombstones written; chain head {head}")
 
 
-commands = [hits, show, verify, warc, purge]
+@click.command()
+@db_option
+def reindex(db_path):
+    """Rewrite the listings index, the search index and the review desk's counts from the chained evidence.
+
+    For when `verify` reports "index column(s) ... disagree with the chained evidence" or a desk or dashboard
+    count that disagrees: those are derived from the evidence, never evidence themselves, and this derives them
+    again. The evidence is only read. Each batch of listings is its own short write transaction, so a crawl or
+    the review desk can keep writing meanwhile. Run `keywatch verify` afterwards.
+
+    Example: keywatch reindex --db data/keywatch.sqlite && keywatch verify --db data/keywatch.sqlite
+    """
+    with open_store(db_path) as store:
+        result = db.reindex(store)
+    stray = f"; {result.stray_search_rows} stray search rows deleted" if result.stray_search_rows else ""
+    click.echo(f"Re-derived the index rows of {result.listings} listings and the desk's counts{stray}.")
+
+
+commands = [hits, show, verify, warc, purge, reindex]
