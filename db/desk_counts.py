@@ -18,6 +18,8 @@ The indexes serve the desk's queries without reading every listing (tests/test_d
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
 from db import dashboard_counts
@@ -119,12 +121,26 @@ def install(store: Database) -> None:
 def rebuild(store: Database) -> None:
     """Rewrite the review status and uncertainty columns, the counts and the marketplaces from the evidence."""
     with write_transaction(store):
+        restate(store)
+        recount(store)
+
+
+def restate(store: Database, listing_pks: list[int] | None = None) -> None:
+    """Rewrite the review status and uncertainty of these listings (all when None) from the evidence."""
+    only = "" if listing_pks is None else "WHERE l.pk IN (SELECT value FROM json_each(:pks))"
+    with write_transaction(store):
         store.execute(
             f"""UPDATE listings SET review_status = e.review_status, uncertainty = e.uncertainty
-                FROM ({_EXPECTED_STATUS}) e
+                FROM ({_EXPECTED_STATUS} {only}) e
                 WHERE e.pk = listings.pk
-                  AND (listings.review_status IS NOT e.review_status OR listings.uncertainty IS NOT e.uncertainty)"""
+                  AND (listings.review_status IS NOT e.review_status OR listings.uncertainty IS NOT e.uncertainty)""",
+            {} if listing_pks is None else {"pks": json.dumps(listing_pks)},
         )
+
+
+def recount(store: Database) -> None:
+    """Rewrite the counts and the marketplaces seen from the listings' columns."""
+    with write_transaction(store):
         store.execute("DELETE FROM desk_counts")
         store.execute(f"INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) {_RECOUNT}")
         store.execute("DELETE FROM marketplaces_seen")
