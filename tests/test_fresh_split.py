@@ -1,5 +1,6 @@
-"""The never-tuned splits stay well formed (tests/data/check_corpus.py, as a gate): phase 4 (written_d,
-real_titles_3, scored and so now "looked at") and phase 5 (written_e, written 2026-12-01, not yet scored)."""
+"""The labelled corpora written or collected for evaluation stay well formed (tests/data/check_corpus.py, as a
+gate): phase 4 (written_d, real_titles_3) and phase 5 (written_e), scored and now trained on; phase 6 (written_f,
+real_titles_4, 2026-12-01), the never-tuned split; and the training sets written_g_train and written_h_train."""
 
 import json
 from pathlib import Path
@@ -11,7 +12,18 @@ from tests.data.check_corpus import check
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@pytest.mark.parametrize("name", ["written_d.jsonl", "real_titles_3.jsonl", "written_e.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "written_d.jsonl",
+        "real_titles_3.jsonl",
+        "written_e.jsonl",
+        "written_f.jsonl",
+        "real_titles_4.jsonl",
+        "written_g_train.jsonl",
+        "written_h_train.jsonl",
+    ],
+)
 def test_the_never_tuned_split_follows_the_data_spec(name):
     rows, problems = check(DATA / name)
     assert problems == [] and len(rows) >= 60
