@@ -16,9 +16,7 @@ turn it into the report. Definitions (also in docs/notices.md):
   that marketplace, first seen after the recipient's latest notice.
 """
 
-import base64
 import functools
-import io
 import json
 import statistics
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from db import networks, notices
 from db.canonical import format_utc, utc_now
 from db.status import status_history
 from exports.display import shown, visible
+from exports.report_charts import report_charts
 
 DOWN = ("removed", "ended")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -278,90 +277,14 @@ removal* = notice to the first re-check that found the listing gone (an upper bo
 flagged listings by the same sellers first seen after the latest notice."""
 
 
-def _png(fig) -> str:
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-
-
-CHART_LABEL_ROOM = 60
-
-
-def charts(data: dict) -> dict[str, str]:
-    """PNG charts as data: URIs: outcome per retailer, and the spread of days to removal.
-
-    Drawing takes a third of a second, so charts are kept per data version: keyed by exactly what they show,
-    a report whose figures have not changed since the last one reuses its charts (the review desk's /report).
-    """
-    outcome_keys = ("retailer", "marketplace", "removed", "still_live", "down_before_notice", "not_rechecked")
-    shown_data = {
-        "rows": [{k: r[k] for k in outcome_keys} for r in data["rows"]],
-        "listings": [
-            {"state": "removed", "days_to_removal": x["days_to_removal"]}
-            for x in data["listings"]
-            if x["state"] == "removed"
-        ],
-    }
-    return dict(_drawn_charts(json.dumps(shown_data, sort_keys=True)))
-
-
-@functools.lru_cache(maxsize=32)
-def _drawn_charts(shown_data: str) -> tuple[tuple[str, str], ...]:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: reports are made on servers and in CI
-    import matplotlib.pyplot as plt
-
-    # Retailer names can be seller names: plain text, never mathtext ($...$) or TeX.
-    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-        return tuple(_charts(json.loads(shown_data), plt).items())
-
-
-def _charts(data: dict, plt) -> dict[str, str]:
-    result = {}
-    rows = data["rows"]
-    if rows:
-        labels = [shown(f"{r['retailer']} ({r['marketplace']})", CHART_LABEL_ROOM, "the table below") for r in rows]
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
-        # Bars by position, labels beside them: two labels that read alike (cut, say) still get a bar each.
-        positions = range(len(rows))
-        left = [0] * len(rows)
-        for key, label, colour in (
-            ("removed", "removed", "#2e7d32"),
-            ("still_live", "still live", "#c62828"),
-            ("down_before_notice", "down before notice", "#9e9e9e"),
-            ("not_rechecked", "not re-checked", "#ffb300"),
-        ):
-            values = [r[key] for r in rows]
-            ax.barh(positions, values, left=left, label=label, color=colour)
-            left = [a + b for a, b in zip(left, values)]
-        ax.set_yticks(positions, labels)
-        ax.set_xlabel("notified listings")
-        ax.invert_yaxis()
-        ax.legend(loc="lower right", fontsize="small")
-        ax.set_title("What happened to notified listings")
-        result["outcomes"] = _png(fig)
-        plt.close(fig)
-    days = [x["days_to_removal"] for x in data["listings"] if x["state"] == "removed"]
-    if days:
-        fig, ax = plt.subplots(figsize=(8, 3))
-        ax.hist(days, bins=min(20, max(5, len(days))), color="#1565c0")
-        ax.set_xlabel("days from notice to removal")
-        ax.set_ylabel("listings")
-        ax.set_title("Time to removal")
-        result["days"] = _png(fig)
-        plt.close(fig)
-    return result
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     # One per process: a new one compiles the template again on every /report request.
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
 
 
-def render_html(data: dict, drawn_charts: dict[str, str] | None = None) -> str:
-    """The report as one HTML document; `drawn_charts` as `charts` returns them (default: drawn by `charts`)."""
+def render_html(data: dict) -> str:
+    """The report as one HTML document, its charts inline (exports/report_charts.py)."""
     return (
         _environment()
         .get_template("report.html.j2")
@@ -369,7 +292,7 @@ def render_html(data: dict, drawn_charts: dict[str, str] | None = None) -> str:
             data=data,
             columns=COLUMNS,
             fmt=_fmt,
-            charts=charts(data) if drawn_charts is None else drawn_charts,
+            charts=report_charts(data),
             market_columns=[c for c in COLUMNS if c[0] not in ("retailer", "notices")],
             definitions=DEFINITIONS_MD.replace("*", ""),
         )

@@ -1,4 +1,4 @@
-"""The review desk's compliance report: its charts are SVG drawn from the report's figures (webui/report_charts.py),
+"""The review desk's compliance report: its charts are SVG drawn from the report's figures (exports/report_charts.py),
 safe for seller-written labels, and drawing them leaves no garbage for a later request's collection to walk."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 import db
 from db.canonical import format_utc
+from exports.report_charts import histogram, outcomes_svg, report_charts
 from tests.support.desk import logged_in
-from webui.report_charts import histogram, outcomes_svg, report_charts
 
 NOW = datetime.datetime.now(datetime.UTC)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -124,7 +124,7 @@ def settle() -> None:
     """Load what pages import on first use, then move everything loaded so far out of the garbage collector's
     sight (gc.freeze): a full collection otherwise walks the libraries' objects (NumPy, SciPy, the watchlist),
     100-300 ms on the shared 2-core VM, and lands on whichever request triggers it. For a server that was just
-    started: objects created later are collected as usual. (The report's charts are SVG, webui/report_charts.py:
+    started: objects created later are collected as usual. (The report's charts are SVG, exports/report_charts.py:
     matplotlib's left tens of thousands of objects in cycles after every drawing, for such a collection to walk.)"""
     import gc
 

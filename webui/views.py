@@ -18,7 +18,6 @@ from exports.report import compliance, parse_since, render_html
 from webui import auth
 from webui.chart import trend_svg, week_labels
 from webui.highlight import segments
-from webui.report_charts import report_charts
 from webui.security import CAPTURE_CSP, login_required, safe_next
 from webui.thumbnails import thumbnail
 from webui.timeline import timeline_entries
@@ -358,7 +357,7 @@ def report():
             f"year 1 to 9999, not {given!r}.",
         )
     data = compliance(g.store, since)
-    response = make_response(render_html(data, report_charts(data)))
+    response = make_response(render_html(data))
     # A self-contained document: inline styles and data: charts, nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
     return response

@@ -229,7 +229,7 @@ def _recorded_notice(db_path: Path, number: str | None):
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write to FILE instead of stdout (HTML embeds its PNG charts as data: URIs)",
+    help="Write to FILE instead of stdout (HTML embeds its SVG charts as data: URIs)",
 )
 @db_option
 def report(since, fmt, out, db_path):

@@ -1,9 +1,10 @@
-"""The compliance report's two charts as the review desk shows them: SVG drawn from the report's figures.
+"""The compliance report's two charts, for the report file and the review desk's /report alike: SVG drawn from
+the report's figures, labels as text.
 
-exports/report.py draws them with matplotlib (for the report file), which at a hundred retailers took four
-seconds of CPU whenever the figures changed, and left about 46,000 objects in reference cycles that a later
-request's full garbage collection walked (the desk's /report p95 of 176.8 ms at 1M listings). These take 3-5 ms
-of CPU for 200 retailers and leave almost nothing behind. Same figures, colours and labels as the file's charts.
+They were drawn with matplotlib (PNG) until 2026-12-01: at a hundred retailers that took four seconds of CPU
+whenever the figures changed, left about 46,000 objects in reference cycles for a later request's full garbage
+collection to walk (the desk's /report p95 of 176.8 ms at 1M listings), and read `$...$` in a seller's name as
+mathematics. These take 3-5 ms of CPU for 200 retailers and leave almost nothing behind.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import re
 from html import escape
 
 from exports.display import shown
-from exports.report import CHART_LABEL_ROOM
 
-OUTCOMES = (  # (key, label, colour) in stacking order, as exports/report.py draws them
+CHART_LABEL_ROOM = 60  # characters of a retailer's label; the table below the chart has the whole name
+OUTCOMES = (  # (key, label, colour) in stacking order
     ("removed", "removed", "#2e7d32"),
     ("still_live", "still live", "#c62828"),
     ("down_before_notice", "down before notice", "#9e9e9e"),
@@ -131,7 +132,7 @@ def days_svg(days: list[float]) -> str:
 
 
 def report_charts(data: dict) -> dict[str, str]:
-    """{"outcomes": ..., "days": ...} as data: URIs for exports.report.render_html, each only when it has bars."""
+    """{"outcomes": ..., "days": ...} as data: URIs, each only when it has bars."""
     charts = {}
     if data["rows"]:
         charts["outcomes"] = _data_uri(outcomes_svg(data["rows"]))
