@@ -59,7 +59,11 @@ def test_shipped_watchlist_has_exactly_the_seven_categories_with_everything_revi
 
 def test_issue_domain_names_are_in_the_watchlist():
     wl = load_watchlist(ROOT / "watchlist.yaml")
-    text = {cid: " ".join(c.strong_terms + c.device_words).lower() for cid, c in wl.categories.items()}
+    # named anywhere as evidence: key blade profiles weigh as makers, "all keys lost" as a claim (model 4)
+    text = {
+        cid: " ".join(c.strong_terms + c.makers + tuple(c.all_claims) + c.device_words).lower()
+        for cid, c in wl.categories.items()
+    }
     for name in (
         "im508",
         "im608",
