@@ -285,11 +285,14 @@ class Model:
         by_words = word_sums[:, k : 2 * k] + pair_sums[:, :k]
         logits = self.intercept + word_sums[:, :k] / char_norms + by_words / word_norms
         exps = np.exp((logits - logits.max(axis=1, keepdims=True)) / self.temperature)
-        probabilities = (exps / exps.sum(axis=1, keepdims=True)).tolist()
+        scores = exps / exps.sum(axis=1, keepdims=True)
+        probabilities = scores.tolist()
+        devices = self.device_indices
+        # the likeliest device category; of equals the first (argmax takes the first largest)
+        bests = np.asarray(devices)[scores[:, devices].argmax(axis=1)].tolist()
         out = []
-        classes, none, devices, stems = self.classes, self.none, self.device_indices, self._stems
-        for i, (p, norm, features) in enumerate(zip(probabilities, norms.tolist(), batch)):
-            best = max(devices, key=lambda c: (p[c], -c))
+        classes, none, stems = self.classes, self.none, self._stems
+        for i, (p, best, norm, features) in enumerate(zip(probabilities, bests, norms.tolist(), batch)):
             w0, w1, p0, p1 = word_bounds[i], word_bounds[i + 1], pair_bounds[i], pair_bounds[i + 1]
             out.append(
                 Prediction(
