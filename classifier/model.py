@@ -335,14 +335,22 @@ class Model:
         n_words = len(by_word)
         values = pushes.tolist()
         push = [
-            ("w:" + stems[rows[i]] if i < n_words else self.names[pairs_found[i - n_words]], values[i])
+            ("w:" + stems[rows[i]], values[i], int(rows[i]))
+            if i < n_words
+            else (self.names[pairs_found[i - n_words]], values[i], None)
             for i in candidates
         ]
         top = sorted(push, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
-        field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
+        field_stems = None
         out: list[Match] = []
-        for name, value in top:
-            out += _places(rules, field_stems, name, category, round(value, 3))
+        for name, value, row in top:
+            if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
+                out += _places(rules, field_rows, row, [], name, category, round(value, 3))
+                continue
+            if field_stems is None:
+                field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
+            first, *rest = name[2:].split(" ")
+            out += _places(rules, field_stems, first, rest, name, category, round(value, 3))
         return out
 
 
@@ -360,21 +368,24 @@ def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray
     return out
 
 
-def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str, push: float) -> list[Match]:
-    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur ("w:" names one
-    word, "b:" two)."""
-    first, *rest = feature[2:].split(" ")
+def _places(
+    rules: RuleResult, by_field: list, first, rest: list, feature: str, category: str, push: float
+) -> list[Match]:
+    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur: `first`
+    followed by `rest`, looked for in each field's words (cache rows or stems, as `by_field` holds)."""
     width = len(rest)
     found: list[Match] = []
-    for scan, stems in zip(rules.scans, stems_by_field):
-        if first not in stems:
+    for scan, words in zip(rules.scans, by_field):
+        times = words.count(first)
+        if not times:
             continue
         bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
         offsets, original, field = scan.norm.offsets, scan.norm.original, scan.field
         shifted = field in rules.shifts
-        i = stems.index(first)
-        while True:
-            if not width or stems[i + 1 : i + 1 + width] == rest:
+        i = -1
+        for _ in range(times):
+            i = words.index(first, i + 1)
+            if not width or words[i + 1 : i + 1 + width] == rest:
                 start, stop = bounds[2 * i], bounds[2 * (i + width) + 1]
                 if offsets is not None:  # as Normalised.original_span
                     start, stop = offsets[start], offsets[stop - 1] + 1
@@ -384,10 +395,6 @@ def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str
                 found.append(Match(feature, category, field, start, stop, text, push, "ngram"))
                 if len(found) >= EXPLAIN_SPANS:
                     return found
-            try:
-                i = stems.index(first, i + 1)
-            except ValueError:
-                break
     return found
 
 
