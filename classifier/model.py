@@ -176,7 +176,7 @@ class Model:
 
     def _features(self, rules: RuleResult) -> tuple[list[int], list[list[int]]]:
         """A listing's word rows (one per word, repeats included) and the same by field. Its word
-        pairs are looked up in _score, for the whole batch at once (_pair_ngrams)."""
+        pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
         cached = self._word_rows.get
         tokens: list[int] = []
         fields: list[list[int]] = []
@@ -288,7 +288,7 @@ class Model:
         scores = exps / exps.sum(axis=1, keepdims=True)
         probabilities = scores.tolist()
         devices = self.device_indices
-        # the likeliest device category; of equals the first (argmax takes the first largest)
+        # the likeliest device category; on a tie the first, as argmax takes the first largest
         bests = np.asarray(devices)[scores[:, devices].argmax(axis=1)].tolist()
         out = []
         classes, none, stems = self.classes, self.none, self._stems
