@@ -111,8 +111,18 @@ class Model:
         self.w = np.ascontiguousarray(weights.T)  # ngrams x classes
         self.intercept = np.asarray(data["intercept"], dtype=float)
         self.device_indices = [i for i in range(len(self.classes)) if i != self.none]
-        # looked up by (word, word): no strings built per listing
         self.pair_index = {tuple(n[2:].split(" ")): i for i, n in enumerate(self.names) if n.startswith("b:")}
+        # A listing's word pairs are looked up for a whole batch at once in numpy: each word of a
+        # pair n-gram has a number, each pair n-gram the code first * size + second, sorted
+        pair_words = sorted({w for pair in self.pair_index for w in pair})
+        self._pair_word = {w: i for i, w in enumerate(pair_words)}
+        self._pair_size = max(1, len(pair_words))
+        codes = np.array(
+            [self._pair_word[a] * self._pair_size + self._pair_word[b] for a, b in self.pair_index], dtype=np.int64
+        )
+        order = np.argsort(codes)
+        self._pair_codes = codes[order]
+        self._pair_ngrams = np.fromiter(self.pair_index.values(), dtype=np.intp, count=len(codes))[order]
         self.char_index = {n[2:]: i for i, n in enumerate(self.names) if n.startswith("c:")}
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
@@ -132,6 +142,7 @@ class Model:
         # by row: its character n-grams' share of the logits, then its word feature's (idf x weights),
         # then the squared length of its character n-grams' vector and its word feature's idf squared
         self._rows = np.zeros((_CACHE_LIMIT, 2 * k + 2))
+        self._row_pair_word = np.full(_CACHE_LIMIT, -1, dtype=np.int64)  # by row: its number in pair n-grams
 
     @property
     def info(self) -> dict:
@@ -157,27 +168,53 @@ class Model:
             if i is not None:
                 self._rows[row, k : 2 * k] = self.idf[i] * self.w[i]
                 self._rows[row, 2 * k + 1] = self.idf[i] ** 2
+            self._row_pair_word[row] = self._pair_word.get(w, -1)
             self._stem_rows[w] = row
             self._stems.append(w)
         self._word_rows[raw] = row
         return row
 
-    def _features(self, rules: RuleResult) -> tuple[list[int], list[int], list[tuple[str, list[str]]]]:
-        """A listing's word rows (one per word, repeats included), its known pairs' n-gram indices
-        (-1: not in the vocabulary) and its stems by field."""
-        stems, cached, pair_get = self._stems, self._word_rows.get, self.pair_index.get
-        words: list[tuple[str, list[str]]] = []
+    def _features(self, rules: RuleResult) -> tuple[list[int], list[list[int]]]:
+        """A listing's word rows (one per word, repeats included) and the same by field. Its word
+        pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
+        cached = self._word_rows.get
         tokens: list[int] = []
-        pair_ids: list[int] = []
+        fields: list[list[int]] = []
         for scan in rules.scans:
             found = list(map(cached, scan.words))
             if None in found:
                 found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
             tokens += found  # type: ignore[arg-type]
-            field_stems = list(map(stems.__getitem__, found))  # type: ignore[arg-type]
-            words.append((scan.field, field_stems))
-            pair_ids += map(pair_get, zip(field_stems, field_stems[1:]), _NOT_FOUND)
-        return tokens, pair_ids, words
+            fields.append(found)  # type: ignore[arg-type]
+        return tokens, fields
+
+    def _pair_ngrams_one(self, fields: list[list[int]]) -> list[int]:
+        """_pair_ngrams_of for one listing, by dictionary (a dozen numpy calls cost more for one
+        listing): each pair's n-gram index in text order, -1 for a pair not in the vocabulary."""
+        stems, pair_get = self._stems, self.pair_index.get
+        out: list[int] = []
+        for rows in fields:
+            field_stems = list(map(stems.__getitem__, rows))
+            out += map(pair_get, zip(field_stems, field_stems[1:]), _NOT_FOUND)
+        return out
+
+    def _pair_ngrams_of(self, batch: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """The pair n-grams of a batch's listings: (n-gram index, listing) of every pair of adjacent
+        words in the vocabulary, in text order (pairs never cross from title to description)."""
+        field_sizes = [len(f) for features in batch for f in features[1]]
+        words = np.fromiter(chain.from_iterable(f[0] for f in batch), dtype=np.intp, count=sum(field_sizes))
+        ids = self._row_pair_word[words]
+        first, second = ids[:-1], ids[1:]
+        ok = (first >= 0) & (second >= 0)
+        ends = np.cumsum(field_sizes) - 1  # the last word of a field pairs with nothing after it
+        ok[ends[(ends >= 0) & (ends < len(ok))]] = False
+        at = np.flatnonzero(ok)
+        codes = first[at] * self._pair_size + second[at]
+        place = np.searchsorted(self._pair_codes, codes)
+        known = place < len(self._pair_codes)
+        known[known] = self._pair_codes[place[known]] == codes[known]
+        listing_of = np.repeat(np.arange(len(batch)), [len(f[0]) for f in batch])
+        return self._pair_ngrams[place[known]], listing_of[at[known]]
 
     def predict(self, rules: RuleResult) -> Prediction:
         """Calibrated probabilities for one listing (classes: "none" and every category)."""
@@ -206,7 +243,7 @@ class Model:
             return []
         n, k, vocabulary = len(batch), len(self.classes), len(self.names)
         if n == 1:  # one listing (classify()): a Counter is quicker than np.unique's overhead
-            counted, counted_pairs = Counter(batch[0][0]), Counter(batch[0][1])
+            counted, counted_pairs = Counter(batch[0][0]), Counter(self._pair_ngrams_one(batch[0][1]))
             counted_pairs.pop(-1, None)  # not an n-gram
             rows = np.fromiter(counted, dtype=np.intp, count=len(counted))
             word_counts = np.fromiter(counted.values(), dtype=float, count=len(counted))
@@ -220,10 +257,8 @@ class Model:
             keys += np.repeat(np.arange(0, n * _CACHE_LIMIT, _CACHE_LIMIT, dtype=np.int64), sizes)
             words, word_counts = np.unique(keys, return_counts=True)
             rows = words % _CACHE_LIMIT
-            sizes = [len(f[1]) for f in batch]
-            keys = np.fromiter(chain.from_iterable(f[1] for f in batch), dtype=np.int64, count=sum(sizes))
-            offsets = np.repeat(np.arange(0, n * vocabulary, vocabulary, dtype=np.int64), sizes)
-            keys = (keys + offsets)[keys >= 0]  # -1: not an n-gram
+            pair_ngrams, pair_listings = self._pair_ngrams_of(batch)
+            keys = pair_ngrams.astype(np.int64) + pair_listings.astype(np.int64) * vocabulary
             pairs, pair_counts = np.unique(keys, return_counts=True)
             pairs_found = pairs % vocabulary
         row_counts = word_counts.astype(float, copy=False)
@@ -250,11 +285,14 @@ class Model:
         by_words = word_sums[:, k : 2 * k] + pair_sums[:, :k]
         logits = self.intercept + word_sums[:, :k] / char_norms + by_words / word_norms
         exps = np.exp((logits - logits.max(axis=1, keepdims=True)) / self.temperature)
-        probabilities = (exps / exps.sum(axis=1, keepdims=True)).tolist()
+        scores = exps / exps.sum(axis=1, keepdims=True)
+        probabilities = scores.tolist()
+        devices = self.device_indices
+        # the likeliest device category; on a tie the first, as argmax takes the first largest
+        bests = np.asarray(devices)[scores[:, devices].argmax(axis=1)].tolist()
         out = []
-        classes, none, devices, stems = self.classes, self.none, self.device_indices, self._stems
-        for i, (p, norm, features) in enumerate(zip(probabilities, norms.tolist(), batch)):
-            best = max(devices, key=lambda c: (p[c], -c))
+        classes, none, stems = self.classes, self.none, self._stems
+        for i, (p, best, norm, features) in enumerate(zip(probabilities, bests, norms.tolist(), batch)):
             w0, w1, p0, p1 = word_bounds[i], word_bounds[i + 1], pair_bounds[i], pair_bounds[i + 1]
             out.append(
                 Prediction(
@@ -271,7 +309,7 @@ class Model:
                         norm[1],
                         pairs_found[p0:p1],
                         pair_values[p0:p1],
-                        features[2],
+                        features[1],
                     ),
                 )
             )
@@ -281,7 +319,7 @@ class Model:
         """The words and word pairs that pushed `category` most against "none" (in log-odds), with
         their places in the text. A word's push is its character n-grams' and its word feature's."""
         c = self.classes.index(category)
-        rows, row_counts, shares, stems, char_norm, word_norm, pairs_found, pair_values, words = prediction.parts
+        rows, row_counts, shares, stems, char_norm, word_norm, pairs_found, pair_values, field_rows = prediction.parts
         k, none = len(self.classes), self.none
         by_word = row_counts * (
             (shares[:, c] - shares[:, none]) / char_norm + (shares[:, k + c] - shares[:, k + none]) / word_norm
@@ -297,15 +335,26 @@ class Model:
         n_words = len(by_word)
         values = pushes.tolist()
         push = [
-            ("w:" + stems[rows[i]] if i < n_words else self.names[pairs_found[i - n_words]], values[i])
+            ("w:" + stems[rows[i]], values[i], int(rows[i]))
+            if i < n_words
+            else (self.names[pairs_found[i - n_words]], values[i], None)
             for i in candidates
         ]
         top = sorted(push, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
-        field_stems = [s for _, s in words]
+        field_stems = None
         out: list[Match] = []
-        for name, value in top:
-            out += _places(rules, field_stems, name, category, round(value, 3))
+        for name, value, row in top:
+            if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
+                out += _places(rules, field_rows, row, [], name, category, round(value, 3))
+                continue
+            if field_stems is None:
+                field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
+            first, *rest = name[2:].split(" ")
+            out += _places(rules, field_stems, first, rest, name, category, round(value, 3))
         return out
+
+
+_NOT_FOUND = repeat(-1)  # dict.get's default, for map()
 
 
 def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray:
@@ -319,24 +368,24 @@ def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray
     return out
 
 
-_NOT_FOUND = repeat(-1)  # dict.get's default, for map()
-
-
-def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str, push: float) -> list[Match]:
-    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur ("w:" names one
-    word, "b:" two)."""
-    first, *rest = feature[2:].split(" ")
+def _places(
+    rules: RuleResult, by_field: list, first, rest: list, feature: str, category: str, push: float
+) -> list[Match]:
+    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur: `first`
+    followed by `rest`, looked for in each field's words (cache rows or stems, as `by_field` holds)."""
     width = len(rest)
     found: list[Match] = []
-    for scan, stems in zip(rules.scans, stems_by_field):
-        if first not in stems:
+    for scan, words in zip(rules.scans, by_field):
+        times = words.count(first)
+        if not times:
             continue
         bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
         offsets, original, field = scan.norm.offsets, scan.norm.original, scan.field
         shifted = field in rules.shifts
-        i = stems.index(first)
-        while True:
-            if not width or stems[i + 1 : i + 1 + width] == rest:
+        i = -1
+        for _ in range(times):
+            i = words.index(first, i + 1)
+            if not width or words[i + 1 : i + 1 + width] == rest:
                 start, stop = bounds[2 * i], bounds[2 * (i + width) + 1]
                 if offsets is not None:  # as Normalised.original_span
                     start, stop = offsets[start], offsets[stop - 1] + 1
@@ -346,10 +395,6 @@ def _places(rules: RuleResult, stems_by_field: list, feature: str, category: str
                 found.append(Match(feature, category, field, start, stop, text, push, "ngram"))
                 if len(found) >= EXPLAIN_SPANS:
                     return found
-            try:
-                i = stems.index(first, i + 1)
-            except ValueError:
-                break
     return found
 
 

@@ -152,3 +152,34 @@ def test_a_batch_of_one_and_a_batch_of_many_score_the_same(wl):
         alone = wl.model.predict(rules)
         assert alone.probabilities == pytest.approx(batched.probabilities, rel=1e-12, abs=1e-15)
         assert alone.category == batched.category
+
+
+def test_a_batch_looks_up_the_word_pairs_training_counts(wl):
+    """The batch's pair n-grams (found in numpy over word rows) are exactly those of the training's
+    features (classifier.model.pairs), listing by listing: none crosses from title to description,
+    and empty fields shift nothing."""
+    from collections import Counter
+
+    from classifier.model import listing_words, pairs
+    from classifier.rules import weigh
+
+    model = wl.model
+    first, second = next(name[2:].split(" ") for name in model.names if name.startswith("b:"))
+    listings = [
+        (f"x {first}", f"{second} y"),  # a known pair only across the fields: not a feature
+        ("", f"{first} {second} {first} {second}"),
+        (f"{first} {second}", ""),
+        ("", ""),
+        (f"{first}", f"{first} {second}"),
+    ] + corpus_texts(10)
+    weighed = [weigh(title, description, wl) for title, description in listings]
+    features = [model._features(rules) for rules in weighed]
+    ngrams, owners = model._pair_ngrams_of(features)
+    found = [Counter() for _ in listings]
+    for ngram, owner in zip(ngrams.tolist(), owners.tolist()):
+        found[owner][ngram] += 1
+    for rules, got, one in zip(weighed, found, features):
+        expected = Counter(model.index[p] for p in pairs(listing_words(rules)) if p in model.index)
+        assert got == expected
+        assert Counter(i for i in model._pair_ngrams_one(one[1]) if i >= 0) == expected
+    assert found[0] == Counter() and found[1][model.index[f"b:{first} {second}"]] == 2
