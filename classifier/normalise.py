@@ -179,7 +179,15 @@ LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "£": "l"}
 _WORD = re.compile(r"[a-z0-9@$!|€£]+")
 # Model numbers keep their digits: im508, hu66, k518, x300, 433mhz, 12v, 4g.
 _MODEL_NUMBER = re.compile(r"[a-z]{0,6}\d{2,}[a-z]{0,3}|\d+[a-z]{1,3}|\d+[a-z]+\d+|[a-z]\d")
-WORD = re.compile(r"[a-z0-9]+")  # a word of the normalised text
+# A word of the normalised text: a run of Latin letters and digits (every Latin-like script is folded to them), a
+# run of Arabic, Hebrew, Devanagari or Hangul letters, or one Chinese character or kana: those are written without
+# spaces between words, so each character is a word and the model's word pairs are its character bigrams. Before
+# 2026-12-01 only the first kind counted, and a Chinese, Japanese, Korean or Arabic listing had no features at all.
+WORD = re.compile(
+    r"[a-z0-9]+"
+    r"|[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u0900-\u097f\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+"
+    r"|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]"
+)
 GAPS_AND_WORDS = re.compile(f"({WORD.pattern})")  # split(): gap, word, gap, word, ..., gap
 
 # each character's replacement, ASCII ones ready (lowercase), others as they are met
@@ -204,7 +212,8 @@ def _fold_char(char: str) -> str:
                 if category == "Mn" or category == "Cf":  # accents, zero-width joiners/spaces
                     continue
                 low = HOMOGLYPHS.get(low, low)
-                if category[0] in "LN" or low in LEET_SYMBOLS or low.isascii():
+                # A spacing mark is part of its word: the vowel signs of Devanagari and other Indic scripts.
+                if category[0] in "LN" or category == "Mc" or low in LEET_SYMBOLS or low.isascii():
                     pieces.append(low)
                 else:  # emoji, dingbats, box drawing, ...: decoration that separates words
                     pieces.append(" ")
