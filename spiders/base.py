@@ -9,6 +9,7 @@ How an item page becomes the fields that are stored (identity from what was fetc
 spiders/reading.py, which this class builds on.
 """
 
+import functools
 import random
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +20,7 @@ from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
 
 from classifier import classify, shared_watchlist
+from spiders.counting import Counts
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
@@ -100,6 +102,11 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         return (fields.get("extra") or {}).get("description_url")
 
     # ---- configuration ----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def count(self) -> Counts:
+        """`self.count(key)` adds one to a stat of the crawl (spiders/counting.py: cheaper than inc_value)."""
+        return Counts(self.crawler.stats)
 
     @property
     def watchlist(self):
@@ -185,22 +192,22 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if self.blocked(response):
             return
         if self.marketplace_of(response.url) is None:  # a next-page link or redirect off the marketplace
-            self.crawler.stats.inc_value("keywatch/pages_off_site")
+            self.count("keywatch/pages_off_site")
             return
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
             yield from self.parse_failed(response, error)
             return
-        self.crawler.stats.inc_value("keywatch/search_pages")
+        self.count("keywatch/search_pages")
         if not cards:
-            self.crawler.stats.inc_value("keywatch/search_pages_empty")
+            self.count("keywatch/search_pages_empty")
         for card in cards:
             card, _ = sanitise(card)
             url = card.get("url") or ""
             card["listing_id"] = self.listing_id_of(url) or card.get("listing_id")  # as the item page will be known
             if self.marketplace_of(url) is None or not card["listing_id"]:
-                self.crawler.stats.inc_value("keywatch/cards_rejected")  # a link off the marketplace, or no id
+                self.count("keywatch/cards_rejected")  # a link off the marketplace, or no id
                 continue
             yield from self.screen_card(card)
         next_href = self.next_page(response)
@@ -215,8 +222,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if listing_id in self.seen_listing_ids:
             return
         self.seen_listing_ids.add(listing_id)
-        stats = self.crawler.stats
-        stats.inc_value("keywatch/cards_screened")
+        self.count("keywatch/cards_screened")
         score = None if self.mode == "all" else self.screen_score(card.get("title") or "")
         if score is None:
             purpose = "all"  # every item is fetched: no screening needed
@@ -228,8 +234,8 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         request = self.item_request(card, {"purpose": purpose, "screen_score": score})
         if request is not None:
-            stats.inc_value(f"keywatch/cards_fetched/{purpose}")
-            stats.inc_value("keywatch/cards_fetched")
+            self.count(f"keywatch/cards_fetched/{purpose}")
+            self.count("keywatch/cards_fetched")
             yield request
 
     def item_request(self, card: dict[str, Any], meta: dict[str, Any]) -> scrapy.Request | None:
@@ -246,14 +252,13 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
         """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
         marketplace at all, both counted)."""
-        stats = self.crawler.stats
-        stats.inc_value("keywatch/item_pages")
+        self.count("keywatch/item_pages")
         if self.blocked(response):
-            stats.inc_value("keywatch/item_pages_skipped/robot_check")
+            self.count("keywatch/item_pages_skipped/robot_check")
             return
         marketplace = self.marketplace_of(response.url)
         if marketplace is None:
-            stats.inc_value("keywatch/item_pages_skipped/off_site")
+            self.count("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
         fields = self.read_listing(response, marketplace, card)
@@ -261,7 +266,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if fields["extra"].get("parse_error"):  # stored all the same, and counted
             self.parse_failed(response, fields["extra"]["parse_error"])
         else:
-            stats.inc_value("keywatch/items")
+            self.count("keywatch/items")
         item = self.build_item(response, fields)
         url = self.description_url(fields)
         if not url:
@@ -291,12 +296,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         adapter["description"], problem = text(visible_text(response), DESCRIPTION_LIMIT, multiline=True)
         if problem:
             adapter["extra"].setdefault("field_problems", {})["description"] = problem
-            self.crawler.stats.inc_value("keywatch/field_problems/description")
+            self.count("keywatch/field_problems/description")
         yield item
 
     def description_failed(self, failure):
         # The item page itself was captured: keep it, and say why the description is missing.
-        self.crawler.stats.inc_value("keywatch/description_errors")
+        self.count("keywatch/description_errors")
         item = failure.request.cb_kwargs["item"]
         ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
@@ -306,7 +311,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         marketplace = marketplace or self.marketplace
         if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
-            self.crawler.stats.inc_value("keywatch/rechecks/off_site")
+            self.count("keywatch/rechecks/off_site")
             self.logger.warning(
                 "re-check of %s:%s went off the marketplace to %s", marketplace, listing_id, response.url
             )
@@ -315,7 +320,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         shown = self.listing_id_of(response.url)
         if status != "removed" and self.item_id is not None and shown not in (None, str(listing_id)):
             status = "removed"  # the address now shows another listing
-        self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
+        self.count(f"keywatch/rechecks/{status}")
         if status == "removed":  # a redirect's target is a search page, not the listing's address
             fields = {
                 "marketplace": marketplace,
@@ -364,16 +369,16 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         """
         reason = blocked_reason(response)
         if reason:
-            self.crawler.stats.inc_value("keywatch/blocked_pages")
+            self.count("keywatch/blocked_pages")
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
     def parse_failed(self, response: Response, error: Exception | str):
-        self.crawler.stats.inc_value("keywatch/parse_errors")
+        self.count("keywatch/parse_errors")
         reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         self.logger.error("could not parse %s (%s)", response.url, reason)
         return ()
 
     def on_error(self, failure):
-        self.crawler.stats.inc_value("keywatch/request_errors")
+        self.count("keywatch/request_errors")
         self.logger.error("request failed: %s", failure.getErrorMessage())

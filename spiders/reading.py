@@ -157,11 +157,11 @@ class ListingReader:
 
     def count_reading(self, response: Response, fields: dict[str, Any]) -> None:
         """Stats for what could not be read on a page, and what it claimed about its identity."""
-        stats, extra = self.crawler.stats, fields["extra"]
+        extra = fields["extra"]
         for name in extra.get("field_problems") or {}:
-            stats.inc_value(f"keywatch/field_problems/{name}")
+            self.count(f"keywatch/field_problems/{name}")
         if extra.get("claims"):
-            stats.inc_value("keywatch/identity_claims_rejected")
+            self.count("keywatch/identity_claims_rejected")
             for name in extra["claims"]:
-                stats.inc_value(f"keywatch/identity_claims_rejected/{name}")
+                self.count(f"keywatch/identity_claims_rejected/{name}")
             self.logger.info("%s claims to be %s; kept as claims", response.url, extra["claims"])
