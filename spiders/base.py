@@ -18,6 +18,8 @@ from urllib.parse import quote_plus
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from classifier import classify, shared_watchlist
 from spiders.counting import Counts
@@ -25,6 +27,7 @@ from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 from spiders.parsing import BlockedPage, blocked_reason
+from spiders.pipelines.classify import ClassifyPipeline
 from spiders.reading import ListingReader, join, redirects_of
 
 ENDED_MARKERS = (
@@ -35,6 +38,9 @@ ENDED_MARKERS = (
     "this ad has expired",
     "this ad is no longer available",
 )
+
+# What a listing says, as an item holds it (besides its identity).
+LISTING_FIELDS = ("title", "description", "price", "currency", "seller", "condition", "extra")
 
 
 def capture_of(response: Response) -> dict[str, Any]:
@@ -60,6 +66,9 @@ def visible_text(response: Response) -> str:
 
 class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
+    # A site whose item pages hold all of a listing (no description document to fetch before it is classified):
+    # in a crawl with a classifier process, that process reads its pages, and the crawl's own only fetches them.
+    complete_pages: bool = False
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
 
@@ -71,6 +80,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         self.sample_rate_arg = sample_rate
         self.random = random.Random(seed)
         self.seen_listing_ids: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = kwargs  # the classifier's process builds its own copy from them, to read item pages
+        return spider
 
     # ---- site hooks -------------------------------------------------------------------------------
 
@@ -197,7 +212,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
-            yield from self.parse_failed(response, error)
+            yield from self.parse_failed(response.url, error)
             return
         self.count("keywatch/search_pages")
         if not cards:
@@ -261,12 +276,11 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             self.count("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
+        if self.reads_elsewhere:
+            yield self.unread_item(response, marketplace, card)
+            return
         fields = self.read_listing(response, marketplace, card)
-        self.count_reading(response, fields)
-        if fields["extra"].get("parse_error"):  # stored all the same, and counted
-            self.parse_failed(response, fields["extra"]["parse_error"])
-        else:
-            self.count("keywatch/items")
+        self.count_read(response.url, fields)
         item = self.build_item(response, fields)
         url = self.description_url(fields)
         if not url:
@@ -285,6 +299,44 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             cb_kwargs={"item": item},
             dont_filter=True,
         )
+
+    @functools.cached_property
+    def reads_elsewhere(self) -> bool:
+        """Whether the classifier's process reads this crawl's item pages: the site's pages are complete, and the
+        crawl classifies in a process of its own (KEYWATCH_READ_IN_WORKER, KEYWATCH_CLASSIFY_WORKER)."""
+        settings = self.crawler.settings
+        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
+        return (
+            self.complete_pages
+            and settings.getbool("KEYWATCH_READ_IN_WORKER")
+            and settings.getbool("KEYWATCH_CLASSIFY_WORKER")
+            and any(load_object(path) is ClassifyPipeline for path in pipelines)
+        )
+
+    def unread_item(self, response: Response, marketplace: str, card: dict[str, Any] | None) -> ListingItem:
+        """The capture as an item whose page the classifier's process is to read (`read_fetched`); until then its
+        identity is what the fetched URL says."""
+        fields = {"marketplace": marketplace, "listing_id": self.listing_id_of(response.url) or response.url}
+        item = self.build_item(response, {**fields, "url": response.url})
+        item.unread = {"card": card, "marketplace": marketplace, "redirects": redirects_of(response)}
+        return item
+
+    def took_reading(self, adapter: ItemAdapter, fields: dict[str, Any]) -> None:
+        """Fill in an unread item's listing fields from its reading (done elsewhere, `read_fetched`), and count it."""
+        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
+            if fields.get(name) is not None:
+                adapter[name] = fields[name]
+        adapter["unread"] = None
+        self.count_read(adapter["response_url"], fields)
+
+    def count_read(self, url: str, fields: dict[str, Any]) -> None:
+        """Counts for an item page read, here or in the classifier's process; one that did not parse is stored all
+        the same, logged and counted."""
+        self.count_reading(url, fields)
+        if fields["extra"].get("parse_error"):
+            self.parse_failed(url, fields["extra"]["parse_error"])
+        else:
+            self.count("keywatch/items")
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
@@ -330,7 +382,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             }
         else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
             fields = self.read_listing(response, marketplace, listing_id=listing_id)
-            self.count_reading(response, fields)
+            self.count_reading(response.url, fields)
             if fields["extra"].get("parse_error"):
                 self.logger.warning(
                     "re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"]
@@ -340,11 +392,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
-        known = {
-            k: fields[k]
-            for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
-            if fields.get(k) is not None
-        }
+        known = {k: fields[k] for k in LISTING_FIELDS if fields.get(k) is not None}
         capture = capture_of(response)
         return ListingItem(
             marketplace=fields["marketplace"],
@@ -373,10 +421,10 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
-    def parse_failed(self, response: Response, error: Exception | str):
+    def parse_failed(self, url: str, error: Exception | str):
         self.count("keywatch/parse_errors")
         reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        self.logger.error("could not parse %s (%s)", response.url, reason)
+        self.logger.error("could not parse %s (%s)", url, reason)
         return ()
 
     def on_error(self, failure):
