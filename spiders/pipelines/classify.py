@@ -3,7 +3,7 @@
 In a crawl the listings are scored by the classifier's own process (spiders/pipelines/classifier_worker.py), in
 batches of `KEYWATCH_CLASSIFY_BATCH` or whatever arrived within `KEYWATCH_CLASSIFY_BATCH_SECONDS`; an item waits
 in this pipeline until its batch is back, so the render and photo pipelines after it still see its classification.
-An item page the crawl left unread (`ListingItem.unread`: a site whose pages are complete) is read there too, and
+An item page the crawl left unread (`ListingItem.unread`, with KEYWATCH_READ_IN_WORKER) is read there too, and
 its fields are filled in here, with the spider's counts for them. Without a running reactor (a test calling
 process_item) or with `KEYWATCH_CLASSIFY_WORKER` off, and for the rest of a crawl whose worker died, it reads and
 classifies in the crawl's own process, one listing at a time: same results.
