@@ -5,9 +5,10 @@ Classifying was the largest single cost of the crawl's own process (bench/crawl.
 core, and `classify_many` scores each batch's model features together. Reading an item page (its HTML tree, its
 JSON-LD, identity from the fetch, sanitising) came next; it is a pure function of the capture (bytes, URLs,
 headers), so it can run here too, by a copy of the crawl's spider built from the same arguments. It is off by
-default: on 2 shared cores it cost this process about twice what it saved the crawl's (README, *Benchmarks*). The worker loads
-the watchlist itself, and each result names the watchlist and classifier versions that produced it. Each crawl
-starts its own and stops it when it closes (the crawls of a weekly run go one after another).
+default: on 2 shared cores it cost this process about twice what it saved the crawl's (README, *Benchmarks*).
+
+The worker loads the watchlist itself, and each result names the watchlist and classifier versions that produced
+it. Each crawl starts its own and stops it when it closes (the crawls of a weekly run go one after another).
 """
 
 from concurrent.futures import ProcessPoolExecutor
