@@ -119,8 +119,8 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
     # ---- configuration ----------------------------------------------------------------------------
 
     @functools.cached_property
-    def count(self) -> Counts:
-        """`self.count(key)` adds one to a stat of the crawl (spiders/counting.py: cheaper than inc_value)."""
+    def tally(self) -> Counts:
+        """`self.tally(key)` adds one to a stat of the crawl (spiders/counting.py: cheaper than inc_value)."""
         return Counts(self.crawler.stats)
 
     @property
@@ -207,22 +207,22 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if self.blocked(response):
             return
         if self.marketplace_of(response.url) is None:  # a next-page link or redirect off the marketplace
-            self.count("keywatch/pages_off_site")
+            self.tally("keywatch/pages_off_site")
             return
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
             yield from self.parse_failed(response.url, error)
             return
-        self.count("keywatch/search_pages")
+        self.tally("keywatch/search_pages")
         if not cards:
-            self.count("keywatch/search_pages_empty")
+            self.tally("keywatch/search_pages_empty")
         for card in cards:
             card, _ = sanitise(card)
             url = card.get("url") or ""
             card["listing_id"] = self.listing_id_of(url) or card.get("listing_id")  # as the item page will be known
             if self.marketplace_of(url) is None or not card["listing_id"]:
-                self.count("keywatch/cards_rejected")  # a link off the marketplace, or no id
+                self.tally("keywatch/cards_rejected")  # a link off the marketplace, or no id
                 continue
             yield from self.screen_card(card)
         next_href = self.next_page(response)
@@ -237,7 +237,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if listing_id in self.seen_listing_ids:
             return
         self.seen_listing_ids.add(listing_id)
-        self.count("keywatch/cards_screened")
+        self.tally("keywatch/cards_screened")
         score = None if self.mode == "all" else self.screen_score(card.get("title") or "")
         if score is None:
             purpose = "all"  # every item is fetched: no screening needed
@@ -249,8 +249,8 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         request = self.item_request(card, {"purpose": purpose, "screen_score": score})
         if request is not None:
-            self.count(f"keywatch/cards_fetched/{purpose}")
-            self.count("keywatch/cards_fetched")
+            self.tally(f"keywatch/cards_fetched/{purpose}")
+            self.tally("keywatch/cards_fetched")
             yield request
 
     def item_request(self, card: dict[str, Any], meta: dict[str, Any]) -> scrapy.Request | None:
@@ -267,13 +267,13 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
         """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
         marketplace at all, both counted)."""
-        self.count("keywatch/item_pages")
+        self.tally("keywatch/item_pages")
         if self.blocked(response):
-            self.count("keywatch/item_pages_skipped/robot_check")
+            self.tally("keywatch/item_pages_skipped/robot_check")
             return
         marketplace = self.marketplace_of(response.url)
         if marketplace is None:
-            self.count("keywatch/item_pages_skipped/off_site")
+            self.tally("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
         if self.reads_elsewhere:
@@ -336,7 +336,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if fields["extra"].get("parse_error"):
             self.parse_failed(url, fields["extra"]["parse_error"])
         else:
-            self.count("keywatch/items")
+            self.tally("keywatch/items")
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
@@ -348,12 +348,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         adapter["description"], problem = text(visible_text(response), DESCRIPTION_LIMIT, multiline=True)
         if problem:
             adapter["extra"].setdefault("field_problems", {})["description"] = problem
-            self.count("keywatch/field_problems/description")
+            self.tally("keywatch/field_problems/description")
         yield item
 
     def description_failed(self, failure):
         # The item page itself was captured: keep it, and say why the description is missing.
-        self.count("keywatch/description_errors")
+        self.tally("keywatch/description_errors")
         item = failure.request.cb_kwargs["item"]
         ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
@@ -363,7 +363,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         marketplace = marketplace or self.marketplace
         if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
-            self.count("keywatch/rechecks/off_site")
+            self.tally("keywatch/rechecks/off_site")
             self.logger.warning(
                 "re-check of %s:%s went off the marketplace to %s", marketplace, listing_id, response.url
             )
@@ -372,7 +372,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         shown = self.listing_id_of(response.url)
         if status != "removed" and self.item_id is not None and shown not in (None, str(listing_id)):
             status = "removed"  # the address now shows another listing
-        self.count(f"keywatch/rechecks/{status}")
+        self.tally(f"keywatch/rechecks/{status}")
         if status == "removed":  # a redirect's target is a search page, not the listing's address
             fields = {
                 "marketplace": marketplace,
@@ -417,16 +417,16 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         """
         reason = blocked_reason(response)
         if reason:
-            self.count("keywatch/blocked_pages")
+            self.tally("keywatch/blocked_pages")
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
     def parse_failed(self, url: str, error: Exception | str):
-        self.count("keywatch/parse_errors")
+        self.tally("keywatch/parse_errors")
         reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         self.logger.error("could not parse %s (%s)", url, reason)
         return ()
 
     def on_error(self, failure):
-        self.count("keywatch/request_errors")
+        self.tally("keywatch/request_errors")
         self.logger.error("request failed: %s", failure.getErrorMessage())

@@ -176,9 +176,9 @@ class ListingReader:
         """Stats for what could not be read on a page, and what it claimed about its identity."""
         extra = fields["extra"]
         for name in extra.get("field_problems") or {}:
-            self.count(f"keywatch/field_problems/{name}")
+            self.tally(f"keywatch/field_problems/{name}")
         if extra.get("claims"):
-            self.count("keywatch/identity_claims_rejected")
+            self.tally("keywatch/identity_claims_rejected")
             for name in extra["claims"]:
-                self.count(f"keywatch/identity_claims_rejected/{name}")
+                self.tally(f"keywatch/identity_claims_rejected/{name}")
             self.logger.info("%s claims to be %s; kept as claims", url, extra["claims"])

@@ -141,11 +141,11 @@ class StorePipeline:
             self.release(future)
 
     @functools.cached_property
-    def count(self) -> Counts:
+    def tally(self) -> Counts:
         return Counts(self.crawler.stats)
 
     def count_stored(self, record) -> None:
-        count = self.count
+        count = self.tally
         count("keywatch/captures_stored")
         count(f"keywatch/{kind_of(record)}_stored")
         classification = record.get("classification") or {}
