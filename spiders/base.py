@@ -9,6 +9,7 @@ How an item page becomes the fields that are stored (identity from what was fetc
 spiders/reading.py, which this class builds on.
 """
 
+import functools
 import random
 from collections.abc import Iterable
 from typing import Any
@@ -17,12 +18,16 @@ from urllib.parse import quote_plus
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from classifier import classify, shared_watchlist
+from spiders.counting import Counts
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 from spiders.parsing import BlockedPage, blocked_reason
+from spiders.pipelines.classify import ClassifyPipeline
 from spiders.reading import ListingReader, join, redirects_of
 
 ENDED_MARKERS = (
@@ -33,6 +38,9 @@ ENDED_MARKERS = (
     "this ad has expired",
     "this ad is no longer available",
 )
+
+# What a listing says, as an item holds it (besides its identity).
+LISTING_FIELDS = ("title", "description", "price", "currency", "seller", "condition", "extra")
 
 
 def capture_of(response: Response) -> dict[str, Any]:
@@ -58,6 +66,9 @@ def visible_text(response: Response) -> str:
 
 class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
+    # A site whose item pages hold all of a listing (no description document to fetch before it is classified):
+    # in a crawl with a classifier process, that process reads its pages, and the crawl's own only fetches them.
+    complete_pages: bool = False
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
 
@@ -69,6 +80,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         self.sample_rate_arg = sample_rate
         self.random = random.Random(seed)
         self.seen_listing_ids: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = kwargs  # the classifier's process builds its own copy from them, to read item pages
+        return spider
 
     # ---- site hooks -------------------------------------------------------------------------------
 
@@ -100,6 +117,11 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         return (fields.get("extra") or {}).get("description_url")
 
     # ---- configuration ----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def tally(self) -> Counts:
+        """`self.tally(key)` adds one to a stat of the crawl (spiders/counting.py: cheaper than inc_value)."""
+        return Counts(self.crawler.stats)
 
     @property
     def watchlist(self):
@@ -185,22 +207,22 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if self.blocked(response):
             return
         if self.marketplace_of(response.url) is None:  # a next-page link or redirect off the marketplace
-            self.crawler.stats.inc_value("keywatch/pages_off_site")
+            self.tally("keywatch/pages_off_site")
             return
         try:
             cards = self.parse_cards(response)
         except Exception as error:  # a site changed its markup: count it, keep crawling
-            yield from self.parse_failed(response, error)
+            yield from self.parse_failed(response.url, error)
             return
-        self.crawler.stats.inc_value("keywatch/search_pages")
+        self.tally("keywatch/search_pages")
         if not cards:
-            self.crawler.stats.inc_value("keywatch/search_pages_empty")
+            self.tally("keywatch/search_pages_empty")
         for card in cards:
             card, _ = sanitise(card)
             url = card.get("url") or ""
             card["listing_id"] = self.listing_id_of(url) or card.get("listing_id")  # as the item page will be known
             if self.marketplace_of(url) is None or not card["listing_id"]:
-                self.crawler.stats.inc_value("keywatch/cards_rejected")  # a link off the marketplace, or no id
+                self.tally("keywatch/cards_rejected")  # a link off the marketplace, or no id
                 continue
             yield from self.screen_card(card)
         next_href = self.next_page(response)
@@ -215,8 +237,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if listing_id in self.seen_listing_ids:
             return
         self.seen_listing_ids.add(listing_id)
-        stats = self.crawler.stats
-        stats.inc_value("keywatch/cards_screened")
+        self.tally("keywatch/cards_screened")
         score = None if self.mode == "all" else self.screen_score(card.get("title") or "")
         if score is None:
             purpose = "all"  # every item is fetched: no screening needed
@@ -228,8 +249,8 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         request = self.item_request(card, {"purpose": purpose, "screen_score": score})
         if request is not None:
-            stats.inc_value(f"keywatch/cards_fetched/{purpose}")
-            stats.inc_value("keywatch/cards_fetched")
+            self.tally(f"keywatch/cards_fetched/{purpose}")
+            self.tally("keywatch/cards_fetched")
             yield request
 
     def item_request(self, card: dict[str, Any], meta: dict[str, Any]) -> scrapy.Request | None:
@@ -246,22 +267,20 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
     def parse_item(self, response: Response, card: dict[str, Any] | None = None):
         """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
         marketplace at all, both counted)."""
-        stats = self.crawler.stats
-        stats.inc_value("keywatch/item_pages")
+        self.tally("keywatch/item_pages")
         if self.blocked(response):
-            stats.inc_value("keywatch/item_pages_skipped/robot_check")
+            self.tally("keywatch/item_pages_skipped/robot_check")
             return
         marketplace = self.marketplace_of(response.url)
         if marketplace is None:
-            stats.inc_value("keywatch/item_pages_skipped/off_site")
+            self.tally("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
+        if self.reads_elsewhere:
+            yield self.unread_item(response, marketplace, card)
+            return
         fields = self.read_listing(response, marketplace, card)
-        self.count_reading(response, fields)
-        if fields["extra"].get("parse_error"):  # stored all the same, and counted
-            self.parse_failed(response, fields["extra"]["parse_error"])
-        else:
-            stats.inc_value("keywatch/items")
+        self.count_read(response.url, fields)
         item = self.build_item(response, fields)
         url = self.description_url(fields)
         if not url:
@@ -281,6 +300,44 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             dont_filter=True,
         )
 
+    @functools.cached_property
+    def reads_elsewhere(self) -> bool:
+        """Whether the classifier's process reads this crawl's item pages: the site's pages are complete, and the
+        crawl classifies in a process of its own (KEYWATCH_READ_IN_WORKER, KEYWATCH_CLASSIFY_WORKER)."""
+        settings = self.crawler.settings
+        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
+        return (
+            self.complete_pages
+            and settings.getbool("KEYWATCH_READ_IN_WORKER")
+            and settings.getbool("KEYWATCH_CLASSIFY_WORKER")
+            and any(load_object(path) is ClassifyPipeline for path in pipelines)
+        )
+
+    def unread_item(self, response: Response, marketplace: str, card: dict[str, Any] | None) -> ListingItem:
+        """The capture as an item whose page the classifier's process is to read (`read_fetched`); until then its
+        identity is what the fetched URL says."""
+        fields = {"marketplace": marketplace, "listing_id": self.listing_id_of(response.url) or response.url}
+        item = self.build_item(response, {**fields, "url": response.url})
+        item.unread = {"card": card, "marketplace": marketplace, "redirects": redirects_of(response)}
+        return item
+
+    def took_reading(self, adapter: ItemAdapter, fields: dict[str, Any]) -> None:
+        """Fill in an unread item's listing fields from its reading (done elsewhere, `read_fetched`), and count it."""
+        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
+            if fields.get(name) is not None:
+                adapter[name] = fields[name]
+        adapter["unread"] = None
+        self.count_read(adapter["response_url"], fields)
+
+    def count_read(self, url: str, fields: dict[str, Any]) -> None:
+        """Counts for an item page read, here or in the classifier's process; one that did not parse is stored all
+        the same, logged and counted."""
+        self.count_reading(url, fields)
+        if fields["extra"].get("parse_error"):
+            self.parse_failed(url, fields["extra"]["parse_error"])
+        else:
+            self.tally("keywatch/items")
+
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
         if self.marketplace_of(response.url) != adapter["marketplace"]:  # redirected off the marketplace
@@ -291,12 +348,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         adapter["description"], problem = text(visible_text(response), DESCRIPTION_LIMIT, multiline=True)
         if problem:
             adapter["extra"].setdefault("field_problems", {})["description"] = problem
-            self.crawler.stats.inc_value("keywatch/field_problems/description")
+            self.tally("keywatch/field_problems/description")
         yield item
 
     def description_failed(self, failure):
         # The item page itself was captured: keep it, and say why the description is missing.
-        self.crawler.stats.inc_value("keywatch/description_errors")
+        self.tally("keywatch/description_errors")
         item = failure.request.cb_kwargs["item"]
         ItemAdapter(item)["extra"]["description_error"] = failure.getErrorMessage()
         yield item
@@ -306,7 +363,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             return
         marketplace = marketplace or self.marketplace
         if self.marketplace_of(response.url) != marketplace:  # sent off the marketplace: nothing of the listing's
-            self.crawler.stats.inc_value("keywatch/rechecks/off_site")
+            self.tally("keywatch/rechecks/off_site")
             self.logger.warning(
                 "re-check of %s:%s went off the marketplace to %s", marketplace, listing_id, response.url
             )
@@ -315,7 +372,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         shown = self.listing_id_of(response.url)
         if status != "removed" and self.item_id is not None and shown not in (None, str(listing_id)):
             status = "removed"  # the address now shows another listing
-        self.crawler.stats.inc_value(f"keywatch/rechecks/{status}")
+        self.tally(f"keywatch/rechecks/{status}")
         if status == "removed":  # a redirect's target is a search page, not the listing's address
             fields = {
                 "marketplace": marketplace,
@@ -325,7 +382,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             }
         else:  # an ended listing's page still shows what was on sale; identity stays the re-checked listing's
             fields = self.read_listing(response, marketplace, listing_id=listing_id)
-            self.count_reading(response, fields)
+            self.count_reading(response.url, fields)
             if fields["extra"].get("parse_error"):
                 self.logger.warning(
                     "re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"]
@@ -335,11 +392,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         yield item
 
     def build_item(self, response: Response, fields: dict[str, Any], purpose: str | None = None) -> ListingItem:
-        known = {
-            k: fields[k]
-            for k in ("title", "description", "price", "currency", "seller", "condition", "extra")
-            if fields.get(k) is not None
-        }
+        known = {k: fields[k] for k in LISTING_FIELDS if fields.get(k) is not None}
         capture = capture_of(response)
         return ListingItem(
             marketplace=fields["marketplace"],
@@ -364,16 +417,16 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         """
         reason = blocked_reason(response)
         if reason:
-            self.crawler.stats.inc_value("keywatch/blocked_pages")
+            self.tally("keywatch/blocked_pages")
             self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
 
-    def parse_failed(self, response: Response, error: Exception | str):
-        self.crawler.stats.inc_value("keywatch/parse_errors")
+    def parse_failed(self, url: str, error: Exception | str):
+        self.tally("keywatch/parse_errors")
         reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        self.logger.error("could not parse %s (%s)", response.url, reason)
+        self.logger.error("could not parse %s (%s)", url, reason)
         return ()
 
     def on_error(self, failure):
-        self.crawler.stats.inc_value("keywatch/request_errors")
+        self.tally("keywatch/request_errors")
         self.logger.error("request failed: %s", failure.getErrorMessage())

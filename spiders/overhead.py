@@ -17,7 +17,8 @@ import logging
 
 from scrapy import signals
 
-YOUNG_COLLECTION = 20_000
+from spiders.pipelines.workers import YOUNG_COLLECTION
+
 QUIETED_LOGGERS = ("scrapy",)
 
 # What the process had before its first running crawl changed it, while any crawl runs.

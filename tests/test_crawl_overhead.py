@@ -62,3 +62,30 @@ def test_two_crawls_at_once_leave_the_process_as_it_was(restore_process_state):
     second.spider_closed(spider=None, reason="finished")
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
     assert scrapy_logger.level == logging.DEBUG
+
+
+def test_counts_read_back_as_scrapys_stats_at_once():
+    from spiders.counting import Counts
+
+    stats = get_crawler().stats
+    count = Counts(stats)
+    count("keywatch/items")
+    count("keywatch/items", 2)
+    stats.inc_value("keywatch/items")  # Scrapy's own way, into the same counter
+    assert stats.get_value("keywatch/items") == 4
+    assert count.live is not None  # the fast way was taken
+
+
+def test_counts_go_through_a_collector_that_counts_its_own_way():
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from spiders.counting import Counts
+
+    class Audited(MemoryStatsCollector):
+        def inc_value(self, key, count=1, start=0, spider=None):
+            super().inc_value(f"audited/{key}", count, start)
+
+    stats = Audited(get_crawler())
+    count = Counts(stats)
+    count("keywatch/items")
+    assert stats.get_value("audited/keywatch/items") == 1 and stats.get_value("keywatch/items") is None

@@ -11,6 +11,7 @@ refuses a capture fetched anywhere else. Every item that does not reach the stor
 is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a run's numbers add up.
 """
 
+import functools
 import json
 import logging
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +27,7 @@ from twisted.python.failure import Failure
 
 import db
 from common import VERSION
+from spiders.counting import Counts
 from spiders.monitors import accounting
 from spiders.pipelines import store_writer, workers
 
@@ -83,7 +85,7 @@ class StorePipeline:
     def record_of(self, item) -> dict:
         # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.
         adapter = ItemAdapter(item)
-        record = {name: adapter[name] for name in adapter.field_names()}
+        record = {name: adapter[name] for name in adapter.field_names() if name != "unread"}
         record["crawler_version"] = self.crawler_version
         return record
 
@@ -138,15 +140,19 @@ class StorePipeline:
             wait_for([future])
             self.release(future)
 
+    @functools.cached_property
+    def tally(self) -> Counts:
+        return Counts(self.crawler.stats)
+
     def count_stored(self, record) -> None:
-        stats = self.crawler.stats
-        stats.inc_value("keywatch/captures_stored")
-        stats.inc_value(f"keywatch/{kind_of(record)}_stored")
+        count = self.tally
+        count("keywatch/captures_stored")
+        count(f"keywatch/{kind_of(record)}_stored")
         classification = record.get("classification") or {}
         if classification.get("flagged"):
-            stats.inc_value("keywatch/hits")
-            stats.inc_value(f"keywatch/hits/category/{classification['category']}")
-            stats.inc_value(f"keywatch/hits/risk/{classification['risk']}")
+            count("keywatch/hits")
+            count(f"keywatch/hits/category/{classification['category']}")
+            count(f"keywatch/hits/risk/{classification['risk']}")
 
     def not_stored(self, item, response=None, spider=None, failure=None, exception=None):
         self.crawler.stats.inc_value(f"keywatch/{kind_of(ItemAdapter(item))}_not_stored")

@@ -2,11 +2,17 @@
 would copy Twisted's reactor), and dying with the crawl, so that nothing is committed or decided after it."""
 
 import ctypes
+import gc
 import multiprocessing
 import pickle
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
+
+# Allocations between collections of the youngest generation, in the crawl's process (spiders/overhead.py) and its
+# workers: a page or a batch makes thousands of short-lived objects, and Python's default (700) let many of them
+# live long enough to be walked again by the older collections.
+YOUNG_COLLECTION = 20_000
 
 
 def start(initializer, *initargs) -> ProcessPoolExecutor:
@@ -20,6 +26,11 @@ def start(initializer, *initargs) -> ProcessPoolExecutor:
 def _initialise(initializer, *initargs) -> None:
     die_with_parent()
     initializer(*initargs)
+    # As in the crawl's process (spiders/overhead.py): what the worker loaded (the watchlist and its model, the
+    # imports) lives as long as it does, so collections leave it alone and look only at what each batch makes.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
 
 
 def die_with_parent() -> None:

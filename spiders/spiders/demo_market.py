@@ -3,6 +3,9 @@
 import json
 import re
 
+from lxml import etree
+from parsel.csstranslator import css2xpath
+
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
@@ -10,10 +13,27 @@ from spiders.parsing import clean, dig, find_product, first_of, image_urls
 from spiders.prices import decimal_string, parse_price
 
 
+def compiled(css: str) -> etree.XPath:
+    return etree.XPath(css2xpath(css))
+
+
+# A results page holds dozens of cards: each field is one compiled XPath over lxml's own element, where parsel
+# wrapped every match of every selector in an object of its own (the selectors' meaning is the same).
+CARDS = compiled("li.result-card")
+CARD_LINK = compiled("a.result-card__link::attr(href)")
+CARD_TITLE = compiled(".result-card__title::text")
+CARD_SELLER = compiled(".result-card__seller-name::text")
+
+
+def first_match(matches: list) -> str | None:
+    return str(matches[0]) if matches else None
+
+
 class DemoMarketSpider(MarketplaceSpider):
     name = "demo_market"
     marketplace = "demo"
     item_id = re.compile(r"/item/([^/]+)")
+    complete_pages = True  # the description is on the item page
     # Local server: no need to be slow, and robots.txt is still obeyed.
     custom_settings = {
         "DOWNLOAD_DELAY": 0,
@@ -37,13 +57,13 @@ class DemoMarketSpider(MarketplaceSpider):
 
     def parse_cards(self, response):
         cards = []
-        for card in response.css("li.result-card"):
+        for card in CARDS(response.selector.root):
             cards.append(
                 {
                     "listing_id": card.attrib["data-listing-id"],
-                    "url": response.urljoin(card.css("a.result-card__link::attr(href)").get()),
-                    "title": card.css(".result-card__title::text").get(default="").strip(),
-                    "seller": card.css(".result-card__seller-name::text").get(default="").strip() or None,
+                    "url": response.urljoin(first_match(CARD_LINK(card))),
+                    "title": (first_match(CARD_TITLE(card)) or "").strip(),
+                    "seller": (first_match(CARD_SELLER(card)) or "").strip() or None,
                 }
             )
         return cards
