@@ -201,9 +201,6 @@ def test_cancelled_matches_say_what_cancelled_them(wl):
     assert [m.excluded_by for m in negated.matches if m.term == "key programming"] == ["cue 'does not'"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="model 4 regression: device probability 0.70 against the innocent threshold 0.69 (code_grabber)"
-)
 def test_a_cue_covers_a_whole_list(wl):
     result = classify("Car security kit", "Stops relay attacks, code grabbers and signal jammers.", wl)
     assert not result.flagged
@@ -323,7 +320,12 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        ("Ретранслятор для keyless go", "relay_attack"),
+        pytest.param(
+            "Ретранслятор для keyless go",
+            "relay_attack",
+            # rules 70 (a device word and its target), below rules_alone; the model's 0.13 is below 0.30
+            marks=pytest.mark.xfail(strict=True, reason="model 4 as shipped: device probability 0.13"),
+        ),
         ("Глушилка GPS для авто", "signal_jammer"),
         ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
         ("Ripetitore segnale chiave keyless", "relay_attack"),

@@ -1,6 +1,7 @@
 """Normalisation undoes sellers' disguises and keeps a correct map back to the original text."""
 
 import random
+import unicodedata
 
 import pytest
 
@@ -48,7 +49,17 @@ def test_split_and_dotted_letters_become_single_letter_words_for_the_matcher_to_
 
 def test_emoji_and_decoration_separate_words():
     assert words("🔥KEY🔑PROGRAMMER🔥") == ["key", "programmer"]
-    assert words("★彡 relay 彡★") == ["relay"]
+    assert words("★☆ relay ☆★") == ["relay"]
+
+
+def test_chinese_and_japanese_are_read_a_character_at_a_time_and_other_scripts_word_by_word():
+    # Written without spaces, so each character is a word (the model's word pairs are character bigrams);
+    # before 2026-12-01 none of these had a single word, and such a listing had no features.
+    assert words("★彡 relay 彡★") == ["彡", "relay", "彡"]
+    assert words("钥匙 リレー") == ["钥", "匙", "リ", "レ", "ー"]
+    assert words("스마트키 복사기") == [unicodedata.normalize("NFKD", w) for w in ("스마트키", "복사기")]  # as jamo
+    assert words("جهاز تقوية") == ["جهاز", "تقوية"]
+    assert words("रिले डिवाइस")[1] == "डिवाइस"  # a spacing vowel sign stays in its word
 
 
 def test_plurals_fold_to_the_singular():
