@@ -216,7 +216,8 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
     stored = {row.pop("pk"): row for row in store.query(sql, params)}
     search = _search_rows(store, listing_pks) if has_search(store) else None
     wrong: dict[int, list[str]] = {}
-    for pk, expected in derived_rows(store, listing_pks).items():
+    derived = derived_rows(store, listing_pks)
+    for pk, expected in derived.items():
         row = stored.get(pk, {})
         columns_wrong = [c for c in columns if not _same(row.get(c), expected[c])]
         if search is not None and expected["latest_capture_id"] is not None:
@@ -227,6 +228,11 @@ def disagreements(store, listing_pks=None) -> dict[int, list[str]]:
                 columns_wrong.append("search row")
         if columns_wrong:
             wrong[pk] = columns_wrong
+    if search is not None:
+        # a search row with no page capture behind it would let search find words the evidence never held
+        indexed = {pk for pk, expected in derived.items() if expected["latest_capture_id"] is not None}
+        for pk in sorted(search.keys() - indexed):
+            wrong.setdefault(pk, []).append("search row (no capture behind it)")
     return wrong
 
 

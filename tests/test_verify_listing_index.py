@@ -161,6 +161,15 @@ def test_a_deleted_or_altered_search_row_is_named_and_rebuilt(store):
     assert db.get_listing(store, "demo_market", "2002")["flagged"] == 1
 
 
+def test_a_search_row_with_no_capture_behind_it_is_named_and_removed(store):
+    _honest(store)
+    store.execute("INSERT INTO listings_fts (rowid, title, description) VALUES (77, 'keyless relay', '')")
+    problems = [str(p) for p in db.verify(store).problems]
+    assert len(problems) == 1 and "listing 77: index column(s) search row (no capture behind it)" in problems[0]
+    listing_index.rebuild(store)
+    assert db.verify(store).ok
+
+
 def test_a_nul_in_a_title_does_not_hide_the_words_after_it(store):
     from db import queue
 
