@@ -20,14 +20,8 @@ from classifier.classify import (
 from classifier.model import ModelError
 from classifier.normalise import normalise
 from classifier.version import __version__
-from classifier.watchlist import (
-    Category,
-    Context,
-    Watchlist,
-    WatchlistError,
-    load_watchlist,
-    shared_watchlist,
-)
+from classifier.watchlist import Category, Context, Watchlist, WatchlistError
+from classifier.watchlist_file import load_watchlist, shared_watchlist
 
 __all__ = [
     "Category",

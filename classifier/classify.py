@@ -21,7 +21,8 @@ from typing import Any
 from classifier.model import Model, Prediction
 from classifier.rules import Match, RuleResult, has_innocent_evidence, weigh
 from classifier.version import __version__
-from classifier.watchlist import Watchlist, load_watchlist
+from classifier.watchlist import Watchlist
+from classifier.watchlist_file import load_watchlist
 from common import settings
 
 

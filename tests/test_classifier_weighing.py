@@ -11,7 +11,7 @@ import pytest
 
 from classifier import load_watchlist
 from classifier.classify import classify_rules
-from classifier.watchlist import CLAIM_LANGUAGES
+from classifier.watchlist_file import CLAIM_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 
