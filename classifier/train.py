@@ -39,6 +39,7 @@ MIN_DF = 2  # an n-gram must occur in at least this many training listings
 MAX_WORDS = 10_000  # the most frequent words and word pairs kept
 MAX_CHARS = 20_000  # the most frequent character n-grams kept
 NEAR_DUPLICATE = 0.8  # listings this similar (cosine of character n-grams) stay in one fold
+SIMILARITY_BLOCK = 1000  # listings compared with all others at a time
 ROUND = 6
 
 
@@ -56,6 +57,15 @@ class Featurised:
     words: list  # (field, stemmed words) per field, per row
     rule_flags: list  # (rules category or None, rules score) per row
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
+    # Counted once per listing, not once per fold: {word or pair feature: count}, {word: count}, {word: n-grams}
+    names: list[Counter] = field(init=False)
+    tokens: list[Counter] = field(init=False)
+    grams: dict[str, Counter] = field(init=False)
+
+    def __post_init__(self):
+        self.tokens = [Counter(_tokens(ws)) for ws in self.words]
+        self.names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
+        self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
@@ -95,9 +105,8 @@ class _Vectoriser:
     two TF-IDF blocks (character n-grams; words and pairs), each of unit length."""
 
     def __init__(self, feats: Featurised, rows: list[int]):
-        words = [feats.words[i] for i in rows]
-        vocab, df = _vocabulary([["w:" + w for w in _tokens(ws)] + pairs(ws) for ws in words], MAX_WORDS)
-        chars, char_df = _vocabulary([[g for w in set(_tokens(ws)) for g in char_ngrams(w)] for ws in words], MAX_CHARS)
+        vocab, df = _vocabulary([feats.names[i] for i in rows], MAX_WORDS)
+        chars, char_df = _vocabulary([[g for w in feats.tokens[i] for g in feats.grams[w]] for i in rows], MAX_CHARS)
         df.update(char_df)
         self.names = sorted(vocab + chars)
         self.index = {n: i for i, n in enumerate(self.names)}
@@ -105,23 +114,23 @@ class _Vectoriser:
         self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
         self._grams: dict[str, Counter] = {}
 
-    def _word_grams(self, word: str) -> Counter:
+    def _word_grams(self, word: str, feats: Featurised) -> Counter:
         grams = self._grams.get(word)
         if grams is None:
-            grams = self._grams[word] = Counter(i for i in map(self.index.get, char_ngrams(word)) if i is not None)
+            index = self.index
+            grams = self._grams[word] = Counter({index[g]: k for g, k in feats.grams[word].items() if g in index})
         return grams
 
-    def _row(self, words) -> dict[int, float]:
-        tokens = _tokens(words)
+    def _row(self, feats: Featurised, r: int) -> dict[int, float]:
         block: dict[int, float] = {}
-        for name, count in Counter(["w:" + w for w in tokens] + pairs(words)).items():
+        for name, count in feats.names[r].items():
             i = self.index.get(name)
             if i is not None:
                 block[i] = count * self.idf[i]
         row = _unit(block)
         block, square = {}, 0.0
-        for w, count in Counter(tokens).items():
-            for i, k in self._word_grams(w).items():
+        for w, count in feats.tokens[r].items():
+            for i, k in self._word_grams(w, feats).items():
                 block[i] = block.get(i, 0.0) + count * k * self.idf[i]
                 square += (count * k * self.idf[i]) ** 2
         # the blocks share no feature; the character block's length takes the words' vectors as apart
@@ -132,7 +141,7 @@ class _Vectoriser:
     def matrix(self, feats: Featurised, rows: list[int]):
         data, cols, indptr = [], [], [0]
         for r in rows:
-            row = self._row(feats.words[r])
+            row = self._row(feats, r)
             for i in sorted(row):
                 cols.append(i)
                 data.append(row[i])
@@ -146,7 +155,7 @@ def near_duplicate_groups(feats: Featurised) -> list[int]:
     and tests on another would flatter the model."""
     texts = [f"{r['title']}\n{r['description']}" for r in feats.rows]
     x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
-    similar = (x @ x.T).tocoo()
+    columns = x.T.tocsr()
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
@@ -155,9 +164,14 @@ def near_duplicate_groups(feats: Featurised) -> list[int]:
             i = parent[i]
         return i
 
-    for i, j, value in zip(similar.row.tolist(), similar.col.tolist(), similar.data.tolist()):
-        if i < j and value >= NEAR_DUPLICATE:
-            parent[max(root(i), root(j))] = min(root(i), root(j))
+    # Nearly every pair shares some n-gram, so the similarities are compared a block of rows at a time (all at once
+    # they took 45 million entries, 0.7 GB). A group's root is its lowest listing, whatever order pairs join in.
+    for start in range(0, len(texts), SIMILARITY_BLOCK):
+        block = (x[start : start + SIMILARITY_BLOCK] @ columns).toarray()
+        for i, j in zip(*np.nonzero(block >= NEAR_DUPLICATE)):
+            i += start
+            if i < j:
+                parent[max(root(i), root(j))] = min(root(i), root(j))
     return [root(i) for i in range(len(texts))]
 
 
