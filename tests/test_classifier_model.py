@@ -181,11 +181,49 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
             "train: [a.jsonl]\nc: 10\ntrain: [b.jsonl]\n",
             ":3: not valid YAML: duplicate key 'train' (first defined on line 1)",
         ),
+        ("train: [a.jsonl]\ntargets: 0.97\n", "`targets` must be a mapping"),
+        ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
+        ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def _listings(device_probabilities, truths):
+    import numpy as np
+
+    from classifier.train import Featurised
+
+    n = len(truths)
+    probs = np.array([[1 - p, p] for p in device_probabilities])
+    rows = [{"title": "", "description": ""} for _ in range(n)]
+    feats = Featurised(rows, ["key_programmer" if t else "none" for t in truths], [], [(None, 0)] * n, [False] * n)
+    return probs, feats
+
+
+def test_thresholds_are_furthest_inside_both_targets_not_at_best_f1(tmp_path):
+    """20 devices (17 at 0.9, 3 at 0.3) and 20 innocent listings (3 at 0.35, 17 at 0.1). Flagging from 0.3 has the
+    best F1 (P 0.87, R 1.0) but misses the precision target 0.9; from 0.36 both targets hold (P 1.0, R 0.85 against
+    0.8): that is the choice. With a recall target of 0.95 only the lower thresholds meet it."""
+    from classifier.train import _thresholds
+
+    config_path = tmp_path / "training.yaml"
+    config_path.write_text("train: [a.jsonl]\ntargets: {precision: 0.9, recall: 0.8}\n")
+    config = load_config(config_path)
+    probs, feats = _listings([0.9] * 17 + [0.3] * 3 + [0.35] * 3 + [0.1] * 17, [True] * 20 + [False] * 20)
+
+    def f1(low):
+        flagged = probs[:, 1] >= low
+        tp = int(flagged[:20].sum())
+        return 2 * tp / (2 * tp + int(flagged[20:].sum()) + 20 - tp)
+
+    assert f1(0.3) > f1(0.36)
+    low, high = _thresholds(probs, feats, ["none", "key_programmer"], config)
+    assert 0.36 <= low <= 0.9 and high >= low
+    config.target_precision, config.target_recall = 0.8, 0.95
+    assert _thresholds(probs, feats, ["none", "key_programmer"], config)[0] <= 0.3
 
 
 def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path):
