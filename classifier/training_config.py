@@ -49,7 +49,8 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`, `targets`."""
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`,
+    `targets`."""
     path = Path(path)
     try:
         data = load_yaml(path)
