@@ -242,11 +242,11 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 def test_kfold_figures_do_not_regress():
     """Out-of-fold (every listing scored by a model that never saw it; near-duplicates in one fold) on the whole
-    training set: a gate a little below the current figures (model 4 as shipped: 0.958 / 0.974 on 7,616 listings;
-    model 3 had 0.934 / 0.976 on 3,982, before the phase-4 and phase-5 splits and two written training sets, with
-    their zh/ja/ko/ar listings, joined). The issue's precision target (0.97) is not met yet: see README "Measured
-    quality"."""
+    training set: issue 11's precision and recall targets, which model 5 as shipped meets by a thin margin (0.974 /
+    0.964 on 8,601 listings; model 4 had 0.958 / 0.974 on 7,616 with thresholds at best F1). Obfuscated recall
+    gave up 0.015 to the precision (0.972 -> 0.957 on the same corpora), so its gate sits at 0.95, still above the
+    issue's 0.93; the others a little below the current figures."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.95 and combined["recall"] >= 0.95
-    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.96
-    assert combined["description_only_recall"] >= 0.93
+    assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.95
+    assert combined["description_only_recall"] >= 0.96
