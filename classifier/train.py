@@ -238,22 +238,27 @@ GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
 
 
 def _thresholds(
-    probs: np.ndarray, feats: Featurised, classes: list[str], rules_alone: float | None
+    probs: np.ndarray, feats: Featurised, classes: list[str], config: TrainingConfig
 ) -> tuple[float, float]:
     """The thresholds (0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent evidence,
-    no lower than the first) giving the combined decision its best F1; among equally good pairs, the
-    middle one (the steadiest choice)."""
+    no lower than the first) that put the combined decision furthest inside both quality targets: the
+    pair whose smaller margin (precision minus its target, recall minus its target) is largest. F1 would
+    trade a false flag for a miss one for one; the targets ask for both, so neither is spent to buy the
+    other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
     device = 1 - probs[:, classes.index(NONE)]
-    stands = np.array([rules_alone is not None and f[0] is not None and f[1] >= rules_alone for f in feats.rule_flags])
+    alone = config.rules_alone
+    stands = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags])
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
+    devices = max(int(truth.sum()), 1)
     scored = []
     for low in GRID:
         for high in GRID[GRID >= low]:
             flagged = stands | (device >= np.where(innocent, high, low))
             tp = int((flagged & truth).sum())
-            wrong = int((flagged != truth).sum())
-            scored.append((round(2 * tp / (2 * tp + wrong), 6) if tp else 0.0, float(low), float(high)))
+            precision = tp / int(flagged.sum()) if tp else 0.0
+            margin = min(precision - config.target_precision, tp / devices - config.target_recall)
+            scored.append((round(margin, 6), float(low), float(high)))
     best = max(score for score, _, _ in scored)
     pairs = [(low, high) for score, low, high in scored if score == best]
     return pairs[len(pairs) // 2]
@@ -312,7 +317,7 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
     progress(f"{config.folds}-fold cross-validation: the model")
     oof = _out_of_fold(feats, y, classes, config, split)
     temperature = _temperature(oof, y)
-    thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
+    thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
     out = _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone)
     predicted = [NONE] * len(y)
     for k, (train_rows, test_rows) in enumerate(split, 1):
@@ -336,12 +341,12 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
     base = config.path.parent
     if config.threshold_on is None:  # the out-of-fold predictions: every listing scored by a model that never saw it
-        thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config.rules_alone)
+        thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
         threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
     else:
         held = featurise(read_corpus(config.threshold_on, wl.categories), wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
-        thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config.rules_alone)
+        thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config)
         threshold_set = _digest([config.threshold_on], base, wl)[0][0]
 
     files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
@@ -362,6 +367,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "folds": config.folds,
             "seed": config.seed,
             "c": config.c,
+            "targets": {"precision": config.target_precision, "recall": config.target_recall},
             "min_df": MIN_DF,
             "max_words": MAX_WORDS,
             "max_chars": MAX_CHARS,

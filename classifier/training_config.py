@@ -7,6 +7,7 @@
     c: 30                 # inverse regularisation strength of the logistic regression
     rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
     threshold_on: FILE    # optional: choose the thresholds on this corpus instead of the k-fold predictions
+    targets: {precision: 0.97, recall: 0.96}   # the thresholds are chosen furthest inside both
 
 A malformed file gives a TrainingError naming it, never a traceback.
 """
@@ -33,6 +34,8 @@ class TrainingConfig:
     seed: int = 7
     c: float = 100.0
     rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
+    target_precision: float = 0.97  # the thresholds put precision and recall furthest above these (train._thresholds)
+    target_recall: float = 0.96
     extra: list[Path] = field(default_factory=list)
     extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
@@ -46,7 +49,8 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`."""
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`,
+    `targets`."""
     path = Path(path)
     try:
         data = load_yaml(path)
@@ -60,7 +64,7 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("threshold_on", ""), str)
     ):
         raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
-    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone"}
+    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone", "targets"}
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
@@ -73,6 +77,13 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
             if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
                 raise TrainingError(f"{path}: `{key}` must be a number")
             setattr(config, key, kind(data[key]))
+    targets = data.get("targets", {})
+    if not isinstance(targets, dict) or set(targets) - {"precision", "recall"}:
+        raise TrainingError(f"{path}: `targets` must be a mapping of `precision` and/or `recall` to numbers")
+    for key, value in targets.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise TrainingError(f"{path}: `targets: {key}` must be a number from 0 to 1")
+        setattr(config, f"target_{key}", float(value))
     if config.folds < 2:
         raise TrainingError(f"{path}: `folds` must be at least 2")
     return config

@@ -81,23 +81,13 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
         ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
         ("Car Key Shell HU66 blade for VW", "Shell only."),
         ("Towbar bypass relay box 12N", "For trailer lights."),
-        pytest.param(
-            "Anti-jammer GPS tracker",
-            "Keeps reporting when someone jams it.",
-            marks=pytest.mark.xfail(
-                strict=True, reason="model 2 regression (no rule features): see docs/classifier.md Limits"
-            ),
-        ),
+        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
         pytest.param(
             "Lockout Tagout Kit",
             "Safety padlocks and hasps.",
             marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
         ),
-        pytest.param(
-            "Jammer grime MC t shirt",
-            "Size M.",
-            marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
-        ),
+        ("Jammer grime MC t shirt", "Size M."),
     ],
 )
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
@@ -296,7 +286,9 @@ def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
     assert any(m.excluded_by and "callout_service" in m.excluded_by for m in service.matches)
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the model (0.52) does not clear the innocent-evidence threshold")
+@pytest.mark.xfail(
+    strict=True, reason="known miss: the model (0.01 with model 5) does not clear the innocent-evidence threshold"
+)
 def test_a_device_seller_who_also_takes_appointments_is_flagged(wl):
     # the rules flag it (85: a named device, less the description's service words)
     title = "Auto locksmith - lost keys, key programming"
@@ -323,8 +315,8 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
         pytest.param(
             "Ретранслятор для keyless go",
             "relay_attack",
-            # rules 70 (a device word and its target), below rules_alone; the model's 0.13 is below 0.30
-            marks=pytest.mark.xfail(strict=True, reason="model 4 as shipped: device probability 0.13"),
+            # rules 70 (a device word and its target), below rules_alone; the model's 0.09 is below 0.46
+            marks=pytest.mark.xfail(strict=True, reason="model 5 as shipped: device probability 0.09"),
         ),
         ("Глушилка GPS для авто", "signal_jammer"),
         ("Disturbatore di frequenze 433 MHz", "signal_jammer"),

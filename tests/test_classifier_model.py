@@ -54,10 +54,12 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    # the never-tuned split (phase 6: written_f, real_titles_4, ...) stays out of training; phases 4 and 5
-    # (written_d, real_titles_3, written_e) were scored in aggregate first, then joined it
-    never_tuned = ("written_f", "real_titles_4")
+    # the never-tuned split (phase 7) stays out of training; phases 4 to 6 (written_d, real_titles_3, written_e,
+    # written_f, real_titles_4) were scored in aggregate first, then joined it. Checked by name: the phase-7
+    # files need not exist where this runs.
+    never_tuned = ("written_i", "written_j", "real_titles_5")
     assert not [p for p in trained if any(name in p for name in never_tuned)]
+    assert not [p for p in config.train if any(name in p.name for name in never_tuned)]
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
@@ -179,11 +181,49 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
             "train: [a.jsonl]\nc: 10\ntrain: [b.jsonl]\n",
             ":3: not valid YAML: duplicate key 'train' (first defined on line 1)",
         ),
+        ("train: [a.jsonl]\ntargets: 0.97\n", "`targets` must be a mapping"),
+        ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
+        ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def _listings(device_probabilities, truths):
+    import numpy as np
+
+    from classifier.train import Featurised
+
+    n = len(truths)
+    probs = np.array([[1 - p, p] for p in device_probabilities])
+    rows = [{"title": "", "description": ""} for _ in range(n)]
+    feats = Featurised(rows, ["key_programmer" if t else "none" for t in truths], [], [(None, 0)] * n, [False] * n)
+    return probs, feats
+
+
+def test_thresholds_are_furthest_inside_both_targets_not_at_best_f1(tmp_path):
+    """20 devices (17 at 0.9, 3 at 0.3) and 20 innocent listings (3 at 0.35, 17 at 0.1). Flagging from 0.3 has the
+    best F1 (P 0.87, R 1.0) but misses the precision target 0.9; from 0.36 both targets hold (P 1.0, R 0.85 against
+    0.8): that is the choice. With a recall target of 0.95 only the lower thresholds meet it."""
+    from classifier.train import _thresholds
+
+    config_path = tmp_path / "training.yaml"
+    config_path.write_text("train: [a.jsonl]\ntargets: {precision: 0.9, recall: 0.8}\n")
+    config = load_config(config_path)
+    probs, feats = _listings([0.9] * 17 + [0.3] * 3 + [0.35] * 3 + [0.1] * 17, [True] * 20 + [False] * 20)
+
+    def f1(low):
+        flagged = probs[:, 1] >= low
+        tp = int(flagged[:20].sum())
+        return 2 * tp / (2 * tp + int(flagged[20:].sum()) + 20 - tp)
+
+    assert f1(0.3) > f1(0.36)
+    low, high = _thresholds(probs, feats, ["none", "key_programmer"], config)
+    assert 0.36 <= low <= 0.9 and high >= low
+    config.target_precision, config.target_recall = 0.8, 0.95
+    assert _thresholds(probs, feats, ["none", "key_programmer"], config)[0] <= 0.3
 
 
 def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path):
@@ -202,11 +242,11 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 def test_kfold_figures_do_not_regress():
     """Out-of-fold (every listing scored by a model that never saw it; near-duplicates in one fold) on the whole
-    training set: a gate a little below the current figures (model 4 as shipped: 0.958 / 0.974 on 7,616 listings;
-    model 3 had 0.934 / 0.976 on 3,982, before the phase-4 and phase-5 splits and two written training sets, with
-    their zh/ja/ko/ar listings, joined). The issue's precision target (0.97) is not met yet: see README "Measured
-    quality"."""
+    training set: issue 11's precision and recall targets, which model 5 as shipped meets by a thin margin (0.974 /
+    0.964 on 8,601 listings; model 4 had 0.958 / 0.974 on 7,616 with thresholds at best F1). Obfuscated recall
+    gave up 0.015 to the precision (0.972 -> 0.957 on the same corpora), so its gate sits at 0.95, still above the
+    issue's 0.93; the others a little below the current figures."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.95 and combined["recall"] >= 0.95
-    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.96
-    assert combined["description_only_recall"] >= 0.93
+    assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.95
+    assert combined["description_only_recall"] >= 0.96
