@@ -56,9 +56,6 @@ EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 KEYWATCH_CLASSIFY_WORKER = True
 KEYWATCH_CLASSIFY_BATCH = 16
 KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.05
-# That process also reads the item pages of sites whose pages are complete (MarketplaceSpider.complete_pages):
-# the crawl's own process only fetches them. False reads every page in the crawl's process.
-KEYWATCH_READ_IN_WORKER = False
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist
