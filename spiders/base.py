@@ -24,6 +24,7 @@ from spiders.counting import Counts
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
+from spiders.overhead import forget_tree
 from spiders.parsing import BlockedPage, blocked_reason
 from spiders.reading import ListingReader, join, redirects_of
 
@@ -215,6 +216,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             yield from self.screen_card(card)
         next_href = self.next_page(response)
         next_url = join(response.url, next_href) if next_href else ""
+        forget_tree(response)
         if next_url and self.marketplace_of(next_url) and page < self.max_pages:
             yield scrapy.Request(
                 next_url, callback=self.parse_search, cb_kwargs={"page": page + 1}, errback=self.on_error
@@ -265,6 +267,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
         fields = self.read_listing(response, marketplace, card)
+        forget_tree(response)
         self.count_reading(response.url, fields)
         if fields["extra"].get("parse_error"):  # stored all the same, and counted
             self.parse_failed(response.url, fields["extra"]["parse_error"])
@@ -338,6 +341,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
                 self.logger.warning(
                     "re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"]
                 )
+        forget_tree(response)
         item = self.build_item(response, fields, purpose="recheck")
         ItemAdapter(item)["listing_status"] = status
         yield item

@@ -96,9 +96,11 @@ class ListingReader:
         if page.get("listing_id") and str(page["listing_id"]) != listing_id:
             claims["listing_id"] = page["listing_id"]
         url = None
+        checked = set()  # a page's url is mostly its canonical link: one check decides both
         for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
-            if not claimed or claimed in claims.values():
+            if not claimed or claimed in checked or claimed in claims.values():
                 continue
+            checked.add(claimed)
             absolute = join(response.url, claimed)
             if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
                 url = url or absolute
