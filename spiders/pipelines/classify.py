@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 class ClassifyPipeline:
-    def __init__(self, watchlist_path, stats=None, in_worker=False, batch_size: int = 16, batch_seconds: float = 0.05):
+    def __init__(self, watchlist_path, stats=None, in_worker=False, batch_size: int = 32, batch_seconds: float = 0.2):
         self.watchlist_path = watchlist_path
         self.stats = stats
         self.in_worker = in_worker
