@@ -398,12 +398,12 @@ def sample_crawls(url: str, workdir: Path) -> None:
         crawling_ms = 1000 * cpu_during(samples, stats)["crawler_cpu_s_crawling"] / rate(stats)[0]
         per_page[name] = {family: share * crawling_ms for family, share in sampled_families(raw).items()}
     print("\nThe crawl process's CPU ms per page while crawling, by family (py-spy samples x measured CPU):")
-    print(f"  {'family':78} {'bare':>6} {'full':>6} {'added':>6}")
+    print(f"  {'family':86} {'bare':>6} {'full':>6} {'added':>6}")
     for family, _ in FAMILIES:
         bare, full = per_page["bare"][family], per_page["full"][family]
-        print(f"  {family:78} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
+        print(f"  {family:86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
     bare, full = sum(per_page["bare"].values()), sum(per_page["full"].values())
-    print(f"  {'while crawling':78} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
+    print(f"  {'while crawling':86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
 
 
 def main() -> int:
