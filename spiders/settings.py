@@ -54,7 +54,7 @@ EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 # Listings are classified by a process of the crawl's own (spiders/pipelines/classifier_worker.py), this many at a
 # time or what arrived within this many seconds; KEYWATCH_CLASSIFY_WORKER = False classifies in the crawl's process.
 # Each batch costs both processes a round trip (pipes, threads, callbacks): 0.05 s made batches of 3-6 listings, and
-# 0.2 s took 0.3-0.6 ms per page off the crawl's process and 0.3 ms off the classifier's (bench/crawl.py, 2026-12-01).
+# 0.2 s took 0.3-0.6 ms per page off the crawl's process and 0.3 ms off the classifier's (bench/crawl.py, 2026-12-02).
 KEYWATCH_CLASSIFY_WORKER = True
 KEYWATCH_CLASSIFY_BATCH = 32
 KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.2
