@@ -376,8 +376,9 @@ def sampled_families(raw: Path) -> dict[str, float]:
     return {name: n / total for name, n in counts.items()}
 
 
-def sample_crawls(url: str, workdir: Path) -> None:
-    """Both crawls again under py-spy; the families' shares times each crawl's measured CPU while crawling."""
+def sample_crawls(url: str, workdir: Path, crawling_ms: dict[str, float]) -> None:
+    """Both crawls again under py-spy; the families' shares times each crawl's CPU per page while crawling as
+    measured without the profiler (`crawling_ms`: under py-spy the crawl is the profiler's child)."""
     spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         raise SystemExit("--sample needs py-spy: .venv/bin/pip install py-spy")
@@ -387,16 +388,8 @@ def sample_crawls(url: str, workdir: Path) -> None:
         ("full", [sys.executable, *full_crawl_args(url, workdir / "sampled.sqlite")]),
     ):
         raw = workdir / f"{name}.raw"
-        _, _, _, _, samples = run_measured([spy, "record", "-r", "200", "-f", "raw", "-o", str(raw), "--", *args])
-        if name == "bare":
-            stats = json.loads((workdir / "sampled-bare.json").read_text())
-        else:
-            import db
-
-            with db.read_only(workdir / "sampled.sqlite") as store:
-                stats = json.loads(next(store.query("SELECT stats FROM crawl_runs ORDER BY id DESC"))["stats"])
-        crawling_ms = 1000 * cpu_during(samples, stats)["crawler_cpu_s_crawling"] / rate(stats)[0]
-        per_page[name] = {family: share * crawling_ms for family, share in sampled_families(raw).items()}
+        run_measured([spy, "record", "-r", "200", "-f", "raw", "-o", str(raw), "--", *args])
+        per_page[name] = {family: share * crawling_ms[name] for family, share in sampled_families(raw).items()}
     print("\nThe crawl process's CPU ms per page while crawling, by family (py-spy samples x measured CPU):")
     print(f"  {'family':86} {'bare':>6} {'full':>6} {'added':>6}")
     for family, _ in FAMILIES:
@@ -497,7 +490,7 @@ def main() -> int:
         if options.profile:
             profile_full(market.url, workdir)
         if options.sample:
-            sample_crawls(market.url, workdir)
+            sample_crawls(market.url, workdir, crawling_ms)
     return 0
 
 
