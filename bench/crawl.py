@@ -12,7 +12,7 @@ full >= 80% of bare), each crawl's peak memory (max RSS from os.wait4) and where
 process, its child processes (the full crawl's classifier and store writer) and the demo
 server (threads of this process). Then the CPU cost per item page of each step, timed alone. Results also go
 to bench/out/crawl.json. --profile re-runs the full crawl under cProfile (the crawl process only) and prints
-where its time goes. --sample re-runs both crawls under the sampling profiler py-spy (`pip install py-spy`) and
+where its time goes. --sample re-runs both crawls under the sampling profiler py-spy (`pip install -e .[bench]`) and
 prints the crawl process's CPU per page while crawling by family of functions, bare against full: what the
 per-step table cannot see (Scrapy's handling of items, the worker processes' pipes, search pages, collections).
 """
