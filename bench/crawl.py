@@ -12,14 +12,18 @@ full >= 80% of bare), each crawl's peak memory (max RSS from os.wait4) and where
 process, its child processes (the full crawl's classifier and store writer) and the demo
 server (threads of this process). Then the CPU cost per item page of each step, timed alone. Results also go
 to bench/out/crawl.json. --profile re-runs the full crawl under cProfile (the crawl process only) and prints
-where its time goes.
+where its time goes. --sample re-runs both crawls under the sampling profiler py-spy (`pip install -e .[bench]`) and
+prints the crawl process's CPU per page while crawling by family of functions, bare against full: what the
+per-step table cannot see (Scrapy's handling of items, the worker processes' pipes, search pages, collections).
 """
 
 import argparse
 import json
 import os
 import pstats
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -75,17 +79,17 @@ def bare_child(base_url: str, out_path: str) -> None:
     Path(out_path).write_text(json.dumps(stats), encoding="utf-8")
 
 
-def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int, dict]:
-    """Run a child process; return its exit code, wall seconds, peak RSS in MiB and where the CPU went: the crawl
-    process itself, its worker processes (classifier, store writer), and this process (the demo server's
-    threads) meanwhile. On 2 shared cores all of them compete."""
+def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, int, dict, list]:
+    """Run a child process; return its exit code, wall seconds, peak RSS in MiB, where the CPU went (the crawl
+    process itself, its worker processes (classifier, store writer), and this process (the demo server's threads)
+    meanwhile; on 2 shared cores all of them compete) and the crawl process's CPU over time (`cpu_during`)."""
     started = time.perf_counter()
     server_before = resource.getrusage(resource.RUSAGE_SELF)
     proc = subprocess.Popen(
         args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    workers = [0.0]  # the CPU of the crawl's worker processes, once it has reaped them
-    sampler = threading.Thread(target=sample_children_cpu, args=(proc.pid, workers), daemon=True)
+    samples: list[tuple[float, float, float]] = []
+    sampler = threading.Thread(target=sample_cpu, args=(proc.pid, samples), daemon=True)
     sampler.start()
     # wait4 gives this child's own rusage, its reaped children included (RUSAGE_CHILDREN would be the maximum
     # over all children so far).
@@ -94,9 +98,10 @@ def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, 
     server_after = resource.getrusage(resource.RUSAGE_SELF)
     sampler.join()
     total = usage.ru_utime + usage.ru_stime
+    workers = samples[-1][2] if samples else 0.0  # the crawl reaps its workers when its spider closes
     cpu = {
-        "crawler_cpu_s": round(total - workers[0], 1),
-        "workers_cpu_s": round(workers[0], 1),
+        "crawler_cpu_s": round(total - workers, 1),
+        "workers_cpu_s": round(workers, 1),
         "server_cpu_s": round(
             server_after.ru_utime + server_after.ru_stime - server_before.ru_utime - server_before.ru_stime, 1
         ),
@@ -106,12 +111,12 @@ def run_measured(args: list[str], env: dict | None = None) -> tuple[int, float, 
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(args[:4])} ...):\n{stderr[-3000:]}")
-    return code, wall, usage.ru_maxrss // 1024, cpu
+    return code, wall, usage.ru_maxrss // 1024, cpu, samples
 
 
-def sample_children_cpu(pid: int, children: list[float], every: float = 0.05) -> None:
-    """children[0] = user + system seconds of the process's reaped children (/proc/<pid>/stat), until it exits:
-    a crawl reaps its worker processes when its spider closes, well before it exits itself."""
+def sample_cpu(pid: int, samples: list, every: float = 0.05) -> None:
+    """Append (UTC epoch seconds, the process's own CPU seconds, its reaped children's) from /proc/<pid>/stat until
+    it exits: a crawl reaps its worker processes when its spider closes, well before it exits itself."""
     ticks = os.sysconf("SC_CLK_TCK")
     while True:
         try:
@@ -120,8 +125,27 @@ def sample_children_cpu(pid: int, children: list[float], every: float = 0.05) ->
             return
         if fields[0] == "Z":  # exited, not yet reaped
             return
-        children[0] = (int(fields[13]) + int(fields[14])) / ticks
+        own, children = (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
+        samples.append((time.time(), own, children))
         time.sleep(every)
+
+
+def cpu_during(samples: list, stats: dict) -> dict:
+    """The crawl process's own CPU seconds before its spider opened (imports, settings, the store), while it
+    crawled (Scrapy's start_time to finish_time: what bounds pages/s) and after (the run record, the networks
+    recomputed by `keywatch crawl`)."""
+    from datetime import datetime
+
+    def at(moment: str) -> float:
+        when = datetime.fromisoformat(moment).timestamp()
+        return next((own for t, own, _ in samples if t >= when), samples[-1][1])
+
+    opened, closed = at(stats["start_time"]), at(stats["finish_time"])
+    return {
+        "crawler_cpu_s_before": round(opened, 2),
+        "crawler_cpu_s_crawling": round(closed - opened, 2),
+        "crawler_cpu_s_after": round(samples[-1][1] - closed, 2),
+    }
 
 
 def rate(stats: dict) -> tuple[int, float, float]:
@@ -132,8 +156,9 @@ def rate(stats: dict) -> tuple[int, float, float]:
 
 def crawl_bare(url: str, workdir: Path) -> dict:
     out = workdir / "bare-stats.json"
-    _, wall, rss, cpu = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
-    pages, elapsed, per_second = rate(json.loads(out.read_text()))
+    _, wall, rss, cpu, samples = run_measured([sys.executable, __file__, "bare-child", url, str(out)])
+    stats = json.loads(out.read_text())
+    pages, elapsed, per_second = rate(stats)
     return {
         "pages": pages,
         "elapsed_s": round(elapsed, 2),
@@ -141,6 +166,7 @@ def crawl_bare(url: str, workdir: Path) -> dict:
         "wall_s": round(wall, 2),
         "peak_rss_mib": rss,
         **cpu,
+        **cpu_during(samples, stats),
     }
 
 
@@ -172,7 +198,7 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
     import db
 
     db_path = workdir / f"full-{n}.sqlite"
-    _, wall, rss, cpu = run_measured([sys.executable, *full_crawl_args(url, db_path)])
+    _, wall, rss, cpu, samples = run_measured([sys.executable, *full_crawl_args(url, db_path)])
     store = db.connect(db_path)
     try:
         run = next(store.query("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
@@ -188,6 +214,7 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
         "wall_s": round(wall, 2),
         "peak_rss_mib": rss,
         **cpu,
+        **cpu_during(samples, stats),
         "captures": captures,
         "hits": int(stats.get("keywatch/hits", 0)),
         "db_mib": round(db_path.stat().st_size / 2**20, 1),
@@ -309,11 +336,75 @@ def profile_full(url: str, workdir: Path, top: int = 25) -> None:
     pstats.Stats(str(out)).sort_stats("cumulative").print_stats(top)
 
 
+# Families of the crawl process's samples, first match wins (a frame's name: `Class.method` or `function`). Ours
+# come first, so what Scrapy does inside our callbacks and pipelines counts as theirs.
+FAMILIES = (
+    ("spider: robot check", r"^blocked_reason$"),
+    ("spider: parse_listing", r"\.parse_listing$"),
+    ("spider: identity, sanitise (read_listing)", r"^ListingReader\.read_listing$"),
+    ("spider: search pages (cards, their requests)", r"^MarketplaceSpider\.parse_search$"),
+    ("spider: the rest (parse_item, build_item, counts)", r"^(MarketplaceSpider|ListingReader|Counts)\."),
+    (
+        "pipelines and their workers' pipes",
+        r"^(ClassifyPipeline|StorePipeline|OpenGroup)\.|concurrent/futures|multiprocessing/",
+    ),
+    (
+        "Scrapy: each callback's output (scraper, spider middlewares, item pipelines, signals)",
+        r"^(ItemPipelineManager|Scraper|SpiderMiddlewareManager|_parallel_asyncio|MutableAsyncChain|SignalManager)",
+    ),
+    ("Scrapy, Twisted, asyncio: downloads, scheduling, the loop (and collections)", r"."),
+)
+IDLE_FRAMES = re.compile(r"select|Condition\.wait|untilConcludes")
+
+
+def sampled_families(raw: Path) -> dict[str, float]:
+    """Share of the crawl process's busy samples while crawling, per family (py-spy --format raw: one line per
+    stack, `frame;frame;... count`, the root first). The executors' threads (pickling, pipes) count as pipelines."""
+    rules = [(name, re.compile(pattern)) for name, pattern in FAMILIES]
+    counts: dict[str, int] = dict.fromkeys((name for name, _ in FAMILIES), 0)
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        names = [frame.split(" (")[0] for frame in stack.split(";")]
+        if not names or IDLE_FRAMES.search(names[-1]):
+            continue
+        if names[0].startswith("Thread._bootstrap"):
+            counts["pipelines and their workers' pipes"] += int(n)
+        elif "BaseEventLoop.run_forever" in names:  # not imports before the crawl nor the work after it
+            family = next(name for name, rule in rules if any(rule.search(frame) for frame in names))
+            counts[family] += int(n)
+    total = sum(counts.values()) or 1
+    return {name: n / total for name, n in counts.items()}
+
+
+def sample_crawls(url: str, workdir: Path, crawling_ms: dict[str, float]) -> None:
+    """Both crawls again under py-spy; the families' shares times each crawl's CPU per page while crawling as
+    measured without the profiler (`crawling_ms`: under py-spy the crawl is the profiler's child)."""
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if spy is None:
+        raise SystemExit("--sample needs py-spy: .venv/bin/pip install py-spy")
+    per_page = {}
+    for name, args in (
+        ("bare", [sys.executable, __file__, "bare-child", url, str(workdir / "sampled-bare.json")]),
+        ("full", [sys.executable, *full_crawl_args(url, workdir / "sampled.sqlite")]),
+    ):
+        raw = workdir / f"{name}.raw"
+        run_measured([spy, "record", "-r", "200", "-f", "raw", "-o", str(raw), "--", *args])
+        per_page[name] = {family: share * crawling_ms[name] for family, share in sampled_families(raw).items()}
+    print("\nThe crawl process's CPU ms per page while crawling, by family (py-spy samples x measured CPU):")
+    print(f"  {'family':86} {'bare':>6} {'full':>6} {'added':>6}")
+    for family, _ in FAMILIES:
+        bare, full = per_page["bare"][family], per_page["full"][family]
+        print(f"  {family:86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
+    bare, full = sum(per_page["bare"].values()), sum(per_page["full"].values())
+    print(f"  {'while crawling':86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=31, help="catalogue copies (31 x 166 = 5,146 item pages)")
     parser.add_argument("--repeat", type=int, default=1, help="crawl each way this many times (best is kept)")
     parser.add_argument("--profile", action="store_true", help="also profile the full crawl with cProfile")
+    parser.add_argument("--sample", action="store_true", help="also sample both crawls with py-spy, by family")
     options = parser.parse_args()
 
     from demo_market import DemoMarket
@@ -358,10 +449,22 @@ def main() -> int:
         cpu_ms = {
             name: round(1000 * r["crawler_cpu_s"] / r["pages"], 2) for name, r in (("bare", bare), ("full", full))
         }
+        crawling_ms = {
+            name: round(1000 * r["crawler_cpu_s_crawling"] / r["pages"], 2)
+            for name, r in (("bare", bare), ("full", full))
+        }
         print(
             f"crawl process CPU per page: bare {cpu_ms['bare']} ms, full {cpu_ms['full']} ms "
             f"(bare/full {cpu_ms['bare'] / cpu_ms['full']:.0%}); the full crawl's workers "
             f"{1000 * full['workers_cpu_s'] / full['pages']:.2f} ms"
+        )
+        outside = {
+            name: r["crawler_cpu_s_before"] + r["crawler_cpu_s_after"] for name, r in (("bare", bare), ("full", full))
+        }
+        print(
+            f"  of it while crawling (spider open to close): bare {crawling_ms['bare']} ms, full "
+            f"{crawling_ms['full']} ms (bare/full {crawling_ms['bare'] / crawling_ms['full']:.0%}); before and after "
+            f"(imports, store, run record, networks): bare {outside['bare']:.1f} s, full {outside['full']:.1f} s"
         )
         costs = stage_costs(workdir / f"full-{len(full_runs) - 1}.sqlite", workdir)
         print("What the full pipeline adds, CPU ms per item page (timed alone; the process that does it in a crawl):")
@@ -376,6 +479,7 @@ def main() -> int:
             "target": TARGET_RATIO,
             "per_page_ms": per_page_ms,
             "crawl_process_cpu_ms_per_page": cpu_ms,
+            "crawl_process_cpu_ms_per_page_crawling": crawling_ms,
             "stage_costs_ms": costs,
             "runs": {"bare": bare_runs, "full": full_runs},
         }
@@ -385,6 +489,8 @@ def main() -> int:
         print(f"Results written to {out_dir / 'crawl.json'}")
         if options.profile:
             profile_full(market.url, workdir)
+        if options.sample:
+            sample_crawls(market.url, workdir, crawling_ms)
     return 0
 
 

@@ -18,16 +18,14 @@ from urllib.parse import quote_plus
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.http import Response, TextResponse
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
 
 from classifier import classify, shared_watchlist
 from spiders.counting import Counts
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
+from spiders.overhead import forget_tree
 from spiders.parsing import BlockedPage, blocked_reason
-from spiders.pipelines.classify import ClassifyPipeline
 from spiders.reading import ListingReader, join, redirects_of
 
 ENDED_MARKERS = (
@@ -66,9 +64,6 @@ def visible_text(response: Response) -> str:
 
 class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
-    # A site whose item pages hold all of a listing (no description document to fetch before it is classified):
-    # in a crawl with a classifier process, that process reads its pages, and the crawl's own only fetches them.
-    complete_pages: bool = False
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
 
@@ -80,12 +75,6 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         self.sample_rate_arg = sample_rate
         self.random = random.Random(seed)
         self.seen_listing_ids: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.arguments = kwargs  # the classifier's process builds its own copy from them, to read item pages
-        return spider
 
     # ---- site hooks -------------------------------------------------------------------------------
 
@@ -227,6 +216,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             yield from self.screen_card(card)
         next_href = self.next_page(response)
         next_url = join(response.url, next_href) if next_href else ""
+        forget_tree(response)
         if next_url and self.marketplace_of(next_url) and page < self.max_pages:
             yield scrapy.Request(
                 next_url, callback=self.parse_search, cb_kwargs={"page": page + 1}, errback=self.on_error
@@ -276,11 +266,13 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             self.tally("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
-        if self.reads_elsewhere:
-            yield self.unread_item(response, marketplace, card)
-            return
         fields = self.read_listing(response, marketplace, card)
-        self.count_read(response.url, fields)
+        forget_tree(response)
+        self.count_reading(response.url, fields)
+        if fields["extra"].get("parse_error"):  # stored all the same, and counted
+            self.parse_failed(response.url, fields["extra"]["parse_error"])
+        else:
+            self.tally("keywatch/items")
         item = self.build_item(response, fields)
         url = self.description_url(fields)
         if not url:
@@ -299,44 +291,6 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             cb_kwargs={"item": item},
             dont_filter=True,
         )
-
-    @functools.cached_property
-    def reads_elsewhere(self) -> bool:
-        """Whether the classifier's process reads this crawl's item pages: the site's pages are complete, and the
-        crawl classifies in a process of its own (KEYWATCH_READ_IN_WORKER, KEYWATCH_CLASSIFY_WORKER)."""
-        settings = self.crawler.settings
-        pipelines = build_component_list(settings.getwithbase("ITEM_PIPELINES"))
-        return (
-            self.complete_pages
-            and settings.getbool("KEYWATCH_READ_IN_WORKER")
-            and settings.getbool("KEYWATCH_CLASSIFY_WORKER")
-            and any(load_object(path) is ClassifyPipeline for path in pipelines)
-        )
-
-    def unread_item(self, response: Response, marketplace: str, card: dict[str, Any] | None) -> ListingItem:
-        """The capture as an item whose page the classifier's process is to read (`read_fetched`); until then its
-        identity is what the fetched URL says."""
-        fields = {"marketplace": marketplace, "listing_id": self.listing_id_of(response.url) or response.url}
-        item = self.build_item(response, {**fields, "url": response.url})
-        item.unread = {"card": card, "marketplace": marketplace, "redirects": redirects_of(response)}
-        return item
-
-    def took_reading(self, adapter: ItemAdapter, fields: dict[str, Any]) -> None:
-        """Fill in an unread item's listing fields from its reading (done elsewhere, `read_fetched`), and count it."""
-        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
-            if fields.get(name) is not None:
-                adapter[name] = fields[name]
-        adapter["unread"] = None
-        self.count_read(adapter["response_url"], fields)
-
-    def count_read(self, url: str, fields: dict[str, Any]) -> None:
-        """Counts for an item page read, here or in the classifier's process; one that did not parse is stored all
-        the same, logged and counted."""
-        self.count_reading(url, fields)
-        if fields["extra"].get("parse_error"):
-            self.parse_failed(url, fields["extra"]["parse_error"])
-        else:
-            self.tally("keywatch/items")
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)
@@ -387,6 +341,7 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
                 self.logger.warning(
                     "re-check of %s: page did not parse (%s)", response.url, fields["extra"]["parse_error"]
                 )
+        forget_tree(response)
         item = self.build_item(response, fields, purpose="recheck")
         ItemAdapter(item)["listing_status"] = status
         yield item

@@ -14,8 +14,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.http import Headers, Request, Response, TextResponse
-from scrapy.responsetypes import responsetypes
+from scrapy.http import Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
@@ -45,16 +44,6 @@ def canonical_url(response: Response) -> str | None:
         return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
     except ValueError:  # a JSON answer (an API's) has no markup to hold a canonical link
         return None
-
-
-def response_of(capture: dict[str, Any]) -> Response:
-    """The response a capture was made from, as Scrapy built it: the same class for the same headers, URL and body,
-    the headers' bytes as received, and the redirects that led to it."""
-    headers = {k.encode("latin-1"): [v.encode("latin-1") for v in vs] for k, vs in capture["headers"].items()}
-    url, body = capture["response_url"], capture["body"]
-    meta = {"redirect_urls": capture["unread"]["redirects"]} if capture["unread"]["redirects"] else {}
-    cls = responsetypes.from_args(headers=Headers(headers), url=url, body=body)
-    return cls(url=url, status=capture["status"], headers=headers, body=body, request=Request(url, meta=meta))
 
 
 class ListingReader:
@@ -107,9 +96,11 @@ class ListingReader:
         if page.get("listing_id") and str(page["listing_id"]) != listing_id:
             claims["listing_id"] = page["listing_id"]
         url = None
+        checked = set()  # a page's url is mostly its canonical link: one check decides both
         for name, claimed in (("url", page.get("url")), ("canonical", canonical_url(response))):
-            if not claimed or claimed in claims.values():
+            if not claimed or claimed in checked or claimed in claims.values():
                 continue
+            checked.add(claimed)
             absolute = join(response.url, claimed)
             if self.marketplace_of(absolute) == marketplace and self.listing_id_of(absolute) == listing_id:
                 url = url or absolute
@@ -149,12 +140,6 @@ class ListingReader:
                 extra[name] = value
         fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
         return fields
-
-    def read_fetched(self, capture: dict[str, Any]) -> dict[str, Any]:
-        """`read_listing` of an item page the crawl fetched and did not read (ListingItem.unread), from its capture
-        alone: run in the classifier's process, and the same as reading it in the crawl's."""
-        unread = capture["unread"]
-        return self.read_listing(response_of(capture), unread["marketplace"], unread["card"])
 
     def parse_rendered(self, response: Response) -> dict[str, Any]:
         """Fields of the rendered DOM (after the page's scripts ran) for a site whose raw HTML lacks them, such as a

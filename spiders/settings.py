@@ -53,12 +53,11 @@ EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 
 # Listings are classified by a process of the crawl's own (spiders/pipelines/classifier_worker.py), this many at a
 # time or what arrived within this many seconds; KEYWATCH_CLASSIFY_WORKER = False classifies in the crawl's process.
+# Each batch costs both processes a round trip (pipes, threads, callbacks): 0.05 s made batches of 3-6 listings, and
+# 0.2 s took 0.3-0.6 ms per page off the crawl's process and 0.3 ms off the classifier's (bench/crawl.py, 2026-12-02).
 KEYWATCH_CLASSIFY_WORKER = True
-KEYWATCH_CLASSIFY_BATCH = 16
-KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.05
-# That process also reads the item pages of sites whose pages are complete (MarketplaceSpider.complete_pages):
-# the crawl's own process only fetches them. False reads every page in the crawl's process.
-KEYWATCH_READ_IN_WORKER = False
+KEYWATCH_CLASSIFY_BATCH = 32
+KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.2
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist

@@ -89,3 +89,40 @@ def test_counts_go_through_a_collector_that_counts_its_own_way():
     count = Counts(stats)
     count("keywatch/items")
     assert stats.get_value("audited/keywatch/items") == 1 and stats.get_value("keywatch/items") is None
+
+
+def read_pages():
+    """(callback, response) for each kind of page the crawl reads: a search page, an item page, a re-check."""
+    from scrapy.http import HtmlResponse, Request
+
+    from demo_market import pages
+    from demo_market.catalogue import load_catalogue
+    from spiders.spiders.demo_market import DemoMarketSpider
+
+    base = "http://127.0.0.1:8000"
+    crawler = get_crawler(DemoMarketSpider, settings_dict={"KEYWATCH_MAX_PAGES": 5})
+    spider = DemoMarketSpider.from_crawler(crawler, base_url=base, mode="all")
+    rows = load_catalogue()[:3]
+
+    def page(url, body):
+        return HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=Request(url))
+
+    item = f"{base}/item/{rows[0]['id']}"
+    yield spider.parse_search, page(f"{base}/search?q=&page=1", pages.search_page(rows, 9, 1, 3, {"q": ""})), {}
+    yield spider.parse_item, page(item, pages.item_page(rows[0], base)), {}
+    yield spider.parse_recheck, page(item, pages.item_page(rows[0], base)), {"listing_id": rows[0]["id"]}
+
+
+@pytest.mark.parametrize("callback, response, kwargs", list(read_pages()), ids=["search", "item", "recheck"])
+def test_a_read_page_lets_its_parsed_tree_go_without_a_garbage_collection(callback, response, kwargs):
+    import weakref
+
+    tree = weakref.ref(response.selector)  # the tree the callback reads (Scrapy caches it on the response)
+    gc.disable()
+    try:
+        output = list(callback(response, **kwargs))
+        assert output  # the page was read: requests for the cards, an item
+        del response
+        assert tree() is None  # freed by reference counting: no reference cycle kept it
+    finally:
+        gc.enable()
