@@ -109,6 +109,13 @@ class _Checker:
             return None
         return node.value.lower() in ("true", "yes", "on")
 
+    def items(self, node, what: str) -> list:
+        """The items of a list node; a problem, and none, when it is not a list."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, f"{what} must be a list, not {_kind(node)}")
+            return []
+        return node.value
+
     def strings(self, node, what: str, allow_empty=False) -> list[tuple[str, int]]:
         """A list of non-empty strings as (value, line); each bad item is reported."""
         if not isinstance(node, yaml.SequenceNode):
@@ -278,6 +285,46 @@ def _term_lines(node) -> dict:
     return out
 
 
+def _contexts(check: _Checker, node, known: set[str]) -> list[Context]:
+    contexts: list[Context] = []
+    seen_ids: dict[str, int] = {}
+    for item in check.items(node, "contexts"):
+        m = check.mapping(item, "context", ("id", "label", "cancels", "terms"), ("strong", "where"))
+        if not m:
+            continue
+        context_id = check.string(m["id"][1], "context: id") if "id" in m else None
+        what = f"context '{context_id}'"
+        if context_id is not None:
+            if context_id in seen_ids:
+                first = seen_ids[context_id]
+                check.problem(m["id"][1], f"{what}: duplicate id (first defined on line {first})")
+            seen_ids.setdefault(context_id, m["id"][1].start_mark.line + 1)
+        label = check.string(m["label"][1], f"{what}: label") if "label" in m else None
+        cancels = _category_refs(check, m["cancels"][1], f"{what}: cancels", known, True) if "cancels" in m else ()
+        terms = check.strings(m["terms"][1], f"{what}: terms") if "terms" in m else []
+        strong = check.boolean(m["strong"][1], f"{what}: strong") if "strong" in m else True
+        scope = check.string(m["where"][1], f"{what}: where", WHERE) if "where" in m else "anywhere"
+        if context_id is not None and label is not None and strong is not None and scope is not None and terms:
+            line = item.start_mark.line + 1
+            contexts.append(Context(context_id, label, cancels, tuple(v for v, _ in terms), strong, scope, line))
+    return contexts
+
+
+def _cues(check: _Checker, node, known: set[str]) -> list[CueGroup]:
+    cues: list[CueGroup] = []
+    for item in check.items(node, "cues"):
+        m = check.mapping(item, "cue group", ("side", "window", "words"), ("except",))
+        if not m:
+            continue
+        side = check.string(m["side"][1], "cue group: side", SIDES) if "side" in m else None
+        window = check.number(m["window"][1], "cue group: window", 1, 10, integer=True) if "window" in m else None
+        words = check.strings(m["words"][1], "cue group: words") if "words" in m else []
+        exempt = _category_refs(check, m["except"][1], "cue group: except", known, False) if "except" in m else ()
+        if side and window and words:
+            cues.append(CueGroup(side, window, tuple(v for v, _ in words), exempt, item.start_mark.line + 1))
+    return cues
+
+
 def parse_watchlist(text: str, path: Path) -> Watchlist:
     """Validate watchlist YAML text; raise WatchlistError listing every problem."""
     check = _Checker(path)
@@ -334,64 +381,8 @@ def parse_watchlist(text: str, path: Path) -> Watchlist:
         _check_collisions(check, categories, _term_lines(top["categories"][1]))
     known = set(cat_nodes) if "categories" in top else set()
 
-    contexts: list[Context] = []
-    if "contexts" in top:
-        node = top["contexts"][1]
-        if not isinstance(node, yaml.SequenceNode):
-            check.problem(node, f"contexts must be a list, not {_kind(node)}")
-        else:
-            seen_ids: dict[str, int] = {}
-            for item in node.value:
-                m = check.mapping(item, "context", ("id", "label", "cancels", "terms"), ("strong", "where"))
-                if not m:
-                    continue
-                context_id = check.string(m["id"][1], "context: id") if "id" in m else None
-                what = f"context '{context_id}'"
-                if context_id is not None:
-                    if context_id in seen_ids:
-                        first = seen_ids[context_id]
-                        check.problem(m["id"][1], f"{what}: duplicate id (first defined on line {first})")
-                    seen_ids.setdefault(context_id, m["id"][1].start_mark.line + 1)
-                label = check.string(m["label"][1], f"{what}: label") if "label" in m else None
-                cancels = (
-                    _category_refs(check, m["cancels"][1], f"{what}: cancels", known, True) if "cancels" in m else ()
-                )
-                terms = check.strings(m["terms"][1], f"{what}: terms") if "terms" in m else []
-                strong = check.boolean(m["strong"][1], f"{what}: strong") if "strong" in m else True
-                scope = check.string(m["where"][1], f"{what}: where", WHERE) if "where" in m else "anywhere"
-                if context_id is not None and label is not None and strong is not None and scope is not None and terms:
-                    contexts.append(
-                        Context(
-                            context_id,
-                            label,
-                            cancels,
-                            tuple(v for v, _ in terms),
-                            strong,
-                            scope,
-                            item.start_mark.line + 1,
-                        )
-                    )
-
-    cues: list[CueGroup] = []
-    if "cues" in top:
-        node = top["cues"][1]
-        if not isinstance(node, yaml.SequenceNode):
-            check.problem(node, f"cues must be a list, not {_kind(node)}")
-        else:
-            for item in node.value:
-                m = check.mapping(item, "cue group", ("side", "window", "words"), ("except",))
-                if not m:
-                    continue
-                side = check.string(m["side"][1], "cue group: side", SIDES) if "side" in m else None
-                window = (
-                    check.number(m["window"][1], "cue group: window", 1, 10, integer=True) if "window" in m else None
-                )
-                words = check.strings(m["words"][1], "cue group: words") if "words" in m else []
-                exempt = (
-                    _category_refs(check, m["except"][1], "cue group: except", known, False) if "except" in m else ()
-                )
-                if side and window and words:
-                    cues.append(CueGroup(side, window, tuple(v for v, _ in words), exempt, item.start_mark.line + 1))
+    contexts = _contexts(check, top["contexts"][1], known) if "contexts" in top else []
+    cues = _cues(check, top["cues"][1], known) if "cues" in top else []
 
     disguise = (
         check.strings(top["disguise_cues"][1], "disguise_cues", allow_empty=True) if "disguise_cues" in top else []
