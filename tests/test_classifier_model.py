@@ -37,6 +37,7 @@ def test_check_fails_for_a_model_trained_on_other_corpora(tmp_path):
     config = tmp_path / "training.yaml"
     config.write_text(
         f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nthreshold_on: {ROOT}/tests/data/corpus_heldout.jsonl\n"
+        "folds_by: listing\n"
     )
     result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--check"])
     assert result.exit_code == 1 and result.output.splitlines()[-1] == (
@@ -54,10 +55,10 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    # the never-tuned split (phase 7) stays out of training; phases 4 to 6 (written_d, real_titles_3, written_e,
-    # written_f, real_titles_4) were scored in aggregate first, then joined it. Checked by name: the phase-7
-    # files need not exist where this runs.
-    never_tuned = ("written_i", "written_j", "real_titles_5")
+    # the never-tuned split (phase 8) stays out of training; phases 4 to 7 (written_d, real_titles_3, written_e,
+    # written_f, real_titles_4, written_i, written_j, real_titles_5) were scored in aggregate first, then joined it.
+    # Checked by name: the phase-8 files are not in this tree.
+    never_tuned = ("written_k", "written_l")
     assert not [p for p in trained if any(name in p for name in never_tuned)]
     assert not [p for p in config.train if any(name in p.name for name in never_tuned)]
     assert data["training_set"]["watchlist_version"] == wl.version
@@ -184,11 +185,60 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
         ("train: [a.jsonl]\ntargets: 0.97\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
+        ("train: [a.jsonl]\nfolds_by: seller\n", "`folds_by` must be one of: corpus, listing"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def test_a_writer_is_one_corpus_whatever_its_split_suffix():
+    from classifier.train import writer_of
+
+    assert writer_of(Path("d/written_a_train.jsonl")) == writer_of(Path("written_a_holdout.jsonl")) == "written_a"
+    assert writer_of(Path("corpus_dev.jsonl")) == writer_of(Path("corpus_heldout.jsonl")) == "corpus"
+    assert writer_of(Path("real_titles_2.jsonl")) != writer_of(Path("real_titles_train.jsonl"))
+
+
+def _writers_feats(n_writers, per_writer):
+    from classifier.train import Featurised
+
+    rows, labels, writers = [], [], []
+    for w in range(n_writers):
+        for k in range(per_writer):
+            # unrelated texts (no near-duplicates), half of them devices
+            rows.append({"title": f"item {w * per_writer + k} " + "qwxzjkvbp"[k % 9] * (k + 1), "description": ""})
+            labels.append("key_programmer" if k % 2 else "none")
+            writers.append(f"writer{w}")
+    n = len(rows)
+    return Featurised(rows, labels, [], [(None, 0)] * n, [False] * n, writers)
+
+
+def test_corpus_folds_never_split_a_writer_and_listing_folds_do(tmp_path):
+    import numpy as np
+
+    from classifier.train import folds
+
+    config_path = tmp_path / "training.yaml"
+    config_path.write_text("train: [a.jsonl]\nfolds: 3\n")
+    config = load_config(config_path)
+    assert config.folds_by == "corpus"
+    feats = _writers_feats(6, 10)
+    y = np.array([int(label != "none") for label in feats.labels])
+
+    def writers_per_fold():
+        return [{feats.writers[i] for i in test} for _, test in folds(feats, y, config)]
+
+    by_corpus = writers_per_fold()
+    assert sorted(w for ws in by_corpus for w in ws) == sorted({*feats.writers})  # each writer in one fold only
+    config.folds_by = "listing"
+    assert any(len(ws) > 2 for ws in writers_per_fold())
+    config.folds_by, config.folds = "corpus", 7
+    from classifier.training_config import TrainingError
+
+    with pytest.raises(TrainingError, match="7 folds need at least 7 writers"):
+        folds(feats, y, config)
 
 
 def _listings(device_probabilities, truths):
