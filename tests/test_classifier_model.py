@@ -291,12 +291,20 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 
 def test_kfold_figures_do_not_regress():
-    """Out-of-fold (every listing scored by a model that never saw it; near-duplicates in one fold) on the whole
-    training set: issue 11's precision and recall targets, which model 5 as shipped meets by a thin margin (0.974 /
-    0.964 on 8,601 listings; model 4 had 0.958 / 0.974 on 7,616 with thresholds at best F1). Obfuscated recall
-    gave up 0.015 to the precision (0.972 -> 0.957 on the same corpora), so its gate sits at 0.95, still above the
-    issue's 0.93; the others a little below the current figures."""
+    """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
+    writer) on the whole training set, each gate a little below what model 6 as shipped measures (9,579 listings:
+    P 0.966, R 0.955, category 0.980, obfuscated 0.950, description-only 0.957). Issue 11's precision and recall
+    targets (0.97 / 0.96) are NOT met under these folds (the next test); the same data folded by listing, as
+    models 1-5 were, meets them (0.975 / 0.965), by having seen each listing's writer."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
+    assert combined["precision"] >= 0.965 and combined["recall"] >= 0.955
+    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.945
+    assert combined["description_only_recall"] >= 0.95
+
+
+@pytest.mark.xfail(strict=True, reason="model 6, k-fold by writer: P 0.966 R 0.955 (README, Limits)")
+def test_kfold_by_writer_meets_issue_11s_precision_and_recall_targets():
+    model = json.loads(model_path_for(WATCHLIST).read_text())
+    assert model["settings"]["folds_by"] == "corpus"
+    combined = model["kfold"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
-    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.95
-    assert combined["description_only_recall"] >= 0.96
