@@ -189,7 +189,7 @@ def fold_groups(feats: Featurised, by: str) -> list[int]:
     """A group number per listing that no fold splits. `by="listing"`: near-duplicates. `by="corpus"`: a writer's
     listings, so each out-of-fold prediction is of a writer the fold's model never saw (as on new text), not of a
     familiar voice whose phrase habits the model learned from the writer's other listings. Near-duplicates within a
-    writer are then together anyway; the few across writers (44 groups in model 6's 9,705 listings: one product's
+    writer are then together anyway; the few across writers (44 groups in model 6's 9,579 listings: one product's
     real title in two collections, a stock phrase) are left apart, because joining them chains 17 writers into 2."""
     if by == "listing":
         return near_duplicate_groups(feats)
