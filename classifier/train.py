@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class Featurised:
     words: list  # (field, stemmed words) per field, per row
     rule_flags: list  # (rules category or None, rules score) per row
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
+    writers: list[str] = field(default_factory=list)  # who wrote each listing (writer_of its corpus)
     # Counted once per listing, not once per fold: {word or pair feature: count}, {word: count}, {word: n-grams}
     names: list[Counter] = field(init=False)
     tokens: list[Counter] = field(init=False)
@@ -68,7 +70,9 @@ class Featurised:
         self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
 
 
-def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featurised:
+def featurise(rows: list[dict], wl: Watchlist, categories: list[str], writers: list[str] | None = None) -> Featurised:
+    writers = writers or [""] * len(rows)
+    writers = [w for r, w in zip(rows, writers) if r["category"] != AMBIGUOUS]
     rows = [r for r in rows if r["category"] != AMBIGUOUS]
     words, flags, innocent = [], [], []
     for row in rows:
@@ -78,7 +82,7 @@ def featurise(rows: list[dict], wl: Watchlist, categories: list[str]) -> Featuri
         flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
         innocent.append(has_innocent_evidence(rules))
     labels = [r["category"] for r in rows]
-    return Featurised(rows, labels, words, flags, innocent)
+    return Featurised(rows, labels, words, flags, innocent, writers)
 
 
 def _tokens(words) -> list[str]:
@@ -175,10 +179,34 @@ def near_duplicate_groups(feats: Featurised) -> list[int]:
     return [root(i) for i in range(len(texts))]
 
 
+def writer_of(path: Path) -> str:
+    """The writer (or collector) of a corpus file: its name without a split suffix, so written_a_train and
+    written_a_holdout, or corpus_dev and corpus_heldout (one generator, two phrase banks), are one writer."""
+    return re.sub(r"_(train|holdout|heldout|dev)$", "", path.stem)
+
+
+def fold_groups(feats: Featurised, by: str) -> list[int]:
+    """A group number per listing that no fold splits. `by="listing"`: near-duplicates. `by="corpus"`: a writer's
+    listings, so each out-of-fold prediction is of a writer the fold's model never saw (as on new text), not of a
+    familiar voice whose phrase habits the model learned from the writer's other listings. Near-duplicates within a
+    writer are then together anyway; the few across writers (44 groups in model 6's 9,579 listings: one product's
+    real title in two collections, a stock phrase) are left apart, because joining them chains 17 writers into 2."""
+    if by == "listing":
+        return near_duplicate_groups(feats)
+    first: dict[str, int] = {}
+    return [first.setdefault(writer, len(first)) for writer in feats.writers]
+
+
 def folds(feats: Featurised, y: np.ndarray, config: TrainingConfig) -> list[tuple[list[int], list[int]]]:
-    """The k folds (train rows, test rows): stratified by label, near-duplicates kept together."""
+    """The k folds (train rows, test rows): stratified by label, grouped as fold_groups says."""
     splitter = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
-    return [(list(a), list(b)) for a, b in splitter.split(np.zeros(len(y)), y, near_duplicate_groups(feats))]
+    groups = fold_groups(feats, config.folds_by)
+    if len(set(groups)) < config.folds:
+        raise TrainingError(
+            f"{config.path}: {config.folds} folds need at least {config.folds} writers (corpora) with folds_by: "
+            f"{config.folds_by}; there are {len(set(feats.writers))} (list more corpora, or set folds_by: listing)"
+        )
+    return [(list(a), list(b)) for a, b in splitter.split(np.zeros(len(y)), y, groups)]
 
 
 def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
@@ -285,12 +313,14 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | Non
 def _training_set(config: TrainingConfig, wl: Watchlist, progress) -> tuple[Featurised, np.ndarray, list[str]]:
     categories = list(wl.categories)
     classes = [NONE] + categories
-    rows = []
+    rows, writers = [], []
     for path in config.corpora:
         rows += read_corpus(path, wl.categories)
+        writers += [writer_of(path)] * (len(rows) - len(writers))
     rows += config.extra_rows
+    writers += ["(reviewers' decisions)"] * len(config.extra_rows)
     progress(f"featurising {len(rows)} training listings")
-    feats = featurise(rows, wl, categories)
+    feats = featurise(rows, wl, categories, writers)
     missing = [c for c in classes if c not in feats.labels]
     if missing:
         raise TrainingError(f"the training set has no listing labelled {', '.join(missing)}")
@@ -365,6 +395,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "threshold_set": threshold_set,
         "settings": {
             "folds": config.folds,
+            "folds_by": config.folds_by,
             "seed": config.seed,
             "c": config.c,
             "targets": {"precision": config.target_precision, "recall": config.target_recall},

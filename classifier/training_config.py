@@ -3,6 +3,7 @@
     train:                # corpus paths, relative to the file
       - tests/data/corpus_dev.jsonl
     folds: 5              # k-fold cross-validation: calibration, the thresholds and the k-fold figures
+    folds_by: corpus      # corpus: a writer's listings never split across folds; listing: near-duplicates only
     seed: 7
     c: 30                 # inverse regularisation strength of the logistic regression
     rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from common.yamlfile import ConfigError, load_yaml
 
+FOLDS_BY = ("corpus", "listing")
+
 
 class TrainingError(ValueError):
     """A training config or corpus that cannot be used; the message names the file."""
@@ -31,6 +34,7 @@ class TrainingConfig:
     train: list[Path]
     threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
     folds: int = 5
+    folds_by: str = "corpus"  # what a fold never splits (train.fold_groups): a writer's corpus, or near-duplicates
     seed: int = 7
     c: float = 100.0
     rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
@@ -49,8 +53,8 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
-    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `seed`, `c`, `rules_alone`,
-    `targets`."""
+    """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `folds_by`, `seed`, `c`,
+    `rules_alone`, `targets`."""
     path = Path(path)
     try:
         data = load_yaml(path)
@@ -64,7 +68,7 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("threshold_on", ""), str)
     ):
         raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
-    unknown = set(data) - {"train", "threshold_on", "folds", "seed", "c", "rules_alone", "targets"}
+    unknown = set(data) - {"train", "threshold_on", "folds", "folds_by", "seed", "c", "rules_alone", "targets"}
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
@@ -77,6 +81,9 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
             if not isinstance(data[key], (int, float)) or isinstance(data[key], bool):
                 raise TrainingError(f"{path}: `{key}` must be a number")
             setattr(config, key, kind(data[key]))
+    config.folds_by = data.get("folds_by", config.folds_by)
+    if config.folds_by not in FOLDS_BY:
+        raise TrainingError(f"{path}: `folds_by` must be one of: {', '.join(FOLDS_BY)}")
     targets = data.get("targets", {})
     if not isinstance(targets, dict) or set(targets) - {"precision", "recall"}:
         raise TrainingError(f"{path}: `targets` must be a mapping of `precision` and/or `recall` to numbers")

@@ -74,7 +74,7 @@ def test_decided_listings_are_labelled_by_the_decision(tmp_path):
 def test_train_from_decisions_adds_them_and_prints_before_and_after(tmp_path):
     decided_store(tmp_path / "s.sqlite").close()
     config = tmp_path / "training.yaml"
-    config.write_text(f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nfolds: 2\n")
+    config.write_text(f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nfolds: 2\nfolds_by: listing\n")
     output = tmp_path / "model.json"
     result = CliRunner().invoke(
         cli,

@@ -37,6 +37,7 @@ def test_check_fails_for_a_model_trained_on_other_corpora(tmp_path):
     config = tmp_path / "training.yaml"
     config.write_text(
         f"train: [{ROOT}/tests/data/corpus_dev.jsonl]\nthreshold_on: {ROOT}/tests/data/corpus_heldout.jsonl\n"
+        "folds_by: listing\n"
     )
     result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--check"])
     assert result.exit_code == 1 and result.output.splitlines()[-1] == (
@@ -54,10 +55,10 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    # the never-tuned split (phase 7) stays out of training; phases 4 to 6 (written_d, real_titles_3, written_e,
-    # written_f, real_titles_4) were scored in aggregate first, then joined it. Checked by name: the phase-7
-    # files need not exist where this runs.
-    never_tuned = ("written_i", "written_j", "real_titles_5")
+    # the never-tuned split (phase 8) stays out of training; phases 4 to 7 (written_d, real_titles_3, written_e,
+    # written_f, real_titles_4, written_i, written_j, real_titles_5) were scored in aggregate first, then joined it.
+    # Checked by name: the phase-8 files are not in this tree.
+    never_tuned = ("written_k", "written_l")
     assert not [p for p in trained if any(name in p for name in never_tuned)]
     assert not [p for p in config.train if any(name in p.name for name in never_tuned)]
     assert data["training_set"]["watchlist_version"] == wl.version
@@ -184,11 +185,60 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
         ("train: [a.jsonl]\ntargets: 0.97\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
+        ("train: [a.jsonl]\nfolds_by: seller\n", "`folds_by` must be one of: corpus, listing"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def test_a_writer_is_one_corpus_whatever_its_split_suffix():
+    from classifier.train import writer_of
+
+    assert writer_of(Path("d/written_a_train.jsonl")) == writer_of(Path("written_a_holdout.jsonl")) == "written_a"
+    assert writer_of(Path("corpus_dev.jsonl")) == writer_of(Path("corpus_heldout.jsonl")) == "corpus"
+    assert writer_of(Path("real_titles_2.jsonl")) != writer_of(Path("real_titles_train.jsonl"))
+
+
+def _writers_feats(n_writers, per_writer):
+    from classifier.train import Featurised
+
+    rows, labels, writers = [], [], []
+    for w in range(n_writers):
+        for k in range(per_writer):
+            # unrelated texts (no near-duplicates), half of them devices
+            rows.append({"title": f"item {w * per_writer + k} " + "qwxzjkvbp"[k % 9] * (k + 1), "description": ""})
+            labels.append("key_programmer" if k % 2 else "none")
+            writers.append(f"writer{w}")
+    n = len(rows)
+    return Featurised(rows, labels, [], [(None, 0)] * n, [False] * n, writers)
+
+
+def test_corpus_folds_never_split_a_writer_and_listing_folds_do(tmp_path):
+    import numpy as np
+
+    from classifier.train import folds
+
+    config_path = tmp_path / "training.yaml"
+    config_path.write_text("train: [a.jsonl]\nfolds: 3\n")
+    config = load_config(config_path)
+    assert config.folds_by == "corpus"
+    feats = _writers_feats(6, 10)
+    y = np.array([int(label != "none") for label in feats.labels])
+
+    def writers_per_fold():
+        return [{feats.writers[i] for i in test} for _, test in folds(feats, y, config)]
+
+    by_corpus = writers_per_fold()
+    assert sorted(w for ws in by_corpus for w in ws) == sorted({*feats.writers})  # each writer in one fold only
+    config.folds_by = "listing"
+    assert any(len(ws) > 2 for ws in writers_per_fold())
+    config.folds_by, config.folds = "corpus", 7
+    from classifier.training_config import TrainingError
+
+    with pytest.raises(TrainingError, match="7 folds need at least 7 writers"):
+        folds(feats, y, config)
 
 
 def _listings(device_probabilities, truths):
@@ -241,12 +291,20 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 
 def test_kfold_figures_do_not_regress():
-    """Out-of-fold (every listing scored by a model that never saw it; near-duplicates in one fold) on the whole
-    training set: issue 11's precision and recall targets, which model 5 as shipped meets by a thin margin (0.974 /
-    0.964 on 8,601 listings; model 4 had 0.958 / 0.974 on 7,616 with thresholds at best F1). Obfuscated recall
-    gave up 0.015 to the precision (0.972 -> 0.957 on the same corpora), so its gate sits at 0.95, still above the
-    issue's 0.93; the others a little below the current figures."""
+    """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
+    writer) on the whole training set, each gate a little below what model 6 as shipped measures (9,579 listings:
+    P 0.966, R 0.955, category 0.980, obfuscated 0.950, description-only 0.957). Issue 11's precision and recall
+    targets (0.97 / 0.96) are NOT met under these folds (the next test); the same data folded by listing, as
+    models 1-5 were, meets them (0.975 / 0.965), by having seen each listing's writer."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
+    assert combined["precision"] >= 0.965 and combined["recall"] >= 0.955
+    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.945
+    assert combined["description_only_recall"] >= 0.95
+
+
+@pytest.mark.xfail(strict=True, reason="model 6, k-fold by writer: P 0.966 R 0.955 (README, Limits)")
+def test_kfold_by_writer_meets_issue_11s_precision_and_recall_targets():
+    model = json.loads(model_path_for(WATCHLIST).read_text())
+    assert model["settings"]["folds_by"] == "corpus"
+    combined = model["kfold"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
-    assert combined["category"] >= 0.975 and combined["obfuscated_recall"] >= 0.95
-    assert combined["description_only_recall"] >= 0.96

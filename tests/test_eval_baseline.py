@@ -21,9 +21,10 @@ INDEPENDENT = ROOT / "tests" / "data" / "corpus_independent.jsonl"
 
 @pytest.fixture()
 def small(tmp_path):
-    """A watchlist (rules only) whose training config lists corpus_dev alone: quick to train."""
+    """A watchlist (rules only) whose training config lists corpus_dev alone (one writer, so its folds split
+    listings): quick to train."""
     shutil.copy(ROOT / "watchlist.yaml", tmp_path / "watchlist.yaml")
-    (tmp_path / "training.yaml").write_text(f"train: [{DEV}]\nfolds: 3\n")
+    (tmp_path / "training.yaml").write_text(f"train: [{DEV}]\nfolds: 3\nfolds_by: listing\n")
     return tmp_path
 
 
