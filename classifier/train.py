@@ -313,7 +313,8 @@ def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | Non
 def _training_set(config: TrainingConfig, wl: Watchlist, progress) -> tuple[Featurised, np.ndarray, list[str]]:
     categories = list(wl.categories)
     classes = [NONE] + categories
-    rows, writers = [], []
+    rows: list[dict] = []
+    writers: list[str] = []
     for path in config.corpora:
         rows += read_corpus(path, wl.categories)
         writers += [writer_of(path)] * (len(rows) - len(writers))
