@@ -291,7 +291,7 @@ def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="known miss: the model (0.01 with model 5) does not clear the innocent-evidence threshold"
+    strict=True, reason="known miss: the model (0.05 with model 6) does not clear the innocent-evidence threshold"
 )
 def test_a_device_seller_who_also_takes_appointments_is_flagged(wl):
     # the rules flag it (85: a named device, less the description's service words)
