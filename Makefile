@@ -43,9 +43,10 @@ lint: install
 	$(BIN)/mypy classifier db networks || status=1; \
 	exit $$status
 
+# The 15 slowest tests are listed at the end: CI has a time budget, and a slow test should be seen where it starts.
 test: style imports system-deps
 	$(BIN)/mypy classifier db networks
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --durations=15
 
 # On demand, not in CI: about 40 minutes on 2 cores, and bench/store.py needs about 6 GB of disk for 100,000 captures.
 bench: install
