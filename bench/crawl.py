@@ -12,18 +12,14 @@ full >= 80% of bare), each crawl's peak memory (max RSS from os.wait4) and where
 process, its child processes (the full crawl's classifier and store writer) and the demo
 server (threads of this process). Then the CPU cost per item page of each step, timed alone. Results also go
 to bench/out/crawl.json. --profile re-runs the full crawl under cProfile (the crawl process only) and prints
-where its time goes. --sample re-runs both crawls under the sampling profiler py-spy (`pip install -e .[bench]`) and
-prints the crawl process's CPU per page while crawling by family of functions, bare against full: what the
-per-step table cannot see (Scrapy's handling of items, the worker processes' pipes, search pages, collections).
+where its time goes. bench/crawl_sample.py splits the crawl process's CPU per page by family of functions.
 """
 
 import argparse
 import json
 import os
 import pstats
-import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -336,75 +332,11 @@ def profile_full(url: str, workdir: Path, top: int = 25) -> None:
     pstats.Stats(str(out)).sort_stats("cumulative").print_stats(top)
 
 
-# Families of the crawl process's samples, first match wins (a frame's name: `Class.method` or `function`). Ours
-# come first, so what Scrapy does inside our callbacks and pipelines counts as theirs.
-FAMILIES = (
-    ("spider: robot check", r"^blocked_reason$"),
-    ("spider: parse_listing", r"\.parse_listing$"),
-    ("spider: identity, sanitise (read_listing)", r"^ListingReader\.read_listing$"),
-    ("spider: search pages (cards, their requests)", r"^MarketplaceSpider\.parse_search$"),
-    ("spider: the rest (parse_item, build_item, counts)", r"^(MarketplaceSpider|ListingReader|Counts)\."),
-    (
-        "pipelines and their workers' pipes",
-        r"^(ClassifyPipeline|StorePipeline|OpenGroup)\.|concurrent/futures|multiprocessing/",
-    ),
-    (
-        "Scrapy: each callback's output (scraper, spider middlewares, item pipelines, signals)",
-        r"^(ItemPipelineManager|Scraper|SpiderMiddlewareManager|_parallel_asyncio|MutableAsyncChain|SignalManager)",
-    ),
-    ("Scrapy, Twisted, asyncio: downloads, scheduling, the loop (and collections)", r"."),
-)
-IDLE_FRAMES = re.compile(r"select|Condition\.wait|untilConcludes")
-
-
-def sampled_families(raw: Path) -> dict[str, float]:
-    """Share of the crawl process's busy samples while crawling, per family (py-spy --format raw: one line per
-    stack, `frame;frame;... count`, the root first). The executors' threads (pickling, pipes) count as pipelines."""
-    rules = [(name, re.compile(pattern)) for name, pattern in FAMILIES]
-    counts: dict[str, int] = dict.fromkeys((name for name, _ in FAMILIES), 0)
-    for line in raw.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
-        names = [frame.split(" (")[0] for frame in stack.split(";")]
-        if not names or IDLE_FRAMES.search(names[-1]):
-            continue
-        if names[0].startswith("Thread._bootstrap"):
-            counts["pipelines and their workers' pipes"] += int(n)
-        elif "BaseEventLoop.run_forever" in names:  # not imports before the crawl nor the work after it
-            family = next(name for name, rule in rules if any(rule.search(frame) for frame in names))
-            counts[family] += int(n)
-    total = sum(counts.values()) or 1
-    return {name: n / total for name, n in counts.items()}
-
-
-def sample_crawls(url: str, workdir: Path, crawling_ms: dict[str, float]) -> None:
-    """Both crawls again under py-spy; the families' shares times each crawl's CPU per page while crawling as
-    measured without the profiler (`crawling_ms`: under py-spy the crawl is the profiler's child)."""
-    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
-    if spy is None:
-        raise SystemExit("--sample needs py-spy: .venv/bin/pip install py-spy")
-    per_page = {}
-    for name, args in (
-        ("bare", [sys.executable, __file__, "bare-child", url, str(workdir / "sampled-bare.json")]),
-        ("full", [sys.executable, *full_crawl_args(url, workdir / "sampled.sqlite")]),
-    ):
-        raw = workdir / f"{name}.raw"
-        run_measured([spy, "record", "-r", "200", "-f", "raw", "-o", str(raw), "--", *args])
-        per_page[name] = {family: share * crawling_ms[name] for family, share in sampled_families(raw).items()}
-    print("\nThe crawl process's CPU ms per page while crawling, by family (py-spy samples x measured CPU):")
-    print(f"  {'family':86} {'bare':>6} {'full':>6} {'added':>6}")
-    for family, _ in FAMILIES:
-        bare, full = per_page["bare"][family], per_page["full"][family]
-        print(f"  {family:86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
-    bare, full = sum(per_page["bare"].values()), sum(per_page["full"].values())
-    print(f"  {'while crawling':86} {bare:6.2f} {full:6.2f} {full - bare:+6.2f}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=31, help="catalogue copies (31 x 166 = 5,146 item pages)")
     parser.add_argument("--repeat", type=int, default=1, help="crawl each way this many times (best is kept)")
     parser.add_argument("--profile", action="store_true", help="also profile the full crawl with cProfile")
-    parser.add_argument("--sample", action="store_true", help="also sample both crawls with py-spy, by family")
     options = parser.parse_args()
 
     from demo_market import DemoMarket
@@ -489,8 +421,6 @@ def main() -> int:
         print(f"Results written to {out_dir / 'crawl.json'}")
         if options.profile:
             profile_full(market.url, workdir)
-        if options.sample:
-            sample_crawls(market.url, workdir, crawling_ms)
     return 0
 
 

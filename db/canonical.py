@@ -53,7 +53,11 @@ def utc_now() -> str:
 
 def format_utc(moment: datetime) -> str:
     """UTC, ISO 8601, always with microseconds: `2026-11-28T11:12:00.123456Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime writes such a year unpadded, isoformat would pad it: stored as it always was
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime's, at half its cost: the store's writer formats five times per capture.
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def normalise_utc(text: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import extruct
+from lxml import etree
+from parsel.csstranslator import css2xpath
 from w3lib.url import canonicalize_url
 
 from spiders.fields import CONTROL, Unreadable
@@ -40,6 +42,18 @@ def text_of(selector, drop: tuple[str, ...] = ()) -> str:
     else:
         nodes = selector.xpath(".//text()[not(ancestor::script or ancestor::style)]")
     return clean(" ".join(nodes.getall()))
+
+
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector as one compiled XPath over lxml's own tree (`response.selector.root`), meaning what parsel's
+    `response.css(css)` means: parsel wrapped every match of every query in an object of its own, and a page is
+    read with several. Matches are plain strings (not lxml's, which keep their whole tree alive)."""
+    return etree.XPath(css2xpath(css), smart_strings=False)
+
+
+def first_match(matches: list) -> str | None:
+    """What parsel's `.get()` gives: the first match, or None."""
+    return str(matches[0]) if matches else None
 
 
 def first_of(*candidates):

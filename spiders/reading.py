@@ -14,11 +14,12 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from scrapy.http import Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
-from spiders.parsing import address_id, first
+from spiders.parsing import address_id, compiled, first, first_match
 
 
 def redirects_of(response: Response) -> list[str]:
@@ -37,13 +38,16 @@ def join(base: str, link: str) -> str:
         return ""
 
 
+CANONICAL = compiled('link[rel="canonical"]::attr(href)')
+
+
 def canonical_url(response: Response) -> str | None:
     if not isinstance(response, TextResponse):
         return None
-    try:
-        return text(response.css('link[rel="canonical"]::attr(href)').get(), TEXT_LIMITS["url"])[0]
-    except ValueError:  # a JSON answer (an API's) has no markup to hold a canonical link
+    root = response.selector.root
+    if not isinstance(root, etree._Element):  # a JSON answer (an API's) has no markup to hold a canonical link
         return None
+    return text(first_match(CANONICAL(root)), TEXT_LIMITS["url"])[0]
 
 
 class ListingReader:

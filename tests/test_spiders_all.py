@@ -7,6 +7,7 @@ import re
 
 import pytest
 from scrapy import Spider
+from scrapy.utils.misc import is_generator_with_return_value
 
 import spiders.spiders
 from spiders.base import MarketplaceSpider
@@ -59,3 +60,25 @@ def test_names_match(module_name):
 
 def test_snake_case():
     assert snake_case("EbayUkSpider") == "ebay_uk" and snake_case("DemoMarketSpider") == "demo_market"
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_no_callback_is_a_generator_that_returns_a_value(module_name):
+    # What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE looked for on every response (off in spiders/settings.py: it
+    # re-parsed the callback's source): such a `return x` would silently drop x.
+    [cls] = spider_classes(importlib.import_module(f"spiders.spiders.{module_name}"))
+    generators = [
+        name for name, member in inspect.getmembers(cls, inspect.isgeneratorfunction) if not name.startswith("__")
+    ]
+    assert generators  # parse_search, parse_description, ... at least
+    assert [name for name in generators if is_generator_with_return_value(getattr(cls, name))] == []
+
+
+def test_the_callback_check_sees_a_returned_value():
+    class Returns(MarketplaceSpider):
+        def parse_item(self, response, card=None):
+            yield None
+            return {"title": "lost"}
+
+    assert is_generator_with_return_value(Returns.parse_item)
+    assert not is_generator_with_return_value(MarketplaceSpider.parse_item)

@@ -2,6 +2,8 @@
 stored by exact type) give the rows, counters and search rows the full rules give."""
 
 import math
+import random
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -198,3 +200,18 @@ def test_each_item_of_a_run_that_does_not_exist_is_refused(store):
 @pytest.mark.parametrize("score", [10**400, 2**70, True, "91.5"])
 def test_a_score_no_real_column_holds_as_given_is_not_guessed(score):
     assert listing_index.first_index("t", "u", "all", {}, {**CLASSIFIED, "score": score})["score"] is None
+
+
+def test_times_are_written_as_strftime_wrote_them():
+    from db.canonical import format_utc
+
+    rng = random.Random(7)
+    moments = [datetime(1, 1, 1, tzinfo=UTC), datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    moments += [datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC)]
+    moments += [
+        datetime(1000, 1, 1, tzinfo=UTC) + timedelta(microseconds=rng.randrange(9000 * 365 * 86400 * 10**6))
+        for _ in range(2000)
+    ]
+    moments += [datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))]
+    for moment in moments:
+        assert format_utc(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -3,30 +3,27 @@
 import json
 import re
 
-from lxml import etree
-from parsel.csstranslator import css2xpath
-
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, dig, find_product, first_of, image_urls
+from spiders.parsing import clean, compiled, dig, find_product, first_match, first_of, image_urls
 from spiders.prices import decimal_string, parse_price
 
-
-def compiled(css: str) -> etree.XPath:
-    return etree.XPath(css2xpath(css))
-
-
-# A results page holds dozens of cards: each field is one compiled XPath over lxml's own element, where parsel
-# wrapped every match of every selector in an object of its own (the selectors' meaning is the same).
+# Each selector compiled once (spiders/parsing.py `compiled`): a results page holds dozens of cards.
 CARDS = compiled("li.result-card")
 CARD_LINK = compiled("a.result-card__link::attr(href)")
 CARD_TITLE = compiled(".result-card__title::text")
 CARD_SELLER = compiled(".result-card__seller-name::text")
-
-
-def first_match(matches: list) -> str | None:
-    return str(matches[0]) if matches else None
+NEXT_PAGE = compiled("a.pagination__next::attr(href)")
+JSON_LD = compiled('script[type="application/ld+json"]::text')
+CANONICAL = compiled('link[rel="canonical"]::attr(href)')
+TITLE = compiled("h1.item-title::text")
+DESCRIPTION = compiled("#description ::text")
+PRICE = compiled(".item-price::text")
+SELLER = compiled(".seller-name::text")
+CONDITION = compiled(".item-condition::text")
+GALLERY = compiled(".gallery img::attr(src)")
+SELLER_ABOUT = compiled(".seller-about::text")
 
 
 class DemoMarketSpider(MarketplaceSpider):
@@ -68,37 +65,34 @@ class DemoMarketSpider(MarketplaceSpider):
         return cards
 
     def next_page(self, response):
-        return response.css("a.pagination__next::attr(href)").get()
+        return first_match(NEXT_PAGE(response.selector.root))
 
     def parse_listing(self, response):
+        root = response.selector.root
         # Strict: a page cut off mid-transfer (broken JSON-LD) is a parse error, stored and counted as such.
-        blocks = [json.loads(block) for block in response.css('script[type="application/ld+json"]::text').getall()]
-        product = find_product({"json-ld": blocks}) or {}
+        product = find_product({"json-ld": [json.loads(block) for block in JSON_LD(root)]}) or {}
         # The markup is read where the JSON-LD says nothing (first_of calls a lambda only when it has to).
         return {
             "listing_id": product.get("sku"),
-            "url": response.css('link[rel="canonical"]::attr(href)').get(),
-            "title": first_of(clean(product.get("name")), lambda: clean(response.css("h1.item-title::text").get())),
+            "url": first_match(CANONICAL(root)),
+            "title": first_of(clean(product.get("name")), lambda: clean(first_match(TITLE(root)))),
             "description": first_of(
                 clean(product.get("description")),
-                lambda: " ".join(t.strip() for t in response.css("#description ::text").getall() if t.strip()),
+                lambda: " ".join(t.strip() for t in DESCRIPTION(root) if t.strip()),
             ),
             "price": decimal_string(dig(product, "offers", "price")),
             "currency": dig(product, "offers", "priceCurrency"),
             "seller": first_of(
-                clean(dig(product, "offers", "seller", "name")), lambda: clean(response.css(".seller-name::text").get())
+                clean(dig(product, "offers", "seller", "name")), lambda: clean(first_match(SELLER(root)))
             ),
-            "condition": clean(response.css(".item-condition::text").get()) or None,
+            "condition": clean(first_match(CONDITION(root))) or None,
             "extra": {
-                "images": first_of(
-                    image_urls(product.get("image")), lambda: response.css(".gallery img::attr(src)").getall()
-                )
-                or [],
+                "images": first_of(image_urls(product.get("image")), lambda: GALLERY(root)) or [],
                 # What the seller writes about itself on every item page, where contacts hide (networks/).
-                "seller_profile": clean(response.css(".seller-about::text").get()) or None,
+                "seller_profile": clean(first_match(SELLER_ABOUT(root))) or None,
             },
         }
 
     def parse_rendered(self, response):
         # One listing's price is filled in by a script (demo_market/pages.py): only the rendered page shows it.
-        return parse_price(clean(response.css(".item-price::text").get()) or "")
+        return parse_price(clean(first_match(PRICE(response.selector.root))) or "")
