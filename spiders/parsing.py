@@ -56,6 +56,10 @@ def first_match(matches: list) -> str | None:
     return str(matches[0]) if matches else None
 
 
+# Every item page is checked for it (spiders/reading.py), and a spider may read its listing's address from it.
+CANONICAL = compiled('link[rel="canonical"]::attr(href)')
+
+
 def first_of(*candidates):
     """`first` over values and zero-argument callables (selectors), calling each only while nothing was found:
     a page's markup is read only for what its structured data does not say."""

@@ -19,7 +19,7 @@ from scrapy.http import Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
-from spiders.parsing import address_id, compiled, first, first_match
+from spiders.parsing import CANONICAL, address_id, first, first_match
 
 
 def redirects_of(response: Response) -> list[str]:
@@ -36,9 +36,6 @@ def join(base: str, link: str) -> str:
         return urljoin(base, link)
     except ValueError:
         return ""
-
-
-CANONICAL = compiled('link[rel="canonical"]::attr(href)')
 
 
 def canonical_url(response: Response) -> str | None:

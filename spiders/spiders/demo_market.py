@@ -6,7 +6,7 @@ import re
 from common import settings
 from db.hosts import host_of
 from spiders.base import MarketplaceSpider
-from spiders.parsing import clean, compiled, dig, find_product, first_match, first_of, image_urls
+from spiders.parsing import CANONICAL, clean, compiled, dig, find_product, first_match, first_of, image_urls
 from spiders.prices import decimal_string, parse_price
 
 # Each selector compiled once (spiders/parsing.py `compiled`): a results page holds dozens of cards.
@@ -16,7 +16,6 @@ CARD_TITLE = compiled(".result-card__title::text")
 CARD_SELLER = compiled(".result-card__seller-name::text")
 NEXT_PAGE = compiled("a.pagination__next::attr(href)")
 JSON_LD = compiled('script[type="application/ld+json"]::text')
-CANONICAL = compiled('link[rel="canonical"]::attr(href)')
 TITLE = compiled("h1.item-title::text")
 DESCRIPTION = compiled("#description ::text")
 PRICE = compiled(".item-price::text")
