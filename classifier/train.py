@@ -17,31 +17,24 @@ import json
 import math
 import os
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.classify import decide_category
-from classifier.evaluate import AMBIGUOUS, NONE, read_corpus
-from classifier.model import FORMAT, char_ngrams, content_version, listing_words, pairs
-from classifier.rules import has_innocent_evidence, weigh
+from classifier.evaluate import NONE, read_corpus
+from classifier.feature_matrix import MAX_CHARS, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
+from classifier.model import FORMAT, content_version
 from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
 from common import atomic
 
-MIN_DF = 2  # an n-gram must occur in at least this many training listings
-MAX_WORDS = 10_000  # the most frequent words and word pairs kept
-MAX_CHARS = 20_000  # the most frequent character n-grams kept
 NEAR_DUPLICATE = 0.8  # listings this similar (cosine of character n-grams) stay in one fold
 SIMILARITY_BLOCK = 1000  # listings compared with all others at a time
-ROUND = 6
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -49,108 +42,6 @@ def _relative(path: Path, base: Path) -> str:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-@dataclass
-class Featurised:
-    rows: list[dict]
-    labels: list[str]
-    words: list  # (field, stemmed words) per field, per row
-    rule_flags: list  # (rules category or None, rules score) per row
-    innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
-    writers: list[str] = field(default_factory=list)  # who wrote each listing (writer_of its corpus)
-    # Counted once per listing, not once per fold: {word or pair feature: count}, {word: count}, {word: n-grams}
-    names: list[Counter] = field(init=False)
-    tokens: list[Counter] = field(init=False)
-    grams: dict[str, Counter] = field(init=False)
-
-    def __post_init__(self):
-        self.tokens = [Counter(_tokens(ws)) for ws in self.words]
-        self.names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
-        self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
-
-
-def featurise(rows: list[dict], wl: Watchlist, categories: list[str], writers: list[str] | None = None) -> Featurised:
-    writers = writers or [""] * len(rows)
-    writers = [w for r, w in zip(rows, writers) if r["category"] != AMBIGUOUS]
-    rows = [r for r in rows if r["category"] != AMBIGUOUS]
-    words, flags, innocent = [], [], []
-    for row in rows:
-        rules = weigh(row["title"], row["description"], wl)
-        words.append(listing_words(rules))
-        cat, score = rules.best()
-        flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
-        innocent.append(has_innocent_evidence(rules))
-    labels = [r["category"] for r in rows]
-    return Featurised(rows, labels, words, flags, innocent, writers)
-
-
-def _tokens(words) -> list[str]:
-    return [w for _, stems in words for w in stems]
-
-
-def _vocabulary(docs: list, limit: int) -> tuple[list[str], dict[str, int]]:
-    """The features found in at least MIN_DF listings, the `limit` most frequent, and their document frequency."""
-    df: dict[str, int] = {}
-    for names in docs:
-        for name in set(names):
-            df[name] = df.get(name, 0) + 1
-    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:limit]
-    return kept, df
-
-
-def _unit(block: dict[int, float]) -> dict[int, float]:
-    norm = math.sqrt(sum(v * v for v in block.values()))
-    return {i: v / norm for i, v in block.items()} if norm else {}
-
-
-class _Vectoriser:
-    """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features:
-    two TF-IDF blocks (character n-grams; words and pairs), each of unit length."""
-
-    def __init__(self, feats: Featurised, rows: list[int]):
-        vocab, df = _vocabulary([feats.names[i] for i in rows], MAX_WORDS)
-        chars, char_df = _vocabulary([[g for w in feats.tokens[i] for g in feats.grams[w]] for i in rows], MAX_CHARS)
-        df.update(char_df)
-        self.names = sorted(vocab + chars)
-        self.index = {n: i for i, n in enumerate(self.names)}
-        n = len(rows)
-        self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
-        self._grams: dict[str, Counter] = {}
-
-    def _word_grams(self, word: str, feats: Featurised) -> Counter:
-        grams = self._grams.get(word)
-        if grams is None:
-            index = self.index
-            grams = self._grams[word] = Counter({index[g]: k for g, k in feats.grams[word].items() if g in index})
-        return grams
-
-    def _row(self, feats: Featurised, r: int) -> dict[int, float]:
-        block: dict[int, float] = {}
-        for name, count in feats.names[r].items():
-            i = self.index.get(name)
-            if i is not None:
-                block[i] = count * self.idf[i]
-        row = _unit(block)
-        block, square = {}, 0.0
-        for w, count in feats.tokens[r].items():
-            for i, k in self._word_grams(w, feats).items():
-                block[i] = block.get(i, 0.0) + count * k * self.idf[i]
-                square += (count * k * self.idf[i]) ** 2
-        # the blocks share no feature; the character block's length takes the words' vectors as apart
-        # (what Model computes from one cached number per word)
-        row.update({i: v / math.sqrt(square) for i, v in block.items()})
-        return row
-
-    def matrix(self, feats: Featurised, rows: list[int]):
-        data, cols, indptr = [], [], [0]
-        for r in rows:
-            row = self._row(feats, r)
-            for i in sorted(row):
-                cols.append(i)
-                data.append(row[i])
-            indptr.append(len(cols))
-        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
 
 
 def near_duplicate_groups(feats: Featurised) -> list[int]:
@@ -202,15 +93,17 @@ def folds(feats: Featurised, y: np.ndarray, config: TrainingConfig) -> list[tupl
     splitter = StratifiedGroupKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     groups = fold_groups(feats, config.folds_by)
     if len(set(groups)) < config.folds:
+        counted = "writers (corpora)" if config.folds_by == "corpus" else "groups of near-duplicate listings"
+        advice = "list more corpora, or set folds_by: listing" if config.folds_by == "corpus" else "list more listings"
         raise TrainingError(
-            f"{config.path}: {config.folds} folds need at least {config.folds} writers (corpora) with folds_by: "
-            f"{config.folds_by}; there are {len(set(feats.writers))} (list more corpora, or set folds_by: listing)"
+            f"{config.path}: {config.folds} folds need at least {config.folds} {counted} with folds_by: "
+            f"{config.folds_by}; there are {len(set(groups))} ({advice})"
         )
     return [(list(a), list(b)) for a, b in splitter.split(np.zeros(len(y)), y, groups)]
 
 
 def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
-    vectoriser = _Vectoriser(feats, rows)
+    vectoriser = Vectoriser(feats, rows)
     x = vectoriser.matrix(feats, rows)
     y = np.array([classes.index(feats.labels[i]) for i in rows])
     lr = LogisticRegression(C=c, max_iter=2000, tol=1e-4)
@@ -222,7 +115,7 @@ def _fit(feats: Featurised, rows: list[int], classes: list[str], c: float):
     return vectoriser, np.round(weights, ROUND), np.round(intercept, ROUND)
 
 
-def _logits(feats: Featurised, rows: list[int], vectoriser: _Vectoriser, weights, intercept) -> np.ndarray:
+def _logits(feats: Featurised, rows: list[int], vectoriser: Vectoriser, weights, intercept) -> np.ndarray:
     return np.asarray(vectoriser.matrix(feats, rows) @ weights.T) + intercept
 
 

@@ -81,11 +81,7 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
         ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
         ("Car Key Shell HU66 blade for VW", "Shell only."),
         ("Towbar bypass relay box 12N", "For trailer lights."),
-        pytest.param(
-            "Anti-jammer GPS tracker",
-            "Keeps reporting when someone jams it.",
-            marks=pytest.mark.xfail(strict=True, reason="model 6: device probability 0.95, innocent bar 0.80"),
-        ),
+        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),  # model 6 flagged it; model 7 does not
         pytest.param(
             "Lockout Tagout Kit",
             "Safety padlocks and hasps.",
@@ -291,7 +287,7 @@ def test_a_call_out_service_description_speaks_for_the_whole_listing(wl):
 
 
 @pytest.mark.xfail(
-    strict=True, reason="known miss: the model (0.05 with model 6) does not clear the innocent-evidence threshold"
+    strict=True, reason="known miss: the model (0.03 with model 7) does not clear the innocent-evidence threshold"
 )
 def test_a_device_seller_who_also_takes_appointments_is_flagged(wl):
     # the rules flag it (85: a named device, less the description's service words)
@@ -316,12 +312,7 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        pytest.param(
-            "Ретранслятор для keyless go",
-            "relay_attack",
-            # rules 70 (a device word and its target), below rules_alone; the model's 0.09 is below 0.46
-            marks=pytest.mark.xfail(strict=True, reason="model 6 as shipped: device probability 0.19"),
-        ),
+        ("Ретранслятор для keyless go", "relay_attack"),  # rules 70, below rules_alone: model 6 missed it (0.19)
         ("Глушилка GPS для авто", "signal_jammer"),
         ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
         ("Ripetitore segnale chiave keyless", "relay_attack"),

@@ -88,6 +88,35 @@ def test_a_real_programmer_with_accessories_is_still_flagged(wl):
     assert result.flagged and result.category == "key_programmer"
 
 
+# Renewals, licences and add-ons for a tool the buyer already owns name the tool, in any language: the
+# sale is not the tool, so that weighs against it (model 7). A tool sold with its licences is still one.
+@pytest.mark.parametrize(
+    "title, description",
+    [
+        ("Autel IM608 software subscription renewal, 12 months", "Emailed code for your serial number."),
+        ("Lonsdor K518 annual update", "Software only."),
+        ("Xhorse VVDI2 licence only (BMW FEM)", "Activated on your device."),
+        ("OBDSTAR X300 DP Plus spare module, tool not included", "Plugs into your tablet."),
+        ("Przedłużenie subskrypcji Autel IM508 – roczna aktualizacja", "Kod na maila."),
+        ("Renovación anual de software Xtool X100 PAD3", "Solo el software."),
+        ("Abrites AVDI годовое обновление", "Без прибора."),
+        ("Lonsdor K518 yıllık güncelleme", "Sadece yazılım."),
+    ],
+)
+def test_renewals_and_add_ons_for_a_tool_are_not_the_tool(wl, title, description):
+    result = classify_rules(title, description, wl)
+    assert not result.flagged, [(m.term, m.score, m.excluded_by) for m in result.matches]
+    assert [m for m in result.matches if m.score < 0 and m.kind == "context"]
+
+
+@pytest.mark.parametrize(
+    "title", ["Zed-Full key programmer, full licence", "Abrites AVDI with VAG and BMW licences", "Autel IM608 + XP400"]
+)
+def test_a_programmer_sold_with_its_licences_is_still_flagged(wl, title):
+    result = classify_rules(title, "Works, all cables.", wl)
+    assert result.flagged and result.category == "key_programmer"
+
+
 # One listing per language and kind, described by what the device does, never by its name.
 CLAIMS = [
     (
