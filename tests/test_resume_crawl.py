@@ -47,6 +47,10 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
             str(db_path),
             "-s",
             "LOG_LEVEL=INFO",
+            # At most ~50 pages/s, so the signal lands mid-crawl however far the store's writer lags behind the
+            # spider: unthrottled on a loaded machine, every page had been fetched before 60 were stored.
+            "-s",
+            "DOWNLOAD_DELAY=0.02",
         ]
         crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 90
