@@ -1,8 +1,8 @@
 """The labelled corpora written or collected for evaluation stay well formed (tests/data/check_corpus.py, as a
 gate): phases 4 to 6 (written_d, real_titles_3; written_e; written_f, real_titles_4), each scored and then trained
 on; phases 7 (written_i, written_j, real_titles_5) and 8 (written_k, written_l), each scored once and then trained
-on; phase 9 (written_m, written_n, 2026-12-02), the never-tuned split; and the training sets written_g_train and
-written_h_train."""
+on; phase 9 (written_m, written_n, 2026-12-02), scored once with model 7 and not trained on; phase 10 (written_o,
+written_p), the next never-tuned split, not yet scored; and the training sets written_g_train and written_h_train."""
 
 import json
 from pathlib import Path
@@ -31,6 +31,7 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_l.jsonl",
         "written_m.jsonl",
         "written_n.jsonl",
+        "written_o.jsonl",
     ],
 )
 def test_each_written_or_collected_corpus_follows_the_data_spec(name):
