@@ -32,6 +32,7 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_m.jsonl",
         "written_n.jsonl",
         "written_o.jsonl",
+        "written_p.jsonl",
     ],
 )
 def test_each_written_or_collected_corpus_follows_the_data_spec(name):
