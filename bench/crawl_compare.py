@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import crawl  # bench/crawl.py, beside this file
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -32,10 +34,9 @@ TIMES = {
 }
 
 
-def crawl(root: Path, url: str, db_path: Path) -> None:
-    args = ["-m", "keywatch", "crawl", "demo_market", "-a", f"base_url={url}", "-a", "mode=all"]
-    args += ["-a", "max_pages=100000", "--db", str(db_path), "-s", "LOG_LEVEL=ERROR"]
-    args += ["-s", "KEYWATCH_RENDER=off", "-s", "KEYWATCH_PHOTOS=0"]
+def crawl_into(root: Path, url: str, db_path: Path) -> None:
+    """The benchmark's full crawl (bench/crawl.py), run by the copy of keywatch at `root`."""
+    args = crawl.full_crawl_args(url, db_path)
     done = subprocess.run([sys.executable, *args], cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the crawl by {root} failed:\n{done.stderr[-3000:]}")
@@ -82,8 +83,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="keywatch-compare-") as tmp, DemoMarket(port=0, scale=options.scale) as m:
         before, after = Path(tmp) / "before.sqlite", Path(tmp) / "after.sqlite"
-        crawl(options.before.resolve(), m.url, before)
-        crawl(ROOT, m.url, after)
+        crawl_into(options.before.resolve(), m.url, before)
+        crawl_into(ROOT, m.url, after)
         old, new = stored(before), stored(after)
     differs = False
     for part in old:
