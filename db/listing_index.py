@@ -112,8 +112,7 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
     transform (a NUL, a number as a title) are left to refresh.
     """
     index: dict[str, str | int | float | None] = {"first_seen": fetched_at, "last_seen": fetched_at}
-    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
-    if isinstance(purpose, str) and purpose.lower().startswith("attachment:"):
+    if is_attachment(purpose):
         return index
 
     def shown(value):
@@ -130,6 +129,12 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
         index["risk"] = shown(None if risk is None else str(risk))
         index["score"] = _real(score)
     return index
+
+
+def is_attachment(purpose) -> bool:
+    """Whether a capture of this purpose is an attachment, which never moves the index (the rules' `page`)."""
+    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
+    return isinstance(purpose, str) and purpose.lower().startswith("attachment:")
 
 
 def _real(value) -> float | None:
