@@ -176,6 +176,7 @@ def refresh(store, listing_pks) -> None:
     sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", rows)
     stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()}
     search = _search_rows(store, rows) if has_search(store) else None
+    searched = []  # the search rows to write, each in one statement
     with write_transaction(store):
         for pk, row in rows.items():
             changed = [(c, row[c]) for c, old in zip(COLUMNS, stored[pk]) if not _identical(old, row[c])]
@@ -185,10 +186,8 @@ def refresh(store, listing_pks) -> None:
             if search is not None and search.get(pk) != (row["title"], row["description"]):
                 if pk in search:
                     store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.conn.execute(
-                    "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
-                    [pk, row["title"], row["description"]],
-                )
+                searched.append((pk, row["title"], row["description"]))
+        store.conn.executemany("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)", searched)
 
 
 def _identical(a, b) -> bool:

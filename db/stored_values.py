@@ -68,7 +68,11 @@ def storable(value):
     if kind is int or kind is bool or value is None:
         return value
     if kind is dict:
-        return {storable(k if type(k) is str else str(k)): storable(v) for k, v in value.items()}
+        return {_text(k) if type(k) is str else storable(str(k)): _leaf(v) for k, v in value.items()}
+    if kind is list:
+        return [_leaf(v) for v in value]
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, str):
@@ -78,3 +82,17 @@ def storable(value):
     if isinstance(value, (list, tuple)):
         return [storable(v) for v in value]
     return value
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _leaf(value):
+    """storable(value), without a call for the plain values that fill a classification's matches."""
+    kind = type(value)
+    if kind is str:
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if kind is int or kind is bool or value is None:
+        return value
+    return storable(value)
