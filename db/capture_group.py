@@ -47,7 +47,7 @@ _LAST_IDS = (
 )
 _KNOWN = (
     "SELECT l.pk, l.marketplace, l.listing_id, l.status, l.status_at FROM json_each(?) j "
-    "JOIN listings l ON l.marketplace = j.value ->> 0 AND l.listing_id = j.value ->> 1"
+    "JOIN listings l ON l.marketplace = json_extract(j.value, '$[0]') AND l.listing_id = json_extract(j.value, '$[1]')"
 )
 _TABLES = ("captures", "classifications", "listing_status")
 
