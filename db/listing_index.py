@@ -187,7 +187,8 @@ def refresh(store, listing_pks) -> None:
                 if pk in search:
                     store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
                 searched.append((pk, row["title"], row["description"]))
-        store.conn.executemany("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)", searched)
+        if searched:  # a store from before the search index has no table to prepare the statement on
+            store.conn.executemany("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)", searched)
 
 
 def _identical(a, b) -> bool:
