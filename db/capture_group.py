@@ -61,13 +61,7 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
     desk_columns = "uncertainty" in declared_types(store, "listings")
     [last] = conn.execute(_LAST_IDS).fetchall()
     last_pk, last_capture, last_classification, last_status = (n or 0 for n in last)
-    # {(marketplace, listing id): [pk, status, status_at]}, as the group moves them
-    known = {
-        (marketplace, listing_id): [pk, status, status_at]
-        for pk, marketplace, listing_id, status, status_at in conn.execute(
-            _KNOWN, [json.dumps([[i.marketplace, i.listing_id] for i in items])]
-        ).fetchall()
-    }
+    known = _known_listings(conn, items)
     new_listings: dict[tuple, list] = {}  # {columns: [values, ...]}
     rows: dict[str, list] = {table: [] for table in _TABLES}
     bodies, status_moves, links, written = [], [], [], []
@@ -134,6 +128,20 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
                 [listing_pk, item.marketplace, item.listing_id, *index.values()]
             )
         written.append((page_id, listing_pk))
+    _insert_rows(conn, new_listings, bodies, rows, status_moves)
+    append_links(store, links)
+    return written
+
+
+def _known_listings(conn, items: list[Item]) -> dict[tuple[str, str], list]:
+    """{(marketplace, listing id): [pk, status, status_at]} of the group's listings already stored (the group then
+    adds its new ones, and moves their status as it records observations)."""
+    pairs = json.dumps([[i.marketplace, i.listing_id] for i in items])
+    return {(m, i): [pk, status, at] for pk, m, i, status, at in conn.execute(_KNOWN, [pairs]).fetchall()}
+
+
+def _insert_rows(conn, new_listings: dict, bodies: list, rows: dict, status_moves: list) -> None:
+    """One statement per table (listings: per set of guessed columns); listings first, which the others name."""
     for columns, values in new_listings.items():
         names = ", ".join(f"[{c}]" for c in columns)
         conn.executemany(
@@ -148,8 +156,6 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
         "UPDATE listings SET status = ?, status_at = ? WHERE pk = ? AND (status_at IS NULL OR status_at <= ?)",
         status_moves,
     )
-    append_links(store, links)
-    return written
 
 
 def _status_of(item: Item, listing: list) -> tuple[str, str | None] | None:
