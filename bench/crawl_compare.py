@@ -6,7 +6,8 @@
 Both crawls (`keywatch crawl demo_market -a mode=all`, rendering and photos off) fetch the same pages from one
 server, each into a store of its own; then every capture (URLs, status, headers but their Date, SHA-256 of the raw
 bytes, size, purpose, the fields as stored, versions), every classification, every listing's index row (its
-times left out) and the run's keywatch/* counts are compared. Exits 1 when anything differs.
+times left out) and the run's keywatch/* counts are compared, and each store is verified (its chain and index).
+Exits 1 when anything differs or either store fails verify.
 """
 
 import argparse
@@ -86,14 +87,29 @@ def main() -> int:
         crawl_into(options.before.resolve(), m.url, before)
         crawl_into(ROOT, m.url, after)
         old, new = stored(before), stored(after)
+        verified = {name: verify(path) for name, path in (("before", before), ("after", after))}
     differs = False
     for part in old:
         keys = old[part].keys() | new[part].keys()
         wrong = sorted(str(k) for k in keys if old[part].get(k) != new[part].get(k))
         differs = differs or bool(wrong)
         print(f"{part}: {len(old[part]):,} before, {len(new[part]):,} after, {len(wrong)} differ {wrong[:3]}")
+    for name, summary in verified.items():
+        print(f"verify {name}: {summary or 'ok'}")
     print("the same" if not differs else "DIFFERENT")
-    return 1 if differs else 0
+    return 1 if differs or any(verified.values()) else 0
+
+
+def verify(db_path: Path) -> str:
+    """What `verify` finds wrong with a crawl's store (empty when it passes)."""
+    import db
+
+    store = db.connect(db_path)
+    try:
+        result = db.verify(store)
+    finally:
+        store.close()
+    return "" if result.ok else result.summary()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ GENESIS = "0" * 64
 
 
 def _normalise(value):
-    if isinstance(value, bool):
+    kind = type(value)
+    # The values a record holds, by exact type first: most of what the chain hashes is text and whole numbers.
+    if kind is str or kind is int or kind is bool or value is None:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

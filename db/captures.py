@@ -11,44 +11,21 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from db import capture_group
 from db.canonical import normalise_utc, utc_now
-from db.chain import append_chain, appending
+from db.chain import append_chain
 from db.connection import write_transaction
 from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
 from db.listing_index import first_index, refresh
 from db.runs import default_crawler_version
-from db.status import record_status
+from db.status import LISTING_STATUSES
+from db.stored_values import storable as _storable  # noqa: F401 - tests read it here
+from db.stored_values import storable_json as _json
 
 # What the spider extracted from the page, kept with the capture as it was at fetch time.
 FIELD_KEYS = ("title", "description", "price", "currency", "seller", "condition", "extra", "url")
 
 BODY_ENCODING = "zlib"
-
-
-def _json(value) -> str:
-    return json.dumps(_storable(value), ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _storable(value):
-    """What JSON and SQLite can hold faithfully: NaN and infinities have no JSON form (stored as null), and SQLite's
-    JSON functions and FTS5 stop reading text at a NUL (stored as U+FFFD, which shows that something was there)."""
-    kind = type(value)
-    # The usual values first, by exact type: the isinstance chain below cost more than the JSON encoding itself.
-    if kind is str:
-        return value.replace("\x00", "\ufffd")
-    if kind is int or kind is bool or value is None:
-        return value
-    if kind is dict:
-        return {_storable(k if type(k) is str else str(k)): _storable(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_storable(str(k)): _storable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_storable(v) for v in value]
-    return value
 
 
 def _finite(value) -> float | None:
@@ -123,10 +100,10 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     derived from the evidence (db/listing_index.py). A capture whose URLs are not on a host its run declared for
     the listing's marketplace is refused with db.hosts.ForeignHost.
     """
-    with write_transaction(store), appending(store):
-        capture_id, listing_pk = _save(store, item, _Run.of(store, run_id))
-        refresh(store, [listing_pk])
-    return capture_id
+    [outcome] = save_captures(store, [item], run_id)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 # What refuses one item of a group (ForeignHost is a ValueError; a trigger's RAISE an IntegrityError); anything
@@ -137,31 +114,43 @@ REFUSED = (ValueError, TypeError, KeyError, sqlite3.IntegrityError)
 def save_captures(store, items, run_id: int | None = None) -> list[int | Exception]:
     """Store a group of fetches in one transaction: per item its capture id, or the exception that refused it.
 
-    Each item is written inside its own savepoint, so a refused item (a foreign host, a missing id) leaves no
-    trace and the others are still stored; the group becomes evidence at the one COMMIT, all of it or, if that
-    fails (the exception propagates), none of it. The listings' index rows are refreshed once per group.
+    A refused item (a foreign host, a missing id, a value a constraint rejects) leaves no trace and the others are
+    still stored; the group becomes evidence at the one COMMIT, all of it or, if that fails (the exception
+    propagates), none of it. The group is written table by table (db/capture_group.py); if the database refuses
+    any of it, that is undone and the items are written again one by one, each in its own savepoint, so that
+    only the item at fault is refused. The listings' index rows are refreshed once per group.
     """
-    outcomes: list[int | Exception] = []
-    listing_pks: set[int] = set()
     with write_transaction(store):
         run = _Run.of(store, run_id)
+        prepared: list[capture_group.Item | Exception] = []
         for item in items:
             try:
-                # A savepoint inside the group's transaction; the chain's head is kept in memory inside it only.
-                with write_transaction(store), appending(store):
-                    capture_id, listing_pk = _save(store, item, run)
+                prepared.append(_prepare(item, run))
             except REFUSED as error:
-                outcomes.append(error)
-                continue
-            outcomes.append(capture_id)
-            listing_pks.add(listing_pk)
-        refresh(store, listing_pks)
-    return outcomes
+                prepared.append(error)
+        ready = [p for p in prepared if not isinstance(p, Exception)]
+        try:
+            with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
+                written = capture_group.write(store, ready)
+        except REFUSED:
+            written = [_write_alone(store, p) for p in ready]
+        stored = iter(written)
+        outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
+        refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)})
+    return [o if isinstance(o, Exception) else o[0] for o in outcomes]
 
 
-def _save(store, item, run: _Run) -> tuple[int, int]:
-    """Write one item's capture, attachments, classification and status (the caller's transaction);
-    returns (capture id, listing pk)."""
+def _write_alone(store, item: "capture_group.Item") -> tuple[int, int] | Exception:
+    try:
+        with write_transaction(store):
+            [written] = capture_group.write(store, [item])
+    except REFUSED as error:
+        return error
+    return written
+
+
+def _prepare(item, run: _Run) -> "capture_group.Item":
+    """Everything one item will write, checked and computed before the group touches the database."""
     item = dict(item)
     for key in ("marketplace", "listing_id"):
         if not item.get(key):
@@ -169,7 +158,6 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
     if "\x00" in str(item["marketplace"]) + str(item["listing_id"]):
         raise ValueError("a marketplace or listing id with a NUL character")
     body = _body_bytes(item.get("body"))
-    digest = hashlib.sha256(body).hexdigest()
     url = item.get("response_url") or item.get("url")
     if not url:
         raise ValueError("capture without a URL")
@@ -192,15 +180,10 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
     refuse_foreign_host(run.declared, marketplace, list(dict.fromkeys(urls)))
     crawler_version = item.get("crawler_version") or run.crawler_version or default_crawler_version()
     fields = {k: item.get(k) for k in FIELD_KEYS}
-    listing_pk = _listing_pk(
-        store, marketplace, listing_id, first_index(fetched_at, url, item.get("purpose"), fields, classification)
-    )
-    capture_id = _insert_capture(
-        store,
-        listing_pk,
+    index = first_index(fetched_at, url, item.get("purpose"), fields, classification)
+    page = _capture(
         run.run_id,
         body=body,
-        digest=digest,
         request_url=item.get("request_url") or url,
         url=url,
         status=status,
@@ -213,38 +196,53 @@ def _save(store, item, run: _Run) -> tuple[int, int]:
         screen_score=item.get("screen_score"),
         fields=fields,
     )
+    documents = []
     for attachment in attachments:
         # A document the listing is made of (eBay's description iframe): its own capture, linked to the page's.
-        attached_body = _body_bytes(attachment.get("body"))
-        _insert_capture(
-            store,
-            listing_pk,
-            run.run_id,
-            body=attached_body,
-            digest=hashlib.sha256(attached_body).hexdigest(),
-            request_url=attachment.get("request_url") or attachment["url"],
-            url=attachment["url"],
-            status=attachment.get("status"),
-            headers=attachment.get("headers"),
-            fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
-            clock_source=clock_source,
-            crawler_version=crawler_version,
-            watchlist_version=watchlist_version,
-            purpose=attachment_purpose(attachment),
-            screen_score=None,
-            # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser).
-            fields={
-                **(attachment.get("fields") or {}),
-                "attachment_of": capture_id,
-                "kind": attachment.get("kind"),
-            },
+        documents.append(
+            _capture(
+                run.run_id,
+                body=_body_bytes(attachment.get("body")),
+                request_url=attachment.get("request_url") or attachment["url"],
+                url=attachment["url"],
+                status=attachment.get("status"),
+                headers=attachment.get("headers"),
+                fetched_at=normalise_utc(attachment["fetched_at"]) if attachment.get("fetched_at") else fetched_at,
+                clock_source=clock_source,
+                crawler_version=crawler_version,
+                watchlist_version=watchlist_version,
+                purpose=attachment_purpose(attachment),
+                screen_score=None,
+                # What the crawler learned about the document (a photo's perceptual hashes, a rendering's browser);
+                # `attachment_of` is the page capture's id, known once the group is written.
+                fields={**(attachment.get("fields") or {}), "attachment_of": None, "kind": attachment.get("kind")},
+            )
         )
+    verdict = None
     if classification is not None:
-        _insert_classification(
-            store, capture_id, classification, classifier_version=item.get("classifier_version") or crawler_version
-        )
-    _record_capture_status(store, listing_pk, capture_id, fetched_at, status, item.get("listing_status"))
-    return capture_id, listing_pk
+        verdict = _classification_values(classification, item.get("classifier_version") or crawler_version)
+    return capture_group.Item(
+        marketplace=marketplace,
+        listing_id=listing_id,
+        fetched_at=fetched_at,
+        index=index,
+        page=page,
+        attachments=documents,
+        classification=verdict,
+        **_status_to_record(status, item.get("listing_status")),
+    )
+
+
+def _status_to_record(http_status, given_status) -> dict:
+    """The status observation a capture records: the one the item names, or (a page served successfully is a
+    sighting of a live listing) `live`, recorded only when that is news, which the group's writer knows."""
+    if given_status:
+        if given_status not in LISTING_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(LISTING_STATUSES)}, not {given_status!r}")
+        return {"given_status": given_status, "live_detail": None}
+    if http_status is not None and 200 <= int(http_status) < 300:
+        return {"given_status": None, "live_detail": f"HTTP {http_status}"}
+    return {"given_status": None, "live_detail": None}
 
 
 def attachment_purpose(attachment) -> str:
@@ -252,13 +250,10 @@ def attachment_purpose(attachment) -> str:
     return f"attachment:{attachment.get('kind') or 'document'}"
 
 
-def _insert_capture(
-    store,
-    listing_pk,
+def _capture(
     run_id,
     *,
     body,
-    digest,
     request_url,
     url,
     status,
@@ -270,70 +265,33 @@ def _insert_capture(
     purpose,
     screen_score,
     fields,
-) -> int:
-    """One body (stored once per SHA-256) and one capture row, linked into the chain."""
-    conn = store.conn
-    conn.execute(
-        "INSERT OR IGNORE INTO bodies (sha256, body, size, encoding) VALUES (?, ?, ?, ?)",
-        [digest, compress_body(body), len(body), BODY_ENCODING],
+) -> "capture_group.Capture":
+    """One capture row but its id and listing (and the body it names, stored once per SHA-256)."""
+    digest = hashlib.sha256(body).hexdigest()
+    return capture_group.Capture(
+        body=(digest, compress_body(body), len(body), BODY_ENCODING),
+        values={
+            "run_id": run_id,
+            "request_url": request_url,
+            "url": url,
+            "status": None if status is None else int(status),
+            "headers": _json_headers(headers),
+            "sha256": digest,
+            "body_size": len(body),
+            "fetched_at": fetched_at,
+            "clock_source": clock_source,
+            "crawler_version": crawler_version,
+            "watchlist_version": watchlist_version,
+            "purpose": purpose,
+            "screen_score": screen_score,
+        },
+        fields=fields,
     )
-    cursor = conn.execute(
-        "INSERT INTO captures (listing_pk, run_id, request_url, url, status, headers, sha256, body_size, "
-        "fetched_at, clock_source, crawler_version, watchlist_version, purpose, screen_score, fields) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            listing_pk,
-            run_id,
-            request_url,
-            url,
-            None if status is None else int(status),
-            _json_headers(headers),
-            digest,
-            len(body),
-            fetched_at,
-            clock_source,
-            crawler_version,
-            watchlist_version,
-            purpose,
-            screen_score,
-            _json(fields),
-        ],
-    )
-    append_chain(store, "capture", cursor.lastrowid)
-    return cursor.lastrowid
 
 
 def _json_headers(headers) -> str:
     # Not key-sorted: the order the server sent headers in is part of what was received.
     return json.dumps(normalise_headers(headers), ensure_ascii=False)
-
-
-def _listing_pk(store, marketplace: str, listing_id: str, index: dict) -> int:
-    """The listing's pk, creating (and chaining) its identity the first time it is captured, with `index`, the
-    index columns its first capture most likely gives it (db.listing_index.first_index)."""
-    rows = store.conn.execute(
-        "SELECT pk FROM listings WHERE marketplace = ? AND listing_id = ?", [marketplace, listing_id]
-    ).fetchall()
-    if rows:
-        return rows[0][0]
-    columns = ", ".join(f"[{c}]" for c in index)
-    cursor = store.conn.execute(
-        f"INSERT INTO listings (marketplace, listing_id, {columns}) VALUES (?, ?{', ?' * len(index)})",
-        [marketplace, listing_id, *index.values()],
-    )
-    append_chain(store, "listing", cursor.lastrowid)
-    return cursor.lastrowid
-
-
-def _record_capture_status(store, listing_pk, capture_id, fetched_at, http_status, given_status):
-    if given_status:
-        record_status(store, listing_pk, given_status, fetched_at, capture_id=capture_id)
-        return
-    # A page served successfully is a sighting of a live listing; record it only when that is news.
-    if http_status is not None and 200 <= int(http_status) < 300:
-        [(current,)] = store.conn.execute("SELECT status FROM listings WHERE pk = ?", [listing_pk]).fetchall()
-        if current != "live":
-            record_status(store, listing_pk, "live", fetched_at, capture_id=capture_id, detail=f"HTTP {http_status}")
 
 
 def save_classification(
@@ -366,25 +324,29 @@ def _listings_of(store, capture_ids: list[int]) -> list[int]:
 
 
 def _insert_classification(store, capture_id: int, classification: Mapping, *, classifier_version) -> int:
-    c = dict(classification)
-    risk = c.get("risk")
+    values = {"capture_id": capture_id, **_classification_values(classification, classifier_version)}
     cursor = store.conn.execute(
-        "INSERT INTO classifications (capture_id, watchlist_version, classifier_version, flagged, category, "
-        "risk, score, matches, created_at, probability, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            capture_id,
-            c.get("watchlist_version"),
-            c.get("classifier_version") or classifier_version or default_crawler_version(),
-            int(bool(c.get("flagged"))),
-            c.get("category"),
-            None if risk is None else str(risk),
-            c.get("score"),
-            _json(c.get("matches") or []),
-            utc_now(),
-            # The model's probability and its flag threshold (db/schema.py evidence_v3); absent for rules-only.
-            _finite(c.get("probability")),
-            _finite((c.get("model") or {}).get("threshold")),
-        ],
+        f"INSERT INTO classifications ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
     )
     append_chain(store, "classification", cursor.lastrowid)
     return cursor.lastrowid
+
+
+def _classification_values(classification: Mapping, classifier_version) -> dict:
+    """A classification row's columns but its id and capture."""
+    c = dict(classification)
+    risk = c.get("risk")
+    return {
+        "watchlist_version": c.get("watchlist_version"),
+        "classifier_version": c.get("classifier_version") or classifier_version or default_crawler_version(),
+        "flagged": int(bool(c.get("flagged"))),
+        "category": c.get("category"),
+        "risk": None if risk is None else str(risk),
+        "score": c.get("score"),
+        "matches": _json(c.get("matches") or []),
+        "created_at": utc_now(),
+        # The model's probability and its flag threshold (db/schema.py evidence_v3); absent for rules-only.
+        "probability": _finite(c.get("probability")),
+        "threshold": _finite((c.get("model") or {}).get("threshold")),
+    }

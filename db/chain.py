@@ -8,7 +8,6 @@ the hash of older rows. A capture's body is represented by its SHA-256 column, s
 tombstone leaves the chain intact.
 """
 
-import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -39,8 +38,7 @@ RECORD_TYPES = {
 
 def record_row(store, record_type: str, record_id: int) -> dict | None:
     """The record's hashed columns as stored, or None if the row does not exist."""
-    # The connection's own cursor: sqlite-utils' query() wraps each read in a savepoint, and a capture is
-    # read back four times (capture, classification, status, listing) by the store's writer.
+    # The connection's own cursor: sqlite-utils' query() wraps each read in a savepoint.
     # fetchall: a statement left unfinished would hold a read snapshot open on a connection outside a transaction.
     cursor = store.conn.execute(_select_record(record_type), [record_id])
     rows = cursor.fetchall()
@@ -70,26 +68,6 @@ def chain_head(store) -> str:
     return rows[0][0] if rows else GENESIS
 
 
-# id(connection) -> the chain's head, while that connection appends a run of records (`appending`).
-_heads: dict[int, str] = {}
-
-
-@contextlib.contextmanager
-def appending(store):
-    """A run of appends by the chain's only writer: inside its write transaction (which holds the write lock) and
-    inside the savepoint that would undo them, so the head is read once and then kept in memory rather than read
-    back before each link. A store's writer links four or more records per capture."""
-    key = id(store.conn)
-    if key in _heads or not store.conn.in_transaction:
-        yield store
-        return
-    _heads[key] = chain_head(store)
-    try:
-        yield store
-    finally:
-        del _heads[key]
-
-
 def chain_length(store) -> int:
     return next(store.query("SELECT count(*) AS n FROM chain"))["n"]
 
@@ -112,15 +90,30 @@ def append_chain(store, record_type: str, record_id: int, content: dict | None =
             stored = {k: v for k, v in row.items() if v is not None and k in given}
             if canonical_json(given) != canonical_json(stored):
                 raise ValueError(f"{record_type} {record_id}: content given differs from the stored row")
-        created_at = utc_now()
-        prev = _heads.get(id(store.conn)) or chain_head(store)
+        return append_links(store, [(record_type, record_id, utc_now(), row)])
+
+
+_INSERT_LINK = (
+    "INSERT INTO chain (record_type, record_id, content_hash, prev_hash, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def append_links(store, links) -> str:
+    """Link a run of already-inserted records, in order, in the caller's write transaction; returns the new head.
+
+    `links` are (record type, record id, created_at, row): `row` is the record's hashed columns exactly as stored
+    (db/stored_values.py), or None to read it back. The head is read once, and the links written in one statement.
+    """
+    prev = chain_head(store)
+    rows = []
+    for record_type, record_id, created_at, row in links:
+        if row is None:
+            row = record_row(store, record_type, record_id)
+            if row is None:
+                raise ValueError(f"{record_type} {record_id} does not exist")
         digest = content_hash(record_type, record_id, created_at, row)
         new_hash = link_hash(prev, digest)
-        store.conn.execute(
-            "INSERT INTO chain (record_type, record_id, content_hash, prev_hash, hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [record_type, record_id, digest, prev, new_hash, created_at],
-        )
-        if id(store.conn) in _heads:
-            _heads[id(store.conn)] = new_hash
-    return new_hash
+        rows.append((record_type, record_id, digest, prev, new_hash, created_at))
+        prev = new_hash
+    store.conn.executemany(_INSERT_LINK, rows)
+    return prev

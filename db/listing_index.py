@@ -112,8 +112,7 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
     transform (a NUL, a number as a title) are left to refresh.
     """
     index: dict[str, str | int | float | None] = {"first_seen": fetched_at, "last_seen": fetched_at}
-    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
-    if isinstance(purpose, str) and purpose.lower().startswith("attachment:"):
+    if is_attachment(purpose):
         return index
 
     def shown(value):
@@ -130,6 +129,12 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
         index["risk"] = shown(None if risk is None else str(risk))
         index["score"] = _real(score)
     return index
+
+
+def is_attachment(purpose) -> bool:
+    """Whether a capture of this purpose is an attachment, which never moves the index (the rules' `page`)."""
+    # LIKE 'attachment:%' folds ASCII case; lower() folds at least as much, so an attachment is never guessed at.
+    return isinstance(purpose, str) and purpose.lower().startswith("attachment:")
 
 
 def _real(value) -> float | None:
@@ -171,6 +176,7 @@ def refresh(store, listing_pks) -> None:
     sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", rows)
     stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()}
     search = _search_rows(store, rows) if has_search(store) else None
+    searched = []  # the search rows to write, each in one statement
     with write_transaction(store):
         for pk, row in rows.items():
             changed = [(c, row[c]) for c, old in zip(COLUMNS, stored[pk]) if not _identical(old, row[c])]
@@ -180,10 +186,9 @@ def refresh(store, listing_pks) -> None:
             if search is not None and search.get(pk) != (row["title"], row["description"]):
                 if pk in search:
                     store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                store.conn.execute(
-                    "INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)",
-                    [pk, row["title"], row["description"]],
-                )
+                searched.append((pk, row["title"], row["description"]))
+        if searched:  # a store from before the search index has no table to prepare the statement on
+            store.conn.executemany("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)", searched)
 
 
 def _identical(a, b) -> bool:

@@ -122,9 +122,18 @@ def _assigned(seen: list[str]) -> list[str]:
 IDS = ["[latest_capture_id]", "[classification_id]", "[latest_classification_id]"]
 
 
-def test_a_new_listing_is_written_whole_and_refresh_adds_only_the_ids(store):
-    seen = _statements(store, lambda: db.save_captures(store, [make_item("1001")]))
-    assert _assigned(seen) == IDS
+def test_a_new_listing_is_written_whole_and_refresh_updates_nothing(store):
+    """Its ids are known before it is inserted (db/capture_group.py): no UPDATE follows, so no trigger fires twice."""
+    seen = _statements(store, lambda: db.save_captures(store, [make_item("1001"), make_item("2002")]))
+    assert not [s for s in seen if s.startswith("UPDATE listings")]
+    assert db.get_listing(store, "demo_market", "2002")["uncertainty"] is None  # rules-only: no probability
+    _agrees(store)
+
+
+def test_a_new_listings_uncertainty_is_what_the_trigger_sets(store):
+    model = {**CLASSIFIED, "probability": 0.8125, "model": {"threshold": 0.3}}
+    db.save_captures(store, [make_item("1001", classification=model)])
+    assert db.get_listing(store, "demo_market", "1001")["uncertainty"] == abs(0.8125 - 0.3)
     _agrees(store)
 
 
