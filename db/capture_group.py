@@ -64,12 +64,15 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
     known = _known_listings(conn, items)
     new_listings: dict[tuple, list] = {}  # {columns: [values, ...]}
     rows: dict[str, list] = {table: [] for table in _TABLES}
-    bodies, status_moves, links, written = [], [], [], []
+    bodies: list[tuple] = []
+    status_moves: list[tuple] = []
+    links: list[tuple[str, int, str, dict | None]] = []
+    written: list[tuple[int, int]] = []
     for item in items:
         created_at = utc_now()  # of the item's chain links
-        listing = known.get((item.marketplace, item.listing_id))
-        new = listing is None
-        if new:
+        found = known.get((item.marketplace, item.listing_id))
+        new = found is None
+        if found is None:
             last_pk += 1
             listing = known[(item.marketplace, item.listing_id)] = [last_pk, None, None]
             links.append(
@@ -80,6 +83,8 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
                     {"pk": last_pk, "marketplace": item.marketplace, "listing_id": item.listing_id},
                 )
             )
+        else:
+            listing = found
         listing_pk = listing[0]
         page_id = last_capture + 1
         for capture in (item.page, *item.attachments):
@@ -178,7 +183,7 @@ def _index_of(item: Item, page_id: int, classification_id: int | None, status, d
     index["latest_capture_id"] = page_id
     if classification_id is not None:
         index["classification_id"] = index["latest_classification_id"] = classification_id
-        if desk_columns:
+        if desk_columns and item.classification is not None:
             # What the desk_uncertainty trigger would set once classification_id changes (db/desk_counts.py).
             probability, threshold = item.classification["probability"], item.classification["threshold"]
             index["uncertainty"] = None if probability is None or threshold is None else abs(probability - threshold)

@@ -131,7 +131,7 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
         ready = [p for p in prepared if not isinstance(p, Exception)]
         try:
             with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
-                written = capture_group.write(store, ready)
+                written: list[tuple[int, int] | Exception] = list(capture_group.write(store, ready))
         except REFUSED:
             written = [_write_alone(store, p) for p in ready]
         stored = iter(written)
