@@ -4,7 +4,7 @@
 
 The training set is the list of corpora in the training config (training.yaml beside the
 watchlist): add a corpus by listing it. The flag threshold is chosen on the k-fold (out-of-fold)
-predictions of the training set, or, with `threshold_on`, on one more corpus never trained on.
+predictions of the training set, or, with `threshold_on`, on corpora never trained on.
 Corpora kept for a final, never-tuned evaluation are not named here. The same inputs always
 give the same file: fixed fold seeds, a vocabulary sorted by name, weights rounded to 6
 decimals, and a version that is the hash of the content.
@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.classify import decide_category
 from classifier.evaluate import NONE, read_corpus
-from classifier.feature_matrix import MAX_CHARS, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
+from classifier.feature_matrix import MAX_CHARS, MAX_RAW, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
 from classifier.model import FORMAT, content_version
 from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
@@ -256,6 +256,10 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
 
 def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
     """Fit the model on the config's corpora; returns the model file's content."""
+    learned = {p.resolve() for p in config.corpora}
+    overlap = sorted(p.name for p in config.threshold_on if p.resolve() in learned)
+    if overlap:  # the model's scores of listings it learned from flatter it: thresholds chosen there would be too low
+        raise TrainingError(f"{config.path}: `threshold_on` corpora must not be trained on: {', '.join(overlap)}")
     feats, y, classes = _training_set(config, wl, progress)
     progress(f"{config.folds}-fold cross-validation")
     oof = _out_of_fold(feats, y, classes, config, folds(feats, y, config))
@@ -264,14 +268,19 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     progress("fitting the final model")
     vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
     base = config.path.parent
-    if config.threshold_on is None:  # the out-of-fold predictions: every listing scored by a model that never saw it
+    if not config.threshold_on:  # the out-of-fold predictions: every listing scored by a model that never saw it
         thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
-        threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
-    else:
-        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, classes[1:])
+        threshold_set: dict = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
+    else:  # corpora neither the model nor the watchlist learned from: both are out-of-sample there, as on new text
+        held_rows = [row for path in config.threshold_on for row in read_corpus(path, wl.categories)]
+        held = featurise(held_rows, wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
         thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config)
-        threshold_set = _digest([config.threshold_on], base, wl)[0][0]
+        files = _digest(config.threshold_on, base, wl)[0]
+        threshold_set = {"path": ", ".join(f["path"] for f in files), "files": files}
+        # its figures at the thresholds chosen on it: flattered by that choice (two numbers), not by training
+        figures = _kfold_figures(held, held_logits, temperature, thresholds, classes, config.rules_alone)
+        threshold_set["figures"] = figures
 
     files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
     data = {
@@ -296,6 +305,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "min_df": MIN_DF,
             "max_words": MAX_WORDS,
             "max_chars": MAX_CHARS,
+            "max_raw": MAX_RAW,
             "near_duplicate": NEAR_DUPLICATE,
         },
         "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),

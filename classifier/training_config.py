@@ -7,7 +7,8 @@
     seed: 7
     c: 30                 # inverse regularisation strength of the logistic regression
     rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
-    threshold_on: FILE    # optional: choose the thresholds on this corpus instead of the k-fold predictions
+    threshold_on: [FILE]  # optional: choose the thresholds on these corpora (never trained on) instead of the k-fold
+                          # predictions; one path or a list
     targets: {precision: 0.97, recall: 0.96}   # the thresholds are chosen furthest inside both
 
 A malformed file gives a TrainingError naming it, never a traceback.
@@ -32,7 +33,7 @@ class TrainingError(ValueError):
 class TrainingConfig:
     path: Path
     train: list[Path]
-    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
+    threshold_on: list[Path] = field(default_factory=list)  # empty: thresholds from the out-of-fold predictions
     folds: int = 5
     folds_by: str = "corpus"  # what a fold never splits (train.fold_groups): a writer's corpus, or near-duplicates
     seed: int = 7
@@ -46,6 +47,10 @@ class TrainingConfig:
     @property
     def corpora(self) -> list[Path]:
         return self.train + [p for p in self.extra if p not in self.train]
+
+
+def _paths(value) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(p, str) for p in value))
 
 
 def default_config_path(watchlist_path: Path) -> Path:
@@ -65,15 +70,18 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("train"), list)
         or not data["train"]
         or not all(isinstance(p, str) for p in data["train"])
-        or not isinstance(data.get("threshold_on", ""), str)
+        or not _paths(data.get("threshold_on", []))
     ):
-        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
+        raise TrainingError(
+            f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path or list of paths)"
+        )
     unknown = set(data) - {"train", "threshold_on", "folds", "folds_by", "seed", "c", "rules_alone", "targets"}
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
-    held = data.get("threshold_on")
-    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
+    held = data.get("threshold_on", [])
+    held = [held] if isinstance(held, str) else held
+    config = TrainingConfig(path, [base / p for p in data["train"]], [base / p for p in held])
     for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
         if key == "rules_alone" and key in data and data[key] is None:
             config.rules_alone = None

@@ -188,11 +188,31 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
         ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
         ("train: [a.jsonl]\nfolds_by: seller\n", "`folds_by` must be one of: corpus, listing"),
+        ("train: [a.jsonl]\nthreshold_on: [b.jsonl, 3]\n", "a path or list of paths"),
+        ("train: [a.jsonl]\nthreshold_on: [b.jsonl, a.jsonl]\n", "must not be trained on: a.jsonl"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
+    config = tmp_path / "training.yaml"
+    data = ROOT / "tests/data"
+    config.write_text(
+        f"train: [{data}/written_a_train.jsonl]\nfolds_by: listing\n"
+        f"threshold_on: [{data}/written_a_holdout.jsonl, {data}/written_b_holdout.jsonl]\n"
+    )
+    out = tmp_path / "model.json"
+    result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    threshold_set = load_model(out).data["threshold_set"]
+    assert [f["path"] for f in threshold_set["files"]] == [
+        (data / name).as_posix() for name in ("written_a_holdout.jsonl", "written_b_holdout.jsonl")
+    ]
+    assert all(len(f["sha256"]) == 64 for f in threshold_set["files"])
+    assert "written_a_holdout.jsonl, " in result.output  # `train` says where the thresholds came from
 
 
 def test_a_writer_is_one_corpus_whatever_its_split_suffix():
