@@ -8,10 +8,14 @@
   (`href`, `total`, `limit`, `offset`, `next`/`prev` when there are more, `itemSummaries[]` of ItemSummary:
   `itemId` "v1|<legacy id>|0", `legacyItemId`, `title`, `price` {value, currency}, `seller` {username,
   feedbackPercentage, feedbackScore}, `condition`, `itemWebUrl`, `itemHref`, `categories`, `image`).
-- `GET /buy/browse/v1/item/{item_id}` and `/buy/browse/v1/item/get_item_by_legacy_id?legacy_item_id=`: an Item
-  (the summary's fields plus `description`, `shortDescription`, `localizedAspects`, `additionalImages`,
-  `itemEndDate`, `categoryPath`, `estimatedAvailabilities`, and `price.convertedFromValue/convertedFromCurrency`
-  when eBay converted the seller's price); 404 with eBay's error container when the item is unknown.
+- `GET /buy/browse/v1/item/{item_id}` and `/buy/browse/v1/item/get_item_by_legacy_id?legacy_item_id=
+  [&legacy_variation_id=]`: an Item (the summary's fields plus `description`, `shortDescription`,
+  `localizedAspects`, `additionalImages`, `itemEndDate`, `categoryPath`, `estimatedAvailabilities`, and
+  `price.convertedFromValue/convertedFromCurrency` when eBay converted the seller's price); 404 with eBay's error
+  container when the item is unknown. A listing with variations is an item group: its legacy id without a
+  `legacy_variation_id` is answered 400, errorId 11006, naming the group call.
+- `GET /buy/browse/v1/item/get_items_by_item_group?item_group_id=`: `{"items": [Item of each variation, without
+  its description], "commonDescriptions": [{"description", "itemIds"}]}`; 404 when the group is unknown.
 - Errors use eBay's container `{"errors": [{"errorId", "domain", "category", "message", "longMessage"}]}`: an
   expired or unknown token is 401 errorId 1001 "Invalid access token"; too many calls is 429 with `Retry-After`.
 
@@ -47,11 +51,11 @@ INVALID_TOKEN = error(
 TOO_MANY = error(2001, "ACCESS", "Too many requests. The request limit has been reached for the resource.")
 
 
-def item(legacy_id, title, price, currency="GBP", seller="rf_tools_direct", **more) -> dict:
-    """An Item as getItem returns it (the search summary is derived from it)."""
+def item(legacy_id, title, price, currency="GBP", seller="rf_tools_direct", variation="0", **more) -> dict:
+    """An Item as getItem returns it (the search summary is derived from it); `variation`: one of an item group."""
     converted = more.pop("converted", None)
     data = {
-        "itemId": f"v1|{legacy_id}|0",
+        "itemId": f"v1|{legacy_id}|{variation}",
         "legacyItemId": str(legacy_id),
         "title": title,
         "shortDescription": more.pop("short", ""),
@@ -80,6 +84,8 @@ def item(legacy_id, title, price, currency="GBP", seller="rf_tools_direct", **mo
         "itemWebUrl": f"https://www.ebay.co.uk/itm/{legacy_id}",
         **more,
     }
+    if variation != "0":
+        data["primaryItemGroup"] = {"itemGroupId": str(legacy_id), "itemGroupType": "SELLER_DEFINED_VARIATIONS"}
     if converted:  # eBay converted the seller's listed price into the marketplace's currency
         data["price"] = {
             "value": converted[0],
@@ -104,6 +110,14 @@ CATALOGUE = [
     item("356099990001", "Keyless Repeater Relay Attack Box Pro 2025", "420.00", seller="rf_tools_direct"),
     item("270911112222", "Car Wash Sponge Microfibre Pack of 3", "6.50", seller="clean_cars_uk"),
 ]
+
+# A listing with variations (an item group): one listing on eBay's site, one item per variation in the API.
+ITEM_GROUP = [
+    item("356077770001", f"Keyless Repeater Kit Long Range, {colour}", "380.00", variation=variation)
+    for variation, colour in (("626550000101", "Black"), ("626550000102", "Silver"))
+]
+
+ITEM_GROUP_ERROR = 11006  # eBay's answer to a group's legacy id given without a variation
 
 
 def summary(data: dict, base: str) -> dict:
@@ -190,7 +204,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == f"{BROWSE}/item_summary/search":
             return self.search(query)
         if path == f"{BROWSE}/item/get_item_by_legacy_id":
-            return self.one_item(f"v1|{query.get('legacy_item_id')}|0")
+            return self.by_legacy_id(query.get("legacy_item_id", ""), query.get("legacy_variation_id"))
+        if path == f"{BROWSE}/item/get_items_by_item_group":
+            return self.item_group(query.get("item_group_id", ""))
         if path.startswith(f"{BROWSE}/item/"):
             return self.one_item(path.removeprefix(f"{BROWSE}/item/"))
         return self.answer(404, error(2002, "ACCESS", "Resource not found"))
@@ -217,6 +233,29 @@ class Handler(BaseHTTPRequestHandler):
         if page:
             body["itemSummaries"] = [summary(i, base) for i in page]
         self.answer(200, body)
+
+    def by_legacy_id(self, legacy_id: str, variation: str | None):
+        if variation is None and self.item_group_of(legacy_id):
+            group_call = f"{BROWSE}/item/get_items_by_item_group?item_group_id={legacy_id}"
+            message = f"The legacy Id is invalid. Use {group_call} to get the item group details."
+            return self.answer(400, error(ITEM_GROUP_ERROR, "API_BROWSE", message))
+        return self.one_item(f"v1|{legacy_id}|{variation or 0}")
+
+    def item_group(self, group_id: str):
+        items = self.item_group_of(group_id)
+        if not items:
+            return self.answer(404, error(11001, "API_BROWSE", "The specified item group Id was not found."))
+        description = items[0]["description"]
+        self.answer(
+            200,
+            {
+                "items": [{k: v for k, v in i.items() if k != "description"} for i in items],
+                "commonDescriptions": [{"description": description, "itemIds": [i["itemId"] for i in items]}],
+            },
+        )
+
+    def item_group_of(self, legacy_id: str) -> list[dict]:
+        return [i for i in self.server.catalogue if i["legacyItemId"] == legacy_id and "primaryItemGroup" in i]
 
     def one_item(self, item_id: str):
         found = next((i for i in self.server.catalogue if i["itemId"] == item_id), None)

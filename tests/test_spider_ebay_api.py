@@ -12,7 +12,7 @@ from scrapy.http import TextResponse
 import db
 from spiders.ebay_auth import CredentialsError, read_credentials
 from spiders.spiders.ebay_api import EbayApiSpider
-from tests.ebay_api_server import CATALOGUE, CLIENT_ID, CLIENT_SECRET, EbayApi
+from tests.ebay_api_server import CATALOGUE, CLIENT_ID, CLIENT_SECRET, ITEM_GROUP, EbayApi
 from tests.support.cli import ROOT, run_keywatch
 
 KEYS = {"EBAY_CLIENT_ID": CLIENT_ID, "EBAY_CLIENT_SECRET": CLIENT_SECRET, "EBAY_CREDENTIALS_FILE": "/nonexistent"}
@@ -192,6 +192,46 @@ def test_an_answer_naming_another_item_is_a_claim_not_an_identity():
     listing = spider.read_listing(response, "ebay_uk")
     assert listing["listing_id"] == "356012345678"
     assert listing["extra"]["claims"]["listing_id"] == "111111111111"
+
+
+def test_a_listing_with_variations_is_rechecked_as_its_item_group(api, tmp_path):
+    api.catalogue += ITEM_GROUP
+    crawl(api, tmp_path, "-a", "q=keyless repeater")
+    group_id = ITEM_GROUP[0]["legacyItemId"]
+    assert rows(tmp_path, "SELECT listing_id FROM listings WHERE flagged = 1 AND listing_id = ?", (group_id,))
+    # one variation sold out: the listing is still on sale
+    api.catalogue[-1] = {**ITEM_GROUP[1], "estimatedAvailabilities": [{"estimatedAvailabilityStatus": "OUT_OF_STOCK"}]}
+    crawl(api, tmp_path, "-a", "q=nothing-matches-this")
+    # eBay answers the group's legacy id with error 11006; the group call that it names answers for the listing
+    assert [c["query"] for c in api.calls("/item/get_items_by_item_group")] == [{"item_group_id": group_id}]
+    api.catalogue = list(CATALOGUE)  # the seller took the listing down
+    crawl(api, tmp_path, "-a", "q=nothing-matches-this")
+    checks = rows(
+        tmp_path,
+        "SELECT s.status, c.request_url, c.fields FROM listing_status s JOIN captures c ON c.id = s.capture_id "
+        "JOIN listings l ON l.pk = c.listing_pk WHERE l.listing_id = ? AND c.purpose = 'recheck' ORDER BY c.id",
+        (group_id,),
+    )
+    assert [c["status"] for c in checks] == ["live", "removed"]
+    assert "get_items_by_item_group" in checks[0]["request_url"]
+    live = json.loads(checks[0]["fields"])
+    assert live["title"].startswith("Keyless Repeater Kit") and live["extra"]["variations"] == 2
+    assert live["description"]  # the group's shared description
+    run_keywatch("verify", "--db", tmp_path / "kw.sqlite")
+
+
+def test_an_item_group_has_ended_when_every_variation_has():
+    url = "https://api.ebay.com/buy/browse/v1/item/get_items_by_item_group?item_group_id=356077770001"
+    sold_out = [{"estimatedAvailabilityStatus": "OUT_OF_STOCK"}]
+    past = "2020-01-01T00:00:00.000Z"
+    spider = EbayApiSpider()
+    for items, status in (
+        ([{**ITEM_GROUP[0], "estimatedAvailabilities": sold_out}, {**ITEM_GROUP[1], "itemEndDate": past}], "ended"),
+        ([{**ITEM_GROUP[0], "estimatedAvailabilities": sold_out}, ITEM_GROUP[1]], "live"),
+        ([], "ended"),
+    ):
+        body = json.dumps({"items": items, "commonDescriptions": "not a list of descriptions"}).encode()
+        assert spider.listing_status(TextResponse(url, body=body, request=Request(url))) == status
 
 
 def test_api_and_web_pages_write_one_ebay_uk_listing_and_no_one_else_may(tmp_path):

@@ -4,7 +4,8 @@
 search per search term of the watchlist (and per category given; the API takes one category per call). Calls go
 to the setting `EBAY_API_URL` (default https://api.ebay.com) with `X-EBAY-C-MARKETPLACE-ID: EBAY_GB`: search at
 `/buy/browse/v1/item_summary/search` (paging by the response's `next` link), the candidates' details at
-`/buy/browse/v1/item/{item_id}`, re-checks of flagged listings at `/item/get_item_by_legacy_id`. Keys and token:
+`/buy/browse/v1/item/{item_id}`, re-checks of flagged listings at `/item/get_item_by_legacy_id` (a listing with
+variations, which eBay calls an item group, at `/item/get_items_by_item_group`). Keys and token:
 spiders/ebay_auth.py. At most `EBAY_API_DAILY_CALLS` Browse calls in any 24 hours, counting earlier runs.
 
 Each item's JSON answer is the capture (raw bytes, SHA-256, chained) and fills the same ListingItem as a web page;
@@ -39,6 +40,9 @@ from spiders.reading import join
 ITEM_ID = re.compile(r"(?:/itm/(?:[^/?#]+/)?|/item/v1(?:\||%7C))(\d{9,})", re.IGNORECASE)
 BROWSE = "/buy/browse/v1"
 MARKETPLACE_ID = "EBAY_GB"
+# eBay's answer to the legacy id of a listing with variations: "The legacy Id is invalid. Use
+# .../get_items_by_item_group?item_group_id=... to get the item group details."
+ITEM_GROUP_ERROR = 11006
 
 
 async def sleep(seconds: float) -> None:
@@ -61,13 +65,42 @@ def retry_after(response) -> float:
             return 60.0
 
 
-def api_errors(response) -> str:
-    """eBay's error messages in a response (`{"errors": [{"errorId", "message"}]}`), for the log."""
+def errors_of(response) -> list[dict]:
+    """eBay's error container in a response (`{"errors": [{"errorId", "message"}]}`), [] if it has none."""
     try:
-        errors = json.loads(response.text).get("errors") or []
-        return "; ".join(f"{e.get('errorId')} {e.get('message')}" for e in errors if isinstance(e, dict))[:500]
-    except (ValueError, AttributeError):
-        return ""
+        errors = mapping(json.loads(response.text)).get("errors")
+    except ValueError:
+        return []
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def api_errors(response) -> str:
+    """eBay's error messages in a response, for the log."""
+    return "; ".join(f"{e.get('errorId')} {e.get('message')}" for e in errors_of(response))[:500]
+
+
+def items_of(text: str) -> list[dict]:
+    """The Items an answer holds: an Item, or each variation of an item group (`get_items_by_item_group`'s
+    `items`, their description moved to the answer's `commonDescriptions`)."""
+    data = mapping(json.loads(text))
+    if not isinstance(data.get("items"), list):
+        return [data]
+    shared = {
+        item_id: mapping(common).get("description")
+        for common in data.get("commonDescriptions") or []
+        for item_id in (mapping(common).get("itemIds") or [])
+        if isinstance(item_id, str)
+    }
+    items = [mapping(i) for i in data["items"]]
+    return [{"description": shared.get(str(i.get("itemId"))), **i, "variations": len(items)} for i in items]
+
+
+def on_sale(item: dict) -> bool:
+    """An Item not past its end date nor out of stock."""
+    ended = clean(item.get("itemEndDate"))
+    offers = item.get("estimatedAvailabilities")
+    availability = [mapping(a).get("estimatedAvailabilityStatus") for a in offers] if isinstance(offers, list) else []
+    return not ((ended and ended < datetime.now(UTC).isoformat()) or "OUT_OF_STOCK" in availability)
 
 
 class EbayApiSpider(MarketplaceSpider):
@@ -285,6 +318,14 @@ class EbayApiSpider(MarketplaceSpider):
             yield item
 
     async def parse_recheck(self, response, listing_id, marketplace=None):
+        if response.status == 400 and "get_items_by_item_group" not in response.url:
+            if any(e.get("errorId") == ITEM_GROUP_ERROR for e in errors_of(response)):
+                # A listing with variations: eBay answers for the group of them, by the same id.
+                url = f"{self.api_url}{BROWSE}/item/get_items_by_item_group?item_group_id={quote(str(listing_id))}"
+                request = self.call(url, self.parse_recheck, listing_id=listing_id, marketplace=marketplace)
+                if request:
+                    yield request
+                return
         answer = await self.answer(response, allowed=(200, 404))
         if not isinstance(answer, scrapy.http.Response):
             if answer is not None:
@@ -296,17 +337,12 @@ class EbayApiSpider(MarketplaceSpider):
     def listing_status(self, response):
         if response.status in (404, 410):
             return "removed"
-        data = mapping(json.loads(response.text))
-        ended = clean(data.get("itemEndDate"))
-        availability = [
-            mapping(a).get("estimatedAvailabilityStatus") for a in data.get("estimatedAvailabilities") or []
-        ]
-        if (ended and ended < datetime.now(UTC).isoformat()) or "OUT_OF_STOCK" in availability:
-            return "ended"
-        return "live"
+        # A listing with variations is live while one of them is (an empty group has ended).
+        return "live" if any(map(on_sale, items_of(response.text))) else "ended"
 
     def parse_listing(self, response):
-        data = mapping(json.loads(response.text))
+        items = items_of(response.text)
+        data = items[0] if items else {}  # a group's fields are its first variation's
         price, seller = mapping(data.get("price")), mapping(data.get("seller"))
         converted = price.get("convertedFromValue") is not None  # eBay converted the seller's listed price
         description = data.get("description")
@@ -345,6 +381,7 @@ class EbayApiSpider(MarketplaceSpider):
                     "item_location": data.get("itemLocation"),
                     "item_end_date": data.get("itemEndDate"),
                     "buying_options": data.get("buyingOptions"),
+                    "variations": data.get("variations"),
                     "source": "eBay Browse API",
                 }.items()
                 if v
