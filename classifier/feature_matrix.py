@@ -41,12 +41,15 @@ class Featurised:
     names: list[Counter] = field(init=False)
     tokens: list[Counter] = field(init=False)
     grams: dict[str, Counter] = field(init=False)
+    raw_grams: dict[str, Counter] = field(init=False)
+    word_counts: list[int] = field(init=False)
 
     def __post_init__(self):
         self.tokens = [Counter(_tokens(ws)) for ws in self.words]
         self.names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
         self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
         self.raw_grams = {w: Counter(_padded_ngrams(w)) for counts in self.raw for w in counts}
+        self.word_counts = [len(_tokens(ws)) for ws in self.words]  # as classify counts them (rules_alone_words)
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str], writers: list[str] | None = None) -> Featurised:

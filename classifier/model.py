@@ -147,6 +147,7 @@ class Model:
         self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
         # null: the rules never flag alone (the score never reaches infinity)
         self.rules_alone = math.inf if data["rules_alone"] is None else float(data["rules_alone"])
+        self.rules_alone_words = int(data.get("rules_alone_words", 0))  # ...in a listing of this many words
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._clear()

@@ -142,7 +142,8 @@ def decide(
     rules_flag: tuple,
     innocent: bool,
     thresholds: tuple[float, float],
-    rules_alone: float | None,
+    rules_alone: tuple[float | None, int],
+    words: int,
     combined: bool,
 ) -> str:
     """The label a model (combined=False) or the model with the rules (True) gives one listing, by
@@ -150,8 +151,8 @@ def decide(
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    alone = math.inf if rules_alone is None else rules_alone
-    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, combined)
+    alone = (math.inf if rules_alone[0] is None else rules_alone[0], rules_alone[1])
+    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, words, combined)
     return category or NONE
 
 
@@ -167,8 +168,14 @@ def _thresholds(
     trade a false flag for a miss one for one; the targets ask for both, so neither is spent to buy the
     other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
     device = 1 - probs[:, classes.index(NONE)]
-    alone = config.rules_alone
-    stands = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags])
+    alone, long_enough = config.rules_alone, config.rules_alone_words
+    stands = np.array(
+        [
+            alone is not None and f[0] is not None and f[1] >= alone and words >= long_enough
+            for f, words in zip(feats.rule_flags, feats.word_counts)
+        ],
+        dtype=bool,
+    )
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     devices = max(int(truth.sum()), 1)
@@ -242,7 +249,7 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
     oof = _out_of_fold(feats, y, classes, config, split)
     temperature = _temperature(oof, y)
     thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
-    out = _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone)
+    out = _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config))
     predicted = [NONE] * len(y)
     for k, (train_rows, test_rows) in enumerate(split, 1):
         progress(f"{config.folds}-fold cross-validation: the TF-IDF baseline, fold {k}")
@@ -279,7 +286,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         files = _digest(config.threshold_on, base, wl)[0]
         threshold_set = {"path": ", ".join(f["path"] for f in files), "files": files}
         # its figures at the thresholds chosen on it: flattered by that choice (two numbers), not by training
-        figures = _kfold_figures(held, held_logits, temperature, thresholds, classes, config.rules_alone)
+        figures = _kfold_figures(held, held_logits, temperature, thresholds, classes, _alone(config))
         threshold_set["figures"] = figures
 
     files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
@@ -294,6 +301,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "threshold": thresholds[0],
         "threshold_innocent": thresholds[1],
         "rules_alone": config.rules_alone,
+        "rules_alone_words": config.rules_alone_words,
         "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
         "threshold_set": threshold_set,
         "settings": {
@@ -308,10 +316,14 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "max_raw": MAX_RAW,
             "near_duplicate": NEAR_DUPLICATE,
         },
-        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),
+        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config)),
     }
     data["version"] = content_version(data)
     return data
+
+
+def _alone(config: TrainingConfig) -> tuple[float | None, int]:
+    return config.rules_alone, config.rules_alone_words
 
 
 def _kfold_figures(
@@ -320,15 +332,15 @@ def _kfold_figures(
     temperature: float,
     thresholds: tuple[float, float],
     classes: list[str],
-    rules_alone: float | None,
+    rules_alone: tuple[float | None, int],
 ) -> dict:
     """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
     out = {}
     for name, combined in (("model", False), ("combined", True)):
         predicted = [
-            decide(p, classes, f, innocent, thresholds, rules_alone, combined)
-            for p, f, innocent in zip(probs, feats.rule_flags, feats.innocent)
+            decide(p, classes, f, innocent, thresholds, rules_alone, words, combined)
+            for p, f, innocent, words in zip(probs, feats.rule_flags, feats.innocent, feats.word_counts)
         ]
         out[name] = _summary(feats, predicted)
     out["rules"] = _summary(feats, [f[0] or NONE for f in feats.rule_flags])

@@ -53,15 +53,19 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     data = json.loads(raw)
     config = load_config(ROOT / "training.yaml")
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
-    assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    # the never-tuned splits stay out of training: phase 9 (scored once with model 7, in aggregate; it may join
-    # the next model's training) and phase 10 (written_o, written_p: written 2026-12-02, not yet scored). Phases 4 to
-    # 8 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j, real_titles_5,
-    # written_k, written_l) were scored in aggregate first, then joined it.
-    never_tuned = ("written_m", "written_n", "written_o", "written_p")
-    assert not [p for p in trained if any(name in p for name in never_tuned)]
-    assert not [p for p in config.train if any(name in p.name for name in never_tuned)]
+    # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
+    # never trained on; phase 10 (written_o, written_p, written 2026-12-02) is the never-tuned split, in no list.
+    # Phases 4 to 8 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
+    # real_titles_5, written_k, written_l) were scored in aggregate first, then joined the training set.
+    dev = ["tests/data/written_m.jsonl", "tests/data/written_n.jsonl"]
+    assert [p.relative_to(ROOT).as_posix() for p in config.threshold_on] == dev
+    assert [f["path"] for f in data["threshold_set"]["files"]] == dev
+    assert set(data["threshold_set"]["figures"]) == {"rules", "model", "combined"}
+    never_tuned = ("written_o", "written_p")
+    listed = [p.name for p in config.train + config.threshold_on] + trained + data["threshold_set"]["path"].split(", ")
+    assert not [p for p in listed if any(name in p for name in never_tuned)]
+    assert not [p for p in trained if any(name in p for name in ("written_m", "written_n"))]
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
@@ -215,6 +219,22 @@ def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
     assert "written_a_holdout.jsonl, " in result.output  # `train` says where the thresholds came from
 
 
+def test_the_rules_flag_alone_only_in_a_listing_long_enough_to_dilute_the_model():
+    from classifier.classify import decide_category
+
+    def decided(words, probability=0.1, rule_score=100, innocent=False):
+        thresholds, alone = (0.5, 0.9), (95, 100)
+        return decide_category(
+            probability, "key_emulator", "relay_attack", rule_score, innocent, thresholds, alone, words, True
+        )
+
+    assert decided(words=20) is None  # the model's say in a listing of ordinary length
+    assert decided(words=100) == "relay_attack"  # pages of filler dilute the model, not the rules
+    assert decided(words=100, rule_score=94) is None
+    assert decided(words=20, probability=0.6) == "key_emulator"  # the model names the kind
+    assert decided(words=20, probability=0.6, innocent=True) is None
+
+
 def test_a_writer_is_one_corpus_whatever_its_split_suffix():
     from classifier.train import writer_of
 
@@ -276,7 +296,8 @@ def _listings(device_probabilities, truths):
     n = len(truths)
     probs = np.array([[1 - p, p] for p in device_probabilities])
     rows = [{"title": "", "description": ""} for _ in range(n)]
-    feats = Featurised(rows, ["key_programmer" if t else "none" for t in truths], [], [(None, 0)] * n, [False] * n)
+    labels = ["key_programmer" if t else "none" for t in truths]
+    feats = Featurised(rows, labels, [[] for _ in range(n)], [(None, 0)] * n, [False] * n)
     return probs, feats
 
 
