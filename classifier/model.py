@@ -147,7 +147,9 @@ class Model:
         self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
         # null: the rules never flag alone (the score never reaches infinity)
         self.rules_alone = math.inf if data["rules_alone"] is None else float(data["rules_alone"])
-        self.rules_alone_words = int(data.get("rules_alone_words", 0))  # ...in a listing of this many words
+        # ...when the model gives at least the floor, or in a listing of this many words (older models: always)
+        self.rules_alone_floor = float(data.get("rules_alone_floor", 0.0))
+        self.rules_alone_words = int(data.get("rules_alone_words", 0))
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._clear()

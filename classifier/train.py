@@ -142,7 +142,7 @@ def decide(
     rules_flag: tuple,
     innocent: bool,
     thresholds: tuple[float, float],
-    rules_alone: tuple[float | None, int],
+    rules_alone: tuple[float | None, float, int],
     words: int,
     combined: bool,
 ) -> str:
@@ -151,7 +151,7 @@ def decide(
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    alone = (math.inf if rules_alone[0] is None else rules_alone[0], rules_alone[1])
+    alone = (math.inf if rules_alone[0] is None else rules_alone[0], rules_alone[1], rules_alone[2])
     category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, words, combined)
     return category or NONE
 
@@ -168,14 +168,10 @@ def _thresholds(
     trade a false flag for a miss one for one; the targets ask for both, so neither is spent to buy the
     other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
     device = 1 - probs[:, classes.index(NONE)]
-    alone, long_enough = config.rules_alone, config.rules_alone_words
-    stands = np.array(
-        [
-            alone is not None and f[0] is not None and f[1] >= alone and words >= long_enough
-            for f, words in zip(feats.rule_flags, feats.word_counts)
-        ],
-        dtype=bool,
-    )
+    alone = config.rules_alone
+    named = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags], dtype=bool)
+    long_listing = np.array(feats.word_counts, dtype=int) >= config.rules_alone_words
+    stands = named & (long_listing | (device >= config.rules_alone_floor))
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     devices = max(int(truth.sum()), 1)
@@ -301,6 +297,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "threshold": thresholds[0],
         "threshold_innocent": thresholds[1],
         "rules_alone": config.rules_alone,
+        "rules_alone_floor": config.rules_alone_floor,
         "rules_alone_words": config.rules_alone_words,
         "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
         "threshold_set": threshold_set,
@@ -322,8 +319,8 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     return data
 
 
-def _alone(config: TrainingConfig) -> tuple[float | None, int]:
-    return config.rules_alone, config.rules_alone_words
+def _alone(config: TrainingConfig) -> tuple[float | None, float, int]:
+    return config.rules_alone, config.rules_alone_floor, config.rules_alone_words
 
 
 def _kfold_figures(
@@ -332,7 +329,7 @@ def _kfold_figures(
     temperature: float,
     thresholds: tuple[float, float],
     classes: list[str],
-    rules_alone: tuple[float | None, int],
+    rules_alone: tuple[float | None, float, int],
 ) -> dict:
     """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)

@@ -7,7 +7,8 @@
     seed: 7
     c: 30                 # inverse regularisation strength of the logistic regression
     rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
-    rules_alone_words: 100  # ...in a listing of at least this many words (where filler dilutes the model)
+    rules_alone_floor: 0.3  # ...when the model's device probability is at least this,
+    rules_alone_words: 100  # ...or in a listing of at least this many words (where filler dilutes the model)
     threshold_on: [FILE]  # optional: choose the thresholds on these corpora (never trained on) instead of the k-fold
                           # predictions; one path or a list
     targets: {precision: 0.97, recall: 0.96}   # the thresholds are chosen furthest inside both
@@ -40,7 +41,8 @@ class TrainingConfig:
     seed: int = 7
     c: float = 100.0
     rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
-    rules_alone_words: int = 0  # ...in a listing of at least this many words
+    rules_alone_floor: float = 0.0  # ...when the model gives at least this device probability,
+    rules_alone_words: int = 0  # ...or in a listing of at least this many words
     target_precision: float = 0.97  # the thresholds put precision and recall furthest above these (train._thresholds)
     target_recall: float = 0.96
     extra: list[Path] = field(default_factory=list)
@@ -61,7 +63,7 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
     """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `folds_by`, `seed`, `c`,
-    `rules_alone`, `rules_alone_words`, `targets`."""
+    `rules_alone`, `rules_alone_floor`, `rules_alone_words`, `targets`."""
     path = Path(path)
     try:
         data = load_yaml(path)
@@ -77,7 +79,8 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         raise TrainingError(
             f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path or list of paths)"
         )
-    known = {"train", "threshold_on", "folds", "folds_by", "seed", "c", "rules_alone", "rules_alone_words", "targets"}
+    known = {"train", "threshold_on", "folds", "folds_by", "seed", "c", "targets"}
+    known |= {"rules_alone", "rules_alone_floor", "rules_alone_words"}
     unknown = set(data) - known
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
@@ -85,7 +88,8 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
     held = data.get("threshold_on", [])
     held = [held] if isinstance(held, str) else held
     config = TrainingConfig(path, [base / p for p in data["train"]], [base / p for p in held])
-    for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float), ("rules_alone_words", int)):
+    numbers = (("folds", int), ("seed", int), ("c", float), ("rules_alone", float))
+    for key, kind in numbers + (("rules_alone_floor", float), ("rules_alone_words", int)):
         if key == "rules_alone" and key in data and data[key] is None:
             config.rules_alone = None
         elif key in data:

@@ -135,6 +135,25 @@ def test_a_flag_lists_rule_spans_and_the_words_that_pushed_it(wl):
     assert any(m.kind in ("term", "device", "target", "claim") for m in result.matches)
 
 
+def test_raw_words_that_pushed_a_flag_are_spans_of_the_text_as_written(wl):
+    """Raw n-grams (the text as written, lower-cased, split at white space) are explained by the raw word, mapped
+    to its span: punctuation and case as the seller wrote them, and Chinese the matcher splits character by
+    character read as the phrase it is."""
+    listings = [
+        ("Keyless-Go Verstärker (2 Boxen)", "Öffnet und startet das Auto ohne Schlüssel."),
+        ("汽车钥匙信号放大器 无钥匙进入", "一个放在房子旁边，一个放在车旁边，无需钥匙即可开门启动。"),
+    ]
+    raw = []
+    for title, description in listings:
+        result = classify(title, description, wl)
+        assert result.flagged
+        fields = {"title": title, "description": description}
+        for m in result.matches:
+            assert fields[m.field][m.start : m.end] == m.text
+        raw += [m for m in result.matches if m.term.startswith("r:")]
+    assert raw and all(m.kind == "ngram" and m.text.lower() == m.term[2:] and " " not in m.text for m in raw)
+
+
 def test_explanations_index_the_full_field_past_the_cap(wl):
     filler = "Great condition, fast dispatch. " * (2 * MAX_FIELD_CHARS // 32)
     description = filler + "Keyless repeater relay box, two units, opens and starts the car."
@@ -219,20 +238,21 @@ def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
     assert "written_a_holdout.jsonl, " in result.output  # `train` says where the thresholds came from
 
 
-def test_the_rules_flag_alone_only_in_a_listing_long_enough_to_dilute_the_model():
+def test_the_rules_flag_alone_only_with_the_models_floor_or_in_a_long_listing():
     from classifier.classify import decide_category
 
     def decided(words, probability=0.1, rule_score=100, innocent=False):
-        thresholds, alone = (0.5, 0.9), (95, 100)
+        thresholds, alone = (0.5, 0.9), (95, 0.3, 100)
         return decide_category(
             probability, "key_emulator", "relay_attack", rule_score, innocent, thresholds, alone, words, True
         )
 
     assert decided(words=20) is None  # the model's say in a listing of ordinary length
+    assert decided(words=20, probability=0.3) == "relay_attack"  # the rules' named device, the model not against
     assert decided(words=100) == "relay_attack"  # pages of filler dilute the model, not the rules
     assert decided(words=100, rule_score=94) is None
     assert decided(words=20, probability=0.6) == "key_emulator"  # the model names the kind
-    assert decided(words=20, probability=0.6, innocent=True) is None
+    assert decided(words=20, probability=0.6, rule_score=60, innocent=True) is None  # innocent words raise the bar
 
 
 def test_a_writer_is_one_corpus_whatever_its_split_suffix():
