@@ -33,6 +33,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
@@ -80,7 +81,7 @@ def raw_ngrams(word: str) -> list[str]:
 
 def raw_words(rules: RuleResult) -> list[str]:
     """The raw words of a listing: the text the rules read, split at white space, each lower-cased."""
-    return [w.lower() for scan in rules.scans for w in scan.norm.original.split()]
+    return [w for scan in rules.scans for w in scan.norm.original.lower().split()]
 
 
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
@@ -463,13 +464,30 @@ def _raw_places(rules: RuleResult, feature: str, category: str, push: float) -> 
     word = feature[2:]
     found: list[Match] = []
     for scan in rules.scans:
-        for m in _RAW_WORD.finditer(scan.norm.original):
-            if m.group().lower() == word:
-                start, stop = rules.original_span(scan.field, m.start(), m.end())
-                found.append(Match(feature, category, scan.field, start, stop, m.group(), push, "ngram"))
-                if len(found) >= EXPLAIN_SPANS:
-                    return found
+        original = scan.norm.original
+        lowered = original.lower()
+        if word not in lowered:
+            continue
+        for start, stop in _raw_spans(original, lowered, word):
+            text = original[start:stop]
+            start, stop = rules.original_span(scan.field, start, stop)
+            found.append(Match(feature, category, scan.field, start, stop, text, push, "ngram"))
+            if len(found) >= EXPLAIN_SPANS:
+                return found
     return found
+
+
+def _raw_spans(original: str, lowered: str, word: str) -> Iterator[tuple[int, int]]:
+    """Where `word` stands as a whole raw word in `original` (`lowered` is original.lower())."""
+    if len(lowered) != len(original):  # a letter lower-cased to two ("İ"): positions differ, split again
+        yield from ((m.start(), m.end()) for m in _RAW_WORD.finditer(original) if m.group().lower() == word)
+        return
+    start = lowered.find(word)
+    while start >= 0:  # lower() turns no letter into none, so equal lengths keep every position
+        stop = start + len(word)
+        if (start == 0 or lowered[start - 1].isspace()) and (stop == len(lowered) or lowered[stop].isspace()):
+            yield start, stop
+        start = lowered.find(word, start + 1)
 
 
 _RAW_WORD = re.compile(r"\S+")  # what str.split() splits out (both split at str.isspace() characters)
