@@ -236,7 +236,8 @@ def _out_of_fold(feats: Featurised, y: np.ndarray, classes: list[str], config: T
 def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
     """Out-of-fold figures on the training set, on the same folds, for the rules (in-sample: they were
     tuned on it), the model, the two combined (thresholds chosen on these predictions, as `train`
-    does) and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
+    does without `threshold_on`; with it, `train` stores the k-fold figures at the thresholds it chose)
+    and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
     from classifier.baseline import TfidfBaseline
 
     feats, y, classes = _training_set(config, wl, progress)

@@ -360,18 +360,33 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
-    writer) on the whole training set, each gate a little below what model 7 as shipped measures (10,525 listings:
-    P 0.9689, R 0.9596, category 0.9835, obfuscated 0.9564, description-only 0.9646). Issue 11's precision and
-    recall targets (0.97 / 0.96) are NOT met under these folds (the next test)."""
+    writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
+    what model 8 as shipped measures (11,489 listings: P 0.9670, R 0.9307, category 0.9780, obfuscated 0.9243,
+    description-only 0.9361). Issue 11's precision, recall and obfuscated targets are NOT met under these folds (the
+    next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.968 and combined["recall"] >= 0.959
-    assert combined["category"] >= 0.983 and combined["obfuscated_recall"] >= 0.955
-    assert combined["description_only_recall"] >= 0.964
+    assert combined["precision"] >= 0.966 and combined["recall"] >= 0.930
+    assert combined["category"] >= 0.977 and combined["obfuscated_recall"] >= 0.923
+    assert combined["description_only_recall"] >= 0.935
 
 
-@pytest.mark.xfail(strict=True, reason="model 7, k-fold by writer: P 0.9689 R 0.9596 (README, Limits)")
-def test_kfold_by_writer_meets_issue_11s_precision_and_recall_targets():
+@pytest.mark.xfail(
+    strict=True, reason="model 8, k-fold by writer: P 0.9670 R 0.9307 obfuscated 0.9243 (README, Limits)"
+)
+def test_kfold_by_writer_meets_issue_11s_targets():
     model = json.loads(model_path_for(WATCHLIST).read_text())
     assert model["settings"]["folds_by"] == "corpus"
     combined = model["kfold"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
+    assert combined["category"] >= 0.97
+
+
+def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
+    """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
+    (model 8: P 0.9908, R 0.9817, category 0.9963, description-only 0.9825, obfuscated 0.9811). A gate against a
+    model or threshold change that loses it; the fair figure is phase 10's."""
+    combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
+    assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
+    assert combined["category"] >= 0.97
