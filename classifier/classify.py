@@ -5,9 +5,11 @@ watchlist has a trained model beside it (classifier.model), the model turns the 
 and the listing's word and character n-grams into a calibrated probability per category, and
 the listing is flagged when the probability of its likeliest device category reaches the
 model's threshold (chosen on held-out data; higher when the rules find innocent evidence), or
-when the rules alone flag it with a named device that nothing innocent weighs against (`rules_alone`
-in the model file; a model can be diluted by filler, the rules cannot). Every flag lists the rule
-matches and the n-grams that pushed the probability most, each with its span in the original text.
+when the rules name a device that nothing innocent weighs against and the model gives it at least
+a floor probability, or the listing is long (`rules_alone`, `rules_alone_floor`, `rules_alone_words`
+in the model file: filler dilutes a model, not the rules; on their own in listings of ordinary length
+the rules cost precision on text they were not tuned on). Every flag lists the rule matches and the
+n-grams that pushed the probability most, each with its span in the original text.
 """
 
 from __future__ import annotations
@@ -143,16 +145,21 @@ def decide_category(
     rule_score: float,
     innocent: bool,
     thresholds: tuple[float, float],
-    rules_alone: float,
+    rules_alone: tuple[float, float, int],
+    words: int,
     combined: bool,
 ) -> str | None:
     """The one rule that combines model and rules (classify() and classifier.train's k-fold both use it).
     `rules_category`: the category the rules flag, or None; `thresholds`: the model's, without and with
-    innocent evidence (only the combination raises the bar for innocent evidence)."""
+    innocent evidence (only the combination raises the bar for innocent evidence); `rules_alone`: (score,
+    floor, words): a rules score that flags when the model gives at least the floor, or whatever the model
+    says in a listing of at least that many `words`."""
     if device_probability >= thresholds[1 if combined and innocent else 0]:
         return model_category  # on k-fold the model names the kind better than the rules do
-    if combined and rules_category is not None and rule_score >= rules_alone:
-        return rules_category  # a named device with nothing against it: the model cannot overrule it
+    score, floor, long_listing = rules_alone
+    if combined and rules_category is not None and rule_score >= score:
+        if device_probability >= floor or words >= long_listing:  # pages of filler dilute the model, not the rules
+            return rules_category
     return None
 
 
@@ -171,7 +178,8 @@ def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: P
         rule_score,
         combined and has_innocent_evidence(rules),
         (model.threshold, model.threshold_innocent),
-        model.rules_alone,
+        (model.rules_alone, model.rules_alone_floor, model.rules_alone_words),
+        sum(len(scan.words) for scan in rules.scans),
         combined,
     )
     matches = rules.matches + model.explain(rules, prediction, category) if category else rules.matches

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from scipy import sparse
 
 from classifier.evaluate import AMBIGUOUS
-from classifier.model import char_ngrams, listing_words, pairs
+from classifier.model import _padded_ngrams, char_ngrams, listing_words, pairs, raw_words
 from classifier.rules import has_innocent_evidence, weigh
 from classifier.watchlist import Watchlist
 
 MIN_DF = 2  # an n-gram must occur in at least this many training listings
 MAX_WORDS = 20_000  # the most frequent words and word pairs kept
 MAX_CHARS = 60_000  # the most frequent character n-grams kept (of 74,000 seen in 2+ listings, model 7)
+MAX_RAW = 60_000  # the most frequent raw character n-grams kept
 ROUND = 6  # decimals kept in the model file (idf here, weights in train)
 
 
@@ -35,30 +36,36 @@ class Featurised:
     rule_flags: list  # (rules category or None, rules score) per row
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
     writers: list[str] = field(default_factory=list)  # who wrote each listing (writer_of its corpus)
+    raw: list[Counter] = field(default_factory=list)  # {raw word: count} per row (model.raw_words)
     # Counted once per listing, not once per fold: {word or pair feature: count}, {word: count}, {word: n-grams}
     names: list[Counter] = field(init=False)
     tokens: list[Counter] = field(init=False)
     grams: dict[str, Counter] = field(init=False)
+    raw_grams: dict[str, Counter] = field(init=False)
+    word_counts: list[int] = field(init=False)
 
     def __post_init__(self):
         self.tokens = [Counter(_tokens(ws)) for ws in self.words]
         self.names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
         self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
+        self.raw_grams = {w: Counter(_padded_ngrams(w)) for counts in self.raw for w in counts}
+        self.word_counts = [len(_tokens(ws)) for ws in self.words]  # as classify counts them (rules_alone_words)
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str], writers: list[str] | None = None) -> Featurised:
     writers = writers or [""] * len(rows)
     writers = [w for r, w in zip(rows, writers) if r["category"] != AMBIGUOUS]
     rows = [r for r in rows if r["category"] != AMBIGUOUS]
-    words, flags, innocent = [], [], []
+    words, flags, innocent, raw = [], [], [], []
     for row in rows:
         rules = weigh(row["title"], row["description"], wl)
         words.append(listing_words(rules))
+        raw.append(Counter(raw_words(rules)))
         cat, score = rules.best()
         flags.append((cat if score >= wl.settings["flag_threshold"] else None, score))
         innocent.append(has_innocent_evidence(rules))
     labels = [r["category"] for r in rows]
-    return Featurised(rows, labels, words, flags, innocent, writers)
+    return Featurised(rows, labels, words, flags, innocent, writers, raw)
 
 
 def _tokens(words) -> list[str]:
@@ -82,23 +89,34 @@ def _unit(block: dict[int, float]) -> dict[int, float]:
 
 class Vectoriser:
     """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features:
-    two TF-IDF blocks (character n-grams; words and pairs), each of unit length."""
+    three TF-IDF blocks (character n-grams; words and pairs; raw character n-grams), each of unit length."""
 
     def __init__(self, feats: Featurised, rows: list[int]):
         vocab, df = _vocabulary([feats.names[i] for i in rows], MAX_WORDS)
         chars, char_df = _vocabulary([[g for w in feats.tokens[i] for g in feats.grams[w]] for i in rows], MAX_CHARS)
+        raw, raw_df = _vocabulary([["r:" + g for w in feats.raw[i] for g in feats.raw_grams[w]] for i in rows], MAX_RAW)
         df.update(char_df)
-        self.names = sorted(vocab + chars)
+        df.update(raw_df)
+        self.names = sorted(vocab + chars + raw)
         self.index = {n: i for i, n in enumerate(self.names)}
         n = len(rows)
         self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
         self._grams: dict[str, Counter] = {}
+        self._raw_grams: dict[str, Counter] = {}
 
     def _word_grams(self, word: str, feats: Featurised) -> Counter:
         grams = self._grams.get(word)
         if grams is None:
             index = self.index
             grams = self._grams[word] = Counter({index[g]: k for g, k in feats.grams[word].items() if g in index})
+        return grams
+
+    def _raw_word_grams(self, word: str, feats: Featurised) -> Counter:
+        grams = self._raw_grams.get(word)
+        if grams is None:
+            index = self.index
+            grams = Counter({index["r:" + g]: k for g, k in feats.raw_grams[word].items() if "r:" + g in index})
+            self._raw_grams[word] = grams
         return grams
 
     def _row(self, feats: Featurised, r: int) -> dict[int, float]:
@@ -108,15 +126,21 @@ class Vectoriser:
             if i is not None:
                 block[i] = count * self.idf[i]
         row = _unit(block)
-        block, square = {}, 0.0
-        for w, count in feats.tokens[r].items():
-            for i, k in self._word_grams(w, feats).items():
+        # the blocks share no feature
+        row.update(self._ngram_block(feats.tokens[r], lambda w: self._word_grams(w, feats)))
+        row.update(self._ngram_block(feats.raw[r], lambda w: self._raw_word_grams(w, feats)))
+        return row
+
+    def _ngram_block(self, words: Counter, grams_of) -> dict[int, float]:
+        """The n-grams of words, counted and idf-weighted, over a length that takes the words' vectors as
+        apart (what Model computes from one cached number per word)."""
+        block: dict[int, float] = {}
+        square = 0.0
+        for w, count in words.items():
+            for i, k in grams_of(w).items():
                 block[i] = block.get(i, 0.0) + count * k * self.idf[i]
                 square += (count * k * self.idf[i]) ** 2
-        # the blocks share no feature; the character block's length takes the words' vectors as apart
-        # (what Model computes from one cached number per word)
-        row.update({i: v / math.sqrt(square) for i, v in block.items()})
-        return row
+        return {i: v / math.sqrt(square) for i, v in block.items()}
 
     def matrix(self, feats: Featurised, rows: list[int]):
         data, cols, indptr = [], [], [0]

@@ -6,13 +6,18 @@ Cyrillic look-alike reads as Latin), in two blocks, each TF-IDF weighted and sca
 length (as scikit-learn's TfidfVectorizer does):
 - character 2-5-grams of each word padded with spaces (char_wb): spelling variants and
   inflections share most of them ("przekaznik", "przekaznika"); a number has none;
-- words and pairs of adjacent words (never crossing from title to description).
+- words and pairs of adjacent words (never crossing from title to description);
+- character 2-5-grams of each *raw* word: the text as written, lower-cased, split at white
+  space, punctuation and all ("r:" n-grams, as the TF-IDF baseline reads it): what
+  normalisation folds away (a script, a spelling, the punctuation around a model number)
+  still says something, and text the matcher does not split into words (Chinese, Japanese,
+  Thai) is read at all.
 The rules' evidence is not a feature: a model that reads the rules' scores learns to copy
 them, and misses what they miss (a device described by what it does). The rules' say comes in
 where classify() combines the two.
 
 A block's share of the score is a sum of per-word parts over the block's length, so each
-distinct word's part is computed once and cached; that keeps the model cheap, and lets an
+distinct word's (and raw word's) part is computed once and cached; that keeps the model cheap, and lets an
 explanation say exactly how much each word and word pair pushed the probability.
 
 The model is a multinomial logistic regression whose probabilities are calibrated by one
@@ -26,7 +31,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
@@ -65,6 +72,16 @@ def _padded_ngrams(word: str) -> list[str]:
     padded = f" {word} "
     low, high = CHAR_NGRAMS
     return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+def raw_ngrams(word: str) -> list[str]:
+    """The raw character n-gram features of one raw word (lower-cased, as written): "r:" + n-gram."""
+    return ["r:" + g for g in _padded_ngrams(word)]
+
+
+def raw_words(rules: RuleResult) -> list[str]:
+    """The raw words of a listing: the text the rules read, split at white space, each lower-cased."""
+    return [w for scan in rules.scans for w in scan.norm.original.lower().split()]
 
 
 def listing_words(rules: RuleResult) -> list[tuple[str, list[str]]]:
@@ -124,24 +141,30 @@ class Model:
         self._pair_codes = codes[order]
         self._pair_ngrams = np.fromiter(self.pair_index.values(), dtype=np.intp, count=len(codes))[order]
         self.char_index = {n[2:]: i for i, n in enumerate(self.names) if n.startswith("c:")}
+        self.raw_index = {n[2:]: i for i, n in enumerate(self.names) if n.startswith("r:")}  # none: an older model
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
         # a listing with innocent evidence must reach this (no lower than `threshold`)
         self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
         # null: the rules never flag alone (the score never reaches infinity)
         self.rules_alone = math.inf if data["rules_alone"] is None else float(data["rules_alone"])
+        # ...when the model gives at least the floor, or in a listing of this many words (older models: always)
+        self.rules_alone_floor = float(data.get("rules_alone_floor", 0.0))
+        self.rules_alone_words = int(data.get("rules_alone_words", 0))
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._clear()
 
     def _clear(self) -> None:
-        self._word_rows: dict[str, int] = {}  # raw word -> its row
+        self._word_rows: dict[str, int] = {}  # word as the matcher split it -> its row
         self._stem_rows: dict[str, int] = {}  # stem -> its row; bounded by _CACHE_LIMIT
-        self._stems: list[str] = []  # by row: the stem
+        self._raw_rows: dict[str, int] = {}  # raw word (raw_words) -> its row
+        self._stems: list[str] = []  # by row: the stem, or for a raw word's row the raw word
+        self._raw: list[bool] = []  # by row: a raw word's
         k = len(self.classes)
-        # by row: its character n-grams' share of the logits, then its word feature's (idf x weights),
-        # then the squared length of its character n-grams' vector and its word feature's idf squared
-        self._rows = np.zeros((_CACHE_LIMIT, 2 * k + 2))
+        # by row: its character n-grams' share of the logits, its word feature's (idf x weights), its raw
+        # n-grams' (a raw word's row has only these), then the squared lengths of the three vectors
+        self._rows = np.zeros((_CACHE_LIMIT, 3 * k + 3))
         self._row_pair_word = np.full(_CACHE_LIMIT, -1, dtype=np.int64)  # by row: its number in pair n-grams
 
     @property
@@ -163,20 +186,42 @@ class Model:
                 idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
                 values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
                 self._rows[row, :k] = values @ self.w[idx]
-                self._rows[row, 2 * k] = values @ values
+                self._rows[row, 3 * k] = values @ values
             i = self.index.get("w:" + w)
             if i is not None:
                 self._rows[row, k : 2 * k] = self.idf[i] * self.w[i]
-                self._rows[row, 2 * k + 1] = self.idf[i] ** 2
+                self._rows[row, 3 * k + 1] = self.idf[i] ** 2
             self._row_pair_word[row] = self._pair_word.get(w, -1)
             self._stem_rows[w] = row
             self._stems.append(w)
+            self._raw.append(False)
         self._word_rows[raw] = row
         return row
 
-    def _features(self, rules: RuleResult) -> tuple[list[int], list[list[int]]]:
-        """A listing's word rows (one per word, repeats included) and the same by field. Its word
-        pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
+    def _raw_word(self, word: str) -> int:
+        """The cache row of a raw word: its raw n-grams' share of the logits and squared length."""
+        row = self._raw_rows.get(word)
+        if row is not None:  # met earlier in the same listing
+            return row
+        row = len(self._stems)
+        grams = Counter(map(self.raw_index.get, _padded_ngrams(word)))
+        grams.pop(None, None)
+        k = len(self.classes)
+        self._rows[row] = 0.0
+        if grams:
+            idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
+            values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
+            self._rows[row, 2 * k : 3 * k] = values @ self.w[idx]
+            self._rows[row, 3 * k + 2] = values @ values
+        self._row_pair_word[row] = -1
+        self._raw_rows[word] = row
+        self._stems.append(word)
+        self._raw.append(True)
+        return row
+
+    def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
+        """A listing's word rows (one per word, repeats included), the same by field, and its raw words'
+        rows. Its word pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
         cached = self._word_rows.get
         tokens: list[int] = []
         fields: list[list[int]] = []
@@ -186,7 +231,10 @@ class Model:
                 found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
             tokens += found  # type: ignore[arg-type]
             fields.append(found)  # type: ignore[arg-type]
-        return tokens, fields
+        raw_rows = list(map(self._raw_rows.get, raw))
+        if None in raw_rows:
+            raw_rows = [r if r is not None else self._raw_word(w) for r, w in zip(raw_rows, raw)]
+        return tokens, fields, raw_rows  # type: ignore[return-value]
 
     def _pair_ngrams_one(self, fields: list[list[int]]) -> list[int]:
         """_pair_ngrams_of for one listing, by dictionary (a dozen numpy calls cost more for one
@@ -226,11 +274,12 @@ class Model:
         out: list[Prediction] = []
         pending: list[tuple] = []
         for rules in results:
-            if len(self._stems) + sum(len(scan.words) for scan in rules.scans) > _CACHE_LIMIT:
+            raw = raw_words(rules) if self.raw_index else []
+            if len(self._stems) + sum(len(scan.words) for scan in rules.scans) + len(raw) > _CACHE_LIMIT:
                 out += self._score(pending)  # before the rows those listings use are dropped
                 pending = []
                 self._clear()
-            pending.append(self._features(rules))
+            pending.append(self._features(rules, raw))
         return out + self._score(pending)
 
     def _score(self, batch: list[tuple]) -> list[Prediction]:
@@ -243,7 +292,7 @@ class Model:
             return []
         n, k, vocabulary = len(batch), len(self.classes), len(self.names)
         if n == 1:  # one listing (classify()): a Counter is quicker than np.unique's overhead
-            counted, counted_pairs = Counter(batch[0][0]), Counter(self._pair_ngrams_one(batch[0][1]))
+            counted, counted_pairs = Counter(batch[0][0] + batch[0][2]), Counter(self._pair_ngrams_one(batch[0][1]))
             counted_pairs.pop(-1, None)  # not an n-gram
             rows = np.fromiter(counted, dtype=np.intp, count=len(counted))
             word_counts = np.fromiter(counted.values(), dtype=float, count=len(counted))
@@ -252,8 +301,8 @@ class Model:
         else:
             # each listing's distinct words (cache rows) and known pairs (n-grams), counted; keyed by
             # listing * size + index, so one np.unique counts and orders them listing by listing
-            sizes = [len(f[0]) for f in batch]
-            keys = np.fromiter(chain.from_iterable(f[0] for f in batch), dtype=np.int64, count=sum(sizes))
+            sizes = [len(f[0]) + len(f[2]) for f in batch]
+            keys = np.fromiter(chain.from_iterable(f[0] + f[2] for f in batch), dtype=np.int64, count=sum(sizes))
             keys += np.repeat(np.arange(0, n * _CACHE_LIMIT, _CACHE_LIMIT, dtype=np.int64), sizes)
             words, word_counts = np.unique(keys, return_counts=True)
             rows = words % _CACHE_LIMIT
@@ -264,7 +313,7 @@ class Model:
         row_counts = word_counts.astype(float, copy=False)
         cached = self._rows[rows]
         by_row = cached * row_counts[:, None]
-        by_row[:, 2 * k :] *= row_counts[:, None]  # squared lengths: count squared
+        by_row[:, 3 * k :] *= row_counts[:, None]  # squared lengths: count squared
         pair_values = self.idf[pairs_found] * pair_counts
         by_pair = np.empty((len(pairs_found), k + 1))
         np.multiply(pair_values[:, None], self.w[pairs_found], out=by_pair[:, :k])
@@ -276,14 +325,16 @@ class Model:
             word_bounds = np.searchsorted(words, np.arange(0, (n + 1) * _CACHE_LIMIT, _CACHE_LIMIT)).tolist()
             pair_bounds = np.searchsorted(pairs, np.arange(0, (n + 1) * vocabulary, vocabulary)).tolist()
             word_sums, pair_sums = _sum_by_listing(by_row, word_bounds, n), _sum_by_listing(by_pair, pair_bounds, n)
-        norms = np.empty((n, 2))
-        norms[:, 0] = word_sums[:, 2 * k]
-        np.add(word_sums[:, 2 * k + 1], pair_sums[:, k], out=norms[:, 1])
+        norms = np.empty((n, 3))
+        norms[:, 0] = word_sums[:, 3 * k]
+        np.add(word_sums[:, 3 * k + 1], pair_sums[:, k], out=norms[:, 1])
+        norms[:, 2] = word_sums[:, 3 * k + 2]
         np.sqrt(norms, out=norms)
         norms[norms == 0] = 1.0
-        char_norms, word_norms = norms[:, 0:1], norms[:, 1:2]
+        char_norms, word_norms, raw_norms = norms[:, 0:1], norms[:, 1:2], norms[:, 2:3]
         by_words = word_sums[:, k : 2 * k] + pair_sums[:, :k]
         logits = self.intercept + word_sums[:, :k] / char_norms + by_words / word_norms
+        logits += word_sums[:, 2 * k : 3 * k] / raw_norms
         exps = np.exp((logits - logits.max(axis=1, keepdims=True)) / self.temperature)
         scores = exps / exps.sum(axis=1, keepdims=True)
         probabilities = scores.tolist()
@@ -305,8 +356,10 @@ class Model:
                         row_counts[w0:w1],
                         cached[w0:w1],
                         stems,  # explain() reads it after a later batch may have cleared the cache
+                        self._raw,
                         norm[0],
                         norm[1],
+                        norm[2],
                         pairs_found[p0:p1],
                         pair_values[p0:p1],
                         features[1],
@@ -316,13 +369,18 @@ class Model:
         return out
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
-        """The words and word pairs that pushed `category` most against "none" (in log-odds), with
-        their places in the text. A word's push is its character n-grams' and its word feature's."""
+        """The words, raw words and word pairs that pushed `category` most against "none" (in log-odds),
+        with their places in the text. A word's push is its character n-grams' and its word feature's; a
+        raw word's its raw n-grams'."""
         c = self.classes.index(category)
-        rows, row_counts, shares, stems, char_norm, word_norm, pairs_found, pair_values, field_rows = prediction.parts
+        parts = prediction.parts
+        rows, row_counts, shares, stems, is_raw, char_norm, word_norm, raw_norm = parts[:8]
+        pairs_found, pair_values, field_rows = parts[8:]
         k, none = len(self.classes), self.none
         by_word = row_counts * (
-            (shares[:, c] - shares[:, none]) / char_norm + (shares[:, k + c] - shares[:, k + none]) / word_norm
+            (shares[:, c] - shares[:, none]) / char_norm
+            + (shares[:, k + c] - shares[:, k + none]) / word_norm
+            + (shares[:, 2 * k + c] - shares[:, 2 * k + none]) / raw_norm
         )
         by_pair = pair_values * (self.w[pairs_found, c] - self.w[pairs_found, none]) / word_norm
         pushes = np.concatenate((by_word, by_pair))
@@ -335,7 +393,7 @@ class Model:
         n_words = len(by_word)
         values = pushes.tolist()
         push = [
-            ("w:" + stems[rows[i]], values[i], int(rows[i]))
+            (("r:" if is_raw[rows[i]] else "w:") + stems[rows[i]], values[i], int(rows[i]))
             if i < n_words
             else (self.names[pairs_found[i - n_words]], values[i], None)
             for i in candidates
@@ -344,6 +402,9 @@ class Model:
         field_stems = None
         out: list[Match] = []
         for name, value, row in top:
+            if name.startswith("r:"):
+                out += _raw_places(rules, name, category, round(value, 3))
+                continue
             if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
                 out += _places(rules, field_rows, row, [], name, category, round(value, 3))
                 continue
@@ -396,6 +457,40 @@ def _places(
                 if len(found) >= EXPLAIN_SPANS:
                     return found
     return found
+
+
+def _raw_places(rules: RuleResult, feature: str, category: str, push: float) -> list[Match]:
+    """Up to EXPLAIN_SPANS spans of the original text where a raw word (feature "r:" + word) occurs."""
+    word = feature[2:]
+    found: list[Match] = []
+    for scan in rules.scans:
+        original = scan.norm.original
+        lowered = original.lower()
+        if word not in lowered:
+            continue
+        for start, stop in _raw_spans(original, lowered, word):
+            text = original[start:stop]
+            start, stop = rules.original_span(scan.field, start, stop)
+            found.append(Match(feature, category, scan.field, start, stop, text, push, "ngram"))
+            if len(found) >= EXPLAIN_SPANS:
+                return found
+    return found
+
+
+def _raw_spans(original: str, lowered: str, word: str) -> Iterator[tuple[int, int]]:
+    """Where `word` stands as a whole raw word in `original` (`lowered` is original.lower())."""
+    if len(lowered) != len(original):  # a letter lower-cased to two ("İ"): positions differ, split again
+        yield from ((m.start(), m.end()) for m in _RAW_WORD.finditer(original) if m.group().lower() == word)
+        return
+    start = lowered.find(word)
+    while start >= 0:  # lower() turns no letter into none, so equal lengths keep every position
+        stop = start + len(word)
+        if (start == 0 or lowered[start - 1].isspace()) and (stop == len(lowered) or lowered[stop].isspace()):
+            yield start, stop
+        start = lowered.find(word, start + 1)
+
+
+_RAW_WORD = re.compile(r"\S+")  # what str.split() splits out (both split at str.isspace() characters)
 
 
 def load_model(path: str | Path) -> Model:

@@ -4,7 +4,7 @@
 
 The training set is the list of corpora in the training config (training.yaml beside the
 watchlist): add a corpus by listing it. The flag threshold is chosen on the k-fold (out-of-fold)
-predictions of the training set, or, with `threshold_on`, on one more corpus never trained on.
+predictions of the training set, or, with `threshold_on`, on corpora never trained on.
 Corpora kept for a final, never-tuned evaluation are not named here. The same inputs always
 give the same file: fixed fold seeds, a vocabulary sorted by name, weights rounded to 6
 decimals, and a version that is the hash of the content.
@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from classifier.classify import decide_category
 from classifier.evaluate import NONE, read_corpus
-from classifier.feature_matrix import MAX_CHARS, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
+from classifier.feature_matrix import MAX_CHARS, MAX_RAW, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
 from classifier.model import FORMAT, content_version
 from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
@@ -142,7 +142,8 @@ def decide(
     rules_flag: tuple,
     innocent: bool,
     thresholds: tuple[float, float],
-    rules_alone: float | None,
+    rules_alone: tuple[float | None, float, int],
+    words: int,
     combined: bool,
 ) -> str:
     """The label a model (combined=False) or the model with the rules (True) gives one listing, by
@@ -150,8 +151,8 @@ def decide(
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    alone = math.inf if rules_alone is None else rules_alone
-    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, combined)
+    alone = (math.inf if rules_alone[0] is None else rules_alone[0], rules_alone[1], rules_alone[2])
+    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, words, combined)
     return category or NONE
 
 
@@ -168,7 +169,9 @@ def _thresholds(
     other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
     device = 1 - probs[:, classes.index(NONE)]
     alone = config.rules_alone
-    stands = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags])
+    named = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags], dtype=bool)
+    long_listing = np.array(feats.word_counts, dtype=int) >= config.rules_alone_words
+    stands = named & (long_listing | (device >= config.rules_alone_floor))
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     devices = max(int(truth.sum()), 1)
@@ -233,7 +236,8 @@ def _out_of_fold(feats: Featurised, y: np.ndarray, classes: list[str], config: T
 def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
     """Out-of-fold figures on the training set, on the same folds, for the rules (in-sample: they were
     tuned on it), the model, the two combined (thresholds chosen on these predictions, as `train`
-    does) and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
+    does without `threshold_on`; with it, `train` stores the k-fold figures at the thresholds it chose)
+    and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
     from classifier.baseline import TfidfBaseline
 
     feats, y, classes = _training_set(config, wl, progress)
@@ -242,7 +246,7 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
     oof = _out_of_fold(feats, y, classes, config, split)
     temperature = _temperature(oof, y)
     thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
-    out = _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone)
+    out = _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config))
     predicted = [NONE] * len(y)
     for k, (train_rows, test_rows) in enumerate(split, 1):
         progress(f"{config.folds}-fold cross-validation: the TF-IDF baseline, fold {k}")
@@ -256,6 +260,10 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
 
 def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
     """Fit the model on the config's corpora; returns the model file's content."""
+    learned = {p.resolve() for p in config.corpora}
+    overlap = sorted(p.name for p in config.threshold_on if p.resolve() in learned)
+    if overlap:  # the model's scores of listings it learned from flatter it: thresholds chosen there would be too low
+        raise TrainingError(f"{config.path}: `threshold_on` corpora must not be trained on: {', '.join(overlap)}")
     feats, y, classes = _training_set(config, wl, progress)
     progress(f"{config.folds}-fold cross-validation")
     oof = _out_of_fold(feats, y, classes, config, folds(feats, y, config))
@@ -264,14 +272,19 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
     progress("fitting the final model")
     vectoriser, weights, intercept = _fit(feats, list(range(len(y))), classes, config.c)
     base = config.path.parent
-    if config.threshold_on is None:  # the out-of-fold predictions: every listing scored by a model that never saw it
+    if not config.threshold_on:  # the out-of-fold predictions: every listing scored by a model that never saw it
         thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
-        threshold_set = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
-    else:
-        held = featurise(read_corpus(config.threshold_on, wl.categories), wl, classes[1:])
+        threshold_set: dict = {"path": f"{config.folds}-fold out-of-fold predictions of the training set"}
+    else:  # corpora neither the model nor the watchlist learned from: both are out-of-sample there, as on new text
+        held_rows = [row for path in config.threshold_on for row in read_corpus(path, wl.categories)]
+        held = featurise(held_rows, wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
         thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config)
-        threshold_set = _digest([config.threshold_on], base, wl)[0][0]
+        files = _digest(config.threshold_on, base, wl)[0]
+        threshold_set = {"path": ", ".join(f["path"] for f in files), "files": files}
+        # its figures at the thresholds chosen on it: flattered by that choice (two numbers), not by training
+        figures = _kfold_figures(held, held_logits, temperature, thresholds, classes, _alone(config))
+        threshold_set["figures"] = figures
 
     files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
     data = {
@@ -285,6 +298,8 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         "threshold": thresholds[0],
         "threshold_innocent": thresholds[1],
         "rules_alone": config.rules_alone,
+        "rules_alone_floor": config.rules_alone_floor,
+        "rules_alone_words": config.rules_alone_words,
         "training_set": {"files": files, "hash": training_hash, "listings": len(y), "watchlist_version": wl.version},
         "threshold_set": threshold_set,
         "settings": {
@@ -296,12 +311,17 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "min_df": MIN_DF,
             "max_words": MAX_WORDS,
             "max_chars": MAX_CHARS,
+            "max_raw": MAX_RAW,
             "near_duplicate": NEAR_DUPLICATE,
         },
-        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, config.rules_alone),
+        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config)),
     }
     data["version"] = content_version(data)
     return data
+
+
+def _alone(config: TrainingConfig) -> tuple[float | None, float, int]:
+    return config.rules_alone, config.rules_alone_floor, config.rules_alone_words
 
 
 def _kfold_figures(
@@ -310,15 +330,15 @@ def _kfold_figures(
     temperature: float,
     thresholds: tuple[float, float],
     classes: list[str],
-    rules_alone: float | None,
+    rules_alone: tuple[float | None, float, int],
 ) -> dict:
     """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
     out = {}
     for name, combined in (("model", False), ("combined", True)):
         predicted = [
-            decide(p, classes, f, innocent, thresholds, rules_alone, combined)
-            for p, f, innocent in zip(probs, feats.rule_flags, feats.innocent)
+            decide(p, classes, f, innocent, thresholds, rules_alone, words, combined)
+            for p, f, innocent, words in zip(probs, feats.rule_flags, feats.innocent, feats.word_counts)
         ]
         out[name] = _summary(feats, predicted)
     out["rules"] = _summary(feats, [f[0] or NONE for f in feats.rule_flags])

@@ -7,7 +7,10 @@
     seed: 7
     c: 30                 # inverse regularisation strength of the logistic regression
     rules_alone: 95       # a rules score that flags whatever the model says; null: never alone
-    threshold_on: FILE    # optional: choose the thresholds on this corpus instead of the k-fold predictions
+    rules_alone_floor: 0.3  # ...when the model's device probability is at least this,
+    rules_alone_words: 100  # ...or in a listing of at least this many words (where filler dilutes the model)
+    threshold_on: [FILE]  # optional: choose the thresholds on these corpora (never trained on) instead of the k-fold
+                          # predictions; one path or a list
     targets: {precision: 0.97, recall: 0.96}   # the thresholds are chosen furthest inside both
 
 A malformed file gives a TrainingError naming it, never a traceback.
@@ -32,12 +35,14 @@ class TrainingError(ValueError):
 class TrainingConfig:
     path: Path
     train: list[Path]
-    threshold_on: Path | None = None  # None: choose the threshold on the out-of-fold predictions
+    threshold_on: list[Path] = field(default_factory=list)  # empty: thresholds from the out-of-fold predictions
     folds: int = 5
     folds_by: str = "corpus"  # what a fold never splits (train.fold_groups): a writer's corpus, or near-duplicates
     seed: int = 7
     c: float = 100.0
     rules_alone: float | None = 60.0  # a rules score that flags whatever the model says; None: never alone
+    rules_alone_floor: float = 0.0  # ...when the model gives at least this device probability,
+    rules_alone_words: int = 0  # ...or in a listing of at least this many words
     target_precision: float = 0.97  # the thresholds put precision and recall furthest above these (train._thresholds)
     target_recall: float = 0.96
     extra: list[Path] = field(default_factory=list)
@@ -48,13 +53,17 @@ class TrainingConfig:
         return self.train + [p for p in self.extra if p not in self.train]
 
 
+def _paths(value) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(p, str) for p in value))
+
+
 def default_config_path(watchlist_path: Path) -> Path:
     return Path(watchlist_path).with_name("training.yaml")
 
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
     """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `folds_by`, `seed`, `c`,
-    `rules_alone`, `targets`."""
+    `rules_alone`, `rules_alone_floor`, `rules_alone_words`, `targets`."""
     path = Path(path)
     try:
         data = load_yaml(path)
@@ -65,16 +74,22 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         or not isinstance(data.get("train"), list)
         or not data["train"]
         or not all(isinstance(p, str) for p in data["train"])
-        or not isinstance(data.get("threshold_on", ""), str)
+        or not _paths(data.get("threshold_on", []))
     ):
-        raise TrainingError(f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path)")
-    unknown = set(data) - {"train", "threshold_on", "folds", "folds_by", "seed", "c", "rules_alone", "targets"}
+        raise TrainingError(
+            f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path or list of paths)"
+        )
+    known = {"train", "threshold_on", "folds", "folds_by", "seed", "c", "targets"}
+    known |= {"rules_alone", "rules_alone_floor", "rules_alone_words"}
+    unknown = set(data) - known
     if unknown:
         raise TrainingError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
     base = path.parent
-    held = data.get("threshold_on")
-    config = TrainingConfig(path, [base / p for p in data["train"]], base / held if held else None)
-    for key, kind in (("folds", int), ("seed", int), ("c", float), ("rules_alone", float)):
+    held = data.get("threshold_on", [])
+    held = [held] if isinstance(held, str) else held
+    config = TrainingConfig(path, [base / p for p in data["train"]], [base / p for p in held])
+    numbers = (("folds", int), ("seed", int), ("c", float), ("rules_alone", float))
+    for key, kind in numbers + (("rules_alone_floor", float), ("rules_alone_words", int)):
         if key == "rules_alone" and key in data and data[key] is None:
             config.rules_alone = None
         elif key in data:

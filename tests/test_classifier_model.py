@@ -53,15 +53,19 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     data = json.loads(raw)
     config = load_config(ROOT / "training.yaml")
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
-    assert data["threshold_set"]["path"] == "5-fold out-of-fold predictions of the training set"
     trained = [f["path"] for f in data["training_set"]["files"]]
-    # the never-tuned splits stay out of training: phase 9 (scored once with model 7, in aggregate; it may join
-    # the next model's training) and phase 10 (written_o, written_p: written 2026-12-02, not yet scored). Phases 4 to
-    # 8 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j, real_titles_5,
-    # written_k, written_l) were scored in aggregate first, then joined it.
-    never_tuned = ("written_m", "written_n", "written_o", "written_p")
-    assert not [p for p in trained if any(name in p for name in never_tuned)]
-    assert not [p for p in config.train if any(name in p.name for name in never_tuned)]
+    # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
+    # never trained on; phase 10 (written_o, written_p, written 2026-12-02) is the never-tuned split, in no list.
+    # Phases 4 to 8 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
+    # real_titles_5, written_k, written_l) were scored in aggregate first, then joined the training set.
+    dev = ["tests/data/written_m.jsonl", "tests/data/written_n.jsonl"]
+    assert [p.relative_to(ROOT).as_posix() for p in config.threshold_on] == dev
+    assert [f["path"] for f in data["threshold_set"]["files"]] == dev
+    assert set(data["threshold_set"]["figures"]) == {"rules", "model", "combined"}
+    never_tuned = ("written_o", "written_p")
+    listed = [p.name for p in config.train + config.threshold_on] + trained + data["threshold_set"]["path"].split(", ")
+    assert not [p for p in listed if any(name in p for name in never_tuned)]
+    assert not [p for p in trained if any(name in p for name in ("written_m", "written_n"))]
     assert data["training_set"]["watchlist_version"] == wl.version
     assert len(data["weights"]) == len(data["classes"]) == len(wl.categories) + 1
     assert set(data["kfold"]) == {"rules", "model", "combined"}
@@ -131,6 +135,25 @@ def test_a_flag_lists_rule_spans_and_the_words_that_pushed_it(wl):
     assert any(m.kind in ("term", "device", "target", "claim") for m in result.matches)
 
 
+def test_raw_words_that_pushed_a_flag_are_spans_of_the_text_as_written(wl):
+    """Raw n-grams (the text as written, lower-cased, split at white space) are explained by the raw word, mapped
+    to its span: punctuation and case as the seller wrote them, and Chinese the matcher splits character by
+    character read as the phrase it is."""
+    listings = [
+        ("Keyless-Go Verstärker (2 Boxen)", "Öffnet und startet das Auto ohne Schlüssel."),
+        ("汽车钥匙信号放大器 无钥匙进入", "一个放在房子旁边，一个放在车旁边，无需钥匙即可开门启动。"),
+    ]
+    raw = []
+    for title, description in listings:
+        result = classify(title, description, wl)
+        assert result.flagged
+        fields = {"title": title, "description": description}
+        for m in result.matches:
+            assert fields[m.field][m.start : m.end] == m.text
+        raw += [m for m in result.matches if m.term.startswith("r:")]
+    assert raw and all(m.kind == "ngram" and m.text.lower() == m.term[2:] and " " not in m.text for m in raw)
+
+
 def test_explanations_index_the_full_field_past_the_cap(wl):
     filler = "Great condition, fast dispatch. " * (2 * MAX_FIELD_CHARS // 32)
     description = filler + "Keyless repeater relay box, two units, opens and starts the car."
@@ -188,11 +211,48 @@ def test_a_bad_training_config_is_a_one_line_error(tmp_path):
         ("train: [a.jsonl]\ntargets: {precision: 0.97, f1: 0.9}\n", "`targets` must be a mapping"),
         ("train: [a.jsonl]\ntargets: {recall: 96}\n", "`targets: recall` must be a number from 0 to 1"),
         ("train: [a.jsonl]\nfolds_by: seller\n", "`folds_by` must be one of: corpus, listing"),
+        ("train: [a.jsonl]\nthreshold_on: [b.jsonl, 3]\n", "a path or list of paths"),
+        ("train: [a.jsonl]\nthreshold_on: [b.jsonl, a.jsonl]\n", "must not be trained on: a.jsonl"),
     ):
         config.write_text(text)
         result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(tmp_path / "m")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
         assert not (tmp_path / "m").exists()
+
+
+def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
+    config = tmp_path / "training.yaml"
+    data = ROOT / "tests/data"
+    config.write_text(
+        f"train: [{data}/written_a_train.jsonl]\nfolds_by: listing\n"
+        f"threshold_on: [{data}/written_a_holdout.jsonl, {data}/written_b_holdout.jsonl]\n"
+    )
+    out = tmp_path / "model.json"
+    result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    threshold_set = load_model(out).data["threshold_set"]
+    assert [f["path"] for f in threshold_set["files"]] == [
+        (data / name).as_posix() for name in ("written_a_holdout.jsonl", "written_b_holdout.jsonl")
+    ]
+    assert all(len(f["sha256"]) == 64 for f in threshold_set["files"])
+    assert "written_a_holdout.jsonl, " in result.output  # `train` says where the thresholds came from
+
+
+def test_the_rules_flag_alone_only_with_the_models_floor_or_in_a_long_listing():
+    from classifier.classify import decide_category
+
+    def decided(words, probability=0.1, rule_score=100, innocent=False):
+        thresholds, alone = (0.5, 0.9), (95, 0.3, 100)
+        return decide_category(
+            probability, "key_emulator", "relay_attack", rule_score, innocent, thresholds, alone, words, True
+        )
+
+    assert decided(words=20) is None  # the model's say in a listing of ordinary length
+    assert decided(words=20, probability=0.3) == "relay_attack"  # the rules' named device, the model not against
+    assert decided(words=100) == "relay_attack"  # pages of filler dilute the model, not the rules
+    assert decided(words=100, rule_score=94) is None
+    assert decided(words=20, probability=0.6) == "key_emulator"  # the model names the kind
+    assert decided(words=20, probability=0.6, rule_score=60, innocent=True) is None  # innocent words raise the bar
 
 
 def test_a_writer_is_one_corpus_whatever_its_split_suffix():
@@ -256,7 +316,8 @@ def _listings(device_probabilities, truths):
     n = len(truths)
     probs = np.array([[1 - p, p] for p in device_probabilities])
     rows = [{"title": "", "description": ""} for _ in range(n)]
-    feats = Featurised(rows, ["key_programmer" if t else "none" for t in truths], [], [(None, 0)] * n, [False] * n)
+    labels = ["key_programmer" if t else "none" for t in truths]
+    feats = Featurised(rows, labels, [[] for _ in range(n)], [(None, 0)] * n, [False] * n)
     return probs, feats
 
 
@@ -299,18 +360,33 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
-    writer) on the whole training set, each gate a little below what model 7 as shipped measures (10,525 listings:
-    P 0.9689, R 0.9596, category 0.9835, obfuscated 0.9564, description-only 0.9646). Issue 11's precision and
-    recall targets (0.97 / 0.96) are NOT met under these folds (the next test)."""
+    writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
+    what model 8 as shipped measures (11,489 listings: P 0.9670, R 0.9307, category 0.9780, obfuscated 0.9243,
+    description-only 0.9361). Issue 11's precision, recall and obfuscated targets are NOT met under these folds (the
+    next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.968 and combined["recall"] >= 0.959
-    assert combined["category"] >= 0.983 and combined["obfuscated_recall"] >= 0.955
-    assert combined["description_only_recall"] >= 0.964
+    assert combined["precision"] >= 0.966 and combined["recall"] >= 0.930
+    assert combined["category"] >= 0.977 and combined["obfuscated_recall"] >= 0.923
+    assert combined["description_only_recall"] >= 0.935
 
 
-@pytest.mark.xfail(strict=True, reason="model 7, k-fold by writer: P 0.9689 R 0.9596 (README, Limits)")
-def test_kfold_by_writer_meets_issue_11s_precision_and_recall_targets():
+@pytest.mark.xfail(
+    strict=True, reason="model 8, k-fold by writer: P 0.9670 R 0.9307 obfuscated 0.9243 (README, Limits)"
+)
+def test_kfold_by_writer_meets_issue_11s_targets():
     model = json.loads(model_path_for(WATCHLIST).read_text())
     assert model["settings"]["folds_by"] == "corpus"
     combined = model["kfold"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
+    assert combined["category"] >= 0.97
+
+
+def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
+    """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
+    (model 8: P 0.9908, R 0.9817, category 0.9963, description-only 0.9825, obfuscated 0.9811). A gate against a
+    model or threshold change that loses it; the fair figure is phase 10's."""
+    combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
+    assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
+    assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
+    assert combined["category"] >= 0.97

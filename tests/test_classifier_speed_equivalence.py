@@ -160,7 +160,7 @@ def test_a_batch_looks_up_the_word_pairs_training_counts(wl):
     and empty fields shift nothing."""
     from collections import Counter
 
-    from classifier.model import listing_words, pairs
+    from classifier.model import listing_words, pairs, raw_words
     from classifier.rules import weigh
 
     model = wl.model
@@ -178,7 +178,7 @@ def test_a_batch_looks_up_the_word_pairs_training_counts(wl):
         (f"{first}", f"{first} {second}"),
     ] + corpus_texts(10)
     weighed = [weigh(title, description, wl) for title, description in listings]
-    features = [model._features(rules) for rules in weighed]
+    features = [model._features(rules, raw_words(rules)) for rules in weighed]
     ngrams, owners = model._pair_ngrams_of(features)
     found = [Counter() for _ in listings]
     for ngram, owner in zip(ngrams.tolist(), owners.tolist()):
