@@ -49,9 +49,10 @@ from keywatch.options import db_option, read_store, watchlist_option
 def train(watchlist_path, config_path, extra, output, check, from_decisions, db_path):
     """Train the classifier's model from the labelled corpora in the training config.
 
-    The config (training.yaml) lists the corpora to learn from (`train`). The flag threshold is
-    chosen on the k-fold out-of-fold predictions (or on `threshold_on`, a corpus never trained
-    on, when the config names one). The same corpora and watchlist always give the same file.
+    The config (training.yaml) lists the corpora to learn from (`train`). The flag thresholds
+    are chosen on `threshold_on`, corpora never trained on (the dev split), or, when the config
+    names none, on the k-fold out-of-fold predictions. The same corpora and watchlist always
+    give the same file.
     Prints the k-fold figures of the rules, the model and the two combined (overall and per
     language), then writes the model (JSON data, not a pickle) beside the watchlist.
 
