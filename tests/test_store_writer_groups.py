@@ -6,10 +6,10 @@ import sqlite3
 import pytest
 
 import db
-from db import dashboard_counts, desk_counts, listing_index
 from db.chain import record_row
 from db.stored_values import declared_types, stored_row
 from tests.support.items import CLASSIFIED, make_item
+from tests.support.store_checks import assert_store_agrees
 
 # Values a column stores as given, and values SQLite's affinity changes (the writer reads those rows back).
 HOSTILE = {
@@ -26,14 +26,6 @@ HOSTILE = {
     "an ended listing": {"listing_status": "ended"},
     "not found": {"status": 404},
 }
-
-
-def _agrees(store):
-    assert listing_index.disagreements(store) == {}
-    assert desk_counts.disagreements(store) == []
-    assert dashboard_counts.disagreements(store) == []
-    result = db.verify(store)
-    assert result.ok, result.summary()
 
 
 def _items():
@@ -73,7 +65,7 @@ def test_a_group_stores_what_one_capture_at_a_time_stores(tmp_path):
     for item in _items():
         db.save_capture(alone, item)
     assert _without_times(_what_is_stored(grouped)) == _without_times(_what_is_stored(alone))
-    _agrees(grouped)
+    assert_store_agrees(grouped)
 
 
 @pytest.mark.parametrize("overrides", list(HOSTILE.values()), ids=list(HOSTILE))
@@ -88,7 +80,7 @@ def test_a_row_hashed_from_the_values_inserted_is_the_row_read_back(store, overr
         assert (
             guessed is None or guessed == row and [type(v) for v in guessed.values()] == [type(v) for v in row.values()]
         )
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def _given(overrides: dict, table: str) -> dict:
@@ -120,4 +112,4 @@ def test_an_item_the_database_refuses_mid_group_is_reported_and_the_others_store
     ]
     assert store["captures"].count == 5
     assert [r["pk"] for r in store.query("SELECT pk FROM listings")] == [1, 2, 3]  # no id skipped
-    _agrees(store)
+    assert_store_agrees(store)

@@ -11,6 +11,7 @@ import db
 from db import dashboard_counts, desk_counts, listing_index
 from db.captures import _json, _storable
 from tests.support.items import CLASSIFIED, make_item
+from tests.support.store_checks import assert_store_agrees
 
 
 def _attachment(listing_id: str) -> dict:
@@ -40,19 +41,11 @@ AWKWARD = {
 }
 
 
-def _agrees(store):
-    assert listing_index.disagreements(store) == {}
-    assert desk_counts.disagreements(store) == []
-    assert dashboard_counts.disagreements(store) == []
-    result = db.verify(store)
-    assert result.ok, result.summary()
-
-
 @pytest.mark.parametrize("overrides", list(AWKWARD.values()), ids=list(AWKWARD))
 def test_a_new_listings_index_row_is_what_the_rules_define(store, overrides):
     outcomes = db.save_captures(store, [make_item("1001", **overrides), make_item("2002")])
     assert all(isinstance(o, int) for o in outcomes), outcomes
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 @pytest.mark.parametrize("purpose", ["attachment:description", "ATTACHMENT:dom"])
@@ -92,7 +85,7 @@ def test_a_second_capture_in_the_same_group_corrects_the_guess(store):
         "someone_else",
     )
     assert listing["flagged"] == 1
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_a_refused_item_leaves_no_guess_behind(store):
@@ -100,7 +93,7 @@ def test_a_refused_item_leaves_no_guess_behind(store):
     outcomes = db.save_captures(store, [make_item("2002", fetched_at="not a time"), make_item("3003")])
     assert isinstance(outcomes[0], ValueError) and isinstance(outcomes[1], int)
     assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == ["1001", "3003"]
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def _statements(store, fn) -> list[str]:
@@ -127,14 +120,14 @@ def test_a_new_listing_is_written_whole_and_refresh_updates_nothing(store):
     seen = _statements(store, lambda: db.save_captures(store, [make_item("1001"), make_item("2002")]))
     assert not [s for s in seen if s.startswith("UPDATE listings")]
     assert db.get_listing(store, "demo_market", "2002")["uncertainty"] is None  # rules-only: no probability
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_a_new_listings_uncertainty_is_what_the_trigger_sets(store):
     model = {**CLASSIFIED, "probability": 0.8125, "model": {"threshold": 0.3}}
     db.save_captures(store, [make_item("1001", classification=model)])
     assert db.get_listing(store, "demo_market", "1001")["uncertainty"] == abs(0.8125 - 0.3)
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_refresh_sets_only_the_columns_the_evidence_changed(store):
@@ -144,7 +137,7 @@ def test_refresh_sets_only_the_columns_the_evidence_changed(store):
     assert _assigned(seen) == ["[last_seen]", *IDS]
     # Same title and description: the search row is left as it was.
     assert not [s for s in seen if "listings_fts (rowid" in s or s.startswith("DELETE FROM listings_fts")]
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_a_new_title_rewrites_the_search_row(store):
@@ -153,7 +146,7 @@ def test_a_new_title_rewrites_the_search_row(store):
     found = [r["rowid"] for r in store.query("SELECT rowid FROM listings_fts WHERE listings_fts MATCH 'programmer'")]
     assert found == [1]
     assert not list(store.query("SELECT rowid FROM listings_fts WHERE listings_fts MATCH 'repeater'"))
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_a_rebuilt_index_matches_what_the_writer_kept(store):
@@ -162,7 +155,7 @@ def test_a_rebuilt_index_matches_what_the_writer_kept(store):
     before = list(store.query("SELECT * FROM listings ORDER BY pk"))
     assert listing_index.rebuild(store) == 2
     assert list(store.query("SELECT * FROM listings ORDER BY pk")) == before
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 class Text(str):
@@ -196,7 +189,7 @@ def test_an_item_refused_after_its_first_links_leaves_the_chain_whole(store):
     outcomes = db.save_captures(store, [make_item("1001"), late, make_item("3003")])
     assert isinstance(outcomes[1], ValueError) and "non-finite" in str(outcomes[1])
     assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == ["1001", "3003"]
-    _agrees(store)
+    assert_store_agrees(store)
 
 
 def test_each_item_of_a_run_that_does_not_exist_is_refused(store):
