@@ -37,11 +37,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch(url, method="GET", follow=True):
+def fetch(url, method="GET", follow=True, timeout=10):
     """(status, headers, body) without raising on 4xx/5xx."""
     opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(urllib.request.Request(url, method=method), timeout=10) as resp:
+        with opener.open(urllib.request.Request(url, method=method), timeout=timeout) as resp:
             return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers, exc.read()
@@ -413,9 +413,10 @@ def test_module_entry_point_serves_until_interrupted():
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
-        assert fetch(url + "/")[0] == 200
+        # Generous timeouts: on a loaded machine (the full suite on 2 cores) this took over 10 s twice.
+        assert fetch(url + "/", timeout=60)[0] == 200
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
