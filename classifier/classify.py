@@ -6,9 +6,9 @@ and the listing's word and character n-grams into a calibrated probability per c
 the listing is flagged when the probability of its likeliest device category reaches the
 model's threshold (chosen on held-out data; higher when the rules find innocent evidence), or
 when the rules name a device that nothing innocent weighs against and the model gives it at least
-a floor probability, or the listing is long (`rules_alone`, `rules_alone_floor`, `rules_alone_words`
-in the model file: filler dilutes a model, not the rules; on their own in listings of ordinary length
-the rules cost precision on text they were not tuned on). Every flag lists the rule matches and the
+a floor probability, or the listing is long (classifier.flag_rule; `rules_alone`, `rules_alone_floor`,
+`rules_alone_words` in the model file: filler dilutes a model, not the rules; on their own in listings of
+ordinary length the rules cost precision on text they were not tuned on). Every flag lists the rule matches and the
 n-grams that pushed the probability most, each with its span in the original text.
 """
 
@@ -138,31 +138,6 @@ def _batches(listings: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, st
         yield batch
 
 
-def decide_category(
-    device_probability: float,
-    model_category: str,
-    rules_category: str | None,
-    rule_score: float,
-    innocent: bool,
-    thresholds: tuple[float, float],
-    rules_alone: tuple[float, float, int],
-    words: int,
-    combined: bool,
-) -> str | None:
-    """The one rule that combines model and rules (classify() and classifier.train's k-fold both use it).
-    `rules_category`: the category the rules flag, or None; `thresholds`: the model's, without and with
-    innocent evidence (only the combination raises the bar for innocent evidence); `rules_alone`: (score,
-    floor, words): a rules score that flags when the model gives at least the floor, or whatever the model
-    says in a listing of at least that many `words`."""
-    if device_probability >= thresholds[1 if combined and innocent else 0]:
-        return model_category  # on k-fold the model names the kind better than the rules do
-    score, floor, long_listing = rules_alone
-    if combined and rules_category is not None and rule_score >= score:
-        if device_probability >= floor or words >= long_listing:  # pages of filler dilute the model, not the rules
-            return rules_category
-    return None
-
-
 def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: Prediction | None, mode: str):
     """The classification from the rules' evidence and, with a model, its prediction (see the module docstring)."""
     rules_category, rule_score = rules.best()
@@ -171,14 +146,12 @@ def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: P
     if model is None or prediction is None:
         return _result(wl, rules_category, int(round(rule_score)), rules.matches, rules, rule_score)
     combined = mode == "combined"
-    category = decide_category(
+    category = model.flag_rule.category(
         prediction.device_probability,
         prediction.category,
         rules_category,
         rule_score,
         combined and has_innocent_evidence(rules),
-        (model.threshold, model.threshold_innocent),
-        (model.rules_alone, model.rules_alone_floor, model.rules_alone_words),
         sum(len(scan.words) for scan in rules.scans),
         combined,
     )

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.flag_rule import FlagRule
 from classifier.normalise import stem
 from classifier.rules import Match, RuleResult
 
@@ -144,13 +145,14 @@ class Model:
         self.raw_index = {n[2:]: i for i, n in enumerate(self.names) if n.startswith("r:")}  # none: an older model
         self.temperature = float(data["temperature"])
         self.threshold = float(data["threshold"])
-        # a listing with innocent evidence must reach this (no lower than `threshold`)
-        self.threshold_innocent = float(data.get("threshold_innocent", self.threshold))
-        # null: the rules never flag alone (the score never reaches infinity)
-        self.rules_alone = math.inf if data["rules_alone"] is None else float(data["rules_alone"])
-        # ...when the model gives at least the floor, or in a listing of this many words (older models: always)
-        self.rules_alone_floor = float(data.get("rules_alone_floor", 0.0))
-        self.rules_alone_words = int(data.get("rules_alone_words", 0))
+        self.flag_rule = FlagRule(
+            self.threshold,
+            float(data.get("threshold_innocent", self.threshold)),
+            math.inf if data["rules_alone"] is None else float(data["rules_alone"]),  # null: the rules never alone
+            # older models: the rules' named device flagged whatever the model said, in any listing
+            float(data.get("rules_alone_floor", 0.0)),
+            int(data.get("rules_alone_words", 0)),
+        )
         self.version = data["version"]
         self.training_set = data["training_set"]["hash"]
         self._clear()

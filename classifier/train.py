@@ -25,9 +25,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
-from classifier.classify import decide_category
 from classifier.evaluate import NONE, read_corpus
 from classifier.feature_matrix import MAX_CHARS, MAX_RAW, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
+from classifier.flag_rule import FlagRule
 from classifier.model import FORMAT, content_version
 from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
@@ -137,23 +137,14 @@ def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def decide(
-    p_row: np.ndarray,
-    classes: list[str],
-    rules_flag: tuple,
-    innocent: bool,
-    thresholds: tuple[float, float],
-    rules_alone: tuple[float | None, float, int],
-    words: int,
-    combined: bool,
+    p_row: np.ndarray, classes: list[str], rules_flag: tuple, innocent: bool, rule: FlagRule, words: int, combined: bool
 ) -> str:
     """The label a model (combined=False) or the model with the rules (True) gives one listing, by
-    classify's own rule (classifier.classify.decide_category) on out-of-fold probabilities."""
+    classify's own rule (classifier.flag_rule) on out-of-fold probabilities."""
     none = classes.index(NONE)
     device = 1 - p_row[none]
     best = max((p_row[i], c) for i, c in enumerate(classes) if i != none)[1]
-    alone = (math.inf if rules_alone[0] is None else rules_alone[0], rules_alone[1], rules_alone[2])
-    category = decide_category(device, best, rules_flag[0], rules_flag[1], innocent, thresholds, alone, words, combined)
-    return category or NONE
+    return rule.category(device, best, rules_flag[0], rules_flag[1], innocent, words, combined) or NONE
 
 
 GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
@@ -168,10 +159,8 @@ def _thresholds(
     trade a false flag for a miss one for one; the targets ask for both, so neither is spent to buy the
     other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
     device = 1 - probs[:, classes.index(NONE)]
-    alone = config.rules_alone
-    named = np.array([alone is not None and f[0] is not None and f[1] >= alone for f in feats.rule_flags], dtype=bool)
-    long_listing = np.array(feats.word_counts, dtype=int) >= config.rules_alone_words
-    stands = named & (long_listing | (device >= config.rules_alone_floor))
+    scores = np.array([-math.inf if f[0] is None else f[1] for f in feats.rule_flags], dtype=float)
+    stands = flag_rule(config, (0.0, 0.0)).rules_stand_alone(scores, device, np.array(feats.word_counts, dtype=int))
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     devices = max(int(truth.sum()), 1)
@@ -246,7 +235,7 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
     oof = _out_of_fold(feats, y, classes, config, split)
     temperature = _temperature(oof, y)
     thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
-    out = _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config))
+    out = _kfold_figures(feats, oof, temperature, flag_rule(config, thresholds), classes)
     predicted = [NONE] * len(y)
     for k, (train_rows, test_rows) in enumerate(split, 1):
         progress(f"{config.folds}-fold cross-validation: the TF-IDF baseline, fold {k}")
@@ -283,7 +272,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         files = _digest(config.threshold_on, base, wl)[0]
         threshold_set = {"path": ", ".join(f["path"] for f in files), "files": files}
         # its figures at the thresholds chosen on it: flattered by that choice (two numbers), not by training
-        figures = _kfold_figures(held, held_logits, temperature, thresholds, classes, _alone(config))
+        figures = _kfold_figures(held, held_logits, temperature, flag_rule(config, thresholds), classes)
         threshold_set["figures"] = figures
 
     files, training_hash = _digest(config.corpora, base, wl, config.extra_rows)
@@ -314,30 +303,31 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "max_raw": MAX_RAW,
             "near_duplicate": NEAR_DUPLICATE,
         },
-        "kfold": _kfold_figures(feats, oof, temperature, thresholds, classes, _alone(config)),
+        "kfold": _kfold_figures(feats, oof, temperature, flag_rule(config, thresholds), classes),
     }
     data["version"] = content_version(data)
     return data
 
 
-def _alone(config: TrainingConfig) -> tuple[float | None, float, int]:
-    return config.rules_alone, config.rules_alone_floor, config.rules_alone_words
+def flag_rule(config: TrainingConfig, thresholds: tuple[float, float]) -> FlagRule:
+    """The rule a model trained by `config` with these thresholds flags by (classify reads it from the model file)."""
+    alone = math.inf if config.rules_alone is None else config.rules_alone
+    return FlagRule(thresholds[0], thresholds[1], alone, config.rules_alone_floor, config.rules_alone_words)
 
 
 def _kfold_figures(
     feats: Featurised,
     oof: np.ndarray,
     temperature: float,
-    thresholds: tuple[float, float],
+    rule: FlagRule,
     classes: list[str],
-    rules_alone: tuple[float | None, float, int],
 ) -> dict:
     """Out-of-fold figures of the model and the combination, and the rules' (for the docs and `train`)."""
     probs = _softmax(oof, temperature)
     out = {}
     for name, combined in (("model", False), ("combined", True)):
         predicted = [
-            decide(p, classes, f, innocent, thresholds, rules_alone, words, combined)
+            decide(p, classes, f, innocent, rule, words, combined)
             for p, f, innocent, words in zip(probs, feats.rule_flags, feats.innocent, feats.word_counts)
         ]
         out[name] = _summary(feats, predicted)

@@ -239,13 +239,11 @@ def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
 
 
 def test_the_rules_flag_alone_only_with_the_models_floor_or_in_a_long_listing():
-    from classifier.classify import decide_category
+    from classifier.flag_rule import FlagRule
 
     def decided(words, probability=0.1, rule_score=100, innocent=False):
-        thresholds, alone = (0.5, 0.9), (95, 0.3, 100)
-        return decide_category(
-            probability, "key_emulator", "relay_attack", rule_score, innocent, thresholds, alone, words, True
-        )
+        rule = FlagRule(0.5, 0.9, rules_alone=95, rules_alone_floor=0.3, rules_alone_words=100)
+        return rule.category(probability, "key_emulator", "relay_attack", rule_score, innocent, words, True)
 
     assert decided(words=20) is None  # the model's say in a listing of ordinary length
     assert decided(words=20, probability=0.3) == "relay_attack"  # the rules' named device, the model not against
