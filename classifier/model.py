@@ -31,15 +31,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
 
+from classifier.feature_places import raw_word_places, word_places
 from classifier.flag_rule import FlagRule
 from classifier.normalise import stem
 from classifier.rules import Match, RuleResult
@@ -47,7 +46,6 @@ from classifier.rules import Match, RuleResult
 FORMAT = "keywatch-model/2"
 CHAR_NGRAMS = (2, 5)
 EXPLAIN_TOP = 5  # n-grams listed per flag
-EXPLAIN_SPANS = 3  # places in the text shown per n-gram
 _CACHE_LIMIT = 100_000
 
 
@@ -405,15 +403,15 @@ class Model:
         out: list[Match] = []
         for name, value, row in top:
             if name.startswith("r:"):
-                out += _raw_places(rules, name, category, round(value, 3))
+                out += raw_word_places(rules, name, category, round(value, 3))
                 continue
             if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
-                out += _places(rules, field_rows, row, [], name, category, round(value, 3))
+                out += word_places(rules, field_rows, row, [], name, category, round(value, 3))
                 continue
             if field_stems is None:
                 field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
             first, *rest = name[2:].split(" ")
-            out += _places(rules, field_stems, first, rest, name, category, round(value, 3))
+            out += word_places(rules, field_stems, first, rest, name, category, round(value, 3))
         return out
 
 
@@ -429,70 +427,6 @@ def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray
     if starts:
         out[[i for i in range(n) if bounds[i + 1] > bounds[i]]] = np.add.reduceat(values, starts, axis=0)
     return out
-
-
-def _places(
-    rules: RuleResult, by_field: list, first, rest: list, feature: str, category: str, push: float
-) -> list[Match]:
-    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur: `first`
-    followed by `rest`, looked for in each field's words (cache rows or stems, as `by_field` holds)."""
-    width = len(rest)
-    found: list[Match] = []
-    for scan, words in zip(rules.scans, by_field):
-        times = words.count(first)
-        if not times:
-            continue
-        bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
-        offsets, original, field = scan.norm.offsets, scan.norm.original, scan.field
-        shifted = field in rules.shifts
-        i = -1
-        for _ in range(times):
-            i = words.index(first, i + 1)
-            if not width or words[i + 1 : i + 1 + width] == rest:
-                start, stop = bounds[2 * i], bounds[2 * (i + width) + 1]
-                if offsets is not None:  # as Normalised.original_span
-                    start, stop = offsets[start], offsets[stop - 1] + 1
-                text = original[start:stop]
-                if shifted:
-                    start, stop = rules.original_span(field, start, stop)
-                found.append(Match(feature, category, field, start, stop, text, push, "ngram"))
-                if len(found) >= EXPLAIN_SPANS:
-                    return found
-    return found
-
-
-def _raw_places(rules: RuleResult, feature: str, category: str, push: float) -> list[Match]:
-    """Up to EXPLAIN_SPANS spans of the original text where a raw word (feature "r:" + word) occurs."""
-    word = feature[2:]
-    found: list[Match] = []
-    for scan in rules.scans:
-        original = scan.norm.original
-        lowered = original.lower()
-        if word not in lowered:
-            continue
-        for start, stop in _raw_spans(original, lowered, word):
-            text = original[start:stop]
-            start, stop = rules.original_span(scan.field, start, stop)
-            found.append(Match(feature, category, scan.field, start, stop, text, push, "ngram"))
-            if len(found) >= EXPLAIN_SPANS:
-                return found
-    return found
-
-
-def _raw_spans(original: str, lowered: str, word: str) -> Iterator[tuple[int, int]]:
-    """Where `word` stands as a whole raw word in `original` (`lowered` is original.lower())."""
-    if len(lowered) != len(original):  # a letter lower-cased to two ("İ"): positions differ, split again
-        yield from ((m.start(), m.end()) for m in _RAW_WORD.finditer(original) if m.group().lower() == word)
-        return
-    start = lowered.find(word)
-    while start >= 0:  # lower() turns no letter into none, so equal lengths keep every position
-        stop = start + len(word)
-        if (start == 0 or lowered[start - 1].isspace()) and (stop == len(lowered) or lowered[stop].isspace()):
-            yield start, stop
-        start = lowered.find(word, start + 1)
-
-
-_RAW_WORD = re.compile(r"\S+")  # what str.split() splits out (both split at str.isspace() characters)
 
 
 def load_model(path: str | Path) -> Model:
