@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from db.canonical import utc_now
 from db.chain import append_links
+from db.desk_counts import uncertainty_of
 from db.listing_index import is_attachment
 from db.stored_values import declared_types, storable_json, stored_row
 
@@ -185,8 +186,7 @@ def _index_of(item: Item, page_id: int, classification_id: int | None, status, d
         index["classification_id"] = index["latest_classification_id"] = classification_id
         if desk_columns and item.classification is not None:
             # What the desk_uncertainty trigger would set once classification_id changes (db/desk_counts.py).
-            probability, threshold = item.classification["probability"], item.classification["threshold"]
-            index["uncertainty"] = None if probability is None or threshold is None else abs(probability - threshold)
+            index["uncertainty"] = uncertainty_of(item.classification["probability"], item.classification["threshold"])
     return index
 
 

@@ -35,6 +35,15 @@ UNCERTAINTY = "ifnull(uncertainty, 2)"
 # order are a random sample of them, whichever N reviewers reach.
 SAMPLE_ORDER = "(pk * 2654435761) % 4294967296"
 
+# A classification's distance from its flag threshold (NULL without a probability: rules-only), in SQL over
+# columns `probability` and `threshold`, and in Python for a group's new listings (db/capture_group.py).
+UNCERTAINTY_OF = "abs({k}probability - {k}threshold)"
+
+
+def uncertainty_of(probability: float | None, threshold: float | None) -> float | None:
+    return None if probability is None or threshold is None else abs(probability - threshold)
+
+
 _COUNT_UP = """INSERT INTO desk_counts (flagged, category, marketplace, review_status, n)
     VALUES (NEW.flagged, coalesce(NEW.category, ''), NEW.marketplace, NEW.review_status, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;"""
@@ -75,10 +84,10 @@ _TRIGGERS = [
           WHERE pk = NEW.listing_pk AND NEW.id = (SELECT max(id) FROM decisions
                                                   WHERE listing_pk = NEW.listing_pk AND action IN {STATUS_ACTIONS});
         END""",
-    """CREATE TRIGGER desk_uncertainty AFTER UPDATE OF classification_id ON listings
+    f"""CREATE TRIGGER desk_uncertainty AFTER UPDATE OF classification_id ON listings
         WHEN OLD.classification_id IS NOT NEW.classification_id
         BEGIN
-          UPDATE listings SET uncertainty = (SELECT abs(probability - threshold) FROM classifications
+          UPDATE listings SET uncertainty = (SELECT {UNCERTAINTY_OF.format(k="")} FROM classifications
                                              WHERE id = NEW.classification_id)
           WHERE pk = NEW.pk;
         END""",
@@ -102,7 +111,7 @@ _TRIGGERS = [
 _EXPECTED_STATUS = f"""SELECT l.pk, coalesce((SELECT {STATUS_OF_ACTION.format(a="d.action")} FROM decisions d
                          WHERE d.listing_pk = l.pk AND d.action IN {STATUS_ACTIONS} ORDER BY d.id DESC LIMIT 1),
                         'pending') AS review_status,
-                      (SELECT abs(k.probability - k.threshold) FROM classifications k
+                      (SELECT {UNCERTAINTY_OF.format(k="k.")} FROM classifications k
                        WHERE k.id = l.classification_id) AS uncertainty
                    FROM listings l"""
 _RECOUNT = """SELECT flagged, coalesce(category, '') AS category, marketplace, review_status, count(*) AS n
