@@ -23,7 +23,7 @@ import datetime
 
 from sqlite_utils import Database
 
-from db.connection import write_transaction
+from db import counters
 
 SERIES = ("new_hit", "decision", "removed_last", "removed_first")
 
@@ -150,6 +150,7 @@ _TRIGGERS = [
         END""",
 ]
 
+_KEYS = ("series", "hour", "action", "category", "marketplace")
 # Every row the table should hold, from the evidence.
 _RECOUNT = f"""
     SELECT 'new_hit' AS series, {hour("first_seen")} AS hour, '' AS action, coalesce(category, '') AS category,
@@ -178,25 +179,18 @@ def install(store: Database) -> None:
 
 
 def rebuild(store: Database) -> None:
-    with write_transaction(store):
-        store.execute("DELETE FROM dashboard_counts")
-        store.execute(f"INSERT INTO dashboard_counts (series, hour, action, category, marketplace, n) {_RECOUNT}")
+    """Set the table right from the evidence (without holding the write lock for the recount: db/counters.py)."""
+    counters.correct(store, "dashboard_counts", _KEYS, _RECOUNT)
 
 
 def disagreements(store: Database) -> list[str]:
     """What the stored hourly figures get wrong against a recount from the evidence (empty when all agree)."""
-
-    def key(r):
-        return r["series"], r["hour"], r["action"], r["category"], r["marketplace"]
-
-    stored = {key(r): r["n"] for r in store.query("SELECT * FROM dashboard_counts WHERE n != 0")}
-    counted = {key(r): r["n"] for r in store.query(_RECOUNT)}
-    problems = []
-    for k in sorted(set(stored) | set(counted)):
-        if stored.get(k, 0) != counted.get(k, 0):
-            name = "/".join(part or "-" for part in k)
-            problems.append(f"dashboard count {name} is {stored.get(k, 0)}, the evidence holds {counted.get(k, 0)}")
-    return problems
+    return [
+        f"dashboard count {'/'.join(part or '-' for part in key)} is {stored}, the evidence holds {counted}"
+        for key, stored, counted in counters.differences(
+            *counters.stored_and_counted(store, "dashboard_counts", _KEYS, _RECOUNT)
+        )
+    ]
 
 
 def split(since: str) -> tuple[str, str]:

@@ -22,8 +22,8 @@ import json
 
 from sqlite_utils import Database
 
-from db import dashboard_counts
-from db.connection import write_transaction
+from db import counters, dashboard_counts
+from db.connection import read_snapshot, write_transaction
 
 STATUS_OF_ACTION = "CASE {a} WHEN 'confirm' THEN 'confirmed' WHEN 'dismiss' THEN 'dismissed' ELSE 'escalated' END"
 STATUS_ACTIONS = "('confirm', 'dismiss', 'escalate')"
@@ -114,6 +114,7 @@ _EXPECTED_STATUS = f"""SELECT l.pk, coalesce((SELECT {STATUS_OF_ACTION.format(a=
                       (SELECT {UNCERTAINTY_OF.format(k="k.")} FROM classifications k
                        WHERE k.id = l.classification_id) AS uncertainty
                    FROM listings l"""
+_KEYS = ("flagged", "category", "marketplace", "review_status")
 _RECOUNT = """SELECT flagged, coalesce(category, '') AS category, marketplace, review_status, count(*) AS n
               FROM listings GROUP BY 1, 2, 3, 4"""
 
@@ -148,12 +149,20 @@ def restate(store: Database, listing_pks: list[int] | None = None) -> None:
 
 
 def recount(store: Database) -> None:
-    """Rewrite the counts and the marketplaces seen from the listings' columns."""
-    with write_transaction(store):
-        store.execute("DELETE FROM desk_counts")
-        store.execute(f"INSERT INTO desk_counts (flagged, category, marketplace, review_status, n) {_RECOUNT}")
-        store.execute("DELETE FROM marketplaces_seen")
-        store.execute("INSERT INTO marketplaces_seen (marketplace) SELECT DISTINCT marketplace FROM listings")
+    """Set the counts right from the listings' columns (without holding the write lock for the recount:
+    db/counters.py), and add any marketplace a listing names that the filter menu lacks."""
+    counters.correct(store, "desk_counts", _KEYS, _RECOUNT)
+    with read_snapshot(store):
+        missing = _missing_marketplaces(store)
+    if missing:
+        with write_transaction(store):
+            store.conn.executemany("INSERT OR IGNORE INTO marketplaces_seen (marketplace) VALUES (?)", missing)
+
+
+def _missing_marketplaces(store: Database) -> list[tuple[str]]:
+    return store.conn.execute(
+        "SELECT DISTINCT marketplace FROM listings WHERE marketplace NOT IN (SELECT marketplace FROM marketplaces_seen)"
+    ).fetchall()
 
 
 def disagreements(store: Database) -> list[str]:
@@ -171,17 +180,12 @@ def disagreements(store: Database) -> list[str]:
             f"{wrong['n']} listings' stored review status or uncertainty is wrong (first: {wrong['first']})"
         )
 
-    def key(r):
-        return ("flagged" if r["flagged"] else "unflagged", r["category"], r["marketplace"], r["review_status"])
-
-    stored = {key(r): r["n"] for r in store.query("SELECT * FROM desk_counts WHERE n != 0")}
-    counted = {key(r): r["n"] for r in store.query(_RECOUNT)}
-    for k in sorted(set(stored) | set(counted), key=lambda parts: [str(p) for p in parts]):
-        if stored.get(k, 0) != counted.get(k, 0):
-            name = "/".join(str(part or "-") for part in k)  # an unflagged listing has no category
-            problems.append(f"desk count {name} is {stored.get(k, 0)}, the listings hold {counted.get(k, 0)}")
-    seen = {r["marketplace"] for r in store.query("SELECT marketplace FROM marketplaces_seen")}
-    missing = {r["marketplace"] for r in store.query("SELECT DISTINCT marketplace FROM listings")} - seen
+    for (flagged, *rest), stored, counted in counters.differences(
+        *counters.stored_and_counted(store, "desk_counts", _KEYS, _RECOUNT)
+    ):
+        name = "/".join(str(part or "-") for part in ["flagged" if flagged else "unflagged", *rest])
+        problems.append(f"desk count {name} is {stored}, the listings hold {counted}")
+    missing = [marketplace for (marketplace,) in _missing_marketplaces(store)]
     if missing:
         problems.append(f"marketplaces missing from marketplaces_seen: {', '.join(sorted(missing))}")
     if store["dashboard_counts"].exists():  # migration m009

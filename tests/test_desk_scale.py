@@ -10,7 +10,7 @@ import re
 import pytest
 
 import db
-from db import dashboard, decisions, desk_counts, queue, recall
+from db import counters, dashboard, dashboard_counts, decisions, desk_counts, queue, recall
 from db.canonical import format_utc
 from exports.report import compliance
 from tests.support.desk import build
@@ -220,6 +220,28 @@ def test_verify_reports_a_wrong_counter_and_a_wrong_status(store):
     assert db.verify(store).ok
     store.execute("UPDATE listings SET review_status = 'confirmed' WHERE pk = (SELECT min(pk) FROM listings)")
     assert any("review status" in str(p) for p in db.verify(store).problems)
+
+
+@pytest.mark.parametrize("table", ["desk_counts", "dashboard_counts"])
+def test_setting_counters_right_keeps_what_a_crawl_wrote_meanwhile(store, monkeypatch, table):
+    """The recount runs outside the write lock (db/counters.py): listings saved between it and its correction,
+    whose triggers moved the counts, are counted once, and what was wrong before is set right."""
+    _save(store, 6)
+    store.execute(f"UPDATE {table} SET n = n + 4 WHERE marketplace = 'm_a'")
+    assert not db.verify(store).ok
+    recount = counters.stored_and_counted
+
+    def recounted_while_a_crawl_saves(*args):
+        counted = recount(*args)
+        _save(store, 9, start=100)  # the crawl commits between the recount's snapshot and the correction
+        return counted
+
+    monkeypatch.setattr(counters, "stored_and_counted", recounted_while_a_crawl_saves)
+    desk_counts.recount(store) if table == "desk_counts" else dashboard_counts.rebuild(store)
+    monkeypatch.undo()
+    assert desk_counts.disagreements(store) == [] and db.verify(store).ok  # the desk's check covers both tables
+    assert store.execute("SELECT sum(n) FROM desk_counts").fetchone()[0] == 15
+    assert store.execute("SELECT sum(n) FROM dashboard_counts WHERE series = 'new_hit'").fetchone()[0] == 8
 
 
 def test_verify_names_a_wrong_counter_of_unflagged_listings(store):
