@@ -312,14 +312,7 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        pytest.param(
-            "Ретранслятор для keyless go",
-            "relay_attack",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model 8: 0.509 against its threshold 0.51 (rules 70, below rules_alone; model 7: 0.44)",
-            ),
-        ),
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 9: 0.64 (model 8: 0.509 against its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
         ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
         ("Ripetitore segnale chiave keyless", "relay_attack"),
