@@ -16,6 +16,7 @@ from classifier import classifier_version, classify, load_watchlist
 from classifier.classify import classify_many
 from spiders.pipelines import workers
 
+PROCESS_NAME = "kw-classifier"
 _watchlist = None  # loaded once by the worker's initializer
 _reader = None  # the spider that reads item pages here, if the crawl hands any over
 
@@ -23,7 +24,7 @@ _reader = None  # the spider that reads item pages here, if the crawl hands any 
 def start(watchlist_path, reader: tuple[str, dict] | None = None) -> ProcessPoolExecutor:
     """A classifier process for the watchlist at `watchlist_path`: submit `classify_batch` to it. `reader`: the
     crawl's spider class (its import path) and arguments, when the crawl leaves its item pages to be read here."""
-    return workers.start(_load, str(watchlist_path), reader)
+    return workers.start(PROCESS_NAME, _load, str(watchlist_path), reader)
 
 
 def _load(path: str, reader: tuple[str, dict] | None = None) -> None:
