@@ -65,7 +65,8 @@ def visible_text(response: Response) -> str:
 class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
     # A site whose item pages hold all of a listing (no description document to fetch before it is classified): the
-    # classifier's process can read its pages, and the crawl's own then only fetches them (`reads_elsewhere`).
+    # classifier's process can read its pages, and the crawl's own then only fetches them (`reads_elsewhere`). Its
+    # reading must depend only on the spider's arguments: that process reads with a copy built from them alone.
     complete_pages: bool = False
     # Set by the classify pipeline while its process reads this crawl's item pages (spiders/pipelines/classify.py).
     reads_elsewhere: bool = False
