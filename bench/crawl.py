@@ -300,16 +300,19 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     costs["load watchlist and model (once per crawl, ms)"] = round((time.process_time() - started) * 1000, 1)
     responses = timed("build response", lambda url, body: HtmlResponse(url=url, body=body, encoding="utf-8"))
     pages = list(zip(responses, [None] * len(responses)))
-    # In the crawl's order: the screen first, then the parse, which builds the page's tree.
+    # In a crawl's order: the screen first, then the reading, which builds the page's tree.
     timed("crawl: robot-check screen (blocked_reason)", lambda response, _: blocked_reason(response))
-    fields = timed("crawl: parse item page (parse_listing)", lambda response, _: spider.parse_listing(response))
+    # The demo's pages are read in the classifier's process (complete_pages); other spiders read in the crawl's.
+    fields = timed(
+        "classifier: read item page (read_listing)", lambda response, _: spider.read_listing(response, "demo")
+    )
     pages = list(zip(responses, fields))
     results = timed(
         "classifier: classify title + description (per call)",
         lambda _, f: classify(f["title"], f["description"], watchlist),
     )
     pages = list(zip(results, [None] * len(results)))
-    timed("crawl: Classification.to_dict", lambda result, _: result.to_dict())
+    timed("classifier: Classification.to_dict", lambda result, _: result.to_dict())
     pages = list(zip(responses, fields))
 
     def item(response, f):
