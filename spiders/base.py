@@ -64,6 +64,12 @@ def visible_text(response: Response) -> str:
 
 class MarketplaceSpider(ListingReader, scrapy.Spider):
     marketplace: str = ""
+    # A site whose item pages hold all of a listing (no description document to fetch before it is classified): the
+    # classifier's process can read its pages, and the crawl's own then only fetches them (`reads_elsewhere`). Its
+    # reading must depend only on the spider's arguments: that process reads with a copy built from them alone.
+    complete_pages: bool = False
+    # Set by the classify pipeline while its process reads this crawl's item pages (spiders/pipelines/classify.py).
+    reads_elsewhere: bool = False
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
 
@@ -75,6 +81,12 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         self.sample_rate_arg = sample_rate
         self.random = random.Random(seed)
         self.seen_listing_ids: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = kwargs  # the classifier's process builds its own copy from them, to read item pages
+        return spider
 
     # ---- site hooks -------------------------------------------------------------------------------
 
@@ -266,13 +278,13 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             self.tally("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
             return
+        if self.reads_elsewhere:
+            forget_tree(response)  # only if the robot check needed one
+            yield self.unread_item(response, marketplace, card)
+            return
         fields = self.read_listing(response, marketplace, card)
         forget_tree(response)
-        self.count_reading(response.url, fields)
-        if fields["extra"].get("parse_error"):  # stored all the same, and counted
-            self.parse_failed(response.url, fields["extra"]["parse_error"])
-        else:
-            self.tally("keywatch/items")
+        self.count_read(response.url, fields)
         item = self.build_item(response, fields)
         url = self.description_url(fields)
         if not url:
@@ -291,6 +303,36 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             cb_kwargs={"item": item},
             dont_filter=True,
         )
+
+    def unread_item(self, response: Response, marketplace: str, card: dict[str, Any] | None) -> ListingItem:
+        """The capture as an item whose page the classifier's process is to read (`read_fetched`); until then its
+        identity is what the fetched URL says."""
+        fields = {"marketplace": marketplace, "listing_id": self.listing_id_of(response.url) or response.url}
+        item = self.build_item(response, {**fields, "url": response.url})
+        item.unread = {
+            "card": card,
+            "marketplace": marketplace,
+            "redirects": redirects_of(response),
+            "response_class": type(response),
+        }
+        return item
+
+    def took_reading(self, adapter: ItemAdapter, fields: dict[str, Any]) -> None:
+        """An unread item's listing fields filled in from its reading (done elsewhere, `read_fetched`), counted."""
+        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
+            if fields.get(name) is not None:
+                adapter[name] = fields[name]
+        adapter["unread"] = None
+        self.count_read(adapter["response_url"], fields)
+
+    def count_read(self, url: str, fields: dict[str, Any]) -> None:
+        """Counts for an item page read, here or in the classifier's process: one that did not parse is stored all
+        the same, logged and counted."""
+        self.count_reading(url, fields)
+        if fields["extra"].get("parse_error"):
+            self.parse_failed(url, fields["extra"]["parse_error"])
+        else:
+            self.tally("keywatch/items")
 
     def parse_description(self, response: Response, item: ListingItem):
         adapter = ItemAdapter(item)

@@ -36,3 +36,8 @@ class ListingItem:
 
     # Set by ClassifyPipeline.
     classification: dict[str, Any] | None = None
+
+    # An item page not read yet: the classifier's process reads it (MarketplaceSpider.complete_pages), and until
+    # then the listing fields above are what the fetch alone says. What the reading needs besides the capture:
+    # the search card, the marketplace, the redirects and the response's class. Never stored.
+    unread: dict[str, Any] | None = None

@@ -3,9 +3,12 @@
 Prices are read in spiders/prices.py.
 """
 
+import codecs
+import functools
 import json
 import math
 import re
+import string
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -318,6 +321,30 @@ CUES = tuple(
 PHRASE_WORDS = tuple(_words(phrase) for phrase in BLOCK_PHRASES)
 TITLE_WORDS = tuple(_words(title) for title in BLOCK_TITLES)
 CAPTCHA_FORM_CUES = ("captcha", "nc_1_wrapper")  # in every selector of CAPTCHA_FORMS
+# The cues as bytes: most pages are screened out on their raw bytes, before any decoding or Unicode lower-casing
+# (two thirds of what the check cost on a listing page).
+CUE_BYTES = tuple(cue.encode("ascii") for cue in CUES)
+
+
+@functools.lru_cache(maxsize=64)
+def writes_ascii_as_is(encoding: str) -> bool:
+    """Whether a page in `encoding` holds each ASCII character of its text as that very byte, so that a cue in its
+    lower-cased text is in its lower-cased bytes too (no cue has a letter that a non-ASCII one lower-cases to: the
+    Kelvin sign's k, or the i of U+0130, which comes with a combining dot). Not so for UTF-16 and UTF-32, EBCDIC,
+    or UTF-7 (letters may be written in base64)."""
+    try:
+        name = codecs.lookup(encoding).name
+        return name != "utf-7" and string.printable.encode(name) == string.printable.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
+def may_hold_cue(response) -> bool:
+    """False when no cue can be in the page's text: cheap, on its bytes, for the encodings where that says it."""
+    if not writes_ascii_as_is(response.encoding):
+        return True
+    body = response.body.lower()
+    return any(cue in body for cue in CUE_BYTES)
 
 
 def blocked_reason(response) -> str | None:
@@ -328,6 +355,8 @@ def blocked_reason(response) -> str | None:
     for marker in BLOCK_URLS:
         if marker in url:
             return f"challenge address {marker}"
+    if not may_hold_cue(response):
+        return None
     page = response.text.lower()
     if not any(cue in page for cue in CUES):
         return None

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-from scrapy.http import Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
@@ -45,6 +45,18 @@ def canonical_url(response: Response) -> str | None:
     if not isinstance(root, etree._Element):  # a JSON answer (an API's) has no markup to hold a canonical link
         return None
     return text(first_match(CANONICAL(root)), TEXT_LIMITS["url"])[0]
+
+
+def response_of(capture: dict[str, Any]) -> Response:
+    """The response a capture was made from, as the crawl had it: its class, URL, status, headers (as received),
+    body and the redirects that led to it."""
+    unread = capture["unread"]
+    headers = {k.encode("latin-1"): [v.encode("latin-1") for v in vs] for k, vs in capture["headers"].items()}
+    url = capture["response_url"]
+    meta = {"redirect_urls": unread["redirects"]} if unread["redirects"] else {}
+    return unread["response_class"](
+        url=url, status=capture["status"], headers=headers, body=capture["body"], request=Request(url, meta=meta)
+    )
 
 
 class ListingReader:
@@ -141,6 +153,12 @@ class ListingReader:
                 extra[name] = value
         fields.update(marketplace=marketplace, listing_id=listing_id, url=url, extra=extra)
         return fields
+
+    def read_fetched(self, capture: dict[str, Any]) -> dict[str, Any]:
+        """`read_listing` of an item page the crawl fetched and did not read (ListingItem.unread), from its capture
+        alone: run in the classifier's process, and the same as reading it in the crawl's."""
+        unread = capture["unread"]
+        return self.read_listing(response_of(capture), unread["marketplace"], unread["card"])
 
     def parse_rendered(self, response: Response) -> dict[str, Any]:
         """Fields of the rendered DOM (after the page's scripts ran) for a site whose raw HTML lacks them, such as a

@@ -63,6 +63,9 @@ EXTENSIONS = {"spiders.overhead.LessOverhead": 0}
 KEYWATCH_CLASSIFY_WORKER = True
 KEYWATCH_CLASSIFY_BATCH = 32
 KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.2
+# That process also reads the item pages of sites whose pages are complete (MarketplaceSpider.complete_pages): the
+# crawl's own process, one thread and what bounds a crawl, then only fetches them. False reads every page there.
+KEYWATCH_READ_IN_WORKER = True
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist

@@ -1,5 +1,7 @@
 """A real crawl of the demo marketplace into a temporary store: the whole path, checked against the catalogue."""
 
+import pytest
+
 import db
 from tests.support.cli import run_keywatch
 from tests.support.demo_catalogue import KNOWN_FALSE_FLAGS
@@ -18,7 +20,8 @@ def expected_hits(market):
     return catalogue_devices(market) | KNOWN_FALSE_FLAGS
 
 
-def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path):
+@pytest.mark.parametrize("read_in_worker", ["True", "False"], ids=["read in the classifier", "read in the crawl"])
+def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path, read_in_worker):
     db_path = tmp_path / "e2e.sqlite"
     proc = run_keywatch(
         "crawl",
@@ -31,6 +34,8 @@ def test_crawl_flags_exactly_the_catalogue_devices(demo_market, tmp_path):
         db_path,
         "-s",
         "LOG_LEVEL=WARNING",
+        "-s",
+        f"KEYWATCH_READ_IN_WORKER={read_in_worker}",
     )
     assert "finished" in proc.stdout
 

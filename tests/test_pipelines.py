@@ -127,12 +127,15 @@ def test_a_batch_whose_worker_died_is_classified_in_the_crawl_and_the_worker_dro
     died = Future()
     died.set_exception(BrokenProcessPool("killed"))
     pipeline.release(
-        died, [(("Keyless relay box, 2-way", ""), waiting[0]), (("Leather key fob cover", ""), waiting[1])]
+        died,
+        [((None, ("Keyless relay box, 2-way", "")), waiting[0]), ((None, ("Leather key fob cover", "")), waiting[1])],
     )
     assert pipeline.worker is None and worker.shut
-    assert [g["flagged"] for g in got] == [True, False]
+    assert [fields for fields, _ in got] == [None, None]  # nothing to read: these were classified on their text
+    assert [classification["flagged"] for _, classification in got] == [True, False]
     assert (
-        got[0] == classifier_worker.classify_pairs([("Keyless relay box, 2-way", "")], shared_watchlist(WATCHLIST))[0]
+        got[0][1]
+        == classifier_worker.classify_pairs([("Keyless relay box, 2-way", "")], shared_watchlist(WATCHLIST))[0]
     )
 
 

@@ -198,3 +198,24 @@ def test_every_robot_check_marker_holds_a_cue_so_the_cheap_first_look_cannot_mis
     markers = [*BLOCK_TITLES, *BLOCK_PHRASES, *BLOCK_URLS, *CAPTCHA_FORMS.replace("#", " ").split(",")]
     for marker in markers:
         assert any(cue in marker.lower() for cue in CUES), marker
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16", "utf-32", "cp037", "utf-7"])
+def test_a_robot_check_is_recognised_in_any_encoding_the_bytes_first_look_included(encoding):
+    # The first look reads raw bytes where ASCII text is written as such; UTF-16, EBCDIC or UTF-7 are read as text.
+    page = "<html><head><title>Robot Check</title></head><body><p>Enter the characters you see below</p></body></html>"
+    response = HtmlResponse(
+        url="https://x.example/", body=page.encode(encoding), headers={"Content-Type": f"text/html; charset={encoding}"}
+    )
+    assert response.text == page
+    assert blocked_reason(response) == "page title 'robot check'"
+
+
+def test_no_cue_in_lower_cased_text_can_hide_from_the_bytes_first_look():
+    # Lower-casing non-ASCII text yields ASCII letters only for the Kelvin sign (k) and U+0130 (i and a combining dot):
+    # no cue has a k, and none ends in i, so a cue in the text is in the bytes.
+    from spiders.parsing import CUES
+
+    makes_ascii = {c: c.lower() for c in map(chr, range(0x80, 0x110000)) if any(ord(x) < 0x80 for x in c.lower())}
+    assert makes_ascii == {"\u0130": "i\u0307", "\u212a": "k"}
+    assert not any("k" in cue or cue.endswith("i") for cue in CUES)

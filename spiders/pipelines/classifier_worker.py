@@ -1,9 +1,13 @@
-"""The crawl's classifier: a process of its own that scores the listings ClassifyPipeline hands it, a batch at a time.
+"""The crawl's classifier: a process of its own that scores the listings ClassifyPipeline hands it, a batch at a time,
+and reads the item pages the crawl fetched without reading them (MarketplaceSpider.complete_pages).
 
 Classifying was the largest single cost of the crawl's own process (bench/crawl.py): here it runs on the other
-core, and `classify_many` scores each batch's model features together. The worker loads the watchlist itself, and
-each result names the watchlist and classifier versions that produced it. Each crawl starts its own and stops it
-when it closes (the crawls of a weekly run go one after another).
+core, and `classify_many` scores each batch's model features together. Reading an item page (its HTML tree, its
+JSON-LD, identity from the fetch, sanitising) came next, and the crawl's process, one thread, is what bounds a
+crawl: reading is a pure function of the capture (bytes, URLs, headers), so it runs here too, by a copy of the
+crawl's spider built from the same arguments. The worker loads the watchlist itself, and each result names the
+watchlist and classifier versions that produced it. Each crawl starts its own and stops it when it closes (the
+crawls of a weekly run go one after another).
 """
 
 from concurrent.futures import ProcessPoolExecutor
@@ -12,17 +16,25 @@ from classifier import classifier_version, classify, load_watchlist
 from classifier.classify import classify_many
 from spiders.pipelines import workers
 
+PROCESS_NAME = "kw-classifier"
 _watchlist = None  # loaded once by the worker's initializer
+_reader = None  # the spider that reads item pages here, if the crawl hands any over
 
 
-def start(watchlist_path) -> ProcessPoolExecutor:
-    """A classifier process for the watchlist at `watchlist_path`: submit `classify_batch` to it."""
-    return workers.start(_load, str(watchlist_path))
+def start(watchlist_path, reader: tuple[str, dict] | None = None) -> ProcessPoolExecutor:
+    """A classifier process for the watchlist at `watchlist_path`: submit `classify_batch` to it. `reader`: the
+    crawl's spider class (its import path) and arguments, when the crawl leaves its item pages to be read here."""
+    return workers.start(PROCESS_NAME, _load, str(watchlist_path), reader)
 
 
-def _load(path: str) -> None:
-    global _watchlist
+def _load(path: str, reader: tuple[str, dict] | None = None) -> None:
+    global _watchlist, _reader
     _watchlist = load_watchlist(path)
+    if reader is not None:
+        from scrapy.utils.misc import load_object
+
+        spider_class, arguments = reader
+        _reader = load_object(spider_class)(**arguments)
     # The model and the term index are built on first use: here, while the crawl is still starting (its robots.txt,
     # its first search pages), and before the worker freezes what it has loaded (workers.py), rather than in the
     # middle of the first batch (0.5-0.6 s of CPU on the shipped model, 2026-12-02), which held its listings.
@@ -30,14 +42,43 @@ def _load(path: str) -> None:
     _watchlist.matcher  # noqa: B018 - built now, kept by the watchlist
 
 
-def classify_batch(pairs: list[tuple[str, str]]) -> list:
-    """Per (title, description) its classification as stored, or the exception that stopped it."""
-    return [workers.picklable(outcome) for outcome in classify_pairs(pairs, _watchlist)]
+def classify_batch(tasks: list[tuple]) -> list[tuple]:
+    """`read_and_classify` in the worker, with what went wrong made to cross back to the crawl."""
+    return [tuple(map(workers.picklable, result)) for result in read_and_classify(tasks, _watchlist, _reader)]
+
+
+def read_and_classify(tasks: list[tuple], watchlist, reader) -> list[tuple]:
+    """Per (capture, pair): (fields, classification). A capture (an item page not read yet) is read first, by
+    `reader.read_fetched`, and its title and description classified; else `pair` is (title, description). fields
+    is None for a pair; classification is None for a listing with neither title nor description. Either may be
+    the exception that stopped it."""
+    read: list[tuple] = []
+    for capture, pair in tasks:
+        if capture is None:
+            read.append((None, pair))
+            continue
+        try:
+            fields = reader.read_fetched(capture)
+        except Exception as error:  # noqa: BLE001 - read_listing keeps a page's errors; this is anything else
+            read.append((error, None))
+            continue
+        read.append((fields, pair_of(fields)))
+    outcomes = iter(classify_pairs([pair for _, pair in read if pair is not None], watchlist))
+    return [(fields, None if pair is None else next(outcomes)) for fields, pair in read]
+
+
+def pair_of(fields) -> tuple[str, str] | None:
+    """What a listing is classified on, or None when it has neither title nor description (a gone listing)."""
+    if not fields.get("title") and not fields.get("description"):
+        return None
+    return (fields.get("title") or "", fields.get("description") or "")
 
 
 def classify_pairs(pairs: list[tuple[str, str]], watchlist) -> list:
     """The classifications of `pairs` (dicts, with the versions that made them), or per pair what went wrong: a
     failing batch is retried one listing at a time, so one bad listing does not cost the others theirs."""
+    if not pairs:
+        return []
     versions = {"watchlist_version": watchlist.version, "classifier_version": classifier_version(watchlist)}
     try:
         return [{**result.to_dict(), **versions} for result in classify_many(pairs, watchlist)]

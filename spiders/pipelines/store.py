@@ -85,7 +85,7 @@ class StorePipeline:
     def record_of(self, item) -> dict:
         # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.
         adapter = ItemAdapter(item)
-        record = {name: adapter[name] for name in adapter.field_names()}
+        record = {name: adapter[name] for name in adapter.field_names() if name != "unread"}
         record["crawler_version"] = self.crawler_version
         return record
 

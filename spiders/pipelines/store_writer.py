@@ -10,12 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 
 from spiders.pipelines import workers
 
+PROCESS_NAME = "kw-writer"
 _store = None  # the writer's own connection to the store, opened once by its initializer
 
 
 def start(db_path) -> ProcessPoolExecutor:
     """A writer process for the store at `db_path`: submit `save_group` to it."""
-    return workers.start(_open_store, str(db_path))
+    return workers.start(PROCESS_NAME, _open_store, str(db_path))
 
 
 def save_group(records: list[dict], run_id: int) -> list:

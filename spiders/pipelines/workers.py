@@ -15,16 +15,18 @@ from concurrent.futures import ProcessPoolExecutor
 YOUNG_COLLECTION = 20_000
 
 
-def start(initializer, *initargs) -> ProcessPoolExecutor:
-    """One worker process that runs `initializer(*initargs)` first (in it, after `die_with_parent`)."""
+def start(name: str, initializer, *initargs) -> ProcessPoolExecutor:
+    """One worker process named `name` (what `top` and bench/crawl.py show) that runs `initializer(*initargs)`
+    first (in it, after `die_with_parent`)."""
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=1, mp_context=context, initializer=_initialise, initargs=(initializer, *initargs)
+        max_workers=1, mp_context=context, initializer=_initialise, initargs=(name, initializer, *initargs)
     )
 
 
-def _initialise(initializer, *initargs) -> None:
+def _initialise(name: str, initializer, *initargs) -> None:
     die_with_parent()
+    call_process(name)
     initializer(*initargs)
     # As in the crawl's process (spiders/overhead.py): what the worker loaded (the watchlist and its model, the
     # imports) lives as long as it does, so collections leave it alone and look only at what each batch makes.
@@ -41,6 +43,14 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         if multiprocessing.parent_process() is not None and not multiprocessing.parent_process().is_alive():
             raise SystemExit(1)  # the crawl died before the request above was in place
+
+
+def call_process(name: str) -> None:
+    """Name this process (Linux keeps 15 bytes of it): a crawl's workers are told apart in `top` and by
+    bench/crawl.py, which reports the CPU of each."""
+    if sys.platform.startswith("linux"):
+        pr_set_name = 15
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_name, name.encode()[:15], 0, 0, 0)
 
 
 def picklable(outcome):

@@ -29,6 +29,7 @@ class DemoMarketSpider(MarketplaceSpider):
     name = "demo_market"
     marketplace = "demo"
     item_id = re.compile(r"/item/([^/]+)")
+    complete_pages = True  # the description is on the item page: the classifier's process reads it
     # Local server: no need to be slow, and robots.txt is still obeyed.
     custom_settings = {
         "DOWNLOAD_DELAY": 0,

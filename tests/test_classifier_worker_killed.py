@@ -1,0 +1,84 @@
+"""The classifier's process killed mid-crawl (it reads and classifies the demo's item pages): the crawl logs it, reads
+and classifies the rest in its own process, and stores the same as a crawl whose worker lived."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from demo_market import DemoMarket
+from spiders.pipelines.classifier_worker import PROCESS_NAME
+from tests.support.cli import ROOT, demo_crawl_args
+
+OFF = ["-s", "KEYWATCH_RENDER=off", "-s", "KEYWATCH_PHOTOS=0"]
+
+
+def stored(path) -> dict:
+    """Per listing, its capture's fields and its classification (without the times and ids of this crawl)."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT l.listing_id, c.url, c.sha256, c.fields, k.flagged, k.category, k.score, k.matches "
+            "FROM captures c JOIN listings l ON l.pk = c.listing_pk LEFT JOIN classifications k ON k.capture_id = c.id"
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def run_stats(path) -> dict:
+    with sqlite3.connect(path) as conn:
+        stats = json.loads(conn.execute("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()[0])
+    return {k: v for k, v in stats.items() if k.startswith("keywatch/")}
+
+
+def workers_named(pid: int, name: str) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            try:
+                if Path(f"/proc/{child}/comm").read_text().strip() == name:
+                    found.append(int(child))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_classifier_killed_mid_crawl_leaves_the_crawl_to_read_and_classify_the_rest_alike(tmp_path):
+    killed_path, whole_path = tmp_path / "killed.sqlite", tmp_path / "whole.sqlite"
+    with DemoMarket(port=0, scale=4) as market:
+        command = [sys.executable, "-m", "keywatch", *demo_crawl_args(market.url, killed_path, *OFF)]
+        # Small batches, so that the worker has handed back some and holds others when it is killed.
+        batches = ["-s", "KEYWATCH_CLASSIFY_BATCH=8", "-s", "LOG_LEVEL=ERROR"]
+        crawl = subprocess.Popen([*command, *batches], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline, killed_at = time.monotonic() + 120, None
+            while killed_at is None and time.monotonic() < deadline and crawl.poll() is None:
+                stats = market.request_log
+                if sum(1 for _, path in stats if path.startswith("/item/")) >= 150:
+                    for worker in workers_named(crawl.pid, PROCESS_NAME):
+                        os.kill(worker, signal.SIGKILL)
+                        killed_at = len(market.request_log)
+                time.sleep(0.02)
+            out, err = crawl.communicate(timeout=300)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+        assert killed_at is not None, "the classifier's process was never found"
+        assert crawl.returncode == 0, err.decode()[-3000:]
+        assert "classifier's process has died" in err.decode()
+        assert killed_at < len(market.request_log), "killed after the crawl's last page: the test proves nothing"
+
+        whole = subprocess.run(
+            [sys.executable, "-m", "keywatch", *demo_crawl_args(market.url, whole_path, *OFF), *batches],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=300,
+        )
+        assert whole.returncode == 0, whole.stderr.decode()[-3000:]
+
+    killed, alive = stored(killed_path), stored(whole_path)
+    assert set(killed) == {row["id"] for row in market.listings}
+    assert killed == alive
+    assert run_stats(killed_path) == run_stats(whole_path)

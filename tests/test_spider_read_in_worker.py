@@ -1,0 +1,125 @@
+"""Item pages read in the classifier's process (MarketplaceSpider.complete_pages): the same item as read in the crawl's.
+
+The crawl fetches such a page and yields it unread; ClassifyPipeline has it read (by a copy of the spider built from
+the crawl's arguments, as the worker builds it) and classified, and the spider counts the reading."""
+
+import dataclasses
+import pickle
+
+import pytest
+from itemadapter import ItemAdapter
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from common.settings import ROOT
+from demo_market import pages
+from demo_market.catalogue import load_catalogue
+from spiders.pipelines import classifier_worker
+from spiders.pipelines.classify import ClassifyPipeline, task_of
+from spiders.pipelines.store import StorePipeline
+from spiders.spiders.demo_market import DemoMarketSpider
+
+BASE = "http://127.0.0.1:8000"
+WATCHLIST = ROOT / "watchlist.yaml"
+
+
+def crawl_of(reads_elsewhere: bool):
+    crawler = get_crawler(DemoMarketSpider, settings_dict={"KEYWATCH_WATCHLIST": str(WATCHLIST)})
+    crawler.spider = DemoMarketSpider.from_crawler(crawler, base_url=BASE, mode="all")
+    crawler.spider.reads_elsewhere = reads_elsewhere  # as the classify pipeline sets it when its worker reads
+    return crawler
+
+
+def demo_pages():
+    rows = load_catalogue()
+    url = f"{BASE}/item/{rows[0]['id']}"
+    yield "plain", url, pages.item_page(rows[0], BASE).encode(), []
+    # Sent on to an address without the id: the id is the one of the address asked for.
+    yield "redirected", f"{BASE}/view?n=1", pages.item_page(rows[1], BASE).encode(), [f"{BASE}/item/{rows[1]['id']}"]
+    yield "broken JSON-LD", url, pages.broken_item_page(rows[2]).encode(), []
+    yield "malformed", url, pages.malformed_item_page(rows[3], BASE).encode(), []
+    # A page claiming another listing's identity: the claim is kept, identity stays the fetched URL's.
+    claims = pages.item_page(rows[4], BASE).replace(f"/item/{rows[4]['id']}", "/item/SOMEONE-ELSE").encode()
+    yield "claims", url, claims, []
+    yield "not even HTML", url, b"\x00\xff" * 64, []
+
+
+@pytest.mark.parametrize(
+    "name, url, body, redirects", list(demo_pages()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_a_page_read_in_the_classifier_process_is_the_item_read_in_the_crawl(name, url, body, redirects):
+    def response():
+        meta = {"fetched_at": "2026-12-01T10:00:00.000000+00:00", "purpose": "all"}
+        if redirects:
+            meta["redirect_urls"] = redirects
+        return HtmlResponse(
+            url=url, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(url, meta=meta)
+        )
+
+    card = {"listing_id": "x", "url": url, "title": "From the card", "seller": "card-seller"}
+    here, there = crawl_of(reads_elsewhere=False), crawl_of(reads_elsewhere=True)
+    [read_here] = here.spider.parse_item(response(), card=dict(card))
+    ClassifyPipeline.from_crawler(here).process_item(read_here)
+
+    [unread] = there.spider.parse_item(response(), card=dict(card))
+    assert unread.unread is not None and unread.title == "" and unread.classification is None
+    assert not any(k.startswith("keywatch/items") or "problems" in k for k in there.stats.get_stats())
+    # The worker's side, as in its process: a spider of its own from the crawl's arguments, the results pickled.
+    classifier_worker._load(str(WATCHLIST), ("spiders.spiders.demo_market.DemoMarketSpider", there.spider.arguments))
+    task = task_of(ItemAdapter(unread))
+    [outcome] = pickle.loads(pickle.dumps(classifier_worker.classify_batch([pickle.loads(pickle.dumps(task))])))
+    ClassifyPipeline.from_crawler(there).finish(ItemAdapter(unread), outcome)
+
+    assert dataclasses.asdict(unread) == dataclasses.asdict(read_here)
+    assert unread.classification is not None or not (unread.title or unread.description)
+    if name == "redirected":
+        assert unread.listing_id == load_catalogue()[1]["id"]
+    if name == "claims":
+        assert unread.extra["claims"]
+    if name == "broken JSON-LD":
+        assert unread.extra["parse_error"] and there.stats.get_value("keywatch/parse_errors") == 1
+    keywatch = lambda crawler: {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("keywatch/")}  # noqa: E731
+    assert keywatch(there) == keywatch(here)
+
+
+def test_without_a_worker_the_pipeline_reads_the_page_in_the_crawl():
+    crawler = crawl_of(reads_elsewhere=True)
+    url = f"{BASE}/item/DM10001"
+    [item] = crawler.spider.parse_item(
+        HtmlResponse(url=url, body=pages.item_page(load_catalogue()[0], BASE).encode(), request=Request(url))
+    )
+    assert item.unread is not None
+    ClassifyPipeline.from_crawler(crawler).process_item(item)  # no reactor: no worker
+    assert item.unread is None and item.title and item.classification is not None
+    assert crawler.stats.get_value("keywatch/items") == 1
+
+
+def test_a_reading_that_fails_in_the_worker_stores_the_page_as_a_parse_error(monkeypatch):
+    crawler = crawl_of(reads_elsewhere=True)
+    url = f"{BASE}/item/DM10001"
+    [item] = crawler.spider.parse_item(HtmlResponse(url=url, body=b"<html></html>", request=Request(url)))
+
+    def broken(capture):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(crawler.spider, "read_fetched", broken)
+    ClassifyPipeline.from_crawler(crawler).process_item(item)
+    assert item.unread is None and item.listing_id == "DM10001" and item.marketplace == "demo"
+    assert item.extra["parse_error"] == "MemoryError: out of memory" and item.classification is None
+    assert crawler.stats.get_value("keywatch/parse_errors") == 1
+
+
+def test_pages_are_read_in_the_crawl_unless_a_classifier_process_reads_them():
+    # The pipeline says so only when it starts a worker that reads (a running crawl, tests/test_end_to_end.py).
+    assert not crawl_of(reads_elsewhere=False).spider.reads_elsewhere
+    pipeline = ClassifyPipeline.from_crawler(crawl_of(reads_elsewhere=False))
+    pipeline.open_spider()  # no reactor: no worker, so nothing is read elsewhere
+    assert pipeline.worker is None and not pipeline.spider.reads_elsewhere
+
+
+def test_what_the_reading_needs_is_never_stored():
+    crawler = crawl_of(reads_elsewhere=True)
+    url = f"{BASE}/item/DM10001"
+    [item] = crawler.spider.parse_item(HtmlResponse(url=url, body=b"<html></html>", request=Request(url)))
+    assert item.unread is not None
+    assert "unread" not in StorePipeline(crawler, None).record_of(item)
