@@ -28,7 +28,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from classifier.evaluate import NONE, read_corpus
 from classifier.feature_matrix import MAX_CHARS, MAX_RAW, MAX_WORDS, MIN_DF, ROUND, Featurised, Vectoriser, featurise
 from classifier.flag_rule import FlagRule
-from classifier.model import FORMAT, content_version
+from classifier.model import FORMAT, content_version, model_text
 from classifier.training_config import TrainingConfig, TrainingError
 from classifier.watchlist import Watchlist
 from common import atomic
@@ -373,4 +373,4 @@ def _summary(feats: Featurised, predicted: list[str], by_language: bool = True) 
 
 def save_model(data: dict, path: str | os.PathLike) -> None:
     """Write the model file atomically (a crash never leaves half a model)."""
-    atomic.write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    atomic.write_text(path, model_text(data))

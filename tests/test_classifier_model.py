@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from classifier import classifier_version, classify, load_watchlist
-from classifier.model import load_model, model_path_for
+from classifier import classifier_version, classify, load_watchlist, model
+from classifier.model import load_model, model_path_for, model_text
 from classifier.rules import MAX_FIELD_CHARS
 from classifier.training_config import load_config
 from keywatch.cli import cli
@@ -91,6 +91,21 @@ def test_a_hand_edited_model_is_refused_in_one_line(tmp_path):
     (tmp_path / "watchlist.model.json").write_bytes(b"\x80\x04garbage")
     result = run(["classify", "--watchlist", str(tmp_path / "watchlist.yaml")], "")
     assert result.exit_code == 1 and "not a keywatch model" in result.output and "Traceback" not in result.output
+
+
+def test_the_model_file_is_checked_on_its_text_and_any_layout_of_the_same_content_loads(tmp_path, monkeypatch):
+    """train writes the canonical text its version hashes, so loading checks the version on the text as read; the
+    same content laid out otherwise (indented, by hand or an older train) is checked the slow way and loads too."""
+    text = model_path_for(WATCHLIST).read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert model_text(data) == text and model._text_has_version(text, data["version"])
+    monkeypatch.setattr(model, "content_version", lambda _data: pytest.fail("the slow check ran on train's text"))
+    assert load_model(model_path_for(WATCHLIST)).version == data["version"]
+    monkeypatch.undo()
+    indented = tmp_path / "indented.model.json"
+    indented.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    assert not model._text_has_version(indented.read_text(encoding="utf-8"), data["version"])
+    assert load_model(indented).version == data["version"]
 
 
 def test_without_a_model_file_the_rules_decide_alone(tmp_path):
