@@ -227,9 +227,10 @@ def _out_of_fold(feats: Featurised, y: np.ndarray, classes: list[str], config: T
 
 def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) -> dict:
     """Out-of-fold figures on the training set, on the same folds, for the rules (in-sample: they were
-    tuned on it), the model, the two combined (thresholds chosen on these predictions, as `train`
-    does without `threshold_on`; with it, `train` stores the k-fold figures at the thresholds it chose)
-    and the plain TF-IDF baseline (classifier.baseline, its fixed 0.5 threshold)."""
+    tuned on it), the model, the two combined and the plain TF-IDF baseline (classifier.baseline, its
+    fixed 0.5 threshold). The combination flags at the thresholds `train` chose: with `threshold_on`,
+    the watchlist's model's (chosen on that set, so these figures are the ones its file stores); without,
+    chosen on these predictions, as `train` then does."""
     from classifier.baseline import TfidfBaseline
 
     feats, y, classes = _training_set(config, wl, progress)
@@ -237,7 +238,10 @@ def kfold_comparison(config: TrainingConfig, wl: Watchlist, progress=lambda mess
     progress(f"{config.folds}-fold cross-validation: the model")
     oof = _out_of_fold(feats, y, classes, config, split)
     temperature = _temperature(oof, y)
-    thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
+    if config.threshold_on and wl.model is not None:
+        thresholds = (wl.model.flag_rule.threshold, wl.model.flag_rule.threshold_innocent)
+    else:
+        thresholds = _thresholds(_softmax(oof, temperature), feats, classes, config)
     out = _kfold_figures(feats, oof, temperature, flag_rule(config, thresholds), classes)
     predicted = [NONE] * len(y)
     for k, (train_rows, test_rows) in enumerate(split, 1):

@@ -63,6 +63,18 @@ def test_kfold_compares_the_four_on_the_same_folds(small):
     assert figures["baseline"] != figures["model"] and 0.5 < figures["baseline"]["recall"] <= 1
 
 
+def test_kfold_flags_at_the_models_thresholds_when_they_are_chosen_on_a_threshold_set(small):
+    """With `threshold_on`, train chooses the thresholds there (with the final model): the k-fold comparison uses
+    the model's, as the figures train stores do, not thresholds chosen on its own out-of-fold predictions."""
+    shutil.copy(ROOT / "watchlist.model.json", small / "watchlist.model.json")
+    wl = load_watchlist(small / "watchlist.yaml")
+    (small / "training.yaml").write_text(
+        f"train: [{DEV}]\nthreshold_on: [{INDEPENDENT}]\nfolds: 3\nfolds_by: listing\n", encoding="utf-8"
+    )
+    figures = kfold_comparison(load_config(small / "training.yaml"), wl)
+    assert figures["thresholds"] == [wl.model.flag_rule.threshold, wl.model.flag_rule.threshold_innocent]
+
+
 def test_kfold_needs_files_or_the_flag_and_a_training_config(tmp_path):
     shutil.copy(ROOT / "watchlist.yaml", tmp_path / "watchlist.yaml")
     result = CliRunner().invoke(cli, ["eval", "--watchlist", str(tmp_path / "watchlist.yaml")])

@@ -135,7 +135,8 @@ def eval_(
     now on the training set: the yardstick the model is measured against. A corpus that is in
     the training set is marked: there the model and that baseline have seen every listing.
     --kfold prints the four side by side out-of-fold on the training set (same folds; the rules
-    were tuned on that set, so theirs is in-sample); it takes minutes.
+    were tuned on that set, so theirs is in-sample; the combination at the model's thresholds when
+    training.yaml chooses them on `threshold_on`); it takes minutes.
 
         keywatch eval tests/data/corpus_heldout.jsonl --min-precision 0.97 --min-recall 0.95
         keywatch eval --kfold
