@@ -157,6 +157,18 @@ def test_each_login_gets_a_new_session_id(desk):
     assert client.get("/").status_code == 200
 
 
+def test_a_response_that_does_not_change_the_session_sends_no_cookie(desk):
+    # Otherwise a slow response (a photo) re-sends the session as it was when it was asked for, and overwrites
+    # the cookie a decision set meanwhile: its flash message was lost (a flaky browser test showed it).
+    app, _, pks = desk
+    client = app.test_client()
+    login(client, "alice")
+    assert client.get("/").status_code == 200
+    for url in ("/", f"/listing/{pks['KW-1001']}"):
+        response = client.get(url)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, url
+
+
 def test_web_decisions_record_the_channel_and_address(desk):
     app, path, pks = desk
     client = app.test_client()

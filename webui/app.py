@@ -45,6 +45,10 @@ def create_app(db_path, *, watchlist_path=None, secret_key: bytes | None = None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=12),
+        # The lifetime runs from login (db.accounts.session_active), so re-sending the cookie on every response
+        # adds nothing and races: a slow photo response carrying the session as it was when the photo was asked for
+        # overwrote the cookie a decision had just set, and its "Decision recorded." flash was lost.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
         LOGIN_MAX_FAILURES=auth.MAX_FAILURES,
         LOGIN_WINDOW_SECONDS=auth.WINDOW_SECONDS,
