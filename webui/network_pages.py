@@ -16,7 +16,7 @@ from networks.rows import compute
 from webui import auth
 from webui.network_graph import KIND_COLOURS, layout
 from webui.security import login_required
-from webui.views import decision_form
+from webui.views import decide_all
 
 bp = Blueprint("networks", __name__)
 
@@ -129,13 +129,5 @@ def judge_link(network_id: str, link_id: str, action: str):
 @login_required
 def decide_network_listings(network_id: str):
     """One decision for every open listing of the network: the form names the network, never the listings."""
-    decision = decision_form()
-    pks = stored.open_listing_pks(g.store, network_id)
-    try:
-        done = decisions.decide_many(
-            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
-        )
-        flash(f"Recorded {len(done)} decisions for network {network_id}.", "ok")
-    except ReviewError as error:
-        flash(str(error), "error")
+    decide_all(stored.open_listing_pks(g.store, network_id), f"network {network_id}")
     return redirect(url_for("networks.network", network_id=network_id), code=303)

@@ -196,6 +196,18 @@ def decision_form() -> dict:
     return decision
 
 
+def decide_all(pks: list[int], scope: str) -> None:
+    """The form's one decision for every listing of `pks` (a seller's, a network's), flashed as done or refused."""
+    decision = decision_form()
+    try:
+        done = decisions.decide_many(
+            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
+        )
+        flash(f"Recorded {len(done)} decisions for {scope}.", "ok")
+    except ReviewError as error:
+        flash(str(error), "error")
+
+
 @bp.route("/listing/<int:pk>/decide", methods=["POST"], endpoint="decide")
 @login_required
 def decide_listing(pk: int):
@@ -249,15 +261,7 @@ def decide_seller():
     pks = [int(v) for v in request.form.getlist("listing_pk") if _ROW_ID.fullmatch(v)]
     # Only listings that really are this seller's open ones: the form cannot widen its own scope.
     allowed = {row["pk"] for row in queue.seller_listings(g.store, marketplace, seller, open_only=True)}
-    pks = [pk for pk in pks if pk in allowed]
-    decision = decision_form()
-    try:
-        done = decisions.decide_many(
-            g.store, pks, g.user.name, decision.pop("action"), via=auth.web_channel(), **decision
-        )
-        flash(f"Recorded {len(done)} decisions for seller {seller}.", "ok")
-    except ReviewError as error:
-        flash(str(error), "error")
+    decide_all([pk for pk in pks if pk in allowed], f"seller {seller}")
     return redirect(safe_next(request.form.get("next")), code=303)
 
 
