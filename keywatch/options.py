@@ -183,6 +183,13 @@ def refuse_store_as_output(out_path, db_path) -> None:
         raise click.ClickException(f"{out_path} is the evidence store or one of its files: choose another --out")
 
 
+def cli_channel() -> str:
+    """Who really ran a decision's command: the command line takes a reviewer's name without a password."""
+    import socket
+
+    return f"cli {login_name()}@{socket.gethostname()}"
+
+
 def login_name() -> str:
     """Who runs this command, as the OS knows them; some containers have no login name, only a uid."""
     import getpass

@@ -69,3 +69,54 @@ def test_a_missing_store_is_a_one_line_error(tmp_path):
     result = run("--db", str(tmp_path / "nothing.sqlite"))
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert not (tmp_path / "nothing.sqlite").exists()
+
+
+def review(path, *args):
+    return CliRunner().invoke(cli, ["review-network", *args, "--user", "alice", "--db", str(path)])
+
+
+def stored_network(path):
+    lines = [line for line in run("--db", str(path), "--stored", "--format", "jsonl").stdout.splitlines() if line]
+    return [json.loads(line) for line in lines]
+
+
+def store_with_a_reviewer(path):
+    from db import accounts
+    from webui.auth import hash_password
+
+    store_with_a_network(path)
+    store = db.connect(path)
+    accounts.add_user(store, "alice", hash_password("correct horse battery"), role="reviewer")
+    store.close()
+    run("--db", str(path))
+
+
+def test_a_network_is_confirmed_from_the_command_line_and_the_decision_is_chained(tmp_path, fast_password_hashes):
+    path = tmp_path / "kw.sqlite"
+    store_with_a_reviewer(path)
+    [network] = stored_network(path)
+    assert network["status"] == "unconfirmed"
+
+    result = review(path, network["id"], "--confirm", "--note", "same phone")
+    assert result.exit_code == 0 and f"network {network['id']} confirmed by alice" in result.stdout
+    assert stored_network(path)[0]["status"] == "confirmed"
+    assert CliRunner().invoke(cli, ["verify", "--db", str(path)]).exit_code == 0
+
+    [link] = network["links"]
+    refused = review(path, network["id"], "--reject-link", link["id"])  # a rejection needs a reason
+    assert refused.exit_code == 1 and "needs a note" in refused.output and "Traceback" not in refused.output
+    rejected = review(path, network["id"], "--reject-link", link["id"], "--note", "a courier's number")
+    assert rejected.exit_code == 0 and f"link {link['id']} rejected by alice" in rejected.stdout
+    assert stored_network(path) == []  # its only link rejected, the network is gone after the recompute
+    restored = review(path, network["id"], "--restore-link", link["id"])
+    assert restored.exit_code == 0 and "restored" in restored.stdout
+    assert [n["id"] for n in stored_network(path)] == [network["id"]]
+
+
+def test_a_network_decision_names_one_action_and_a_known_network(tmp_path, fast_password_hashes):
+    path = tmp_path / "kw.sqlite"
+    store_with_a_reviewer(path)
+    assert review(path, "N123", "--confirm", "--reject-link", "L1").exit_code == 2
+    assert review(path, "N123").exit_code == 2
+    unknown = review(path, "Nnothing", "--confirm")
+    assert unknown.exit_code == 1 and "no network 'Nnothing'" in unknown.output

@@ -1,14 +1,26 @@
-"""CLI command over seller networks: `networks` (recompute, then list)."""
+"""CLI commands over seller networks: `networks` (recompute, then list) and `review-network` (a reviewer's decision)."""
 
 import csv
 import sys
 
 import click
 
-from keywatch.options import db_option, open_store, read_store, table_format_option
+from keywatch.options import cli_channel, db_option, open_store, read_store, table_format_option
 from keywatch.terminal import json_text, printable
 
-CSV_COLUMNS = ("network", "status", "a", "b", "kind", "weight", "item", "first_seller", "first_listing", "first_at")
+CSV_COLUMNS = (
+    "network",
+    "status",
+    "link",
+    "a",
+    "b",
+    "kind",
+    "weight",
+    "item",
+    "first_seller",
+    "first_listing",
+    "first_at",
+)
 
 
 def network_record(network: dict) -> dict:
@@ -20,7 +32,7 @@ def network_record(network: dict) -> dict:
         "sellers": network["sellers"],
         "listings": network["listings"],
         "links": [
-            {key: link[key] for key in ("a", "b", "kind", "weight", "evidence")}
+            {key: link[key] for key in ("id", "a", "b", "kind", "weight", "evidence")}
             for link in network["links"]
             if not link["rejected"]
         ],
@@ -37,7 +49,7 @@ def network_lines(network: dict) -> list[str]:
     for link in network["links"]:
         first = link["evidence"]["first"]
         lines.append(
-            f"  {'REJECTED ' if link['rejected'] else ''}{link['kind']:<11} {link['weight']:.2f}  "
+            f"  {link['id']}  {'REJECTED ' if link['rejected'] else ''}{link['kind']:<11} {link['weight']:.2f}  "
             f"{printable(link['a'])} <-> {printable(link['b'])}  {printable(link['item'])}  "
             f"(first: {printable(first['seller'])} in {printable(first['listing'])}, {first['fetched_at']})"
         )
@@ -124,6 +136,7 @@ def networks(db_path, output_format, stored):
                 row = {
                     "network": network["id"],
                     "status": "rejected" if link["rejected"] else network["status"],
+                    "link": link["id"],
                     **{k: link[k] for k in ("a", "b", "kind", "weight", "item")},
                     "first_seller": first["seller"],
                     "first_listing": first["listing"],
@@ -132,4 +145,55 @@ def networks(db_path, output_format, stored):
                 writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
 
 
-commands = [networks]
+@click.command("review-network")
+@click.argument("network_id")
+@click.option(
+    "--confirm", is_flag=True, help="Confirm the network as its members are now: it can then go into a notice."
+)
+@click.option("--reject-link", metavar="LINK_ID", help="Reject one of its links (needs --note saying why).")
+@click.option("--restore-link", metavar="LINK_ID", help="Restore a link rejected before.")
+@click.option("--note", help="Why: kept with the decision.")
+@click.option("--user", "user_name", required=True, help="The reviewer taking the decision (an existing account).")
+@db_option
+def review_network(network_id, confirm, reject_link, restore_link, note, user_name, db_path):
+    """Record a reviewer's decision about seller network NETWORK_ID, with the same audit trail as the web UI.
+
+    A rejected or restored link changes who is linked to whom, so the networks are recomputed after it; a network
+    that gains or loses a seller gets a new id and needs confirming again. Ids are in `keywatch networks`.
+
+    \b
+    Examples:
+      keywatch review-network N8668d7857 --confirm --note "same phone, photos and wording" --user alice
+      keywatch review-network N8668d7857 --reject-link L248d652f76b9cbb --note "a stock photo" --user alice
+    """
+    from db.accounts import ReviewError
+    from db.network_decisions import decide_network
+
+    chosen = [
+        (a, v) for a, v in (("confirm", confirm), ("reject_link", reject_link), ("restore_link", restore_link)) if v
+    ]
+    if len(chosen) != 1:
+        raise click.UsageError("choose one of --confirm, --reject-link LINK_ID, --restore-link LINK_ID")
+    [(action, link_id)] = chosen
+    with open_store(db_path) as store:
+        try:
+            row = decide_network(
+                store,
+                user_name,
+                action,
+                network_id=network_id,
+                link_id=None if action == "confirm" else link_id,
+                note=note,
+                via=cli_channel(),
+            )
+        except ReviewError as error:
+            raise click.ClickException(str(error)) from None
+    if action == "confirm":
+        click.echo(f"Decision {row['id']}: network {network_id} confirmed by {user_name}.")
+        return
+    done = "rejected" if action == "reject_link" else "restored"
+    click.echo(f"Decision {row['id']}: link {link_id} {done} by {user_name}.")
+    click.echo(recompute_line(db_path))
+
+
+commands = [networks, review_network]

@@ -11,9 +11,9 @@ import click
 import db
 from db import accounts, decisions
 from keywatch.options import (
+    cli_channel,
     db_option,
     load_watchlist_or_fail,
-    login_name,
     open_store,
     parse_listing_ref,
     read_store,
@@ -243,13 +243,6 @@ def _set_disabled(name, db_path, disabled: bool) -> None:
             accounts.set_disabled(store, name, disabled, via=cli_channel())
         except accounts.ReviewError as error:
             raise click.ClickException(str(error)) from None
-
-
-def cli_channel() -> str:
-    """Who really ran `keywatch review`: the command line takes a reviewer's name without a password."""
-    import socket
-
-    return f"cli {login_name()}@{socket.gethostname()}"
 
 
 @click.command("review")
