@@ -339,10 +339,17 @@ def _cuts_through_spelled_word(found_words: list[str], first: int, last: int) ->
     """True when a match starts or ends inside a run of single letters ("K.E.Y.L.E.S.S R.E.P").
 
     Such a run has lost its word boundaries, so "...S S R..." is not the word "ssr". Only
-    device terms may match there; innocent contexts and cues must not.
+    device terms may match there; innocent contexts and cues must not. A Chinese character or
+    kana is a one-character word by nature (normalise.WORD), not a spelled-out letter: cues
+    such as "対策" (countermeasure) must match in a run of them.
     """
-    if len(found_words[first]) == 1 and first > 0 and len(found_words[first - 1]) == 1:
+    if _spelled(found_words[first]) and first > 0 and _spelled(found_words[first - 1]):
         return True
-    if len(found_words[last]) == 1 and last + 1 < len(found_words) and len(found_words[last + 1]) == 1:
+    if _spelled(found_words[last]) and last + 1 < len(found_words) and _spelled(found_words[last + 1]):
         return True
     return False
+
+
+def _spelled(word: str) -> bool:
+    """A single Latin letter or digit: a piece of a word spelled out letter by letter."""
+    return len(word) == 1 and word.isascii()

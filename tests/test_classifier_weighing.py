@@ -162,3 +162,24 @@ def test_every_category_has_claims_in_every_language(wl):
 def test_a_denied_claim_is_no_evidence(wl):
     result = classify_rules("Wireless doorbell", "Does not open and start cars without the key, it rings a bell.", wl)
     assert not result.flagged
+
+
+@pytest.mark.parametrize(
+    "title, category",
+    [
+        ("CANインベーダー 本体", "can_injection"),
+        ("汽车遥控 信号干扰器 大功率", "signal_jammer"),
+        ("स्मार्ट की रिले डिवाइस", "relay_attack"),
+        ("스마트키 증폭기 판매", "relay_attack"),
+        # countermeasures: the name is found, and a cue next to it takes it out
+        ("CANインベーダー対策 ハンドルロック", None),
+        ("防止信号干扰器", None),
+        ("스마트키 증폭기 방지 파우치", None),
+    ],
+)
+def test_device_names_and_countermeasures_in_chinese_japanese_korean_and_hindi(wl, title, category):
+    # a run of Chinese characters or kana is one-character words, not a name spelled letter by letter: cues match there
+    result = classify_rules(title, "", wl)
+    assert (result.category if result.flagged else None) == category
+    names = [m for m in result.matches if m.kind == "term"]
+    assert names and all((m.excluded_by or "").startswith("cue") == (category is None) for m in names)

@@ -233,6 +233,19 @@ def test_claims_makers_and_weights_are_validated(tmp_path):
     assert "settings: weights: unknown key 'veto'" in found
 
 
+def test_device_names_in_term_only_languages_but_no_claims_there(tmp_path):
+    text = MINIMAL.replace(
+        "terms: [relay box]\n",
+        "terms: [relay box]\n    translations:\n      ja: [リレー装置]\n      ko: [증폭 장치]\n",
+        1,
+    )
+    wl = load_watchlist(write(tmp_path, text))
+    assert wl.categories["relay_attack"].translations == {"ja": ("リレー装置",), "ko": ("증폭 장치",)}
+    claims = MINIMAL.replace("terms: [relay box]\n", "terms: [relay box]\n    claims:\n      ja: [鍵なしで始動]\n", 1)
+    (message,) = problems(write(tmp_path, claims, "bad.yaml"))
+    assert "claims: unknown language 'ja'" in message
+
+
 def test_weights_decide_the_scores(tmp_path):
     text = MINIMAL.replace("terms: [relay box]\n", "terms: [relay box]\n    claims:\n      en: [one by the house]\n", 1)
     text += "settings:\n  weights:\n    claim: 59\n"
