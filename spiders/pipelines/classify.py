@@ -71,15 +71,20 @@ class ClassifyPipeline:
         """The crawl's spider: it reads the pages it left unread when the worker cannot, and counts what was read."""
         return self.crawler.spider if self.crawler is not None else None
 
+    @classmethod
+    def start_workers_early(cls, settings, spider_class, arguments: dict) -> None:
+        """The classifier's process this pipeline will ask for, started before the crawl opens (workers.py)."""
+        if settings.getbool("KEYWATCH_CLASSIFY_WORKER"):
+            reader = reader_of(settings.getbool("KEYWATCH_READ_IN_WORKER"), spider_class, arguments)
+            classifier_worker.start_early(settings.get("KEYWATCH_WATCHLIST"), reader)
+
     def open_spider(self):
         if not self.in_worker or workers.running_reactor() is None:
             return
         spider = self.spider
-        reader = None
-        if self.read_in_worker and getattr(spider, "complete_pages", False):
-            reader = (f"{type(spider).__module__}.{type(spider).__qualname__}", spider.arguments)
+        reader = reader_of(self.read_in_worker, type(spider), spider.arguments)
         self.worker = classifier_worker.start(self.watchlist_path, reader)
-        self.worker.submit(int)  # start it now: loading the watchlist overlaps the crawl's first requests
+        self.worker.submit(int)  # start it now (if not started early): its loading overlaps the first requests
         if reader is not None:
             spider.reads_elsewhere = True
 
@@ -156,6 +161,14 @@ class ClassifyPipeline:
             return
         # the classifier version names the model and its training set too (chained with the rest)
         adapter["classification"] = outcome
+
+
+def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str, dict] | None:
+    """What the classifier's process reads a crawl's item pages with (its spider's class, by import path, and
+    arguments), or None when the crawl's own process reads them."""
+    if read_in_worker and getattr(spider_class, "complete_pages", False):
+        return f"{spider_class.__module__}.{spider_class.__qualname__}", arguments
+    return None
 
 
 def task_of(adapter) -> tuple:

@@ -62,12 +62,17 @@ class StorePipeline:
         crawler.signals.connect(pipeline.not_stored, signal=signals.item_dropped)
         return pipeline
 
+    @classmethod
+    def start_workers_early(cls, settings, spider_class, arguments: dict) -> None:
+        """The writer process this pipeline will ask for, started before the crawl opens (workers.py)."""
+        store_writer.start_early(settings.get("KEYWATCH_DB"))
+
     def open_spider(self):
         spider = self.crawler.spider
         # The run's own record; the writer process has a connection of its own for the captures.
         self.store = db.connect(self.db_path)
         self.writer = store_writer.start(self.db_path)
-        self.writer.submit(int)  # start it now: its imports overlap the crawl's first requests
+        self.writer.submit(int)  # start it now (if not started early): its imports overlap the first requests
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
