@@ -16,11 +16,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer
 
 from classifier import shared_watchlist
-from spiders.pipelines import classifier_worker, workers
+from spiders.pipelines import classifier_worker, outcomes, workers
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +41,7 @@ class ClassifyPipeline:
         self.batch_size = max(1, batch_size)
         self.crawler = crawler
         self.worker: ProcessPoolExecutor | None = None
-        self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, Deferred) for the next batch
+        self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, outcome awaited) for the next batch
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -113,9 +111,9 @@ class ClassifyPipeline:
         return classifier_worker.read_and_classify(tasks, self.watchlist, self.spider)
 
     async def classified_in_worker(self, adapter, task):
-        done: defer.Deferred = defer.Deferred()
+        done = outcomes.awaited()
         self.waiting.add((task, done), self.batch_size)
-        self.finish(adapter, await maybe_deferred_to_future(done))
+        self.finish(adapter, await done)
         return adapter.item
 
     def send_batch(self) -> None:
@@ -133,14 +131,14 @@ class ClassifyPipeline:
     def release(self, future: Future, batch) -> None:
         """Hand each listing of a batch its outcome (in the reactor's thread, where Scrapy runs)."""
         try:
-            outcomes = future.result()
+            results = future.result()
         except Exception as error:  # noqa: BLE001 - the worker died: this crawl reads and classifies in its own
             if self.worker is not None:
                 logger.error("the classifier's process has died; classifying in the crawl's own (%s)", error)
                 self.stop_worker(wait=False)
-            outcomes = self.read_and_classify([task for task, _ in batch])
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
-            done.callback(outcome)
+            results = self.read_and_classify([task for task, _ in batch])
+        for (_, done), result in zip(batch, results, strict=True):
+            outcomes.settle(done, result)
 
     def finish(self, adapter, outcome) -> None:
         """The item's fields, if its page was read for it, and its classification."""

@@ -21,15 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer
-from twisted.python.failure import Failure
 
 import db
 from common import VERSION
 from spiders.counting import Counts
 from spiders.monitors import accounting
-from spiders.pipelines import store_writer, workers
+from spiders.pipelines import outcomes, store_writer, workers
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ class StorePipeline:
         self.store = None
         self.run_id = None
         self.group_size = max(1, group_size)
-        self.group = workers.OpenGroup(group_seconds, self.commit_group)  # (record, Deferred) awaiting their commit
+        self.group = workers.OpenGroup(group_seconds, self.commit_group)  # (record, outcome awaited) to commit
         # One process writes the groups, in order (spiders/pipelines/store_writer.py), so a commit overlaps the
         # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
         self.writer: ProcessPoolExecutor | None = None
@@ -96,11 +93,10 @@ class StorePipeline:
 
     async def process_item(self, item):
         record = self.record_of(item)
-        committed: defer.Deferred = defer.Deferred()
+        committed = outcomes.awaited()
         self.group.add((record, committed), self.group_size)
-        reactor = workers.running_reactor()
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
-        await (committed if reactor is None else maybe_deferred_to_future(committed))
+        await committed
         self.count_stored(record)
         return item
 
@@ -128,14 +124,14 @@ class StorePipeline:
         self.writing.remove(entry)
         group = entry[1]
         try:
-            outcomes = future.result()
+            results = future.result()
         except Exception as error:  # noqa: BLE001 - the commit failed, or the writer died: no item of it is stored
-            outcomes = [error] * len(group)
-        for (_, committed), outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                committed.errback(Failure(outcome))
+            results = [error] * len(group)
+        for (_, committed), result in zip(group, results, strict=True):
+            if isinstance(result, Exception):
+                outcomes.fail(committed, result)
             else:
-                committed.callback(outcome)
+                outcomes.settle(committed, result)
 
     def wait_for_writes(self) -> None:
         """Commit the open group and wait for every group the writer holds, releasing their items."""
