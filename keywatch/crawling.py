@@ -8,6 +8,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from twisted.internet import defer
 
+from spiders.pipelines import workers
+
 
 @dataclass
 class CrawlResult:
@@ -64,6 +66,10 @@ def run_crawls(jobs: list[Job], settings: Settings) -> list[CrawlResult]:
             # Above the spider's custom_settings: per-marketplace settings and JOBDIR win.
             crawler.settings.setdict(rest[0], priority="cmdline")
         crawlers.append(crawler)
+    if crawlers:
+        # The first crawl's worker processes start while this one still sets Scrapy up (the later crawls' start
+        # when their spiders open): their start-up then does not compete with the crawl's first pages.
+        workers.start_early_for(crawlers[0], jobs[0][1])
     errors: dict[int, str] = {}
     stopping = []
 
@@ -87,7 +93,10 @@ def run_crawls(jobs: list[Job], settings: Settings) -> list[CrawlResult]:
             reactor.stop()
 
     run_one_by_one().addBoth(stop_reactor)
-    process.start(stop_after_crawl=False)
+    try:
+        process.start(stop_after_crawl=False)
+    finally:
+        workers.stop_early()  # a first crawl that did not start leaves its workers unclaimed
     return [
         CrawlResult(
             spider=job[0],

@@ -323,7 +323,9 @@ TITLE_WORDS = tuple(_words(title) for title in BLOCK_TITLES)
 CAPTCHA_FORM_CUES = ("captcha", "nc_1_wrapper")  # in every selector of CAPTCHA_FORMS
 # The cues as bytes: most pages are screened out on their raw bytes, before any decoding or Unicode lower-casing
 # (two thirds of what the check cost on a listing page).
-CUE_BYTES = tuple(cue.encode("ascii") for cue in CUES)
+CUE_BYTES = tuple((cue, cue.encode("ascii")) for cue in CUES)
+# The address markers' cues: a page holds a marker only if it holds one of these.
+URL_CUES = frozenset(cue for cue in CUES if any(cue in marker for marker in BLOCK_URLS))
 
 
 @functools.lru_cache(maxsize=64)
@@ -339,12 +341,15 @@ def writes_ascii_as_is(encoding: str) -> bool:
         return False
 
 
-def may_hold_cue(response) -> bool:
-    """False when no cue can be in the page's text: cheap, on its bytes, for the encodings where that says it."""
-    if not writes_ascii_as_is(response.encoding):
-        return True
-    body = response.body.lower()
-    return any(cue in body for cue in CUE_BYTES)
+def cues_in(response) -> frozenset[str]:
+    """The cues the page may hold: cheap, on its bytes, for the encodings where that says it (then a cue found may
+    still be a false one, in a multi-byte character: each check below looks for its words in the decoded text);
+    else those in its lower-cased text."""
+    if writes_ascii_as_is(response.encoding):
+        body = response.body.lower()
+        return frozenset(cue for cue, cue_bytes in CUE_BYTES if cue_bytes in body)
+    page = response.text.lower()
+    return frozenset(cue for cue in CUES if cue in page)
 
 
 def blocked_reason(response) -> str | None:
@@ -355,27 +360,29 @@ def blocked_reason(response) -> str | None:
     for marker in BLOCK_URLS:
         if marker in url:
             return f"challenge address {marker}"
-    if not may_hold_cue(response):
+    present = cues_in(response)
+    if not present:
         return None
     page = response.text.lower()
-    if not any(cue in page for cue in CUES):
-        return None
+    # Only the markers whose cue (their longest word) the page holds can be in it: a page with a common cue word
+    # ("security", in many car listings) is searched for one or two markers, not every one.
     # Each selector below runs only when what it looks for is in the page at all (a cue word is common).
-    if any(marker in page for marker in BLOCK_URLS):
+    if present & URL_CUES and any(marker in page for marker in BLOCK_URLS):
         forms = " ".join(response.css("form::attr(action)").getall()).lower()
         for marker in BLOCK_URLS:
             if marker in forms:
                 return f"challenge address {marker}"
-    if any(cue in page for cue in CAPTCHA_FORM_CUES) and response.css(CAPTCHA_FORMS):
+    if any(cue in present and cue in page for cue in CAPTCHA_FORM_CUES) and response.css(CAPTCHA_FORMS):
         return "captcha form"
-    if "_____tmd_____/punish" in response.text[:20000]:  # AliExpress sends its slider via a script redirect
+    # AliExpress sends its slider via a script redirect.
+    if "_____tmd_____" in present and "_____tmd_____/punish" in response.text[:20000]:
         return "challenge address _____tmd_____"
-    if any(all(word in page for word in words) for words in TITLE_WORDS):
+    if any(all(word in page for word in words) for words in TITLE_WORDS if words[0] in present):
         title = clean(" ".join(response.css("title::text").getall())).lower()
         for marker in BLOCK_TITLES:
             if marker in title:
                 return f"page title {title!r}"
-    if not any(all(word in page for word in words) for words in PHRASE_WORDS):
+    if not any(all(word in page for word in words) for words in PHRASE_WORDS if words[0] in present):
         return None
     visible = " ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall())
     visible = clean(visible).lower()

@@ -219,3 +219,28 @@ def test_no_cue_in_lower_cased_text_can_hide_from_the_bytes_first_look():
     makes_ascii = {c: c.lower() for c in map(chr, range(0x80, 0x110000)) if any(ord(x) < 0x80 for x in c.lower())}
     assert makes_ascii == {"\u0130": "i\u0307", "\u212a": "k"}
     assert not any("k" in cue or cue.endswith("i") for cue in CUES)
+
+
+def marker_pages():
+    from spiders.parsing import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS
+
+    for title in BLOCK_TITLES:
+        yield f"<html><head><title>{title.title()}</title></head><body><p>A car alarm.</p></body></html>", "page title"
+    for phrase in BLOCK_PHRASES:
+        yield f"<html><body><p>{phrase.upper()}</p></body></html>", "page says"
+    for address in BLOCK_URLS:
+        yield f"<html><body><form action='{address.upper()}?x=1'><p>Continue</p></form></body></html>", "challenge"
+
+
+@pytest.mark.parametrize("page, reason", list(marker_pages()))
+def test_every_marker_is_found_when_only_the_markers_of_the_cues_a_page_holds_are_looked_for(page, reason):
+    # Besides its marker, the page holds a cue word of other markers ("security", as car listings do): each marker
+    # is looked for only on a page that holds its own cue, and none may be missed for that.
+    page = page.replace("<body>", "<body><p>Vehicle security, keyless entry</p>")
+    response = HtmlResponse(url="https://x.example/", body=page.encode(), encoding="utf-8")
+    assert (blocked_reason(response) or "").startswith(reason), page
+
+
+def test_a_page_holding_a_cue_word_but_no_marker_is_no_robot_check():
+    page = "<html><head><title>Car security system</title></head><body><p>Request a quote, verify fit.</p></body>"
+    assert blocked_reason(HtmlResponse(url="https://x.example/", body=page.encode(), encoding="utf-8")) is None

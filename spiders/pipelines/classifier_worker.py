@@ -27,6 +27,11 @@ def start(watchlist_path, reader: tuple[str, dict] | None = None) -> ProcessPool
     return workers.start(PROCESS_NAME, _load, str(watchlist_path), reader)
 
 
+def start_early(watchlist_path, reader: tuple[str, dict] | None = None) -> None:
+    """Start the process `start` will ask for with the same arguments now, before the crawl opens."""
+    workers.start_early(PROCESS_NAME, _load, str(watchlist_path), reader)
+
+
 def _load(path: str, reader: tuple[str, dict] | None = None) -> None:
     global _watchlist, _reader
     _watchlist = load_watchlist(path)

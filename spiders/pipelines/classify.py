@@ -16,11 +16,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer
 
 from classifier import shared_watchlist
-from spiders.pipelines import classifier_worker, workers
+from spiders.pipelines import classifier_worker, outcomes, workers
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +41,7 @@ class ClassifyPipeline:
         self.batch_size = max(1, batch_size)
         self.crawler = crawler
         self.worker: ProcessPoolExecutor | None = None
-        self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, Deferred) for the next batch
+        self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, outcome awaited) for the next batch
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -71,15 +69,20 @@ class ClassifyPipeline:
         """The crawl's spider: it reads the pages it left unread when the worker cannot, and counts what was read."""
         return self.crawler.spider if self.crawler is not None else None
 
+    @classmethod
+    def start_workers_early(cls, settings, spider_class, arguments: dict) -> None:
+        """The classifier's process this pipeline will ask for, started before the crawl opens (workers.py)."""
+        if settings.getbool("KEYWATCH_CLASSIFY_WORKER"):
+            reader = reader_of(settings.getbool("KEYWATCH_READ_IN_WORKER"), spider_class, arguments)
+            classifier_worker.start_early(settings.get("KEYWATCH_WATCHLIST"), reader)
+
     def open_spider(self):
         if not self.in_worker or workers.running_reactor() is None:
             return
         spider = self.spider
-        reader = None
-        if self.read_in_worker and getattr(spider, "complete_pages", False):
-            reader = (f"{type(spider).__module__}.{type(spider).__qualname__}", spider.arguments)
+        reader = reader_of(self.read_in_worker, type(spider), spider.arguments)
         self.worker = classifier_worker.start(self.watchlist_path, reader)
-        self.worker.submit(int)  # start it now: loading the watchlist overlaps the crawl's first requests
+        self.worker.submit(int)  # start it now (if not started early): its loading overlaps the first requests
         if reader is not None:
             spider.reads_elsewhere = True
 
@@ -108,9 +111,9 @@ class ClassifyPipeline:
         return classifier_worker.read_and_classify(tasks, self.watchlist, self.spider)
 
     async def classified_in_worker(self, adapter, task):
-        done: defer.Deferred = defer.Deferred()
+        done = outcomes.awaited()
         self.waiting.add((task, done), self.batch_size)
-        self.finish(adapter, await maybe_deferred_to_future(done))
+        self.finish(adapter, await done)
         return adapter.item
 
     def send_batch(self) -> None:
@@ -128,14 +131,14 @@ class ClassifyPipeline:
     def release(self, future: Future, batch) -> None:
         """Hand each listing of a batch its outcome (in the reactor's thread, where Scrapy runs)."""
         try:
-            outcomes = future.result()
+            results = future.result()
         except Exception as error:  # noqa: BLE001 - the worker died: this crawl reads and classifies in its own
             if self.worker is not None:
                 logger.error("the classifier's process has died; classifying in the crawl's own (%s)", error)
                 self.stop_worker(wait=False)
-            outcomes = self.read_and_classify([task for task, _ in batch])
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
-            done.callback(outcome)
+            results = self.read_and_classify([task for task, _ in batch])
+        for (_, done), result in zip(batch, results, strict=True):
+            outcomes.settle(done, result)
 
     def finish(self, adapter, outcome) -> None:
         """The item's fields, if its page was read for it, and its classification."""
@@ -156,6 +159,14 @@ class ClassifyPipeline:
             return
         # the classifier version names the model and its training set too (chained with the rest)
         adapter["classification"] = outcome
+
+
+def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str, dict] | None:
+    """What the classifier's process reads a crawl's item pages with (its spider's class, by import path, and
+    arguments), or None when the crawl's own process reads them."""
+    if read_in_worker and getattr(spider_class, "complete_pages", False):
+        return f"{spider_class.__module__}.{spider_class.__qualname__}", arguments
+    return None
 
 
 def task_of(adapter) -> tuple:

@@ -21,15 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer
-from twisted.python.failure import Failure
 
 import db
 from common import VERSION
 from spiders.counting import Counts
 from spiders.monitors import accounting
-from spiders.pipelines import store_writer, workers
+from spiders.pipelines import outcomes, store_writer, workers
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ class StorePipeline:
         self.store = None
         self.run_id = None
         self.group_size = max(1, group_size)
-        self.group = workers.OpenGroup(group_seconds, self.commit_group)  # (record, Deferred) awaiting their commit
+        self.group = workers.OpenGroup(group_seconds, self.commit_group)  # (record, outcome awaited) to commit
         # One process writes the groups, in order (spiders/pipelines/store_writer.py), so a commit overlaps the
         # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
         self.writer: ProcessPoolExecutor | None = None
@@ -62,12 +59,17 @@ class StorePipeline:
         crawler.signals.connect(pipeline.not_stored, signal=signals.item_dropped)
         return pipeline
 
+    @classmethod
+    def start_workers_early(cls, settings, spider_class, arguments: dict) -> None:
+        """The writer process this pipeline will ask for, started before the crawl opens (workers.py)."""
+        store_writer.start_early(settings.get("KEYWATCH_DB"))
+
     def open_spider(self):
         spider = self.crawler.spider
         # The run's own record; the writer process has a connection of its own for the captures.
         self.store = db.connect(self.db_path)
         self.writer = store_writer.start(self.db_path)
-        self.writer.submit(int)  # start it now: its imports overlap the crawl's first requests
+        self.writer.submit(int)  # start it now (if not started early): its imports overlap the first requests
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
@@ -91,11 +93,10 @@ class StorePipeline:
 
     async def process_item(self, item):
         record = self.record_of(item)
-        committed: defer.Deferred = defer.Deferred()
+        committed = outcomes.awaited()
         self.group.add((record, committed), self.group_size)
-        reactor = workers.running_reactor()
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
-        await (committed if reactor is None else maybe_deferred_to_future(committed))
+        await committed
         self.count_stored(record)
         return item
 
@@ -123,14 +124,14 @@ class StorePipeline:
         self.writing.remove(entry)
         group = entry[1]
         try:
-            outcomes = future.result()
+            results = future.result()
         except Exception as error:  # noqa: BLE001 - the commit failed, or the writer died: no item of it is stored
-            outcomes = [error] * len(group)
-        for (_, committed), outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                committed.errback(Failure(outcome))
+            results = [error] * len(group)
+        for (_, committed), result in zip(group, results, strict=True):
+            if isinstance(result, Exception):
+                outcomes.fail(committed, result)
             else:
-                committed.callback(outcome)
+                outcomes.settle(committed, result)
 
     def wait_for_writes(self) -> None:
         """Commit the open group and wait for every group the writer holds, releasing their items."""

@@ -19,6 +19,11 @@ def start(db_path) -> ProcessPoolExecutor:
     return workers.start(PROCESS_NAME, _open_store, str(db_path))
 
 
+def start_early(db_path) -> None:
+    """Start the process `start` will ask for with the same path now, before the crawl opens."""
+    workers.start_early(PROCESS_NAME, _open_store, str(db_path))
+
+
 def save_group(records: list[dict], run_id: int) -> list:
     """db.save_captures in the writer: per record its capture id, or what refused it."""
     import db

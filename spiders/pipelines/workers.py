@@ -15,9 +15,51 @@ from concurrent.futures import ProcessPoolExecutor
 YOUNG_COLLECTION = 20_000
 
 
+# Workers started before their crawl opened (`start_early`), each waiting for the `start` that asks for it:
+# [(name, initializer, initargs, executor)].
+_early: list[tuple] = []
+
+
 def start(name: str, initializer, *initargs) -> ProcessPoolExecutor:
     """One worker process named `name` (what `top` and bench/crawl.py show) that runs `initializer(*initargs)`
-    first (in it, after `die_with_parent`)."""
+    first (in it, after `die_with_parent`): the one `start_early` started with the same arguments, if any."""
+    for entry in _early:
+        if entry[:3] == (name, initializer, initargs):
+            _early.remove(entry)
+            return entry[3]
+    return _spawn(name, initializer, *initargs)
+
+
+def start_early(name: str, initializer, *initargs) -> None:
+    """Start now the worker a crawl's `start` will ask for once its spider opens. A worker's start-up (Python, its
+    imports, the classifier's watchlist and model: 1-2 s of CPU) then overlaps the crawl's own (Scrapy, the spider,
+    the engine) instead of competing with the crawl's first pages. Unclaimed ones: `stop_early`."""
+    if any(entry[:3] == (name, initializer, initargs) for entry in _early):
+        return
+    executor = _spawn(name, initializer, *initargs)
+    executor.submit(int)  # the pool spawns its process on the first task
+    _early.append((name, initializer, initargs, executor))
+
+
+def stop_early() -> None:
+    """Stop the workers started early that no crawl asked for (a crawl that did not start, other settings)."""
+    while _early:
+        _early.pop()[3].shutdown(wait=False, cancel_futures=True)
+
+
+def start_early_for(crawler, arguments: dict) -> None:
+    """Start the workers the item pipelines of `crawler` will ask for when it crawls with `arguments` (each pipeline
+    class with a `start_workers_early(settings, spider class, arguments)` says which)."""
+    from scrapy.utils.conf import build_component_list
+    from scrapy.utils.misc import load_object
+
+    for path in build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")):
+        pipeline = load_object(path)
+        if hasattr(pipeline, "start_workers_early"):
+            pipeline.start_workers_early(crawler.settings, crawler.spidercls, arguments)
+
+
+def _spawn(name: str, initializer, *initargs) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
         max_workers=1, mp_context=context, initializer=_initialise, initargs=(name, initializer, *initargs)
