@@ -6,7 +6,7 @@ on; phase 9 (written_m, written_n, 2026-12-02), scored once with model 7 and the
 trained on since model 10; phase 12 (written_w, written_x), model 10's never-tuned split, scored once with it; and the
 training sets written_g_train, written_h_train, written_q_train, written_r_train, written_u_train and
 written_v_train, and written_y_train (bn ur he) and written_z_train (th fa ko), written for model 10 (2026-12-02:
-the languages the model knew least)."""
+the languages the model knew least), and written_ad_train (key-trade shop titles and their near misses)."""
 
 import json
 from pathlib import Path
@@ -47,6 +47,7 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_v_train.jsonl",
         "written_y_train.jsonl",
         "written_z_train.jsonl",
+        "written_ad_train.jsonl",
     ],
 )
 def test_each_written_or_collected_corpus_follows_the_data_spec(name):
