@@ -50,6 +50,7 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_z_train.jsonl",
         "written_ad_train.jsonl",
         "written_aa.jsonl",
+        "written_ac_train.jsonl",
     ],
 )
 def test_each_written_or_collected_corpus_follows_the_data_spec(name):
