@@ -55,7 +55,7 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     trained = [f["path"] for f in data["training_set"]["files"]]
     # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
-    # never trained on; phase 13 (written_aa, written_ab) is model 11's never-tuned split, in no list.
+    # never trained on; phase 13 (written_aa, written_ab) is model 12's never-tuned split, in no list.
     # Phases 4 to 8, 10 and 11 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
     # real_titles_5, written_k, written_l, written_o, written_p, written_s, written_t) were scored in aggregate
     # first, then joined the training set (phase 11 with model 10, phase 12 with model 11).
@@ -376,18 +376,19 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
     writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
-    what model 11 as shipped measures (16,234 listings: P 0.9771, R 0.9307, category 0.9817, obfuscated 0.9061,
-    description-only 0.9402; model 10 on its 15,284: 0.9747 / 0.9280). Model 9 read 0.9698 / 0.9424 on its 13,383:
-    the sets added since are in the languages the k-fold knew least (docs/classifier.md, Model 10, Model 11). Issue 11's
+    what model 12 as shipped measures (17,187 listings: P 0.9756, R 0.9264, category 0.9812, obfuscated 0.9003,
+    description-only 0.9360; model 11 on its 16,234: 0.9771 / 0.9307). Model 9 read 0.9698 / 0.9424 on its 13,383:
+    the sets added since are in the languages the k-fold knew least, and key-trade shop titles (docs/classifier.md,
+    Model 10, Model 11 and 12). Issue 11's
     recall and obfuscated targets are NOT met under these folds (the next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.976 and combined["recall"] >= 0.930
-    assert combined["category"] >= 0.981 and combined["obfuscated_recall"] >= 0.905
-    assert combined["description_only_recall"] >= 0.939
+    assert combined["precision"] >= 0.975 and combined["recall"] >= 0.925
+    assert combined["category"] >= 0.980 and combined["obfuscated_recall"] >= 0.899
+    assert combined["description_only_recall"] >= 0.935
 
 
 @pytest.mark.xfail(
-    strict=True, reason="model 11, k-fold by writer: P 0.9771 R 0.9307 obfuscated 0.9061 (README, Limits)"
+    strict=True, reason="model 12, k-fold by writer: P 0.9756 R 0.9264 obfuscated 0.9003 (README, Limits)"
 )
 def test_kfold_by_writer_meets_issue_11s_targets():
     model = json.loads(model_path_for(WATCHLIST).read_text())
@@ -400,8 +401,8 @@ def test_kfold_by_writer_meets_issue_11s_targets():
 
 def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
     """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
-    (model 11: P 0.9926, R 0.9817, category 0.9963, description-only 0.9825, obfuscated 0.9748; model 10: 0.9890,
-    0.9835). A gate against a model or threshold change that loses it; the fair figure is phase 13's."""
+    (model 12: P 0.9908, R 0.9817, category 0.9944, description-only 0.9781, obfuscated 0.9811; model 11: 0.9926,
+    0.9817). A gate against a model or threshold change that loses it; the fair figure is phase 13's."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
     assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
