@@ -50,6 +50,7 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_z_train.jsonl",
         "written_ad_train.jsonl",
         "written_aa.jsonl",
+        "written_ab.jsonl",
         "written_ac_train.jsonl",
     ],
 )
