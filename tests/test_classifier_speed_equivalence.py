@@ -26,6 +26,7 @@ from classifier.normalise import (
     stem,
     tokens,
 )
+from tests.support.corpora import readable_corpora
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,7 @@ HOSTILE = [
 
 def corpus_texts(limit: int) -> list[tuple[str, str]]:
     rows = []
-    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+    for path in readable_corpora():
         lines = path.read_text(encoding="utf-8").splitlines()
         rows += [json.loads(line) for line in lines[:limit] if line.strip()]
     return [(r.get("title") or "", r.get("description") or "") for r in rows]
