@@ -14,6 +14,7 @@ similarity as its score.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
 from operator import itemgetter
@@ -111,6 +112,9 @@ class WordSpans:
         if not 0 <= k < len(self):
             raise IndexError(k)
         return Span(self._bounds[2 * k], self._bounds[2 * k + 1])
+
+    def __iter__(self) -> Iterator[Span]:  # compiled (setup.py), a class does not iterate by __getitem__ alone
+        return map(self.__getitem__, range(len(self)))
 
 
 class Matcher:
