@@ -24,26 +24,23 @@ ROWS_PER_CORPUS = 80
 
 compiled_only = pytest.mark.skipif(not EXTENSIONS, reason="the classifier is not compiled (make install)")
 
-# Classifies listings given as JSON on stdin and prints each to_dict() as JSON; with "pure", the .py files
-# are imported before extensions, as in an install without a compiler.
+# Classifies listings given as JSON on stdin and prints each to_dict() as JSON; with "pure", from the Python source,
+# as an install without a compiler runs it.
 CLASSIFY = """
 import json, sys
-from importlib import machinery
-if sys.argv[1] == "pure":
-    loaders = [(machinery.SourceFileLoader, machinery.SOURCE_SUFFIXES),
-               (machinery.ExtensionFileLoader, machinery.EXTENSION_SUFFIXES)]
-    sys.path_hooks.insert(0, machinery.FileFinder.path_hook(*loaders))
-    sys.path_importer_cache.clear()
-import classifier.match
-from classifier import classify, load_watchlist
-from classifier.classify import classify_many
-wl = load_watchlist(sys.argv[2])
-listings = [tuple(pair) for pair in json.load(sys.stdin)]
-print(classifier.match.__file__)
-for title, description in listings:
-    print(json.dumps(classify(title, description, wl, mode="rules").to_dict(), ensure_ascii=False))
-for result in classify_many(listings, wl):
-    print(json.dumps(result.to_dict(), ensure_ascii=False))
+from contextlib import nullcontext
+from tests.support.compiled import source_classifier
+with source_classifier() if sys.argv[1] == "pure" else nullcontext():
+    import classifier.match
+    from classifier import classify, load_watchlist
+    from classifier.classify import classify_many
+    wl = load_watchlist(sys.argv[2])
+    listings = [tuple(pair) for pair in json.load(sys.stdin)]
+    print(classifier.match.__file__)
+    for title, description in listings:
+        print(json.dumps(classify(title, description, wl, mode="rules").to_dict(), ensure_ascii=False))
+    for result in classify_many(listings, wl):
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
 """
 
 
