@@ -234,13 +234,12 @@ class Model:
             values = self.idf[idx] * np.asarray(new.counts, dtype=float)
             sizes = np.asarray(new.sizes, dtype=np.intp)
             starts = np.cumsum(sizes) - sizes  # each row's first n-gram (every row has one or more)
-            shares = np.add.reduceat(values[:, None] * self.w[idx], starts, axis=0)
-            lengths = np.add.reduceat(values * values, starts)
             rows, blocks = np.asarray(new.gram_rows), np.asarray(new.blocks)
-            for block in (CHAR_BLOCK, RAW_BLOCK):
-                at = np.flatnonzero(blocks == block)
-                self._rows[rows[at], block * k : (block + 1) * k] = shares[at]
-                self._rows[rows[at], 3 * k + block] = lengths[at]
+            # each row's shares go to its block's columns, its squared length to its block's
+            self._rows[rows[:, None], blocks[:, None] * k + np.arange(k)] = np.add.reduceat(
+                values[:, None] * self.w[idx], starts, axis=0
+            )
+            self._rows[rows, 3 * k + blocks] = np.add.reduceat(values * values, starts)
         self._new = _NewRows(stop)
 
     def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
