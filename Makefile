@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-# Re-installs whenever pyproject.toml changes; editable so scrapy.cfg and watchlist.yaml stay at the root.
-$(STAMP): pyproject.toml
+# Re-installs whenever pyproject.toml or setup.py changes, or a classifier module: setup.py compiles some of them
+# (mypyc), and Python would run an extension built from an older source. Editable so scrapy.cfg and watchlist.yaml
+# stay at the root.
+$(STAMP): pyproject.toml setup.py $(wildcard classifier/*.py)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
@@ -59,4 +61,4 @@ bench: install
 	$(PY) bench/networks.py
 
 clean:
-	rm -rf $(VENV) data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
+	rm -rf $(VENV) build classifier/*.so classifier/compiled.json *__mypyc*.so data/*.sqlite* .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -1,9 +1,10 @@
 """Check that a faster classifier gives the same answers: `python bench/classify_golden.py write|check FILE`.
 
-Classifies every listing of tests/data/*.jsonl, 5,000 of bench/classify.py's synthetic listings and
-the same listings disguised (leetspeak, letter spacing, full-width letters, Cyrillic look-alikes,
-emoji, a 150,000-character field) with the rules alone and with the full classifier, and writes
-every `to_dict()` as one JSON line (`write`), or reports the first listings that differ (`check`).
+Classifies every listing of tests/data/*.jsonl but the sealed split (tests/support/corpora.py), 5,000 of
+bench/classify.py's synthetic listings and the same listings disguised (leetspeak, letter spacing, full-width
+letters, Cyrillic look-alikes, emoji, a 150,000-character field) with the rules alone and with the full
+classifier, and writes every `to_dict()` as one JSON line (`write`), or reports the first listings that differ
+(`check`).
 Either way it first checks that classify_many() (batched) gives exactly what classify() gives.
 The rules' matches and spans are evidence shown to reviewers: an optimisation must not move them.
 """
@@ -24,6 +25,7 @@ from classify import synthetic  # noqa: E402
 
 from classifier import classify, load_watchlist  # noqa: E402
 from classifier.classify import classify_many, classify_rules  # noqa: E402
+from tests.support.corpora import readable_corpora  # noqa: E402
 
 FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}
 LOOK_ALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "k": "к", "E": "Е", "A": "А"}
@@ -52,7 +54,7 @@ def disguise(text: str, rng: random.Random) -> str:
 
 def listings() -> list[tuple[str, str]]:
     out = []
-    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+    for path in readable_corpora():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)

@@ -74,13 +74,13 @@ def default_watchlist() -> Watchlist:
 MODES = ("combined", "rules", "model")
 
 
-def classify_rules(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
+def classify_rules(title: str | None, description: str | None, watchlist: Watchlist | None = None) -> Classification:
     """The rules alone (see classifier.rules)."""
     return classify(title, description, watchlist, mode="rules")
 
 
 def classify(
-    title: str, description: str, watchlist: Watchlist | None = None, mode: str = "combined"
+    title: str | None, description: str | None, watchlist: Watchlist | None = None, mode: str = "combined"
 ) -> Classification:
     """Classify one listing. `mode`: "combined" (the default: the rules, and the watchlist's model
     when it has one), "rules" (the rules alone) or "model" (the model's threshold alone, for `eval`)."""
@@ -97,7 +97,7 @@ BATCH_CHARS = 2_000_000
 
 
 def classify_many(
-    listings: Iterable[tuple[str, str]], watchlist: Watchlist | None = None, mode: str = "combined"
+    listings: Iterable[tuple[str | None, str | None]], watchlist: Watchlist | None = None, mode: str = "combined"
 ) -> Iterator[Classification]:
     """Classify (title, description) pairs with one watchlist, yielding the same results as classify()
     on each, in order. The rules weigh each listing; the model scores them a batch at a time
@@ -125,8 +125,8 @@ def classify_many(
         yield from results
 
 
-def _batches(listings: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
-    batch: list[tuple[str, str]] = []
+def _batches(listings: Iterable[tuple[str | None, str | None]]) -> Iterator[list[tuple[str | None, str | None]]]:
+    batch: list[tuple[str | None, str | None]] = []
     chars = 0
     for title, description in listings:
         batch.append((title, description))
@@ -188,7 +188,7 @@ def classifier_version(watchlist: Watchlist | None = None) -> str:
     return f"{__version__}+model.{model.version}.train.{model.training_set}"
 
 
-def naive_classify(title: str, description: str, watchlist: Watchlist | None = None) -> Classification:
+def naive_classify(title: str | None, description: str | None, watchlist: Watchlist | None = None) -> Classification:
     """The baseline to beat: case-insensitive substring search for the same strong terms.
 
     No normalisation, no contexts, exclusions or cues: the category with most terms found wins.

@@ -14,10 +14,11 @@ similarity as its score.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from rapidfuzz import fuzz, process
 
@@ -28,6 +29,11 @@ CACHE_LIMIT = 200_000
 FUZZY_CHOICES = 3
 CATEGORY_KINDS = ("term", "maker", "claim", "device", "target")
 STRONG_KINDS = ("term", "maker", "claim")  # evidence on its own; device and target words only together
+
+Form = tuple[str, float]  # a word as it may be read (its stem, or a watchlist word it may misspell) and the similarity
+# a word's forms, those of them that can start a phrase, and its only form when it has one (else None); typed, so the
+# compiled walk (setup.py) reads them without checking each object's type
+WordInfo = tuple[tuple[Form, ...], tuple[Form, ...], Form | None]
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hashing: entries are built once
@@ -112,6 +118,9 @@ class WordSpans:
             raise IndexError(k)
         return Span(self._bounds[2 * k], self._bounds[2 * k + 1])
 
+    def __iter__(self) -> Iterator[Span]:  # compiled (setup.py), a class does not iterate by __getitem__ alone
+        return map(self.__getitem__, range(len(self)))
+
 
 class Matcher:
     def __init__(self, watchlist):
@@ -172,7 +181,7 @@ class Matcher:
         self.vocab = sorted(vocab)
         self.known = vocab | set(self.index)
         self._fuzzy_cache: dict[str, tuple[tuple[str, float], ...]] = {}
-        self._info_cache: dict[str, tuple] = {}
+        self._info_cache: dict[str, WordInfo] = {}
         self._shortlists: dict[tuple[str, str, int], list[str]] = {}
         self._by_first: dict[str, list[str]] = {}
         self._by_last: dict[str, list[str]] = {}
@@ -210,12 +219,13 @@ class Matcher:
         self._fuzzy_cache[word] = found
         return found
 
-    def _word_info(self, word: str):
+    def _word_info(self, word: str) -> WordInfo:
         """(forms, starters) for a raw word: its stem or the watchlist words it may be a
         misspelling of, and those of them that can start a phrase."""
         info = self._info_cache.get(word)
         if info is None:
             stemmed = stem(word)
+            forms: tuple[Form, ...]
             if len(stemmed) >= self.min_length and stemmed not in self.known and stemmed.isalpha():
                 forms = self.correct(stemmed) or ((stemmed, 100.0),)
             else:
@@ -228,7 +238,16 @@ class Matcher:
         return info
 
     @staticmethod
-    def _walk(info, index, prefixes, found, i, j, joined, score):
+    def _walk(
+        info: list[WordInfo],
+        index: dict[str, list[Entry]],
+        prefixes: set[str],
+        found: dict[tuple[int, int, str], float],
+        i: int,
+        j: int,
+        joined: str,
+        score: float,
+    ) -> None:
         """Join words i..j onwards trying every form of each word (misspelt words have several)."""
         n = len(info)
         stack = [(j, joined, score)]
@@ -267,15 +286,18 @@ class Matcher:
         scan = FieldScan(field, norm, GAPS_AND_WORDS.split(norm.text))
         # each word's possible forms (its stem, or the watchlist words it may be a misspelling
         # of) and those that can start a phrase; cached, as words repeat across listings
-        info = list(map(self._info_cache.get, scan.words))
-        if None in info:
-            info = [x or self._word_info(w) for x, w in zip(info, scan.words)]
+        cached = list(map(self._info_cache.get, scan.words))
+        info = (
+            [x or self._word_info(w) for x, w in zip(cached, scan.words)]
+            if None in cached
+            else cast("list[WordInfo]", cached)
+        )
         found = self._found(info)
         if found:
             self._hits(scan, found)
         return scan
 
-    def _found(self, info: list) -> dict[tuple[int, int, str], float]:
+    def _found(self, info: list[WordInfo]) -> dict[tuple[int, int, str], float]:
         """{(first word, last word, key): score} of every key the words spell, in text order."""
         index, prefixes = self.index, self.prefixes
         n = len(info)
@@ -306,7 +328,7 @@ class Matcher:
                     score = one[1]
         return found
 
-    def _hits(self, scan: FieldScan, found: dict) -> None:
+    def _hits(self, scan: FieldScan, found: dict[tuple[int, int, str], float]) -> None:
         bounds = scan.bounds
         offsets = scan.norm.offsets
         found_words, field, hits = scan.words, scan.field, scan.hits

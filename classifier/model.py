@@ -166,6 +166,7 @@ class Model:
         # n-grams' (a raw word's row has only these), then the squared lengths of the three vectors
         self._rows = np.zeros((_CACHE_LIMIT, 3 * k + 3))
         self._row_pair_word = np.full(_CACHE_LIMIT, -1, dtype=np.int64)  # by row: its number in pair n-grams
+        self._new = _NewRows()
 
     @property
     def info(self) -> dict:
@@ -173,25 +174,25 @@ class Model:
         return {"version": self.version, "training_set": self.training_set, "threshold": self.threshold}
 
     def _word(self, raw: str) -> int:
-        """The cache row of a word; one row per stem, so "key" and "keys" are one feature as in training."""
+        """The cache row of a word; one row per stem, so "key" and "keys" are one feature as in training.
+        Its numbers are computed with the other new rows', in _fill_new_rows."""
         w = stem(raw)
         row = self._stem_rows.get(w)
         if row is None:
             row = len(self._stems)
             grams = Counter(map(self.char_index.get, _padded_ngrams(w)))
             grams.pop(None, None)  # n-grams not in the vocabulary
-            k = len(self.classes)
-            self._rows[row] = 0.0
+            new = self._new
             if grams:
-                idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
-                values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
-                self._rows[row, :k] = values @ self.w[idx]
-                self._rows[row, 3 * k] = values @ values
+                new.add_grams(row, CHAR_BLOCK, grams)
             i = self.index.get("w:" + w)
             if i is not None:
-                self._rows[row, k : 2 * k] = self.idf[i] * self.w[i]
-                self._rows[row, 3 * k + 1] = self.idf[i] ** 2
-            self._row_pair_word[row] = self._pair_word.get(w, -1)
+                new.word_rows.append(row)
+                new.word_ngrams.append(i)
+            pair_word = self._pair_word.get(w)
+            if pair_word is not None:
+                new.pair_rows.append(row)
+                new.pair_words.append(pair_word)
             self._stem_rows[w] = row
             self._stems.append(w)
             self._raw.append(False)
@@ -199,25 +200,47 @@ class Model:
         return row
 
     def _raw_word(self, word: str) -> int:
-        """The cache row of a raw word: its raw n-grams' share of the logits and squared length."""
+        """The cache row of a raw word: its raw n-grams' share of the logits and squared length (_fill_new_rows)."""
         row = self._raw_rows.get(word)
         if row is not None:  # met earlier in the same listing
             return row
         row = len(self._stems)
         grams = Counter(map(self.raw_index.get, _padded_ngrams(word)))
         grams.pop(None, None)
-        k = len(self.classes)
-        self._rows[row] = 0.0
         if grams:
-            idx = np.fromiter(grams, dtype=np.intp, count=len(grams))
-            values = self.idf[idx] * np.fromiter(grams.values(), dtype=float, count=len(grams))
-            self._rows[row, 2 * k : 3 * k] = values @ self.w[idx]
-            self._rows[row, 3 * k + 2] = values @ values
-        self._row_pair_word[row] = -1
+            self._new.add_grams(row, RAW_BLOCK, grams)
         self._raw_rows[word] = row
         self._stems.append(word)
         self._raw.append(True)
         return row
+
+    def _fill_new_rows(self) -> None:
+        """The numbers of the rows made since the last call, in a handful of numpy calls for them all: one word
+        at a time, numpy's own cost per call was most of a new word's (each listing brings a few: prices, SKUs)."""
+        new, k = self._new, len(self.classes)
+        first, stop = new.first_row, len(self._stems)
+        if first == stop:
+            return
+        self._rows[first:stop] = 0.0
+        self._row_pair_word[first:stop] = -1
+        if new.pair_rows:
+            self._row_pair_word[new.pair_rows] = new.pair_words
+        if new.word_rows:
+            i = np.asarray(new.word_ngrams, dtype=np.intp)
+            self._rows[new.word_rows, k : 2 * k] = self.idf[i][:, None] * self.w[i]
+            self._rows[new.word_rows, 3 * k + 1] = self.idf[i] ** 2
+        if new.gram_rows:
+            idx = np.asarray(new.grams, dtype=np.intp)
+            values = self.idf[idx] * np.asarray(new.counts, dtype=float)
+            sizes = np.asarray(new.sizes, dtype=np.intp)
+            starts = np.cumsum(sizes) - sizes  # each row's first n-gram (every row has one or more)
+            rows, blocks = np.asarray(new.gram_rows), np.asarray(new.blocks)
+            # each row's shares go to its block's columns, its squared length to its block's
+            self._rows[rows[:, None], blocks[:, None] * k + np.arange(k)] = np.add.reduceat(
+                values[:, None] * self.w[idx], starts, axis=0
+            )
+            self._rows[rows, 3 * k + blocks] = np.add.reduceat(values * values, starts)
+        self._new = _NewRows(stop)
 
     def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
         """A listing's word rows (one per word, repeats included), the same by field, and its raw words'
@@ -290,6 +313,7 @@ class Model:
         then pairs."""
         if not batch:
             return []
+        self._fill_new_rows()
         n, k, vocabulary = len(batch), len(self.classes), len(self.names)
         if n == 1:  # one listing (classify()): a Counter is quicker than np.unique's overhead
             counted, counted_pairs = Counter(batch[0][0] + batch[0][2]), Counter(self._pair_ngrams_one(batch[0][1]))
@@ -416,6 +440,31 @@ class Model:
 
 
 _NOT_FOUND = repeat(-1)  # dict.get's default, for map()
+CHAR_BLOCK, RAW_BLOCK = 0, 2  # a row's n-gram shares: columns block * k to (block + 1) * k, length at 3 * k + block
+
+
+class _NewRows:
+    """What the rows made since the last _fill_new_rows need: their n-grams and counts, word features and
+    numbers in pair n-grams, as flat lists (rows from first_row on)."""
+
+    def __init__(self, first_row: int = 0):
+        self.first_row = first_row
+        self.gram_rows: list[int] = []  # rows with n-grams in the vocabulary
+        self.blocks: list[int] = []  # by those rows: CHAR_BLOCK or RAW_BLOCK
+        self.sizes: list[int] = []  # by those rows: how many distinct n-grams
+        self.grams: list[int] = []  # the n-grams, row after row
+        self.counts: list[int] = []
+        self.word_rows: list[int] = []  # rows whose word is a word feature
+        self.word_ngrams: list[int] = []
+        self.pair_rows: list[int] = []  # rows whose word is part of a pair n-gram
+        self.pair_words: list[int] = []
+
+    def add_grams(self, row: int, block: int, grams: Counter) -> None:
+        self.gram_rows.append(row)
+        self.blocks.append(block)
+        self.sizes.append(len(grams))
+        self.grams += grams
+        self.counts += grams.values()
 
 
 def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray:

@@ -51,7 +51,9 @@ class Match:
     start: int  # span in the ORIGINAL field text
     end: int
     text: str  # original[start:end]
-    score: float  # 100 = exact; lower = fuzzy (misspelt); negative evidence: minus its weight
+    # 100 = exact; lower = fuzzy (misspelt); negative evidence: minus its weight, an int as the watchlist gives it
+    # (a compiled float field would store -60 as -60.0, changing the stored JSON)
+    score: int | float
     kind: str = "term"  # term | maker | claim | device | target; context | exclusion (negative); ngram (model)
     excluded_by: str | None = None  # why this match is not positive evidence
 
@@ -136,7 +138,7 @@ class _Recorder:
             self.omitted += 1
 
 
-def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
+def weigh(title: str | None, description: str | None, wl: Watchlist) -> RuleResult:
     """The rules' evidence for one listing; see the module docstring."""
     weights = wl.settings["weights"]
     matcher = wl.matcher
@@ -151,7 +153,7 @@ def weigh(title: str, description: str, wl: Watchlist) -> RuleResult:
 
     shifted = result.shifts
 
-    def make(scan: FieldScan, hit: Hit, category: str, score: float, kind: str, reason: str | None) -> Match:
+    def make(scan: FieldScan, hit: Hit, category: str, score: int | float, kind: str, reason: str | None) -> Match:
         start, end = hit.start, hit.end
         text = scan.norm.original[start:end]
         if shifted:

@@ -72,3 +72,11 @@ def test_the_check_names_each_problem(tmp_path):
         f"bad.jsonl: duplicate id {good['id']}",
         f"bad.jsonl: exact repeat {good['title'].strip().casefold()[:60]!r}",
     ]
+
+
+def test_the_sealed_split_is_left_out_of_what_tests_and_benchmarks_read():
+    from tests.support.corpora import SEALED, readable_corpora
+
+    names = {path.name for path in readable_corpora()}
+    assert all((DATA / name).is_file() for name in SEALED)  # the names are right (the files are not opened)
+    assert not names & set(SEALED) and "corpus_dev.jsonl" in names
