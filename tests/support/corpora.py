@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_w.jsonl", "written_x.jsonl")  # phase 12
+# phase 13: model 12's never-tuned split, scored once (2026-12-02 12:57) and trained on by no model; the next
+# never-tuned split replaces it here when it is written
+SEALED = ("written_aa.jsonl", "written_ab.jsonl")
 
 
 def readable_corpora() -> list[Path]:
