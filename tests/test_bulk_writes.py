@@ -41,6 +41,16 @@ def test_reclassify_commits_in_batches_while_another_process_keeps_writing(tmp_p
     for start in range(0, listings, 100):
         db.save_captures(store, items[start : start + 100])
     monkeypatch.setattr(classify_command, "RECLASSIFY_BATCH", 20)  # 20 batches
+    # Scoring a batch takes time, outside any transaction: the writer's chance. Without this pause the compiled
+    # classifier scores 20 listings in a few milliseconds, and the batches' commits follow each other faster than
+    # the writer's busy handler wakes up, so whether it gets in between depended on the machine.
+    scored = classify_command.classify_many
+
+    def slow_scoring(listings, wl):
+        time.sleep(0.03)
+        return scored(listings, wl)
+
+    monkeypatch.setattr(classify_command, "classify_many", slow_scoring)
 
     stop = tmp_path / "stop"
     writer = subprocess.Popen(

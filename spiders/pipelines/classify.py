@@ -80,7 +80,7 @@ class ClassifyPipeline:
         if not self.in_worker or workers.running_reactor() is None:
             return
         spider = self.spider
-        reader = reader_of(self.read_in_worker, type(spider), spider.arguments)
+        reader = reader_of(self.read_in_worker, type(spider), getattr(spider, "arguments", {}))  # any spider
         self.worker = classifier_worker.start(self.watchlist_path, reader)
         self.worker.submit(int)  # start it now (if not started early): its loading overlaps the first requests
         if reader is not None:
