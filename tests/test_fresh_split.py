@@ -7,7 +7,8 @@ trained on since model 10; phase 12 (written_w, written_x), model 10's never-tun
 trained on since model 11; and the training sets written_g_train, written_h_train, written_q_train, written_r_train,
 written_u_train and written_v_train, and written_y_train (bn ur he) and written_z_train (th fa ko), written for
 model 10 (2026-12-02: the languages the model knew least), and written_ad_train (key-trade shop titles and their
-near misses); phase 13 (written_aa, written_ab), model 11's never-tuned split."""
+near misses); phase 13 (written_aa, written_ab), model 12's never-tuned split, scored once with it; phase 14
+(written_ae, written_af), the next never-tuned split; written_ag_train and written_ah_train (weak languages)."""
 
 import json
 from pathlib import Path
@@ -52,6 +53,10 @@ DATA = Path(__file__).resolve().parent / "data"
         "written_aa.jsonl",
         "written_ab.jsonl",
         "written_ac_train.jsonl",
+        "written_ae.jsonl",
+        "written_af.jsonl",
+        "written_ag_train.jsonl",
+        "written_ah_train.jsonl",
     ],
 )
 def test_each_written_or_collected_corpus_follows_the_data_spec(name):

@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# phase 13: model 12's never-tuned split, scored once (2026-12-02 12:57) and trained on by no model; the next
-# never-tuned split replaces it here when it is written
-SEALED = ("written_aa.jsonl", "written_ab.jsonl")
+SEALED = ("written_ae.jsonl", "written_af.jsonl")  # phase 14, written 2026-12-02
 
 
 def readable_corpora() -> list[Path]:
