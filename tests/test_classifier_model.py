@@ -57,15 +57,15 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     trained = [f["path"] for f in data["training_set"]["files"]]
     # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
-    # never trained on; phase 13 (written_aa, written_ab) is model 12's never-tuned split, in no list.
+    # never trained on; phase 14 (written_ae, written_af) is model 13's never-tuned split, in no list.
     # Phases 4 to 8, 10 and 11 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
     # real_titles_5, written_k, written_l, written_o, written_p, written_s, written_t) were scored in aggregate
-    # first, then joined the training set (phase 11 with model 10, phase 12 with model 11).
+    # first, then joined the training set (phase 11 with model 10, phase 12 with model 11, phase 13 with model 13).
     dev = ["tests/data/written_m.jsonl", "tests/data/written_n.jsonl"]
     assert [p.relative_to(ROOT).as_posix() for p in config.threshold_on] == dev
     assert [f["path"] for f in data["threshold_set"]["files"]] == dev
     assert set(data["threshold_set"]["figures"]) == {"rules", "model", "combined"}
-    never_tuned = ("written_aa", "written_ab")  # phase 13
+    never_tuned = ("written_ae", "written_af")  # phase 14
     listed = [p.name for p in config.train + config.threshold_on] + trained + data["threshold_set"]["path"].split(", ")
     assert not [p for p in listed if any(name in p for name in never_tuned)]
     assert not [p for p in config.threshold_on if p.stem in ("written_s", "written_t")]  # phase 11 is training data
@@ -381,19 +381,19 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
     writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
-    what model 12 as shipped measures (17,187 listings: P 0.9756, R 0.9264, category 0.9812, obfuscated 0.9003,
-    description-only 0.9360; model 11 on its 16,234: 0.9771 / 0.9307). Model 9 read 0.9698 / 0.9424 on its 13,383:
+    what model 13 as shipped measures (19,087 listings: P 0.9732, R 0.9359, category 0.9801, obfuscated 0.9140,
+    description-only 0.9457; model 12 on its 17,187: 0.9756 / 0.9264). Model 9 read 0.9698 / 0.9424 on its 13,383:
     the sets added since are in the languages the k-fold knew least, and key-trade shop titles (docs/classifier.md,
     Model 10, Model 11 and 12). Issue 11's
     recall and obfuscated targets are NOT met under these folds (the next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.975 and combined["recall"] >= 0.925
-    assert combined["category"] >= 0.980 and combined["obfuscated_recall"] >= 0.899
-    assert combined["description_only_recall"] >= 0.935
+    assert combined["precision"] >= 0.972 and combined["recall"] >= 0.935
+    assert combined["category"] >= 0.979 and combined["obfuscated_recall"] >= 0.913
+    assert combined["description_only_recall"] >= 0.944
 
 
 @pytest.mark.xfail(
-    strict=True, reason="model 12, k-fold by writer: P 0.9756 R 0.9264 obfuscated 0.9003 (README, Limits)"
+    strict=True, reason="model 13, k-fold by writer: P 0.9732 R 0.9359 obfuscated 0.9140 (README, Limits)"
 )
 def test_kfold_by_writer_meets_issue_11s_targets():
     model = json.loads(model_path_for(WATCHLIST).read_text())
@@ -406,8 +406,8 @@ def test_kfold_by_writer_meets_issue_11s_targets():
 
 def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
     """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
-    (model 12: P 0.9908, R 0.9817, category 0.9944, description-only 0.9781, obfuscated 0.9811; model 11: 0.9926,
-    0.9817). A gate against a model or threshold change that loses it; the fair figure is phase 13's."""
+    (model 13: P 0.9926, R 0.9835, category 0.9963, description-only 0.9781, obfuscated 0.9811; model 12: 0.9908,
+    0.9817). A gate against a model or threshold change that loses it; the fair figure is phase 14's."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
     assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93
