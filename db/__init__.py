@@ -19,7 +19,7 @@ from db.connection import (
 )
 from db.hosts import ForeignHost, declare_hosts
 from db.purge import PurgeResult, purge_dismissed
-from db.queries import captures_to_classify, get_listing, hits, listing_history
+from db.queries import captures_to_classify, get_listing, hits, last_capture_id, listing_history
 from db.rechecks import captured_since_interruption, recheck_targets
 from db.reindex import ReindexResult, reindex
 from db.runs import finish_run, get_run, start_run, stat_total_since
@@ -43,6 +43,7 @@ __all__ = [
     "canonical_json",
     "captured_since_interruption",
     "captures_to_classify",
+    "last_capture_id",
     "chain_head",
     "chain_length",
     "connect",

@@ -91,20 +91,25 @@ def listing_events(store: Database, pk: int) -> list[dict]:
     return events
 
 
-def captures_to_classify(store: Database, after: int = 0, limit: int = -1):
+def captures_to_classify(store: Database, after: int = 0, limit: int = -1, upto: int | None = None):
     """Every capture of a listing page (not attached documents), oldest first, with the text the spider
     extracted and the capture's latest classification (None columns when it was never classified).
 
     `after` and `limit` read them a page at a time (captures with an id above `after`), so that a long job
-    holds no read open between its writes."""
+    holds no read open between its writes; `upto` (a capture id) leaves out captures stored after it."""
     return store.query(
         "SELECT c.id AS capture_id, c.fields, l.marketplace, l.listing_id, l.latest_capture_id = c.id AS is_latest, "
         "k.flagged, k.category, k.watchlist_version, k.classifier_version "
         "FROM captures c JOIN listings l ON l.pk = c.listing_pk "
         "LEFT JOIN classifications k ON k.id = (SELECT max(id) FROM classifications WHERE capture_id = c.id) "
-        "WHERE c.id > ? AND coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id LIMIT ?",
-        [after, limit],
+        "WHERE c.id > ? AND c.id <= ? AND coalesce(c.purpose, '') NOT LIKE 'attachment:%' ORDER BY c.id LIMIT ?",
+        [after, (1 << 63) - 1 if upto is None else upto, limit],
     )
+
+
+def last_capture_id(store: Database) -> int:
+    """The id of the newest capture, 0 in an empty store: where a bulk job that started now stops."""
+    return store.conn.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0]
 
 
 def stored_body(store: Database, sha256: str) -> bytes | None:

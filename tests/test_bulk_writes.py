@@ -70,8 +70,10 @@ def test_reclassify_commits_in_batches_while_another_process_keeps_writing(tmp_p
         stop.touch()
         out, err = writer.communicate(timeout=60)
     assert result.exit_code == 0, result.output
-    # Every capture stored before it started, and those the writer stored meanwhile that it came to.
-    assert int(re.search(r"(\d+) scored", result.output)[1]) >= listings
+    # Every capture stored before it started, and none the writer stored meanwhile: chasing a writer that stores a
+    # capture every few milliseconds, batch after tiny batch, took over a minute before 2026-12-02.
+    scored = int(re.search(r"(\d+) scored", result.output)[1])
+    assert listings < scored < store.execute("SELECT count(*) FROM captures").fetchone()[0]
     assert writer.returncode == 0 and "database is locked" not in err, err[-2000:]
     assert int(out) > 0
 

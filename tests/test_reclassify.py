@@ -121,3 +121,24 @@ def test_reclassify_records_the_model_and_rescores_when_the_model_changes(tmp_pa
     assert "3 scored, 0 skipped" in again.output, again.output
     rows, ok = versions()
     assert rows[6:] == [f"{__version__}+model.{data['version']}.train.{model.training_set}"] * 3 and ok
+
+
+def test_a_run_scores_the_captures_stored_when_it_started_not_those_a_crawl_adds_meanwhile(tmp_path, monkeypatch):
+    from keywatch.commands import classify as classify_command
+
+    path = tmp_path / "s.sqlite"
+    store_with_stale_scores(path)
+    monkeypatch.setattr(classify_command, "RECLASSIFY_BATCH", 1)
+    scored = classify_command.classify_many
+    crawl = db.connect(path)
+
+    def scoring_while_a_crawl_stores(listings, wl):
+        stored = crawl.execute("SELECT count(*) FROM captures").fetchone()[0]
+        if stored < 10:
+            db.save_capture(crawl, make_item(f"new{stored}"))
+        return scored(listings, wl)
+
+    monkeypatch.setattr(classify_command, "classify_many", scoring_while_a_crawl_stores)
+    result = run("--db", path)
+    assert result.exit_code == 0, result.output
+    assert "3 scored" in result.output  # not the crawl's captures, which chasing would have scored (10)

@@ -296,7 +296,7 @@ def watchlist_check(path):
 @click.option("--force", is_flag=True, help="Re-score captures already scored with this watchlist and classifier too.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; record nothing.")
 def reclassify(db_path, watchlist_path, force, dry_run):
-    """Re-score every stored capture with the current watchlist and report what changed.
+    """Re-score every capture stored when it starts with the current watchlist and report what changed.
 
     Each new score is appended as a classification of that capture (recording the watchlist
     version and the classifier's, which names the model and its training set) and chained;
@@ -304,7 +304,9 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     (model included) are skipped unless --force. Captures are scored outside any transaction and
     written in batches of a few hundred, each its own short transaction, so a crawl or the review
     desk writing at the same time never waits long; an interrupted run has recorded whole batches,
-    and running it again continues with the captures not yet re-scored.
+    and running it again continues with the captures not yet re-scored. Captures a crawl stores meanwhile are
+    classified by that crawl, so the run ends with the captures it found (run it again after a crawl that
+    started on an older watchlist).
 
         keywatch reclassify --db data/keywatch.sqlite
     """
@@ -315,8 +317,8 @@ def reclassify(db_path, watchlist_path, force, dry_run):
     counts = {"scored": 0, "skipped": 0, "newly flagged": 0, "no longer flagged": 0, "category changed": 0}
     changes = []
     with read_store(db_path) if dry_run else open_store(db_path) as store:
-        after = 0
-        while batch := list(db.captures_to_classify(store, after=after, limit=RECLASSIFY_BATCH)):
+        after, upto = 0, db.last_capture_id(store)
+        while batch := list(db.captures_to_classify(store, after=after, limit=RECLASSIFY_BATCH, upto=upto)):
             after = batch[-1]["capture_id"]
             to_score = []
             for row in batch:
