@@ -15,6 +15,12 @@ from tests.support.desk import Desk, logged_in, make_desk
 os.environ.setdefault("KEYWATCH_RENDER", "off")
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked starts_first go to the front: xdist hands tests out in this order, and a test of three minutes
+    handed out last would end the run alone on one worker while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
 @pytest.fixture
 def real_fixtures():
     """The real marketplace captures in ../shared/fixtures/real (never copied into this repo)."""

@@ -29,6 +29,7 @@ def run(args, stdin=None):
     return CliRunner().invoke(cli, args, input=stdin)
 
 
+@pytest.mark.starts_first  # about three minutes: the training set, its k-fold and the final fit
 def test_the_committed_model_is_what_the_training_config_rebuilds():
     result = run(["train", "--watchlist", str(WATCHLIST), "--check"])
     assert result.exit_code == 0, result.output
