@@ -8,6 +8,8 @@ Python with rapidfuzz, PyYAML and numpy (scikit-learn only to train the model: c
 no Scrapy, no database. See docs/classifier.md.
 """
 
+# First, before any compiled module: importing it refuses extensions built from an older source.
+from classifier import build_check  # noqa: F401
 from classifier.classify import (
     Classification,
     Match,
