@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_ae.jsonl", "written_af.jsonl", "written_ai.jsonl")  # phase 14: scored once (model 13); phase 15
+SEALED = ("written_ae.jsonl", "written_af.jsonl", "written_ai.jsonl", "written_aj.jsonl")  # phase 14 (scored once by model 13), phase 15
 
 
 def readable_corpora() -> list[Path]:
