@@ -86,7 +86,7 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
             "Keeps reporting when someone jams it.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="model 13 flags it (jammer 0.98; rules 32), as did 12, 11, 10, 9 and 6; models 7 and 8 did not",
+                reason="model 14 flags it (jammer 0.91; rules 32), as did 13 to 9 and 6; models 7 and 8 did not",
             ),
         ),
         pytest.param(
@@ -94,14 +94,7 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
             "Safety padlocks and hasps.",
             marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
         ),
-        pytest.param(
-            "Jammer grime MC t shirt",
-            "Size M.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model 13 flags it: jammer 0.94 against its innocent threshold 0.87 (model 10: 0.90, 0.83)",
-            ),
-        ),
+        ("Jammer grime MC t shirt", "Size M."),  # model 14: 0.66 against its innocent threshold 0.87; 13 flagged it
     ],
 )
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
@@ -153,7 +146,12 @@ def test_a_disguised_title_does_not_hide_the_description(wl):
         "Keylesss repeator kit",
         "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ",
         "keyless-repeater",
-        "KeylessRepeater",  # model 13: 0.35, above the rules' floor 0.3 (rules 100); model 9: 0.29, missed
+        pytest.param(
+            "KeylessRepeater",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 14: 0.18, below the rules' floor 0.3 (rules 100); model 13: 0.35, caught"
+            ),
+        ),
     ],
 )
 def test_obfuscated_titles_are_caught(wl, title):
@@ -212,12 +210,13 @@ def test_a_cue_covers_a_whole_list(wl):
 
 
 def test_a_product_that_stops_every_attack_it_names_is_not_flagged(wl):
-    # model 13: 0.21 device probability; model 11 gave 0.62 and flagged it
+    # model 14: 0.84 device probability, under the innocent threshold 0.87 (13: 0.21; model 11 flagged it at 0.62)
     assert not classify("Car security kit", "Stops relay attacks, code grabbers and signal jammers.", wl).flagged
 
 
-@pytest.mark.xfail(strict=True, reason="model 2 regression (no rule features): see docs/classifier.md Limits")
 def test_one_weak_word_does_not_flag_but_a_device_and_a_target_do(wl):
+    # passes again with model 14 (a strict xfail from model 2 to 13): written_am_train's car adverts taught it that
+    # "keyless entry" alone sells cars (0.20); "Signal amplifier" 0.02; the pair 0.49
     assert not classify("Signal amplifier", "", wl).flagged
     assert not classify("Keyless entry smart key", "", wl).flagged
     pair = classify("Signal amplifier for keyless entry cars", "", wl)
@@ -331,20 +330,14 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        ("Ретранслятор для keyless go", "relay_attack"),  # model 13: 0.72, model 9: 0.64 (model 8: 0.509 < its 0.51)
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 14: 0.61, 13: 0.72 (model 8: 0.509 < its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
-        pytest.param(
-            "Disturbatore di frequenze 433 MHz",
-            "signal_jammer",
-            marks=pytest.mark.xfail(
-                strict=True, reason="model 13: 0.18, below the rules' floor 0.3 (rules 100; model 9: 0.48)"
-            ),
-        ),
+        ("Disturbatore di frequenze 433 MHz", "signal_jammer"),  # model 14: 0.31, just over the rules' floor 0.3
         pytest.param(
             "Ripetitore segnale chiave keyless",
             "relay_attack",
             marks=pytest.mark.xfail(
-                strict=True, reason="model 13: 0.29, below the rules' floor 0.3 (rules 100; model 12: 0.34, caught)"
+                strict=True, reason="model 14: 0.21, below the rules' floor 0.3 (rules 100; model 12: 0.34, caught)"
             ),
         ),
         ("Kit d'ouverture de voiture", "mechanical_entry"),

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# phase 14 (scored once by model 13, joins training with model 14) and phase 15 (model 14's never-tuned split)
-SEALED = ("written_ae.jsonl", "written_af.jsonl", "written_ai.jsonl", "written_aj.jsonl")
+SEALED = ("written_ai.jsonl", "written_aj.jsonl")  # phase 15: model 14's never-tuned split
 
 
 def readable_corpora() -> list[Path]:
