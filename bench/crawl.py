@@ -278,13 +278,14 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     import pickle
     import zlib
 
+    from itemadapter import ItemAdapter
     from scrapy.http import HtmlResponse
 
     import db
     from classifier import classify, load_watchlist
     from spiders.items import ListingItem
     from spiders.parsing import blocked_reason
-    from spiders.pipelines.store import StorePipeline
+    from spiders.pipelines.store import record_of
     from spiders.settings import KEYWATCH_STORE_GROUP_SIZE as GROUP_SIZE
     from spiders.spiders.demo_market import DemoMarketSpider
 
@@ -353,8 +354,7 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     for it, result in zip(items, results):
         it.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
     pages = [(it, None) for it in items]
-    pipeline = StorePipeline(None, None)
-    records = timed("crawl: item -> record (no body copy)", lambda it, _: pipeline.record_of(it))
+    records = timed("crawl: item -> record (no body copy)", lambda it, _: record_of(ItemAdapter(it)))
     pages = [(record, None) for record in records]
     timed("crawl: pickle the record for the writer", lambda record, _: pickle.dumps(record))
     target = db.connect(workdir / "stages.sqlite")
