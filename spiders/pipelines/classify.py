@@ -218,8 +218,10 @@ def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str,
 
 def store_comes_next(crawler, pipeline) -> bool:
     """Whether the store pipeline follows `pipeline` in this crawl, no other (rendering, photos) between them."""
-    engine = getattr(crawler, "engine", None)
-    chain = list(engine.scraper.itemproc.middlewares) if engine is not None else []
+    try:
+        chain = list(crawler.engine.scraper.itemproc.middlewares)
+    except (AttributeError, RuntimeError):  # no engine: not crawling (a test driving process_item)
+        return False
     here = next((i for i, other in enumerate(chain) if other is pipeline), None)
     return here is not None and here + 1 < len(chain) and isinstance(chain[here + 1], StorePipeline)
 
