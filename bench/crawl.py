@@ -9,7 +9,8 @@ and item page twice, each crawl in its own process:
   bare  a Scrapy spider that follows the same links and keeps nothing (same settings, no item pipelines).
 Prints pages/s for both (responses / Scrapy's elapsed time from spider open to close), their ratio (target:
 full >= 80% of bare), each crawl's peak memory (max RSS from os.wait4) and where the CPU went: the crawl
-process, its child processes (the full crawl's classifier and store writer, in all and while the spider was open:
+process, its child processes (the full crawl's classifier, which also stores when rendering and photos are off as
+here, and the store writer when one runs; in all and while the spider was open:
 they start before it opens) and the demo server (threads of this process). Then the CPU cost per item page of each
 step, timed alone. Results also go to bench/out/crawl.json. --profile re-runs the full crawl under cProfile (the
 crawl process only) and prints where its time goes. bench/crawl_sample.py splits the crawl process's CPU per page
@@ -273,18 +274,19 @@ def crawl_full(url: str, workdir: Path, n: int) -> dict:
 def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, float]:
     """CPU milliseconds per item page of each step the full pipeline adds to a bare download, timed one by one
     in this process over pages the full crawl captured (the same work, without Scrapy around it). Each name
-    says which process does the step in a crawl: the crawl's own, its classifier's (which scores batches of up to
-    16 with classify_many: cheaper per listing than the per-call figure here) or the store writer's."""
+    says which process does the step in a crawl: the crawl's own or its classifier's (which scores batches with
+    classify_many, cheaper per listing than the per-call figure here, and stores them: rendering and photos off)."""
     import pickle
     import zlib
 
+    from itemadapter import ItemAdapter
     from scrapy.http import HtmlResponse
 
     import db
     from classifier import classify, load_watchlist
     from spiders.items import ListingItem
     from spiders.parsing import blocked_reason
-    from spiders.pipelines.store import StorePipeline
+    from spiders.pipelines.store import record_of
     from spiders.settings import KEYWATCH_STORE_GROUP_SIZE as GROUP_SIZE
     from spiders.spiders.demo_market import DemoMarketSpider
 
@@ -353,17 +355,16 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     for it, result in zip(items, results):
         it.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
     pages = [(it, None) for it in items]
-    pipeline = StorePipeline(None, None)
-    records = timed("crawl: item -> record (no body copy)", lambda it, _: pipeline.record_of(it))
+    records = timed("crawl: item -> record (no body copy)", lambda it, _: record_of(ItemAdapter(it)))
     pages = [(record, None) for record in records]
-    timed("crawl: pickle the record for the writer", lambda record, _: pickle.dumps(record))
+    timed("crawl: pickle the record for the classifier", lambda record, _: pickle.dumps(record))
     target = db.connect(workdir / "stages.sqlite")
     run_id = db.start_run(target, spider="stages")
     group = max(1, GROUP_SIZE)
     started = time.process_time()
     for start in range(0, len(records), group):
         db.save_captures(target, records[start : start + group], run_id=run_id)
-    costs[f"writer: db.save_captures (groups of {group})"] = round(
+    costs[f"classifier: db.save_captures (groups of {group})"] = round(
         (time.process_time() - started) * 1000 / len(records), 3
     )
     target.close()

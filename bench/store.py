@@ -233,18 +233,18 @@ def file_size(path):
 def demo_records(n: int) -> tuple[list[dict], dict]:
     """`n` records as the crawl's store pipeline hands them to its writer, from the demo marketplace's item pages
     (rendered without a server, parsed and classified as the crawl does), and the hosts its run declares."""
+    from itemadapter import ItemAdapter
     from scrapy.http import HtmlResponse
 
     from classifier import classify, load_watchlist
     from demo_market import DemoMarket
     from spiders.items import ListingItem
-    from spiders.pipelines.store import StorePipeline
+    from spiders.pipelines.store import record_of
     from spiders.spiders.demo_market import DemoMarketSpider
 
     base = "http://127.0.0.1:8999"
     spider = DemoMarketSpider(base_url=base)
     watchlist = load_watchlist(Path(__file__).resolve().parents[1] / "watchlist.yaml")
-    pipeline = StorePipeline(None, None)
     market = DemoMarket(scale=n // 160 + 1)
     records = []
     for i, row in enumerate(market.listings[:n]):
@@ -275,7 +275,7 @@ def demo_records(n: int) -> tuple[list[dict], dict]:
             screen_score=1.0,
         )
         item.classification = {**result.to_dict(), "watchlist_version": watchlist.version}
-        records.append(pipeline.record_of(item))
+        records.append(record_of(ItemAdapter(item)))
     return records, {"spider": spider.name, "hosts": spider.marketplace_hosts()}
 
 

@@ -22,7 +22,7 @@ from db.purge import PurgeResult, purge_dismissed
 from db.queries import captures_to_classify, get_listing, hits, last_capture_id, listing_history
 from db.rechecks import captured_since_interruption, recheck_targets
 from db.reindex import ReindexResult, reindex
-from db.runs import finish_run, get_run, start_run, stat_total_since
+from db.runs import captures_of_run, finish_run, get_run, start_run, stat_total_since
 from db.schema import protect
 from db.status import record_status
 from db.verify_result import VerifyResult
@@ -42,6 +42,7 @@ __all__ = [
     "append_chain",
     "canonical_json",
     "captured_since_interruption",
+    "captures_of_run",
     "captures_to_classify",
     "last_capture_id",
     "chain_head",

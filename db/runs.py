@@ -54,3 +54,10 @@ def stat_total_since(store, spider: str, stat: str, since: str) -> int:
         except (ValueError, TypeError, AttributeError):  # stats that are not a JSON object of numbers
             continue
     return total
+
+
+def captures_of_run(store, run_id: int) -> dict[tuple[str, str], int]:
+    """The captures a run has committed, by (URL, SHA-256 of the body): which pages of a group whose writer died
+    mid-way did commit (spiders/pipelines/classify.py)."""
+    rows = store.query("SELECT id, url, sha256 FROM captures WHERE run_id = ?", [run_id])
+    return {(row["url"], row["sha256"]): row["id"] for row in rows}

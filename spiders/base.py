@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from classifier import classify, shared_watchlist
 from spiders.counting import Counts
 from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
-from spiders.items import ListingItem
+from spiders.items import LISTING_FIELDS, ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 from spiders.overhead import forget_tree
 from spiders.parsing import BlockedPage, blocked_reason
@@ -36,9 +36,6 @@ ENDED_MARKERS = (
     "this ad has expired",
     "this ad is no longer available",
 )
-
-# What a listing says, as an item holds it (besides its identity).
-LISTING_FIELDS = ("title", "description", "price", "currency", "seller", "condition", "extra")
 
 
 def capture_of(response: Response) -> dict[str, Any]:
@@ -316,14 +313,6 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
             "response_class": type(response),
         }
         return item
-
-    def took_reading(self, adapter: ItemAdapter, fields: dict[str, Any]) -> None:
-        """An unread item's listing fields filled in from its reading (done elsewhere, `read_fetched`), counted."""
-        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
-            if fields.get(name) is not None:
-                adapter[name] = fields[name]
-        adapter["unread"] = None
-        self.count_read(adapter["response_url"], fields)
 
     def count_read(self, url: str, fields: dict[str, Any]) -> None:
         """Counts for an item page read, here or in the classifier's process: one that did not parse is stored all

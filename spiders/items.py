@@ -3,6 +3,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+# What a listing says, as an item holds it (besides its identity).
+LISTING_FIELDS = ("title", "description", "price", "currency", "seller", "condition", "extra")
+# Fields about the item's way through the crawl, never stored as part of its capture.
+NEVER_STORED = ("unread", "capture_id")
+
 
 @dataclass
 class ListingItem:
@@ -41,3 +46,7 @@ class ListingItem:
     # then the listing fields above are what the fetch alone says. What the reading needs besides the capture:
     # the search card, the marketplace, the redirects and the response's class. Never stored.
     unread: dict[str, Any] | None = None
+
+    # The id of the item's capture once the classifier's process has committed it (it stores the items it classifies
+    # when no pipeline comes between classifying and storing: spiders/pipelines/classify.py). Never stored.
+    capture_id: int | None = None

@@ -66,6 +66,10 @@ KEYWATCH_CLASSIFY_BATCH_SECONDS = 0.2
 # That process also reads the item pages of sites whose pages are complete (MarketplaceSpider.complete_pages): the
 # crawl's own process, one thread and what bounds a crawl, then only fetches them. False reads every page there.
 KEYWATCH_READ_IN_WORKER = True
+# And it commits what it classified, in the store's groups below, when no pipeline comes between classifying and
+# storing (rendering and photos off): each page then crosses to another process once, not twice. False: the store
+# pipeline's writer process commits every group.
+KEYWATCH_STORE_IN_CLASSIFIER = True
 
 ITEM_PIPELINES = {
     "spiders.pipelines.classify.ClassifyPipeline": 100,  # score against the watchlist

@@ -1,18 +1,22 @@
-"""The classifier's process killed mid-crawl (it reads and classifies the demo's item pages): the crawl logs it, reads
-and classifies the rest in its own process, and stores the same as a crawl whose worker lived."""
+"""The classifier's process killed mid-crawl (it reads and classifies the demo's item pages, and by default commits
+them too): the crawl logs it, reads and classifies the rest in its own process, counts what the dead process's last
+group did commit, has its own writer store the others, and stores the same as a crawl whose worker lived, each
+listing once, in a store that verifies."""
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from pathlib import Path
+from collections import Counter
 
+import pytest
+
+import db
 from demo_market import DemoMarket
 from spiders.pipelines.classifier_worker import PROCESS_NAME
+from spiders.pipelines.store_writer import PROCESS_NAME as WRITER
 from tests.support.cli import ROOT, demo_crawl_args
+from tests.support.workers import crawl_killing, workers_named
 
 OFF = ["-s", "KEYWATCH_RENDER=off", "-s", "KEYWATCH_PHOTOS=0"]
 
@@ -33,39 +37,33 @@ def run_stats(path) -> dict:
     return {k: v for k, v in stats.items() if k.startswith("keywatch/")}
 
 
-def workers_named(pid: int, name: str) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        for child in (task / "children").read_text().split():
-            try:
-                if Path(f"/proc/{child}/comm").read_text().strip() == name:
-                    found.append(int(child))
-            except OSError:
-                continue
-    return found
+def captures_per_listing(path) -> Counter:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk").fetchall()
+    return Counter(row[0] for row in rows)
 
 
-def test_a_classifier_killed_mid_crawl_leaves_the_crawl_to_read_and_classify_the_rest_alike(tmp_path):
+@pytest.mark.parametrize("stores", [True, False], ids=["classifier stores", "writer stores"])
+def test_a_classifier_killed_mid_crawl_leaves_the_crawl_to_read_and_classify_the_rest_alike(tmp_path, stores):
     killed_path, whole_path = tmp_path / "killed.sqlite", tmp_path / "whole.sqlite"
     with DemoMarket(port=0, scale=4) as market:
         command = [sys.executable, "-m", "keywatch", *demo_crawl_args(market.url, killed_path, *OFF)]
-        # Small batches, so that the worker has handed back some and holds others when it is killed.
-        batches = ["-s", "KEYWATCH_CLASSIFY_BATCH=8", "-s", "LOG_LEVEL=ERROR"]
-        crawl = subprocess.Popen([*command, *batches], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            deadline, killed_at = time.monotonic() + 120, None
-            while killed_at is None and time.monotonic() < deadline and crawl.poll() is None:
-                stats = market.request_log
-                if sum(1 for _, path in stats if path.startswith("/item/")) >= 150:
-                    for worker in workers_named(crawl.pid, PROCESS_NAME):
-                        os.kill(worker, signal.SIGKILL)
-                        killed_at = len(market.request_log)
-                time.sleep(0.02)
-            out, err = crawl.communicate(timeout=300)
-        finally:
-            if crawl.poll() is None:
-                crawl.kill()
+        # Small batches and groups, so that the worker has handed back some and holds others when it is killed.
+        batches = ["-s", "KEYWATCH_CLASSIFY_BATCH=8", "-s", "KEYWATCH_STORE_GROUP_SIZE=8", "-s", "LOG_LEVEL=ERROR"]
+        batches += ["-s", f"KEYWATCH_STORE_IN_CLASSIFIER={stores}"]
+        before: dict = {}
+
+        def ready(pid):
+            if sum(1 for _, path in market.request_log if path.startswith("/item/")) < 150:
+                return None
+            # One worker when it stores (no writer of the store pipeline's yet), two when it does not.
+            before["writers"] = workers_named(pid, WRITER)
+            return len(market.request_log)
+
+        crawl, killed_at = crawl_killing([*command, *batches], PROCESS_NAME, ready)
+        writers_before, err = before.get("writers"), crawl.stderr
         assert killed_at is not None, "the classifier's process was never found"
+        assert bool(writers_before) is not stores
         assert crawl.returncode == 0, err.decode()[-3000:]
         assert "classifier's process has died" in err.decode()
         assert killed_at < len(market.request_log), "killed after the crawl's last page: the test proves nothing"
@@ -80,5 +78,7 @@ def test_a_classifier_killed_mid_crawl_leaves_the_crawl_to_read_and_classify_the
 
     killed, alive = stored(killed_path), stored(whole_path)
     assert set(killed) == {row["id"] for row in market.listings}
+    assert set(captures_per_listing(killed_path).values()) == {1}  # nothing stored twice, nothing lost
     assert killed == alive
+    assert db.verify(db.connect(killed_path)).ok
     assert run_stats(killed_path) == run_stats(whole_path)

@@ -128,7 +128,10 @@ def test_a_batch_whose_worker_died_is_classified_in_the_crawl_and_the_worker_dro
     died.set_exception(BrokenProcessPool("killed"))
     pipeline.release(
         died,
-        [((None, ("Keyless relay box, 2-way", "")), waiting[0]), ((None, ("Leather key fob cover", "")), waiting[1])],
+        [
+            ((None, ("Keyless relay box, 2-way", "")), None, waiting[0]),
+            ((None, ("Leather key fob cover", "")), None, waiting[1]),
+        ],
     )
     assert pipeline.worker is None and worker.shut
     assert [fields for fields, _ in got] == [None, None]  # nothing to read: these were classified on their text
@@ -151,7 +154,8 @@ def store_pipeline(tmp_path):
     yield pipeline, crawler, tmp_path / "k.sqlite"
     if pipeline.store is not None:
         pipeline.store.close()
-        pipeline.writer.shutdown()
+        if pipeline.writer is not None:
+            pipeline.writer.shutdown()
 
 
 def flagged(item):
@@ -257,7 +261,7 @@ def test_store_records_how_the_run_ended_and_closes(store_pipeline):
 
 def test_a_writer_process_that_died_stores_nothing_more_and_says_so_for_every_item(store_pipeline):
     pipeline, crawler, _ = store_pipeline
-    pipeline.writer.submit(int).result()  # the writer is up
+    pipeline.start_writer().submit(int).result()  # the writer is up
     for process in list(pipeline.writer._processes.values()):
         os.kill(process.pid, signal.SIGKILL)
         process.join(timeout=10)

@@ -16,7 +16,7 @@ from demo_market import pages
 from demo_market.catalogue import load_catalogue
 from spiders.pipelines import classifier_worker
 from spiders.pipelines.classify import ClassifyPipeline, task_of
-from spiders.pipelines.store import StorePipeline
+from spiders.pipelines.store import record_of
 from spiders.spiders.demo_market import DemoMarketSpider
 
 BASE = "http://127.0.0.1:8000"
@@ -122,4 +122,6 @@ def test_what_the_reading_needs_is_never_stored():
     url = f"{BASE}/item/DM10001"
     [item] = crawler.spider.parse_item(HtmlResponse(url=url, body=b"<html></html>", request=Request(url)))
     assert item.unread is not None
-    assert "unread" not in StorePipeline(crawler, None).record_of(item)
+    item.capture_id = 7
+    record = record_of(ItemAdapter(item))
+    assert "unread" not in record and "capture_id" not in record and record["body"] is item.body

@@ -8,17 +8,25 @@ crawl: reading is a pure function of the capture (bytes, URLs, headers), so it r
 crawl's spider built from the same arguments. The worker loads the watchlist itself, and each result names the
 watchlist and classifier versions that produced it. Each crawl starts its own and stops it when it closes (the
 crawls of a weekly run go one after another).
+
+When no pipeline comes between classifying and storing (rendering and photos off), this process also commits what
+it classified (`classify_and_store`, the store writer's `db.save_captures` in this process): the crawl's process
+then hands each page over once, body included, and awaits one outcome, the capture id once its group has committed.
+A separate writer would take a second copy of every body through a pipe, and the commit could reach the crawl only
+through this process anyway (2026-12-02, bench/crawl.py: docs/operations.md, *What a crawl costs per page*).
 """
 
 from concurrent.futures import ProcessPoolExecutor
 
 from classifier import classifier_version, classify, load_watchlist
 from classifier.classify import classify_many
+from spiders.items import LISTING_FIELDS, NEVER_STORED
 from spiders.pipelines import workers
 
 PROCESS_NAME = "kw-classifier"
 _watchlist = None  # loaded once by the worker's initializer
 _reader = None  # the spider that reads item pages here, if the crawl hands any over
+_store = None  # the store, opened by `open_store` when this process stores what it classifies
 
 
 def start(watchlist_path, reader: tuple[str, dict] | None = None) -> ProcessPoolExecutor:
@@ -52,6 +60,55 @@ def classify_batch(tasks: list[tuple]) -> list[tuple]:
     return [tuple(map(workers.picklable, result)) for result in read_and_classify(tasks, _watchlist, _reader)]
 
 
+def open_store(db_path: str) -> None:
+    """Open the store this process commits to (`classify_and_store`): called once, before the first group."""
+    global _store
+    import db
+
+    if _store is None:
+        _store = db.connect(db_path)
+
+
+def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int) -> list[tuple]:
+    """Per record (the item as the store keeps it; `tasks[i]` is `task_of` it): its reading and classification
+    (`read_and_classify`), filled into the record, then the whole group committed in one transaction. Per item
+    (fields, classification, capture id or what refused it). An error of the commit itself refuses every item."""
+    import db
+
+    results = read_and_classify(tasks, _watchlist, _reader)
+    for record, (fields, classification) in zip(records, results, strict=True):
+        fill_in(record, fields, classification)
+        for name in NEVER_STORED:
+            record.pop(name, None)
+    try:
+        saved = db.save_captures(_store, records, run_id)
+    except Exception as error:  # noqa: BLE001 - the group did not commit: no item of it is stored
+        saved = [error] * len(records)
+    return [
+        (workers.picklable(fields), workers.picklable(classification), workers.picklable(outcome))
+        for (fields, classification), outcome in zip(results, saved, strict=True)
+    ]
+
+
+def fill_in(target, fields, classification) -> dict | None:
+    """An item (or its record) with its reading's listing fields, if its page was read apart from it, and its
+    classification, if it has one. A reading or classification that failed is kept as why, in `extra`: the page is
+    stored as fetched all the same (`reclassify` can redo a classification). Returns the fields filled in."""
+    if fields is not None:
+        if isinstance(fields, Exception):
+            fields = {"extra": {"parse_error": f"{type(fields).__name__}: {fields}"}}
+        for name in ("marketplace", "listing_id", "url", *LISTING_FIELDS):
+            if fields.get(name) is not None:
+                target[name] = fields[name]
+        target["unread"] = None
+    if isinstance(classification, Exception):
+        target["extra"]["classification_error"] = f"{type(classification).__name__}: {classification}"
+    elif classification is not None:
+        # the classifier version names the model and its training set too (chained with the rest)
+        target["classification"] = classification
+    return fields
+
+
 def read_and_classify(tasks: list[tuple], watchlist, reader) -> list[tuple]:
     """Per (capture, pair): (fields, classification). A capture (an item page not read yet) is read first, by
     `reader.read_fetched`, and its title and description classified; else `pair` is (title, description). fields
@@ -70,6 +127,15 @@ def read_and_classify(tasks: list[tuple], watchlist, reader) -> list[tuple]:
         read.append((fields, pair_of(fields)))
     outcomes = iter(classify_pairs([pair for _, pair in read if pair is not None], watchlist))
     return [(fields, None if pair is None else next(outcomes)) for fields, pair in read]
+
+
+def task_of(item) -> tuple:
+    """(capture, None) for an item page to read and classify, (None, (title, description)) for a listing to
+    classify, (None, None) for one with nothing to classify. `item`: an ItemAdapter or a record."""
+    if item.get("unread") is None:
+        return None, pair_of(item)
+    capture = {name: item[name] for name in ("unread", "response_url", "status", "headers", "body")}
+    return capture, None
 
 
 def pair_of(fields) -> tuple[str, str] | None:

@@ -8,17 +8,28 @@ too (`KEYWATCH_READ_IN_WORKER`): the spider yields each page unread (`ListingIte
 in here, with the spider's counts for them. Without a running reactor (a test calling process_item) or with
 `KEYWATCH_CLASSIFY_WORKER` off, and for the rest of a crawl whose worker died, it reads and classifies in the crawl's
 own process, one listing at a time: same results.
+
+When the store pipeline comes right after this one (rendering and photos off) and `KEYWATCH_STORE_IN_CLASSIFIER` is
+on, that process also commits what it classified, in the store's groups (`KEYWATCH_STORE_GROUP_SIZE`, `_SECONDS`):
+an item is handed over once, body included, and waits here until its group has committed; the store pipeline then
+only counts it (`capture_id`). If the process dies, the items it held are read and classified here, those of them
+its last group did commit (the store says which) count as stored, and the store pipeline's own writer stores the
+others and the rest of the crawl.
 """
 
 import functools
+import hashlib
 import logging
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 
+import db
 from classifier import shared_watchlist
 from spiders.pipelines import classifier_worker, outcomes, workers
+from spiders.pipelines.classifier_worker import task_of
+from spiders.pipelines.store import StorePipeline, record_of
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +44,8 @@ class ClassifyPipeline:
         batch_seconds: float = 0.2,
         crawler=None,
         read_in_worker=False,
+        store_in_worker=False,
+        group: tuple[int, float] = (50, 0.2),
     ):
         self.watchlist_path = watchlist_path
         self.stats = stats
@@ -40,6 +53,9 @@ class ClassifyPipeline:
         self.read_in_worker = read_in_worker
         self.batch_size = max(1, batch_size)
         self.crawler = crawler
+        self.store_in_worker = store_in_worker
+        self.group = group  # the store's group (size, seconds), the batch when the worker stores
+        self.stores = False  # the worker also commits what it classifies (decided when the spider opens)
         self.worker: ProcessPoolExecutor | None = None
         self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, outcome awaited) for the next batch
 
@@ -54,6 +70,8 @@ class ClassifyPipeline:
             batch_seconds=settings.getfloat("KEYWATCH_CLASSIFY_BATCH_SECONDS"),
             crawler=crawler,
             read_in_worker=settings.getbool("KEYWATCH_READ_IN_WORKER"),
+            store_in_worker=settings.getbool("KEYWATCH_STORE_IN_CLASSIFIER"),
+            group=(settings.getint("KEYWATCH_STORE_GROUP_SIZE"), settings.getfloat("KEYWATCH_STORE_GROUP_SECONDS")),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -82,7 +100,13 @@ class ClassifyPipeline:
         spider = self.spider
         reader = reader_of(self.read_in_worker, type(spider), getattr(spider, "arguments", {}))  # any spider
         self.worker = classifier_worker.start(self.watchlist_path, reader)
-        self.worker.submit(int)  # start it now (if not started early): its loading overlaps the first requests
+        self.stores = self.store_in_worker and store_comes_next(self.crawler, self)
+        # Start it now (if not started early): its loading overlaps the first requests.
+        if self.stores:
+            self.worker.submit(classifier_worker.open_store, str(self.crawler.settings.get("KEYWATCH_DB")))
+            self.batch_size, self.waiting.seconds = max(1, self.group[0]), self.group[1]
+        else:
+            self.worker.submit(int)
         if reader is not None:
             spider.reads_elsewhere = True
 
@@ -94,12 +118,15 @@ class ClassifyPipeline:
         if self.worker is not None:
             self.worker.shutdown(wait=wait, cancel_futures=True)
             self.worker = None
+        self.stores = False
         if self.spider is not None:
             self.spider.reads_elsewhere = False
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
         task = task_of(adapter)
+        if self.stores:
+            return self.stored_in_worker(adapter, task)
         if task == (None, None):
             return item  # a gone listing (recheck of a removed page): nothing to classify
         if self.worker is None:
@@ -112,8 +139,19 @@ class ClassifyPipeline:
 
     async def classified_in_worker(self, adapter, task):
         done = outcomes.awaited()
-        self.waiting.add((task, done), self.batch_size)
+        self.waiting.add((task, None, done), self.batch_size)
         self.finish(adapter, await done)
+        return adapter.item
+
+    async def stored_in_worker(self, adapter, task):
+        done = outcomes.awaited()
+        self.waiting.add((task, record_of(adapter), done), self.batch_size)
+        fields, classification, stored = await done
+        self.finish(adapter, (fields, classification))
+        if isinstance(stored, Exception):
+            raise stored  # Scrapy logs it and signals item_error: counted as not stored
+        # None: the worker died before its group committed, and the store pipeline's own writer stores it.
+        adapter["capture_id"] = stored
         return adapter.item
 
     def send_batch(self) -> None:
@@ -121,8 +159,12 @@ class ClassifyPipeline:
         if not batch:
             return
         reactor = workers.running_reactor()
+        tasks, records = [task for task, _, _ in batch], [record for _, record, _ in batch]
         try:
-            future = self.worker.submit(classifier_worker.classify_batch, [task for task, _ in batch])
+            if records[0] is None:
+                future = self.worker.submit(classifier_worker.classify_batch, tasks)
+            else:  # one call: a body the task and the record share is pickled once
+                future = self.worker.submit(classifier_worker.classify_and_store, tasks, records, self.spider.run_id)
         except Exception as error:  # noqa: BLE001 - the worker is gone (or shut down): classify here instead
             future = Future()
             future.set_exception(error)
@@ -136,29 +178,34 @@ class ClassifyPipeline:
             if self.worker is not None:
                 logger.error("the classifier's process has died; classifying in the crawl's own (%s)", error)
                 self.stop_worker(wait=False)
-            results = self.read_and_classify([task for task, _ in batch])
-        for (_, done), result in zip(batch, results, strict=True):
+            results = self.read_and_classify([task for task, _, _ in batch])
+            if batch[0][1] is not None:
+                results = self.committed_before(results, [record for _, record, _ in batch])
+        for (_, _, done), result in zip(batch, results, strict=True):
             outcomes.settle(done, result)
 
-    def finish(self, adapter, outcome) -> None:
-        """The item's fields, if its page was read for it, and its classification."""
-        fields, classification = outcome
-        if fields is not None:
-            if isinstance(fields, Exception):  # stored as fetched all the same, with why it was not read
-                fields = {"extra": {"parse_error": f"{type(fields).__name__}: {fields}"}}
-            self.spider.took_reading(adapter, fields)
-        if classification is not None:
-            self.attach(adapter, classification)
+    def committed_before(self, results: list[tuple], records: list[dict]) -> list[tuple]:
+        """`results` with, per record, the id of its capture if the dead worker's group committed it, else None
+        (the store pipeline stores it). The worker has exited: nothing it held commits any more."""
+        with db.read_only(self.crawler.settings.get("KEYWATCH_DB")) as store:
+            committed = db.captures_of_run(store, self.spider.run_id)
+        return [
+            (fields, classification, committed.get(capture_key(record)))
+            for (fields, classification), record in zip(results, records, strict=True)
+        ]
 
-    def attach(self, adapter, outcome) -> None:
-        if isinstance(outcome, Exception):  # the page is still stored, unclassified (`reclassify` can redo it)
-            logger.error("could not classify %s (%s: %s)", adapter.get("url"), type(outcome).__name__, outcome)
+    def finish(self, adapter, outcome) -> None:
+        """The item's fields, if its page was read for it, and its classification, counted."""
+        fields, classification = outcome
+        fields = classifier_worker.fill_in(adapter, fields, classification)
+        if fields is not None:
+            self.spider.count_read(adapter["response_url"], fields)
+        if isinstance(classification, Exception):  # the page is still stored, unclassified (`reclassify` redoes it)
+            logger.error(
+                "could not classify %s (%s: %s)", adapter.get("url"), type(classification).__name__, classification
+            )
             if self.stats is not None:
                 self.stats.inc_value("keywatch/classify_errors")
-            adapter["extra"]["classification_error"] = f"{type(outcome).__name__}: {outcome}"
-            return
-        # the classifier version names the model and its training set too (chained with the rest)
-        adapter["classification"] = outcome
 
 
 def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str, dict] | None:
@@ -169,10 +216,16 @@ def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str,
     return None
 
 
-def task_of(adapter) -> tuple:
-    """(capture, None) for an item page to read and classify, (None, (title, description)) for a listing to
-    classify, (None, None) for one with nothing to classify."""
-    if adapter.get("unread") is None:
-        return None, classifier_worker.pair_of(adapter)
-    capture = {name: adapter[name] for name in ("unread", "response_url", "status", "headers", "body")}
-    return capture, None
+def store_comes_next(crawler, pipeline) -> bool:
+    """Whether the store pipeline follows `pipeline` in this crawl, no other (rendering, photos) between them."""
+    try:
+        chain = list(crawler.engine.scraper.itemproc.middlewares)
+    except (AttributeError, RuntimeError):  # no engine: not crawling (a test driving process_item)
+        return False
+    here = next((i for i, other in enumerate(chain) if other is pipeline), None)
+    return here is not None and here + 1 < len(chain) and isinstance(chain[here + 1], StorePipeline)
+
+
+def capture_key(record: dict) -> tuple[str, str]:
+    """What the store knows a capture by within its run (db.captures_of_run): its URL and its body's SHA-256."""
+    return record.get("response_url") or record["url"], hashlib.sha256(record["body"]).hexdigest()

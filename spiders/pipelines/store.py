@@ -6,6 +6,10 @@ of what the pipeline added to a bare download. An item is held in the pipeline u
 it counts as stored (stats, the run's accounting, Scrapy's item_scraped) only once it is evidence; a crash loses
 at most the group being written, none of which was counted, and a resumed crawl fetches those pages again.
 
+When the classifier's process stores what it classifies (no pipeline between the two, spiders/pipelines/classify.py),
+an item reaches this pipeline committed already (`capture_id`): it is only counted here. The writer process is
+started for the first group this pipeline commits itself.
+
 At the start of a run it declares the hosts of the marketplaces the spider writes (db/hosts.py): the store then
 refuses a capture fetched anywhere else. Every item that does not reach the store, here or in an earlier pipeline,
 is counted (`keywatch/items_not_stored`, `keywatch/rechecks_not_stored`), so a run's numbers add up.
@@ -25,10 +29,13 @@ from scrapy import signals
 import db
 from common import VERSION
 from spiders.counting import Counts
+from spiders.items import NEVER_STORED
 from spiders.monitors import accounting
 from spiders.pipelines import outcomes, store_writer, workers
 
 logger = logging.getLogger(__name__)
+
+CRAWLER_VERSION = f"keywatch/{VERSION} scrapy/{scrapy.__version__}"
 
 
 class StorePipeline:
@@ -61,38 +68,31 @@ class StorePipeline:
 
     @classmethod
     def start_workers_early(cls, settings, spider_class, arguments: dict) -> None:
-        """The writer process this pipeline will ask for, started before the crawl opens (workers.py)."""
-        store_writer.start_early(settings.get("KEYWATCH_DB"))
+        """The writer process this pipeline will ask for, started before the crawl opens (workers.py): none when
+        the classifier's process may store this crawl's items (its pipeline decides once the crawl opens)."""
+        if not (settings.getbool("KEYWATCH_CLASSIFY_WORKER") and settings.getbool("KEYWATCH_STORE_IN_CLASSIFIER")):
+            store_writer.start_early(settings.get("KEYWATCH_DB"))
 
     def open_spider(self):
         spider = self.crawler.spider
         # The run's own record; the writer process has a connection of its own for the captures.
         self.store = db.connect(self.db_path)
-        self.writer = store_writer.start(self.db_path)
-        self.writer.submit(int)  # start it now (if not started early): its imports overlap the first requests
         self.run_id = db.start_run(
             self.store,
             spider=spider.name,
             args={k: v for k, v in vars(spider).items() if isinstance(v, (str, int, float, bool))},
-            crawler_version=self.crawler_version,
+            crawler_version=CRAWLER_VERSION,
         )
         spider.run_id = self.run_id
         if hasattr(spider, "marketplace_hosts"):  # a MarketplaceSpider: every keywatch spider
             db.declare_hosts(self.store, self.run_id, spider.name, spider.marketplace_hosts())
 
-    @property
-    def crawler_version(self):
-        return f"keywatch/{VERSION} scrapy/{scrapy.__version__}"
-
-    def record_of(self, item) -> dict:
-        # A shallow copy: asdict() would deep-copy the raw body, a measurable cost per page.
-        adapter = ItemAdapter(item)
-        record = {name: adapter[name] for name in adapter.field_names() if name != "unread"}
-        record["crawler_version"] = self.crawler_version
-        return record
-
     async def process_item(self, item):
-        record = self.record_of(item)
+        adapter = ItemAdapter(item)
+        if adapter.get("capture_id") is not None:  # committed by the classifier's process
+            self.count_stored(adapter)
+            return item
+        record = record_of(adapter)
         committed = outcomes.awaited()
         self.group.add((record, committed), self.group_size)
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
@@ -100,13 +100,20 @@ class StorePipeline:
         self.count_stored(record)
         return item
 
+    def start_writer(self) -> ProcessPoolExecutor:
+        """The writer process, started for the first group this pipeline commits itself (the one started early for
+        this crawl, if any)."""
+        if self.writer is None:
+            self.writer = store_writer.start(self.db_path)
+        return self.writer
+
     def commit_group(self) -> None:
         """Hand the open group to the writer process; its items are released once it has committed."""
         group = self.group.take()
         if not group:
             return
         try:
-            future = self.writer.submit(store_writer.save_group, [record for record, _ in group], self.run_id)
+            future = self.start_writer().submit(store_writer.save_group, [record for record, _ in group], self.run_id)
         except BrokenProcessPool as error:  # the writer died: this group (and every later one) is not stored
             logger.error("the store's writer process has died: nothing more is stored (%s)", error)
             future = Future()
@@ -162,7 +169,8 @@ class StorePipeline:
         if self.store is None:
             return
         self.wait_for_writes()  # normally nothing: Scrapy closes a spider only once no item is in the pipelines
-        self.writer.shutdown()
+        if self.writer is not None:
+            self.writer.shutdown()
         # The run record says itself whether every listing page fetched was stored.
         pages = accounting(self.crawler.stats.get_stats())
         self.crawler.stats.set_value("keywatch/listing_pages_not_stored", pages["not_stored"] + pages["lost"])
@@ -171,6 +179,14 @@ class StorePipeline:
         db.finish_run(self.store, self.run_id, stats=stats, finish_reason=reason)
         self.store.close()
         self.store = None
+
+
+def record_of(adapter) -> dict:
+    """The item as the store keeps it (db.save_captures). A shallow copy: asdict() would deep-copy the raw body, a
+    measurable cost per page."""
+    record = {name: adapter[name] for name in adapter.field_names() if name not in NEVER_STORED}
+    record["crawler_version"] = CRAWLER_VERSION
+    return record
 
 
 def kind_of(record) -> str:
