@@ -25,6 +25,7 @@ COMPILED = [
     "classifier/rules.py",
     "classifier/flag_rule.py",
     "classifier/feature_places.py",
+    "classifier/new_rows.py",
     "classifier/model.py",
     "classifier/classify.py",
 ]

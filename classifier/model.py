@@ -40,6 +40,7 @@ import numpy as np
 
 from classifier.feature_places import raw_word_places, word_places
 from classifier.flag_rule import FlagRule
+from classifier.new_rows import CHAR_BLOCK, RAW_BLOCK, NewRows
 from classifier.normalise import stem
 from classifier.rules import Match, RuleResult
 
@@ -166,7 +167,7 @@ class Model:
         # n-grams' (a raw word's row has only these), then the squared lengths of the three vectors
         self._rows = np.zeros((_CACHE_LIMIT, 3 * k + 3))
         self._row_pair_word = np.full(_CACHE_LIMIT, -1, dtype=np.int64)  # by row: its number in pair n-grams
-        self._new = _NewRows()
+        self._new = NewRows()
 
     @property
     def info(self) -> dict:
@@ -175,7 +176,7 @@ class Model:
 
     def _word(self, raw: str) -> int:
         """The cache row of a word; one row per stem, so "key" and "keys" are one feature as in training.
-        Its numbers are computed with the other new rows', in _fill_new_rows."""
+        Its numbers are computed with the other new rows', in _fill_new_rows (classifier.new_rows)."""
         w = stem(raw)
         row = self._stem_rows.get(w)
         if row is None:
@@ -187,12 +188,10 @@ class Model:
                 new.add_grams(row, CHAR_BLOCK, grams)
             i = self.index.get("w:" + w)
             if i is not None:
-                new.word_rows.append(row)
-                new.word_ngrams.append(i)
+                new.add_word(row, i)
             pair_word = self._pair_word.get(w)
             if pair_word is not None:
-                new.pair_rows.append(row)
-                new.pair_words.append(pair_word)
+                new.add_pair_word(row, pair_word)
             self._stem_rows[w] = row
             self._stems.append(w)
             self._raw.append(False)
@@ -215,32 +214,11 @@ class Model:
         return row
 
     def _fill_new_rows(self) -> None:
-        """The numbers of the rows made since the last call, in a handful of numpy calls for them all: one word
-        at a time, numpy's own cost per call was most of a new word's (each listing brings a few: prices, SKUs)."""
-        new, k = self._new, len(self.classes)
-        first, stop = new.first_row, len(self._stems)
-        if first == stop:
-            return
-        self._rows[first:stop] = 0.0
-        self._row_pair_word[first:stop] = -1
-        if new.pair_rows:
-            self._row_pair_word[new.pair_rows] = new.pair_words
-        if new.word_rows:
-            i = np.asarray(new.word_ngrams, dtype=np.intp)
-            self._rows[new.word_rows, k : 2 * k] = self.idf[i][:, None] * self.w[i]
-            self._rows[new.word_rows, 3 * k + 1] = self.idf[i] ** 2
-        if new.gram_rows:
-            idx = np.asarray(new.grams, dtype=np.intp)
-            values = self.idf[idx] * np.asarray(new.counts, dtype=float)
-            sizes = np.asarray(new.sizes, dtype=np.intp)
-            starts = np.cumsum(sizes) - sizes  # each row's first n-gram (every row has one or more)
-            rows, blocks = np.asarray(new.gram_rows), np.asarray(new.blocks)
-            # each row's shares go to its block's columns, its squared length to its block's
-            self._rows[rows[:, None], blocks[:, None] * k + np.arange(k)] = np.add.reduceat(
-                values[:, None] * self.w[idx], starts, axis=0
-            )
-            self._rows[rows, 3 * k + blocks] = np.add.reduceat(values * values, starts)
-        self._new = _NewRows(stop)
+        """The numbers of the rows made since the last call (classifier.new_rows), before a batch is scored."""
+        stop = len(self._stems)
+        if self._new.first_row < stop:
+            self._new.fill(stop, self._rows, self._row_pair_word, self.idf, self.w)
+            self._new = NewRows(stop)
 
     def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
         """A listing's word rows (one per word, repeats included), the same by field, and its raw words'
@@ -440,31 +418,6 @@ class Model:
 
 
 _NOT_FOUND = repeat(-1)  # dict.get's default, for map()
-CHAR_BLOCK, RAW_BLOCK = 0, 2  # a row's n-gram shares: columns block * k to (block + 1) * k, length at 3 * k + block
-
-
-class _NewRows:
-    """What the rows made since the last _fill_new_rows need: their n-grams and counts, word features and
-    numbers in pair n-grams, as flat lists (rows from first_row on)."""
-
-    def __init__(self, first_row: int = 0):
-        self.first_row = first_row
-        self.gram_rows: list[int] = []  # rows with n-grams in the vocabulary
-        self.blocks: list[int] = []  # by those rows: CHAR_BLOCK or RAW_BLOCK
-        self.sizes: list[int] = []  # by those rows: how many distinct n-grams
-        self.grams: list[int] = []  # the n-grams, row after row
-        self.counts: list[int] = []
-        self.word_rows: list[int] = []  # rows whose word is a word feature
-        self.word_ngrams: list[int] = []
-        self.pair_rows: list[int] = []  # rows whose word is part of a pair n-gram
-        self.pair_words: list[int] = []
-
-    def add_grams(self, row: int, block: int, grams: Counter) -> None:
-        self.gram_rows.append(row)
-        self.blocks.append(block)
-        self.sizes.append(len(grams))
-        self.grams += grams
-        self.counts += grams.values()
 
 
 def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray:
