@@ -100,7 +100,8 @@ class Prediction:
     category: str  # the likeliest device category
     probability: float  # its probability
     device_probability: float  # 1 - P(none)
-    parts: tuple  # what explain() needs (see Model._score)
+    scored: _Scored  # the batch it was scored with, which explain() reads
+    listing: int  # its place in that batch
 
 
 class Model:
@@ -343,78 +344,145 @@ class Model:
         devices = self.device_indices
         # the likeliest device category; on a tie the first, as argmax takes the first largest
         bests = np.asarray(devices)[scores[:, devices].argmax(axis=1)].tolist()
-        out = []
-        classes, none, stems = self.classes, self.none, self._stems
-        for i, (p, best, norm, features) in enumerate(zip(probabilities, bests, norms.tolist(), batch)):
-            w0, w1, p0, p1 = word_bounds[i], word_bounds[i + 1], pair_bounds[i], pair_bounds[i + 1]
-            out.append(
-                Prediction(
-                    probabilities=dict(zip(classes, p)),
-                    category=classes[best],
-                    probability=p[best],
-                    device_probability=1 - p[none],
-                    parts=(
-                        rows[w0:w1],
-                        row_counts[w0:w1],
-                        cached[w0:w1],
-                        stems,  # explain() reads it after a later batch may have cleared the cache
-                        self._raw,
-                        norm[0],
-                        norm[1],
-                        norm[2],
-                        pairs_found[p0:p1],
-                        pair_values[p0:p1],
-                        features[1],
-                    ),
-                )
-            )
-        return out
+        scored = _Scored(
+            rows,
+            row_counts,
+            cached,
+            norms,
+            word_bounds,
+            pairs_found,
+            pair_values,
+            pair_bounds,
+            self._stems,  # explain_many() reads them after a later batch may have cleared the cache
+            self._raw,
+            [features[1] for features in batch],
+        )
+        classes, none = self.classes, self.none
+        return [
+            Prediction(dict(zip(classes, p)), classes[best], p[best], 1 - p[none], scored, i)
+            for i, (p, best) in enumerate(zip(probabilities, bests))
+        ]
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
         """The words, raw words and word pairs that pushed `category` most against "none" (in log-odds),
         with their places in the text. A word's push is its character n-grams' and its word feature's; a
         raw word's its raw n-grams'."""
-        c = self.classes.index(category)
-        parts = prediction.parts
-        rows, row_counts, shares, stems, is_raw, char_norm, word_norm, raw_norm = parts[:8]
-        pairs_found, pair_values, field_rows = parts[8:]
-        k, none = len(self.classes), self.none
-        by_word = row_counts * (
-            (shares[:, c] - shares[:, none]) / char_norm
-            + (shares[:, k + c] - shares[:, k + none]) / word_norm
-            + (shares[:, 2 * k + c] - shares[:, 2 * k + none]) / raw_norm
-        )
-        by_pair = pair_values * (self.w[pairs_found, c] - self.w[pairs_found, none]) / word_norm
-        pushes = np.concatenate((by_word, by_pair))
-        # only the pushes as large as the EXPLAIN_TOP-th are named and sorted (ties by name, as before)
-        if len(pushes) > EXPLAIN_TOP:
-            floor = np.partition(pushes, len(pushes) - EXPLAIN_TOP)[len(pushes) - EXPLAIN_TOP]
-            candidates = np.flatnonzero((pushes >= floor) & (pushes > 0)).tolist()
-        else:
-            candidates = np.flatnonzero(pushes > 0).tolist()
-        n_words = len(by_word)
-        values = pushes.tolist()
-        push = [
-            (("r:" if is_raw[rows[i]] else "w:") + stems[rows[i]], values[i], int(rows[i]))
-            if i < n_words
-            else (self.names[pairs_found[i - n_words]], values[i], None)
-            for i in candidates
-        ]
-        top = sorted(push, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
-        field_stems = None
-        out: list[Match] = []
-        for name, value, row in top:
-            if name.startswith("r:"):
-                out += raw_word_places(rules, name, category, round(value, 3))
-                continue
-            if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
-                out += word_places(rules, field_rows, row, [], name, category, round(value, 3))
-                continue
-            if field_stems is None:
-                field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
-            first, *rest = name[2:].split(" ")
-            out += word_places(rules, field_stems, first, rest, name, category, round(value, 3))
+        return self.explain_many([(rules, prediction, category)])[0]
+
+    def explain_many(self, flagged: list[tuple[RuleResult, Prediction, str]]) -> list[list[Match]]:
+        """explain() for each (rules, prediction, category), the pushes of a batch's listings found together:
+        a dozen numpy calls for the batch instead of as many for each listing."""
+        out: list[list[Match]] = [[] for _ in flagged]
+        by_batch: dict[int, list[int]] = {}  # predictions scored together share their arrays
+        for at, (_, prediction, _) in enumerate(flagged):
+            by_batch.setdefault(id(prediction.scored), []).append(at)
+        for ats in by_batch.values():
+            scored = flagged[ats[0]][1].scored
+            listings = [flagged[at][1].listing for at in ats]
+            tops = self._top_pushes(scored, listings, [self.classes.index(flagged[at][2]) for at in ats])
+            for at, listing, top in zip(ats, listings, tops):
+                rules, _, category = flagged[at]
+                out[at] = _places(rules, top, scored.fields[listing], scored.stems, category)
         return out
+
+    def _top_pushes(self, scored: _Scored, listings: list[int], columns: list[int]) -> list[list[tuple]]:
+        """For each listing of a batch and its category's column, the EXPLAIN_TOP features that pushed it most
+        against "none": (name, push, cache row or None for a pair), largest first, ties by name."""
+        k, none, m = len(self.classes), self.none, len(listings)
+        word_at, word_owner = _ranges(scored.word_bounds, listings)
+        pair_at, pair_owner = _ranges(scored.pair_bounds, listings)
+        norms = scored.norms[listings]
+        column = np.asarray(columns, dtype=np.intp)
+        c, listing_norms = column[word_owner], norms[word_owner]
+        char_norm, word_norm, raw_norm = listing_norms[:, 0], listing_norms[:, 1], listing_norms[:, 2]
+        shares = scored.cached[word_at]
+        at = np.arange(len(word_at))
+        by_word = scored.row_counts[word_at] * (
+            (shares[at, c] - shares[:, none]) / char_norm
+            + (shares[at, k + c] - shares[:, k + none]) / word_norm
+            + (shares[at, 2 * k + c] - shares[:, 2 * k + none]) / raw_norm
+        )
+        pairs = scored.pairs_found[pair_at]
+        by_pair = scored.pair_values[pair_at] * (self.w[pairs, column[pair_owner]] - self.w[pairs, none])
+        by_pair /= norms[pair_owner, 1]
+        pushes = np.concatenate((by_word, by_pair))
+        # Only positive pushes are named, and of those only each listing's largest EXPLAIN_TOP (ties with the
+        # last included); they are found by sorting the positive ones by push, then (stably) by listing.
+        owners = np.concatenate((word_owner, pair_owner))
+        positive = np.flatnonzero(pushes > 0)
+        owner, push = owners[positive], pushes[positive]
+        by_push = np.argsort(-push)
+        owner_type = np.uint16 if m <= 1 << 16 else np.intp  # numpy sorts 16-bit integers stably by radix
+        order = by_push[np.argsort(owner[by_push].astype(owner_type), kind="stable")]
+        sizes = np.bincount(owner, minlength=m)
+        floors = np.zeros(m)
+        many = np.flatnonzero(sizes > EXPLAIN_TOP)
+        floors[many] = push[order[(np.cumsum(sizes) - sizes)[many] + EXPLAIN_TOP - 1]]
+        candidates = positive[push >= floors[owner]]
+        n_words = len(word_at)
+        words = candidates[candidates < n_words]
+        rows = scored.rows[word_at[words]].tolist()
+        pair_ngrams = pairs[candidates[len(words) :] - n_words].tolist()
+        values, of_listing = pushes[candidates].tolist(), owners[candidates].tolist()
+        stems, is_raw, names = scored.stems, scored.is_raw, self.names
+        found: list[list[tuple]] = [[] for _ in listings]
+        for i, (value, listing) in enumerate(zip(values, of_listing)):
+            if i < len(rows):
+                row = rows[i]
+                found[listing].append((("r:" if is_raw[row] else "w:") + stems[row], value, row))
+            else:
+                found[listing].append((names[pair_ngrams[i - len(rows)]], value, None))
+        return [sorted(push, key=_push_order)[:EXPLAIN_TOP] for push in found]
+
+
+def _places(rules: RuleResult, top: list[tuple], field_rows: list[list[int]], stems: list[str], category: str):
+    """The places in the text of a listing's top pushes (Model._top_pushes), as matches of kind "ngram"."""
+    field_stems = None
+    out: list[Match] = []
+    for name, value, row in top:
+        if name.startswith("r:"):
+            out += raw_word_places(rules, name, category, round(value, 3))
+            continue
+        if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
+            out += word_places(rules, field_rows, row, [], name, category, round(value, 3))
+            continue
+        if field_stems is None:
+            field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
+        first, *rest = name[2:].split(" ")
+        out += word_places(rules, field_stems, first, rest, name, category, round(value, 3))
+    return out
+
+
+def _push_order(push: tuple) -> tuple:
+    return -push[1], push[0]
+
+
+def _ranges(bounds: list[int], listings: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The positions bounds[i] to bounds[i + 1] of each listing i of `listings`, one after the other, and
+    for each position which of them it belongs to (its index in `listings`)."""
+    starts = np.asarray([bounds[i] for i in listings], dtype=np.intp)
+    sizes = np.asarray([bounds[i + 1] - bounds[i] for i in listings], dtype=np.intp)
+    owner = np.repeat(np.arange(len(listings)), sizes)
+    return np.arange(len(owner)) + np.repeat(starts - (np.cumsum(sizes) - sizes), sizes), owner
+
+
+@dataclass
+class _Scored:
+    """A scored batch's arrays, which explain_many() reads: each listing's distinct cache rows (words and raw words)
+    from word_bounds[i] to word_bounds[i + 1], with their counts and cached rows, and its pair n-grams likewise;
+    the three blocks' lengths by listing; and each listing's word rows by field."""
+
+    rows: np.ndarray
+    row_counts: np.ndarray
+    cached: np.ndarray
+    norms: np.ndarray
+    word_bounds: list[int]
+    pairs_found: np.ndarray
+    pair_values: np.ndarray
+    pair_bounds: list[int]
+    stems: list[str]
+    is_raw: list[bool]
+    fields: list[list[list[int]]]
 
 
 _NOT_FOUND = repeat(-1)  # dict.get's default, for map()
