@@ -224,19 +224,21 @@ class Model:
     def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
         """A listing's word rows (one per word, repeats included), the same by field, and its raw words'
         rows. Its word pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
-        cached = self._word_rows.get
+        word_rows, raw_rows = self._word_rows, self._raw_rows
         tokens: list[int] = []
         fields: list[list[int]] = []
         for scan in rules.scans:
-            found = list(map(cached, scan.words))
-            if None in found:
-                found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
-            tokens += found  # type: ignore[arg-type]
-            fields.append(found)  # type: ignore[arg-type]
-        raw_rows = list(map(self._raw_rows.get, raw))
-        if None in raw_rows:
-            raw_rows = [r if r is not None else self._raw_word(w) for r, w in zip(raw_rows, raw)]
-        return tokens, fields, raw_rows  # type: ignore[return-value]
+            found: list[int] = []
+            for w in scan.words:
+                row = word_rows.get(w)
+                found.append(row if row is not None else self._word(w))
+            tokens += found
+            fields.append(found)
+        raw_found: list[int] = []
+        for w in raw:
+            row = raw_rows.get(w)
+            raw_found.append(row if row is not None else self._raw_word(w))
+        return tokens, fields, raw_found
 
     def _pair_ngrams_one(self, fields: list[list[int]]) -> list[int]:
         """_pair_ngrams_of for one listing, by dictionary (a dozen numpy calls cost more for one
@@ -395,12 +397,12 @@ class Model:
         column = np.asarray(columns, dtype=np.intp)
         c, listing_norms = column[word_owner], norms[word_owner]
         char_norm, word_norm, raw_norm = listing_norms[:, 0], listing_norms[:, 1], listing_norms[:, 2]
-        shares = scored.cached[word_at]
-        at = np.arange(len(word_at))
+        # the six cached numbers each word's push needs, read from the flat array (not whole rows)
+        shares, at = scored.cached.ravel(), word_at * scored.cached.shape[1]
         by_word = scored.row_counts[word_at] * (
-            (shares[at, c] - shares[:, none]) / char_norm
-            + (shares[at, k + c] - shares[:, k + none]) / word_norm
-            + (shares[at, 2 * k + c] - shares[:, 2 * k + none]) / raw_norm
+            (shares[at + c] - shares[at + none]) / char_norm
+            + (shares[at + (k + c)] - shares[at + (k + none)]) / word_norm
+            + (shares[at + (2 * k + c)] - shares[at + (2 * k + none)]) / raw_norm
         )
         pairs = scored.pairs_found[pair_at]
         by_pair = scored.pair_values[pair_at] * (self.w[pairs, column[pair_owner]] - self.w[pairs, none])
