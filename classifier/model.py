@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.feature_places import raw_word_places, word_places
+from classifier.feature_places import positions, raw_word_places, word_places
 from classifier.flag_rule import FlagRule
 from classifier.new_rows import CHAR_BLOCK, RAW_BLOCK, NewRows
 from classifier.normalise import stem
@@ -439,19 +439,24 @@ class Model:
 
 def _places(rules: RuleResult, top: list[tuple], field_rows: list[list[int]], stems: list[str], category: str):
     """The places in the text of a listing's top pushes (Model._top_pushes), as matches of kind "ngram"."""
-    field_stems = None
+    words = [(name, row) for name, _, row in top if row is not None and not name.startswith("r:")]
+    rows_at = positions(field_rows, {row for _, row in words}) if words else []
+    field_stems, stems_at = None, []
+    pairs = [name[2:].split(" ") for name, _, row in top if row is None]
+    if pairs:
+        field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
+        stems_at = positions(field_stems, {first for first, *_ in pairs})
     out: list[Match] = []
     for name, value, row in top:
+        push = round(value, 3)
         if name.startswith("r:"):
-            out += raw_word_places(rules, name, category, round(value, 3))
-            continue
-        if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
-            out += word_places(rules, field_rows, row, [], name, category, round(value, 3))
-            continue
-        if field_stems is None:
-            field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
-        first, *rest = name[2:].split(" ")
-        out += word_places(rules, field_stems, first, rest, name, category, round(value, 3))
+            out += raw_word_places(rules, name, category, push)
+        elif row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
+            out += word_places(rules, field_rows, [at.get(row, []) for at in rows_at], [], name, category, push)
+        else:
+            first, *rest = name[2:].split(" ")
+            places = [at.get(first, []) for at in stems_at]
+            out += word_places(rules, field_stems or [], places, rest, name, category, push)
     return out
 
 
