@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from classifier.rules import Match, RuleResult
 
-EXPLAIN_SPANS = 3  # places in the text shown per n-gram
+EXPLAIN_SPANS: Final = 3  # places in the text shown per n-gram
 RAW_WORD = re.compile(r"\S+")  # what str.split() splits out (both split at str.isspace() characters)
 
 

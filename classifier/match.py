@@ -17,17 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, words
 
-MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
+MAX_WALK: Final = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
-FUZZY_CHOICES = 3
-CATEGORY_KINDS = ("term", "maker", "claim", "device", "target")
-STRONG_KINDS = ("term", "maker", "claim")  # evidence on its own; device and target words only together
+FUZZY_CHOICES: Final = 3
+CATEGORY_KINDS: Final = ("term", "maker", "claim", "device", "target")
+STRONG_KINDS: Final = ("term", "maker", "claim")  # evidence on its own; device and target words only together
 
 Form = tuple[str, float]  # a word as it may be read (its stem, or a watchlist word it may misspell) and the similarity
 # a word's forms, those of them that can start a phrase, and its only form when it has one (else None); typed, so the

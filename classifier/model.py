@@ -35,6 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -46,7 +47,7 @@ from classifier.rules import Match, RuleResult
 
 FORMAT = "keywatch-model/2"
 CHAR_NGRAMS = (2, 5)
-EXPLAIN_TOP = 5  # n-grams listed per flag
+EXPLAIN_TOP: Final = 5  # n-grams listed per flag
 _CACHE_LIMIT = 100_000
 
 
