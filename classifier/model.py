@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -392,12 +392,28 @@ class Model:
         """For each listing of a batch and its category's column, the EXPLAIN_TOP features that pushed it most
         against "none": (name, push, cache row or None for a pair), largest first, ties by name."""
         k, none, m = len(self.classes), self.none, len(listings)
-        word_at, word_owner = _ranges(scored.word_bounds, listings)
-        pair_at, pair_owner = _ranges(scored.pair_bounds, listings)
-        norms = scored.norms[listings]
-        column = np.asarray(columns, dtype=np.intp)
-        c, listing_norms = column[word_owner], norms[word_owner]
-        char_norm, word_norm, raw_norm = listing_norms[:, 0], listing_norms[:, 1], listing_norms[:, 2]
+        c: Any  # a listing's column and lengths: numbers for one listing, arrays by word (and pair) for several
+        pair_column: Any
+        char_norm: Any
+        word_norm: Any
+        raw_norm: Any
+        pair_norm: Any
+        if m == 1:  # one listing (classify()): slices and numbers, a dozen numpy calls fewer than for a batch
+            i = listings[0]
+            word_at = np.arange(scored.word_bounds[i], scored.word_bounds[i + 1])
+            pair_at = np.arange(scored.pair_bounds[i], scored.pair_bounds[i + 1])
+            word_owner, pair_owner = np.zeros(len(word_at), dtype=np.intp), np.zeros(len(pair_at), dtype=np.intp)
+            c = pair_column = columns[0]
+            char_norm, word_norm, raw_norm = scored.norms[i].tolist()
+            pair_norm = word_norm
+        else:
+            word_at, word_owner = _ranges(scored.word_bounds, listings)
+            pair_at, pair_owner = _ranges(scored.pair_bounds, listings)
+            norms = scored.norms[listings]
+            column = np.asarray(columns, dtype=np.intp)
+            c, pair_column, listing_norms = column[word_owner], column[pair_owner], norms[word_owner]
+            char_norm, word_norm, raw_norm = listing_norms[:, 0], listing_norms[:, 1], listing_norms[:, 2]
+            pair_norm = norms[pair_owner, 1]
         # the six cached numbers each word's push needs, read from the flat array (not whole rows)
         shares, at = scored.cached.ravel(), word_at * scored.cached.shape[1]
         by_word = scored.row_counts[word_at] * (
@@ -406,21 +422,15 @@ class Model:
             + (shares[at + (2 * k + c)] - shares[at + (2 * k + none)]) / raw_norm
         )
         pairs = scored.pairs_found[pair_at]
-        by_pair = scored.pair_values[pair_at] * (self.w[pairs, column[pair_owner]] - self.w[pairs, none])
-        by_pair /= norms[pair_owner, 1]
+        by_pair = scored.pair_values[pair_at] * (self.w[pairs, pair_column] - self.w[pairs, none])
+        by_pair /= pair_norm
         pushes = np.concatenate((by_word, by_pair))
         # Only positive pushes are named, and of those only each listing's largest EXPLAIN_TOP (ties with the
-        # last included); they are found by sorting the positive ones by push, then (stably) by listing.
+        # last included): at least the EXPLAIN_TOP-th largest, its floor
         owners = np.concatenate((word_owner, pair_owner))
         positive = np.flatnonzero(pushes > 0)
         owner, push = owners[positive], pushes[positive]
-        by_push = np.argsort(-push)
-        owner_type = np.uint16 if m <= 1 << 16 else np.intp  # numpy sorts 16-bit integers stably by radix
-        order = by_push[np.argsort(owner[by_push].astype(owner_type), kind="stable")]
-        sizes = np.bincount(owner, minlength=m)
-        floors = np.zeros(m)
-        many = np.flatnonzero(sizes > EXPLAIN_TOP)
-        floors[many] = push[order[(np.cumsum(sizes) - sizes)[many] + EXPLAIN_TOP - 1]]
+        floors = _floors(push, owner, m)
         candidates = positive[push >= floors[owner]]
         n_words = len(word_at)
         words = candidates[candidates < n_words]
@@ -459,6 +469,22 @@ def _places(rules: RuleResult, top: list[tuple], field_rows: list[list[int]], st
             places = [at.get(first, []) for at in stems_at]
             out += word_places(rules, field_stems or [], places, rest, name, category, push)
     return out
+
+
+def _floors(push: np.ndarray, owner: np.ndarray, m: int) -> np.ndarray:
+    """Each of m listings' EXPLAIN_TOP-th largest push (0 when it has no more than EXPLAIN_TOP), from the pushes and
+    their listings: for several, the pushes sorted by size, then (stably) by listing."""
+    if m == 1:
+        top = len(push) - EXPLAIN_TOP
+        return np.array([np.partition(push, top)[top] if top > 0 else 0.0])
+    by_push = np.argsort(-push)
+    owner_type = np.uint16 if m <= 1 << 16 else np.intp  # numpy sorts 16-bit integers stably by radix
+    order = by_push[np.argsort(owner[by_push].astype(owner_type), kind="stable")]
+    sizes = np.bincount(owner, minlength=m)
+    floors = np.zeros(m)
+    many = np.flatnonzero(sizes > EXPLAIN_TOP)
+    floors[many] = push[order[(np.cumsum(sizes) - sizes)[many] + EXPLAIN_TOP - 1]]
+    return floors
 
 
 def _push_order(push: tuple) -> tuple:
