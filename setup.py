@@ -26,6 +26,7 @@ COMPILED = [
     "classifier/flag_rule.py",
     "classifier/feature_places.py",
     "classifier/new_rows.py",
+    "classifier/explanation.py",
     "classifier/model.py",
     "classifier/classify.py",
 ]
