@@ -101,8 +101,8 @@ def places(rules: RuleResult, top: list[tuple], field_rows: list[list[int]], ste
             out += word_places(rules, field_rows, [at.get(row, []) for at in rows_at], [], name, category, push)
         else:
             first, *rest = name[2:].split(" ")
-            places = [at.get(first, []) for at in stems_at]
-            out += word_places(rules, field_stems or [], places, rest, name, category, push)
+            first_at = [at.get(first, []) for at in stems_at]
+            out += word_places(rules, field_stems or [], first_at, rest, name, category, push)
     return out
 
 
