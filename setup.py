@@ -25,6 +25,8 @@ COMPILED = [
     "classifier/rules.py",
     "classifier/flag_rule.py",
     "classifier/feature_places.py",
+    "classifier/new_rows.py",
+    "classifier/explanation.py",
     "classifier/model.py",
     "classifier/classify.py",
 ]

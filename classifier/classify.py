@@ -116,12 +116,11 @@ def classify_many(
         gc.disable()
         try:
             weighed = [weigh(title, description, wl) for title, description in batch]
-            predictions = model.predict_many(weighed)
-            results = [_decide(wl, rules, model, p, mode) for rules, p in zip(weighed, predictions)]
+            results = _decide_many(wl, weighed, model, model.predict_many(weighed), mode)
         finally:
             if was_enabled:
                 gc.enable()
-        del weighed, predictions
+        del weighed
         yield from results
 
 
@@ -140,26 +139,47 @@ def _batches(listings: Iterable[tuple[str | None, str | None]]) -> Iterator[list
 
 def _decide(wl: Watchlist, rules: RuleResult, model: Model | None, prediction: Prediction | None, mode: str):
     """The classification from the rules' evidence and, with a model, its prediction (see the module docstring)."""
+    if model is None or prediction is None:
+        rules_category, rule_score = _rules_category(wl, rules)
+        return _result(wl, rules_category, int(round(rule_score)), rules.matches, rules, rule_score)
+    return _decide_many(wl, [rules], model, [prediction], mode)[0]
+
+
+def _decide_many(
+    wl: Watchlist, weighed: list[RuleResult], model: Model, predictions: list[Prediction], mode: str
+) -> list[Classification]:
+    """_decide() for listings the model scored together: the flagged ones are explained together."""
+    combined = mode == "combined"
+    decided = []
+    for rules, prediction in zip(weighed, predictions):
+        rules_category, rule_score = _rules_category(wl, rules)
+        category = model.flag_rule.category(
+            prediction.device_probability,
+            prediction.category,
+            rules_category,
+            rule_score,
+            combined and has_innocent_evidence(rules),
+            sum(len(scan.words) for scan in rules.scans),
+            combined,
+        )
+        decided.append((rules, prediction, category, rule_score))
+    explained = iter(model.explain_many([(r, p, c) for r, p, c, _ in decided if c]))
+    results = []
+    for rules, prediction, category, rule_score in decided:
+        matches = rules.matches + next(explained) if category else rules.matches
+        result = _result(wl, category, int(round(100 * prediction.device_probability)), matches, rules, rule_score)
+        result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
+        result.model = model.info
+        results.append(result)
+    return results
+
+
+def _rules_category(wl: Watchlist, rules: RuleResult) -> tuple[str | None, float]:
+    """The category the rules flag (None: not enough evidence) and their score."""
     rules_category, rule_score = rules.best()
     if rules_category is not None and rule_score < wl.settings["flag_threshold"]:
         rules_category = None  # evidence, but not enough to flag
-    if model is None or prediction is None:
-        return _result(wl, rules_category, int(round(rule_score)), rules.matches, rules, rule_score)
-    combined = mode == "combined"
-    category = model.flag_rule.category(
-        prediction.device_probability,
-        prediction.category,
-        rules_category,
-        rule_score,
-        combined and has_innocent_evidence(rules),
-        sum(len(scan.words) for scan in rules.scans),
-        combined,
-    )
-    matches = rules.matches + model.explain(rules, prediction, category) if category else rules.matches
-    result = _result(wl, category, int(round(100 * prediction.device_probability)), matches, rules, rule_score)
-    result.probability = round(prediction.probabilities[category] if category else prediction.device_probability, 4)
-    result.model = model.info
-    return result
+    return rules_category, rule_score
 
 
 def _result(

@@ -9,12 +9,14 @@ pair of matches, which a long hostile field would make quadratic).
 
 from __future__ import annotations
 
+from typing import Final
+
 from classifier.match import STRONG_KINDS, FieldScan, Hit, hit_order
 from classifier.watchlist import Watchlist
 
 SENTENCE_BREAKS = set(".!?;:\n•|")
-NEGATION_GAP = 1  # "not a real Nintendo": one word may sit between a negation and what it denies
-LIST_CARRY = 3  # a cue cancels the next match of a list when it follows within this many words
+NEGATION_GAP: Final = 1  # "not a real Nintendo": one word may sit between a negation and what it denies
+LIST_CARRY: Final = 3  # a cue cancels the next match of a list when it follows within this many words
 
 
 def same_sentence(scan: FieldScan, left: int, right: int) -> bool:

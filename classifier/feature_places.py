@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from classifier.rules import Match, RuleResult
 
-EXPLAIN_SPANS = 3  # places in the text shown per n-gram
+EXPLAIN_SPANS: Final = 3  # places in the text shown per n-gram
 RAW_WORD = re.compile(r"\S+")  # what str.split() splits out (both split at str.isspace() characters)
 
 
 def word_places(
-    rules: RuleResult, by_field: list, first, rest: list, feature: str, category: str, push: float
+    rules: RuleResult, by_field: list, places: list[list[int]], rest: list, feature: str, category: str, push: float
 ) -> list[Match]:
-    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur: `first`
-    followed by `rest`, looked for in each field's words (cache rows or stems, as `by_field` holds)."""
+    """Up to EXPLAIN_SPANS spans of the original text where a feature's words occur: its first word, at `places`
+    (for each field, its positions among the words `by_field` holds: cache rows or stems; see positions), followed
+    by `rest`."""
     width = len(rest)
     found: list[Match] = []
-    for scan, words in zip(rules.scans, by_field):
-        times = words.count(first)
-        if not times:
+    for scan, words, at in zip(rules.scans, by_field, places):
+        if not at:
             continue
         bounds = scan.bounds  # word k runs from bounds[2k] to bounds[2k + 1]
         offsets, original, field = scan.norm.offsets, scan.norm.original, scan.field
         shifted = field in rules.shifts
-        i = -1
-        for _ in range(times):
-            i = words.index(first, i + 1)
+        for i in at:
             if not width or words[i + 1 : i + 1 + width] == rest:
                 start, stop = bounds[2 * i], bounds[2 * (i + width) + 1]
                 if offsets is not None:  # as Normalised.original_span
@@ -44,6 +43,19 @@ def word_places(
                 if len(found) >= EXPLAIN_SPANS:
                     return found
     return found
+
+
+def positions(by_field: list, wanted: set) -> list[dict]:
+    """For each field, where each `wanted` word stands among its words (cache rows or stems), in order: one
+    pass over the listing's words for all the words an explanation names."""
+    out: list[dict] = []
+    for words in by_field:
+        at: dict = {}
+        for i, word in enumerate(words):
+            if word in wanted:
+                at.setdefault(word, []).append(i)
+        out.append(at)
+    return out
 
 
 def raw_word_places(rules: RuleResult, feature: str, category: str, push: float) -> list[Match]:

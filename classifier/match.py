@@ -16,19 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress, count
 from operator import itemgetter
-from typing import NamedTuple, cast
+from typing import Final, NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, words
 
-MAX_WALK = 40  # words joined from one start: enough for a fully letter-spaced phrase
+MAX_WALK: Final = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
-FUZZY_CHOICES = 3
-CATEGORY_KINDS = ("term", "maker", "claim", "device", "target")
-STRONG_KINDS = ("term", "maker", "claim")  # evidence on its own; device and target words only together
+FUZZY_CHOICES: Final = 3
+CATEGORY_KINDS: Final = ("term", "maker", "claim", "device", "target")
+STRONG_KINDS: Final = ("term", "maker", "claim")  # evidence on its own; device and target words only together
 
 Form = tuple[str, float]  # a word as it may be read (its stem, or a watchlist word it may misspell) and the similarity
 # a word's forms, those of them that can start a phrase, and its only form when it has one (else None); typed, so the
@@ -75,7 +74,14 @@ class FieldScan:
     def bounds(self) -> list[int]:
         """Word k runs from bounds[2k] to bounds[2k + 1] in the normalised text (found only when needed)."""
         if self._bounds is None:
-            self._bounds = list(accumulate(map(len, self._parts)))
+            # a plain loop: compiled (setup.py) it is native int arithmetic, where accumulate(map(len)) made
+            # an iterator call and an int object per part
+            bounds: list[int] = []
+            end = 0
+            for part in self._parts:
+                end += len(part)
+                bounds.append(end)
+            self._bounds = bounds
         return self._bounds
 
     @property
@@ -286,12 +292,11 @@ class Matcher:
         scan = FieldScan(field, norm, GAPS_AND_WORDS.split(norm.text))
         # each word's possible forms (its stem, or the watchlist words it may be a misspelling
         # of) and those that can start a phrase; cached, as words repeat across listings
-        cached = list(map(self._info_cache.get, scan.words))
-        info = (
-            [x or self._word_info(w) for x, w in zip(cached, scan.words)]
-            if None in cached
-            else cast("list[WordInfo]", cached)
-        )
+        cached = self._info_cache
+        info: list[WordInfo] = []
+        for w in scan.words:
+            known = cached.get(w)
+            info.append(known if known is not None else self._word_info(w))
         found = self._found(info)
         if found:
             self._hits(scan, found)
@@ -302,8 +307,10 @@ class Matcher:
         index, prefixes = self.index, self.prefixes
         n = len(info)
         found: dict[tuple[int, int, str], float] = {}
-        for i in compress(count(), map(_starters, info)):  # the words that can start a phrase
-            starters = info[i][1]
+        for i in range(n):
+            starters = info[i][1]  # the word's forms that can start a phrase
+            if not starters:
+                continue
             if len(starters) > 1:
                 for form, score in starters:
                     self._walk(info, index, prefixes, found, i, i, form, score)
@@ -352,7 +359,6 @@ class Matcher:
         hits.sort(key=hit_order)
 
 
-_starters = itemgetter(1)
 _new_hit = tuple.__new__  # a Hit without the keyword-handling __new__ of NamedTuple: scans make many
 hit_order = itemgetter(2, 3)  # (first, last): a Hit's place in the text
 

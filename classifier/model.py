@@ -38,14 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.feature_places import raw_word_places, word_places
+from classifier.explanation import Scored, places, top_pushes
 from classifier.flag_rule import FlagRule
+from classifier.new_rows import CHAR_BLOCK, RAW_BLOCK, NewRows
 from classifier.normalise import stem
 from classifier.rules import Match, RuleResult
 
 FORMAT = "keywatch-model/2"
 CHAR_NGRAMS = (2, 5)
-EXPLAIN_TOP = 5  # n-grams listed per flag
 _CACHE_LIMIT = 100_000
 
 
@@ -99,7 +99,8 @@ class Prediction:
     category: str  # the likeliest device category
     probability: float  # its probability
     device_probability: float  # 1 - P(none)
-    parts: tuple  # what explain() needs (see Model._score)
+    scored: Scored  # the batch it was scored with, which explain() reads
+    listing: int  # its place in that batch
 
 
 class Model:
@@ -166,7 +167,7 @@ class Model:
         # n-grams' (a raw word's row has only these), then the squared lengths of the three vectors
         self._rows = np.zeros((_CACHE_LIMIT, 3 * k + 3))
         self._row_pair_word = np.full(_CACHE_LIMIT, -1, dtype=np.int64)  # by row: its number in pair n-grams
-        self._new = _NewRows()
+        self._new = NewRows()
 
     @property
     def info(self) -> dict:
@@ -175,7 +176,7 @@ class Model:
 
     def _word(self, raw: str) -> int:
         """The cache row of a word; one row per stem, so "key" and "keys" are one feature as in training.
-        Its numbers are computed with the other new rows', in _fill_new_rows."""
+        Its numbers are computed with the other new rows', in _fill_new_rows (classifier.new_rows)."""
         w = stem(raw)
         row = self._stem_rows.get(w)
         if row is None:
@@ -187,12 +188,10 @@ class Model:
                 new.add_grams(row, CHAR_BLOCK, grams)
             i = self.index.get("w:" + w)
             if i is not None:
-                new.word_rows.append(row)
-                new.word_ngrams.append(i)
+                new.add_word(row, i)
             pair_word = self._pair_word.get(w)
             if pair_word is not None:
-                new.pair_rows.append(row)
-                new.pair_words.append(pair_word)
+                new.add_pair_word(row, pair_word)
             self._stem_rows[w] = row
             self._stems.append(w)
             self._raw.append(False)
@@ -215,49 +214,30 @@ class Model:
         return row
 
     def _fill_new_rows(self) -> None:
-        """The numbers of the rows made since the last call, in a handful of numpy calls for them all: one word
-        at a time, numpy's own cost per call was most of a new word's (each listing brings a few: prices, SKUs)."""
-        new, k = self._new, len(self.classes)
-        first, stop = new.first_row, len(self._stems)
-        if first == stop:
-            return
-        self._rows[first:stop] = 0.0
-        self._row_pair_word[first:stop] = -1
-        if new.pair_rows:
-            self._row_pair_word[new.pair_rows] = new.pair_words
-        if new.word_rows:
-            i = np.asarray(new.word_ngrams, dtype=np.intp)
-            self._rows[new.word_rows, k : 2 * k] = self.idf[i][:, None] * self.w[i]
-            self._rows[new.word_rows, 3 * k + 1] = self.idf[i] ** 2
-        if new.gram_rows:
-            idx = np.asarray(new.grams, dtype=np.intp)
-            values = self.idf[idx] * np.asarray(new.counts, dtype=float)
-            sizes = np.asarray(new.sizes, dtype=np.intp)
-            starts = np.cumsum(sizes) - sizes  # each row's first n-gram (every row has one or more)
-            rows, blocks = np.asarray(new.gram_rows), np.asarray(new.blocks)
-            # each row's shares go to its block's columns, its squared length to its block's
-            self._rows[rows[:, None], blocks[:, None] * k + np.arange(k)] = np.add.reduceat(
-                values[:, None] * self.w[idx], starts, axis=0
-            )
-            self._rows[rows, 3 * k + blocks] = np.add.reduceat(values * values, starts)
-        self._new = _NewRows(stop)
+        """The numbers of the rows made since the last call (classifier.new_rows), before a batch is scored."""
+        stop = len(self._stems)
+        if self._new.first_row < stop:
+            self._new.fill(stop, self._rows, self._row_pair_word, self.idf, self.w)
+            self._new = NewRows(stop)
 
     def _features(self, rules: RuleResult, raw: list[str]) -> tuple[list[int], list[list[int]], list[int]]:
         """A listing's word rows (one per word, repeats included), the same by field, and its raw words'
         rows. Its word pairs are looked up in _score, for the whole batch at once (_pair_ngrams_of)."""
-        cached = self._word_rows.get
+        word_rows, raw_rows = self._word_rows, self._raw_rows
         tokens: list[int] = []
         fields: list[list[int]] = []
         for scan in rules.scans:
-            found = list(map(cached, scan.words))
-            if None in found:
-                found = [r if r is not None else self._word(w) for r, w in zip(found, scan.words)]
-            tokens += found  # type: ignore[arg-type]
-            fields.append(found)  # type: ignore[arg-type]
-        raw_rows = list(map(self._raw_rows.get, raw))
-        if None in raw_rows:
-            raw_rows = [r if r is not None else self._raw_word(w) for r, w in zip(raw_rows, raw)]
-        return tokens, fields, raw_rows  # type: ignore[return-value]
+            found: list[int] = []
+            for w in scan.words:
+                row = word_rows.get(w)
+                found.append(row if row is not None else self._word(w))
+            tokens += found
+            fields.append(found)
+        raw_found: list[int] = []
+        for w in raw:
+            row = raw_rows.get(w)
+            raw_found.append(row if row is not None else self._raw_word(w))
+        return tokens, fields, raw_found
 
     def _pair_ngrams_one(self, fields: list[list[int]]) -> list[int]:
         """_pair_ngrams_of for one listing, by dictionary (a dozen numpy calls cost more for one
@@ -365,106 +345,50 @@ class Model:
         devices = self.device_indices
         # the likeliest device category; on a tie the first, as argmax takes the first largest
         bests = np.asarray(devices)[scores[:, devices].argmax(axis=1)].tolist()
-        out = []
-        classes, none, stems = self.classes, self.none, self._stems
-        for i, (p, best, norm, features) in enumerate(zip(probabilities, bests, norms.tolist(), batch)):
-            w0, w1, p0, p1 = word_bounds[i], word_bounds[i + 1], pair_bounds[i], pair_bounds[i + 1]
-            out.append(
-                Prediction(
-                    probabilities=dict(zip(classes, p)),
-                    category=classes[best],
-                    probability=p[best],
-                    device_probability=1 - p[none],
-                    parts=(
-                        rows[w0:w1],
-                        row_counts[w0:w1],
-                        cached[w0:w1],
-                        stems,  # explain() reads it after a later batch may have cleared the cache
-                        self._raw,
-                        norm[0],
-                        norm[1],
-                        norm[2],
-                        pairs_found[p0:p1],
-                        pair_values[p0:p1],
-                        features[1],
-                    ),
-                )
-            )
-        return out
+        scored = Scored(
+            rows,
+            row_counts,
+            cached,
+            norms,
+            word_bounds,
+            pairs_found,
+            pair_values,
+            pair_bounds,
+            self._stems,  # explain_many() reads them after a later batch may have cleared the cache
+            self._raw,
+            [features[1] for features in batch],
+        )
+        classes, none = self.classes, self.none
+        return [
+            Prediction(dict(zip(classes, p)), classes[best], p[best], 1 - p[none], scored, i)
+            for i, (p, best) in enumerate(zip(probabilities, bests))
+        ]
 
     def explain(self, rules: RuleResult, prediction: Prediction, category: str) -> list[Match]:
         """The words, raw words and word pairs that pushed `category` most against "none" (in log-odds),
         with their places in the text. A word's push is its character n-grams' and its word feature's; a
         raw word's its raw n-grams'."""
-        c = self.classes.index(category)
-        parts = prediction.parts
-        rows, row_counts, shares, stems, is_raw, char_norm, word_norm, raw_norm = parts[:8]
-        pairs_found, pair_values, field_rows = parts[8:]
-        k, none = len(self.classes), self.none
-        by_word = row_counts * (
-            (shares[:, c] - shares[:, none]) / char_norm
-            + (shares[:, k + c] - shares[:, k + none]) / word_norm
-            + (shares[:, 2 * k + c] - shares[:, 2 * k + none]) / raw_norm
-        )
-        by_pair = pair_values * (self.w[pairs_found, c] - self.w[pairs_found, none]) / word_norm
-        pushes = np.concatenate((by_word, by_pair))
-        # only the pushes as large as the EXPLAIN_TOP-th are named and sorted (ties by name, as before)
-        if len(pushes) > EXPLAIN_TOP:
-            floor = np.partition(pushes, len(pushes) - EXPLAIN_TOP)[len(pushes) - EXPLAIN_TOP]
-            candidates = np.flatnonzero((pushes >= floor) & (pushes > 0)).tolist()
-        else:
-            candidates = np.flatnonzero(pushes > 0).tolist()
-        n_words = len(by_word)
-        values = pushes.tolist()
-        push = [
-            (("r:" if is_raw[rows[i]] else "w:") + stems[rows[i]], values[i], int(rows[i]))
-            if i < n_words
-            else (self.names[pairs_found[i - n_words]], values[i], None)
-            for i in candidates
-        ]
-        top = sorted(push, key=lambda kv: (-kv[1], kv[0]))[:EXPLAIN_TOP]
-        field_stems = None
-        out: list[Match] = []
-        for name, value, row in top:
-            if name.startswith("r:"):
-                out += raw_word_places(rules, name, category, round(value, 3))
-                continue
-            if row is not None:  # a word: found by its cache row (one per stem) among the listing's rows
-                out += word_places(rules, field_rows, row, [], name, category, round(value, 3))
-                continue
-            if field_stems is None:
-                field_stems = [list(map(stems.__getitem__, r)) for r in field_rows]
-            first, *rest = name[2:].split(" ")
-            out += word_places(rules, field_stems, first, rest, name, category, round(value, 3))
+        return self.explain_many([(rules, prediction, category)])[0]
+
+    def explain_many(self, flagged: list[tuple[RuleResult, Prediction, str]]) -> list[list[Match]]:
+        """explain() for each (rules, prediction, category), the pushes of a batch's listings found together:
+        a dozen numpy calls for the batch instead of as many for each listing."""
+        out: list[list[Match]] = [[] for _ in flagged]
+        by_batch: dict[int, list[int]] = {}  # predictions scored together share their arrays
+        for at, (_, prediction, _) in enumerate(flagged):
+            by_batch.setdefault(id(prediction.scored), []).append(at)
+        for ats in by_batch.values():
+            scored = flagged[ats[0]][1].scored
+            listings = [flagged[at][1].listing for at in ats]
+            columns = [self.classes.index(flagged[at][2]) for at in ats]
+            tops = top_pushes(scored, listings, columns, self.w, self.none, self.names)
+            for at, listing, top in zip(ats, listings, tops):
+                rules, _, category = flagged[at]
+                out[at] = places(rules, top, scored.fields[listing], scored.stems, category)
         return out
 
 
 _NOT_FOUND = repeat(-1)  # dict.get's default, for map()
-CHAR_BLOCK, RAW_BLOCK = 0, 2  # a row's n-gram shares: columns block * k to (block + 1) * k, length at 3 * k + block
-
-
-class _NewRows:
-    """What the rows made since the last _fill_new_rows need: their n-grams and counts, word features and
-    numbers in pair n-grams, as flat lists (rows from first_row on)."""
-
-    def __init__(self, first_row: int = 0):
-        self.first_row = first_row
-        self.gram_rows: list[int] = []  # rows with n-grams in the vocabulary
-        self.blocks: list[int] = []  # by those rows: CHAR_BLOCK or RAW_BLOCK
-        self.sizes: list[int] = []  # by those rows: how many distinct n-grams
-        self.grams: list[int] = []  # the n-grams, row after row
-        self.counts: list[int] = []
-        self.word_rows: list[int] = []  # rows whose word is a word feature
-        self.word_ngrams: list[int] = []
-        self.pair_rows: list[int] = []  # rows whose word is part of a pair n-gram
-        self.pair_words: list[int] = []
-
-    def add_grams(self, row: int, block: int, grams: Counter) -> None:
-        self.gram_rows.append(row)
-        self.blocks.append(block)
-        self.sizes.append(len(grams))
-        self.grams += grams
-        self.counts += grams.values()
 
 
 def _sum_by_listing(values: np.ndarray, bounds: list[int], n: int) -> np.ndarray:

@@ -26,6 +26,7 @@ Nothing vetoes. Per category (watchlist.yaml explains the lists, its `settings: 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from classifier.cues import by_position, cue_cancels, negated
 from classifier.match import CATEGORY_KINDS, STRONG_KINDS, FieldScan, Hit, hit_order
@@ -35,12 +36,12 @@ from classifier.watchlist import Watchlist
 # longest descriptions, 500,000 characters of HTML, hold far less text, Amazon's 2,000). A longer
 # field is read at its start (3/4 of the cap) and its end (1/4: where keyword stuffing goes); the
 # middle is skipped and the classification says so under "truncated" (see _readable).
-MAX_FIELD_CHARS = 100_000
+MAX_FIELD_CHARS: Final = 100_000
 # A phrase repeated a thousand times is one piece of evidence: each (phrase, field, reason) is
 # listed this many times and the rest counted in "matches_omitted" (all of them are scored).
-MAX_MATCHES_PER_TERM = 20
-MAX_EXTRA = 30
-MAX_CUES = 2
+MAX_MATCHES_PER_TERM: Final = 20
+MAX_EXTRA: Final = 30
+MAX_CUES: Final = 2
 
 
 @dataclass(slots=True)
