@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_ai.jsonl", "written_aj.jsonl")  # phase 15: model 14's never-tuned split
+SEALED = ("written_ai.jsonl", "written_aj.jsonl", "written_ap.jsonl", "written_aq.jsonl")  # phases 15 and 16
 
 
 def readable_corpora() -> list[Path]:
