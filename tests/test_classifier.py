@@ -81,20 +81,14 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
         ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
         ("Car Key Shell HU66 blade for VW", "Shell only."),
         ("Towbar bypass relay box 12N", "For trailer lights."),
-        pytest.param(
-            "Anti-jammer GPS tracker",
-            "Keeps reporting when someone jams it.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model 14 flags it (jammer 0.91; rules 32), as did 13 to 9 and 6; models 7 and 8 did not",
-            ),
-        ),
+        # model 15: 0.87 against its innocent threshold 0.88; models 13 to 9 and 6 flagged it
+        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
         pytest.param(
             "Lockout Tagout Kit",
             "Safety padlocks and hasps.",
             marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
         ),
-        ("Jammer grime MC t shirt", "Size M."),  # model 14: 0.66 against its innocent threshold 0.87; 13 flagged it
+        ("Jammer grime MC t shirt", "Size M."),  # model 15: 0.33 (14: 0.66); model 13 flagged it
     ],
 )
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
@@ -149,7 +143,7 @@ def test_a_disguised_title_does_not_hide_the_description(wl):
         pytest.param(
             "KeylessRepeater",
             marks=pytest.mark.xfail(
-                strict=True, reason="model 14: 0.18, below the rules' floor 0.3 (rules 100); model 13: 0.35, caught"
+                strict=True, reason="model 15: 0.16, below the rules' floor 0.3 (rules 100); model 13: 0.35, caught"
             ),
         ),
     ],
@@ -209,14 +203,14 @@ def test_a_cue_covers_a_whole_list(wl):
     assert {m.category for m in result.matches} >= {"relay_attack", "code_grabber", "signal_jammer"}
 
 
+@pytest.mark.xfail(strict=True, reason="model 15 flags it (code_grabber 0.63); models 12 to 14 did not, 11 did")
 def test_a_product_that_stops_every_attack_it_names_is_not_flagged(wl):
-    # model 14: 0.84 device probability, under the innocent threshold 0.87 (13: 0.21; model 11 flagged it at 0.62)
     assert not classify("Car security kit", "Stops relay attacks, code grabbers and signal jammers.", wl).flagged
 
 
 def test_one_weak_word_does_not_flag_but_a_device_and_a_target_do(wl):
-    # passes again with model 14 (a strict xfail from model 2 to 13): written_am_train's car adverts taught it that
-    # "keyless entry" alone sells cars (0.20); "Signal amplifier" 0.02; the pair 0.49
+    # passes again since model 14 (a strict xfail from model 2 to 13): written_am_train's car adverts taught it that
+    # "keyless entry" alone sells cars (model 15: 0.09); "Signal amplifier" 0.03; the pair 0.45
     assert not classify("Signal amplifier", "", wl).flagged
     assert not classify("Keyless entry smart key", "", wl).flagged
     pair = classify("Signal amplifier for keyless entry cars", "", wl)
@@ -330,14 +324,20 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        ("Ретранслятор для keyless go", "relay_attack"),  # model 14: 0.61, 13: 0.72 (model 8: 0.509 < its 0.51)
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 15: 0.87, 14: 0.61 (model 8: 0.509 < its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
-        ("Disturbatore di frequenze 433 MHz", "signal_jammer"),  # model 14: 0.31, just over the rules' floor 0.3
+        pytest.param(
+            "Disturbatore di frequenze 433 MHz",
+            "signal_jammer",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 15: 0.295, under the rules' floor 0.3 (rules 100); model 14: 0.31, caught"
+            ),
+        ),
         pytest.param(
             "Ripetitore segnale chiave keyless",
             "relay_attack",
             marks=pytest.mark.xfail(
-                strict=True, reason="model 14: 0.21, below the rules' floor 0.3 (rules 100; model 12: 0.34, caught)"
+                strict=True, reason="model 15: 0.16, below the rules' floor 0.3 (rules 100; model 12: 0.34, caught)"
             ),
         ),
         ("Kit d'ouverture de voiture", "mechanical_entry"),

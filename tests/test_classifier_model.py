@@ -59,11 +59,11 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     trained = [f["path"] for f in data["training_set"]["files"]]
     # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
-    # never trained on; phase 15 (tests/support/corpora.SEALED) is model 14's never-tuned split, in no list.
+    # never trained on; phase 16 (tests/support/corpora.SEALED) is model 15's never-tuned split, in no list.
     # Phases 4 to 8, 10 and 11 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
     # real_titles_5, written_k, written_l, written_o, written_p, written_s, written_t) were scored in aggregate
     # first, then joined the training set (phase 11 with model 10, phase 12 with model 11, phase 13 with model 13,
-    # phase 14 with model 14).
+    # phase 14 with model 14, phase 15 with model 15).
     dev = ["tests/data/written_m.jsonl", "tests/data/written_n.jsonl"]
     assert [p.relative_to(ROOT).as_posix() for p in config.threshold_on] == dev
     assert [f["path"] for f in data["threshold_set"]["files"]] == dev
@@ -385,14 +385,14 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
     writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
-    what model 14 as shipped measures (21,465 listings: P 0.9669, R 0.9490, category 0.9805, obfuscated 0.9358,
-    description-only 0.9586; model 13 on its 19,087: 0.9732 / 0.9359, obfuscated 0.9140). Model 14's precision is
-    lower on a harder set: written_am_train's 286 car adverts and parts that mention keyless entry, keys and
-    trackers, which no other writer wrote, are hard negatives out-of-fold (docs/classifier.md, Model 14). Issue
-    11's precision and recall targets are NOT met under these folds (the next test)."""
+    what model 15 as shipped measures (23,370 listings: P 0.9623, R 0.9484, category 0.9806, obfuscated 0.9287,
+    description-only 0.9595; model 14 on its 21,465: 0.9669 / 0.9490, obfuscated 0.9358; model 13 on its 19,087:
+    0.9732 / 0.9359). The set grows harder as writers join: car adverts that mention keyless entry and keys, and
+    the languages with fewest writers, are new text out-of-fold (docs/classifier.md, Models 14 and 15). Issue 11's
+    precision, recall and obfuscated targets are NOT met under these folds (the next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.966 and combined["recall"] >= 0.948
-    assert combined["category"] >= 0.980 and combined["obfuscated_recall"] >= 0.935
+    assert combined["precision"] >= 0.961 and combined["recall"] >= 0.947
+    assert combined["category"] >= 0.980 and combined["obfuscated_recall"] >= 0.928
     assert combined["description_only_recall"] >= 0.958
 
 
@@ -408,8 +408,8 @@ def test_kfold_by_writer_meets_issue_11s_targets():
 
 def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
     """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
-    (model 14: P 0.9890, R 0.9835, category 0.9981, description-only 0.9781, obfuscated 0.9874; model 13: 0.9926,
-    0.9835). A gate against a model or threshold change that loses it; the fair figure is phase 15's."""
+    (model 15: P 0.9890, R 0.9854, category 0.9981, description-only 0.9868, obfuscated 0.9811; model 14: 0.9890,
+    0.9835). A gate against a model or threshold change that loses it; the fair figure is phase 16's."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
     assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93

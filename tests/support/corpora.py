@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_ai.jsonl", "written_aj.jsonl", "written_ap.jsonl", "written_aq.jsonl")  # phases 15 and 16
+SEALED = ("written_ap.jsonl", "written_aq.jsonl")  # phase 16: model 15's never-tuned split
 
 
 def readable_corpora() -> list[Path]:
