@@ -126,32 +126,30 @@ class ClassifyPipeline:
         adapter = ItemAdapter(item)
         task = task_of(adapter)
         if self.stores:
-            return self.stored_in_worker(adapter, task)
+            return self.through_worker(adapter, task, record_of(adapter))
         if task == (None, None):
             return item  # a gone listing (recheck of a removed page): nothing to classify
         if self.worker is None:
             self.finish(adapter, self.read_and_classify([task])[0])
             return item
-        return self.classified_in_worker(adapter, task)
+        return self.through_worker(adapter, task)
 
     def read_and_classify(self, tasks):
         return classifier_worker.read_and_classify(tasks, self.watchlist, self.spider)
 
-    async def classified_in_worker(self, adapter, task):
+    async def through_worker(self, adapter, task, record=None):
+        """The item, once the worker has classified it (its page read, if unread) and, given the item's `record` as
+        the store keeps it, committed it too."""
         done = outcomes.awaited()
-        self.waiting.add((task, None, done), self.batch_size)
-        self.finish(adapter, await done)
-        return adapter.item
-
-    async def stored_in_worker(self, adapter, task):
-        done = outcomes.awaited()
-        self.waiting.add((task, record_of(adapter), done), self.batch_size)
-        fields, classification, stored = await done
-        self.finish(adapter, (fields, classification))
-        if isinstance(stored, Exception):
-            raise stored  # Scrapy logs it and signals item_error: counted as not stored
-        # None: the worker died before its group committed, and the store pipeline's own writer stores it.
-        adapter["capture_id"] = stored
+        self.waiting.add((task, record, done), self.batch_size)
+        outcome = await done
+        self.finish(adapter, outcome[:2])
+        if record is not None:
+            stored = outcome[2]
+            if isinstance(stored, Exception):
+                raise stored  # Scrapy logs it and signals item_error: counted as not stored
+            # None: the worker died before its group committed, and the store pipeline's own writer stores it.
+            adapter["capture_id"] = stored
         return adapter.item
 
     def send_batch(self) -> None:
