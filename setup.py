@@ -19,6 +19,7 @@ from setuptools.command.build_ext import build_ext
 
 # The modules a listing passes through, in the order it does (docs/classifier.md, Speed).
 COMPILED = [
+    "classifier/narrow.py",
     "classifier/normalise.py",
     "classifier/match.py",
     "classifier/cues.py",

@@ -28,7 +28,7 @@ from classifier.watchlist_file import load_watchlist
 from common import settings
 
 
-@dataclass
+@dataclass(init=False)  # __init__ written out: compiled, it is native code (see rules.Match)
 class Classification:
     flagged: bool
     category: str | None
@@ -40,6 +40,30 @@ class Classification:
     rule_score: int = 0
     probability: float | None = None  # the model's probability of `category` (unflagged: of any device)
     model: dict | None = None  # {"version", "training_set", "threshold"} of the model used, None: rules only
+
+    def __init__(
+        self,
+        flagged: bool,
+        category: str | None,
+        risk: str | None,
+        score: int,
+        matches: list[Match] | None = None,
+        truncated: dict[str, dict] | None = None,
+        matches_omitted: int = 0,
+        rule_score: int = 0,
+        probability: float | None = None,
+        model: dict | None = None,
+    ) -> None:
+        self.flagged = flagged
+        self.category = category
+        self.risk = risk
+        self.score = score
+        self.matches = [] if matches is None else matches
+        self.truncated = {} if truncated is None else truncated
+        self.matches_omitted = matches_omitted
+        self.rule_score = rule_score
+        self.probability = probability
+        self.model = model
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {

@@ -49,15 +49,16 @@ def top_pushes(
         c, pair_column, listing_norms = column[word_owner], column[pair_owner], norms[word_owner]
         char_norm, word_norm, raw_norm = listing_norms[:, 0], listing_norms[:, 1], listing_norms[:, 2]
         pair_norm = norms[pair_owner, 1]
-    # the six cached numbers each word's push needs, read from the flat array (not whole rows)
+    # the six cached numbers each word's push needs, read from the flat array (not whole rows); take() is
+    # indexing with an array, quicker
     shares, at = scored.cached.ravel(), word_at * scored.cached.shape[1]
-    by_word = scored.row_counts[word_at] * (
-        (shares[at + c] - shares[at + none]) / char_norm
-        + (shares[at + (k + c)] - shares[at + (k + none)]) / word_norm
-        + (shares[at + (2 * k + c)] - shares[at + (2 * k + none)]) / raw_norm
+    by_word = scored.row_counts.take(word_at) * (
+        (shares.take(at + c) - shares.take(at + none)) / char_norm
+        + (shares.take(at + (k + c)) - shares.take(at + (k + none))) / word_norm
+        + (shares.take(at + (2 * k + c)) - shares.take(at + (2 * k + none))) / raw_norm
     )
-    pairs = scored.pairs_found[pair_at]
-    by_pair = scored.pair_values[pair_at] * (w[pairs, pair_column] - w[pairs, none])
+    pairs = scored.pairs_found.take(pair_at)
+    by_pair = scored.pair_values.take(pair_at) * (w[pairs, pair_column] - w[pairs, none])
     by_pair /= pair_norm
     pushes = np.concatenate((by_word, by_pair))
     # Only positive pushes are named, and of those only each listing's largest EXPLAIN_TOP (ties with the

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from classifier.narrow import lower
 from classifier.rules import Match, RuleResult
 
 EXPLAIN_SPANS: Final = 3  # places in the text shown per n-gram
@@ -64,7 +65,7 @@ def raw_word_places(rules: RuleResult, feature: str, category: str, push: float)
     found: list[Match] = []
     for scan in rules.scans:
         original = scan.norm.original
-        lowered = original.lower()
+        lowered = lower(original)
         if word not in lowered:
             continue
         for start, stop in raw_spans(original, lowered, word):

@@ -21,7 +21,7 @@ from typing import Final, NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from classifier.normalise import GAPS_AND_WORDS, Normalised, normalise, stem, words
+from classifier.normalise import Normalised, normalise, stem, words, words_and_bounds
 
 MAX_WALK: Final = 40  # words joined from one start: enough for a fully letter-spaced phrase
 CACHE_LIMIT = 200_000
@@ -30,9 +30,20 @@ CATEGORY_KINDS: Final = ("term", "maker", "claim", "device", "target")
 STRONG_KINDS: Final = ("term", "maker", "claim")  # evidence on its own; device and target words only together
 
 Form = tuple[str, float]  # a word as it may be read (its stem, or a watchlist word it may misspell) and the similarity
-# a word's forms, those of them that can start a phrase, and its only form when it has one (else None); typed, so the
-# compiled walk (setup.py) reads them without checking each object's type
-WordInfo = tuple[tuple[Form, ...], tuple[Form, ...], Form | None]
+
+
+class WordInfo:
+    """What the walk needs of a word as written, cached: its forms, those of them that can start a phrase, and its
+    only form and its similarity when it has just one (single None: several). A class, so that the compiled walk
+    (setup.py) reads each field directly; a tuple's were unpacked and type-checked whole at every read."""
+
+    __slots__ = ("forms", "starters", "single", "single_score")
+
+    def __init__(self, forms: tuple[Form, ...], starters: tuple[Form, ...]) -> None:
+        self.forms = forms
+        self.starters = starters
+        self.single: str | None = forms[0][0] if len(forms) == 1 else None
+        self.single_score: float = forms[0][1] if len(forms) == 1 else 0.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hashing: entries are built once
@@ -57,30 +68,34 @@ class Hit(NamedTuple):
 class FieldScan:
     """One field's normalised text, words (stemmed) and the watchlist phrases found in it."""
 
-    __slots__ = ("field", "norm", "words", "hits", "kinds", "evidence", "_parts", "_bounds", "_spans")
+    __slots__ = ("field", "norm", "words", "hits", "kinds", "evidence", "_bounds", "_spans")
 
-    def __init__(self, field: str, norm: Normalised, parts: list[str]):
+    def __init__(self, field: str, norm: Normalised, found_words: list[str], bounds: list[int] | None = None):
         self.field = field
         self.norm = norm
-        self._parts = parts  # the normalised text split into gap, word, gap, word, ..., gap
-        self.words = parts[1::2]  # as written (unstemmed), for the letter-spacing check
+        self.words = found_words  # as written (unstemmed), for the letter-spacing check
         self.hits: list[Hit] = []
         self.kinds: set[str] = set()  # the kinds of entry among the hits (maybe more), so the rules skip what is absent
         self.evidence: set[str] = set()  # categories with a term, maker, claim or device word among the hits
-        self._bounds: list[int] | None = None
+        self._bounds = bounds  # None: found when first needed
         self._spans: WordSpans | None = None
 
     @property
     def bounds(self) -> list[int]:
         """Word k runs from bounds[2k] to bounds[2k + 1] in the normalised text (found only when needed)."""
         if self._bounds is None:
-            # a plain loop: compiled (setup.py) it is native int arithmetic, where accumulate(map(len)) made
-            # an iterator call and an int object per part
+            # Each word is the first occurrence of itself from the end of the one before: what lies between
+            # two words is no part of any word, so it cannot hold the start of one. Compiled (setup.py), a
+            # find per word; the bounds end with the text's length (as the gap after the last word ends).
+            text = self.norm.text
             bounds: list[int] = []
             end = 0
-            for part in self._parts:
-                end += len(part)
+            for word in self.words:
+                start = text.find(word, end)
+                end = start + len(word)
+                bounds.append(start)
                 bounds.append(end)
+            bounds.append(len(text))
             self._bounds = bounds
         return self._bounds
 
@@ -226,7 +241,7 @@ class Matcher:
         return found
 
     def _word_info(self, word: str) -> WordInfo:
-        """(forms, starters) for a raw word: its stem or the watchlist words it may be a
+        """What the walk needs of a raw word (WordInfo): its stem or the watchlist words it may be a
         misspelling of, and those of them that can start a phrase."""
         info = self._info_cache.get(word)
         if info is None:
@@ -236,8 +251,7 @@ class Matcher:
                 forms = self.correct(stemmed) or ((stemmed, 100.0),)
             else:
                 forms = ((stemmed, 100.0),)
-            # (all forms, forms that can start a phrase, the single form when there is just one)
-            info = (forms, tuple(f for f in forms if f[0] in self.prefixes), forms[0] if len(forms) == 1 else None)
+            info = WordInfo(forms, tuple(f for f in forms if f[0] in self.prefixes))
             if len(self._info_cache) >= CACHE_LIMIT:
                 self._info_cache.clear()
             self._info_cache[word] = info
@@ -265,7 +279,7 @@ class Matcher:
                     found[key] = score
             nxt = j + 1
             if nxt < n and nxt - i < MAX_WALK:
-                for form, s in info[nxt][0]:
+                for form, s in info[nxt].forms:
                     longer = joined + form
                     if longer in prefixes:
                         stack.append((nxt, longer, min(score, s)))
@@ -289,7 +303,8 @@ class Matcher:
     def scan(self, text: str, field: str) -> FieldScan:
         """Every watchlist phrase in `text`, with spans in the original text."""
         norm = normalise(text)
-        scan = FieldScan(field, norm, GAPS_AND_WORDS.split(norm.text))
+        found_words, bounds = words_and_bounds(norm.text)
+        scan = FieldScan(field, norm, found_words, bounds)
         # each word's possible forms (its stem, or the watchlist words it may be a misspelling
         # of) and those that can start a phrase; cached, as words repeat across listings
         cached = self._info_cache
@@ -308,7 +323,7 @@ class Matcher:
         n = len(info)
         found: dict[tuple[int, int, str], float] = {}
         for i in range(n):
-            starters = info[i][1]  # the word's forms that can start a phrase
+            starters = info[i].starters  # the word's forms that can start a phrase
             if not starters:
                 continue
             if len(starters) > 1:
@@ -324,15 +339,16 @@ class Matcher:
                 j += 1
                 if j >= n or j - i >= MAX_WALK:
                     break
-                one = info[j][2]
+                nxt = info[j]
+                one = nxt.single
                 if one is None:
                     self._walk(info, index, prefixes, found, i, j - 1, joined, score)
                     break
-                joined += one[0]
+                joined += one
                 if joined not in prefixes:
                     break
-                if one[1] < score:
-                    score = one[1]
+                if nxt.single_score < score:
+                    score = nxt.single_score
         return found
 
     def _hits(self, scan: FieldScan, found: dict[tuple[int, int, str], float]) -> None:
@@ -340,7 +356,13 @@ class Matcher:
         offsets = scan.norm.offsets
         found_words, field, hits = scan.words, scan.field, scan.hits
         add, kinds, evidence, key_facts = hits.append, scan.kinds, scan.evidence, self._key_facts
+        # found is nearly always in text order already (only words read several ways are walked otherwise):
+        # then the sort, stable, would change nothing, and is skipped
+        in_order, last_i, last_j = True, -1, -1
         for (i, j, joined), score in found.items():
+            if i < last_i or (i == last_i and j < last_j):
+                in_order = False
+            last_i, last_j = i, j
             entries, key_kinds, key_evidence, all_category = key_facts[joined]
             kinds |= key_kinds
             if key_evidence:
@@ -356,7 +378,8 @@ class Matcher:
             for entry in entries:
                 if entry.kind in CATEGORY_KINDS or not cuts:
                     add(_new_hit(Hit, (entry, field, i, j, start, end, score)))
-        hits.sort(key=hit_order)
+        if not in_order:
+            hits.sort(key=hit_order)
 
 
 _new_hit = tuple.__new__  # a Hit without the keyword-handling __new__ of NamedTuple: scans make many

@@ -58,17 +58,19 @@ class NewRows:
         if self.pair_rows:
             row_pair_word[self.pair_rows] = self.pair_words
         if self.word_rows:
+            # take(): indexing with an array, several times quicker (the same values)
             i = np.asarray(self.word_ngrams, dtype=np.intp)
-            rows[self.word_rows, k : 2 * k] = idf[i][:, None] * w[i]
-            rows[self.word_rows, 3 * k + 1] = idf[i] ** 2
+            word_idf = idf.take(i)
+            rows[self.word_rows, k : 2 * k] = word_idf[:, None] * w.take(i, axis=0)
+            rows[self.word_rows, 3 * k + 1] = word_idf**2
         if self.gram_rows:
             idx = np.asarray(self.grams, dtype=np.intp)
-            values = idf[idx] * np.asarray(self.counts, dtype=float)
+            values = idf.take(idx) * np.asarray(self.counts, dtype=float)
             sizes = np.asarray(self.sizes, dtype=np.intp)
             starts = np.cumsum(sizes) - sizes  # each row's first n-gram (every row has one or more)
             gram_rows, blocks = np.asarray(self.gram_rows), np.asarray(self.blocks)
             # each row's shares go to its block's columns, its squared length to its block's
             rows[gram_rows[:, None], blocks[:, None] * k + np.arange(k)] = np.add.reduceat(
-                values[:, None] * w[idx], starts, axis=0
+                values[:, None] * w.take(idx, axis=0), starts, axis=0
             )
             rows[gram_rows, 3 * k + blocks] = np.add.reduceat(values * values, starts)

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
 from typing import cast
 
+from classifier.narrow import leet_beside_letter, lower
+from classifier.narrow import words_and_bounds as narrow_words
+
 # Cyrillic and Greek letters that look like Latin ones (lowercase; casefolding runs first).
 HOMOGLYPHS = {
     # Cyrillic
@@ -222,13 +225,20 @@ def _fold_char(char: str) -> str:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Normalised:
     """A normalised field and the original index of each of its characters."""
 
     original: str
     text: str
     offsets: tuple[int, ...] | None  # None: identical positions (plain ASCII input)
+
+    def __init__(self, original: str, text: str, offsets: tuple[int, ...] | None) -> None:
+        # written out, so that mypyc compiles it (the one @dataclass generates runs interpreted); frozen, hence
+        # object.__setattr__
+        object.__setattr__(self, "original", original)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "offsets", offsets)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised slice [start, end) to the matching slice of the original."""
@@ -265,6 +275,8 @@ def _deleet(text: str) -> str:
     A run of leet characters is replaced when letters (or the word's edge) sit on both sides
     of it; model numbers (im508, hu66, 433mhz) keep their digits.
     """
+    if leet_beside_letter(text) is False:  # None: text past U+00FF, which the regex decides
+        return text
     chars = None
     for word_start, w in _leety_words(text):
         if _MODEL_NUMBER.fullmatch(w) or sum(c.isalpha() for c in w) < 2:
@@ -332,7 +344,7 @@ def normalise(text: str) -> Normalised:
             out = _fold_char(char)
             if out != char:
                 folded = folded.replace(char, out)
-        return Normalised(text, _deleet(folded.lower()), None)
+        return Normalised(text, _deleet(lower(folded)), None)
     return _normalise_general(text)
 
 
@@ -402,7 +414,7 @@ def stem(word: str) -> str:
 
 def words(norm: Normalised) -> list[str]:
     """The stemmed words of a normalised field (the fast path; see `tokens` for positions)."""
-    return _stems(WORD.findall(norm.text))
+    return _stems(split_words(norm.text))
 
 
 def _stems(found: list[str]) -> list[str]:
@@ -415,6 +427,23 @@ def _stems(found: list[str]) -> list[str]:
             if out[i] is None:
                 out[i] = cache[word] = stem(word)
     return cast("list[str]", out)
+
+
+def split_words(text: str) -> list[str]:
+    """The words of a normalised text, as WORD.findall(text) finds them (unstemmed); see words_and_bounds."""
+    return words_and_bounds(text)[0]
+
+
+def words_and_bounds(text: str) -> tuple[list[str], list[int] | None]:
+    """The words of a normalised text, as WORD.findall(text) finds them (unstemmed), and their bounds: word k runs
+    from bounds[2k] to bounds[2k + 1], the last bound is len(text). Text with no character past U+00FF (nearly
+    every listing in a Latin script) has words of one kind only, runs of [a-z0-9], which classifier.narrow cuts out
+    without the regex (that tries its three kinds of word at every position of every gap); other text takes the
+    regex, and bounds None: the caller finds them when it needs them (match.FieldScan.bounds)."""
+    found = narrow_words(text)
+    if found is None:
+        return WORD.findall(text), None
+    return found
 
 
 def word_matches(norm: Normalised) -> list[re.Match]:

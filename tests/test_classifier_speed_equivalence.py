@@ -7,13 +7,17 @@ must not move them. Each test compares a fast path with a straightforward refere
 
 import importlib
 import json
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifier import classify, load_watchlist
 from classifier.classify import classify_many
+from classifier.narrow import leet_beside_letter, lower
 from classifier.normalise import (
+    _LEET_PAIR,
     _LETTERS,
     CYRILLIC_ONLY,
     TRANSLITERATION,
@@ -23,8 +27,10 @@ from classifier.normalise import (
     _fold_char,
     _normalise_slow,
     normalise,
+    split_words,
     stem,
     tokens,
+    words_and_bounds,
 )
 from tests.support.corpora import readable_corpora
 
@@ -95,6 +101,28 @@ def test_tokens_are_the_words_the_regex_finds():
     for text in all_texts():
         norm = normalise(text)
         assert tokens(norm) == [(stem(m.group()), m.start(), m.end()) for m in WORD.finditer(norm.text)], text
+
+
+def test_split_words_finds_the_words_the_regex_finds():
+    """split_words reads text with no character past U+00FF without the regex; both kinds of text."""
+    extra = ["ªº¹²³ µ ß ÿ x£1 €5 日本語abc", "abc\u0100def", "tab\tnew\nline\x1c\x1fend", "UPPER lower 9"]
+    for text in all_texts() + extra:
+        for candidate in (normalise(text).text, text):
+            assert split_words(candidate) == WORD.findall(candidate), candidate
+            found, bounds = words_and_bounds(candidate)
+            assert found == WORD.findall(candidate), candidate
+            spans = [m.span() for m in WORD.finditer(candidate)]
+            assert bounds is None or bounds == [i for span in spans for i in span] + [len(candidate)], candidate
+
+
+def test_lower_and_the_leet_check_give_what_str_lower_and_the_regex_give():
+    extra = ["".join(map(chr, range(256))), "ÀÉÎÕÜ Ÿ ß µ £5 R3LAY 7a a7 x€y İ", "Straße ŁÓDŹ", "a|b !c d@ $e"]
+    for text in all_texts() + extra:
+        assert lower(text) == text.lower(), text
+        beside = leet_beside_letter(lower(text))
+        assert beside is None or beside == bool(_LEET_PAIR.search(lower(text))), text
+    assert leet_beside_letter("price £5, sku 12345") is False and leet_beside_letter("r3lay")
+    assert leet_beside_letter("€5 r3lay") is None
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +212,8 @@ def test_a_batch_looks_up_the_word_pairs_training_counts(wl):
     ] + corpus_texts(10)
     weighed = [weigh(title, description, wl) for title, description in listings]
     features = [model._features(rules, raw_words(rules)) for rules in weighed]
-    ngrams, owners = model._pair_ngrams_of(features)
+    words = np.fromiter(chain.from_iterable(f[0] for f in features), dtype=np.intp)
+    ngrams, owners = model._pair_ngrams_of(features, words)
     found = [Counter() for _ in listings]
     for ngram, owner in zip(ngrams.tolist(), owners.tolist()):
         found[owner][ngram] += 1
