@@ -320,8 +320,9 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     costs["load watchlist and model (once per crawl, ms)"] = round((time.process_time() - started) * 1000, 1)
     responses = timed("build response", lambda url, body: HtmlResponse(url=url, body=body, encoding="utf-8"))
     pages = list(zip(responses, [None] * len(responses)))
-    # In a crawl's order: the screen first, then the reading, which builds the page's tree.
-    timed("crawl: robot-check screen (blocked_reason)", lambda response, _: blocked_reason(response))
+    # In a crawl's order: the screen first, then the reading, which builds the page's tree. Both run where the page is
+    # read: for the demo (complete_pages), in the classifier's process.
+    timed("classifier: robot-check screen (blocked_reason)", lambda response, _: blocked_reason(response))
     # The demo's pages are read in the classifier's process (complete_pages); other spiders read in the crawl's.
     fields = timed(
         "classifier: read item page (read_listing)", lambda response, _: spider.read_listing(response, "demo")

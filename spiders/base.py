@@ -267,17 +267,18 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         """One item page: stored as a capture whatever its fields hold (unless it is a robot check or not on the
         marketplace at all, both counted)."""
         self.tally("keywatch/item_pages")
+        marketplace = self.marketplace_of(response.url)
+        if marketplace is not None and self.reads_elsewhere:
+            # Screened for a robot check where it is read (`read_fetched`, counted by `skip_blocked`): the screen
+            # was the largest step of this process's own per page.
+            yield self.unread_item(response, marketplace, card)
+            return
         if self.blocked(response):
             self.tally("keywatch/item_pages_skipped/robot_check")
             return
-        marketplace = self.marketplace_of(response.url)
         if marketplace is None:
             self.tally("keywatch/item_pages_skipped/off_site")
             self.logger.warning("not stored: %s is not on a host of %s", response.url, self.name)
-            return
-        if self.reads_elsewhere:
-            forget_tree(response)  # only if the robot check needed one
-            yield self.unread_item(response, marketplace, card)
             return
         fields = self.read_listing(response, marketplace, card)
         forget_tree(response)
@@ -403,9 +404,18 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         """
         reason = blocked_reason(response)
         if reason:
-            self.tally("keywatch/blocked_pages")
-            self.logger.warning("blocked page %s: %s", response.url, BlockedPage(f"robot check ({reason})"))
+            self.count_blocked(response.url, BlockedPage(f"robot check ({reason})"))
         return bool(reason)
+
+    def count_blocked(self, url: str, page: BlockedPage) -> None:
+        self.tally("keywatch/blocked_pages")
+        self.logger.warning("blocked page %s: %s", url, page)
+
+    def skip_blocked(self, url: str, page: BlockedPage) -> None:
+        """Count an item page found to be a robot check where it was read (the classifier's process), as
+        `parse_item` counts one it screens itself."""
+        self.count_blocked(url, page)
+        self.tally("keywatch/item_pages_skipped/robot_check")
 
     def parse_failed(self, url: str, error: Exception | str):
         self.tally("keywatch/parse_errors")

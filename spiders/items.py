@@ -3,10 +3,21 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy.exceptions import DropItem
+
 # What a listing says, as an item holds it (besides its identity).
 LISTING_FIELDS = ("title", "description", "price", "currency", "seller", "condition", "extra")
 # Fields about the item's way through the crawl, never stored as part of its capture.
 NEVER_STORED = ("unread", "capture_id")
+
+
+class SkippedPage(DropItem):
+    """Raised by a pipeline for an item whose page turned out to be no listing page (a robot check, found where the
+    page was read): counted as skipped by the spider, never as not stored. Scrapy's own log line is left at DEBUG:
+    the spider has logged the page as a warning."""
+
+    def __init__(self, message: str):
+        super().__init__(message, log_level="DEBUG")
 
 
 @dataclass

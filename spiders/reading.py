@@ -19,7 +19,7 @@ from scrapy.http import Request, Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
-from spiders.parsing import CANONICAL, address_id, first, first_match
+from spiders.parsing import CANONICAL, BlockedPage, address_id, blocked_reason, first, first_match
 
 
 def redirects_of(response: Response) -> list[str]:
@@ -156,9 +156,14 @@ class ListingReader:
 
     def read_fetched(self, capture: dict[str, Any]) -> dict[str, Any]:
         """`read_listing` of an item page the crawl fetched and did not read (ListingItem.unread), from its capture
-        alone: run in the classifier's process, and the same as reading it in the crawl's."""
+        alone: run in the classifier's process, and the same as reading it in the crawl's. The crawl's process
+        yielded it unscreened: a robot check raises BlockedPage (the pipeline has the spider count it)."""
         unread = capture["unread"]
-        return self.read_listing(response_of(capture), unread["marketplace"], unread["card"])
+        response = response_of(capture)
+        reason = blocked_reason(response)
+        if reason:
+            raise BlockedPage(f"robot check ({reason})")
+        return self.read_listing(response, unread["marketplace"], unread["card"])
 
     def parse_rendered(self, response: Response) -> dict[str, Any]:
         """Fields of the rendered DOM (after the page's scripts ran) for a site whose raw HTML lacks them, such as a

@@ -4,6 +4,7 @@ The crawl fetches such a page and yields it unread; ClassifyPipeline has it read
 the crawl's arguments, as the worker builds it) and classified, and the spider counts the reading."""
 
 import dataclasses
+import json
 import pickle
 
 import pytest
@@ -14,9 +15,12 @@ from scrapy.utils.test import get_crawler
 from common.settings import ROOT
 from demo_market import pages
 from demo_market.catalogue import load_catalogue
+from spiders.items import SkippedPage
+from spiders.monitors import accounting
+from spiders.parsing import BlockedPage
 from spiders.pipelines import classifier_worker
 from spiders.pipelines.classify import ClassifyPipeline, task_of
-from spiders.pipelines.store import record_of
+from spiders.pipelines.store import StorePipeline, record_of
 from spiders.spiders.demo_market import DemoMarketSpider
 
 BASE = "http://127.0.0.1:8000"
@@ -125,3 +129,85 @@ def test_what_the_reading_needs_is_never_stored():
     item.capture_id = 7
     record = record_of(ItemAdapter(item))
     assert "unread" not in record and "capture_id" not in record and record["body"] is item.body
+
+
+@pytest.mark.parametrize("page", ["amazon_robot_check.html", "cloudflare_challenge.html"])
+def test_a_robot_check_read_elsewhere_is_counted_as_the_crawl_counts_it_and_dropped(page, caplog):
+    # The crawl's process yields the page unscreened; where it is read (here: no worker) it is found to be a robot
+    # check, counted as parse_item counts one it screens itself, and its item dropped, never counted as not stored.
+    crawler = crawl_of(reads_elsewhere=True)
+    url = f"{BASE}/item/DM10001"
+    body = (ROOT / "tests" / "pages" / page).read_bytes()
+    [item] = crawler.spider.parse_item(HtmlResponse(url=url, body=body, request=Request(url)))
+    assert item.unread is not None and crawler.stats.get_value("keywatch/blocked_pages") is None
+    with pytest.raises(SkippedPage), caplog.at_level("WARNING"):
+        ClassifyPipeline.from_crawler(crawler).process_item(item)
+    stats = crawler.stats.get_stats()
+    assert stats["keywatch/blocked_pages"] == stats["keywatch/item_pages_skipped/robot_check"] == 1
+    assert "keywatch/items" not in stats and "keywatch/parse_errors" not in stats
+    assert f"blocked page {url}: robot check (" in caplog.text
+    StorePipeline.from_crawler(crawler).not_stored(item, exception=SkippedPage("robot check"))
+    counted = accounting(crawler.stats.get_stats())
+    assert (counted["fetched"], counted["not_stored"], counted["lost"]) == (1, 0, 0)
+    assert counted["skipped"] == {"robot_check": 1}
+
+
+def test_a_robot_check_in_the_worker_is_not_stored_and_the_rest_of_its_group_is(tmp_path, monkeypatch):
+    import db
+    from classifier import shared_watchlist
+
+    crawler = crawl_of(reads_elsewhere=True)
+    path = tmp_path / "k.sqlite"
+    store = db.connect(path)
+    run_id = db.start_run(store, spider="demo_market")
+    db.declare_hosts(store, run_id, "demo_market", crawler.spider.marketplace_hosts())
+    monkeypatch.setattr(classifier_worker, "_watchlist", shared_watchlist(WATCHLIST))
+    monkeypatch.setattr(classifier_worker, "_reader", DemoMarketSpider(base_url=BASE))
+    monkeypatch.setattr(classifier_worker, "_store", store)
+    row = load_catalogue()[0]
+    blocked = (ROOT / "tests" / "pages" / "amazon_robot_check.html").read_bytes()
+    items = [
+        next(crawler.spider.parse_item(HtmlResponse(url=f"{BASE}/item/{listing_id}", body=body, request=Request(url))))
+        for listing_id, body, url in (
+            ("DM1", blocked, f"{BASE}/item/DM1"),
+            (row["id"], pages.item_page(row, BASE).encode(), f"{BASE}/item/{row['id']}"),
+        )
+    ]
+    adapters = [ItemAdapter(item) for item in items]
+    results = classifier_worker.classify_and_store(
+        [task_of(a) for a in adapters], [record_of(a) for a in adapters], run_id
+    )
+    (robot_check, _, not_stored), (fields, classification, stored) = results
+    assert isinstance(robot_check, BlockedPage) and not_stored is None
+    assert fields["title"] == row["title"] and classification["flagged"] and isinstance(stored, int)
+    assert [
+        r["listing_id"]
+        for r in store.query("SELECT l.listing_id FROM captures c JOIN listings l ON l.pk = c.listing_pk")
+    ] == [row["id"]]
+    store.close()
+
+
+@pytest.mark.parametrize("read_in_worker", ["True", "False"], ids=["read in the classifier", "read in the crawl"])
+def test_a_robot_check_in_a_crawl_is_skipped_the_same_wherever_the_page_is_read(
+    demo_market, tmp_path, monkeypatch, read_in_worker
+):
+    import db
+    from tests.support.cli import demo_crawl_args, run_keywatch
+
+    blocked_id = demo_market.listings[5]["id"]
+    robot_check = (ROOT / "tests" / "pages" / "amazon_robot_check.html").read_text(encoding="utf-8")
+    item_page = pages.item_page
+    monkeypatch.setattr(
+        pages, "item_page", lambda row, *a, **k: robot_check if row["id"] == blocked_id else item_page(row, *a, **k)
+    )
+    db_path = tmp_path / "k.sqlite"
+    run = ("-s", "LOG_LEVEL=WARNING", "-s", f"KEYWATCH_READ_IN_WORKER={read_in_worker}")
+    proc = run_keywatch(*demo_crawl_args(demo_market.url, db_path, *run))
+    assert f"blocked page {demo_market.item_url(blocked_id)}: robot check (" in proc.stderr
+    with db.read_only(db_path) as store:
+        captured = {row["listing_id"] for row in store.query("SELECT listing_id FROM listings")}
+        [stats] = [json.loads(row["stats"]) for row in store.query("SELECT stats FROM crawl_runs")]
+        assert db.verify(store).ok
+    assert captured == {row["id"] for row in demo_market.listings} - {blocked_id}
+    assert stats["keywatch/blocked_pages"] == stats["keywatch/item_pages_skipped/robot_check"] == 1
+    assert stats["keywatch/listing_pages_not_stored"] == 0 and "keywatch/items_not_stored" not in stats

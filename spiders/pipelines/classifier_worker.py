@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from classifier import classifier_version, classify, load_watchlist
 from classifier.classify import classify_many
 from spiders.items import LISTING_FIELDS, NEVER_STORED
+from spiders.parsing import BlockedPage
 from spiders.pipelines import workers
 
 PROCESS_NAME = "kw-classifier"
@@ -72,21 +73,30 @@ def open_store(db_path: str) -> None:
 def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int) -> list[tuple]:
     """Per record (the item as the store keeps it; `tasks[i]` is `task_of` it): its reading and classification
     (`read_and_classify`), filled into the record, then the whole group committed in one transaction. Per item
-    (fields, classification, capture id or what refused it). An error of the commit itself refuses every item."""
+    (fields, classification, capture id or what refused it). An error of the commit itself refuses every item. A
+    page the reading found to be a robot check (fields: BlockedPage) is not stored (capture id None)."""
     import db
 
     results = read_and_classify(tasks, _watchlist, _reader)
+    storing = []  # robot checks are not stored (the crawl drops their items)
     for record, (fields, classification) in zip(records, results, strict=True):
+        if isinstance(fields, BlockedPage):
+            continue
         fill_in(record, fields, classification)
         for name in NEVER_STORED:
             record.pop(name, None)
+        storing.append(record)
     try:
-        saved = db.save_captures(_store, records, run_id)
+        saved = iter(db.save_captures(_store, storing, run_id) if storing else [])
     except Exception as error:  # noqa: BLE001 - the group did not commit: no item of it is stored
-        saved = [error] * len(records)
+        saved = iter([error] * len(storing))
     return [
-        (workers.picklable(fields), workers.picklable(classification), workers.picklable(outcome))
-        for (fields, classification), outcome in zip(results, saved, strict=True)
+        (
+            workers.picklable(fields),
+            workers.picklable(classification),
+            None if isinstance(fields, BlockedPage) else workers.picklable(next(saved)),
+        )
+        for fields, classification in results
     ]
 
 

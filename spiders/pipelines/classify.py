@@ -5,9 +5,10 @@ batches of `KEYWATCH_CLASSIFY_BATCH` or whatever arrived within `KEYWATCH_CLASSI
 in this pipeline until its batch is back, so the render and photo pipelines after it still see its classification.
 For a spider whose item pages are complete (`complete_pages`, the demo marketplace) that process reads the pages
 too (`KEYWATCH_READ_IN_WORKER`): the spider yields each page unread (`ListingItem.unread`) and its fields are filled
-in here, with the spider's counts for them. Without a running reactor (a test calling process_item) or with
-`KEYWATCH_CLASSIFY_WORKER` off, and for the rest of a crawl whose worker died, it reads and classifies in the crawl's
-own process, one listing at a time: same results.
+in here, with the spider's counts for them; a page that reading finds to be a robot check is counted by the spider as
+one it screened itself, and its item dropped (`SkippedPage`). Without a running reactor (a test calling process_item)
+or with `KEYWATCH_CLASSIFY_WORKER` off, and for the rest of a crawl whose worker died, it reads and classifies in the
+crawl's own process, one listing at a time: same results.
 
 When the store pipeline comes right after this one (rendering and photos off) and `KEYWATCH_STORE_IN_CLASSIFIER` is
 on, that process also commits what it classified, in the store's groups (`KEYWATCH_STORE_GROUP_SIZE`, `_SECONDS`):
@@ -27,6 +28,8 @@ from scrapy import signals
 
 import db
 from classifier import shared_watchlist
+from spiders.items import SkippedPage
+from spiders.parsing import BlockedPage
 from spiders.pipelines import classifier_worker, outcomes, workers
 from spiders.pipelines.classifier_worker import task_of
 from spiders.pipelines.store import StorePipeline, record_of
@@ -193,8 +196,12 @@ class ClassifyPipeline:
         ]
 
     def finish(self, adapter, outcome) -> None:
-        """The item's fields, if its page was read for it, and its classification, counted."""
+        """The item's fields, if its page was read for it, and its classification, counted. An item page that was
+        a robot check is counted by the spider and dropped (SkippedPage)."""
         fields, classification = outcome
+        if isinstance(fields, BlockedPage):
+            self.spider.skip_blocked(adapter["response_url"], fields)
+            raise SkippedPage(str(fields))
         fields = classifier_worker.fill_in(adapter, fields, classification)
         if fields is not None:
             self.spider.count_read(adapter["response_url"], fields)

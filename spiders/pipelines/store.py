@@ -29,7 +29,7 @@ from scrapy import signals
 import db
 from common import VERSION
 from spiders.counting import Counts
-from spiders.items import NEVER_STORED
+from spiders.items import NEVER_STORED, SkippedPage
 from spiders.monitors import accounting
 from spiders.pipelines import outcomes, store_writer, workers
 
@@ -163,6 +163,8 @@ class StorePipeline:
             count(f"keywatch/hits/risk/{classification['risk']}")
 
     def not_stored(self, item, response=None, spider=None, failure=None, exception=None):
+        if isinstance(exception, SkippedPage):
+            return  # no listing page: the spider counted it as skipped
         self.crawler.stats.inc_value(f"keywatch/{kind_of(ItemAdapter(item))}_not_stored")
 
     def spider_closed(self, spider, reason):

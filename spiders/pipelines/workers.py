@@ -9,9 +9,9 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
-# Allocations between collections of the youngest generation, in the crawl's process (spiders/overhead.py) and its
-# workers: a page or a batch makes thousands of short-lived objects, and Python's default (700) let many of them
-# live long enough to be walked again by the older collections.
+# Allocations between collections of the youngest generation in a crawl's workers: a batch makes thousands of
+# short-lived objects, and Python's default (700) let many of them live long enough to be walked again by the older
+# collections. (The crawl's own process has its own figure, spiders/overhead.py.)
 YOUNG_COLLECTION = 20_000
 
 
