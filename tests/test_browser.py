@@ -206,6 +206,8 @@ def test_decisions_update_the_tab_counts_and_decided_rows_leave_the_open_view(pa
     assert (_tab_count(page, "open"), _tab_count(page, "pending")) == (4, 4)
     assert page.get_attribute("tr.selected", "id") == f"row-{pks['KW-1003']}"
     page.keyboard.press("d")  # KW-1003 dismissed
+    # The tab counts swap in out of band before the row settles: wait for the row too.
+    page.wait_for_selector(f"#row-{pks['KW-1003']}.review-dismissed.left-view")
     page.wait_for_selector("#status-tabs a[href*='status=dismissed'] .count:text-is('1')")
     assert _tab_count(page, "open") == 3 and _tab_count(page, "all") == 5
     # Both decided rows are still there, dimmed, until the next movement; then only undecided rows remain.
