@@ -151,33 +151,49 @@ def decide(
 
 
 GRID = np.round(0.05 + 0.01 * np.arange(91), 2)
+PAIRS = [(float(low), float(high)) for low in GRID for high in GRID[GRID >= low]]
 
 
-def _thresholds(
-    probs: np.ndarray, feats: Featurised, classes: list[str], config: TrainingConfig
-) -> tuple[float, float]:
-    """The thresholds (0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent evidence,
-    no lower than the first) that put the combined decision furthest inside both quality targets: the
-    pair whose smaller margin (precision minus its target, recall minus its target) is largest. F1 would
-    trade a false flag for a miss one for one; the targets ask for both, so neither is spent to buy the
-    other past its target while the other is short. Among equally good pairs, the middle one (the steadiest)."""
+def _margins(probs: np.ndarray, feats: Featurised, classes: list[str], config: TrainingConfig) -> np.ndarray:
+    """For every threshold pair (PAIRS: 0.05 ... 0.95 in steps of 0.01; the second, for listings with innocent
+    evidence, no lower than the first), the combined decision's smaller margin inside the quality targets
+    (precision minus its target, recall minus its target). F1 would trade a false flag for a miss one for one;
+    the targets ask for both, so neither is spent to buy the other past its target while the other is short."""
     device = 1 - probs[:, classes.index(NONE)]
     scores = np.array([-math.inf if f[0] is None else f[1] for f in feats.rule_flags], dtype=float)
     stands = flag_rule(config, (0.0, 0.0)).rules_stand_alone(scores, device, np.array(feats.word_counts, dtype=int))
     innocent = np.array(feats.innocent, dtype=bool)
     truth = np.array([label != NONE for label in feats.labels])
     devices = max(int(truth.sum()), 1)
-    scored = []
-    for low in GRID:
-        for high in GRID[GRID >= low]:
-            flagged = stands | (device >= np.where(innocent, high, low))
-            tp = int((flagged & truth).sum())
-            precision = tp / int(flagged.sum()) if tp else 0.0
-            margin = min(precision - config.target_precision, tp / devices - config.target_recall)
-            scored.append((round(margin, 6), float(low), float(high)))
-    best = max(score for score, _, _ in scored)
-    pairs = [(low, high) for score, low, high in scored if score == best]
-    return pairs[len(pairs) // 2]
+    margins = np.empty(len(PAIRS))
+    for i, (low, high) in enumerate(PAIRS):
+        flagged = stands | (device >= np.where(innocent, high, low))
+        tp = int((flagged & truth).sum())
+        precision = tp / int(flagged.sum()) if tp else 0.0
+        margins[i] = min(precision - config.target_precision, tp / devices - config.target_recall)
+    return np.round(margins, 6)
+
+
+def _thresholds(
+    probs: np.ndarray,
+    feats: Featurised,
+    classes: list[str],
+    config: TrainingConfig,
+    tie_break: tuple[np.ndarray, Featurised] | None = None,
+) -> tuple[float, float]:
+    """The threshold pair furthest inside both quality targets on these predictions (_margins). With
+    `tie_break` (the out-of-fold predictions of the training set, when these are a small threshold set), the
+    pairs within `config.ties_within` of the best are taken as equally good here, and the one furthest inside
+    the targets there is chosen: a small set's best pair is often a spike of two or three listings on a
+    plateau, and the thresholds it picked moved with every model (0.33 to 0.58) while its figures did not.
+    Among pairs still equal, the middle one (the steadiest)."""
+    margins = _margins(probs, feats, classes, config)
+    tied = margins >= margins.max() - (config.ties_within if tie_break is not None else 0.0)
+    if tie_break is not None:
+        second = np.where(tied, _margins(*tie_break, classes, config), -math.inf)
+        tied = second == second.max()
+    pairs = np.flatnonzero(tied)
+    return PAIRS[pairs[len(pairs) // 2]]
 
 
 def _digest(paths: list[Path], base: Path, wl: Watchlist, extra_rows: list | None = None) -> tuple[list[dict], str]:
@@ -275,7 +291,8 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
         held_rows = [row for path in config.threshold_on for row in read_corpus(path, wl.categories)]
         held = featurise(held_rows, wl, classes[1:])
         held_logits = _logits(held, list(range(len(held.labels))), vectoriser, weights, intercept)
-        thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config)
+        tie_break = (_softmax(oof, temperature), feats)
+        thresholds = _thresholds(_softmax(held_logits, temperature), held, classes, config, tie_break)
         files = _digest(config.threshold_on, base, wl)[0]
         threshold_set = {"path": ", ".join(f["path"] for f in files), "files": files}
         # its figures at the thresholds chosen on it: flattered by that choice (two numbers), not by training
@@ -306,6 +323,7 @@ def train(config: TrainingConfig, wl: Watchlist, progress=lambda message: None) 
             "tol": TOL,
             "dtype": "float32",
             "targets": {"precision": config.target_precision, "recall": config.target_recall},
+            "ties_within": config.ties_within,
             "min_df": MIN_DF,
             "max_words": MAX_WORDS,
             "max_chars": MAX_CHARS,

@@ -45,6 +45,7 @@ class TrainingConfig:
     rules_alone_words: int = 0  # ...or in a listing of at least this many words
     target_precision: float = 0.97  # the thresholds put precision and recall furthest above these (train._thresholds)
     target_recall: float = 0.96
+    ties_within: float = 0.0  # threshold pairs this close to the best on `threshold_on` are tie-broken out-of-fold
     extra: list[Path] = field(default_factory=list)
     extra_rows: list[dict] = field(default_factory=list)  # labelled listings from elsewhere (reviewers' decisions)
 
@@ -63,7 +64,7 @@ def default_config_path(watchlist_path: Path) -> Path:
 
 def load_config(path: str | os.PathLike) -> TrainingConfig:
     """Read training.yaml: `train` (corpora), optional `threshold_on`, `folds`, `folds_by`, `seed`, `c`,
-    `rules_alone`, `rules_alone_floor`, `rules_alone_words`, `targets`."""
+    `rules_alone`, `rules_alone_floor`, `rules_alone_words`, `targets`, `ties_within`."""
     path = Path(path)
     try:
         data = load_yaml(path)
@@ -79,7 +80,7 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         raise TrainingError(
             f"{path}: expected `train:` (a list of corpus paths), optionally `threshold_on:` (a path or list of paths)"
         )
-    known = {"train", "threshold_on", "folds", "folds_by", "seed", "c", "targets"}
+    known = {"train", "threshold_on", "folds", "folds_by", "seed", "c", "targets", "ties_within"}
     known |= {"rules_alone", "rules_alone_floor", "rules_alone_words"}
     unknown = set(data) - known
     if unknown:
@@ -89,7 +90,7 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
     held = [held] if isinstance(held, str) else held
     config = TrainingConfig(path, [base / p for p in data["train"]], [base / p for p in held])
     numbers = (("folds", int), ("seed", int), ("c", float), ("rules_alone", float))
-    for key, kind in numbers + (("rules_alone_floor", float), ("rules_alone_words", int)):
+    for key, kind in numbers + (("rules_alone_floor", float), ("rules_alone_words", int), ("ties_within", float)):
         if key == "rules_alone" and key in data and data[key] is None:
             config.rules_alone = None
         elif key in data:
@@ -108,4 +109,6 @@ def load_config(path: str | os.PathLike) -> TrainingConfig:
         setattr(config, f"target_{key}", float(value))
     if config.folds < 2:
         raise TrainingError(f"{path}: `folds` must be at least 2")
+    if not 0 <= config.ties_within <= 1:
+        raise TrainingError(f"{path}: `ties_within` must be a number from 0 to 1")
     return config

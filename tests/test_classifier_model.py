@@ -59,11 +59,11 @@ def test_the_model_is_json_data_that_says_where_it_came_from(wl):
     assert [f["path"] for f in data["training_set"]["files"]] == [p.relative_to(ROOT).as_posix() for p in config.train]
     trained = [f["path"] for f in data["training_set"]["files"]]
     # Phase 9 (written_m, written_n: scored once by model 7, in aggregate) is the threshold set since model 8, so
-    # never trained on; phase 16 (tests/support/corpora.SEALED) is model 15's never-tuned split, in no list.
+    # never trained on; phase 17 (tests/support/corpora.SEALED) is model 16's never-tuned split, in no list.
     # Phases 4 to 8, 10 and 11 (written_d, real_titles_3, written_e, written_f, real_titles_4, written_i, written_j,
     # real_titles_5, written_k, written_l, written_o, written_p, written_s, written_t) were scored in aggregate
     # first, then joined the training set (phase 11 with model 10, phase 12 with model 11, phase 13 with model 13,
-    # phase 14 with model 14, phase 15 with model 15).
+    # phase 14 with model 14, phase 15 with model 15, phase 16 with model 16).
     dev = ["tests/data/written_m.jsonl", "tests/data/written_n.jsonl"]
     assert [p.relative_to(ROOT).as_posix() for p in config.threshold_on] == dev
     assert [f["path"] for f in data["threshold_set"]["files"]] == dev
@@ -368,6 +368,30 @@ def test_thresholds_are_furthest_inside_both_targets_not_at_best_f1(tmp_path):
     assert _thresholds(probs, feats, ["none", "key_programmer"], config)[0] <= 0.3
 
 
+def test_a_threshold_sets_spike_within_ties_within_is_settled_by_the_out_of_fold_predictions(tmp_path):
+    """The threshold set (20 devices, one at 0.5; one innocent listing at 0.55) is best from any threshold up to
+    0.5, by one listing (margin 0.052 against 0.05 above). Out of fold, four innocent listings score 0.6: only a
+    threshold above 0.6 meets the precision target there. Exact ties alone keep the spike; `ties_within` 0.005
+    counts 0.05 as equal to 0.052 and lets the out-of-fold predictions choose."""
+    from classifier.train import _thresholds
+    from classifier.training_config import TrainingError
+
+    config_path = tmp_path / "training.yaml"
+    config_path.write_text("train: [a.jsonl]\ntargets: {precision: 0.9, recall: 0.9}\nties_within: 0.005\n")
+    config = load_config(config_path)
+    assert config.ties_within == 0.005
+    classes = ["none", "key_programmer"]
+    held = _listings([0.9] * 19 + [0.5] + [0.55] + [0.1] * 19, [True] * 20 + [False] * 20)
+    out_of_fold = _listings([0.9] * 20 + [0.6] * 4 + [0.1] * 16, [True] * 20 + [False] * 20)
+    assert _thresholds(*held, classes, config, out_of_fold)[0] > 0.6
+    config.ties_within = 0.0
+    assert _thresholds(*held, classes, config, out_of_fold)[0] <= 0.5
+    assert _thresholds(*held, classes, config)[0] <= 0.5
+    config_path.write_text("train: [a.jsonl]\nties_within: 2\n")
+    with pytest.raises(TrainingError, match="`ties_within` must be a number from 0 to 1"):
+        load_config(config_path)
+
+
 def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path):
     from classifier.model import FORMAT, ModelError, content_version
 
@@ -384,21 +408,19 @@ def test_a_well_hashed_model_of_the_wrong_shape_is_refused_in_one_line(tmp_path)
 
 def test_kfold_figures_do_not_regress():
     """Out-of-fold by writer (no fold splits a writer's corpus: every listing scored by a model that never saw its
-    writer) on the whole training set, at the shipped thresholds (chosen on the dev split), each gate a little below
-    what model 15 as shipped measures (23,370 listings: P 0.9623, R 0.9484, category 0.9806, obfuscated 0.9287,
-    description-only 0.9595; model 14 on its 21,465: 0.9669 / 0.9490, obfuscated 0.9358; model 13 on its 19,087:
-    0.9732 / 0.9359). The set grows harder as writers join: car adverts that mention keyless entry and keys, and
-    the languages with fewest writers, are new text out-of-fold (docs/classifier.md, Models 14 and 15). Issue 11's
-    precision, recall and obfuscated targets are NOT met under these folds (the next test)."""
+    writer) on the whole training set, at the shipped thresholds (chosen on the dev split, ties broken out of
+    fold), each gate a little below what model 16 as shipped measures (29,025 listings: P 0.9681, R 0.9581, category
+    0.9819, obfuscated 0.9507, description-only 0.9638; model 15 on its 23,370: 0.9623 / 0.9484, obfuscated 0.9287;
+    model 14 on its 21,465: 0.9669 / 0.9490). The set grows harder as writers join: car adverts that mention keyless
+    entry and keys, and the languages with fewest writers, are new text out-of-fold (docs/classifier.md). Issue 11's
+    precision and recall targets are NOT met under these folds (the next test)."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["kfold"]["combined"]
-    assert combined["precision"] >= 0.961 and combined["recall"] >= 0.947
-    assert combined["category"] >= 0.980 and combined["obfuscated_recall"] >= 0.928
-    assert combined["description_only_recall"] >= 0.958
+    assert combined["precision"] >= 0.967 and combined["recall"] >= 0.957
+    assert combined["category"] >= 0.981 and combined["obfuscated_recall"] >= 0.949
+    assert combined["description_only_recall"] >= 0.962
 
 
-@pytest.mark.xfail(
-    strict=True, reason="model 15, k-fold by writer: P 0.9623 R 0.9484 obfuscated 0.9287 (README, Limits)"
-)
+@pytest.mark.xfail(strict=True, reason="model 16, k-fold by writer: P 0.9681 R 0.9581 (README, Limits)")
 def test_kfold_by_writer_meets_issue_11s_targets():
     model = json.loads(model_path_for(WATCHLIST).read_text())
     assert model["settings"]["folds_by"] == "corpus"
@@ -410,8 +432,8 @@ def test_kfold_by_writer_meets_issue_11s_targets():
 
 def test_the_dev_split_meets_issue_11s_targets_at_the_thresholds_chosen_on_it():
     """The threshold set (phase 9) at the two thresholds chosen on it: flattered by that choice, not by training
-    (model 15: P 0.9890, R 0.9854, category 0.9981, description-only 0.9868, obfuscated 0.9811; model 14: 0.9890,
-    0.9835). A gate against a model or threshold change that loses it; the fair figure is phase 16's."""
+    (model 16: P 0.9818, R 0.9854, category 0.9963, description-only 0.9868, obfuscated 0.9811; model 15: 0.9890,
+    0.9854). A gate against a model or threshold change that loses it; the fair figure is phase 17's."""
     combined = json.loads(model_path_for(WATCHLIST).read_text())["threshold_set"]["figures"]["combined"]
     assert combined["precision"] >= 0.97 and combined["recall"] >= 0.96
     assert combined["obfuscated_recall"] >= 0.93 and combined["description_only_recall"] >= 0.93

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_ap.jsonl", "written_aq.jsonl")  # phase 16: model 15's never-tuned split
+SEALED = ("written_ar.jsonl", "written_as.jsonl")  # phase 17: model 16's never-tuned split
 
 
 def readable_corpora() -> list[Path]:
