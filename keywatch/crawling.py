@@ -36,6 +36,12 @@ class CrawlResult:
 
         return accounting(self.stats)
 
+    @property
+    def lost_pages(self) -> int:
+        """Listing pages fetched and not stored: a JOBDIR that saw them would never fetch them again."""
+        pages = self.accounting
+        return int(pages["not_stored"] + pages["lost"])
+
 
 def project_settings(db_path: Path, watchlist_path: Path, overrides: dict[str, str] | None = None) -> Settings:
     # From the settings module, not scrapy.cfg: the CLI must work from any directory.

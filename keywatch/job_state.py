@@ -63,9 +63,11 @@ class JobState:
         (jobdir / RUN_MARKER).write_text(utc_now(), encoding="utf-8")
         return continuing
 
-    def end_run(self, spider: str) -> None:
-        """The run returned (finished or stopped gracefully): its JOBDIR is consistent."""
-        (self.jobdir(spider) / RUN_MARKER).unlink(missing_ok=True)
+    def end_run(self, spider: str, lost_pages: int = 0) -> None:
+        """The run returned (finished or stopped gracefully): its JOBDIR is consistent, unless the run fetched pages
+        it did not store (its store writer died): that JOBDIR keeps its marker and is discarded as a killed run's."""
+        if not lost_pages:
+            (self.jobdir(spider) / RUN_MARKER).unlink(missing_ok=True)
 
     def is_done(self, spider: str) -> bool:
         return spider in self.batch["done"]

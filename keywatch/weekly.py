@@ -43,9 +43,10 @@ def run_all(config_path: Path, db_path: Path, settings, *, resume: bool = False,
                 )
             )
         results = run_crawls(crawls, settings)
-        for job in todo:
-            state.end_run(job.spider)
         by_spider = {result.spider: result for result in results}
+        for job in todo:
+            result = by_spider.get(job.spider)
+            state.end_run(job.spider, result.lost_pages if result is not None else 0)
         for result in results:
             state.record(result.spider, result.run_id, result.finish_reason == "finished")
         store = db.connect(db_path)

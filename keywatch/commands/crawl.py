@@ -219,7 +219,7 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
                 job_settings["JOBDIR"] = str(jobdir)
             [result] = run_crawls([(spider, parse_pairs(spider_args, "-a"), job_settings)], scrapy_settings)
             if resume:
-                state.end_run(spider)
+                state.end_run(spider, result.lost_pages)
     except LockHeld as error:
         raise click.ClickException(str(error)) from None
     if result.error:
@@ -237,11 +237,9 @@ def crawl(spider, crawl_all, config_path, resume, spider_args, setting_pairs, db
 
 def refuse_losses(result) -> None:
     """A run that fetched listing pages it did not store fails, whatever Scrapy's finish reason says."""
-    pages = result.accounting
-    if pages["not_stored"] or pages["lost"]:
+    if result.lost_pages:
         raise click.ClickException(
-            f"{pages['not_stored'] + pages['lost']} of {pages['fetched']} fetched listing "
-            "pages were not stored (see the log)"
+            f"{result.lost_pages} of {result.accounting['fetched']} fetched listing pages were not stored (see the log)"
         )
 
 

@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 import db
 from common import VERSION
@@ -36,6 +37,7 @@ from spiders.pipelines import outcomes, store_writer, workers
 logger = logging.getLogger(__name__)
 
 CRAWLER_VERSION = f"keywatch/{VERSION} scrapy/{scrapy.__version__}"
+WRITER_DIED = "store_writer_died"  # the finish reason of a crawl whose writer process died
 
 
 class StorePipeline:
@@ -50,6 +52,7 @@ class StorePipeline:
         # downloading and parsing of the next pages. Groups handed to it and not yet released, oldest first:
         self.writer: ProcessPoolExecutor | None = None
         self.writing: list[tuple[Future, list]] = []
+        self.writer_died = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -115,7 +118,7 @@ class StorePipeline:
         try:
             future = self.start_writer().submit(store_writer.save_group, [record for record, _ in group], self.run_id)
         except BrokenProcessPool as error:  # the writer died: this group (and every later one) is not stored
-            logger.error("the store's writer process has died: nothing more is stored (%s)", error)
+            self.stop_crawl(error)
             future = Future()
             future.set_exception(error)
         self.writing.append((future, group))
@@ -134,11 +137,26 @@ class StorePipeline:
             results = future.result()
         except Exception as error:  # noqa: BLE001 - the commit failed, or the writer died: no item of it is stored
             results = [error] * len(group)
+            if isinstance(error, BrokenProcessPool):
+                self.stop_crawl(error)
         for (_, committed), result in zip(group, results, strict=True):
             if isinstance(result, Exception):
                 outcomes.fail(committed, result)
             else:
                 outcomes.settle(committed, result)
+
+    def stop_crawl(self, error: BaseException) -> None:
+        """The writer died: nothing more can be stored, so the crawl stops rather than fetch pages it would only
+        count as lost. Its finish reason (not "finished") keeps a batch from marking it done, and its run's
+        losses tell `--resume` to start from the store, not from a JOBDIR that saw those pages
+        (keywatch/job_state.py)."""
+        if self.writer_died:
+            return
+        self.writer_died = True
+        logger.error("the store's writer process has died: nothing more is stored, the crawl stops (%s)", error)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=WRITER_DIED))
 
     def wait_for_writes(self) -> None:
         """Commit the open group and wait for every group the writer holds, releasing their items."""
