@@ -96,9 +96,9 @@ def test_train_from_decisions_adds_them_and_prints_before_and_after(tmp_path):
     assert "k-fold (combined), before -> after:" in result.output
     assert "before: rules + model" in result.output and "after: rules + model" in result.output
     model = load_model(output)
-    files = model.data["training_set"]["files"]
+    files = model.training_info["files"]
     assert files[-1]["path"] == "(3 listings from reviewers' decisions)"
-    assert model.data["training_set"]["listings"] == len(_scored(ROOT / "tests/data/corpus_dev.jsonl")) + 3
+    assert model.training_info["listings"] == len(_scored(ROOT / "tests/data/corpus_dev.jsonl")) + 3
 
 
 def test_train_from_decisions_with_nothing_decided_is_a_one_line_error(tmp_path):

@@ -218,7 +218,7 @@ def test_train_adds_a_listed_corpus_and_writes_the_model(tmp_path):
     result = run([*common, "--corpus", str(extra), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert "5-fold cross-validation" in result.output and "combined" in result.output
-    data, before = load_model(out).data, load_model(base).data
+    data, before = json.loads(out.read_text()), json.loads(base.read_text())
     assert data["training_set"]["listings"] == before["training_set"]["listings"] + 1
     assert data["training_set"]["hash"] != before["training_set"]["hash"]
     assert data["training_set"]["files"][-1]["path"] == "extra.jsonl"  # relative to the config, as in the repo
@@ -256,7 +256,7 @@ def test_thresholds_can_be_chosen_on_several_corpora_never_trained_on(tmp_path):
     out = tmp_path / "model.json"
     result = run(["train", "--watchlist", str(WATCHLIST), "--config", str(config), "--output", str(out)])
     assert result.exit_code == 0, result.output
-    threshold_set = load_model(out).data["threshold_set"]
+    threshold_set = json.loads(out.read_text())["threshold_set"]
     assert [f["path"] for f in threshold_set["files"]] == [
         (data / name).as_posix() for name in ("written_a_holdout.jsonl", "written_b_holdout.jsonl")
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -92,10 +93,10 @@ def train(watchlist_path, config_path, extra, output, check, from_decisions, db_
     click.echo(format_kfold(data["kfold"], config.folds))
     if check:
         try:
-            current = load_model(output).data
+            load_model(output)  # a file that is no model says so in one line
         except ModelError as exc:
             raise click.ClickException(str(exc)) from None
-        if current != data:
+        if json.loads(Path(output).read_text(encoding="utf-8")) != data:
             raise click.ClickException(f"{output} is not what the training config rebuilds (run: keywatch train)")
         click.echo(f"{output}: OK (model {data['version']})")
         return
@@ -145,7 +146,7 @@ def _before_after(wl, data: dict, rows: list[dict]) -> None:
     """The k-fold figures and the decided listings' scores, with the model before and after."""
     old, new = wl.model, Model(data)
     click.echo("\nk-fold (combined), before -> after:")
-    before = old.data.get("kfold", {}).get("combined") if old else None
+    before = old.kfold.get("combined") if old else None
     after = data["kfold"]["combined"]
     for key in ("precision", "recall", "category", "description_only_recall", "obfuscated_recall"):
         was = f"{before[key]:.3f}" if before and before.get(key) is not None else "-"
