@@ -81,21 +81,14 @@ def test_devices_are_flagged_with_their_category_and_risk(wl, category, title, d
         ("Key programming service for Ford", "Mobile auto locksmith: we come to you, all keys lost."),
         ("Car Key Shell HU66 blade for VW", "Shell only."),
         ("Towbar bypass relay box 12N", "For trailer lights."),
-        pytest.param(
-            "Anti-jammer GPS tracker",
-            "Keeps reporting when someone jams it.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model 17: 0.88 against its innocent threshold 0.85 (model 16: 0.90 against 0.79; model 15: 0.87"
-                " against 0.88, not flagged; models 13 to 9 and 6 flagged it)",
-            ),
-        ),
+        # model 18: 0.71 against its innocent threshold 0.78; models 17 and 16 flagged it (0.88, 0.90), 15 did not
+        ("Anti-jammer GPS tracker", "Keeps reporting when someone jams it."),
         pytest.param(
             "Lockout Tagout Kit",
             "Safety padlocks and hasps.",
             marks=pytest.mark.xfail(strict=True, reason="model 3 regression: see docs/classifier.md Limits"),
         ),
-        ("Jammer grime MC t shirt", "Size M."),  # model 17: 0.25, 16: 0.24, 15: 0.33; model 13 flagged it
+        ("Jammer grime MC t shirt", "Size M."),  # model 18: 0.12, 17: 0.25, 16: 0.24; model 13 flagged it
     ],
 )
 def test_innocent_look_alikes_are_not_flagged(wl, title, description):
@@ -147,12 +140,7 @@ def test_a_disguised_title_does_not_hide_the_description(wl):
         "Keylesss repeator kit",
         "Ｋｅｙｌｅｓｓ Ｒｅｐｅａｔｅｒ",
         "keyless-repeater",
-        pytest.param(
-            "KeylessRepeater",
-            marks=pytest.mark.xfail(
-                strict=True, reason="model 17: 0.20, below the rules' floor 0.3 (rules 100); model 16: 0.41, caught"
-            ),
-        ),
+        "KeylessRepeater",  # model 18: 0.38; model 17: 0.20, below the rules' floor 0.3 (rules 100)
     ],
 )
 def test_obfuscated_titles_are_caught(wl, title):
@@ -210,7 +198,7 @@ def test_a_cue_covers_a_whole_list(wl):
     assert {m.category for m in result.matches} >= {"relay_attack", "code_grabber", "signal_jammer"}
 
 
-@pytest.mark.xfail(strict=True, reason="model 17 flags it (code_grabber 0.81; 16: 0.83); models 12 to 14 did not")
+@pytest.mark.xfail(strict=True, reason="model 18 flags it (code_grabber 0.81; 17: 0.81); models 12 to 14 did not")
 def test_a_product_that_stops_every_attack_it_names_is_not_flagged(wl):
     assert not classify("Car security kit", "Stops relay attacks, code grabbers and signal jammers.", wl).flagged
 
@@ -331,22 +319,16 @@ def test_negations_and_protective_words_in_several_languages(wl, title, descript
 @pytest.mark.parametrize(
     "title, category",
     [
-        ("Ретранслятор для keyless go", "relay_attack"),  # model 17: 0.94, 16: 0.93 (model 8: 0.509 < its 0.51)
+        ("Ретранслятор для keyless go", "relay_attack"),  # model 18: 0.92, 17: 0.94 (model 8: 0.509 < its 0.51)
         ("Глушилка GPS для авто", "signal_jammer"),
         pytest.param(
             "Disturbatore di frequenze 433 MHz",
             "signal_jammer",
             marks=pytest.mark.xfail(
-                strict=True, reason="model 17: 0.20, under the rules' floor 0.3 (rules 100); model 16: 0.47, caught"
+                strict=True, reason="model 18: 0.18, under the rules' floor 0.3 (rules 100); model 16: 0.47, caught"
             ),
         ),
-        pytest.param(
-            "Ripetitore segnale chiave keyless",
-            "relay_attack",
-            marks=pytest.mark.xfail(
-                strict=True, reason="model 17: 0.28, under the rules' floor 0.3 (rules 100); model 16: 0.35, caught"
-            ),
-        ),
+        ("Ripetitore segnale chiave keyless", "relay_attack"),  # model 18: 0.40; model 17: 0.28, under 0.3
         ("Kit d'ouverture de voiture", "mechanical_entry"),
     ],
 )
