@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SEALED = ("written_bh.jsonl", "written_bi.jsonl")  # phase 19: model 18's never-tuned split
+SEALED = ("written_bh.jsonl", "written_bi.jsonl")  # phase 19: model 18's never-tuned split, scored once (2026-12-03 05:22)
 
 
 def readable_corpora() -> list[Path]:
