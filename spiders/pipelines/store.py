@@ -154,7 +154,10 @@ class StorePipeline:
             return
         self.writer_died = True
         logger.error("the store's writer process has died: nothing more is stored, the crawl stops (%s)", error)
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except (AttributeError, RuntimeError):  # no engine: not crawling (a test driving process_item)
+            return
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason=WRITER_DIED))
 
