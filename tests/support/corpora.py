@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# phase 19: model 18's never-tuned split, scored once (2026-12-03 05:22); it may join training for model 19
-SEALED = ("written_bh.jsonl", "written_bi.jsonl")
+# phase 20: written after model 18 was committed, to check it once more; scored once by the lead (README)
+SEALED = ("written_bl.jsonl", "written_bm.jsonl")
 
 
 def readable_corpora() -> list[Path]:
