@@ -117,8 +117,7 @@ class StorePipeline:
             return
         try:
             future = self.start_writer().submit(store_writer.save_group, [record for record, _ in group], self.run_id)
-        except BrokenProcessPool as error:  # the writer died: this group (and every later one) is not stored
-            self.stop_crawl(error)
+        except BrokenProcessPool as error:  # the writer died: this group is not stored (release stops the crawl)
             future = Future()
             future.set_exception(error)
         self.writing.append((future, group))
