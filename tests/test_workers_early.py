@@ -105,3 +105,36 @@ def test_a_real_worker_started_early_runs_its_initializer_and_the_tasks_given_to
     finally:
         workers.stop_early()
     executor.shutdown()
+
+
+class ImmediateReactor:
+    """Stands in for the crawl's reactor: what a worker's thread hands over runs at once."""
+
+    def callLater(self, delay, call, *args):  # noqa: N802 - Twisted's name
+        return None
+
+    def callFromThread(self, call, *args):  # noqa: N802 - Twisted's name
+        call(*args)
+
+
+def test_the_spider_opens_only_once_its_classifier_has_loaded(tmp_path, monkeypatch):
+    # A loading classifier would leave the crawl's first pages waiting, their start-up competing with the crawl's.
+    from concurrent.futures import Future
+
+    from scrapy.utils.test import get_crawler as crawler_for
+
+    loaded: Future = Future()
+
+    class LoadingExecutor(FakeExecutor):
+        def submit(self, *call):
+            return loaded
+
+    monkeypatch.setattr(workers, "_spawn", lambda *arguments: LoadingExecutor(*arguments))
+    monkeypatch.setattr(workers, "_early", [])
+    monkeypatch.setattr(workers, "running_reactor", ImmediateReactor)
+    crawler = crawler_for(DemoMarketSpider, settings_dict=crawler_of(tmp_path).settings.copy_to_dict())
+    crawler.spider = crawler._create_spider(**ARGUMENTS)
+    opened = ClassifyPipeline.from_crawler(crawler).open_spider()
+    assert opened is not None and not opened.called
+    loaded.set_result(None)
+    assert opened.called

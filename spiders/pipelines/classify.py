@@ -98,20 +98,24 @@ class ClassifyPipeline:
             classifier_worker.start_early(settings.get("KEYWATCH_WATCHLIST"), reader)
 
     def open_spider(self):
+        """Start the worker (or claim the one started early) and return a Deferred that fires once it has loaded:
+        the spider opens, and its first requests go out, only then. While a worker loads (1-2 s of CPU: Python, its
+        imports, the watchlist and model) it classifies nothing, and the crawl's first pages piled up behind it,
+        their start-up competing with the crawl for the two cores (2026-12-03, bench/crawl.py)."""
         if not self.in_worker or workers.running_reactor() is None:
-            return
+            return None
         spider = self.spider
         reader = reader_of(self.read_in_worker, type(spider), getattr(spider, "arguments", {}))  # any spider
         self.worker = classifier_worker.start(self.watchlist_path, reader)
         self.stores = self.store_in_worker and store_comes_next(self.crawler, self)
-        # Start it now (if not started early): its loading overlaps the first requests.
         if self.stores:
-            self.worker.submit(classifier_worker.open_store, str(self.crawler.settings.get("KEYWATCH_DB")))
+            loaded = self.worker.submit(classifier_worker.open_store, str(self.crawler.settings.get("KEYWATCH_DB")))
             self.batch_size, self.waiting.seconds = max(1, self.group[0]), self.group[1]
         else:
-            self.worker.submit(int)
+            loaded = self.worker.submit(int)
         if reader is not None:
             spider.reads_elsewhere = True
+        return workers.deferred_of(loaded)
 
     def spider_closed(self, spider, reason):
         self.stop_worker()

@@ -7,7 +7,7 @@ import multiprocessing
 import pickle
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 # Allocations between collections of the youngest generation in a crawl's workers: a batch makes thousands of
 # short-lived objects, and Python's default (700) let many of them live long enough to be walked again by the older
@@ -104,6 +104,17 @@ def picklable(outcome):
     except Exception:  # noqa: BLE001 - whatever stops the round trip
         return ValueError(f"{type(outcome).__name__}: {outcome}")
     return outcome
+
+
+def deferred_of(future: Future):
+    """A Deferred that fires (with None, in the reactor's thread) once `future` is done, whatever its outcome: what
+    went wrong in a worker shows in the first task that needs it (the pipelines fall back then)."""
+    from twisted.internet import defer
+
+    done: defer.Deferred = defer.Deferred()
+    reactor = running_reactor()
+    future.add_done_callback(lambda _: reactor.callFromThread(done.callback, None))
+    return done
 
 
 def running_reactor():
