@@ -3,6 +3,7 @@ those very processes when they open, with the arguments they would have started 
 running that no crawl asked for."""
 
 from scrapy.utils.test import get_crawler
+from twisted.internet import defer
 
 from common.settings import ROOT
 from spiders import settings as project
@@ -134,7 +135,7 @@ def test_the_spider_opens_only_once_its_classifier_has_loaded(tmp_path, monkeypa
     monkeypatch.setattr(workers, "running_reactor", ImmediateReactor)
     crawler = crawler_for(DemoMarketSpider, settings_dict=crawler_of(tmp_path).settings.copy_to_dict())
     crawler.spider = crawler._create_spider(**ARGUMENTS)
-    opened = ClassifyPipeline.from_crawler(crawler).open_spider()
-    assert opened is not None and not opened.called
+    opened = defer.ensureDeferred(ClassifyPipeline.from_crawler(crawler).open_spider())
+    assert not opened.called
     loaded.set_result(None)
     assert opened.called

@@ -98,8 +98,8 @@ class ClassifyPipeline:
             classifier_worker.start_early(settings.get("KEYWATCH_WATCHLIST"), reader)
 
     def open_spider(self):
-        """Start the worker (or claim the one started early) and return a Deferred that fires once it has loaded:
-        the spider opens, and its first requests go out, only then. While a worker loads (1-2 s of CPU: Python, its
+        """Start the worker (or claim the one started early); returns what to await until it has loaded: the spider
+        opens, and its first requests go out, only then. While a worker loads (1-2 s of CPU: Python, its
         imports, the watchlist and model) it classifies nothing, and the crawl's first pages piled up behind it,
         their start-up competing with the crawl for the two cores (2026-12-03, bench/crawl.py)."""
         if not self.in_worker or workers.running_reactor() is None:
@@ -115,7 +115,7 @@ class ClassifyPipeline:
             loaded = self.worker.submit(int)
         if reader is not None:
             spider.reads_elsewhere = True
-        return workers.deferred_of(loaded)
+        return workers.finished(loaded)
 
     def spider_closed(self, spider, reason):
         self.stop_worker()

@@ -9,6 +9,8 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from spiders.pipelines import outcomes
+
 # Allocations between collections of the youngest generation in a crawl's workers: a batch makes thousands of
 # short-lived objects, and Python's default (700) let many of them live long enough to be walked again by the older
 # collections. (The crawl's own process has its own figure, spiders/overhead.py.)
@@ -106,15 +108,13 @@ def picklable(outcome):
     return outcome
 
 
-def deferred_of(future: Future):
-    """A Deferred that fires (with None, in the reactor's thread) once `future` is done, whatever its outcome: what
-    went wrong in a worker shows in the first task that needs it (the pipelines fall back then)."""
-    from twisted.internet import defer
-
-    done: defer.Deferred = defer.Deferred()
+async def finished(future: Future) -> None:
+    """Wait (in the reactor's loop) until `future`, a task of a worker, is done, whatever its outcome: what went
+    wrong in the worker shows in the first task that needs it (the pipelines fall back then)."""
+    done = outcomes.awaited()
     reactor = running_reactor()
-    future.add_done_callback(lambda _: reactor.callFromThread(done.callback, None))
-    return done
+    future.add_done_callback(lambda _: reactor.callFromThread(outcomes.settle, done, None))
+    await done
 
 
 def running_reactor():
