@@ -29,6 +29,12 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 COOKIES_ENABLED = False
 
+# No way into a running crawl: Scrapy's telnet console and its remote control (an HTTP endpoint that runs Python sent
+# to it, Scrapy 2.19) would let anyone on this machine with the password from the log, or the token from the job
+# file, change what the crawl stores as evidence.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
 # Dev-time HTTP cache: KEYWATCH_HTTPCACHE=1 replays pages while working on parsers. Never for evidence runs.
 HTTPCACHE_ENABLED = settings.http_cache()
 HTTPCACHE_DIR = "httpcache"

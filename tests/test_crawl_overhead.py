@@ -6,6 +6,7 @@ import logging
 import pytest
 from scrapy.utils.test import get_crawler
 
+from common.settings import ROOT
 from spiders import settings as project_settings
 from spiders.overhead import YOUNG_COLLECTION, LessOverhead
 
@@ -126,3 +127,18 @@ def test_a_read_page_lets_its_parsed_tree_go_without_a_garbage_collection(callba
         assert tree() is None  # freed by reference counting: no reference cycle kept it
     finally:
         gc.enable()
+
+
+def test_a_crawl_has_no_console_or_remote_control_that_could_change_what_it_stores(tmp_path):
+    from scrapy.crawler import CrawlerProcess
+
+    from keywatch.crawling import project_settings as crawl_settings
+    from spiders.spiders.demo_market import DemoMarketSpider
+
+    crawler = CrawlerProcess(crawl_settings(tmp_path / "k.sqlite", ROOT / "watchlist.yaml")).create_crawler(
+        DemoMarketSpider
+    )
+    crawler._apply_settings()
+    loaded = {type(extension).__name__ for extension in crawler.extensions.middlewares}
+    assert "CoreStats" in loaded and "LessOverhead" in loaded
+    assert not loaded & {"TelnetConsole", "RemoteControl"}
