@@ -407,6 +407,7 @@ def main() -> int:
         DemoMarket(port=0, scale=options.scale) as market,
     ):
         workdir = Path(tmp)
+        market.prerender()  # every crawl measured finds the pages rendered, the first one too
         items = len(market.listings)
         print(f"Demo marketplace: {items:,} item pages at {market.url} (scale {options.scale})")
         if items < 5000:

@@ -92,6 +92,7 @@ def main() -> int:
         DemoMarket(port=0, scale=options.scale) as market,
     ):
         workdir = Path(tmp)
+        market.prerender()  # as bench/crawl.py does
         print(f"Demo marketplace: {len(market.listings):,} item pages at {market.url} (scale {options.scale})")
         runs = {"bare": crawl.crawl_bare(market.url, workdir), "full": crawl.crawl_full(market.url, workdir, 0)}
         crawling_ms = {name: 1000 * r["crawler_cpu_s_crawling"] / r["pages"] for name, r in runs.items()}

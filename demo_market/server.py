@@ -54,6 +54,10 @@ class DemoMarket:
         self.verbose = False  # log each request to stderr (python -m demo_market turns it on)
         self._removed: dict[str, str] = {}
         self._search_cache: dict[tuple[str, str, str], list[dict]] = {}
+        # Item pages as rendered (a pure function of the listing, whether it has ended, and the address): the server
+        # stands in for a marketplace on another machine, and on the crawl benchmark's two cores rendering each one
+        # again was CPU taken from the crawl it measures.
+        self._item_pages: dict[tuple[str, bool, str], str] = {}
         self._lock = threading.Lock()
         self._requests = 0
         self.request_log: list[tuple[str, str]] = []
@@ -94,6 +98,12 @@ class DemoMarket:
         self.stop()
 
     # -- what tests and benchmarks look at -----------------------------------------------------------
+    def prerender(self) -> None:
+        """Render every live listing's item page now (bench/crawl.py: each crawl it measures then finds them
+        rendered, not only the crawls after the first)."""
+        for row in self._listings:
+            self.route(f"/item/{row['id']}", {})
+
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -250,7 +260,11 @@ class DemoMarket:
             return 200, headers, pages.broken_item_page(row)
         if row.get("malformed") and how is None:
             return 200, headers, pages.malformed_item_page(row, self.url)
-        return 200, headers, pages.item_page(row, self.url, ended=(how == "ended"))
+        key = (listing_id, how == "ended", self.url)
+        page = self._item_pages.get(key)
+        if page is None:
+            page = self._item_pages[key] = pages.item_page(row, self.url, ended=key[1])
+        return 200, headers, page
 
     def _shop_category(self, slug: str, query: dict[str, str]):
         rows = self._shop_departments.get(slug)

@@ -468,3 +468,17 @@ def test_item_pages_show_photos_that_several_sellers_share(demo_market):
     assert status == 200 and headers["Content-Type"] == "image/png" and png.startswith(b"\x89PNG")
     assert fetch(urls[0])[2] == png  # the same bytes every time
     assert fetch(f"{demo_market.url}/img/nothing-1.png")[0] == 404
+
+
+def test_an_item_page_is_rendered_once_and_served_the_same_until_the_listing_ends():
+    market = DemoMarket(port=0)
+    market.prerender()
+    listing_id = market.listings[0]["id"]
+    first = market.route(f"/item/{listing_id}", {})
+    again = market.route(f"/item/{listing_id}", {})
+    assert first == again and first[2] is again[2]  # the same string: not rendered again
+    market.remove(listing_id, "ended")
+    ended = market.route(f"/item/{listing_id}", {})
+    assert "This listing has ended" in ended[2] and "This listing has ended" not in first[2]
+    market.restore(listing_id)
+    assert market.route(f"/item/{listing_id}", {})[2] is first[2]
