@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from db import capture_group
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
-from db.connection import write_transaction
+from db.connection import journals_in_memory, write_transaction
 from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
 from db.listing_index import first_index, refresh
 from db.runs import default_crawler_version
@@ -120,24 +120,57 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
     any of it, that is undone and the items are written again one by one, each in its own savepoint, so that
     only the item at fault is refused. The listings' index rows are refreshed once per group.
     """
-    with write_transaction(store):
-        run = _Run.of(store, run_id)
-        prepared: list[capture_group.Item | Exception] = []
-        for item in items:
-            try:
-                prepared.append(_prepare(item, run))
-            except REFUSED as error:
-                prepared.append(error)
-        ready = [p for p in prepared if not isinstance(p, Exception)]
+    if store.conn.in_transaction:  # the caller's: a savepoint undoes what a refused group wrote
+        with write_transaction(store):
+            return _save(store, items, run_id, _in_savepoint)
+    with journals_in_memory(store):
         try:
-            with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
-                written: list[tuple[int, int] | Exception] = list(capture_group.write(store, ready))
-        except REFUSED:
-            written = [_write_alone(store, p) for p in ready]
-        stored = iter(written)
-        outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
-        refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)})
+            with write_transaction(store):
+                return _save(store, items, run_id, _in_transaction)
+        except _GroupRefused:
+            pass  # rolled back, the group and all: prepared and written again, item by item
+        with write_transaction(store):
+            return _save(store, items, run_id, _one_by_one)
+
+
+def _save(store, items, run_id, write_group) -> list[int | Exception]:
+    run = _Run.of(store, run_id)
+    prepared: list[capture_group.Item | Exception] = []
+    for item in items:
+        try:
+            prepared.append(_prepare(item, run))
+        except REFUSED as error:
+            prepared.append(error)
+    written = write_group(store, [p for p in prepared if not isinstance(p, Exception)])
+    stored = iter(written)
+    outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
+    refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)})
     return [o if isinstance(o, Exception) else o[0] for o in outcomes]
+
+
+class _GroupRefused(Exception):
+    """The database refused some item of a group written without a savepoint: its transaction is rolled back."""
+
+
+def _in_transaction(store, ready: list) -> list[tuple[int, int] | Exception]:
+    # A savepoint would copy every page the group changes (~800 for 50 captures) to its journal first, for the
+    # rare group the database refuses; rolling the transaction back undoes such a group as well.
+    try:
+        return list(capture_group.write(store, ready))
+    except REFUSED as error:
+        raise _GroupRefused from error
+
+
+def _in_savepoint(store, ready: list) -> list[tuple[int, int] | Exception]:
+    try:
+        with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
+            return list(capture_group.write(store, ready))
+    except REFUSED:
+        return _one_by_one(store, ready)
+
+
+def _one_by_one(store, ready: list) -> list[tuple[int, int] | Exception]:
+    return [_write_alone(store, p) for p in ready]
 
 
 def _write_alone(store, item: "capture_group.Item") -> tuple[int, int] | Exception:
