@@ -141,10 +141,10 @@ def _save(store, items, run_id, write_group) -> list[int | Exception]:
             prepared.append(_prepare(item, run))
         except REFUSED as error:
             prepared.append(error)
-    written = write_group(store, [p for p in prepared if not isinstance(p, Exception)])
+    written, exact = write_group(store, [p for p in prepared if not isinstance(p, Exception)])
     stored = iter(written)
     outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
-    refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)})
+    refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)}, exact)
     return [o if isinstance(o, Exception) else o[0] for o in outcomes]
 
 
@@ -152,31 +152,38 @@ class _GroupRefused(Exception):
     """The database refused some item of a group written without a savepoint: its transaction is rolled back."""
 
 
-def _in_transaction(store, ready: list) -> list[tuple[int, int] | Exception]:
+# A group's writer: per item what it wrote or what refused it, and the search rows of the new listings whose index
+# row needs no refresh (capture_group.write).
+Written = tuple[list[tuple[int, int] | Exception], dict[int, tuple]]
+
+
+def _in_transaction(store, ready: list) -> Written:
     # A savepoint would copy every page the group changes (~800 for 50 captures) to its journal first, for the
     # rare group the database refuses; rolling the transaction back undoes such a group as well.
     try:
-        return list(capture_group.write(store, ready))
+        written, exact = capture_group.write(store, ready)
     except REFUSED as error:
         raise _GroupRefused from error
+    return list(written), exact
 
 
-def _in_savepoint(store, ready: list) -> list[tuple[int, int] | Exception]:
+def _in_savepoint(store, ready: list) -> Written:
     try:
         with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
-            return list(capture_group.write(store, ready))
+            written, exact = capture_group.write(store, ready)
+            return list(written), exact
     except REFUSED:
         return _one_by_one(store, ready)
 
 
-def _one_by_one(store, ready: list) -> list[tuple[int, int] | Exception]:
-    return [_write_alone(store, p) for p in ready]
+def _one_by_one(store, ready: list) -> Written:
+    return [_write_alone(store, p) for p in ready], {}
 
 
 def _write_alone(store, item: "capture_group.Item") -> tuple[int, int] | Exception:
     try:
         with write_transaction(store):
-            [written] = capture_group.write(store, [item])
+            [written], _ = capture_group.write(store, [item])
     except REFUSED as error:
         return error
     return written
@@ -213,7 +220,7 @@ def _prepare(item, run: _Run) -> "capture_group.Item":
     refuse_foreign_host(run.declared, marketplace, list(dict.fromkeys(urls)))
     crawler_version = item.get("crawler_version") or run.crawler_version or default_crawler_version()
     fields = {k: item.get(k) for k in FIELD_KEYS}
-    index = first_index(fetched_at, url, item.get("purpose"), fields, classification)
+    index, search = first_index(fetched_at, url, item.get("purpose"), fields, classification)
     page = _capture(
         run.run_id,
         body=body,
@@ -259,6 +266,7 @@ def _prepare(item, run: _Run) -> "capture_group.Item":
         listing_id=listing_id,
         fetched_at=fetched_at,
         index=index,
+        search=search,
         page=page,
         attachments=documents,
         classification=verdict,
