@@ -23,8 +23,10 @@ def _normalise(value):
     # The values a record holds, by exact type first: most of what the chain hashes is text and whole numbers.
     if kind is str or kind is int or kind is bool or value is None:
         return value
-    if kind is dict and _TEXT.issuperset(map(type, value)) and _AS_THEY_ARE.issuperset(map(type, value.values())):
-        return value  # a row of text and whole numbers, as most are: nothing to normalise
+    if kind is dict and _TEXT.issuperset(map(type, value)):
+        if _AS_THEY_ARE.issuperset(map(type, value.values())):
+            return value  # a row of text and whole numbers, as most are: nothing to normalise
+        return {k: v if type(v) in _AS_THEY_ARE else _normalise(v) for k, v in value.items()}
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot hash non-finite number {value!r}")

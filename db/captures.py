@@ -330,9 +330,24 @@ def _capture(
     )
 
 
+# One encoder, not one per call as json.dumps builds when given options (it keeps nothing between calls).
+_HEADERS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_TEXT = frozenset({str})
+
+
 def _json_headers(headers) -> str:
     # Not key-sorted: the order the server sent headers in is part of what was received.
-    return json.dumps(normalise_headers(headers), ensure_ascii=False)
+    return _HEADERS_ENCODER.encode(headers if _normalised(headers) else normalise_headers(headers))
+
+
+def _normalised(headers) -> bool:
+    """Whether `headers` already is what normalise_headers makes of them, {text: [text, ...]} by exact type (as
+    the crawl's items give them): building that again cost as much as encoding it."""
+    return (
+        type(headers) is dict
+        and _TEXT.issuperset(map(type, headers))
+        and all(type(values) is list and _TEXT.issuperset(map(type, values)) for values in headers.values())
+    )
 
 
 def save_classification(

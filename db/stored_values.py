@@ -41,7 +41,12 @@ def stored_row(values: dict, declared: dict[str, str]) -> dict | None:
     row = {}
     for column, value in values.items():
         kind = declared.get(column)
-        stored = UNKNOWN if kind is None else as_stored(value, kind)
+        if kind is None:
+            return None
+        if value is None or (type(value) is str and kind == "TEXT"):  # most values, without a call
+            row[column] = value
+            continue
+        stored = as_stored(value, kind)
         if stored is UNKNOWN:
             return None
         row[column] = stored

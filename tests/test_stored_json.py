@@ -8,6 +8,7 @@ import random
 import pytest
 
 from db.canonical import _normalise, canonical_json
+from db.captures import _json_headers, normalise_headers
 from db.stored_values import storable, storable_json
 
 
@@ -92,3 +93,22 @@ def test_canonical_json_is_what_it_was():
                 canonical_json(value)
         else:
             assert canonical_json(value) == expected, value
+
+
+HEADERS = [
+    {"Content-Type": ["text/html"], "Set-Cookie": ["a=1", "b=2"]},
+    {},
+    None,
+    {"X": []},
+    {"X": "one value"},
+    {b"X": [b"caf\xe9"]},
+    [("X", "1"), ("x", "2"), ("X", "3")],
+    {"X": ("tuple",)},
+    {Text("X"): [Text("v\x00")]},
+    {"X": ["é", "\x00", '"q"']},
+]
+
+
+@pytest.mark.parametrize("headers", HEADERS)
+def test_headers_are_stored_as_normalise_headers_then_json_gives(headers):
+    assert _json_headers(headers) == json.dumps(normalise_headers(headers), ensure_ascii=False)
