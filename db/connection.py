@@ -253,7 +253,7 @@ def journals_in_memory(store):
 
     Every statement that fires a trigger (an INSERT into `listings` or `listing_status`) and every savepoint copies
     each page it changes to a statement journal first; past 64 KiB SQLite moves that journal to a temporary file,
-    written page by page with two system calls each, about 1,200 for a group of 50 new listings (measured
+    written page by page with two system calls each: about 1,500 for a group of 50 new listings (measured
     2026-12-03). Outside a transaction only: the setting cannot change while a temporary table is open in one.
     """
     conn = store.conn
