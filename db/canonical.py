@@ -12,12 +12,21 @@ from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
+# One encoder, not one per call as json.dumps builds when given options (it keeps nothing between calls).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})  # by exact type: what _normalise returns unchanged
+_TEXT = frozenset({str})
+
 
 def _normalise(value):
     kind = type(value)
     # The values a record holds, by exact type first: most of what the chain hashes is text and whole numbers.
     if kind is str or kind is int or kind is bool or value is None:
         return value
+    if kind is dict and _TEXT.issuperset(map(type, value)):
+        if _AS_THEY_ARE.issuperset(map(type, value.values())):
+            return value  # a row of text and whole numbers, as most are: nothing to normalise
+        return {k: v if type(v) in _AS_THEY_ARE else _normalise(v) for k, v in value.items()}
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot hash non-finite number {value!r}")
@@ -35,9 +44,7 @@ def _normalise(value):
 
 def canonical_json(value) -> bytes:
     """The canonical UTF-8 encoding of `value` (sorted keys, no whitespace)."""
-    return json.dumps(
-        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(_normalise(value)).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

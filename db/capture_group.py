@@ -9,7 +9,8 @@ than the largest, what SQLite would give) and the chain's head cannot move meanw
 
 A new listing is inserted with the index columns its one capture gives it (db.listing_index.first_index), its
 capture, classification and status ids included, so that the index refresh after the group has nothing to update
-for it, and the desk's count triggers fire once, at the insert.
+for it, and the desk's count triggers fire once, at the insert. Where that guess is exact and the listing has no
+other capture in the group, the refresh does not derive its row again: it only writes its search row.
 """
 
 import json
@@ -35,6 +36,7 @@ class Item:
     listing_id: str
     fetched_at: str
     index: dict  # the index columns a new listing's first capture gives it
+    search: tuple | None  # and its search row (title, description), when the index columns are exact
     page: Capture
     attachments: list[Capture] = field(default_factory=list)
     classification: dict | None = None  # its columns but id and capture_id
@@ -53,10 +55,11 @@ _KNOWN = (
 _TABLES = ("captures", "classifications", "listing_status")
 
 
-def write(store, items: list[Item]) -> list[tuple[int, int]]:
-    """Write the group; per item (its page capture's id, its listing's pk)."""
+def write(store, items: list[Item]) -> tuple[list[tuple[int, int]], dict[int, tuple]]:
+    """Write the group; per item (its page capture's id, its listing's pk), and {pk: search row} of the new
+    listings whose index row was written exactly as the rules define it (db.listing_index.refresh)."""
     if not items:
-        return []
+        return [], {}
     conn = store.conn
     declared = {table: declared_types(store, table) for table in _TABLES}
     desk_columns = "uncertainty" in declared_types(store, "listings")
@@ -69,6 +72,7 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
     status_moves: list[tuple] = []
     links: list[tuple[str, int, str, dict | None]] = []
     written: list[tuple[int, int]] = []
+    exact: dict[int, tuple] = {}
     for item in items:
         created_at = utc_now()  # of the item's chain links
         found = known.get((item.marketplace, item.listing_id))
@@ -84,8 +88,11 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
                     {"pk": last_pk, "marketplace": item.marketplace, "listing_id": item.listing_id},
                 )
             )
+            if item.search is not None:
+                exact[last_pk] = item.search
         else:
             listing = found
+            exact.pop(listing[0], None)  # a second capture in the group: the guess was of the first alone
         listing_pk = listing[0]
         page_id = last_capture + 1
         for capture in (item.page, *item.attachments):
@@ -136,7 +143,7 @@ def write(store, items: list[Item]) -> list[tuple[int, int]]:
         written.append((page_id, listing_pk))
     _insert_rows(conn, new_listings, bodies, rows, status_moves)
     append_links(store, links)
-    return written
+    return written, exact
 
 
 def _known_listings(conn, items: list[Item]) -> dict[tuple[str, str], list]:

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from db import capture_group
 from db.canonical import normalise_utc, utc_now
 from db.chain import append_chain
-from db.connection import write_transaction
+from db.connection import journals_in_memory, write_transaction
 from db.hosts import MEDIA_PURPOSES, declared_hosts, refuse_foreign_host
 from db.listing_index import first_index, refresh
 from db.runs import default_crawler_version
@@ -120,30 +120,70 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
     any of it, that is undone and the items are written again one by one, each in its own savepoint, so that
     only the item at fault is refused. The listings' index rows are refreshed once per group.
     """
-    with write_transaction(store):
-        run = _Run.of(store, run_id)
-        prepared: list[capture_group.Item | Exception] = []
-        for item in items:
-            try:
-                prepared.append(_prepare(item, run))
-            except REFUSED as error:
-                prepared.append(error)
-        ready = [p for p in prepared if not isinstance(p, Exception)]
+    if store.conn.in_transaction:  # the caller's: a savepoint undoes what a refused group wrote
+        with write_transaction(store):
+            return _save(store, items, run_id, _in_savepoint)
+    with journals_in_memory(store):
         try:
-            with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
-                written: list[tuple[int, int] | Exception] = list(capture_group.write(store, ready))
-        except REFUSED:
-            written = [_write_alone(store, p) for p in ready]
-        stored = iter(written)
-        outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
-        refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)})
+            with write_transaction(store):
+                return _save(store, items, run_id, _in_transaction)
+        except _GroupRefused:
+            pass  # rolled back, the group and all: prepared and written again, item by item
+        with write_transaction(store):
+            return _save(store, items, run_id, _one_by_one)
+
+
+def _save(store, items, run_id, write_group) -> list[int | Exception]:
+    run = _Run.of(store, run_id)
+    prepared: list[capture_group.Item | Exception] = []
+    for item in items:
+        try:
+            prepared.append(_prepare(item, run))
+        except REFUSED as error:
+            prepared.append(error)
+    written, exact = write_group(store, [p for p in prepared if not isinstance(p, Exception)])
+    stored = iter(written)
+    outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
+    refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)}, exact)
     return [o if isinstance(o, Exception) else o[0] for o in outcomes]
+
+
+class _GroupRefused(Exception):
+    """The database refused some item of a group written without a savepoint: its transaction is rolled back."""
+
+
+# A group's writer: per item what it wrote or what refused it, and the search rows of the new listings whose index
+# row needs no refresh (capture_group.write).
+Written = tuple[list[tuple[int, int] | Exception], dict[int, tuple]]
+
+
+def _in_transaction(store, ready: list) -> Written:
+    # A savepoint would copy every page the group changes (~800 for 50 captures) to its journal first, for the
+    # rare group the database refuses; rolling the transaction back undoes such a group as well.
+    try:
+        written, exact = capture_group.write(store, ready)
+    except REFUSED as error:
+        raise _GroupRefused from error
+    return list(written), exact
+
+
+def _in_savepoint(store, ready: list) -> Written:
+    try:
+        with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
+            written, exact = capture_group.write(store, ready)
+            return list(written), exact
+    except REFUSED:
+        return _one_by_one(store, ready)
+
+
+def _one_by_one(store, ready: list) -> Written:
+    return [_write_alone(store, p) for p in ready], {}
 
 
 def _write_alone(store, item: "capture_group.Item") -> tuple[int, int] | Exception:
     try:
         with write_transaction(store):
-            [written] = capture_group.write(store, [item])
+            [written], _ = capture_group.write(store, [item])
     except REFUSED as error:
         return error
     return written
@@ -180,7 +220,7 @@ def _prepare(item, run: _Run) -> "capture_group.Item":
     refuse_foreign_host(run.declared, marketplace, list(dict.fromkeys(urls)))
     crawler_version = item.get("crawler_version") or run.crawler_version or default_crawler_version()
     fields = {k: item.get(k) for k in FIELD_KEYS}
-    index = first_index(fetched_at, url, item.get("purpose"), fields, classification)
+    index, search = first_index(fetched_at, url, item.get("purpose"), fields, classification)
     page = _capture(
         run.run_id,
         body=body,
@@ -226,6 +266,7 @@ def _prepare(item, run: _Run) -> "capture_group.Item":
         listing_id=listing_id,
         fetched_at=fetched_at,
         index=index,
+        search=search,
         page=page,
         attachments=documents,
         classification=verdict,
@@ -289,9 +330,24 @@ def _capture(
     )
 
 
+# One encoder, not one per call as json.dumps builds when given options (it keeps nothing between calls).
+_HEADERS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_TEXT = frozenset({str})
+
+
 def _json_headers(headers) -> str:
     # Not key-sorted: the order the server sent headers in is part of what was received.
-    return json.dumps(normalise_headers(headers), ensure_ascii=False)
+    return _HEADERS_ENCODER.encode(headers if _normalised(headers) else normalise_headers(headers))
+
+
+def _normalised(headers) -> bool:
+    """Whether `headers` already is what normalise_headers makes of them, {text: [text, ...]} by exact type (as
+    the crawl's items give them): building that again cost as much as encoding it."""
+    return (
+        type(headers) is dict
+        and _TEXT.issuperset(map(type, headers))
+        and all(type(values) is list and _TEXT.issuperset(map(type, values)) for values in headers.values())
+    )
 
 
 def save_classification(

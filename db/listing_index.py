@@ -103,22 +103,32 @@ COLUMNS = (
 )
 
 
-def first_index(fetched_at: str, url: str, purpose, fields: dict, classification) -> dict:
-    """The index columns a new listing's first capture most likely gives it, written with its identity.
+def first_index(fetched_at: str, url: str, purpose, fields: dict, classification) -> tuple[dict, tuple | None]:
+    """The index columns a new listing's first capture most likely gives it, written with its identity, and its
+    search row (title, description) when that guess is exact.
 
-    A guess, never trusted: refresh compares every column with what the rules above define and sets the ones it
-    got wrong. It pays because the INSERT maintains each index of `listings` (and fires its triggers) anyway,
-    where an UPDATE of the same columns straight after would do it all a second time. Values the rules would
-    transform (a NUL, a number as a title) are left to refresh.
+    A guess: it pays because the INSERT maintains each index of `listings` (and fires its triggers) anyway, where
+    an UPDATE of the same columns straight after would do it all a second time. Values the rules would transform
+    (a NUL, a number as a title, empty text where a column keeps it) are left to refresh, which compares every
+    column with what the rules above define and sets the ones the guess got wrong. The guess is exact when every
+    value it read is text shown as given or None: for a listing whose one page capture this is, the rules then
+    define what it guessed, and refresh need not derive the row (db/capture_group.py).
     """
     index: dict[str, str | int | float | None] = {"first_seen": fetched_at, "last_seen": fetched_at}
     if is_attachment(purpose):
-        return index
+        return index, None
+    exact = True
 
     def shown(value):
-        return value if isinstance(value, str) and value and "\x00" not in value else None
+        nonlocal exact
+        if isinstance(value, str) and value and "\x00" not in value:
+            return value
+        exact = exact and value is None
+        return None
 
+    # A page capture's URL is never null, so neither is the column it gives.
     index["url"] = shown(fields.get("url")) or shown(url)
+    exact = exact and index["url"] is not None
     for column, key in (("title", "title"), ("seller", "seller"), ("latest_seller", "seller")):
         index[column] = shown(fields.get(key))
     index["price"], index["currency"] = shown(fields.get("price")), shown(fields.get("currency"))
@@ -128,7 +138,9 @@ def first_index(fetched_at: str, url: str, purpose, fields: dict, classification
         index["category"] = shown(classification.get("category"))
         index["risk"] = shown(None if risk is None else str(risk))
         index["score"] = _real(score)
-    return index
+        exact = exact and (score is None or index["score"] is not None)
+    description = shown(fields.get("description"))
+    return index, (index["title"], description) if exact else None
 
 
 def is_attachment(purpose) -> bool:
@@ -163,32 +175,44 @@ def has_search(store) -> bool:
     return next(store.query("SELECT 1 AS found FROM sqlite_master WHERE name = 'listings_fts'"), None) is not None
 
 
-def refresh(store, listing_pks) -> None:
+def refresh(store, listing_pks, written_exactly=None) -> None:
     """Rewrite the index rows (and search rows) of these listings from their evidence.
 
     Only the columns the evidence changed are set: an UPDATE maintains the indexes and fires the triggers of the
     columns it names, whatever their values, and a listing's row has many of both (db/desk_counts.py). A search
-    row that already holds the title and description is left as it is."""
-    rows = {pk: row for pk, row in derived_rows(store, listing_pks).items() if row["latest_capture_id"] is not None}
-    if not rows:
+    row that already holds the title and description is left as it is. `written_exactly`: {pk: (title,
+    description)} of listings among these whose index row was inserted as the rules define it (first_index's
+    exact guess): only their search rows are written."""
+    written_exactly = written_exactly or {}
+    derived = [pk for pk in listing_pks if pk not in written_exactly]
+    rows = derived_rows(store, derived) if derived else {}
+    rows = {pk: row for pk, row in rows.items() if row["latest_capture_id"] is not None}
+    shown = {pk: (row["title"], row["description"]) for pk, row in rows.items()} | written_exactly
+    if not shown:
         return  # no page capture (yet): nothing to index
     selected = ", ".join(f"[{c}]" for c in COLUMNS)
     sql, params = _only(f"SELECT pk, {selected} FROM listings {{only}}", "pk", rows)
-    stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()}
-    search = _search_rows(store, rows) if has_search(store) else None
+    stored = {row[0]: row[1:] for row in store.conn.execute(sql, params).fetchall()} if rows else {}
+    search = _search_rows(store, shown) if has_search(store) else None
     searched = []  # the search rows to write, each in one statement
     with write_transaction(store):
-        for pk, row in rows.items():
-            changed = [(c, row[c]) for c, old in zip(COLUMNS, stored[pk]) if not _identical(old, row[c])]
-            if changed:
-                assignments = ", ".join(f"[{c}] = ?" for c, _ in changed)
-                store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = ?", [v for _, v in changed] + [pk])
-            if search is not None and search.get(pk) != (row["title"], row["description"]):
+        for pk in sorted(shown):
+            if pk in rows:
+                _set_changed(store, pk, rows[pk], stored[pk])
+            title_and_description = shown[pk]
+            if search is not None and search.get(pk) != title_and_description:
                 if pk in search:
                     store.conn.execute("DELETE FROM listings_fts WHERE rowid = ?", [pk])
-                searched.append((pk, row["title"], row["description"]))
+                searched.append((pk, *title_and_description))
         if searched:  # a store from before the search index has no table to prepare the statement on
             store.conn.executemany("INSERT INTO listings_fts (rowid, title, description) VALUES (?, ?, ?)", searched)
+
+
+def _set_changed(store, pk: int, row: dict, stored: tuple) -> None:
+    changed = [(c, row[c]) for c, old in zip(COLUMNS, stored) if not _identical(old, row[c])]
+    if changed:
+        assignments = ", ".join(f"[{c}] = ?" for c, _ in changed)
+        store.conn.execute(f"UPDATE listings SET {assignments} WHERE pk = ?", [v for _, v in changed] + [pk])
 
 
 def _identical(a, b) -> bool:

@@ -1,6 +1,7 @@
 """The store writer writes a group table by table (db/capture_group.py): what it stores, the chain it links and
 the items it refuses are what writing the same items one at a time gives."""
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -97,12 +98,17 @@ REFUSED_IN_THE_DATABASE = {
 }
 
 
+@pytest.mark.parametrize("in_a_transaction", [False, True], ids=["its own transaction", "the caller's"])
 @pytest.mark.parametrize("overrides", list(REFUSED_IN_THE_DATABASE.values()), ids=list(REFUSED_IN_THE_DATABASE))
-def test_an_item_the_database_refuses_mid_group_is_reported_and_the_others_stored(store, overrides):
+def test_an_item_the_database_refuses_mid_group_is_reported_and_the_others_stored(store, overrides, in_a_transaction):
+    """In its own transaction the refused group is rolled back and written again; in the caller's, a savepoint
+    undoes it."""
     db.save_captures(store, [make_item("1000")])
     items = [make_item("1001"), make_item("1001", fetched_at="2026-11-28T11:00:00Z"), make_item("2002", **overrides)]
     items += [make_item("3003"), make_item("1000", fetched_at="2026-11-28T12:00:00Z")]
-    outcomes = db.save_captures(store, items)
+    with db.write_transaction(store) if in_a_transaction else contextlib.nullcontext():
+        outcomes = db.save_captures(store, items)
+    assert _temp_store(store) == 0
     assert isinstance(outcomes[2], (ValueError, sqlite3.IntegrityError)), outcomes
     assert [isinstance(o, int) for o in outcomes] == [True, True, False, True, True]
     assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == [
@@ -113,3 +119,24 @@ def test_an_item_the_database_refuses_mid_group_is_reported_and_the_others_store
     assert store["captures"].count == 5
     assert [r["pk"] for r in store.query("SELECT pk FROM listings")] == [1, 2, 3]  # no id skipped
     assert_store_agrees(store)
+
+
+def _temp_store(store) -> int:
+    return store.conn.execute("PRAGMA temp_store").fetchone()[0]
+
+
+def test_the_connections_temporary_storage_is_as_it_was_after_a_group(store):
+    """The group's statement journals are kept in memory (db.connection.journals_in_memory), for its transaction
+    only: a connection set to keep temporary tables in files keeps doing so."""
+    store.conn.execute("PRAGMA temp_store = FILE")
+    db.save_captures(store, [make_item("1001"), make_item("2002")])
+    assert _temp_store(store) == 1
+    db.save_captures(
+        store, [make_item("3003", classification={**CLASSIFIED, "score": float("inf")}), make_item("4004")]
+    )
+    assert _temp_store(store) == 1
+    assert [r["listing_id"] for r in store.query("SELECT listing_id FROM listings ORDER BY pk")] == [
+        "1001",
+        "2002",
+        "4004",
+    ]

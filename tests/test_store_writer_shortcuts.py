@@ -201,7 +201,8 @@ def test_each_item_of_a_run_that_does_not_exist_is_refused(store):
 
 @pytest.mark.parametrize("score", [10**400, 2**70, True, "91.5"])
 def test_a_score_no_real_column_holds_as_given_is_not_guessed(score):
-    assert listing_index.first_index("t", "u", "all", {}, {**CLASSIFIED, "score": score})["score"] is None
+    index, search = listing_index.first_index("t", "u", "all", {}, {**CLASSIFIED, "score": score})
+    assert index["score"] is None and search is None
 
 
 def test_times_are_written_as_strftime_wrote_them():
