@@ -341,6 +341,19 @@ def writes_ascii_as_is(encoding: str) -> bool:
         return False
 
 
+# The only characters besides ASCII that lower-case to ASCII (tests/test_spider_robustness.py pins them).
+LOWERS_TO_ASCII = ("\u0130", "\u212a")
+
+
+def ascii_lowered(text: str) -> str:
+    """What `text.lower()` holds for a search for ASCII words: the same ASCII, other characters left as they are.
+    Lower-casing text that is not all ASCII (a page with a pound sign) costs ten times as much, character by
+    character; only the ASCII letters matter here."""
+    if text.isascii() or any(char in text for char in LOWERS_TO_ASCII):
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+
+
 def cues_in(response) -> frozenset[str]:
     """The cues the page may hold: cheap, on its bytes, for the encodings where that says it (then a cue found may
     still be a false one, in a multi-byte character: each check below looks for its words in the decoded text);
@@ -348,7 +361,7 @@ def cues_in(response) -> frozenset[str]:
     if writes_ascii_as_is(response.encoding):
         body = response.body.lower()
         return frozenset(cue for cue, cue_bytes in CUE_BYTES if cue_bytes in body)
-    page = response.text.lower()
+    page = ascii_lowered(response.text)
     return frozenset(cue for cue in CUES if cue in page)
 
 
@@ -363,7 +376,7 @@ def blocked_reason(response) -> str | None:
     present = cues_in(response)
     if not present:
         return None
-    page = response.text.lower()
+    page = ascii_lowered(response.text)  # only ever searched for the ASCII markers and their words
     # Only the markers whose cue (their longest word) the page holds can be in it: a page with a common cue word
     # ("security", in many car listings) is searched for one or two markers, not every one.
     # Each selector below runs only when what it looks for is in the page at all (a cue word is common).
