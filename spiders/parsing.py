@@ -321,9 +321,6 @@ CUES = tuple(
 PHRASE_WORDS = tuple(_words(phrase) for phrase in BLOCK_PHRASES)
 TITLE_WORDS = tuple(_words(title) for title in BLOCK_TITLES)
 CAPTCHA_FORM_CUES = ("captcha", "nc_1_wrapper")  # in every selector of CAPTCHA_FORMS
-# The cues as bytes: most pages are screened out on their raw bytes, before any decoding or Unicode lower-casing
-# (two thirds of what the check cost on a listing page).
-CUE_BYTES = tuple((cue, cue.encode("ascii")) for cue in CUES)
 # The address markers' cues: a page holds a marker only if it holds one of these.
 URL_CUES = frozenset(cue for cue in CUES if any(cue in marker for marker in BLOCK_URLS))
 
@@ -359,10 +356,13 @@ def cues_in(response) -> frozenset[str]:
     still be a false one, in a multi-byte character: each check below looks for its words in the decoded text);
     else those in its lower-cased text."""
     if writes_ascii_as_is(response.encoding):
-        body = response.body.lower()
-        return frozenset(cue for cue, cue_bytes in CUE_BYTES if cue_bytes in body)
-    page = ascii_lowered(response.text)
-    return frozenset(cue for cue in CUES if cue in page)
+        # Most pages are screened out on their raw bytes, before any decoding or Unicode lower-casing. Read as
+        # Latin-1, byte for character: `in` on bytes first tries each cue as an integer, and raises and clears an
+        # error for each (a sixth of what the check cost).
+        page = response.body.lower().decode("latin-1")
+    else:
+        page = ascii_lowered(response.text)
+    return frozenset(filter(page.__contains__, CUES))
 
 
 def blocked_reason(response) -> str | None:
