@@ -47,11 +47,28 @@ def text_of(selector, drop: tuple[str, ...] = ()) -> str:
     return clean(" ".join(nodes.getall()))
 
 
+# How css2xpath writes a selector that starts with one class (`.seller-about::text`): a test of every element.
+CLASS_TEST = re.compile(
+    r"descendant-or-self::(\*|[a-z][a-z0-9]*)\[@class and contains\(@class, ('[^']+')\) and "
+    r"contains\(concat\(' ', normalize-space\(@class\), ' '\), ('[^']+')\)\](/[^|]*)?"
+)
+
+
 def compiled(css: str) -> etree.XPath:
     """A CSS selector as one compiled XPath over lxml's own tree (`response.selector.root`), meaning what parsel's
     `response.css(css)` means: parsel wrapped every match of every query in an object of its own, and a page is
     read with several. Matches are plain strings (not lxml's, which keep their whole tree alive)."""
-    return etree.XPath(css2xpath(css), smart_strings=False)
+    xpath = css2xpath(css)
+    test = CLASS_TEST.fullmatch(xpath)
+    if test:
+        # The same test asked of the class attributes, then their elements (`..`): half the cost, as libxml2 walks
+        # attribute nodes more cheaply than it evaluates a predicate on each element. An element has one class.
+        element, word, padded, rest = test.groups()
+        xpath = (
+            f"descendant-or-self::{element}/@class[contains(., {word}) and "
+            f"contains(concat(' ', normalize-space(.), ' '), {padded})]/..{rest or ''}"
+        )
+    return etree.XPath(xpath, smart_strings=False)
 
 
 def first_match(matches: list) -> str | None:
