@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 from w3lib.url import canonicalize_url
 
-from spiders.fields import CONTROL, Unreadable
+from spiders.fields import Unreadable, without_controls
 from spiders.prices import decimal_string
 
 
@@ -29,7 +29,7 @@ def clean(text: Any) -> str:
         return Unreadable(text)
     if isinstance(text, (int, float)):
         text = str(text)
-    return " ".join(CONTROL.sub(" ", text).split()) if isinstance(text, str) else ""
+    return " ".join(without_controls(text).split()) if isinstance(text, str) else ""
 
 
 def mapping(value: Any) -> dict:
