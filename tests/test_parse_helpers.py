@@ -253,7 +253,14 @@ def test_a_compiled_selector_matches_what_parsel_matches(css):
 def test_ascii_lowered_holds_the_ascii_that_lower_gives():
     from spiders.parsing import ascii_lowered
 
-    for text in ("Robot CHECK £5", "Stra\u00dfe \u00c9T\u00c9 CAPTCHA", "plain ascii", "Chec\u212a", "\u0130s it", "\ud800X"):
+    for text in (
+        "Robot CHECK £5",
+        "Stra\u00dfe \u00c9T\u00c9 CAPTCHA",
+        "plain ascii",
+        "Chec\u212a",
+        "\u0130s it",
+        "\ud800X",
+    ):
         lowered = ascii_lowered(text)
         assert [c for c in lowered if c.isascii()] == [c for c in text.lower() if c.isascii()], text
         assert all(word in lowered for word in ("check", "captcha", "is") if word in text.lower())
