@@ -72,19 +72,26 @@ def money(value: Any) -> str | None:
     return format(number, "f")
 
 
+def without_controls(value: str) -> str:
+    """`value` with each control character made a space. Most text holds none, and `isprintable` (every control
+    character is unprintable) says so in less time than the regular expression takes to find none."""
+    return value if value.isprintable() else CONTROL.sub(" ", value)
+
+
 def text(value: Any, limit: int = TEXT_LIMIT, *, multiline: bool = False) -> tuple[str | None, str | None]:
     """(text, problem): control characters removed, cut at `limit`; a list, object or non-finite number is no text."""
-    if value is None:
-        return None, None
-    if isinstance(value, Unreadable):
-        return None, f"unreadable value {value.raw[:60]!r}"
-    if isinstance(value, float) and not math.isfinite(value):
-        return None, f"unreadable value {value!r}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        return None, f"a {type(value).__name__}, not text"
-    value = CONTROL.sub(" ", value)
+    if type(value) is not str:  # a plain str, most values, passes every test below (an Unreadable is a str subclass)
+        if value is None:
+            return None, None
+        if isinstance(value, Unreadable):
+            return None, f"unreadable value {value.raw[:60]!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, f"unreadable value {value!r}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            return None, f"a {type(value).__name__}, not text"
+    value = without_controls(value)
     value = value.strip() if multiline else " ".join(value.split())
     if len(value) > limit:
         return value[:limit], f"cut at {limit} characters"

@@ -13,7 +13,7 @@ from typing import Any
 
 from price_parser import Price
 
-from spiders.fields import CONTROL, Unreadable, money
+from spiders.fields import Unreadable, money, without_controls
 
 # A number written as a program would (JSON-LD "price": "1e999", "NaN", "12.5"): read as one, never digit by digit.
 NUMERAL = re.compile(r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)\s*$", re.IGNORECASE)
@@ -83,7 +83,7 @@ def iso_currency(sign: str | None, default: str | None = None) -> str | None:
 
 
 def normalised(text: Any) -> str:
-    return COUNTRY_DOLLAR.sub(r"\1$", " ".join(CONTROL.sub(" ", text).split())) if isinstance(text, str) else ""
+    return COUNTRY_DOLLAR.sub(r"\1$", " ".join(without_controls(text).split())) if isinstance(text, str) else ""
 
 
 def decimal_string(value: Any) -> str | None:
