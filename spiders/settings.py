@@ -50,9 +50,11 @@ DOWNLOADER_MIDDLEWARES = {
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 60.0
 
-# Scrapy starts this many worker tasks for every callback's output; ours yield one item or a few requests,
-# and the default 100 made task bookkeeping the largest cost per page (bench/crawl.py --profile).
-CONCURRENT_ITEMS = 8
+# Scrapy starts this many asyncio tasks, and a queue, for every callback's output. Every keywatch callback yields
+# at most one item (an item page) or requests (a results page, handed on at once), so one is enough: the default 100
+# made task bookkeeping the largest cost per page (bench/crawl.py --profile), and 8 still cost the crawl's process
+# 0.25M instructions per page more than 1 (4% of it; callgrind, marginal per page between two demo scales, 2026-12-03).
+CONCURRENT_ITEMS = 1
 
 # Scrapy checks each callback for a generator's `return value` by parsing its source, and its cache of the answer is
 # keyed by the bound method, which dies with its request: it re-parsed parse_item's source for most responses
