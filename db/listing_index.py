@@ -26,7 +26,8 @@ import math
 
 from db.connection import write_transaction
 
-# NOT MATERIALIZED: each correlated subquery then reads one listing's captures through captures_listing.
+# NOT MATERIALIZED: each correlated subquery then reads one listing's captures through captures_listing. The text
+# columns are read as text (CAST), as the listings table keeps them: a title given as the number 7 is stored as "7".
 _DERIVED = """
 WITH page AS NOT MATERIALIZED (
     SELECT c.id, c.listing_pk, c.url, c.fetched_at,
@@ -34,11 +35,12 @@ WITH page AS NOT MATERIALIZED (
     FROM captures c WHERE coalesce(c.purpose, '') NOT LIKE 'attachment:%'
 ), shown AS NOT MATERIALIZED (
     SELECT id, listing_pk, url, fetched_at,
-           nullif(json_extract(fields, '$.title'), '') AS title, nullif(json_extract(fields, '$.seller'), '') AS seller,
+           nullif(CAST(json_extract(fields, '$.title') AS TEXT), '') AS title,
+           nullif(CAST(json_extract(fields, '$.seller') AS TEXT), '') AS seller,
            nullif(json_extract(fields, '$.price'), '') AS price,
-           nullif(json_extract(fields, '$.currency'), '') AS currency,
-           nullif(json_extract(fields, '$.url'), '') AS page_url,
-           nullif(json_extract(fields, '$.description'), '') AS description
+           nullif(CAST(json_extract(fields, '$.currency') AS TEXT), '') AS currency,
+           nullif(CAST(json_extract(fields, '$.url') AS TEXT), '') AS page_url,
+           nullif(CAST(json_extract(fields, '$.description') AS TEXT), '') AS description
     FROM page
 ), verdict AS NOT MATERIALIZED (
     SELECT p.listing_pk, p.id AS capture_id, p.fetched_at, k.id AS classification_id, k.flagged

@@ -210,3 +210,15 @@ def test_checking_some_listings_searches_them_by_key_rather_than_scanning_every_
     ):
         plan = [row["detail"] for row in store.query("EXPLAIN QUERY PLAN " + sql, params)]
         assert not [step for step in plan if step.startswith(("SCAN l", "SCAN listings", "SCAN c"))], plan
+
+
+def test_a_capture_whose_text_fields_are_numbers_still_verifies(store):
+    # save_capture keeps what it is given; the index column (text) holds "7", and the rule that derives it must
+    # read the capture's 7 as that text too, or verify calls an honest store tampered with.
+    db.save_capture(
+        store, make_item("3003", fetched_at="2026-11-01T10:00:00.000001Z", title=7, url=249.87, seller=True, currency=1)
+    )
+    db.save_capture(store, make_item("3003", fetched_at="2026-11-09T10:00:00.000001Z", title=8.5))
+    result = db.verify(store)
+    assert result.ok, result.summary()
+    assert store.execute("SELECT title FROM listings WHERE listing_id = '3003'").fetchone() == ("8.5",)
