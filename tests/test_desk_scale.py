@@ -15,6 +15,7 @@ from db.canonical import format_utc
 from exports.report import compliance
 from tests.support.desk import build
 from tests.support.items import CLASSIFIED, make_item
+from tests.support.store_checks import statements_run
 
 NOW = datetime.datetime.now(datetime.UTC)
 CATEGORIES = ("relay_attack", "key_programmer", "signal_jammer")
@@ -48,14 +49,8 @@ def _user(store, name="rev"):
 
 def _plans(store, run) -> list[tuple[str, str]]:
     """(statement, plan line) for every SELECT that `run` sends to the store."""
-    sent: list[str] = []
-    store.conn.set_trace_callback(sent.append)
-    try:
-        run()
-    finally:
-        store.conn.set_trace_callback(None)
     lines = []
-    for sql in sent:
+    for sql in statements_run(store, run):
         if sql.lstrip().upper().startswith(("SELECT", "WITH")):
             lines += [(sql, row[3]) for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
     return lines

@@ -9,7 +9,7 @@ import pytest
 import db
 from db import listing_index
 from tests.support.items import CLASSIFIED, make_item
-from tests.support.store_checks import assert_store_agrees
+from tests.support.store_checks import assert_store_agrees, statements_run
 
 
 class Text(str):
@@ -23,13 +23,7 @@ SCORES = [None, 91.5, 12, 0, float("nan"), "91.5", True, 2**60 + 1]
 
 def _derives(store, fn) -> int:
     """How many times `fn` runs the rules' query (listing_index.derived_rows)."""
-    seen: list[str] = []
-    store.conn.set_trace_callback(seen.append)
-    try:
-        fn()
-    finally:
-        store.conn.set_trace_callback(None)
-    return len([s for s in seen if s.lstrip().startswith("WITH page AS NOT MATERIALIZED")])
+    return len([s for s in statements_run(store, fn) if s.lstrip().startswith("WITH page AS NOT MATERIALIZED")])
 
 
 def test_a_group_of_plain_new_listings_derives_nothing(store):

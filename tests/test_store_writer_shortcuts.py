@@ -11,7 +11,7 @@ import db
 from db import dashboard_counts, desk_counts, listing_index
 from db.captures import _json, _storable
 from tests.support.items import CLASSIFIED, make_item
-from tests.support.store_checks import assert_store_agrees
+from tests.support.store_checks import assert_store_agrees, statements_run
 
 
 def _attachment(listing_id: str) -> dict:
@@ -96,16 +96,6 @@ def test_a_refused_item_leaves_no_guess_behind(store):
     assert_store_agrees(store)
 
 
-def _statements(store, fn) -> list[str]:
-    seen: list[str] = []
-    store.conn.set_trace_callback(seen.append)
-    try:
-        fn()
-    finally:
-        store.conn.set_trace_callback(None)
-    return seen
-
-
 def _assigned(seen: list[str]) -> list[str]:
     # The trace repeats a statement for each trigger it fires: one statement, however often it shows.
     [update] = {s for s in seen if s.startswith("UPDATE listings SET [")}
@@ -117,7 +107,7 @@ IDS = ["[latest_capture_id]", "[classification_id]", "[latest_classification_id]
 
 def test_a_new_listing_is_written_whole_and_refresh_updates_nothing(store):
     """Its ids are known before it is inserted (db/capture_group.py): no UPDATE follows, so no trigger fires twice."""
-    seen = _statements(store, lambda: db.save_captures(store, [make_item("1001"), make_item("2002")]))
+    seen = statements_run(store, lambda: db.save_captures(store, [make_item("1001"), make_item("2002")]))
     assert not [s for s in seen if s.startswith("UPDATE listings")]
     assert db.get_listing(store, "demo_market", "2002")["uncertainty"] is None  # rules-only: no probability
     assert_store_agrees(store)
@@ -133,7 +123,7 @@ def test_a_new_listings_uncertainty_is_what_the_trigger_sets(store):
 def test_refresh_sets_only_the_columns_the_evidence_changed(store):
     db.save_captures(store, [make_item("1001", fetched_at="2026-11-28T10:00:00Z")])
     again = make_item("1001", fetched_at="2026-11-28T11:00:00Z")
-    seen = _statements(store, lambda: db.save_captures(store, [again]))
+    seen = statements_run(store, lambda: db.save_captures(store, [again]))
     assert _assigned(seen) == ["[last_seen]", *IDS]
     # Same title and description: the search row is left as it was.
     assert not [s for s in seen if "listings_fts (rowid" in s or s.startswith("DELETE FROM listings_fts")]

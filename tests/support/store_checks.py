@@ -11,3 +11,14 @@ def assert_store_agrees(store) -> None:
     assert dashboard_counts.disagreements(store) == []
     result = db.verify(store)
     assert result.ok, result.summary()
+
+
+def statements_run(store, fn) -> list[str]:
+    """The SQL statements the store's connection runs while `fn()` runs."""
+    seen: list[str] = []
+    store.conn.set_trace_callback(seen.append)
+    try:
+        fn()
+    finally:
+        store.conn.set_trace_callback(None)
+    return seen
