@@ -23,6 +23,7 @@ import os
 import pstats
 import resource
 import subprocess
+import statistics
 import sys
 import tempfile
 import threading
@@ -433,6 +434,14 @@ def main() -> int:
             f"full / bare throughput: {ratio:.0%} ({verdict} the {TARGET_RATIO:.0%} target); "
             f"{full['captures']:,} captures, {full['hits']:,} hits, database {full['db_mib']} MiB"
         )
+        if options.repeat > 1:
+            # This VM's speed moves between runs, and the best of each can come from a fast minute and a slow one.
+            rounds = sorted(f["pages_per_s"] / b["pages_per_s"] for b, f in zip(bare_runs, full_runs, strict=True))
+            print(
+                "  each round, full against the bare crawl just before it: "
+                + ", ".join(f"{r:.0%}" for r in rounds)
+                + f" (median {statistics.median(rounds):.0%}); bench/crawl_instructions.py counts instead"
+            )
         per_page_ms = {"bare": round(1000 / bare["pages_per_s"], 2), "full": round(1000 / full["pages_per_s"], 2)}
         print(
             f"per page: bare {per_page_ms['bare']} ms, full {per_page_ms['full']} ms "
