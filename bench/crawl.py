@@ -22,8 +22,8 @@ import json
 import os
 import pstats
 import resource
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
