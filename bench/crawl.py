@@ -286,8 +286,8 @@ def stage_costs(db_path: Path, workdir: Path, limit: int = 400) -> dict[str, flo
     import db
     from classifier import classify, load_watchlist
     from spiders.items import ListingItem
-    from spiders.parsing import blocked_reason
     from spiders.pipelines.store import record_of
+    from spiders.robot_check import blocked_reason
     from spiders.settings import KEYWATCH_STORE_GROUP_SIZE as GROUP_SIZE
     from spiders.spiders.demo_market import DemoMarketSpider
 

@@ -25,8 +25,8 @@ from spiders.fields import DESCRIPTION_LIMIT, sanitise, text
 from spiders.items import LISTING_FIELDS, ListingItem
 from spiders.middlewares import CLOCK_SOURCE, utc_now_iso
 from spiders.overhead import forget_tree
-from spiders.parsing import BlockedPage, blocked_reason
 from spiders.reading import ListingReader, join, redirects_of
+from spiders.robot_check import BlockedPage, blocked_reason
 
 ENDED_MARKERS = (
     "this listing has ended",

@@ -19,7 +19,8 @@ from scrapy.http import Request, Response, TextResponse
 
 from db.hosts import host_matches, host_of
 from spiders.fields import TEXT_LIMITS, sanitise, text
-from spiders.parsing import CANONICAL, BlockedPage, address_id, blocked_reason, first, first_match
+from spiders.parsing import CANONICAL, address_id, first, first_match
+from spiders.robot_check import BlockedPage, blocked_reason
 
 
 def redirects_of(response: Response) -> list[str]:

@@ -6,17 +6,7 @@ import pytest
 from parsel import Selector
 
 from spiders.fields import Unreadable, sanitise
-from spiders.parsing import (
-    address_id,
-    clean,
-    dig,
-    embedded_json,
-    find_typed,
-    first,
-    offer_fields,
-    query_param,
-    text_of,
-)
+from spiders.parsing import address_id, clean, dig, embedded_json, find_typed, first, offer_fields, query_param, text_of
 from spiders.prices import decimal_string, parse_price
 
 
@@ -251,7 +241,7 @@ def test_a_compiled_selector_matches_what_parsel_matches(css):
 
 
 def test_ascii_lowered_holds_the_ascii_that_lower_gives():
-    from spiders.parsing import ascii_lowered
+    from spiders.robot_check import ascii_lowered
 
     for text in (
         "Robot CHECK £5",

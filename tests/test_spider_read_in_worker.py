@@ -17,10 +17,10 @@ from demo_market import pages
 from demo_market.catalogue import load_catalogue
 from spiders.items import SkippedPage
 from spiders.monitors import accounting
-from spiders.parsing import BlockedPage
 from spiders.pipelines import classifier_worker
 from spiders.pipelines.classify import ClassifyPipeline, task_of
 from spiders.pipelines.store import StorePipeline, record_of
+from spiders.robot_check import BlockedPage
 from spiders.spiders.demo_market import DemoMarketSpider
 
 BASE = "http://127.0.0.1:8000"

@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from keywatch.cli import cli
-from spiders.parsing import blocked_reason
+from spiders.robot_check import blocked_reason
 from spiders.spiders.aliexpress import AliexpressSpider
 from spiders.spiders.amazon_uk import AmazonUkSpider
 from spiders.spiders.dhgate import DhgateSpider
@@ -193,7 +193,7 @@ def test_truncated_pages_of_its_own_site_never_raise(own_page, cut):
 
 
 def test_every_robot_check_marker_holds_a_cue_so_the_cheap_first_look_cannot_miss_it():
-    from spiders.parsing import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS, CAPTCHA_FORMS, CUES
+    from spiders.robot_check import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS, CAPTCHA_FORMS, CUES
 
     markers = [*BLOCK_TITLES, *BLOCK_PHRASES, *BLOCK_URLS, *CAPTCHA_FORMS.replace("#", " ").split(",")]
     for marker in markers:
@@ -214,7 +214,7 @@ def test_a_robot_check_is_recognised_in_any_encoding_the_bytes_first_look_includ
 def test_no_cue_in_lower_cased_text_can_hide_from_the_bytes_first_look():
     # Lower-casing non-ASCII text yields ASCII letters only for the Kelvin sign (k) and U+0130 (i and a combining dot):
     # no cue has a k, and none ends in i, so a cue in the text is in the bytes.
-    from spiders.parsing import CUES
+    from spiders.robot_check import CUES
 
     makes_ascii = {c: c.lower() for c in map(chr, range(0x80, 0x110000)) if any(ord(x) < 0x80 for x in c.lower())}
     assert makes_ascii == {"\u0130": "i\u0307", "\u212a": "k"}
@@ -222,7 +222,7 @@ def test_no_cue_in_lower_cased_text_can_hide_from_the_bytes_first_look():
 
 
 def marker_pages():
-    from spiders.parsing import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS
+    from spiders.robot_check import BLOCK_PHRASES, BLOCK_TITLES, BLOCK_URLS
 
     for title in BLOCK_TITLES:
         yield f"<html><head><title>{title.title()}</title></head><body><p>A car alarm.</p></body></html>", "page title"

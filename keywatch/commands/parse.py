@@ -23,7 +23,7 @@ def spider_class(name: str):
 
 def listing_lines(spider, response, kind: str) -> list[dict]:
     """The listings `spider` reads from `response`: every result card of a search page, or the one listing."""
-    from spiders.parsing import refuse_blocked
+    from spiders.robot_check import refuse_blocked
 
     refuse_blocked(response)  # a captcha is not "no listings on this page"
     if kind == "auto":

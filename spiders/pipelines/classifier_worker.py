@@ -21,8 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 from classifier import classifier_version, classify, load_watchlist
 from classifier.classify import classify_many
 from spiders.items import LISTING_FIELDS, NEVER_STORED
-from spiders.parsing import BlockedPage
 from spiders.pipelines import workers
+from spiders.robot_check import BlockedPage
 
 PROCESS_NAME = "kw-classifier"
 _watchlist = None  # loaded once by the worker's initializer

@@ -29,10 +29,10 @@ from scrapy import signals
 import db
 from classifier import shared_watchlist
 from spiders.items import SkippedPage
-from spiders.parsing import BlockedPage
 from spiders.pipelines import classifier_worker, outcomes, workers
 from spiders.pipelines.classifier_worker import task_of
 from spiders.pipelines.store import StorePipeline, record_of
+from spiders.robot_check import BlockedPage
 
 logger = logging.getLogger(__name__)
 
