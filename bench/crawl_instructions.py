@@ -21,9 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import crawl  # bench/crawl.py, beside this file
-
-sys.path.insert(0, str(crawl.ROOT))
+import crawl  # bench/crawl.py, beside this file (it puts the project on sys.path)
 
 
 def instructions(args: list[str], cwd: Path, workdir: Path) -> int:
@@ -60,8 +58,6 @@ def full(url: str, workdir: Path, settings: list[str], root: Path) -> tuple[int,
         stats = json.loads(next(store.query("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))["stats"])
     finally:
         store.close()
-    for path in workdir.glob("full.sqlite*"):
-        path.unlink()
     return count, int(stats["downloader/response_count"])
 
 
