@@ -11,13 +11,18 @@ A new listing is inserted with the index columns its one capture gives it (db.li
 capture, classification and status ids included, so that the index refresh after the group has nothing to update
 for it, and the desk's count triggers fire once, at the insert. Where that guess is exact and the listing has no
 other capture in the group, the refresh does not derive its row again: it only writes its search row.
+
+db.save_captures picks how a group is written (below): whole in its own transaction, rolled back and redone item
+by item if the database refuses any of it; in a savepoint inside a caller's transaction.
 """
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 
 from db.canonical import utc_now
 from db.chain import append_links
+from db.connection import write_transaction
 from db.desk_counts import uncertainty_of
 from db.listing_index import is_attachment
 from db.stored_values import declared_types, storable_json, stored_row
@@ -204,3 +209,51 @@ def _insert(conn, table: str, rows: list[dict]) -> None:
             f"INSERT INTO [{table}] ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [list(row.values()) for row in rows],
         )
+
+
+# ---- how a group is written: whole, or item by item when the database refuses one of it
+
+# What refuses one item of a group (ForeignHost is a ValueError; a trigger's RAISE an IntegrityError); anything
+# else (a full disk, a lost lock) fails the whole group.
+REFUSED = (ValueError, TypeError, KeyError, sqlite3.IntegrityError)
+
+
+class GroupRefused(Exception):
+    """The database refused some item of a group written without a savepoint: its transaction is rolled back."""
+
+
+# A group's writer: per item what it wrote or what refused it, and the search rows of the new listings whose index
+# row needs no refresh (`write`, above).
+Written = tuple[list[tuple[int, int] | Exception], dict[int, tuple]]
+
+
+def in_transaction(store, ready: list) -> Written:
+    # A savepoint would copy every page the group changes (~800 for 50 captures) to its journal first, for the
+    # rare group the database refuses; rolling the transaction back undoes such a group as well.
+    try:
+        written, exact = write(store, ready)
+    except REFUSED as error:
+        raise GroupRefused from error
+    return list(written), exact
+
+
+def in_savepoint(store, ready: list) -> Written:
+    try:
+        with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
+            written, exact = write(store, ready)
+            return list(written), exact
+    except REFUSED:
+        return one_by_one(store, ready)
+
+
+def one_by_one(store, ready: list) -> Written:
+    return [_write_alone(store, p) for p in ready], {}
+
+
+def _write_alone(store, item: Item) -> tuple[int, int] | Exception:
+    try:
+        with write_transaction(store):
+            [written], _ = write(store, [item])
+    except REFUSED as error:
+        return error
+    return written

@@ -4,7 +4,6 @@ import functools
 import hashlib
 import json
 import math
-import sqlite3
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,11 +105,6 @@ def save_capture(store, item, run_id: int | None = None) -> int:
     return outcome
 
 
-# What refuses one item of a group (ForeignHost is a ValueError; a trigger's RAISE an IntegrityError); anything
-# else (a full disk, a lost lock) fails the whole group.
-REFUSED = (ValueError, TypeError, KeyError, sqlite3.IntegrityError)
-
-
 def save_captures(store, items, run_id: int | None = None) -> list[int | Exception]:
     """Store a group of fetches in one transaction: per item its capture id, or the exception that refused it.
 
@@ -122,15 +116,15 @@ def save_captures(store, items, run_id: int | None = None) -> list[int | Excepti
     """
     if store.conn.in_transaction:  # the caller's: a savepoint undoes what a refused group wrote
         with write_transaction(store):
-            return _save(store, items, run_id, _in_savepoint)
+            return _save(store, items, run_id, capture_group.in_savepoint)
     with journals_in_memory(store):
         try:
             with write_transaction(store):
-                return _save(store, items, run_id, _in_transaction)
-        except _GroupRefused:
+                return _save(store, items, run_id, capture_group.in_transaction)
+        except capture_group.GroupRefused:
             pass  # rolled back, the group and all: prepared and written again, item by item
         with write_transaction(store):
-            return _save(store, items, run_id, _one_by_one)
+            return _save(store, items, run_id, capture_group.one_by_one)
 
 
 def _save(store, items, run_id, write_group) -> list[int | Exception]:
@@ -139,54 +133,13 @@ def _save(store, items, run_id, write_group) -> list[int | Exception]:
     for item in items:
         try:
             prepared.append(_prepare(item, run))
-        except REFUSED as error:
+        except capture_group.REFUSED as error:
             prepared.append(error)
     written, exact = write_group(store, [p for p in prepared if not isinstance(p, Exception)])
     stored = iter(written)
     outcomes = [p if isinstance(p, Exception) else next(stored) for p in prepared]
     refresh(store, {o[1] for o in outcomes if not isinstance(o, Exception)}, exact)
     return [o if isinstance(o, Exception) else o[0] for o in outcomes]
-
-
-class _GroupRefused(Exception):
-    """The database refused some item of a group written without a savepoint: its transaction is rolled back."""
-
-
-# A group's writer: per item what it wrote or what refused it, and the search rows of the new listings whose index
-# row needs no refresh (capture_group.write).
-Written = tuple[list[tuple[int, int] | Exception], dict[int, tuple]]
-
-
-def _in_transaction(store, ready: list) -> Written:
-    # A savepoint would copy every page the group changes (~800 for 50 captures) to its journal first, for the
-    # rare group the database refuses; rolling the transaction back undoes such a group as well.
-    try:
-        written, exact = capture_group.write(store, ready)
-    except REFUSED as error:
-        raise _GroupRefused from error
-    return list(written), exact
-
-
-def _in_savepoint(store, ready: list) -> Written:
-    try:
-        with write_transaction(store):  # a savepoint: what the group wrote is undone if it is refused
-            written, exact = capture_group.write(store, ready)
-            return list(written), exact
-    except REFUSED:
-        return _one_by_one(store, ready)
-
-
-def _one_by_one(store, ready: list) -> Written:
-    return [_write_alone(store, p) for p in ready], {}
-
-
-def _write_alone(store, item: "capture_group.Item") -> tuple[int, int] | Exception:
-    try:
-        with write_transaction(store):
-            [written], _ = capture_group.write(store, [item])
-    except REFUSED as error:
-        return error
-    return written
 
 
 def _prepare(item, run: _Run) -> "capture_group.Item":
