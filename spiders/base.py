@@ -11,7 +11,7 @@ spiders/reading.py, which this class builds on.
 
 import functools
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -67,6 +67,10 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
     complete_pages: bool = False
     # Set by the classify pipeline while its process reads this crawl's item pages (spiders/pipelines/classify.py).
     reads_elsewhere: bool = False
+    # Set by the same pipeline while that process also stores them: takes an unread item and says whether it took it.
+    # One it took goes no further through Scrapy (no spider middlewares, pipelines or signals per item: 0.3M of the
+    # crawl process's 5.7M instructions per page, 2026-12-03); one it did not is yielded as usual.
+    hand_over: Callable[[ListingItem], bool] | None = None
     # `{query}` and `{page}` are filled in; queries come from the watchlist's search_terms unless -a queries=...
     search_url: str = ""
 
@@ -271,7 +275,9 @@ class MarketplaceSpider(ListingReader, scrapy.Spider):
         if marketplace is not None and self.reads_elsewhere:
             # Screened for a robot check where it is read (`read_fetched`, counted by `skip_blocked`): the screen
             # was the largest step of this process's own per page.
-            yield self.unread_item(response, marketplace, card)
+            item = self.unread_item(response, marketplace, card)
+            if self.hand_over is None or not self.hand_over(item):
+                yield item
             return
         if self.blocked(response):
             self.tally("keywatch/item_pages_skipped/robot_check")

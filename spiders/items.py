@@ -1,8 +1,10 @@
 """The one item every spider yields: a listing as parsed, plus the raw capture it was parsed from."""
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 # What a listing says, as an item holds it (besides its identity).
@@ -61,3 +63,10 @@ class ListingItem:
     # The id of the item's capture once the classifier's process has committed it (it stores the items it classifies
     # when no pipeline comes between classifying and storing: spiders/pipelines/classify.py). Never stored.
     capture_id: int | None = None
+
+
+def fields_of(item) -> MutableMapping:
+    """An item's fields to read and set: a ListingItem's own attribute dict (what its attributes are), any other
+    item through an ItemAdapter. The pipelines look at every item a crawl stores, and an adapter cost them about
+    4 microseconds to make and a few more to read through."""
+    return vars(item) if type(item) is ListingItem else ItemAdapter(item)

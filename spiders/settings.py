@@ -89,6 +89,9 @@ ITEM_PIPELINES = {
 # counts as stored only once its group has committed (spiders/pipelines/store.py). 1 commits every item alone.
 KEYWATCH_STORE_GROUP_SIZE = 50
 KEYWATCH_STORE_GROUP_SECONDS = 0.2
+# When the classifier's process stores, the spider hands it unread item pages outright (spiders/pipelines/classify.py),
+# this many groups' worth at most; past that it yields them as items, which Scrapy holds until stored.
+KEYWATCH_HANDOVER_GROUPS = 4
 
 # Rendering (spiders/rendering.py): flagged | all | off (the variable KEYWATCH_RENDER, or -s). The addon
 # switches scrapy-playwright on only when this crawl renders and Chromium is there.

@@ -141,7 +141,7 @@ def read_and_classify(tasks: list[tuple], watchlist, reader) -> list[tuple]:
 
 def task_of(item) -> tuple:
     """(capture, None) for an item page to read and classify, (None, (title, description)) for a listing to
-    classify, (None, None) for one with nothing to classify. `item`: an ItemAdapter or a record."""
+    classify, (None, None) for one with nothing to classify. `item`: an item's fields (`fields_of`) or a record."""
     if item.get("unread") is None:
         return None, pair_of(item)
     capture = {name: item[name] for name in ("unread", "response_url", "status", "headers", "body")}

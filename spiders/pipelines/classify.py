@@ -16,19 +16,27 @@ an item is handed over once, body included, and waits here until its group has c
 only counts it (`capture_id`). If the process dies, the items it held are read and classified here, those of them
 its last group did commit (the store says which) count as stored, and the store pipeline's own writer stores the
 others and the rest of the crawl.
+
+An unread item page of such a crawl does not even come through Scrapy's item pipelines: the spider hands it to `take`
+(`MarketplaceSpider.hand_over`), and it is counted here when its group has committed, as the store pipeline counts
+an item, or handed to that pipeline's writer if the process died. Scrapy's own path for an item (spider
+middlewares, this chain, its signals) cost the crawl's process more than anything the item needed. While
+`KEYWATCH_HANDOVER_GROUPS` groups' worth are out, the spider yields the next pages as items instead: Scrapy holds
+each until it is stored, and slows the crawl down as it does for any slow pipeline. The spider closes only once
+every capture handed over is settled (`close_spider`): its run's record, written when it has closed, counts them all.
 """
 
 import functools
 import hashlib
 import logging
+from collections.abc import MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from itemadapter import ItemAdapter
 from scrapy import signals
 
 import db
 from classifier import shared_watchlist
-from spiders.items import SkippedPage
+from spiders.items import SkippedPage, fields_of
 from spiders.pipelines import classifier_worker, outcomes, workers
 from spiders.pipelines.classifier_worker import task_of
 from spiders.pipelines.store import StorePipeline, record_of
@@ -49,6 +57,7 @@ class ClassifyPipeline:
         read_in_worker=False,
         store_in_worker=False,
         group: tuple[int, float] = (50, 0.2),
+        handover_groups: int = 4,
     ):
         self.watchlist_path = watchlist_path
         self.stats = stats
@@ -59,6 +68,10 @@ class ClassifyPipeline:
         self.store_in_worker = store_in_worker
         self.group = group  # the store's group (size, seconds), the batch when the worker stores
         self.stores = False  # the worker also commits what it classifies (decided when the spider opens)
+        self.store_pipeline: StorePipeline | None = None  # the one that comes next, when the worker stores
+        self.handover_groups = handover_groups
+        self.handed = 0  # captures handed over (`take`) and not settled yet
+        self.all_settled = None  # what close_spider awaits while some are
         self.worker: ProcessPoolExecutor | None = None
         self.waiting = workers.OpenGroup(batch_seconds, self.send_batch)  # (task, outcome awaited) for the next batch
 
@@ -75,6 +88,7 @@ class ClassifyPipeline:
             read_in_worker=settings.getbool("KEYWATCH_READ_IN_WORKER"),
             store_in_worker=settings.getbool("KEYWATCH_STORE_IN_CLASSIFIER"),
             group=(settings.getint("KEYWATCH_STORE_GROUP_SIZE"), settings.getfloat("KEYWATCH_STORE_GROUP_SECONDS")),
+            handover_groups=settings.getint("KEYWATCH_HANDOVER_GROUPS", 4),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -107,7 +121,8 @@ class ClassifyPipeline:
         spider = self.spider
         reader = reader_of(self.read_in_worker, type(spider), getattr(spider, "arguments", {}))  # any spider
         self.worker = classifier_worker.start(self.watchlist_path, reader)
-        self.stores = self.store_in_worker and store_comes_next(self.crawler, self)
+        self.store_pipeline = store_comes_next(self.crawler, self)
+        self.stores = self.store_in_worker and self.store_pipeline is not None
         if self.stores:
             loaded = self.worker.submit(classifier_worker.open_store, str(self.crawler.settings.get("KEYWATCH_DB")))
             self.batch_size, self.waiting.seconds = max(1, self.group[0]), self.group[1]
@@ -115,6 +130,8 @@ class ClassifyPipeline:
             loaded = self.worker.submit(int)
         if reader is not None:
             spider.reads_elsewhere = True
+            if self.stores:
+                spider.hand_over = self.take
         return workers.finished(loaded)
 
     def spider_closed(self, spider, reason):
@@ -128,36 +145,55 @@ class ClassifyPipeline:
         self.stores = False
         if self.spider is not None:
             self.spider.reads_elsewhere = False
+            self.spider.hand_over = None
+
+    async def close_spider(self):
+        """Wait until every capture handed over (`take`) is settled: stored and counted, or counted as not stored.
+        Scrapy calls this once nothing else is left of the crawl, before the run's record is written."""
+        if self.handed:
+            self.send_batch()
+            self.all_settled = outcomes.awaited()
+            await self.all_settled
+
+    def take(self, item) -> bool:
+        """Hand an unread item page to the worker, which reads, classifies and stores it, without Scrapy holding it:
+        True, unless `handover_groups` groups' worth are out already or no worker stores (the spider then yields it)."""
+        if not self.stores or self.handed >= self.handover_groups * self.batch_size:
+            return False
+        fields = fields_of(item)
+        self.handed += 1
+        self.waiting.add((task_of(fields), record_of(fields), None), self.batch_size)
+        return True
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        task = task_of(adapter)
+        fields = fields_of(item)
+        task = task_of(fields)
         if self.stores:
-            return self.through_worker(adapter, task, record_of(adapter))
+            return self.through_worker(item, fields, task, record_of(fields))
         if task == (None, None):
             return item  # a gone listing (recheck of a removed page): nothing to classify
         if self.worker is None:
-            self.finish(adapter, self.read_and_classify([task])[0])
+            self.finish(fields, self.read_and_classify([task])[0])
             return item
-        return self.through_worker(adapter, task)
+        return self.through_worker(item, fields, task)
 
     def read_and_classify(self, tasks):
         return classifier_worker.read_and_classify(tasks, self.watchlist, self.spider)
 
-    async def through_worker(self, adapter, task, record=None):
+    async def through_worker(self, item, fields: MutableMapping, task, record=None):
         """The item, once the worker has classified it (its page read, if unread) and, given the item's `record` as
         the store keeps it, committed it too."""
         done = outcomes.awaited()
         self.waiting.add((task, record, done), self.batch_size)
         outcome = await done
-        self.finish(adapter, outcome[:2])
+        self.finish(fields, outcome[:2])
         if record is not None:
             stored = outcome[2]
             if isinstance(stored, Exception):
                 raise stored  # Scrapy logs it and signals item_error: counted as not stored
             # None: the worker died before its group committed, and the store pipeline's own writer stores it.
-            adapter["capture_id"] = stored
-        return adapter.item
+            fields["capture_id"] = stored
+        return item
 
     def send_batch(self) -> None:
         batch = self.waiting.take()
@@ -186,8 +222,45 @@ class ClassifyPipeline:
             results = self.read_and_classify([task for task, _, _ in batch])
             if batch[0][1] is not None:
                 results = self.committed_before(results, [record for _, record, _ in batch])
-        for (_, _, done), result in zip(batch, results, strict=True):
-            outcomes.settle(done, result)
+        for (_, record, done), result in zip(batch, results, strict=True):
+            if done is None:
+                self.settle_handed(record, result)
+            else:
+                outcomes.settle(done, result)
+
+    def settle_handed(self, record: dict, outcome: tuple) -> None:
+        """Count a capture handed over (`take`) as the pipelines count an item: stored once its group committed,
+        skipped if its page was a robot check, not stored (logged) if the store refused it. The worker died before its
+        group committed (None): the store pipeline's own writer stores it."""
+        try:
+            self.finish(record, outcome[:2])
+        except SkippedPage:
+            self.settled()  # the spider counted it as a page it skipped
+            return
+        stored = outcome[2]
+        if stored is None:
+            outcomes.start(self.store_elsewhere(record))
+            return
+        if isinstance(stored, Exception):
+            logger.error("not stored: %s (%s: %s)", record.get("url"), type(stored).__name__, stored)
+            self.store_pipeline.not_stored(record, exception=stored)
+        else:
+            self.store_pipeline.count_stored(record)
+        self.settled()
+
+    async def store_elsewhere(self, record: dict) -> None:
+        try:
+            await self.store_pipeline.process_item(record)
+        except Exception as error:  # noqa: BLE001 - as Scrapy would for an item: logged, counted as not stored
+            logger.error("not stored: %s (%s: %s)", record.get("url"), type(error).__name__, error)
+            self.store_pipeline.not_stored(record, exception=error)
+        self.settled()
+
+    def settled(self) -> None:
+        self.handed -= 1
+        if not self.handed and self.all_settled is not None:
+            outcomes.settle(self.all_settled, None)
+            self.all_settled = None
 
     def committed_before(self, results: list[tuple], records: list[dict]) -> list[tuple]:
         """`results` with, per record, the id of its capture if the dead worker's group committed it, else None
@@ -199,19 +272,20 @@ class ClassifyPipeline:
             for (fields, classification), record in zip(results, records, strict=True)
         ]
 
-    def finish(self, adapter, outcome) -> None:
-        """The item's fields, if its page was read for it, and its classification, counted. An item page that was
-        a robot check is counted by the spider and dropped (SkippedPage)."""
+    def finish(self, item: MutableMapping, outcome) -> None:
+        """The item's fields (or its record's), with what its page read, if it was read for it, and its
+        classification, counted. An item page that was a robot check is counted by the spider and dropped
+        (SkippedPage)."""
         fields, classification = outcome
         if isinstance(fields, BlockedPage):
-            self.spider.skip_blocked(adapter["response_url"], fields)
+            self.spider.skip_blocked(item["response_url"], fields)
             raise SkippedPage(str(fields))
-        fields = classifier_worker.fill_in(adapter, fields, classification)
+        fields = classifier_worker.fill_in(item, fields, classification)
         if fields is not None:
-            self.spider.count_read(adapter["response_url"], fields)
+            self.spider.count_read(item["response_url"], fields)
         if isinstance(classification, Exception):  # the page is still stored, unclassified (`reclassify` redoes it)
             logger.error(
-                "could not classify %s (%s: %s)", adapter.get("url"), type(classification).__name__, classification
+                "could not classify %s (%s: %s)", item.get("url"), type(classification).__name__, classification
             )
             if self.stats is not None:
                 self.stats.inc_value("keywatch/classify_errors")
@@ -225,14 +299,15 @@ def reader_of(read_in_worker: bool, spider_class, arguments: dict) -> tuple[str,
     return None
 
 
-def store_comes_next(crawler, pipeline) -> bool:
-    """Whether the store pipeline follows `pipeline` in this crawl, no other (rendering, photos) between them."""
+def store_comes_next(crawler, pipeline) -> StorePipeline | None:
+    """The store pipeline, if it follows `pipeline` in this crawl with no other (rendering, photos) between them."""
     try:
         chain = list(crawler.engine.scraper.itemproc.middlewares)
     except (AttributeError, RuntimeError):  # no engine: not crawling (a test driving process_item)
-        return False
+        return None
     here = next((i for i, other in enumerate(chain) if other is pipeline), None)
-    return here is not None and here + 1 < len(chain) and isinstance(chain[here + 1], StorePipeline)
+    after = chain[here + 1] if here is not None and here + 1 < len(chain) else None
+    return after if isinstance(after, StorePipeline) else None
 
 
 def capture_key(record: dict) -> tuple[str, str]:

@@ -34,3 +34,11 @@ def fail(outcome, error: BaseException) -> None:
         outcome.errback(Failure(error))
     else:
         outcome.set_exception(error)
+
+
+def start(coroutine):
+    """Run `coroutine` on its own, as a task of the running loop (a crawl), else as a Deferred (a test)."""
+    try:
+        return asyncio.get_running_loop().create_task(coroutine)
+    except RuntimeError:
+        return defer.ensureDeferred(coroutine)

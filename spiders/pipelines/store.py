@@ -23,14 +23,13 @@ from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 
 import scrapy
-from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 import db
 from common import VERSION
 from spiders.counting import Counts
-from spiders.items import NEVER_STORED, SkippedPage
+from spiders.items import NEVER_STORED, SkippedPage, fields_of
 from spiders.monitors import accounting
 from spiders.pipelines import outcomes, store_writer, workers
 
@@ -91,11 +90,11 @@ class StorePipeline:
             db.declare_hosts(self.store, self.run_id, spider.name, spider.marketplace_hosts())
 
     async def process_item(self, item):
-        adapter = ItemAdapter(item)
-        if adapter.get("capture_id") is not None:  # committed by the classifier's process
-            self.count_stored(adapter)
+        fields = fields_of(item)
+        if fields.get("capture_id") is not None:  # committed by the classifier's process
+            self.count_stored(fields)
             return item
-        record = record_of(adapter)
+        record = record_of(fields)
         committed = outcomes.awaited()
         self.group.add((record, committed), self.group_size)
         # Raises what refused this item (Scrapy then logs it and signals item_error, counted by not_stored).
@@ -185,7 +184,7 @@ class StorePipeline:
     def not_stored(self, item, response=None, spider=None, failure=None, exception=None):
         if isinstance(exception, SkippedPage):
             return  # no listing page: the spider counted it as skipped
-        self.crawler.stats.inc_value(f"keywatch/{kind_of(ItemAdapter(item))}_not_stored")
+        self.crawler.stats.inc_value(f"keywatch/{kind_of(fields_of(item))}_not_stored")
 
     def spider_closed(self, spider, reason):
         if self.store is None:
@@ -203,10 +202,10 @@ class StorePipeline:
         self.store = None
 
 
-def record_of(adapter) -> dict:
-    """The item as the store keeps it (db.save_captures). A shallow copy: asdict() would deep-copy the raw body, a
-    measurable cost per page."""
-    record = {name: adapter[name] for name in adapter.field_names() if name not in NEVER_STORED}
+def record_of(fields) -> dict:
+    """The item as the store keeps it (db.save_captures), from its fields (`fields_of`, or any mapping). A shallow
+    copy: asdict() would deep-copy the raw body, a measurable cost per page."""
+    record = {name: value for name, value in fields.items() if name not in NEVER_STORED}
     record["crawler_version"] = CRAWLER_VERSION
     return record
 
