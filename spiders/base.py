@@ -45,7 +45,9 @@ def capture_of(response: Response) -> dict[str, Any]:
         "request_url": redirects[0] if redirects else response.url,
         "url": response.url,
         "status": response.status,
-        "headers": {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
+        # Scrapy's Headers keep each name's values as a list of bytes; read through dict's own items(), not Headers'
+        # (a getlist per name), on every page.
+        "headers": {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in dict.items(response.headers)},
         "body": response.body,
         "fetched_at": response.meta.get("fetched_at") or utc_now_iso(),
     }

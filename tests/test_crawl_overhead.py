@@ -142,3 +142,28 @@ def test_a_crawl_has_no_console_or_remote_control_that_could_change_what_it_stor
     loaded = {type(extension).__name__ for extension in crawler.extensions.middlewares}
     assert "CoreStats" in loaded and "LessOverhead" in loaded
     assert not loaded & {"TelnetConsole", "RemoteControl"}
+
+
+def test_a_capture_keeps_the_headers_scrapy_would_give_it():
+    # capture_of reads the names and values straight from the dict under Scrapy's Headers, without its getlist.
+    import random
+
+    from scrapy.http import Headers, HtmlResponse, Request
+
+    from spiders.base import capture_of
+
+    names = ["content-type", "Set-Cookie", "X-RAW", b"x-bytes", "set-cookie", "Location"]
+    values = ["text/html", b"caf\xe9", "a=1; Path=/", "", b"\x00\xff", "é"]
+    pick = random.Random(2026)
+    for _ in range(200):
+        headers = Headers()
+        for _ in range(pick.randrange(6)):
+            name = pick.choice(names)
+            if pick.random() < 0.5:
+                headers.appendlist(name, pick.choice(values))
+            else:
+                headers[name] = [pick.choice(values) for _ in range(pick.randrange(1, 3))]
+        url = "http://127.0.0.1:8000/item/DM1"
+        response = HtmlResponse(url=url, body=b"<html></html>", headers=headers, request=Request(url))
+        expected = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
+        assert capture_of(response)["headers"] == expected

@@ -2,6 +2,7 @@
 when it stores what it classifies: each counted as the pipelines count an item, the spider closing only once all are
 settled, and past the limit the pages yielded as items instead. A crawl stores and counts the same either way."""
 
+import pickle
 import sqlite3
 import subprocess
 import sys
@@ -145,3 +146,37 @@ def test_a_crawl_stores_and_counts_the_same_whether_pages_are_handed_over_or_yie
         assert scraped == len(market.listings)
     else:
         assert 0 < (scraped or 0) < len(market.listings)
+
+
+def test_what_the_worker_sends_back_of_a_capture_handed_over_counts_as_the_whole_result(caplog):
+    # counted_only keeps what the crawl counts: a count that came to read more of a result would differ here.
+    from spiders.pipelines.classifier_worker import counted_only
+    from spiders.pipelines.store import StorePipeline
+
+    fields = {
+        "title": "Relay box",
+        "description": "2-way",
+        "marketplace": "demo",
+        "listing_id": "DM1",
+        "url": f"{BASE}/item/DM1",
+        "extra": {
+            "field_problems": {"price": "not a price", "seller": "too long"},
+            "claims": {"listing_id": "DM9", "url": "http://elsewhere.example/item/DM9"},
+            "parse_error": "JSONDecodeError: Expecting value",
+            "images": ["a.jpg"],
+        },
+    }
+    classification = {**CLASSIFIED, "matches": [{"term": "relay box"}], "probability": 0.97, "model": "m"}
+    counted = []
+    for outcome in [(fields, classification), counted_only(fields, classification)]:
+        crawler = crawl_of(reads_elsewhere=True)
+        crawler.spider.run_id = 1
+        pipeline = handing_over(crawler, StorePipeline.from_crawler(crawler))
+        assert pipeline.take(listing("DM1"))
+        with caplog.at_level("INFO"):
+            released(pipeline, [(*outcome, 5)])
+        counted.append(crawler.stats.get_stats())
+    assert counted[0] == counted[1]
+    assert counted[0]["keywatch/identity_claims_rejected"] == counted[0]["keywatch/parse_errors"] == 1
+    assert counted[0]["keywatch/field_problems/price"] == counted[0]["keywatch/hits/risk/high"] == 1
+    assert len(pickle.dumps(counted_only(fields, classification))) < len(pickle.dumps((fields, classification)))

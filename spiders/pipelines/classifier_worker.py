@@ -70,11 +70,12 @@ def open_store(db_path: str) -> None:
         _store = db.connect(db_path)
 
 
-def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int) -> list[tuple]:
+def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int, counted: list[bool] | None = None):
     """Per record (the item as the store keeps it; `tasks[i]` is `task_of` it): its reading and classification
     (`read_and_classify`), filled into the record, then the whole group committed in one transaction. Per item
-    (fields, classification, capture id or what refused it). An error of the commit itself refuses every item. A
-    page the reading found to be a robot check (fields: BlockedPage) is not stored (capture id None)."""
+    (fields, classification, capture id or what refused it); for one whose `counted` is True, the fields and the
+    classification only as far as the crawl counts them (`counted_only`). An error of the commit itself refuses every
+    item. A page the reading found to be a robot check (fields: BlockedPage) is not stored (capture id None)."""
     import db
 
     results = read_and_classify(tasks, _watchlist, _reader)
@@ -90,6 +91,8 @@ def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int) -> 
         saved = iter(db.save_captures(_store, storing, run_id) if storing else [])
     except Exception as error:  # noqa: BLE001 - the group did not commit: no item of it is stored
         saved = iter([error] * len(storing))
+    if counted is not None:
+        results = [counted_only(*result) if brief else result for result, brief in zip(results, counted, strict=True)]
     return [
         (
             workers.picklable(fields),
@@ -98,6 +101,18 @@ def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int) -> 
         )
         for fields, classification in results
     ]
+
+
+def counted_only(fields, classification) -> tuple:
+    """A page's reading and classification cut down to what the crawl counts of a capture it no longer holds (its
+    problems, claims and parse error; flagged, category and risk). A whole result cost this process about 10
+    microseconds a page to pickle, and the crawl's as much to unpickle (bench/crawl.py, 2026-12-03)."""
+    if isinstance(fields, dict):
+        extra = fields.get("extra") or {}
+        fields = {"extra": {name: extra[name] for name in ("field_problems", "claims", "parse_error") if name in extra}}
+    if isinstance(classification, dict):
+        classification = {name: classification.get(name) for name in ("flagged", "category", "risk")}
+    return fields, classification
 
 
 def fill_in(target, fields, classification) -> dict | None:

@@ -205,7 +205,10 @@ class ClassifyPipeline:
             if records[0] is None:
                 future = self.worker.submit(classifier_worker.classify_batch, tasks)
             else:  # one call: a body the task and the record share is pickled once
-                future = self.worker.submit(classifier_worker.classify_and_store, tasks, records, self.spider.run_id)
+                counted = [done is None for _, _, done in batch]  # handed over: only counted here
+                future = self.worker.submit(
+                    classifier_worker.classify_and_store, tasks, records, self.spider.run_id, counted
+                )
         except Exception as error:  # noqa: BLE001 - the worker is gone (or shut down): classify here instead
             future = Future()
             future.set_exception(error)
