@@ -180,3 +180,20 @@ def test_what_the_worker_sends_back_of_a_capture_handed_over_counts_as_the_whole
     assert counted[0]["keywatch/identity_claims_rejected"] == counted[0]["keywatch/parse_errors"] == 1
     assert counted[0]["keywatch/field_problems/price"] == counted[0]["keywatch/hits/risk/high"] == 1
     assert len(pickle.dumps(counted_only(fields, classification))) < len(pickle.dumps((fields, classification)))
+
+
+def test_a_count_that_fails_still_settles_its_capture_and_counts_it_stored(crawl, caplog, monkeypatch):  # noqa: F811
+    crawler, store = crawl
+    pipeline = handing_over(crawler, store)
+
+    def broken(url, fields):
+        raise RuntimeError("a bug in counting")
+
+    monkeypatch.setattr(crawler.spider, "count_read", broken)
+    pipeline.take(listing("DM1"))
+    closing = defer.ensureDeferred(pipeline.close_spider())
+    with caplog.at_level("ERROR"):
+        released(pipeline, [({"extra": {}}, CLASSIFIED, 9)])
+    assert closing.called and pipeline.handed == 0
+    assert crawler.stats.get_value("keywatch/items_stored") == 1
+    assert "could not count what was read of http://127.0.0.1:8000/item/DM1" in caplog.text

@@ -234,22 +234,27 @@ class ClassifyPipeline:
     def settle_handed(self, record: dict, outcome: tuple) -> None:
         """Count a capture handed over (`take`) as the pipelines count an item: stored once its group committed,
         skipped if its page was a robot check, not stored (logged) if the store refused it. The worker died before its
-        group committed (None): the store pipeline's own writer stores it."""
+        group committed (None): the store pipeline's own writer stores it. Whatever fails here, the capture is settled:
+        the spider's close waits for every one."""
+        stored = outcome[2]
         try:
             self.finish(record, outcome[:2])
         except SkippedPage:
             self.settled()  # the spider counted it as a page it skipped
             return
-        stored = outcome[2]
+        except Exception:  # noqa: BLE001 - what it read went uncounted; whether it is stored is still counted
+            logger.exception("could not count what was read of %s", record.get("url"))
         if stored is None:
             outcomes.start(self.store_elsewhere(record))
             return
-        if isinstance(stored, Exception):
-            logger.error("not stored: %s (%s: %s)", record.get("url"), type(stored).__name__, stored)
-            self.store_pipeline.not_stored(record, exception=stored)
-        else:
-            self.store_pipeline.count_stored(record)
-        self.settled()
+        try:
+            if isinstance(stored, Exception):
+                logger.error("not stored: %s (%s: %s)", record.get("url"), type(stored).__name__, stored)
+                self.store_pipeline.not_stored(record, exception=stored)
+            else:
+                self.store_pipeline.count_stored(record)
+        finally:
+            self.settled()
 
     async def store_elsewhere(self, record: dict) -> None:
         try:
