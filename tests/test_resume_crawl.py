@@ -8,6 +8,8 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+
 import db
 from demo_market import DemoMarket
 from keywatch.weekly_report import EXIT_INTERRUPTED, EXIT_OK
@@ -28,7 +30,12 @@ def captures_so_far(db_path) -> int:
         store.close()
 
 
-def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["-s", "KEYWATCH_RENDER=off", "-s", "KEYWATCH_PHOTOS=0"]],
+    ids=["as configured", "item pages handed to the classifier's process"],
+)
+def test_sigterm_then_resume_stores_the_rest_once(tmp_path, extra):
     db_path = tmp_path / "resume.sqlite"
     config = tmp_path / "marketplaces.yaml"
     with DemoMarket(port=0, scale=2) as market:
@@ -51,6 +58,7 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
             # spider: unthrottled on a loaded machine, every page had been fetched before 60 were stored.
             "-s",
             "DOWNLOAD_DELAY=0.02",
+            *extra,
         ]
         crawl = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 90
@@ -74,7 +82,17 @@ def test_sigterm_then_resume_stores_the_rest_once(tmp_path):
         served_before = Counter(path for _, path in market.request_log)
 
         resumed = run_keywatch(
-            "crawl", "--all", "--resume", "--config", config, "--db", db_path, "-s", "LOG_LEVEL=WARNING", check=False
+            "crawl",
+            "--all",
+            "--resume",
+            "--config",
+            config,
+            "--db",
+            db_path,
+            "-s",
+            "LOG_LEVEL=WARNING",
+            *extra,
+            check=False,
         )
         assert resumed.returncode == EXIT_OK, resumed.stdout + resumed.stderr[-3000:]
         assert "(resumed)" in resumed.stdout
