@@ -285,7 +285,7 @@ def writer_cpu(n: int, group: int, db_path: Path) -> dict:
     records, run = demo_records(n)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    store = db.connect(db_path)
+    store = db.connect_group_writer(db_path)
     run_id = db.start_run(store, spider=run["spider"], crawler_version="keywatch/bench")
     db.declare_hosts(store, run_id, run["spider"], run["hosts"])
     statements = 0

@@ -301,3 +301,13 @@ def test_reclassification_appends_and_a_flag_the_evidence_holds_stays(store):
     assert list(db.hits(store)) == []
     assert store["classifications"].count == 5  # nothing replaced
     assert db.verify(store).ok
+
+
+def test_a_crawls_group_writer_checkpoints_less_often_and_its_commits_are_read_at_once(tmp_path):
+    path = tmp_path / "store.sqlite"
+    writer = db.connect_group_writer(path)
+    assert writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == db.connection.GROUP_WRITER_CHECKPOINT_PAGES
+    assert db.connect(path).execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # others keep SQLite's
+    run_id = db.start_run(writer, spider="demo_market")
+    with db.read_only(path) as reader:
+        assert [row["id"] for row in reader.query("SELECT id FROM crawl_runs")] == [run_id]

@@ -67,7 +67,7 @@ def open_store(db_path: str) -> None:
     import db
 
     if _store is None:
-        _store = db.connect(db_path)
+        _store = db.connect_group_writer(db_path)
 
 
 def classify_and_store(tasks: list[tuple], records: list[dict], run_id: int, counted: list[bool] | None = None):

@@ -35,4 +35,4 @@ def _open_store(db_path: str) -> None:
     global _store
     import db
 
-    _store = db.connect(db_path)
+    _store = db.connect_group_writer(db_path)
