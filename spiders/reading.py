@@ -60,6 +60,10 @@ def response_of(capture: dict[str, Any]) -> Response:
     )
 
 
+# Hosts whose marketplace (or none) a spider keeps (ListingReader.marketplace_of).
+HOSTS_KEPT = 1024
+
+
 class ListingReader:
     """The identity rules and the page reading of MarketplaceSpider (spiders/base.py)."""
 
@@ -77,9 +81,17 @@ class ListingReader:
         return {self.marketplace: list(self.allowed_domains)}
 
     def marketplace_of(self, url: str) -> str | None:
-        """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours."""
+        """The marketplace whose hosts `url` is on, or None: a page from anywhere else is no listing of ours.
+
+        Asked for every card and every page, of a handful of hosts: each host's answer is kept. `marketplace_hosts`
+        is what the run declared to the store as it opened (db.declare_hosts), fixed for the crawl."""
         host = host_of(url)
-        return next(
+        known = self.__dict__.setdefault("_marketplace_by_host", {})
+        try:
+            return known[host]
+        except KeyError:
+            pass
+        found = next(
             (
                 marketplace
                 for marketplace, hosts in self.marketplace_hosts().items()
@@ -87,6 +99,9 @@ class ListingReader:
             ),
             None,
         )
+        if len(known) < HOSTS_KEPT:  # a hostile page's links may name any number of hosts
+            known[host] = found
+        return found
 
     def is_photo_url(self, url: str) -> bool:
         """Whether a photo may be fetched from `url`: the marketplace's hosts or its photo hosts, over http(s)."""

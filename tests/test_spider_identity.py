@@ -215,3 +215,32 @@ def test_urls_no_parser_accepts_are_claims_not_crashes():
     [item] = spider.parse_item(HtmlResponse(url=url, body=html, request=Request(url)))
     assert item.listing_id == "356012345678" and item.extra["claims"] == {"canonical": "http://[x/itm/1"}
     assert item.extra["description_error"].startswith("description document off the marketplace")
+
+
+@pytest.mark.parametrize(
+    "spider",
+    [DemoMarketSpider(base_url="http://127.0.0.1:8000"), EbayUkSpider(), WebshopSpider(start_url="https://shop.example/")],
+    ids=["demo", "ebay_uk", "webshop"],
+)
+def test_the_marketplace_a_host_is_on_is_kept_and_never_differs_from_asking_again(spider):
+    from spiders.reading import HOSTS_KEPT
+
+    urls = [
+        "http://127.0.0.1:8000/item/DM1",
+        "http://127.0.0.1:8001/item/DM1",
+        "https://www.ebay.co.uk/itm/1",
+        "https://ebay.co.uk.evil.example/itm/1",
+        "https://shop.example/p/1",
+        "https://SHOP.example:443/p/1",
+        "not a url",
+    ]
+    first = [spider.marketplace_of(url) for url in urls]
+    assert first == [spider.marketplace_of(url) for url in urls]  # from what it kept
+    fresh = type(spider).__new__(type(spider))
+    fresh.__dict__.update({k: v for k, v in vars(spider).items() if k != "_marketplace_by_host"})
+    assert first == [fresh.marketplace_of(url) for url in urls]
+    # A hostile page naming hosts without end: what is kept stays bounded, and the answers stay right.
+    for n in range(HOSTS_KEPT + 50):
+        assert spider.marketplace_of(f"https://h{n}.example/item/1") is None
+    assert len(vars(spider)["_marketplace_by_host"]) <= HOSTS_KEPT
+    assert [spider.marketplace_of(url) for url in urls] == first
