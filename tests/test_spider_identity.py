@@ -219,7 +219,11 @@ def test_urls_no_parser_accepts_are_claims_not_crashes():
 
 @pytest.mark.parametrize(
     "spider",
-    [DemoMarketSpider(base_url="http://127.0.0.1:8000"), EbayUkSpider(), WebshopSpider(start_url="https://shop.example/")],
+    [
+        DemoMarketSpider(base_url="http://127.0.0.1:8000"),
+        EbayUkSpider(),
+        WebshopSpider(start_url="https://shop.example/"),
+    ],
     ids=["demo", "ebay_uk", "webshop"],
 )
 def test_the_marketplace_a_host_is_on_is_kept_and_never_differs_from_asking_again(spider):
