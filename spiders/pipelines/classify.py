@@ -249,8 +249,7 @@ class ClassifyPipeline:
             return
         try:
             if isinstance(stored, Exception):
-                logger.error("not stored: %s (%s: %s)", record.get("url"), type(stored).__name__, stored)
-                self.store_pipeline.not_stored(record, exception=stored)
+                self.not_stored(record, stored)
             else:
                 self.store_pipeline.count_stored(record)
         finally:
@@ -260,9 +259,14 @@ class ClassifyPipeline:
         try:
             await self.store_pipeline.process_item(record)
         except Exception as error:  # noqa: BLE001 - as Scrapy would for an item: logged, counted as not stored
-            logger.error("not stored: %s (%s: %s)", record.get("url"), type(error).__name__, error)
-            self.store_pipeline.not_stored(record, exception=error)
+            self.not_stored(record, error)
         self.settled()
+
+    def not_stored(self, record: dict, error: Exception) -> None:
+        """A capture handed over that the store refused: logged, and counted as the store pipeline counts an item
+        that did not reach the store (Scrapy logs a yielded one itself)."""
+        logger.error("not stored: %s (%s: %s)", record.get("url"), type(error).__name__, error)
+        self.store_pipeline.not_stored(record, exception=error)
 
     def settled(self) -> None:
         self.handed -= 1
